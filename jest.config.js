@@ -1,0 +1,11 @@
+// ESM TypeScript through ts-jest; relative imports end in .js (NodeNext), jest maps them back.
+export default {
+  preset: "ts-jest/presets/default-esm",
+  testEnvironment: "node",
+  roots: ["<rootDir>/__tests__"],
+  moduleNameMapper: { "^(\\.{1,2}/.*)\\.js$": "$1" },
+  transform: {
+    "^.+\\.ts$": ["ts-jest", { useESM: true, isolatedModules: true }],
+  },
+  testTimeout: 120000,
+};

@@ -1,0 +1,37 @@
+/** What the compiler hands to plan/apply/run/report. */
+export type Architecture = "x86_64" | "arm64";
+
+/** One Lambda function = one Task state = one or more Kedro nodes. */
+export interface FunctionSpec {
+  /** Lambda function name (<= 64, [A-Za-z0-9_-]); stable across deploys. */
+  functionName: string;
+  /** Task state name (<= 80, unique in the machine). */
+  stateName: string;
+  /** Kedro node names this task runs, in run order. */
+  nodes: string[];
+  memoryMb: number;
+  timeoutSeconds: number;
+  ephemeralStorageMb: number;
+  architecture: Architecture;
+  environment: Record<string, string>;
+}
+
+/** An Amazon States Language document (kept loose: it is plain JSON). */
+export type AslDefinition = { StartAt: string; States: Record<string, AslState>; Comment?: string } & Record<
+  string,
+  unknown
+>;
+export type AslState = Record<string, unknown> & { Type: string };
+
+export interface CompiledPipeline {
+  /**
+   * Task states name their function by `functionName` in Parameters.FunctionName;
+   * `bindFunctionArns` swaps in (version) ARNs at deploy time.
+   */
+  definition: AslDefinition;
+  /** Sorted by functionName. */
+  functions: FunctionSpec[];
+  warnings: string[];
+  /** Groups merged to keep the task graph acyclic (reported to the user). */
+  merges: { functionName: string; nodes: string[]; reason: string }[];
+}

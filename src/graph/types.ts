@@ -1,0 +1,33 @@
+/** The `kedro-sfn/graph@1` contract: the only thing Python hands to TypeScript. */
+export const GRAPH_SCHEMA = "kedro-sfn/graph@1";
+
+export interface GraphNode {
+  name: string;
+  namespace: string | null;
+  tags: string[];
+  inputs: string[];
+  outputs: string[];
+}
+
+export interface DatasetInfo {
+  type: string;
+  ephemeral: boolean;
+}
+
+export interface ProjectInfo {
+  name: string;
+  package: string;
+  kedro_version?: string;
+}
+
+export interface PipelineGraph {
+  schema: typeof GRAPH_SCHEMA;
+  project?: ProjectInfo;
+  pipeline?: string;
+  env?: string;
+  /** Kedro's topological order. */
+  nodes: GraphNode[];
+  /** Absent in benchmark graphs: every dataset then counts as persistent. */
+  datasets?: Record<string, DatasetInfo>;
+  parameters?: string[];
+}
