@@ -1,0 +1,78 @@
+import { describe, expect, it } from "@jest/globals";
+import { preflight } from "../src/graph/preflight.js";
+import { GRAPH_SCHEMA, type PipelineGraph } from "../src/graph/types.js";
+import { renderFindings } from "../src/report/preflightMarkdown.js";
+
+const graph: PipelineGraph = {
+  schema: GRAPH_SCHEMA,
+  nodes: [
+    { name: "a", namespace: null, tags: [], inputs: ["raw", "params:x"], outputs: ["mid"] },
+    { name: "b", namespace: null, tags: [], inputs: ["mid"], outputs: ["out", "scratch"] },
+    { name: "c", namespace: null, tags: [], inputs: ["mid", "memory_in"], outputs: ["final"] },
+  ],
+  datasets: {
+    raw: { type: "pandas.CSVDataset", ephemeral: false },
+    mid: { type: "MemoryDataset", ephemeral: true },
+    out: { type: "pandas.ParquetDataset", ephemeral: false },
+    scratch: { type: "MemoryDataset", ephemeral: true },
+    memory_in: { type: "MemoryDataset", ephemeral: true },
+    final: { type: "pickle.PickleDataset", ephemeral: false },
+  },
+};
+
+describe("preflight", () => {
+  it("flags in-memory datasets crossing Lambdas, naming producer, consumers and file", () => {
+    const findings = preflight(graph, { env: "aws" });
+    const mid = findings.find((f) => f.dataset === "mid");
+    expect(mid).toMatchObject({
+      severity: "error",
+      code: "ephemeral-crosses-tasks",
+      producer: "a",
+      consumers: ["b", "c"],
+      file: "conf/aws/catalog.yml",
+    });
+    expect(mid?.catalogEntry).toContain("mid:\n  type: pickle.PickleDataset\n  filepath: s3://");
+    expect(findings.find((f) => f.dataset === "memory_in")).toMatchObject({
+      severity: "error",
+      code: "ephemeral-pipeline-input",
+    });
+    expect(findings.find((f) => f.dataset === "scratch")).toMatchObject({
+      severity: "warning",
+      code: "ephemeral-output-discarded",
+    });
+    expect(findings.map((f) => f.dataset)).not.toContain("params:x");
+  });
+
+  it("accepts in-memory datasets that stay inside one task", () => {
+    const taskOf = new Map([
+      ["a", "t1"],
+      ["b", "t1"],
+      ["c", "t1"],
+    ]);
+    const codes = preflight(graph, { env: "aws", taskOf }).map((f) => `${f.dataset}:${f.code}`);
+    expect(codes).toEqual(["memory_in:ephemeral-pipeline-input", "scratch:ephemeral-output-discarded"]);
+  });
+
+  it("treats every dataset as persistent when the graph has no dataset info", () => {
+    const { datasets: _ignored, ...bare } = graph;
+    expect(preflight(bare, { env: "aws" })).toEqual([]);
+  });
+
+  it("renders findings with hostile names escaped", () => {
+    const hostile: PipelineGraph = {
+      schema: GRAPH_SCHEMA,
+      nodes: [
+        { name: "<script>|`x`", namespace: null, tags: [], inputs: [], outputs: ["<b>"] },
+        { name: "y", namespace: null, tags: [], inputs: ["<b>"], outputs: [] },
+      ],
+      datasets: { "<b>": { type: "MemoryDataset", ephemeral: true } },
+    };
+    const rendered = renderFindings(preflight(hostile, { env: "aws" }));
+    // Inside a fenced code block Markdown shows text verbatim: only the rest must be escaped.
+    const md = rendered.replace(/```yaml[\s\S]*?```/g, "");
+    expect(rendered).toContain('```yaml\n"<b>":');
+    expect(md).not.toContain("<script>");
+    expect(md).not.toContain("<b>");
+    expect(md).toContain("&lt;script&gt;&#124;&#96;x&#96;");
+  });
+});

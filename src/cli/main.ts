@@ -1,0 +1,82 @@
+import { readFileSync } from "node:fs";
+import { Input, Output } from "../constants.js";
+import { describeError, UserError } from "../errors.js";
+import { parseGraph } from "../graph/parse.js";
+import { runJob, type JobIO } from "../job.js";
+import { inspectProject } from "../kedro/inspect.js";
+import { parseOptions } from "../options.js";
+import { parseArgs } from "./args.js";
+
+const USAGE = `kedro-sfn: ship a Kedro project to AWS Step Functions
+
+  kedro-sfn inspect --project DIR [--pipeline P] [--kedro-env E] [--python PY]   graph JSON
+  kedro-sfn compile --graph FILE [--durations FILE] [--group-by none|namespace|memory] [--structure dag|layered]
+  kedro-sfn plan    --project DIR --state-machine-name NAME ...                 plan (Markdown)
+
+Every action input is also a flag: --<input-name> VALUE (see action.yml).`;
+
+const INPUT_FLAGS = new Set<string>(Object.values(Input));
+const EXTRA_FLAGS = new Set(["graph", "json", "help"]);
+
+/** Runs one command; returns the process exit code. Output goes to stdout, diagnostics to stderr. */
+export async function runCli(argv: string[], out = process.stdout, err = process.stderr): Promise<number> {
+  try {
+    const { command, flags } = parseArgs(argv, new Set([...INPUT_FLAGS, ...EXTRA_FLAGS]));
+    const options = parseOptions((name) => flags.get(name) ?? "");
+    switch (command) {
+      case "inspect": {
+        const graph = await inspectProject(options);
+        out.write(`${JSON.stringify(graph, null, 2)}\n`);
+        return 0;
+      }
+      case "compile": {
+        const file = flags.get("graph");
+        if (!file) throw new UserError("kedro-sfn compile needs --graph FILE (the output of kedro-sfn inspect).");
+        const graph = parseGraph(readText(file, "--graph"), file);
+        const { compileCommand } = await import("./compileCommand.js");
+        out.write(compileCommand(graph, options, (w) => err.write(`warning: ${w}\n`)));
+        return 0;
+      }
+      case "plan":
+      case "deploy": {
+        const io = terminalIO(err);
+        const result = await runJob({ ...options, mode: command }, io);
+        out.write(`${result.summary}\n`);
+        if (result.failure) {
+          err.write(`error: ${result.failure.message}\n`);
+          return 1;
+        }
+        return 0;
+      }
+      case "help":
+      case "--help":
+        out.write(`${USAGE}\n`);
+        return 0;
+      default:
+        throw new UserError(`Unknown command '${command}'.`, { hint: USAGE });
+    }
+  } catch (error) {
+    err.write(`error: ${describeError(error)}\n`);
+    return error instanceof UserError ? 2 : 1;
+  }
+}
+
+function readText(file: string, flag: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (error) {
+    throw new UserError(`${flag}: cannot read '${file}': ${(error as Error).message}`);
+  }
+}
+
+function terminalIO(err: NodeJS.WritableStream): JobIO {
+  const where = (w?: { file?: string }): string => (w?.file ? ` (${w.file})` : "");
+  return {
+    info: (line) => err.write(`${line}\n`),
+    warning: (message, w) => err.write(`warning${where(w)}: ${message}\n`),
+    error: (message, w) => err.write(`error${where(w)}: ${message}\n`),
+    setOutput: (_name: Output, _value: string) => undefined,
+    setSecret: () => undefined,
+    eventName: "",
+  };
+}

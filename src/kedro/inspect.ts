@@ -1,0 +1,108 @@
+import { spawn } from "node:child_process";
+import { existsSync, statSync } from "node:fs";
+import { delimiter, join, resolve } from "node:path";
+import { UserError } from "../errors.js";
+import { parseGraph } from "../graph/parse.js";
+import type { PipelineGraph } from "../graph/types.js";
+import { pythonHelperRoot } from "./helperPath.js";
+
+export interface InspectOptions {
+  projectPath: string;
+  pipeline: string;
+  kedroEnv: string;
+  python: string;
+}
+
+/** What inspect.py prints on stderr (one JSON line) when the user must fix something. */
+interface HelperError {
+  kind: string;
+  message: string;
+  hint?: string | null;
+  file?: string | null;
+}
+
+/**
+ * Runs the Python inspector with the user's interpreter and returns the
+ * validated graph. Every failure a user can fix becomes a UserError.
+ */
+export async function inspectProject(options: InspectOptions): Promise<PipelineGraph> {
+  const project = resolve(options.projectPath);
+  if (!existsSync(project) || !statSync(project).isDirectory()) {
+    throw new UserError(`Input 'project-path': '${options.projectPath}' is not a folder.`, {
+      hint: "Point 'project-path' at the folder holding your Kedro project's pyproject.toml.",
+    });
+  }
+  const args = ["-m", "kedro_sfn.inspect", "--project", project, "--pipeline", options.pipeline];
+  args.push("--env", options.kedroEnv);
+  const result = await runPython(options.python, args, project);
+  if (result.code !== 0) throw helperFailure(options, result);
+  return parseGraph(result.stdout, `kedro-sfn inspect of ${project}`);
+}
+
+interface ProcessResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+function runPython(python: string, args: string[], cwd: string): Promise<ProcessResult> {
+  const env = { ...process.env, KEDRO_DISABLE_TELEMETRY: "1", PYTHONUNBUFFERED: "1" };
+  env["PYTHONPATH"] = [pythonHelperRoot(), process.env["PYTHONPATH"]].filter(Boolean).join(delimiter);
+  return new Promise((resolvePromise, reject) => {
+    const child = spawn(python, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
+    child.stderr.on("data", (chunk: Buffer) => err.push(chunk));
+    child.on("error", (error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT") {
+        reject(
+          new UserError(`Input 'python': the interpreter '${python}' was not found.`, {
+            hint: "Set 'python' to the interpreter that has your project's requirements installed (e.g. the one actions/setup-python provides).",
+          }),
+        );
+      } else reject(error);
+    });
+    child.on("close", (code) =>
+      resolvePromise({
+        code,
+        stdout: Buffer.concat(out).toString("utf8"),
+        stderr: Buffer.concat(err).toString("utf8"),
+      }),
+    );
+  });
+}
+
+function helperFailure(options: InspectOptions, result: ProcessResult): Error {
+  const parsed = lastJsonError(result.stderr);
+  if (parsed !== undefined) {
+    const file = parsed.file ?? undefined;
+    return new UserError(parsed.message, {
+      ...(parsed.hint ? { hint: parsed.hint } : {}),
+      ...(file ? { file } : {}),
+    });
+  }
+  const tail = result.stderr.trim().split("\n").slice(-15).join("\n");
+  return new Error(
+    `Inspecting the Kedro project with '${options.python}' failed (exit ${String(result.code)}):\n${tail}`,
+  );
+}
+
+function lastJsonError(stderr: string): HelperError | undefined {
+  const lines = stderr.trim().split("\n").reverse();
+  for (const line of lines) {
+    if (!line.startsWith('{"error"')) continue;
+    try {
+      const value = JSON.parse(line) as { error?: HelperError };
+      if (value.error && typeof value.error.message === "string") return value.error;
+    } catch {
+      // not our line: keep looking
+    }
+  }
+  return undefined;
+}
+
+/** The catalog file of an env, where pre-flight findings are annotated. */
+export function catalogFile(projectPath: string, env: string): string {
+  return join(projectPath, "conf", env, "catalog.yml");
+}

@@ -1,0 +1,35 @@
+import * as core from "@actions/core";
+import type { Input } from "./constants.js";
+import { describeError, UserError } from "./errors.js";
+import { runJob, type JobIO } from "./job.js";
+import { parseOptions } from "./options.js";
+
+/** The action: inputs -> job -> outputs, summary, and the step's status. */
+export async function run(): Promise<void> {
+  try {
+    const options = parseOptions((name: Input) => core.getInput(name));
+    const io: JobIO = {
+      info: (line) => core.info(line),
+      warning: (message, where) => core.warning(message, where ?? {}),
+      error: (message, where) => core.error(message, where ?? {}),
+      setOutput: (name, value) => core.setOutput(name, value),
+      setSecret: (secret) => core.setSecret(secret),
+      eventName: process.env["GITHUB_EVENT_NAME"] ?? "",
+    };
+    const result = await runJob(options, io);
+    await writeSummary(result.summary);
+    if (result.failure) core.setFailed(result.failure.message);
+  } catch (error) {
+    if (error instanceof UserError && error.file) core.error(error.message, { file: error.file });
+    core.setFailed(describeError(error));
+  }
+}
+
+async function writeSummary(markdown: string): Promise<void> {
+  // Outside a runner (local demo) there is no summary file: print it instead.
+  if (!process.env["GITHUB_STEP_SUMMARY"]) {
+    core.info(markdown);
+    return;
+  }
+  await core.summary.addRaw(markdown, true).write();
+}

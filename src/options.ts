@@ -1,0 +1,216 @@
+import { Input } from "./constants.js";
+import { UserError } from "./errors.js";
+
+export type Mode = "auto" | "plan" | "deploy";
+export type GroupBy = "namespace" | "memory";
+export type Structure = "dag" | "layered";
+export type Builder = "docker" | "buildah";
+export type Architecture = "x86_64" | "arm64";
+export type CommentOnPr = "true" | "changes-only" | "false";
+
+/** Every setting of a run, parsed once from action inputs or CLI flags. */
+export interface Options {
+  projectPath: string;
+  pipeline: string;
+  kedroEnv: string;
+  python: string;
+  mode: Mode;
+  stateMachineName: string;
+  functionPrefix: string;
+  groupBy: GroupBy[];
+  structure: Structure;
+  durationsFile: string;
+  functionConfigFile: string;
+  memoryMb: number;
+  timeoutSeconds: number;
+  ephemeralStorageMb: number;
+  architecture: Architecture;
+  ecrRepository: string;
+  registry: string;
+  builder: Builder;
+  baseImage: string;
+  dockerfile: string;
+  confSource: string;
+  keepImages: number;
+  lambdaRoleArn: string;
+  stateMachineRoleArn: string;
+  prune: boolean;
+  logLevel: "OFF" | "ALL" | "ERROR" | "FATAL";
+  logGroupArn: string;
+  tracing: boolean;
+  startExecution: boolean;
+  executionInput: string;
+  waitForExecution: boolean;
+  executionTimeoutMinutes: number;
+  failOnExecutionFailure: boolean;
+  commentOnPr: CommentOnPr;
+  githubToken: string;
+  label: string;
+  requireReviewedPlan: boolean;
+  summaryFile: string;
+}
+
+/** Reads one raw input by name; "" when not given. */
+export type InputReader = (name: Input) => string;
+
+const DEFAULTS: Partial<Record<Input, string>> = {
+  [Input.ProjectPath]: ".",
+  [Input.Pipeline]: "__default__",
+  [Input.KedroEnv]: "aws",
+  [Input.Python]: "python3",
+  [Input.Mode]: "auto",
+  [Input.GroupBy]: "none",
+  [Input.Structure]: "dag",
+  [Input.MemorySize]: "1024",
+  [Input.Timeout]: "900",
+  [Input.EphemeralStorage]: "512",
+  [Input.Architecture]: "x86_64",
+  [Input.Builder]: "docker",
+  [Input.BaseImage]: "public.ecr.aws/lambda/python:3.12",
+  [Input.ConfSource]: "image",
+  [Input.KeepImages]: "30",
+  [Input.Prune]: "false",
+  [Input.LogLevel]: "OFF",
+  [Input.Tracing]: "false",
+  [Input.StartExecution]: "false",
+  [Input.ExecutionInput]: "{}",
+  [Input.WaitForExecution]: "true",
+  [Input.ExecutionTimeoutMinutes]: "60",
+  [Input.FailOnExecutionFailure]: "true",
+  [Input.CommentOnPr]: "true",
+  [Input.RequireReviewedPlan]: "false",
+};
+
+/** Parses and validates every input; each error names the input at fault. */
+export function parseOptions(read: InputReader): Options {
+  const get = (name: Input): string => read(name).trim() || DEFAULTS[name] || "";
+  const stateMachineName = get(Input.StateMachineName);
+  if (stateMachineName) validateStateMachineName(stateMachineName);
+  return {
+    projectPath: get(Input.ProjectPath),
+    pipeline: get(Input.Pipeline),
+    kedroEnv: get(Input.KedroEnv),
+    python: get(Input.Python),
+    mode: parseChoice(Input.Mode, get(Input.Mode), ["auto", "plan", "deploy"] as const),
+    stateMachineName,
+    functionPrefix: get(Input.FunctionPrefix) || stateMachineName,
+    groupBy: parseGroupBy(get(Input.GroupBy)),
+    structure: parseChoice(Input.Structure, get(Input.Structure), ["dag", "layered"] as const),
+    durationsFile: get(Input.Durations),
+    functionConfigFile: get(Input.FunctionConfig),
+    memoryMb: parseInteger(Input.MemorySize, get(Input.MemorySize), 128, 10240),
+    timeoutSeconds: parseInteger(Input.Timeout, get(Input.Timeout), 1, 900),
+    ephemeralStorageMb: parseInteger(Input.EphemeralStorage, get(Input.EphemeralStorage), 512, 10240),
+    architecture: parseChoice(Input.Architecture, get(Input.Architecture), ["x86_64", "arm64"] as const),
+    ecrRepository: get(Input.EcrRepository),
+    registry: get(Input.Registry),
+    builder: parseChoice(Input.Builder, get(Input.Builder), ["docker", "buildah"] as const),
+    baseImage: get(Input.BaseImage),
+    dockerfile: get(Input.Dockerfile),
+    confSource: get(Input.ConfSource),
+    keepImages: parseInteger(Input.KeepImages, get(Input.KeepImages), 1, 10000),
+    lambdaRoleArn: get(Input.LambdaRoleArn),
+    stateMachineRoleArn: get(Input.StateMachineRoleArn),
+    prune: parseBoolean(Input.Prune, get(Input.Prune)),
+    logLevel: parseChoice(Input.LogLevel, get(Input.LogLevel).toUpperCase(), [
+      "OFF",
+      "ALL",
+      "ERROR",
+      "FATAL",
+    ] as const),
+    logGroupArn: get(Input.LogGroupArn),
+    tracing: parseBoolean(Input.Tracing, get(Input.Tracing)),
+    startExecution: parseBoolean(Input.StartExecution, get(Input.StartExecution)),
+    executionInput: parseJsonObject(Input.ExecutionInput, get(Input.ExecutionInput)),
+    waitForExecution: parseBoolean(Input.WaitForExecution, get(Input.WaitForExecution)),
+    executionTimeoutMinutes: parseInteger(
+      Input.ExecutionTimeoutMinutes,
+      get(Input.ExecutionTimeoutMinutes),
+      1,
+      525600,
+    ),
+    failOnExecutionFailure: parseBoolean(Input.FailOnExecutionFailure, get(Input.FailOnExecutionFailure)),
+    commentOnPr: parseChoice(Input.CommentOnPr, get(Input.CommentOnPr), [
+      "true",
+      "changes-only",
+      "false",
+    ] as const),
+    githubToken: get(Input.GithubToken),
+    label: get(Input.Label),
+    requireReviewedPlan: parseBoolean(Input.RequireReviewedPlan, get(Input.RequireReviewedPlan)),
+    summaryFile: get(Input.SummaryFile),
+  };
+}
+
+/** Fails with the name of the first missing input. */
+export function requireInputs(options: Options, needed: [Input, keyof Options][], why: string): void {
+  for (const [input, key] of needed) {
+    if (options[key] === "") {
+      throw new UserError(`Input '${input}' is required ${why}.`, {
+        hint: `Set '${input}' in the step's 'with:' block (or --${input} on the command line).`,
+      });
+    }
+  }
+}
+
+/** The YAML 1.2 core schema booleans, as @actions/core's getBooleanInput accepts them. */
+export function parseBoolean(name: string, value: string): boolean {
+  if (["true", "True", "TRUE"].includes(value)) return true;
+  if (["false", "False", "FALSE"].includes(value)) return false;
+  throw new UserError(`Input '${name}' must be true or false, got '${value}'.`);
+}
+
+export function parseInteger(name: string, value: string, min: number, max: number): number {
+  if (!/^\d+$/.test(value)) throw new UserError(`Input '${name}' must be a whole number, got '${value}'.`);
+  const n = Number(value);
+  if (n < min || n > max) {
+    throw new UserError(`Input '${name}' must be between ${min} and ${max}, got ${n}.`);
+  }
+  return n;
+}
+
+export function parseChoice<T extends string>(name: string, value: string, choices: readonly T[]): T {
+  if ((choices as readonly string[]).includes(value)) return value as T;
+  throw new UserError(`Input '${name}' must be one of ${choices.join(", ")}; got '${value}'.`);
+}
+
+function parseGroupBy(value: string): GroupBy[] {
+  const parts = value
+    .split(/[\s,]+/)
+    .map((p) => p.trim())
+    .filter((p) => p !== "");
+  if (parts.length === 1 && parts[0] === "none") return [];
+  const groups = parts.map((p) => parseChoice(Input.GroupBy, p, ["namespace", "memory"] as const));
+  return [...new Set(groups)].sort();
+}
+
+/** Keeps the text (it is sent to AWS as is) after checking it is a JSON object with object `params`. */
+function parseJsonObject(name: string, value: string): string {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch (error) {
+    throw new UserError(`Input '${name}' is not valid JSON: ${(error as Error).message}.`, {
+      hint: `Example: ${name}: '{"params": {"model_options.test_size": 0.3}}'`,
+    });
+  }
+  if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+    throw new UserError(`Input '${name}' must be a JSON object, got ${JSON.stringify(parsed)}.`);
+  }
+  const params = (parsed as Record<string, unknown>)["params"];
+  if (params !== undefined && (typeof params !== "object" || params === null || Array.isArray(params))) {
+    throw new UserError(`Input '${name}': "params" must be an object of runtime parameters.`);
+  }
+  return value;
+}
+
+const STATE_MACHINE_NAME = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/]{1,80}$/;
+
+export function validateStateMachineName(name: string): void {
+  if (!STATE_MACHINE_NAME.test(name) || [...name].some((c) => c.charCodeAt(0) < 0x20)) {
+    throw new UserError(
+      `Input '${Input.StateMachineName}' is not a valid Step Functions name: '${name}'.`,
+      { hint: "Use 1-80 characters without spaces or any of < > { } [ ] ? * \" # % \\ ^ | ~ ` $ & , ; : /." },
+    );
+  }
+}
