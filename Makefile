@@ -53,6 +53,7 @@ check-dist: build
 lint: node-deps
 	npx eslint .
 	npx prettier --check .
+	node scripts/readme-tables.mjs --check
 
 test-unit: node-deps python-deps
 	KEDRO_SFN_TEST_PYTHON=$(CURDIR)/$(PY) KEDRO_SFN_TEST_PYTHON_019=$(CURDIR)/$(PY019) npm test
