@@ -1,0 +1,18 @@
+"""Project pipelines."""
+
+from __future__ import annotations
+
+from kedro.framework.project import find_pipelines
+from kedro.pipeline import Pipeline
+
+
+def register_pipelines() -> dict[str, Pipeline]:
+    """Register the project's pipelines.
+
+    Returns:
+        A mapping from pipeline names (``data_processing``, ``data_science`` and
+        ``__default__``, their sum) to ``Pipeline`` objects.
+    """
+    pipelines = find_pipelines(raise_errors=True)
+    pipelines["__default__"] = sum(pipelines.values())
+    return pipelines
