@@ -48,3 +48,13 @@ describe("dag", () => {
     expect(() => dependenciesOf(g)).toThrow(/produced by two nodes: 'a' and 'b'/);
   });
 });
+
+describe("transcoding", () => {
+  it("links x@pandas to x@spark", () => {
+    const g = graph([
+      ["a", [], ["x@spark"]],
+      ["b", ["x@pandas"], ["y"]],
+    ]);
+    expect(Object.fromEntries(dependenciesOf(g))).toEqual({ a: [], b: ["a"] });
+  });
+});

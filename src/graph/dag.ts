@@ -1,11 +1,21 @@
 import { UserError } from "../errors.js";
 import type { PipelineGraph } from "./types.js";
 
-/** Dataset name -> the node that writes it. */
+/**
+ * Kedro transcoding: `x@pandas` and `x@spark` are one dataset read two ways,
+ * so edges follow the name before `@`.
+ */
+export function datasetKey(name: string): string {
+  const at = name.indexOf("@");
+  return at > 0 ? name.slice(0, at) : name;
+}
+
+/** Dataset (transcoding stripped) -> the node that writes it. */
 export function producersOf(graph: PipelineGraph): Map<string, string> {
   const producers = new Map<string, string>();
   for (const node of graph.nodes) {
-    for (const output of node.outputs) {
+    for (const raw of node.outputs) {
+      const output = datasetKey(raw);
       const previous = producers.get(output);
       if (previous !== undefined && previous !== node.name) {
         throw new UserError(
@@ -26,7 +36,7 @@ export function dependenciesOf(graph: PipelineGraph): Map<string, string[]> {
   for (const node of graph.nodes) {
     const parents = new Set<string>();
     for (const input of node.inputs) {
-      const p = producers.get(input);
+      const p = producers.get(datasetKey(input));
       if (p !== undefined && p !== node.name) parents.add(p);
     }
     deps.set(node.name, [...parents].sort());

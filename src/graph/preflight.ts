@@ -1,3 +1,4 @@
+import { datasetKey } from "./dag.js";
 import type { PipelineGraph } from "./types.js";
 
 export type Severity = "error" | "warning";
@@ -30,16 +31,25 @@ export interface PreflightOptions {
 export function preflight(graph: PipelineGraph, options: PreflightOptions): Finding[] {
   if (graph.datasets === undefined) return [];
   const datasets = graph.datasets;
-  const isEphemeral = (name: string): boolean => datasets[name]?.ephemeral ?? true;
+  // Transcoded names (x@pandas, x@spark) are one dataset: in memory only if every spelling is.
+  const spellings = new Map<string, Set<string>>();
+  const isEphemeral = (key: string): boolean =>
+    [...(spellings.get(key) ?? [key])].every((name) => datasets[name]?.ephemeral ?? true);
   const taskOf = (node: string): string => options.taskOf?.get(node) ?? node;
   const file = `conf/${options.env}/catalog.yml`;
   const producers = new Map<string, string>();
   const consumers = new Map<string, string[]>();
+  const spell = (name: string): string => {
+    const key = datasetKey(name);
+    spellings.set(key, (spellings.get(key) ?? new Set()).add(name));
+    return key;
+  };
   for (const node of graph.nodes) {
-    for (const o of node.outputs) producers.set(o, node.name);
+    for (const o of node.outputs) producers.set(spell(o), node.name);
     for (const i of node.inputs) {
       if (isParameter(i)) continue;
-      consumers.set(i, [...(consumers.get(i) ?? []), node.name]);
+      const key = spell(i);
+      consumers.set(key, [...(consumers.get(key) ?? []), node.name]);
     }
   }
   const names = [...new Set([...producers.keys(), ...consumers.keys()])].sort();

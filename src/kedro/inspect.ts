@@ -46,7 +46,7 @@ interface ProcessResult {
 }
 
 function runPython(python: string, args: string[], cwd: string): Promise<ProcessResult> {
-  const env = { ...process.env, KEDRO_DISABLE_TELEMETRY: "1", PYTHONUNBUFFERED: "1" };
+  const env: NodeJS.ProcessEnv = { ...process.env, KEDRO_DISABLE_TELEMETRY: "1", PYTHONUNBUFFERED: "1" };
   env["PYTHONPATH"] = [pythonHelperRoot(), process.env["PYTHONPATH"]].filter(Boolean).join(delimiter);
   return new Promise((resolvePromise, reject) => {
     const child = spawn(python, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
