@@ -76,3 +76,29 @@ describe("preflight", () => {
     expect(md).toContain("&lt;script&gt;&#124;&#96;x&#96;");
   });
 });
+
+describe("datasets on a local path", () => {
+  it("are errors when another Lambda reads them, fine inside one", () => {
+    const g: PipelineGraph = {
+      schema: GRAPH_SCHEMA,
+      nodes: [
+        { name: "a", namespace: null, tags: [], inputs: ["raw"], outputs: ["mid"] },
+        { name: "b", namespace: null, tags: [], inputs: ["mid"], outputs: ["out"] },
+      ],
+      datasets: {
+        raw: { type: "pandas.CSVDataset", ephemeral: false, storage: "local" },
+        mid: { type: "pandas.ParquetDataset", ephemeral: false, storage: "local" },
+        out: { type: "pandas.ParquetDataset", ephemeral: false, storage: "s3" },
+      },
+    };
+    expect(preflight(g, { env: "aws" }).map((f) => `${f.dataset}:${f.code}`)).toEqual([
+      "mid:local-crosses-tasks",
+      "raw:local-pipeline-input",
+    ]);
+    const together = new Map([
+      ["a", "t"],
+      ["b", "t"],
+    ]);
+    expect(preflight(g, { env: "aws", taskOf: together }).map((f) => f.code)).toEqual(["local-pipeline-input"]);
+  });
+});

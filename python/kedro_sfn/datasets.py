@@ -47,8 +47,23 @@ def ephemeral_type(type_name: str) -> tuple[bool, str | None]:
     return ephemeral, None
 
 
+def storage_of(config: dict[str, Any]) -> str | None:
+    """Where a dataset's data lives: the URL protocol of its ``filepath`` (or ``path``),
+    ``"local"`` for a plain path, None when it has no path (tables, APIs, ...).
+
+    A local path in a Lambda is that one Lambda's own disk: no other task sees it.
+    """
+    path = config.get("filepath") or config.get("path")
+    if not isinstance(path, str) or not path:
+        return None
+    scheme, sep, _ = path.partition("://")
+    if not sep or scheme == "file" or len(scheme) == 1:  # C://... is a Windows drive
+        return "local"
+    return scheme.split("+")[0].lower()
+
+
 def describe(names: list[str], configs: dict[str, dict[str, Any] | None]) -> tuple[dict[str, Any], list[str]]:
-    """Return ({name: {type, ephemeral}}, warnings) for dataset ``names``.
+    """Return ({name: {type, ephemeral, storage}}, warnings) for dataset ``names``.
 
     ``configs`` maps a name to its resolved catalog entry, or None when no entry
     or pattern matches it (then it is a MemoryDataset at run time: ephemeral).
@@ -68,6 +83,9 @@ def describe(names: list[str], configs: dict[str, dict[str, Any] | None]) -> tup
         if warning and warning not in warnings:
             warnings.append(warning)
         out[name] = {"type": display_type(type_name), "ephemeral": ephemeral}
+        storage = storage_of(config)
+        if storage is not None:
+            out[name]["storage"] = storage
     return out, warnings
 
 

@@ -139,7 +139,9 @@ def _configs_from_snapshot(
 
     snapshot = get_project_snapshot(metadata=proj.metadata, env=env)
     configs: dict[str, dict[str, Any] | None] = {
-        name: {"type": snapshot.datasets[name].type} if name in snapshot.datasets else None
+        name: {"type": snapshot.datasets[name].type, "filepath": snapshot.datasets[name].filepath}
+        if name in snapshot.datasets
+        else None
         for name in names
     }
     return configs, sorted(snapshot.parameters)

@@ -31,11 +31,11 @@ def test_nested_namespaces_tags_and_parameters(make_project) -> None:
     assert order.index("outer.inner.clean") < order.index("outer.inner.scale") < order.index("summarise")
     assert graph["parameters"] == ["factor", "model", "threshold"]
     assert graph["datasets"] == {
-        "raw": {"type": "json.JSONDataset", "ephemeral": False},
-        "outer.inner.clean": {"type": "pickle.PickleDataset", "ephemeral": False},
+        "raw": {"type": "json.JSONDataset", "ephemeral": False, "storage": "local"},
+        "outer.inner.clean": {"type": "pickle.PickleDataset", "ephemeral": False, "storage": "local"},
         "outer.inner.scaled": {"type": "MemoryDataset", "ephemeral": True},
         "side.sum": {"type": "MemoryDataset", "ephemeral": True},
-        "summary": {"type": "json.JSONDataset", "ephemeral": False},
+        "summary": {"type": "json.JSONDataset", "ephemeral": False, "storage": "local"},
     }
 
 
@@ -49,11 +49,11 @@ def test_project_that_prints_keeps_stdout_json(make_project) -> None:
 def test_factory_patterns_resolve_by_specificity_without_credentials(make_project) -> None:
     graph = graph_of(make_project("factories"))
     assert graph["datasets"] == {
-        "raw": {"type": "json.JSONDataset", "ephemeral": False},
-        "features_pickle": {"type": "pickle.PickleDataset", "ephemeral": False},
+        "raw": {"type": "json.JSONDataset", "ephemeral": False, "storage": "local"},
+        "features_pickle": {"type": "pickle.PickleDataset", "ephemeral": False, "storage": "local"},
         "scratch_mem": {"type": "MemoryDataset", "ephemeral": True},
-        "ns.model": {"type": "pickle.PickleDataset", "ephemeral": False},
-        "ns.metrics": {"type": "json.JSONDataset", "ephemeral": False},
+        "ns.model": {"type": "pickle.PickleDataset", "ephemeral": False, "storage": "local"},
+        "ns.metrics": {"type": "json.JSONDataset", "ephemeral": False, "storage": "local"},
         "leftover": {"type": "MemoryDataset", "ephemeral": True},
     }
     nodes = {n["name"]: n for n in graph["nodes"]}
@@ -147,5 +147,16 @@ def test_unimportable_dataset_class_is_persistent_with_a_warning(make_project) -
         '"{name}":\n  type: fancy_plugin.FancyDataset\n  filepath: data/{name}.bin\n'
     )
     graph = graph_of(project)
-    assert graph["datasets"]["first"] == {"type": "fancy_plugin.FancyDataset", "ephemeral": False}
+    assert graph["datasets"]["first"] == {"type": "fancy_plugin.FancyDataset", "ephemeral": False, "storage": "local"}
     assert len(graph["warnings"]) == 1 and "fancy_plugin.FancyDataset" in graph["warnings"][0]
+
+
+def test_storage_is_the_path_protocol() -> None:
+    from kedro_sfn.datasets import storage_of
+
+    assert storage_of({"filepath": "s3://bucket/x.csv"}) == "s3"
+    assert storage_of({"filepath": "gcs://bucket/x.csv"}) == "gcs"
+    assert storage_of({"filepath": "data/01_raw/x.csv"}) == "local"
+    assert storage_of({"filepath": "file:///tmp/x.csv"}) == "local"
+    assert storage_of({"path": "abfs://c/x"}) == "abfs"
+    assert storage_of({"table_name": "t"}) is None

@@ -103,6 +103,7 @@ def test_base_env_keeps_the_splits_in_memory(spaceflights: Path) -> None:
     assert datasets["data_processing.preprocessed_companies"] == {
         "type": "pandas.ParquetDataset",
         "ephemeral": False,
+        "storage": "local",
     }
 
 

@@ -6,7 +6,12 @@ export type Severity = "error" | "warning";
 /** Something found before deploying that would break or surprise at run time. */
 export interface Finding {
   severity: Severity;
-  code: "ephemeral-crosses-tasks" | "ephemeral-pipeline-input" | "ephemeral-output-discarded";
+  code:
+    | "ephemeral-crosses-tasks"
+    | "ephemeral-pipeline-input"
+    | "ephemeral-output-discarded"
+    | "local-crosses-tasks"
+    | "local-pipeline-input";
   dataset: string;
   producer: string | null;
   consumers: string[];
@@ -35,6 +40,8 @@ export function preflight(graph: PipelineGraph, options: PreflightOptions): Find
   const spellings = new Map<string, Set<string>>();
   const isEphemeral = (key: string): boolean =>
     [...(spellings.get(key) ?? [key])].every((name) => datasets[name]?.ephemeral ?? true);
+  const isLocal = (key: string): boolean =>
+    [...(spellings.get(key) ?? [key])].some((name) => datasets[name]?.storage === "local");
   const taskOf = (node: string): string => options.taskOf?.get(node) ?? node;
   const file = `conf/${options.env}/catalog.yml`;
   const producers = new Map<string, string>();
@@ -55,39 +62,49 @@ export function preflight(graph: PipelineGraph, options: PreflightOptions): Find
   const names = [...new Set([...producers.keys(), ...consumers.keys()])].sort();
   const findings: Finding[] = [];
   for (const dataset of names) {
-    if (!isEphemeral(dataset)) continue;
     const producer = producers.get(dataset) ?? null;
     const readers = consumers.get(dataset) ?? [];
     const base = { dataset, producer, consumers: readers, file, catalogEntry: catalogEntryFor(dataset) };
-    if (producer === null) {
+    const remote = producer === null ? readers : readers.filter((c) => taskOf(c) !== taskOf(producer));
+    if (isEphemeral(dataset)) {
+      if (producer === null) {
+        findings.push({
+          ...base,
+          severity: "error",
+          code: "ephemeral-pipeline-input",
+          message:
+            `Dataset '${dataset}' is an input of the pipeline (read by ${quoteList(readers)}) ` +
+            `but is not in the catalog of env '${options.env}', so no Lambda can load it.`,
+        });
+      } else if (remote.length > 0) {
+        findings.push({
+          ...base,
+          severity: "error",
+          code: "ephemeral-crosses-tasks",
+          message:
+            `Dataset '${dataset}' is kept in memory (not persisted in env '${options.env}') but is ` +
+            `written by '${producer}' and read by ${quoteList(remote)} in another Lambda.`,
+        });
+      } else if (readers.length === 0) {
+        findings.push({
+          ...base,
+          severity: "warning",
+          code: "ephemeral-output-discarded",
+          message:
+            `Dataset '${dataset}' written by '${producer}' is kept in memory only: ` +
+            `it is discarded when the Lambda ends.`,
+        });
+      }
+    } else if (isLocal(dataset) && remote.length > 0) {
+      // A plain path in a Lambda is that Lambda's own disk (and /var/task is read-only).
+      const where = producer === null ? "an input of the pipeline" : `written by '${producer}'`;
       findings.push({
         ...base,
         severity: "error",
-        code: "ephemeral-pipeline-input",
+        code: producer === null ? "local-pipeline-input" : "local-crosses-tasks",
         message:
-          `Dataset '${dataset}' is an input of the pipeline (read by ${quoteList(readers)}) ` +
-          `but is not in the catalog of env '${options.env}', so no Lambda can load it.`,
-      });
-      continue;
-    }
-    const remote = readers.filter((c) => taskOf(c) !== taskOf(producer));
-    if (remote.length > 0) {
-      findings.push({
-        ...base,
-        severity: "error",
-        code: "ephemeral-crosses-tasks",
-        message:
-          `Dataset '${dataset}' is kept in memory (not persisted in env '${options.env}') but is ` +
-          `written by '${producer}' and read by ${quoteList(remote)} in another Lambda.`,
-      });
-    } else if (readers.length === 0) {
-      findings.push({
-        ...base,
-        severity: "warning",
-        code: "ephemeral-output-discarded",
-        message:
-          `Dataset '${dataset}' written by '${producer}' is kept in memory only: ` +
-          `it is discarded when the Lambda ends.`,
+          `Dataset '${dataset}' is on a local path in env '${options.env}' (${where}, read by ` +
+          `${quoteList(remote)}): each Lambda has its own disk, so another Lambda cannot read it.`,
       });
     }
   }

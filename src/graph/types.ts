@@ -12,6 +12,11 @@ export interface GraphNode {
 export interface DatasetInfo {
   type: string;
   ephemeral: boolean;
+  /**
+   * Protocol of the dataset's path ("s3", "gcs", ...), "local" for a plain
+   * path (one Lambda's own disk), absent when the dataset has no path.
+   */
+  storage?: string;
 }
 
 export interface ProjectInfo {

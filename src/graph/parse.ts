@@ -1,0 +1,125 @@
+import { UserError } from "../errors.js";
+import { producersOf, topologicalOrder } from "./dag.js";
+import { GRAPH_SCHEMA, type DatasetInfo, type GraphNode, type PipelineGraph, type ProjectInfo } from "./types.js";
+
+const FROM_INSPECT = "Produce the graph with `kedro-sfn inspect` (the same version of kedro-sfn that compiles it).";
+
+/**
+ * Parses and validates a `kedro-sfn/graph@1` document. Unknown top-level keys
+ * are dropped; a pipeline with no nodes, a dataset with two producers or a
+ * cycle is an error naming the nodes involved.
+ */
+export function parseGraph(text: string, file: string): PipelineGraph {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new UserError(`${file} is not JSON: ${(error as Error).message}`, { hint: FROM_INSPECT, file });
+  }
+  if (!isObject(raw)) throw new UserError(`${file} is not a pipeline graph: expected a JSON object.`, { hint: FROM_INSPECT, file });
+  if (raw.schema !== GRAPH_SCHEMA) {
+    const found = raw.schema === undefined ? "no schema" : `schema ${JSON.stringify(raw.schema)}`;
+    throw new UserError(`${file} is not a ${GRAPH_SCHEMA} graph (${found}).`, { hint: FROM_INSPECT, file });
+  }
+  const fail = (what: string): never => {
+    throw new UserError(`${file}: ${what}`, { hint: FROM_INSPECT, file });
+  };
+
+  if (!Array.isArray(raw.nodes)) fail("'nodes' must be a list of nodes.");
+  const nodes = (raw.nodes as unknown[]).map((n, i) => parseNode(n, i, fail));
+  if (nodes.length === 0) {
+    const pipeline = typeof raw.pipeline === "string" ? `'${raw.pipeline}' ` : "";
+    throw new UserError(`${file}: the pipeline ${pipeline}has no nodes; there is nothing to deploy.`, {
+      hint: "Check the pipeline name (--pipeline) and that the pipeline registry returns nodes for it.",
+      file,
+    });
+  }
+  const seen = new Set<string>();
+  for (const n of nodes) {
+    if (seen.has(n.name)) fail(`two nodes are named '${n.name}'; node names must be unique.`);
+    seen.add(n.name);
+  }
+
+  const graph: PipelineGraph = { schema: GRAPH_SCHEMA, nodes };
+  if (raw.project !== undefined) graph.project = parseProject(raw.project, fail);
+  if (raw.pipeline !== undefined) graph.pipeline = stringField(raw.pipeline, "'pipeline'", fail);
+  if (raw.env !== undefined && raw.env !== null) graph.env = stringField(raw.env, "'env'", fail);
+  if (raw.datasets !== undefined) graph.datasets = parseDatasets(raw.datasets, fail);
+  if (raw.parameters !== undefined) graph.parameters = stringList(raw.parameters, "'parameters'", fail);
+
+  try {
+    producersOf(graph);
+    topologicalOrder(graph);
+  } catch (error) {
+    if (error instanceof UserError) {
+      throw new UserError(`${file}: ${error.message}`, { ...(error.hint ? { hint: error.hint } : {}), file });
+    }
+    throw error;
+  }
+  return graph;
+}
+
+function parseNode(raw: unknown, index: number, fail: (what: string) => never): GraphNode {
+  const where = `node ${index + 1}`;
+  if (!isObject(raw)) return fail(`${where} is not an object.`);
+  if (typeof raw.name !== "string" || raw.name.trim() === "") return fail(`${where} has no 'name'.`);
+  const name = raw.name;
+  const named = `node '${name}'`;
+  const namespace = raw.namespace === undefined || raw.namespace === null ? null : raw.namespace;
+  if (namespace !== null && typeof namespace !== "string") return fail(`${named}: 'namespace' must be a string or null.`);
+  return {
+    name,
+    namespace,
+    tags: raw.tags === undefined ? [] : stringList(raw.tags, `${named}: 'tags'`, fail),
+    inputs: requiredList(raw.inputs, `${named}: 'inputs'`, fail),
+    outputs: requiredList(raw.outputs, `${named}: 'outputs'`, fail),
+  };
+}
+
+function parseProject(raw: unknown, fail: (what: string) => never): ProjectInfo {
+  if (!isObject(raw) || typeof raw.name !== "string" || typeof raw.package !== "string") {
+    return fail("'project' must be an object with string 'name' and 'package'.");
+  }
+  const project: ProjectInfo = { name: raw.name, package: raw.package };
+  if (typeof raw.kedro_version === "string") project.kedro_version = raw.kedro_version;
+  return project;
+}
+
+function parseDatasets(raw: unknown, fail: (what: string) => never): Record<string, DatasetInfo> {
+  if (!isObject(raw)) return fail("'datasets' must be an object mapping dataset names to {type, ephemeral}.");
+  const datasets: Record<string, DatasetInfo> = {};
+  for (const [name, info] of Object.entries(raw)) {
+    if (
+      !isObject(info) ||
+      typeof info.ephemeral !== "boolean" ||
+      (info.type !== undefined && typeof info.type !== "string") ||
+      (info.storage !== undefined && info.storage !== null && typeof info.storage !== "string")
+    ) {
+      return fail(`dataset '${name}' must be {"type": string, "ephemeral": boolean, "storage"?: string}.`);
+    }
+    const dataset: DatasetInfo = { type: typeof info.type === "string" ? info.type : "", ephemeral: info.ephemeral };
+    if (typeof info.storage === "string") dataset.storage = info.storage;
+    datasets[name] = dataset;
+    if (typeof info.storage === "string") datasets[name].storage = info.storage;
+  }
+  return datasets;
+}
+
+function requiredList(raw: unknown, what: string, fail: (what: string) => never): string[] {
+  if (raw === undefined) return fail(`${what} is missing.`);
+  return stringList(raw, what, fail);
+}
+
+function stringList(raw: unknown, what: string, fail: (what: string) => never): string[] {
+  if (!Array.isArray(raw) || !raw.every((x) => typeof x === "string")) return fail(`${what} must be a list of strings.`);
+  return [...(raw as string[])];
+}
+
+function stringField(raw: unknown, what: string, fail: (what: string) => never): string {
+  if (typeof raw !== "string") return fail(`${what} must be a string.`);
+  return raw;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === "object" && value !== null && !Array.isArray(value);
+}
