@@ -1,9 +1,14 @@
+import { compilePipeline } from "./compile/index.js";
+import type { CompiledPipeline } from "./compile/types.js";
+import { compileOptionsFrom } from "./compileSettings.js";
+import { planAndDeploy } from "./deployStage.js";
 import { Input, Output } from "./constants.js";
-import { UserError } from "./errors.js";
 import { hasErrors, preflight, type Finding } from "./graph/preflight.js";
 import type { PipelineGraph } from "./graph/types.js";
 import { catalogFile, inspectProject } from "./kedro/inspect.js";
-import type { Options } from "./options.js";
+import { requireInputs, type Options } from "./options.js";
+import type { Plan } from "./plan/types.js";
+import type { RunReport } from "./run/execute.js";
 import { renderFindings, renderGraphHeadline } from "./report/preflightMarkdown.js";
 import { join } from "node:path";
 
@@ -27,6 +32,9 @@ export interface JobResult {
   mode: "plan" | "deploy";
   graph: PipelineGraph;
   findings: Finding[];
+  compiled?: CompiledPipeline;
+  plan?: Plan;
+  run?: RunReport;
   /** Markdown for the job summary. */
   summary: string;
   /** Set when the step must fail; the reason is also an output. */
@@ -39,16 +47,26 @@ export function resolveMode(mode: Options["mode"], eventName: string): "plan" | 
   return eventName === "pull_request" || eventName === "pull_request_target" ? "plan" : "deploy";
 }
 
-/** The whole job: inspect -> validate -> (compile -> plan -> apply -> run) -> report. */
-export async function runJob(options: Options, io: JobIO): Promise<JobResult> {
-  const mode = resolveMode(options.mode, io.eventName);
-  io.info(`kedro-sfn: ${mode} mode for ${options.projectPath} (pipeline ${options.pipeline}, env ${options.kedroEnv})`);
+/** What every mode does first: inspect, compile, and the pre-flight check. */
+export interface Inspected {
+  graph: PipelineGraph;
+  compiled: CompiledPipeline;
+  findings: Finding[];
+}
 
+export async function inspectAndCompile(options: Options, io: JobIO): Promise<Inspected> {
   const graph = await inspectProject(options);
   io.info(`Inspected ${graph.nodes.length} nodes and ${Object.keys(graph.datasets ?? {}).length} datasets.`);
   io.setOutput(Output.Graph, JSON.stringify(graph));
 
-  const findings = preflight(graph, { env: options.kedroEnv });
+  const compiled = compilePipeline(graph, compileOptionsFrom(options, options.projectPath, graph));
+  for (const w of compiled.warnings) io.warning(w);
+  for (const m of compiled.merges) io.info(`Merged into ${m.functionName}: ${m.nodes.join(", ")} (${m.reason}).`);
+  io.info(`Compiled ${compiled.functions.length} Lambda function(s).`);
+
+  const taskOf = new Map<string, string>();
+  for (const fn of compiled.functions) for (const node of fn.nodes) taskOf.set(node, fn.functionName);
+  const findings = preflight(graph, { env: options.kedroEnv, taskOf });
   const catalog = join(options.projectPath, "conf", options.kedroEnv, "catalog.yml");
   for (const f of findings) {
     const where = { title: `kedro-sfn: ${f.dataset}`, file: catalog };
@@ -57,9 +75,16 @@ export async function runJob(options: Options, io: JobIO): Promise<JobResult> {
     else io.warning(text, where);
   }
   io.setOutput(Output.Findings, JSON.stringify(findings));
+  return { graph, compiled, findings };
+}
 
-  const summary = [`## kedro-sfn ${mode}`, "", renderGraphHeadline(graph), "", renderFindings(findings)].join("\n");
-  const result: JobResult = { mode, graph, findings, summary };
+/** The whole job: inspect -> validate -> compile -> plan -> (build -> apply -> run) -> report. */
+export async function runJob(options: Options, io: JobIO): Promise<JobResult> {
+  const mode = resolveMode(options.mode, io.eventName);
+  io.info(`kedro-sfn: ${mode} mode for ${options.projectPath} (pipeline ${options.pipeline}, env ${options.kedroEnv})`);
+  const { graph, compiled, findings } = await inspectAndCompile(options, io);
+  const headline = [`## kedro-sfn ${mode}`, "", renderGraphHeadline(graph), "", renderFindings(findings)].join("\n");
+  const result: JobResult = { mode, graph, findings, compiled, summary: headline };
   if (hasErrors(findings)) {
     const count = findings.filter((f) => f.severity === "error").length;
     result.failure = {
@@ -69,10 +94,6 @@ export async function runJob(options: Options, io: JobIO): Promise<JobResult> {
     io.setOutput(Output.FailureReason, "preflight");
     return result;
   }
-  if (mode === "deploy") {
-    throw new UserError(`Input '${Input.Mode}': deploy is not available in this build yet.`, {
-      hint: "Use mode: plan.",
-    });
-  }
-  return result;
+  requireInputs(options, [[Input.StateMachineName, "stateMachineName"]], `to ${mode}`);
+  return planAndDeploy(options, io, result);
 }

@@ -107,7 +107,7 @@ export function parseOptions(read: InputReader): Options {
     builder: parseChoice(Input.Builder, get(Input.Builder), ["docker", "buildah"] as const),
     baseImage: get(Input.BaseImage),
     dockerfile: get(Input.Dockerfile),
-    confSource: get(Input.ConfSource),
+    confSource: parseConfSource(get(Input.ConfSource)),
     keepImages: parseInteger(Input.KeepImages, get(Input.KeepImages), 1, 10000),
     lambdaRoleArn: get(Input.LambdaRoleArn),
     stateMachineRoleArn: get(Input.StateMachineRoleArn),
@@ -213,4 +213,12 @@ export function validateStateMachineName(name: string): void {
       { hint: "Use 1-80 characters without spaces or any of < > { } [ ] ? * \" # % \\ ^ | ~ ` $ & , ; : /." },
     );
   }
+}
+
+/** Only "image" ships today: reading conf from S3 needs the upload step that is not built yet. */
+function parseConfSource(value: string): string {
+  if (value === "image") return value;
+  throw new UserError(`Input '${Input.ConfSource}': only 'image' is supported in this version; got '${value}'.`, {
+    hint: "Remove 'conf-source' (the configuration is copied into the image).",
+  });
 }

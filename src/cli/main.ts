@@ -6,6 +6,7 @@ import { runJob, type JobIO } from "../job.js";
 import { inspectProject } from "../kedro/inspect.js";
 import { parseOptions } from "../options.js";
 import { parseArgs } from "./args.js";
+import { compileCommand } from "./compileCommand.js";
 
 const USAGE = `kedro-sfn: ship a Kedro project to AWS Step Functions
 
@@ -33,8 +34,7 @@ export async function runCli(argv: string[], out = process.stdout, err = process
         const file = flags.get("graph");
         if (!file) throw new UserError("kedro-sfn compile needs --graph FILE (the output of kedro-sfn inspect).");
         const graph = parseGraph(readText(file, "--graph"), file);
-        const { compileCommand } = await import("./compileCommand.js");
-        out.write(compileCommand(graph, options, (w) => err.write(`warning: ${w}\n`)));
+        out.write(compileCommand(graph, options, (w: string) => err.write(`warning: ${w}\n`)));
         return 0;
       }
       case "plan":

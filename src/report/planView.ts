@@ -1,0 +1,76 @@
+import type { CompiledPipeline } from "../compile/types.js";
+import type { Finding } from "../graph/preflight.js";
+import type { PipelineGraph } from "../graph/types.js";
+import type { DefinitionChange, Plan } from "../plan/types.js";
+import { pipelineTasksFromGraph } from "../run/tasks.js";
+import type { FunctionRow, ImageView, PlanTask, PlanView, TaskChange } from "./planComment.js";
+
+export interface PlanViewContext {
+  target: string;
+  findings: Finding[];
+  graph: PipelineGraph;
+  compiled: CompiledPipeline;
+  image: ImageView;
+  summaryUrl?: string;
+  commit?: string;
+}
+
+/** The deploy plan as the PR comment and job summary show it. */
+export function toPlanView(plan: Plan, context: PlanViewContext): PlanView {
+  const byFunction = new Map(plan.functions.map((f) => [f.functionName, f]));
+  const specs = new Map(context.compiled.functions.map((f) => [f.functionName, f]));
+  const changeOf = (functionName: string): TaskChange => {
+    const action = byFunction.get(functionName)?.action;
+    if (action === "create") return "new";
+    if (action === "delete") return "removed";
+    if (action === "update-code" || action === "update-config") return "changed";
+    return "none";
+  };
+  const tasks: PlanTask[] = pipelineTasksFromGraph(context.compiled.functions, context.graph).map((t) => ({
+    id: t.stateName,
+    label: t.stateName,
+    nodes: t.nodes,
+    dependsOn: t.dependsOn,
+    change: changeOf(t.functionName),
+  }));
+  const functions: FunctionRow[] = plan.functions.map((f) => {
+    const spec = specs.get(f.functionName);
+    const row: FunctionRow = {
+      name: f.functionName,
+      nodes: f.nodes,
+      change: f.action,
+      memoryMb: spec?.memoryMb ?? null,
+      timeoutSeconds: spec?.timeoutSeconds ?? null,
+    };
+    return row;
+  });
+  const view: PlanView = {
+    target: context.target,
+    counts: { create: plan.summary.toCreate, update: plan.summary.toUpdate, delete: plan.summary.toDelete },
+    findings: context.findings,
+    tasks,
+    functions,
+    stateMachine: {
+      name: plan.stateMachine.name,
+      change: plan.stateMachine.action,
+      definitionDiff: renderDefinitionChanges(plan.stateMachine.definitionChanges),
+    },
+    image: context.image,
+    planHash: plan.hash,
+  };
+  if (context.summaryUrl) view.summaryUrl = context.summaryUrl;
+  if (context.commit) view.commit = context.commit;
+  return view;
+}
+
+/** One line per changed JSON pointer: `+` added, `-` removed, `~` changed. */
+export function renderDefinitionChanges(changes: DefinitionChange[]): string {
+  const show = (value: unknown): string => JSON.stringify(value) ?? "undefined";
+  return changes
+    .map((c) => {
+      if (c.kind === "added") return `+ ${c.path}: ${show(c.after)}`;
+      if (c.kind === "removed") return `- ${c.path}: ${show(c.before)}`;
+      return `~ ${c.path}: ${show(c.before)} → ${show(c.after)}`;
+    })
+    .join("\n");
+}
