@@ -34,4 +34,14 @@ export interface CompiledPipeline {
   warnings: string[];
   /** Groups merged to keep the task graph acyclic (reported to the user). */
   merges: { functionName: string; nodes: string[]; reason: string }[];
+  /** How the structure was chosen and how close to Step Functions' limits it is. */
+  report?: CompileReport;
+}
+
+export interface CompileReport {
+  strategy: "exact" | "layered" | "known-durations" | "expected-durations";
+  /** Run time estimates: seconds when durations were given, else in units of a typical task. */
+  estimate: { ours: number; layered: number; criticalPath: number };
+  definitionBytes: number;
+  expectedHistoryEvents: number;
 }

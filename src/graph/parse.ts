@@ -1,8 +1,15 @@
 import { UserError } from "../errors.js";
 import { producersOf, topologicalOrder } from "./dag.js";
-import { GRAPH_SCHEMA, type DatasetInfo, type GraphNode, type PipelineGraph, type ProjectInfo } from "./types.js";
+import {
+  GRAPH_SCHEMA,
+  type DatasetInfo,
+  type GraphNode,
+  type PipelineGraph,
+  type ProjectInfo,
+} from "./types.js";
 
-const FROM_INSPECT = "Produce the graph with `kedro-sfn inspect` (the same version of kedro-sfn that compiles it).";
+const FROM_INSPECT =
+  "Produce the graph with `kedro-sfn inspect` (the same version of kedro-sfn that compiles it).";
 
 /**
  * Parses and validates a `kedro-sfn/graph@1` document. Unknown top-level keys
@@ -16,7 +23,11 @@ export function parseGraph(text: string, file: string): PipelineGraph {
   } catch (error) {
     throw new UserError(`${file} is not JSON: ${(error as Error).message}`, { hint: FROM_INSPECT, file });
   }
-  if (!isObject(raw)) throw new UserError(`${file} is not a pipeline graph: expected a JSON object.`, { hint: FROM_INSPECT, file });
+  if (!isObject(raw))
+    throw new UserError(`${file} is not a pipeline graph: expected a JSON object.`, {
+      hint: FROM_INSPECT,
+      file,
+    });
   if (raw.schema !== GRAPH_SCHEMA) {
     const found = raw.schema === undefined ? "no schema" : `schema ${JSON.stringify(raw.schema)}`;
     throw new UserError(`${file} is not a ${GRAPH_SCHEMA} graph (${found}).`, { hint: FROM_INSPECT, file });
@@ -66,7 +77,8 @@ function parseNode(raw: unknown, index: number, fail: (what: string) => never): 
   const name = raw.name;
   const named = `node '${name}'`;
   const namespace = raw.namespace === undefined || raw.namespace === null ? null : raw.namespace;
-  if (namespace !== null && typeof namespace !== "string") return fail(`${named}: 'namespace' must be a string or null.`);
+  if (namespace !== null && typeof namespace !== "string")
+    return fail(`${named}: 'namespace' must be a string or null.`);
   return {
     name,
     namespace,
@@ -97,7 +109,10 @@ function parseDatasets(raw: unknown, fail: (what: string) => never): Record<stri
     ) {
       return fail(`dataset '${name}' must be {"type": string, "ephemeral": boolean, "storage"?: string}.`);
     }
-    const dataset: DatasetInfo = { type: typeof info.type === "string" ? info.type : "", ephemeral: info.ephemeral };
+    const dataset: DatasetInfo = {
+      type: typeof info.type === "string" ? info.type : "",
+      ephemeral: info.ephemeral,
+    };
     if (typeof info.storage === "string") dataset.storage = info.storage;
     datasets[name] = dataset;
     if (typeof info.storage === "string") datasets[name].storage = info.storage;
@@ -111,8 +126,9 @@ function requiredList(raw: unknown, what: string, fail: (what: string) => never)
 }
 
 function stringList(raw: unknown, what: string, fail: (what: string) => never): string[] {
-  if (!Array.isArray(raw) || !raw.every((x) => typeof x === "string")) return fail(`${what} must be a list of strings.`);
-  return [...(raw as string[])];
+  if (!Array.isArray(raw) || !raw.every((x) => typeof x === "string"))
+    return fail(`${what} must be a list of strings.`);
+  return [...raw];
 }
 
 function stringField(raw: unknown, what: string, fail: (what: string) => never): string {

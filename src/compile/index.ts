@@ -1,0 +1,214 @@
+import { UserError } from "../errors.js";
+import { groupNodes, type GroupBy } from "../graph/grouping.js";
+import type { GraphNode, PipelineGraph } from "../graph/types.js";
+import { buildDefinition, HISTORY_EVENTS, type TaskInfo } from "./asl.js";
+import { durationsFor } from "./durations.js";
+import { resolveFunctionSettings, type FunctionOverride, type FunctionSettings } from "./functions.js";
+import { functionNames, functionPrefixOf, MAX_STATE_NAME, taskStateNames } from "./names.js";
+import { planStructure, type Structure } from "./structure.js";
+import type { AslDefinition, AslState, CompiledPipeline, CompileReport, FunctionSpec } from "./types.js";
+
+export { parseDurations } from "./durations.js";
+export { parseFunctionOverrides, LAMBDA_LIMITS } from "./functions.js";
+export type { FunctionOverride, FunctionSettings } from "./functions.js";
+export type { GroupBy } from "../graph/grouping.js";
+export type { Structure } from "./structure.js";
+
+/** Step Functions' limits, checked before anything is deployed. */
+export const STEP_FUNCTIONS_LIMITS = { definitionBytes: 1024 * 1024, historyEvents: 25_000 } as const;
+
+export interface CompileOptions {
+  stateMachineName: string;
+  /** Start of every Lambda function name (default: the state machine name). */
+  functionPrefix?: string;
+  /** Empty: one task (Lambda function) per node. */
+  groupBy: GroupBy[];
+  structure: Structure;
+  /** Seconds per node name, e.g. from past executions. */
+  durations?: Record<string, number>;
+  functionDefaults: FunctionSettings;
+  /** From `conf/<env>/sfn.yml` and/or action inputs, in that order. */
+  overrides?: FunctionOverride[];
+}
+
+/** A task's Fail state is named after its Task state plus this. */
+export const FAIL_SUFFIX = " failed";
+
+/** The Fail state that ends an execution when this function's task fails. */
+export function failStateNameOf(spec: Pick<FunctionSpec, "stateName">): string {
+  return `${spec.stateName}${FAIL_SUFFIX}`;
+}
+
+/**
+ * Compiles a pipeline graph to a Step Functions definition and one Lambda
+ * function spec per task. Pure: the same graph and options give the same
+ * result, and `stableStringify(definition)` is byte-identical.
+ */
+export function compilePipeline(
+  graph: PipelineGraph,
+  options: CompileOptions,
+): CompiledPipeline & { report: CompileReport } {
+  const warnings: string[] = [];
+  const prefix =
+    options.functionPrefix === undefined || options.functionPrefix === ""
+      ? functionPrefixOf(options.stateMachineName, "state machine name (the default function prefix)")
+      : functionPrefixOf(options.functionPrefix);
+  const grouping = groupNodes(graph, options.groupBy);
+  const byName = new Map(graph.nodes.map((n) => [n.name, n]));
+
+  const identities = grouping.groups.map((g) => g.nodes.join("\n"));
+  const fnNames = functionNames(
+    prefix,
+    grouping.groups.map((g, i) => ({ label: g.label, identity: identities[i] as string })),
+  );
+  const stateNames = taskStateNames(
+    grouping.groups.map((g, i) => ({ label: g.label, identity: identities[i] as string })),
+    MAX_STATE_NAME - FAIL_SUFFIX.length,
+  );
+
+  const { settings, warnings: overrideWarnings } = resolveFunctionSettings(
+    grouping.groups.map((g, i) => ({
+      nodes: g.nodes.map((n) => byName.get(n) as GraphNode),
+      functionName: fnNames[i] as string,
+    })),
+    options.functionDefaults,
+    options.overrides ?? [],
+  );
+  warnings.push(...overrideWarnings);
+
+  let durations: Float64Array | undefined;
+  if (options.durations !== undefined) {
+    const names = graph.nodes.map((n) => n.name);
+    const matched = names.filter((n) => Object.hasOwn(options.durations as object, n)).length;
+    const { seconds, warnings: durationWarnings } = durationsFor(names, options.durations);
+    warnings.push(...durationWarnings);
+    if (matched === 0) {
+      warnings.push(
+        "No duration hint names a node of this pipeline; compiling as if no durations were given.",
+      );
+    } else {
+      durations = Float64Array.from(grouping.groups, (g) =>
+        g.nodes.reduce((sum, n) => sum + (seconds.get(n) ?? 0), 0),
+      );
+    }
+  }
+  const plan = planStructure(
+    grouping.dag,
+    durations === undefined ? { structure: options.structure } : { structure: options.structure, durations },
+  );
+
+  const tasks: TaskInfo[] = grouping.groups.map((g, i) => ({
+    stateName: stateNames[i] as string,
+    failStateName: `${stateNames[i] as string}${FAIL_SUFFIX}`,
+    functionName: fnNames[i] as string,
+    nodes: g.nodes,
+    timeoutSeconds: (settings[i] as FunctionSettings).timeoutSeconds,
+  }));
+  const project = graph.project?.name ?? "Kedro project";
+  const comment = `${project} pipeline '${graph.pipeline ?? "__default__"}' (${graph.nodes.length} nodes in ${tasks.length} tasks), compiled by kedro-sfn`;
+  const { definition, counts } = buildDefinition(plan.tree, tasks, comment);
+
+  // What Step Functions measures is the definition as sent: compact JSON.
+  const definitionBytes = Buffer.byteLength(JSON.stringify(definition));
+  const expectedHistoryEvents =
+    HISTORY_EVENTS.execution +
+    HISTORY_EVENTS.pass * counts.passes +
+    HISTORY_EVENTS.task * counts.tasks +
+    HISTORY_EVENTS.parallel * counts.parallels;
+  const problems: string[] = [];
+  if (definitionBytes > STEP_FUNCTIONS_LIMITS.definitionBytes) {
+    problems.push(
+      `The state machine definition would be ${definitionBytes} bytes; Step Functions accepts at most ${STEP_FUNCTIONS_LIMITS.definitionBytes} (1 MB). It has ${counts.tasks} tasks and ${counts.parallels} Parallel states.`,
+    );
+  }
+  if (expectedHistoryEvents > STEP_FUNCTIONS_LIMITS.historyEvents) {
+    problems.push(
+      `A run would write about ${expectedHistoryEvents} history events (${counts.tasks} tasks x ${HISTORY_EVENTS.task}, ${counts.parallels} Parallel states x ${HISTORY_EVENTS.parallel}, plus ${HISTORY_EVENTS.execution + HISTORY_EVENTS.pass * counts.passes}); a Standard execution stops at ${STEP_FUNCTIONS_LIMITS.historyEvents}.`,
+    );
+  }
+  if (problems.length > 0) {
+    throw new UserError(problems.join("\n"), {
+      hint: "Group nodes (group-by: namespace or memory) to have fewer tasks, or split the pipeline into several state machines.",
+    });
+  }
+
+  const functions: FunctionSpec[] = tasks
+    .map((t, i) => ({
+      functionName: t.functionName,
+      stateName: t.stateName,
+      nodes: [...t.nodes],
+      ...(settings[i] as FunctionSettings),
+    }))
+    .map((f) => ({ ...f, environment: sortedRecord(f.environment) }))
+    .sort((a, b) => (a.functionName < b.functionName ? -1 : a.functionName > b.functionName ? 1 : 0));
+  const merges = grouping.merges.map((m) => ({
+    functionName: fnNames[m.task] as string,
+    nodes: [...(grouping.groups[m.task]?.nodes ?? [])],
+    reason: m.reason,
+  }));
+  for (const m of merges) warnings.push(`Merged into one task (${m.functionName}): ${m.reason}.`);
+
+  return {
+    definition,
+    functions,
+    warnings,
+    merges,
+    report: { strategy: plan.strategy, estimate: plan.estimate, definitionBytes, expectedHistoryEvents },
+  };
+}
+
+/** Node name -> the function (task) that runs it. */
+export function taskOfNode(compiled: Pick<CompiledPipeline, "functions">): Map<string, FunctionSpec> {
+  const map = new Map<string, FunctionSpec>();
+  for (const f of compiled.functions) for (const n of f.nodes) map.set(n, f);
+  return map;
+}
+
+/**
+ * A deep copy of `definition` whose Task states name their function by ARN
+ * (e.g. a published version) instead of by plain name.
+ */
+export function bindFunctionArns(
+  definition: AslDefinition,
+  arnByFunctionName: Readonly<Record<string, string>>,
+): AslDefinition {
+  const copy = structuredClone(definition);
+  const visit = (states: Record<string, AslState>): void => {
+    for (const [stateName, state] of Object.entries(states)) {
+      const params = state.Parameters as Record<string, unknown> | undefined;
+      if (state.Type === "Task" && params && typeof params.FunctionName === "string") {
+        const arn = arnByFunctionName[params.FunctionName];
+        if (arn === undefined)
+          throw new Error(`No ARN for function ${params.FunctionName} (state '${stateName}').`);
+        params.FunctionName = arn;
+      }
+      for (const branch of (state.Branches as { States: Record<string, AslState> }[] | undefined) ?? [])
+        visit(branch.States);
+    }
+  };
+  visit(copy.States);
+  return copy;
+}
+
+/**
+ * JSON with object keys sorted, indented by 2 spaces (no trailing newline);
+ * `indent` 0 gives the compact form, e.g. to send a definition to AWS (deeply
+ * nested Parallel states make the indented form several times larger).
+ */
+export function stableStringify(value: unknown, indent = 2): string {
+  return JSON.stringify(sortKeys(value), null, indent);
+}
+
+function sortKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(sortKeys);
+  if (value !== null && typeof value === "object") {
+    const out: Record<string, unknown> = {};
+    for (const key of Object.keys(value).sort()) out[key] = sortKeys((value as Record<string, unknown>)[key]);
+    return out;
+  }
+  return value;
+}
+
+function sortedRecord(record: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
