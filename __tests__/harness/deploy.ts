@@ -1,0 +1,100 @@
+/** Read -> plan -> apply, and the checks deploy tests and the benchmark share. */
+import { GetFunctionCommand, ListFunctionsCommand, type FunctionConfiguration } from "@aws-sdk/client-lambda";
+import { DescribeStateMachineCommand } from "@aws-sdk/client-sfn";
+import { applyPlan, type ApplyOptions } from "../../src/aws/apply.js";
+import type { AwsClients } from "../../src/aws/clients.js";
+import { deploymentRef, readDeployed } from "../../src/aws/deployed.js";
+import { boundTasks, parseFunctionDescription, planDeployment } from "../../src/plan/index.js";
+import type { DeployResult, DesiredDeployment, Plan } from "../../src/plan/types.js";
+import type { AslDefinition } from "../../src/compile/types.js";
+
+export interface DeployRun {
+  plan: Plan;
+  result: DeployResult;
+}
+
+export async function planOnly(
+  clients: AwsClients,
+  desired: DesiredDeployment,
+  prune = false,
+): Promise<Plan> {
+  const deployed = await readDeployed(clients, deploymentRef(desired));
+  return planDeployment(desired, deployed, { prune, region: clients.region });
+}
+
+export async function deploy(
+  clients: AwsClients,
+  desired: DesiredDeployment,
+  options: ApplyOptions & { prune?: boolean } = {},
+): Promise<DeployRun> {
+  const { prune, ...applyOptions } = options;
+  const plan = await planOnly(clients, desired, prune ?? false);
+  const result = await applyPlan(clients, plan, desired, { pollIntervalMs: 50, ...applyOptions });
+  return { plan, result };
+}
+
+/** Every function of the account (one unpaged list: direct clients talk to moto itself). */
+export async function allFunctions(clients: AwsClients): Promise<FunctionConfiguration[]> {
+  const found: FunctionConfiguration[] = [];
+  let marker: string | undefined;
+  do {
+    const page = await clients.lambda.send(
+      new ListFunctionsCommand({ MaxItems: 50, ...(marker ? { Marker: marker } : {}) }),
+    );
+    found.push(...(page.Functions ?? []));
+    marker = page.NextMarker;
+  } while (marker);
+  return found;
+}
+
+/**
+ * The invariant the deploy order guarantees: every function version the state machine invokes
+ * exists. Returns the problems found (empty when it holds, or when there is no state machine).
+ */
+export async function missingReferencedVersions(
+  clients: AwsClients,
+  stateMachineArn: string,
+): Promise<string[]> {
+  let definition: string;
+  try {
+    definition =
+      (await clients.sfn.send(new DescribeStateMachineCommand({ stateMachineArn }))).definition ?? "{}";
+  } catch (error) {
+    if ((error as { name?: string }).name === "StateMachineDoesNotExist") return [];
+    throw error;
+  }
+  const missing: string[] = [];
+  for (const task of Object.values(boundTasks(JSON.parse(definition) as AslDefinition))) {
+    const qualifier = task.versionArn.split(":")[7];
+    if (!qualifier || !/^\d+$/.test(qualifier)) {
+      missing.push(`${task.versionArn} is not a published version`);
+      continue;
+    }
+    try {
+      await clients.lambda.send(
+        new GetFunctionCommand({ FunctionName: task.functionName, Qualifier: qualifier }),
+      );
+    } catch (error) {
+      missing.push(`${task.versionArn}: ${(error as Error).name}`);
+    }
+  }
+  return missing;
+}
+
+/** Managed functions of the state machine that it does not invoke (should be none after a pruning deploy). */
+export async function orphanedFunctions(
+  clients: AwsClients,
+  stateMachineName: string,
+  stateMachineArn: string,
+): Promise<string[]> {
+  const definition =
+    (await clients.sfn.send(new DescribeStateMachineCommand({ stateMachineArn }))).definition ?? "{}";
+  const used = new Set(Object.keys(boundTasks(JSON.parse(definition) as AslDefinition)));
+  return (await allFunctions(clients))
+    .filter(
+      (fn) =>
+        parseFunctionDescription(fn.Description)?.stateMachine === stateMachineName &&
+        !used.has(fn.FunctionName ?? ""),
+    )
+    .map((fn) => fn.FunctionName ?? "");
+}

@@ -1,0 +1,315 @@
+/** The pure plan: desired vs deployed -> actions, hash, readable diff. No AWS, no mocks. */
+import { describe, expect, it } from "@jest/globals";
+import { UserError } from "../src/errors.js";
+import {
+  deployOutputs,
+  planDeployment,
+  planJson,
+  planOutputs,
+  renderPlanText,
+  stableStringify,
+  validateDeployInputs,
+  type DeployedState,
+  type DesiredDeployment,
+} from "../src/plan/index.js";
+import {
+  deployedStateFor as deployedFor,
+  desiredDeployment,
+  nodeNames,
+  SPACEFLIGHTS_NODES,
+} from "./harness/pipelines.js";
+
+const DIGEST_A = "a".repeat(64);
+const DIGEST_B = "b".repeat(64);
+const REPO = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/spaceflights";
+const ROLES = {
+  lambdaRoleArn: "arn:aws:iam::123456789012:role/kedro-node",
+  stateMachineRoleArn: "arn:aws:iam::123456789012:role/kedro-sfn",
+};
+
+function desired(overrides: Partial<Parameters<typeof desiredDeployment>[0]> = {}): DesiredDeployment {
+  return desiredDeployment({
+    stateMachineName: "spaceflights",
+    imageUri: `${REPO}@sha256:${DIGEST_A}`,
+    ...ROLES,
+    ...overrides,
+  });
+}
+
+describe("planDeployment", () => {
+  it("creates everything when nothing is deployed, and says why AWS was not read", () => {
+    const plan = planDeployment(desired(), null, {
+      note: "No AWS credentials: planned as if nothing were deployed.",
+    });
+    expect(plan.basis).toBe("nothing-deployed");
+    expect(plan.functions.map((fn) => fn.action)).toEqual(Array(6).fill("create"));
+    expect(plan.stateMachine.action).toBe("create");
+    expect(plan.summary).toEqual({ toCreate: 7, toUpdate: 0, toDelete: 0, unchanged: 0, hasChanges: true });
+    expect(renderPlanText(plan)).toContain("Note: No AWS credentials");
+  });
+
+  it("plans nothing when AWS matches, whatever the commit", () => {
+    const target = desired();
+    const plan = planDeployment({ ...target, commitSha: "f".repeat(40) }, deployedFor(target));
+    expect(plan.functions.every((fn) => fn.action === "noop" && fn.steps.length === 0)).toBe(true);
+    expect(plan.stateMachine).toMatchObject({
+      action: "noop",
+      steps: [],
+      currentVersionArn: "arn:aws:states:eu-west-1:123456789012:stateMachine:spaceflights:3",
+    });
+    expect(plan.summary.hasChanges).toBe(false);
+    expect(planOutputs(plan)).toMatchObject({
+      "has-changes": "false",
+      "to-create": "0",
+      "to-update": "0",
+      "to-delete": "0",
+    });
+  });
+
+  it("gives the same hash for the same inputs, and ignores commit and revision ids", () => {
+    const target = desired();
+    const deployed = deployedFor(target);
+    const first = planDeployment(target, deployed);
+    const again = planDeployment(structuredClone(target), structuredClone(deployed));
+    expect(again.hash).toBe(first.hash);
+    expect(planJson(again)).toBe(planJson(first));
+    const otherLocks = structuredClone(deployed);
+    for (const fn of otherLocks.functions) fn.revisionId = "other";
+    expect(planDeployment({ ...target, commitSha: "abc" }, otherLocks).hash).toBe(first.hash);
+    const noisyCompile = { ...target, compiled: { ...target.compiled, warnings: ["estimate changed"] } };
+    expect(planDeployment(noisyCompile, deployed).hash).toBe(first.hash);
+    expect(planDeployment(desired({ memoryMb: 2048 }), deployed).hash).not.toBe(first.hash);
+    // Canonical: key order does not matter.
+    expect(JSON.parse(planJson(first))).toEqual(first);
+    expect(stableStringify({ b: 1, a: [{ d: 1, c: 2 }] })).toBe('{"a":[{"c":2,"d":1}],"b":1}');
+  });
+
+  it("updates one function's configuration when one node's memory changes", () => {
+    const before = desired();
+    const after = desired({ overrides: { "data_science.train_model_node": { memoryMb: 3008 } } });
+    const plan = planDeployment(after, deployedFor(before));
+    const changed = plan.functions.filter((fn) => fn.action !== "noop");
+    expect(changed).toHaveLength(1);
+    expect(changed[0]).toMatchObject({
+      functionName: "spaceflights-data_science_train_model_node",
+      action: "update-config",
+      steps: ["config", "publish"],
+      changes: [{ field: "memoryMb", before: 1024, after: 3008 }],
+      revisionId: "rev-spaceflights-data_science_train_model_node",
+    });
+    expect(plan.stateMachine.action).toBe("update");
+    expect(plan.stateMachine.definitionChanges).toEqual([
+      {
+        path: "/States/data_science.train_model_node/Parameters/FunctionName",
+        kind: "changed",
+        before: "spaceflights-data_science_train_model_node:1",
+        after: "spaceflights-data_science_train_model_node:new",
+      },
+    ]);
+    expect(plan.summary).toMatchObject({ toCreate: 0, toUpdate: 2, toDelete: 0, unchanged: 5 });
+  });
+
+  it("updates code (publishing in the same call) when the image changes", () => {
+    const before = desired();
+    const plan = planDeployment(desired({ imageUri: `${REPO}@sha256:${DIGEST_B}` }), deployedFor(before));
+    for (const fn of plan.functions) {
+      expect(fn.action).toBe("update-code");
+      expect(fn.steps).toEqual(["code", "publish"]);
+      expect(fn.changes).toEqual([
+        {
+          field: "image",
+          before: `sha256:${DIGEST_A.slice(0, 12)}`,
+          after: `sha256:${DIGEST_B.slice(0, 12)}`,
+        },
+      ]);
+    }
+  });
+
+  it("updates code and configuration together", () => {
+    const plan = planDeployment(
+      desired({ imageUri: `${REPO}@sha256:${DIGEST_B}`, memoryMb: 512 }),
+      deployedFor(desired()),
+    );
+    expect(plan.functions[0]?.steps).toEqual(["code", "config", "publish"]);
+  });
+
+  it("retags without publishing when only tags change", () => {
+    const plan = planDeployment(desired({ tags: { team: "ml" } }), deployedFor(desired()));
+    for (const fn of plan.functions)
+      expect(fn).toMatchObject({ action: "update-config", steps: ["tags", "config"] });
+    // The state machine keeps its definition and version; only its tags change.
+    expect(plan.stateMachine).toMatchObject({
+      action: "update",
+      steps: ["tags"],
+      changes: [{ field: "tags.team", before: "data", after: "ml" }],
+    });
+    expect(plan.stateMachine.definitionChanges).toEqual([]);
+  });
+
+  it("publishes functions a killed deploy updated but never bound", () => {
+    const before = desired();
+    const after = desired({ memoryMb: 2048 });
+    const deployed = deployedFor(before);
+    // The killed deploy got as far as the configuration of every function; the state machine still binds version 1.
+    const updatedFunctions = deployedFor(after).functions;
+    const plan = planDeployment(after, { ...deployed, functions: updatedFunctions });
+    for (const fn of plan.functions) {
+      expect(fn).toMatchObject({ action: "update-config", steps: ["publish"] });
+      expect(fn.changes).toEqual([
+        { field: "version", before: `${fn.functionName}:1`, after: `${fn.functionName}:new` },
+      ]);
+    }
+    expect(plan.stateMachine.action).toBe("update");
+  });
+
+  it("deletes functions of nodes that left the pipeline only with prune", () => {
+    const before = desired();
+    const renamed = SPACEFLIGHTS_NODES.map((node) =>
+      node === "data_science.evaluate_model_node" ? "data_science.evaluate_node" : node,
+    );
+    const after = desired({ nodes: renamed });
+    const kept = planDeployment(after, deployedFor(before));
+    expect(kept.functions.filter((fn) => fn.action === "delete")).toEqual([]);
+    expect(kept.retained).toEqual(["spaceflights-data_science_evaluate_model_node"]);
+    expect(renderPlanText(kept)).toContain("kept because prune is off");
+
+    const pruned = planDeployment(after, deployedFor(before), { prune: true });
+    expect(pruned.retained).toEqual([]);
+    expect(
+      pruned.functions.filter((fn) => fn.action !== "noop").map((fn) => [fn.functionName, fn.action]),
+    ).toEqual([
+      ["spaceflights-data_science_evaluate_model_node", "delete"],
+      ["spaceflights-data_science_evaluate_node", "create"],
+    ]);
+    expect(pruned.functions.find((fn) => fn.action === "delete")?.nodes).toEqual([
+      "data_science.evaluate_model_node",
+    ]);
+    expect(pruned.summary).toMatchObject({ toCreate: 1, toUpdate: 1, toDelete: 1 });
+    const removedState = pruned.stateMachine.definitionChanges.find(
+      (change) => change.path === "/States/data_science.evaluate_model_node",
+    );
+    expect(removedState?.kind).toBe("removed");
+  });
+
+  it("refuses a function name owned by another state machine, and says which", () => {
+    const target = desired();
+    const deployed: DeployedState = {
+      region: "eu-west-1",
+      stateMachine: null,
+      functions: [],
+      foreign: [{ functionName: "spaceflights-data_science_split_data_node", owner: "rockets" }],
+    };
+    expect(() => planDeployment(target, deployed)).toThrow(UserError);
+    expect(() => planDeployment(target, deployed)).toThrow(
+      /"spaceflights-data_science_split_data_node" already exists and belongs to state machine "rockets"/,
+    );
+    const unmanaged = { ...deployed, foreign: [{ functionName: "x", owner: null }] };
+    expect(() => planDeployment(target, unmanaged)).toThrow(
+      /is not managed by kedro-sfn; refusing to take it over/,
+    );
+  });
+
+  it("shows state machine setting changes", () => {
+    const target = desired();
+    const withLogs: DesiredDeployment = {
+      ...target,
+      tracing: true,
+      logging: {
+        level: "ERROR",
+        logGroupArn: "arn:aws:logs:eu-west-1:123456789012:log-group:/sfn/spaceflights",
+      },
+    };
+    const plan = planDeployment(withLogs, deployedFor(target));
+    expect(plan.stateMachine.action).toBe("update");
+    expect(plan.stateMachine.changes).toEqual([
+      { field: "logging.level", before: "OFF", after: "ERROR" },
+      {
+        field: "logging.logGroupArn",
+        before: null,
+        after: "arn:aws:logs:eu-west-1:123456789012:log-group:/sfn/spaceflights:*",
+      },
+      { field: "tracing", before: false, after: true },
+    ]);
+    expect(plan.functions.every((fn) => fn.action === "noop")).toBe(true);
+  });
+
+  it("keeps a 200-node no-op plan a no-op", () => {
+    const target = desired({ nodes: nodeNames(200) });
+    const plan = planDeployment(target, deployedFor(target, 7));
+    expect(plan.summary).toEqual({
+      toCreate: 0,
+      toUpdate: 0,
+      toDelete: 0,
+      unchanged: 201,
+      hasChanges: false,
+    });
+  });
+});
+
+describe("deploy outputs", () => {
+  it("has every output the action declares", () => {
+    const plan = planDeployment(desired(), null);
+    const outputs = deployOutputs({
+      stateMachineArn: "arn:sm",
+      stateMachineVersionArn: "arn:sm:1",
+      imageUri: plan.imageUri,
+      functionArns: { b: "arn:b:1", a: "arn:a:1" },
+      plan,
+      deleted: [],
+    });
+    expect(Object.keys(outputs).sort()).toEqual(
+      [
+        "function-arns",
+        "has-changes",
+        "image-uri",
+        "plan-hash",
+        "plan-json",
+        "state-machine-arn",
+        "state-machine-version-arn",
+        "to-create",
+        "to-delete",
+        "to-update",
+      ].sort(),
+    );
+    expect(outputs["function-arns"]).toBe('{"a":"arn:a:1","b":"arn:b:1"}');
+    expect(outputs["plan-hash"]).toMatch(/^[0-9a-f]{64}$/);
+  });
+});
+
+describe("validateDeployInputs", () => {
+  const ok = { stateMachineName: "spaceflights", ...ROLES };
+
+  it("accepts good inputs", () => {
+    expect(() => validateDeployInputs({ ...ok, ecrRepository: REPO, region: "eu-west-1" })).not.toThrow();
+    expect(() =>
+      validateDeployInputs({ ...ok, lambdaRoleArn: "arn:aws-cn:iam::123456789012:role/path/to/node" }),
+    ).not.toThrow();
+  });
+
+  it.each([
+    [{ lambdaRoleArn: undefined }, "Input 'lambda-role-arn' is required"],
+    [{ lambdaRoleArn: "kedro-node" }, "Input 'lambda-role-arn': \"kedro-node\" is not an IAM role ARN"],
+    [
+      { stateMachineRoleArn: "arn:aws:iam::123456789012:user/bob" },
+      "Input 'state-machine-role-arn': \"arn:aws:iam::123456789012:user/bob\" is not an IAM role ARN",
+    ],
+    [{ stateMachineRoleArn: "" }, "Input 'state-machine-role-arn' is required"],
+    [
+      { stateMachineName: "space flights" },
+      "Input 'state-machine-name': \"space flights\" contains whitespace",
+    ],
+    [{ stateMachineName: "a:b" }, 'contains ":"'],
+    [{ stateMachineName: "x".repeat(81) }, "is 81 characters long; AWS allows 80"],
+    [{ stateMachineName: "" }, "Input 'state-machine-name' is required"],
+    [
+      { ecrRepository: REPO, region: "us-east-1" },
+      "Input 'ecr-repository': the repository is in eu-west-1 but the deployment region is us-east-1",
+    ],
+    [{ logging: { level: "ALL" as const } }, "Input 'log-group-arn' is required when 'log-level' is ALL"],
+    [{ tags: { "kedro-sfn:commit": "x" } }, 'Tag key "kedro-sfn:commit" is reserved'],
+  ])("rejects %j", (override, message) => {
+    const call = (): void => validateDeployInputs({ ...ok, ...override });
+    expect(call).toThrow(UserError);
+    expect(call).toThrow(message);
+  });
+});

@@ -1,0 +1,118 @@
+/**
+ * Deploy benchmark: AWS calls and wall time of a first deploy, a no-op deploy, a one-node change
+ * and a full update (new image everywhere) for 6, 50 and 200 nodes, against moto behind the fault
+ * proxy with 50 ms of latency per call and ListFunctions paged at 50 as AWS does.
+ *
+ *   NODE_OPTIONS=--experimental-vm-modules npx jest --roots '<rootDir>/bench' --testMatch '**' bench/deploy.bench.ts
+ *
+ * Writes bench/deploy-results.json and prints a Markdown table. Goals (issue 5): a no-op deploy
+ * of 200 nodes in at most 10 calls; a full 200-node update within 1.25x of the time Lambda's
+ * 15 control-plane calls per second alone impose.
+ */
+import { describe, expect, it } from "@jest/globals";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { CallLog } from "../src/aws/clients.js";
+import type { DesiredDeployment } from "../src/plan/types.js";
+import { deploy } from "../__tests__/harness/deploy.js";
+import { REPO_ROOT, useLocalStack, type LocalStack } from "../__tests__/harness/localStack.js";
+import { compiledPipeline, desiredDeployment, nodeNames } from "../__tests__/harness/pipelines.js";
+
+const stack = useLocalStack({ faultProxy: true });
+const LATENCY_MS = 50;
+const AWS_LAMBDA_LIMIT_PER_SECOND = 15;
+
+interface Row {
+  nodes: number;
+  scenario: string;
+  calls: number;
+  writes: number;
+  lambdaControlPlaneCalls: number;
+  wallSeconds: number;
+  /** Time the 15 calls/s Lambda quota alone imposes on those calls. */
+  quotaFloorSeconds: number;
+  ratioToFloor: number;
+}
+
+async function pipeline(
+  s: LocalStack,
+  count: number,
+  image: string,
+  memoryOfFirst = 1024,
+): Promise<DesiredDeployment> {
+  const nodes = nodeNames(count);
+  return desiredDeployment({
+    stateMachineName: `bench-${count}`,
+    imageUri: await s.putImage("bench", image),
+    lambdaRoleArn: s.roles.lambda,
+    stateMachineRoleArn: s.roles.stateMachine,
+    compiled: compiledPipeline(nodes, {
+      prefix: `bench-${count}`,
+      overrides: { [nodes[0] ?? ""]: { memoryMb: memoryOfFirst } },
+    }),
+  });
+}
+
+async function measure(
+  s: LocalStack,
+  count: number,
+  scenario: string,
+  desired: DesiredDeployment,
+): Promise<Row> {
+  const log = new CallLog();
+  const clients = await s.clients({ viaProxy: true, recorders: [log] });
+  const started = performance.now();
+  await deploy(clients, desired, { prune: true });
+  const wallSeconds = (performance.now() - started) / 1000;
+  const lambdaControlPlaneCalls = log.count(
+    (call) => call.service === "lambda" && call.operation !== "GetFunction",
+  );
+  const quotaFloorSeconds = lambdaControlPlaneCalls / AWS_LAMBDA_LIMIT_PER_SECOND;
+  return {
+    nodes: count,
+    scenario,
+    calls: log.count(),
+    writes: log.writes().length,
+    lambdaControlPlaneCalls,
+    wallSeconds: round(wallSeconds),
+    quotaFloorSeconds: round(quotaFloorSeconds),
+    ratioToFloor: quotaFloorSeconds >= 1 ? round(wallSeconds / quotaFloorSeconds) : 0,
+  };
+}
+
+const round = (value: number): number => Math.round(value * 100) / 100;
+
+describe("deploy benchmark", () => {
+  it("measures calls and wall time", async () => {
+    const s = stack();
+    const rows: Row[] = [];
+    for (const count of [6, 50, 200]) {
+      await s.reset();
+      await s.faults({ latency_ms: LATENCY_MS });
+      const first = await pipeline(s, count, "v1");
+      rows.push(await measure(s, count, "first deploy", first));
+      rows.push(await measure(s, count, "no-op deploy", { ...first, commitSha: "1".repeat(40) }));
+      rows.push(await measure(s, count, "one-node change", await pipeline(s, count, "v1", 2048)));
+      rows.push(await measure(s, count, "full update (new image)", await pipeline(s, count, "v2", 2048)));
+    }
+    writeFileSync(
+      join(REPO_ROOT, "bench", "deploy-results.json"),
+      `${JSON.stringify({ latencyMs: LATENCY_MS, rows }, null, 2)}\n`,
+    );
+    const table = [
+      "| nodes | scenario | AWS calls | writes | Lambda control-plane calls | wall (s) | 15/s floor (s) | wall / floor |",
+      "|---:|---|---:|---:|---:|---:|---:|---:|",
+      ...rows.map(
+        (row) =>
+          `| ${row.nodes} | ${row.scenario} | ${row.calls} | ${row.writes} | ${row.lambdaControlPlaneCalls} | ${row.wallSeconds} | ${row.quotaFloorSeconds} | ${row.ratioToFloor || "-"} |`,
+      ),
+    ].join("\n");
+    process.stdout.write(`\n${table}\n`);
+
+    const noop200 = rows.find((row) => row.nodes === 200 && row.scenario === "no-op deploy");
+    const full200 = rows.find((row) => row.nodes === 200 && row.scenario === "full update (new image)");
+    expect(noop200?.calls).toBeLessThanOrEqual(10);
+    expect(noop200?.writes).toBe(0);
+    expect(full200?.ratioToFloor).toBeLessThanOrEqual(1.25);
+  }, 900_000);
+});

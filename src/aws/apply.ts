@@ -1,0 +1,375 @@
+import type { FunctionSpec } from "../compile/types.js";
+import { UserError } from "../errors.js";
+import { bindDefinition, type TaskBinding } from "../plan/bind.js";
+import { stableStringify } from "../plan/canonical.js";
+import {
+  arnAccount,
+  desiredHash,
+  functionHashes,
+  functionTags,
+  imageDigestHex,
+  stateMachineTags,
+  Tag,
+  type FunctionHashes,
+} from "../plan/desired.js";
+import { desiredLogging, planFunction } from "../plan/plan.js";
+import type { BoundTask, DeployResult, DesiredDeployment, FunctionPlan, Plan } from "../plan/types.js";
+import type { AwsClients } from "./clients.js";
+import { explainAwsError, isAwsError } from "./failures.js";
+import {
+  createFunction,
+  deleteFunction,
+  getFunction,
+  listTags,
+  publishVersion,
+  replaceTags,
+  toDeployedFunction,
+  updateFunctionCode,
+  updateFunctionConfiguration,
+  type WaitOptions,
+} from "./lambda.js";
+import { mapWithConcurrency, sleep } from "./limiter.js";
+import {
+  createStateMachine,
+  describeStateMachine,
+  findStateMachineArn,
+  stateMachineArn,
+  tagStateMachine,
+  updateStateMachine,
+  type StateMachineSettings,
+} from "./sfn.js";
+
+export interface ApplyOptions {
+  log?: (line: string) => void;
+  /** Functions converged at once; the Lambda limiter in the clients sets the pace. */
+  concurrency?: number;
+  sleep?: (ms: number) => Promise<void>;
+  /** First delay when polling a function that is still updating. */
+  pollIntervalMs?: number;
+  maxWaitMs?: number;
+}
+
+const DEFAULT_CONCURRENCY = 16;
+/** Re-reads of one function after RevisionId conflicts before giving up. */
+const MAX_REPLANS = 3;
+
+/**
+ * Converges AWS to `desired` as `plan` says, in an order where every intermediate state is
+ * consistent: functions are updated and versions published first (the state machine still runs
+ * the old versions), then one state machine call switches every task to the new versions, and
+ * only then are functions that left the pipeline deleted. Killed anywhere, a rerun converges.
+ */
+export async function applyPlan(
+  clients: AwsClients,
+  plan: Plan,
+  desired: DesiredDeployment,
+  options: ApplyOptions = {},
+): Promise<DeployResult> {
+  if (plan.desiredHash !== desiredHash(desired)) {
+    throw new Error("The plan was made for other inputs than this deploy: plan again before applying.");
+  }
+  const log = options.log ?? (() => undefined);
+  const wait: WaitOptions = {
+    sleep: options.sleep ?? sleep,
+    pollIntervalMs: options.pollIntervalMs ?? 1000,
+    maxWaitMs: options.maxWaitMs ?? 15 * 60 * 1000,
+  };
+  const context: FunctionContext = { clients, desired, wait, log, warnedDigest: false };
+  const specs = new Map(desired.compiled.functions.map((spec) => [spec.functionName, spec]));
+
+  const versions = new Map<string, string>();
+  const changing: FunctionPlan[] = [];
+  for (const fn of plan.functions) {
+    if (fn.action === "delete") continue;
+    if (fn.action === "noop" && fn.currentVersionArn) versions.set(fn.functionName, fn.currentVersionArn);
+    else changing.push(fn);
+  }
+  if (changing.length > 0) log(`Updating ${changing.length} Lambda function(s)...`);
+  await mapWithConcurrency(changing, options.concurrency ?? DEFAULT_CONCURRENCY, async (fn) => {
+    const spec = specs.get(fn.functionName);
+    if (!spec)
+      throw new Error(
+        `The plan names function ${fn.functionName}, which the compiled pipeline does not have.`,
+      );
+    versions.set(fn.functionName, await convergeFunction(context, fn, spec));
+  });
+
+  const { arn, versionArn } = await switchStateMachine(clients, plan, desired, versions, log);
+  const deleted = await prune(clients, plan, desired, options.concurrency ?? DEFAULT_CONCURRENCY, log);
+
+  const functionArns: Record<string, string> = {};
+  for (const spec of desired.compiled.functions)
+    functionArns[spec.functionName] = versions.get(spec.functionName) ?? "";
+  return {
+    stateMachineArn: arn,
+    stateMachineVersionArn: versionArn,
+    imageUri: desired.imageUri,
+    functionArns,
+    plan,
+    deleted,
+  };
+}
+
+interface FunctionContext {
+  clients: AwsClients;
+  desired: DesiredDeployment;
+  wait: WaitOptions;
+  log: (line: string) => void;
+  warnedDigest: boolean;
+}
+
+/** Brings one function to its desired state and returns the version ARN the state machine should invoke. */
+async function convergeFunction(
+  context: FunctionContext,
+  planned: FunctionPlan,
+  spec: FunctionSpec,
+): Promise<string> {
+  const { clients, desired } = context;
+  const hashes = functionHashes(spec, desired);
+  // What the plan knew of the Task bound to this function, for re-planning after a conflict.
+  const bound: BoundTask | undefined = planned.currentVersionArn
+    ? {
+        functionName: spec.functionName,
+        versionArn: planned.currentVersionArn,
+        specHash: planned.steps.includes("publish") ? null : planned.specHash,
+        nodes: spec.nodes,
+      }
+    : undefined;
+  let current = planned;
+  for (let round = 0; ; round += 1) {
+    try {
+      return await runSteps(context, current, spec, hashes);
+    } catch (error) {
+      // Someone (often our own retried call whose response was lost) changed the function since
+      // we read it: read it again and redo only what is still missing.
+      const conflict =
+        isAwsError(error, "PreconditionFailedException") ||
+        (current.steps.includes("create") && isAwsError(error, "ResourceConflictException"));
+      if (!conflict || round >= MAX_REPLANS) {
+        if (conflict)
+          throw new Error(
+            `Lambda function ${spec.functionName} kept changing while deploying: is another deploy running?`,
+            { cause: error },
+          );
+        throw explainAwsError(error, {
+          doing: `deploy Lambda function ${spec.functionName}`,
+          lambdaRoleArn: desired.lambdaRoleArn,
+        });
+      }
+      current = await replan(clients, spec, desired, bound);
+    }
+  }
+}
+
+async function replan(
+  clients: AwsClients,
+  spec: FunctionSpec,
+  desired: DesiredDeployment,
+  bound: BoundTask | undefined,
+): Promise<FunctionPlan> {
+  const config = await getFunction(clients.lambda, spec.functionName);
+  if (!config) return planFunction(spec, desired, undefined, bound);
+  const deployed = toDeployedFunction(config);
+  if (deployed.marker?.stateMachine !== desired.stateMachineName) {
+    const owner = (await listTags(clients.lambda, deployed.functionArn))[Tag.stateMachine] ?? null;
+    if (owner !== desired.stateMachineName) {
+      throw new UserError(
+        `Lambda function "${spec.functionName}" appeared while deploying and ${owner ? `belongs to state machine "${owner}"` : "is not managed by kedro-sfn"}; refusing to take it over.`,
+      );
+    }
+  }
+  return planFunction(spec, desired, deployed, bound);
+}
+
+async function runSteps(
+  context: FunctionContext,
+  planned: FunctionPlan,
+  spec: FunctionSpec,
+  hashes: FunctionHashes,
+): Promise<string> {
+  const { clients, desired, wait, log } = context;
+  const name = spec.functionName;
+  const steps = new Set(planned.steps);
+  if (steps.has("create")) {
+    const created = await createFunction(clients.lambda, spec, desired, hashes, wait);
+    checkDigest(context, name, created.codeSha256);
+    log(`created ${versionLabel(created.versionArn)}`);
+    return requireVersion(name, created.versionArn);
+  }
+  let revisionId = planned.revisionId;
+  let versionArn: string | null = null;
+  if (steps.has("code")) {
+    // With nothing else to change, the code update publishes the version itself: one call.
+    const publishNow = steps.has("publish") && !steps.has("config");
+    const updated = await updateFunctionCode(
+      clients.lambda,
+      spec,
+      desired.imageUri,
+      revisionId,
+      publishNow,
+      wait,
+    );
+    checkDigest(context, name, updated.codeSha256);
+    revisionId = updated.revisionId;
+    if (publishNow) versionArn = updated.versionArn;
+  }
+  if (steps.has("tags")) {
+    if (!planned.functionArn) throw new Error(`No ARN known for Lambda function ${name}.`);
+    await replaceTags(clients.lambda, planned.functionArn, functionTags(desired));
+  }
+  if (steps.has("config")) {
+    revisionId = (await updateFunctionConfiguration(clients.lambda, spec, desired, hashes, revisionId, wait))
+      .revisionId;
+  }
+  if (steps.has("publish") && !versionArn) {
+    const description = `kedro-sfn commit ${desired.commitSha} spec ${hashes.spec}`;
+    versionArn = (await publishVersion(clients.lambda, name, description, revisionId, wait)).versionArn;
+  }
+  // A tags-only change publishes nothing: the state machine keeps its version.
+  versionArn ??= planned.currentVersionArn;
+  log(`updated ${versionLabel(versionArn)} (${planned.steps.join(", ")})`);
+  return requireVersion(name, versionArn);
+}
+
+function requireVersion(name: string, versionArn: string | null): string {
+  if (!versionArn) throw new Error(`Lambda did not return a published version for ${name}.`);
+  return versionArn;
+}
+
+function versionLabel(versionArn: string | null): string {
+  return versionArn ? versionArn.split(":").slice(6).join(":") : "(no version)";
+}
+
+/** Change detection relies on Lambda reporting the image digest as CodeSha256: say so when it does not. */
+function checkDigest(context: FunctionContext, name: string, codeSha256: string | null): void {
+  const digest = imageDigestHex(context.desired.imageUri);
+  if (context.warnedDigest || !codeSha256 || !digest || codeSha256 === digest) return;
+  context.warnedDigest = true;
+  context.log(
+    `warning: Lambda reports CodeSha256 ${codeSha256.slice(0, 12)}… for ${name}, not the image digest ${digest.slice(0, 12)}…: the next plan will see its code as changed.`,
+  );
+}
+
+async function switchStateMachine(
+  clients: AwsClients,
+  plan: Plan,
+  desired: DesiredDeployment,
+  versions: ReadonlyMap<string, string>,
+  log: (line: string) => void,
+): Promise<{ arn: string; versionArn: string | null }> {
+  const bindings = new Map<string, TaskBinding>();
+  for (const spec of desired.compiled.functions) {
+    const functionArn = versions.get(spec.functionName);
+    if (!functionArn) throw new Error(`No version of ${spec.functionName} to bind.`);
+    bindings.set(spec.functionName, { functionArn, specHash: functionHashes(spec, desired).spec });
+  }
+  const settings: StateMachineSettings = {
+    definition: bindDefinition(desired.compiled.definition, bindings),
+    roleArn: desired.stateMachineRoleArn,
+    logging: desiredLogging(desired),
+    tracing: desired.tracing,
+    versionDescription: `kedro-sfn commit ${desired.commitSha} plan ${plan.hash.slice(0, 12)}`,
+  };
+  const name = desired.stateMachineName;
+  const failure = {
+    doing: `deploy state machine "${name}"`,
+    stateMachineName: name,
+    stateMachineRoleArn: desired.stateMachineRoleArn,
+    sentDefinition: true,
+  };
+  try {
+    if (plan.stateMachine.action === "create") {
+      try {
+        const created = await createStateMachine(clients.sfn, name, settings, stateMachineTags(desired));
+        if (created.versionArn)
+          await tagStateMachine(clients.sfn, created.arn, { [Tag.version]: created.versionArn });
+        log(`created state machine ${name} (${versionLabel(created.versionArn)})`);
+        return created;
+      } catch (error) {
+        // Created since we read (a retried call, or another deploy): update it instead.
+        if (!isAwsError(error, "StateMachineAlreadyExists")) throw error;
+      }
+    }
+    const arn = plan.stateMachine.arn ?? (await existingStateMachineArn(clients, desired));
+    if (plan.stateMachine.action === "create" || plan.stateMachine.steps.includes("update")) {
+      const versionArn = await updateStateMachine(clients.sfn, arn, settings);
+      // After the switch, never before: the tags record what the state machine now runs.
+      await tagStateMachine(clients.sfn, arn, {
+        ...stateMachineTags(desired),
+        ...(versionArn ? { [Tag.version]: versionArn } : {}),
+      });
+      log(`updated state machine ${name} (${versionLabel(versionArn)})`);
+      return { arn, versionArn };
+    }
+    if (plan.stateMachine.steps.includes("tags")) {
+      await tagStateMachine(clients.sfn, arn, stateMachineTags(desired));
+      log(`retagged state machine ${name}`);
+    }
+    return {
+      arn,
+      versionArn: await currentVersionArn(clients, plan.stateMachine.currentVersionArn, settings, log),
+    };
+  } catch (error) {
+    throw explainAwsError(error, failure);
+  }
+}
+
+async function existingStateMachineArn(clients: AwsClients, desired: DesiredDeployment): Promise<string> {
+  const account = arnAccount(desired.stateMachineRoleArn);
+  const arn = account
+    ? stateMachineArn(account.partition, clients.region, account.accountId, desired.stateMachineName)
+    : await findStateMachineArn(clients.sfn, desired.stateMachineName);
+  if (!arn) throw new Error(`State machine ${desired.stateMachineName} exists but could not be found.`);
+  return arn;
+}
+
+/**
+ * For a deploy that changes no definition: the version the last deploy published, as recorded
+ * in the state machine's tag, if that version still has the current definition (one read).
+ */
+async function currentVersionArn(
+  clients: AwsClients,
+  versionArn: string | null,
+  settings: StateMachineSettings,
+  log: (line: string) => void,
+): Promise<string | null> {
+  if (!versionArn) return null;
+  const version = await describeStateMachine(clients.sfn, versionArn);
+  if (version && stableStringify(version.definition) === stableStringify(settings.definition))
+    return versionArn;
+  log(`note: ${versionLabel(versionArn)} no longer matches the state machine; no version ARN to report.`);
+  return null;
+}
+
+/** Deletes functions that left the pipeline, now that the state machine no longer invokes them. */
+async function prune(
+  clients: AwsClients,
+  plan: Plan,
+  desired: DesiredDeployment,
+  concurrency: number,
+  log: (line: string) => void,
+): Promise<string[]> {
+  const doomed = plan.functions.filter((fn) => fn.action === "delete");
+  const deleted: string[] = [];
+  await mapWithConcurrency(doomed, concurrency, async (fn) => {
+    try {
+      // The Description marker said it is ours; the tag confirms before anything is destroyed.
+      const owner = fn.functionArn
+        ? (await listTags(clients.lambda, fn.functionArn))[Tag.stateMachine]
+        : undefined;
+      if (owner !== desired.stateMachineName) {
+        log(
+          `warning: not deleting ${fn.functionName}: its ${Tag.stateMachine} tag is ${owner ?? "missing"}.`,
+        );
+        return;
+      }
+      await deleteFunction(clients.lambda, fn.functionName);
+      deleted.push(fn.functionName);
+      log(`deleted ${fn.functionName}`);
+    } catch (error) {
+      if (isAwsError(error, "ResourceNotFoundException")) return;
+      throw explainAwsError(error, { doing: `delete Lambda function ${fn.functionName}` });
+    }
+  });
+  return deleted.sort();
+}

@@ -1,0 +1,206 @@
+import type { FunctionSpec } from "../compile/types.js";
+import { Input } from "../constants.js";
+import { UserError } from "../errors.js";
+import { sha256Hex, shortHash, stableStringify } from "./canonical.js";
+import type { DesiredDeployment, FunctionMarker, LoggingSettings } from "./types.js";
+
+export const Tag = {
+  managedBy: "kedro-sfn:managed-by",
+  stateMachine: "kedro-sfn:state-machine",
+  project: "kedro-sfn:project",
+  commit: "kedro-sfn:commit",
+  /** On the state machine: the version ARN the last deploy published (a no-op deploy reports it). */
+  version: "kedro-sfn:version",
+} as const;
+
+const MANAGED_BY = "kedro-sfn-action";
+const MARKER_PREFIX = "kedro-sfn:v1";
+const DESCRIPTION_LIMIT = 256;
+
+export interface DeployInputs {
+  stateMachineName: string;
+  lambdaRoleArn?: string | undefined;
+  stateMachineRoleArn?: string | undefined;
+  /** A repository name or URI (`<account>.dkr.ecr.<region>.amazonaws.com/<name>`). */
+  ecrRepository?: string | undefined;
+  /** The deployment region, when known: checked against an ECR repository URI. */
+  region?: string | undefined;
+  logging?: LoggingSettings | undefined;
+  tags?: Record<string, string> | undefined;
+}
+
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+const ECR_HOST = /^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?(?:\/|$)/;
+const LOG_GROUP_ARN = /^arn:aws[a-z-]*:logs:[a-z0-9-]+:\d{12}:log-group:[\w#./-]{1,512}(?::\*)?$/;
+// AWS: 1-80 characters; no whitespace, brackets, wildcards, punctuation below, or control characters.
+// eslint-disable-next-line no-control-regex
+const STATE_MACHINE_NAME_FORBIDDEN = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/u;
+
+/** Throws a UserError naming the input at fault; returns nothing when all is well. */
+export function validateDeployInputs(inputs: DeployInputs): void {
+  validateStateMachineName(inputs.stateMachineName);
+  validateRoleArn(Input.LambdaRoleArn, inputs.lambdaRoleArn);
+  validateRoleArn(Input.StateMachineRoleArn, inputs.stateMachineRoleArn);
+  if (inputs.ecrRepository) validateRepositoryRegion(inputs.ecrRepository, inputs.region);
+  if (inputs.logging) validateLogging(inputs.logging);
+  for (const key of Object.keys(inputs.tags ?? {})) {
+    if (key.startsWith("kedro-sfn:") || key.startsWith("aws:")) {
+      throw new UserError(`Tag key "${key}" is reserved.`, {
+        hint: "Keys starting with kedro-sfn: are set by the action; keys starting with aws: belong to AWS.",
+      });
+    }
+  }
+}
+
+export function validateStateMachineName(name: string): void {
+  const input = Input.StateMachineName;
+  if (!name) throw new UserError(`Input '${input}' is required.`);
+  if ([...name].length > 80) {
+    throw new UserError(`Input '${input}': "${name}" is ${[...name].length} characters long; AWS allows 80.`);
+  }
+  const bad = STATE_MACHINE_NAME_FORBIDDEN.exec(name);
+  if (bad) {
+    const shown = /\s/.test(bad[0]) ? "whitespace" : `"${bad[0]}"`;
+    throw new UserError(
+      `Input '${input}': "${name}" contains ${shown}, which AWS does not allow in a state machine name.`,
+      {
+        hint: "Use letters, digits, '-' and '_' (no spaces, brackets, wildcards, or any of < > { } [ ] ? * \" # % \\ ^ | ~ ` $ & , ; : /).",
+      },
+    );
+  }
+}
+
+function validateRoleArn(input: string, value: string | undefined): void {
+  if (!value) {
+    throw new UserError(`Input '${input}' is required to plan or deploy.`, {
+      hint: "Give the ARN of an existing IAM role, e.g. arn:aws:iam::123456789012:role/kedro-node (see docs/iam/).",
+    });
+  }
+  if (!ROLE_ARN.test(value)) {
+    throw new UserError(`Input '${input}': "${value}" is not an IAM role ARN.`, {
+      hint: "Expected arn:aws:iam::<12-digit account>:role/<name>.",
+    });
+  }
+}
+
+function validateRepositoryRegion(repository: string, region: string | undefined): void {
+  const match = ECR_HOST.exec(repository);
+  if (!match || !region) return;
+  const repositoryRegion = match[2];
+  if (repositoryRegion !== region) {
+    throw new UserError(
+      `Input '${Input.EcrRepository}': the repository is in ${repositoryRegion} but the deployment region is ${region}; Lambda pulls images only from its own region.`,
+      { hint: `Use a repository in ${region} (or set aws-region to ${repositoryRegion}).` },
+    );
+  }
+}
+
+function validateLogging(logging: LoggingSettings): void {
+  if (!["ALL", "ERROR", "FATAL", "OFF"].includes(logging.level)) {
+    throw new UserError(
+      `Input '${Input.LogLevel}': "${logging.level}" is not one of ALL, ERROR, FATAL, OFF.`,
+    );
+  }
+  if (logging.level === "OFF") return;
+  if (!logging.logGroupArn) {
+    throw new UserError(
+      `Input '${Input.LogGroupArn}' is required when '${Input.LogLevel}' is ${logging.level}.`,
+      {
+        hint: "Give the ARN of an existing CloudWatch Logs group, e.g. arn:aws:logs:eu-west-1:123456789012:log-group:/aws/vendedlogs/states/spaceflights:*",
+      },
+    );
+  }
+  if (!LOG_GROUP_ARN.test(logging.logGroupArn)) {
+    throw new UserError(
+      `Input '${Input.LogGroupArn}': "${logging.logGroupArn}" is not a CloudWatch Logs group ARN.`,
+    );
+  }
+}
+
+/** Account and partition of an ARN (the roles name the account that owns the deployment). */
+export function arnAccount(arn: string): { partition: string; accountId: string } | null {
+  const parts = arn.split(":");
+  if (parts.length < 6 || parts[0] !== "arn" || !/^\d{12}$/.test(parts[4] ?? "")) return null;
+  return { partition: parts[1] ?? "aws", accountId: parts[4] ?? "" };
+}
+
+/** The hex digest of an image pinned by digest; null for a tag reference. */
+export function imageDigestHex(imageUri: string): string | null {
+  return /@sha256:([0-9a-f]{64})$/.exec(imageUri)?.[1] ?? null;
+}
+
+export function functionTags(desired: DesiredDeployment): Record<string, string> {
+  return {
+    ...desired.tags,
+    [Tag.managedBy]: MANAGED_BY,
+    [Tag.stateMachine]: desired.stateMachineName,
+    [Tag.project]: tagValue(desired.project),
+  };
+}
+
+export function stateMachineTags(desired: DesiredDeployment): Record<string, string> {
+  return { ...functionTags(desired), [Tag.commit]: tagValue(desired.commitSha) };
+}
+
+/** Tag values allow letters, digits, spaces and `_ . : / = + - @` (the strictest service's rule). */
+function tagValue(value: string): string {
+  return value.replace(/[^\p{L}\p{N}\s_.:/=+\-@]/gu, "_").slice(0, 256);
+}
+
+/** The hashes that decide what a function needs. */
+export interface FunctionHashes {
+  /** Role, memory, timeout, storage, environment, node list: what a published version freezes. */
+  config: string;
+  /** Function tags (not versioned: a tag change publishes nothing). */
+  tags: string;
+  /** Image, architecture and config: what the state machine's Task records for its bound version. */
+  spec: string;
+}
+
+export function functionHashes(spec: FunctionSpec, desired: DesiredDeployment): FunctionHashes {
+  const config = shortHash({
+    role: desired.lambdaRoleArn,
+    memoryMb: spec.memoryMb,
+    timeoutSeconds: spec.timeoutSeconds,
+    ephemeralStorageMb: spec.ephemeralStorageMb,
+    environment: spec.environment,
+    nodes: spec.nodes,
+  });
+  const tags = shortHash(functionTags(desired));
+  return {
+    config,
+    tags,
+    spec: shortHash({ imageUri: desired.imageUri, architecture: spec.architecture, config }),
+  };
+}
+
+/**
+ * The Description written with every configuration, so a list call reads the hashes back.
+ * The code needs no marker: for image functions Lambda reports the image digest as CodeSha256.
+ */
+export function functionDescription(
+  stateMachineName: string,
+  hashes: FunctionHashes,
+  nodes: string[],
+): string {
+  const full = `${MARKER_PREFIX} sm=${stateMachineName} cfg=${hashes.config} tags=${hashes.tags} nodes=${nodes.join(",")}`;
+  return full.length <= DESCRIPTION_LIMIT ? full : `${full.slice(0, DESCRIPTION_LIMIT - 1)}…`;
+}
+
+export function parseFunctionDescription(description: string | undefined): FunctionMarker | null {
+  if (!description) return null;
+  const match = /^kedro-sfn:v1 sm=(\S+) cfg=([0-9a-f]{16}) tags=([0-9a-f]{16})(?: |$)/.exec(description);
+  if (!match) return null;
+  return { stateMachine: match[1] ?? "", config: match[2] ?? "", tags: match[3] ?? "" };
+}
+
+/**
+ * Hash of what a deploy writes: not the commit (a new commit with no change plans the same), nor
+ * the compiler's warnings and estimates (they change with duration hints, AWS does not).
+ */
+export function desiredHash(desired: DesiredDeployment): string {
+  const { definition, functions } = desired.compiled;
+  return sha256Hex(
+    stableStringify({ ...desired, commitSha: undefined, compiled: { definition, functions } }),
+  );
+}

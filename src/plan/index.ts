@@ -1,0 +1,27 @@
+export { bindDefinition, boundTasks, functionNameOf, readableDefinition, taskFunctionNames } from "./bind.js";
+export { sha256Hex, stableStringify } from "./canonical.js";
+export {
+  arnAccount,
+  desiredHash,
+  functionDescription,
+  functionHashes,
+  functionTags,
+  parseFunctionDescription,
+  stateMachineTags,
+  Tag,
+  validateDeployInputs,
+  validateStateMachineName,
+} from "./desired.js";
+export { diffJson } from "./diff.js";
+export { deployOutputs, planOutputs } from "./outputs.js";
+export {
+  desiredLogging,
+  NEW_VERSION,
+  planDeployment,
+  planFunction,
+  planHash,
+  planJson,
+  type PlanOptions,
+} from "./plan.js";
+export { renderPlanText } from "./render.js";
+export * from "./types.js";

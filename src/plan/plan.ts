@@ -1,0 +1,334 @@
+import type { AslDefinition, FunctionSpec } from "../compile/types.js";
+import { UserError } from "../errors.js";
+import { bindDefinition, readableDefinition, shortFunctionReference, type TaskBinding } from "./bind.js";
+import { sha256Hex, stableStringify } from "./canonical.js";
+import {
+  desiredHash,
+  functionHashes,
+  imageDigestHex,
+  stateMachineTags,
+  Tag,
+  type FunctionHashes,
+} from "./desired.js";
+import { diffJson } from "./diff.js";
+import {
+  PLAN_SCHEMA,
+  type BoundTask,
+  type DeployedFunction,
+  type DeployedLogging,
+  type DeployedState,
+  type DesiredDeployment,
+  type FieldChange,
+  type FunctionPlan,
+  type FunctionStep,
+  type Plan,
+  type PlanSummary,
+  type StateMachinePlan,
+} from "./types.js";
+
+export interface PlanOptions {
+  /** Delete functions of nodes that left the pipeline (after the state machine stops using them). */
+  prune?: boolean;
+  /** Shown with the plan, e.g. why AWS was not read. */
+  note?: string | null;
+  region?: string | null;
+}
+
+/** Placeholder for a version the apply has yet to publish. */
+export const NEW_VERSION = "new";
+
+/**
+ * Desired vs deployed -> what to do. Pure: the same inputs give the same plan and hash.
+ * `deployed` null means nothing is deployed (or AWS could not be read: say why in `note`).
+ */
+export function planDeployment(
+  desired: DesiredDeployment,
+  deployed: DeployedState | null,
+  options: PlanOptions = {},
+): Plan {
+  refuseForeignFunctions(desired, deployed);
+  const prune = options.prune ?? false;
+  const managed = new Map((deployed?.functions ?? []).map((fn) => [fn.functionName, fn]));
+  const tasks = deployed?.stateMachine?.tasks ?? {};
+  const specs = [...desired.compiled.functions].sort((a, b) => compare(a.functionName, b.functionName));
+  const wanted = new Set(specs.map((spec) => spec.functionName));
+
+  const functions: FunctionPlan[] = specs.map((spec) =>
+    planFunction(spec, desired, managed.get(spec.functionName), tasks[spec.functionName]),
+  );
+  const retained: string[] = [];
+  for (const fn of deployed?.functions ?? []) {
+    if (wanted.has(fn.functionName)) continue;
+    if (!prune) {
+      retained.push(fn.functionName);
+      continue;
+    }
+    const task = tasks[fn.functionName];
+    functions.push({
+      functionName: fn.functionName,
+      action: "delete",
+      steps: ["delete"],
+      stateName: null,
+      nodes: task?.nodes ?? [],
+      changes: [],
+      specHash: null,
+      functionArn: fn.functionArn,
+      currentVersionArn: task?.versionArn ?? null,
+      revisionId: fn.revisionId,
+    });
+  }
+  functions.sort((a, b) => compare(a.functionName, b.functionName));
+  retained.sort(compare);
+
+  const stateMachine = planStateMachine(desired, deployed, functions);
+  const planWithoutHash: Omit<Plan, "hash"> = {
+    schema: PLAN_SCHEMA,
+    stateMachineName: desired.stateMachineName,
+    region: options.region ?? deployed?.region ?? null,
+    basis: deployed ? "deployed" : "nothing-deployed",
+    note: options.note ?? null,
+    imageUri: desired.imageUri,
+    desiredHash: desiredHash(desired),
+    prune,
+    functions,
+    retained,
+    stateMachine,
+    summary: summarize(functions, stateMachine),
+  };
+  return { ...planWithoutHash, hash: planHash(planWithoutHash) };
+}
+
+/** sha256 of the canonical plan, leaving out the hash itself and the revision ids (locks, not intent). */
+export function planHash(plan: Omit<Plan, "hash"> | Plan): string {
+  const functions = plan.functions.map((fn) => ({ ...fn, revisionId: null }));
+  return sha256Hex(stableStringify({ ...plan, hash: undefined, functions }));
+}
+
+/** The plan as canonical JSON (the `plan-json` output). */
+export function planJson(plan: Plan): string {
+  return stableStringify(plan);
+}
+
+function refuseForeignFunctions(desired: DesiredDeployment, deployed: DeployedState | null): void {
+  const foreign = deployed?.foreign ?? [];
+  const first = foreign[0];
+  if (!first) return;
+  const owner = (entry: { owner: string | null }): string =>
+    entry.owner
+      ? `belongs to state machine "${entry.owner}" (tag ${Tag.stateMachine})`
+      : "is not managed by kedro-sfn";
+  const others =
+    foreign.length > 1
+      ? ` (and ${foreign.length - 1} more: ${foreign
+          .slice(1)
+          .map((f) => f.functionName)
+          .join(", ")})`
+      : "";
+  throw new UserError(
+    `Lambda function "${first.functionName}" already exists and ${owner(first)}; refusing to take it over for state machine "${desired.stateMachineName}"${others}.`,
+    {
+      hint: "Choose another state-machine-name (function names derive from it), or delete or rename the existing function if nothing uses it.",
+    },
+  );
+}
+
+/**
+ * What one desired function needs, from what a list call shows of it and the Task bound to it.
+ * Steps run in this order: code, tags, config (which rewrites the Description marker: it records
+ * what is done, so it goes last), publish.
+ */
+export function planFunction(
+  spec: FunctionSpec,
+  desired: DesiredDeployment,
+  deployed: DeployedFunction | undefined,
+  bound: BoundTask | undefined,
+): FunctionPlan {
+  const hashes = functionHashes(spec, desired);
+  const base = {
+    functionName: spec.functionName,
+    stateName: spec.stateName,
+    nodes: spec.nodes,
+    specHash: hashes.spec,
+    functionArn: deployed?.functionArn ?? null,
+    currentVersionArn: bound?.versionArn ?? null,
+    revisionId: deployed?.revisionId ?? null,
+  };
+  if (!deployed) return { ...base, action: "create", steps: ["create"], changes: [] };
+
+  const codeCurrent = isCodeCurrent(deployed, spec, desired);
+  const configCurrent = deployed.marker?.config === hashes.config;
+  const tagsCurrent = deployed.marker?.tags === hashes.tags;
+  // A version is current when $LATEST is right and the state machine invokes a version built from it.
+  const versionCurrent = codeCurrent && configCurrent && bound?.specHash === hashes.spec;
+  const steps: FunctionStep[] = [];
+  if (!codeCurrent) steps.push("code");
+  if (!tagsCurrent) steps.push("tags");
+  if (!configCurrent || !tagsCurrent) steps.push("config");
+  if (!versionCurrent) steps.push("publish");
+  const action = !codeCurrent ? "update-code" : steps.length > 0 ? "update-config" : "noop";
+  return {
+    ...base,
+    action,
+    steps,
+    changes: fieldChanges(
+      deployed,
+      spec,
+      desired,
+      hashes,
+      { codeCurrent, configCurrent, tagsCurrent },
+      bound,
+    ),
+  };
+}
+
+/** For image functions Lambda reports the image digest as CodeSha256 (moto does too, given the image in its ECR). */
+function isCodeCurrent(deployed: DeployedFunction, spec: FunctionSpec, desired: DesiredDeployment): boolean {
+  const digest = imageDigestHex(desired.imageUri);
+  return digest !== null && deployed.codeSha256 === digest && deployed.architecture === spec.architecture;
+}
+
+function fieldChanges(
+  deployed: DeployedFunction,
+  spec: FunctionSpec,
+  desired: DesiredDeployment,
+  hashes: FunctionHashes,
+  current: { codeCurrent: boolean; configCurrent: boolean; tagsCurrent: boolean },
+  bound: BoundTask | undefined,
+): FieldChange[] {
+  const changes: FieldChange[] = [];
+  const add = (field: string, before: string | number | null, after: string | number | null): void => {
+    if (before !== after) changes.push({ field, before, after });
+  };
+  if (!current.codeCurrent) {
+    const digest = imageDigestHex(desired.imageUri);
+    add(
+      "image",
+      deployed.codeSha256 ? `sha256:${deployed.codeSha256.slice(0, 12)}` : null,
+      digest ? `sha256:${digest.slice(0, 12)}` : desired.imageUri,
+    );
+    add("architecture", deployed.architecture, spec.architecture);
+  }
+  if (!current.configCurrent) {
+    const before = changes.length;
+    add("memoryMb", deployed.memoryMb, spec.memoryMb);
+    add("timeoutSeconds", deployed.timeoutSeconds, spec.timeoutSeconds);
+    add("ephemeralStorageMb", deployed.ephemeralStorageMb, spec.ephemeralStorageMb);
+    add("role", deployed.role, desired.lambdaRoleArn);
+    const keys = [
+      ...new Set([...Object.keys(deployed.environment), ...Object.keys(spec.environment)]),
+    ].sort();
+    for (const key of keys)
+      add(`environment.${key}`, deployed.environment[key] ?? null, spec.environment[key] ?? null);
+    // The node list is not in the listing (and moto ignores ephemeral storage): the hash says what changed.
+    if (changes.length === before) add("settings", deployed.marker?.config ?? null, hashes.config);
+  }
+  if (!current.tagsCurrent) add("tags", deployed.marker?.tags ?? null, hashes.tags);
+  if (changes.length === 0 && bound?.specHash !== hashes.spec) {
+    // $LATEST is already right but the state machine does not invoke a version of it: an earlier
+    // deploy stopped between updating the function and switching the state machine.
+    add(
+      "version",
+      bound ? shortFunctionReference(bound.versionArn) : null,
+      `${spec.functionName}:${NEW_VERSION}`,
+    );
+  }
+  return changes;
+}
+
+function planStateMachine(
+  desired: DesiredDeployment,
+  deployed: DeployedState | null,
+  functions: FunctionPlan[],
+): StateMachinePlan {
+  const current = deployed?.stateMachine ?? null;
+  const definition = desiredDefinition(desired, functions);
+  const name = desired.stateMachineName;
+  if (!current) {
+    return {
+      name,
+      arn: null,
+      action: "create",
+      steps: ["create"],
+      currentVersionArn: null,
+      changes: [],
+      definitionChanges: [],
+    };
+  }
+  const changes: FieldChange[] = [];
+  const add = (field: string, before: string | boolean | null, after: string | boolean | null): void => {
+    if (before !== after) changes.push({ field, before, after });
+  };
+  const logging = desiredLogging(desired);
+  add("roleArn", current.roleArn, desired.stateMachineRoleArn);
+  add("logging.level", current.logging.level, logging.level);
+  add("logging.logGroupArn", current.logging.logGroupArn, logging.logGroupArn);
+  add("logging.includeExecutionData", current.logging.includeExecutionData, logging.includeExecutionData);
+  add("tracing", current.tracing, desired.tracing);
+  const settingsChanged = changes.length > 0;
+  // The commit and version tags move with every deploy that changes something: not a reason to deploy.
+  const wantedTags = stateMachineTags(desired);
+  const tagKeys = [...new Set([...Object.keys(current.tags), ...Object.keys(wantedTags)])]
+    .filter((key) => key !== Tag.commit && key !== Tag.version && !key.startsWith("aws:"))
+    .sort();
+  for (const key of tagKeys) add(`tags.${key}`, current.tags[key] ?? null, wantedTags[key] ?? null);
+  const tagsChanged = changes.some((change) => change.field.startsWith("tags."));
+
+  const same = stableStringify(current.definition) === stableStringify(definition);
+  const definitionChanges = same
+    ? []
+    : diffJson(readableDefinition(current.definition), readableDefinition(definition));
+  const steps: StateMachinePlan["steps"] = [];
+  if (!same || settingsChanged) steps.push("update");
+  else if (tagsChanged) steps.push("tags");
+  const currentVersionArn = current.tags[Tag.version] ?? null;
+  return {
+    name,
+    arn: current.arn,
+    action: steps.length > 0 ? "update" : "noop",
+    steps,
+    currentVersionArn,
+    changes,
+    definitionChanges,
+  };
+}
+
+/** The definition the plan expects to deploy: known versions for unchanged functions, placeholders for new ones. */
+function desiredDefinition(desired: DesiredDeployment, functions: FunctionPlan[]): AslDefinition {
+  const bindings = new Map<string, TaskBinding>();
+  for (const fn of functions) {
+    if (fn.action === "delete" || fn.specHash === null) continue;
+    const keepsVersion =
+      !fn.steps.includes("publish") && !fn.steps.includes("create") && fn.currentVersionArn;
+    const functionArn = keepsVersion ? (fn.currentVersionArn as string) : `${fn.functionName}:${NEW_VERSION}`;
+    bindings.set(fn.functionName, { functionArn, specHash: fn.specHash });
+  }
+  return bindDefinition(desired.compiled.definition, bindings);
+}
+
+/** Logging as AWS reports it, for comparison and for the API call. */
+export function desiredLogging(desired: DesiredDeployment): DeployedLogging {
+  const logging = desired.logging;
+  if (!logging || logging.level === "OFF")
+    return { level: "OFF", logGroupArn: null, includeExecutionData: false };
+  const arn = logging.logGroupArn ?? null;
+  return {
+    level: logging.level,
+    logGroupArn: arn && !arn.endsWith(":*") ? `${arn}:*` : arn,
+    includeExecutionData: logging.includeExecutionData ?? false,
+  };
+}
+
+function summarize(functions: FunctionPlan[], stateMachine: StateMachinePlan): PlanSummary {
+  const count = (predicate: (fn: FunctionPlan) => boolean): number => functions.filter(predicate).length;
+  const toCreate = count((fn) => fn.action === "create") + (stateMachine.action === "create" ? 1 : 0);
+  const toUpdate =
+    count((fn) => fn.action === "update-code" || fn.action === "update-config") +
+    (stateMachine.action === "update" ? 1 : 0);
+  const toDelete = count((fn) => fn.action === "delete");
+  const unchanged = count((fn) => fn.action === "noop") + (stateMachine.action === "noop" ? 1 : 0);
+  return { toCreate, toUpdate, toDelete, unchanged, hasChanges: toCreate + toUpdate + toDelete > 0 };
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
