@@ -1,0 +1,456 @@
+/** Rendering of the run summary, node tables and the Gantt chart: escaping, budget, snapshots. */
+import type { HistoryEvent } from "@aws-sdk/client-sfn";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { renderGantt, ganttText } from "../src/report/gantt.js";
+import { renderNodeTable, renderNodeTableText } from "../src/report/nodeTable.js";
+import type { PlanView } from "../src/report/planComment.js";
+import {
+  renderDeploySummary,
+  renderJobSummary,
+  renderRunSummary,
+  renderRunSummaryAt,
+  SUMMARY_MAX_BYTES,
+  type RunSummaryInput,
+  type SummaryLevel,
+} from "../src/report/summary.js";
+import type { RunReport } from "../src/run/execute.js";
+import { foldHistory, nodeStatusesOf } from "../src/run/history.js";
+import { locationOfArn } from "../src/run/links.js";
+import type { NodeState, PipelineTask, RunTask, TaskRun } from "../src/run/types.js";
+
+const EXEC =
+  "arn:aws:states:eu-west-1:123456789012:execution:spaceflights:2026-01-31T09.15.02.123Z-3f2a1b9c0d1e-run1-1";
+const T0 = Date.parse("2026-01-31T09:15:02.200Z");
+const IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/spaceflights@sha256:" + "ab".repeat(32);
+
+function report(runs: TaskRun[], extra: Partial<RunReport> = {}): RunReport {
+  const ends = runs.map((r) => r.endMs ?? T0);
+  return {
+    executionArn: EXEC,
+    name: "2026-01-31T09.15.02.123Z-3f2a1b9c0d1e-run1-1",
+    stateMachineArn: "arn:aws:states:eu-west-1:123456789012:stateMachine:spaceflights:7",
+    stateMachineVersionArn: "arn:aws:states:eu-west-1:123456789012:stateMachine:spaceflights:7",
+    consoleUrl: `https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/${EXEC}`,
+    status: "SUCCEEDED",
+    waited: true,
+    waitTimedOut: false,
+    startedAt: new Date(T0).toISOString(),
+    stoppedAt: new Date(Math.max(T0, ...ends)).toISOString(),
+    durationMs: Math.max(T0, ...ends) - T0,
+    error: null,
+    cause: null,
+    tasks: runs,
+    nodes: nodeStatusesOf(runs, locationOfArn(EXEC)),
+    historyEvents: 0,
+    failure: null,
+    ...extra,
+  };
+}
+
+function run(
+  task: RunTask,
+  status: NodeState,
+  startOffset: number,
+  duration: number,
+  extra: Partial<TaskRun> = {},
+): TaskRun {
+  const started = status !== "not-started";
+  return {
+    ...task,
+    status,
+    startMs: started ? T0 + startOffset : null,
+    endMs: started && status !== "running" ? T0 + startOffset + duration : null,
+    attempts: started ? 1 : 0,
+    error: null,
+    requestId: started ? `req-${task.functionName}` : null,
+    logStream: null,
+    nodeSeconds: null,
+    ...extra,
+  };
+}
+
+const asPipeline = (tasks: RunTask[], chain = true): PipelineTask[] =>
+  tasks.map((t, i) => ({ ...t, dependsOn: chain && i > 0 ? [(tasks[i - 1] as RunTask).stateName] : [] }));
+
+/** Table rows split into cells on pipes that Markdown would split on. */
+function cellCounts(markdown: string): number[] {
+  return markdown
+    .split("\n")
+    .filter((l) => l.startsWith("| "))
+    .map((l) => l.split(/(?<!\\)\|/).length - 2);
+}
+
+/**
+ * The Markdown a reader's browser treats as markup: fenced blocks and code spans
+ * removed (GitHub shows their content as text).
+ */
+function outsideCode(markdown: string): string {
+  let out = markdown.replace(/^(`{3,})[^\n]*\n[\s\S]*?\n\1\s*$/gm, "");
+  out = out.replace(/(`+)(?!`)[\s\S]*?[^`]\1(?!`)/g, "");
+  return out;
+}
+
+function expectWellFormed(markdown: string): void {
+  const markup = outsideCode(markdown);
+  expect((markup.match(/<details>/g) ?? []).length).toBe((markup.match(/<\/details>/g) ?? []).length);
+  // Every fence that opens is closed by a run of backticks at least as long.
+  let open = 0;
+  for (const line of markdown.split("\n")) {
+    const run = /^(`{3,})(.*)$/.exec(line);
+    if (!run) continue;
+    const length = (run[1] as string).length;
+    if (open === 0) open = length;
+    else if (length >= open && (run[2] as string).trim() === "") open = 0;
+  }
+  expect(open).toBe(0);
+  expect(markdown.endsWith("\n")).toBe(true);
+}
+
+const HOSTILE = [
+  "<script>alert(1)</script>",
+  "tick`s ``double`` node",
+  "pipe|in|name",
+  "section evil: #x; %% click",
+  'quote"and]bracket[',
+  "@octocat & <img src=x onerror=alert(1)>",
+];
+
+describe("hostile node names", () => {
+  const tasks: RunTask[] = HOSTILE.map((name, i) => ({
+    stateName: `s${i}`,
+    functionName: `f-${i}`,
+    nodes: [name],
+  }));
+  const runs = tasks.map((t, i) =>
+    run(t, i === 1 ? "failed" : "succeeded", i * 1000, 900, {
+      ...(i === 1
+        ? {
+            error: {
+              type: "Value<Error>",
+              message: "bad `input` | </details> <script>x</script>\n```\nstill inside",
+              traceback: ['  File "<stdin>", line 1, in <module>', "```", "</details>"],
+            },
+          }
+        : {}),
+    }),
+  );
+  const input: RunSummaryInput = {
+    run: report(runs, { status: "FAILED" }),
+    pipeline: asPipeline(tasks),
+    image: IMAGE,
+  };
+
+  test.each(["full", "no-diagrams", "problems", "counts"] as SummaryLevel[])(
+    "level %s: nothing unescaped, tables intact",
+    (level) => {
+      const markdown = renderRunSummaryAt(input, level);
+      const markup = outsideCode(markdown);
+      expect(markup).not.toContain("<script");
+      expect(markup).not.toContain("<img");
+      expect(markup).not.toContain("</details> <");
+      expect(markup).not.toContain("@octocat");
+      // Names did reach the summary (in code), so the check above is not vacuous.
+      if (level === "full" || level === "no-diagrams")
+        expect(markdown).toContain("`<script>alert(1)</script>`");
+      for (const count of cellCounts(markdown)) expect(count).toBe(8);
+      expectWellFormed(markdown);
+    },
+  );
+
+  test("the failure's message and traceback stay inside their code blocks", () => {
+    const markdown = renderRunSummaryAt(input, "full");
+    const details = markdown.slice(markdown.indexOf("<details>"), markdown.indexOf("</details>\n") + 11);
+    // The only closing tag of the block is the last line: the ones in the text are fenced.
+    expect(details.trimEnd().endsWith("</details>")).toBe(true);
+    const fence = /\n(`{4,})text\n/.exec(details)?.[1];
+    expect(fence).toBeDefined();
+    expect(details).toContain(
+      "<summary>❌ <code>tick&#96;s &#96;&#96;double&#96;&#96; node</code>: Value&lt;Error&gt;: bad &#96;input&#96; | &lt;/details&gt; &lt;script&gt;x&lt;/script&gt;</summary>",
+    );
+  });
+
+  test("Gantt labels cannot end the task text or start a keyword line", () => {
+    const gantt = renderGantt(runs);
+    const bars = gantt.split("\n").filter((l) => / :(done|crit|active)/.test(l));
+    expect(bars).toHaveLength(6);
+    for (const bar of bars) {
+      const [label] = bar.split(" :");
+      expect(label).not.toMatch(/[:#;%<>"`]/);
+    }
+    expect(gantt).toContain("    _section evil_ _x_ __ click :done, b3,");
+    expect(ganttText("title")).toBe("_title");
+    expect(ganttText("%%{init}%%")).toBe("___init___");
+  });
+});
+
+function loadRecorded(name: string): { tasks: RunTask[]; runs: TaskRun[] } {
+  const f = JSON.parse(
+    readFileSync(join(process.cwd(), "__tests__", "fixtures", "history", `${name}.json`), "utf8"),
+  ) as {
+    tasks: RunTask[];
+    events: (HistoryEvent & { timestamp: string })[];
+  };
+  const events = f.events.map((e) => ({ ...e, timestamp: new Date(e.timestamp) }));
+  return { tasks: f.tasks, runs: foldHistory(events, f.tasks).runs() };
+}
+
+describe("snapshots", () => {
+  test("a failed spaceflights run (history recorded from moto)", () => {
+    const { tasks, runs } = loadRecorded("failed");
+    const start = Math.min(...runs.flatMap((r) => (r.startMs === null ? [] : [r.startMs])));
+    const r = report(runs, {
+      status: "FAILED",
+      startedAt: new Date(start).toISOString(),
+      durationMs: 1234,
+      failure: {
+        reason: "execution-failed",
+        message:
+          "The execution failed: failed in data_science.train_model_node (ValueError: Input contains NaN).",
+      },
+    });
+    const pipeline = asPipeline(tasks);
+    const fitted = renderRunSummary({ run: r, pipeline, image: IMAGE });
+    expect(fitted.level).toBe("full");
+    expect(fitted.markdown).toMatchSnapshot();
+    expect(renderNodeTableText(r.nodes, { executionStartMs: start })).toMatchSnapshot();
+  });
+
+  test("a succeeded run with a grouped Task and a retry", () => {
+    const tasks: RunTask[] = [
+      {
+        stateName: "data_processing",
+        functionName: "sf-data-processing",
+        nodes: ["data_processing.a", "data_processing.b", "data_processing.c"],
+      },
+      { stateName: "split", functionName: "sf-split", nodes: ["data_science.split"] },
+    ];
+    const runs = [
+      run(tasks[0] as RunTask, "succeeded", 0, 61_000),
+      run(tasks[1] as RunTask, "retried", 61_500, 4_200, {
+        attempts: 3,
+        error: { type: "ConnectionError", message: "S3 went away", traceback: [] },
+      }),
+    ];
+    const markdown = renderRunSummary({
+      run: report(runs),
+      pipeline: asPipeline(tasks),
+      image: IMAGE,
+    }).markdown;
+    expect(markdown).toContain("<sup>†3</sup>");
+    expect(markdown).toContain("The Lambda runs N nodes in one invocation");
+    // The handler's per-node seconds give grouped nodes their own durations.
+    const own = renderRunSummary({
+      run: report([{ ...(runs[0] as TaskRun), nodeSeconds: { "data_processing.b": 12.5 } }]),
+      pipeline: [],
+    }).markdown;
+    expect(own).toMatch(/`data_processing\.a` \| succeeded \| \+0 ms \| 1m 01s/);
+    expect(own).toMatch(/`data_processing\.b` \| succeeded \| \+0 ms \| 12\.5 s/);
+    expect(markdown).not.toContain("<details>");
+    expect(markdown).toMatchSnapshot();
+  });
+
+  test("headlines for every way a run ends", () => {
+    const t: RunTask = { stateName: "s", functionName: "f", nodes: ["n"] };
+    const heads = (
+      [
+        [{ status: "SUCCEEDED" }, [run(t, "succeeded", 0, 10)]],
+        [{ status: "TIMED_OUT" }, [run(t, "timed-out", 0, 10)]],
+        [{ status: "ABORTED", error: "Manual", cause: "by Ann" }, [run(t, "aborted", 0, 10)]],
+        [{ status: "RUNNING", waitTimedOut: true, durationMs: null }, [run(t, "running", 0, 0)]],
+        [{ status: "RUNNING", waited: false, durationMs: null }, []],
+      ] as [Partial<RunReport>, TaskRun[]][]
+    ).map(
+      ([extra, runs]) =>
+        renderRunSummaryAt({ run: report(runs, extra), pipeline: [] }, "counts").split("\n")[0],
+    );
+    expect(heads).toEqual([
+      "### ✅ Pipeline run succeeded in 10 ms",
+      "### ⏱️ Pipeline run timed out after 10 ms",
+      "### ⏹️ Pipeline run aborted after 10 ms (stopped outside this step)",
+      "### ⏳ Pipeline still running: the step stopped waiting",
+      "### 🚀 Pipeline run started (not waited for)",
+    ]);
+  });
+});
+
+function bigPipeline(n: number, failEvery: number, tracebackLines = 25): RunSummaryInput {
+  const tasks: RunTask[] = Array.from({ length: n }, (_, i) => {
+    const node = `namespace_${i % 12}.a_reasonably_long_kedro_node_name_${String(i).padStart(4, "0")}`;
+    return { stateName: node, functionName: `spaceflights-namespace-${i % 12}-node-${i}`, nodes: [node] };
+  });
+  const runs = tasks.map((t, i) =>
+    i % failEvery === failEvery - 1
+      ? run(t, "failed", i * 500, 30_000, {
+          error: {
+            type: "ValueError",
+            message: `node ${i} could not parse its input`,
+            traceback: Array.from(
+              { length: tracebackLines },
+              (_, k) => `  File "/var/task/pkg/module_${k}.py", line ${k * 10}, in function_${k}`,
+            ),
+          },
+        })
+      : run(t, "succeeded", i * 500, 20_000),
+  );
+  const pipeline = tasks.map((t, i) => ({
+    ...t,
+    dependsOn: i >= 2 ? [(tasks[i - 1] as RunTask).stateName, (tasks[i - 2] as RunTask).stateName] : [],
+  }));
+  return { run: report(runs, { status: "FAILED" }), pipeline, image: IMAGE };
+}
+
+describe("the 1 MiB budget", () => {
+  test("a 300-node pipeline fits in full, well under 1 MiB", () => {
+    const fitted = renderRunSummary(bigPipeline(300, 50));
+    expect(fitted.level).toBe("full");
+    expect(fitted.bytes).toBeLessThan(SUMMARY_MAX_BYTES / 4);
+    expect(fitted.markdown).toContain("```mermaid\ngantt");
+    // Above the flowchart's readable size it says so instead of drawing.
+    expect(fitted.markdown).toContain("_Flowchart not drawn: 300 tasks");
+    expectWellFormed(fitted.markdown);
+    process.stdout.write(
+      `figure: 300-node summary (6 failures) = ${fitted.bytes} bytes at level ${fitted.level}\n`,
+    );
+    const allFailed = renderRunSummary(bigPipeline(300, 1));
+    process.stdout.write(
+      `figure: 300-node summary (300 failures) = ${allFailed.bytes} bytes at level ${allFailed.level}\n`,
+    );
+    expect(allFailed.bytes).toBeLessThan(SUMMARY_MAX_BYTES);
+  });
+
+  test("huge pipelines degrade level by level and are never cut", () => {
+    const huge = bigPipeline(5000, 2, 25);
+    const full = renderRunSummaryAt(huge, "full");
+    expect(Buffer.byteLength(full)).toBeGreaterThan(SUMMARY_MAX_BYTES);
+    const fitted = renderRunSummary(huge);
+    // 2,500 failed rows would not fit: the first 500 do, with a count of the rest.
+    expect(fitted.level).toBe("problems");
+    expect(fitted.markdown).toContain("_…and 2000 more; the `node-statuses` output has every node._");
+    expect(fitted.bytes).toBeLessThanOrEqual(SUMMARY_MAX_BYTES - 64 * 1024);
+    expectWellFormed(fitted.markdown);
+    process.stdout.write(
+      `figure: 5000-node summary (2500 failures): full would be ${Buffer.byteLength(full)} bytes; fitted ${fitted.bytes} bytes at level ${fitted.level}\n`,
+    );
+  });
+
+  test("each smaller budget gives the next level, each whole", () => {
+    const input = bigPipeline(300, 3);
+    const sizes = (["full", "no-diagrams", "problems", "counts"] as SummaryLevel[]).map((l) =>
+      Buffer.byteLength(renderRunSummaryAt(input, l)),
+    );
+    expect(sizes).toEqual([...sizes].sort((a, b) => b - a));
+    const levels = sizes.map((size) => renderRunSummary(input, size).level);
+    expect(levels).toEqual(["full", "no-diagrams", "problems", "counts"]);
+    const tiny = renderRunSummary(input, 100);
+    expect(tiny.level).toBe("counts");
+    expectWellFormed(tiny.markdown);
+    expect(tiny.markdown).toContain("_Details are left out");
+    const problems = renderRunSummaryAt(input, "problems");
+    expect(problems).toContain("**Nodes that did not succeed**");
+    expect((problems.match(/<details>/g) ?? []).length).toBe(20);
+    expect(problems).toContain("_…and 80 more failed task(s)");
+  });
+});
+
+describe("pieces", () => {
+  const tasks: RunTask[] = ["a.x", "a.y", "b.z", "c"].map((n, i) => ({
+    stateName: n,
+    functionName: `f${i}`,
+    nodes: [n],
+  }));
+
+  test("Gantt: sections by namespace, crit for failures, active bars end now, no bar for not started", () => {
+    const runs = [
+      run(tasks[0] as RunTask, "succeeded", 0, 1000),
+      run(tasks[1] as RunTask, "failed", 0, 500),
+      run(tasks[2] as RunTask, "running", 1000, 0),
+      run(tasks[3] as RunTask, "not-started", 0, 0),
+    ];
+    expect(renderGantt(runs, { nowMs: T0 + 5000 })).toBe(
+      [
+        "```mermaid",
+        "gantt",
+        "    dateFormat x",
+        "    axisFormat %H:%M:%S",
+        "    title Execution timeline",
+        "    section a",
+        `    a.x :done, b0, ${T0}, ${T0 + 1000}`,
+        `    a.y (failed) :crit, b1, ${T0}, ${T0 + 500}`,
+        "    section b",
+        `    b.z (running) :active, b2, ${T0 + 1000}, ${T0 + 5000}`,
+        "```",
+      ].join("\n"),
+    );
+    expect(renderGantt([run(tasks[3] as RunTask, "not-started", 0, 0)])).toBe(
+      "_No task started, so there is no timeline._",
+    );
+    expect(renderGantt(runs, { maxBars: 2 })).toBe(
+      "_Timeline not drawn: 3 tasks ran, more than the 2 a chart stays readable with._",
+    );
+  });
+
+  test("node table: problems only, offsets from the execution start, log links escaped", () => {
+    const runs = [
+      run(tasks[0] as RunTask, "succeeded", 0, 1000),
+      run(tasks[1] as RunTask, "failed", 2500, 500),
+    ];
+    const nodes = nodeStatusesOf(runs, locationOfArn(EXEC));
+    const table = renderNodeTable(nodes, { executionStartMs: T0, only: new Set<NodeState>(["failed"]) });
+    expect(table.split("\n")).toHaveLength(3);
+    expect(table).toContain(
+      '| ❌ | `a.y` | failed | +2.5 s | 500 ms | 1 | `f1` | <a href="https://eu-west-1.console.aws.amazon.com/cloudwatch/',
+    );
+    expect(renderNodeTable(nodes, { only: new Set<NodeState>(["aborted"]) })).toBe("");
+    expect(renderNodeTableText([])).toBe("(no nodes)");
+  });
+
+  test("terminal table strips control characters", () => {
+    const evil: RunTask = { stateName: "s", functionName: "f", nodes: ["\u001b[2Jcleared"] };
+    const text = renderNodeTableText(nodeStatusesOf([run(evil, "succeeded", 0, 10)], locationOfArn(EXEC)));
+    expect(text).not.toContain("\u001b");
+    expect(text).toContain("?[2Jcleared");
+  });
+
+  test("a run whose history could not be read says so", () => {
+    const markdown = renderRunSummaryAt({ run: report([], { status: "SUCCEEDED" }), pipeline: [] }, "full");
+    expect(markdown).toContain(
+      "_Per-node status is missing: the execution history could not be read (see the log)._",
+    );
+  });
+});
+
+describe("without an execution, and both", () => {
+  const plan: PlanView = {
+    target: "spaceflights",
+    counts: { create: 2, update: 0, delete: 0 },
+    findings: [],
+    tasks: [
+      { id: "a", label: "a", nodes: ["a"], dependsOn: [], change: "new" },
+      { id: "b", label: "b", nodes: ["b"], dependsOn: ["a"], change: "new" },
+    ],
+    functions: [],
+    stateMachine: { name: "spaceflights", change: "create", definitionDiff: "" },
+    image: { state: "built", uri: IMAGE },
+    planHash: "0".repeat(64),
+    status: "deployed",
+  };
+
+  test("the deploy summary is the plan with its pipeline flowchart", () => {
+    const markdown = renderDeploySummary({ plan });
+    expect(markdown).toContain("### kedro-sfn plan for `spaceflights`");
+    expect(markdown).toContain("```mermaid\nflowchart TD");
+  });
+
+  test("run first, then the plan in the room left", () => {
+    const t: RunTask = { stateName: "a", functionName: "f", nodes: ["a"] };
+    const both = renderJobSummary({
+      run: { run: report([run(t, "succeeded", 0, 10)]), pipeline: asPipeline([t]) },
+      plan,
+    });
+    expect(both.indexOf("Pipeline run succeeded")).toBeLessThan(both.indexOf("kedro-sfn plan for"));
+    const tight = renderJobSummary({ run: bigPipeline(300, 3), plan }, 60_000);
+    expect(Buffer.byteLength(tight)).toBeLessThanOrEqual(60_000);
+    expect(tight).toContain("kedro-sfn plan for");
+  });
+});

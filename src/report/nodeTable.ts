@@ -1,0 +1,137 @@
+import { formatDuration } from "../run/duration.js";
+import type { NodeState, NodeStatus } from "../run/types.js";
+import { codeSpan, escapeHtml, escapeText, table } from "./markdown.js";
+
+export const STATUS_ICON: Record<NodeState, string> = {
+  succeeded: "✅",
+  retried: "🔁",
+  failed: "❌",
+  "timed-out": "⏱️",
+  aborted: "⏹️",
+  running: "⏳",
+  "not-started": "⚪",
+};
+
+export const STATUS_WORD: Record<NodeState, string> = {
+  succeeded: "succeeded",
+  retried: "succeeded after retry",
+  failed: "failed",
+  "timed-out": "timed out",
+  aborted: "aborted",
+  running: "running",
+  "not-started": "not started",
+};
+
+/** Worst first: the order of the counts line. */
+export const STATUS_ORDER: NodeState[] = [
+  "failed",
+  "timed-out",
+  "aborted",
+  "running",
+  "retried",
+  "succeeded",
+  "not-started",
+];
+
+export interface NodeTableOptions {
+  /** Execution start (epoch ms): the Start column shows the offset from it. */
+  executionStartMs?: number | null;
+  /** Only these statuses get a row (the degraded summary keeps the problems). */
+  only?: ReadonlySet<NodeState>;
+  /** At most this many rows, then a line saying how many more there are. */
+  maxRows?: number;
+}
+
+/** Rows in run order: by start, then as given; nodes that never started last. */
+export function sortByStart(nodes: readonly NodeStatus[]): NodeStatus[] {
+  const position = new Map(nodes.map((n, i) => [n, i]));
+  const startOf = (n: NodeStatus): number => (n.startedAt === null ? Infinity : Date.parse(n.startedAt));
+  return [...nodes].sort(
+    (a, b) => startOf(a) - startOf(b) || (position.get(a) ?? 0) - (position.get(b) ?? 0),
+  );
+}
+
+/** The per-node Markdown table of the job summary. Every user string is escaped for a table cell. */
+export function renderNodeTable(nodes: readonly NodeStatus[], options: NodeTableOptions = {}): string {
+  const all = sortByStart(nodes).filter((n) => !options.only || options.only.has(n.status));
+  if (all.length === 0) return "";
+  const rows = all.slice(0, options.maxRows ?? all.length);
+  const grouped = rows.some((n) => n.taskNodes > 1);
+  const body = rows.map((n) => [
+    STATUS_ICON[n.status],
+    codeSpan(n.node, { inTable: true }),
+    escapeText(STATUS_WORD[n.status]),
+    startCell(n, options.executionStartMs ?? null),
+    n.durationMs === null ? "" : formatDuration(n.durationMs),
+    n.attempts === 0 ? "" : String(n.attempts),
+    `${codeSpan(n.functionName, { inTable: true })}${n.taskNodes > 1 ? ` <sup>†${n.taskNodes}</sup>` : ""}`,
+    n.logUrl ? `<a href="${escapeHtml(n.logUrl)}">logs</a>` : "",
+  ]);
+  const parts = [table(["", "Node", "Status", "Start", "Duration", "Attempts", "Lambda", "Logs"], body)];
+  if (all.length > rows.length) {
+    parts.push("", `_…and ${all.length - rows.length} more; the \`node-statuses\` output has every node._`);
+  }
+  if (grouped) {
+    parts.push(
+      "",
+      "<sup>†N</sup> The Lambda runs N nodes in one invocation: they share its status, start, attempts and logs " +
+        "(durations are each node's own when the handler reports them).",
+    );
+  }
+  return parts.join("\n");
+}
+
+function startCell(n: NodeStatus, executionStartMs: number | null): string {
+  if (n.startedAt === null) return "";
+  const at = Date.parse(n.startedAt);
+  if (executionStartMs === null) return escapeText(n.startedAt.slice(11, 19));
+  return `+${formatDuration(at - executionStartMs)}`;
+}
+
+/** The same table as plain text for a terminal, columns padded; failure details below it. */
+export function renderNodeTableText(nodes: readonly NodeStatus[], options: NodeTableOptions = {}): string {
+  const rows = sortByStart(nodes).filter((n) => !options.only || options.only.has(n.status));
+  if (rows.length === 0) return "(no nodes)";
+  const start = options.executionStartMs ?? null;
+  const header = ["STATUS", "NODE", "START", "DURATION", "ATTEMPTS", "LAMBDA", "ERROR"];
+  const cells = rows.map((n) => [
+    STATUS_WORD[n.status],
+    plain(n.node),
+    n.startedAt === null
+      ? "-"
+      : start === null
+        ? n.startedAt.slice(11, 19)
+        : `+${formatDuration(Date.parse(n.startedAt) - start)}`,
+    n.durationMs === null ? "-" : formatDuration(n.durationMs),
+    n.attempts === 0 ? "-" : String(n.attempts),
+    plain(n.functionName) + (n.taskNodes > 1 ? ` (${n.taskNodes} nodes)` : ""),
+    n.error ? clip(plain(`${n.error.type}: ${n.error.message.split("\n", 1)[0] ?? ""}`), 100) : "",
+  ]);
+  const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? "").length)));
+  const line = (c: string[]): string =>
+    c
+      .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+      .join("  ")
+      .trimEnd();
+  const lines = [line(header), ...cells.map(line)];
+
+  const seen = new Set<string>();
+  for (const n of rows) {
+    if (!n.error || seen.has(n.task) || (n.status !== "failed" && n.status !== "timed-out")) continue;
+    seen.add(n.task);
+    lines.push("", `${n.task}: ${plain(n.error.type)}: ${plain(n.error.message)}`);
+    for (const t of n.error.traceback) lines.push(`  | ${plain(t)}`);
+    if (n.logUrl) lines.push(`  logs: ${n.logUrl}`);
+  }
+  return lines.join("\n");
+}
+
+/** Terminal text: no control characters (escape sequences could rewrite the screen). */
+function plain(text: string): string {
+  // eslint-disable-next-line no-control-regex
+  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, "?");
+}
+
+function clip(text: string, max: number): string {
+  return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}

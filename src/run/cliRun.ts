@@ -1,0 +1,100 @@
+import { DescribeStateMachineCommand, ListStateMachinesCommand, type SFNClient } from "@aws-sdk/client-sfn";
+import { Input } from "../constants.js";
+import { UserError, errorMessage } from "../errors.js";
+import type { AslDefinition } from "../compile/types.js";
+import type { Options } from "../options.js";
+import { renderNodeTableText } from "../report/nodeTable.js";
+import { executePipeline } from "./execute.js";
+import { executionName } from "./start.js";
+import { pipelineTasksFromDefinition } from "./tasks.js";
+
+export interface CliRunDeps {
+  sfn: SFNClient;
+  /** The table and the verdict (stdout). */
+  out: (text: string) => void;
+  /** Progress and warnings (stderr). */
+  err: (line: string) => void;
+  sleep: (ms: number) => Promise<void>;
+  now: () => number;
+  /** GITHUB_SHA, GITHUB_RUN_ID, GITHUB_RUN_ATTEMPT when run inside a workflow. */
+  env: Record<string, string | undefined>;
+}
+
+/**
+ * `kedro-sfn run --state-machine NAME [--input JSON] [--wait]`: starts the
+ * deployed machine, waits, prints the per-node table. The Tasks come from the
+ * deployed definition, so no project is needed. Returns the exit code.
+ */
+export async function runCommand(options: Options, deps: CliRunDeps): Promise<number> {
+  if (!options.stateMachineName) {
+    throw new UserError("kedro-sfn run needs --state-machine NAME.", {
+      hint: `Give the name the pipeline was deployed as ('${Input.StateMachineName}').`,
+    });
+  }
+  const stateMachineArn = await findStateMachine(deps.sfn, options.stateMachineName);
+  const described = await deps.sfn.send(new DescribeStateMachineCommand({ stateMachineArn }));
+  let definition: AslDefinition;
+  try {
+    definition = JSON.parse(described.definition ?? "") as AslDefinition;
+  } catch (error) {
+    throw new Error(`The definition of ${stateMachineArn} is not JSON: ${errorMessage(error)}`);
+  }
+  const tasks = pipelineTasksFromDefinition(definition);
+  if (tasks.length === 0) {
+    deps.err(
+      `warning: ${options.stateMachineName} has no Task that runs Kedro nodes; per-node status will be empty.`,
+    );
+  }
+  // The CLI runs the machine's current definition: a version ARN matters only right after an update.
+  const report = await executePipeline(
+    deps.sfn,
+    {
+      stateMachineArn,
+      name: executionName({
+        commitSha: deps.env["GITHUB_SHA"] ?? "",
+        runId: deps.env["GITHUB_RUN_ID"] ?? "",
+        runAttempt: deps.env["GITHUB_RUN_ATTEMPT"] ?? "",
+        now: deps.now(),
+      }),
+      input: options.executionInput,
+      wait: options.waitForExecution,
+      timeoutMs: options.executionTimeoutMinutes * 60_000,
+      tasks,
+      failOnExecutionFailure: options.failOnExecutionFailure,
+    },
+    { log: deps.err, warn: (line) => deps.err(`warning: ${line}`), sleep: deps.sleep, now: deps.now },
+  );
+  if (!report.waited) {
+    deps.out(`${report.executionArn}\n`);
+    return 0;
+  }
+  const lines = [
+    `${report.status}  ${report.name}`,
+    "",
+    renderNodeTableText(report.nodes, { executionStartMs: Date.parse(report.startedAt) }),
+    "",
+    report.consoleUrl,
+  ];
+  deps.out(`${lines.join("\n")}\n`);
+  if (report.failure) {
+    deps.err(`error: ${report.failure.message}`);
+    return 1;
+  }
+  return 0;
+}
+
+/** The ARN of the state machine with this name in the client's account and region. */
+export async function findStateMachine(sfn: SFNClient, name: string): Promise<string> {
+  let nextToken: string | undefined;
+  do {
+    const page = await sfn.send(
+      new ListStateMachinesCommand({ maxResults: 1000, ...(nextToken ? { nextToken } : {}) }),
+    );
+    const found = page.stateMachines?.find((m) => m.name === name);
+    if (found?.stateMachineArn) return found.stateMachineArn;
+    nextToken = page.nextToken;
+  } while (nextToken);
+  throw new UserError(`No state machine named '${name}' in this account and region.`, {
+    hint: "Deploy it first (kedro-sfn deploy), or check the name and AWS_REGION.",
+  });
+}
