@@ -119,7 +119,9 @@ def start_moto(state_dir: Path, started: list[dict[str, Any]], port: int | None,
         env = dict(os.environ, MOTO_PORT=str(invoke_port or chosen))
         # Like AWS, resolve ImageUri in (moto's) ECR, so CodeSha256 is the image digest.
         env["MOTO_LAMBDA_STUB_ECR"] = "TRUE" if stub_ecr else "FALSE"
-        process = spawn("moto", [sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(chosen)], log, env)
+        # moto_server.py is moto plus the one fix we need: starting a state machine version.
+        server = [sys.executable, str(HERE / "moto_server.py"), "-H", "127.0.0.1", "-p", str(chosen)]
+        process = spawn("moto", server, log, env)
         component = {"name": "moto", "pid": process.pid, "port": chosen, "log": str(log)}
         started.append(component)
         try:
@@ -132,6 +134,30 @@ def start_moto(state_dir: Path, started: list[dict[str, Any]], port: int | None,
                 continue  # lost a race for the port: try another
             raise
     raise StartError("moto server could not get a port")
+
+
+def start_lambda_front(state_dir: Path, started: list[dict[str, Any]], port: int, moto_port: int, project: str, python: str, timeout: float) -> dict[str, Any]:
+    """scripts/lambda_front.py on MOTO_PORT: runs each Invoke as `python -m kedro_sfn.handler`
+    in `python` (the project's own environment) and forwards everything else to moto."""
+    log = state_dir / "lambda-front.log"
+    argv = [sys.executable, str(HERE / "lambda_front.py"), "--port", str(port), "--moto-port", str(moto_port),
+            "--python", python, "--project", project, "--helper-root", str(HERE.parent / "python")]
+    process = spawn("lambda-front", argv, log, dict(os.environ))
+    component = {"name": "lambda-front", "pid": process.pid, "port": port, "log": str(log)}
+    started.append(component)
+    wait_until_up("lambda front", f"http://127.0.0.1:{port}/moto-api/data.json", process, log, timeout)
+    return component
+
+
+def start_local_registry(state_dir: Path, started: list[dict[str, Any]], timeout: float) -> dict[str, Any]:
+    """Debian's docker-registry on loopback, where images are pushed (moto has no /v2/ registry)."""
+    sys.path.insert(0, str(HERE))
+    from local_registry import start_registry
+
+    registry = start_registry(state_dir / "registry", timeout=timeout)
+    component = {"name": "registry", "pid": registry["pid"], "port": registry["port"], "log": registry.get("log", "")}
+    started.append(component)
+    return registry
 
 
 def configure_moto(endpoint: str) -> None:
@@ -230,6 +256,12 @@ def start(args: argparse.Namespace) -> int:
         moto_endpoint = f"http://127.0.0.1:{moto['port']}"
         configure_moto(moto_endpoint)
         roles = create_roles(moto_endpoint)
+        front_endpoint = None
+        if args.lambda_front:
+            front = start_lambda_front(state_dir, started, args.invoke_port, moto["port"],
+                                       str(Path(args.project).resolve()), args.python, args.timeout)
+            front_endpoint = f"http://127.0.0.1:{front['port']}"
+        registry = start_local_registry(state_dir, started, args.timeout) if args.registry else None
         proxy_endpoint = None
         if args.fault_proxy:
             proxy = start_fault_proxy(state_dir, started, moto_endpoint, args.timeout)
@@ -245,6 +277,8 @@ def start(args: argparse.Namespace) -> int:
         "endpoint": moto_endpoint,
         "motoEndpoint": moto_endpoint,
         "faultProxyEndpoint": proxy_endpoint,
+        "lambdaFrontEndpoint": front_endpoint,
+        "registry": registry["address"] if registry else None,
         "motoPort": args.invoke_port or moto["port"],
         "region": REGION,
         "accountId": ACCOUNT_ID,
@@ -320,8 +354,17 @@ def main(argv: list[str] | None = None) -> int:
             sub.add_argument("--invoke-port", type=int, default=None, help="MOTO_PORT: where executions invoke Lambda (default: moto)")
             sub.add_argument("--fault-proxy", action="store_true", help="also start scripts/fault_proxy.py in front of moto")
             sub.add_argument("--stub-ecr", action="store_true", help="let Lambda accept images missing from moto's ECR")
+            sub.add_argument("--lambda-front", action="store_true",
+                             help="run Lambda invokes with the Kedro handler (needs --project; takes --invoke-port)")
+            sub.add_argument("--project", default=None, help="Kedro project the Lambda front runs")
+            sub.add_argument("--python", default=sys.executable, help="interpreter of the project's environment")
+            sub.add_argument("--registry", action="store_true", help="also start a Docker registry on loopback")
             sub.add_argument("--timeout", type=float, default=60.0)
     args = parser.parse_args(argv)
+    if args.command == "start" and args.lambda_front:
+        if not args.project:
+            parser.error("--lambda-front needs --project DIR")
+        args.invoke_port = args.invoke_port or free_port()
     return {"start": start, "stop": stop, "env": env, "reset": reset}[args.command](args)
 
 
