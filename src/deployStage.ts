@@ -8,7 +8,7 @@ import { readEventContext, type EventContext } from "./github/context.js";
 import { checkReviewedPlan } from "./github/reviewedPlan.js";
 import { checkEvent } from "./github/safety.js";
 import { buildAndPushImage } from "./image/build.js";
-import type { JobIO, JobResult } from "./job.js";
+import { timed, type JobIO, type JobResult } from "./job.js";
 import { requireInputs, type Options } from "./options.js";
 import { planDeployment } from "./plan/plan.js";
 import { deployOutputs, planOutputs } from "./plan/outputs.js";
@@ -36,7 +36,12 @@ export async function planAndDeploy(options: Options, io: JobIO, result: JobResu
   const eventCheck = checkEvent(context, options.mode, result.mode);
   for (const w of eventCheck.warnings) io.warning(w);
   if (eventCheck.refusal) {
-    return fail(io, result, eventCheck.refusal.reason, `${eventCheck.refusal.message}\n${eventCheck.refusal.hint}`);
+    return fail(
+      io,
+      result,
+      eventCheck.refusal.reason,
+      `${eventCheck.refusal.message}\n${eventCheck.refusal.hint}`,
+    );
   }
   const compiled = result.compiled;
   if (compiled === undefined) throw new Error("planAndDeploy needs the compiled pipeline");
@@ -50,7 +55,10 @@ export async function planAndDeploy(options: Options, io: JobIO, result: JobResu
     stateMachineRoleArn: options.stateMachineRoleArn,
     tags: {},
     commitSha,
-    logging: { level: options.logLevel, ...(options.logGroupArn ? { logGroupArn: options.logGroupArn } : {}) },
+    logging: {
+      level: options.logLevel,
+      ...(options.logGroupArn ? { logGroupArn: options.logGroupArn } : {}),
+    },
     tracing: options.tracing,
     project: result.graph.project?.name ?? "",
   });
@@ -64,7 +72,9 @@ export async function planAndDeploy(options: Options, io: JobIO, result: JobResu
       compiled,
       image,
       ...(context.runUrl ? { summaryUrl: context.runUrl } : {}),
-      ...(context.pullRequest?.headSha || context.sha ? { commit: context.pullRequest?.headSha ?? context.sha } : {}),
+      ...(context.pullRequest?.headSha || context.sha
+        ? { commit: context.pullRequest?.headSha ?? context.sha }
+        : {}),
     });
   const wouldBuild: ImageView = {
     state: "would-build",
@@ -74,7 +84,7 @@ export async function planAndDeploy(options: Options, io: JobIO, result: JobResu
 
   if (result.mode === "plan") {
     const ref = deploymentRef(desiredWith(IMAGE_BUILT_ON_DEPLOY));
-    const basis = await readForPlan(() => createAwsClients(), ref);
+    const basis = await timed(result.timings, "plan", () => readForPlan(() => createAwsClients(), ref));
     if (basis.note) io.warning(basis.note);
     const plan = reviewPlan(desiredWith, basis.deployed, options);
     const view = viewOf(plan, wouldBuild);
@@ -114,7 +124,7 @@ export async function planAndDeploy(options: Options, io: JobIO, result: JobResu
       region: clients.region,
     });
     const ref = deploymentRef(desiredWith(IMAGE_BUILT_ON_DEPLOY));
-    const before = await readDeployed(clients, ref);
+    const before = await timed(result.timings, "plan", () => readDeployed(clients, ref));
     let reviewed: { commentId: number } | undefined;
     if (options.requireReviewedPlan) {
       const check = await checkReviewedPlan({
@@ -128,27 +138,32 @@ export async function planAndDeploy(options: Options, io: JobIO, result: JobResu
       reviewed = { commentId: check.reviewed.commentId };
     }
 
-    const image = await buildAndPushImage(
-      {
-        projectPath: options.projectPath,
-        python: options.python,
-        builder: options.builder,
-        baseImage: options.baseImage,
-        ...(options.dockerfile ? { dockerfile: options.dockerfile } : {}),
-        confSource: options.confSource,
-        architecture: options.architecture,
-        ecrRepository: options.ecrRepository,
-        ...(options.registry ? { registry: options.registry } : {}),
-        ...(commitSha ? { commitSha } : {}),
-        keepImages: options.keepImages,
-      },
-      { ecr: clients.ecr, mask: (s) => io.setSecret(s), log: (line) => io.info(line) },
+    const image = await timed(result.timings, "package+build+push", () =>
+      buildAndPushImage(
+        {
+          projectPath: options.projectPath,
+          python: options.python,
+          builder: options.builder,
+          baseImage: options.baseImage,
+          ...(options.dockerfile ? { dockerfile: options.dockerfile } : {}),
+          confSource: options.confSource,
+          architecture: options.architecture,
+          ecrRepository: options.ecrRepository,
+          ...(options.registry ? { registry: options.registry } : {}),
+          ...(commitSha ? { commitSha } : {}),
+          keepImages: options.keepImages,
+        },
+        { ecr: clients.ecr, mask: (s) => io.setSecret(s), log: (line) => io.info(line) },
+      ),
     );
     io.info(`Image ${image.skipped ? "unchanged" : "pushed"}: ${image.imageUri}`);
     const desired = desiredWith(image.imageUri);
     const plan = planDeployment(desired, before, { prune: options.prune });
     const view = viewOf(plan, { state: image.skipped ? "unchanged" : "built", uri: image.imageUri });
-    const updateComment = async (status: PlanView["status"], extra: Partial<PlanView> = {}): Promise<void> => {
+    const updateComment = async (
+      status: PlanView["status"],
+      extra: Partial<PlanView> = {},
+    ): Promise<void> => {
       if (!reviewed || !context.repo || options.commentOnPr === "false") return;
       const r = await setPlanCommentStatus({
         octokit,
@@ -162,7 +177,9 @@ export async function planAndDeploy(options: Options, io: JobIO, result: JobResu
     await updateComment("deploying");
     let deployed;
     try {
-      deployed = await applyPlan(clients, plan, desired, { log: (line) => io.info(line) });
+      deployed = await timed(result.timings, "deploy", () =>
+        applyPlan(clients, plan, desired, { log: (line) => io.info(line) }),
+      );
     } catch (error) {
       await updateComment("failed", { statusDetail: errorMessage(error) });
       throw error;
@@ -175,7 +192,13 @@ export async function planAndDeploy(options: Options, io: JobIO, result: JobResu
       result.summary = [result.summary, "", renderJobSummary({ plan: view })].join("\n");
       return result;
     }
-    return await runPipeline(options, io, result, { clients, context, view, image: image.imageUri, deployed });
+    return await runPipeline(options, io, result, {
+      clients,
+      context,
+      view,
+      image: image.imageUri,
+      deployed,
+    });
   } finally {
     clients.destroy();
   }
@@ -214,35 +237,41 @@ async function runPipeline(
   const compiled = result.compiled;
   if (compiled === undefined) throw new Error("runPipeline needs the compiled pipeline");
   const env = process.env;
-  const report = await executePipeline(
-    parts.clients.sfn,
-    {
-      stateMachineArn: parts.deployed.stateMachineVersionArn ?? parts.deployed.stateMachineArn,
-      name: executionName({
-        commitSha: env["GITHUB_SHA"] ?? "",
-        runId: env["GITHUB_RUN_ID"] ?? "",
-        runAttempt: env["GITHUB_RUN_ATTEMPT"] ?? "",
-        now: Date.now(),
-      }),
-      input: options.executionInput,
-      wait: options.waitForExecution,
-      timeoutMs: options.executionTimeoutMinutes * 60_000,
-      tasks: compiled.functions,
-      failOnExecutionFailure: options.failOnExecutionFailure,
-    },
-    {
-      log: (line) => io.info(line),
-      warn: (line) => io.warning(line),
-      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-      now: Date.now,
-    },
+  const report = await timed(result.timings, "run", () =>
+    executePipeline(
+      parts.clients.sfn,
+      {
+        stateMachineArn: parts.deployed.stateMachineVersionArn ?? parts.deployed.stateMachineArn,
+        name: executionName({
+          commitSha: env["GITHUB_SHA"] ?? "",
+          runId: env["GITHUB_RUN_ID"] ?? "",
+          runAttempt: env["GITHUB_RUN_ATTEMPT"] ?? "",
+          now: Date.now(),
+        }),
+        input: options.executionInput,
+        wait: options.waitForExecution,
+        timeoutMs: options.executionTimeoutMinutes * 60_000,
+        tasks: compiled.functions,
+        failOnExecutionFailure: options.failOnExecutionFailure,
+      },
+      {
+        log: (line) => io.info(line),
+        warn: (line) => io.warning(line),
+        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+        now: Date.now,
+      },
+    ),
   );
   for (const [name, value] of executionOutputs(report)) io.setOutput(name, value);
   result.summary = [
     result.summary,
     "",
     renderJobSummary({
-      run: { run: report, pipeline: pipelineTasksFromGraph(compiled.functions, result.graph), image: parts.image },
+      run: {
+        run: report,
+        pipeline: pipelineTasksFromGraph(compiled.functions, result.graph),
+        image: parts.image,
+      },
       plan: parts.view,
     }),
   ].join("\n");

@@ -35,6 +35,8 @@ export interface JobResult {
   compiled?: CompiledPipeline;
   plan?: Plan;
   run?: RunReport;
+  /** Seconds per stage, in the order they ran. */
+  timings: [string, number][];
   /** Markdown for the job summary. */
   summary: string;
   /** Set when the step must fail; the reason is also an output. */
@@ -54,14 +56,39 @@ export interface Inspected {
   findings: Finding[];
 }
 
-export async function inspectAndCompile(options: Options, io: JobIO): Promise<Inspected> {
-  const graph = await inspectProject(options);
+/** Runs `work` and records how long it took under `stage`. */
+export async function timed<T>(
+  timings: [string, number][],
+  stage: string,
+  work: () => Promise<T> | T,
+): Promise<T> {
+  const started = performance.now();
+  try {
+    return await work();
+  } finally {
+    timings.push([stage, (performance.now() - started) / 1000]);
+  }
+}
+
+export function renderTimings(timings: [string, number][]): string {
+  return timings.map(([stage, seconds]) => `${stage} ${seconds.toFixed(1)}s`).join(", ");
+}
+
+export async function inspectAndCompile(
+  options: Options,
+  io: JobIO,
+  timings: [string, number][] = [],
+): Promise<Inspected> {
+  const graph = await timed(timings, "inspect", () => inspectProject(options));
   io.info(`Inspected ${graph.nodes.length} nodes and ${Object.keys(graph.datasets ?? {}).length} datasets.`);
   io.setOutput(Output.Graph, JSON.stringify(graph));
 
-  const compiled = compilePipeline(graph, compileOptionsFrom(options, options.projectPath, graph));
+  const compiled = await timed(timings, "compile", () =>
+    compilePipeline(graph, compileOptionsFrom(options, options.projectPath, graph)),
+  );
   for (const w of compiled.warnings) io.warning(w);
-  for (const m of compiled.merges) io.info(`Merged into ${m.functionName}: ${m.nodes.join(", ")} (${m.reason}).`);
+  for (const m of compiled.merges)
+    io.info(`Merged into ${m.functionName}: ${m.nodes.join(", ")} (${m.reason}).`);
   io.info(`Compiled ${compiled.functions.length} Lambda function(s).`);
 
   const taskOf = new Map<string, string>();
@@ -81,10 +108,19 @@ export async function inspectAndCompile(options: Options, io: JobIO): Promise<In
 /** The whole job: inspect -> validate -> compile -> plan -> (build -> apply -> run) -> report. */
 export async function runJob(options: Options, io: JobIO): Promise<JobResult> {
   const mode = resolveMode(options.mode, io.eventName);
-  io.info(`kedro-sfn: ${mode} mode for ${options.projectPath} (pipeline ${options.pipeline}, env ${options.kedroEnv})`);
-  const { graph, compiled, findings } = await inspectAndCompile(options, io);
-  const headline = [`## kedro-sfn ${mode}`, "", renderGraphHeadline(graph), "", renderFindings(findings)].join("\n");
-  const result: JobResult = { mode, graph, findings, compiled, summary: headline };
+  io.info(
+    `kedro-sfn: ${mode} mode for ${options.projectPath} (pipeline ${options.pipeline}, env ${options.kedroEnv})`,
+  );
+  const timings: [string, number][] = [];
+  const { graph, compiled, findings } = await inspectAndCompile(options, io, timings);
+  const headline = [
+    `## kedro-sfn ${mode}`,
+    "",
+    renderGraphHeadline(graph),
+    "",
+    renderFindings(findings),
+  ].join("\n");
+  const result: JobResult = { mode, graph, findings, compiled, timings, summary: headline };
   if (hasErrors(findings)) {
     const count = findings.filter((f) => f.severity === "error").length;
     result.failure = {

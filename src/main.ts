@@ -1,7 +1,8 @@
 import * as core from "@actions/core";
 import type { Input } from "./constants.js";
 import { describeError, UserError } from "./errors.js";
-import { runJob, type JobIO } from "./job.js";
+import { writeFile } from "node:fs/promises";
+import { renderTimings, runJob, type JobIO } from "./job.js";
 import { parseOptions } from "./options.js";
 
 /** The action: inputs -> job -> outputs, summary, and the step's status. */
@@ -17,7 +18,8 @@ export async function run(): Promise<void> {
       eventName: process.env["GITHUB_EVENT_NAME"] ?? "",
     };
     const result = await runJob(options, io);
-    await writeSummary(result.summary);
+    core.info(`Stage timings: ${renderTimings(result.timings)}`);
+    await writeSummary(result.summary, options.summaryFile);
     if (result.failure) core.setFailed(result.failure.message);
   } catch (error) {
     if (error instanceof UserError && error.file) core.error(error.message, { file: error.file });
@@ -25,10 +27,11 @@ export async function run(): Promise<void> {
   }
 }
 
-async function writeSummary(markdown: string): Promise<void> {
-  // Outside a runner (local demo) there is no summary file: print it instead.
+async function writeSummary(markdown: string, file: string): Promise<void> {
+  if (file) await writeFile(file, `${markdown}\n`);
   if (!process.env["GITHUB_STEP_SUMMARY"]) {
-    core.info(markdown);
+    // Outside a runner there is no job summary: print it unless it went to a file.
+    if (!file) core.info(markdown);
     return;
   }
   await core.summary.addRaw(markdown, true).write();
