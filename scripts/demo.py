@@ -1,0 +1,172 @@
+#!/usr/bin/env python3
+"""`make demo`: the action's whole job on examples/spaceflights, against a local AWS stack.
+
+It starts the local stack (moto server, a Lambda front that runs each node with
+the Kedro handler, a Docker registry), makes a Python base image with
+debootstrap (once; cached in buildah's storage), puts the raw data in the
+emulated S3, then runs the action exactly as a runner does, `node dist/index.js`
+with INPUT_* variables, in deploy mode with start-execution. A second run with
+no change follows, to show a deploy that writes nothing. Then it stops the stack,
+also on Ctrl-C.
+
+usage: demo.py [--project DIR] [--python PY] [--out DIR] [--runs N] [--keep-stack]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+HERE = ROOT / "scripts"
+STATE_MACHINE = "spaceflights"
+BUCKET = "kedro-sfn-spaceflights"
+RAW = ("companies.csv", "reviews.csv", "shuttles.xlsx")
+
+
+def sh(argv: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(argv, check=True, text=True, **kwargs)
+
+
+def start_stack(state_dir: Path, project: Path, python: str) -> dict[str, Any]:
+    out = sh([sys.executable, str(HERE / "local_stack.py"), "start", "--state-dir", str(state_dir),
+              "--lambda-front", "--project", str(project), "--python", python, "--registry"],
+             capture_output=True)
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def stop_stack(state_dir: Path) -> None:
+    subprocess.run([sys.executable, str(HERE / "local_stack.py"), "stop", "--state-dir", str(state_dir)], check=False)
+
+
+def aws_env(stack: dict[str, Any]) -> dict[str, str]:
+    return {
+        "AWS_ENDPOINT_URL": stack["endpoint"],
+        "AWS_REGION": stack["region"],
+        "AWS_DEFAULT_REGION": stack["region"],
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+    }
+
+
+def upload_raw_data(stack: dict[str, Any], project: Path, python: str) -> None:
+    """The example's raw inputs, made by its own script, into the emulated bucket."""
+    sh([python, str(project / "scripts" / "make_data.py")], cwd=project, capture_output=True)
+    import boto3  # the stack's interpreter (.venv) has it
+
+    s3 = boto3.client("s3", endpoint_url=stack["endpoint"], region_name=stack["region"],
+                      aws_access_key_id="testing", aws_secret_access_key="testing")
+    s3.create_bucket(Bucket=BUCKET)
+    for name in RAW:
+        s3.upload_file(str(project / "data" / "01_raw" / name), BUCKET, f"spaceflights/01_raw/{name}")
+
+
+def run_action(stack: dict[str, Any], project: Path, python: str, out: Path, run: int, base_image: str) -> dict[str, str]:
+    """`node dist/index.js` as a runner calls it; returns the step's outputs."""
+    outputs = out / f"outputs-{run}.txt"
+    outputs.write_text("")
+    inputs = {
+        "project-path": str(project),
+        "python": python,
+        "mode": "deploy",
+        "state-machine-name": STATE_MACHINE,
+        "ecr-repository": "spaceflights",
+        "registry": stack["registry"],
+        "builder": "buildah",
+        "base-image": base_image,
+        "lambda-role-arn": stack["roles"]["lambda"],
+        "state-machine-role-arn": stack["roles"]["stateMachine"],
+        "start-execution": "true" if run == 1 else "false",
+        "execution-timeout-minutes": "20",
+        "summary-file": str(out / f"summary-{run}.md"),
+    }
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("INPUT_", "GITHUB_"))}
+    env.update(aws_env(stack))
+    env.update({f"INPUT_{k.upper()}": v for k, v in inputs.items()})
+    env.update({"GITHUB_OUTPUT": str(outputs), "GITHUB_SHA": "0" * 40, "STORAGE_DRIVER": "vfs"})
+    proc = subprocess.run(["node", str(ROOT / "dist" / "index.js")], env=env, text=True)
+    values = parse_outputs(outputs.read_text())
+    if proc.returncode != 0:
+        raise SystemExit(f"the action failed (run {run}); see the log above and {out}")
+    return values
+
+
+def parse_outputs(text: str) -> dict[str, str]:
+    """GITHUB_OUTPUT's `name<<DELIMITER ... DELIMITER` blocks."""
+    values: dict[str, str] = {}
+    lines = text.splitlines()
+    i = 0
+    while i < len(lines):
+        line = lines[i]
+        if "<<" in line:
+            name, delimiter = line.split("<<", 1)
+            body = []
+            i += 1
+            while i < len(lines) and lines[i] != delimiter:
+                body.append(lines[i])
+                i += 1
+            values[name] = "\n".join(body)
+        elif "=" in line:
+            name, value = line.split("=", 1)
+            values[name] = value
+        i += 1
+    return values
+
+
+def print_nodes(outputs: dict[str, str]) -> None:
+    nodes = json.loads(outputs.get("node-statuses") or "[]")
+    print(f"\n{'node':52} {'status':10} {'seconds':>8} {'attempts':>8}")
+    for n in nodes:
+        ms = n.get("durationMs")
+        shown = f"{ms / 1000:.1f}" if isinstance(ms, (int, float)) else "-"
+        print(f"{n.get('node', '?'):52} {n.get('status', '?'):10} {shown:>8} {n.get('attempts', 0):>8}")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--project", default=str(ROOT / "examples" / "spaceflights"))
+    parser.add_argument("--python", default=str(ROOT / ".venv" / "bin" / "python"))
+    parser.add_argument("--out", default=str(ROOT / ".demo"))
+    args = parser.parse_args()
+    project, out = Path(args.project).resolve(), Path(args.out).resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    state_dir = out / "stack"
+
+    started = time.monotonic()
+    sys.path.insert(0, str(HERE))
+    from make_base_image import DEFAULT_TAG, make_base_image
+
+    print("Base image (debootstrap, once; cached in buildah's storage)...", flush=True)
+    make_base_image(DEFAULT_TAG)
+    stack = start_stack(state_dir, project, args.python)
+    signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    try:
+        print(f"Local stack: moto {stack['endpoint']}, Lambda front {stack['lambdaFrontEndpoint']}, "
+              f"registry {stack['registry']}", flush=True)
+        upload_raw_data(stack, project, args.python)
+        print("\n=== run 1: deploy and run the pipeline ===", flush=True)
+        first = run_action(stack, project, args.python, out, 1, DEFAULT_TAG)
+        print_nodes(first)
+        print(f"\nexecution: {first.get('execution-status')}; summary written to {out / 'summary-1.md'}")
+        print("\n=== run 2: the same commit again: nothing to change ===", flush=True)
+        second = run_action(stack, project, args.python, out, 2, DEFAULT_TAG)
+        print(f"has-changes={second.get('has-changes')} to-create={second.get('to-create')} "
+              f"to-update={second.get('to-update')} to-delete={second.get('to-delete')}")
+        (out / "outputs.json").write_text(json.dumps({"first": first, "second": second}, indent=2))
+    except KeyboardInterrupt:
+        print("\ninterrupted: stopping the local stack", file=sys.stderr)
+        return 130
+    finally:
+        stop_stack(state_dir)
+    print(f"\nDemo finished in {time.monotonic() - started:.0f} s. Summaries: {out}/summary-*.md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
