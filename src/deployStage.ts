@@ -8,6 +8,7 @@ import { readEventContext, type EventContext } from "./github/context.js";
 import { checkReviewedPlan } from "./github/reviewedPlan.js";
 import { checkEvent } from "./github/safety.js";
 import { buildAndPushImage } from "./image/build.js";
+import type { ImageOptions } from "./image/options.js";
 import { timed, type JobIO, type JobResult } from "./job.js";
 import { requireInputs, type Options } from "./options.js";
 import { planDeployment } from "./plan/plan.js";
@@ -139,22 +140,11 @@ export async function planAndDeploy(options: Options, io: JobIO, result: JobResu
     }
 
     const image = await timed(result.timings, "package+build+push", () =>
-      buildAndPushImage(
-        {
-          projectPath: options.projectPath,
-          python: options.python,
-          builder: options.builder,
-          baseImage: options.baseImage,
-          ...(options.dockerfile ? { dockerfile: options.dockerfile } : {}),
-          confSource: options.confSource,
-          architecture: options.architecture,
-          ecrRepository: options.ecrRepository,
-          ...(options.registry ? { registry: options.registry } : {}),
-          ...(commitSha ? { commitSha } : {}),
-          keepImages: options.keepImages,
-        },
-        { ecr: clients.ecr, mask: (s) => io.setSecret(s), log: (line) => io.info(line) },
-      ),
+      buildAndPushImage(imageOptionsFrom(options, commitSha), {
+        ecr: clients.ecr,
+        mask: (s) => io.setSecret(s),
+        log: (line) => io.info(line),
+      }),
     );
     io.info(`Image ${image.skipped ? "unchanged" : "pushed"}: ${image.imageUri}`);
     const desired = desiredWith(image.imageUri);
@@ -202,6 +192,22 @@ export async function planAndDeploy(options: Options, io: JobIO, result: JobResu
   } finally {
     clients.destroy();
   }
+}
+
+export function imageOptionsFrom(options: Options, commitSha: string): ImageOptions {
+  return {
+    projectPath: options.projectPath,
+    python: options.python,
+    builder: options.builder,
+    baseImage: options.baseImage,
+    ...(options.dockerfile ? { dockerfile: options.dockerfile } : {}),
+    confSource: options.confSource,
+    architecture: options.architecture,
+    ecrRepository: options.ecrRepository,
+    ...(options.registry ? { registry: options.registry } : {}),
+    ...(commitSha ? { commitSha } : {}),
+    keepImages: options.keepImages,
+  };
 }
 
 /** The plan a reviewer sees: compared with the deployed image, so only configuration and shape show. */

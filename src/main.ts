@@ -4,6 +4,7 @@ import { describeError, UserError } from "./errors.js";
 import { writeFile } from "node:fs/promises";
 import { renderTimings, runJob, type JobIO } from "./job.js";
 import { parseOptions } from "./options.js";
+import { renderNodeTableText } from "./report/nodeTable.js";
 
 /** The action: inputs -> job -> outputs, summary, and the step's status. */
 export async function run(): Promise<void> {
@@ -18,6 +19,7 @@ export async function run(): Promise<void> {
       eventName: process.env["GITHUB_EVENT_NAME"] ?? "",
     };
     const result = await runJob(options, io);
+    if (result.run) core.info(renderNodeTableText(result.run.nodes));
     core.info(`Stage timings: ${renderTimings(result.timings)}`);
     await writeSummary(result.summary, options.summaryFile);
     if (result.failure) core.setFailed(result.failure.message);

@@ -2,7 +2,12 @@ import { readFileSync } from "node:fs";
 import { Input, Output } from "../constants.js";
 import { describeError, UserError } from "../errors.js";
 import { parseGraph } from "../graph/parse.js";
-import { runJob, type JobIO } from "../job.js";
+import { createAwsClients } from "../aws/clients.js";
+import { imageOptionsFrom } from "../deployStage.js";
+import { buildAndPushImage } from "../image/build.js";
+import { renderTimings, runJob, type JobIO } from "../job.js";
+import { renderNodeTableText } from "../report/nodeTable.js";
+import { runCommand } from "../run/cliRun.js";
 import { inspectProject } from "../kedro/inspect.js";
 import { parseOptions } from "../options.js";
 import { parseArgs } from "./args.js";
@@ -12,12 +17,16 @@ const USAGE = `kedro-sfn: ship a Kedro project to AWS Step Functions
 
   kedro-sfn inspect --project DIR [--pipeline P] [--kedro-env E] [--python PY]   graph JSON
   kedro-sfn compile --graph FILE [--durations FILE] [--group-by none|namespace|memory] [--structure dag|layered]
+  kedro-sfn build   --project DIR --ecr-repository REPO [--builder docker|buildah] ...   image URI with digest
   kedro-sfn plan    --project DIR --state-machine-name NAME ...                 plan (Markdown)
+  kedro-sfn deploy  --project DIR --state-machine-name NAME --ecr-repository REPO
+                    --lambda-role-arn ARN --state-machine-role-arn ARN ...      deploys, prints the summary
+  kedro-sfn run     --state-machine NAME [--input JSON] [--wait]                per-node status table
 
 Every action input is also a flag: --<input-name> VALUE (see action.yml).`;
 
 const INPUT_FLAGS = new Set<string>(Object.values(Input));
-const EXTRA_FLAGS = new Set(["graph", "json", "help"]);
+const EXTRA_FLAGS = new Set(["graph", "help"]);
 
 /** Runs one command; returns the process exit code. Output goes to stdout, diagnostics to stderr. */
 export async function runCli(argv: string[], out = process.stdout, err = process.stderr): Promise<number> {
@@ -32,7 +41,8 @@ export async function runCli(argv: string[], out = process.stdout, err = process
       }
       case "compile": {
         const file = flags.get("graph");
-        if (!file) throw new UserError("kedro-sfn compile needs --graph FILE (the output of kedro-sfn inspect).");
+        if (!file)
+          throw new UserError("kedro-sfn compile needs --graph FILE (the output of kedro-sfn inspect).");
         const graph = parseGraph(readText(file, "--graph"), file);
         out.write(compileCommand(graph, options, (w: string) => err.write(`warning: ${w}\n`)));
         return 0;
@@ -42,11 +52,41 @@ export async function runCli(argv: string[], out = process.stdout, err = process
         const io = terminalIO(err);
         const result = await runJob({ ...options, mode: command }, io);
         out.write(`${result.summary}\n`);
+        if (result.run) out.write(`${renderNodeTableText(result.run.nodes)}\n`);
+        err.write(`Stage timings: ${renderTimings(result.timings)}\n`);
         if (result.failure) {
           err.write(`error: ${result.failure.message}\n`);
           return 1;
         }
         return 0;
+      }
+      case "build": {
+        const clients = await createAwsClients();
+        try {
+          const image = await buildAndPushImage(imageOptionsFrom(options, process.env["GITHUB_SHA"] ?? ""), {
+            ecr: clients.ecr,
+            log: (line) => err.write(`${line}\n`),
+          });
+          out.write(`${image.imageUri}\n`);
+          return 0;
+        } finally {
+          clients.destroy();
+        }
+      }
+      case "run": {
+        const clients = await createAwsClients();
+        try {
+          return await runCommand(options, {
+            sfn: clients.sfn,
+            out: (text) => out.write(text.endsWith("\n") ? text : `${text}\n`),
+            err: (line) => err.write(`${line}\n`),
+            sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+            now: Date.now,
+            env: process.env,
+          });
+        } finally {
+          clients.destroy();
+        }
       }
       case "help":
       case "--help":
