@@ -62,10 +62,13 @@ test-python: python-deps
 	$(PY) -m pytest -q python/tests
 	$(PY019) -m pytest -q python/tests
 
-bench: build
-	$(PY) ../shared/bench/score . 2>/dev/null || $(PY) bench/score.py
+# Scheduling goals on the vendored shared graphs and on unseen ones, and compile speed.
+bench: build python-deps
+	$(PY) bench/score.py
+	$(PY) bench/compile_speed.py
 
 test: deps check-dist lint test-unit test-python
+	$(PY) bench/score.py
 
 demo: deps build
 	$(PY) scripts/demo.py
