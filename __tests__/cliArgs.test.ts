@@ -1,11 +1,22 @@
 import { describe, expect, it } from "@jest/globals";
 import { parseArgs } from "../src/cli/args.js";
 
-const known = new Set(["project-path", "kedro-env", "pipeline", "wait-for-execution", "graph", "json", "prune"]);
+const known = new Set([
+  "project-path",
+  "kedro-env",
+  "pipeline",
+  "wait-for-execution",
+  "graph",
+  "json",
+  "prune",
+]);
 
 describe("parseArgs", () => {
   it("maps short spellings onto input names and reads --flag=value", () => {
-    const { command, flags } = parseArgs(["inspect", "--project", "p", "--env=base", "--pipeline", "dp"], known);
+    const { command, flags } = parseArgs(
+      ["inspect", "--project", "p", "--env=base", "--pipeline", "dp"],
+      known,
+    );
     expect(command).toBe("inspect");
     expect(Object.fromEntries(flags)).toEqual({ "project-path": "p", "kedro-env": "base", pipeline: "dp" });
   });
@@ -16,7 +27,9 @@ describe("parseArgs", () => {
   });
 
   it("names an unknown flag and a missing value", () => {
-    expect(() => parseArgs(["inspect", "--colour", "red"], known)).toThrow(/Unknown flag --colour for 'kedro-sfn inspect'/);
+    expect(() => parseArgs(["inspect", "--colour", "red"], known)).toThrow(
+      /Unknown flag --colour for 'kedro-sfn inspect'/,
+    );
     expect(() => parseArgs(["inspect", "--pipeline"], known)).toThrow(/--pipeline needs a value/);
     expect(() => parseArgs(["inspect", "stray"], known)).toThrow(/Unexpected argument 'stray'/);
   });

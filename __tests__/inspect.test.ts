@@ -38,24 +38,33 @@ describe("inspectProject on the spaceflights example (real Kedro)", () => {
     ]);
     const train = graph.nodes.find((n) => n.name === "data_science.train_model_node");
     expect(train?.namespace).toBe("data_science");
-    expect(graph.datasets?.["companies"]).toEqual({ type: "pandas.CSVDataset", ephemeral: false, storage: "s3" });
-    expect(graph.datasets?.["regressor"]).toEqual({ type: "pickle.PickleDataset", ephemeral: false, storage: "s3" });
+    expect(graph.datasets?.["companies"]).toEqual({
+      type: "pandas.CSVDataset",
+      ephemeral: false,
+      storage: "s3",
+    });
+    expect(graph.datasets?.["regressor"]).toEqual({
+      type: "pickle.PickleDataset",
+      ephemeral: false,
+      storage: "s3",
+    });
     expect(Object.values(graph.datasets ?? {}).every((d) => !d.ephemeral)).toBe(true);
   });
 
   it("plan mode fails naming a dataset whose S3 entry was removed from conf/aws", async () => {
     const project = copyExample();
     const catalog = join(project, "conf/aws/catalog.yml");
-    writeFileSync(
-      catalog,
-      readFileSync(catalog, "utf8").replace(/\nmodel_input_table:\n(  .*\n)+/, "\n"),
-    );
+    writeFileSync(catalog, readFileSync(catalog, "utf8").replace(/\nmodel_input_table:\n( {2}.*\n)+/, "\n"));
     const io = recordingIO();
-    const options = parseOptions((name) => ({ "project-path": project, python: PYTHON, mode: "plan" })[name as string] ?? "");
+    const options = parseOptions(
+      (name) => ({ "project-path": project, python: PYTHON, mode: "plan" })[name as string] ?? "",
+    );
     const result = await runJob({ ...options, stateMachineName: "spaceflights" }, io);
     expect(result.failure?.reason).toBe("preflight");
     expect(io.errors).toHaveLength(1);
-    expect(io.errors[0]?.message).toMatch(/'model_input_table'.*written by 'data_processing.create_model_input_table_node'/s);
+    expect(io.errors[0]?.message).toMatch(
+      /'model_input_table'.*written by 'data_processing.create_model_input_table_node'/s,
+    );
     expect(io.errors[0]?.message).toContain("model_input_table:\n  type: pickle.PickleDataset");
     expect(io.errors[0]?.file).toBe(join(project, "conf", "aws", "catalog.yml"));
     expect(result.summary).toContain("model_input_table");

@@ -54,7 +54,7 @@ describe("preflight", () => {
   });
 
   it("treats every dataset as persistent when the graph has no dataset info", () => {
-    const { datasets: _ignored, ...bare } = graph;
+    const bare: PipelineGraph = { schema: graph.schema, nodes: graph.nodes };
     expect(preflight(bare, { env: "aws" })).toEqual([]);
   });
 
@@ -99,6 +99,8 @@ describe("datasets on a local path", () => {
       ["a", "t"],
       ["b", "t"],
     ]);
-    expect(preflight(g, { env: "aws", taskOf: together }).map((f) => f.code)).toEqual(["local-pipeline-input"]);
+    expect(preflight(g, { env: "aws", taskOf: together }).map((f) => f.code)).toEqual([
+      "local-pipeline-input",
+    ]);
   });
 });

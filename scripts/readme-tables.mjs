@@ -4,12 +4,16 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { parse } from "yaml";
 
 const action = parse(readFileSync("action.yml", "utf8"));
-const cell = (text) => String(text ?? "").replace(/\|/g, "\\|").replace(/\n/g, " ");
+const cell = (text) =>
+  String(text ?? "")
+    .replace(/\|/g, "\\|")
+    .replace(/\n/g, " ");
 const inputs = [
   "| Input | Default | Description |",
   "| --- | --- | --- |",
   ...Object.entries(action.inputs).map(
-    ([name, spec]) => `| \`${name}\` | ${spec.default === undefined ? "" : `\`${cell(spec.default)}\``} | ${cell(spec.description)} |`,
+    ([name, spec]) =>
+      `| \`${name}\` | ${spec.default === undefined ? "" : `\`${cell(spec.default)}\``} | ${cell(spec.description)} |`,
   ),
 ].join("\n");
 const outputs = [

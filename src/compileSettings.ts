@@ -10,7 +10,11 @@ import type { Options } from "./options.js";
  * The compiler's options from the run's options and the project's files:
  * `function-config` (default `conf/<env>/sfn.yml` when present) and `durations`.
  */
-export function compileOptionsFrom(options: Options, projectPath?: string, graph?: PipelineGraph): CompileOptions {
+export function compileOptionsFrom(
+  options: Options,
+  projectPath?: string,
+  graph?: PipelineGraph,
+): CompileOptions {
   const compile: CompileOptions = {
     stateMachineName: options.stateMachineName || "kedro-pipeline",
     groupBy: options.groupBy,
@@ -25,9 +29,13 @@ export function compileOptionsFrom(options: Options, projectPath?: string, graph
   };
   if (options.functionPrefix) compile.functionPrefix = options.functionPrefix;
   const configFile = functionConfigFile(options, projectPath);
-  if (configFile) compile.overrides = parseFunctionOverrides(readInput(configFile, Input.FunctionConfig), configFile);
+  if (configFile)
+    compile.overrides = parseFunctionOverrides(readInput(configFile, Input.FunctionConfig), configFile);
   if (options.durationsFile) {
-    compile.durations = parseDurations(readInput(options.durationsFile, Input.Durations), options.durationsFile);
+    compile.durations = parseDurations(
+      readInput(options.durationsFile, Input.Durations),
+      options.durationsFile,
+    );
   }
   return compile;
 }

@@ -208,17 +208,19 @@ const STATE_MACHINE_NAME = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/]{1,80}$/;
 
 export function validateStateMachineName(name: string): void {
   if (!STATE_MACHINE_NAME.test(name) || [...name].some((c) => c.charCodeAt(0) < 0x20)) {
-    throw new UserError(
-      `Input '${Input.StateMachineName}' is not a valid Step Functions name: '${name}'.`,
-      { hint: "Use 1-80 characters without spaces or any of < > { } [ ] ? * \" # % \\ ^ | ~ ` $ & , ; : /." },
-    );
+    throw new UserError(`Input '${Input.StateMachineName}' is not a valid Step Functions name: '${name}'.`, {
+      hint: 'Use 1-80 characters without spaces or any of < > { } [ ] ? * " # % \\ ^ | ~ ` $ & , ; : /.',
+    });
   }
 }
 
 /** Only "image" ships today: reading conf from S3 needs the upload step that is not built yet. */
 function parseConfSource(value: string): string {
   if (value === "image") return value;
-  throw new UserError(`Input '${Input.ConfSource}': only 'image' is supported in this version; got '${value}'.`, {
-    hint: "Remove 'conf-source' (the configuration is copied into the image).",
-  });
+  throw new UserError(
+    `Input '${Input.ConfSource}': only 'image' is supported in this version; got '${value}'.`,
+    {
+      hint: "Remove 'conf-source' (the configuration is copied into the image).",
+    },
+  );
 }

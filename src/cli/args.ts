@@ -23,8 +23,10 @@ export function parseArgs(argv: string[], known: ReadonlySet<string>): ParsedArg
   const flags = new Map<string, string>();
   for (let i = 0; i < rest.length; i++) {
     const arg = rest[i] as string;
-    if (!arg.startsWith("--")) throw new UserError(`Unexpected argument '${arg}' (flags look like --name value).`);
-    let [name, value] = splitFlag(arg.slice(2));
+    if (!arg.startsWith("--"))
+      throw new UserError(`Unexpected argument '${arg}' (flags look like --name value).`);
+    const [name, given] = splitFlag(arg.slice(2));
+    let value = given;
     if (!known.has(name) && !(name in ALIASES)) {
       throw new UserError(`Unknown flag --${name} for 'kedro-sfn ${command}'.`, {
         hint: `Run 'kedro-sfn help' for the flags each command takes.`,
@@ -32,7 +34,10 @@ export function parseArgs(argv: string[], known: ReadonlySet<string>): ParsedArg
     }
     if (value === undefined) {
       const next = rest[i + 1];
-      if (SWITCHES.has(name) && (next === undefined || next.startsWith("--") || !/^(true|false)$/.test(next))) {
+      if (
+        SWITCHES.has(name) &&
+        (next === undefined || next.startsWith("--") || !/^(true|false)$/.test(next))
+      ) {
         value = "true";
       } else if (next === undefined || next.startsWith("--")) {
         throw new UserError(`Flag --${name} needs a value.`);

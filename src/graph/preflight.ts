@@ -123,11 +123,9 @@ function quoteList(names: string[]): string {
 export function catalogEntryFor(dataset: string): string {
   const key = /^[A-Za-z0-9_.-]+$/.test(dataset) ? dataset : JSON.stringify(dataset);
   const file = dataset.replace(/[^A-Za-z0-9_.-]/g, "_");
-  return [
-    `${key}:`,
-    `  type: pickle.PickleDataset`,
-    `  filepath: s3://<your-bucket>/data/${file}.pkl`,
-  ].join("\n");
+  return [`${key}:`, `  type: pickle.PickleDataset`, `  filepath: s3://<your-bucket>/data/${file}.pkl`].join(
+    "\n",
+  );
 }
 
 export function hasErrors(findings: Finding[]): boolean {

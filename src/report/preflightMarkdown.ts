@@ -4,7 +4,8 @@ import { codeBlock, escapeCell, table } from "./markdown.js";
 
 /** The pre-flight section of a summary or PR comment. */
 export function renderFindings(findings: Finding[]): string {
-  if (findings.length === 0) return "**Pre-flight:** no problems found: every dataset passed between Lambdas is persisted.";
+  if (findings.length === 0)
+    return "**Pre-flight:** no problems found: every dataset passed between Lambdas is persisted.";
   const errors = findings.filter((f) => f.severity === "error").length;
   const warnings = findings.length - errors;
   const parts = [
@@ -36,7 +37,9 @@ export function renderFindings(findings: Finding[]): string {
 
 /** One line about what was inspected. */
 export function renderGraphHeadline(graph: PipelineGraph): string {
-  const project = graph.project ? `${graph.project.name} (Kedro ${graph.project.kedro_version ?? "?"})` : "graph";
+  const project = graph.project
+    ? `${graph.project.name} (Kedro ${graph.project.kedro_version ?? "?"})`
+    : "graph";
   const datasets = graph.datasets ? Object.keys(graph.datasets).length : 0;
   return (
     `**${escapeCell(project)}**: pipeline <code>${escapeCell(graph.pipeline ?? "__default__")}</code>, ` +

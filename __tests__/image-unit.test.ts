@@ -1,0 +1,544 @@
+import { execFileSync } from "node:child_process";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { UserError } from "../src/errors.js";
+import { buildFailure, pushFailure, type BuildRequest } from "../src/image/builder.js";
+import { buildahBudArgs, buildahBuilder, buildahPushArgs } from "../src/image/buildah.js";
+import { runCommand, type CommandResult, type CommandRunner } from "../src/image/command.js";
+import { checkUserDockerfile, prepareBuildContext, renderDockerfile } from "../src/image/context.js";
+import { dockerBuildArgs, dockerBuilder } from "../src/image/docker.js";
+import { contextSources, finalStage, parseDockerfile } from "../src/image/dockerfile.js";
+import { contentHash, filesUnder } from "../src/image/hash.js";
+import {
+  confInImage,
+  isLoopbackHost,
+  parseRegistry,
+  platformFor,
+  validateRepositoryName,
+} from "../src/image/options.js";
+import { packageProject } from "../src/image/package.js";
+
+const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
+const python = process.env.KEDRO_SFN_TEST_PYTHON ?? join(repoRoot, ".venv", "bin", "python");
+const scratch = mkdtempSync(join(tmpdir(), "kedro-sfn-image-unit-"));
+afterAll(() => rmSync(scratch, { recursive: true, force: true }));
+
+/** A Kedro project small enough to package in seconds: one node, kedro as its only dependency. */
+function tinyProject(name: string, body = "return x * 2"): string {
+  const dir = join(scratch, name);
+  mkdirSync(join(dir, "src", "tiny"), { recursive: true });
+  mkdirSync(join(dir, "conf", "base"), { recursive: true });
+  mkdirSync(join(dir, "conf", "local"), { recursive: true });
+  writeFileSync(
+    join(dir, "pyproject.toml"),
+    [
+      "[build-system]",
+      'requires = ["setuptools>=61"]',
+      'build-backend = "setuptools.build_meta"',
+      "[project]",
+      'name = "tiny"',
+      'version = "0.1"',
+      'dependencies = ["kedro>=1.0"]',
+      "[project.optional-dependencies]",
+      'dev = ["pytest"]',
+      "[tool.kedro]",
+      'package_name = "tiny"',
+      'project_name = "tiny"',
+      'kedro_init_version = "1.7.0"',
+      'source_dir = "src"',
+      "[tool.setuptools.packages.find]",
+      'where = ["src"]',
+      "",
+    ].join("\n"),
+  );
+  writeFileSync(join(dir, "src", "tiny", "__init__.py"), '__version__ = "0.1"\n');
+  writeFileSync(join(dir, "src", "tiny", "settings.py"), "");
+  writeFileSync(join(dir, "src", "tiny", "nodes.py"), `def double(x):\n    ${body}\n`);
+  writeFileSync(
+    join(dir, "src", "tiny", "pipeline_registry.py"),
+    'from kedro.pipeline import Pipeline, node\nfrom tiny.nodes import double\n\ndef register_pipelines():\n    return {"__default__": Pipeline([node(double, "params:x", "y", name="double_node")])}\n',
+  );
+  writeFileSync(join(dir, "conf", "base", "parameters.yml"), "x: 21\n");
+  writeFileSync(join(dir, "conf", "base", "catalog.yml"), "{}\n");
+  writeFileSync(join(dir, "conf", "local", "credentials.yml"), "secret: do-not-ship\n");
+  return dir;
+}
+
+function result(exitCode: number, output: string): CommandResult {
+  return { exitCode, stdout: output, stderr: "", output };
+}
+
+const request: BuildRequest = {
+  contextDir: "/ctx",
+  dockerfile: "/ctx/Dockerfile",
+  buildArgs: { B: "2", A: "1" },
+  platform: platformFor("x86_64"),
+  baseImage: "public.ecr.aws/lambda/python:3.12",
+  registry: parseRegistry("123456789012.dkr.ecr.eu-west-1.amazonaws.com"),
+  repository: "spaceflights",
+  target: "123456789012.dkr.ecr.eu-west-1.amazonaws.com/spaceflights:kedro-sfn-abc",
+  workDir: "/work",
+};
+
+describe("options", () => {
+  test("architecture maps to a platform, and only Lambda's two are accepted", () => {
+    expect(platformFor("x86_64").platform).toBe("linux/amd64");
+    expect(platformFor("arm64")).toEqual({
+      architecture: "arm64",
+      platform: "linux/arm64",
+      ociArchitecture: "arm64",
+    });
+    expect(() => platformFor("amd64")).toThrow(UserError);
+    expect(() => platformFor("amd64")).toThrow(/'architecture' must be x86_64 or arm64/);
+    try {
+      platformFor("aarch64");
+    } catch (error) {
+      expect((error as UserError).hint).toContain("arm64");
+    }
+    expect(() => platformFor("s390x")).toThrow(/got 's390x'/);
+  });
+
+  test("repository names follow ECR's rules", () => {
+    expect(validateRepositoryName("team/spaceflights")).toBe("team/spaceflights");
+    expect(() => validateRepositoryName("")).toThrow(/'ecr-repository' is required/);
+    expect(() => validateRepositoryName("Spaceflights")).toThrow(/not a valid ECR repository name/);
+    expect(() => validateRepositoryName("1234.dkr.ecr.eu-west-1.amazonaws.com/x")).toThrow(
+      /name, not its URI/,
+    );
+  });
+
+  test("registry: https by default, plain http only on loopback", () => {
+    expect(parseRegistry("123456789012.dkr.ecr.eu-west-1.amazonaws.com")).toEqual({
+      host: "123456789012.dkr.ecr.eu-west-1.amazonaws.com",
+      url: "https://123456789012.dkr.ecr.eu-west-1.amazonaws.com",
+      insecure: false,
+    });
+    expect(parseRegistry("127.0.0.1:5000")).toEqual({
+      host: "127.0.0.1:5000",
+      url: "http://127.0.0.1:5000",
+      insecure: true,
+    });
+    expect(parseRegistry("https://localhost:5000/").insecure).toBe(false);
+    expect(() => parseRegistry("http://registry.example.com")).toThrow(
+      /plain HTTP for 'registry.example.com'/,
+    );
+    expect(() => parseRegistry("127.0.0.1:5000/repo")).toThrow(/'registry' must be a registry host/);
+    expect(isLoopbackHost("[::1]:5000")).toBe(true);
+    expect(isLoopbackHost("127.10.0.1")).toBe(true);
+    expect(isLoopbackHost("128.0.0.1")).toBe(false);
+  });
+
+  test("conf-source: image or s3://", () => {
+    expect(confInImage(undefined)).toBe(true);
+    expect(confInImage("image")).toBe(true);
+    expect(confInImage("s3://bucket/conf.tar.gz")).toBe(false);
+    expect(() => confInImage("/tmp/conf")).toThrow(/'conf-source' must be 'image' or an s3:\/\/ URL/);
+  });
+});
+
+describe("Dockerfile", () => {
+  test("generated: dependencies before the wheel, handler as CMD, /var/task on the path", () => {
+    const text = renderDockerfile({
+      baseImage: "public.ecr.aws/lambda/python:3.12",
+      packageName: "spaceflights",
+      wheelName: "spaceflights-0.1-py3-none-any.whl",
+      confSource: "/var/task/conf",
+    });
+    const instructions = parseDockerfile(text);
+    expect(instructions.map((i) => i.keyword)).toEqual([
+      "FROM",
+      "ENV",
+      "WORKDIR",
+      "CMD",
+      "COPY",
+      "RUN",
+      "COPY",
+      "RUN",
+    ]);
+    expect(instructions[0]?.args).toBe("public.ecr.aws/lambda/python:3.12");
+    const runs = instructions.filter((i) => i.keyword === "RUN").map((i) => i.args);
+    expect(runs[0]).toContain("-r /tmp/kedro-sfn/requirements.txt");
+    expect(runs[1]).toContain(
+      "--no-deps --target /var/task /var/task/.kedro-sfn/spaceflights-0.1-py3-none-any.whl",
+    );
+    expect(runs.every((r) => r.startsWith("umask 022 && python3 -m pip install"))).toBe(true);
+    expect(text).toContain('CMD ["kedro_sfn.handler.handler"]');
+    expect(text).toContain("PYTHONPATH=/var/task");
+    expect(text).toContain('KEDRO_SFN_CONF_SOURCE="/var/task/conf"');
+    expect(text).toContain("KEDRO_SFN_PACKAGE=spaceflights");
+  });
+
+  test("parser: continuations, comments, final stage, COPY sources", () => {
+    const text = [
+      "# syntax=docker/dockerfile:1",
+      "ARG BASE_IMAGE",
+      "FROM python:3.12 AS deps",
+      "COPY requirements.txt /r.txt",
+      "RUN pip install \\",
+      "  # a comment inside",
+      "  -r /r.txt",
+      "FROM ${BASE_IMAGE}",
+      "COPY --from=deps /usr/lib /usr/lib",
+      'COPY ["dist/kedro-sfn/task/", "/var/task/"]',
+      "ADD --chown=1:1 https://example.com/x.tgz dist/*.whl /tmp/",
+      'cmd ["kedro_sfn.handler.handler"]',
+    ].join("\n");
+    const instructions = parseDockerfile(text);
+    expect(instructions.map((i) => i.keyword)).toEqual([
+      "ARG",
+      "FROM",
+      "COPY",
+      "RUN",
+      "FROM",
+      "COPY",
+      "COPY",
+      "ADD",
+      "CMD",
+    ]);
+    expect(instructions[3]?.args).toBe("pip install -r /r.txt");
+    expect(instructions[3]?.line).toBe(5);
+    expect(finalStage(instructions).map((i) => i.keyword)).toEqual(["FROM", "COPY", "COPY", "ADD", "CMD"]);
+    expect(contextSources(instructions)).toEqual(["requirements.txt", "dist/kedro-sfn/task/", "dist/*.whl"]);
+  });
+
+  test("a project's Dockerfile without CMD in its final stage is refused, naming the file", () => {
+    const dir = join(scratch, "dockerfiles");
+    mkdirSync(dir, { recursive: true });
+    const file = join(dir, "Dockerfile");
+    writeFileSync(file, 'FROM python:3.12 AS build\nCMD ["x"]\nFROM python:3.12\nRUN true\n');
+    expect(() => checkUserDockerfile(file)).toThrow(/has no CMD in its final stage/);
+    try {
+      checkUserDockerfile(file);
+    } catch (error) {
+      expect((error as UserError).file).toBe(file);
+      expect((error as UserError).hint).toContain('CMD ["kedro_sfn.handler.handler"]');
+    }
+    expect(() => checkUserDockerfile(join(dir, "missing"))).toThrow(/does not exist/);
+    writeFileSync(file, 'FROM python:3.12\nCMD ["kedro_sfn.handler.handler"]\n');
+    expect(checkUserDockerfile(file)).toHaveLength(2);
+  });
+});
+
+describe("content hash", () => {
+  test("ignores mtimes and location, sees content, names and the executable bit", () => {
+    const a = join(scratch, "hash-a");
+    const b = join(scratch, "hash-b");
+    for (const dir of [a, b]) {
+      mkdirSync(join(dir, "pkg"), { recursive: true });
+      writeFileSync(join(dir, "pkg", "x.py"), "x = 1\n");
+      writeFileSync(join(dir, "Dockerfile"), "FROM base\n");
+    }
+    utimesSync(join(b, "pkg", "x.py"), 1, 1);
+    const header = { baseImage: "base", platform: "linux/amd64" };
+    const hashA = contentHash(header, filesUnder(a, ""));
+    expect(contentHash(header, filesUnder(b, ""))).toBe(hashA);
+    expect(contentHash({ ...header, platform: "linux/arm64" }, filesUnder(a, ""))).not.toBe(hashA);
+    writeFileSync(join(b, "pkg", "x.py"), "x = 2\n");
+    expect(contentHash(header, filesUnder(b, ""))).not.toBe(hashA);
+    writeFileSync(join(b, "pkg", "x.py"), "x = 1\n");
+    chmodSync(join(b, "pkg", "x.py"), 0o755);
+    expect(contentHash(header, filesUnder(b, ""))).not.toBe(hashA);
+  });
+});
+
+describe("kedro package and the build context (real Python)", () => {
+  test("packages a project: wheel, conf archive, runtime dependencies without extras", async () => {
+    const project = tinyProject("pkg-ok");
+    const pkg = await packageProject({ projectPath: project, python }, runCommand);
+    expect(pkg.packageName).toBe("tiny");
+    expect(pkg.wheel).toBe(join(project, "dist", "tiny-0.1-py3-none-any.whl"));
+    expect(existsSync(pkg.confArchive)).toBe(true);
+    expect(pkg.requirements).toEqual(["kedro>=1.0"]);
+  });
+
+  test("the context is world-readable, has conf without local secrets, and hashes the same twice", async () => {
+    const project = tinyProject("ctx");
+    const options = {
+      projectPath: project,
+      baseImage: "localhost/base:1",
+      confInImage: true,
+      platform: "linux/amd64",
+      handlerRoot: join(repoRoot, "python"),
+    };
+    const first = await prepareBuildContext(
+      options,
+      await packageProject({ projectPath: project, python }, runCommand),
+      runCommand,
+    );
+    const staging = first.stagingDir;
+    expect(first.contextDir).toBe(staging);
+    expect(readFileSync(join(staging, "requirements.txt"), "utf8")).toBe("kedro>=1.0\n");
+    expect(existsSync(join(staging, "task", "kedro_sfn", "handler.py"))).toBe(true);
+    expect(existsSync(join(staging, "task", "kedro_sfn", "tests"))).toBe(false);
+    expect(readFileSync(join(staging, "task", "conf", "base", "parameters.yml"), "utf8")).toBe("x: 21\n");
+    expect(existsSync(join(staging, "task", "conf", "local", "credentials.yml"))).toBe(false);
+    for (const file of first.files) {
+      const stat = statSync(file.path);
+      expect(stat.mode & 0o444).toBe(0o444);
+      expect(stat.mtimeMs).toBe(315532800000);
+    }
+    const firstHash = contentHash(first.header, first.files);
+
+    // A fresh checkout (new mtimes) packaged again: same hash, so the build would be skipped.
+    execFileSync("touch", [
+      join(project, "src", "tiny", "nodes.py"),
+      join(project, "conf", "base", "parameters.yml"),
+    ]);
+    const again = await prepareBuildContext(
+      options,
+      await packageProject({ projectPath: project, python }, runCommand),
+      runCommand,
+    );
+    expect(contentHash(again.header, again.files)).toBe(firstHash);
+
+    writeFileSync(join(project, "src", "tiny", "nodes.py"), "def double(x):\n    return x * 3\n");
+    const changed = await prepareBuildContext(
+      options,
+      await packageProject({ projectPath: project, python }, runCommand),
+      runCommand,
+    );
+    expect(contentHash(changed.header, changed.files)).not.toBe(firstHash);
+
+    const s3 = await prepareBuildContext(
+      { ...options, confInImage: false, confSource: "s3://bucket/conf-tiny.tar.gz" },
+      await packageProject({ projectPath: project, python }, runCommand),
+      runCommand,
+    );
+    expect(existsSync(join(s3.stagingDir, "task", "conf"))).toBe(false);
+    expect(readFileSync(s3.dockerfile, "utf8")).toContain(
+      'KEDRO_SFN_CONF_SOURCE="s3://bucket/conf-tiny.tar.gz"',
+    );
+  }, 120_000);
+
+  test("a project's own Dockerfile: project as context, build args, COPY sources hashed", async () => {
+    const project = tinyProject("own-dockerfile");
+    writeFileSync(
+      join(project, "Dockerfile"),
+      'ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nCOPY extra/ /var/task/extra/\nCOPY ${KEDRO_SFN_STAGING}/task/ /var/task/\nCMD ["kedro_sfn.handler.handler"]\n',
+    );
+    mkdirSync(join(project, "extra"));
+    writeFileSync(join(project, "extra", "a.txt"), "a\n");
+    const options = {
+      projectPath: project,
+      baseImage: "localhost/base:1",
+      confInImage: true,
+      platform: "linux/amd64",
+      handlerRoot: join(repoRoot, "python"),
+      dockerfile: "Dockerfile",
+    };
+    const pkg = await packageProject({ projectPath: project, python }, runCommand);
+    const context = await prepareBuildContext(options, pkg, runCommand);
+    expect(context.generated).toBe(false);
+    expect(context.contextDir).toBe(project);
+    expect(context.buildArgs).toMatchObject({
+      BASE_IMAGE: "localhost/base:1",
+      KEDRO_SFN_PACKAGE: "tiny",
+      KEDRO_SFN_STAGING: "dist/kedro-sfn",
+      KEDRO_SFN_WHEEL: "dist/tiny-0.1-py3-none-any.whl",
+    });
+    const names = context.files.map((f) => f.name);
+    expect(names).toContain("project/extra/a.txt");
+    expect(names).toContain("project/dist/kedro-sfn/task/conf/base/parameters.yml");
+    const before = contentHash(context.header, context.files);
+    writeFileSync(join(project, "extra", "a.txt"), "b\n");
+    const after = await prepareBuildContext(options, pkg, runCommand);
+    expect(contentHash(after.header, after.files)).not.toBe(before);
+  }, 60_000);
+
+  test("an interpreter without kedro and build is named, with what to install", async () => {
+    const bare = join(scratch, "bare-venv");
+    execFileSync("python3", ["-m", "venv", "--without-pip", bare]);
+    const project = tinyProject("no-kedro");
+    await expect(
+      packageProject({ projectPath: project, python: join(bare, "bin", "python") }, runCommand),
+    ).rejects.toThrow(/has no 'kedro' and 'build' package: 'kedro package' needs both/);
+    await expect(
+      packageProject({ projectPath: project, python: join(scratch, "no-such-python") }, runCommand),
+    ).rejects.toThrow(/Python interpreter '.*no-such-python' was not found/);
+    await expect(
+      packageProject({ projectPath: join(scratch, "nowhere"), python }, runCommand),
+    ).rejects.toThrow(/No pyproject.toml/);
+  });
+
+  test("only 'build' missing: the message names it", async () => {
+    const probeOnly: CommandRunner = () =>
+      Promise.resolve(result(0, '{"python": "3.12.1", "missing": ["build"], "package_name": "tiny"}\n'));
+    await expect(
+      packageProject({ projectPath: tinyProject("no-build"), python: "python3" }, probeOnly),
+    ).rejects.toThrow(/has no 'build' package/);
+  });
+
+  test("a failing 'kedro package' shows its output", async () => {
+    const project = tinyProject("broken");
+    writeFileSync(
+      join(project, "pyproject.toml"),
+      readFileSync(join(project, "pyproject.toml"), "utf8").replace(
+        'version = "0.1"',
+        'version = "not a version!"',
+      ),
+    );
+    const failure = packageProject({ projectPath: project, python }, runCommand);
+    await expect(failure).rejects.toThrow(UserError);
+    await expect(failure).rejects.toThrow(
+      /'kedro package' failed in .*broken' \(exit \d+\):\n[\s\S]*`project.version` must be pep440/,
+    );
+  }, 60_000);
+});
+
+describe("builders' command lines", () => {
+  test("buildah: vfs, chroot, layer cache, reproducible timestamps, platform; secrets only in an auth file", () => {
+    const bud = buildahBudArgs(request);
+    expect(bud.slice(0, 4)).toEqual(["buildah", "--storage-driver", "vfs", "bud"]);
+    expect(bud).toEqual(
+      expect.arrayContaining([
+        "--isolation",
+        "chroot",
+        "--layers",
+        "--timestamp",
+        "0",
+        "--platform",
+        "linux/amd64",
+      ]),
+    );
+    expect(bud.join(" ")).toContain("--build-arg A=1 --build-arg B=2");
+    expect(bud).not.toContain("--tls-verify=false");
+    expect(buildahBudArgs({ ...request, baseImage: "127.0.0.1:5000/base:1" })).toContain(
+      "--tls-verify=false",
+    );
+    const push = buildahPushArgs(request, "/work/digest", "/work/auth.json");
+    expect(push).toEqual(
+      expect.arrayContaining(["--authfile", "/work/auth.json", "--digestfile", "/work/digest"]),
+    );
+    expect(push.at(-1)).toBe(`docker://${request.target}`);
+    expect(push).not.toContain("--tls-verify=false");
+    expect(
+      buildahPushArgs({ ...request, registry: parseRegistry("127.0.0.1:5000") }, "/d", undefined),
+    ).toContain("--tls-verify=false");
+  });
+
+  test("docker: buildx, one platform, no attestations, registry cache only with a container driver", () => {
+    const plan = dockerBuildArgs(request, { exportCache: true });
+    expect(plan.argv.slice(0, 3)).toEqual(["docker", "buildx", "build"]);
+    expect(plan.argv).toEqual(
+      expect.arrayContaining(["--platform", "linux/amd64", "--provenance=false", "--sbom=false"]),
+    );
+    expect(plan.argv.join(" ")).toContain(`--output type=image,name=${request.target},push=true`);
+    expect(plan.argv.join(" ")).toContain(
+      "--cache-to type=registry,ref=123456789012.dkr.ecr.eu-west-1.amazonaws.com/spaceflights:kedro-sfn-buildcache,mode=max,image-manifest=true",
+    );
+    expect(dockerBuildArgs(request, { exportCache: false }).argv).not.toContain("--cache-to");
+    expect(plan.metadataFile).toBe("/work/metadata.json");
+  });
+
+  test("docker without buildx or without a daemon: an error that says which, and the way out", async () => {
+    const noBuildx: CommandRunner = () =>
+      Promise.resolve(result(1, "docker: unknown command: docker buildx\n"));
+    await expect(
+      dockerBuilder.buildAndPush(request, { run: noBuildx, log: () => undefined }),
+    ).rejects.toThrow(/needs the buildx plugin/);
+    const noDaemon: CommandRunner = () =>
+      Promise.resolve(
+        result(
+          1,
+          "ERROR: Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n",
+        ),
+      );
+    await expect(
+      dockerBuilder.buildAndPush(request, { run: noDaemon, log: () => undefined }),
+    ).rejects.toThrow(/needs a running Docker daemon/);
+  });
+
+  test("docker: the password goes to 'docker login' on stdin, never into argv", async () => {
+    const calls: { argv: string[]; input?: string }[] = [];
+    const fake: CommandRunner = (command) => {
+      calls.push({ argv: command.argv, ...(command.input !== undefined ? { input: command.input } : {}) });
+      if (command.argv[2] === "inspect") return Promise.resolve(result(0, "Name: default\nDriver: docker\n"));
+      if (command.argv[1] === "login") return Promise.resolve(result(0, "Login Succeeded\n"));
+      return Promise.resolve(
+        result(
+          1,
+          'ERROR: failed to solve: process "/bin/sh -c false" did not complete successfully: exit code: 1\n',
+        ),
+      );
+    };
+    const withAuth = { ...request, credentials: { username: "AWS", password: "s3cret-token" } };
+    await expect(dockerBuilder.buildAndPush(withAuth, { run: fake, log: () => undefined })).rejects.toThrow(
+      /The image build failed \(builder docker/,
+    );
+    expect(calls.map((c) => c.argv.slice(0, 3).join(" "))).toEqual([
+      "docker buildx inspect",
+      "docker login --username",
+      "docker buildx build",
+    ]);
+    expect(calls[1]?.input).toBe("s3cret-token");
+    expect(calls.flatMap((c) => c.argv).join(" ")).not.toContain("s3cret-token");
+    expect(calls[2]?.argv).not.toContain("--cache-to");
+  });
+
+  test("buildah: ECR credentials go in a private auth file for the push, never into argv", async () => {
+    const workDir = mkdtempSync(join(scratch, "buildah-auth-"));
+    const seen: { argv: string[]; auth?: unknown; mode?: number }[] = [];
+    const fake: CommandRunner = (command) => {
+      const call: (typeof seen)[number] = { argv: command.argv };
+      const authAt = command.argv.indexOf("--authfile");
+      const authFile = command.argv[authAt + 1];
+      if (authAt >= 0 && authFile !== undefined) {
+        call.auth = JSON.parse(readFileSync(authFile, "utf8"));
+        call.mode = statSync(authFile).mode & 0o777;
+        const digestAt = command.argv.indexOf("--digestfile");
+        writeFileSync(command.argv[digestAt + 1] ?? "", `sha256:${"a".repeat(64)}`);
+      }
+      seen.push(call);
+      return Promise.resolve(result(0, ""));
+    };
+    const withAuth = { ...request, workDir, credentials: { username: "AWS", password: "s3cret-token" } };
+    await expect(buildahBuilder.buildAndPush(withAuth, { run: fake, log: () => undefined })).resolves.toEqual(
+      { digest: `sha256:${"a".repeat(64)}` },
+    );
+    expect(seen).toHaveLength(2);
+    expect(seen[1]?.auth).toEqual({
+      auths: { [request.registry.host]: { auth: Buffer.from("AWS:s3cret-token").toString("base64") } },
+    });
+    expect(seen[1]?.mode).toBe(0o600);
+    expect(seen.flatMap((c) => c.argv).join(" ")).not.toContain("s3cret-token");
+  });
+
+  test("failures are explained: emulation, base image, registry", () => {
+    expect(
+      buildFailure("buildah", request, result(1, "error running container: exec format error")).message,
+    ).toMatch(/exec format error/);
+    const pull = buildFailure(
+      "buildah",
+      request,
+      result(
+        125,
+        "Error: creating build container: initializing source docker://public.ecr.aws/lambda/python:3.12: pinging container registry public.ecr.aws: dial tcp: lookup public.ecr.aws: no such host",
+      ),
+    );
+    expect(pull.message).toBe(
+      "The base image 'public.ecr.aws/lambda/python:3.12' could not be pulled for linux/amd64.",
+    );
+    expect(pull.hint).toContain("'base-image'");
+    const denied = pushFailure(
+      request,
+      result(
+        125,
+        "Error: writing blob: initiating layer upload to /v2/spaceflights/blobs/uploads/: denied: not allowed",
+      ),
+    );
+    expect(denied.message).toContain("rejected the push of spaceflights");
+    expect(denied.hint).toContain("ecr:PutImage");
+  });
+});
