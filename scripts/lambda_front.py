@@ -67,6 +67,10 @@ def run_handler(name: str, qualifier: str | None, payload: bytes) -> tuple[bytes
     """Runs `python -m kedro_sfn.handler` in a fresh process; returns (body, failed, seconds)."""
     env = dict(os.environ)
     env.update(function_environment(name, qualifier))
+    # Lambda hands every function its role's credentials and region; moto accepts any.
+    for key, value in (("AWS_ACCESS_KEY_ID", "testing"), ("AWS_SECRET_ACCESS_KEY", "testing"),
+                       ("AWS_REGION", "us-east-1"), ("AWS_DEFAULT_REGION", "us-east-1")):
+        env.setdefault(key, value)
     env["KEDRO_SFN_PROJECT_PATH"] = Settings.project
     env["AWS_ENDPOINT_URL"] = Settings.moto
     env["AWS_LAMBDA_FUNCTION_NAME"] = name

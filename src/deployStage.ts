@@ -1,4 +1,5 @@
 import { createAwsClients, type AwsClients } from "./aws/clients.js";
+import { registerManifestInEcr } from "./aws/ecrMirror.js";
 import { applyPlan } from "./aws/apply.js";
 import { deploymentRef, readDeployed, readForPlan } from "./aws/deployed.js";
 import { Input, Output } from "./constants.js";
@@ -147,6 +148,9 @@ export async function planAndDeploy(options: Options, io: JobIO, result: JobResu
       }),
     );
     io.info(`Image ${image.skipped ? "unchanged" : "pushed"}: ${image.imageUri}`);
+    if (options.registry) {
+      await registerManifestInEcr(clients.ecr, options.registry, image.repository, image.digest, image.tag);
+    }
     const desired = desiredWith(image.imageUri);
     const plan = planDeployment(desired, before, { prune: options.prune });
     const view = viewOf(plan, { state: image.skipped ? "unchanged" : "built", uri: image.imageUri });
