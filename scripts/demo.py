@@ -67,6 +67,12 @@ def upload_raw_data(stack: dict[str, Any], project: Path, python: str) -> None:
         s3.upload_file(str(project / "data" / "01_raw" / name), BUCKET, f"spaceflights/01_raw/{name}")
 
 
+class ActionFailed(RuntimeError):
+    def __init__(self, run: int, outputs: dict[str, str]):
+        super().__init__(f"the action failed (run {run})")
+        self.outputs = outputs
+
+
 def run_action(stack: dict[str, Any], project: Path, python: str, out: Path, run: int, base_image: str) -> dict[str, str]:
     """`node dist/index.js` as a runner calls it; returns the step's outputs."""
     outputs = out / f"outputs-{run}.txt"
@@ -93,8 +99,21 @@ def run_action(stack: dict[str, Any], project: Path, python: str, out: Path, run
     proc = subprocess.run(["node", str(ROOT / "dist" / "index.js")], env=env, text=True)
     values = parse_outputs(outputs.read_text())
     if proc.returncode != 0:
-        raise SystemExit(f"the action failed (run {run}); see the log above and {out}")
+        raise ActionFailed(run, values)
     return values
+
+
+def read_metrics(stack: dict[str, Any]) -> dict[str, Any] | None:
+    """The evaluate node's output, read back from the emulated S3 (proof the data went through S3)."""
+    import boto3
+
+    s3 = boto3.client("s3", endpoint_url=stack["endpoint"], region_name=stack["region"],
+                      aws_access_key_id="testing", aws_secret_access_key="testing")
+    try:
+        body = s3.get_object(Bucket=BUCKET, Key="spaceflights/08_reporting/metrics.json")["Body"].read()
+    except s3.exceptions.NoSuchKey:
+        return None
+    return json.loads(body)
 
 
 def parse_outputs(text: str) -> dict[str, str]:
@@ -119,20 +138,12 @@ def parse_outputs(text: str) -> dict[str, str]:
     return values
 
 
-def print_nodes(outputs: dict[str, str]) -> None:
-    nodes = json.loads(outputs.get("node-statuses") or "[]")
-    print(f"\n{'node':52} {'status':10} {'seconds':>8} {'attempts':>8}")
-    for n in nodes:
-        ms = n.get("durationMs")
-        shown = f"{ms / 1000:.1f}" if isinstance(ms, (int, float)) else "-"
-        print(f"{n.get('node', '?'):52} {n.get('status', '?'):10} {shown:>8} {n.get('attempts', 0):>8}")
-
-
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--project", default=str(ROOT / "examples" / "spaceflights"))
     parser.add_argument("--python", default=str(ROOT / ".venv" / "bin" / "python"))
     parser.add_argument("--out", default=str(ROOT / ".demo"))
+    parser.add_argument("--runs", type=int, default=2, choices=(1, 2), help="2: run again to show a no-op deploy")
     args = parser.parse_args()
     project, out = Path(args.project).resolve(), Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -146,24 +157,34 @@ def main() -> int:
     make_base_image(DEFAULT_TAG)
     stack = start_stack(state_dir, project, args.python)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+    record: dict[str, Any] = {"stack": {k: stack[k] for k in ("endpoint", "registry", "components")}}
+    status = 0
     try:
         print(f"Local stack: moto {stack['endpoint']}, Lambda front {stack['lambdaFrontEndpoint']}, "
               f"registry {stack['registry']}", flush=True)
         upload_raw_data(stack, project, args.python)
         print("\n=== run 1: deploy and run the pipeline ===", flush=True)
-        first = run_action(stack, project, args.python, out, 1, DEFAULT_TAG)
-        print_nodes(first)
-        print(f"\nexecution: {first.get('execution-status')}; summary written to {out / 'summary-1.md'}")
-        print("\n=== run 2: the same commit again: nothing to change ===", flush=True)
-        second = run_action(stack, project, args.python, out, 2, DEFAULT_TAG)
-        print(f"has-changes={second.get('has-changes')} to-create={second.get('to-create')} "
-              f"to-update={second.get('to-update')} to-delete={second.get('to-delete')}")
-        (out / "outputs.json").write_text(json.dumps({"first": first, "second": second}, indent=2))
+        record["first"] = run_action(stack, project, args.python, out, 1, DEFAULT_TAG)
+        record["metrics"] = read_metrics(stack)
+        print(f"\nexecution: {record['first'].get('execution-status')}; model metrics in S3: {record['metrics']}")
+        print(f"summary written to {out / 'summary-1.md'}")
+        if args.runs == 2:
+            print("\n=== run 2: the same commit again: nothing to change ===", flush=True)
+            second = record["second"] = run_action(stack, project, args.python, out, 2, DEFAULT_TAG)
+            print(f"has-changes={second.get('has-changes')} to-create={second.get('to-create')} "
+                  f"to-update={second.get('to-update')} to-delete={second.get('to-delete')}")
+    except ActionFailed as failed:
+        record["failed"] = failed.outputs
+        print(f"\n{failed}: see the log above and {out}", file=sys.stderr)
+        status = 1
     except KeyboardInterrupt:
         print("\ninterrupted: stopping the local stack", file=sys.stderr)
-        return 130
+        status = 130
     finally:
         stop_stack(state_dir)
+        (out / "outputs.json").write_text(json.dumps(record, indent=2))
+    if status:
+        return status
     print(f"\nDemo finished in {time.monotonic() - started:.0f} s. Summaries: {out}/summary-*.md")
     return 0
 

@@ -1,0 +1,107 @@
+/**
+ * The demo's flow end to end (scripts/demo.py: local stack, buildah image,
+ * `node dist/index.js` with INPUT_* variables, real Kedro nodes through the
+ * emulated S3). Needs dist/ built (make test builds it first).
+ */
+import { describe, expect, it } from "@jest/globals";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { createConnection } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { copyExample, PYTHON } from "./harness/python.js";
+
+interface NodeStatus {
+  node: string;
+  status: string;
+  error: { type: string; message: string } | null;
+}
+
+interface DemoRecord {
+  stack: { components: { name: string; pid: number; port: number }[] };
+  first?: Record<string, string>;
+  second?: Record<string, string>;
+  failed?: Record<string, string>;
+  metrics?: Record<string, number> | null;
+}
+
+function demo(args: string[]): { status: number | null; record: DemoRecord; log: string } {
+  const out = mkdtempSync(join(tmpdir(), "kedro-sfn-demo-"));
+  const proc = spawnSync(PYTHON, [resolve("scripts/demo.py"), "--out", out, ...args], {
+    encoding: "utf8",
+    timeout: 1_500_000,
+    env: { ...process.env, STORAGE_DRIVER: "vfs" },
+  });
+  const record = JSON.parse(readFileSync(join(out, "outputs.json"), "utf8")) as DemoRecord;
+  return { status: proc.status, record, log: `${proc.stdout}\n${proc.stderr}` };
+}
+
+function portOpen(port: number): Promise<boolean> {
+  return new Promise((done) => {
+    const socket = createConnection({ host: "127.0.0.1", port });
+    socket.once("connect", () => {
+      socket.destroy();
+      done(true);
+    });
+    socket.once("error", () => done(false));
+  });
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+async function expectStackGone(record: DemoRecord): Promise<void> {
+  expect(record.stack.components.map((c) => c.name).sort()).toEqual(["lambda-front", "moto", "registry"]);
+  for (const c of record.stack.components) {
+    expect(alive(c.pid)).toBe(false);
+    expect(await portOpen(c.port)).toBe(false);
+  }
+}
+
+describe("make demo's flow", () => {
+  it("deploys and runs spaceflights, then deploys again with no changes", async () => {
+    const { status, record, log } = demo([]);
+    expect({ status, tail: log.slice(-3000) }).toMatchObject({ status: 0 });
+    const nodes = JSON.parse(record.first?.["node-statuses"] ?? "[]") as NodeStatus[];
+    expect(nodes.map((n) => n.status)).toEqual(Array(6).fill("succeeded"));
+    expect(record.first?.["execution-status"]).toBe("SUCCEEDED");
+    expect(Object.keys(record.metrics ?? {}).length).toBeGreaterThan(0);
+    expect(record.second).toMatchObject({
+      "has-changes": "false",
+      "to-create": "0",
+      "to-update": "0",
+      "to-delete": "0",
+    });
+    expect(record.second?.["state-machine-version-arn"]).toBe(record.first?.["state-machine-version-arn"]);
+    await expectStackGone(record);
+  }, 1_500_000);
+
+  it("shows a failing node with its Python error and fails the step", async () => {
+    const project = copyExample();
+    const nodes = join(project, "src/spaceflights/pipelines/data_science/nodes.py");
+    writeFileSync(
+      nodes,
+      readFileSync(nodes, "utf8").replace(
+        /def train_model\(([^)]*)\)([^:]*):\n/,
+        'def train_model($1)$2:\n    raise RuntimeError("the regressor refuses to train")\n',
+      ),
+    );
+    const { status, record, log } = demo(["--project", project, "--runs", "1"]);
+    expect(status).toBe(1);
+    const statuses = JSON.parse(record.failed?.["node-statuses"] ?? "[]") as NodeStatus[];
+    const train = statuses.find((n) => n.node === "data_science.train_model_node");
+    expect(train?.status).toBe("failed");
+    expect(train?.error?.type).toBe("RuntimeError");
+    expect(train?.error?.message).toContain("the regressor refuses to train");
+    expect(statuses.find((n) => n.node === "data_science.evaluate_model_node")?.status).toBe("not-started");
+    expect(record.failed?.["failure-reason"]).toBe("execution-failed");
+    expect(log).toContain("the regressor refuses to train");
+    await expectStackGone(record);
+  }, 1_500_000);
+});
