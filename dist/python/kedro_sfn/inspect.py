@@ -1,0 +1,195 @@
+"""Print a Kedro project's pipeline graph as ``kedro-sfn/graph@1`` JSON.
+
+    python -m kedro_sfn.inspect --project DIR [--pipeline P] [--env E]
+
+Stdout carries only the JSON. A user error prints one JSON line on stderr,
+``{"error": {"kind", "message", "hint", "file"}}``, and exits 2; an internal
+error exits 1 with a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import warnings
+from pathlib import Path
+from typing import Any
+
+from kedro_sfn import GRAPH_SCHEMA
+from kedro_sfn.datasets import CatalogIndex, describe, is_parameter
+from kedro_sfn.errors import UserError
+from kedro_sfn.lambda_env import silence_known_warnings
+from kedro_sfn.project import (
+    BootstrappedProject,
+    bootstrap,
+    conf_source_of,
+    config_error,
+    import_kedro,
+    project_code_error,
+    quiet_kedro_environment,
+    require_env,
+    require_project_folder,
+)
+from kedro_sfn.stdio import stdout_reserved
+
+EXIT_USER_ERROR = 2
+
+
+def build_graph(
+    project: str | Path, pipeline: str = "__default__", env: str = "aws", resolver: str = "auto"
+) -> dict[str, Any]:
+    """Return the graph of ``pipeline`` in the project at ``project`` with Kedro env ``env``.
+
+    Nodes come in Kedro's topological order. ``resolver`` picks how dataset types
+    are found: ``snapshot`` (``kedro.inspection``, Kedro >= 1.4), ``config``
+    (catalog config + factory patterns), or ``auto`` (snapshot when available).
+    Raises UserError for anything the user must fix.
+    """
+    project_path = require_project_folder(project)
+    kedro = import_kedro()
+    proj = bootstrap(project_path)
+    try:
+        conf_source = conf_source_of(proj)
+    except Exception as exc:
+        raise project_code_error(exc, proj.path, "Loading the project's settings") from exc
+    require_env(conf_source, env)
+    registry, load_warnings = _load_pipelines(proj)
+    if pipeline not in registry:
+        known = ", ".join(sorted(registry)) or "none"
+        raise UserError(
+            "unknown_pipeline",
+            f"The project has no pipeline named '{pipeline}'. Pipelines: {known}.",
+            "Set the action input 'pipeline' (CLI: --pipeline) to one of these, or register "
+            f"'{pipeline}' in register_pipelines() of pipeline_registry.py.",
+            None,
+        )
+    nodes = [_node_json(node) for node in registry[pipeline].nodes]
+    names = sorted(
+        {ds for n in nodes for ds in (*n["inputs"], *n["outputs"]) if not is_parameter(ds)}
+    )
+    use_snapshot = resolver == "snapshot" or (resolver == "auto" and _has_snapshot())
+    try:
+        if use_snapshot:
+            configs, parameters = _configs_from_snapshot(proj, env, names)
+        else:
+            configs, parameters = _configs_from_config(conf_source, env, names)
+    except UserError:
+        raise
+    except Exception as exc:
+        raise config_error(exc, conf_source, env) from exc
+    datasets, type_warnings = describe(names, configs)
+    return {
+        "schema": GRAPH_SCHEMA,
+        "project": {
+            "name": proj.project_name,
+            "package": proj.package_name,
+            "kedro_version": kedro.__version__,
+        },
+        "pipeline": pipeline,
+        "env": env,
+        "nodes": nodes,
+        "datasets": datasets,
+        "parameters": parameters,
+        "warnings": load_warnings + type_warnings,
+    }
+
+
+def _load_pipelines(proj: BootstrappedProject) -> tuple[dict[str, Any], list[str]]:
+    """Import the project's pipeline registry; keep find_pipelines() warnings as messages."""
+    from kedro.framework.project import pipelines
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            registry = dict(pipelines)
+        except Exception as exc:
+            raise project_code_error(exc, proj.path, "Importing the project's pipelines") from exc
+    messages = [
+        " ".join(str(w.message).split())
+        for w in caught
+        if "find_pipelines" in str(w.message) or "create_pipeline" in str(w.message)
+    ]
+    return {k: v for k, v in registry.items() if v is not None}, messages
+
+
+def _node_json(node: Any) -> dict[str, Any]:
+    return {
+        "name": node.name,
+        "namespace": node.namespace or None,
+        "tags": sorted(node.tags),
+        "inputs": list(node.inputs),
+        "outputs": list(node.outputs),
+    }
+
+
+def _has_snapshot() -> bool:
+    try:
+        from kedro.inspection import get_project_snapshot  # noqa: F401
+    except ImportError:
+        return False
+    return True
+
+
+def _configs_from_snapshot(
+    proj: BootstrappedProject, env: str, names: list[str]
+) -> tuple[dict[str, dict[str, Any] | None], list[str]]:
+    """Dataset types and parameter keys from ``kedro.inspection.get_project_snapshot``."""
+    from kedro.inspection import get_project_snapshot
+
+    snapshot = get_project_snapshot(metadata=proj.metadata, env=env)
+    configs: dict[str, dict[str, Any] | None] = {
+        name: {"type": snapshot.datasets[name].type, "filepath": snapshot.datasets[name].filepath}
+        if name in snapshot.datasets
+        else None
+        for name in names
+    }
+    return configs, sorted(snapshot.parameters)
+
+
+def _configs_from_config(
+    conf_source: str, env: str, names: list[str]
+) -> tuple[dict[str, dict[str, Any] | None], list[str]]:
+    """Dataset types and parameter keys from the project's config loader (any Kedro line)."""
+    from kedro.config import MissingConfigException
+    from kedro.framework.project import settings
+
+    loader = settings.CONFIG_LOADER_CLASS(
+        conf_source=conf_source, env=env, runtime_params=None, **settings.CONFIG_LOADER_ARGS
+    )
+    try:
+        catalog_config = loader["catalog"]
+    except (KeyError, MissingConfigException):
+        catalog_config = {}
+    try:
+        parameters = sorted(loader["parameters"].keys())
+    except (KeyError, MissingConfigException):
+        parameters = []
+    index = CatalogIndex(catalog_config)
+    return {name: index.config_for(name) for name in names}, parameters
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit code (0 ok, 2 user error)."""
+    parser = argparse.ArgumentParser(prog="python -m kedro_sfn.inspect", description=__doc__.splitlines()[0])
+    parser.add_argument("--project", required=True, help="folder with the project's pyproject.toml")
+    parser.add_argument("--pipeline", default="__default__", help="registered pipeline name")
+    parser.add_argument("--env", default="aws", help="Kedro configuration environment")
+    parser.add_argument(
+        "--resolver", choices=["auto", "snapshot", "config"], default="auto", help=argparse.SUPPRESS
+    )
+    args = parser.parse_args(argv)
+    quiet_kedro_environment(str(Path(__file__).with_name("logging_quiet.yml")))
+    silence_known_warnings()
+    with stdout_reserved() as out:
+        try:
+            graph = build_graph(args.project, args.pipeline, args.env, args.resolver)
+        except UserError as error:
+            error.print(sys.stderr)
+            return EXIT_USER_ERROR
+        out.write(json.dumps(graph, indent=2, ensure_ascii=False) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
