@@ -1,24 +1,9 @@
 import { createHash } from "node:crypto";
+import { stableStringify as sortedJson } from "../compile/index.js";
 
-/**
- * JSON with object keys sorted at every level, so equal data gives equal text.
- * `undefined` members are dropped, as JSON.stringify does.
- */
+/** Compact canonical JSON (sorted keys): equal data gives equal text, for hashing. */
 export function stableStringify(value: unknown): string {
-  return JSON.stringify(sortKeys(value));
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map((item) => (item === undefined ? null : sortKeys(item)));
-  if (value !== null && typeof value === "object") {
-    const sorted: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) {
-      const member = (value as Record<string, unknown>)[key];
-      if (member !== undefined) sorted[key] = sortKeys(member);
-    }
-    return sorted;
-  }
-  return value;
+  return sortedJson(value, 0);
 }
 
 export function sha256Hex(text: string): string {
