@@ -21,6 +21,7 @@ interface DemoRecord {
   stack: { components: { name: string; pid: number; port: number }[] };
   first?: Record<string, string>;
   second?: Record<string, string>;
+  third?: Record<string, string>;
   failed?: Record<string, string>;
   metrics?: Record<string, number> | null;
 }
@@ -65,7 +66,7 @@ async function expectStackGone(record: DemoRecord): Promise<void> {
 }
 
 describe("make demo's flow", () => {
-  it("deploys and runs spaceflights, then deploys again with no changes", async () => {
+  it("deploys and runs spaceflights, deploys again with no changes, then ships a code edit", async () => {
     const { status, record, log } = demo([]);
     expect({ status, tail: log.slice(-3000) }).toMatchObject({ status: 0 });
     const nodes = JSON.parse(record.first?.["node-statuses"] ?? "[]") as NodeStatus[];
@@ -79,6 +80,16 @@ describe("make demo's flow", () => {
       "to-delete": "0",
     });
     expect(record.second?.["state-machine-version-arn"]).toBe(record.first?.["state-machine-version-arn"]);
+    // Run 3, after a code edit: one new image, every function updated, one new version, the run succeeds.
+    const third = record.third ?? {};
+    expect(third["image-uri"]).not.toBe(record.first?.["image-uri"]);
+    // Six functions and the state machine.
+    expect(third).toMatchObject({ "to-create": "0", "to-update": "7", "to-delete": "0" });
+    const version = (arn: string | undefined): number => Number(arn?.split(":").pop());
+    expect(version(third["state-machine-version-arn"])).toBe(
+      version(record.first?.["state-machine-version-arn"]) + 1,
+    );
+    expect(third["execution-status"]).toBe("SUCCEEDED");
     await expectStackGone(record);
   }, 1_500_000);
 

@@ -6,16 +6,18 @@ the Kedro handler, a Docker registry), makes a Python base image with
 debootstrap (once; cached in buildah's storage), puts the raw data in the
 emulated S3, then runs the action exactly as a runner does, `node dist/index.js`
 with INPUT_* variables, in deploy mode with start-execution. A second run with
-no change follows, to show a deploy that writes nothing. Then it stops the stack,
-also on Ctrl-C.
+no change follows, to show a deploy that writes nothing, and a third after
+editing one node's code in a copy of the project: one new image, every function
+updated, one new state machine version. Then it stops the stack, also on Ctrl-C.
 
-usage: demo.py [--project DIR] [--python PY] [--out DIR] [--runs N] [--keep-stack]
+usage: demo.py [--project DIR] [--python PY] [--out DIR] [--runs 1|2|3]
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -88,7 +90,7 @@ def run_action(stack: dict[str, Any], project: Path, python: str, out: Path, run
         "base-image": base_image,
         "lambda-role-arn": stack["roles"]["lambda"],
         "state-machine-role-arn": stack["roles"]["stateMachine"],
-        "start-execution": "true" if run == 1 else "false",
+        "start-execution": "false" if run == 2 else "true",
         "execution-timeout-minutes": "20",
         "summary-file": str(out / f"summary-{run}.md"),
     }
@@ -101,6 +103,12 @@ def run_action(stack: dict[str, Any], project: Path, python: str, out: Path, run
     if proc.returncode != 0:
         raise ActionFailed(run, values)
     return values
+
+
+def edit_node_code(project: Path) -> None:
+    """A harmless change to a node module: a new wheel, so a new image."""
+    nodes = project / "src" / "spaceflights" / "pipelines" / "data_processing" / "nodes.py"
+    nodes.write_text(nodes.read_text() + f"\n\nDEMO_EDIT = {time.time()!r}  # added by make demo, run 3\n")
 
 
 def read_metrics(stack: dict[str, Any]) -> dict[str, Any] | None:
@@ -143,10 +151,16 @@ def main() -> int:
     parser.add_argument("--project", default=str(ROOT / "examples" / "spaceflights"))
     parser.add_argument("--python", default=str(ROOT / ".venv" / "bin" / "python"))
     parser.add_argument("--out", default=str(ROOT / ".demo"))
-    parser.add_argument("--runs", type=int, default=2, choices=(1, 2), help="2: run again to show a no-op deploy")
+    parser.add_argument("--runs", type=int, default=3, choices=(1, 2, 3),
+                        help="2: again with no change (a no-op deploy); 3: then after editing one node's code")
     args = parser.parse_args()
-    project, out = Path(args.project).resolve(), Path(args.out).resolve()
+    out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
+    # A copy, so run 3 can edit a node's code without touching the repository.
+    project = out / "project"
+    shutil.rmtree(project, ignore_errors=True)
+    shutil.copytree(Path(args.project).resolve(), project,
+                    ignore=shutil.ignore_patterns("__pycache__", "dist", "*.egg-info"))
     state_dir = out / "stack"
 
     started = time.monotonic()
@@ -168,11 +182,17 @@ def main() -> int:
         record["metrics"] = read_metrics(stack)
         print(f"\nexecution: {record['first'].get('execution-status')}; model metrics in S3: {record['metrics']}")
         print(f"summary written to {out / 'summary-1.md'}")
-        if args.runs == 2:
+        if args.runs >= 2:
             print("\n=== run 2: the same commit again: nothing to change ===", flush=True)
             second = record["second"] = run_action(stack, project, args.python, out, 2, DEFAULT_TAG)
             print(f"has-changes={second.get('has-changes')} to-create={second.get('to-create')} "
                   f"to-update={second.get('to-update')} to-delete={second.get('to-delete')}")
+        if args.runs == 3:
+            print("\n=== run 3: one node's code edited: one new image, every function updated ===", flush=True)
+            edit_node_code(project)
+            third = record["third"] = run_action(stack, project, args.python, out, 3, DEFAULT_TAG)
+            print(f"to-update={third.get('to-update')} image={third.get('image-uri')} "
+                  f"version={third.get('state-machine-version-arn')} execution={third.get('execution-status')}")
     except ActionFailed as failed:
         record["failed"] = failed.outputs
         print(f"\n{failed}: see the log above and {out}", file=sys.stderr)
