@@ -80709,26 +80709,10 @@ function readableDefinition(definition) {
 
 ;// CONCATENATED MODULE: ./src/plan/canonical.ts
 
-/**
- * JSON with object keys sorted at every level, so equal data gives equal text.
- * `undefined` members are dropped, as JSON.stringify does.
- */
+
+/** Compact canonical JSON (sorted keys): equal data gives equal text, for hashing. */
 function canonical_stableStringify(value) {
-    return JSON.stringify(canonical_sortKeys(value));
-}
-function canonical_sortKeys(value) {
-    if (Array.isArray(value))
-        return value.map((item) => (item === undefined ? null : canonical_sortKeys(item)));
-    if (value !== null && typeof value === "object") {
-        const sorted = {};
-        for (const key of Object.keys(value).sort()) {
-            const member = value[key];
-            if (member !== undefined)
-                sorted[key] = canonical_sortKeys(member);
-        }
-        return sorted;
-    }
-    return value;
+    return stableStringify(value, 0);
 }
 function sha256Hex(text) {
     return (0,external_node_crypto_.createHash)("sha256").update(text).digest("hex");

@@ -57,7 +57,7 @@ const http = __importStar(__nccwpck_require__(8611));
 const https = __importStar(__nccwpck_require__(5692));
 const pm = __importStar(__nccwpck_require__(3335));
 const tunnel = __importStar(__nccwpck_require__(770));
-const undici_1 = __nccwpck_require__(6752);
+const undici_1 = __nccwpck_require__(4371);
 var HttpCodes;
 (function (HttpCodes) {
     HttpCodes[HttpCodes["OK"] = 200] = "OK";
@@ -46895,7 +46895,7 @@ exports.debug = debug; // for test
 
 /***/ }),
 
-/***/ 6752:
+/***/ 4371:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -47508,7 +47508,7 @@ module.exports = pipeline
 
 /***/ }),
 
-/***/ 4043:
+/***/ 6424:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -48076,7 +48076,7 @@ module.exports = upgrade
 
 
 
-module.exports.request = __nccwpck_require__(4043)
+module.exports.request = __nccwpck_require__(6424)
 module.exports.stream = __nccwpck_require__(3560)
 module.exports.pipeline = __nccwpck_require__(6862)
 module.exports.upgrade = __nccwpck_require__(1882)
@@ -75894,35 +75894,1966 @@ function readableDefinition(definition) {
     return copy;
 }
 
-;// CONCATENATED MODULE: ./src/plan/canonical.ts
+;// CONCATENATED MODULE: ./src/graph/grouping.ts
 
 /**
- * JSON with object keys sorted at every level, so equal data gives equal text.
- * `undefined` members are dropped, as JSON.stringify does.
+ * Groups nodes into tasks: one per node by default; by top-level namespace
+ * (as Kedro's `group_nodes_by("namespace")`); and/or by ephemeral datasets,
+ * so a MemoryDataset never crosses a Lambda boundary. Groups that would depend
+ * on each other in a cycle are merged (and reported), keeping the task graph
+ * acyclic.
  */
-function stableStringify(value) {
-    return JSON.stringify(sortKeys(value));
+function groupNodes(graph, groupBy) {
+    const order = topologicalOrder(graph);
+    const position = new Map(order.map((name, i) => [name, i]));
+    const deps = dependenciesOf(graph);
+    const byName = new Map(graph.nodes.map((n) => [n.name, n]));
+    const n = order.length;
+    const sets = new DisjointSets(n);
+    const at = (name) => position.get(name);
+    const namespaceOf = (name) => byName.get(name)?.namespace ?? null;
+    if (groupBy.includes("namespace")) {
+        const firstOf = new Map();
+        for (const name of order) {
+            const ns = topNamespace(byName.get(name)?.namespace ?? null);
+            if (ns === null)
+                continue;
+            const first = firstOf.get(ns);
+            if (first === undefined)
+                firstOf.set(ns, at(name));
+            else
+                sets.union(first, at(name));
+        }
+    }
+    if (groupBy.includes("memory")) {
+        const producers = producersOf(graph);
+        for (const node of graph.nodes) {
+            for (const input of node.inputs) {
+                const producer = producers.get(input);
+                if (producer !== undefined && graph.datasets?.[input]?.ephemeral === true)
+                    sets.union(at(producer), at(node.name));
+            }
+        }
+    }
+    // Initial groups, then the condensation of the group graph (cycles merged).
+    const groupOf = Int32Array.from({ length: n }, (_, i) => sets.find(i));
+    const groupEdges = new Map();
+    for (const [child, parents] of deps) {
+        const c = groupOf[at(child)];
+        for (const p of parents) {
+            const g = groupOf[at(p)];
+            if (g !== c) {
+                let out = groupEdges.get(g);
+                if (!out)
+                    groupEdges.set(g, (out = new Set()));
+                out.add(c);
+            }
+        }
+    }
+    const roots = [...new Set(groupOf)].sort((a, b) => a - b);
+    const component = stronglyConnected(roots, (g) => [...(groupEdges.get(g) ?? [])].sort((a, b) => a - b));
+    const membersOf = new Map();
+    for (let i = 0; i < n; i++) {
+        const c = component.get(groupOf[i]);
+        let list = membersOf.get(c);
+        if (!list)
+            membersOf.set(c, (list = []));
+        list.push(i);
+    }
+    // Tasks ordered topologically: Kahn's algorithm, earliest first node first.
+    const taskIds = [...membersOf.keys()];
+    const taskDeps = new Map(taskIds.map((t) => [t, new Set()]));
+    for (const [child, parents] of deps) {
+        const c = component.get(groupOf[at(child)]);
+        for (const p of parents) {
+            const t = component.get(groupOf[at(p)]);
+            if (t !== c)
+                taskDeps.get(c)?.add(t);
+        }
+    }
+    const firstNode = (t) => membersOf.get(t)[0];
+    const remaining = new Map(taskIds.map((t) => [t, taskDeps.get(t)?.size ?? 0]));
+    const dependents = new Map(taskIds.map((t) => [t, []]));
+    for (const [c, ps] of taskDeps)
+        for (const p of ps)
+            dependents.get(p)?.push(c);
+    const ready = taskIds.filter((t) => remaining.get(t) === 0);
+    const sorted = [];
+    while (ready.length > 0) {
+        ready.sort((a, b) => firstNode(a) - firstNode(b));
+        const t = ready.shift();
+        sorted.push(t);
+        for (const c of dependents.get(t) ?? []) {
+            const left = (remaining.get(c) ?? 0) - 1;
+            remaining.set(c, left);
+            if (left === 0)
+                ready.push(c);
+        }
+    }
+    const index = new Map(sorted.map((t, i) => [t, i]));
+    const taskOf = new Map();
+    const groups = sorted.map((t, i) => {
+        const nodes = membersOf.get(t).map((p) => order[p]);
+        for (const name of nodes)
+            taskOf.set(name, i);
+        return { label: labelOf(nodes, namespaceOf, groupBy), nodes };
+    });
+    const preds = sorted.map((t) => [...(taskDeps.get(t) ?? [])].map((p) => index.get(p)).sort((a, b) => a - b));
+    const succs = sorted.map(() => []);
+    preds.forEach((ps, c) => ps.forEach((p) => succs[p]?.push(c)));
+    const merges = [];
+    for (const t of sorted) {
+        const parts = roots.filter((g) => component.get(g) === t);
+        if (parts.length < 2)
+            continue;
+        const merged = parts.map((g) => labelOf(order.filter((_, i) => groupOf[i] === g), namespaceOf, groupBy));
+        merges.push({
+            task: index.get(t),
+            merged,
+            reason: `groups ${listOf(merged.map((m) => `'${m}'`))} would depend on each other (a cycle between tasks), so they run as one task`,
+        });
+    }
+    return { groups, dag: { size: groups.length, preds, succs }, taskOf, merges };
+}
+function listOf(items) {
+    return items.length <= 2
+        ? items.join(" and ")
+        : `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
+}
+function topNamespace(namespace) {
+    if (namespace === null || namespace === "")
+        return null;
+    return namespace.split(".")[0] ?? null;
+}
+function labelOf(nodes, namespaceOf, groupBy) {
+    if (nodes.length === 1)
+        return nodes[0];
+    if (groupBy.includes("namespace")) {
+        const spaces = new Set(nodes.map((name) => topNamespace(namespaceOf(name))));
+        const [only] = spaces;
+        if (spaces.size === 1 && only !== null && only !== undefined)
+            return only;
+    }
+    return `${nodes[0]}+${nodes.length - 1}`;
+}
+class DisjointSets {
+    parent;
+    constructor(size) {
+        this.parent = Int32Array.from({ length: size }, (_, i) => i);
+    }
+    find(x) {
+        let root = x;
+        while (this.parent[root] !== root)
+            root = this.parent[root];
+        while (this.parent[x] !== root) {
+            const next = this.parent[x];
+            this.parent[x] = root;
+            x = next;
+        }
+        return root;
+    }
+    /** Keeps the smaller index as the root, so roots are each group's first node. */
+    union(a, b) {
+        const ra = this.find(a);
+        const rb = this.find(b);
+        if (ra < rb)
+            this.parent[rb] = ra;
+        else if (rb < ra)
+            this.parent[ra] = rb;
+    }
+}
+/** Tarjan's algorithm, iterative. Returns vertex -> smallest vertex of its component. */
+function stronglyConnected(vertices, next) {
+    const indexOf = new Map();
+    const low = new Map();
+    const onStack = new Set();
+    const stack = [];
+    const component = new Map();
+    let counter = 0;
+    for (const root of vertices) {
+        if (indexOf.has(root))
+            continue;
+        const work = [];
+        const open = (v) => {
+            indexOf.set(v, counter);
+            low.set(v, counter);
+            counter++;
+            stack.push(v);
+            onStack.add(v);
+            work.push({ v, edges: next(v), i: 0 });
+        };
+        open(root);
+        while (work.length > 0) {
+            const frame = work[work.length - 1];
+            if (frame.i < frame.edges.length) {
+                const w = frame.edges[frame.i++];
+                if (!indexOf.has(w))
+                    open(w);
+                else if (onStack.has(w))
+                    low.set(frame.v, Math.min(low.get(frame.v), indexOf.get(w)));
+                continue;
+            }
+            work.pop();
+            const parent = work[work.length - 1];
+            if (parent)
+                low.set(parent.v, Math.min(low.get(parent.v), low.get(frame.v)));
+            if (low.get(frame.v) === indexOf.get(frame.v)) {
+                const members = [];
+                let w;
+                do {
+                    w = stack.pop();
+                    onStack.delete(w);
+                    members.push(w);
+                } while (w !== frame.v);
+                const id = Math.min(...members);
+                for (const m of members)
+                    component.set(m, id);
+            }
+        }
+    }
+    return component;
+}
+
+;// CONCATENATED MODULE: ./src/compile/names.ts
+
+
+const MAX_FUNCTION_NAME = 64;
+const MAX_STATE_NAME = 80;
+/** Longest function prefix, so that every function keeps a readable part of its node's name. */
+const MAX_FUNCTION_PREFIX = 40;
+const HASH_LENGTH = 8;
+/** First 8 hex digits of the SHA-256 of `text`: a short, stable fingerprint. */
+function shortHash(text) {
+    return (0,external_node_crypto_.createHash)("sha256").update(text).digest("hex").slice(0, HASH_LENGTH);
+}
+/** A Lambda-safe version of a state machine name, used as the default function prefix. */
+function functionPrefixOf(name, input = "function-prefix") {
+    const prefix = name.replace(/[^A-Za-z0-9_-]+/g, "-").replace(/^-+|-+$/g, "");
+    if (prefix === "") {
+        throw new UserError(`The ${input} '${name}' has no letters or digits to start Lambda function names with.`, {
+            hint: `Set ${input} to a short name made of letters, digits, '-' and '_'.`,
+        });
+    }
+    if (prefix.length > MAX_FUNCTION_PREFIX) {
+        throw new UserError(`The ${input} '${prefix}' is ${prefix.length} characters; at most ${MAX_FUNCTION_PREFIX} leave room for node names in 64-character Lambda names.`, { hint: `Set ${input} to a shorter name.` });
+    }
+    return prefix;
+}
+/**
+ * Lambda function names `${prefix}-${readable}` (<= 64, [A-Za-z0-9_-]). Dots
+ * become '-'; anything else Lambda rejects becomes '_'. When that loses
+ * information, when the name must be shortened, or when two names would be
+ * equal (ignoring case), the name ends in a hash of the full identity, so names
+ * stay stable across deploys and never collide.
+ */
+function functionNames(prefix, items) {
+    const budget = MAX_FUNCTION_NAME - prefix.length - 1;
+    return uniqueNames(items, (item, hashed) => {
+        let lossy = false;
+        const readable = item.label.replace(/[^A-Za-z0-9_.-]/g, () => {
+            lossy = true;
+            return "_";
+        });
+        const body = readable.replace(/\./g, "-");
+        if (!hashed && !lossy && body.length <= budget)
+            return `${prefix}-${body}`;
+        return `${prefix}-${elide(body, budget - HASH_LENGTH - 1, "_")}-${shortHash(item.identity)}`;
+    });
+}
+/**
+ * Task state names (<= `maxLength`, unique): the label itself, with control
+ * characters and runs of blanks turned into one space; shortened or hashed
+ * like function names when needed.
+ */
+function taskStateNames(items, maxLength) {
+    return uniqueNames(items, (item, hashed) => {
+        const readable = stateText(item.label);
+        const lossy = readable !== item.label;
+        if (!hashed && !lossy && readable.length <= maxLength)
+            return readable;
+        return `${elide(readable, maxLength - HASH_LENGTH - 1, "...")} ${shortHash(item.identity)}`;
+    });
+}
+/** Hands out further state names (Parallel, Pass, Fail) that avoid every name taken so far. */
+class StateNames {
+    taken = new Set();
+    constructor(initial) {
+        for (const name of initial)
+            this.taken.add(name);
+    }
+    allocate(preferred, identity) {
+        const readable = stateText(preferred);
+        let name = readable.length <= MAX_STATE_NAME ? readable : "";
+        if (name === "" || this.taken.has(name)) {
+            name = `${elide(readable, MAX_STATE_NAME - HASH_LENGTH - 1, "...")} ${shortHash(identity)}`;
+        }
+        for (let extra = 1; this.taken.has(name); extra++) {
+            name = `${elide(readable, MAX_STATE_NAME - HASH_LENGTH - 4, "...")} ${shortHash(`${identity}#${extra}`)}-${extra}`;
+        }
+        this.taken.add(name);
+        return name;
+    }
+}
+function stateText(label) {
+    // eslint-disable-next-line no-control-regex
+    const text = label.replace(/[\u0000-\u001f\u007f\s]+/g, " ").trim();
+    return text === "" ? "task" : text;
+}
+/** Keeps the start and the end (usually the most telling part of a node name). */
+function elide(text, length, joiner) {
+    if (text.length <= length)
+        return text;
+    const room = Math.max(2, length - joiner.length);
+    const head = Math.ceil(room * 0.4);
+    return `${text.slice(0, head)}${joiner}${text.slice(text.length - (room - head))}`;
+}
+function uniqueNames(items, nameOf) {
+    const hashed = items.map(() => false);
+    let names = items.map((item) => nameOf(item, false));
+    for (let round = 0; round < 3; round++) {
+        const byKey = new Map();
+        names.forEach((name, i) => {
+            const key = name.toLowerCase();
+            byKey.set(key, [...(byKey.get(key) ?? []), i]);
+        });
+        const clashes = [...byKey.values()].filter((ids) => ids.length > 1).flat();
+        if (clashes.length === 0)
+            return names;
+        for (const i of clashes)
+            hashed[i] = true;
+        names = items.map((item, i) => nameOf(item, hashed[i] ?? false));
+    }
+    const dupes = names.filter((n, i) => names.findIndex((m) => m.toLowerCase() === n.toLowerCase()) !== i);
+    throw new Error(`internal: names still collide after hashing: ${dupes.join(", ")}`);
+}
+
+;// CONCATENATED MODULE: ./src/compile/asl.ts
+
+const asl_LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke";
+/** Lambda's own transient failures, worth retrying; the node's errors are not. */
+const TRANSIENT_LAMBDA_ERRORS = [
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+];
+const TRANSIENT_RETRY = {
+    ErrorEquals: TRANSIENT_LAMBDA_ERRORS,
+    IntervalSeconds: 2,
+    MaxAttempts: 6,
+    BackoffRate: 2,
+    MaxDelaySeconds: 60,
+    JitterStrategy: "FULL",
+};
+/** The Task waits this much longer than the function may run, so Lambda's own timeout error is what surfaces. */
+const TASK_TIMEOUT_MARGIN_SECONDS = 60;
+/** Where a caught error lands in the state, for the Fail state to report. */
+const ERROR_PATH = "$.error";
+/** History events per state kind on a successful run (Standard workflows). */
+const HISTORY_EVENTS = { execution: 2, pass: 2, task: 5, parallel: 4 };
+/**
+ * The state machine for an SP tree of tasks: two Pass states that give the
+ * input a `params` object when it has none, then the tree as nested Parallel
+ * states and sequences of Tasks. Each Task catches any error into its own Fail
+ * state (beside it, since a Catch cannot leave its Parallel branch), which ends
+ * the execution with the node's error and cause; the Fail state's name says
+ * which task failed.
+ */
+function buildDefinition(tree, tasks, comment) {
+    const names = new StateNames(tasks.flatMap((t) => [t.stateName, t.failStateName]));
+    const counts = { tasks: 0, parallels: 0, passes: 2 };
+    const chain = (node) => {
+        const steps = node.kind === "series" ? node.children : [node];
+        const states = {};
+        const stepNames = steps.map((step) => {
+            if (step.kind === "task")
+                return tasks[step.task].stateName;
+            const identity = tasksIn(step)
+                .map((t) => tasks[t].stateName)
+                .join("\n");
+            return names.allocate(parallelName(step.children.map((c) => tasks[firstTask(c)].stateName)), identity);
+        });
+        steps.forEach((step, i) => {
+            const next = stepNames[i + 1];
+            const link = next === undefined ? { End: true } : { Next: next };
+            const name = stepNames[i];
+            if (step.kind === "task") {
+                const t = tasks[step.task];
+                counts.tasks++;
+                states[name] = taskState(t, link);
+                states[t.failStateName] = failState(t);
+            }
+            else {
+                counts.parallels++;
+                states[name] = { Type: "Parallel", Branches: step.children.map(chain), ResultPath: null, ...link };
+            }
+        });
+        return { StartAt: stepNames[0], States: states };
+    };
+    const body = chain(tree);
+    const prepare = names.allocate("Prepare input", "kedro-sfn:prepare-input");
+    const defaults = names.allocate("Apply parameter defaults", "kedro-sfn:apply-defaults");
+    const definition = {
+        Comment: comment,
+        StartAt: prepare,
+        States: {
+            [prepare]: { Type: "Pass", Parameters: { defaults: { params: {} }, "input.$": "$" }, Next: defaults },
+            // Execution input without `params` gets an empty one, so `$.params` always resolves.
+            [defaults]: {
+                Type: "Pass",
+                Parameters: { "merged.$": "States.JsonMerge($.defaults, $.input, false)" },
+                OutputPath: "$.merged",
+                Next: body.StartAt,
+            },
+            ...body.States,
+        },
+    };
+    return { definition, counts };
+}
+function taskState(t, link) {
+    return {
+        Type: "Task",
+        Resource: asl_LAMBDA_INVOKE,
+        Parameters: {
+            FunctionName: t.functionName,
+            Payload: { nodes: [...t.nodes], "run_id.$": "$$.Execution.Name", "params.$": "$.params" },
+        },
+        ResultPath: null,
+        TimeoutSeconds: t.timeoutSeconds + TASK_TIMEOUT_MARGIN_SECONDS,
+        Retry: [{ ...TRANSIENT_RETRY, ErrorEquals: [...TRANSIENT_LAMBDA_ERRORS] }],
+        Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: ERROR_PATH, Next: t.failStateName }],
+        ...link,
+    };
+}
+function failState(t) {
+    const nodes = t.nodes.length === 1 ? `node ${t.nodes[0]}` : `nodes ${t.nodes.join(", ")}`;
+    return {
+        Type: "Fail",
+        Comment: `Kedro ${nodes} failed (function ${t.functionName})`,
+        ErrorPath: `${ERROR_PATH}.Error`,
+        CausePath: `${ERROR_PATH}.Cause`,
+    };
+}
+/** "Parallel: a, b" after the first task of each branch, without namespaces; shortened as needed. */
+function parallelName(heads) {
+    const short = heads.map((h) => h.slice(h.lastIndexOf(".") + 1) || h);
+    const full = `Parallel: ${short.join(", ")}`;
+    if (full.length <= MAX_STATE_NAME)
+        return full;
+    return `Parallel: ${short[0] ?? ""} and ${short.length - 1} more`;
+}
+function firstTask(tree) {
+    return tree.kind === "task" ? tree.task : firstTask(tree.children[0]);
+}
+function tasksIn(tree, out = []) {
+    if (tree.kind === "task")
+        out.push(tree.task);
+    else
+        for (const c of tree.children)
+            tasksIn(c, out);
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/compile/durations.ts
+
+const HINT = 'Expected a JSON object of seconds per node name, e.g. {"data_science.train_model_node": 120.5}.';
+/**
+ * Reads duration hints: seconds per Kedro node name, either as the whole
+ * object or under a `durations` key (so a benchmark graph or a past-run
+ * summary can be passed as is).
+ */
+function parseDurations(jsonText, file) {
+    let raw;
+    try {
+        raw = JSON.parse(jsonText);
+    }
+    catch (error) {
+        throw new UserError(`${file} is not JSON: ${error.message}`, { hint: HINT, file });
+    }
+    if (durations_isObject(raw) && durations_isObject(raw.durations))
+        raw = raw.durations;
+    if (!durations_isObject(raw))
+        throw new UserError(`${file}: durations must be a JSON object.`, { hint: HINT, file });
+    const durations = {};
+    for (const [node, seconds] of Object.entries(raw)) {
+        if (typeof seconds !== "number" || !Number.isFinite(seconds) || seconds < 0) {
+            throw new UserError(`${file}: the duration of '${node}' must be a number of seconds >= 0, not ${JSON.stringify(seconds)}.`, {
+                hint: HINT,
+                file,
+            });
+        }
+        durations[node] = seconds;
+    }
+    return durations;
+}
+/**
+ * Durations per node for the compiler: unknown names are reported, and nodes
+ * without a hint get the median of the others (all 1 s if there are none).
+ */
+function durationsFor(nodes, durations) {
+    const known = new Set(nodes);
+    const warnings = [];
+    const unknown = Object.keys(durations)
+        .filter((n) => !known.has(n))
+        .sort();
+    if (unknown.length > 0) {
+        const shown = unknown
+            .slice(0, 5)
+            .map((n) => `'${n}'`)
+            .join(", ");
+        warnings.push(`The durations name ${unknown.length} node(s) not in this pipeline (${shown}${unknown.length > 5 ? ", ..." : ""}); they are ignored.`);
+    }
+    const given = nodes.filter((n) => Object.hasOwn(durations, n));
+    const values = given.map((n) => durations[n]).sort((a, b) => a - b);
+    const median = values.length === 0
+        ? 1
+        : (values[(values.length - 1) >> 1] + values[values.length >> 1]) / 2;
+    const missing = nodes.length - given.length;
+    if (missing > 0 && given.length > 0) {
+        warnings.push(`${missing} node(s) have no duration hint; they are assumed to take ${median} s (the median).`);
+    }
+    const seconds = new Map(nodes.map((n) => [n, Object.hasOwn(durations, n) ? durations[n] : median]));
+    return { seconds, warnings };
+}
+function durations_isObject(value) {
+    return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(8815);
+;// CONCATENATED MODULE: ./src/compile/functions.ts
+
+
+
+const LAMBDA_LIMITS = {
+    memoryMb: { min: 128, max: 10240 },
+    timeoutSeconds: { min: 1, max: 900 },
+    ephemeralStorageMb: { min: 512, max: 10240 },
+    environmentBytes: 4096,
+};
+const ARCHITECTURES = ["x86_64", "arm64"];
+/** Lambda sets these itself; a function may not. */
+const RESERVED_ENVIRONMENT = new Set([
+    "_HANDLER",
+    "_X_AMZN_TRACE_ID",
+    "AWS_DEFAULT_REGION",
+    "AWS_REGION",
+    "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE",
+    "AWS_LAMBDA_LOG_GROUP_NAME",
+    "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API",
+    "LAMBDA_TASK_ROOT",
+    "LAMBDA_RUNTIME_DIR",
+]);
+/** Most specific last: a node override beats a regex, a regex a tag, a tag a namespace, all beat defaults. */
+const PRECEDENCE = ["all", "namespace", "tag", "regex", "node"];
+const SETTING_KEYS = {
+    memory: "memoryMb",
+    timeout: "timeoutSeconds",
+    ephemeral_storage: "ephemeralStorageMb",
+    architecture: "architecture",
+    environment: "environment",
+};
+const SELECTOR_KEYS = ["node", "namespace", "tag", "regex"];
+const FORMAT_HINT = `Expected, e.g.:
+functions:
+  defaults: { memory: 1024, timeout: 300 }
+  overrides:
+    - node: data_science.train_model_node
+      memory: 4096
+    - namespace: data_processing     # or tag: heavy, or regex: "^reporting\\\\."
+      timeout: 600`;
+/**
+ * Reads function settings from YAML (a project's `conf/<env>/sfn.yml`, or an
+ * action input): `defaults` (applied to every node) and `overrides` selected by
+ * node name, top-level namespace, tag or regex, under a top-level `functions`
+ * key or at the top level. Values are checked against Lambda's limits later,
+ * once it is known which nodes they reach.
+ */
+function parseFunctionOverrides(yamlText, file) {
+    let doc;
+    try {
+        doc = (0,dist/* parse */.qg)(yamlText);
+    }
+    catch (error) {
+        throw new UserError(`${file} is not valid YAML: ${error.message}`, { file });
+    }
+    if (doc === null || doc === undefined)
+        return [];
+    const fail = (what) => {
+        throw new UserError(`${file}: ${what}`, { hint: FORMAT_HINT, file });
+    };
+    if (!functions_isObject(doc))
+        return fail("expected a mapping with 'defaults' and/or 'overrides'.");
+    let section;
+    if ("functions" in doc) {
+        if (!functions_isObject(doc.functions))
+            return fail("'functions' must be a mapping with 'defaults' and/or 'overrides'.");
+        section = doc.functions;
+    }
+    else {
+        section = doc;
+    }
+    for (const key of Object.keys(section)) {
+        if (key !== "defaults" && key !== "overrides")
+            fail(`unknown key '${key}' (expected 'defaults' or 'overrides').`);
+    }
+    const overrides = [];
+    if (section.defaults !== undefined && section.defaults !== null) {
+        if (!functions_isObject(section.defaults))
+            fail("'defaults' must be a mapping of settings.");
+        const source = `${file} defaults`;
+        overrides.push({
+            selector: { kind: "all" },
+            settings: parseSettings(section.defaults, source, fail),
+            source,
+        });
+    }
+    if (section.overrides !== undefined && section.overrides !== null) {
+        if (!Array.isArray(section.overrides))
+            fail("'overrides' must be a list.");
+        section.overrides.forEach((entry, i) => {
+            const where = `${file} overrides[${i}]`;
+            if (!functions_isObject(entry))
+                fail(`overrides[${i}] must be a mapping.`);
+            const e = entry;
+            const selectors = SELECTOR_KEYS.filter((k) => k in e);
+            if (selectors.length !== 1)
+                fail(`overrides[${i}] needs exactly one of ${SELECTOR_KEYS.join(", ")}; found ${selectors.length}.`);
+            const kind = selectors[0];
+            const raw = e[kind];
+            let selector;
+            let describe;
+            if (kind === "regex") {
+                if (typeof raw !== "string")
+                    return fail(`overrides[${i}].regex must be a string.`);
+                let regex;
+                try {
+                    regex = new RegExp(raw);
+                }
+                catch (error) {
+                    return fail(`overrides[${i}].regex is not a valid regular expression: ${error.message}`);
+                }
+                selector = { kind, pattern: raw, regex };
+                describe = `regex: ${raw}`;
+            }
+            else {
+                const values = typeof raw === "string" ? [raw] : raw;
+                if (!Array.isArray(values) || values.length === 0 || !values.every((v) => typeof v === "string")) {
+                    return fail(`overrides[${i}].${kind} must be a name or a list of names.`);
+                }
+                selector = { kind, values };
+                describe = `${kind}: ${values.join(", ")}`;
+            }
+            const settings = Object.fromEntries(Object.entries(e).filter(([k]) => k !== kind));
+            const source = `${where} (${describe})`;
+            overrides.push({ selector, settings: parseSettings(settings, source, fail), source });
+        });
+    }
+    return overrides;
+}
+function parseSettings(raw, source, fail) {
+    const settings = {};
+    for (const [key, value] of Object.entries(raw)) {
+        const field = SETTING_KEYS[key];
+        if (field === undefined) {
+            fail(`${source}: unknown setting '${key}' (expected ${Object.keys(SETTING_KEYS).join(", ")}).`);
+            continue;
+        }
+        if (field === "architecture") {
+            if (typeof value !== "string" || !ARCHITECTURES.includes(value)) {
+                fail(`${source}: architecture must be ${ARCHITECTURES.join(" or ")}, not ${JSON.stringify(value)}.`);
+            }
+            settings.architecture = value;
+        }
+        else if (field === "environment") {
+            if (!functions_isObject(value))
+                return fail(`${source}: environment must be a mapping of names to values.`);
+            const env = {};
+            for (const [name, v] of Object.entries(value)) {
+                if (typeof v !== "string" && typeof v !== "number" && typeof v !== "boolean") {
+                    return fail(`${source}: environment variable ${name} must be a plain value.`);
+                }
+                env[name] = String(v);
+            }
+            settings.environment = env;
+        }
+        else {
+            if (typeof value !== "number" || !Number.isInteger(value)) {
+                fail(`${source}: ${key} must be a whole number (${key === "timeout" ? "seconds" : "MB"}), not ${JSON.stringify(value)}.`);
+            }
+            settings[field] = value;
+        }
+    }
+    return settings;
+}
+function matches(selector, node) {
+    switch (selector.kind) {
+        case "all":
+            return true;
+        case "node":
+            return selector.values.includes(node.name);
+        case "namespace": {
+            const top = topNamespace(node.namespace);
+            return top !== null && selector.values.includes(top);
+        }
+        case "tag":
+            return node.tags.some((t) => selector.values.includes(t));
+        case "regex":
+            return selector.regex.test(node.name);
+    }
+}
+/**
+ * Resolves each task's settings: defaults, then overrides from least to most
+ * specific; within one level, two overrides giving one node different values
+ * are a conflict. A task running several nodes takes the largest memory,
+ * timeout and storage among them; architectures must agree; environments merge.
+ */
+function resolveFunctionSettings(tasks, defaults, overrides, defaultsSource = "the function defaults") {
+    const used = overrides.map(() => false);
+    const settings = tasks.map((t) => {
+        const perNode = t.nodes.map((node) => {
+            const resolved = resolveNode(node, defaults, overrides, used, defaultsSource);
+            checkLimits(resolved, `Node '${node.name}' (function ${t.functionName})`);
+            return resolved;
+        });
+        return combine(perNode, t.nodes, t.functionName);
+    });
+    const warnings = [];
+    const names = new Set(tasks.flatMap((t) => t.nodes.map((n) => n.name)));
+    const spaces = new Set(tasks.flatMap((t) => t.nodes.map((n) => topNamespace(n.namespace))));
+    overrides.forEach((o, i) => {
+        if (o.selector.kind === "all")
+            return;
+        if (!used[i]) {
+            warnings.push(`${o.source} matches no node in this pipeline; it has no effect.`);
+            return;
+        }
+        const known = o.selector.kind === "node" ? names : o.selector.kind === "namespace" ? spaces : undefined;
+        if (known === undefined || !("values" in o.selector))
+            return;
+        const unknown = o.selector.values.filter((v) => !known.has(v));
+        if (unknown.length > 0) {
+            warnings.push(`${o.source} names ${o.selector.kind === "node" ? "nodes" : "namespaces"} not in this pipeline: ${unknown.join(", ")}.`);
+        }
+    });
+    return { settings, warnings };
+}
+function resolveNode(node, defaults, overrides, used, defaultsSource) {
+    const settings = { ...defaults, environment: { ...defaults.environment } };
+    const from = {
+        memoryMb: defaultsSource,
+        timeoutSeconds: defaultsSource,
+        ephemeralStorageMb: defaultsSource,
+        architecture: defaultsSource,
+    };
+    for (const kind of PRECEDENCE) {
+        const level = [];
+        overrides.forEach((o, i) => {
+            if (o.selector.kind !== kind || !matches(o.selector, node))
+                return;
+            used[i] = true;
+            for (const [key, value] of Object.entries(o.settings)) {
+                if (key === "environment") {
+                    for (const [name, v] of Object.entries(value))
+                        level.push({ key: `environment.${name}`, value: v, source: o.source });
+                }
+                else {
+                    level.push({ key, value, source: o.source });
+                }
+            }
+        });
+        const chosen = new Map();
+        for (const entry of level) {
+            const earlier = chosen.get(entry.key);
+            if (earlier !== undefined && earlier.value !== entry.value) {
+                throw new UserError(`Conflicting settings for node '${node.name}': ${earlier.source} sets ${settingName(entry.key)} to ${String(earlier.value)}, ${entry.source} sets it to ${String(entry.value)}.`, {
+                    hint: "Make the overrides agree, or select the node more specifically (a node override beats regex, tag and namespace ones).",
+                });
+            }
+            chosen.set(entry.key, entry);
+        }
+        for (const [key, { value, source }] of chosen) {
+            if (key.startsWith("environment.")) {
+                settings.environment[key.slice("environment.".length)] = value;
+            }
+            else {
+                settings[key] = value;
+                from[key] = source;
+            }
+        }
+    }
+    return { settings, from };
+}
+function settingName(key) {
+    const names = {
+        memoryMb: "memory",
+        timeoutSeconds: "timeout",
+        ephemeralStorageMb: "ephemeral_storage",
+        architecture: "architecture",
+    };
+    return names[key] ?? key;
+}
+function checkLimits({ settings, from }, who) {
+    const range = (key, what) => {
+        const { min, max } = LAMBDA_LIMITS[key];
+        const value = settings[key];
+        if (!Number.isInteger(value) || value < min || value > max) {
+            throw new UserError(`${who}: ${what} ${value} MB is outside Lambda's limits (${min}-${max} MB).`, {
+                hint: `Set by ${from[key] ?? "the defaults"}.`,
+            });
+        }
+    };
+    range("memoryMb", "memory");
+    range("ephemeralStorageMb", "ephemeral storage");
+    const timeout = settings.timeoutSeconds;
+    if (!Number.isInteger(timeout) || timeout < LAMBDA_LIMITS.timeoutSeconds.min) {
+        throw new UserError(`${who}: timeout ${timeout} s must be a whole number of seconds, at least 1.`, {
+            hint: `Set by ${from.timeoutSeconds ?? "the defaults"}.`,
+        });
+    }
+    if (timeout > LAMBDA_LIMITS.timeoutSeconds.max) {
+        throw new UserError(`${who} needs more than 15 minutes (timeout ${timeout} s); a Lambda function runs at most ${LAMBDA_LIMITS.timeoutSeconds.max} s.`, {
+            hint: `Set by ${from.timeoutSeconds ?? "the defaults"}. Split the node into shorter steps, or lower its timeout to 900 s or less.`,
+        });
+    }
+    if (!ARCHITECTURES.includes(settings.architecture)) {
+        throw new UserError(`${who}: architecture '${String(settings.architecture)}' must be ${ARCHITECTURES.join(" or ")}.`, {
+            hint: `Set by ${from.architecture ?? "the defaults"}.`,
+        });
+    }
+    let bytes = 0;
+    for (const [name, value] of Object.entries(settings.environment)) {
+        if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name)) {
+            throw new UserError(`${who}: environment variable name '${name}' is not valid for Lambda.`, {
+                hint: "Names start with a letter and contain only letters, digits and '_'.",
+            });
+        }
+        if (RESERVED_ENVIRONMENT.has(name)) {
+            throw new UserError(`${who}: environment variable ${name} is reserved by Lambda.`, {
+                hint: "Choose another name.",
+            });
+        }
+        bytes += Buffer.byteLength(name) + Buffer.byteLength(value);
+    }
+    if (bytes > LAMBDA_LIMITS.environmentBytes) {
+        throw new UserError(`${who}: environment variables take ${bytes} bytes; Lambda allows ${LAMBDA_LIMITS.environmentBytes}.`, {
+            hint: "Move large values to configuration files or parameters.",
+        });
+    }
+}
+function combine(perNode, nodes, functionName) {
+    const first = perNode[0];
+    const result = { ...first.settings, environment: {} };
+    const envFrom = {};
+    perNode.forEach(({ settings }, i) => {
+        const node = nodes[i].name;
+        result.memoryMb = Math.max(result.memoryMb, settings.memoryMb);
+        result.timeoutSeconds = Math.max(result.timeoutSeconds, settings.timeoutSeconds);
+        result.ephemeralStorageMb = Math.max(result.ephemeralStorageMb, settings.ephemeralStorageMb);
+        if (settings.architecture !== result.architecture) {
+            throw new UserError(`Function ${functionName} runs nodes '${nodes[0].name}' (${result.architecture}) and '${node}' (${settings.architecture}): one function has one architecture.`, { hint: "Give the nodes of one group the same architecture, or group them differently." });
+        }
+        for (const [name, value] of Object.entries(settings.environment)) {
+            const earlier = result.environment[name];
+            if (earlier !== undefined && earlier !== value) {
+                throw new UserError(`Function ${functionName} runs nodes '${envFrom[name] ?? ""}' and '${node}', which set environment variable ${name} differently.`, { hint: "Give the nodes of one group the same environment, or group them differently." });
+            }
+            result.environment[name] = value;
+            envFrom[name] ??= node;
+        }
+    });
+    return result;
+}
+function functions_isObject(value) {
+    return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+;// CONCATENATED MODULE: ./src/graph/seriesParallel.ts
+/**
+ * Series-parallel forms of a task DAG. Step Functions can only express nested
+ * Parallel/sequence structures, so a pipeline runs as a series-parallel (SP)
+ * order containing the DAG's own order. For an SP pipeline that order is the
+ * DAG itself; for any other, constraints must be added, and we choose them to
+ * keep the expected run time low.
+ */
+function task(index) {
+    return { kind: "task", task: index };
+}
+/** A series composition, flattened (no series directly inside a series). */
+function series(children) {
+    const flat = [];
+    for (const c of children) {
+        if (c.kind === "series")
+            flat.push(...c.children);
+        else
+            flat.push(c);
+    }
+    return flat.length === 1 ? flat[0] : { kind: "series", children: flat };
+}
+/** A parallel composition, flattened (no parallel directly inside a parallel). */
+function parallel(children) {
+    const flat = [];
+    for (const c of children) {
+        if (c.kind === "parallel")
+            flat.push(...c.children);
+        else
+            flat.push(c);
+    }
+    return flat.length === 1 ? flat[0] : { kind: "parallel", children: flat };
+}
+/** Run time of an SP structure: sums along series, maxima across parallel branches. */
+function makespan(tree, durations) {
+    switch (tree.kind) {
+        case "task":
+            return durations[tree.task] ?? 0;
+        case "series": {
+            let total = 0;
+            for (const c of tree.children)
+                total += makespan(c, durations);
+            return total;
+        }
+        case "parallel": {
+            let longest = 0;
+            for (const c of tree.children)
+                longest = Math.max(longest, makespan(c, durations));
+            return longest;
+        }
+    }
+}
+function meanMakespan(tree, samples) {
+    let total = 0;
+    for (const s of samples)
+        total += makespan(tree, s);
+    return total / Math.max(1, samples.length);
+}
+/** Longest path through the DAG (the lower bound for any structure). */
+function criticalPath(dag, durations) {
+    const finish = new Float64Array(dag.size);
+    let longest = 0;
+    for (let v = 0; v < dag.size; v++) {
+        let start = 0;
+        for (const p of dag.preds[v] ?? [])
+            start = Math.max(start, finish[p] ?? 0);
+        finish[v] = start + (durations[v] ?? 0);
+        longest = Math.max(longest, finish[v] ?? 0);
+    }
+    return longest;
+}
+/** Topological level of each task: 0 for sources, else 1 + the deepest parent. */
+function levelsOf(dag) {
+    const level = new Int32Array(dag.size);
+    for (let v = 0; v < dag.size; v++) {
+        let l = 0;
+        for (const p of dag.preds[v] ?? [])
+            l = Math.max(l, (level[p] ?? 0) + 1);
+        level[v] = l;
+    }
+    return level;
+}
+/** The seed's shape: one Parallel per topological level, chained. */
+function layeredTree(dag) {
+    const level = levelsOf(dag);
+    const byLevel = [];
+    for (let v = 0; v < dag.size; v++) {
+        const l = level[v] ?? 0;
+        (byLevel[l] ??= []).push(v);
+    }
+    return series(byLevel.map((tasks) => parallel(tasks.map(task))));
+}
+/** The tasks of a tree in the order the structure lists them. */
+function tasksOf(tree, out = []) {
+    if (tree.kind === "task")
+        out.push(tree.task);
+    else
+        for (const c of tree.children)
+            tasksOf(c, out);
+    return out;
+}
+/**
+ * The DAG's own order when it is series-parallel, or undefined when it is not
+ * (some pair of tasks would have to gain a constraint).
+ */
+function exactSeriesParallel(dag) {
+    const d = new Decomposer(dag, { samples: [], cuts: "levels" });
+    return d.exact(range(dag.size));
+}
+/**
+ * An SP structure containing the DAG's order, with a low mean run time over
+ * the samples. Recursively: independent parts run in parallel; exact series
+ * factors run in sequence; a connected set with neither is cut into a down-set
+ * A and the rest B (A runs before B, the added constraints). Candidate cuts
+ * are thresholds of keys that never decrease along an edge (earliest finish,
+ * longest tail, levels), ranked by mean(longest path in A + longest path in B);
+ * the best `breadth` are tried by building both sides (`depth` levels deep),
+ * chains of exact slabs are compared too, and small sets are solved over all
+ * their down-sets.
+ */
+function seriesParallelize(dag, options) {
+    return new Decomposer(dag, options).build(range(dag.size)).tree;
+}
+/**
+ * Several searches over the same durations and cut policy (differing in
+ * breadth, depth, budget...), sharing the greedy builds their trials make.
+ */
+function seriesParallelizeEach(dag, base, variants) {
+    const shared = new Map();
+    return variants.map((v) => new Decomposer(dag, { ...base, ...v }, shared).build(range(dag.size)).tree);
+}
+function range(n) {
+    const out = new Array(n);
+    for (let i = 0; i < n; i++)
+        out[i] = i;
+    return out;
+}
+/** Key of a task set for the memo: two 32-bit FNV-1a hashes and the size. */
+function setKey(depth, set) {
+    let h1 = 0x811c9dc5;
+    let h2 = 0x01000193 ^ depth;
+    for (const v of set) {
+        h1 = Math.imul(h1 ^ v, 0x01000193);
+        h2 = Math.imul(h2 ^ (v + 0x9e3779b9), 0x85ebca6b);
+        h2 ^= h2 >>> 13;
+    }
+    return `${depth}:${set.length}:${h1 >>> 0}:${h2 >>> 0}`;
+}
+class Decomposer {
+    dag;
+    options;
+    words;
+    /** desc[v * words ..] = bitset of the tasks reachable from v. */
+    desc;
+    level;
+    mark;
+    local;
+    /** Durations per sample, flat: [v * k + s]. */
+    weights;
+    k;
+    guideWeights;
+    guides;
+    memo;
+    /** Greedy builds (depth 0, below the final depth) depend only on the set and the durations: shareable. */
+    greedyMemo;
+    stamp = 0;
+    work = 0;
+    constructor(dag, options, shared) {
+        this.dag = dag;
+        this.options = options;
+        this.memo = new Map();
+        this.greedyMemo = shared ?? new Map();
+        const n = dag.size;
+        this.words = Math.max(1, Math.ceil(n / 32));
+        this.desc = new Uint32Array(n * this.words);
+        for (let v = n - 1; v >= 0; v--) {
+            const base = v * this.words;
+            for (const s of dag.succs[v] ?? []) {
+                const sb = s * this.words;
+                for (let w = 0; w < this.words; w++)
+                    this.desc[base + w] |= this.desc[sb + w];
+                this.desc[base + (s >>> 5)] |= 1 << (s & 31);
+            }
+        }
+        this.level = levelsOf(dag);
+        this.mark = new Int32Array(n);
+        this.local = new Int32Array(n);
+        const samples = options.samples.length > 0 ? options.samples : [new Float64Array(n).fill(1)];
+        const guide = options.guide && options.guide.length > 0 ? options.guide : samples;
+        [this.weights, this.k] = [flatten(samples, n), samples.length];
+        [this.guideWeights, this.guides] = [flatten(guide, n), guide.length];
+    }
+    /** Exact decomposition, or undefined if the set is not series-parallel. */
+    exact(set) {
+        if (set.length === 1)
+            return task(set[0]);
+        const comps = this.components(set);
+        const parts = comps.length > 1 ? comps : this.seriesFactors(set);
+        if (parts.length === 1)
+            return undefined;
+        const children = [];
+        for (const p of parts) {
+            const c = this.exact(p);
+            if (c === undefined)
+                return undefined;
+            children.push(c);
+        }
+        return comps.length > 1 ? parallel(children) : series(children);
+    }
+    build(set, depth = this.options.depth ?? 0) {
+        const key = setKey(depth, set);
+        const memo = depth === 0 && depth !== (this.options.depth ?? 0) ? this.greedyMemo : this.memo;
+        let entries = memo.get(key);
+        // The key is a hash: check the set itself, so a collision costs time, never correctness.
+        const hit = entries?.find((e) => e.set.length === set.length && e.set.every((v, i) => v === set[i]));
+        if (hit)
+            return hit.built;
+        const built = this.buildUncached(set, depth);
+        if (!entries)
+            memo.set(key, (entries = []));
+        entries.push({ set, built });
+        return built;
+    }
+    leaf(v) {
+        const spans = this.weights.slice(v * this.k, (v + 1) * this.k);
+        return { tree: task(v), spans, cost: mean(spans) };
+    }
+    combine(kind, parts) {
+        const spans = new Float64Array(this.k);
+        for (const p of parts) {
+            const ps = p.spans;
+            if (kind === "series")
+                for (let s = 0; s < spans.length; s++)
+                    spans[s] += ps[s];
+            else
+                for (let s = 0; s < spans.length; s++)
+                    if (ps[s] > spans[s])
+                        spans[s] = ps[s];
+        }
+        const trees = parts.map((p) => p.tree);
+        return { tree: kind === "series" ? series(trees) : parallel(trees), spans, cost: mean(spans) };
+    }
+    buildUncached(set, depth) {
+        if (set.length === 1)
+            return this.leaf(set[0]);
+        const comps = this.components(set);
+        if (comps.length > 1)
+            return this.combine("parallel", comps.map((c) => this.build(c, depth)));
+        const factors = this.seriesFactors(set);
+        if (factors.length > 1)
+            return this.combine("series", factors.map((f) => this.build(f, depth)));
+        const searching = this.work < (this.options.budget ?? Infinity);
+        if (depth === (this.options.depth ?? 0) && set.length <= Math.min(20, this.options.exactUpTo ?? 0)) {
+            return this.exhaustive(set);
+        }
+        const trying = depth > 0 && searching;
+        const analysis = this.analyse(set, trying);
+        const cuts = this.forcedCuts(analysis, trying ? (this.options.breadth ?? 1) : 1);
+        let chosen = cuts[0];
+        if (cuts.length > 1) {
+            let bestCost = Infinity;
+            for (const cut of cuts) {
+                const cost = this.build(cut[0], depth - 1).cost + this.build(cut[1], depth - 1).cost;
+                if (cost < bestCost - 1e-9) {
+                    bestCost = cost;
+                    chosen = cut;
+                }
+            }
+        }
+        let result = this.combine("series", [this.build(chosen[0], depth), this.build(chosen[1], depth)]);
+        const slabs = this.options.slabs;
+        if (slabs && slabs.maxUnits > 0 && searching && (depth === (this.options.depth ?? 0) || slabs.inTrials)) {
+            for (const chain of this.slabChains(analysis, slabs.maxUnits)) {
+                const candidate = this.combine("series", chain.map((slab) => this.build(slab, depth)));
+                if (candidate.cost < result.cost - 1e-9)
+                    result = candidate;
+            }
+        }
+        return result;
+    }
+    /** Weakly connected components of the subgraph induced by `set` (sorted sets, sorted by first task). */
+    components(set) {
+        const stamp = ++this.stamp;
+        for (const v of set)
+            this.mark[v] = stamp;
+        const seen = ++this.stamp;
+        const comps = [];
+        const stack = [];
+        for (const start of set) {
+            if (this.mark[start] !== stamp)
+                continue;
+            const comp = [];
+            stack.push(start);
+            this.mark[start] = seen;
+            while (stack.length > 0) {
+                const v = stack.pop();
+                comp.push(v);
+                for (const u of this.dag.preds[v] ?? []) {
+                    if (this.mark[u] === stamp) {
+                        this.mark[u] = seen;
+                        stack.push(u);
+                    }
+                }
+                for (const u of this.dag.succs[v] ?? []) {
+                    if (this.mark[u] === stamp) {
+                        this.mark[u] = seen;
+                        stack.push(u);
+                    }
+                }
+            }
+            if (comp.length === set.length)
+                return [set];
+            comps.push(comp.sort((a, b) => a - b));
+        }
+        return comps;
+    }
+    /**
+     * The finest chain of blocks such that every task of a block precedes every
+     * task of the later blocks. Blocks are contiguous in any topological order.
+     */
+    seriesFactors(set) {
+        const words = this.words;
+        const common = new Uint32Array(words);
+        for (const v of set)
+            common[v >>> 5] |= 1 << (v & 31);
+        const lo = set[0] >>> 5;
+        const hi = set[set.length - 1] >>> 5;
+        const factors = [];
+        let start = 0;
+        for (let i = 0; i < set.length - 1; i++) {
+            const base = set[i] * words;
+            let count = 0;
+            for (let w = lo; w <= hi; w++) {
+                const x = (common[w] &= this.desc[base + w]);
+                count += popcount(x);
+            }
+            if (count === set.length - (i + 1)) {
+                factors.push(set.slice(start, i + 1));
+                start = i + 1;
+            }
+        }
+        if (start === 0)
+            return [set];
+        factors.push(set.slice(start));
+        return factors;
+    }
+    /**
+     * Candidate orders of a set: keys that never decrease along an edge, so that
+     * every threshold between two distinct key values leaves a down-set before it.
+     * Also the guide durations' earliest finish and longest tail inside the set.
+     */
+    analyse(set, allKeys) {
+        const m = set.length;
+        this.work += m;
+        const stamp = ++this.stamp;
+        for (let i = 0; i < m; i++) {
+            const v = set[i];
+            this.mark[v] = stamp;
+            this.local[v] = i;
+        }
+        // Local adjacency, compressed: predecessors then successors inside the set.
+        const predStart = new Int32Array(m + 1);
+        const succCount = new Int32Array(m);
+        const preds = [];
+        for (let i = 0; i < m; i++) {
+            predStart[i] = preds.length;
+            for (const p of this.dag.preds[set[i]] ?? []) {
+                if (this.mark[p] !== stamp)
+                    continue;
+                const l = this.local[p];
+                preds.push(l);
+                succCount[l]++;
+            }
+        }
+        predStart[m] = preds.length;
+        const predList = Int32Array.from(preds);
+        const succStart = new Int32Array(m + 1);
+        for (let i = 0; i < m; i++)
+            succStart[i + 1] = succStart[i] + succCount[i];
+        const succList = new Int32Array(predList.length);
+        const fill = succStart.slice(0, m);
+        for (let c = 0; c < m; c++) {
+            for (let e = predStart[c]; e < predStart[c + 1]; e++)
+                succList[fill[predList[e]]++] = c;
+        }
+        const g = this.guides;
+        const w = this.guideWeights;
+        const finish = new Float64Array(m * g);
+        const tail = new Float64Array(m * g);
+        const meanFinish = new Float64Array(m);
+        const negMeanTail = new Float64Array(m);
+        for (let i = 0; i < m; i++) {
+            const base = set[i] * g;
+            for (let s = 0; s < g; s++) {
+                let start = 0;
+                for (let e = predStart[i]; e < predStart[i + 1]; e++)
+                    start = Math.max(start, finish[predList[e] * g + s]);
+                const f = start + w[base + s];
+                finish[i * g + s] = f;
+                meanFinish[i] += f / g;
+            }
+        }
+        for (let i = m - 1; i >= 0; i--) {
+            const base = set[i] * g;
+            for (let s = 0; s < g; s++) {
+                let rest = 0;
+                for (let e = succStart[i]; e < succStart[i + 1]; e++)
+                    rest = Math.max(rest, tail[succList[e] * g + s]);
+                const t = rest + w[base + s];
+                tail[i * g + s] = t;
+                negMeanTail[i] -= t / g;
+            }
+        }
+        const globalLevel = new Float64Array(m);
+        for (let i = 0; i < m; i++)
+            globalLevel[i] = this.level[set[i]];
+        const keys = [];
+        if (this.options.cuts === "free" && !allKeys) {
+            keys.push(meanFinish, negMeanTail, globalLevel);
+        }
+        else if (this.options.cuts === "free") {
+            const asap = new Float64Array(m);
+            for (let i = 0; i < m; i++) {
+                for (let e = predStart[i]; e < predStart[i + 1]; e++)
+                    asap[i] = Math.max(asap[i], asap[predList[e]] + 1);
+            }
+            const height = new Float64Array(m);
+            for (let i = m - 1; i >= 0; i--) {
+                for (let e = succStart[i]; e < succStart[i + 1]; e++)
+                    height[i] = Math.max(height[i], height[succList[e]] + 1);
+            }
+            keys.push(meanFinish, negMeanTail, globalLevel, asap, height.map((h) => -h), asap.map((a, i) => a - height[i]));
+        }
+        else {
+            keys.push(globalLevel);
+        }
+        const orders = keys.map((key) => {
+            const order = sortedByKey(key);
+            const boundaries = [0];
+            for (let i = 1; i < m; i++)
+                if (key[order[i - 1]] !== key[order[i]])
+                    boundaries.push(i);
+            boundaries.push(m);
+            return { order, boundaries };
+        });
+        return { set, predStart, predList, finish, tail, orders };
+    }
+    /**
+     * Splits into a down-set A and the rest B, best first by
+     * mean(longest path in A + longest path in B): the run time if both sides
+     * needed no further cuts.
+     */
+    forcedCuts(a, breadth) {
+        const { set, finish, tail } = a;
+        const m = set.length;
+        const g = this.guides;
+        // The best `breadth * 2` thresholds (some may give the same split), cheapest first;
+        // ties keep the earlier order and position.
+        const keep = breadth * 2;
+        const top = [];
+        const cost = new Float64Array(m);
+        const suffix = new Float64Array(m + 1);
+        for (const { order, boundaries } of a.orders) {
+            cost.fill(0);
+            for (let s = 0; s < g; s++) {
+                suffix[m] = 0;
+                for (let i = m - 1; i >= 0; i--)
+                    suffix[i] = Math.max(suffix[i + 1], tail[order[i] * g + s]);
+                let prefix = 0;
+                for (let i = 0; i < m - 1; i++) {
+                    prefix = Math.max(prefix, finish[order[i] * g + s]);
+                    cost[i] += prefix + suffix[i + 1];
+                }
+            }
+            for (let b = 1; b < boundaries.length - 1; b++) {
+                const at = boundaries[b] - 1;
+                // Rounded so that ties break by order, not by floating-point noise.
+                const c = Math.round((cost[at] / g) * 1e6) / 1e6;
+                if (top.length === keep && c >= top[keep - 1].cost)
+                    continue;
+                let i = top.length;
+                while (i > 0 && top[i - 1].cost > c)
+                    i--;
+                top.splice(i, 0, { cost: c, order, at });
+                if (top.length > keep)
+                    top.pop();
+            }
+        }
+        if (top.length === 0)
+            throw new Error("internal: no series cut in a connected set");
+        const result = [];
+        const seen = new Set();
+        const inBefore = new Uint8Array(m);
+        for (const f of top) {
+            if (result.length >= breadth)
+                break;
+            inBefore.fill(0);
+            for (let i = 0; i <= f.at; i++)
+                inBefore[f.order[i]] = 1;
+            const before = [];
+            const after = [];
+            for (let i = 0; i < m; i++)
+                (inBefore[i] ? before : after).push(set[i]);
+            const key = setKey(0, before);
+            if (seen.has(key))
+                continue;
+            seen.add(key);
+            result.push([before, after]);
+        }
+        return result;
+    }
+    /**
+     * For each candidate order with at most `maxUnits` distinct key values, the
+     * cheapest chain of series-parallel slabs (runs of consecutive key values),
+     * by dynamic programming: a slab is exact, so its cost under the samples is
+     * its critical path, computed without building it.
+     */
+    slabChains(a, maxUnits) {
+        const { set, predStart, predList } = a;
+        const k = this.k;
+        const w = this.weights;
+        const m = set.length;
+        const chains = [];
+        const pos = new Int32Array(m);
+        const finish = new Float64Array(m * k);
+        const spans = new Float64Array(k);
+        const start = new Float64Array(k);
+        for (const { order, boundaries } of a.orders) {
+            const units = boundaries.length - 1;
+            if (units > maxUnits)
+                continue;
+            order.forEach((l, i) => (pos[l] = i));
+            const slab = (i, j) => order
+                .slice(boundaries[i], boundaries[j])
+                .map((l) => set[l])
+                .sort((x, y) => x - y);
+            // maxEnd[i]: the furthest boundary j such that slab(i, j) is series-parallel
+            // (a slab containing a non-SP one is not SP either, so this never decreases).
+            const maxEnd = new Int32Array(units);
+            let j = 1;
+            let feasible = true;
+            for (let i = 0; i < units && feasible; i++) {
+                j = Math.max(j, i + 1);
+                if (j === i + 1 && !this.isSeriesParallel(slab(i, j)))
+                    feasible = false;
+                while (feasible &&
+                    j < units &&
+                    !(i === 0 && j + 1 === units) &&
+                    this.isSeriesParallel(slab(i, j + 1)))
+                    j++;
+                maxEnd[i] = j;
+            }
+            if (!feasible)
+                continue;
+            const best = new Float64Array(units + 1).fill(Infinity);
+            const from = new Int32Array(units + 1);
+            best[0] = 0;
+            for (let i = 0; i < units; i++) {
+                const lo = boundaries[i];
+                spans.fill(0);
+                for (let jj = i + 1; jj <= maxEnd[i]; jj++) {
+                    for (let p = boundaries[jj - 1]; p < boundaries[jj]; p++) {
+                        const l = order[p];
+                        const base = set[l] * k;
+                        start.fill(0);
+                        for (let e = predStart[l]; e < predStart[l + 1]; e++) {
+                            const q = predList[e];
+                            if (pos[q] < lo)
+                                continue;
+                            for (let s = 0; s < k; s++)
+                                if (finish[q * k + s] > start[s])
+                                    start[s] = finish[q * k + s];
+                        }
+                        for (let s = 0; s < k; s++) {
+                            const f = start[s] + w[base + s];
+                            finish[l * k + s] = f;
+                            if (f > spans[s])
+                                spans[s] = f;
+                        }
+                    }
+                    this.work += boundaries[jj] - boundaries[jj - 1];
+                    const cost = best[i] + mean(spans);
+                    if (cost < best[jj] - 1e-9) {
+                        best[jj] = cost;
+                        from[jj] = i;
+                    }
+                }
+            }
+            const cuts = [];
+            for (let at = units; at > 0; at = from[at])
+                cuts.push(at);
+            cuts.push(0);
+            cuts.reverse();
+            chains.push(cuts.slice(1).map((end, c) => slab(cuts[c], end)));
+        }
+        return chains;
+    }
+    /**
+     * The best structure for a small set under the samples' mean, over every way
+     * to cut it (all down-sets), by dynamic programming on bit masks.
+     */
+    exhaustive(set) {
+        const m = set.length;
+        const k = this.k;
+        const stamp = ++this.stamp;
+        set.forEach((v, i) => {
+            this.mark[v] = stamp;
+            this.local[v] = i;
+        });
+        const predMask = new Int32Array(m);
+        const adjMask = new Int32Array(m);
+        const descMask = new Int32Array(m);
+        for (let i = m - 1; i >= 0; i--) {
+            const v = set[i];
+            for (const p of this.dag.preds[v] ?? []) {
+                if (this.mark[p] !== stamp)
+                    continue;
+                const l = this.local[p];
+                predMask[i] |= 1 << l;
+                adjMask[i] |= 1 << l;
+                adjMask[l] |= 1 << i;
+            }
+            for (const q of this.dag.succs[v] ?? []) {
+                if (this.mark[q] === stamp)
+                    descMask[i] |= descMask[this.local[q]] | (1 << this.local[q]);
+            }
+        }
+        const memo = new Map();
+        const components = (mask) => {
+            const out = [];
+            let rest = mask;
+            while (rest !== 0) {
+                let comp = rest & -rest;
+                let frontier = comp;
+                while (frontier !== 0) {
+                    let next = 0;
+                    for (let f = frontier; f !== 0; f &= f - 1)
+                        next |= adjMask[31 - Math.clz32(f & -f)];
+                    next &= mask & ~comp;
+                    comp |= next;
+                    frontier = next;
+                }
+                out.push(comp);
+                rest &= ~comp;
+            }
+            return out;
+        };
+        const solve = (mask) => {
+            const known = memo.get(mask);
+            if (known)
+                return known;
+            let entry;
+            if ((mask & (mask - 1)) === 0) {
+                const v = set[31 - Math.clz32(mask)];
+                const spans = this.weights.slice(v * k, (v + 1) * k);
+                entry = { spans, cost: mean(spans), kind: "task", parts: [] };
+            }
+            else {
+                const comps = components(mask);
+                if (comps.length > 1) {
+                    const spans = new Float64Array(k);
+                    for (const c of comps) {
+                        const cs = solve(c).spans;
+                        for (let s = 0; s < k; s++)
+                            if (cs[s] > spans[s])
+                                spans[s] = cs[s];
+                    }
+                    entry = { spans, cost: mean(spans), kind: "parallel", parts: comps };
+                }
+                else {
+                    // A series factor adds no constraint: take the first one if there is one.
+                    let before = 0;
+                    let common = mask;
+                    let factor = 0;
+                    for (let rest = mask; rest !== 0 && factor === 0; rest &= rest - 1) {
+                        const i = 31 - Math.clz32(rest & -rest);
+                        before |= 1 << i;
+                        common &= descMask[i];
+                        if (before !== mask && (common & mask) === (mask & ~before))
+                            factor = before;
+                    }
+                    let best = factor;
+                    if (factor === 0) {
+                        let bestCost = Infinity;
+                        const members = [];
+                        for (let rest = mask; rest !== 0; rest &= rest - 1)
+                            members.push(31 - Math.clz32(rest & -rest));
+                        // Every down-set of the mask, built in topological order: a task joins only after its predecessors.
+                        const visit = (at, a) => {
+                            if (at === members.length) {
+                                if (a === 0 || a === mask)
+                                    return;
+                                const c = solve(a).cost + solve(mask & ~a).cost;
+                                if (c < bestCost - 1e-9) {
+                                    bestCost = c;
+                                    best = a;
+                                }
+                                return;
+                            }
+                            const i = members[at];
+                            visit(at + 1, a);
+                            if ((predMask[i] & mask & ~a) === 0)
+                                visit(at + 1, a | (1 << i));
+                        };
+                        visit(0, 0);
+                    }
+                    const first = solve(best).spans;
+                    const second = solve(mask & ~best).spans;
+                    const spans = first.map((x, s) => x + second[s]);
+                    entry = { spans, cost: mean(spans), kind: "series", parts: [best, mask & ~best] };
+                }
+            }
+            memo.set(mask, entry);
+            return entry;
+        };
+        const tree = (mask) => {
+            const e = solve(mask);
+            if (e.kind === "task")
+                return task(set[31 - Math.clz32(mask)]);
+            const children = e.parts.map(tree);
+            return e.kind === "parallel" ? parallel(children) : series(children);
+        };
+        const full = (1 << m) - 1;
+        const root = solve(full);
+        return { tree: tree(full), spans: root.spans, cost: root.cost };
+    }
+    isSeriesParallel(set) {
+        if (set.length <= 2)
+            return true;
+        this.work += set.length;
+        const comps = this.components(set);
+        const parts = comps.length > 1 ? comps : this.seriesFactors(set);
+        if (parts.length === 1)
+            return false;
+        return parts.every((p) => this.isSeriesParallel(p));
+    }
+}
+/** Indices 0..n-1 by key, ties by index; counting sort when the keys are small integers (levels). */
+function sortedByKey(key) {
+    const n = key.length;
+    let lo = Infinity;
+    let hi = -Infinity;
+    let integral = true;
+    for (const x of key) {
+        if (x < lo)
+            lo = x;
+        if (x > hi)
+            hi = x;
+        if (integral && !Number.isInteger(x))
+            integral = false;
+    }
+    if (!integral || hi - lo > 4 * n)
+        return range(n).sort((x, y) => key[x] - key[y] || x - y);
+    const start = new Int32Array(hi - lo + 2);
+    for (const x of key)
+        start[x - lo + 1]++;
+    for (let b = 1; b < start.length; b++)
+        start[b] += start[b - 1];
+    const order = new Array(n);
+    for (let i = 0; i < n; i++)
+        order[start[key[i] - lo]++] = i;
+    return order;
+}
+function flatten(samples, n) {
+    const k = samples.length;
+    const flat = new Float64Array(n * k);
+    samples.forEach((w, s) => {
+        for (let v = 0; v < n; v++)
+            flat[v * k + s] = w[v] ?? 0;
+    });
+    return flat;
+}
+function mean(values) {
+    let total = 0;
+    for (const v of values)
+        total += v;
+    return total / Math.max(1, values.length);
+}
+function popcount(x) {
+    x -= (x >>> 1) & 0x55555555;
+    x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+    return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+}
+
+;// CONCATENATED MODULE: ./src/compile/structure.ts
+
+/** Spread of unknown task durations: log-normal, so a task is often 3x faster or slower than another. */
+const BLIND_SIGMA = 1;
+const SEARCH_SAMPLES = 16;
+const GUIDE_SAMPLES = 2;
+const EVALUATION_SAMPLES = 64;
+/** A blind structure that is slower than the layered chain in more of the evaluation draws is rejected. */
+const MAX_WORSE_THAN_LAYERED = 0.05;
+/**
+ * Analysis work (tasks visited) after which a search falls back to greedy
+ * cuts, so compile time stays well under a second for hundreds of tasks.
+ */
+const KNOWN_BUDGET = 40_000;
+const BLIND_BUDGET = 20_000;
+/** Sets up to this size are solved over all their cuts (2^n down-sets at most). */
+const EXACT_KNOWN = 14;
+const EXACT_BLIND = 8;
+/**
+ * Chooses the nested Parallel/sequence structure for a task DAG.
+ *
+ * Series-parallel DAGs come out exactly (run time = critical path for any
+ * durations). Otherwise the search adds the fewest costly constraints it can:
+ * against the given durations, or, without them, against log-normal draws,
+ * and the layered chain is always a candidate, so the result is never slower
+ * than it under the durations the choice was made with.
+ */
+function planStructure(dag, options) {
+    const layered = layeredTree(dag);
+    if (options.structure === "layered")
+        return plan(layered, "layered", dag, options.durations, layered);
+    const exact = exactSeriesParallel(dag);
+    if (exact !== undefined)
+        return plan(exact, "exact", dag, options.durations, layered);
+    if (options.durations !== undefined) {
+        const w = options.durations;
+        const candidates = [
+            ...seriesParallelizeEach(dag, { samples: [w], cuts: "free" }, [
+                { breadth: 8, depth: 1, budget: KNOWN_BUDGET, exactUpTo: EXACT_KNOWN },
+                { breadth: 4, depth: 2, budget: KNOWN_BUDGET, exactUpTo: EXACT_KNOWN },
+            ]),
+            layered,
+        ];
+        let best = layered;
+        for (const c of candidates)
+            if (makespan(c, w) < makespan(best, w) - 1e-9)
+                best = c;
+        return plan(best, "known-durations", dag, w, layered);
+    }
+    const random = mulberry32(dag.size * 2654435761 + 12345);
+    const search = logNormalDraws(dag.size, SEARCH_SAMPLES, random);
+    const guide = logNormalDraws(dag.size, GUIDE_SAMPLES, random);
+    const evaluation = logNormalDraws(dag.size, EVALUATION_SAMPLES, random);
+    const candidates = [
+        seriesParallelize(dag, {
+            samples: search,
+            guide,
+            cuts: "free",
+            breadth: 8,
+            depth: 1,
+            slabs: { maxUnits: 20, inTrials: false },
+            budget: BLIND_BUDGET,
+            exactUpTo: EXACT_BLIND,
+        }),
+        seriesParallelize(dag, {
+            samples: search,
+            guide,
+            cuts: "levels",
+            breadth: 4,
+            depth: 1,
+            budget: BLIND_BUDGET,
+        }),
+    ];
+    const layeredSpans = evaluation.map((w) => makespan(layered, w));
+    let best = layered;
+    let bestMean = structure_mean(layeredSpans);
+    for (const c of candidates) {
+        const spans = evaluation.map((w) => makespan(c, w));
+        const worse = spans.filter((t, i) => t > (layeredSpans[i] ?? 0) + 1e-9).length / spans.length;
+        const m = structure_mean(spans);
+        if (worse <= MAX_WORSE_THAN_LAYERED && m < bestMean - 1e-9) {
+            best = c;
+            bestMean = m;
+        }
+    }
+    return plan(best, "expected-durations", dag, undefined, layered);
+}
+function plan(tree, strategy, dag, durations, layered) {
+    const w = durations ?? new Float64Array(dag.size).fill(1);
+    return {
+        tree,
+        strategy,
+        estimate: { ours: makespan(tree, w), layered: makespan(layered, w), criticalPath: criticalPath(dag, w) },
+    };
+}
+function structure_mean(values) {
+    return values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
+}
+/** A small seeded generator, so the same graph always compiles to the same definition. */
+function mulberry32(seed) {
+    let state = seed >>> 0;
+    return () => {
+        state = (state + 0x6d2b79f5) >>> 0;
+        let t = state;
+        t = Math.imul(t ^ (t >>> 15), t | 1);
+        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+}
+function logNormalDraws(size, count, random) {
+    const draws = [];
+    for (let d = 0; d < count; d++) {
+        const w = new Float64Array(size);
+        for (let i = 0; i < size; i++) {
+            const u = Math.max(random(), 1e-12);
+            const v = random();
+            w[i] = Math.exp(BLIND_SIGMA * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v));
+        }
+        draws.push(w);
+    }
+    return draws;
+}
+
+;// CONCATENATED MODULE: ./src/compile/index.ts
+
+
+
+
+
+
+
+
+
+/** Step Functions' limits, checked before anything is deployed. */
+const STEP_FUNCTIONS_LIMITS = { definitionBytes: 1024 * 1024, historyEvents: 25_000 };
+/** A task's Fail state is named after its Task state plus this. */
+const FAIL_SUFFIX = " failed";
+/** The Fail state that ends an execution when this function's task fails. */
+function failStateNameOf(spec) {
+    return `${spec.stateName}${FAIL_SUFFIX}`;
+}
+/**
+ * Compiles a pipeline graph to a Step Functions definition and one Lambda
+ * function spec per task. Pure: the same graph and options give the same
+ * result, and `stableStringify(definition)` is byte-identical.
+ */
+function compilePipeline(graph, options) {
+    const warnings = [];
+    const prefix = options.functionPrefix === undefined || options.functionPrefix === ""
+        ? functionPrefixOf(options.stateMachineName, "state machine name (the default function prefix)")
+        : functionPrefixOf(options.functionPrefix);
+    const grouping = groupNodes(graph, options.groupBy);
+    const byName = new Map(graph.nodes.map((n) => [n.name, n]));
+    const identities = grouping.groups.map((g) => g.nodes.join("\n"));
+    const fnNames = functionNames(prefix, grouping.groups.map((g, i) => ({ label: g.label, identity: identities[i] })));
+    const stateNames = taskStateNames(grouping.groups.map((g, i) => ({ label: g.label, identity: identities[i] })), MAX_STATE_NAME - FAIL_SUFFIX.length);
+    const { settings, warnings: overrideWarnings } = resolveFunctionSettings(grouping.groups.map((g, i) => ({
+        nodes: g.nodes.map((n) => byName.get(n)),
+        functionName: fnNames[i],
+    })), options.functionDefaults, options.overrides ?? []);
+    warnings.push(...overrideWarnings);
+    let durations;
+    if (options.durations !== undefined) {
+        const names = graph.nodes.map((n) => n.name);
+        const matched = names.filter((n) => Object.hasOwn(options.durations, n)).length;
+        const { seconds, warnings: durationWarnings } = durationsFor(names, options.durations);
+        warnings.push(...durationWarnings);
+        if (matched === 0) {
+            warnings.push("No duration hint names a node of this pipeline; compiling as if no durations were given.");
+        }
+        else {
+            durations = Float64Array.from(grouping.groups, (g) => g.nodes.reduce((sum, n) => sum + (seconds.get(n) ?? 0), 0));
+        }
+    }
+    const plan = planStructure(grouping.dag, durations === undefined ? { structure: options.structure } : { structure: options.structure, durations });
+    const tasks = grouping.groups.map((g, i) => ({
+        stateName: stateNames[i],
+        failStateName: `${stateNames[i]}${FAIL_SUFFIX}`,
+        functionName: fnNames[i],
+        nodes: g.nodes,
+        timeoutSeconds: settings[i].timeoutSeconds,
+    }));
+    const project = graph.project?.name ?? "Kedro project";
+    const comment = `${project} pipeline '${graph.pipeline ?? "__default__"}' (${graph.nodes.length} nodes in ${tasks.length} tasks), compiled by kedro-sfn`;
+    const { definition, counts } = buildDefinition(plan.tree, tasks, comment);
+    // What Step Functions measures is the definition as sent: compact JSON.
+    const definitionBytes = Buffer.byteLength(JSON.stringify(definition));
+    const expectedHistoryEvents = HISTORY_EVENTS.execution +
+        HISTORY_EVENTS.pass * counts.passes +
+        HISTORY_EVENTS.task * counts.tasks +
+        HISTORY_EVENTS.parallel * counts.parallels;
+    const problems = [];
+    if (definitionBytes > STEP_FUNCTIONS_LIMITS.definitionBytes) {
+        problems.push(`The state machine definition would be ${definitionBytes} bytes; Step Functions accepts at most ${STEP_FUNCTIONS_LIMITS.definitionBytes} (1 MB). It has ${counts.tasks} tasks and ${counts.parallels} Parallel states.`);
+    }
+    if (expectedHistoryEvents > STEP_FUNCTIONS_LIMITS.historyEvents) {
+        problems.push(`A run would write about ${expectedHistoryEvents} history events (${counts.tasks} tasks x ${HISTORY_EVENTS.task}, ${counts.parallels} Parallel states x ${HISTORY_EVENTS.parallel}, plus ${HISTORY_EVENTS.execution + HISTORY_EVENTS.pass * counts.passes}); a Standard execution stops at ${STEP_FUNCTIONS_LIMITS.historyEvents}.`);
+    }
+    if (problems.length > 0) {
+        throw new UserError(problems.join("\n"), {
+            hint: "Group nodes (group-by: namespace or memory) to have fewer tasks, or split the pipeline into several state machines.",
+        });
+    }
+    const functions = tasks
+        .map((t, i) => ({
+        functionName: t.functionName,
+        stateName: t.stateName,
+        nodes: [...t.nodes],
+        ...settings[i],
+    }))
+        .map((f) => ({ ...f, environment: sortedRecord(f.environment) }))
+        .sort((a, b) => (a.functionName < b.functionName ? -1 : a.functionName > b.functionName ? 1 : 0));
+    const merges = grouping.merges.map((m) => ({
+        functionName: fnNames[m.task],
+        nodes: [...(grouping.groups[m.task]?.nodes ?? [])],
+        reason: m.reason,
+    }));
+    for (const m of merges)
+        warnings.push(`Merged into one task (${m.functionName}): ${m.reason}.`);
+    return {
+        definition,
+        functions,
+        warnings,
+        merges,
+        report: { strategy: plan.strategy, estimate: plan.estimate, definitionBytes, expectedHistoryEvents },
+    };
+}
+/** Node name -> the function (task) that runs it. */
+function taskOfNode(compiled) {
+    const map = new Map();
+    for (const f of compiled.functions)
+        for (const n of f.nodes)
+            map.set(n, f);
+    return map;
+}
+/**
+ * A deep copy of `definition` whose Task states name their function by ARN
+ * (e.g. a published version) instead of by plain name.
+ */
+function bindFunctionArns(definition, arnByFunctionName) {
+    const copy = structuredClone(definition);
+    const visit = (states) => {
+        for (const [stateName, state] of Object.entries(states)) {
+            const params = state.Parameters;
+            if (state.Type === "Task" && params && typeof params.FunctionName === "string") {
+                const arn = arnByFunctionName[params.FunctionName];
+                if (arn === undefined)
+                    throw new Error(`No ARN for function ${params.FunctionName} (state '${stateName}').`);
+                params.FunctionName = arn;
+            }
+            for (const branch of state.Branches ?? [])
+                visit(branch.States);
+        }
+    };
+    visit(copy.States);
+    return copy;
+}
+/**
+ * JSON with object keys sorted, indented by 2 spaces (no trailing newline);
+ * `indent` 0 gives the compact form, e.g. to send a definition to AWS (deeply
+ * nested Parallel states make the indented form several times larger).
+ */
+function stableStringify(value, indent = 2) {
+    return JSON.stringify(sortKeys(value), null, indent);
 }
 function sortKeys(value) {
     if (Array.isArray(value))
-        return value.map((item) => (item === undefined ? null : sortKeys(item)));
+        return value.map(sortKeys);
     if (value !== null && typeof value === "object") {
-        const sorted = {};
-        for (const key of Object.keys(value).sort()) {
-            const member = value[key];
-            if (member !== undefined)
-                sorted[key] = sortKeys(member);
-        }
-        return sorted;
+        const out = {};
+        for (const key of Object.keys(value).sort())
+            out[key] = sortKeys(value[key]);
+        return out;
     }
     return value;
+}
+function sortedRecord(record) {
+    return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+;// CONCATENATED MODULE: ./src/plan/canonical.ts
+
+
+/** Compact canonical JSON (sorted keys): equal data gives equal text, for hashing. */
+function canonical_stableStringify(value) {
+    return stableStringify(value, 0);
 }
 function sha256Hex(text) {
     return (0,external_node_crypto_.createHash)("sha256").update(text).digest("hex");
 }
 /** A short content hash of canonical JSON: enough to tell two specs apart, short enough for a Description. */
-function shortHash(value, length = 16) {
-    return sha256Hex(stableStringify(value)).slice(0, length);
+function canonical_shortHash(value, length = 16) {
+    return sha256Hex(canonical_stableStringify(value)).slice(0, length);
 }
 
 ;// CONCATENATED MODULE: ./src/plan/desired.ts
@@ -76041,7 +77972,7 @@ function tagValue(value) {
     return value.replace(/[^\p{L}\p{N}\s_.:/=+\-@]/gu, "_").slice(0, 256);
 }
 function functionHashes(spec, desired) {
-    const config = shortHash({
+    const config = canonical_shortHash({
         role: desired.lambdaRoleArn,
         memoryMb: spec.memoryMb,
         timeoutSeconds: spec.timeoutSeconds,
@@ -76049,11 +77980,11 @@ function functionHashes(spec, desired) {
         environment: spec.environment,
         nodes: spec.nodes,
     });
-    const tags = shortHash(functionTags(desired));
+    const tags = canonical_shortHash(functionTags(desired));
     return {
         config,
         tags,
-        spec: shortHash({ imageUri: desired.imageUri, architecture: spec.architecture, config }),
+        spec: canonical_shortHash({ imageUri: desired.imageUri, architecture: spec.architecture, config }),
     };
 }
 /**
@@ -76078,7 +78009,7 @@ function parseFunctionDescription(description) {
  */
 function desiredHash(desired) {
     const { definition, functions } = desired.compiled;
-    return sha256Hex(stableStringify({ ...desired, commitSha: undefined, compiled: { definition, functions } }));
+    return sha256Hex(canonical_stableStringify({ ...desired, commitSha: undefined, compiled: { definition, functions } }));
 }
 
 ;// CONCATENATED MODULE: ./src/plan/diff.ts
@@ -76089,7 +78020,7 @@ function desiredHash(desired) {
  * that way), other arrays item by item.
  */
 function diffJson(before, after, path = "") {
-    if (stableStringify(before) === stableStringify(after))
+    if (canonical_stableStringify(before) === canonical_stableStringify(after))
         return [];
     if (diff_isObject(before) && diff_isObject(after)) {
         const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
@@ -76195,11 +78126,11 @@ function planDeployment(desired, deployed, options = {}) {
 /** sha256 of the canonical plan, leaving out the hash itself and the revision ids (locks, not intent). */
 function planHash(plan) {
     const functions = plan.functions.map((fn) => ({ ...fn, revisionId: null }));
-    return sha256Hex(stableStringify({ ...plan, hash: undefined, functions }));
+    return sha256Hex(canonical_stableStringify({ ...plan, hash: undefined, functions }));
 }
 /** The plan as canonical JSON (the `plan-json` output). */
 function planJson(plan) {
-    return stableStringify(plan);
+    return canonical_stableStringify(plan);
 }
 function refuseForeignFunctions(desired, deployed) {
     const foreign = deployed?.foreign ?? [];
@@ -76334,7 +78265,7 @@ function planStateMachine(desired, deployed, functions) {
     for (const key of tagKeys)
         add(`tags.${key}`, current.tags[key] ?? null, wantedTags[key] ?? null);
     const tagsChanged = changes.some((change) => change.field.startsWith("tags."));
-    const same = stableStringify(current.definition) === stableStringify(definition);
+    const same = canonical_stableStringify(current.definition) === canonical_stableStringify(definition);
     const definitionChanges = same
         ? []
         : diffJson(readableDefinition(current.definition), readableDefinition(definition));
@@ -77052,7 +78983,7 @@ async function currentVersionArn(clients, versionArn, settings, log) {
     if (!versionArn)
         return null;
     const version = await describeStateMachine(clients.sfn, versionArn);
-    if (version && stableStringify(version.definition) === stableStringify(settings.definition))
+    if (version && canonical_stableStringify(version.definition) === canonical_stableStringify(settings.definition))
         return versionArn;
     log(`note: ${versionLabel(versionArn)} no longer matches the state machine; no version ARN to report.`);
     return null;
@@ -77243,7 +79174,7 @@ class Context {
 // EXTERNAL MODULE: ./node_modules/@actions/github/node_modules/@actions/http-client/lib/index.js
 var lib = __nccwpck_require__(9659);
 // EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(6752);
+var undici = __nccwpck_require__(4371);
 ;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/internal/utils.js
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
@@ -84334,1953 +86265,6 @@ async function verifyLambdaImage(registry, digest, platform, userDockerfile) {
     return manifest;
 }
 
-;// CONCATENATED MODULE: ./src/graph/grouping.ts
-
-/**
- * Groups nodes into tasks: one per node by default; by top-level namespace
- * (as Kedro's `group_nodes_by("namespace")`); and/or by ephemeral datasets,
- * so a MemoryDataset never crosses a Lambda boundary. Groups that would depend
- * on each other in a cycle are merged (and reported), keeping the task graph
- * acyclic.
- */
-function groupNodes(graph, groupBy) {
-    const order = topologicalOrder(graph);
-    const position = new Map(order.map((name, i) => [name, i]));
-    const deps = dependenciesOf(graph);
-    const byName = new Map(graph.nodes.map((n) => [n.name, n]));
-    const n = order.length;
-    const sets = new DisjointSets(n);
-    const at = (name) => position.get(name);
-    const namespaceOf = (name) => byName.get(name)?.namespace ?? null;
-    if (groupBy.includes("namespace")) {
-        const firstOf = new Map();
-        for (const name of order) {
-            const ns = topNamespace(byName.get(name)?.namespace ?? null);
-            if (ns === null)
-                continue;
-            const first = firstOf.get(ns);
-            if (first === undefined)
-                firstOf.set(ns, at(name));
-            else
-                sets.union(first, at(name));
-        }
-    }
-    if (groupBy.includes("memory")) {
-        const producers = producersOf(graph);
-        for (const node of graph.nodes) {
-            for (const input of node.inputs) {
-                const producer = producers.get(input);
-                if (producer !== undefined && graph.datasets?.[input]?.ephemeral === true)
-                    sets.union(at(producer), at(node.name));
-            }
-        }
-    }
-    // Initial groups, then the condensation of the group graph (cycles merged).
-    const groupOf = Int32Array.from({ length: n }, (_, i) => sets.find(i));
-    const groupEdges = new Map();
-    for (const [child, parents] of deps) {
-        const c = groupOf[at(child)];
-        for (const p of parents) {
-            const g = groupOf[at(p)];
-            if (g !== c) {
-                let out = groupEdges.get(g);
-                if (!out)
-                    groupEdges.set(g, (out = new Set()));
-                out.add(c);
-            }
-        }
-    }
-    const roots = [...new Set(groupOf)].sort((a, b) => a - b);
-    const component = stronglyConnected(roots, (g) => [...(groupEdges.get(g) ?? [])].sort((a, b) => a - b));
-    const membersOf = new Map();
-    for (let i = 0; i < n; i++) {
-        const c = component.get(groupOf[i]);
-        let list = membersOf.get(c);
-        if (!list)
-            membersOf.set(c, (list = []));
-        list.push(i);
-    }
-    // Tasks ordered topologically: Kahn's algorithm, earliest first node first.
-    const taskIds = [...membersOf.keys()];
-    const taskDeps = new Map(taskIds.map((t) => [t, new Set()]));
-    for (const [child, parents] of deps) {
-        const c = component.get(groupOf[at(child)]);
-        for (const p of parents) {
-            const t = component.get(groupOf[at(p)]);
-            if (t !== c)
-                taskDeps.get(c)?.add(t);
-        }
-    }
-    const firstNode = (t) => membersOf.get(t)[0];
-    const remaining = new Map(taskIds.map((t) => [t, taskDeps.get(t)?.size ?? 0]));
-    const dependents = new Map(taskIds.map((t) => [t, []]));
-    for (const [c, ps] of taskDeps)
-        for (const p of ps)
-            dependents.get(p)?.push(c);
-    const ready = taskIds.filter((t) => remaining.get(t) === 0);
-    const sorted = [];
-    while (ready.length > 0) {
-        ready.sort((a, b) => firstNode(a) - firstNode(b));
-        const t = ready.shift();
-        sorted.push(t);
-        for (const c of dependents.get(t) ?? []) {
-            const left = (remaining.get(c) ?? 0) - 1;
-            remaining.set(c, left);
-            if (left === 0)
-                ready.push(c);
-        }
-    }
-    const index = new Map(sorted.map((t, i) => [t, i]));
-    const taskOf = new Map();
-    const groups = sorted.map((t, i) => {
-        const nodes = membersOf.get(t).map((p) => order[p]);
-        for (const name of nodes)
-            taskOf.set(name, i);
-        return { label: labelOf(nodes, namespaceOf, groupBy), nodes };
-    });
-    const preds = sorted.map((t) => [...(taskDeps.get(t) ?? [])].map((p) => index.get(p)).sort((a, b) => a - b));
-    const succs = sorted.map(() => []);
-    preds.forEach((ps, c) => ps.forEach((p) => succs[p]?.push(c)));
-    const merges = [];
-    for (const t of sorted) {
-        const parts = roots.filter((g) => component.get(g) === t);
-        if (parts.length < 2)
-            continue;
-        const merged = parts.map((g) => labelOf(order.filter((_, i) => groupOf[i] === g), namespaceOf, groupBy));
-        merges.push({
-            task: index.get(t),
-            merged,
-            reason: `groups ${listOf(merged.map((m) => `'${m}'`))} would depend on each other (a cycle between tasks), so they run as one task`,
-        });
-    }
-    return { groups, dag: { size: groups.length, preds, succs }, taskOf, merges };
-}
-function listOf(items) {
-    return items.length <= 2
-        ? items.join(" and ")
-        : `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
-}
-function topNamespace(namespace) {
-    if (namespace === null || namespace === "")
-        return null;
-    return namespace.split(".")[0] ?? null;
-}
-function labelOf(nodes, namespaceOf, groupBy) {
-    if (nodes.length === 1)
-        return nodes[0];
-    if (groupBy.includes("namespace")) {
-        const spaces = new Set(nodes.map((name) => topNamespace(namespaceOf(name))));
-        const [only] = spaces;
-        if (spaces.size === 1 && only !== null && only !== undefined)
-            return only;
-    }
-    return `${nodes[0]}+${nodes.length - 1}`;
-}
-class DisjointSets {
-    parent;
-    constructor(size) {
-        this.parent = Int32Array.from({ length: size }, (_, i) => i);
-    }
-    find(x) {
-        let root = x;
-        while (this.parent[root] !== root)
-            root = this.parent[root];
-        while (this.parent[x] !== root) {
-            const next = this.parent[x];
-            this.parent[x] = root;
-            x = next;
-        }
-        return root;
-    }
-    /** Keeps the smaller index as the root, so roots are each group's first node. */
-    union(a, b) {
-        const ra = this.find(a);
-        const rb = this.find(b);
-        if (ra < rb)
-            this.parent[rb] = ra;
-        else if (rb < ra)
-            this.parent[ra] = rb;
-    }
-}
-/** Tarjan's algorithm, iterative. Returns vertex -> smallest vertex of its component. */
-function stronglyConnected(vertices, next) {
-    const indexOf = new Map();
-    const low = new Map();
-    const onStack = new Set();
-    const stack = [];
-    const component = new Map();
-    let counter = 0;
-    for (const root of vertices) {
-        if (indexOf.has(root))
-            continue;
-        const work = [];
-        const open = (v) => {
-            indexOf.set(v, counter);
-            low.set(v, counter);
-            counter++;
-            stack.push(v);
-            onStack.add(v);
-            work.push({ v, edges: next(v), i: 0 });
-        };
-        open(root);
-        while (work.length > 0) {
-            const frame = work[work.length - 1];
-            if (frame.i < frame.edges.length) {
-                const w = frame.edges[frame.i++];
-                if (!indexOf.has(w))
-                    open(w);
-                else if (onStack.has(w))
-                    low.set(frame.v, Math.min(low.get(frame.v), indexOf.get(w)));
-                continue;
-            }
-            work.pop();
-            const parent = work[work.length - 1];
-            if (parent)
-                low.set(parent.v, Math.min(low.get(parent.v), low.get(frame.v)));
-            if (low.get(frame.v) === indexOf.get(frame.v)) {
-                const members = [];
-                let w;
-                do {
-                    w = stack.pop();
-                    onStack.delete(w);
-                    members.push(w);
-                } while (w !== frame.v);
-                const id = Math.min(...members);
-                for (const m of members)
-                    component.set(m, id);
-            }
-        }
-    }
-    return component;
-}
-
-;// CONCATENATED MODULE: ./src/compile/names.ts
-
-
-const MAX_FUNCTION_NAME = 64;
-const MAX_STATE_NAME = 80;
-/** Longest function prefix, so that every function keeps a readable part of its node's name. */
-const MAX_FUNCTION_PREFIX = 40;
-const HASH_LENGTH = 8;
-/** First 8 hex digits of the SHA-256 of `text`: a short, stable fingerprint. */
-function names_shortHash(text) {
-    return (0,external_node_crypto_.createHash)("sha256").update(text).digest("hex").slice(0, HASH_LENGTH);
-}
-/** A Lambda-safe version of a state machine name, used as the default function prefix. */
-function functionPrefixOf(name, input = "function-prefix") {
-    const prefix = name.replace(/[^A-Za-z0-9_-]+/g, "-").replace(/^-+|-+$/g, "");
-    if (prefix === "") {
-        throw new UserError(`The ${input} '${name}' has no letters or digits to start Lambda function names with.`, {
-            hint: `Set ${input} to a short name made of letters, digits, '-' and '_'.`,
-        });
-    }
-    if (prefix.length > MAX_FUNCTION_PREFIX) {
-        throw new UserError(`The ${input} '${prefix}' is ${prefix.length} characters; at most ${MAX_FUNCTION_PREFIX} leave room for node names in 64-character Lambda names.`, { hint: `Set ${input} to a shorter name.` });
-    }
-    return prefix;
-}
-/**
- * Lambda function names `${prefix}-${readable}` (<= 64, [A-Za-z0-9_-]). Dots
- * become '-'; anything else Lambda rejects becomes '_'. When that loses
- * information, when the name must be shortened, or when two names would be
- * equal (ignoring case), the name ends in a hash of the full identity, so names
- * stay stable across deploys and never collide.
- */
-function functionNames(prefix, items) {
-    const budget = MAX_FUNCTION_NAME - prefix.length - 1;
-    return uniqueNames(items, (item, hashed) => {
-        let lossy = false;
-        const readable = item.label.replace(/[^A-Za-z0-9_.-]/g, () => {
-            lossy = true;
-            return "_";
-        });
-        const body = readable.replace(/\./g, "-");
-        if (!hashed && !lossy && body.length <= budget)
-            return `${prefix}-${body}`;
-        return `${prefix}-${elide(body, budget - HASH_LENGTH - 1, "_")}-${names_shortHash(item.identity)}`;
-    });
-}
-/**
- * Task state names (<= `maxLength`, unique): the label itself, with control
- * characters and runs of blanks turned into one space; shortened or hashed
- * like function names when needed.
- */
-function taskStateNames(items, maxLength) {
-    return uniqueNames(items, (item, hashed) => {
-        const readable = stateText(item.label);
-        const lossy = readable !== item.label;
-        if (!hashed && !lossy && readable.length <= maxLength)
-            return readable;
-        return `${elide(readable, maxLength - HASH_LENGTH - 1, "...")} ${names_shortHash(item.identity)}`;
-    });
-}
-/** Hands out further state names (Parallel, Pass, Fail) that avoid every name taken so far. */
-class StateNames {
-    taken = new Set();
-    constructor(initial) {
-        for (const name of initial)
-            this.taken.add(name);
-    }
-    allocate(preferred, identity) {
-        const readable = stateText(preferred);
-        let name = readable.length <= MAX_STATE_NAME ? readable : "";
-        if (name === "" || this.taken.has(name)) {
-            name = `${elide(readable, MAX_STATE_NAME - HASH_LENGTH - 1, "...")} ${names_shortHash(identity)}`;
-        }
-        for (let extra = 1; this.taken.has(name); extra++) {
-            name = `${elide(readable, MAX_STATE_NAME - HASH_LENGTH - 4, "...")} ${names_shortHash(`${identity}#${extra}`)}-${extra}`;
-        }
-        this.taken.add(name);
-        return name;
-    }
-}
-function stateText(label) {
-    // eslint-disable-next-line no-control-regex
-    const text = label.replace(/[\u0000-\u001f\u007f\s]+/g, " ").trim();
-    return text === "" ? "task" : text;
-}
-/** Keeps the start and the end (usually the most telling part of a node name). */
-function elide(text, length, joiner) {
-    if (text.length <= length)
-        return text;
-    const room = Math.max(2, length - joiner.length);
-    const head = Math.ceil(room * 0.4);
-    return `${text.slice(0, head)}${joiner}${text.slice(text.length - (room - head))}`;
-}
-function uniqueNames(items, nameOf) {
-    const hashed = items.map(() => false);
-    let names = items.map((item) => nameOf(item, false));
-    for (let round = 0; round < 3; round++) {
-        const byKey = new Map();
-        names.forEach((name, i) => {
-            const key = name.toLowerCase();
-            byKey.set(key, [...(byKey.get(key) ?? []), i]);
-        });
-        const clashes = [...byKey.values()].filter((ids) => ids.length > 1).flat();
-        if (clashes.length === 0)
-            return names;
-        for (const i of clashes)
-            hashed[i] = true;
-        names = items.map((item, i) => nameOf(item, hashed[i] ?? false));
-    }
-    const dupes = names.filter((n, i) => names.findIndex((m) => m.toLowerCase() === n.toLowerCase()) !== i);
-    throw new Error(`internal: names still collide after hashing: ${dupes.join(", ")}`);
-}
-
-;// CONCATENATED MODULE: ./src/compile/asl.ts
-
-const asl_LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke";
-/** Lambda's own transient failures, worth retrying; the node's errors are not. */
-const TRANSIENT_LAMBDA_ERRORS = [
-    "Lambda.ServiceException",
-    "Lambda.AWSLambdaException",
-    "Lambda.SdkClientException",
-    "Lambda.TooManyRequestsException",
-];
-const TRANSIENT_RETRY = {
-    ErrorEquals: TRANSIENT_LAMBDA_ERRORS,
-    IntervalSeconds: 2,
-    MaxAttempts: 6,
-    BackoffRate: 2,
-    MaxDelaySeconds: 60,
-    JitterStrategy: "FULL",
-};
-/** The Task waits this much longer than the function may run, so Lambda's own timeout error is what surfaces. */
-const TASK_TIMEOUT_MARGIN_SECONDS = 60;
-/** Where a caught error lands in the state, for the Fail state to report. */
-const ERROR_PATH = "$.error";
-/** History events per state kind on a successful run (Standard workflows). */
-const HISTORY_EVENTS = { execution: 2, pass: 2, task: 5, parallel: 4 };
-/**
- * The state machine for an SP tree of tasks: two Pass states that give the
- * input a `params` object when it has none, then the tree as nested Parallel
- * states and sequences of Tasks. Each Task catches any error into its own Fail
- * state (beside it, since a Catch cannot leave its Parallel branch), which ends
- * the execution with the node's error and cause; the Fail state's name says
- * which task failed.
- */
-function buildDefinition(tree, tasks, comment) {
-    const names = new StateNames(tasks.flatMap((t) => [t.stateName, t.failStateName]));
-    const counts = { tasks: 0, parallels: 0, passes: 2 };
-    const chain = (node) => {
-        const steps = node.kind === "series" ? node.children : [node];
-        const states = {};
-        const stepNames = steps.map((step) => {
-            if (step.kind === "task")
-                return tasks[step.task].stateName;
-            const identity = tasksIn(step)
-                .map((t) => tasks[t].stateName)
-                .join("\n");
-            return names.allocate(parallelName(step.children.map((c) => tasks[firstTask(c)].stateName)), identity);
-        });
-        steps.forEach((step, i) => {
-            const next = stepNames[i + 1];
-            const link = next === undefined ? { End: true } : { Next: next };
-            const name = stepNames[i];
-            if (step.kind === "task") {
-                const t = tasks[step.task];
-                counts.tasks++;
-                states[name] = taskState(t, link);
-                states[t.failStateName] = failState(t);
-            }
-            else {
-                counts.parallels++;
-                states[name] = { Type: "Parallel", Branches: step.children.map(chain), ResultPath: null, ...link };
-            }
-        });
-        return { StartAt: stepNames[0], States: states };
-    };
-    const body = chain(tree);
-    const prepare = names.allocate("Prepare input", "kedro-sfn:prepare-input");
-    const defaults = names.allocate("Apply parameter defaults", "kedro-sfn:apply-defaults");
-    const definition = {
-        Comment: comment,
-        StartAt: prepare,
-        States: {
-            [prepare]: { Type: "Pass", Parameters: { defaults: { params: {} }, "input.$": "$" }, Next: defaults },
-            // Execution input without `params` gets an empty one, so `$.params` always resolves.
-            [defaults]: {
-                Type: "Pass",
-                Parameters: { "merged.$": "States.JsonMerge($.defaults, $.input, false)" },
-                OutputPath: "$.merged",
-                Next: body.StartAt,
-            },
-            ...body.States,
-        },
-    };
-    return { definition, counts };
-}
-function taskState(t, link) {
-    return {
-        Type: "Task",
-        Resource: asl_LAMBDA_INVOKE,
-        Parameters: {
-            FunctionName: t.functionName,
-            Payload: { nodes: [...t.nodes], "run_id.$": "$$.Execution.Name", "params.$": "$.params" },
-        },
-        ResultPath: null,
-        TimeoutSeconds: t.timeoutSeconds + TASK_TIMEOUT_MARGIN_SECONDS,
-        Retry: [{ ...TRANSIENT_RETRY, ErrorEquals: [...TRANSIENT_LAMBDA_ERRORS] }],
-        Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: ERROR_PATH, Next: t.failStateName }],
-        ...link,
-    };
-}
-function failState(t) {
-    const nodes = t.nodes.length === 1 ? `node ${t.nodes[0]}` : `nodes ${t.nodes.join(", ")}`;
-    return {
-        Type: "Fail",
-        Comment: `Kedro ${nodes} failed (function ${t.functionName})`,
-        ErrorPath: `${ERROR_PATH}.Error`,
-        CausePath: `${ERROR_PATH}.Cause`,
-    };
-}
-/** "Parallel: a, b" after the first task of each branch, without namespaces; shortened as needed. */
-function parallelName(heads) {
-    const short = heads.map((h) => h.slice(h.lastIndexOf(".") + 1) || h);
-    const full = `Parallel: ${short.join(", ")}`;
-    if (full.length <= MAX_STATE_NAME)
-        return full;
-    return `Parallel: ${short[0] ?? ""} and ${short.length - 1} more`;
-}
-function firstTask(tree) {
-    return tree.kind === "task" ? tree.task : firstTask(tree.children[0]);
-}
-function tasksIn(tree, out = []) {
-    if (tree.kind === "task")
-        out.push(tree.task);
-    else
-        for (const c of tree.children)
-            tasksIn(c, out);
-    return out;
-}
-
-;// CONCATENATED MODULE: ./src/compile/durations.ts
-
-const HINT = 'Expected a JSON object of seconds per node name, e.g. {"data_science.train_model_node": 120.5}.';
-/**
- * Reads duration hints: seconds per Kedro node name, either as the whole
- * object or under a `durations` key (so a benchmark graph or a past-run
- * summary can be passed as is).
- */
-function parseDurations(jsonText, file) {
-    let raw;
-    try {
-        raw = JSON.parse(jsonText);
-    }
-    catch (error) {
-        throw new UserError(`${file} is not JSON: ${error.message}`, { hint: HINT, file });
-    }
-    if (durations_isObject(raw) && durations_isObject(raw.durations))
-        raw = raw.durations;
-    if (!durations_isObject(raw))
-        throw new UserError(`${file}: durations must be a JSON object.`, { hint: HINT, file });
-    const durations = {};
-    for (const [node, seconds] of Object.entries(raw)) {
-        if (typeof seconds !== "number" || !Number.isFinite(seconds) || seconds < 0) {
-            throw new UserError(`${file}: the duration of '${node}' must be a number of seconds >= 0, not ${JSON.stringify(seconds)}.`, {
-                hint: HINT,
-                file,
-            });
-        }
-        durations[node] = seconds;
-    }
-    return durations;
-}
-/**
- * Durations per node for the compiler: unknown names are reported, and nodes
- * without a hint get the median of the others (all 1 s if there are none).
- */
-function durationsFor(nodes, durations) {
-    const known = new Set(nodes);
-    const warnings = [];
-    const unknown = Object.keys(durations)
-        .filter((n) => !known.has(n))
-        .sort();
-    if (unknown.length > 0) {
-        const shown = unknown
-            .slice(0, 5)
-            .map((n) => `'${n}'`)
-            .join(", ");
-        warnings.push(`The durations name ${unknown.length} node(s) not in this pipeline (${shown}${unknown.length > 5 ? ", ..." : ""}); they are ignored.`);
-    }
-    const given = nodes.filter((n) => Object.hasOwn(durations, n));
-    const values = given.map((n) => durations[n]).sort((a, b) => a - b);
-    const median = values.length === 0
-        ? 1
-        : (values[(values.length - 1) >> 1] + values[values.length >> 1]) / 2;
-    const missing = nodes.length - given.length;
-    if (missing > 0 && given.length > 0) {
-        warnings.push(`${missing} node(s) have no duration hint; they are assumed to take ${median} s (the median).`);
-    }
-    const seconds = new Map(nodes.map((n) => [n, Object.hasOwn(durations, n) ? durations[n] : median]));
-    return { seconds, warnings };
-}
-function durations_isObject(value) {
-    return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(8815);
-;// CONCATENATED MODULE: ./src/compile/functions.ts
-
-
-
-const LAMBDA_LIMITS = {
-    memoryMb: { min: 128, max: 10240 },
-    timeoutSeconds: { min: 1, max: 900 },
-    ephemeralStorageMb: { min: 512, max: 10240 },
-    environmentBytes: 4096,
-};
-const ARCHITECTURES = ["x86_64", "arm64"];
-/** Lambda sets these itself; a function may not. */
-const RESERVED_ENVIRONMENT = new Set([
-    "_HANDLER",
-    "_X_AMZN_TRACE_ID",
-    "AWS_DEFAULT_REGION",
-    "AWS_REGION",
-    "AWS_EXECUTION_ENV",
-    "AWS_LAMBDA_FUNCTION_NAME",
-    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-    "AWS_LAMBDA_FUNCTION_VERSION",
-    "AWS_LAMBDA_INITIALIZATION_TYPE",
-    "AWS_LAMBDA_LOG_GROUP_NAME",
-    "AWS_LAMBDA_LOG_STREAM_NAME",
-    "AWS_ACCESS_KEY",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_LAMBDA_RUNTIME_API",
-    "LAMBDA_TASK_ROOT",
-    "LAMBDA_RUNTIME_DIR",
-]);
-/** Most specific last: a node override beats a regex, a regex a tag, a tag a namespace, all beat defaults. */
-const PRECEDENCE = ["all", "namespace", "tag", "regex", "node"];
-const SETTING_KEYS = {
-    memory: "memoryMb",
-    timeout: "timeoutSeconds",
-    ephemeral_storage: "ephemeralStorageMb",
-    architecture: "architecture",
-    environment: "environment",
-};
-const SELECTOR_KEYS = ["node", "namespace", "tag", "regex"];
-const FORMAT_HINT = `Expected, e.g.:
-functions:
-  defaults: { memory: 1024, timeout: 300 }
-  overrides:
-    - node: data_science.train_model_node
-      memory: 4096
-    - namespace: data_processing     # or tag: heavy, or regex: "^reporting\\\\."
-      timeout: 600`;
-/**
- * Reads function settings from YAML (a project's `conf/<env>/sfn.yml`, or an
- * action input): `defaults` (applied to every node) and `overrides` selected by
- * node name, top-level namespace, tag or regex, under a top-level `functions`
- * key or at the top level. Values are checked against Lambda's limits later,
- * once it is known which nodes they reach.
- */
-function parseFunctionOverrides(yamlText, file) {
-    let doc;
-    try {
-        doc = (0,dist/* parse */.qg)(yamlText);
-    }
-    catch (error) {
-        throw new UserError(`${file} is not valid YAML: ${error.message}`, { file });
-    }
-    if (doc === null || doc === undefined)
-        return [];
-    const fail = (what) => {
-        throw new UserError(`${file}: ${what}`, { hint: FORMAT_HINT, file });
-    };
-    if (!functions_isObject(doc))
-        return fail("expected a mapping with 'defaults' and/or 'overrides'.");
-    let section;
-    if ("functions" in doc) {
-        if (!functions_isObject(doc.functions))
-            return fail("'functions' must be a mapping with 'defaults' and/or 'overrides'.");
-        section = doc.functions;
-    }
-    else {
-        section = doc;
-    }
-    for (const key of Object.keys(section)) {
-        if (key !== "defaults" && key !== "overrides")
-            fail(`unknown key '${key}' (expected 'defaults' or 'overrides').`);
-    }
-    const overrides = [];
-    if (section.defaults !== undefined && section.defaults !== null) {
-        if (!functions_isObject(section.defaults))
-            fail("'defaults' must be a mapping of settings.");
-        const source = `${file} defaults`;
-        overrides.push({
-            selector: { kind: "all" },
-            settings: parseSettings(section.defaults, source, fail),
-            source,
-        });
-    }
-    if (section.overrides !== undefined && section.overrides !== null) {
-        if (!Array.isArray(section.overrides))
-            fail("'overrides' must be a list.");
-        section.overrides.forEach((entry, i) => {
-            const where = `${file} overrides[${i}]`;
-            if (!functions_isObject(entry))
-                fail(`overrides[${i}] must be a mapping.`);
-            const e = entry;
-            const selectors = SELECTOR_KEYS.filter((k) => k in e);
-            if (selectors.length !== 1)
-                fail(`overrides[${i}] needs exactly one of ${SELECTOR_KEYS.join(", ")}; found ${selectors.length}.`);
-            const kind = selectors[0];
-            const raw = e[kind];
-            let selector;
-            let describe;
-            if (kind === "regex") {
-                if (typeof raw !== "string")
-                    return fail(`overrides[${i}].regex must be a string.`);
-                let regex;
-                try {
-                    regex = new RegExp(raw);
-                }
-                catch (error) {
-                    return fail(`overrides[${i}].regex is not a valid regular expression: ${error.message}`);
-                }
-                selector = { kind, pattern: raw, regex };
-                describe = `regex: ${raw}`;
-            }
-            else {
-                const values = typeof raw === "string" ? [raw] : raw;
-                if (!Array.isArray(values) || values.length === 0 || !values.every((v) => typeof v === "string")) {
-                    return fail(`overrides[${i}].${kind} must be a name or a list of names.`);
-                }
-                selector = { kind, values };
-                describe = `${kind}: ${values.join(", ")}`;
-            }
-            const settings = Object.fromEntries(Object.entries(e).filter(([k]) => k !== kind));
-            const source = `${where} (${describe})`;
-            overrides.push({ selector, settings: parseSettings(settings, source, fail), source });
-        });
-    }
-    return overrides;
-}
-function parseSettings(raw, source, fail) {
-    const settings = {};
-    for (const [key, value] of Object.entries(raw)) {
-        const field = SETTING_KEYS[key];
-        if (field === undefined) {
-            fail(`${source}: unknown setting '${key}' (expected ${Object.keys(SETTING_KEYS).join(", ")}).`);
-            continue;
-        }
-        if (field === "architecture") {
-            if (typeof value !== "string" || !ARCHITECTURES.includes(value)) {
-                fail(`${source}: architecture must be ${ARCHITECTURES.join(" or ")}, not ${JSON.stringify(value)}.`);
-            }
-            settings.architecture = value;
-        }
-        else if (field === "environment") {
-            if (!functions_isObject(value))
-                return fail(`${source}: environment must be a mapping of names to values.`);
-            const env = {};
-            for (const [name, v] of Object.entries(value)) {
-                if (typeof v !== "string" && typeof v !== "number" && typeof v !== "boolean") {
-                    return fail(`${source}: environment variable ${name} must be a plain value.`);
-                }
-                env[name] = String(v);
-            }
-            settings.environment = env;
-        }
-        else {
-            if (typeof value !== "number" || !Number.isInteger(value)) {
-                fail(`${source}: ${key} must be a whole number (${key === "timeout" ? "seconds" : "MB"}), not ${JSON.stringify(value)}.`);
-            }
-            settings[field] = value;
-        }
-    }
-    return settings;
-}
-function matches(selector, node) {
-    switch (selector.kind) {
-        case "all":
-            return true;
-        case "node":
-            return selector.values.includes(node.name);
-        case "namespace": {
-            const top = topNamespace(node.namespace);
-            return top !== null && selector.values.includes(top);
-        }
-        case "tag":
-            return node.tags.some((t) => selector.values.includes(t));
-        case "regex":
-            return selector.regex.test(node.name);
-    }
-}
-/**
- * Resolves each task's settings: defaults, then overrides from least to most
- * specific; within one level, two overrides giving one node different values
- * are a conflict. A task running several nodes takes the largest memory,
- * timeout and storage among them; architectures must agree; environments merge.
- */
-function resolveFunctionSettings(tasks, defaults, overrides, defaultsSource = "the function defaults") {
-    const used = overrides.map(() => false);
-    const settings = tasks.map((t) => {
-        const perNode = t.nodes.map((node) => {
-            const resolved = resolveNode(node, defaults, overrides, used, defaultsSource);
-            checkLimits(resolved, `Node '${node.name}' (function ${t.functionName})`);
-            return resolved;
-        });
-        return combine(perNode, t.nodes, t.functionName);
-    });
-    const warnings = [];
-    const names = new Set(tasks.flatMap((t) => t.nodes.map((n) => n.name)));
-    const spaces = new Set(tasks.flatMap((t) => t.nodes.map((n) => topNamespace(n.namespace))));
-    overrides.forEach((o, i) => {
-        if (o.selector.kind === "all")
-            return;
-        if (!used[i]) {
-            warnings.push(`${o.source} matches no node in this pipeline; it has no effect.`);
-            return;
-        }
-        const known = o.selector.kind === "node" ? names : o.selector.kind === "namespace" ? spaces : undefined;
-        if (known === undefined || !("values" in o.selector))
-            return;
-        const unknown = o.selector.values.filter((v) => !known.has(v));
-        if (unknown.length > 0) {
-            warnings.push(`${o.source} names ${o.selector.kind === "node" ? "nodes" : "namespaces"} not in this pipeline: ${unknown.join(", ")}.`);
-        }
-    });
-    return { settings, warnings };
-}
-function resolveNode(node, defaults, overrides, used, defaultsSource) {
-    const settings = { ...defaults, environment: { ...defaults.environment } };
-    const from = {
-        memoryMb: defaultsSource,
-        timeoutSeconds: defaultsSource,
-        ephemeralStorageMb: defaultsSource,
-        architecture: defaultsSource,
-    };
-    for (const kind of PRECEDENCE) {
-        const level = [];
-        overrides.forEach((o, i) => {
-            if (o.selector.kind !== kind || !matches(o.selector, node))
-                return;
-            used[i] = true;
-            for (const [key, value] of Object.entries(o.settings)) {
-                if (key === "environment") {
-                    for (const [name, v] of Object.entries(value))
-                        level.push({ key: `environment.${name}`, value: v, source: o.source });
-                }
-                else {
-                    level.push({ key, value, source: o.source });
-                }
-            }
-        });
-        const chosen = new Map();
-        for (const entry of level) {
-            const earlier = chosen.get(entry.key);
-            if (earlier !== undefined && earlier.value !== entry.value) {
-                throw new UserError(`Conflicting settings for node '${node.name}': ${earlier.source} sets ${settingName(entry.key)} to ${String(earlier.value)}, ${entry.source} sets it to ${String(entry.value)}.`, {
-                    hint: "Make the overrides agree, or select the node more specifically (a node override beats regex, tag and namespace ones).",
-                });
-            }
-            chosen.set(entry.key, entry);
-        }
-        for (const [key, { value, source }] of chosen) {
-            if (key.startsWith("environment.")) {
-                settings.environment[key.slice("environment.".length)] = value;
-            }
-            else {
-                settings[key] = value;
-                from[key] = source;
-            }
-        }
-    }
-    return { settings, from };
-}
-function settingName(key) {
-    const names = {
-        memoryMb: "memory",
-        timeoutSeconds: "timeout",
-        ephemeralStorageMb: "ephemeral_storage",
-        architecture: "architecture",
-    };
-    return names[key] ?? key;
-}
-function checkLimits({ settings, from }, who) {
-    const range = (key, what) => {
-        const { min, max } = LAMBDA_LIMITS[key];
-        const value = settings[key];
-        if (!Number.isInteger(value) || value < min || value > max) {
-            throw new UserError(`${who}: ${what} ${value} MB is outside Lambda's limits (${min}-${max} MB).`, {
-                hint: `Set by ${from[key] ?? "the defaults"}.`,
-            });
-        }
-    };
-    range("memoryMb", "memory");
-    range("ephemeralStorageMb", "ephemeral storage");
-    const timeout = settings.timeoutSeconds;
-    if (!Number.isInteger(timeout) || timeout < LAMBDA_LIMITS.timeoutSeconds.min) {
-        throw new UserError(`${who}: timeout ${timeout} s must be a whole number of seconds, at least 1.`, {
-            hint: `Set by ${from.timeoutSeconds ?? "the defaults"}.`,
-        });
-    }
-    if (timeout > LAMBDA_LIMITS.timeoutSeconds.max) {
-        throw new UserError(`${who} needs more than 15 minutes (timeout ${timeout} s); a Lambda function runs at most ${LAMBDA_LIMITS.timeoutSeconds.max} s.`, {
-            hint: `Set by ${from.timeoutSeconds ?? "the defaults"}. Split the node into shorter steps, or lower its timeout to 900 s or less.`,
-        });
-    }
-    if (!ARCHITECTURES.includes(settings.architecture)) {
-        throw new UserError(`${who}: architecture '${String(settings.architecture)}' must be ${ARCHITECTURES.join(" or ")}.`, {
-            hint: `Set by ${from.architecture ?? "the defaults"}.`,
-        });
-    }
-    let bytes = 0;
-    for (const [name, value] of Object.entries(settings.environment)) {
-        if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name)) {
-            throw new UserError(`${who}: environment variable name '${name}' is not valid for Lambda.`, {
-                hint: "Names start with a letter and contain only letters, digits and '_'.",
-            });
-        }
-        if (RESERVED_ENVIRONMENT.has(name)) {
-            throw new UserError(`${who}: environment variable ${name} is reserved by Lambda.`, {
-                hint: "Choose another name.",
-            });
-        }
-        bytes += Buffer.byteLength(name) + Buffer.byteLength(value);
-    }
-    if (bytes > LAMBDA_LIMITS.environmentBytes) {
-        throw new UserError(`${who}: environment variables take ${bytes} bytes; Lambda allows ${LAMBDA_LIMITS.environmentBytes}.`, {
-            hint: "Move large values to configuration files or parameters.",
-        });
-    }
-}
-function combine(perNode, nodes, functionName) {
-    const first = perNode[0];
-    const result = { ...first.settings, environment: {} };
-    const envFrom = {};
-    perNode.forEach(({ settings }, i) => {
-        const node = nodes[i].name;
-        result.memoryMb = Math.max(result.memoryMb, settings.memoryMb);
-        result.timeoutSeconds = Math.max(result.timeoutSeconds, settings.timeoutSeconds);
-        result.ephemeralStorageMb = Math.max(result.ephemeralStorageMb, settings.ephemeralStorageMb);
-        if (settings.architecture !== result.architecture) {
-            throw new UserError(`Function ${functionName} runs nodes '${nodes[0].name}' (${result.architecture}) and '${node}' (${settings.architecture}): one function has one architecture.`, { hint: "Give the nodes of one group the same architecture, or group them differently." });
-        }
-        for (const [name, value] of Object.entries(settings.environment)) {
-            const earlier = result.environment[name];
-            if (earlier !== undefined && earlier !== value) {
-                throw new UserError(`Function ${functionName} runs nodes '${envFrom[name] ?? ""}' and '${node}', which set environment variable ${name} differently.`, { hint: "Give the nodes of one group the same environment, or group them differently." });
-            }
-            result.environment[name] = value;
-            envFrom[name] ??= node;
-        }
-    });
-    return result;
-}
-function functions_isObject(value) {
-    return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-;// CONCATENATED MODULE: ./src/graph/seriesParallel.ts
-/**
- * Series-parallel forms of a task DAG. Step Functions can only express nested
- * Parallel/sequence structures, so a pipeline runs as a series-parallel (SP)
- * order containing the DAG's own order. For an SP pipeline that order is the
- * DAG itself; for any other, constraints must be added, and we choose them to
- * keep the expected run time low.
- */
-function task(index) {
-    return { kind: "task", task: index };
-}
-/** A series composition, flattened (no series directly inside a series). */
-function series(children) {
-    const flat = [];
-    for (const c of children) {
-        if (c.kind === "series")
-            flat.push(...c.children);
-        else
-            flat.push(c);
-    }
-    return flat.length === 1 ? flat[0] : { kind: "series", children: flat };
-}
-/** A parallel composition, flattened (no parallel directly inside a parallel). */
-function parallel(children) {
-    const flat = [];
-    for (const c of children) {
-        if (c.kind === "parallel")
-            flat.push(...c.children);
-        else
-            flat.push(c);
-    }
-    return flat.length === 1 ? flat[0] : { kind: "parallel", children: flat };
-}
-/** Run time of an SP structure: sums along series, maxima across parallel branches. */
-function makespan(tree, durations) {
-    switch (tree.kind) {
-        case "task":
-            return durations[tree.task] ?? 0;
-        case "series": {
-            let total = 0;
-            for (const c of tree.children)
-                total += makespan(c, durations);
-            return total;
-        }
-        case "parallel": {
-            let longest = 0;
-            for (const c of tree.children)
-                longest = Math.max(longest, makespan(c, durations));
-            return longest;
-        }
-    }
-}
-function meanMakespan(tree, samples) {
-    let total = 0;
-    for (const s of samples)
-        total += makespan(tree, s);
-    return total / Math.max(1, samples.length);
-}
-/** Longest path through the DAG (the lower bound for any structure). */
-function criticalPath(dag, durations) {
-    const finish = new Float64Array(dag.size);
-    let longest = 0;
-    for (let v = 0; v < dag.size; v++) {
-        let start = 0;
-        for (const p of dag.preds[v] ?? [])
-            start = Math.max(start, finish[p] ?? 0);
-        finish[v] = start + (durations[v] ?? 0);
-        longest = Math.max(longest, finish[v] ?? 0);
-    }
-    return longest;
-}
-/** Topological level of each task: 0 for sources, else 1 + the deepest parent. */
-function levelsOf(dag) {
-    const level = new Int32Array(dag.size);
-    for (let v = 0; v < dag.size; v++) {
-        let l = 0;
-        for (const p of dag.preds[v] ?? [])
-            l = Math.max(l, (level[p] ?? 0) + 1);
-        level[v] = l;
-    }
-    return level;
-}
-/** The seed's shape: one Parallel per topological level, chained. */
-function layeredTree(dag) {
-    const level = levelsOf(dag);
-    const byLevel = [];
-    for (let v = 0; v < dag.size; v++) {
-        const l = level[v] ?? 0;
-        (byLevel[l] ??= []).push(v);
-    }
-    return series(byLevel.map((tasks) => parallel(tasks.map(task))));
-}
-/** The tasks of a tree in the order the structure lists them. */
-function tasksOf(tree, out = []) {
-    if (tree.kind === "task")
-        out.push(tree.task);
-    else
-        for (const c of tree.children)
-            tasksOf(c, out);
-    return out;
-}
-/**
- * The DAG's own order when it is series-parallel, or undefined when it is not
- * (some pair of tasks would have to gain a constraint).
- */
-function exactSeriesParallel(dag) {
-    const d = new Decomposer(dag, { samples: [], cuts: "levels" });
-    return d.exact(range(dag.size));
-}
-/**
- * An SP structure containing the DAG's order, with a low mean run time over
- * the samples. Recursively: independent parts run in parallel; exact series
- * factors run in sequence; a connected set with neither is cut into a down-set
- * A and the rest B (A runs before B, the added constraints). Candidate cuts
- * are thresholds of keys that never decrease along an edge (earliest finish,
- * longest tail, levels), ranked by mean(longest path in A + longest path in B);
- * the best `breadth` are tried by building both sides (`depth` levels deep),
- * chains of exact slabs are compared too, and small sets are solved over all
- * their down-sets.
- */
-function seriesParallelize(dag, options) {
-    return new Decomposer(dag, options).build(range(dag.size)).tree;
-}
-/**
- * Several searches over the same durations and cut policy (differing in
- * breadth, depth, budget...), sharing the greedy builds their trials make.
- */
-function seriesParallelizeEach(dag, base, variants) {
-    const shared = new Map();
-    return variants.map((v) => new Decomposer(dag, { ...base, ...v }, shared).build(range(dag.size)).tree);
-}
-function range(n) {
-    const out = new Array(n);
-    for (let i = 0; i < n; i++)
-        out[i] = i;
-    return out;
-}
-/** Key of a task set for the memo: two 32-bit FNV-1a hashes and the size. */
-function setKey(depth, set) {
-    let h1 = 0x811c9dc5;
-    let h2 = 0x01000193 ^ depth;
-    for (const v of set) {
-        h1 = Math.imul(h1 ^ v, 0x01000193);
-        h2 = Math.imul(h2 ^ (v + 0x9e3779b9), 0x85ebca6b);
-        h2 ^= h2 >>> 13;
-    }
-    return `${depth}:${set.length}:${h1 >>> 0}:${h2 >>> 0}`;
-}
-class Decomposer {
-    dag;
-    options;
-    words;
-    /** desc[v * words ..] = bitset of the tasks reachable from v. */
-    desc;
-    level;
-    mark;
-    local;
-    /** Durations per sample, flat: [v * k + s]. */
-    weights;
-    k;
-    guideWeights;
-    guides;
-    memo;
-    /** Greedy builds (depth 0, below the final depth) depend only on the set and the durations: shareable. */
-    greedyMemo;
-    stamp = 0;
-    work = 0;
-    constructor(dag, options, shared) {
-        this.dag = dag;
-        this.options = options;
-        this.memo = new Map();
-        this.greedyMemo = shared ?? new Map();
-        const n = dag.size;
-        this.words = Math.max(1, Math.ceil(n / 32));
-        this.desc = new Uint32Array(n * this.words);
-        for (let v = n - 1; v >= 0; v--) {
-            const base = v * this.words;
-            for (const s of dag.succs[v] ?? []) {
-                const sb = s * this.words;
-                for (let w = 0; w < this.words; w++)
-                    this.desc[base + w] |= this.desc[sb + w];
-                this.desc[base + (s >>> 5)] |= 1 << (s & 31);
-            }
-        }
-        this.level = levelsOf(dag);
-        this.mark = new Int32Array(n);
-        this.local = new Int32Array(n);
-        const samples = options.samples.length > 0 ? options.samples : [new Float64Array(n).fill(1)];
-        const guide = options.guide && options.guide.length > 0 ? options.guide : samples;
-        [this.weights, this.k] = [flatten(samples, n), samples.length];
-        [this.guideWeights, this.guides] = [flatten(guide, n), guide.length];
-    }
-    /** Exact decomposition, or undefined if the set is not series-parallel. */
-    exact(set) {
-        if (set.length === 1)
-            return task(set[0]);
-        const comps = this.components(set);
-        const parts = comps.length > 1 ? comps : this.seriesFactors(set);
-        if (parts.length === 1)
-            return undefined;
-        const children = [];
-        for (const p of parts) {
-            const c = this.exact(p);
-            if (c === undefined)
-                return undefined;
-            children.push(c);
-        }
-        return comps.length > 1 ? parallel(children) : series(children);
-    }
-    build(set, depth = this.options.depth ?? 0) {
-        const key = setKey(depth, set);
-        const memo = depth === 0 && depth !== (this.options.depth ?? 0) ? this.greedyMemo : this.memo;
-        let entries = memo.get(key);
-        // The key is a hash: check the set itself, so a collision costs time, never correctness.
-        const hit = entries?.find((e) => e.set.length === set.length && e.set.every((v, i) => v === set[i]));
-        if (hit)
-            return hit.built;
-        const built = this.buildUncached(set, depth);
-        if (!entries)
-            memo.set(key, (entries = []));
-        entries.push({ set, built });
-        return built;
-    }
-    leaf(v) {
-        const spans = this.weights.slice(v * this.k, (v + 1) * this.k);
-        return { tree: task(v), spans, cost: mean(spans) };
-    }
-    combine(kind, parts) {
-        const spans = new Float64Array(this.k);
-        for (const p of parts) {
-            const ps = p.spans;
-            if (kind === "series")
-                for (let s = 0; s < spans.length; s++)
-                    spans[s] += ps[s];
-            else
-                for (let s = 0; s < spans.length; s++)
-                    if (ps[s] > spans[s])
-                        spans[s] = ps[s];
-        }
-        const trees = parts.map((p) => p.tree);
-        return { tree: kind === "series" ? series(trees) : parallel(trees), spans, cost: mean(spans) };
-    }
-    buildUncached(set, depth) {
-        if (set.length === 1)
-            return this.leaf(set[0]);
-        const comps = this.components(set);
-        if (comps.length > 1)
-            return this.combine("parallel", comps.map((c) => this.build(c, depth)));
-        const factors = this.seriesFactors(set);
-        if (factors.length > 1)
-            return this.combine("series", factors.map((f) => this.build(f, depth)));
-        const searching = this.work < (this.options.budget ?? Infinity);
-        if (depth === (this.options.depth ?? 0) && set.length <= Math.min(20, this.options.exactUpTo ?? 0)) {
-            return this.exhaustive(set);
-        }
-        const trying = depth > 0 && searching;
-        const analysis = this.analyse(set, trying);
-        const cuts = this.forcedCuts(analysis, trying ? (this.options.breadth ?? 1) : 1);
-        let chosen = cuts[0];
-        if (cuts.length > 1) {
-            let bestCost = Infinity;
-            for (const cut of cuts) {
-                const cost = this.build(cut[0], depth - 1).cost + this.build(cut[1], depth - 1).cost;
-                if (cost < bestCost - 1e-9) {
-                    bestCost = cost;
-                    chosen = cut;
-                }
-            }
-        }
-        let result = this.combine("series", [this.build(chosen[0], depth), this.build(chosen[1], depth)]);
-        const slabs = this.options.slabs;
-        if (slabs && slabs.maxUnits > 0 && searching && (depth === (this.options.depth ?? 0) || slabs.inTrials)) {
-            for (const chain of this.slabChains(analysis, slabs.maxUnits)) {
-                const candidate = this.combine("series", chain.map((slab) => this.build(slab, depth)));
-                if (candidate.cost < result.cost - 1e-9)
-                    result = candidate;
-            }
-        }
-        return result;
-    }
-    /** Weakly connected components of the subgraph induced by `set` (sorted sets, sorted by first task). */
-    components(set) {
-        const stamp = ++this.stamp;
-        for (const v of set)
-            this.mark[v] = stamp;
-        const seen = ++this.stamp;
-        const comps = [];
-        const stack = [];
-        for (const start of set) {
-            if (this.mark[start] !== stamp)
-                continue;
-            const comp = [];
-            stack.push(start);
-            this.mark[start] = seen;
-            while (stack.length > 0) {
-                const v = stack.pop();
-                comp.push(v);
-                for (const u of this.dag.preds[v] ?? []) {
-                    if (this.mark[u] === stamp) {
-                        this.mark[u] = seen;
-                        stack.push(u);
-                    }
-                }
-                for (const u of this.dag.succs[v] ?? []) {
-                    if (this.mark[u] === stamp) {
-                        this.mark[u] = seen;
-                        stack.push(u);
-                    }
-                }
-            }
-            if (comp.length === set.length)
-                return [set];
-            comps.push(comp.sort((a, b) => a - b));
-        }
-        return comps;
-    }
-    /**
-     * The finest chain of blocks such that every task of a block precedes every
-     * task of the later blocks. Blocks are contiguous in any topological order.
-     */
-    seriesFactors(set) {
-        const words = this.words;
-        const common = new Uint32Array(words);
-        for (const v of set)
-            common[v >>> 5] |= 1 << (v & 31);
-        const lo = set[0] >>> 5;
-        const hi = set[set.length - 1] >>> 5;
-        const factors = [];
-        let start = 0;
-        for (let i = 0; i < set.length - 1; i++) {
-            const base = set[i] * words;
-            let count = 0;
-            for (let w = lo; w <= hi; w++) {
-                const x = (common[w] &= this.desc[base + w]);
-                count += popcount(x);
-            }
-            if (count === set.length - (i + 1)) {
-                factors.push(set.slice(start, i + 1));
-                start = i + 1;
-            }
-        }
-        if (start === 0)
-            return [set];
-        factors.push(set.slice(start));
-        return factors;
-    }
-    /**
-     * Candidate orders of a set: keys that never decrease along an edge, so that
-     * every threshold between two distinct key values leaves a down-set before it.
-     * Also the guide durations' earliest finish and longest tail inside the set.
-     */
-    analyse(set, allKeys) {
-        const m = set.length;
-        this.work += m;
-        const stamp = ++this.stamp;
-        for (let i = 0; i < m; i++) {
-            const v = set[i];
-            this.mark[v] = stamp;
-            this.local[v] = i;
-        }
-        // Local adjacency, compressed: predecessors then successors inside the set.
-        const predStart = new Int32Array(m + 1);
-        const succCount = new Int32Array(m);
-        const preds = [];
-        for (let i = 0; i < m; i++) {
-            predStart[i] = preds.length;
-            for (const p of this.dag.preds[set[i]] ?? []) {
-                if (this.mark[p] !== stamp)
-                    continue;
-                const l = this.local[p];
-                preds.push(l);
-                succCount[l]++;
-            }
-        }
-        predStart[m] = preds.length;
-        const predList = Int32Array.from(preds);
-        const succStart = new Int32Array(m + 1);
-        for (let i = 0; i < m; i++)
-            succStart[i + 1] = succStart[i] + succCount[i];
-        const succList = new Int32Array(predList.length);
-        const fill = succStart.slice(0, m);
-        for (let c = 0; c < m; c++) {
-            for (let e = predStart[c]; e < predStart[c + 1]; e++)
-                succList[fill[predList[e]]++] = c;
-        }
-        const g = this.guides;
-        const w = this.guideWeights;
-        const finish = new Float64Array(m * g);
-        const tail = new Float64Array(m * g);
-        const meanFinish = new Float64Array(m);
-        const negMeanTail = new Float64Array(m);
-        for (let i = 0; i < m; i++) {
-            const base = set[i] * g;
-            for (let s = 0; s < g; s++) {
-                let start = 0;
-                for (let e = predStart[i]; e < predStart[i + 1]; e++)
-                    start = Math.max(start, finish[predList[e] * g + s]);
-                const f = start + w[base + s];
-                finish[i * g + s] = f;
-                meanFinish[i] += f / g;
-            }
-        }
-        for (let i = m - 1; i >= 0; i--) {
-            const base = set[i] * g;
-            for (let s = 0; s < g; s++) {
-                let rest = 0;
-                for (let e = succStart[i]; e < succStart[i + 1]; e++)
-                    rest = Math.max(rest, tail[succList[e] * g + s]);
-                const t = rest + w[base + s];
-                tail[i * g + s] = t;
-                negMeanTail[i] -= t / g;
-            }
-        }
-        const globalLevel = new Float64Array(m);
-        for (let i = 0; i < m; i++)
-            globalLevel[i] = this.level[set[i]];
-        const keys = [];
-        if (this.options.cuts === "free" && !allKeys) {
-            keys.push(meanFinish, negMeanTail, globalLevel);
-        }
-        else if (this.options.cuts === "free") {
-            const asap = new Float64Array(m);
-            for (let i = 0; i < m; i++) {
-                for (let e = predStart[i]; e < predStart[i + 1]; e++)
-                    asap[i] = Math.max(asap[i], asap[predList[e]] + 1);
-            }
-            const height = new Float64Array(m);
-            for (let i = m - 1; i >= 0; i--) {
-                for (let e = succStart[i]; e < succStart[i + 1]; e++)
-                    height[i] = Math.max(height[i], height[succList[e]] + 1);
-            }
-            keys.push(meanFinish, negMeanTail, globalLevel, asap, height.map((h) => -h), asap.map((a, i) => a - height[i]));
-        }
-        else {
-            keys.push(globalLevel);
-        }
-        const orders = keys.map((key) => {
-            const order = sortedByKey(key);
-            const boundaries = [0];
-            for (let i = 1; i < m; i++)
-                if (key[order[i - 1]] !== key[order[i]])
-                    boundaries.push(i);
-            boundaries.push(m);
-            return { order, boundaries };
-        });
-        return { set, predStart, predList, finish, tail, orders };
-    }
-    /**
-     * Splits into a down-set A and the rest B, best first by
-     * mean(longest path in A + longest path in B): the run time if both sides
-     * needed no further cuts.
-     */
-    forcedCuts(a, breadth) {
-        const { set, finish, tail } = a;
-        const m = set.length;
-        const g = this.guides;
-        // The best `breadth * 2` thresholds (some may give the same split), cheapest first;
-        // ties keep the earlier order and position.
-        const keep = breadth * 2;
-        const top = [];
-        const cost = new Float64Array(m);
-        const suffix = new Float64Array(m + 1);
-        for (const { order, boundaries } of a.orders) {
-            cost.fill(0);
-            for (let s = 0; s < g; s++) {
-                suffix[m] = 0;
-                for (let i = m - 1; i >= 0; i--)
-                    suffix[i] = Math.max(suffix[i + 1], tail[order[i] * g + s]);
-                let prefix = 0;
-                for (let i = 0; i < m - 1; i++) {
-                    prefix = Math.max(prefix, finish[order[i] * g + s]);
-                    cost[i] += prefix + suffix[i + 1];
-                }
-            }
-            for (let b = 1; b < boundaries.length - 1; b++) {
-                const at = boundaries[b] - 1;
-                // Rounded so that ties break by order, not by floating-point noise.
-                const c = Math.round((cost[at] / g) * 1e6) / 1e6;
-                if (top.length === keep && c >= top[keep - 1].cost)
-                    continue;
-                let i = top.length;
-                while (i > 0 && top[i - 1].cost > c)
-                    i--;
-                top.splice(i, 0, { cost: c, order, at });
-                if (top.length > keep)
-                    top.pop();
-            }
-        }
-        if (top.length === 0)
-            throw new Error("internal: no series cut in a connected set");
-        const result = [];
-        const seen = new Set();
-        const inBefore = new Uint8Array(m);
-        for (const f of top) {
-            if (result.length >= breadth)
-                break;
-            inBefore.fill(0);
-            for (let i = 0; i <= f.at; i++)
-                inBefore[f.order[i]] = 1;
-            const before = [];
-            const after = [];
-            for (let i = 0; i < m; i++)
-                (inBefore[i] ? before : after).push(set[i]);
-            const key = setKey(0, before);
-            if (seen.has(key))
-                continue;
-            seen.add(key);
-            result.push([before, after]);
-        }
-        return result;
-    }
-    /**
-     * For each candidate order with at most `maxUnits` distinct key values, the
-     * cheapest chain of series-parallel slabs (runs of consecutive key values),
-     * by dynamic programming: a slab is exact, so its cost under the samples is
-     * its critical path, computed without building it.
-     */
-    slabChains(a, maxUnits) {
-        const { set, predStart, predList } = a;
-        const k = this.k;
-        const w = this.weights;
-        const m = set.length;
-        const chains = [];
-        const pos = new Int32Array(m);
-        const finish = new Float64Array(m * k);
-        const spans = new Float64Array(k);
-        const start = new Float64Array(k);
-        for (const { order, boundaries } of a.orders) {
-            const units = boundaries.length - 1;
-            if (units > maxUnits)
-                continue;
-            order.forEach((l, i) => (pos[l] = i));
-            const slab = (i, j) => order
-                .slice(boundaries[i], boundaries[j])
-                .map((l) => set[l])
-                .sort((x, y) => x - y);
-            // maxEnd[i]: the furthest boundary j such that slab(i, j) is series-parallel
-            // (a slab containing a non-SP one is not SP either, so this never decreases).
-            const maxEnd = new Int32Array(units);
-            let j = 1;
-            let feasible = true;
-            for (let i = 0; i < units && feasible; i++) {
-                j = Math.max(j, i + 1);
-                if (j === i + 1 && !this.isSeriesParallel(slab(i, j)))
-                    feasible = false;
-                while (feasible &&
-                    j < units &&
-                    !(i === 0 && j + 1 === units) &&
-                    this.isSeriesParallel(slab(i, j + 1)))
-                    j++;
-                maxEnd[i] = j;
-            }
-            if (!feasible)
-                continue;
-            const best = new Float64Array(units + 1).fill(Infinity);
-            const from = new Int32Array(units + 1);
-            best[0] = 0;
-            for (let i = 0; i < units; i++) {
-                const lo = boundaries[i];
-                spans.fill(0);
-                for (let jj = i + 1; jj <= maxEnd[i]; jj++) {
-                    for (let p = boundaries[jj - 1]; p < boundaries[jj]; p++) {
-                        const l = order[p];
-                        const base = set[l] * k;
-                        start.fill(0);
-                        for (let e = predStart[l]; e < predStart[l + 1]; e++) {
-                            const q = predList[e];
-                            if (pos[q] < lo)
-                                continue;
-                            for (let s = 0; s < k; s++)
-                                if (finish[q * k + s] > start[s])
-                                    start[s] = finish[q * k + s];
-                        }
-                        for (let s = 0; s < k; s++) {
-                            const f = start[s] + w[base + s];
-                            finish[l * k + s] = f;
-                            if (f > spans[s])
-                                spans[s] = f;
-                        }
-                    }
-                    this.work += boundaries[jj] - boundaries[jj - 1];
-                    const cost = best[i] + mean(spans);
-                    if (cost < best[jj] - 1e-9) {
-                        best[jj] = cost;
-                        from[jj] = i;
-                    }
-                }
-            }
-            const cuts = [];
-            for (let at = units; at > 0; at = from[at])
-                cuts.push(at);
-            cuts.push(0);
-            cuts.reverse();
-            chains.push(cuts.slice(1).map((end, c) => slab(cuts[c], end)));
-        }
-        return chains;
-    }
-    /**
-     * The best structure for a small set under the samples' mean, over every way
-     * to cut it (all down-sets), by dynamic programming on bit masks.
-     */
-    exhaustive(set) {
-        const m = set.length;
-        const k = this.k;
-        const stamp = ++this.stamp;
-        set.forEach((v, i) => {
-            this.mark[v] = stamp;
-            this.local[v] = i;
-        });
-        const predMask = new Int32Array(m);
-        const adjMask = new Int32Array(m);
-        const descMask = new Int32Array(m);
-        for (let i = m - 1; i >= 0; i--) {
-            const v = set[i];
-            for (const p of this.dag.preds[v] ?? []) {
-                if (this.mark[p] !== stamp)
-                    continue;
-                const l = this.local[p];
-                predMask[i] |= 1 << l;
-                adjMask[i] |= 1 << l;
-                adjMask[l] |= 1 << i;
-            }
-            for (const q of this.dag.succs[v] ?? []) {
-                if (this.mark[q] === stamp)
-                    descMask[i] |= descMask[this.local[q]] | (1 << this.local[q]);
-            }
-        }
-        const memo = new Map();
-        const components = (mask) => {
-            const out = [];
-            let rest = mask;
-            while (rest !== 0) {
-                let comp = rest & -rest;
-                let frontier = comp;
-                while (frontier !== 0) {
-                    let next = 0;
-                    for (let f = frontier; f !== 0; f &= f - 1)
-                        next |= adjMask[31 - Math.clz32(f & -f)];
-                    next &= mask & ~comp;
-                    comp |= next;
-                    frontier = next;
-                }
-                out.push(comp);
-                rest &= ~comp;
-            }
-            return out;
-        };
-        const solve = (mask) => {
-            const known = memo.get(mask);
-            if (known)
-                return known;
-            let entry;
-            if ((mask & (mask - 1)) === 0) {
-                const v = set[31 - Math.clz32(mask)];
-                const spans = this.weights.slice(v * k, (v + 1) * k);
-                entry = { spans, cost: mean(spans), kind: "task", parts: [] };
-            }
-            else {
-                const comps = components(mask);
-                if (comps.length > 1) {
-                    const spans = new Float64Array(k);
-                    for (const c of comps) {
-                        const cs = solve(c).spans;
-                        for (let s = 0; s < k; s++)
-                            if (cs[s] > spans[s])
-                                spans[s] = cs[s];
-                    }
-                    entry = { spans, cost: mean(spans), kind: "parallel", parts: comps };
-                }
-                else {
-                    // A series factor adds no constraint: take the first one if there is one.
-                    let before = 0;
-                    let common = mask;
-                    let factor = 0;
-                    for (let rest = mask; rest !== 0 && factor === 0; rest &= rest - 1) {
-                        const i = 31 - Math.clz32(rest & -rest);
-                        before |= 1 << i;
-                        common &= descMask[i];
-                        if (before !== mask && (common & mask) === (mask & ~before))
-                            factor = before;
-                    }
-                    let best = factor;
-                    if (factor === 0) {
-                        let bestCost = Infinity;
-                        const members = [];
-                        for (let rest = mask; rest !== 0; rest &= rest - 1)
-                            members.push(31 - Math.clz32(rest & -rest));
-                        // Every down-set of the mask, built in topological order: a task joins only after its predecessors.
-                        const visit = (at, a) => {
-                            if (at === members.length) {
-                                if (a === 0 || a === mask)
-                                    return;
-                                const c = solve(a).cost + solve(mask & ~a).cost;
-                                if (c < bestCost - 1e-9) {
-                                    bestCost = c;
-                                    best = a;
-                                }
-                                return;
-                            }
-                            const i = members[at];
-                            visit(at + 1, a);
-                            if ((predMask[i] & mask & ~a) === 0)
-                                visit(at + 1, a | (1 << i));
-                        };
-                        visit(0, 0);
-                    }
-                    const first = solve(best).spans;
-                    const second = solve(mask & ~best).spans;
-                    const spans = first.map((x, s) => x + second[s]);
-                    entry = { spans, cost: mean(spans), kind: "series", parts: [best, mask & ~best] };
-                }
-            }
-            memo.set(mask, entry);
-            return entry;
-        };
-        const tree = (mask) => {
-            const e = solve(mask);
-            if (e.kind === "task")
-                return task(set[31 - Math.clz32(mask)]);
-            const children = e.parts.map(tree);
-            return e.kind === "parallel" ? parallel(children) : series(children);
-        };
-        const full = (1 << m) - 1;
-        const root = solve(full);
-        return { tree: tree(full), spans: root.spans, cost: root.cost };
-    }
-    isSeriesParallel(set) {
-        if (set.length <= 2)
-            return true;
-        this.work += set.length;
-        const comps = this.components(set);
-        const parts = comps.length > 1 ? comps : this.seriesFactors(set);
-        if (parts.length === 1)
-            return false;
-        return parts.every((p) => this.isSeriesParallel(p));
-    }
-}
-/** Indices 0..n-1 by key, ties by index; counting sort when the keys are small integers (levels). */
-function sortedByKey(key) {
-    const n = key.length;
-    let lo = Infinity;
-    let hi = -Infinity;
-    let integral = true;
-    for (const x of key) {
-        if (x < lo)
-            lo = x;
-        if (x > hi)
-            hi = x;
-        if (integral && !Number.isInteger(x))
-            integral = false;
-    }
-    if (!integral || hi - lo > 4 * n)
-        return range(n).sort((x, y) => key[x] - key[y] || x - y);
-    const start = new Int32Array(hi - lo + 2);
-    for (const x of key)
-        start[x - lo + 1]++;
-    for (let b = 1; b < start.length; b++)
-        start[b] += start[b - 1];
-    const order = new Array(n);
-    for (let i = 0; i < n; i++)
-        order[start[key[i] - lo]++] = i;
-    return order;
-}
-function flatten(samples, n) {
-    const k = samples.length;
-    const flat = new Float64Array(n * k);
-    samples.forEach((w, s) => {
-        for (let v = 0; v < n; v++)
-            flat[v * k + s] = w[v] ?? 0;
-    });
-    return flat;
-}
-function mean(values) {
-    let total = 0;
-    for (const v of values)
-        total += v;
-    return total / Math.max(1, values.length);
-}
-function popcount(x) {
-    x -= (x >>> 1) & 0x55555555;
-    x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-    return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
-}
-
-;// CONCATENATED MODULE: ./src/compile/structure.ts
-
-/** Spread of unknown task durations: log-normal, so a task is often 3x faster or slower than another. */
-const BLIND_SIGMA = 1;
-const SEARCH_SAMPLES = 16;
-const GUIDE_SAMPLES = 2;
-const EVALUATION_SAMPLES = 64;
-/** A blind structure that is slower than the layered chain in more of the evaluation draws is rejected. */
-const MAX_WORSE_THAN_LAYERED = 0.05;
-/**
- * Analysis work (tasks visited) after which a search falls back to greedy
- * cuts, so compile time stays well under a second for hundreds of tasks.
- */
-const KNOWN_BUDGET = 40_000;
-const BLIND_BUDGET = 20_000;
-/** Sets up to this size are solved over all their cuts (2^n down-sets at most). */
-const EXACT_KNOWN = 14;
-const EXACT_BLIND = 8;
-/**
- * Chooses the nested Parallel/sequence structure for a task DAG.
- *
- * Series-parallel DAGs come out exactly (run time = critical path for any
- * durations). Otherwise the search adds the fewest costly constraints it can:
- * against the given durations, or, without them, against log-normal draws,
- * and the layered chain is always a candidate, so the result is never slower
- * than it under the durations the choice was made with.
- */
-function planStructure(dag, options) {
-    const layered = layeredTree(dag);
-    if (options.structure === "layered")
-        return plan(layered, "layered", dag, options.durations, layered);
-    const exact = exactSeriesParallel(dag);
-    if (exact !== undefined)
-        return plan(exact, "exact", dag, options.durations, layered);
-    if (options.durations !== undefined) {
-        const w = options.durations;
-        const candidates = [
-            ...seriesParallelizeEach(dag, { samples: [w], cuts: "free" }, [
-                { breadth: 8, depth: 1, budget: KNOWN_BUDGET, exactUpTo: EXACT_KNOWN },
-                { breadth: 4, depth: 2, budget: KNOWN_BUDGET, exactUpTo: EXACT_KNOWN },
-            ]),
-            layered,
-        ];
-        let best = layered;
-        for (const c of candidates)
-            if (makespan(c, w) < makespan(best, w) - 1e-9)
-                best = c;
-        return plan(best, "known-durations", dag, w, layered);
-    }
-    const random = mulberry32(dag.size * 2654435761 + 12345);
-    const search = logNormalDraws(dag.size, SEARCH_SAMPLES, random);
-    const guide = logNormalDraws(dag.size, GUIDE_SAMPLES, random);
-    const evaluation = logNormalDraws(dag.size, EVALUATION_SAMPLES, random);
-    const candidates = [
-        seriesParallelize(dag, {
-            samples: search,
-            guide,
-            cuts: "free",
-            breadth: 8,
-            depth: 1,
-            slabs: { maxUnits: 20, inTrials: false },
-            budget: BLIND_BUDGET,
-            exactUpTo: EXACT_BLIND,
-        }),
-        seriesParallelize(dag, {
-            samples: search,
-            guide,
-            cuts: "levels",
-            breadth: 4,
-            depth: 1,
-            budget: BLIND_BUDGET,
-        }),
-    ];
-    const layeredSpans = evaluation.map((w) => makespan(layered, w));
-    let best = layered;
-    let bestMean = structure_mean(layeredSpans);
-    for (const c of candidates) {
-        const spans = evaluation.map((w) => makespan(c, w));
-        const worse = spans.filter((t, i) => t > (layeredSpans[i] ?? 0) + 1e-9).length / spans.length;
-        const m = structure_mean(spans);
-        if (worse <= MAX_WORSE_THAN_LAYERED && m < bestMean - 1e-9) {
-            best = c;
-            bestMean = m;
-        }
-    }
-    return plan(best, "expected-durations", dag, undefined, layered);
-}
-function plan(tree, strategy, dag, durations, layered) {
-    const w = durations ?? new Float64Array(dag.size).fill(1);
-    return {
-        tree,
-        strategy,
-        estimate: { ours: makespan(tree, w), layered: makespan(layered, w), criticalPath: criticalPath(dag, w) },
-    };
-}
-function structure_mean(values) {
-    return values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
-}
-/** A small seeded generator, so the same graph always compiles to the same definition. */
-function mulberry32(seed) {
-    let state = seed >>> 0;
-    return () => {
-        state = (state + 0x6d2b79f5) >>> 0;
-        let t = state;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-}
-function logNormalDraws(size, count, random) {
-    const draws = [];
-    for (let d = 0; d < count; d++) {
-        const w = new Float64Array(size);
-        for (let i = 0; i < size; i++) {
-            const u = Math.max(random(), 1e-12);
-            const v = random();
-            w[i] = Math.exp(BLIND_SIGMA * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v));
-        }
-        draws.push(w);
-    }
-    return draws;
-}
-
-;// CONCATENATED MODULE: ./src/compile/index.ts
-
-
-
-
-
-
-
-
-
-/** Step Functions' limits, checked before anything is deployed. */
-const STEP_FUNCTIONS_LIMITS = { definitionBytes: 1024 * 1024, historyEvents: 25_000 };
-/** A task's Fail state is named after its Task state plus this. */
-const FAIL_SUFFIX = " failed";
-/** The Fail state that ends an execution when this function's task fails. */
-function failStateNameOf(spec) {
-    return `${spec.stateName}${FAIL_SUFFIX}`;
-}
-/**
- * Compiles a pipeline graph to a Step Functions definition and one Lambda
- * function spec per task. Pure: the same graph and options give the same
- * result, and `stableStringify(definition)` is byte-identical.
- */
-function compilePipeline(graph, options) {
-    const warnings = [];
-    const prefix = options.functionPrefix === undefined || options.functionPrefix === ""
-        ? functionPrefixOf(options.stateMachineName, "state machine name (the default function prefix)")
-        : functionPrefixOf(options.functionPrefix);
-    const grouping = groupNodes(graph, options.groupBy);
-    const byName = new Map(graph.nodes.map((n) => [n.name, n]));
-    const identities = grouping.groups.map((g) => g.nodes.join("\n"));
-    const fnNames = functionNames(prefix, grouping.groups.map((g, i) => ({ label: g.label, identity: identities[i] })));
-    const stateNames = taskStateNames(grouping.groups.map((g, i) => ({ label: g.label, identity: identities[i] })), MAX_STATE_NAME - FAIL_SUFFIX.length);
-    const { settings, warnings: overrideWarnings } = resolveFunctionSettings(grouping.groups.map((g, i) => ({
-        nodes: g.nodes.map((n) => byName.get(n)),
-        functionName: fnNames[i],
-    })), options.functionDefaults, options.overrides ?? []);
-    warnings.push(...overrideWarnings);
-    let durations;
-    if (options.durations !== undefined) {
-        const names = graph.nodes.map((n) => n.name);
-        const matched = names.filter((n) => Object.hasOwn(options.durations, n)).length;
-        const { seconds, warnings: durationWarnings } = durationsFor(names, options.durations);
-        warnings.push(...durationWarnings);
-        if (matched === 0) {
-            warnings.push("No duration hint names a node of this pipeline; compiling as if no durations were given.");
-        }
-        else {
-            durations = Float64Array.from(grouping.groups, (g) => g.nodes.reduce((sum, n) => sum + (seconds.get(n) ?? 0), 0));
-        }
-    }
-    const plan = planStructure(grouping.dag, durations === undefined ? { structure: options.structure } : { structure: options.structure, durations });
-    const tasks = grouping.groups.map((g, i) => ({
-        stateName: stateNames[i],
-        failStateName: `${stateNames[i]}${FAIL_SUFFIX}`,
-        functionName: fnNames[i],
-        nodes: g.nodes,
-        timeoutSeconds: settings[i].timeoutSeconds,
-    }));
-    const project = graph.project?.name ?? "Kedro project";
-    const comment = `${project} pipeline '${graph.pipeline ?? "__default__"}' (${graph.nodes.length} nodes in ${tasks.length} tasks), compiled by kedro-sfn`;
-    const { definition, counts } = buildDefinition(plan.tree, tasks, comment);
-    // What Step Functions measures is the definition as sent: compact JSON.
-    const definitionBytes = Buffer.byteLength(JSON.stringify(definition));
-    const expectedHistoryEvents = HISTORY_EVENTS.execution +
-        HISTORY_EVENTS.pass * counts.passes +
-        HISTORY_EVENTS.task * counts.tasks +
-        HISTORY_EVENTS.parallel * counts.parallels;
-    const problems = [];
-    if (definitionBytes > STEP_FUNCTIONS_LIMITS.definitionBytes) {
-        problems.push(`The state machine definition would be ${definitionBytes} bytes; Step Functions accepts at most ${STEP_FUNCTIONS_LIMITS.definitionBytes} (1 MB). It has ${counts.tasks} tasks and ${counts.parallels} Parallel states.`);
-    }
-    if (expectedHistoryEvents > STEP_FUNCTIONS_LIMITS.historyEvents) {
-        problems.push(`A run would write about ${expectedHistoryEvents} history events (${counts.tasks} tasks x ${HISTORY_EVENTS.task}, ${counts.parallels} Parallel states x ${HISTORY_EVENTS.parallel}, plus ${HISTORY_EVENTS.execution + HISTORY_EVENTS.pass * counts.passes}); a Standard execution stops at ${STEP_FUNCTIONS_LIMITS.historyEvents}.`);
-    }
-    if (problems.length > 0) {
-        throw new UserError(problems.join("\n"), {
-            hint: "Group nodes (group-by: namespace or memory) to have fewer tasks, or split the pipeline into several state machines.",
-        });
-    }
-    const functions = tasks
-        .map((t, i) => ({
-        functionName: t.functionName,
-        stateName: t.stateName,
-        nodes: [...t.nodes],
-        ...settings[i],
-    }))
-        .map((f) => ({ ...f, environment: sortedRecord(f.environment) }))
-        .sort((a, b) => (a.functionName < b.functionName ? -1 : a.functionName > b.functionName ? 1 : 0));
-    const merges = grouping.merges.map((m) => ({
-        functionName: fnNames[m.task],
-        nodes: [...(grouping.groups[m.task]?.nodes ?? [])],
-        reason: m.reason,
-    }));
-    for (const m of merges)
-        warnings.push(`Merged into one task (${m.functionName}): ${m.reason}.`);
-    return {
-        definition,
-        functions,
-        warnings,
-        merges,
-        report: { strategy: plan.strategy, estimate: plan.estimate, definitionBytes, expectedHistoryEvents },
-    };
-}
-/** Node name -> the function (task) that runs it. */
-function taskOfNode(compiled) {
-    const map = new Map();
-    for (const f of compiled.functions)
-        for (const n of f.nodes)
-            map.set(n, f);
-    return map;
-}
-/**
- * A deep copy of `definition` whose Task states name their function by ARN
- * (e.g. a published version) instead of by plain name.
- */
-function bindFunctionArns(definition, arnByFunctionName) {
-    const copy = structuredClone(definition);
-    const visit = (states) => {
-        for (const [stateName, state] of Object.entries(states)) {
-            const params = state.Parameters;
-            if (state.Type === "Task" && params && typeof params.FunctionName === "string") {
-                const arn = arnByFunctionName[params.FunctionName];
-                if (arn === undefined)
-                    throw new Error(`No ARN for function ${params.FunctionName} (state '${stateName}').`);
-                params.FunctionName = arn;
-            }
-            for (const branch of state.Branches ?? [])
-                visit(branch.States);
-        }
-    };
-    visit(copy.States);
-    return copy;
-}
-/**
- * JSON with object keys sorted, indented by 2 spaces (no trailing newline);
- * `indent` 0 gives the compact form, e.g. to send a definition to AWS (deeply
- * nested Parallel states make the indented form several times larger).
- */
-function compile_stableStringify(value, indent = 2) {
-    return JSON.stringify(compile_sortKeys(value), null, indent);
-}
-function compile_sortKeys(value) {
-    if (Array.isArray(value))
-        return value.map(compile_sortKeys);
-    if (value !== null && typeof value === "object") {
-        const out = {};
-        for (const key of Object.keys(value).sort())
-            out[key] = compile_sortKeys(value[key]);
-        return out;
-    }
-    return value;
-}
-function sortedRecord(record) {
-    return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-}
-
 ;// CONCATENATED MODULE: ./src/compileSettings.ts
 
 
@@ -88936,7 +88920,7 @@ function compileCommand(graph, options, warn) {
     const compiled = compilePipeline(graph, compileOptionsFrom(options));
     for (const w of compiled.warnings)
         warn(w);
-    return `${compile_stableStringify(compiled.definition)}\n`;
+    return `${stableStringify(compiled.definition)}\n`;
 }
 
 ;// CONCATENATED MODULE: ./src/cli/main.ts
@@ -91093,7 +91077,7 @@ var Alias = __nccwpck_require__(4065);
 var Collection = __nccwpck_require__(101);
 var identity = __nccwpck_require__(1127);
 var Pair = __nccwpck_require__(7165);
-var toJS = __nccwpck_require__(6424);
+var toJS = __nccwpck_require__(4043);
 var Schema = __nccwpck_require__(5840);
 var stringifyDocument = __nccwpck_require__(6829);
 var anchors = __nccwpck_require__(1596);
@@ -92019,7 +92003,7 @@ var anchors = __nccwpck_require__(1596);
 var visit = __nccwpck_require__(204);
 var identity = __nccwpck_require__(1127);
 var Node = __nccwpck_require__(6673);
-var toJS = __nccwpck_require__(6424);
+var toJS = __nccwpck_require__(4043);
 
 class Alias extends Node.NodeBase {
     constructor(source) {
@@ -92302,7 +92286,7 @@ exports.isEmptyPath = isEmptyPath;
 
 var applyReviver = __nccwpck_require__(3661);
 var identity = __nccwpck_require__(1127);
-var toJS = __nccwpck_require__(6424);
+var toJS = __nccwpck_require__(4043);
 
 class NodeBase {
     constructor(type) {
@@ -92395,7 +92379,7 @@ exports.createPair = createPair;
 
 var identity = __nccwpck_require__(1127);
 var Node = __nccwpck_require__(6673);
-var toJS = __nccwpck_require__(6424);
+var toJS = __nccwpck_require__(4043);
 
 const isScalarValue = (value) => !value || (typeof value !== 'function' && typeof value !== 'object');
 class Scalar extends Node.NodeBase {
@@ -92586,7 +92570,7 @@ var stringifyCollection = __nccwpck_require__(1212);
 var Collection = __nccwpck_require__(101);
 var identity = __nccwpck_require__(1127);
 var Scalar = __nccwpck_require__(3301);
-var toJS = __nccwpck_require__(6424);
+var toJS = __nccwpck_require__(4043);
 
 class YAMLSeq extends Collection.Collection {
     static get tagName() {
@@ -92707,7 +92691,7 @@ var log = __nccwpck_require__(7249);
 var merge = __nccwpck_require__(452);
 var stringify = __nccwpck_require__(2148);
 var identity = __nccwpck_require__(1127);
-var toJS = __nccwpck_require__(6424);
+var toJS = __nccwpck_require__(4043);
 
 function addPairToJSMap(ctx, map, { key, value }) {
     if (identity.isNode(key) && key.addToJSMap)
@@ -92830,7 +92814,7 @@ exports.isSeq = isSeq;
 
 /***/ }),
 
-/***/ 6424:
+/***/ 4043:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -95674,7 +95658,7 @@ var omap = __nccwpck_require__(303);
 var pairs = __nccwpck_require__(8385);
 var schema$2 = __nccwpck_require__(5913);
 var set = __nccwpck_require__(1528);
-var timestamp = __nccwpck_require__(4371);
+var timestamp = __nccwpck_require__(6752);
 
 const schemas = new Map([
     ['core', schema.schema],
@@ -96097,7 +96081,7 @@ exports.merge = merge;
 
 
 var identity = __nccwpck_require__(1127);
-var toJS = __nccwpck_require__(6424);
+var toJS = __nccwpck_require__(4043);
 var YAMLMap = __nccwpck_require__(4454);
 var YAMLSeq = __nccwpck_require__(2223);
 var pairs = __nccwpck_require__(8385);
@@ -96281,7 +96265,7 @@ var merge = __nccwpck_require__(452);
 var omap = __nccwpck_require__(303);
 var pairs = __nccwpck_require__(8385);
 var set = __nccwpck_require__(1528);
-var timestamp = __nccwpck_require__(4371);
+var timestamp = __nccwpck_require__(6752);
 
 const schema = [
     map.map,
@@ -96415,7 +96399,7 @@ exports.set = set;
 
 /***/ }),
 
-/***/ 4371:
+/***/ 6752:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
