@@ -14,7 +14,7 @@ import { CallLog } from "../src/aws/clients.js";
 import { boundTasks } from "../src/plan/index.js";
 import type { AslDefinition } from "../src/compile/types.js";
 import { deploy } from "./harness/deploy.js";
-import { desiredFor, iamScenarios, NAME } from "./harness/iamScenarios.js";
+import { CONF_BUCKET, CONF_PREFIX, desiredFor, iamScenarios, NAME } from "./harness/iamScenarios.js";
 import { ACTIONS_DIR, REPO_ROOT, useLocalStack, type LocalStack } from "./harness/localStack.js";
 
 const stack = useLocalStack();
@@ -72,6 +72,8 @@ function variables(s: LocalStack): Record<string, string> {
     LambdaRoleName: s.roles.lambda.split("/").pop() ?? "",
     StateMachineRoleName: s.roles.stateMachine.split("/").pop() ?? "",
     DataBucket: "spaceflights-data",
+    ConfBucket: CONF_BUCKET,
+    ConfPrefix: CONF_PREFIX,
     GitHubOwner: "org",
     GitHubRepository: "repo",
   };
@@ -161,6 +163,7 @@ describe("IAM policies", () => {
         return operation === "CreateStateMachine" ? [machine] : [machine, `${machine}:2`];
       if (service === "ecr") return [`arn:aws:ecr:${s.region}:${s.accountId}:repository/spaceflights`];
       if (action === "iam:PassRole") return [s.roles.lambda, s.roles.stateMachine];
+      if (action === "s3:PutObject") return [`arn:aws:s3:::${CONF_BUCKET}/${CONF_PREFIX}/base/catalog.yml`];
       throw new Error(`No resource known for ${action}`);
     };
     for (const action of used) {

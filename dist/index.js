@@ -18538,7 +18538,7 @@ __webpack_unused_export__ = PutObjectAnnotation$;
 __webpack_unused_export__ = PutObjectAnnotationCommand;
 __webpack_unused_export__ = PutObjectAnnotationOutput$;
 __webpack_unused_export__ = PutObjectAnnotationRequest$;
-__webpack_unused_export__ = PutObjectCommand;
+exports.wKZ = PutObjectCommand;
 __webpack_unused_export__ = PutObjectLegalHold$;
 __webpack_unused_export__ = PutObjectLegalHoldCommand;
 __webpack_unused_export__ = PutObjectLegalHoldOutput$;
@@ -74986,7 +74986,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9418);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(22);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -74995,7 +74995,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9418:
+/***/ 22:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -80392,6 +80392,163 @@ class CallLog {
     }
 }
 
+;// CONCATENATED MODULE: ./src/aws/failures.ts
+
+
+/** The SDK's error name (`ResourceNotFoundException`), or "" for non-AWS errors. */
+function awsErrorName(error) {
+    if (error && typeof error === "object" && "name" in error && typeof error.name === "string")
+        return error.name;
+    return "";
+}
+function isAwsError(error, ...names) {
+    return names.includes(awsErrorName(error));
+}
+const EXPIRED = new Set([
+    "ExpiredTokenException",
+    "ExpiredToken",
+    "RequestExpired",
+    "UnrecognizedClientException",
+    "InvalidClientTokenId",
+    "InvalidSignatureException",
+    "SignatureDoesNotMatch",
+]);
+/** No credentials anywhere in the SDK's chain (not: credentials AWS rejects). */
+function isMissingCredentials(error) {
+    return (awsErrorName(error) === "CredentialsProviderError" ||
+        /Could not load credentials from any providers/i.test(errorMessage(error)));
+}
+/**
+ * Turns AWS errors a user can act on into UserErrors that name the input or resource at fault;
+ * everything else is wrapped with context and the AWS message kept.
+ */
+function explainAwsError(error, context) {
+    if (error instanceof UserError)
+        return error;
+    const name = awsErrorName(error);
+    const message = errorMessage(error);
+    if (isMissingCredentials(error)) {
+        return new UserError(`No AWS credentials: could not ${context.doing}.`, {
+            hint: "Add aws-actions/configure-aws-credentials before this step (or set AWS credentials for the command line).",
+            cause: error,
+        });
+    }
+    if (EXPIRED.has(name)) {
+        return new UserError(`AWS rejected the credentials while trying to ${context.doing}: ${name}: ${message}`, {
+            hint: "The session has probably expired: re-run the job, or raise role-duration-seconds in aws-actions/configure-aws-credentials.",
+            cause: error,
+        });
+    }
+    if (context.sentDefinition &&
+        name === "AccessDeniedException" &&
+        /assume the provided role/i.test(message)) {
+        return new UserError(`Input '${Input.StateMachineRoleArn}': Step Functions cannot use role ${context.stateMachineRoleArn ?? "(unknown)"}: ${message}`, {
+            hint: "Check that the role exists in this account and trusts states.amazonaws.com (docs/iam/state-machine-role.json).",
+            cause: error,
+        });
+    }
+    if (name === "AccessDeniedException" || name === "AccessDenied") {
+        return new UserError(`AWS denied access while trying to ${context.doing}: ${message}`, {
+            hint: "Compare the CI role's policy with docs/iam/ci-role.json.",
+            cause: error,
+        });
+    }
+    if (name === "InvalidParameterValueException" && /role/i.test(message)) {
+        return new UserError(`Input '${Input.LambdaRoleArn}': Lambda cannot use role ${context.lambdaRoleArn ?? "(unknown)"}: ${message}`, {
+            hint: "Check that the role exists in this account and trusts lambda.amazonaws.com (docs/iam/lambda-execution-role.json).",
+            cause: error,
+        });
+    }
+    if (name === "InvalidArn" && /role/i.test(message)) {
+        return new UserError(`Input '${Input.StateMachineRoleArn}': Step Functions cannot use role ${context.stateMachineRoleArn ?? "(unknown)"}: ${message}`, {
+            hint: "Check that the role exists in this account and trusts states.amazonaws.com (docs/iam/state-machine-role.json).",
+            cause: error,
+        });
+    }
+    if (name === "InvalidName") {
+        return new UserError(`Input '${Input.StateMachineName}': AWS rejected "${context.stateMachineName ?? ""}": ${message}`, { cause: error });
+    }
+    if (name === "InvalidLoggingConfiguration") {
+        return new UserError(`Input '${Input.LogGroupArn}': AWS rejected the logging configuration: ${message}`, {
+            hint: "The log group must exist, and the state machine role needs the log delivery permissions in docs/iam/state-machine-role.json.",
+            cause: error,
+        });
+    }
+    if (name === "InvalidDefinition") {
+        const states = offendingStates(message);
+        const where = states.length > 0
+            ? ` (state${states.length > 1 ? "s" : ""} ${states.map((s) => `"${s}"`).join(", ")})`
+            : "";
+        return new UserError(`AWS rejected the state machine definition${where}: ${message}`, {
+            hint: "This is a compiler bug unless the pipeline uses a feature Step Functions lacks: please report it with the plan output.",
+            cause: error,
+        });
+    }
+    const status = error?.$metadata?.httpStatusCode;
+    if (context.sentDefinition && status === 400) {
+        // Emulators answer with an error body the SDK cannot parse; AWS itself says InvalidDefinition.
+        return new UserError(`AWS rejected the state machine definition or settings (HTTP 400; the error body could not be read: ${message}).`, {
+            hint: "Check the definition with the plan output; this is a compiler bug unless the pipeline uses a feature Step Functions lacks.",
+            cause: error,
+        });
+    }
+    return new Error(`Could not ${context.doing}: ${name ? `${name}: ` : ""}${message}`, { cause: error });
+}
+/** State names in a Step Functions validation message (`... at /States/train/Next`). */
+function offendingStates(message) {
+    const names = new Set();
+    for (const match of message.matchAll(/\/States\/([^/\s'",]+)/g))
+        if (match[1])
+            names.add(match[1].replace(/~1/g, "/").replace(/~0/g, "~"));
+    for (const match of message.matchAll(/(?:state|State) ['"]([^'"]+)['"]/g))
+        if (match[1])
+            names.add(match[1]);
+    return [...names];
+}
+
+;// CONCATENATED MODULE: ./src/aws/confUpload.ts
+
+
+
+
+
+/** `s3://bucket/prefix` -> parts; the prefix never ends in a slash. */
+function parseS3Url(url, input) {
+    const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(url);
+    if (match === null) {
+        throw new UserError(`Input '${input}' must look like s3://bucket/prefix; got '${url}'.`);
+    }
+    return { bucket: match[1], prefix: (match[2] ?? "").replace(/\/+$/, "") };
+}
+/**
+ * Uploads the project's `conf/` (without `conf/local`, which holds credentials
+ * and never leaves the machine, as `kedro package` does) to `url`, where the
+ * handler reads it at run time (KEDRO_SFN_CONF_SOURCE). Returns the keys written.
+ */
+async function uploadConf(s3, projectPath, url) {
+    const { bucket, prefix } = parseS3Url(url, "conf-source");
+    const root = (0,external_node_path_.join)(projectPath, "conf");
+    const files = listFiles(root).filter((file) => (0,external_node_path_.relative)(root, file).split(external_node_path_.sep)[0] !== "local");
+    const keys = [];
+    for (const file of files) {
+        const key = [prefix, (0,external_node_path_.relative)(root, file).split(external_node_path_.sep).join("/")].filter(Boolean).join("/");
+        try {
+            await s3.send(new client_s3_dist_cjs/* PutObjectCommand */.wKZ({ Bucket: bucket, Key: key, Body: (0,external_node_fs_.readFileSync)(file) }));
+        }
+        catch (error) {
+            throw explainAwsError(error, { doing: `upload the configuration to s3://${bucket}/${key}` });
+        }
+        keys.push(key);
+    }
+    return keys;
+}
+function listFiles(dir) {
+    return (0,external_node_fs_.readdirSync)(dir, { withFileTypes: true })
+        .filter((entry) => !entry.name.startsWith("."))
+        .flatMap((entry) => (entry.isDirectory() ? listFiles((0,external_node_path_.join)(dir, entry.name)) : [(0,external_node_path_.join)(dir, entry.name)]))
+        .sort();
+}
+
 ;// CONCATENATED MODULE: ./src/aws/registry.ts
 
 
@@ -81186,120 +81343,6 @@ function summarize(functions, stateMachine) {
 }
 function compare(a, b) {
     return a < b ? -1 : a > b ? 1 : 0;
-}
-
-;// CONCATENATED MODULE: ./src/aws/failures.ts
-
-
-/** The SDK's error name (`ResourceNotFoundException`), or "" for non-AWS errors. */
-function awsErrorName(error) {
-    if (error && typeof error === "object" && "name" in error && typeof error.name === "string")
-        return error.name;
-    return "";
-}
-function isAwsError(error, ...names) {
-    return names.includes(awsErrorName(error));
-}
-const EXPIRED = new Set([
-    "ExpiredTokenException",
-    "ExpiredToken",
-    "RequestExpired",
-    "UnrecognizedClientException",
-    "InvalidClientTokenId",
-    "InvalidSignatureException",
-    "SignatureDoesNotMatch",
-]);
-/** No credentials anywhere in the SDK's chain (not: credentials AWS rejects). */
-function isMissingCredentials(error) {
-    return (awsErrorName(error) === "CredentialsProviderError" ||
-        /Could not load credentials from any providers/i.test(errorMessage(error)));
-}
-/**
- * Turns AWS errors a user can act on into UserErrors that name the input or resource at fault;
- * everything else is wrapped with context and the AWS message kept.
- */
-function explainAwsError(error, context) {
-    if (error instanceof UserError)
-        return error;
-    const name = awsErrorName(error);
-    const message = errorMessage(error);
-    if (isMissingCredentials(error)) {
-        return new UserError(`No AWS credentials: could not ${context.doing}.`, {
-            hint: "Add aws-actions/configure-aws-credentials before this step (or set AWS credentials for the command line).",
-            cause: error,
-        });
-    }
-    if (EXPIRED.has(name)) {
-        return new UserError(`AWS rejected the credentials while trying to ${context.doing}: ${name}: ${message}`, {
-            hint: "The session has probably expired: re-run the job, or raise role-duration-seconds in aws-actions/configure-aws-credentials.",
-            cause: error,
-        });
-    }
-    if (context.sentDefinition &&
-        name === "AccessDeniedException" &&
-        /assume the provided role/i.test(message)) {
-        return new UserError(`Input '${Input.StateMachineRoleArn}': Step Functions cannot use role ${context.stateMachineRoleArn ?? "(unknown)"}: ${message}`, {
-            hint: "Check that the role exists in this account and trusts states.amazonaws.com (docs/iam/state-machine-role.json).",
-            cause: error,
-        });
-    }
-    if (name === "AccessDeniedException" || name === "AccessDenied") {
-        return new UserError(`AWS denied access while trying to ${context.doing}: ${message}`, {
-            hint: "Compare the CI role's policy with docs/iam/ci-role.json.",
-            cause: error,
-        });
-    }
-    if (name === "InvalidParameterValueException" && /role/i.test(message)) {
-        return new UserError(`Input '${Input.LambdaRoleArn}': Lambda cannot use role ${context.lambdaRoleArn ?? "(unknown)"}: ${message}`, {
-            hint: "Check that the role exists in this account and trusts lambda.amazonaws.com (docs/iam/lambda-execution-role.json).",
-            cause: error,
-        });
-    }
-    if (name === "InvalidArn" && /role/i.test(message)) {
-        return new UserError(`Input '${Input.StateMachineRoleArn}': Step Functions cannot use role ${context.stateMachineRoleArn ?? "(unknown)"}: ${message}`, {
-            hint: "Check that the role exists in this account and trusts states.amazonaws.com (docs/iam/state-machine-role.json).",
-            cause: error,
-        });
-    }
-    if (name === "InvalidName") {
-        return new UserError(`Input '${Input.StateMachineName}': AWS rejected "${context.stateMachineName ?? ""}": ${message}`, { cause: error });
-    }
-    if (name === "InvalidLoggingConfiguration") {
-        return new UserError(`Input '${Input.LogGroupArn}': AWS rejected the logging configuration: ${message}`, {
-            hint: "The log group must exist, and the state machine role needs the log delivery permissions in docs/iam/state-machine-role.json.",
-            cause: error,
-        });
-    }
-    if (name === "InvalidDefinition") {
-        const states = offendingStates(message);
-        const where = states.length > 0
-            ? ` (state${states.length > 1 ? "s" : ""} ${states.map((s) => `"${s}"`).join(", ")})`
-            : "";
-        return new UserError(`AWS rejected the state machine definition${where}: ${message}`, {
-            hint: "This is a compiler bug unless the pipeline uses a feature Step Functions lacks: please report it with the plan output.",
-            cause: error,
-        });
-    }
-    const status = error?.$metadata?.httpStatusCode;
-    if (context.sentDefinition && status === 400) {
-        // Emulators answer with an error body the SDK cannot parse; AWS itself says InvalidDefinition.
-        return new UserError(`AWS rejected the state machine definition or settings (HTTP 400; the error body could not be read: ${message}).`, {
-            hint: "Check the definition with the plan output; this is a compiler bug unless the pipeline uses a feature Step Functions lacks.",
-            cause: error,
-        });
-    }
-    return new Error(`Could not ${context.doing}: ${name ? `${name}: ` : ""}${message}`, { cause: error });
-}
-/** State names in a Step Functions validation message (`... at /States/train/Next`). */
-function offendingStates(message) {
-    const names = new Set();
-    for (const match of message.matchAll(/\/States\/([^/\s'",]+)/g))
-        if (match[1])
-            names.add(match[1].replace(/~1/g, "/").replace(/~0/g, "~"));
-    for (const match of message.matchAll(/(?:state|State) ['"]([^'"]+)['"]/g))
-        if (match[1])
-            names.add(match[1]);
-    return [...names];
 }
 
 ;// CONCATENATED MODULE: ./src/aws/lambda.ts
@@ -89279,13 +89322,11 @@ function options_validateStateMachineName(name) {
         });
     }
 }
-/** Only "image" ships today: reading conf from S3 needs the upload step that is not built yet. */
+/** "image" copies conf/ into the image; an s3:// URL is where deploy uploads it for the Lambdas to read. */
 function parseConfSource(value) {
-    if (value === "image")
+    if (value === "image" || value.startsWith("s3://"))
         return value;
-    throw new UserError(`Input '${Input.ConfSource}': only 'image' is supported in this version; got '${value}'.`, {
-        hint: "Remove 'conf-source' (the configuration is copied into the image).",
-    });
+    throw new UserError(`Input '${Input.ConfSource}' must be 'image' or an s3:// URL; got '${value}'.`);
 }
 
 ;// CONCATENATED MODULE: ./src/plan/outputs.ts
@@ -91037,6 +91078,7 @@ function executionOutputs(report) {
 
 
 
+
 /** Until the image exists, plans compare against the image already deployed (code changes ship on deploy). */
 const IMAGE_BUILT_ON_DEPLOY = "image-built-on-deploy";
 /**
@@ -91150,6 +91192,10 @@ async function planAndDeploy(options, io, result) {
             log: (line) => io.info(line),
         }));
         io.info(`Image ${image.skipped ? "unchanged" : "pushed"}: ${image.imageUri}`);
+        if (options.confSource.startsWith("s3://")) {
+            const keys = await uploadConf(clients.s3, options.projectPath, options.confSource);
+            io.info(`Uploaded ${keys.length} configuration file(s) to ${options.confSource}.`);
+        }
         if (options.registry) {
             await registerManifestInEcr(clients.ecr, options.registry, image.repository, image.digest, image.tag);
         }

@@ -1,4 +1,5 @@
 import { createAwsClients, type AwsClients } from "./aws/clients.js";
+import { uploadConf } from "./aws/confUpload.js";
 import { registerManifestInEcr } from "./aws/ecrMirror.js";
 import { applyPlan } from "./aws/apply.js";
 import { deploymentRef, readDeployed, readForPlan } from "./aws/deployed.js";
@@ -148,6 +149,10 @@ export async function planAndDeploy(options: Options, io: JobIO, result: JobResu
       }),
     );
     io.info(`Image ${image.skipped ? "unchanged" : "pushed"}: ${image.imageUri}`);
+    if (options.confSource.startsWith("s3://")) {
+      const keys = await uploadConf(clients.s3, options.projectPath, options.confSource);
+      io.info(`Uploaded ${keys.length} configuration file(s) to ${options.confSource}.`);
+    }
     if (options.registry) {
       await registerManifestInEcr(clients.ecr, options.registry, image.repository, image.digest, image.tag);
     }

@@ -214,13 +214,8 @@ export function validateStateMachineName(name: string): void {
   }
 }
 
-/** Only "image" ships today: reading conf from S3 needs the upload step that is not built yet. */
+/** "image" copies conf/ into the image; an s3:// URL is where deploy uploads it for the Lambdas to read. */
 function parseConfSource(value: string): string {
-  if (value === "image") return value;
-  throw new UserError(
-    `Input '${Input.ConfSource}': only 'image' is supported in this version; got '${value}'.`,
-    {
-      hint: "Remove 'conf-source' (the configuration is copied into the image).",
-    },
-  );
+  if (value === "image" || value.startsWith("s3://")) return value;
+  throw new UserError(`Input '${Input.ConfSource}' must be 'image' or an s3:// URL; got '${value}'.`);
 }

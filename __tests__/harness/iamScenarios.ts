@@ -12,7 +12,10 @@ import type { DesiredDeployment } from "../../src/plan/types.js";
 import { findStateMachine } from "../../src/run/cliRun.js";
 import { executePipeline } from "../../src/run/execute.js";
 import { deploy } from "./deploy.js";
-import type { LocalStack } from "./localStack.js";
+import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
+import { uploadConf } from "../../src/aws/confUpload.js";
+import { TEST_CREDENTIALS, type LocalStack } from "./localStack.js";
+import { EXAMPLE } from "./python.js";
 import { compiledSpaceflights, desiredDeployment } from "./pipelines.js";
 
 export interface IamScenario {
@@ -21,6 +24,8 @@ export interface IamScenario {
 }
 
 export const NAME = "spaceflights";
+export const CONF_BUCKET = "spaceflights-conf";
+export const CONF_PREFIX = "conf";
 const REPOSITORY = "spaceflights";
 
 export function desiredFor(
@@ -49,10 +54,19 @@ export function desiredFor(
 export const iamScenarios: IamScenario[] = [
   {
     stage: "image",
-    async run(_stack, clients) {
+    async run(stack, clients) {
       await ensureRepository(clients.ecr, REPOSITORY, 10);
       await ensureRepository(clients.ecr, REPOSITORY, 10);
       await getRegistryCredentials(clients.ecr, () => undefined);
+      // conf-source: s3://... uploads conf/ (the bucket is the user's, made outside the action).
+      const setup = new S3Client({
+        endpoint: stack.endpoint,
+        region: stack.region,
+        credentials: TEST_CREDENTIALS,
+      });
+      await setup.send(new CreateBucketCommand({ Bucket: CONF_BUCKET }));
+      setup.destroy();
+      await uploadConf(clients.s3, EXAMPLE, `s3://${CONF_BUCKET}/${CONF_PREFIX}`);
     },
   },
   {
