@@ -113,13 +113,8 @@ export async function runJob(options: Options, io: JobIO): Promise<JobResult> {
   );
   const timings: [string, number][] = [];
   const { graph, compiled, findings } = await inspectAndCompile(options, io, timings);
-  const headline = [
-    `## kedro-sfn ${mode}`,
-    "",
-    renderGraphHeadline(graph),
-    "",
-    renderFindings(findings),
-  ].join("\n");
+  // The plan (and its comment) shows the findings; the headline only when pre-flight stops the job.
+  const headline = [`## kedro-sfn ${mode}`, "", renderGraphHeadline(graph)].join("\n");
   const result: JobResult = { mode, graph, findings, compiled, timings, summary: headline };
   if (hasErrors(findings)) {
     const count = findings.filter((f) => f.severity === "error").length;
@@ -128,6 +123,7 @@ export async function runJob(options: Options, io: JobIO): Promise<JobResult> {
       message: `Pre-flight found ${count} error(s) in ${catalogFile(options.projectPath, options.kedroEnv)}: see the annotations.`,
     };
     io.setOutput(Output.FailureReason, "preflight");
+    result.summary = [headline, "", renderFindings(findings)].join("\n");
     return result;
   }
   requireInputs(options, [[Input.StateMachineName, "stateMachineName"]], `to ${mode}`);

@@ -1,3 +1,4 @@
+import { resolve } from "node:path";
 import { Input } from "./constants.js";
 import { UserError } from "./errors.js";
 
@@ -90,7 +91,8 @@ export function parseOptions(read: InputReader): Options {
     projectPath: get(Input.ProjectPath),
     pipeline: get(Input.Pipeline),
     kedroEnv: get(Input.KedroEnv),
-    python: get(Input.Python),
+    // A relative interpreter path means the workspace's: stages run Python inside the project folder.
+    python: get(Input.Python).includes("/") ? resolve(get(Input.Python)) : get(Input.Python),
     mode: parseChoice(Input.Mode, get(Input.Mode), ["auto", "plan", "deploy"] as const),
     stateMachineName,
     functionPrefix: get(Input.FunctionPrefix) || stateMachineName,

@@ -86554,6 +86554,7 @@ function catalogFile(projectPath, env) {
 ;// CONCATENATED MODULE: ./src/options.ts
 
 
+
 const options_DEFAULTS = {
     [Input.ProjectPath]: ".",
     [Input.Pipeline]: "__default__",
@@ -86591,7 +86592,8 @@ function parseOptions(read) {
         projectPath: get(Input.ProjectPath),
         pipeline: get(Input.Pipeline),
         kedroEnv: get(Input.KedroEnv),
-        python: get(Input.Python),
+        // A relative interpreter path means the workspace's: stages run Python inside the project folder.
+        python: get(Input.Python).includes("/") ? (0,external_node_path_.resolve)(get(Input.Python)) : get(Input.Python),
         mode: parseChoice(Input.Mode, get(Input.Mode), ["auto", "plan", "deploy"]),
         stateMachineName,
         functionPrefix: get(Input.FunctionPrefix) || stateMachineName,
@@ -86810,13 +86812,8 @@ async function runJob(options, io) {
     io.info(`kedro-sfn: ${mode} mode for ${options.projectPath} (pipeline ${options.pipeline}, env ${options.kedroEnv})`);
     const timings = [];
     const { graph, compiled, findings } = await inspectAndCompile(options, io, timings);
-    const headline = [
-        `## kedro-sfn ${mode}`,
-        "",
-        renderGraphHeadline(graph),
-        "",
-        renderFindings(findings),
-    ].join("\n");
+    // The plan (and its comment) shows the findings; the headline only when pre-flight stops the job.
+    const headline = [`## kedro-sfn ${mode}`, "", renderGraphHeadline(graph)].join("\n");
     const result = { mode, graph, findings, compiled, timings, summary: headline };
     if (hasErrors(findings)) {
         const count = findings.filter((f) => f.severity === "error").length;
@@ -86825,6 +86822,7 @@ async function runJob(options, io) {
             message: `Pre-flight found ${count} error(s) in ${catalogFile(options.projectPath, options.kedroEnv)}: see the annotations.`,
         };
         io.setOutput(Output.FailureReason, "preflight");
+        result.summary = [headline, "", renderFindings(findings)].join("\n");
         return result;
     }
     requireInputs(options, [[Input.StateMachineName, "stateMachineName"]], `to ${mode}`);
