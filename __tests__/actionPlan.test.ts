@@ -105,5 +105,6 @@ describe("plan mode on a pull request", () => {
     const result = await runJob(options("deploy"), io());
     expect(result.failure?.reason).toBe("fork-deploy");
     expect(result.failure?.message).toMatch(/fork/);
+    expect(result.graph.nodes).toHaveLength(0); // refused before the fork's code was imported
   }, 120_000);
 });

@@ -91697,6 +91697,9 @@ function renderGraphHeadline(graph) {
 
 
 
+
+
+
 /** `auto` plans on pull requests and deploys on pushes and manual runs. */
 function resolveMode(mode, eventName) {
     if (mode !== "auto")
@@ -91748,6 +91751,21 @@ async function runJob(options, io) {
     const mode = resolveMode(options.mode, io.eventName);
     io.info(`kedro-sfn: ${mode} mode for ${options.projectPath} (pipeline ${options.pipeline}, env ${options.kedroEnv})`);
     const timings = [];
+    // Before any project code runs: inspecting imports the project, which a fork may have changed.
+    const refusal = checkEvent(readEventContext(process.env), options.mode, mode).refusal;
+    if (refusal) {
+        io.setOutput(Output.FailureReason, refusal.reason);
+        const message = `${refusal.message}\n${refusal.hint}`;
+        const graph = { schema: GRAPH_SCHEMA, nodes: [] };
+        return {
+            mode,
+            graph,
+            findings: [],
+            timings,
+            summary: `## kedro-sfn ${mode}\n\n${message}`,
+            failure: { reason: refusal.reason, message },
+        };
+    }
     const { graph, compiled, findings } = await inspectAndCompile(options, io, timings);
     // The plan (and its comment) shows the findings; the headline only when pre-flight stops the job.
     const headline = [`## kedro-sfn ${mode}`, "", renderGraphHeadline(graph)].join("\n");

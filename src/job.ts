@@ -4,7 +4,9 @@ import { compileOptionsFrom } from "./compileSettings.js";
 import { planAndDeploy } from "./deployStage.js";
 import { Input, Output } from "./constants.js";
 import { hasErrors, preflight, type Finding } from "./graph/preflight.js";
-import type { PipelineGraph } from "./graph/types.js";
+import { GRAPH_SCHEMA, type PipelineGraph } from "./graph/types.js";
+import { readEventContext } from "./github/context.js";
+import { checkEvent } from "./github/safety.js";
 import { catalogFile, inspectProject } from "./kedro/inspect.js";
 import { requireInputs, type Options } from "./options.js";
 import type { Plan } from "./plan/types.js";
@@ -112,6 +114,21 @@ export async function runJob(options: Options, io: JobIO): Promise<JobResult> {
     `kedro-sfn: ${mode} mode for ${options.projectPath} (pipeline ${options.pipeline}, env ${options.kedroEnv})`,
   );
   const timings: [string, number][] = [];
+  // Before any project code runs: inspecting imports the project, which a fork may have changed.
+  const refusal = checkEvent(readEventContext(process.env), options.mode, mode).refusal;
+  if (refusal) {
+    io.setOutput(Output.FailureReason, refusal.reason);
+    const message = `${refusal.message}\n${refusal.hint}`;
+    const graph: PipelineGraph = { schema: GRAPH_SCHEMA, nodes: [] };
+    return {
+      mode,
+      graph,
+      findings: [],
+      timings,
+      summary: `## kedro-sfn ${mode}\n\n${message}`,
+      failure: { reason: refusal.reason, message },
+    };
+  }
   const { graph, compiled, findings } = await inspectAndCompile(options, io, timings);
   // The plan (and its comment) shows the findings; the headline only when pre-flight stops the job.
   const headline = [`## kedro-sfn ${mode}`, "", renderGraphHeadline(graph)].join("\n");
