@@ -6,9 +6,8 @@ import { deploymentRef, readDeployed, readForPlan } from "./aws/deployed.js";
 import { Input, Output } from "./constants.js";
 import { errorMessage } from "./errors.js";
 import { createGitHubClient } from "./github/client.js";
-import { readEventContext, type EventContext } from "./github/context.js";
+import type { EventContext } from "./github/context.js";
 import { checkReviewedPlan } from "./github/reviewedPlan.js";
-import { checkEvent } from "./github/safety.js";
 import { buildAndPushImage } from "./image/build.js";
 import type { ImageOptions } from "./image/options.js";
 import { timed, type JobIO, type JobResult } from "./job.js";
@@ -31,21 +30,15 @@ const IMAGE_BUILT_ON_DEPLOY = "image-built-on-deploy";
 
 /**
  * Plan, and in deploy mode build, apply and run. `result` holds what the
- * inspect stage found (no pre-flight errors).
+ * inspect stage found (no pre-flight errors); `context` the event runJob checked.
  */
-export async function planAndDeploy(options: Options, io: JobIO, result: JobResult): Promise<JobResult> {
+export async function planAndDeploy(
+  options: Options,
+  io: JobIO,
+  result: JobResult,
+  context: EventContext,
+): Promise<JobResult> {
   const env = process.env;
-  const context = readEventContext(env);
-  const eventCheck = checkEvent(context, options.mode, result.mode);
-  for (const w of eventCheck.warnings) io.warning(w);
-  if (eventCheck.refusal) {
-    return fail(
-      io,
-      result,
-      eventCheck.refusal.reason,
-      `${eventCheck.refusal.message}\n${eventCheck.refusal.hint}`,
-    );
-  }
   const compiled = result.compiled;
   if (compiled === undefined) throw new Error("planAndDeploy needs the compiled pipeline");
   for (const w of checkParams(options.executionInput, result.graph.parameters)) io.warning(w);

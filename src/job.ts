@@ -115,7 +115,9 @@ export async function runJob(options: Options, io: JobIO): Promise<JobResult> {
   );
   const timings: [string, number][] = [];
   // Before any project code runs: inspecting imports the project, which a fork may have changed.
-  const refusal = checkEvent(readEventContext(process.env), options.mode, mode).refusal;
+  const context = readEventContext(process.env);
+  const { warnings, refusal } = checkEvent(context, options.mode, mode);
+  for (const w of warnings) io.warning(w);
   if (refusal) {
     io.setOutput(Output.FailureReason, refusal.reason);
     const message = `${refusal.message}\n${refusal.hint}`;
@@ -144,5 +146,5 @@ export async function runJob(options: Options, io: JobIO): Promise<JobResult> {
     return result;
   }
   requireInputs(options, [[Input.StateMachineName, "stateMachineName"]], `to ${mode}`);
-  return planAndDeploy(options, io, result);
+  return planAndDeploy(options, io, result, context);
 }

@@ -84187,86 +84187,6 @@ function describeGitHubError(error) {
     return status === undefined ? message : `${status} ${message}`;
 }
 
-;// CONCATENATED MODULE: ./src/github/context.ts
-
-
-const PULL_REQUEST_EVENTS = ["pull_request", "pull_request_target"];
-function isPullRequestEvent(eventName) {
-    return PULL_REQUEST_EVENTS.includes(eventName);
-}
-/** Reads GITHUB_* variables and the payload at GITHUB_EVENT_PATH; never throws. */
-function readEventContext(env, readFile = (p) => (0,external_node_fs_.readFileSync)(p, "utf8")) {
-    const warnings = [];
-    const eventName = env["GITHUB_EVENT_NAME"] ?? "";
-    const [owner, name] = (env["GITHUB_REPOSITORY"] ?? "").split("/");
-    const repo = owner && name ? { owner, repo: name } : null;
-    const server = (env["GITHUB_SERVER_URL"] ?? "https://github.com").replace(/\/+$/, "");
-    const runId = env["GITHUB_RUN_ID"];
-    const attempt = env["GITHUB_RUN_ATTEMPT"];
-    const runUrl = repo && runId
-        ? `${server}/${repo.owner}/${repo.repo}/actions/runs/${runId}${attempt && attempt !== "1" ? `/attempts/${attempt}` : ""}`
-        : undefined;
-    let payload = {};
-    const path = env["GITHUB_EVENT_PATH"];
-    if (path) {
-        try {
-            const parsed = JSON.parse(readFile(path));
-            if (typeof parsed === "object" && parsed !== null)
-                payload = parsed;
-        }
-        catch (error) {
-            warnings.push(`Could not read the event payload ${path}: ${errorMessage(error)}.`);
-        }
-    }
-    let pullRequest = null;
-    if (isPullRequestEvent(eventName)) {
-        pullRequest = readPullRequest(payload);
-        if (pullRequest === null) {
-            warnings.push(`The ${eventName} event has no pull request number in its payload: no plan comment will be written (the plan is in the job summary).`);
-        }
-    }
-    return {
-        eventName,
-        repo,
-        sha: env["GITHUB_SHA"] ?? "",
-        ref: env["GITHUB_REF"] ?? "",
-        pullRequest,
-        runUrl,
-        apiUrl: env["GITHUB_API_URL"] ?? "https://api.github.com",
-        warnings,
-    };
-}
-function readPullRequest(payload) {
-    const pr = asObject(payload["pull_request"]);
-    const number = pr?.["number"] ?? payload["number"];
-    if (typeof number !== "number" || !Number.isInteger(number) || number <= 0)
-        return null;
-    const head = asObject(pr?.["head"]);
-    const base = asObject(pr?.["base"]);
-    const headRepo = asObject(head?.["repo"]);
-    const baseRepo = asObject(base?.["repo"]) ?? asObject(payload["repository"]);
-    const headName = typeof headRepo?.["full_name"] === "string" ? headRepo["full_name"] : null;
-    const baseName = typeof baseRepo?.["full_name"] === "string" ? baseRepo["full_name"] : null;
-    const headId = headRepo?.["id"];
-    const baseId = baseRepo?.["id"];
-    // Repository ids survive renames; names are the fallback. Unknown counts as a fork.
-    const sameRepo = typeof headId === "number" && typeof baseId === "number"
-        ? headId === baseId
-        : headName !== null && baseName !== null && headName.toLowerCase() === baseName.toLowerCase();
-    return {
-        number,
-        headRepo: headName,
-        baseRepo: baseName,
-        isFork: !sameRepo,
-        headSha: typeof head?.["sha"] === "string" ? head["sha"] : null,
-    };
-}
-function asObject(value) {
-    return typeof value === "object" && value !== null && !Array.isArray(value)
-        ? value
-        : undefined;
-}
-
 ;// CONCATENATED MODULE: ./src/github/marker.ts
 
 /** The hidden first line of a plan comment; GitHub does not render HTML comments. */
@@ -85124,61 +85044,6 @@ async function checkReviewedPlan(args) {
             `(reviewed ${reviewed.marker.planHash.slice(0, 12)}, now ${view.planHash.slice(0, 12)}): nothing was deployed. ` +
             `AWS or main changed since the review; re-run the plan on a pull request and review it again.`,
     };
-}
-
-;// CONCATENATED MODULE: ./src/github/safety.ts
-
-
-/** Events `mode: auto` acts on: plans for the first two, deploys for the others. */
-const SUPPORTED_EVENTS = ["pull_request", "pull_request_target", "push", "workflow_dispatch"];
-/**
- * Whether this event may run in `mode` (as resolved from `requested`).
- * Deploying code from a fork is refused whatever the mode; an event the
- * action does not know is refused under `auto`, which would deploy on it.
- */
-function checkEvent(context, requested, mode) {
-    const warnings = [...context.warnings];
-    const { eventName, pullRequest } = context;
-    if (eventName === "")
-        return { warnings };
-    const supported = SUPPORTED_EVENTS.includes(eventName);
-    if (isPullRequestEvent(eventName)) {
-        // A payload without the head repository cannot prove the code is ours.
-        const fork = pullRequest === null || pullRequest.isFork;
-        if (mode === "deploy" && fork) {
-            const risk = "code from a fork would run in your AWS account, with your credentials, before anyone merged it.";
-            return {
-                warnings,
-                refusal: {
-                    reason: "fork-deploy",
-                    message: pullRequest === null
-                        ? `Refusing to deploy on a ${eventName} event whose payload does not show the pull request comes from this repository: ${risk}`
-                        : `Refusing to deploy on a ${eventName} event for a pull request from a fork (${pullRequest.headRepo ?? "a deleted repository"}): ${risk}`,
-                    hint: `Deploy from pushes to your default branch; on pull requests use '${Input.Mode}: auto' or 'plan'.`,
-                },
-            };
-        }
-        if (eventName === "pull_request_target" && fork) {
-            warnings.push("pull_request_target from a fork: planning runs the checked-out project's Python code with this " +
-                "workflow's secrets. Check out the base branch, or use the pull_request event, unless you trust the fork.");
-        }
-        return { warnings };
-    }
-    if (!supported) {
-        const list = SUPPORTED_EVENTS.join(", ");
-        if (requested === "auto") {
-            return {
-                warnings,
-                refusal: {
-                    reason: "unsupported-event",
-                    message: `The ${eventName} event is not handled by kedro-sfn-action in '${Input.Mode}: auto'; it supports ${list}.`,
-                    hint: `Trigger the workflow on one of those, or set '${Input.Mode}: plan' or '${Input.Mode}: deploy' to choose explicitly.`,
-                },
-            };
-        }
-        warnings.push(`The ${eventName} event is not one kedro-sfn-action knows (${list}); running '${mode}' because '${Input.Mode}' says so.`);
-    }
-    return { warnings };
 }
 
 // EXTERNAL MODULE: external "node:os"
@@ -86468,6 +86333,141 @@ function hasErrors(findings) {
     return findings.some((f) => f.severity === "error");
 }
 
+;// CONCATENATED MODULE: ./src/github/context.ts
+
+
+const PULL_REQUEST_EVENTS = ["pull_request", "pull_request_target"];
+function isPullRequestEvent(eventName) {
+    return PULL_REQUEST_EVENTS.includes(eventName);
+}
+/** Reads GITHUB_* variables and the payload at GITHUB_EVENT_PATH; never throws. */
+function readEventContext(env, readFile = (p) => (0,external_node_fs_.readFileSync)(p, "utf8")) {
+    const warnings = [];
+    const eventName = env["GITHUB_EVENT_NAME"] ?? "";
+    const [owner, name] = (env["GITHUB_REPOSITORY"] ?? "").split("/");
+    const repo = owner && name ? { owner, repo: name } : null;
+    const server = (env["GITHUB_SERVER_URL"] ?? "https://github.com").replace(/\/+$/, "");
+    const runId = env["GITHUB_RUN_ID"];
+    const attempt = env["GITHUB_RUN_ATTEMPT"];
+    const runUrl = repo && runId
+        ? `${server}/${repo.owner}/${repo.repo}/actions/runs/${runId}${attempt && attempt !== "1" ? `/attempts/${attempt}` : ""}`
+        : undefined;
+    let payload = {};
+    const path = env["GITHUB_EVENT_PATH"];
+    if (path) {
+        try {
+            const parsed = JSON.parse(readFile(path));
+            if (typeof parsed === "object" && parsed !== null)
+                payload = parsed;
+        }
+        catch (error) {
+            warnings.push(`Could not read the event payload ${path}: ${errorMessage(error)}.`);
+        }
+    }
+    let pullRequest = null;
+    if (isPullRequestEvent(eventName)) {
+        pullRequest = readPullRequest(payload);
+        if (pullRequest === null) {
+            warnings.push(`The ${eventName} event has no pull request number in its payload: no plan comment will be written (the plan is in the job summary).`);
+        }
+    }
+    return {
+        eventName,
+        repo,
+        sha: env["GITHUB_SHA"] ?? "",
+        ref: env["GITHUB_REF"] ?? "",
+        pullRequest,
+        runUrl,
+        apiUrl: env["GITHUB_API_URL"] ?? "https://api.github.com",
+        warnings,
+    };
+}
+function readPullRequest(payload) {
+    const pr = asObject(payload["pull_request"]);
+    const number = pr?.["number"] ?? payload["number"];
+    if (typeof number !== "number" || !Number.isInteger(number) || number <= 0)
+        return null;
+    const head = asObject(pr?.["head"]);
+    const base = asObject(pr?.["base"]);
+    const headRepo = asObject(head?.["repo"]);
+    const baseRepo = asObject(base?.["repo"]) ?? asObject(payload["repository"]);
+    const headName = typeof headRepo?.["full_name"] === "string" ? headRepo["full_name"] : null;
+    const baseName = typeof baseRepo?.["full_name"] === "string" ? baseRepo["full_name"] : null;
+    const headId = headRepo?.["id"];
+    const baseId = baseRepo?.["id"];
+    // Repository ids survive renames; names are the fallback. Unknown counts as a fork.
+    const sameRepo = typeof headId === "number" && typeof baseId === "number"
+        ? headId === baseId
+        : headName !== null && baseName !== null && headName.toLowerCase() === baseName.toLowerCase();
+    return {
+        number,
+        headRepo: headName,
+        baseRepo: baseName,
+        isFork: !sameRepo,
+        headSha: typeof head?.["sha"] === "string" ? head["sha"] : null,
+    };
+}
+function asObject(value) {
+    return typeof value === "object" && value !== null && !Array.isArray(value)
+        ? value
+        : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/github/safety.ts
+
+
+/** Events `mode: auto` acts on: plans for the first two, deploys for the others. */
+const SUPPORTED_EVENTS = ["pull_request", "pull_request_target", "push", "workflow_dispatch"];
+/**
+ * Whether this event may run in `mode` (as resolved from `requested`).
+ * Deploying code from a fork is refused whatever the mode; an event the
+ * action does not know is refused under `auto`, which would deploy on it.
+ */
+function checkEvent(context, requested, mode) {
+    const warnings = [...context.warnings];
+    const { eventName, pullRequest } = context;
+    if (eventName === "")
+        return { warnings };
+    const supported = SUPPORTED_EVENTS.includes(eventName);
+    if (isPullRequestEvent(eventName)) {
+        // A payload without the head repository cannot prove the code is ours.
+        const fork = pullRequest === null || pullRequest.isFork;
+        if (mode === "deploy" && fork) {
+            const risk = "code from a fork would run in your AWS account, with your credentials, before anyone merged it.";
+            return {
+                warnings,
+                refusal: {
+                    reason: "fork-deploy",
+                    message: pullRequest === null
+                        ? `Refusing to deploy on a ${eventName} event whose payload does not show the pull request comes from this repository: ${risk}`
+                        : `Refusing to deploy on a ${eventName} event for a pull request from a fork (${pullRequest.headRepo ?? "a deleted repository"}): ${risk}`,
+                    hint: `Deploy from pushes to your default branch; on pull requests use '${Input.Mode}: auto' or 'plan'.`,
+                },
+            };
+        }
+        if (eventName === "pull_request_target" && fork) {
+            warnings.push("pull_request_target from a fork: planning runs the checked-out project's Python code with this " +
+                "workflow's secrets. Check out the base branch, or use the pull_request event, unless you trust the fork.");
+        }
+        return { warnings };
+    }
+    if (!supported) {
+        const list = SUPPORTED_EVENTS.join(", ");
+        if (requested === "auto") {
+            return {
+                warnings,
+                refusal: {
+                    reason: "unsupported-event",
+                    message: `The ${eventName} event is not handled by kedro-sfn-action in '${Input.Mode}: auto'; it supports ${list}.`,
+                    hint: `Trigger the workflow on one of those, or set '${Input.Mode}: plan' or '${Input.Mode}: deploy' to choose explicitly.`,
+                },
+            };
+        }
+        warnings.push(`The ${eventName} event is not one kedro-sfn-action knows (${list}); running '${mode}' because '${Input.Mode}' says so.`);
+    }
+    return { warnings };
+}
+
 ;// CONCATENATED MODULE: ./src/kedro/inspect.ts
 
 
@@ -86815,7 +86815,10 @@ async function runJob(options, io) {
     io.info(`kedro-sfn: ${mode} mode for ${options.projectPath} (pipeline ${options.pipeline}, env ${options.kedroEnv})`);
     const timings = [];
     // Before any project code runs: inspecting imports the project, which a fork may have changed.
-    const refusal = checkEvent(readEventContext(process.env), options.mode, mode).refusal;
+    const context = readEventContext(process.env);
+    const { warnings, refusal } = checkEvent(context, options.mode, mode);
+    for (const w of warnings)
+        io.warning(w);
     if (refusal) {
         io.setOutput(Output.FailureReason, refusal.reason);
         const message = `${refusal.message}\n${refusal.hint}`;
@@ -86844,7 +86847,7 @@ async function runJob(options, io) {
         return result;
     }
     requireInputs(options, [[Input.StateMachineName, "stateMachineName"]], `to ${mode}`);
-    return planAndDeploy(options, io, result);
+    return planAndDeploy(options, io, result, context);
 }
 
 ;// CONCATENATED MODULE: ./src/plan/outputs.ts
@@ -88595,23 +88598,14 @@ function executionOutputs(report) {
 
 
 
-
-
 /** Until the image exists, plans compare against the image already deployed (code changes ship on deploy). */
 const IMAGE_BUILT_ON_DEPLOY = "image-built-on-deploy";
 /**
  * Plan, and in deploy mode build, apply and run. `result` holds what the
- * inspect stage found (no pre-flight errors).
+ * inspect stage found (no pre-flight errors); `context` the event runJob checked.
  */
-async function planAndDeploy(options, io, result) {
+async function planAndDeploy(options, io, result, context) {
     const env = process.env;
-    const context = readEventContext(env);
-    const eventCheck = checkEvent(context, options.mode, result.mode);
-    for (const w of eventCheck.warnings)
-        io.warning(w);
-    if (eventCheck.refusal) {
-        return fail(io, result, eventCheck.refusal.reason, `${eventCheck.refusal.message}\n${eventCheck.refusal.hint}`);
-    }
     const compiled = result.compiled;
     if (compiled === undefined)
         throw new Error("planAndDeploy needs the compiled pipeline");
