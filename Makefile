@@ -6,9 +6,14 @@ VENV := .venv
 VENV019 := .venv-kedro019
 PY := $(VENV)/bin/python
 PY019 := $(VENV019)/bin/python
-APT_PACKAGES := buildah skopeo docker-registry debootstrap
+APT_PACKAGES := buildah skopeo docker-registry debootstrap docker.io
+# Go-built tools, pinned: the runtime interface emulator (the local Lambda) and the buildx plugin.
+TOOLS := .tools/bin
+RIE_MODULE := github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d
+BUILDX_MODULE := github.com/docker/buildx/cmd/buildx@v0.19.3
+BUILDX_PLUGIN := /usr/local/lib/docker/cli-plugins/docker-buildx
 
-.PHONY: all deps node-deps python-deps system-deps build check-dist lint test test-unit test-python bench demo clean
+.PHONY: all deps node-deps python-deps system-deps tools build check-dist lint test test-unit test-python bench demo clean
 
 all: build
 
@@ -40,7 +45,17 @@ system-deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
-deps: node-deps python-deps system-deps
+$(TOOLS)/aws-lambda-rie:
+	GOBIN=$(CURDIR)/$(TOOLS) go install $(RIE_MODULE)
+$(TOOLS)/buildx:
+	GOBIN=$(CURDIR)/$(TOOLS) go install $(BUILDX_MODULE)
+# docker finds CLI plugins in this system folder (the docker.io package has no buildx).
+$(BUILDX_PLUGIN): $(TOOLS)/buildx
+	@if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; $$SUDO install -D -m 0755 $(TOOLS)/buildx $@
+
+tools: $(TOOLS)/aws-lambda-rie $(BUILDX_PLUGIN)
+
+deps: node-deps python-deps system-deps tools
 
 build: node-deps
 	npm run build

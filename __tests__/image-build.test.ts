@@ -39,7 +39,7 @@ import { ensureRepository, lifecyclePolicy } from "../src/aws/ecr.js";
 import { RegistryClient, MEDIA_TYPES } from "../src/aws/registry.js";
 import { UserError } from "../src/errors.js";
 import { buildAndPushImage, contentTag, verifyLambdaImage, type ImageResult } from "../src/image/build.js";
-import { localImageName } from "../src/image/buildah.js";
+import { localImageName } from "../src/image/builder.js";
 import { platformFor, type ImageOptions } from "../src/image/options.js";
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -112,6 +112,8 @@ function options(overrides: Partial<ImageOptions> = {}): ImageOptions {
     projectPath: project,
     python: venvPython,
     builder: "buildah",
+    kedroEnv: "aws",
+    pipeline: "__default__",
     baseImage: BASE_IMAGE,
     architecture: "x86_64",
     ecrRepository: REPOSITORY,

@@ -14,7 +14,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { UserError } from "../src/errors.js";
-import { buildFailure, pushFailure, type BuildRequest } from "../src/image/builder.js";
+import { buildFailure, localImageName, pushFailure, type BuildRequest } from "../src/image/builder.js";
 import { buildahBudArgs, buildahBuilder, buildahPushArgs } from "../src/image/buildah.js";
 import { runCommand, type CommandResult, type CommandRunner } from "../src/image/command.js";
 import { checkUserDockerfile, prepareBuildContext, renderDockerfile } from "../src/image/context.js";
@@ -29,10 +29,19 @@ import {
   validateRepositoryName,
 } from "../src/image/options.js";
 import { packageProject } from "../src/image/package.js";
+import type { RequirementsPlan } from "../src/image/requirements.js";
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
 const python = process.env.KEDRO_SFN_TEST_PYTHON ?? join(repoRoot, ".venv", "bin", "python");
 const scratch = mkdtempSync(join(tmpdir(), "kedro-sfn-image-unit-"));
+const TINY_REQUIREMENTS: RequirementsPlan = {
+  requirements: ["kedro>=1.0"],
+  constraints: ["kedro==1.7.0"],
+  explicit: false,
+  dropped: [],
+  added: [],
+  hashed: false,
+};
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
 
 /** A Kedro project small enough to package in seconds: one node, kedro as its only dependency. */
@@ -161,6 +170,7 @@ describe("Dockerfile", () => {
       "FROM",
       "ENV",
       "WORKDIR",
+      "ENTRYPOINT",
       "CMD",
       "COPY",
       "RUN",
@@ -271,6 +281,7 @@ describe("kedro package and the build context (real Python)", () => {
       confInImage: true,
       platform: "linux/amd64",
       handlerRoot: join(repoRoot, "python"),
+      requirements: TINY_REQUIREMENTS,
     };
     const first = await prepareBuildContext(
       options,
@@ -280,6 +291,8 @@ describe("kedro package and the build context (real Python)", () => {
     const staging = first.stagingDir;
     expect(first.contextDir).toBe(staging);
     expect(readFileSync(join(staging, "requirements.txt"), "utf8")).toBe("kedro>=1.0\n");
+    expect(readFileSync(join(staging, "constraints.txt"), "utf8")).toBe("kedro==1.7.0\n");
+    expect(existsSync(join(staging, "task", "kedro_sfn", "entrypoint.sh"))).toBe(true);
     expect(existsSync(join(staging, "task", "kedro_sfn", "handler.py"))).toBe(true);
     expect(existsSync(join(staging, "task", "kedro_sfn", "tests"))).toBe(false);
     expect(readFileSync(join(staging, "task", "conf", "base", "parameters.yml"), "utf8")).toBe("x: 21\n");
@@ -336,6 +349,7 @@ describe("kedro package and the build context (real Python)", () => {
       confInImage: true,
       platform: "linux/amd64",
       handlerRoot: join(repoRoot, "python"),
+      requirements: TINY_REQUIREMENTS,
       dockerfile: "Dockerfile",
     };
     const pkg = await packageProject({ projectPath: project, python }, runCommand);
@@ -428,25 +442,24 @@ describe("builders' command lines", () => {
     ).toContain("--tls-verify=false");
   });
 
-  test("docker: buildx, one platform, no attestations, registry cache only with a container driver", () => {
+  test("docker: buildx, one platform, no attestations, loaded for the smoke test, registry cache only with a container driver", () => {
     const plan = dockerBuildArgs(request, { exportCache: true });
     expect(plan.argv.slice(0, 3)).toEqual(["docker", "buildx", "build"]);
     expect(plan.argv).toEqual(
       expect.arrayContaining(["--platform", "linux/amd64", "--provenance=false", "--sbom=false"]),
     );
-    expect(plan.argv.join(" ")).toContain(`--output type=image,name=${request.target},push=true`);
+    expect(plan.argv.join(" ")).toContain(`--load --tag ${localImageName(request.repository)}`);
     expect(plan.argv.join(" ")).toContain(
       "--cache-to type=registry,ref=123456789012.dkr.ecr.eu-west-1.amazonaws.com/spaceflights:kedro-sfn-buildcache,mode=max,image-manifest=true",
     );
     expect(dockerBuildArgs(request, { exportCache: false }).argv).not.toContain("--cache-to");
-    expect(plan.metadataFile).toBe("/work/metadata.json");
   });
 
   test("docker without buildx or without a daemon: an error that says which, and the way out", async () => {
     const noBuildx: CommandRunner = () =>
       Promise.resolve(result(1, "docker: unknown command: docker buildx\n"));
     await expect(
-      dockerBuilder.buildAndPush(request, { run: noBuildx, log: () => undefined }),
+      dockerBuilder.build(request, { run: noBuildx, log: () => undefined }),
     ).rejects.toThrow(/needs the buildx plugin/);
     const noDaemon: CommandRunner = () =>
       Promise.resolve(
@@ -456,7 +469,7 @@ describe("builders' command lines", () => {
         ),
       );
     await expect(
-      dockerBuilder.buildAndPush(request, { run: noDaemon, log: () => undefined }),
+      dockerBuilder.build(request, { run: noDaemon, log: () => undefined }),
     ).rejects.toThrow(/needs a running Docker daemon/);
   });
 
@@ -474,7 +487,7 @@ describe("builders' command lines", () => {
       );
     };
     const withAuth = { ...request, credentials: { username: "AWS", password: "s3cret-token" } };
-    await expect(dockerBuilder.buildAndPush(withAuth, { run: fake, log: () => undefined })).rejects.toThrow(
+    await expect(dockerBuilder.build(withAuth, { run: fake, log: () => undefined })).rejects.toThrow(
       /The image build failed \(builder docker/,
     );
     expect(calls.map((c) => c.argv.slice(0, 3).join(" "))).toEqual([
@@ -504,10 +517,11 @@ describe("builders' command lines", () => {
       return Promise.resolve(result(0, ""));
     };
     const withAuth = { ...request, workDir, credentials: { username: "AWS", password: "s3cret-token" } };
-    await expect(buildahBuilder.buildAndPush(withAuth, { run: fake, log: () => undefined })).resolves.toEqual(
-      { digest: `sha256:${"a".repeat(64)}` },
-    );
+    const io = { run: fake, log: () => undefined };
+    await buildahBuilder.build(withAuth, io);
+    await expect(buildahBuilder.push(withAuth, io)).resolves.toEqual({ digest: `sha256:${"a".repeat(64)}` });
     expect(seen).toHaveLength(2);
+    expect(seen[0]?.auth).toBeUndefined();
     expect(seen[1]?.auth).toEqual({
       auths: { [request.registry.host]: { auth: Buffer.from("AWS:s3cret-token").toString("base64") } },
     });

@@ -154,6 +154,8 @@ async function main(): Promise<void> {
           projectPath: project,
           python,
           builder: "buildah",
+          kedroEnv: "aws",
+          pipeline: "__default__",
           baseImage: BASE_IMAGE,
           architecture: "x86_64",
           ecrRepository: REPOSITORY,

@@ -74986,7 +74986,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(22);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(663);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -74995,7 +74995,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 22:
+/***/ 663:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -80050,6 +80050,7 @@ var Input;
     Input["Builder"] = "builder";
     Input["BaseImage"] = "base-image";
     Input["Dockerfile"] = "dockerfile";
+    Input["Requirements"] = "requirements";
     Input["ConfSource"] = "conf-source";
     Input["KeepImages"] = "keep-images";
     Input["LambdaRoleArn"] = "lambda-role-arn";
@@ -88136,6 +88137,12 @@ function outputTail(result, count = 30) {
 ;// CONCATENATED MODULE: ./src/image/builder.ts
 
 
+/** Where a builder keeps the built image before the push (one name per repository: the layer cache stays). */
+function localImageName(repository) {
+    return `localhost/kedro-sfn/${repository}:build`;
+}
+/** A uid:gid that is not root, as Lambda runs functions: files the image needs must be world-readable. */
+const LAMBDA_LIKE_USER = "993:990";
 /** A failed build, explained: the architecture, the base image, or the build itself. */
 function buildFailure(builder, request, result) {
     const tail = outputTail(result, 40);
@@ -88188,10 +88195,6 @@ function pushFailure(request, result) {
 
 /** No daemon, no root-only kernel features: vfs storage and chroot isolation run anywhere. */
 const BUILDAH_GLOBAL = ["--storage-driver", "vfs"];
-/** Where buildah keeps the built image before the push (one name per repository: the layer cache stays). */
-function localImageName(repository) {
-    return `localhost/kedro-sfn/${repository}:build`;
-}
 function buildahBudArgs(request) {
     const args = [
         "buildah",
@@ -88237,10 +88240,43 @@ function imageHost(reference) {
 }
 const buildahBuilder = {
     name: "buildah",
-    async buildAndPush(request, io) {
+    async build(request, io) {
         const build = await runBuildah(io.run, buildahBudArgs(request), io.log);
         if (build.exitCode !== 0)
             throw buildFailure("buildah", request, build);
+    },
+    async runInImage(request, argv, io) {
+        const from = await runBuildah(io.run, [
+            "buildah",
+            ...BUILDAH_GLOBAL,
+            "from",
+            "--pull-never",
+            localImageName(request.repository),
+        ]);
+        if (from.exitCode !== 0)
+            throw new Error(`buildah from failed:\n${outputTail(from, 10)}`);
+        const container = from.stdout.trim().split("\n").pop() ?? "";
+        try {
+            return await runBuildah(io.run, [
+                "buildah",
+                ...BUILDAH_GLOBAL,
+                "run",
+                "--isolation",
+                "chroot",
+                "--network",
+                "none",
+                "--user",
+                LAMBDA_LIKE_USER,
+                container,
+                "--",
+                ...argv,
+            ]);
+        }
+        finally {
+            await runBuildah(io.run, ["buildah", ...BUILDAH_GLOBAL, "rm", container]);
+        }
+    },
+    async push(request, io) {
         // Credentials go in a 0600 file in a private folder, never on a command line.
         let authFile;
         if (request.credentials) {
@@ -88263,7 +88299,7 @@ const buildahBuilder = {
 };
 async function runBuildah(run, argv, log) {
     try {
-        return await run({ argv, env: { BUILDAH_ISOLATION: "chroot" }, onLine: log });
+        return await run({ argv, env: { BUILDAH_ISOLATION: "chroot" }, ...(log ? { onLine: log } : {}) });
     }
     catch (error) {
         if (error instanceof CommandNotFoundError) {
@@ -88554,25 +88590,33 @@ const HANDLER = "kedro_sfn.handler.handler";
 const STAGING_DIR = (0,external_node_path_.join)("dist", "kedro-sfn");
 /** Inside task/: the wheel rides along with the handler and conf (one COPY step less). */
 const WHEEL_DIR = ".kedro-sfn";
+/** The runtime interface client a non-Lambda base gets (pinned: the image must be reproducible). */
+const AWSLAMBDARIC = "awslambdaric==4.2.2";
+/** Lambda's own entrypoint script: present on the AWS base images only. */
+const LAMBDA_ENTRYPOINT = "/lambda-entrypoint.sh";
 /**
  * The generated Dockerfile. Works on the AWS Lambda base (entrypoint, python3
- * with pip) and on a plain Debian python3: everything goes into /var/task with
- * `pip --target` (no system site, so no --break-system-packages), and
- * PYTHONPATH makes it importable outside the Lambda runtime too. Dependencies
- * come first, the project last: a code-only change rebuilds (and pushes) only
- * the last two small layers. Metadata steps come before the big dependency
- * layer because on buildah's vfs storage every step after it copies it whole.
+ * with pip) and on any plain Python base: there the runtime interface client
+ * is installed and kedro_sfn/entrypoint.sh starts it, as AWS documents for
+ * non-AWS base images. Everything goes into /var/task with `pip --target` (no
+ * system site, so no --break-system-packages), and PYTHONPATH makes it
+ * importable outside the Lambda runtime too. Dependencies come first, the
+ * project last: a code-only change rebuilds (and pushes) only the last two
+ * small layers. Metadata steps come before the big dependency layer because
+ * on buildah's vfs storage every step after it copies it whole.
  */
 function renderDockerfile(spec) {
     const pip = "umask 022 && python3 -m pip install --no-cache-dir --disable-pip-version-check";
+    const ric = `if [ ! -x ${LAMBDA_ENTRYPOINT} ]; then python3 -m pip install --no-cache-dir --disable-pip-version-check --target ${TASK_ROOT} ${AWSLAMBDARIC}; fi`;
     return [
         "# Generated by kedro-sfn: one image for every Lambda function of the pipeline.",
         `FROM ${spec.baseImage}`,
-        `ENV PYTHONPATH=${TASK_ROOT} KEDRO_SFN_PACKAGE=${spec.packageName} KEDRO_SFN_CONF_SOURCE="${spec.confSource}" KEDRO_DISABLE_TELEMETRY=1`,
+        `ENV PYTHONPATH=${TASK_ROOT} KEDRO_SFN_PACKAGE=${spec.packageName} KEDRO_SFN_CONF_SOURCE=${JSON.stringify(spec.confSource)} KEDRO_DISABLE_TELEMETRY=1`,
         `WORKDIR ${TASK_ROOT}`,
+        `ENTRYPOINT ["/bin/sh", "${TASK_ROOT}/kedro_sfn/entrypoint.sh"]`,
         `CMD ["${HANDLER}"]`,
-        "COPY requirements.txt /tmp/kedro-sfn/requirements.txt",
-        `RUN ${pip} --target ${TASK_ROOT} -r /tmp/kedro-sfn/requirements.txt`,
+        "COPY requirements.txt constraints.txt /tmp/kedro-sfn/",
+        `RUN ${pip} --target ${TASK_ROOT} -r /tmp/kedro-sfn/requirements.txt -c /tmp/kedro-sfn/constraints.txt && umask 022 && ${ric}`,
         `COPY task/ ${TASK_ROOT}/`,
         `RUN ${pip} --no-deps --target ${TASK_ROOT} ${TASK_ROOT}/${WHEEL_DIR}/${spec.wheelName}`,
         "",
@@ -88585,7 +88629,8 @@ async function prepareBuildContext(options, pkg, run) {
     const staging = (0,external_node_path_.join)(project, STAGING_DIR);
     (0,external_node_fs_.rmSync)(staging, { recursive: true, force: true });
     (0,external_node_fs_.mkdirSync)((0,external_node_path_.join)(staging, "task", WHEEL_DIR), { recursive: true });
-    (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(staging, "requirements.txt"), requirementsText(options, pkg, project));
+    (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(staging, "requirements.txt"), lines(options.requirements.requirements));
+    (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(staging, "constraints.txt"), lines(options.requirements.constraints));
     copyHandler(options.handlerRoot, (0,external_node_path_.join)(staging, "task", "kedro_sfn"));
     const userDockerfile = (options.dockerfile ?? "").trim();
     // A project's own Dockerfile decides itself what to copy: stage conf for it either way.
@@ -88669,17 +88714,8 @@ function validateBaseImage(baseImage) {
         });
     }
 }
-function requirementsText(options, pkg, project) {
-    if (options.requirementsFile) {
-        const path = (0,external_node_path_.resolve)(project, options.requirementsFile);
-        if (!(0,external_node_fs_.existsSync)(path)) {
-            throw new UserError(`Requirements file '${options.requirementsFile}' does not exist in '${project}'.`, {
-                file: path,
-            });
-        }
-        return (0,external_node_fs_.readFileSync)(path, "utf8");
-    }
-    return pkg.requirements.map((line) => `${line}\n`).join("");
+function lines(items) {
+    return items.map((line) => `${line}\n`).join("");
 }
 function copyHandler(handlerRoot, target) {
     const source = (0,external_node_path_.join)(handlerRoot, "kedro_sfn");
@@ -88754,25 +88790,18 @@ function checkUserDockerfile(path) {
 
 
 
-
-
 /** The tag holding BuildKit's layer cache in the same repository (counted by the lifecycle policy). */
 const CACHE_TAG = "kedro-sfn-buildcache";
 /**
  * `docker buildx build` for Lambda: one platform, no provenance or SBOM
  * attestations (they turn the push into an image index, which Lambda
- * rejects), pushed straight from BuildKit. The registry cache needs a
- * BuildKit container builder; the default `docker` driver can only read it.
+ * rejects), loaded into the daemon so the smoke test runs the very image
+ * that `docker push` sends. The registry cache needs a BuildKit container
+ * builder; the default `docker` driver can only read it.
  */
 function dockerBuildArgs(request, options) {
-    const metadataFile = (0,external_node_path_.join)(request.workDir, "metadata.json");
     const cacheRef = `${request.registry.host}/${request.repository}:${CACHE_TAG}`;
-    const output = [
-        "type=image",
-        `name=${request.target}`,
-        "push=true",
-        ...(request.registry.insecure ? ["registry.insecure=true"] : []),
-    ];
+    const insecure = request.registry.insecure ? ",registry.insecure=true" : "";
     const argv = [
         "docker",
         "buildx",
@@ -88783,25 +88812,44 @@ function dockerBuildArgs(request, options) {
         "--sbom=false",
         "--file",
         request.dockerfile,
-        "--metadata-file",
-        metadataFile,
-        "--output",
-        output.join(","),
+        "--load",
+        "--tag",
+        localImageName(request.repository),
         "--cache-from",
-        `type=registry,ref=${cacheRef}${request.registry.insecure ? ",registry.insecure=true" : ""}`,
+        `type=registry,ref=${cacheRef}${insecure}`,
     ];
     if (options.exportCache) {
-        argv.push("--cache-to", `type=registry,ref=${cacheRef},mode=max,image-manifest=true,oci-mediatypes=true${request.registry.insecure ? ",registry.insecure=true" : ""}`);
+        argv.push("--cache-to", `type=registry,ref=${cacheRef},mode=max,image-manifest=true,oci-mediatypes=true${insecure}`);
     }
     for (const [key, value] of Object.entries(request.buildArgs).sort(([a], [b]) => (a < b ? -1 : 1))) {
         argv.push("--build-arg", `${key}=${value}`);
     }
     argv.push(request.contextDir);
-    return { argv, metadataFile };
+    return { argv };
+}
+/** `docker run` of the built image as Lambda runs code: not root, read-only root, writable /tmp, no network. */
+function dockerRunArgs(request, argv) {
+    const [program, ...args] = argv;
+    return [
+        "docker",
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--user",
+        LAMBDA_LIKE_USER,
+        "--read-only",
+        "--tmpfs",
+        "/tmp",
+        "--entrypoint",
+        program ?? "",
+        localImageName(request.repository),
+        ...args,
+    ];
 }
 const dockerBuilder = {
     name: "docker",
-    async buildAndPush(request, io) {
+    async build(request, io) {
         const driver = await buildxDriver(io.run);
         if (request.credentials) {
             const login = await runDocker(io.run, [
@@ -88817,18 +88865,24 @@ const dockerBuilder = {
         }
         const plan = dockerBuildArgs(request, { exportCache: driver !== "docker" });
         const build = await runDocker(io.run, plan.argv, undefined, io.log);
-        if (build.exitCode !== 0) {
-            if (/push|unexpected status|denied|unauthorized|failed commit on ref/i.test(outputTail(build, 5)))
-                throw pushFailure(request, build);
+        if (build.exitCode !== 0)
             throw buildFailure("docker", request, build);
-        }
-        const metadata = (0,external_node_fs_.existsSync)(plan.metadataFile)
-            ? JSON.parse((0,external_node_fs_.readFileSync)(plan.metadataFile, "utf8"))
-            : {};
-        const digest = metadata["containerimage.digest"];
-        if (typeof digest !== "string" || !digest.startsWith("sha256:")) {
-            throw new Error(`docker buildx reported no image digest in ${plan.metadataFile}.`);
-        }
+    },
+    async runInImage(request, argv, io) {
+        return runDocker(io.run, dockerRunArgs(request, argv));
+    },
+    async push(request, io) {
+        const tag = await runDocker(io.run, ["docker", "tag", localImageName(request.repository), request.target]);
+        if (tag.exitCode !== 0)
+            throw new Error(`docker tag failed:\n${outputTail(tag, 10)}`);
+        io.log(`Pushing ${request.target}`);
+        const push = await runDocker(io.run, ["docker", "push", request.target], undefined, io.log);
+        await runDocker(io.run, ["docker", "rmi", "--no-prune", request.target]);
+        if (push.exitCode !== 0)
+            throw pushFailure(request, push);
+        const digest = /digest: (sha256:[0-9a-f]{64})/.exec(push.output)?.[1];
+        if (digest === undefined)
+            throw new Error(`docker push reported no digest:\n${outputTail(push, 10)}`);
         return { digest };
     },
 };
@@ -88873,7 +88927,396 @@ async function runDocker(run, argv, input, log) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/image/requirements.ts
+
+
+
+/**
+ * Where the image's dependencies come from, first found wins (input
+ * 'requirements' overrides): the files Kedro's starters and most projects keep.
+ */
+const DEFAULT_REQUIREMENTS_FILES = [
+    "requirements.txt",
+    "src/requirements.txt",
+    "requirements/base.txt",
+    "requirements/prod.txt",
+];
+/**
+ * Development, test and notebook tools: never needed by a node, and they
+ * double an image's size (jupyterlab, kedro-viz). Dropped from a file found
+ * by default and from the wheel's dependencies; an explicit 'requirements'
+ * file is installed as written.
+ */
+const DEV_TOOLS = [
+    /^ipython$/,
+    /^ipykernel$/,
+    /^ipywidgets$/,
+    /^jupyter($|-.*)/,
+    /^jupyterlab($|-.*)/,
+    /^notebook$/,
+    /^nbstripout$/,
+    /^nbsphinx$/,
+    /^kedro-viz$/,
+    /^kedro-telemetry$/,
+    /^pytest($|-.*)/,
+    /^coverage$/,
+    /^ruff$/,
+    /^black$/,
+    /^flake8($|-.*)/,
+    /^isort$/,
+    /^mypy$/,
+    /^pylint$/,
+    /^pre-commit$/,
+    /^sphinx($|-.*)/,
+    /^myst-parser$/,
+    /^twine$/,
+];
+/** pip's own options that may stand on a line of their own in a requirements file. */
+const PIP_OPTION = /^(-i|--index-url|--extra-index-url|-f|--find-links|--trusted-host|--pre|--prefer-binary|--only-binary|--no-binary)\b/;
+/** The canonical (PEP 503) name a requirement line installs, or undefined for URLs and paths. */
+function requirementName(line) {
+    const match = /^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[|==|>=|<=|~=|!=|>|<|===|;|@|\s|$)/.exec(line.trim());
+    return match?.[1] === undefined ? undefined : match[1].toLowerCase().replace(/[-_.]+/g, "-");
+}
+function isDevTool(line) {
+    const name = requirementName(line);
+    return name !== undefined && DEV_TOOLS.some((pattern) => pattern.test(name));
+}
+function readRequirementsFile(path, project, seen, into) {
+    if (seen.has(path))
+        return;
+    seen.add(path);
+    const shown = (0,external_node_path_.relative)(project, path) || path;
+    const text = (0,external_node_fs_.readFileSync)(path, "utf8");
+    const lines = text.replace(/\\\r?\n/g, " ").split(/\r?\n/);
+    lines.forEach((raw, index) => {
+        const line = raw.replace(/(^|\s)#.*$/, "").trim();
+        if (line === "")
+            return;
+        const include = /^(-r|--requirement|-c|--constraint)(?:\s+|=)(.+)$/.exec(line);
+        if (include?.[1] !== undefined && include[2] !== undefined) {
+            const target = (0,external_node_path_.resolve)((0,external_node_path_.dirname)(path), include[2].trim());
+            if (!(0,external_node_fs_.existsSync)(target)) {
+                throw new UserError(`${shown} line ${index + 1} includes '${include[2].trim()}', which does not exist.`, {
+                    file: path,
+                    hint: "Paths in -r and -c are relative to the file that names them.",
+                });
+            }
+            if (include[1].startsWith("-c") || include[1] === "--constraint") {
+                const constraints = { options: [], requirements: [], constraints: [] };
+                readRequirementsFile(target, project, seen, constraints);
+                into.constraints.push(...constraints.requirements.map((r) => r.line), ...constraints.constraints);
+            }
+            else {
+                readRequirementsFile(target, project, seen, into);
+            }
+            return;
+        }
+        if (/^(-e|--editable)(\s|=)/.test(line)) {
+            const target = line.replace(/^(-e|--editable)(\s+|=)/, "");
+            // `-e .` or `-e src/`: the project itself, which the image installs from its wheel.
+            if (/^(\.|\/|file:)/.test(target))
+                return;
+            into.requirements.push({ line: target, file: shown, number: index + 1 });
+            return;
+        }
+        if (PIP_OPTION.test(line)) {
+            into.options.push(line);
+            return;
+        }
+        if (/^(\.{1,2}\/|\/|file:)/.test(line)) {
+            throw new UserError(`${shown} line ${index + 1} installs the local path '${line}', which is not in the image's build context.`, {
+                file: path,
+                hint: "Publish that package to your package index (or build its wheel into the project) and name it by version, or give input 'requirements' a file without local paths.",
+            });
+        }
+        into.requirements.push({ line, file: shown, number: index + 1 });
+    });
+}
+/** The project's requirements file: input 'requirements', else the first default that exists. */
+function findRequirementsFile(projectPath, requirementsFile) {
+    const project = (0,external_node_path_.resolve)(projectPath);
+    const given = (requirementsFile ?? "").trim();
+    if (given !== "") {
+        const path = (0,external_node_path_.resolve)(project, given);
+        if (!(0,external_node_fs_.existsSync)(path)) {
+            throw new UserError(`Input 'requirements' names '${given}', which does not exist in '${project}'.`, {
+                file: path,
+                hint: `Give a path relative to the project (project-path), or leave 'requirements' empty to use the first of ${DEFAULT_REQUIREMENTS_FILES.join(", ")} that exists.`,
+            });
+        }
+        return { path, explicit: true };
+    }
+    const found = DEFAULT_REQUIREMENTS_FILES.map((name) => (0,external_node_path_.join)(project, name)).find((path) => (0,external_node_fs_.existsSync)(path));
+    return found === undefined ? undefined : { path: found, explicit: false };
+}
+/**
+ * What the image installs, by one rule a user can predict: the project's
+ * requirements file (dev tools dropped unless the file was named explicitly),
+ * the wheel's own dependencies on top, then what the catalog certainly needs
+ * (a kedro-datasets extra per dataset type, s3fs for s3:// paths), all in one
+ * pip resolve constrained to the Kedro version that inspected the project.
+ */
+function planRequirements(input) {
+    const project = (0,external_node_path_.resolve)(input.projectPath);
+    const file = findRequirementsFile(project, input.requirementsFile);
+    const parsed = { options: [], requirements: [], constraints: [] };
+    if (file !== undefined)
+        readRequirementsFile(file.path, project, new Set(), parsed);
+    const explicit = file?.explicit ?? false;
+    const hashed = parsed.requirements.some((r) => /\s--hash[=\s]/.test(r.line));
+    const dropped = [];
+    const keep = (line) => {
+        if (!isDevTool(line))
+            return true;
+        if (!dropped.includes(line))
+            dropped.push(line);
+        return false;
+    };
+    const fromFile = parsed.requirements.map((r) => r.line).filter((line) => explicit || keep(line));
+    const kedro = input.runtime?.kedro ?? input.kedroVersion;
+    if (kedro !== undefined)
+        checkKedroPin(parsed.requirements, kedro, project);
+    const requirements = [...parsed.options, ...fromFile];
+    const added = [];
+    if (!hashed) {
+        const present = new Set(requirements);
+        const push = (line) => {
+            if (present.has(line))
+                return;
+            present.add(line);
+            requirements.push(line);
+        };
+        for (const line of input.wheelRequires.filter(keep))
+            push(line);
+        const named = new Set(requirements.map(requirementName));
+        for (const need of input.runtime?.data_requirements ?? []) {
+            const name = requirementName(need.requirement);
+            const coveredByName = !need.requirement.includes("[") && named.has(name);
+            if (coveredByName || present.has(need.requirement))
+                continue;
+            push(need.requirement);
+            added.push(need);
+        }
+    }
+    const constraints = [...(kedro !== undefined ? [`kedro==${kedro}`] : []), ...parsed.constraints];
+    return {
+        requirements,
+        constraints,
+        ...(file !== undefined ? { source: (0,external_node_path_.relative)(project, file.path) } : {}),
+        explicit,
+        dropped,
+        added,
+        hashed,
+    };
+}
+/** `kedro==X` in the file that is not the inspected X can never resolve: say so before a long build. */
+function checkKedroPin(lines, kedro, project) {
+    for (const { line, file, number } of lines) {
+        const pin = /^kedro\s*===?\s*([^\s;,]+)\s*(;.*)?$/i.exec(line);
+        if (pin?.[1] !== undefined && pin[1] !== kedro) {
+            throw new UserError(`${file} line ${number} pins kedro==${pin[1]}, but the project was inspected with Kedro ${kedro}: the image would run another Kedro than the one checked.`, {
+                file: (0,external_node_path_.join)(project, file),
+                hint: `Pin kedro==${kedro} there, or set input 'python' to an interpreter with Kedro ${pin[1]}.`,
+            });
+        }
+    }
+}
+/** Log lines that say which file was used and what was left out or added. */
+function describeRequirements(plan) {
+    const lines = [
+        plan.source === undefined
+            ? `Image dependencies: the wheel's own (no ${DEFAULT_REQUIREMENTS_FILES.join(", ")} in the project; input 'requirements' names another file).`
+            : `Image dependencies: ${plan.source}${plan.explicit ? " (input 'requirements')" : ""} and the wheel's own dependencies.`,
+    ];
+    if (plan.constraints[0]?.startsWith("kedro=="))
+        lines.push(`Kedro pinned to ${plan.constraints[0].slice(7)}, the version that inspected the project.`);
+    if (plan.dropped.length > 0)
+        lines.push(`Not installed (development tools): ${plan.dropped.join(", ")}.`);
+    for (const { requirement, why } of plan.added)
+        lines.push(`Added ${requirement}: ${why}.`);
+    if (plan.hashed)
+        lines.push(`${plan.source ?? "The requirements file"} uses --hash: installed as written, so it must hold every dependency (the wheel's, s3fs, dataset extras).`);
+    return lines;
+}
+
+;// CONCATENATED MODULE: ./src/graph/preflight.ts
+
+/**
+ * Each task runs in its own Lambda, so a dataset that one task writes and
+ * another reads must be persisted: in-memory data does not survive the hop.
+ */
+function preflight(graph, options) {
+    if (graph.datasets === undefined)
+        return [];
+    const datasets = graph.datasets;
+    // Transcoded names (x@pandas, x@spark) are one dataset: in memory only if every spelling is.
+    const spellings = new Map();
+    const isEphemeral = (key) => [...(spellings.get(key) ?? [key])].every((name) => datasets[name]?.ephemeral ?? true);
+    const isLocal = (key) => [...(spellings.get(key) ?? [key])].some((name) => datasets[name]?.storage === "local");
+    const taskOf = (node) => options.taskOf?.get(node) ?? node;
+    const file = `conf/${options.env}/catalog.yml`;
+    const producers = new Map();
+    const consumers = new Map();
+    const spell = (name) => {
+        const key = datasetKey(name);
+        spellings.set(key, (spellings.get(key) ?? new Set()).add(name));
+        return key;
+    };
+    for (const node of graph.nodes) {
+        for (const o of node.outputs)
+            producers.set(spell(o), node.name);
+        for (const i of node.inputs) {
+            if (isParameter(i))
+                continue;
+            const key = spell(i);
+            consumers.set(key, [...(consumers.get(key) ?? []), node.name]);
+        }
+    }
+    const names = [...new Set([...producers.keys(), ...consumers.keys()])].sort();
+    const findings = [];
+    for (const dataset of names) {
+        const producer = producers.get(dataset) ?? null;
+        const readers = consumers.get(dataset) ?? [];
+        const base = { dataset, producer, consumers: readers, file, catalogEntry: catalogEntryFor(dataset) };
+        const remote = producer === null ? readers : readers.filter((c) => taskOf(c) !== taskOf(producer));
+        if (isEphemeral(dataset)) {
+            if (producer === null) {
+                findings.push({
+                    ...base,
+                    severity: "error",
+                    code: "ephemeral-pipeline-input",
+                    message: `Dataset '${dataset}' is an input of the pipeline (read by ${quoteList(readers)}) ` +
+                        `but is not in the catalog of env '${options.env}', so no Lambda can load it.`,
+                });
+            }
+            else if (remote.length > 0) {
+                findings.push({
+                    ...base,
+                    severity: "error",
+                    code: "ephemeral-crosses-tasks",
+                    message: `Dataset '${dataset}' is kept in memory (not persisted in env '${options.env}') but is ` +
+                        `written by '${producer}' and read by ${quoteList(remote)} in another Lambda.`,
+                });
+            }
+            else if (readers.length === 0) {
+                findings.push({
+                    ...base,
+                    severity: "warning",
+                    code: "ephemeral-output-discarded",
+                    message: `Dataset '${dataset}' written by '${producer}' is kept in memory only: ` +
+                        `it is discarded when the Lambda ends.`,
+                });
+            }
+        }
+        else if (isLocal(dataset) && remote.length > 0) {
+            // A plain path in a Lambda is that Lambda's own disk (and /var/task is read-only).
+            const where = producer === null ? "an input of the pipeline" : `written by '${producer}'`;
+            findings.push({
+                ...base,
+                severity: "error",
+                code: producer === null ? "local-pipeline-input" : "local-crosses-tasks",
+                message: `Dataset '${dataset}' is on a local path in env '${options.env}' (${where}, read by ` +
+                    `${quoteList(remote)}): each Lambda has its own disk, so another Lambda cannot read it.`,
+            });
+        }
+    }
+    return findings;
+}
+function isParameter(dataset) {
+    return dataset === "parameters" || dataset.startsWith("params:");
+}
+function quoteList(names) {
+    return names.map((n) => `'${n}'`).join(", ");
+}
+/** A ready-to-paste entry; pickle fits any Python object, the user may pick a better type. */
+function catalogEntryFor(dataset) {
+    const key = /^[A-Za-z0-9_.-]+$/.test(dataset) ? dataset : JSON.stringify(dataset);
+    const file = dataset.replace(/[^A-Za-z0-9_.-]/g, "_");
+    return [`${key}:`, `  type: pickle.PickleDataset`, `  filepath: s3://<your-bucket>/data/${file}.pkl`].join("\n");
+}
+function hasErrors(findings) {
+    return findings.some((f) => f.severity === "error");
+}
+
+;// CONCATENATED MODULE: ./src/image/smoke.ts
+
+
+
+function smokeSpec(options, requirements) {
+    const graph = options.graph;
+    const datasets = new Set();
+    for (const node of graph?.nodes ?? []) {
+        for (const name of [...node.inputs, ...node.outputs])
+            if (!isParameter(name))
+                datasets.add(name);
+    }
+    const kedro = graph?.runtime?.kedro ?? graph?.project?.kedro_version;
+    return {
+        env: options.kedroEnv,
+        pipeline: options.pipeline,
+        ...(kedro !== undefined ? { kedro } : {}),
+        ...(requirements.source !== undefined ? { requirements: requirements.source } : {}),
+        imports: graph?.runtime?.imports ?? [],
+        datasets: [...datasets].sort(),
+    };
+}
+/**
+ * Runs the smoke test in the built image, before anything is pushed: the
+ * handler imports, the project bootstraps from its wheel and the image's
+ * conf, every node function imports and the env's catalog builds, with the
+ * Kedro and the packages the project was inspected with.
+ */
+async function smokeTestImage(builder, request, spec, io) {
+    const started = Date.now();
+    const result = await builder.runInImage(request, ["python3", "-m", "kedro_sfn.smoke", "--spec", JSON.stringify(spec)], io);
+    const seconds = (Date.now() - started) / 1000;
+    const last = result.stdout.trim().split("\n").pop() ?? "";
+    let output;
+    try {
+        output = JSON.parse(last);
+    }
+    catch {
+        output = undefined;
+    }
+    if (output === undefined || typeof output.ok !== "boolean") {
+        throw new UserError(`The built image could not run its smoke test (exit ${result.exitCode}); nothing was pushed:\n${outputTail(result, 25)}`, {
+            hint: "The image must have python3 on its PATH and /var/task on PYTHONPATH (the generated Dockerfile does both); check 'base-image' or your Dockerfile.",
+        });
+    }
+    if (!output.ok) {
+        const problems = (output.problems ?? []).map((p) => `- ${p.message}\n  ${p.hint.split("\n").join("\n  ")}`);
+        throw new UserError(`The built image failed its smoke test; nothing was pushed or deployed:\n${problems.join("\n")}`, {
+            hint: "Lambda would fail the same way on the first invocation. Fix the requirements (or the Dockerfile) and run again.",
+        });
+    }
+    const checked = output.checked ?? {};
+    const summary = [
+        `Kedro ${String(checked["kedro"] ?? "?")}`,
+        `${String(checked["nodes"] ?? "?")} nodes imported`,
+        typeof checked["datasets"] === "number"
+            ? `${checked["datasets"]} datasets built`
+            : String(checked["catalog"] ?? "catalog not built"),
+        `${spec.imports.length} packages present`,
+        `runtime ${String(checked["runtime"] ?? "?")}`,
+    ].join(", ");
+    return { seconds, summary };
+}
+/**
+ * `kedro package` leaves conf/local out of its conf archive (it holds
+ * credentials and machine settings), so Lambdas can never run env 'local'.
+ */
+function refuseUnpackagedEnv(kedroEnv) {
+    if (kedroEnv.trim() === "local") {
+        throw new UserError("Input 'kedro-env' is 'local', but 'kedro package' leaves conf/local out of the package: the Lambdas would run with another catalog than the one checked.", {
+            hint: "Make an env for AWS (conf/aws/catalog.yml with the datasets on S3, credentials from the Lambda role) and set 'kedro-env: aws'.",
+        });
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/image/build.ts
+
+
 
 
 
@@ -88908,6 +89351,13 @@ async function buildAndPushImage(options, deps) {
     if (builder === undefined)
         throw new UserError(`Input 'builder' must be docker or buildah; got '${options.builder}'.`);
     const project = (0,external_node_path_.resolve)(options.projectPath);
+    refuseUnpackagedEnv(options.kedroEnv);
+    // A missing or broken requirements file must fail before any AWS write, not after `kedro package`.
+    planRequirements({
+        projectPath: project,
+        ...(options.requirementsFile ? { requirementsFile: options.requirementsFile } : {}),
+        wheelRequires: [],
+    });
     if (options.dockerfile)
         checkUserDockerfile((0,external_node_path_.resolve)(project, options.dockerfile));
     const commitTags = options.commitSha ? [commitTag(options.commitSha)] : [];
@@ -88920,6 +89370,15 @@ async function buildAndPushImage(options, deps) {
     const auth = credentialsFor(endpoint, credentials);
     const registry = new RegistryClient({ host: endpoint.host, url: endpoint.url }, repository, auth, deps.fetch);
     const pkg = await packageProject({ projectPath: project, python: options.python }, run, log);
+    const requirements = planRequirements({
+        projectPath: project,
+        ...(options.requirementsFile ? { requirementsFile: options.requirementsFile } : {}),
+        wheelRequires: pkg.requirements,
+        ...(options.graph?.runtime ? { runtime: options.graph.runtime } : {}),
+        ...(options.graph?.project?.kedro_version ? { kedroVersion: options.graph.project.kedro_version } : {}),
+    });
+    for (const line of describeRequirements(requirements))
+        log(line);
     const context = await prepareBuildContext({
         projectPath: project,
         baseImage: options.baseImage,
@@ -88928,7 +89387,7 @@ async function buildAndPushImage(options, deps) {
         handlerRoot: options.handlerRoot ?? pythonHelperRoot(),
         ...(options.dockerfile ? { dockerfile: options.dockerfile } : {}),
         ...(options.confSource ? { confSource: options.confSource } : {}),
-        ...(options.requirementsFile ? { requirementsFile: options.requirementsFile } : {}),
+        requirements,
     }, pkg, run);
     const hash = contentHash(context.header, context.files);
     const hashTag = contentTag(hash);
@@ -88951,7 +89410,7 @@ async function buildAndPushImage(options, deps) {
     const workDir = (0,external_node_fs_.mkdtempSync)((0,external_node_path_.join)((0,external_node_os_.tmpdir)(), "kedro-sfn-build-"));
     try {
         log(`Building ${endpoint.host}/${repository}:${hashTag} for ${platform.platform} with ${builder.name}`);
-        const { digest } = await builder.buildAndPush({
+        const request = {
             contextDir: context.contextDir,
             dockerfile: context.dockerfile,
             buildArgs: context.buildArgs,
@@ -88962,7 +89421,12 @@ async function buildAndPushImage(options, deps) {
             target: `${endpoint.host}/${repository}:${hashTag}`,
             ...(auth ? { credentials: auth } : {}),
             workDir,
-        }, { run, log });
+        };
+        const io = { run, log: deps.debug ?? log };
+        await builder.build(request, io);
+        const smoke = await smokeTestImage(builder, request, smokeSpec(options, requirements), io);
+        log(`Smoke test passed in the image (${smoke.seconds.toFixed(1)} s): ${smoke.summary}`);
+        const { digest } = await builder.push(request, io);
         const manifest = await verifyLambdaImage(registry, digest, platform, !context.generated);
         await addTags(registry, manifest, tags.slice(1));
         return result(manifest, false, tags, common);
@@ -89090,6 +89554,7 @@ function parseOptions(read) {
         builder: parseChoice(Input.Builder, get(Input.Builder), ["docker", "buildah"]),
         baseImage: get(Input.BaseImage),
         dockerfile: get(Input.Dockerfile),
+        requirements: get(Input.Requirements),
         confSource: parseConfSource(get(Input.ConfSource)),
         keepImages: parseInteger(Input.KeepImages, get(Input.KeepImages), 1, 10000),
         lambdaRoleArn: get(Input.LambdaRoleArn),
@@ -91044,7 +91509,7 @@ async function planAndDeploy(options, io, result, context) {
                 return fail(io, result, check.reason, check.message);
             reviewed = { commentId: check.reviewed.commentId };
         }
-        const image = await timed(result.timings, "package+build+push", () => buildAndPushImage(imageOptionsFrom(options, commitSha), {
+        const image = await timed(result.timings, "package+build+push", () => buildAndPushImage(imageOptionsFrom(options, commitSha, result.graph), {
             ecr: clients.ecr,
             mask: (s) => io.setSecret(s),
             log: (line) => io.info(line),
@@ -91101,7 +91566,7 @@ async function planAndDeploy(options, io, result, context) {
         clients.destroy();
     }
 }
-function imageOptionsFrom(options, commitSha) {
+function imageOptionsFrom(options, commitSha, graph) {
     return {
         projectPath: options.projectPath,
         python: options.python,
@@ -91114,6 +91579,10 @@ function imageOptionsFrom(options, commitSha) {
         ...(options.registry ? { registry: options.registry } : {}),
         ...(commitSha ? { commitSha } : {}),
         keepImages: options.keepImages,
+        kedroEnv: options.kedroEnv,
+        pipeline: options.pipeline,
+        ...(options.requirements ? { requirementsFile: options.requirements } : {}),
+        ...(graph ? { graph } : {}),
     };
 }
 /** The plan a reviewer sees: compared with the deployed image, so only configuration and shape show. */
@@ -91182,105 +91651,6 @@ function fail(io, result, reason, message) {
     io.setOutput(Output.FailureReason, reason);
     result.failure = { reason, message };
     return result;
-}
-
-;// CONCATENATED MODULE: ./src/graph/preflight.ts
-
-/**
- * Each task runs in its own Lambda, so a dataset that one task writes and
- * another reads must be persisted: in-memory data does not survive the hop.
- */
-function preflight(graph, options) {
-    if (graph.datasets === undefined)
-        return [];
-    const datasets = graph.datasets;
-    // Transcoded names (x@pandas, x@spark) are one dataset: in memory only if every spelling is.
-    const spellings = new Map();
-    const isEphemeral = (key) => [...(spellings.get(key) ?? [key])].every((name) => datasets[name]?.ephemeral ?? true);
-    const isLocal = (key) => [...(spellings.get(key) ?? [key])].some((name) => datasets[name]?.storage === "local");
-    const taskOf = (node) => options.taskOf?.get(node) ?? node;
-    const file = `conf/${options.env}/catalog.yml`;
-    const producers = new Map();
-    const consumers = new Map();
-    const spell = (name) => {
-        const key = datasetKey(name);
-        spellings.set(key, (spellings.get(key) ?? new Set()).add(name));
-        return key;
-    };
-    for (const node of graph.nodes) {
-        for (const o of node.outputs)
-            producers.set(spell(o), node.name);
-        for (const i of node.inputs) {
-            if (isParameter(i))
-                continue;
-            const key = spell(i);
-            consumers.set(key, [...(consumers.get(key) ?? []), node.name]);
-        }
-    }
-    const names = [...new Set([...producers.keys(), ...consumers.keys()])].sort();
-    const findings = [];
-    for (const dataset of names) {
-        const producer = producers.get(dataset) ?? null;
-        const readers = consumers.get(dataset) ?? [];
-        const base = { dataset, producer, consumers: readers, file, catalogEntry: catalogEntryFor(dataset) };
-        const remote = producer === null ? readers : readers.filter((c) => taskOf(c) !== taskOf(producer));
-        if (isEphemeral(dataset)) {
-            if (producer === null) {
-                findings.push({
-                    ...base,
-                    severity: "error",
-                    code: "ephemeral-pipeline-input",
-                    message: `Dataset '${dataset}' is an input of the pipeline (read by ${quoteList(readers)}) ` +
-                        `but is not in the catalog of env '${options.env}', so no Lambda can load it.`,
-                });
-            }
-            else if (remote.length > 0) {
-                findings.push({
-                    ...base,
-                    severity: "error",
-                    code: "ephemeral-crosses-tasks",
-                    message: `Dataset '${dataset}' is kept in memory (not persisted in env '${options.env}') but is ` +
-                        `written by '${producer}' and read by ${quoteList(remote)} in another Lambda.`,
-                });
-            }
-            else if (readers.length === 0) {
-                findings.push({
-                    ...base,
-                    severity: "warning",
-                    code: "ephemeral-output-discarded",
-                    message: `Dataset '${dataset}' written by '${producer}' is kept in memory only: ` +
-                        `it is discarded when the Lambda ends.`,
-                });
-            }
-        }
-        else if (isLocal(dataset) && remote.length > 0) {
-            // A plain path in a Lambda is that Lambda's own disk (and /var/task is read-only).
-            const where = producer === null ? "an input of the pipeline" : `written by '${producer}'`;
-            findings.push({
-                ...base,
-                severity: "error",
-                code: producer === null ? "local-pipeline-input" : "local-crosses-tasks",
-                message: `Dataset '${dataset}' is on a local path in env '${options.env}' (${where}, read by ` +
-                    `${quoteList(remote)}): each Lambda has its own disk, so another Lambda cannot read it.`,
-            });
-        }
-    }
-    return findings;
-}
-function isParameter(dataset) {
-    return dataset === "parameters" || dataset.startsWith("params:");
-}
-function quoteList(names) {
-    return names.map((n) => `'${n}'`).join(", ");
-}
-/** A ready-to-paste entry; pickle fits any Python object, the user may pick a better type. */
-function catalogEntryFor(dataset) {
-    const key = /^[A-Za-z0-9_.-]+$/.test(dataset) ? dataset : JSON.stringify(dataset);
-    const file = dataset.replace(/[^A-Za-z0-9_.-]/g, "_");
-    return [`${key}:`, `  type: pickle.PickleDataset`, `  filepath: s3://<your-bucket>/data/${file}.pkl`].join("\n");
-}
-function hasErrors(findings) {
-    return findings.some((f) => f.severity === "error");
 }
 
 ;// CONCATENATED MODULE: ./src/graph/types.ts
@@ -91479,6 +91849,9 @@ function parseGraph(text, file) {
         graph.datasets = parseDatasets(raw.datasets, fail);
     if (raw.parameters !== undefined)
         graph.parameters = stringList(raw.parameters, "'parameters'", fail);
+    const runtime = parseRuntime(raw.runtime);
+    if (runtime !== undefined)
+        graph.runtime = runtime;
     try {
         producersOf(graph);
         topologicalOrder(graph);
@@ -91508,6 +91881,28 @@ function parseNode(raw, index, fail) {
         tags: raw.tags === undefined ? [] : stringList(raw.tags, `${named}: 'tags'`, fail),
         inputs: requiredList(raw.inputs, `${named}: 'inputs'`, fail),
         outputs: requiredList(raw.outputs, `${named}: 'outputs'`, fail),
+    };
+}
+/** The runtime extra is advisory: a malformed one is dropped, never an error. */
+function parseRuntime(raw) {
+    if (!parse_isObject(raw) || typeof raw.python !== "string" || typeof raw.kedro !== "string")
+        return undefined;
+    const records = (value, keys) => Array.isArray(value)
+        ? value.filter((item) => parse_isObject(item) && keys.every((key) => typeof item[key] === "string"))
+        : [];
+    return {
+        python: raw.python,
+        kedro: raw.kedro,
+        imports: records(raw.imports, ["distribution", "version", "module", "by"]).map((item) => ({
+            distribution: item["distribution"] ?? "",
+            version: item["version"] ?? "",
+            module: item["module"] ?? "",
+            by: item["by"] ?? "",
+        })),
+        data_requirements: records(raw.data_requirements, ["requirement", "why"]).map((item) => ({
+            requirement: item["requirement"] ?? "",
+            why: item["why"] ?? "",
+        })),
     };
 }
 function parseProject(raw, fail) {

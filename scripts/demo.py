@@ -1,16 +1,17 @@
 #!/usr/bin/env python3
 """`make demo`: the action's whole job on examples/spaceflights, against a local AWS stack.
 
-It starts the local stack (moto server, a Lambda front that runs each node with
-the Kedro handler, a Docker registry), makes a Python base image with
-debootstrap (once; cached in buildah's storage), puts the raw data in the
+It starts the local stack (moto server, a Docker registry, and a local Lambda
+that runs every function's own pushed image in a Docker engine through the
+runtime interface emulator), makes a Python base image with debootstrap (once;
+cached in buildah's storage and loaded into the engine), puts the raw data in the
 emulated S3, then runs the action exactly as a runner does, `node dist/index.js`
 with INPUT_* variables, in deploy mode with start-execution. A second run with
 no change follows, to show a deploy that writes nothing, and a third after
 editing one node's code in a copy of the project: one new image, every function
 updated, one new state machine version. Then it stops the stack, also on Ctrl-C.
 
-usage: demo.py [--project DIR] [--python PY] [--out DIR] [--runs 1|2|3]
+usage: demo.py [--project DIR] [--python PY] [--out DIR] [--runs 1|2|3] [--builder docker|buildah]
 """
 from __future__ import annotations
 
@@ -36,9 +37,9 @@ def sh(argv: list[str], **kwargs: Any) -> subprocess.CompletedProcess[str]:
     return subprocess.run(argv, check=True, text=True, **kwargs)
 
 
-def start_stack(state_dir: Path, project: Path, python: str) -> dict[str, Any]:
+def start_stack(state_dir: Path) -> dict[str, Any]:
     out = sh([sys.executable, str(HERE / "local_stack.py"), "start", "--state-dir", str(state_dir),
-              "--lambda-front", "--project", str(project), "--python", python, "--registry"],
+              "--lambda-front", "--lambda-mode", "image", "--registry"],
              capture_output=True)
     return json.loads(out.stdout.strip().splitlines()[-1])
 
@@ -75,7 +76,8 @@ class ActionFailed(RuntimeError):
         self.outputs = outputs
 
 
-def run_action(stack: dict[str, Any], project: Path, python: str, out: Path, run: int, base_image: str) -> dict[str, str]:
+def run_action(stack: dict[str, Any], project: Path, python: str, out: Path, run: int, base_image: str,
+               builder: str) -> dict[str, str]:
     """`node dist/index.js` as a runner calls it; returns the step's outputs."""
     outputs = out / f"outputs-{run}.txt"
     outputs.write_text("")
@@ -86,7 +88,7 @@ def run_action(stack: dict[str, Any], project: Path, python: str, out: Path, run
         "state-machine-name": STATE_MACHINE,
         "ecr-repository": "spaceflights",
         "registry": stack["registry"],
-        "builder": "buildah",
+        "builder": builder,
         "base-image": base_image,
         "lambda-role-arn": stack["roles"]["lambda"],
         "state-machine-role-arn": stack["roles"]["stateMachine"],
@@ -97,12 +99,19 @@ def run_action(stack: dict[str, Any], project: Path, python: str, out: Path, run
     env = {k: v for k, v in os.environ.items() if not k.startswith(("INPUT_", "GITHUB_"))}
     env.update(aws_env(stack))
     env.update({f"INPUT_{k.upper()}": v for k, v in inputs.items()})
-    env.update({"GITHUB_OUTPUT": str(outputs), "GITHUB_SHA": "0" * 40, "STORAGE_DRIVER": "vfs"})
+    env.update({"GITHUB_OUTPUT": str(outputs), "GITHUB_SHA": "0" * 40, "STORAGE_DRIVER": "vfs",
+                "DOCKER_HOST": docker_host()})
     proc = subprocess.run(["node", str(ROOT / "dist" / "index.js")], env=env, text=True)
     values = parse_outputs(outputs.read_text())
     if proc.returncode != 0:
         raise ActionFailed(run, values)
     return values
+
+
+def docker_host() -> str:
+    from docker_engine import DEFAULT_ROOT, docker_env
+
+    return docker_env(DEFAULT_ROOT)["DOCKER_HOST"]
 
 
 def edit_node_code(project: Path) -> None:
@@ -151,6 +160,8 @@ def main() -> int:
     parser.add_argument("--project", default=str(ROOT / "examples" / "spaceflights"))
     parser.add_argument("--python", default=str(ROOT / ".venv" / "bin" / "python"))
     parser.add_argument("--out", default=str(ROOT / ".demo"))
+    parser.add_argument("--builder", choices=("docker", "buildah"), default="docker",
+                        help="the action's builder (docker, its default, runs in a local Docker engine)")
     parser.add_argument("--runs", type=int, default=3, choices=(1, 2, 3),
                         help="2: again with no change (a no-op deploy); 3: then after editing one node's code")
     args = parser.parse_args()
@@ -165,32 +176,35 @@ def main() -> int:
 
     started = time.monotonic()
     sys.path.insert(0, str(HERE))
+    from docker_engine import DEFAULT_ROOT, load_base, start as start_docker
     from make_base_image import DEFAULT_TAG, make_base_image
 
-    print("Base image (debootstrap, once; cached in buildah's storage)...", flush=True)
+    print("Base image (debootstrap, once; cached in buildah's storage and the Docker engine)...", flush=True)
     make_base_image(DEFAULT_TAG)
-    stack = start_stack(state_dir, project, args.python)
+    start_docker(DEFAULT_ROOT)
+    load_base(DEFAULT_ROOT, DEFAULT_TAG)
+    stack = start_stack(state_dir)
     signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
     record: dict[str, Any] = {"stack": {k: stack[k] for k in ("endpoint", "registry", "components")}}
     status = 0
     try:
-        print(f"Local stack: moto {stack['endpoint']}, Lambda front {stack['lambdaFrontEndpoint']}, "
+        print(f"Local stack: moto {stack['endpoint']}, local Lambda (images) {stack['lambdaFrontEndpoint']}, "
               f"registry {stack['registry']}", flush=True)
         upload_raw_data(stack, project, args.python)
         print("\n=== run 1: deploy and run the pipeline ===", flush=True)
-        record["first"] = run_action(stack, project, args.python, out, 1, DEFAULT_TAG)
+        record["first"] = run_action(stack, project, args.python, out, 1, DEFAULT_TAG, args.builder)
         record["metrics"] = read_metrics(stack)
         print(f"\nexecution: {record['first'].get('execution-status')}; model metrics in S3: {record['metrics']}")
         print(f"summary written to {out / 'summary-1.md'}")
         if args.runs >= 2:
             print("\n=== run 2: the same commit again: nothing to change ===", flush=True)
-            second = record["second"] = run_action(stack, project, args.python, out, 2, DEFAULT_TAG)
+            second = record["second"] = run_action(stack, project, args.python, out, 2, DEFAULT_TAG, args.builder)
             print(f"has-changes={second.get('has-changes')} to-create={second.get('to-create')} "
                   f"to-update={second.get('to-update')} to-delete={second.get('to-delete')}")
         if args.runs == 3:
             print("\n=== run 3: one node's code edited: one new image, every function updated ===", flush=True)
             edit_node_code(project)
-            third = record["third"] = run_action(stack, project, args.python, out, 3, DEFAULT_TAG)
+            third = record["third"] = run_action(stack, project, args.python, out, 3, DEFAULT_TAG, args.builder)
             print(f"to-update={third.get('to-update')} image={third.get('image-uri')} "
                   f"version={third.get('state-machine-version-arn')} execution={third.get('execution-status')}")
     except ActionFailed as failed:

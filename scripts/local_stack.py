@@ -136,16 +136,31 @@ def start_moto(state_dir: Path, started: list[dict[str, Any]], port: int | None,
     raise StartError("moto server could not get a port")
 
 
-def start_lambda_front(state_dir: Path, started: list[dict[str, Any]], port: int, moto_port: int, project: str, python: str, timeout: float) -> dict[str, Any]:
-    """scripts/lambda_front.py on MOTO_PORT: runs each Invoke as `python -m kedro_sfn.handler`
-    in `python` (the project's own environment) and forwards everything else to moto."""
+RIE = HERE.parent / ".tools" / "bin" / "aws-lambda-rie"
+
+
+def start_lambda_front(state_dir: Path, started: list[dict[str, Any]], port: int, moto_port: int, args: argparse.Namespace) -> dict[str, Any]:
+    """scripts/lambda_front.py on MOTO_PORT: answers each Invoke and forwards everything else to moto.
+    Image mode runs the function's own image in the Docker engine (scripts/docker_engine.py);
+    host mode runs the handler from `args.python` on `args.project` (unit-level fast mode)."""
     log = state_dir / "lambda-front.log"
     argv = [sys.executable, str(HERE / "lambda_front.py"), "--port", str(port), "--moto-port", str(moto_port),
-            "--python", python, "--project", project, "--helper-root", str(HERE.parent / "python")]
+            "--mode", args.lambda_mode]
+    if args.lambda_mode == "image":
+        sys.path.insert(0, str(HERE))
+        from docker_engine import DEFAULT_ROOT, start as start_docker
+
+        if not RIE.is_file():
+            raise StartError(f"{RIE} is missing: run 'make tools' (it builds aws-lambda-rie with go install)")
+        engine = start_docker(DEFAULT_ROOT)
+        argv += ["--docker-host", engine["host"], "--rie", str(RIE), "--keep-warm", str(args.keep_warm)]
+    else:
+        argv += ["--python", args.python, "--project", str(Path(args.project).resolve()),
+                 "--helper-root", str(HERE.parent / "python")]
     process = spawn("lambda-front", argv, log, dict(os.environ))
     component = {"name": "lambda-front", "pid": process.pid, "port": port, "log": str(log)}
     started.append(component)
-    wait_until_up("lambda front", f"http://127.0.0.1:{port}/moto-api/data.json", process, log, timeout)
+    wait_until_up("lambda front", f"http://127.0.0.1:{port}/moto-api/data.json", process, log, args.timeout)
     return component
 
 
@@ -258,8 +273,7 @@ def start(args: argparse.Namespace) -> int:
         roles = create_roles(moto_endpoint)
         front_endpoint = None
         if args.lambda_front:
-            front = start_lambda_front(state_dir, started, args.invoke_port, moto["port"],
-                                       str(Path(args.project).resolve()), args.python, args.timeout)
+            front = start_lambda_front(state_dir, started, args.invoke_port, moto["port"], args)
             front_endpoint = f"http://127.0.0.1:{front['port']}"
         registry = start_local_registry(state_dir, started, args.timeout) if args.registry else None
         proxy_endpoint = None
@@ -355,15 +369,18 @@ def main(argv: list[str] | None = None) -> int:
             sub.add_argument("--fault-proxy", action="store_true", help="also start scripts/fault_proxy.py in front of moto")
             sub.add_argument("--stub-ecr", action="store_true", help="let Lambda accept images missing from moto's ECR")
             sub.add_argument("--lambda-front", action="store_true",
-                             help="run Lambda invokes with the Kedro handler (needs --project; takes --invoke-port)")
-            sub.add_argument("--project", default=None, help="Kedro project the Lambda front runs")
-            sub.add_argument("--python", default=sys.executable, help="interpreter of the project's environment")
+                             help="answer Lambda invokes locally (takes --invoke-port)")
+            sub.add_argument("--lambda-mode", choices=("image", "host"), default="image",
+                             help="image: run each function's own image (default); host: the handler from --python on --project (fast, unit level)")
+            sub.add_argument("--keep-warm", type=float, default=300.0, help="image mode: seconds an idle container stays warm")
+            sub.add_argument("--project", default=None, help="host mode: the Kedro project the handler runs")
+            sub.add_argument("--python", default=sys.executable, help="host mode: interpreter of the project's environment")
             sub.add_argument("--registry", action="store_true", help="also start a Docker registry on loopback")
             sub.add_argument("--timeout", type=float, default=60.0)
     args = parser.parse_args(argv)
     if args.command == "start" and args.lambda_front:
-        if not args.project:
-            parser.error("--lambda-front needs --project DIR")
+        if args.lambda_mode == "host" and not args.project:
+            parser.error("--lambda-mode host needs --project DIR")
         args.invoke_port = args.invoke_port or free_port()
     return {"start": start, "stop": stop, "env": env, "reset": reset}[args.command](args)
 

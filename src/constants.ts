@@ -20,6 +20,7 @@ export enum Input {
   Builder = "builder",
   BaseImage = "base-image",
   Dockerfile = "dockerfile",
+  Requirements = "requirements",
   ConfSource = "conf-source",
   KeepImages = "keep-images",
   LambdaRoleArn = "lambda-role-arn",

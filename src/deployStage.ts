@@ -10,6 +10,7 @@ import type { EventContext } from "./github/context.js";
 import { checkReviewedPlan } from "./github/reviewedPlan.js";
 import { buildAndPushImage } from "./image/build.js";
 import type { ImageOptions } from "./image/options.js";
+import type { PipelineGraph } from "./graph/types.js";
 import { timed, type JobIO, type JobResult } from "./job.js";
 import { requireInputs, type Options } from "./options.js";
 import { planDeployment } from "./plan/plan.js";
@@ -135,7 +136,7 @@ export async function planAndDeploy(
     }
 
     const image = await timed(result.timings, "package+build+push", () =>
-      buildAndPushImage(imageOptionsFrom(options, commitSha), {
+      buildAndPushImage(imageOptionsFrom(options, commitSha, result.graph), {
         ecr: clients.ecr,
         mask: (s) => io.setSecret(s),
         log: (line) => io.info(line),
@@ -196,7 +197,7 @@ export async function planAndDeploy(
   }
 }
 
-export function imageOptionsFrom(options: Options, commitSha: string): ImageOptions {
+export function imageOptionsFrom(options: Options, commitSha: string, graph?: PipelineGraph): ImageOptions {
   return {
     projectPath: options.projectPath,
     python: options.python,
@@ -209,6 +210,10 @@ export function imageOptionsFrom(options: Options, commitSha: string): ImageOpti
     ...(options.registry ? { registry: options.registry } : {}),
     ...(commitSha ? { commitSha } : {}),
     keepImages: options.keepImages,
+    kedroEnv: options.kedroEnv,
+    pipeline: options.pipeline,
+    ...(options.requirements ? { requirementsFile: options.requirements } : {}),
+    ...(graph ? { graph } : {}),
   };
 }
 

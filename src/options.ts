@@ -31,6 +31,8 @@ export interface Options {
   builder: Builder;
   baseImage: string;
   dockerfile: string;
+  /** The project's requirements or lock file for the image; "" = the first default found. */
+  requirements: string;
   confSource: string;
   keepImages: number;
   lambdaRoleArn: string;
@@ -109,6 +111,7 @@ export function parseOptions(read: InputReader): Options {
     builder: parseChoice(Input.Builder, get(Input.Builder), ["docker", "buildah"] as const),
     baseImage: get(Input.BaseImage),
     dockerfile: get(Input.Dockerfile),
+    requirements: get(Input.Requirements),
     confSource: parseConfSource(get(Input.ConfSource)),
     keepImages: parseInteger(Input.KeepImages, get(Input.KeepImages), 1, 10000),
     lambdaRoleArn: get(Input.LambdaRoleArn),

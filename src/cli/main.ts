@@ -61,9 +61,11 @@ export async function runCli(argv: string[], out = process.stdout, err = process
         return 0;
       }
       case "build": {
+        // The graph says which Kedro, packages and dataset types the image must hold.
+        const graph = await inspectProject(options);
         const clients = await createAwsClients();
         try {
-          const image = await buildAndPushImage(imageOptionsFrom(options, process.env["GITHUB_SHA"] ?? ""), {
+          const image = await buildAndPushImage(imageOptionsFrom(options, process.env["GITHUB_SHA"] ?? "", graph), {
             ecr: clients.ecr,
             log: (line) => err.write(`${line}\n`),
           });

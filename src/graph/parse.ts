@@ -6,6 +6,7 @@ import {
   type GraphNode,
   type PipelineGraph,
   type ProjectInfo,
+  type RuntimeProfile,
 } from "./types.js";
 
 const FROM_INSPECT =
@@ -57,6 +58,8 @@ export function parseGraph(text: string, file: string): PipelineGraph {
   if (raw.env !== undefined && raw.env !== null) graph.env = stringField(raw.env, "'env'", fail);
   if (raw.datasets !== undefined) graph.datasets = parseDatasets(raw.datasets, fail);
   if (raw.parameters !== undefined) graph.parameters = stringList(raw.parameters, "'parameters'", fail);
+  const runtime = parseRuntime(raw.runtime);
+  if (runtime !== undefined) graph.runtime = runtime;
 
   try {
     producersOf(graph);
@@ -85,6 +88,32 @@ function parseNode(raw: unknown, index: number, fail: (what: string) => never): 
     tags: raw.tags === undefined ? [] : stringList(raw.tags, `${named}: 'tags'`, fail),
     inputs: requiredList(raw.inputs, `${named}: 'inputs'`, fail),
     outputs: requiredList(raw.outputs, `${named}: 'outputs'`, fail),
+  };
+}
+
+/** The runtime extra is advisory: a malformed one is dropped, never an error. */
+function parseRuntime(raw: unknown): RuntimeProfile | undefined {
+  if (!isObject(raw) || typeof raw.python !== "string" || typeof raw.kedro !== "string") return undefined;
+  const records = (value: unknown, keys: string[]): Record<string, string>[] =>
+    Array.isArray(value)
+      ? value.filter(
+          (item): item is Record<string, string> =>
+            isObject(item) && keys.every((key) => typeof item[key] === "string"),
+        )
+      : [];
+  return {
+    python: raw.python,
+    kedro: raw.kedro,
+    imports: records(raw.imports, ["distribution", "version", "module", "by"]).map((item) => ({
+      distribution: item["distribution"] ?? "",
+      version: item["version"] ?? "",
+      module: item["module"] ?? "",
+      by: item["by"] ?? "",
+    })),
+    data_requirements: records(raw.data_requirements, ["requirement", "why"]).map((item) => ({
+      requirement: item["requirement"] ?? "",
+      why: item["why"] ?? "",
+    })),
   };
 }
 

@@ -25,6 +25,29 @@ export interface ProjectInfo {
   kedro_version?: string;
 }
 
+/** A distribution the project's code or a dataset class imports, as the inspecting interpreter had it. */
+export interface ImportedDistribution {
+  distribution: string;
+  version: string;
+  module: string;
+  /** Who imports it: a project file (relative to the project) or "dataset type X". */
+  by: string;
+}
+
+/** A requirement the catalog certainly needs (a kedro-datasets extra, an fsspec protocol package). */
+export interface DataRequirement {
+  requirement: string;
+  why: string;
+}
+
+/** What the image must provide, read off the interpreter that inspected the project (graph extra). */
+export interface RuntimeProfile {
+  python: string;
+  kedro: string;
+  imports: ImportedDistribution[];
+  data_requirements: DataRequirement[];
+}
+
 export interface PipelineGraph {
   schema: typeof GRAPH_SCHEMA;
   project?: ProjectInfo;
@@ -35,4 +58,6 @@ export interface PipelineGraph {
   /** Absent in benchmark graphs: every dataset then counts as persistent. */
   datasets?: Record<string, DatasetInfo>;
   parameters?: string[];
+  /** Absent in benchmark graphs and graphs from older helpers. */
+  runtime?: RuntimeProfile;
 }

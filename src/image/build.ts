@@ -22,6 +22,8 @@ import {
   type RegistryEndpoint,
 } from "./options.js";
 import { packageProject } from "./package.js";
+import { describeRequirements, planRequirements } from "./requirements.js";
+import { refuseUnpackagedEnv, smokeSpec, smokeTestImage } from "./smoke.js";
 
 /** What the next stage needs: the image by digest (Lambda deploys by digest, never by tag). */
 export interface ImageResult {
@@ -52,6 +54,8 @@ export interface ImageDeps {
   /** Registers a secret so the action's log never shows it (core.setSecret); default: no-op. */
   mask?: (secret: string) => void;
   log?: (line: string) => void;
+  /** Detail lines (every build step's output); default: log. */
+  debug?: (line: string) => void;
   run?: CommandRunner;
   fetch?: typeof fetch;
   /** Builders by name (tests may pass their own); default: docker and buildah. */
@@ -79,6 +83,13 @@ export async function buildAndPushImage(options: ImageOptions, deps: ImageDeps):
   if (builder === undefined)
     throw new UserError(`Input 'builder' must be docker or buildah; got '${options.builder}'.`);
   const project = resolve(options.projectPath);
+  refuseUnpackagedEnv(options.kedroEnv);
+  // A missing or broken requirements file must fail before any AWS write, not after `kedro package`.
+  planRequirements({
+    projectPath: project,
+    ...(options.requirementsFile ? { requirementsFile: options.requirementsFile } : {}),
+    wheelRequires: [],
+  });
   if (options.dockerfile) checkUserDockerfile(resolve(project, options.dockerfile));
   const commitTags = options.commitSha ? [commitTag(options.commitSha)] : [];
 
@@ -99,6 +110,14 @@ export async function buildAndPushImage(options: ImageOptions, deps: ImageDeps):
   );
 
   const pkg = await packageProject({ projectPath: project, python: options.python }, run, log);
+  const requirements = planRequirements({
+    projectPath: project,
+    ...(options.requirementsFile ? { requirementsFile: options.requirementsFile } : {}),
+    wheelRequires: pkg.requirements,
+    ...(options.graph?.runtime ? { runtime: options.graph.runtime } : {}),
+    ...(options.graph?.project?.kedro_version ? { kedroVersion: options.graph.project.kedro_version } : {}),
+  });
+  for (const line of describeRequirements(requirements)) log(line);
   const context = await prepareBuildContext(
     {
       projectPath: project,
@@ -108,7 +127,7 @@ export async function buildAndPushImage(options: ImageOptions, deps: ImageDeps):
       handlerRoot: options.handlerRoot ?? pythonHelperRoot(),
       ...(options.dockerfile ? { dockerfile: options.dockerfile } : {}),
       ...(options.confSource ? { confSource: options.confSource } : {}),
-      ...(options.requirementsFile ? { requirementsFile: options.requirementsFile } : {}),
+      requirements,
     },
     pkg,
     run,
@@ -138,21 +157,23 @@ export async function buildAndPushImage(options: ImageOptions, deps: ImageDeps):
   const workDir = mkdtempSync(join(tmpdir(), "kedro-sfn-build-"));
   try {
     log(`Building ${endpoint.host}/${repository}:${hashTag} for ${platform.platform} with ${builder.name}`);
-    const { digest } = await builder.buildAndPush(
-      {
-        contextDir: context.contextDir,
-        dockerfile: context.dockerfile,
-        buildArgs: context.buildArgs,
-        platform,
-        baseImage: options.baseImage,
-        registry: endpoint,
-        repository,
-        target: `${endpoint.host}/${repository}:${hashTag}`,
-        ...(auth ? { credentials: auth } : {}),
-        workDir,
-      },
-      { run, log },
-    );
+    const request = {
+      contextDir: context.contextDir,
+      dockerfile: context.dockerfile,
+      buildArgs: context.buildArgs,
+      platform,
+      baseImage: options.baseImage,
+      registry: endpoint,
+      repository,
+      target: `${endpoint.host}/${repository}:${hashTag}`,
+      ...(auth ? { credentials: auth } : {}),
+      workDir,
+    };
+    const io = { run, log: deps.debug ?? log };
+    await builder.build(request, io);
+    const smoke = await smokeTestImage(builder, request, smokeSpec(options, requirements), io);
+    log(`Smoke test passed in the image (${smoke.seconds.toFixed(1)} s): ${smoke.summary}`);
+    const { digest } = await builder.push(request, io);
     const manifest = await verifyLambdaImage(registry, digest, platform, !context.generated);
     await addTags(registry, manifest, tags.slice(1));
     return result(manifest, false, tags, common);

@@ -1,17 +1,20 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { UserError } from "../errors.js";
-import { CommandNotFoundError, type CommandRunner } from "./command.js";
-import { buildFailure, pushFailure, type BuildIO, type BuildRequest, type ImageBuilder } from "./builder.js";
+import { CommandNotFoundError, outputTail, type CommandRunner } from "./command.js";
+import {
+  LAMBDA_LIKE_USER,
+  buildFailure,
+  localImageName,
+  pushFailure,
+  type BuildIO,
+  type BuildRequest,
+  type ImageBuilder,
+} from "./builder.js";
 import { isLoopbackHost } from "./options.js";
 
 /** No daemon, no root-only kernel features: vfs storage and chroot isolation run anywhere. */
 export const BUILDAH_GLOBAL = ["--storage-driver", "vfs"];
-
-/** Where buildah keeps the built image before the push (one name per repository: the layer cache stays). */
-export function localImageName(repository: string): string {
-  return `localhost/kedro-sfn/${repository}:build`;
-}
 
 export function buildahBudArgs(request: BuildRequest): string[] {
   const args = [
@@ -62,10 +65,42 @@ function imageHost(reference: string): string {
 
 export const buildahBuilder: ImageBuilder = {
   name: "buildah",
-  async buildAndPush(request: BuildRequest, io: BuildIO): Promise<{ digest: string }> {
+  async build(request: BuildRequest, io: BuildIO): Promise<void> {
     const build = await runBuildah(io.run, buildahBudArgs(request), io.log);
     if (build.exitCode !== 0) throw buildFailure("buildah", request, build);
+  },
 
+  async runInImage(request: BuildRequest, argv: string[], io: BuildIO) {
+    const from = await runBuildah(io.run, [
+      "buildah",
+      ...BUILDAH_GLOBAL,
+      "from",
+      "--pull-never",
+      localImageName(request.repository),
+    ]);
+    if (from.exitCode !== 0) throw new Error(`buildah from failed:\n${outputTail(from, 10)}`);
+    const container = from.stdout.trim().split("\n").pop() ?? "";
+    try {
+      return await runBuildah(io.run, [
+        "buildah",
+        ...BUILDAH_GLOBAL,
+        "run",
+        "--isolation",
+        "chroot",
+        "--network",
+        "none",
+        "--user",
+        LAMBDA_LIKE_USER,
+        container,
+        "--",
+        ...argv,
+      ]);
+    } finally {
+      await runBuildah(io.run, ["buildah", ...BUILDAH_GLOBAL, "rm", container]);
+    }
+  },
+
+  async push(request: BuildRequest, io: BuildIO): Promise<{ digest: string }> {
     // Credentials go in a 0600 file in a private folder, never on a command line.
     let authFile: string | undefined;
     if (request.credentials) {
@@ -88,9 +123,9 @@ export const buildahBuilder: ImageBuilder = {
   },
 };
 
-async function runBuildah(run: CommandRunner, argv: string[], log: (line: string) => void) {
+async function runBuildah(run: CommandRunner, argv: string[], log?: (line: string) => void) {
   try {
-    return await run({ argv, env: { BUILDAH_ISOLATION: "chroot" }, onLine: log });
+    return await run({ argv, env: { BUILDAH_ISOLATION: "chroot" }, ...(log ? { onLine: log } : {}) });
   } catch (error) {
     if (error instanceof CommandNotFoundError) {
       throw new UserError("Builder 'buildah' is not installed on this machine.", {

@@ -25,11 +25,30 @@ export interface BuildIO {
   log: (line: string) => void;
 }
 
+/**
+ * Build, test, push: three steps so that an image that fails its smoke test
+ * is never pushed. The built image stays in the builder's local store
+ * (buildah's storage, the Docker daemon) under `localImageName`.
+ */
 export interface ImageBuilder {
   name: ImageBuilderName;
-  /** Builds and pushes; returns the pushed manifest's digest. */
-  buildAndPush(request: BuildRequest, io: BuildIO): Promise<{ digest: string }>;
+  build(request: BuildRequest, io: BuildIO): Promise<void>;
+  /**
+   * Runs `argv` in a container of the built image as Lambda would: another
+   * user than root, no network; the image's ENV and WORKDIR apply.
+   */
+  runInImage(request: BuildRequest, argv: string[], io: BuildIO): Promise<CommandResult>;
+  /** Pushes the built image to `request.target`; returns the pushed manifest's digest. */
+  push(request: BuildRequest, io: BuildIO): Promise<{ digest: string }>;
 }
+
+/** Where a builder keeps the built image before the push (one name per repository: the layer cache stays). */
+export function localImageName(repository: string): string {
+  return `localhost/kedro-sfn/${repository}:build`;
+}
+
+/** A uid:gid that is not root, as Lambda runs functions: files the image needs must be world-readable. */
+export const LAMBDA_LIKE_USER = "993:990";
 
 /** A failed build, explained: the architecture, the base image, or the build itself. */
 export function buildFailure(

@@ -1,32 +1,32 @@
-import { existsSync, readFileSync } from "node:fs";
-import { join } from "node:path";
 import { UserError } from "../errors.js";
 import { CommandNotFoundError, outputTail, type CommandResult, type CommandRunner } from "./command.js";
-import { buildFailure, pushFailure, type BuildIO, type BuildRequest, type ImageBuilder } from "./builder.js";
+import {
+  LAMBDA_LIKE_USER,
+  buildFailure,
+  localImageName,
+  pushFailure,
+  type BuildIO,
+  type BuildRequest,
+  type ImageBuilder,
+} from "./builder.js";
 
 /** The tag holding BuildKit's layer cache in the same repository (counted by the lifecycle policy). */
 export const CACHE_TAG = "kedro-sfn-buildcache";
 
 export interface DockerBuildPlan {
   argv: string[];
-  metadataFile: string;
 }
 
 /**
  * `docker buildx build` for Lambda: one platform, no provenance or SBOM
  * attestations (they turn the push into an image index, which Lambda
- * rejects), pushed straight from BuildKit. The registry cache needs a
- * BuildKit container builder; the default `docker` driver can only read it.
+ * rejects), loaded into the daemon so the smoke test runs the very image
+ * that `docker push` sends. The registry cache needs a BuildKit container
+ * builder; the default `docker` driver can only read it.
  */
 export function dockerBuildArgs(request: BuildRequest, options: { exportCache: boolean }): DockerBuildPlan {
-  const metadataFile = join(request.workDir, "metadata.json");
   const cacheRef = `${request.registry.host}/${request.repository}:${CACHE_TAG}`;
-  const output = [
-    "type=image",
-    `name=${request.target}`,
-    "push=true",
-    ...(request.registry.insecure ? ["registry.insecure=true"] : []),
-  ];
+  const insecure = request.registry.insecure ? ",registry.insecure=true" : "";
   const argv = [
     "docker",
     "buildx",
@@ -37,29 +37,49 @@ export function dockerBuildArgs(request: BuildRequest, options: { exportCache: b
     "--sbom=false",
     "--file",
     request.dockerfile,
-    "--metadata-file",
-    metadataFile,
-    "--output",
-    output.join(","),
+    "--load",
+    "--tag",
+    localImageName(request.repository),
     "--cache-from",
-    `type=registry,ref=${cacheRef}${request.registry.insecure ? ",registry.insecure=true" : ""}`,
+    `type=registry,ref=${cacheRef}${insecure}`,
   ];
   if (options.exportCache) {
     argv.push(
       "--cache-to",
-      `type=registry,ref=${cacheRef},mode=max,image-manifest=true,oci-mediatypes=true${request.registry.insecure ? ",registry.insecure=true" : ""}`,
+      `type=registry,ref=${cacheRef},mode=max,image-manifest=true,oci-mediatypes=true${insecure}`,
     );
   }
   for (const [key, value] of Object.entries(request.buildArgs).sort(([a], [b]) => (a < b ? -1 : 1))) {
     argv.push("--build-arg", `${key}=${value}`);
   }
   argv.push(request.contextDir);
-  return { argv, metadataFile };
+  return { argv };
+}
+
+/** `docker run` of the built image as Lambda runs code: not root, read-only root, writable /tmp, no network. */
+export function dockerRunArgs(request: BuildRequest, argv: string[]): string[] {
+  const [program, ...args] = argv;
+  return [
+    "docker",
+    "run",
+    "--rm",
+    "--network",
+    "none",
+    "--user",
+    LAMBDA_LIKE_USER,
+    "--read-only",
+    "--tmpfs",
+    "/tmp",
+    "--entrypoint",
+    program ?? "",
+    localImageName(request.repository),
+    ...args,
+  ];
 }
 
 export const dockerBuilder: ImageBuilder = {
   name: "docker",
-  async buildAndPush(request: BuildRequest, io: BuildIO): Promise<{ digest: string }> {
+  async build(request: BuildRequest, io: BuildIO): Promise<void> {
     const driver = await buildxDriver(io.run);
     if (request.credentials) {
       const login = await runDocker(
@@ -78,18 +98,22 @@ export const dockerBuilder: ImageBuilder = {
     }
     const plan = dockerBuildArgs(request, { exportCache: driver !== "docker" });
     const build = await runDocker(io.run, plan.argv, undefined, io.log);
-    if (build.exitCode !== 0) {
-      if (/push|unexpected status|denied|unauthorized|failed commit on ref/i.test(outputTail(build, 5)))
-        throw pushFailure(request, build);
-      throw buildFailure("docker", request, build);
-    }
-    const metadata = existsSync(plan.metadataFile)
-      ? (JSON.parse(readFileSync(plan.metadataFile, "utf8")) as Record<string, unknown>)
-      : {};
-    const digest = metadata["containerimage.digest"];
-    if (typeof digest !== "string" || !digest.startsWith("sha256:")) {
-      throw new Error(`docker buildx reported no image digest in ${plan.metadataFile}.`);
-    }
+    if (build.exitCode !== 0) throw buildFailure("docker", request, build);
+  },
+
+  async runInImage(request: BuildRequest, argv: string[], io: BuildIO) {
+    return runDocker(io.run, dockerRunArgs(request, argv));
+  },
+
+  async push(request: BuildRequest, io: BuildIO): Promise<{ digest: string }> {
+    const tag = await runDocker(io.run, ["docker", "tag", localImageName(request.repository), request.target]);
+    if (tag.exitCode !== 0) throw new Error(`docker tag failed:\n${outputTail(tag, 10)}`);
+    io.log(`Pushing ${request.target}`);
+    const push = await runDocker(io.run, ["docker", "push", request.target], undefined, io.log);
+    await runDocker(io.run, ["docker", "rmi", "--no-prune", request.target]);
+    if (push.exitCode !== 0) throw pushFailure(request, push);
+    const digest = /digest: (sha256:[0-9a-f]{64})/.exec(push.output)?.[1];
+    if (digest === undefined) throw new Error(`docker push reported no digest:\n${outputTail(push, 10)}`);
     return { digest };
   },
 };

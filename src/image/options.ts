@@ -1,4 +1,5 @@
 import { UserError } from "../errors.js";
+import type { PipelineGraph } from "../graph/types.js";
 
 export type ImageBuilderName = "docker" | "buildah";
 
@@ -25,8 +26,14 @@ export interface ImageOptions {
   commitSha?: string;
   /** Lifecycle policy of a repository created here: expire all but the newest N images. */
   keepImages: number;
-  /** Installs this requirements file instead of the wheel's own dependencies (pinned lock files). */
+  /** Input 'requirements': the project's requirements or lock file (default: found in the project). */
   requirementsFile?: string;
+  /** Kedro env the Lambdas run with: the smoke test builds its catalog. */
+  kedroEnv: string;
+  /** The pipeline the smoke test imports. */
+  pipeline: string;
+  /** The inspected graph: its datasets and runtime profile decide what the image must hold. */
+  graph?: PipelineGraph;
   /** Folder holding the kedro_sfn package; default: found beside the bundle or in the checkout. */
   handlerRoot?: string;
 }

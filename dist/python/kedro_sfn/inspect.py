@@ -20,6 +20,7 @@ from kedro_sfn import GRAPH_SCHEMA
 from kedro_sfn.datasets import CatalogIndex, describe, is_parameter
 from kedro_sfn.errors import UserError
 from kedro_sfn.lambda_env import silence_known_warnings
+from kedro_sfn.runtime_deps import runtime_profile
 from kedro_sfn.project import (
     BootstrappedProject,
     bootstrap,
@@ -79,6 +80,7 @@ def build_graph(
     except Exception as exc:
         raise config_error(exc, conf_source, env) from exc
     datasets, type_warnings = describe(names, configs)
+    package_dir = Path(proj.metadata.source_dir) / proj.package_name
     return {
         "schema": GRAPH_SCHEMA,
         "project": {
@@ -92,6 +94,7 @@ def build_graph(
         "datasets": datasets,
         "parameters": parameters,
         "warnings": load_warnings + type_warnings,
+        "runtime": runtime_profile(proj.path, package_dir, datasets, kedro.__version__),
     }
 
 
