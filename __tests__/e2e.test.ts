@@ -1,5 +1,6 @@
 /**
- * The demo's flow end to end (scripts/demo.py: local stack, buildah image,
+ * The demo's flow end to end (scripts/demo.py: local stack, the docker builder, a local Lambda
+ * that runs the pushed image through the runtime interface emulator,
  * `node dist/index.js` with INPUT_* variables, real Kedro nodes through the
  * emulated S3). Needs dist/ built (make test builds it first).
  */
@@ -24,6 +25,20 @@ interface DemoRecord {
   third?: Record<string, string>;
   failed?: Record<string, string>;
   metrics?: Record<string, number> | null;
+  /** The local Lambda's log lines per run: `[lambda] fn:version cold|warm sha256:... 1.23s ok`. */
+  invokes?: Record<string, string[]>;
+}
+
+/** Every invoke of a run ran `digest`'s image, `temperature` (cold or warm), and succeeded. */
+function expectInvokes(lines: string[] | undefined, digest: string | undefined, temperature: string): void {
+  expect(lines).toHaveLength(6);
+  for (const line of lines ?? []) {
+    expect(line).toMatch(
+      new RegExp(
+        `^\\[lambda\\] spaceflights-\\S+:\\d+ ${temperature} ${(digest ?? "").slice(0, 19)} [\\d.]+s ok$`,
+      ),
+    );
+  }
 }
 
 function demo(args: string[]): { status: number | null; record: DemoRecord; log: string } {
@@ -80,6 +95,11 @@ describe("make demo's flow", () => {
       "to-delete": "0",
     });
     expect(record.second?.["state-machine-version-arn"]).toBe(record.first?.["state-machine-version-arn"]);
+    // The Lambdas ran the pushed image itself: cold the first time, warm containers the second.
+    const digestOf = (uri: string | undefined): string | undefined => uri?.split("@")[1];
+    expectInvokes(record.invokes?.["1"], digestOf(record.first?.["image-uri"]), "cold");
+    expect(record.second?.["execution-status"]).toBe("SUCCEEDED");
+    expectInvokes(record.invokes?.["2"], digestOf(record.first?.["image-uri"]), "warm");
     // Run 3, after a code edit: one new image, every function updated, one new version, the run succeeds.
     const third = record.third ?? {};
     expect(third["image-uri"]).not.toBe(record.first?.["image-uri"]);
@@ -90,6 +110,7 @@ describe("make demo's flow", () => {
       version(record.first?.["state-machine-version-arn"]) + 1,
     );
     expect(third["execution-status"]).toBe("SUCCEEDED");
+    expectInvokes(record.invokes?.["3"], digestOf(third["image-uri"]), "cold");
     await expectStackGone(record);
   }, 1_500_000);
 

@@ -92,7 +92,7 @@ def run_action(stack: dict[str, Any], project: Path, python: str, out: Path, run
         "base-image": base_image,
         "lambda-role-arn": stack["roles"]["lambda"],
         "state-machine-role-arn": stack["roles"]["stateMachine"],
-        "start-execution": "false" if run == 2 else "true",
+        "start-execution": "true",
         "execution-timeout-minutes": "20",
         "summary-file": str(out / f"summary-{run}.md"),
     }
@@ -106,6 +106,24 @@ def run_action(stack: dict[str, Any], project: Path, python: str, out: Path, run
     if proc.returncode != 0:
         raise ActionFailed(run, values)
     return values
+
+
+class InvokeLog:
+    """The local Lambda's per-invoke lines (function, image digest, cold or warm, seconds), run by run."""
+
+    def __init__(self, path: Path):
+        self.path = path
+        self.seen = 0
+
+    def new_lines(self) -> list[str]:
+        lines = [line for line in self.path.read_text(errors="replace").splitlines() if line.startswith("[lambda] ")]
+        fresh, self.seen = lines[self.seen:], len(lines)
+        return fresh
+
+    def report(self, record: dict[str, Any], run: int) -> None:
+        lines = self.new_lines()
+        record.setdefault("invokes", {})[str(run)] = lines
+        print("\n".join(["Local Lambda invokes (the pushed image, through the runtime interface emulator):", *lines]))
 
 
 def docker_host() -> str:
@@ -191,20 +209,24 @@ def main() -> int:
         print(f"Local stack: moto {stack['endpoint']}, local Lambda (images) {stack['lambdaFrontEndpoint']}, "
               f"registry {stack['registry']}", flush=True)
         upload_raw_data(stack, project, args.python)
+        invokes = InvokeLog(state_dir / "lambda-front.log")
         print("\n=== run 1: deploy and run the pipeline ===", flush=True)
         record["first"] = run_action(stack, project, args.python, out, 1, DEFAULT_TAG, args.builder)
+        invokes.report(record, 1)
         record["metrics"] = read_metrics(stack)
         print(f"\nexecution: {record['first'].get('execution-status')}; model metrics in S3: {record['metrics']}")
         print(f"summary written to {out / 'summary-1.md'}")
         if args.runs >= 2:
-            print("\n=== run 2: the same commit again: nothing to change ===", flush=True)
+            print("\n=== run 2: the same commit again: nothing to change, the pipeline runs on warm Lambdas ===", flush=True)
             second = record["second"] = run_action(stack, project, args.python, out, 2, DEFAULT_TAG, args.builder)
+            invokes.report(record, 2)
             print(f"has-changes={second.get('has-changes')} to-create={second.get('to-create')} "
                   f"to-update={second.get('to-update')} to-delete={second.get('to-delete')}")
         if args.runs == 3:
             print("\n=== run 3: one node's code edited: one new image, every function updated ===", flush=True)
             edit_node_code(project)
             third = record["third"] = run_action(stack, project, args.python, out, 3, DEFAULT_TAG, args.builder)
+            invokes.report(record, 3)
             print(f"to-update={third.get('to-update')} image={third.get('image-uri')} "
                   f"version={third.get('state-machine-version-arn')} execution={third.get('execution-status')}")
     except ActionFailed as failed:

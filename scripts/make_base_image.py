@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 DEFAULT_TAG = "localhost/kedro-sfn-test-base:bookworm"
-DEFAULT_MIRROR = "http://deb.debian.org/debian"
+APT_SOURCES = (Path("/etc/apt/sources.list.d"), Path("/etc/apt/sources.list"))
 PACKAGES = ("python3", "python3-pip", "python3-venv", "ca-certificates")
 # Locally added CAs (a proxy that terminates TLS, a company CA): pip inside the
 # image must trust what the host trusts, or every RUN pip install fails.
@@ -59,6 +59,29 @@ def _debian_arch() -> str:
     return {"x86_64": "amd64", "aarch64": "arm64", "arm64": "arm64"}.get(machine, machine)
 
 
+def machine_mirror() -> str:
+    """The Debian archive this machine's apt already uses (deb822 .sources or one-line lists):
+    debootstrap must reach the same place apt does, wherever that is."""
+    files: list[Path] = []
+    for source in APT_SOURCES:
+        if source.is_dir():
+            files += sorted(p for p in source.iterdir() if p.suffix in (".sources", ".list"))
+        elif source.is_file():
+            files.append(source)
+    for path in files:
+        for line in path.read_text(errors="replace").splitlines():
+            line = line.strip()
+            uri = None
+            if line.startswith("URIs:"):
+                uri = line.split(":", 1)[1].split()[0] if line.split(":", 1)[1].split() else None
+            elif line.startswith("deb ") and not line.startswith("deb-src"):
+                words = [w for w in line.split()[1:] if not w.startswith("[")]
+                uri = words[0] if words else None
+            if uri and "security" not in uri:
+                return uri.rstrip("/")
+    raise SystemExit("no Debian archive found in /etc/apt/sources.list(.d): give --mirror URL")
+
+
 def _bootstrap(rootfs: Path, suite: str, mirror: str) -> None:
     _run(
         [
@@ -84,7 +107,7 @@ def _bootstrap(rootfs: Path, suite: str, mirror: str) -> None:
                 entry.unlink()
 
 
-def make_base_image(tag: str = DEFAULT_TAG, suite: str = "bookworm", mirror: str = DEFAULT_MIRROR, force: bool = False) -> bool:
+def make_base_image(tag: str = DEFAULT_TAG, suite: str = "bookworm", mirror: str | None = None, force: bool = False) -> bool:
     """Make ``tag`` unless it exists. Returns True when it was made now."""
     if os.geteuid() != 0:
         raise RuntimeError("make_base_image.py must run as root (debootstrap, buildah chroot isolation)")
@@ -98,7 +121,7 @@ def make_base_image(tag: str = DEFAULT_TAG, suite: str = "bookworm", mirror: str
             return False
         with tempfile.TemporaryDirectory(prefix="kedro-sfn-rootfs-", dir="/var/tmp") as tmp:
             rootfs = Path(tmp) / "rootfs"
-            _bootstrap(rootfs, suite, mirror)
+            _bootstrap(rootfs, suite, mirror or machine_mirror())
             container = _run([*BUILDAH, "from", "scratch"])
             try:
                 _run([*BUILDAH, "copy", container, f"{rootfs}/", "/"])
@@ -130,7 +153,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tag", default=DEFAULT_TAG)
     parser.add_argument("--suite", default="bookworm")
-    parser.add_argument("--mirror", default=os.environ.get("KEDRO_SFN_DEBIAN_MIRROR", DEFAULT_MIRROR))
+    parser.add_argument("--mirror", default=os.environ.get("KEDRO_SFN_DEBIAN_MIRROR"),
+                        help="Debian archive URL (default: the one this machine's apt sources name)")
     parser.add_argument("--force", action="store_true", help="make the image again even if it exists")
     args = parser.parse_args(argv)
     started = time.monotonic()

@@ -86039,7 +86039,12 @@ const dockerBuilder = {
         return runDocker(io.run, dockerRunArgs(request, argv));
     },
     async push(request, io) {
-        const tag = await runDocker(io.run, ["docker", "tag", localImageName(request.repository), request.target]);
+        const tag = await runDocker(io.run, [
+            "docker",
+            "tag",
+            localImageName(request.repository),
+            request.target,
+        ]);
         if (tag.exitCode !== 0)
             throw new Error(`docker tag failed:\n${outputTail(tag, 10)}`);
         io.log(`Pushing ${request.target}`);
@@ -86157,7 +86162,10 @@ function readRequirementsFile(path, project, seen, into) {
     const text = (0,external_node_fs_.readFileSync)(path, "utf8");
     const lines = text.replace(/\\\r?\n/g, " ").split(/\r?\n/);
     lines.forEach((raw, index) => {
-        const line = raw.replace(/(^|\s)#.*$/, "").trim();
+        const line = raw
+            .replace(/(^|\s)#.*$/, "")
+            .replace(/\s+/g, " ")
+            .trim();
         if (line === "")
             return;
         const include = /^(-r|--requirement|-c|--constraint)(?:\s+|=)(.+)$/.exec(line);
@@ -86459,13 +86467,13 @@ async function smokeTestImage(builder, request, spec, io) {
     }
     const checked = output.checked ?? {};
     const summary = [
-        `Kedro ${String(checked["kedro"] ?? "?")}`,
-        `${String(checked["nodes"] ?? "?")} nodes imported`,
-        typeof checked["datasets"] === "number"
-            ? `${checked["datasets"]} datasets built`
-            : String(checked["catalog"] ?? "catalog not built"),
+        `Kedro ${checked.kedro ?? "?"}`,
+        `${checked.nodes ?? "?"} nodes imported`,
+        checked.datasets !== undefined
+            ? `${checked.datasets} datasets built`
+            : (checked.catalog ?? "catalog not built"),
         `${spec.imports.length} packages present`,
-        `runtime ${String(checked["runtime"] ?? "?")}`,
+        `runtime ${checked.runtime ?? "?"}`,
     ].join(", ");
     return { seconds, summary };
 }
@@ -86528,14 +86536,17 @@ async function buildAndPushImage(options, deps) {
     if (options.dockerfile)
         checkUserDockerfile((0,external_node_path_.resolve)(project, options.dockerfile));
     const commitTags = options.commitSha ? [commitTag(options.commitSha)] : [];
-    // AWS first: bad credentials should fail in seconds, not after a long build.
-    const ecrRepository = await ensureRepository(deps.ecr, repository, options.keepImages);
-    if (ecrRepository.created)
-        log(`Created ECR repository ${ecrRepository.uri} (scan on push, keeps the newest ${options.keepImages} images)`);
+    // Credentials first (a read): bad ones fail in seconds, not after a long build. The first
+    // AWS write (the repository) waits until the image has passed its smoke test.
     const credentials = await getRegistryCredentials(deps.ecr, mask);
-    const endpoint = parseRegistry(options.registry || ecrRepository.registryHost);
+    const endpoint = parseRegistry(options.registry || credentials.host);
     const auth = credentialsFor(endpoint, credentials);
     const registry = new RegistryClient({ host: endpoint.host, url: endpoint.url }, repository, auth, deps.fetch);
+    const ensureEcrRepository = async () => {
+        const ecrRepository = await ensureRepository(deps.ecr, repository, options.keepImages);
+        if (ecrRepository.created)
+            log(`Created ECR repository ${ecrRepository.uri} (scan on push, keeps the newest ${options.keepImages} images)`);
+    };
     const pkg = await packageProject({ projectPath: project, python: options.python }, run, log);
     const requirements = planRequirements({
         projectPath: project,
@@ -86569,6 +86580,7 @@ async function buildAndPushImage(options, deps) {
     };
     const existing = await registry.headManifest(hashTag);
     if (existing !== undefined) {
+        await ensureEcrRepository();
         log(`${endpoint.host}/${repository}:${hashTag} exists (same wheel, requirements, conf, Dockerfile, handler): not building.`);
         const manifest = await verifyLambdaImage(registry, existing.digest, platform, !context.generated);
         await addTags(registry, manifest, tags.slice(1));
@@ -86593,6 +86605,7 @@ async function buildAndPushImage(options, deps) {
         await builder.build(request, io);
         const smoke = await smokeTestImage(builder, request, smokeSpec(options, requirements), io);
         log(`Smoke test passed in the image (${smoke.seconds.toFixed(1)} s): ${smoke.summary}`);
+        await ensureEcrRepository();
         const { digest } = await builder.push(request, io);
         const manifest = await verifyLambdaImage(registry, digest, platform, !context.generated);
         await addTags(registry, manifest, tags.slice(1));

@@ -93,14 +93,10 @@ export async function buildAndPushImage(options: ImageOptions, deps: ImageDeps):
   if (options.dockerfile) checkUserDockerfile(resolve(project, options.dockerfile));
   const commitTags = options.commitSha ? [commitTag(options.commitSha)] : [];
 
-  // AWS first: bad credentials should fail in seconds, not after a long build.
-  const ecrRepository = await ensureRepository(deps.ecr, repository, options.keepImages);
-  if (ecrRepository.created)
-    log(
-      `Created ECR repository ${ecrRepository.uri} (scan on push, keeps the newest ${options.keepImages} images)`,
-    );
+  // Credentials first (a read): bad ones fail in seconds, not after a long build. The first
+  // AWS write (the repository) waits until the image has passed its smoke test.
   const credentials = await getRegistryCredentials(deps.ecr, mask);
-  const endpoint = parseRegistry(options.registry || ecrRepository.registryHost);
+  const endpoint = parseRegistry(options.registry || credentials.host);
   const auth = credentialsFor(endpoint, credentials);
   const registry = new RegistryClient(
     { host: endpoint.host, url: endpoint.url },
@@ -108,6 +104,13 @@ export async function buildAndPushImage(options: ImageOptions, deps: ImageDeps):
     auth,
     deps.fetch,
   );
+  const ensureEcrRepository = async (): Promise<void> => {
+    const ecrRepository = await ensureRepository(deps.ecr, repository, options.keepImages);
+    if (ecrRepository.created)
+      log(
+        `Created ECR repository ${ecrRepository.uri} (scan on push, keeps the newest ${options.keepImages} images)`,
+      );
+  };
 
   const pkg = await packageProject({ projectPath: project, python: options.python }, run, log);
   const requirements = planRequirements({
@@ -146,6 +149,7 @@ export async function buildAndPushImage(options: ImageOptions, deps: ImageDeps):
 
   const existing = await registry.headManifest(hashTag);
   if (existing !== undefined) {
+    await ensureEcrRepository();
     log(
       `${endpoint.host}/${repository}:${hashTag} exists (same wheel, requirements, conf, Dockerfile, handler): not building.`,
     );
@@ -173,6 +177,7 @@ export async function buildAndPushImage(options: ImageOptions, deps: ImageDeps):
     await builder.build(request, io);
     const smoke = await smokeTestImage(builder, request, smokeSpec(options, requirements), io);
     log(`Smoke test passed in the image (${smoke.seconds.toFixed(1)} s): ${smoke.summary}`);
+    await ensureEcrRepository();
     const { digest } = await builder.push(request, io);
     const manifest = await verifyLambdaImage(registry, digest, platform, !context.generated);
     await addTags(registry, manifest, tags.slice(1));

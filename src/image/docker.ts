@@ -106,7 +106,12 @@ export const dockerBuilder: ImageBuilder = {
   },
 
   async push(request: BuildRequest, io: BuildIO): Promise<{ digest: string }> {
-    const tag = await runDocker(io.run, ["docker", "tag", localImageName(request.repository), request.target]);
+    const tag = await runDocker(io.run, [
+      "docker",
+      "tag",
+      localImageName(request.repository),
+      request.target,
+    ]);
     if (tag.exitCode !== 0) throw new Error(`docker tag failed:\n${outputTail(tag, 10)}`);
     io.log(`Pushing ${request.target}`);
     const push = await runDocker(io.run, ["docker", "push", request.target], undefined, io.log);

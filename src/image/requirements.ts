@@ -46,7 +46,8 @@ const DEV_TOOLS = [
 ];
 
 /** pip's own options that may stand on a line of their own in a requirements file. */
-const PIP_OPTION = /^(-i|--index-url|--extra-index-url|-f|--find-links|--trusted-host|--pre|--prefer-binary|--only-binary|--no-binary)\b/;
+const PIP_OPTION =
+  /^(-i|--index-url|--extra-index-url|-f|--find-links|--trusted-host|--pre|--prefer-binary|--only-binary|--no-binary)\b/;
 
 export interface RequirementsPlan {
   /** requirements.txt of the build context: pip options, then one requirement a line. */
@@ -101,16 +102,22 @@ function readRequirementsFile(path: string, project: string, seen: Set<string>, 
   const text = readFileSync(path, "utf8");
   const lines = text.replace(/\\\r?\n/g, " ").split(/\r?\n/);
   lines.forEach((raw, index) => {
-    const line = raw.replace(/(^|\s)#.*$/, "").trim();
+    const line = raw
+      .replace(/(^|\s)#.*$/, "")
+      .replace(/\s+/g, " ")
+      .trim();
     if (line === "") return;
     const include = /^(-r|--requirement|-c|--constraint)(?:\s+|=)(.+)$/.exec(line);
     if (include?.[1] !== undefined && include[2] !== undefined) {
       const target = resolve(dirname(path), include[2].trim());
       if (!existsSync(target)) {
-        throw new UserError(`${shown} line ${index + 1} includes '${include[2].trim()}', which does not exist.`, {
-          file: path,
-          hint: "Paths in -r and -c are relative to the file that names them.",
-        });
+        throw new UserError(
+          `${shown} line ${index + 1} includes '${include[2].trim()}', which does not exist.`,
+          {
+            file: path,
+            hint: "Paths in -r and -c are relative to the file that names them.",
+          },
+        );
       }
       if (include[1].startsWith("-c") || include[1] === "--constraint") {
         const constraints: ParsedFile = { options: [], requirements: [], constraints: [] };
@@ -162,7 +169,9 @@ export function findRequirementsFile(
     }
     return { path, explicit: true };
   }
-  const found = DEFAULT_REQUIREMENTS_FILES.map((name) => join(project, name)).find((path) => existsSync(path));
+  const found = DEFAULT_REQUIREMENTS_FILES.map((name) => join(project, name)).find((path) =>
+    existsSync(path),
+  );
   return found === undefined ? undefined : { path: found, explicit: false };
 }
 
@@ -246,8 +255,7 @@ export function describeRequirements(plan: RequirementsPlan): string[] {
   ];
   if (plan.constraints[0]?.startsWith("kedro=="))
     lines.push(`Kedro pinned to ${plan.constraints[0].slice(7)}, the version that inspected the project.`);
-  if (plan.dropped.length > 0)
-    lines.push(`Not installed (development tools): ${plan.dropped.join(", ")}.`);
+  if (plan.dropped.length > 0) lines.push(`Not installed (development tools): ${plan.dropped.join(", ")}.`);
   for (const { requirement, why } of plan.added) lines.push(`Added ${requirement}: ${why}.`);
   if (plan.hashed)
     lines.push(

@@ -18,7 +18,7 @@ export interface SmokeSpec {
 interface SmokeOutput {
   ok: boolean;
   seconds: number;
-  checked?: Record<string, unknown>;
+  checked?: { kedro?: string; nodes?: number; datasets?: number; catalog?: string; runtime?: string };
   problems?: { message: string; hint: string }[];
 }
 
@@ -74,7 +74,9 @@ export async function smokeTestImage(
     );
   }
   if (!output.ok) {
-    const problems = (output.problems ?? []).map((p) => `- ${p.message}\n  ${p.hint.split("\n").join("\n  ")}`);
+    const problems = (output.problems ?? []).map(
+      (p) => `- ${p.message}\n  ${p.hint.split("\n").join("\n  ")}`,
+    );
     throw new UserError(
       `The built image failed its smoke test; nothing was pushed or deployed:\n${problems.join("\n")}`,
       {
@@ -84,13 +86,13 @@ export async function smokeTestImage(
   }
   const checked = output.checked ?? {};
   const summary = [
-    `Kedro ${String(checked["kedro"] ?? "?")}`,
-    `${String(checked["nodes"] ?? "?")} nodes imported`,
-    typeof checked["datasets"] === "number"
-      ? `${checked["datasets"]} datasets built`
-      : String(checked["catalog"] ?? "catalog not built"),
+    `Kedro ${checked.kedro ?? "?"}`,
+    `${checked.nodes ?? "?"} nodes imported`,
+    checked.datasets !== undefined
+      ? `${checked.datasets} datasets built`
+      : (checked.catalog ?? "catalog not built"),
     `${spec.imports.length} packages present`,
-    `runtime ${String(checked["runtime"] ?? "?")}`,
+    `runtime ${checked.runtime ?? "?"}`,
   ].join(", ");
   return { seconds, summary };
 }

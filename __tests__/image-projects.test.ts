@@ -1,0 +1,215 @@
+/**
+ * Projects as users bring them, shipped the way users ship them: the action
+ * (`node dist/index.js` with INPUT_*) builds with the default builder (docker
+ * buildx on a real Docker engine), smoke-tests the image, pushes it to a local
+ * registry, deploys to moto and runs the pipeline on a local Lambda that runs
+ * the pushed image through the runtime interface emulator. Needs root, the
+ * Docker engine, buildah (the base image), docker-registry and dist/ built.
+ */
+import { ECRClient, DescribeRepositoriesCommand } from "@aws-sdk/client-ecr";
+import { LambdaClient, ListFunctionsCommand } from "@aws-sdk/client-lambda";
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { PYTHON, PYTHON_019 } from "./harness/python.js";
+import { writeKedro019Project, writeStarterProject, type UserProject } from "./harness/userProjects.js";
+
+const BASE_IMAGE = "localhost/kedro-sfn-test-base:bookworm";
+const scratch = mkdtempSync(join(tmpdir(), "kedro-sfn-image-projects-"));
+const stackDir = join(scratch, "stack");
+
+interface Stack {
+  endpoint: string;
+  region: string;
+  registry: string;
+  roles: { lambda: string; stateMachine: string };
+}
+let stack: Stack;
+let dockerHost: string;
+const credentials = { accessKeyId: "testing", secretAccessKey: "testing" };
+const client = <T>(make: new (config: object) => T): T =>
+  new make({ endpoint: stack.endpoint, region: stack.region, credentials });
+
+function kedroVersionOf(python: string): string {
+  return execFileSync(python, ["-c", "import kedro; print(kedro.__version__)"], { encoding: "utf8" }).trim();
+}
+
+beforeAll(() => {
+  execFileSync("python3", [resolve("scripts/make_base_image.py"), "--tag", BASE_IMAGE], { stdio: "inherit" });
+  execFileSync("python3", [resolve("scripts/docker_engine.py"), "load-base", "--tag", BASE_IMAGE], {
+    stdio: "inherit",
+  });
+  dockerHost = (
+    JSON.parse(
+      execFileSync("python3", [resolve("scripts/docker_engine.py"), "start"], { encoding: "utf8" }),
+    ) as { host: string }
+  ).host;
+  const started = execFileSync(
+    PYTHON,
+    [resolve("scripts/local_stack.py"), "start", "--state-dir", stackDir, "--lambda-front", "--registry"],
+    { encoding: "utf8" },
+  );
+  stack = JSON.parse(started.trim().split("\n").pop() ?? "{}") as Stack;
+}, 900_000);
+
+afterAll(() => {
+  spawnSync(PYTHON, [resolve("scripts/local_stack.py"), "stop", "--state-dir", stackDir]);
+  rmSync(scratch, { recursive: true, force: true });
+});
+
+async function putRawData(project: UserProject): Promise<void> {
+  const s3 = client(S3Client);
+  await s3.send(new CreateBucketCommand({ Bucket: project.bucket }));
+  for (const [key, body] of Object.entries(project.rawData)) {
+    await s3.send(new PutObjectCommand({ Bucket: project.bucket, Key: key, Body: body }));
+  }
+  s3.destroy();
+}
+
+interface ActionRun {
+  status: number | null;
+  outputs: Record<string, string>;
+  log: string;
+}
+
+/** The action as a runner calls it: deploy mode, start the execution, wait. */
+function runAction(project: UserProject, python: string, name: string): ActionRun {
+  const outputFile = join(scratch, `${name}-outputs.txt`);
+  writeFileSync(outputFile, "");
+  const inputs: Record<string, string> = {
+    "project-path": project.dir,
+    python,
+    mode: "deploy",
+    "state-machine-name": name,
+    "ecr-repository": name,
+    registry: stack.registry,
+    "base-image": BASE_IMAGE,
+    "lambda-role-arn": stack.roles.lambda,
+    "state-machine-role-arn": stack.roles.stateMachine,
+    "start-execution": "true",
+    "execution-timeout-minutes": "15",
+    "summary-file": join(scratch, `${name}-summary.md`),
+  };
+  const env: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value !== undefined && !key.startsWith("INPUT_") && !key.startsWith("GITHUB_")) env[key] = value;
+  }
+  Object.assign(env, {
+    AWS_ENDPOINT_URL: stack.endpoint,
+    AWS_REGION: stack.region,
+    AWS_ACCESS_KEY_ID: "testing",
+    AWS_SECRET_ACCESS_KEY: "testing",
+    DOCKER_HOST: dockerHost,
+    GITHUB_OUTPUT: outputFile,
+    GITHUB_SHA: "a".repeat(40),
+  });
+  for (const [key, value] of Object.entries(inputs)) env[`INPUT_${key.toUpperCase()}`] = value;
+  const proc = spawnSync("node", [resolve("dist/index.js")], { env, encoding: "utf8", timeout: 1_500_000 });
+  const outputs: Record<string, string> = {};
+  const lines = readFileSync(outputFile, "utf8").split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i] ?? "";
+    const heredoc = /^([\w-]+)<<(.+)$/.exec(line);
+    if (heredoc?.[1] === undefined) continue;
+    const body: string[] = [];
+    for (i++; i < lines.length && lines[i] !== heredoc[2]; i++) body.push(lines[i] ?? "");
+    outputs[heredoc[1]] = body.join("\n");
+  }
+  return { status: proc.status, outputs, log: `${proc.stdout}\n${proc.stderr}` };
+}
+
+async function readSummary(project: UserProject): Promise<Record<string, unknown>> {
+  const s3 = client(S3Client);
+  const object = await s3.send(
+    new GetObjectCommand({ Bucket: project.bucket, Key: `${project.package}/08_reporting/summary.json` }),
+  );
+  const text = (await object.Body?.transformToString()) ?? "{}";
+  s3.destroy();
+  return JSON.parse(text) as Record<string, unknown>;
+}
+
+function imageConfigEnv(imageUri: string): string {
+  return execFileSync(
+    "docker",
+    ["image", "inspect", "--format", "{{json .Config.Entrypoint}} {{json .Config.Cmd}}", imageUri],
+    { encoding: "utf8", env: { ...process.env, DOCKER_HOST: dockerHost } },
+  );
+}
+
+function frontLog(): string {
+  return readFileSync(join(stackDir, "lambda-front.log"), "utf8");
+}
+
+describe("user projects through their own images (docker builder, local Lambda on the image)", () => {
+  test("the spaceflights-pandas starter layout: requirements.txt only, dev tools dropped, s3fs and extras added", async () => {
+    const project = writeStarterProject(join(scratch, "starter"), kedroVersionOf(PYTHON));
+    await putRawData(project);
+    const run = runAction(project, PYTHON, "starter");
+    expect({ status: run.status, tail: run.log.slice(-4000) }).toMatchObject({ status: 0 });
+    expect(run.outputs["execution-status"]).toBe("SUCCEEDED");
+    expect(run.log).toContain("Image dependencies: requirements.txt and the wheel's own dependencies.");
+    expect(run.log).toMatch(/Not installed \(development tools\): ipython>=8.10, jupyterlab>=3.0, kedro-viz/);
+    expect(run.log).toContain("Added s3fs: datasets on s3:// (cleaned, companies, summary).");
+    expect(run.log).toContain(
+      "Added kedro-datasets[pandas-parquetdataset]: dataset type pandas.ParquetDataset",
+    );
+    expect(run.log).toMatch(
+      /Smoke test passed in the image \([\d.]+ s\): Kedro 1\.\d+\.\d+, 2 nodes imported, 3 datasets built/,
+    );
+    expect(await readSummary(project)).toEqual({
+      companies: 3,
+      approved: 2,
+      mean_rating: 0.7833,
+      label: "starter",
+    });
+    // The plain Python base has no Lambda entrypoint: awslambdaric runs the handler.
+    expect(imageConfigEnv(run.outputs["image-uri"] ?? "")).toContain(
+      '["/bin/sh","/var/task/kedro_sfn/entrypoint.sh"]',
+    );
+    const digest = (run.outputs["image-uri"] ?? "").split("@")[1]?.slice(0, 19) ?? "?";
+    expect(frontLog()).toMatch(new RegExp(`starter-clean_companies:1 cold ${digest} [\\d.]+s ok`));
+  }, 1_500_000);
+
+  test("a Kedro 0.19 project with `kedro>=0.19` in src/requirements.txt runs on the Kedro it was inspected with", async () => {
+    const kedro = kedroVersionOf(PYTHON_019);
+    const project = writeKedro019Project(join(scratch, "legacy"), kedro);
+    await putRawData(project);
+    const run = runAction(project, PYTHON_019, "legacy");
+    expect({ status: run.status, tail: run.log.slice(-4000) }).toMatchObject({ status: 0 });
+    expect(run.log).toContain("Image dependencies: src/requirements.txt and the wheel's own dependencies.");
+    expect(run.log).toContain(`Kedro pinned to ${kedro}, the version that inspected the project.`);
+    expect(run.log).toContain(`Smoke test passed in the image`);
+    expect(run.log).toContain(`Kedro ${kedro}, 2 nodes imported`);
+    expect(run.outputs["execution-status"]).toBe("SUCCEEDED");
+    expect(await readSummary(project)).toMatchObject({ companies: 3, label: "legacy" });
+  }, 1_500_000);
+
+  test("a package the nodes import but no file names: the build stops at the smoke test, nothing pushed or created", async () => {
+    const project = writeStarterProject(join(scratch, "missing"), kedroVersionOf(PYTHON));
+    // boto3 is in this interpreter (the tests use it), not in the project's requirements.txt.
+    const nodes = join(project.dir, "src", "starter", "pipelines", "companies", "nodes.py");
+    writeFileSync(nodes, `import boto3  # noqa: F401\n${readFileSync(nodes, "utf8")}`);
+    const run = runAction(project, PYTHON, "missing");
+    expect(run.status).toBe(1);
+    expect(run.log).toContain("The built image failed its smoke test; nothing was pushed or deployed:");
+    expect(run.log).toMatch(
+      /The image lacks 'boto3' \(module 'boto3', imported by src\/starter\/pipelines\/companies\/nodes\.py; [\d.]+ where the project was inspected\)\./,
+    );
+    expect(run.log).toMatch(/Add `boto3==[\d.]+` \(or a range that includes it\) to requirements\.txt\./);
+    expect(run.outputs["failure-reason"]).toBeTruthy();
+    // No AWS write happened: no repository, no function; the registry holds nothing for it.
+    const ecr = client(ECRClient);
+    await expect(ecr.send(new DescribeRepositoriesCommand({ repositoryNames: ["missing"] }))).rejects.toThrow(
+      /RepositoryNotFound|does not exist/,
+    );
+    ecr.destroy();
+    const lambda = client(LambdaClient);
+    const functions = (await lambda.send(new ListFunctionsCommand({}))).Functions ?? [];
+    expect(functions.filter((f) => f.FunctionName?.startsWith("missing-"))).toEqual([]);
+    lambda.destroy();
+    const tags = await fetch(`http://${stack.registry}/v2/missing/tags/list`);
+    expect(tags.status).toBe(404);
+  }, 1_500_000);
+});
