@@ -49,12 +49,22 @@ $(NODE24):
 node24: $(NODE24)
 
 $(ACT):
+	@[ -x "$(GO)" ] || { echo "act is built with Go (1.24 or later): install Go or set GO=/path/to/go."; exit 1; }
 	GOBIN=$(TOOLS)/bin $(GO) install github.com/nektos/act@$(ACT_VERSION)
 	$(ACT) --version
 act: $(ACT)
 
 tools: node24 act
 .PHONY: node24 act tools
+
+# The suites that run the bundles as a runner does, on Node 24 (what `runs.using: node24` runs):
+# e2e (scripts/demo.py runs `node dist/index.js`) and workflow-act (act runs action.yml on the
+# first node in PATH). Node 24 first in PATH runs jest, demo.py's node and act's node alike; the
+# other suites stay on the system's Node 20 (package.json engines: >=20).
+BUNDLE_TESTS := __tests__/e2e.test.ts __tests__/workflow-act.test.ts
+test-bundles: node-deps python-deps tools build
+	PATH=$(dir $(NODE24)):$$PATH KEDRO_SFN_TEST_PYTHON=$(CURDIR)/$(PY) KEDRO_SFN_TEST_PYTHON_019=$(CURDIR)/$(PY019) npm test -- $(BUNDLE_TESTS)
+.PHONY: test-bundles
 
 # Debian packages for real image builds and the local registry (installed only when missing).
 system-deps:
@@ -81,7 +91,7 @@ lint: node-deps
 	node scripts/readme-tables.mjs --check
 
 test-unit: node-deps python-deps
-	KEDRO_SFN_TEST_PYTHON=$(CURDIR)/$(PY) KEDRO_SFN_TEST_PYTHON_019=$(CURDIR)/$(PY019) npm test
+	KEDRO_SFN_TEST_PYTHON=$(CURDIR)/$(PY) KEDRO_SFN_TEST_PYTHON_019=$(CURDIR)/$(PY019) npm test -- --testPathIgnorePatterns $(BUNDLE_TESTS)
 
 test-python: python-deps
 	$(PY) -m pytest -q python/tests
@@ -92,7 +102,7 @@ bench: build python-deps
 	$(PY) bench/score.py
 	$(PY) bench/compile_speed.py
 
-test: deps check-dist lint test-unit test-python
+test: deps check-dist lint test-unit test-bundles test-python
 	$(PY) bench/score.py
 
 demo: deps build
