@@ -7,8 +7,8 @@
  * GitHub API. Needs dist/ built, `make act node24`, and root for buildah (make test does all three).
  */
 import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { readFileSync, rmSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { parse } from "yaml";
 import { gitRepository, requireTools, runWorkflow, type WorkflowRun } from "./harness/act.js";
 import { FakeGithub } from "./harness/fakeGithub.js";
@@ -30,10 +30,17 @@ const REPOSITORY = { id: 1, full_name: "org/repo", name: "repo", owner: { login:
 let stack: RunnerStack | undefined;
 let fake: FakeGithub | undefined;
 let repo = "";
+let project = "";
 
-function run(event: "push" | "pull_request", payload: Record<string, unknown>): Promise<WorkflowRun> {
+/** The stack and the fake GitHub API beforeAll started. */
+function world(): { stack: RunnerStack; fake: FakeGithub } {
   if (!stack || !fake)
     throw new Error("beforeAll did not finish: the stack or the fake GitHub API is missing.");
+  return { stack, fake };
+}
+
+function run(event: "push" | "pull_request", payload: Record<string, unknown>): Promise<WorkflowRun> {
+  const { stack, fake } = world();
   return runWorkflow({
     repo,
     workflow: WORKFLOW,
@@ -63,7 +70,7 @@ function expectSucceeded(result: WorkflowRun): void {
 beforeAll(async () => {
   requireTools();
   ensureBaseImage();
-  const project = copyExample();
+  project = copyExample();
   stack = await startRunnerStack(project, PYTHON);
   await uploadRawData(stack, project, PYTHON, BUCKET);
   fake = await new FakeGithub().start();
@@ -75,6 +82,8 @@ beforeAll(async () => {
 afterAll(async () => {
   await fake?.close();
   await stack?.stop();
+  for (const dir of [repo, project && dirname(project)])
+    if (dir) rmSync(dir, { recursive: true, force: true });
 }, 60_000);
 
 interface Workflow {
@@ -121,7 +130,7 @@ describe("the sample workflow under act", () => {
     expect(out["state-machine-arn"]).toMatch(/^arn:aws:states:.*:stateMachine:spaceflights$/);
     expect(out["failure-reason"]).toBe("");
     // The last node's output went through the emulated S3.
-    const metrics = await readObject(stack!, BUCKET, "spaceflights/08_reporting/metrics.json");
+    const metrics = await readObject(world().stack, BUCKET, "spaceflights/08_reporting/metrics.json");
     expect(Object.keys(JSON.parse(metrics ?? "{}") as object).length).toBeGreaterThan(0);
   }, 540_000);
 
@@ -142,7 +151,7 @@ describe("the sample workflow under act", () => {
     expect(out["node"]).toMatch(/^v24\./);
     expect(out["plan-hash"]).toMatch(/^[0-9a-f]{64}$/);
     expect(out["execution-status"]).toBe(""); // plan mode starts nothing
-    const comments = fake!.commentsOn("org", "repo", 7);
+    const comments = world().fake.commentsOn("org", "repo", 7);
     expect(comments).toHaveLength(1);
     expect(comments[0]?.body).toContain("<!-- kedro-sfn-action");
     expect(comments[0]?.body).toContain(out["plan-hash"]);
