@@ -54,8 +54,18 @@ $(ACT):
 	$(ACT) --version
 act: $(ACT)
 
-tools: node24 act
-.PHONY: node24 act tools
+# The workflow linter (the workflows' expressions, permissions and the actions' inputs).
+ACTIONLINT_VERSION := v1.7.12
+ACTIONLINT := $(TOOLS)/bin/actionlint
+$(ACTIONLINT):
+	@[ -x "$(GO)" ] || { echo "actionlint is built with Go: install Go or set GO=/path/to/go."; exit 1; }
+	GOBIN=$(TOOLS)/bin $(GO) install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+
+lint-workflows: $(ACTIONLINT)
+	$(ACTIONLINT) .github/workflows/*.yml examples/workflows/*.yml __tests__/fixtures/act/*.yml
+
+tools: node24 act $(ACTIONLINT)
+.PHONY: node24 act tools lint-workflows
 
 # The suites that run the bundles as a runner does, on Node 24 (what `runs.using: node24` runs):
 # e2e (scripts/demo.py runs `node dist/index.js`) and workflow-act (act runs action.yml on the
@@ -102,7 +112,7 @@ bench: build python-deps
 	$(PY) bench/score.py
 	$(PY) bench/compile_speed.py
 
-test: deps check-dist lint test-unit test-bundles test-python
+test: deps check-dist lint lint-workflows test-unit test-bundles test-python
 	$(PY) bench/score.py
 
 demo: deps build
