@@ -8,7 +8,6 @@ PY := $(VENV)/bin/python
 PY019 := $(VENV019)/bin/python
 APT_PACKAGES := buildah skopeo docker-registry debootstrap docker.io
 # Go-built tools, pinned: the runtime interface emulator (the local Lambda) and the buildx plugin.
-TOOLS := .tools/bin
 RIE_MODULE := github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d
 BUILDX_MODULE := github.com/docker/buildx/cmd/buildx@v0.19.3
 BUILDX_PLUGIN := /usr/local/lib/docker/cli-plugins/docker-buildx
@@ -73,10 +72,11 @@ tools: node24 act $(ACTIONLINT)
 .PHONY: node24 act tools lint-workflows
 
 # The suites that run the bundles as a runner does, on Node 24 (what `runs.using: node24` runs):
-# e2e (scripts/demo.py runs `node dist/index.js`) and workflow-act (act runs action.yml on the
+# e2e (scripts/demo.py runs `node dist/index.js`), image-projects (`node dist/index.js` on user
+# project layouts) and workflow-act (act runs action.yml on the
 # first node in PATH). Node 24 first in PATH runs jest, demo.py's node and act's node alike; the
 # other suites stay on the system's Node 20 (package.json engines: >=20).
-BUNDLE_TESTS := __tests__/e2e.test.ts __tests__/workflow-act.test.ts
+BUNDLE_TESTS := __tests__/e2e.test.ts __tests__/workflow-act.test.ts __tests__/image-projects.test.ts
 test-bundles: node-deps python-deps tools build
 	PATH=$(dir $(NODE24)):$$PATH KEDRO_SFN_TEST_PYTHON=$(CURDIR)/$(PY) KEDRO_SFN_TEST_PYTHON_019=$(CURDIR)/$(PY019) npm test -- $(BUNDLE_TESTS)
 .PHONY: test-bundles
@@ -90,15 +90,15 @@ system-deps:
 	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
 	fi
 
-$(TOOLS)/aws-lambda-rie:
-	GOBIN=$(CURDIR)/$(TOOLS) go install $(RIE_MODULE)
-$(TOOLS)/buildx:
-	GOBIN=$(CURDIR)/$(TOOLS) go install $(BUILDX_MODULE)
+$(TOOLS)/bin/aws-lambda-rie:
+	GOBIN=$(TOOLS)/bin $(GO) install $(RIE_MODULE)
+$(TOOLS)/bin/buildx:
+	GOBIN=$(TOOLS)/bin $(GO) install $(BUILDX_MODULE)
 # docker finds CLI plugins in this system folder (the docker.io package has no buildx).
-$(BUILDX_PLUGIN): $(TOOLS)/buildx
-	@if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; $$SUDO install -D -m 0755 $(TOOLS)/buildx $@
+$(BUILDX_PLUGIN): $(TOOLS)/bin/buildx
+	@if [ "$$(id -u)" = 0 ]; then SUDO=""; else SUDO="sudo"; fi; $$SUDO install -D -m 0755 $(TOOLS)/bin/buildx $@
 
-tools: $(TOOLS)/aws-lambda-rie $(BUILDX_PLUGIN)
+tools: $(TOOLS)/bin/aws-lambda-rie $(BUILDX_PLUGIN)
 
 deps: node-deps python-deps system-deps tools
 
@@ -134,4 +134,4 @@ demo: deps build
 	$(PY) scripts/demo.py
 
 clean:
-	rm -rf $(VENV) $(VENV019) node_modules .local-stack .demo
+	rm -rf $(VENV) $(VENV019) node_modules .local-stack .demo .tools

@@ -186,6 +186,44 @@ describe("user projects through their own images (docker builder, local Lambda o
     expect(await readSummary(project)).toMatchObject({ companies: 3, label: "legacy" });
   }, 1_500_000);
 
+  test("a node that outlives its function's timeout fails as Lambda's Sandbox.Timedout, and the next invoke starts cold", async () => {
+    const project = writeStarterProject(join(scratch, "slow"), kedroVersionOf(PYTHON));
+    project.bucket = "kedro-sfn-slow";
+    writeFileSync(
+      join(project.dir, "conf", "aws", "catalog.yml"),
+      readFileSync(join(project.dir, "conf", "aws", "catalog.yml"), "utf8").replaceAll(
+        "kedro-sfn-starter",
+        project.bucket,
+      ),
+    );
+    writeFileSync(
+      join(project.dir, "conf", "aws", "sfn.yml"),
+      "overrides:\n  - node: summarize_companies\n    timeout: 3\n",
+    );
+    const nodes = join(project.dir, "src", "starter", "pipelines", "companies", "nodes.py");
+    writeFileSync(
+      nodes,
+      readFileSync(nodes, "utf8").replace(
+        "def summarize(cleaned: pd.DataFrame, parameters: dict) -> dict:\n",
+        "def summarize(cleaned: pd.DataFrame, parameters: dict) -> dict:\n    import time\n    time.sleep(30)\n",
+      ),
+    );
+    await putRawData(project);
+    const run = runAction(project, PYTHON, "slow");
+    expect(run.status).toBe(1);
+    const statuses = JSON.parse(run.outputs["node-statuses"] ?? "[]") as {
+      node: string;
+      status: string;
+      error: { type: string; message: string } | null;
+    }[];
+    expect(statuses.find((n) => n.node === "clean_companies")?.status).toBe("succeeded");
+    const slow = statuses.find((n) => n.node === "summarize_companies");
+    expect({ slow, tail: run.log.slice(-3000) }).toMatchObject({ slow: { status: "failed" } });
+    expect(slow?.error?.type).toBe("Sandbox.Timedout");
+    expect(slow?.error?.message).toContain("Task timed out after 3.00 seconds");
+    expect(frontLog()).toMatch(/slow-summarize_companies:1 cold sha256:\w{12} [\d.]+s FAILED/);
+  }, 1_500_000);
+
   test("a package the nodes import but no file names: the build stops at the smoke test, nothing pushed or created", async () => {
     const project = writeStarterProject(join(scratch, "missing"), kedroVersionOf(PYTHON));
     // boto3 is in this interpreter (the tests use it), not in the project's requirements.txt.
@@ -198,7 +236,6 @@ describe("user projects through their own images (docker builder, local Lambda o
       /The image lacks 'boto3' \(module 'boto3', imported by src\/starter\/pipelines\/companies\/nodes\.py; [\d.]+ where the project was inspected\)\./,
     );
     expect(run.log).toMatch(/Add `boto3==[\d.]+` \(or a range that includes it\) to requirements\.txt\./);
-    expect(run.outputs["failure-reason"]).toBeTruthy();
     // No AWS write happened: no repository, no function; the registry holds nothing for it.
     const ecr = client(ECRClient);
     await expect(ecr.send(new DescribeRepositoriesCommand({ repositoryNames: ["missing"] }))).rejects.toThrow(

@@ -530,6 +530,14 @@ describe("builders' command lines", () => {
   });
 
   test("failures are explained: emulation, base image, registry", () => {
+    const pip = buildFailure(
+      "docker",
+      request,
+      result(1, "ERROR: No matching distribution found for pandaz==9.9\nERROR: failed to solve: exit code: 1"),
+    );
+    expect(pip.message).toBe(
+      "pip could not install the image's requirements (no version of pandaz==9.9 fits); nothing was pushed.",
+    );
     expect(
       buildFailure("buildah", request, result(1, "error running container: exec format error")).message,
     ).toMatch(/exec format error/);

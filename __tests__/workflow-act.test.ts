@@ -31,6 +31,7 @@ let stack: RunnerStack | undefined;
 let fake: FakeGithub | undefined;
 let repo = "";
 let project = "";
+let dockerHost = "";
 
 /** The stack and the fake GitHub API beforeAll started. */
 function world(): { stack: RunnerStack; fake: FakeGithub } {
@@ -53,7 +54,7 @@ function run(event: "push" | "pull_request", payload: Record<string, unknown>): 
       KEDRO_SFN_BASE_IMAGE: BASE_IMAGE,
       KEDRO_SFN_LAMBDA_ROLE: stack.roles.lambda,
       KEDRO_SFN_STATE_MACHINE_ROLE: stack.roles.stateMachine,
-      STORAGE_DRIVER: "vfs",
+      DOCKER_HOST: dockerHost,
       GITHUB_API_URL: fake.url,
       ...stack.awsEnv,
     },
@@ -69,9 +70,9 @@ function expectSucceeded(result: WorkflowRun): void {
 
 beforeAll(async () => {
   requireTools();
-  ensureBaseImage();
+  dockerHost = ensureBaseImage();
   project = copyExample();
-  stack = await startRunnerStack(project, PYTHON);
+  stack = await startRunnerStack();
   await uploadRawData(stack, project, PYTHON, BUCKET);
   fake = await new FakeGithub().start();
   fake.addPullRequest("org", "repo", 7);

@@ -291,6 +291,10 @@ def invoke_image(name: str, qualifier: str | None, payload: bytes) -> tuple[byte
         # Lambda stops a function at its timeout and the next invoke starts cold.
         POOL.discard(container)
         return error_body("Sandbox.Timedout", f"Task timed out after {timeout:.2f} seconds"), True, description
+    if body.startswith(b"Task timed out after"):
+        # The emulator's own timeout answer is plain text; Lambda's is this error object.
+        POOL.discard(container)
+        return error_body("Sandbox.Timedout", body.decode(errors="replace").strip()), True, description
     failed = is_error(body)
     if failed and (b"Sandbox.Timedout" in body or b"Runtime.ExitError" in body):
         POOL.discard(container)

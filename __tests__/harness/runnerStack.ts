@@ -1,6 +1,6 @@
 /**
  * The stack `make demo` deploys to, for tests that run the action as a runner does: moto, a
- * Lambda front that runs the project's nodes, and a Docker registry, started by
+ * local Lambda that runs the pushed image, and a Docker registry, started by
  * scripts/local_stack.py with the flags scripts/demo.py uses (one place to change with them),
  * plus the base image scripts/make_base_image.py makes once and caches.
  */
@@ -28,18 +28,27 @@ export interface RunnerStack {
   stop(): Promise<void>;
 }
 
-/** Makes the base image when buildah's storage lacks it (about 100 s once, then instant). */
-export function ensureBaseImage(): void {
+/**
+ * Makes the base image when buildah's storage lacks it (about 100 s once, then instant), loads it
+ * into the test's Docker engine (started when needed) for the docker builder, and returns that
+ * engine's DOCKER_HOST.
+ */
+export function ensureBaseImage(): string {
   execFileSync("python3", [join(REPO_ROOT, "scripts", "make_base_image.py"), "--tag", BASE_IMAGE], {
     stdio: "pipe",
     timeout: 600_000,
   });
+  const engine = join(REPO_ROOT, "scripts", "docker_engine.py");
+  execFileSync("python3", [engine, "load-base", "--tag", BASE_IMAGE], { stdio: "pipe", timeout: 600_000 });
+  const started = JSON.parse(execFileSync("python3", [engine, "start"], { encoding: "utf8" })) as {
+    host: string;
+  };
+  return started.host;
 }
 
-export async function startRunnerStack(project: string, python: string): Promise<RunnerStack> {
+export async function startRunnerStack(): Promise<RunnerStack> {
   const stateDir = mkdtempSync(join(tmpdir(), "kedro-sfn-runner-stack-"));
-  const args = [SCRIPT, "start", "--state-dir", stateDir, "--lambda-front", "--project", project];
-  args.push("--python", python, "--registry");
+  const args = [SCRIPT, "start", "--state-dir", stateDir, "--lambda-front", "--registry"];
   const { stdout } = await run(testPython(), args, { timeout: 120_000 }).catch((error: unknown) => {
     const details = error as { stderr?: string; message: string };
     throw new Error(`local stack did not start (${args.join(" ")}):\n${details.stderr ?? details.message}`);

@@ -84,6 +84,22 @@ summary:
 `;
 }
 
+/** The two-node pipeline module; `modular` wraps it in 0.19's kedro.pipeline.modular_pipeline (gone in 1.x). */
+function pipelineSource(modular: boolean): string {
+  const nodes = `Pipeline([
+        node(clean, "companies", "cleaned", name="clean_companies"),
+        node(summarize, ["cleaned", "parameters"], "summary", name="summarize_companies"),
+    ])`;
+  return `from kedro.pipeline import Pipeline, node
+${modular ? "from kedro.pipeline.modular_pipeline import pipeline as modular\n" : ""}
+from .nodes import clean, summarize
+
+
+def create_pipeline(**kwargs) -> Pipeline:
+    return ${modular ? `modular(${nodes})` : nodes}
+`;
+}
+
 function common(pkg: string, bucket: string, pipelineModule: string): Record<string, string> {
   return {
     "README.md": `# ${pkg}\n`,
@@ -111,21 +127,7 @@ export function writeStarterProject(root: string, kedroVersion: string): UserPro
   const pkg = "starter";
   const bucket = "kedro-sfn-starter";
   write(root, {
-    ...common(
-      pkg,
-      bucket,
-      `from kedro.pipeline import Pipeline, node
-
-from .nodes import clean, summarize
-
-
-def create_pipeline(**kwargs) -> Pipeline:
-    return Pipeline([
-        node(clean, "companies", "cleaned", name="clean_companies"),
-        node(summarize, ["cleaned", "parameters"], "summary", name="summarize_companies"),
-    ])
-`,
-    ),
+    ...common(pkg, bucket, pipelineSource(false)),
     "pyproject.toml": pyproject(pkg, kedroVersion),
     // As `kedro new --starter spaceflights-pandas` writes it: notebook, viz and test tools included.
     "requirements.txt": `ipython>=8.10
@@ -147,22 +149,7 @@ export function writeKedro019Project(root: string, kedroVersion: string): UserPr
   const pkg = "legacy";
   const bucket = "kedro-sfn-legacy";
   write(root, {
-    ...common(
-      pkg,
-      bucket,
-      `from kedro.pipeline import Pipeline, node
-from kedro.pipeline.modular_pipeline import pipeline as modular
-
-from .nodes import clean, summarize
-
-
-def create_pipeline(**kwargs) -> Pipeline:
-    return modular(Pipeline([
-        node(clean, "companies", "cleaned", name="clean_companies"),
-        node(summarize, ["cleaned", "parameters"], "summary", name="summarize_companies"),
-    ]))
-`,
-    ),
+    ...common(pkg, bucket, pipelineSource(true)),
     "pyproject.toml": pyproject(pkg, kedroVersion),
     "src/requirements.txt": `kedro>=0.19
 kedro-datasets[pandas-csvdataset,pandas-parquetdataset,json-jsondataset]

@@ -65,6 +65,15 @@ export function buildFailure(
       },
     );
   }
+  const unresolvable = /ResolutionImpossible|No matching distribution found for (\S+)|conflicting dependencies/.exec(
+    result.output,
+  );
+  if (unresolvable) {
+    const what = unresolvable[1] ? ` (no version of ${unresolvable[1]} fits)` : "";
+    return new UserError(`pip could not install the image's requirements${what}; nothing was pushed.`, {
+      hint: `Fix the requirements file named in the log above ("Image dependencies: ..."); Kedro is pinned to the version that inspected the project, so every other pin must allow it.\n${tail}`,
+    });
+  }
   const base = request.baseImage;
   const pullFailed =
     (result.output.includes(base) &&
