@@ -9,6 +9,8 @@ import { createGitHubClient } from "./github/client.js";
 import type { EventContext } from "./github/context.js";
 import { checkReviewedPlan } from "./github/reviewedPlan.js";
 import { buildAndPushImage } from "./image/build.js";
+import { parseRegistry } from "./image/options.js";
+import { RegistryClient } from "./image/registry.js";
 import type { ImageOptions } from "./image/options.js";
 import { timed, type JobIO, type JobResult } from "./job.js";
 import { requireInputs, type Options } from "./options.js";
@@ -147,7 +149,8 @@ export async function planAndDeploy(
       io.info(`Uploaded ${keys.length} configuration file(s) to ${options.confSource}.`);
     }
     if (options.registry) {
-      await registerManifestInEcr(clients.ecr, options.registry, image.repository, image.digest, image.tag);
+      const registry = new RegistryClient(parseRegistry(options.registry), image.repository);
+      await registerManifestInEcr(clients.ecr, await registry.getManifest(image.digest), image);
     }
     const desired = desiredWith(image.imageUri);
     const plan = planDeployment(desired, before, { prune: options.prune });

@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { ensureRepository, getRegistryCredentials, type RegistryCredentials } from "../aws/ecr.js";
-import { RegistryClient, isIndex, type BasicAuth, type Manifest } from "../aws/registry.js";
+import { RegistryClient, isIndex, type BasicAuth, type Manifest } from "./registry.js";
 import { UserError } from "../errors.js";
 import { pythonHelperRoot } from "../kedro/helperPath.js";
 import { buildahBuilder } from "./buildah.js";

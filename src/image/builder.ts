@@ -1,4 +1,4 @@
-import type { BasicAuth } from "../aws/registry.js";
+import type { BasicAuth } from "./registry.js";
 import { UserError } from "../errors.js";
 import { outputTail, type CommandResult, type CommandRunner } from "./command.js";
 import type { ImageBuilderName, Platform, RegistryEndpoint } from "./options.js";
