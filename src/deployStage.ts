@@ -18,7 +18,7 @@ import { planDeployment } from "./plan/plan.js";
 import { deployOutputs, planOutputs } from "./plan/outputs.js";
 import { validateDeployInputs } from "./plan/desired.js";
 import type { DeployedState, DesiredDeployment, Plan } from "./plan/types.js";
-import { setPlanCommentStatus, upsertPlanComment } from "./report/comment.js";
+import { setPlanCommentStatus, upsertPlanComment } from "./github/stickyComment.js";
 import type { ImageView, PlanView } from "./report/planComment.js";
 import { toPlanView } from "./report/planView.js";
 import { renderJobSummary } from "./report/summary.js";

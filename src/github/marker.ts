@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import type { PlanDifference } from "../plan/types.js";
 import type { PlanView } from "../report/planComment.js";
 
 /** The hidden first line of a plan comment; GitHub does not render HTML comments. */
@@ -87,15 +88,6 @@ export function markerFor(view: PlanView): CommentMarker {
   const digest = planDigest(view);
   if (Buffer.byteLength(JSON.stringify(digest), "utf8") <= DIGEST_MAX_BYTES) marker.digest = digest;
   return marker;
-}
-
-/** One way the reviewed plan and the current plan differ. */
-export interface PlanDifference {
-  /** "function" names a Lambda; "state machine" and "plan" stand alone. */
-  kind: "function" | "state machine" | "plan";
-  name: string;
-  reviewed: string;
-  current: string;
 }
 
 /**
