@@ -1,12 +1,12 @@
 import { DescribeStateMachineCommand, ListStateMachinesCommand, type SFNClient } from "@aws-sdk/client-sfn";
+import type { AslDefinition } from "../compile/types.js";
 import { Input } from "../constants.js";
 import { UserError, errorMessage } from "../errors.js";
-import type { AslDefinition } from "../compile/types.js";
 import type { Options } from "../options.js";
 import { renderNodeTableText } from "../report/nodeTable.js";
-import { executePipeline } from "./execute.js";
-import { executionName } from "./start.js";
-import { pipelineTasksFromDefinition } from "./tasks.js";
+import { executePipeline } from "../run/execute.js";
+import { executionName } from "../run/start.js";
+import { pipelineTasksFromDefinition } from "../run/tasks.js";
 
 export interface CliRunDeps {
   sfn: SFNClient;
