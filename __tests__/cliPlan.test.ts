@@ -24,7 +24,11 @@ function capture(): Writable & { text: () => string } {
 async function cli(...args: string[]): Promise<{ code: number; out: string; err: string }> {
   const out = capture();
   const err = capture();
-  const code = await runCli(args, out as unknown as NodeJS.WriteStream, err as unknown as NodeJS.WriteStream);
+  const code = await runCli(
+    args,
+    out as unknown as typeof process.stdout,
+    err as unknown as typeof process.stderr,
+  );
   return { code, out: out.text(), err: err.text() };
 }
 

@@ -1,6 +1,7 @@
 import { resolve } from "node:path";
 import { Input } from "./constants.js";
 import { UserError } from "./errors.js";
+import { validateStateMachineName } from "./plan/desired.js";
 
 export type Mode = "auto" | "plan" | "deploy";
 export type GroupBy = "namespace" | "memory";
@@ -204,16 +205,6 @@ function parseJsonObject(name: string, value: string): string {
     throw new UserError(`Input '${name}': "params" must be an object of runtime parameters.`);
   }
   return value;
-}
-
-const STATE_MACHINE_NAME = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/]{1,80}$/;
-
-export function validateStateMachineName(name: string): void {
-  if (!STATE_MACHINE_NAME.test(name) || [...name].some((c) => c.charCodeAt(0) < 0x20)) {
-    throw new UserError(`Input '${Input.StateMachineName}' is not a valid Step Functions name: '${name}'.`, {
-      hint: 'Use 1-80 characters without spaces or any of < > { } [ ] ? * " # % \\ ^ | ~ ` $ & , ; : /.',
-    });
-  }
 }
 
 /** "image" copies conf/ into the image; an s3:// URL is where deploy uploads it for the Lambdas to read. */

@@ -1,7 +1,7 @@
 import type { FunctionSpec } from "../compile/types.js";
 import { UserError } from "../errors.js";
 import { bindDefinition, type TaskBinding } from "../plan/bind.js";
-import { stableStringify } from "../plan/canonical.js";
+import { stableStringify } from "../canonicalJson.js";
 import {
   arnAccount,
   desiredHash,
