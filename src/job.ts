@@ -4,7 +4,7 @@ import { hasErrors, type Finding } from "./graph/preflight.js";
 import { GRAPH_SCHEMA, type PipelineGraph } from "./graph/types.js";
 import { checkEvent } from "./github/safety.js";
 import { catalogFile } from "./kedro/inspect.js";
-import { requireInputs, type Options } from "./options.js";
+import { requireInputs, type JobMode, type Options } from "./options.js";
 import type { Plan } from "./plan/types.js";
 import { renderFindings, renderGraphHeadline } from "./report/preflightMarkdown.js";
 import { renderJobSummary } from "./report/summary.js";
@@ -21,7 +21,7 @@ export type { Annotation, JobIO } from "./stages/context.js";
 export { renderTimings } from "./stages/context.js";
 
 export interface JobResult {
-  mode: "plan" | "deploy";
+  mode: JobMode;
   graph: PipelineGraph;
   findings: Finding[];
   compiled?: CompiledPipeline;
@@ -36,7 +36,7 @@ export interface JobResult {
 }
 
 /** `auto` plans on pull requests and deploys on pushes and manual runs. */
-export function resolveMode(mode: Options["mode"], eventName: string): "plan" | "deploy" {
+export function resolveMode(mode: Options["mode"], eventName: string): JobMode {
   if (mode !== "auto") return mode;
   return eventName === "pull_request" || eventName === "pull_request_target" ? "plan" : "deploy";
 }

@@ -3,7 +3,7 @@ import { createAwsClients, type AwsClients } from "../aws/clients.js";
 import type { Output } from "../constants.js";
 import { createGitHubClient, type Octokit } from "../github/client.js";
 import { readEventContext, type EventContext } from "../github/context.js";
-import type { Options } from "../options.js";
+import type { JobMode, Options } from "../options.js";
 
 /** Where the job talks to the world: @actions/core in the action, the terminal in the CLI. */
 export interface JobIO {
@@ -34,7 +34,7 @@ export interface JobContext {
   io: JobIO;
   /** The GitHub event, read (and checked) before any project code runs. */
   event: EventContext;
-  mode: "plan" | "deploy";
+  mode: JobMode;
   /** Null without `github-token`. */
   octokit: Octokit | null;
   /** AWS clients, made on first use and shared; the job destroys them when it ends. */
