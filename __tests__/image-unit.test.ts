@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url";
 import { UserError } from "../src/errors.js";
 import { buildFailure, pushFailure, type BuildRequest } from "../src/image/builder.js";
 import { buildahBudArgs, buildahBuilder, buildahPushArgs } from "../src/image/buildah.js";
-import { runCommand, type CommandResult, type CommandRunner } from "../src/image/command.js";
+import { runCommand, type CommandResult, type CommandRunner } from "../src/process/command.js";
 import { checkUserDockerfile, prepareBuildContext, renderDockerfile } from "../src/image/context.js";
 import { dockerBuildArgs, dockerBuilder } from "../src/image/docker.js";
 import { contextSources, finalStage, parseDockerfile } from "../src/image/dockerfile.js";

@@ -8,7 +8,7 @@ import { UserError } from "../errors.js";
 import { pythonHelperRoot } from "../kedro/helperPath.js";
 import { buildahBuilder } from "./buildah.js";
 import type { ImageBuilder } from "./builder.js";
-import { runCommand, type CommandRunner } from "./command.js";
+import { runCommand, type CommandRunner } from "../process/command.js";
 import { checkUserDockerfile, prepareBuildContext } from "./context.js";
 import { dockerBuilder } from "./docker.js";
 import { contentHash } from "./hash.js";

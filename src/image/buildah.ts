@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { UserError } from "../errors.js";
-import { CommandNotFoundError, type CommandRunner } from "./command.js";
+import { CommandNotFoundError, type CommandRunner } from "../process/command.js";
 import { buildFailure, pushFailure, type BuildIO, type BuildRequest, type ImageBuilder } from "./builder.js";
 import { isLoopbackHost } from "./options.js";
 

@@ -1,6 +1,6 @@
 import type { BasicAuth } from "./registry.js";
 import { UserError } from "../errors.js";
-import { outputTail, type CommandResult, type CommandRunner } from "./command.js";
+import { outputTail, type CommandResult, type CommandRunner } from "../process/command.js";
 import type { ImageBuilderName, Platform, RegistryEndpoint } from "./options.js";
 
 /** One build: context in, one single-platform image pushed to `target`, digest out. */

@@ -1,7 +1,12 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { UserError } from "../errors.js";
-import { CommandNotFoundError, outputTail, type CommandResult, type CommandRunner } from "./command.js";
+import {
+  CommandNotFoundError,
+  outputTail,
+  type CommandResult,
+  type CommandRunner,
+} from "../process/command.js";
 import { buildFailure, pushFailure, type BuildIO, type BuildRequest, type ImageBuilder } from "./builder.js";
 
 /** The tag holding BuildKit's layer cache in the same repository (counted by the lifecycle policy). */

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { UserError } from "../errors.js";
-import { CommandNotFoundError, outputTail, type CommandRunner } from "./command.js";
+import { CommandNotFoundError, outputTail, type CommandRunner } from "../process/command.js";
 
 /** What `kedro package` produced, and the dependencies the image installs before the wheel. */
 export interface KedroPackage {
