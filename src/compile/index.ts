@@ -3,15 +3,17 @@ import { groupNodes, type GroupBy } from "../graph/grouping.js";
 import type { GraphNode, PipelineGraph } from "../graph/types.js";
 import { buildDefinition, HISTORY_EVENTS, type TaskInfo } from "./asl.js";
 import { durationsFor } from "./durations.js";
-import { resolveFunctionSettings, type FunctionOverride, type FunctionSettings } from "./functions.js";
+import type { FunctionOverride, FunctionSettings } from "./functionConfig.js";
+import { resolveFunctionSettings } from "./functions.js";
 import { functionNames, functionPrefixOf, MAX_STATE_NAME, taskStateNames } from "./names.js";
 import { planStructure, type Structure } from "./structure.js";
 import type { AslDefinition, AslState, CompiledPipeline, CompileReport, FunctionSpec } from "./types.js";
 export { stableStringify } from "../canonicalJson.js";
 
 export { parseDurations } from "./durations.js";
-export { parseFunctionOverrides, LAMBDA_LIMITS } from "./functions.js";
-export type { FunctionOverride, FunctionSettings } from "./functions.js";
+export { parseFunctionOverrides } from "./functionConfig.js";
+export type { FunctionOverride, FunctionSettings } from "./functionConfig.js";
+export { LAMBDA_LIMITS } from "./functions.js";
 export type { GroupBy } from "../graph/grouping.js";
 export type { Structure } from "./structure.js";
 
