@@ -1,7 +1,7 @@
 import { applyPlan } from "../aws/apply.js";
 import type { AwsClients } from "../aws/clients.js";
 import { uploadConf } from "../aws/confUpload.js";
-import { deploymentRef, readDeployed } from "../aws/deployed.js";
+import { readDeployed } from "../aws/deployed.js";
 import { registerManifestInEcr } from "../aws/ecrMirror.js";
 import { Input } from "../constants.js";
 import { errorMessage } from "../errors.js";
@@ -17,13 +17,7 @@ import { planDeployment } from "../plan/plan.js";
 import type { DeployResult, Plan } from "../plan/types.js";
 import type { PlanView } from "../report/planComment.js";
 import { setOutputs, stage, type JobContext } from "./context.js";
-import {
-  desiredDeployment,
-  IMAGE_BUILT_ON_DEPLOY,
-  planViewOf,
-  reviewPlan,
-  wouldBuild,
-} from "./deployment.js";
+import { deploymentRefOf, desiredDeployment, planViewOf, reviewPlan, wouldBuild } from "./deployment.js";
 import type { Inspected } from "./inspect.js";
 
 export type Deployed =
@@ -56,7 +50,7 @@ export async function deployStage(ctx: JobContext, inspected: Inspected): Promis
     ecrRepository: options.ecrRepository,
     region: clients.region,
   });
-  const ref = deploymentRef(desiredDeployment(ctx, inspected, IMAGE_BUILT_ON_DEPLOY));
+  const ref = deploymentRefOf(ctx, inspected);
   const before = await stage(ctx, "plan", () => readDeployed(clients, ref));
   let reviewed: Reviewed;
   if (options.requireReviewedPlan) {

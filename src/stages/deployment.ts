@@ -1,3 +1,4 @@
+import { deploymentRef, type DeploymentRef } from "../aws/deployed.js";
 import type { Options } from "../options.js";
 import { planDeployment } from "../plan/plan.js";
 import type { DeployedState, DesiredDeployment, Plan } from "../plan/types.js";
@@ -31,6 +32,14 @@ export function desiredDeployment(
     tracing: options.tracing,
     project: inspected.graph.project?.name ?? "",
   };
+}
+
+/** Where to look for what is deployed: the state machine and the functions the pipeline wants. */
+export function deploymentRefOf(
+  ctx: Pick<JobContext, "options" | "event">,
+  inspected: Inspected,
+): DeploymentRef {
+  return deploymentRef(desiredDeployment(ctx, inspected, IMAGE_BUILT_ON_DEPLOY));
 }
 
 /** What the summary and the comment show of a plan. */

@@ -1,16 +1,10 @@
-import { deploymentRef, readForPlan } from "../aws/deployed.js";
+import { readForPlan } from "../aws/deployed.js";
 import { upsertPlanComment } from "../github/stickyComment.js";
 import { planOutputs } from "../plan/outputs.js";
 import type { Plan } from "../plan/types.js";
 import type { PlanView } from "../report/planComment.js";
 import { setOutputs, stage, type JobContext } from "./context.js";
-import {
-  desiredDeployment,
-  IMAGE_BUILT_ON_DEPLOY,
-  planViewOf,
-  reviewPlan,
-  wouldBuild,
-} from "./deployment.js";
+import { deploymentRefOf, planViewOf, reviewPlan, wouldBuild } from "./deployment.js";
 import type { Inspected } from "./inspect.js";
 
 export interface Planned {
@@ -24,7 +18,7 @@ export interface Planned {
  */
 export async function planStage(ctx: JobContext, inspected: Inspected): Promise<Planned> {
   const { io, options, event } = ctx;
-  const ref = deploymentRef(desiredDeployment(ctx, inspected, IMAGE_BUILT_ON_DEPLOY));
+  const ref = deploymentRefOf(ctx, inspected);
   const basis = await stage(ctx, "plan", () => readForPlan(() => ctx.aws.clients(), ref));
   if (basis.note) io.warning(basis.note);
   const plan = reviewPlan(ctx, inspected, basis.deployed);
