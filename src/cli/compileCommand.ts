@@ -1,6 +1,6 @@
 import { stableStringify } from "../canonicalJson.js";
 import { compilePipeline } from "../compile/index.js";
-import { compileOptionsFrom } from "../compileSettings.js";
+import { compileOptionsFrom } from "../stages/compileSettings.js";
 import type { PipelineGraph } from "../graph/types.js";
 import type { Options } from "../options.js";
 

@@ -1,6 +1,6 @@
 import { compilePipeline } from "../compile/index.js";
 import type { CompiledPipeline } from "../compile/types.js";
-import { compileOptionsFrom } from "../compileSettings.js";
+import { compileOptionsFrom } from "./compileSettings.js";
 import { Output } from "../constants.js";
 import { preflight, type Finding } from "../graph/preflight.js";
 import type { PipelineGraph } from "../graph/types.js";
