@@ -1,16 +1,9 @@
 /** Reads the per-function settings file (YAML) into overrides; functions.ts applies them to nodes. */
 import { parse as parseYaml } from "yaml";
 import { UserError } from "../errors.js";
-import type { Architecture } from "./types.js";
+import type { Architecture, FunctionSettings } from "./types.js";
 
-/** Per-function Lambda settings. */
-export interface FunctionSettings {
-  memoryMb: number;
-  timeoutSeconds: number;
-  ephemeralStorageMb: number;
-  architecture: Architecture;
-  environment: Record<string, string>;
-}
+export type { FunctionSettings };
 
 export type OverrideSelector =
   | { kind: "all" }
