@@ -45,7 +45,8 @@ function io(): JobIO & { warnings: string[]; outputs: Map<string, string> } {
     error: () => undefined,
     setOutput: (name, value) => outputs.set(name, value),
     setSecret: () => undefined,
-    eventName: "pull_request",
+    debug: () => undefined,
+    group: (_name, work) => work(),
   };
 }
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "@jest/globals";
-import { buildPlanComment, COMMENT_MAX_BYTES } from "../src/report/comment.js";
+import { buildPlanComment, COMMENT_MAX_BYTES } from "../src/github/stickyComment.js";
 import { codeSpan, escapeText, utf8Bytes } from "../src/report/markdown.js";
 import {
   fitPlanMarkdown,

@@ -7,7 +7,7 @@ import {
   setPlanCommentStatus,
   upsertPlanComment,
   type CommentResult,
-} from "../src/report/comment.js";
+} from "../src/github/stickyComment.js";
 import { utf8Bytes } from "../src/report/markdown.js";
 import type { PlanView } from "../src/report/planComment.js";
 import type { CommentOnPr } from "../src/options.js";

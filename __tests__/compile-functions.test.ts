@@ -1,10 +1,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { durationsFor, parseDurations } from "../src/compile/durations.js";
-import {
-  parseFunctionOverrides,
-  resolveFunctionSettings,
-  type FunctionSettings,
-} from "../src/compile/functions.js";
+import { parseFunctionOverrides, type FunctionSettings } from "../src/compile/functionConfig.js";
+import { resolveFunctionSettings } from "../src/compile/functions.js";
 import { UserError } from "../src/errors.js";
 import type { GraphNode } from "../src/graph/types.js";
 

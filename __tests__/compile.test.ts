@@ -10,7 +10,7 @@ import {
   taskOfNode,
   type CompileOptions,
 } from "../src/compile/index.js";
-import { parseFunctionOverrides } from "../src/compile/functions.js";
+import { parseFunctionOverrides } from "../src/compile/functionConfig.js";
 import type { AslDefinition, AslState, CompiledPipeline } from "../src/compile/types.js";
 import { UserError } from "../src/errors.js";
 import { producersOf } from "../src/graph/dag.js";

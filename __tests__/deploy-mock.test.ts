@@ -49,7 +49,6 @@ const SM_ARN = "arn:aws:states:eu-west-1:123456789012:stateMachine:spaceflights"
 const TRAIN = "spaceflights-data_science_train_model_node";
 const fnArn = (name: string, version?: string): string =>
   `arn:aws:lambda:eu-west-1:123456789012:function:${name}${version ? `:${version}` : ""}`;
-const noSleep = (): Promise<void> => Promise.resolve();
 
 let clients: AwsClients;
 let lambda: AwsClientStub<LambdaClient>;
@@ -88,7 +87,7 @@ async function apply(after: DesiredDeployment, deployed: DeployedState | null, l
   const plan = planDeployment(after, deployed);
   return {
     plan,
-    result: await applyPlan(clients, plan, after, { sleep: noSleep, log: (line) => log.push(line) }),
+    result: await applyPlan(clients, plan, after, { pollIntervalMs: 10, log: (line) => log.push(line) }),
   };
 }
 

@@ -3,7 +3,7 @@ import { createGitHubClient, type Octokit } from "../src/github/client.js";
 import { comparePlans, describeDifferences, markerFor, DIGEST_MAX_BYTES } from "../src/github/marker.js";
 import { findMergedPullRequest } from "../src/github/pullRequests.js";
 import { checkReviewedPlan } from "../src/github/reviewedPlan.js";
-import { buildPlanComment, setPlanCommentStatus } from "../src/report/comment.js";
+import { buildPlanComment, setPlanCommentStatus } from "../src/github/stickyComment.js";
 import { renderPlanDifferences, type PlanView } from "../src/report/planComment.js";
 import { FakeGithub, type FakePullRequest } from "./harness/fakeGithub.js";
 import { largePipeline, nodeAddedAndRemoved, oneNodeChanged, REPO } from "./harness/planViewFixtures.js";

@@ -36,7 +36,7 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { ensureRepository, lifecyclePolicy } from "../src/aws/ecr.js";
-import { RegistryClient, MEDIA_TYPES } from "../src/aws/registry.js";
+import { RegistryClient, MEDIA_TYPES } from "../src/image/registry.js";
 import { UserError } from "../src/errors.js";
 import { buildAndPushImage, contentTag, verifyLambdaImage, type ImageResult } from "../src/image/build.js";
 import { localImageName } from "../src/image/builder.js";

@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { UserError } from "../src/errors.js";
 import type { RuntimeProfile } from "../src/graph/types.js";
+import { refuseUnpackagedEnv } from "../src/image/package.js";
 import {
   describeRequirements,
   findRequirementsFile,
@@ -174,4 +175,11 @@ describe("the image's requirements", () => {
     expect(requirementName("s3fs")).toBe("s3fs");
     expect(requirementName("git+https://example/x.git")).toBeUndefined();
   });
+});
+
+test("kedro-env 'local' is refused: kedro package leaves conf/local out of the image", () => {
+  expect(() => refuseUnpackagedEnv("local")).toThrow(
+    "Input 'kedro-env' is 'local', but 'kedro package' leaves conf/local out of the package",
+  );
+  expect(() => refuseUnpackagedEnv("aws")).not.toThrow();
 });

@@ -16,7 +16,7 @@ import { fileURLToPath } from "node:url";
 import { UserError } from "../src/errors.js";
 import { buildFailure, localImageName, pushFailure, type BuildRequest } from "../src/image/builder.js";
 import { buildahBudArgs, buildahBuilder, buildahPushArgs } from "../src/image/buildah.js";
-import { runCommand, type CommandResult, type CommandRunner } from "../src/image/command.js";
+import { runCommand, type CommandResult, type CommandRunner } from "../src/process/command.js";
 import { checkUserDockerfile, prepareBuildContext, renderDockerfile } from "../src/image/context.js";
 import { dockerBuildArgs, dockerBuilder } from "../src/image/docker.js";
 import { contextSources, finalStage, parseDockerfile } from "../src/image/dockerfile.js";
@@ -458,9 +458,9 @@ describe("builders' command lines", () => {
   test("docker without buildx or without a daemon: an error that says which, and the way out", async () => {
     const noBuildx: CommandRunner = () =>
       Promise.resolve(result(1, "docker: unknown command: docker buildx\n"));
-    await expect(
-      dockerBuilder.build(request, { run: noBuildx, log: () => undefined }),
-    ).rejects.toThrow(/needs the buildx plugin/);
+    await expect(dockerBuilder.build(request, { run: noBuildx, log: () => undefined })).rejects.toThrow(
+      /needs the buildx plugin/,
+    );
     const noDaemon: CommandRunner = () =>
       Promise.resolve(
         result(
@@ -468,9 +468,9 @@ describe("builders' command lines", () => {
           "ERROR: Cannot connect to the Docker daemon at unix:///var/run/docker.sock. Is the docker daemon running?\n",
         ),
       );
-    await expect(
-      dockerBuilder.build(request, { run: noDaemon, log: () => undefined }),
-    ).rejects.toThrow(/needs a running Docker daemon/);
+    await expect(dockerBuilder.build(request, { run: noDaemon, log: () => undefined })).rejects.toThrow(
+      /needs a running Docker daemon/,
+    );
   });
 
   test("docker: the password goes to 'docker login' on stdin, never into argv", async () => {
@@ -533,7 +533,10 @@ describe("builders' command lines", () => {
     const pip = buildFailure(
       "docker",
       request,
-      result(1, "ERROR: No matching distribution found for pandaz==9.9\nERROR: failed to solve: exit code: 1"),
+      result(
+        1,
+        "ERROR: No matching distribution found for pandaz==9.9\nERROR: failed to solve: exit code: 1",
+      ),
     );
     expect(pip.message).toBe(
       "pip could not install the image's requirements (no version of pandaz==9.9 fits); nothing was pushed.",

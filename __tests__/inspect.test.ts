@@ -20,7 +20,8 @@ function recordingIO(): JobIO & { errors: { message: string; file?: string }[] }
     error: (message, where) => errors.push({ message, ...(where?.file ? { file: where.file } : {}) }),
     setOutput: () => undefined,
     setSecret: () => undefined,
-    eventName: "pull_request",
+    debug: () => undefined,
+    group: (_name, work) => work(),
   };
 }
 

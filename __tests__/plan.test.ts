@@ -296,7 +296,7 @@ describe("validateDeployInputs", () => {
     [{ stateMachineRoleArn: "" }, "Input 'state-machine-role-arn' is required"],
     [
       { stateMachineName: "space flights" },
-      "Input 'state-machine-name': \"space flights\" contains whitespace",
+      "Input 'state-machine-name' is not a valid Step Functions name: \"space flights\" contains whitespace",
     ],
     [{ stateMachineName: "a:b" }, 'contains ":"'],
     [{ stateMachineName: "x".repeat(81) }, "is 81 characters long; AWS allows 80"],

@@ -34,7 +34,7 @@ import type { AslDefinition, AslState } from "../src/compile/types.js";
 import { parseOptions } from "../src/options.js";
 import { renderNodeTableText } from "../src/report/nodeTable.js";
 import { renderRunSummary } from "../src/report/summary.js";
-import { runCommand } from "../src/run/cliRun.js";
+import { runCommand } from "../src/stages/runDeployed.js";
 import { executePipeline, type RunReport } from "../src/run/execute.js";
 import { pipelineTasksFromDefinition, pipelineTasksFromGraph } from "../src/run/tasks.js";
 import type { RunTask } from "../src/run/types.js";

@@ -15,7 +15,7 @@ import {
   type SummaryLevel,
 } from "../src/report/summary.js";
 import type { RunReport } from "../src/run/execute.js";
-import { foldHistory, nodeStatusesOf } from "../src/run/history.js";
+import { foldHistory, nodeStatusesOf } from "../src/run/historyFold.js";
 import { locationOfArn } from "../src/run/links.js";
 import type { NodeState, PipelineTask, RunTask, TaskRun } from "../src/run/types.js";
 

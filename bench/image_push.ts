@@ -25,7 +25,7 @@ import {
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { RegistryClient } from "../src/aws/registry.js";
+import { RegistryClient } from "../src/image/registry.js";
 import { buildAndPushImage, type ImageResult } from "../src/image/build.js";
 
 const root = resolve(process.env.KEDRO_SFN_REPO_ROOT ?? ".");

@@ -1,12 +1,18 @@
 import { resolve } from "node:path";
 import { Input } from "./constants.js";
 import { UserError } from "./errors.js";
+import type { Structure } from "./compile/structure.js";
+import type { Architecture } from "./compile/types.js";
+import type { GroupBy } from "./graph/grouping.js";
+import type { ImageBuilderName as Builder } from "./image/options.js";
+import { validateStateMachineName } from "./plan/desired.js";
+import type { LogLevel } from "./plan/types.js";
 
+// Each union is declared once, where its values mean something; options re-exports them for the entry points.
+export type { Architecture, Builder, GroupBy, LogLevel, Structure };
 export type Mode = "auto" | "plan" | "deploy";
-export type GroupBy = "namespace" | "memory";
-export type Structure = "dag" | "layered";
-export type Builder = "docker" | "buildah";
-export type Architecture = "x86_64" | "arm64";
+/** What `auto` becomes once the event is known. */
+export type JobMode = Exclude<Mode, "auto">;
 export type CommentOnPr = "true" | "changes-only" | "false";
 
 /** Every setting of a run, parsed once from action inputs or CLI flags. */
@@ -38,7 +44,7 @@ export interface Options {
   lambdaRoleArn: string;
   stateMachineRoleArn: string;
   prune: boolean;
-  logLevel: "OFF" | "ALL" | "ERROR" | "FATAL";
+  logLevel: LogLevel;
   logGroupArn: string;
   tracing: boolean;
   startExecution: boolean;
@@ -207,16 +213,6 @@ function parseJsonObject(name: string, value: string): string {
     throw new UserError(`Input '${name}': "params" must be an object of runtime parameters.`);
   }
   return value;
-}
-
-const STATE_MACHINE_NAME = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/]{1,80}$/;
-
-export function validateStateMachineName(name: string): void {
-  if (!STATE_MACHINE_NAME.test(name) || [...name].some((c) => c.charCodeAt(0) < 0x20)) {
-    throw new UserError(`Input '${Input.StateMachineName}' is not a valid Step Functions name: '${name}'.`, {
-      hint: 'Use 1-80 characters without spaces or any of < > { } [ ] ? * " # % \\ ^ | ~ ` $ & , ; : /.',
-    });
-  }
 }
 
 /** "image" copies conf/ into the image; an s3:// URL is where deploy uploads it for the Lambdas to read. */

@@ -9,7 +9,7 @@ import { applyPlan } from "../../src/aws/apply.js";
 import { ensureRepository, getRegistryCredentials } from "../../src/aws/ecr.js";
 import { planDeployment } from "../../src/plan/index.js";
 import type { DesiredDeployment } from "../../src/plan/types.js";
-import { findStateMachine } from "../../src/run/cliRun.js";
+import { findStateMachine } from "../../src/stages/runDeployed.js";
 import { executePipeline } from "../../src/run/execute.js";
 import { deploy } from "./deploy.js";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";

@@ -57,7 +57,7 @@ const http = __importStar(__nccwpck_require__(8611));
 const https = __importStar(__nccwpck_require__(5692));
 const pm = __importStar(__nccwpck_require__(3335));
 const tunnel = __importStar(__nccwpck_require__(770));
-const undici_1 = __nccwpck_require__(4371);
+const undici_1 = __nccwpck_require__(6752);
 var HttpCodes;
 (function (HttpCodes) {
     HttpCodes[HttpCodes["OK"] = 200] = "OK";
@@ -11719,7 +11719,7 @@ __webpack_unused_export__ = ListFunctionsByCodeSigningConfig$;
 __webpack_unused_export__ = ListFunctionsByCodeSigningConfigCommand;
 __webpack_unused_export__ = ListFunctionsByCodeSigningConfigRequest$;
 __webpack_unused_export__ = ListFunctionsByCodeSigningConfigResponse$;
-exports.xRr = ListFunctionsCommand;
+__webpack_unused_export__ = ListFunctionsCommand;
 __webpack_unused_export__ = ListFunctionsRequest$;
 __webpack_unused_export__ = ListFunctionsResponse$;
 __webpack_unused_export__ = ListLayerVersions$;
@@ -11955,7 +11955,7 @@ __webpack_unused_export__ = paginateListEventSourceMappings;
 __webpack_unused_export__ = paginateListFunctionEventInvokeConfigs;
 __webpack_unused_export__ = paginateListFunctionUrlConfigs;
 __webpack_unused_export__ = paginateListFunctionVersionsByCapacityProvider;
-__webpack_unused_export__ = paginateListFunctions;
+exports.fVs = paginateListFunctions;
 __webpack_unused_export__ = paginateListFunctionsByCodeSigningConfig;
 __webpack_unused_export__ = paginateListLayerVersions;
 __webpack_unused_export__ = paginateListLayers;
@@ -11968,10 +11968,10 @@ __webpack_unused_export__ = waitForFunctionUpdated;
 __webpack_unused_export__ = waitForFunctionUpdatedV2;
 __webpack_unused_export__ = waitForPublishedVersionActive;
 __webpack_unused_export__ = waitUntilFunctionActive;
-__webpack_unused_export__ = waitUntilFunctionActiveV2;
+exports._RC = waitUntilFunctionActiveV2;
 __webpack_unused_export__ = waitUntilFunctionExists;
 __webpack_unused_export__ = waitUntilFunctionUpdated;
-__webpack_unused_export__ = waitUntilFunctionUpdatedV2;
+exports.rWV = waitUntilFunctionUpdatedV2;
 __webpack_unused_export__ = waitUntilPublishedVersionActive;
 
 
@@ -21431,7 +21431,7 @@ __webpack_unused_export__ = ListStateMachineVersionsCommand;
 __webpack_unused_export__ = ListStateMachineVersionsInput$;
 __webpack_unused_export__ = ListStateMachineVersionsOutput$;
 __webpack_unused_export__ = ListStateMachines$;
-exports.bBg = ListStateMachinesCommand;
+__webpack_unused_export__ = ListStateMachinesCommand;
 __webpack_unused_export__ = ListStateMachinesInput$;
 __webpack_unused_export__ = ListStateMachinesOutput$;
 __webpack_unused_export__ = ListTagsForResource$;
@@ -21568,11 +21568,11 @@ __webpack_unused_export__ = ValidationException;
 __webpack_unused_export__ = ValidationException$;
 __webpack_unused_export__ = ValidationExceptionReason;
 __webpack_unused_export__ = errorTypeRegistries;
-__webpack_unused_export__ = paginateGetExecutionHistory;
+exports.QGB = paginateGetExecutionHistory;
 __webpack_unused_export__ = paginateListActivities;
 __webpack_unused_export__ = paginateListExecutions;
 __webpack_unused_export__ = paginateListMapRuns;
-__webpack_unused_export__ = paginateListStateMachines;
+exports.tfX = paginateListStateMachines;
 
 
 /***/ }),
@@ -46895,7 +46895,7 @@ exports.debug = debug; // for test
 
 /***/ }),
 
-/***/ 4371:
+/***/ 6752:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -47508,7 +47508,7 @@ module.exports = pipeline
 
 /***/ }),
 
-/***/ 6424:
+/***/ 4043:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -48076,7 +48076,7 @@ module.exports = upgrade
 
 
 
-module.exports.request = __nccwpck_require__(6424)
+module.exports.request = __nccwpck_require__(4043)
 module.exports.stream = __nccwpck_require__(3560)
 module.exports.pipeline = __nccwpck_require__(6862)
 module.exports.upgrade = __nccwpck_require__(1882)
@@ -74987,7 +74987,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4864);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5495);
 
 process.exitCode = await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));
 
@@ -74996,7 +74996,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 4864:
+/***/ 5495:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -75007,6 +75007,280 @@ __nccwpck_require__.d(__webpack_exports__, {
 
 // EXTERNAL MODULE: external "node:fs"
 var external_node_fs_ = __nccwpck_require__(3024);
+;// CONCATENATED MODULE: external "node:timers/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:timers/promises");
+// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-ecr/dist-cjs/index.js
+var dist_cjs = __nccwpck_require__(8249);
+// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-lambda/dist-cjs/index.js
+var client_lambda_dist_cjs = __nccwpck_require__(1696);
+// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-s3/dist-cjs/index.js
+var client_s3_dist_cjs = __nccwpck_require__(3711);
+// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-sfn/dist-cjs/index.js
+var client_sfn_dist_cjs = __nccwpck_require__(8476);
+;// CONCATENATED MODULE: ./src/errors.ts
+/**
+ * A mistake the user can fix. The message says what is wrong and where; `hint`
+ * says what to do. Entry points print these without a stack trace.
+ */
+class UserError extends Error {
+    hint;
+    /** Where the problem is, when it points at a file (for annotations). */
+    file;
+    constructor(message, options = {}) {
+        super(message, options.cause === undefined ? undefined : { cause: options.cause });
+        this.name = "UserError";
+        this.hint = options.hint;
+        this.file = options.file;
+    }
+}
+function errorMessage(error) {
+    if (error instanceof Error)
+        return error.message;
+    return String(error);
+}
+/** The text shown to a user: message plus hint, without a stack for UserError. */
+function describeError(error) {
+    if (error instanceof UserError)
+        return error.hint ? `${error.message}\n${error.hint}` : error.message;
+    if (error instanceof Error)
+        return error.stack ?? error.message;
+    return String(error);
+}
+
+;// CONCATENATED MODULE: ./src/aws/limiter.ts
+
+/**
+ * Lambda's control plane (every call but GetFunction) allows about 15 requests per second per
+ * account. The limiter keeps one below that, leaving room for clock jitter between us and AWS.
+ */
+const LAMBDA_CONTROL_PLANE_PER_SECOND = 14;
+/**
+ * A sliding-window limiter: at most `perSecond` starts in any window, granted in call order.
+ * A sliding window (rather than a token bucket with a burst) never exceeds the rate over any
+ * second, which is how AWS counts.
+ */
+function createRateLimiter(options) {
+    const windowMs = options.windowMs ?? 1000;
+    const now = options.now ?? Date.now;
+    const wait = options.sleep ?? ((ms) => (0,promises_namespaceObject.setTimeout)(ms));
+    const starts = [];
+    let queue = Promise.resolve();
+    const grant = async () => {
+        for (;;) {
+            const time = now();
+            while (starts.length > 0 && (starts[0] ?? 0) <= time - windowMs)
+                starts.shift();
+            if (starts.length < options.perSecond) {
+                starts.push(time);
+                return;
+            }
+            await wait((starts[0] ?? time) + windowMs - time);
+        }
+    };
+    return {
+        acquire() {
+            const turn = queue.then(grant);
+            queue = turn.catch(() => undefined);
+            return turn;
+        },
+    };
+}
+/**
+ * Runs `task` over `items` with at most `concurrency` in flight. On the first failure no new item
+ * starts; items already running finish (so nothing is left half-done), then the first error is
+ * thrown. Results keep the order of `items`.
+ */
+async function mapWithConcurrency(items, concurrency, task) {
+    const results = new Array(items.length);
+    let next = 0;
+    let failure = null;
+    const worker = async () => {
+        while (failure === null && next < items.length) {
+            const index = next;
+            next += 1;
+            try {
+                results[index] = await task(items[index], index);
+            }
+            catch (error) {
+                failure ??= { error };
+            }
+        }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
+    if (failure !== null)
+        throw failure.error;
+    return results;
+}
+
+;// CONCATENATED MODULE: ./src/aws/clients.ts
+
+
+
+
+
+
+const SERVICE_PREFIX = {
+    LambdaClient: "lambda",
+    SFNClient: "states",
+    ECRClient: "ecr",
+    S3Client: "s3",
+};
+/** API operations whose IAM action has another name. */
+const IAM_ACTION_ALIASES = {
+    "s3:ListObjectsV2": "s3:ListBucket",
+    "s3:HeadObject": "s3:GetObject",
+    "s3:HeadBucket": "s3:ListBucket",
+};
+/** GetFunction has its own, higher quota: polling it never slows the control plane. */
+const UNPACED_LAMBDA_OPERATIONS = new Set(["GetFunction"]);
+const DEFAULT_MAX_ATTEMPTS = 8;
+/**
+ * The one place AWS clients are made. Region, endpoint and credentials come from the SDK's own
+ * configuration chain unless given; retries use the SDK's adaptive mode.
+ */
+async function createAwsClients(options = {}) {
+    const common = {
+        retryMode: "adaptive",
+        maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+        ...(options.region ? { region: options.region } : {}),
+        ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+        ...(options.credentials ? { credentials: options.credentials } : {}),
+    };
+    const lambda = new client_lambda_dist_cjs/* LambdaClient */.Nox(common);
+    const region = await resolveRegion(lambda);
+    const withRegion = { ...common, region };
+    const sfn = new client_sfn_dist_cjs/* SFNClient */.ZIB(withRegion);
+    const ecr = new dist_cjs/* ECRClient */.S70(withRegion);
+    // Path-style addressing when an endpoint is overridden: a local S3 has no per-bucket host names.
+    const s3 = new client_s3_dist_cjs/* S3Client */.YxF({ ...withRegion, forcePathStyle: hasEndpointOverride(options.endpoint) });
+    const limiter = options.lambdaLimiter === undefined
+        ? createRateLimiter({ perSecond: LAMBDA_CONTROL_PLANE_PER_SECOND })
+        : options.lambdaLimiter;
+    const recorders = options.recorders ?? [];
+    attachAttemptMiddleware(lambda.middlewareStack, recorders, limiter);
+    attachAttemptMiddleware(sfn.middlewareStack, recorders, null);
+    attachAttemptMiddleware(ecr.middlewareStack, recorders, null);
+    attachAttemptMiddleware(s3.middlewareStack, recorders, null);
+    return {
+        region,
+        lambda,
+        sfn,
+        ecr,
+        s3,
+        destroy() {
+            for (const client of [lambda, sfn, ecr, s3])
+                client.destroy();
+        },
+    };
+}
+/** No region anywhere in the SDK's configuration chain (a plan can still run: against nothing). */
+class MissingRegionError extends UserError {
+    constructor(detail) {
+        super(`No AWS region configured${detail ? `: ${detail}` : "."}`, {
+            hint: "Set aws-region in aws-actions/configure-aws-credentials, or AWS_REGION for the command line.",
+        });
+        this.name = "MissingRegionError";
+    }
+}
+async function resolveRegion(client) {
+    let region;
+    try {
+        region = await client.config.region();
+    }
+    catch (error) {
+        throw new MissingRegionError(errorMessage(error));
+    }
+    if (!region)
+        throw new MissingRegionError("");
+    return region;
+}
+function hasEndpointOverride(endpoint) {
+    return Boolean(endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL);
+}
+/** `lambda:UpdateFunctionCode` from the SDK's client and command names. */
+function iamActionOf(clientName, commandName) {
+    const service = SERVICE_PREFIX[clientName] ?? clientName.replace(/Client$/, "").toLowerCase();
+    const operation = commandName.replace(/Command$/, "");
+    const action = `${service}:${operation}`;
+    return { service, operation, iamAction: IAM_ACTION_ALIASES[action] ?? action };
+}
+/**
+ * Runs once per HTTP attempt (inside the SDK's retry loop): waits for the limiter, then reports
+ * the attempt to every recorder. Retries of a throttled call are therefore paced and counted too.
+ */
+function attachAttemptMiddleware(stack, recorders, limiter) {
+    stack.addRelativeTo((next, context) => async (args) => {
+        const names = iamActionOf(context.clientName ?? "", context.commandName ?? "");
+        for (const recorder of recorders)
+            await recorder.before?.(names);
+        if (limiter && !UNPACED_LAMBDA_OPERATIONS.has(names.operation))
+            await limiter.acquire();
+        const started = Date.now();
+        try {
+            const result = await next(args);
+            await report(recorders, {
+                ...names,
+                ok: true,
+                errorName: null,
+                httpStatus: httpStatusOf(result.response),
+                durationMs: Date.now() - started,
+            });
+            return result;
+        }
+        catch (error) {
+            const meta = error ?? {};
+            await report(recorders, {
+                ...names,
+                ok: false,
+                errorName: meta.name ?? "Error",
+                httpStatus: meta.$metadata?.httpStatusCode ?? null,
+                durationMs: Date.now() - started,
+            });
+            throw error;
+        }
+    }, { relation: "after", toMiddleware: "retryMiddleware", name: "kedroSfnAttemptMiddleware", override: true });
+}
+async function report(recorders, call) {
+    for (const recorder of recorders)
+        await recorder.record(call);
+}
+function httpStatusOf(response) {
+    const status = response?.statusCode;
+    return typeof status === "number" ? status : null;
+}
+/** Reads (Get/List/Describe/Head) change nothing; everything else is a write. */
+function isReadOperation(operation) {
+    return /^(Get|List|Describe|Head|BatchGet)/.test(operation);
+}
+/** Refuses every write: what `mode: plan` runs under, so "plans never write" holds by construction. */
+const readOnlyGuard = {
+    before(call) {
+        if (!isReadOperation(call.operation))
+            throw new Error(`Refusing ${call.iamAction}: planning never writes to AWS.`);
+    },
+    record() { },
+};
+/** Keeps every attempt: for the IAM test, the benchmark and the "zero writes" checks. */
+class CallLog {
+    calls = [];
+    record(call) {
+        this.calls.push(call);
+    }
+    /** Distinct IAM actions called, sorted. */
+    actions() {
+        return [...new Set(this.calls.map((call) => call.iamAction))].sort();
+    }
+    writes() {
+        return this.calls.filter((call) => !isReadOperation(call.operation));
+    }
+    count(predicate = () => true) {
+        return this.calls.filter(predicate).length;
+    }
+    clear() {
+        this.calls.length = 0;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/constants.ts
 /** Action input names (kebab-case, as in action.yml and as CLI flags). */
 var Input;
@@ -75070,36 +75344,6 @@ var Output;
     Output["NodeStatuses"] = "node-statuses";
     Output["FailureReason"] = "failure-reason";
 })(Output || (Output = {}));
-
-;// CONCATENATED MODULE: ./src/errors.ts
-/**
- * A mistake the user can fix. The message says what is wrong and where; `hint`
- * says what to do. Entry points print these without a stack trace.
- */
-class UserError extends Error {
-    hint;
-    /** Where the problem is, when it points at a file (for annotations). */
-    file;
-    constructor(message, options = {}) {
-        super(message, options.cause === undefined ? undefined : { cause: options.cause });
-        this.name = "UserError";
-        this.hint = options.hint;
-        this.file = options.file;
-    }
-}
-function errorMessage(error) {
-    if (error instanceof Error)
-        return error.message;
-    return String(error);
-}
-/** The text shown to a user: message plus hint, without a stack for UserError. */
-function describeError(error) {
-    if (error instanceof UserError)
-        return error.hint ? `${error.message}\n${error.hint}` : error.message;
-    if (error instanceof Error)
-        return error.stack ?? error.message;
-    return String(error);
-}
 
 ;// CONCATENATED MODULE: ./src/graph/dag.ts
 
@@ -75361,248 +75605,8 @@ function isObject(value) {
     return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-ecr/dist-cjs/index.js
-var dist_cjs = __nccwpck_require__(8249);
-// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-lambda/dist-cjs/index.js
-var client_lambda_dist_cjs = __nccwpck_require__(1696);
-// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-s3/dist-cjs/index.js
-var client_s3_dist_cjs = __nccwpck_require__(3711);
-// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-sfn/dist-cjs/index.js
-var client_sfn_dist_cjs = __nccwpck_require__(8476);
-;// CONCATENATED MODULE: ./src/aws/limiter.ts
-/**
- * Lambda's control plane (every call but GetFunction) allows about 15 requests per second per
- * account. The limiter keeps one below that, leaving room for clock jitter between us and AWS.
- */
-const LAMBDA_CONTROL_PLANE_PER_SECOND = 14;
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
-/**
- * A sliding-window limiter: at most `perSecond` starts in any window, granted in call order.
- * A sliding window (rather than a token bucket with a burst) never exceeds the rate over any
- * second, which is how AWS counts.
- */
-function createRateLimiter(options) {
-    const windowMs = options.windowMs ?? 1000;
-    const now = options.now ?? Date.now;
-    const wait = options.sleep ?? sleep;
-    const starts = [];
-    let queue = Promise.resolve();
-    const grant = async () => {
-        for (;;) {
-            const time = now();
-            while (starts.length > 0 && (starts[0] ?? 0) <= time - windowMs)
-                starts.shift();
-            if (starts.length < options.perSecond) {
-                starts.push(time);
-                return;
-            }
-            await wait((starts[0] ?? time) + windowMs - time);
-        }
-    };
-    return {
-        acquire() {
-            const turn = queue.then(grant);
-            queue = turn.catch(() => undefined);
-            return turn;
-        },
-    };
-}
-/**
- * Runs `task` over `items` with at most `concurrency` in flight. On the first failure no new item
- * starts; items already running finish (so nothing is left half-done), then the first error is
- * thrown. Results keep the order of `items`.
- */
-async function mapWithConcurrency(items, concurrency, task) {
-    const results = new Array(items.length);
-    let next = 0;
-    let failure = null;
-    const worker = async () => {
-        while (failure === null && next < items.length) {
-            const index = next;
-            next += 1;
-            try {
-                results[index] = await task(items[index], index);
-            }
-            catch (error) {
-                failure ??= { error };
-            }
-        }
-    };
-    await Promise.all(Array.from({ length: Math.max(1, Math.min(concurrency, items.length)) }, worker));
-    if (failure !== null)
-        throw failure.error;
-    return results;
-}
-
-;// CONCATENATED MODULE: ./src/aws/clients.ts
-
-
-
-
-
-
-const SERVICE_PREFIX = {
-    LambdaClient: "lambda",
-    SFNClient: "states",
-    ECRClient: "ecr",
-    S3Client: "s3",
-};
-/** API operations whose IAM action has another name. */
-const IAM_ACTION_ALIASES = {
-    "s3:ListObjectsV2": "s3:ListBucket",
-    "s3:HeadObject": "s3:GetObject",
-    "s3:HeadBucket": "s3:ListBucket",
-};
-/** GetFunction has its own, higher quota: polling it never slows the control plane. */
-const UNPACED_LAMBDA_OPERATIONS = new Set(["GetFunction"]);
-const DEFAULT_MAX_ATTEMPTS = 8;
-/**
- * The one place AWS clients are made. Region, endpoint and credentials come from the SDK's own
- * configuration chain unless given; retries use the SDK's adaptive mode.
- */
-async function createAwsClients(options = {}) {
-    const common = {
-        retryMode: "adaptive",
-        maxAttempts: options.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
-        ...(options.region ? { region: options.region } : {}),
-        ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-        ...(options.credentials ? { credentials: options.credentials } : {}),
-    };
-    const lambda = new client_lambda_dist_cjs/* LambdaClient */.Nox(common);
-    const region = await resolveRegion(lambda);
-    const withRegion = { ...common, region };
-    const sfn = new client_sfn_dist_cjs/* SFNClient */.ZIB(withRegion);
-    const ecr = new dist_cjs/* ECRClient */.S70(withRegion);
-    // Path-style addressing when an endpoint is overridden: a local S3 has no per-bucket host names.
-    const s3 = new client_s3_dist_cjs/* S3Client */.YxF({ ...withRegion, forcePathStyle: hasEndpointOverride(options.endpoint) });
-    const limiter = options.lambdaLimiter === undefined
-        ? createRateLimiter({ perSecond: LAMBDA_CONTROL_PLANE_PER_SECOND })
-        : options.lambdaLimiter;
-    const recorders = options.recorders ?? [];
-    attachAttemptMiddleware(lambda.middlewareStack, recorders, limiter);
-    attachAttemptMiddleware(sfn.middlewareStack, recorders, null);
-    attachAttemptMiddleware(ecr.middlewareStack, recorders, null);
-    attachAttemptMiddleware(s3.middlewareStack, recorders, null);
-    return {
-        region,
-        lambda,
-        sfn,
-        ecr,
-        s3,
-        destroy() {
-            for (const client of [lambda, sfn, ecr, s3])
-                client.destroy();
-        },
-    };
-}
-/** No region anywhere in the SDK's configuration chain (a plan can still run: against nothing). */
-class MissingRegionError extends UserError {
-    constructor(detail) {
-        super(`No AWS region configured${detail ? `: ${detail}` : "."}`, {
-            hint: "Set aws-region in aws-actions/configure-aws-credentials, or AWS_REGION for the command line.",
-        });
-        this.name = "MissingRegionError";
-    }
-}
-async function resolveRegion(client) {
-    let region;
-    try {
-        region = await client.config.region();
-    }
-    catch (error) {
-        throw new MissingRegionError(errorMessage(error));
-    }
-    if (!region)
-        throw new MissingRegionError("");
-    return region;
-}
-function hasEndpointOverride(endpoint) {
-    return Boolean(endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL);
-}
-/** `lambda:UpdateFunctionCode` from the SDK's client and command names. */
-function iamActionOf(clientName, commandName) {
-    const service = SERVICE_PREFIX[clientName] ?? clientName.replace(/Client$/, "").toLowerCase();
-    const operation = commandName.replace(/Command$/, "");
-    const action = `${service}:${operation}`;
-    return { service, operation, iamAction: IAM_ACTION_ALIASES[action] ?? action };
-}
-/**
- * Runs once per HTTP attempt (inside the SDK's retry loop): waits for the limiter, then reports
- * the attempt to every recorder. Retries of a throttled call are therefore paced and counted too.
- */
-function attachAttemptMiddleware(stack, recorders, limiter) {
-    stack.addRelativeTo((next, context) => async (args) => {
-        const names = iamActionOf(context.clientName ?? "", context.commandName ?? "");
-        for (const recorder of recorders)
-            await recorder.before?.(names);
-        if (limiter && !UNPACED_LAMBDA_OPERATIONS.has(names.operation))
-            await limiter.acquire();
-        const started = Date.now();
-        try {
-            const result = await next(args);
-            await report(recorders, {
-                ...names,
-                ok: true,
-                errorName: null,
-                httpStatus: httpStatusOf(result.response),
-                durationMs: Date.now() - started,
-            });
-            return result;
-        }
-        catch (error) {
-            const meta = error ?? {};
-            await report(recorders, {
-                ...names,
-                ok: false,
-                errorName: meta.name ?? "Error",
-                httpStatus: meta.$metadata?.httpStatusCode ?? null,
-                durationMs: Date.now() - started,
-            });
-            throw error;
-        }
-    }, { relation: "after", toMiddleware: "retryMiddleware", name: "kedroSfnAttemptMiddleware", override: true });
-}
-async function report(recorders, call) {
-    for (const recorder of recorders)
-        await recorder.record(call);
-}
-function httpStatusOf(response) {
-    const status = response?.statusCode;
-    return typeof status === "number" ? status : null;
-}
-/** Reads (Get/List/Describe/Head) change nothing; everything else is a write. */
-function isReadOperation(operation) {
-    return /^(Get|List|Describe|Head|BatchGet)/.test(operation);
-}
-/** Refuses every write: what `mode: plan` runs under, so "plans never write" holds by construction. */
-const readOnlyGuard = {
-    before(call) {
-        if (!isReadOperation(call.operation))
-            throw new Error(`Refusing ${call.iamAction}: planning never writes to AWS.`);
-    },
-    record() { },
-};
-/** Keeps every attempt: for the IAM test, the benchmark and the "zero writes" checks. */
-class CallLog {
-    calls = [];
-    record(call) {
-        this.calls.push(call);
-    }
-    /** Distinct IAM actions called, sorted. */
-    actions() {
-        return [...new Set(this.calls.map((call) => call.iamAction))].sort();
-    }
-    writes() {
-        return this.calls.filter((call) => !isReadOperation(call.operation));
-    }
-    count(predicate = () => true) {
-        return this.calls.filter(predicate).length;
-    }
-    clear() {
-        this.calls.length = 0;
-    }
-}
-
+// EXTERNAL MODULE: external "node:os"
+var external_node_os_ = __nccwpck_require__(8161);
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
 ;// CONCATENATED MODULE: ./src/aws/failures.ts
@@ -75719,52 +75723,141 @@ function offendingStates(message) {
     return [...names];
 }
 
-;// CONCATENATED MODULE: ./src/aws/confUpload.ts
+;// CONCATENATED MODULE: ./src/aws/ecr.ts
 
 
 
-
-
-/** `s3://bucket/prefix` -> parts; the prefix never ends in a slash. */
-function parseS3Url(url, input) {
-    const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(url);
-    if (match === null) {
-        throw new UserError(`Input '${input}' must look like s3://bucket/prefix; got '${url}'.`);
-    }
-    return { bucket: match[1], prefix: (match[2] ?? "").replace(/\/+$/, "") };
+/** Marks lifecycle policies this tool wrote, so it only ever updates its own. */
+const POLICY_MARKER = "kedro-sfn:";
+/** Expire all but the newest `keep` images, tagged or not (cache images and old builds alike). */
+function lifecyclePolicy(keep) {
+    return JSON.stringify({
+        rules: [
+            {
+                rulePriority: 1,
+                description: `${POLICY_MARKER} keep the newest ${keep} images`,
+                selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: keep },
+                action: { type: "expire" },
+            },
+        ],
+    });
 }
 /**
- * Uploads the project's `conf/` (without `conf/local`, which holds credentials
- * and never leaves the machine, as `kedro package` does) to `url`, where the
- * handler reads it at run time (KEDRO_SFN_CONF_SOURCE). Returns the keys written.
+ * Makes sure the repository exists: created with scan-on-push and the
+ * lifecycle policy when missing. An existing repository keeps its settings;
+ * its lifecycle policy is only set when it has none or has one of ours.
  */
-async function uploadConf(s3, projectPath, url) {
-    const { bucket, prefix } = parseS3Url(url, "conf-source");
-    const root = (0,external_node_path_.join)(projectPath, "conf");
-    const files = listFiles(root).filter((file) => (0,external_node_path_.relative)(root, file).split(external_node_path_.sep)[0] !== "local");
-    const keys = [];
-    for (const file of files) {
-        const key = [prefix, (0,external_node_path_.relative)(root, file).split(external_node_path_.sep).join("/")].filter(Boolean).join("/");
+async function ensureRepository(ecr, name, keepImages) {
+    const doing = `use ECR repository '${name}'`;
+    let uri;
+    let created = false;
+    try {
+        const found = await ecr.send(new dist_cjs/* DescribeRepositoriesCommand */.pE_({ repositoryNames: [name] }));
+        uri = found.repositories?.[0]?.repositoryUri;
+    }
+    catch (error) {
+        if (!isAwsError(error, "RepositoryNotFoundException"))
+            throw explainEcrError(error, doing, "ecr:DescribeRepositories");
+    }
+    if (uri === undefined) {
         try {
-            await s3.send(new client_s3_dist_cjs/* PutObjectCommand */.wKZ({ Bucket: bucket, Key: key, Body: (0,external_node_fs_.readFileSync)(file) }));
+            const made = await ecr.send(new dist_cjs/* CreateRepositoryCommand */.WTe({
+                repositoryName: name,
+                imageScanningConfiguration: { scanOnPush: true },
+                imageTagMutability: "MUTABLE",
+                tags: [{ Key: "managed-by", Value: "kedro-sfn" }],
+            }));
+            uri = made.repository?.repositoryUri;
+            created = true;
         }
         catch (error) {
-            throw explainAwsError(error, { doing: `upload the configuration to s3://${bucket}/${key}` });
+            // Another job made it between our two calls: use it.
+            if (!isAwsError(error, "RepositoryAlreadyExistsException"))
+                throw explainEcrError(error, `create ECR repository '${name}'`, "ecr:CreateRepository");
+            const found = await ecr.send(new dist_cjs/* DescribeRepositoriesCommand */.pE_({ repositoryNames: [name] }));
+            uri = found.repositories?.[0]?.repositoryUri;
         }
-        keys.push(key);
     }
-    return keys;
+    if (uri === undefined)
+        throw new Error(`ECR returned no URI for repository '${name}'.`);
+    await ensureLifecyclePolicy(ecr, name, keepImages, created);
+    return { name, uri, registryHost: uri.slice(0, uri.indexOf("/")), created };
 }
-function listFiles(dir) {
-    return (0,external_node_fs_.readdirSync)(dir, { withFileTypes: true })
-        .filter((entry) => !entry.name.startsWith("."))
-        .flatMap((entry) => (entry.isDirectory() ? listFiles((0,external_node_path_.join)(dir, entry.name)) : [(0,external_node_path_.join)(dir, entry.name)]))
-        .sort();
+async function ensureLifecyclePolicy(ecr, name, keep, created) {
+    const wanted = lifecyclePolicy(keep);
+    if (!created) {
+        try {
+            const current = await ecr.send(new dist_cjs/* GetLifecyclePolicyCommand */.O0C({ repositoryName: name }));
+            const text = current.lifecyclePolicyText ?? "";
+            if (!text.includes(POLICY_MARKER) || sameJson(text, wanted))
+                return;
+        }
+        catch (error) {
+            if (!isAwsError(error, "LifecyclePolicyNotFoundException")) {
+                throw explainEcrError(error, `read the lifecycle policy of '${name}'`, "ecr:GetLifecyclePolicy");
+            }
+        }
+    }
+    try {
+        await ecr.send(new dist_cjs/* PutLifecyclePolicyCommand */.Rcn({ repositoryName: name, lifecyclePolicyText: wanted }));
+    }
+    catch (error) {
+        throw explainEcrError(error, `set the lifecycle policy of '${name}'`, "ecr:PutLifecyclePolicy");
+    }
+}
+function sameJson(a, b) {
+    try {
+        return JSON.stringify(JSON.parse(a)) === JSON.stringify(JSON.parse(b));
+    }
+    catch {
+        return false;
+    }
+}
+/**
+ * GetAuthorizationToken, decoded to Basic-auth credentials. The token and the
+ * password are handed to `mask` before anything else happens with them.
+ */
+async function getRegistryCredentials(ecr, mask) {
+    let data;
+    try {
+        const response = await ecr.send(new dist_cjs/* GetAuthorizationTokenCommand */.Eu6({}));
+        data = response.authorizationData?.[0];
+    }
+    catch (error) {
+        throw explainEcrError(error, "log in to ECR (GetAuthorizationToken)", "ecr:GetAuthorizationToken");
+    }
+    const token = data?.authorizationToken;
+    if (!token || !data?.proxyEndpoint)
+        throw new UserError("ECR returned no authorization token: cannot log in to the registry.");
+    mask(token);
+    const decoded = Buffer.from(token, "base64").toString("utf8");
+    const colon = decoded.indexOf(":");
+    if (colon < 0)
+        throw new Error("ECR's authorization token is not 'user:password'.");
+    const password = decoded.slice(colon + 1);
+    mask(password);
+    const host = data.proxyEndpoint.replace(/^https?:\/\//, "").replace(/\/+$/, "");
+    return {
+        host,
+        username: decoded.slice(0, colon),
+        password,
+        ...(data.expiresAt ? { expiresAt: data.expiresAt } : {}),
+    };
+}
+function explainEcrError(error, doing, iamAction) {
+    const name = awsErrorName(error);
+    if (name === "AccessDeniedException" || name === "AccessDenied") {
+        return new UserError(`AWS denied access while trying to ${doing}: ${errorMessage(error)}`, {
+            hint: `The CI role needs ${iamAction} (and the other ECR push actions) on this repository.`,
+            cause: error,
+        });
+    }
+    return explainAwsError(error, { doing });
 }
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
-;// CONCATENATED MODULE: ./src/aws/registry.ts
+;// CONCATENATED MODULE: ./src/image/registry.ts
 
 
 const MEDIA_TYPES = {
@@ -75876,6 +75969,160 @@ function isIndex(mediaType) {
     return mediaType === MEDIA_TYPES.ociIndex || mediaType === MEDIA_TYPES.dockerList;
 }
 
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(3136);
+;// CONCATENATED MODULE: ./src/kedro/helperPath.ts
+
+
+
+/**
+ * The folder holding the `kedro_sfn` Python package: dist/python beside the
+ * bundles, or python/ in a source checkout (tests run from src/).
+ */
+function pythonHelperRoot() {
+    const here = (0,external_node_path_.dirname)((0,external_node_url_.fileURLToPath)(import.meta.url));
+    const candidates = [(0,external_node_path_.join)(here, "python"), (0,external_node_path_.join)(here, "..", "python"), (0,external_node_path_.join)(here, "..", "..", "python")];
+    const found = candidates.find((dir) => (0,external_node_fs_.existsSync)((0,external_node_path_.join)(dir, "kedro_sfn", "__init__.py")));
+    if (found === undefined) {
+        throw new Error(`The kedro_sfn Python helper is missing (looked in ${candidates.join(", ")}).`);
+    }
+    return found;
+}
+
+// EXTERNAL MODULE: external "node:child_process"
+var external_node_child_process_ = __nccwpck_require__(1421);
+;// CONCATENATED MODULE: ./src/process/command.ts
+
+/** Thrown when a program cannot be started at all (not installed, not executable). */
+class CommandNotFoundError extends Error {
+    program;
+    constructor(program, cause) {
+        super(`'${program}' could not be started: ${cause.message}`, { cause });
+        this.program = program;
+        this.name = "CommandNotFoundError";
+    }
+}
+/** The real runner: node:child_process, output captured and optionally streamed line by line. */
+const runCommand = (command) => new Promise((resolve, reject) => {
+    const [program, ...args] = command.argv;
+    if (program === undefined)
+        throw new Error("runCommand: empty argv");
+    const child = (0,external_node_child_process_.spawn)(program, args, {
+        cwd: command.cwd,
+        env: { ...process.env, ...command.env },
+        stdio: ["pipe", "pipe", "pipe"],
+    });
+    const stdout = [];
+    const stderr = [];
+    const output = [];
+    const stream = lineSplitter(command.onLine);
+    child.stdout.on("data", (chunk) => {
+        stdout.push(chunk);
+        output.push(chunk);
+        stream(chunk);
+    });
+    child.stderr.on("data", (chunk) => {
+        stderr.push(chunk);
+        output.push(chunk);
+        stream(chunk);
+    });
+    child.on("error", (error) => {
+        reject(error.code === "ENOENT" || error.code === "EACCES" ? new CommandNotFoundError(program, error) : error);
+    });
+    child.on("close", (code, signal) => {
+        stream(null);
+        resolve({
+            exitCode: code ?? (signal ? 128 : 1),
+            stdout: Buffer.concat(stdout).toString("utf8"),
+            stderr: Buffer.concat(stderr).toString("utf8"),
+            output: Buffer.concat(output).toString("utf8"),
+        });
+    });
+    child.stdin.on("error", () => undefined);
+    child.stdin.end(command.input ?? "");
+});
+function lineSplitter(onLine) {
+    let pending = "";
+    return (chunk) => {
+        if (onLine === undefined)
+            return;
+        if (chunk === null) {
+            if (pending !== "")
+                onLine(pending);
+            pending = "";
+            return;
+        }
+        const lines = (pending + chunk.toString("utf8")).split(/\r?\n/);
+        pending = lines.pop() ?? "";
+        for (const line of lines)
+            onLine(line);
+    };
+}
+/** The last `count` non-empty lines of a command's output, for error messages. */
+function outputTail(result, count = 30) {
+    const lines = result.output.split(/\r?\n/).filter((line) => line.trim() !== "");
+    return lines.slice(-count).join("\n");
+}
+
+;// CONCATENATED MODULE: ./src/image/builder.ts
+
+
+/** Where a builder keeps the built image before the push (one name per repository: the layer cache stays). */
+function localImageName(repository) {
+    return `localhost/kedro-sfn/${repository}:build`;
+}
+/** A uid:gid that is not root, as Lambda runs functions: files the image needs must be world-readable. */
+const LAMBDA_LIKE_USER = "993:990";
+/** A failed build, explained: the architecture, the base image, or the build itself. */
+function buildFailure(builder, request, result) {
+    const tail = outputTail(result, 40);
+    if (/exec format error/i.test(result.output)) {
+        return new UserError(`The ${request.platform.architecture} image could not run its build steps on this machine (exec format error).`, {
+            hint: `Building for ${request.platform.platform} on another CPU needs emulation: install qemu-user-static (binfmt) or docker/setup-qemu-action, or build on a ${request.platform.architecture} runner.\n${tail}`,
+        });
+    }
+    const unresolvable = /ResolutionImpossible|No matching distribution found for (\S+)|conflicting dependencies/.exec(result.output);
+    if (unresolvable) {
+        const what = unresolvable[1] ? ` (no version of ${unresolvable[1]} fits)` : "";
+        return new UserError(`pip could not install the image's requirements${what}; nothing was pushed.`, {
+            hint: `Fix the requirements file named in the log above ("Image dependencies: ..."); Kedro is pinned to the version that inspected the project, so every other pin must allow it.\n${tail}`,
+        });
+    }
+    const base = request.baseImage;
+    const pullFailed = (result.output.includes(base) &&
+        /initializing source|failed to resolve source metadata|pull access denied|error pulling image|failed to pull/i.test(result.output)) ||
+        /creating build container: initializing source/i.test(result.output);
+    if (pullFailed) {
+        return new UserError(`The base image '${base}' could not be pulled for ${request.platform.platform}.`, {
+            hint: `Check input 'base-image' (name, tag, that it has a ${request.platform.platform} variant) and that this machine can reach its registry and is logged in to it.\n${tail}`,
+        });
+    }
+    return new UserError(`The image build failed (builder ${builder}, exit ${result.exitCode}):\n${tail}`, {
+        hint: "The output above shows the failing step; a RUN step that fails here also fails with 'docker build' on your machine.",
+    });
+}
+/** A push the registry refused, with what to check. */
+function pushFailure(request, result) {
+    const tail = outputTail(result, 25);
+    const output = result.output;
+    let hint = "See the registry's answer above.";
+    if (/denied|unauthorized|forbidden|401|403/i.test(output)) {
+        hint =
+            "The registry refused the credentials: the CI role needs ecr:InitiateLayerUpload, ecr:UploadLayerPart, ecr:CompleteLayerUpload, ecr:PutImage and ecr:BatchCheckLayerAvailability on this repository.";
+    }
+    else if (/tag invalid|immutable|already exists/i.test(output)) {
+        hint =
+            "The repository has immutable tags and this tag exists: make the repository's tags mutable, or build from a new commit.";
+    }
+    else if (/manifest invalid|unsupported|media ?type/i.test(output)) {
+        hint = "The registry does not accept this image's manifest format.";
+    }
+    else if (/connection refused|no such host|timeout|i\/o timeout/i.test(output)) {
+        hint = "The registry could not be reached: check input 'registry' and the network.";
+    }
+    return new UserError(`The registry ${request.registry.host} rejected the push of ${request.repository}:\n${tail}`, { hint });
+}
+
 ;// CONCATENATED MODULE: ./src/image/options.ts
 
 const DEFAULT_BASE_IMAGE = "public.ecr.aws/lambda/python:3.12";
@@ -75953,2064 +76200,1542 @@ function confInImage(confSource) {
     });
 }
 
-;// CONCATENATED MODULE: ./src/aws/ecrMirror.ts
+;// CONCATENATED MODULE: ./src/image/buildah.ts
 
 
 
-/**
- * With input `registry` the image's bytes go to another registry (a local one
- * for rehearsals against an emulator). Lambda only runs images its ECR
- * repository knows, so the pushed manifest is registered there too, under the
- * same digest: the functions' CodeSha256 then equals the image digest, as on AWS.
- */
-async function registerManifestInEcr(ecr, registry, repository, digest, tag) {
-    const manifest = await new RegistryClient(parseRegistry(registry), repository).getManifest(digest);
-    try {
-        await ecr.send(new dist_cjs/* PutImageCommand */.SUU({
-            repositoryName: repository,
-            imageManifest: manifest.body.toString("utf8"),
-            imageManifestMediaType: manifest.mediaType,
-            imageDigest: digest,
-            imageTag: tag,
-        }));
+
+
+
+/** No daemon, no root-only kernel features: vfs storage and chroot isolation run anywhere. */
+const BUILDAH_GLOBAL = ["--storage-driver", "vfs"];
+function buildahBudArgs(request) {
+    const args = [
+        "buildah",
+        ...BUILDAH_GLOBAL,
+        "bud",
+        "--isolation",
+        "chroot",
+        // Reuse unchanged steps: the dependency layer is rebuilt only when requirements change.
+        "--layers",
+        "--platform",
+        request.platform.platform,
+        // Same content, same layer and config digests: a rebuild of unchanged steps pushes nothing.
+        "--timestamp",
+        "0",
+        "--format",
+        "oci",
+        "--file",
+        request.dockerfile,
+    ];
+    if (isLoopbackHost(imageHost(request.baseImage)))
+        args.push("--tls-verify=false");
+    for (const [key, value] of Object.entries(request.buildArgs).sort(([a], [b]) => (a < b ? -1 : 1))) {
+        args.push("--build-arg", `${key}=${value}`);
     }
-    catch (error) {
-        if (!(error instanceof dist_cjs/* ImageAlreadyExistsException */.Bhs))
-            throw error;
-    }
+    args.push("--tag", localImageName(request.repository), request.contextDir);
+    return args;
 }
-
-;// CONCATENATED MODULE: ./src/plan/bind.ts
-const LAMBDA_INVOKE = /^arn:aws[a-z-]*:states:::lambda:invoke(\.waitForTaskToken)?$/;
-const SPEC_COMMENT = /(?:^| )kedro-sfn spec ([0-9a-f]{16})$/;
-/** Calls `visit` for every Lambda Task, in Parallel branches and Map processors too. */
-function visitLambdaTasks(definition, visit) {
-    for (const state of Object.values(definition.States)) {
-        if (state.Type === "Task" && typeof state.Resource === "string" && LAMBDA_INVOKE.test(state.Resource)) {
-            const parameters = state.Parameters;
-            if (parameters &&
-                typeof parameters === "object" &&
-                typeof parameters.FunctionName === "string") {
-                visit(state, parameters.FunctionName ?? "");
-            }
+function buildahPushArgs(request, digestFile, authFile) {
+    const args = ["buildah", ...BUILDAH_GLOBAL, "push", "--digestfile", digestFile];
+    if (request.registry.insecure)
+        args.push("--tls-verify=false");
+    if (authFile !== undefined)
+        args.push("--authfile", authFile);
+    args.push(localImageName(request.repository), `docker://${request.target}`);
+    return args;
+}
+/** The registry host of an image reference, as buildah resolves it (`docker.io` when none). */
+function imageHost(reference) {
+    const first = reference.split("/")[0] ?? "";
+    return reference.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost")
+        ? first
+        : "docker.io";
+}
+const buildahBuilder = {
+    name: "buildah",
+    async build(request, io) {
+        const build = await runBuildah(io.run, buildahBudArgs(request), io.log);
+        if (build.exitCode !== 0)
+            throw buildFailure("buildah", request, build);
+    },
+    async runInImage(request, argv, io) {
+        const from = await runBuildah(io.run, [
+            "buildah",
+            ...BUILDAH_GLOBAL,
+            "from",
+            "--pull-never",
+            localImageName(request.repository),
+        ]);
+        if (from.exitCode !== 0)
+            throw new Error(`buildah from failed:\n${outputTail(from, 10)}`);
+        const container = from.stdout.trim().split("\n").pop() ?? "";
+        try {
+            return await runBuildah(io.run, [
+                "buildah",
+                ...BUILDAH_GLOBAL,
+                "run",
+                "--isolation",
+                "chroot",
+                "--network",
+                "none",
+                "--user",
+                LAMBDA_LIKE_USER,
+                container,
+                "--",
+                ...argv,
+            ]);
         }
-        for (const branch of nestedMachines(state))
-            visitLambdaTasks(branch, visit);
-    }
-}
-function nestedMachines(state) {
-    const nested = [];
-    if (Array.isArray(state.Branches))
-        nested.push(...state.Branches);
-    if (state.ItemProcessor)
-        nested.push(state.ItemProcessor);
-    if (state.Iterator)
-        nested.push(state.Iterator);
-    return nested.filter((item) => item !== null && typeof item === "object" && typeof item.States === "object");
-}
-/**
- * A deep copy of a compiled definition with every Task's FunctionName (a plain function name)
- * replaced by its binding's ARN, and the binding's spec hash appended to the Task's Comment.
- * Every Task must have a binding: a missing one is a bug, not a user error.
- */
-function bindDefinition(definition, bindings) {
-    const copy = structuredClone(definition);
-    visitLambdaTasks(copy, (state, functionName) => {
-        const binding = bindings.get(functionName);
-        if (!binding)
-            throw new Error(`No function version to bind for Task FunctionName "${functionName}".`);
-        state.Parameters.FunctionName = binding.functionArn;
-        const comment = typeof state.Comment === "string" ? stripSpecComment(state.Comment) : "";
-        state.Comment = comment
-            ? `${comment} kedro-sfn spec ${binding.specHash}`
-            : `kedro-sfn spec ${binding.specHash}`;
-    });
-    return copy;
-}
-/** The Lambda Tasks of a deployed definition, by function name. */
-function boundTasks(definition) {
-    const tasks = {};
-    visitLambdaTasks(definition, (state, reference) => {
-        const functionName = functionNameOf(reference);
-        const payload = state.Parameters.Payload;
-        const nodes = Array.isArray(payload?.nodes)
-            ? payload.nodes.filter((node) => typeof node === "string")
-            : [];
-        const specHash = typeof state.Comment === "string" ? (SPEC_COMMENT.exec(state.Comment)?.[1] ?? null) : null;
-        tasks[functionName] = { functionName, versionArn: reference, specHash, nodes };
-    });
-    return tasks;
-}
-/** The plain function names a compiled definition invokes. */
-function taskFunctionNames(definition) {
-    const names = [];
-    visitLambdaTasks(definition, (_state, reference) => names.push(functionNameOf(reference)));
-    return names;
-}
-/** `name`, `name:qualifier`, or a (qualified) function ARN -> the function name. */
-function functionNameOf(reference) {
-    if (reference.startsWith("arn:"))
-        return reference.split(":")[6] ?? reference;
-    return reference.split(":")[0] ?? reference;
-}
-/** `arn:...:function:name:7` -> `name:7`, for humans. */
-function shortFunctionReference(reference) {
-    if (!reference.startsWith("arn:"))
-        return reference;
-    const parts = reference.split(":");
-    return parts.length > 7 ? `${parts[6]}:${parts[7]}` : (parts[6] ?? reference);
-}
-function stripSpecComment(comment) {
-    return comment.replace(SPEC_COMMENT, "");
-}
-/** A copy that shows functions as `name:version` and hides spec hashes: what a reader diffs. */
-function readableDefinition(definition) {
-    const copy = structuredClone(definition);
-    visitLambdaTasks(copy, (state, reference) => {
-        state.Parameters.FunctionName = shortFunctionReference(reference);
-        if (typeof state.Comment === "string") {
-            const comment = stripSpecComment(state.Comment);
-            if (comment)
-                state.Comment = comment;
-            else
-                delete state.Comment;
+        finally {
+            await runBuildah(io.run, ["buildah", ...BUILDAH_GLOBAL, "rm", container]);
         }
-    });
-    return copy;
-}
-
-;// CONCATENATED MODULE: ./src/graph/grouping.ts
-
-/**
- * Groups nodes into tasks: one per node by default; by top-level namespace
- * (as Kedro's `group_nodes_by("namespace")`); and/or by ephemeral datasets,
- * so a MemoryDataset never crosses a Lambda boundary. Groups that would depend
- * on each other in a cycle are merged (and reported), keeping the task graph
- * acyclic.
- */
-function groupNodes(graph, groupBy) {
-    const order = topologicalOrder(graph);
-    const position = new Map(order.map((name, i) => [name, i]));
-    const deps = dependenciesOf(graph);
-    const byName = new Map(graph.nodes.map((n) => [n.name, n]));
-    const n = order.length;
-    const sets = new DisjointSets(n);
-    const at = (name) => position.get(name);
-    const namespaceOf = (name) => byName.get(name)?.namespace ?? null;
-    if (groupBy.includes("namespace")) {
-        const firstOf = new Map();
-        for (const name of order) {
-            const ns = topNamespace(byName.get(name)?.namespace ?? null);
-            if (ns === null)
-                continue;
-            const first = firstOf.get(ns);
-            if (first === undefined)
-                firstOf.set(ns, at(name));
-            else
-                sets.union(first, at(name));
-        }
-    }
-    if (groupBy.includes("memory")) {
-        const producers = producersOf(graph);
-        for (const node of graph.nodes) {
-            for (const input of node.inputs) {
-                const producer = producers.get(input);
-                if (producer !== undefined && graph.datasets?.[input]?.ephemeral === true)
-                    sets.union(at(producer), at(node.name));
-            }
-        }
-    }
-    // Initial groups, then the condensation of the group graph (cycles merged).
-    const groupOf = Int32Array.from({ length: n }, (_, i) => sets.find(i));
-    const groupEdges = new Map();
-    for (const [child, parents] of deps) {
-        const c = groupOf[at(child)];
-        for (const p of parents) {
-            const g = groupOf[at(p)];
-            if (g !== c) {
-                let out = groupEdges.get(g);
-                if (!out)
-                    groupEdges.set(g, (out = new Set()));
-                out.add(c);
-            }
-        }
-    }
-    const roots = [...new Set(groupOf)].sort((a, b) => a - b);
-    const component = stronglyConnected(roots, (g) => [...(groupEdges.get(g) ?? [])].sort((a, b) => a - b));
-    const membersOf = new Map();
-    for (let i = 0; i < n; i++) {
-        const c = component.get(groupOf[i]);
-        let list = membersOf.get(c);
-        if (!list)
-            membersOf.set(c, (list = []));
-        list.push(i);
-    }
-    // Tasks ordered topologically: Kahn's algorithm, earliest first node first.
-    const taskIds = [...membersOf.keys()];
-    const taskDeps = new Map(taskIds.map((t) => [t, new Set()]));
-    for (const [child, parents] of deps) {
-        const c = component.get(groupOf[at(child)]);
-        for (const p of parents) {
-            const t = component.get(groupOf[at(p)]);
-            if (t !== c)
-                taskDeps.get(c)?.add(t);
-        }
-    }
-    const firstNode = (t) => membersOf.get(t)[0];
-    const remaining = new Map(taskIds.map((t) => [t, taskDeps.get(t)?.size ?? 0]));
-    const dependents = new Map(taskIds.map((t) => [t, []]));
-    for (const [c, ps] of taskDeps)
-        for (const p of ps)
-            dependents.get(p)?.push(c);
-    const ready = taskIds.filter((t) => remaining.get(t) === 0);
-    const sorted = [];
-    while (ready.length > 0) {
-        ready.sort((a, b) => firstNode(a) - firstNode(b));
-        const t = ready.shift();
-        sorted.push(t);
-        for (const c of dependents.get(t) ?? []) {
-            const left = (remaining.get(c) ?? 0) - 1;
-            remaining.set(c, left);
-            if (left === 0)
-                ready.push(c);
-        }
-    }
-    const index = new Map(sorted.map((t, i) => [t, i]));
-    const taskOf = new Map();
-    const groups = sorted.map((t, i) => {
-        const nodes = membersOf.get(t).map((p) => order[p]);
-        for (const name of nodes)
-            taskOf.set(name, i);
-        return { label: labelOf(nodes, namespaceOf, groupBy), nodes };
-    });
-    const preds = sorted.map((t) => [...(taskDeps.get(t) ?? [])].map((p) => index.get(p)).sort((a, b) => a - b));
-    const succs = sorted.map(() => []);
-    preds.forEach((ps, c) => ps.forEach((p) => succs[p]?.push(c)));
-    const merges = [];
-    for (const t of sorted) {
-        const parts = roots.filter((g) => component.get(g) === t);
-        if (parts.length < 2)
-            continue;
-        const merged = parts.map((g) => labelOf(order.filter((_, i) => groupOf[i] === g), namespaceOf, groupBy));
-        merges.push({
-            task: index.get(t),
-            merged,
-            reason: `groups ${listOf(merged.map((m) => `'${m}'`))} would depend on each other (a cycle between tasks), so they run as one task`,
-        });
-    }
-    return { groups, dag: { size: groups.length, preds, succs }, taskOf, merges };
-}
-function listOf(items) {
-    return items.length <= 2
-        ? items.join(" and ")
-        : `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
-}
-function topNamespace(namespace) {
-    if (namespace === null || namespace === "")
-        return null;
-    return namespace.split(".")[0] ?? null;
-}
-function labelOf(nodes, namespaceOf, groupBy) {
-    if (nodes.length === 1)
-        return nodes[0];
-    if (groupBy.includes("namespace")) {
-        const spaces = new Set(nodes.map((name) => topNamespace(namespaceOf(name))));
-        const [only] = spaces;
-        if (spaces.size === 1 && only !== null && only !== undefined)
-            return only;
-    }
-    return `${nodes[0]}+${nodes.length - 1}`;
-}
-class DisjointSets {
-    parent;
-    constructor(size) {
-        this.parent = Int32Array.from({ length: size }, (_, i) => i);
-    }
-    find(x) {
-        let root = x;
-        while (this.parent[root] !== root)
-            root = this.parent[root];
-        while (this.parent[x] !== root) {
-            const next = this.parent[x];
-            this.parent[x] = root;
-            x = next;
-        }
-        return root;
-    }
-    /** Keeps the smaller index as the root, so roots are each group's first node. */
-    union(a, b) {
-        const ra = this.find(a);
-        const rb = this.find(b);
-        if (ra < rb)
-            this.parent[rb] = ra;
-        else if (rb < ra)
-            this.parent[ra] = rb;
-    }
-}
-/** Tarjan's algorithm, iterative. Returns vertex -> smallest vertex of its component. */
-function stronglyConnected(vertices, next) {
-    const indexOf = new Map();
-    const low = new Map();
-    const onStack = new Set();
-    const stack = [];
-    const component = new Map();
-    let counter = 0;
-    for (const root of vertices) {
-        if (indexOf.has(root))
-            continue;
-        const work = [];
-        const open = (v) => {
-            indexOf.set(v, counter);
-            low.set(v, counter);
-            counter++;
-            stack.push(v);
-            onStack.add(v);
-            work.push({ v, edges: next(v), i: 0 });
-        };
-        open(root);
-        while (work.length > 0) {
-            const frame = work[work.length - 1];
-            if (frame.i < frame.edges.length) {
-                const w = frame.edges[frame.i++];
-                if (!indexOf.has(w))
-                    open(w);
-                else if (onStack.has(w))
-                    low.set(frame.v, Math.min(low.get(frame.v), indexOf.get(w)));
-                continue;
-            }
-            work.pop();
-            const parent = work[work.length - 1];
-            if (parent)
-                low.set(parent.v, Math.min(low.get(parent.v), low.get(frame.v)));
-            if (low.get(frame.v) === indexOf.get(frame.v)) {
-                const members = [];
-                let w;
-                do {
-                    w = stack.pop();
-                    onStack.delete(w);
-                    members.push(w);
-                } while (w !== frame.v);
-                const id = Math.min(...members);
-                for (const m of members)
-                    component.set(m, id);
-            }
-        }
-    }
-    return component;
-}
-
-;// CONCATENATED MODULE: ./src/compile/names.ts
-
-
-const MAX_FUNCTION_NAME = 64;
-const MAX_STATE_NAME = 80;
-/** Longest function prefix, so that every function keeps a readable part of its node's name. */
-const MAX_FUNCTION_PREFIX = 40;
-const HASH_LENGTH = 8;
-/** First 8 hex digits of the SHA-256 of `text`: a short, stable fingerprint. */
-function shortHash(text) {
-    return (0,external_node_crypto_.createHash)("sha256").update(text).digest("hex").slice(0, HASH_LENGTH);
-}
-/** A Lambda-safe version of a state machine name, used as the default function prefix. */
-function functionPrefixOf(name, input = "function-prefix") {
-    const prefix = name.replace(/[^A-Za-z0-9_-]+/g, "-").replace(/^-+|-+$/g, "");
-    if (prefix === "") {
-        throw new UserError(`The ${input} '${name}' has no letters or digits to start Lambda function names with.`, {
-            hint: `Set ${input} to a short name made of letters, digits, '-' and '_'.`,
-        });
-    }
-    if (prefix.length > MAX_FUNCTION_PREFIX) {
-        throw new UserError(`The ${input} '${prefix}' is ${prefix.length} characters; at most ${MAX_FUNCTION_PREFIX} leave room for node names in 64-character Lambda names.`, { hint: `Set ${input} to a shorter name.` });
-    }
-    return prefix;
-}
-/**
- * Lambda function names `${prefix}-${readable}` (<= 64, [A-Za-z0-9_-]). Dots
- * become '-'; anything else Lambda rejects becomes '_'. When that loses
- * information, when the name must be shortened, or when two names would be
- * equal (ignoring case), the name ends in a hash of the full identity, so names
- * stay stable across deploys and never collide.
- */
-function functionNames(prefix, items) {
-    const budget = MAX_FUNCTION_NAME - prefix.length - 1;
-    return uniqueNames(items, (item, hashed) => {
-        let lossy = false;
-        const readable = item.label.replace(/[^A-Za-z0-9_.-]/g, () => {
-            lossy = true;
-            return "_";
-        });
-        const body = readable.replace(/\./g, "-");
-        if (!hashed && !lossy && body.length <= budget)
-            return `${prefix}-${body}`;
-        return `${prefix}-${elide(body, budget - HASH_LENGTH - 1, "_")}-${shortHash(item.identity)}`;
-    });
-}
-/**
- * Task state names (<= `maxLength`, unique): the label itself, with control
- * characters and runs of blanks turned into one space; shortened or hashed
- * like function names when needed.
- */
-function taskStateNames(items, maxLength) {
-    return uniqueNames(items, (item, hashed) => {
-        const readable = stateText(item.label);
-        const lossy = readable !== item.label;
-        if (!hashed && !lossy && readable.length <= maxLength)
-            return readable;
-        return `${elide(readable, maxLength - HASH_LENGTH - 1, "...")} ${shortHash(item.identity)}`;
-    });
-}
-/** Hands out further state names (Parallel, Pass, Fail) that avoid every name taken so far. */
-class StateNames {
-    taken = new Set();
-    constructor(initial) {
-        for (const name of initial)
-            this.taken.add(name);
-    }
-    allocate(preferred, identity) {
-        const readable = stateText(preferred);
-        let name = readable.length <= MAX_STATE_NAME ? readable : "";
-        if (name === "" || this.taken.has(name)) {
-            name = `${elide(readable, MAX_STATE_NAME - HASH_LENGTH - 1, "...")} ${shortHash(identity)}`;
-        }
-        for (let extra = 1; this.taken.has(name); extra++) {
-            name = `${elide(readable, MAX_STATE_NAME - HASH_LENGTH - 4, "...")} ${shortHash(`${identity}#${extra}`)}-${extra}`;
-        }
-        this.taken.add(name);
-        return name;
-    }
-}
-function stateText(label) {
-    // eslint-disable-next-line no-control-regex
-    const text = label.replace(/[\u0000-\u001f\u007f\s]+/g, " ").trim();
-    return text === "" ? "task" : text;
-}
-/** Keeps the start and the end (usually the most telling part of a node name). */
-function elide(text, length, joiner) {
-    if (text.length <= length)
-        return text;
-    const room = Math.max(2, length - joiner.length);
-    const head = Math.ceil(room * 0.4);
-    return `${text.slice(0, head)}${joiner}${text.slice(text.length - (room - head))}`;
-}
-function uniqueNames(items, nameOf) {
-    const hashed = items.map(() => false);
-    let names = items.map((item) => nameOf(item, false));
-    for (let round = 0; round < 3; round++) {
-        const byKey = new Map();
-        names.forEach((name, i) => {
-            const key = name.toLowerCase();
-            byKey.set(key, [...(byKey.get(key) ?? []), i]);
-        });
-        const clashes = [...byKey.values()].filter((ids) => ids.length > 1).flat();
-        if (clashes.length === 0)
-            return names;
-        for (const i of clashes)
-            hashed[i] = true;
-        names = items.map((item, i) => nameOf(item, hashed[i] ?? false));
-    }
-    const dupes = names.filter((n, i) => names.findIndex((m) => m.toLowerCase() === n.toLowerCase()) !== i);
-    throw new Error(`internal: names still collide after hashing: ${dupes.join(", ")}`);
-}
-
-;// CONCATENATED MODULE: ./src/compile/asl.ts
-
-const asl_LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke";
-/** Lambda's own transient failures, worth retrying; the node's errors are not. */
-const TRANSIENT_LAMBDA_ERRORS = [
-    "Lambda.ServiceException",
-    "Lambda.AWSLambdaException",
-    "Lambda.SdkClientException",
-    "Lambda.TooManyRequestsException",
-];
-const TRANSIENT_RETRY = {
-    ErrorEquals: TRANSIENT_LAMBDA_ERRORS,
-    IntervalSeconds: 2,
-    MaxAttempts: 6,
-    BackoffRate: 2,
-    MaxDelaySeconds: 60,
-    JitterStrategy: "FULL",
-};
-/** The Task waits this much longer than the function may run, so Lambda's own timeout error is what surfaces. */
-const TASK_TIMEOUT_MARGIN_SECONDS = 60;
-/** Where a caught error lands in the state, for the Fail state to report. */
-const ERROR_PATH = "$.error";
-/** History events per state kind on a successful run (Standard workflows). */
-const HISTORY_EVENTS = { execution: 2, pass: 2, task: 5, parallel: 4 };
-/**
- * The state machine for an SP tree of tasks: two Pass states that give the
- * input a `params` object when it has none, then the tree as nested Parallel
- * states and sequences of Tasks. Each Task catches any error into its own Fail
- * state (beside it, since a Catch cannot leave its Parallel branch), which ends
- * the execution with the node's error and cause; the Fail state's name says
- * which task failed.
- */
-function buildDefinition(tree, tasks, comment) {
-    const names = new StateNames(tasks.flatMap((t) => [t.stateName, t.failStateName]));
-    const counts = { tasks: 0, parallels: 0, passes: 2 };
-    const chain = (node) => {
-        const steps = node.kind === "series" ? node.children : [node];
-        const states = {};
-        const stepNames = steps.map((step) => {
-            if (step.kind === "task")
-                return tasks[step.task].stateName;
-            const identity = tasksIn(step)
-                .map((t) => tasks[t].stateName)
-                .join("\n");
-            return names.allocate(parallelName(step.children.map((c) => tasks[firstTask(c)].stateName)), identity);
-        });
-        steps.forEach((step, i) => {
-            const next = stepNames[i + 1];
-            const link = next === undefined ? { End: true } : { Next: next };
-            const name = stepNames[i];
-            if (step.kind === "task") {
-                const t = tasks[step.task];
-                counts.tasks++;
-                states[name] = taskState(t, link);
-                states[t.failStateName] = failState(t);
-            }
-            else {
-                counts.parallels++;
-                states[name] = { Type: "Parallel", Branches: step.children.map(chain), ResultPath: null, ...link };
-            }
-        });
-        return { StartAt: stepNames[0], States: states };
-    };
-    const body = chain(tree);
-    const prepare = names.allocate("Prepare input", "kedro-sfn:prepare-input");
-    const defaults = names.allocate("Apply parameter defaults", "kedro-sfn:apply-defaults");
-    const definition = {
-        Comment: comment,
-        StartAt: prepare,
-        States: {
-            [prepare]: { Type: "Pass", Parameters: { defaults: { params: {} }, "input.$": "$" }, Next: defaults },
-            // Execution input without `params` gets an empty one, so `$.params` always resolves.
-            [defaults]: {
-                Type: "Pass",
-                Parameters: { "merged.$": "States.JsonMerge($.defaults, $.input, false)" },
-                OutputPath: "$.merged",
-                Next: body.StartAt,
-            },
-            ...body.States,
-        },
-    };
-    return { definition, counts };
-}
-function taskState(t, link) {
-    return {
-        Type: "Task",
-        Resource: asl_LAMBDA_INVOKE,
-        Parameters: {
-            FunctionName: t.functionName,
-            Payload: { nodes: [...t.nodes], "run_id.$": "$$.Execution.Name", "params.$": "$.params" },
-        },
-        ResultPath: null,
-        TimeoutSeconds: t.timeoutSeconds + TASK_TIMEOUT_MARGIN_SECONDS,
-        Retry: [{ ...TRANSIENT_RETRY, ErrorEquals: [...TRANSIENT_LAMBDA_ERRORS] }],
-        Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: ERROR_PATH, Next: t.failStateName }],
-        ...link,
-    };
-}
-function failState(t) {
-    const nodes = t.nodes.length === 1 ? `node ${t.nodes[0]}` : `nodes ${t.nodes.join(", ")}`;
-    return {
-        Type: "Fail",
-        Comment: `Kedro ${nodes} failed (function ${t.functionName})`,
-        ErrorPath: `${ERROR_PATH}.Error`,
-        CausePath: `${ERROR_PATH}.Cause`,
-    };
-}
-/** "Parallel: a, b" after the first task of each branch, without namespaces; shortened as needed. */
-function parallelName(heads) {
-    const short = heads.map((h) => h.slice(h.lastIndexOf(".") + 1) || h);
-    const full = `Parallel: ${short.join(", ")}`;
-    if (full.length <= MAX_STATE_NAME)
-        return full;
-    return `Parallel: ${short[0] ?? ""} and ${short.length - 1} more`;
-}
-function firstTask(tree) {
-    return tree.kind === "task" ? tree.task : firstTask(tree.children[0]);
-}
-function tasksIn(tree, out = []) {
-    if (tree.kind === "task")
-        out.push(tree.task);
-    else
-        for (const c of tree.children)
-            tasksIn(c, out);
-    return out;
-}
-
-;// CONCATENATED MODULE: ./src/compile/durations.ts
-
-const HINT = 'Expected a JSON object of seconds per node name, e.g. {"data_science.train_model_node": 120.5}.';
-/**
- * Reads duration hints: seconds per Kedro node name, either as the whole
- * object or under a `durations` key (so a benchmark graph or a past-run
- * summary can be passed as is).
- */
-function parseDurations(jsonText, file) {
-    let raw;
-    try {
-        raw = JSON.parse(jsonText);
-    }
-    catch (error) {
-        throw new UserError(`${file} is not JSON: ${error.message}`, { hint: HINT, file });
-    }
-    if (durations_isObject(raw) && durations_isObject(raw.durations))
-        raw = raw.durations;
-    if (!durations_isObject(raw))
-        throw new UserError(`${file}: durations must be a JSON object.`, { hint: HINT, file });
-    const durations = {};
-    for (const [node, seconds] of Object.entries(raw)) {
-        if (typeof seconds !== "number" || !Number.isFinite(seconds) || seconds < 0) {
-            throw new UserError(`${file}: the duration of '${node}' must be a number of seconds >= 0, not ${JSON.stringify(seconds)}.`, {
-                hint: HINT,
-                file,
+    },
+    async push(request, io) {
+        // Credentials go in a 0600 file in a private folder, never on a command line.
+        let authFile;
+        if (request.credentials) {
+            authFile = (0,external_node_path_.join)(request.workDir, "auth.json");
+            const auth = Buffer.from(`${request.credentials.username}:${request.credentials.password}`).toString("base64");
+            (0,external_node_fs_.writeFileSync)(authFile, JSON.stringify({ auths: { [request.registry.host]: { auth } } }), {
+                mode: 0o600,
             });
         }
-        durations[node] = seconds;
-    }
-    return durations;
-}
-/**
- * Durations per node for the compiler: unknown names are reported, and nodes
- * without a hint get the median of the others (all 1 s if there are none).
- */
-function durationsFor(nodes, durations) {
-    const known = new Set(nodes);
-    const warnings = [];
-    const unknown = Object.keys(durations)
-        .filter((n) => !known.has(n))
-        .sort();
-    if (unknown.length > 0) {
-        const shown = unknown
-            .slice(0, 5)
-            .map((n) => `'${n}'`)
-            .join(", ");
-        warnings.push(`The durations name ${unknown.length} node(s) not in this pipeline (${shown}${unknown.length > 5 ? ", ..." : ""}); they are ignored.`);
-    }
-    const given = nodes.filter((n) => Object.hasOwn(durations, n));
-    const values = given.map((n) => durations[n]).sort((a, b) => a - b);
-    const median = values.length === 0
-        ? 1
-        : (values[(values.length - 1) >> 1] + values[values.length >> 1]) / 2;
-    const missing = nodes.length - given.length;
-    if (missing > 0 && given.length > 0) {
-        warnings.push(`${missing} node(s) have no duration hint; they are assumed to take ${median} s (the median).`);
-    }
-    const seconds = new Map(nodes.map((n) => [n, Object.hasOwn(durations, n) ? durations[n] : median]));
-    return { seconds, warnings };
-}
-function durations_isObject(value) {
-    return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(8815);
-;// CONCATENATED MODULE: ./src/compile/functions.ts
-
-
-
-const LAMBDA_LIMITS = {
-    memoryMb: { min: 128, max: 10240 },
-    timeoutSeconds: { min: 1, max: 900 },
-    ephemeralStorageMb: { min: 512, max: 10240 },
-    environmentBytes: 4096,
+        const digestFile = (0,external_node_path_.join)(request.workDir, "digest");
+        io.log(`Pushing ${request.target}`);
+        const push = await runBuildah(io.run, buildahPushArgs(request, digestFile, authFile), io.log);
+        if (push.exitCode !== 0)
+            throw pushFailure(request, push);
+        const digest = (0,external_node_fs_.readFileSync)(digestFile, "utf8").trim();
+        if (!/^sha256:[0-9a-f]{64}$/.test(digest))
+            throw new Error(`buildah push wrote no digest (got '${digest}').`);
+        return { digest };
+    },
 };
-const ARCHITECTURES = ["x86_64", "arm64"];
-/** Lambda sets these itself; a function may not. */
-const RESERVED_ENVIRONMENT = new Set([
-    "_HANDLER",
-    "_X_AMZN_TRACE_ID",
-    "AWS_DEFAULT_REGION",
-    "AWS_REGION",
-    "AWS_EXECUTION_ENV",
-    "AWS_LAMBDA_FUNCTION_NAME",
-    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
-    "AWS_LAMBDA_FUNCTION_VERSION",
-    "AWS_LAMBDA_INITIALIZATION_TYPE",
-    "AWS_LAMBDA_LOG_GROUP_NAME",
-    "AWS_LAMBDA_LOG_STREAM_NAME",
-    "AWS_ACCESS_KEY",
-    "AWS_ACCESS_KEY_ID",
-    "AWS_SECRET_ACCESS_KEY",
-    "AWS_SESSION_TOKEN",
-    "AWS_LAMBDA_RUNTIME_API",
-    "LAMBDA_TASK_ROOT",
-    "LAMBDA_RUNTIME_DIR",
-]);
-/** Most specific last: a node override beats a regex, a regex a tag, a tag a namespace, all beat defaults. */
-const PRECEDENCE = ["all", "namespace", "tag", "regex", "node"];
-const SETTING_KEYS = {
-    memory: "memoryMb",
-    timeout: "timeoutSeconds",
-    ephemeral_storage: "ephemeralStorageMb",
-    architecture: "architecture",
-    environment: "environment",
-};
-const SELECTOR_KEYS = ["node", "namespace", "tag", "regex"];
-const FORMAT_HINT = `Expected, e.g.:
-functions:
-  defaults: { memory: 1024, timeout: 300 }
-  overrides:
-    - node: data_science.train_model_node
-      memory: 4096
-    - namespace: data_processing     # or tag: heavy, or regex: "^reporting\\\\."
-      timeout: 600`;
-/**
- * Reads function settings from YAML (a project's `conf/<env>/sfn.yml`, or an
- * action input): `defaults` (applied to every node) and `overrides` selected by
- * node name, top-level namespace, tag or regex, under a top-level `functions`
- * key or at the top level. Values are checked against Lambda's limits later,
- * once it is known which nodes they reach.
- */
-function parseFunctionOverrides(yamlText, file) {
-    let doc;
+async function runBuildah(run, argv, log) {
     try {
-        doc = (0,dist/* parse */.qg)(yamlText);
+        return await run({ argv, env: { BUILDAH_ISOLATION: "chroot" }, ...(log ? { onLine: log } : {}) });
     }
     catch (error) {
-        throw new UserError(`${file} is not valid YAML: ${error.message}`, { file });
+        if (error instanceof CommandNotFoundError) {
+            throw new UserError("Builder 'buildah' is not installed on this machine.", {
+                hint: "Install it (Debian/Ubuntu: apt-get install buildah), or use builder 'docker'.",
+            });
+        }
+        throw error;
     }
-    if (doc === null || doc === undefined)
-        return [];
-    const fail = (what) => {
-        throw new UserError(`${file}: ${what}`, { hint: FORMAT_HINT, file });
-    };
-    if (!functions_isObject(doc))
-        return fail("expected a mapping with 'defaults' and/or 'overrides'.");
-    let section;
-    if ("functions" in doc) {
-        if (!functions_isObject(doc.functions))
-            return fail("'functions' must be a mapping with 'defaults' and/or 'overrides'.");
-        section = doc.functions;
-    }
-    else {
-        section = doc;
-    }
-    for (const key of Object.keys(section)) {
-        if (key !== "defaults" && key !== "overrides")
-            fail(`unknown key '${key}' (expected 'defaults' or 'overrides').`);
-    }
-    const overrides = [];
-    if (section.defaults !== undefined && section.defaults !== null) {
-        if (!functions_isObject(section.defaults))
-            fail("'defaults' must be a mapping of settings.");
-        const source = `${file} defaults`;
-        overrides.push({
-            selector: { kind: "all" },
-            settings: parseSettings(section.defaults, source, fail),
-            source,
-        });
-    }
-    if (section.overrides !== undefined && section.overrides !== null) {
-        if (!Array.isArray(section.overrides))
-            fail("'overrides' must be a list.");
-        section.overrides.forEach((entry, i) => {
-            const where = `${file} overrides[${i}]`;
-            if (!functions_isObject(entry))
-                fail(`overrides[${i}] must be a mapping.`);
-            const e = entry;
-            const selectors = SELECTOR_KEYS.filter((k) => k in e);
-            if (selectors.length !== 1)
-                fail(`overrides[${i}] needs exactly one of ${SELECTOR_KEYS.join(", ")}; found ${selectors.length}.`);
-            const kind = selectors[0];
-            const raw = e[kind];
-            let selector;
-            let describe;
-            if (kind === "regex") {
-                if (typeof raw !== "string")
-                    return fail(`overrides[${i}].regex must be a string.`);
-                let regex;
-                try {
-                    regex = new RegExp(raw);
-                }
-                catch (error) {
-                    return fail(`overrides[${i}].regex is not a valid regular expression: ${error.message}`);
-                }
-                selector = { kind, pattern: raw, regex };
-                describe = `regex: ${raw}`;
-            }
-            else {
-                const values = typeof raw === "string" ? [raw] : raw;
-                if (!Array.isArray(values) || values.length === 0 || !values.every((v) => typeof v === "string")) {
-                    return fail(`overrides[${i}].${kind} must be a name or a list of names.`);
-                }
-                selector = { kind, values };
-                describe = `${kind}: ${values.join(", ")}`;
-            }
-            const settings = Object.fromEntries(Object.entries(e).filter(([k]) => k !== kind));
-            const source = `${where} (${describe})`;
-            overrides.push({ selector, settings: parseSettings(settings, source, fail), source });
-        });
-    }
-    return overrides;
 }
-function parseSettings(raw, source, fail) {
-    const settings = {};
-    for (const [key, value] of Object.entries(raw)) {
-        const field = SETTING_KEYS[key];
-        if (field === undefined) {
-            fail(`${source}: unknown setting '${key}' (expected ${Object.keys(SETTING_KEYS).join(", ")}).`);
-            continue;
+
+;// CONCATENATED MODULE: ./src/image/dockerfile.ts
+/** Just enough Dockerfile reading to check a project's own file before a long build. */
+/** Instructions in order; comments, parser directives and blank lines dropped, `\` continuations joined. */
+function parseDockerfile(text) {
+    const instructions = [];
+    let pending;
+    text.split(/\r?\n/).forEach((raw, index) => {
+        const trimmed = raw.trim();
+        if (pending === undefined && (trimmed === "" || trimmed.startsWith("#")))
+            return;
+        if (pending !== undefined && trimmed.startsWith("#"))
+            return;
+        const continued = /\\\s*$/.test(raw);
+        const part = continued ? raw.replace(/\\\s*$/, "") : raw;
+        pending =
+            pending === undefined
+                ? { text: part, line: index + 1 }
+                : { text: `${pending.text.trimEnd()} ${part.trim()}`, line: pending.line };
+        if (continued)
+            return;
+        const match = /^\s*([A-Za-z]+)\s*(.*)$/s.exec(pending.text);
+        if (match?.[1] !== undefined) {
+            instructions.push({
+                keyword: match[1].toUpperCase(),
+                args: (match[2] ?? "").trim(),
+                line: pending.line,
+            });
         }
-        if (field === "architecture") {
-            if (typeof value !== "string" || !ARCHITECTURES.includes(value)) {
-                fail(`${source}: architecture must be ${ARCHITECTURES.join(" or ")}, not ${JSON.stringify(value)}.`);
-            }
-            settings.architecture = value;
-        }
-        else if (field === "environment") {
-            if (!functions_isObject(value))
-                return fail(`${source}: environment must be a mapping of names to values.`);
-            const env = {};
-            for (const [name, v] of Object.entries(value)) {
-                if (typeof v !== "string" && typeof v !== "number" && typeof v !== "boolean") {
-                    return fail(`${source}: environment variable ${name} must be a plain value.`);
-                }
-                env[name] = String(v);
-            }
-            settings.environment = env;
-        }
-        else {
-            if (typeof value !== "number" || !Number.isInteger(value)) {
-                fail(`${source}: ${key} must be a whole number (${key === "timeout" ? "seconds" : "MB"}), not ${JSON.stringify(value)}.`);
-            }
-            settings[field] = value;
-        }
-    }
-    return settings;
+        pending = undefined;
+    });
+    return instructions;
 }
-function matches(selector, node) {
-    switch (selector.kind) {
-        case "all":
-            return true;
-        case "node":
-            return selector.values.includes(node.name);
-        case "namespace": {
-            const top = topNamespace(node.namespace);
-            return top !== null && selector.values.includes(top);
-        }
-        case "tag":
-            return node.tags.some((t) => selector.values.includes(t));
-        case "regex":
-            return selector.regex.test(node.name);
-    }
+/** The instructions after the last FROM: what ends up in the image that is pushed. */
+function finalStage(instructions) {
+    let start = 0;
+    instructions.forEach((instruction, index) => {
+        if (instruction.keyword === "FROM")
+            start = index;
+    });
+    return instructions.slice(start);
 }
 /**
- * Resolves each task's settings: defaults, then overrides from least to most
- * specific; within one level, two overrides giving one node different values
- * are a conflict. A task running several nodes takes the largest memory,
- * timeout and storage among them; architectures must agree; environments merge.
+ * Local files a COPY/ADD reads from the build context (not `--from=` another
+ * stage, not URLs): they are part of the image's content hash.
  */
-function resolveFunctionSettings(tasks, defaults, overrides, defaultsSource = "the function defaults") {
-    const used = overrides.map(() => false);
-    const settings = tasks.map((t) => {
-        const perNode = t.nodes.map((node) => {
-            const resolved = resolveNode(node, defaults, overrides, used, defaultsSource);
-            checkLimits(resolved, `Node '${node.name}' (function ${t.functionName})`);
-            return resolved;
-        });
-        return combine(perNode, t.nodes, t.functionName);
-    });
-    const warnings = [];
-    const names = new Set(tasks.flatMap((t) => t.nodes.map((n) => n.name)));
-    const spaces = new Set(tasks.flatMap((t) => t.nodes.map((n) => topNamespace(n.namespace))));
-    overrides.forEach((o, i) => {
-        if (o.selector.kind === "all")
-            return;
-        if (!used[i]) {
-            warnings.push(`${o.source} matches no node in this pipeline; it has no effect.`);
-            return;
+function contextSources(instructions) {
+    const sources = [];
+    for (const { keyword, args } of instructions) {
+        if (keyword !== "COPY" && keyword !== "ADD")
+            continue;
+        const words = splitArgs(args);
+        const flags = words.filter((word) => word.startsWith("--"));
+        if (flags.some((flag) => flag.startsWith("--from")))
+            continue;
+        const paths = words.filter((word) => !word.startsWith("--"));
+        for (const source of paths.slice(0, -1)) {
+            if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(source))
+                sources.push(source);
         }
-        const known = o.selector.kind === "node" ? names : o.selector.kind === "namespace" ? spaces : undefined;
-        if (known === undefined || !("values" in o.selector))
-            return;
-        const unknown = o.selector.values.filter((v) => !known.has(v));
-        if (unknown.length > 0) {
-            warnings.push(`${o.source} names ${o.selector.kind === "node" ? "nodes" : "namespaces"} not in this pipeline: ${unknown.join(", ")}.`);
-        }
-    });
-    return { settings, warnings };
+    }
+    return sources;
 }
-function resolveNode(node, defaults, overrides, used, defaultsSource) {
-    const settings = { ...defaults, environment: { ...defaults.environment } };
-    const from = {
-        memoryMb: defaultsSource,
-        timeoutSeconds: defaultsSource,
-        ephemeralStorageMb: defaultsSource,
-        architecture: defaultsSource,
+function splitArgs(args) {
+    const flags = [];
+    let rest = args;
+    for (let match = /^(--\S+)\s+/.exec(rest); match !== null; match = /^(--\S+)\s+/.exec(rest)) {
+        flags.push(match[1] ?? "");
+        rest = rest.slice(match[0].length);
+    }
+    if (rest.startsWith("[")) {
+        try {
+            const parsed = JSON.parse(rest);
+            if (Array.isArray(parsed))
+                return [...flags, ...parsed.map(String)];
+        }
+        catch {
+            // Not JSON after all: fall through to whitespace splitting, as Docker does.
+        }
+    }
+    return [...flags, ...rest.split(/\s+/).filter((word) => word !== "")];
+}
+
+;// CONCATENATED MODULE: ./src/image/hash.ts
+
+
+
+/** Every file under `dir` (recursively, sorted), named `prefix/<relative path>`; `.git` and caches skipped. */
+function filesUnder(dir, prefix) {
+    const files = [];
+    const walk = (current) => {
+        for (const entry of (0,external_node_fs_.readdirSync)(current, { withFileTypes: true })) {
+            if (entry.name === ".git" || entry.name === "__pycache__")
+                continue;
+            const path = (0,external_node_path_.join)(current, entry.name);
+            if (entry.isDirectory())
+                walk(path);
+            else
+                files.push({ name: external_node_path_.posix.join(prefix, (0,external_node_path_.relative)(dir, path).split(external_node_path_.sep).join("/")), path });
+        }
     };
-    for (const kind of PRECEDENCE) {
-        const level = [];
-        overrides.forEach((o, i) => {
-            if (o.selector.kind !== kind || !matches(o.selector, node))
-                return;
-            used[i] = true;
-            for (const [key, value] of Object.entries(o.settings)) {
-                if (key === "environment") {
-                    for (const [name, v] of Object.entries(value))
-                        level.push({ key: `environment.${name}`, value: v, source: o.source });
-                }
-                else {
-                    level.push({ key, value, source: o.source });
-                }
-            }
+    if ((0,external_node_fs_.existsSync)(dir)) {
+        if ((0,external_node_fs_.lstatSync)(dir).isDirectory())
+            walk(dir);
+        else
+            files.push({ name: prefix, path: dir });
+    }
+    return files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+/**
+ * SHA-256 over what makes the image: the settings in `header` (base image,
+ * platform, ...) and each file's name, executable bit and bytes. Timestamps
+ * and where the project sits on disk do not count, so a fresh checkout of the
+ * same commit gives the same hash and the build is skipped.
+ */
+function contentHash(header, files) {
+    const hash = (0,external_node_crypto_.createHash)("sha256");
+    hash.update("kedro-sfn-image@1\n");
+    const keys = Object.keys(header).sort();
+    hash.update(JSON.stringify(keys.map((key) => [key, header[key]])) + "\n");
+    const seen = new Set();
+    for (const file of [...files].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+        if (seen.has(file.name))
+            continue;
+        seen.add(file.name);
+        hash.update(`${file.name}\0${fileDigest(file.path)}\n`);
+    }
+    return hash.digest("hex");
+}
+function fileDigest(path) {
+    const stat = (0,external_node_fs_.lstatSync)(path);
+    if (stat.isSymbolicLink())
+        return `link:${(0,external_node_fs_.readlinkSync)(path)}`;
+    const executable = (stat.mode & 0o111) !== 0 ? "x" : "-";
+    return `${executable}:${(0,external_node_crypto_.createHash)("sha256").update((0,external_node_fs_.readFileSync)(path)).digest("hex")}`;
+}
+
+;// CONCATENATED MODULE: ./src/image/package.ts
+
+
+
+
+/**
+ * Wheel zip entries take this time instead of each file's mtime, so the same
+ * sources give the same wheel bytes (wheel and setuptools honour it): a fresh
+ * checkout does not look like a code change.
+ */
+const SOURCE_DATE_EPOCH = "315532800";
+const PROBE = `
+import importlib.util, json, sys
+out = {"python": sys.version.split()[0], "missing": [m for m in ("kedro", "build") if importlib.util.find_spec(m) is None]}
+try:
+    import tomllib
+except ImportError:
+    try:
+        import tomli as tomllib
+    except ImportError:
+        tomllib = None
+try:
+    with open("pyproject.toml", "rb") as f:
+        data = tomllib.load(f) if tomllib else {}
+    out["package_name"] = data.get("tool", {}).get("kedro", {}).get("package_name")
+except FileNotFoundError:
+    out["package_name"] = None
+except Exception as e:
+    out["pyproject_error"] = str(e)
+print(json.dumps(out))
+`;
+const READ_REQUIRES = `
+import json, sys, zipfile
+from email.parser import HeaderParser
+with zipfile.ZipFile(sys.argv[1]) as z:
+    name = next(n for n in z.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA"))
+    meta = HeaderParser().parsestr(z.read(name).decode("utf-8"))
+print(json.dumps(meta.get_all("Requires-Dist") or []))
+`;
+/** Runs `kedro package` in the project and reads back its wheel, conf archive and dependencies. */
+async function packageProject(options, run, log = () => undefined) {
+    const project = (0,external_node_path_.resolve)(options.projectPath);
+    if (!(0,external_node_fs_.existsSync)((0,external_node_path_.join)(project, "pyproject.toml"))) {
+        throw new UserError(`No pyproject.toml in '${project}': not a Kedro project.`, {
+            hint: "Point 'project-path' at the folder that holds the project's pyproject.toml.",
+            file: (0,external_node_path_.join)(project, "pyproject.toml"),
         });
-        const chosen = new Map();
-        for (const entry of level) {
-            const earlier = chosen.get(entry.key);
-            if (earlier !== undefined && earlier.value !== entry.value) {
-                throw new UserError(`Conflicting settings for node '${node.name}': ${earlier.source} sets ${settingName(entry.key)} to ${String(earlier.value)}, ${entry.source} sets it to ${String(entry.value)}.`, {
-                    hint: "Make the overrides agree, or select the node more specifically (a node override beats regex, tag and namespace ones).",
+    }
+    const probe = await probePython(options.python, project, run);
+    if (probe.missing.length > 0) {
+        const packages = probe.missing.map((m) => `'${m}'`).join(" and ");
+        throw new UserError(`The Python at '${options.python}' (${probe.python}) has no ${packages} package: 'kedro package' needs both.`, {
+            hint: `Install them in that interpreter (${options.python} -m pip install kedro build), or point 'python' at one that has them.`,
+        });
+    }
+    if (probe.pyproject_error !== undefined || !probe.package_name) {
+        throw new UserError(`pyproject.toml in '${project}' has no [tool.kedro] package_name.`, {
+            hint: probe.pyproject_error ?? "A Kedro project's pyproject.toml names its package under [tool.kedro].",
+            file: (0,external_node_path_.join)(project, "pyproject.toml"),
+        });
+    }
+    const packageName = probe.package_name;
+    const started = Date.now();
+    log(`kedro package (${project})`);
+    const result = await run({
+        argv: [options.python, "-m", "kedro", "package"],
+        cwd: project,
+        env: { SOURCE_DATE_EPOCH, KEDRO_DISABLE_TELEMETRY: "1", DO_NOT_TRACK: "1" },
+    });
+    if (result.exitCode !== 0) {
+        throw new UserError(`'kedro package' failed in '${project}' (exit ${result.exitCode}):\n${outputTail(result, 40)}`, {
+            hint: "Fix the project so that 'kedro package' succeeds on your machine: it runs 'python -m build --wheel'.",
+        });
+    }
+    const dist = (0,external_node_path_.join)(project, "dist");
+    const wheel = newestFile(dist, (name) => name.endsWith(".whl"), started);
+    const confArchive = (0,external_node_path_.join)(dist, `conf-${packageName}.tar.gz`);
+    if (wheel === undefined || !(0,external_node_fs_.existsSync)(confArchive)) {
+        throw new UserError(`'kedro package' ran but left no ${wheel === undefined ? "new wheel" : `conf-${packageName}.tar.gz`} in '${dist}'.`, {
+            hint: `Its output:\n${outputTail(result, 20)}`,
+        });
+    }
+    return {
+        packageName,
+        wheel,
+        confArchive,
+        requirements: await wheelRequirements(options.python, wheel, run),
+    };
+}
+async function probePython(python, project, run) {
+    let result;
+    try {
+        result = await run({ argv: [python, "-c", PROBE], cwd: project });
+    }
+    catch (error) {
+        if (error instanceof CommandNotFoundError) {
+            throw new UserError(`Python interpreter '${python}' was not found.`, {
+                hint: "Set 'python' to an interpreter with kedro and build installed (e.g. after actions/setup-python: python).",
+            });
+        }
+        throw error;
+    }
+    if (result.exitCode !== 0) {
+        throw new UserError(`Python interpreter '${python}' failed to start (exit ${result.exitCode}):\n${outputTail(result, 10)}`);
+    }
+    return JSON.parse(result.stdout.trim().split("\n").pop() ?? "{}");
+}
+/** Runtime dependencies from the wheel's metadata (extras-only entries dropped). */
+async function wheelRequirements(python, wheel, run) {
+    const result = await run({ argv: [python, "-c", READ_REQUIRES, wheel] });
+    if (result.exitCode !== 0) {
+        throw new Error(`Could not read the dependencies of ${wheel}:\n${outputTail(result, 10)}`);
+    }
+    const requires = JSON.parse(result.stdout);
+    return requires.filter((line) => !/\bextra\s*==/.test(line.split(";").slice(1).join(";")));
+}
+function newestFile(dir, accept, since) {
+    if (!(0,external_node_fs_.existsSync)(dir))
+        return undefined;
+    // mtime has 1 s granularity on some file systems: allow for it.
+    const candidates = (0,external_node_fs_.readdirSync)(dir)
+        .filter(accept)
+        .map((name) => ({ path: (0,external_node_path_.join)(dir, name), mtime: (0,external_node_fs_.statSync)((0,external_node_path_.join)(dir, name)).mtimeMs }))
+        .filter((file) => file.mtime >= since - 2000)
+        .sort((a, b) => b.mtime - a.mtime);
+    return candidates[0]?.path;
+}
+/**
+ * `kedro package` leaves conf/local out of its conf archive (it holds
+ * credentials and machine settings), so Lambdas can never run env 'local'.
+ */
+function refuseUnpackagedEnv(kedroEnv) {
+    if (kedroEnv.trim() === "local") {
+        throw new UserError("Input 'kedro-env' is 'local', but 'kedro package' leaves conf/local out of the package: the Lambdas would run with another catalog than the one checked.", {
+            hint: "Make an env for AWS (conf/aws/catalog.yml with the datasets on S3, credentials from the Lambda role) and set 'kedro-env: aws'.",
+        });
+    }
+}
+
+;// CONCATENATED MODULE: ./src/image/context.ts
+
+
+
+
+
+
+
+/** Lambda's task root: the AWS base image's WORKDIR and LAMBDA_TASK_ROOT. */
+const TASK_ROOT = "/var/task";
+const HANDLER = "kedro_sfn.handler.handler";
+/** Under the project's dist/ (already ignored by Kedro's .gitignore), rewritten on every build. */
+const STAGING_DIR = (0,external_node_path_.join)("dist", "kedro-sfn");
+/** Inside task/: the wheel rides along with the handler and conf (one COPY step less). */
+const WHEEL_DIR = ".kedro-sfn";
+/** The runtime interface client a non-Lambda base gets (pinned: the image must be reproducible). */
+const AWSLAMBDARIC = "awslambdaric==4.2.2";
+/** Lambda's own entrypoint script: present on the AWS base images only. */
+const LAMBDA_ENTRYPOINT = "/lambda-entrypoint.sh";
+/**
+ * The generated Dockerfile. Works on the AWS Lambda base (entrypoint, python3
+ * with pip) and on any plain Python base: there the runtime interface client
+ * is installed and kedro_sfn/entrypoint.sh starts it, as AWS documents for
+ * non-AWS base images. Everything goes into /var/task with `pip --target` (no
+ * system site, so no --break-system-packages), and PYTHONPATH makes it
+ * importable outside the Lambda runtime too. Dependencies come first, the
+ * project last: a code-only change rebuilds (and pushes) only the last two
+ * small layers. Metadata steps come before the big dependency layer because
+ * on buildah's vfs storage every step after it copies it whole.
+ */
+function renderDockerfile(spec) {
+    const pip = "umask 022 && python3 -m pip install --no-cache-dir --disable-pip-version-check";
+    const ric = `if [ ! -x ${LAMBDA_ENTRYPOINT} ]; then python3 -m pip install --no-cache-dir --disable-pip-version-check --target ${TASK_ROOT} ${AWSLAMBDARIC}; fi`;
+    return [
+        "# Generated by kedro-sfn: one image for every Lambda function of the pipeline.",
+        `FROM ${spec.baseImage}`,
+        `ENV PYTHONPATH=${TASK_ROOT} KEDRO_SFN_PACKAGE=${spec.packageName} KEDRO_SFN_CONF_SOURCE=${JSON.stringify(spec.confSource)} KEDRO_DISABLE_TELEMETRY=1`,
+        `WORKDIR ${TASK_ROOT}`,
+        `ENTRYPOINT ["/bin/sh", "${TASK_ROOT}/kedro_sfn/entrypoint.sh"]`,
+        `CMD ["${HANDLER}"]`,
+        "COPY requirements.txt constraints.txt /tmp/kedro-sfn/",
+        `RUN ${pip} --target ${TASK_ROOT} -r /tmp/kedro-sfn/requirements.txt -c /tmp/kedro-sfn/constraints.txt && umask 022 && ${ric}`,
+        `COPY task/ ${TASK_ROOT}/`,
+        `RUN ${pip} --no-deps --target ${TASK_ROOT} ${TASK_ROOT}/${WHEEL_DIR}/${spec.wheelName}`,
+        "",
+    ].join("\n");
+}
+/** Lays out dist/kedro-sfn and picks the Dockerfile: the generated one, or the project's own. */
+async function prepareBuildContext(options, pkg, run) {
+    const project = (0,external_node_path_.resolve)(options.projectPath);
+    validateBaseImage(options.baseImage);
+    const staging = (0,external_node_path_.join)(project, STAGING_DIR);
+    (0,external_node_fs_.rmSync)(staging, { recursive: true, force: true });
+    (0,external_node_fs_.mkdirSync)((0,external_node_path_.join)(staging, "task", WHEEL_DIR), { recursive: true });
+    (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(staging, "requirements.txt"), lines(options.requirements.requirements));
+    (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(staging, "constraints.txt"), lines(options.requirements.constraints));
+    copyHandler(options.handlerRoot, (0,external_node_path_.join)(staging, "task", "kedro_sfn"));
+    const userDockerfile = (options.dockerfile ?? "").trim();
+    // A project's own Dockerfile decides itself what to copy: stage conf for it either way.
+    if (options.confInImage || userDockerfile !== "")
+        await extractConf(pkg.confArchive, (0,external_node_path_.join)(staging, "task"), run);
+    const wheelName = (0,external_node_path_.basename)(pkg.wheel);
+    (0,external_node_fs_.copyFileSync)(pkg.wheel, (0,external_node_path_.join)(staging, "task", WHEEL_DIR, wheelName));
+    const confSource = options.confInImage ? `${TASK_ROOT}/conf` : (options.confSource ?? "").trim();
+    const header = {
+        baseImage: options.baseImage,
+        platform: options.platform,
+        confSource,
+    };
+    if (userDockerfile === "") {
+        (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(staging, "Dockerfile"), renderDockerfile({
+            baseImage: options.baseImage,
+            packageName: pkg.packageName,
+            wheelName,
+            confSource,
+        }));
+        normalizeTree(staging);
+        return {
+            contextDir: staging,
+            dockerfile: (0,external_node_path_.join)(staging, "Dockerfile"),
+            buildArgs: {},
+            stagingDir: staging,
+            generated: true,
+            files: filesUnder(staging, ""),
+            header,
+        };
+    }
+    normalizeTree(staging);
+    const dockerfile = (0,external_node_path_.isAbsolute)(userDockerfile) ? userDockerfile : (0,external_node_path_.join)(project, userDockerfile);
+    const instructions = checkUserDockerfile(dockerfile);
+    const stagingRel = (0,external_node_path_.relative)(project, staging).split("\\").join("/");
+    const buildArgs = {
+        BASE_IMAGE: options.baseImage,
+        KEDRO_SFN_PACKAGE: pkg.packageName,
+        KEDRO_SFN_STAGING: stagingRel,
+        KEDRO_SFN_WHEEL: (0,external_node_path_.relative)(project, pkg.wheel).split("\\").join("/"),
+        KEDRO_SFN_CONF_ARCHIVE: (0,external_node_path_.relative)(project, pkg.confArchive).split("\\").join("/"),
+        KEDRO_SFN_CONF_SOURCE: confSource,
+    };
+    // The project's Dockerfile may COPY anything from the project: hash what it names. The conf
+    // archive's gzip header holds the time it was made; its content is hashed from task/conf instead.
+    const confArchive = (0,external_node_path_.relative)(project, pkg.confArchive).split("\\").join("/");
+    const sources = contextSources(instructions)
+        .map((source) => expandArgs(source, buildArgs))
+        .flatMap((source) => filesUnder((0,external_node_path_.join)(project, globBase(source)), `project/${globBase(source)}`))
+        .filter((file) => file.name !== `project/${confArchive}`);
+    return {
+        contextDir: project,
+        dockerfile,
+        buildArgs,
+        stagingDir: staging,
+        generated: false,
+        files: [{ name: "Dockerfile", path: dockerfile }, ...filesUnder(staging, stagingRel), ...sources],
+        header: { ...header, buildArgs: JSON.stringify(buildArgs) },
+    };
+}
+/** `${KEDRO_SFN_STAGING}/task` -> `dist/kedro-sfn/task`; other variables stay (and count as wildcards). */
+function expandArgs(source, args) {
+    return source.replace(/\$\{(\w+)\}|\$(\w+)/g, (whole, braced, bare) => args[braced ?? bare ?? ""] ?? whole);
+}
+/**
+ * The folder part of a COPY source before its first wildcard or unknown
+ * variable (`dist/*.whl` -> `dist/`): hashing too much only costs a rebuild,
+ * hashing too little would skip one that was needed.
+ */
+function globBase(source) {
+    const clean = source.replace(/^\.\/?/, "");
+    const wildcard = clean.search(/[*?[$]/);
+    if (wildcard < 0)
+        return clean;
+    return clean.slice(0, clean.lastIndexOf("/", wildcard) + 1);
+}
+function validateBaseImage(baseImage) {
+    if (baseImage.trim() === "" || /\s/.test(baseImage)) {
+        throw new UserError(`Input 'base-image' must be an image reference, got '${baseImage}'.`, {
+            hint: "For example public.ecr.aws/lambda/python:3.12 (the default).",
+        });
+    }
+}
+function lines(items) {
+    return items.map((line) => `${line}\n`).join("");
+}
+function copyHandler(handlerRoot, target) {
+    const source = (0,external_node_path_.join)(handlerRoot, "kedro_sfn");
+    if (!(0,external_node_fs_.existsSync)((0,external_node_path_.join)(source, "handler.py"))) {
+        throw new Error(`The Lambda handler is missing: no ${(0,external_node_path_.join)(source, "handler.py")}.`);
+    }
+    (0,external_node_fs_.cpSync)(source, target, {
+        recursive: true,
+        filter: (path) => {
+            const name = (0,external_node_path_.basename)(path);
+            return name !== "__pycache__" && name !== "tests" && !name.endsWith(".pyc");
+        },
+    });
+}
+/** conf-<package>.tar.gz holds one folder (conf/, or the stem of CONF_SOURCE): it becomes task/conf. */
+async function extractConf(archive, target, run) {
+    const unpacked = (0,external_node_path_.join)(target, ".conf-unpacked");
+    (0,external_node_fs_.mkdirSync)(unpacked, { recursive: true });
+    const result = await run({ argv: ["tar", "-xzf", archive, "-C", unpacked] });
+    if (result.exitCode !== 0)
+        throw new Error(`Could not unpack ${archive}:\n${outputTail(result, 10)}`);
+    const top = (0,external_node_fs_.readdirSync)(unpacked);
+    const folder = top.length === 1 && top[0] !== undefined ? (0,external_node_path_.join)(unpacked, top[0]) : unpacked;
+    (0,external_node_fs_.renameSync)(folder, (0,external_node_path_.join)(target, "conf"));
+    (0,external_node_fs_.rmSync)(unpacked, { recursive: true, force: true });
+}
+/**
+ * World-readable files (Lambda runs the code as another user) and one fixed
+ * mtime, so builders' layer caches key on content only: rewriting the
+ * staging folder on every run must not look like a change.
+ */
+function normalizeTree(dir) {
+    const when = Number(SOURCE_DATE_EPOCH);
+    const visit = (path) => {
+        const stat = (0,external_node_fs_.lstatSync)(path);
+        if (stat.isSymbolicLink())
+            return;
+        if (stat.isDirectory()) {
+            (0,external_node_fs_.chmodSync)(path, 0o755);
+            for (const entry of (0,external_node_fs_.readdirSync)(path))
+                visit((0,external_node_path_.join)(path, entry));
+        }
+        else {
+            (0,external_node_fs_.chmodSync)(path, (stat.mode & 0o111) !== 0 ? 0o755 : 0o644);
+        }
+        (0,external_node_fs_.utimesSync)(path, when, when);
+    };
+    visit(dir);
+}
+/** Checks a project's own Dockerfile before building: it must exist and end in a stage with a CMD. */
+function checkUserDockerfile(path) {
+    if (!(0,external_node_fs_.existsSync)(path)) {
+        throw new UserError(`The Dockerfile '${path}' (input 'dockerfile') does not exist.`, {
+            hint: "Give a path relative to the project, or leave 'dockerfile' empty to use the generated one.",
+            file: path,
+        });
+    }
+    const instructions = parseDockerfile((0,external_node_fs_.readFileSync)(path, "utf8"));
+    if (!instructions.some((instruction) => instruction.keyword === "FROM")) {
+        throw new UserError(`The Dockerfile '${path}' has no FROM instruction.`, { file: path });
+    }
+    if (!finalStage(instructions).some((instruction) => instruction.keyword === "CMD")) {
+        throw new UserError(`The Dockerfile '${path}' has no CMD in its final stage: Lambda would not know the handler.`, {
+            hint: `End it with CMD ["${HANDLER}"] (the handler kedro-sfn ships in ${STAGING_DIR}/task/kedro_sfn).`,
+            file: path,
+        });
+    }
+    return instructions;
+}
+
+;// CONCATENATED MODULE: ./src/image/docker.ts
+
+
+
+/** The tag holding BuildKit's layer cache in the same repository (counted by the lifecycle policy). */
+const CACHE_TAG = "kedro-sfn-buildcache";
+/**
+ * `docker buildx build` for Lambda: one platform, no provenance or SBOM
+ * attestations (they turn the push into an image index, which Lambda
+ * rejects), loaded into the daemon so the smoke test runs the very image
+ * that `docker push` sends. The registry cache needs a BuildKit container
+ * builder; the default `docker` driver can only read it.
+ */
+function dockerBuildArgs(request, options) {
+    const cacheRef = `${request.registry.host}/${request.repository}:${CACHE_TAG}`;
+    const insecure = request.registry.insecure ? ",registry.insecure=true" : "";
+    const argv = [
+        "docker",
+        "buildx",
+        "build",
+        "--platform",
+        request.platform.platform,
+        "--provenance=false",
+        "--sbom=false",
+        "--file",
+        request.dockerfile,
+        "--load",
+        "--tag",
+        localImageName(request.repository),
+        "--cache-from",
+        `type=registry,ref=${cacheRef}${insecure}`,
+    ];
+    if (options.exportCache) {
+        argv.push("--cache-to", `type=registry,ref=${cacheRef},mode=max,image-manifest=true,oci-mediatypes=true${insecure}`);
+    }
+    for (const [key, value] of Object.entries(request.buildArgs).sort(([a], [b]) => (a < b ? -1 : 1))) {
+        argv.push("--build-arg", `${key}=${value}`);
+    }
+    argv.push(request.contextDir);
+    return { argv };
+}
+/** `docker run` of the built image as Lambda runs code: not root, read-only root, writable /tmp, no network. */
+function dockerRunArgs(request, argv) {
+    const [program, ...args] = argv;
+    return [
+        "docker",
+        "run",
+        "--rm",
+        "--network",
+        "none",
+        "--user",
+        LAMBDA_LIKE_USER,
+        "--read-only",
+        "--tmpfs",
+        "/tmp",
+        "--entrypoint",
+        program ?? "",
+        localImageName(request.repository),
+        ...args,
+    ];
+}
+const dockerBuilder = {
+    name: "docker",
+    async build(request, io) {
+        const driver = await buildxDriver(io.run);
+        if (request.credentials) {
+            const login = await runDocker(io.run, [
+                "docker",
+                "login",
+                "--username",
+                request.credentials.username,
+                "--password-stdin",
+                request.registry.host,
+            ], request.credentials.password);
+            if (login.exitCode !== 0)
+                throw pushFailure(request, login);
+        }
+        const plan = dockerBuildArgs(request, { exportCache: driver !== "docker" });
+        const build = await runDocker(io.run, plan.argv, undefined, io.log);
+        if (build.exitCode !== 0)
+            throw buildFailure("docker", request, build);
+    },
+    async runInImage(request, argv, io) {
+        return runDocker(io.run, dockerRunArgs(request, argv));
+    },
+    async push(request, io) {
+        const tag = await runDocker(io.run, [
+            "docker",
+            "tag",
+            localImageName(request.repository),
+            request.target,
+        ]);
+        if (tag.exitCode !== 0)
+            throw new Error(`docker tag failed:\n${outputTail(tag, 10)}`);
+        io.log(`Pushing ${request.target}`);
+        const push = await runDocker(io.run, ["docker", "push", request.target], undefined, io.log);
+        await runDocker(io.run, ["docker", "rmi", "--no-prune", request.target]);
+        if (push.exitCode !== 0)
+            throw pushFailure(request, push);
+        const digest = /digest: (sha256:[0-9a-f]{64})/.exec(push.output)?.[1];
+        if (digest === undefined)
+            throw new Error(`docker push reported no digest:\n${outputTail(push, 10)}`);
+        return { digest };
+    },
+};
+/** The driver of the current buildx builder ("docker", "docker-container", ...); explains a missing daemon or plugin. */
+async function buildxDriver(run) {
+    const inspect = await runDocker(run, ["docker", "buildx", "inspect"]);
+    if (inspect.exitCode !== 0)
+        throw dockerUnavailable(inspect);
+    return /^Driver:\s*(\S+)/m.exec(inspect.stdout)?.[1] ?? "docker";
+}
+function dockerUnavailable(result) {
+    if (/unknown command: docker buildx|'buildx' is not a docker command|unknown flag/i.test(result.output)) {
+        return new UserError("Builder 'docker' needs the buildx plugin, which this docker does not have.", {
+            hint: "Add docker/setup-buildx-action before this step, or use builder 'buildah'.",
+        });
+    }
+    if (/Cannot connect to the Docker daemon|docker daemon|docker.sock/i.test(result.output)) {
+        return new UserError("Builder 'docker' needs a running Docker daemon, and none answers here.", {
+            hint: "Start Docker (GitHub's ubuntu runners have it), or use builder 'buildah', which needs no daemon.",
+        });
+    }
+    return new UserError(`docker buildx is not usable here (exit ${result.exitCode}):\n${outputTail(result, 15)}`, {
+        hint: "Use builder 'buildah', or fix the Docker installation.",
+    });
+}
+async function runDocker(run, argv, input, log) {
+    try {
+        return await run({
+            argv,
+            ...(input !== undefined ? { input } : {}),
+            ...(log ? { onLine: log } : {}),
+            env: { DOCKER_BUILDKIT: "1" },
+        });
+    }
+    catch (error) {
+        if (error instanceof CommandNotFoundError) {
+            throw new UserError("Builder 'docker' is not installed on this machine.", {
+                hint: "Use a runner with Docker (ubuntu-latest), or builder 'buildah'.",
+            });
+        }
+        throw error;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/image/requirements.ts
+
+
+
+/**
+ * Where the image's dependencies come from, first found wins (input
+ * 'requirements' overrides): the files Kedro's starters and most projects keep.
+ */
+const DEFAULT_REQUIREMENTS_FILES = [
+    "requirements.txt",
+    "src/requirements.txt",
+    "requirements/base.txt",
+    "requirements/prod.txt",
+];
+/**
+ * Development, test and notebook tools: never needed by a node, and they
+ * double an image's size (jupyterlab, kedro-viz). Dropped from a file found
+ * by default and from the wheel's dependencies; an explicit 'requirements'
+ * file is installed as written.
+ */
+const DEV_TOOLS = [
+    /^ipython$/,
+    /^ipykernel$/,
+    /^ipywidgets$/,
+    /^jupyter($|-.*)/,
+    /^jupyterlab($|-.*)/,
+    /^notebook$/,
+    /^nbstripout$/,
+    /^nbsphinx$/,
+    /^kedro-viz$/,
+    /^kedro-telemetry$/,
+    /^pytest($|-.*)/,
+    /^coverage$/,
+    /^ruff$/,
+    /^black$/,
+    /^flake8($|-.*)/,
+    /^isort$/,
+    /^mypy$/,
+    /^pylint$/,
+    /^pre-commit$/,
+    /^sphinx($|-.*)/,
+    /^myst-parser$/,
+    /^twine$/,
+];
+/** pip's own options that may stand on a line of their own in a requirements file. */
+const PIP_OPTION = /^(-i|--index-url|--extra-index-url|-f|--find-links|--trusted-host|--pre|--prefer-binary|--only-binary|--no-binary)\b/;
+/** The canonical (PEP 503) name a requirement line installs, or undefined for URLs and paths. */
+function requirementName(line) {
+    const match = /^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[|==|>=|<=|~=|!=|>|<|===|;|@|\s|$)/.exec(line.trim());
+    return match?.[1] === undefined ? undefined : match[1].toLowerCase().replace(/[-_.]+/g, "-");
+}
+function isDevTool(line) {
+    const name = requirementName(line);
+    return name !== undefined && DEV_TOOLS.some((pattern) => pattern.test(name));
+}
+function readRequirementsFile(path, project, seen, into) {
+    if (seen.has(path))
+        return;
+    seen.add(path);
+    const shown = (0,external_node_path_.relative)(project, path) || path;
+    const text = (0,external_node_fs_.readFileSync)(path, "utf8");
+    const lines = text.replace(/\\\r?\n/g, " ").split(/\r?\n/);
+    lines.forEach((raw, index) => {
+        const line = raw
+            .replace(/(^|\s)#.*$/, "")
+            .replace(/\s+/g, " ")
+            .trim();
+        if (line === "")
+            return;
+        const include = /^(-r|--requirement|-c|--constraint)(?:\s+|=)(.+)$/.exec(line);
+        if (include?.[1] !== undefined && include[2] !== undefined) {
+            const target = (0,external_node_path_.resolve)((0,external_node_path_.dirname)(path), include[2].trim());
+            if (!(0,external_node_fs_.existsSync)(target)) {
+                throw new UserError(`${shown} line ${index + 1} includes '${include[2].trim()}', which does not exist.`, {
+                    file: path,
+                    hint: "Paths in -r and -c are relative to the file that names them.",
                 });
             }
-            chosen.set(entry.key, entry);
-        }
-        for (const [key, { value, source }] of chosen) {
-            if (key.startsWith("environment.")) {
-                settings.environment[key.slice("environment.".length)] = value;
+            if (include[1].startsWith("-c") || include[1] === "--constraint") {
+                const constraints = { options: [], requirements: [], constraints: [] };
+                readRequirementsFile(target, project, seen, constraints);
+                into.constraints.push(...constraints.requirements.map((r) => r.line), ...constraints.constraints);
             }
             else {
-                settings[key] = value;
-                from[key] = source;
+                readRequirementsFile(target, project, seen, into);
             }
+            return;
         }
-    }
-    return { settings, from };
-}
-function settingName(key) {
-    const names = {
-        memoryMb: "memory",
-        timeoutSeconds: "timeout",
-        ephemeralStorageMb: "ephemeral_storage",
-        architecture: "architecture",
-    };
-    return names[key] ?? key;
-}
-function checkLimits({ settings, from }, who) {
-    const range = (key, what) => {
-        const { min, max } = LAMBDA_LIMITS[key];
-        const value = settings[key];
-        if (!Number.isInteger(value) || value < min || value > max) {
-            throw new UserError(`${who}: ${what} ${value} MB is outside Lambda's limits (${min}-${max} MB).`, {
-                hint: `Set by ${from[key] ?? "the defaults"}.`,
+        if (/^(-e|--editable)(\s|=)/.test(line)) {
+            const target = line.replace(/^(-e|--editable)(\s+|=)/, "");
+            // `-e .` or `-e src/`: the project itself, which the image installs from its wheel.
+            if (/^(\.|\/|file:)/.test(target))
+                return;
+            into.requirements.push({ line: target, file: shown, number: index + 1 });
+            return;
+        }
+        if (PIP_OPTION.test(line)) {
+            into.options.push(line);
+            return;
+        }
+        if (/^(\.{1,2}\/|\/|file:)/.test(line)) {
+            throw new UserError(`${shown} line ${index + 1} installs the local path '${line}', which is not in the image's build context.`, {
+                file: path,
+                hint: "Publish that package to your package index (or build its wheel into the project) and name it by version, or give input 'requirements' a file without local paths.",
             });
         }
-    };
-    range("memoryMb", "memory");
-    range("ephemeralStorageMb", "ephemeral storage");
-    const timeout = settings.timeoutSeconds;
-    if (!Number.isInteger(timeout) || timeout < LAMBDA_LIMITS.timeoutSeconds.min) {
-        throw new UserError(`${who}: timeout ${timeout} s must be a whole number of seconds, at least 1.`, {
-            hint: `Set by ${from.timeoutSeconds ?? "the defaults"}.`,
-        });
-    }
-    if (timeout > LAMBDA_LIMITS.timeoutSeconds.max) {
-        throw new UserError(`${who} needs more than 15 minutes (timeout ${timeout} s); a Lambda function runs at most ${LAMBDA_LIMITS.timeoutSeconds.max} s.`, {
-            hint: `Set by ${from.timeoutSeconds ?? "the defaults"}. Split the node into shorter steps, or lower its timeout to 900 s or less.`,
-        });
-    }
-    if (!ARCHITECTURES.includes(settings.architecture)) {
-        throw new UserError(`${who}: architecture '${String(settings.architecture)}' must be ${ARCHITECTURES.join(" or ")}.`, {
-            hint: `Set by ${from.architecture ?? "the defaults"}.`,
-        });
-    }
-    let bytes = 0;
-    for (const [name, value] of Object.entries(settings.environment)) {
-        if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name)) {
-            throw new UserError(`${who}: environment variable name '${name}' is not valid for Lambda.`, {
-                hint: "Names start with a letter and contain only letters, digits and '_'.",
-            });
-        }
-        if (RESERVED_ENVIRONMENT.has(name)) {
-            throw new UserError(`${who}: environment variable ${name} is reserved by Lambda.`, {
-                hint: "Choose another name.",
-            });
-        }
-        bytes += Buffer.byteLength(name) + Buffer.byteLength(value);
-    }
-    if (bytes > LAMBDA_LIMITS.environmentBytes) {
-        throw new UserError(`${who}: environment variables take ${bytes} bytes; Lambda allows ${LAMBDA_LIMITS.environmentBytes}.`, {
-            hint: "Move large values to configuration files or parameters.",
-        });
-    }
-}
-function combine(perNode, nodes, functionName) {
-    const first = perNode[0];
-    const result = { ...first.settings, environment: {} };
-    const envFrom = {};
-    perNode.forEach(({ settings }, i) => {
-        const node = nodes[i].name;
-        result.memoryMb = Math.max(result.memoryMb, settings.memoryMb);
-        result.timeoutSeconds = Math.max(result.timeoutSeconds, settings.timeoutSeconds);
-        result.ephemeralStorageMb = Math.max(result.ephemeralStorageMb, settings.ephemeralStorageMb);
-        if (settings.architecture !== result.architecture) {
-            throw new UserError(`Function ${functionName} runs nodes '${nodes[0].name}' (${result.architecture}) and '${node}' (${settings.architecture}): one function has one architecture.`, { hint: "Give the nodes of one group the same architecture, or group them differently." });
-        }
-        for (const [name, value] of Object.entries(settings.environment)) {
-            const earlier = result.environment[name];
-            if (earlier !== undefined && earlier !== value) {
-                throw new UserError(`Function ${functionName} runs nodes '${envFrom[name] ?? ""}' and '${node}', which set environment variable ${name} differently.`, { hint: "Give the nodes of one group the same environment, or group them differently." });
-            }
-            result.environment[name] = value;
-            envFrom[name] ??= node;
-        }
+        into.requirements.push({ line, file: shown, number: index + 1 });
     });
-    return result;
 }
-function functions_isObject(value) {
-    return typeof value === "object" && value !== null && !Array.isArray(value);
-}
-
-;// CONCATENATED MODULE: ./src/graph/seriesParallel.ts
-/**
- * Series-parallel forms of a task DAG. Step Functions can only express nested
- * Parallel/sequence structures, so a pipeline runs as a series-parallel (SP)
- * order containing the DAG's own order. For an SP pipeline that order is the
- * DAG itself; for any other, constraints must be added, and we choose them to
- * keep the expected run time low.
- */
-function task(index) {
-    return { kind: "task", task: index };
-}
-/** A series composition, flattened (no series directly inside a series). */
-function series(children) {
-    const flat = [];
-    for (const c of children) {
-        if (c.kind === "series")
-            flat.push(...c.children);
-        else
-            flat.push(c);
-    }
-    return flat.length === 1 ? flat[0] : { kind: "series", children: flat };
-}
-/** A parallel composition, flattened (no parallel directly inside a parallel). */
-function parallel(children) {
-    const flat = [];
-    for (const c of children) {
-        if (c.kind === "parallel")
-            flat.push(...c.children);
-        else
-            flat.push(c);
-    }
-    return flat.length === 1 ? flat[0] : { kind: "parallel", children: flat };
-}
-/** Run time of an SP structure: sums along series, maxima across parallel branches. */
-function makespan(tree, durations) {
-    switch (tree.kind) {
-        case "task":
-            return durations[tree.task] ?? 0;
-        case "series": {
-            let total = 0;
-            for (const c of tree.children)
-                total += makespan(c, durations);
-            return total;
+/** The project's requirements file: input 'requirements', else the first default that exists. */
+function findRequirementsFile(projectPath, requirementsFile) {
+    const project = (0,external_node_path_.resolve)(projectPath);
+    const given = (requirementsFile ?? "").trim();
+    if (given !== "") {
+        const path = (0,external_node_path_.resolve)(project, given);
+        if (!(0,external_node_fs_.existsSync)(path)) {
+            throw new UserError(`Input 'requirements' names '${given}', which does not exist in '${project}'.`, {
+                file: path,
+                hint: `Give a path relative to the project (project-path), or leave 'requirements' empty to use the first of ${DEFAULT_REQUIREMENTS_FILES.join(", ")} that exists.`,
+            });
         }
-        case "parallel": {
-            let longest = 0;
-            for (const c of tree.children)
-                longest = Math.max(longest, makespan(c, durations));
-            return longest;
-        }
+        return { path, explicit: true };
     }
-}
-function meanMakespan(tree, samples) {
-    let total = 0;
-    for (const s of samples)
-        total += makespan(tree, s);
-    return total / Math.max(1, samples.length);
-}
-/** Longest path through the DAG (the lower bound for any structure). */
-function criticalPath(dag, durations) {
-    const finish = new Float64Array(dag.size);
-    let longest = 0;
-    for (let v = 0; v < dag.size; v++) {
-        let start = 0;
-        for (const p of dag.preds[v] ?? [])
-            start = Math.max(start, finish[p] ?? 0);
-        finish[v] = start + (durations[v] ?? 0);
-        longest = Math.max(longest, finish[v] ?? 0);
-    }
-    return longest;
-}
-/** Topological level of each task: 0 for sources, else 1 + the deepest parent. */
-function levelsOf(dag) {
-    const level = new Int32Array(dag.size);
-    for (let v = 0; v < dag.size; v++) {
-        let l = 0;
-        for (const p of dag.preds[v] ?? [])
-            l = Math.max(l, (level[p] ?? 0) + 1);
-        level[v] = l;
-    }
-    return level;
-}
-/** The seed's shape: one Parallel per topological level, chained. */
-function layeredTree(dag) {
-    const level = levelsOf(dag);
-    const byLevel = [];
-    for (let v = 0; v < dag.size; v++) {
-        const l = level[v] ?? 0;
-        (byLevel[l] ??= []).push(v);
-    }
-    return series(byLevel.map((tasks) => parallel(tasks.map(task))));
-}
-/** The tasks of a tree in the order the structure lists them. */
-function tasksOf(tree, out = []) {
-    if (tree.kind === "task")
-        out.push(tree.task);
-    else
-        for (const c of tree.children)
-            tasksOf(c, out);
-    return out;
+    const found = DEFAULT_REQUIREMENTS_FILES.map((name) => (0,external_node_path_.join)(project, name)).find((path) => (0,external_node_fs_.existsSync)(path));
+    return found === undefined ? undefined : { path: found, explicit: false };
 }
 /**
- * The DAG's own order when it is series-parallel, or undefined when it is not
- * (some pair of tasks would have to gain a constraint).
+ * What the image installs, by one rule a user can predict: the project's
+ * requirements file (dev tools dropped unless the file was named explicitly),
+ * the wheel's own dependencies on top, then what the catalog certainly needs
+ * (a kedro-datasets extra per dataset type, s3fs for s3:// paths), all in one
+ * pip resolve constrained to the Kedro version that inspected the project.
  */
-function exactSeriesParallel(dag) {
-    const d = new Decomposer(dag, { samples: [], cuts: "levels" });
-    return d.exact(range(dag.size));
-}
-/**
- * An SP structure containing the DAG's order, with a low mean run time over
- * the samples. Recursively: independent parts run in parallel; exact series
- * factors run in sequence; a connected set with neither is cut into a down-set
- * A and the rest B (A runs before B, the added constraints). Candidate cuts
- * are thresholds of keys that never decrease along an edge (earliest finish,
- * longest tail, levels), ranked by mean(longest path in A + longest path in B);
- * the best `breadth` are tried by building both sides (`depth` levels deep),
- * chains of exact slabs are compared too, and small sets are solved over all
- * their down-sets.
- */
-function seriesParallelize(dag, options) {
-    return new Decomposer(dag, options).build(range(dag.size)).tree;
-}
-/**
- * Several searches over the same durations and cut policy (differing in
- * breadth, depth, budget...), sharing the greedy builds their trials make.
- */
-function seriesParallelizeEach(dag, base, variants) {
-    const shared = new Map();
-    return variants.map((v) => new Decomposer(dag, { ...base, ...v }, shared).build(range(dag.size)).tree);
-}
-function range(n) {
-    const out = new Array(n);
-    for (let i = 0; i < n; i++)
-        out[i] = i;
-    return out;
-}
-/** Key of a task set for the memo: two 32-bit FNV-1a hashes and the size. */
-function setKey(depth, set) {
-    let h1 = 0x811c9dc5;
-    let h2 = 0x01000193 ^ depth;
-    for (const v of set) {
-        h1 = Math.imul(h1 ^ v, 0x01000193);
-        h2 = Math.imul(h2 ^ (v + 0x9e3779b9), 0x85ebca6b);
-        h2 ^= h2 >>> 13;
-    }
-    return `${depth}:${set.length}:${h1 >>> 0}:${h2 >>> 0}`;
-}
-class Decomposer {
-    dag;
-    options;
-    words;
-    /** desc[v * words ..] = bitset of the tasks reachable from v. */
-    desc;
-    level;
-    mark;
-    local;
-    /** Durations per sample, flat: [v * k + s]. */
-    weights;
-    k;
-    guideWeights;
-    guides;
-    memo;
-    /** Greedy builds (depth 0, below the final depth) depend only on the set and the durations: shareable. */
-    greedyMemo;
-    stamp = 0;
-    work = 0;
-    constructor(dag, options, shared) {
-        this.dag = dag;
-        this.options = options;
-        this.memo = new Map();
-        this.greedyMemo = shared ?? new Map();
-        const n = dag.size;
-        this.words = Math.max(1, Math.ceil(n / 32));
-        this.desc = new Uint32Array(n * this.words);
-        for (let v = n - 1; v >= 0; v--) {
-            const base = v * this.words;
-            for (const s of dag.succs[v] ?? []) {
-                const sb = s * this.words;
-                for (let w = 0; w < this.words; w++)
-                    this.desc[base + w] |= this.desc[sb + w];
-                this.desc[base + (s >>> 5)] |= 1 << (s & 31);
-            }
-        }
-        this.level = levelsOf(dag);
-        this.mark = new Int32Array(n);
-        this.local = new Int32Array(n);
-        const samples = options.samples.length > 0 ? options.samples : [new Float64Array(n).fill(1)];
-        const guide = options.guide && options.guide.length > 0 ? options.guide : samples;
-        [this.weights, this.k] = [flatten(samples, n), samples.length];
-        [this.guideWeights, this.guides] = [flatten(guide, n), guide.length];
-    }
-    /** Exact decomposition, or undefined if the set is not series-parallel. */
-    exact(set) {
-        if (set.length === 1)
-            return task(set[0]);
-        const comps = this.components(set);
-        const parts = comps.length > 1 ? comps : this.seriesFactors(set);
-        if (parts.length === 1)
-            return undefined;
-        const children = [];
-        for (const p of parts) {
-            const c = this.exact(p);
-            if (c === undefined)
-                return undefined;
-            children.push(c);
-        }
-        return comps.length > 1 ? parallel(children) : series(children);
-    }
-    build(set, depth = this.options.depth ?? 0) {
-        const key = setKey(depth, set);
-        const memo = depth === 0 && depth !== (this.options.depth ?? 0) ? this.greedyMemo : this.memo;
-        let entries = memo.get(key);
-        // The key is a hash: check the set itself, so a collision costs time, never correctness.
-        const hit = entries?.find((e) => e.set.length === set.length && e.set.every((v, i) => v === set[i]));
-        if (hit)
-            return hit.built;
-        const built = this.buildUncached(set, depth);
-        if (!entries)
-            memo.set(key, (entries = []));
-        entries.push({ set, built });
-        return built;
-    }
-    leaf(v) {
-        const spans = this.weights.slice(v * this.k, (v + 1) * this.k);
-        return { tree: task(v), spans, cost: mean(spans) };
-    }
-    combine(kind, parts) {
-        const spans = new Float64Array(this.k);
-        for (const p of parts) {
-            const ps = p.spans;
-            if (kind === "series")
-                for (let s = 0; s < spans.length; s++)
-                    spans[s] += ps[s];
-            else
-                for (let s = 0; s < spans.length; s++)
-                    if (ps[s] > spans[s])
-                        spans[s] = ps[s];
-        }
-        const trees = parts.map((p) => p.tree);
-        return { tree: kind === "series" ? series(trees) : parallel(trees), spans, cost: mean(spans) };
-    }
-    buildUncached(set, depth) {
-        if (set.length === 1)
-            return this.leaf(set[0]);
-        const comps = this.components(set);
-        if (comps.length > 1)
-            return this.combine("parallel", comps.map((c) => this.build(c, depth)));
-        const factors = this.seriesFactors(set);
-        if (factors.length > 1)
-            return this.combine("series", factors.map((f) => this.build(f, depth)));
-        const searching = this.work < (this.options.budget ?? Infinity);
-        if (depth === (this.options.depth ?? 0) && set.length <= Math.min(20, this.options.exactUpTo ?? 0)) {
-            return this.exhaustive(set);
-        }
-        const trying = depth > 0 && searching;
-        const analysis = this.analyse(set, trying);
-        const cuts = this.forcedCuts(analysis, trying ? (this.options.breadth ?? 1) : 1);
-        let chosen = cuts[0];
-        if (cuts.length > 1) {
-            let bestCost = Infinity;
-            for (const cut of cuts) {
-                const cost = this.build(cut[0], depth - 1).cost + this.build(cut[1], depth - 1).cost;
-                if (cost < bestCost - 1e-9) {
-                    bestCost = cost;
-                    chosen = cut;
-                }
-            }
-        }
-        let result = this.combine("series", [this.build(chosen[0], depth), this.build(chosen[1], depth)]);
-        const slabs = this.options.slabs;
-        if (slabs && slabs.maxUnits > 0 && searching && (depth === (this.options.depth ?? 0) || slabs.inTrials)) {
-            for (const chain of this.slabChains(analysis, slabs.maxUnits)) {
-                const candidate = this.combine("series", chain.map((slab) => this.build(slab, depth)));
-                if (candidate.cost < result.cost - 1e-9)
-                    result = candidate;
-            }
-        }
-        return result;
-    }
-    /** Weakly connected components of the subgraph induced by `set` (sorted sets, sorted by first task). */
-    components(set) {
-        const stamp = ++this.stamp;
-        for (const v of set)
-            this.mark[v] = stamp;
-        const seen = ++this.stamp;
-        const comps = [];
-        const stack = [];
-        for (const start of set) {
-            if (this.mark[start] !== stamp)
-                continue;
-            const comp = [];
-            stack.push(start);
-            this.mark[start] = seen;
-            while (stack.length > 0) {
-                const v = stack.pop();
-                comp.push(v);
-                for (const u of this.dag.preds[v] ?? []) {
-                    if (this.mark[u] === stamp) {
-                        this.mark[u] = seen;
-                        stack.push(u);
-                    }
-                }
-                for (const u of this.dag.succs[v] ?? []) {
-                    if (this.mark[u] === stamp) {
-                        this.mark[u] = seen;
-                        stack.push(u);
-                    }
-                }
-            }
-            if (comp.length === set.length)
-                return [set];
-            comps.push(comp.sort((a, b) => a - b));
-        }
-        return comps;
-    }
-    /**
-     * The finest chain of blocks such that every task of a block precedes every
-     * task of the later blocks. Blocks are contiguous in any topological order.
-     */
-    seriesFactors(set) {
-        const words = this.words;
-        const common = new Uint32Array(words);
-        for (const v of set)
-            common[v >>> 5] |= 1 << (v & 31);
-        const lo = set[0] >>> 5;
-        const hi = set[set.length - 1] >>> 5;
-        const factors = [];
-        let start = 0;
-        for (let i = 0; i < set.length - 1; i++) {
-            const base = set[i] * words;
-            let count = 0;
-            for (let w = lo; w <= hi; w++) {
-                const x = (common[w] &= this.desc[base + w]);
-                count += popcount(x);
-            }
-            if (count === set.length - (i + 1)) {
-                factors.push(set.slice(start, i + 1));
-                start = i + 1;
-            }
-        }
-        if (start === 0)
-            return [set];
-        factors.push(set.slice(start));
-        return factors;
-    }
-    /**
-     * Candidate orders of a set: keys that never decrease along an edge, so that
-     * every threshold between two distinct key values leaves a down-set before it.
-     * Also the guide durations' earliest finish and longest tail inside the set.
-     */
-    analyse(set, allKeys) {
-        const m = set.length;
-        this.work += m;
-        const stamp = ++this.stamp;
-        for (let i = 0; i < m; i++) {
-            const v = set[i];
-            this.mark[v] = stamp;
-            this.local[v] = i;
-        }
-        // Local adjacency, compressed: predecessors then successors inside the set.
-        const predStart = new Int32Array(m + 1);
-        const succCount = new Int32Array(m);
-        const preds = [];
-        for (let i = 0; i < m; i++) {
-            predStart[i] = preds.length;
-            for (const p of this.dag.preds[set[i]] ?? []) {
-                if (this.mark[p] !== stamp)
-                    continue;
-                const l = this.local[p];
-                preds.push(l);
-                succCount[l]++;
-            }
-        }
-        predStart[m] = preds.length;
-        const predList = Int32Array.from(preds);
-        const succStart = new Int32Array(m + 1);
-        for (let i = 0; i < m; i++)
-            succStart[i + 1] = succStart[i] + succCount[i];
-        const succList = new Int32Array(predList.length);
-        const fill = succStart.slice(0, m);
-        for (let c = 0; c < m; c++) {
-            for (let e = predStart[c]; e < predStart[c + 1]; e++)
-                succList[fill[predList[e]]++] = c;
-        }
-        const g = this.guides;
-        const w = this.guideWeights;
-        const finish = new Float64Array(m * g);
-        const tail = new Float64Array(m * g);
-        const meanFinish = new Float64Array(m);
-        const negMeanTail = new Float64Array(m);
-        for (let i = 0; i < m; i++) {
-            const base = set[i] * g;
-            for (let s = 0; s < g; s++) {
-                let start = 0;
-                for (let e = predStart[i]; e < predStart[i + 1]; e++)
-                    start = Math.max(start, finish[predList[e] * g + s]);
-                const f = start + w[base + s];
-                finish[i * g + s] = f;
-                meanFinish[i] += f / g;
-            }
-        }
-        for (let i = m - 1; i >= 0; i--) {
-            const base = set[i] * g;
-            for (let s = 0; s < g; s++) {
-                let rest = 0;
-                for (let e = succStart[i]; e < succStart[i + 1]; e++)
-                    rest = Math.max(rest, tail[succList[e] * g + s]);
-                const t = rest + w[base + s];
-                tail[i * g + s] = t;
-                negMeanTail[i] -= t / g;
-            }
-        }
-        const globalLevel = new Float64Array(m);
-        for (let i = 0; i < m; i++)
-            globalLevel[i] = this.level[set[i]];
-        const keys = [];
-        if (this.options.cuts === "free" && !allKeys) {
-            keys.push(meanFinish, negMeanTail, globalLevel);
-        }
-        else if (this.options.cuts === "free") {
-            const asap = new Float64Array(m);
-            for (let i = 0; i < m; i++) {
-                for (let e = predStart[i]; e < predStart[i + 1]; e++)
-                    asap[i] = Math.max(asap[i], asap[predList[e]] + 1);
-            }
-            const height = new Float64Array(m);
-            for (let i = m - 1; i >= 0; i--) {
-                for (let e = succStart[i]; e < succStart[i + 1]; e++)
-                    height[i] = Math.max(height[i], height[succList[e]] + 1);
-            }
-            keys.push(meanFinish, negMeanTail, globalLevel, asap, height.map((h) => -h), asap.map((a, i) => a - height[i]));
-        }
-        else {
-            keys.push(globalLevel);
-        }
-        const orders = keys.map((key) => {
-            const order = sortedByKey(key);
-            const boundaries = [0];
-            for (let i = 1; i < m; i++)
-                if (key[order[i - 1]] !== key[order[i]])
-                    boundaries.push(i);
-            boundaries.push(m);
-            return { order, boundaries };
-        });
-        return { set, predStart, predList, finish, tail, orders };
-    }
-    /**
-     * Splits into a down-set A and the rest B, best first by
-     * mean(longest path in A + longest path in B): the run time if both sides
-     * needed no further cuts.
-     */
-    forcedCuts(a, breadth) {
-        const { set, finish, tail } = a;
-        const m = set.length;
-        const g = this.guides;
-        // The best `breadth * 2` thresholds (some may give the same split), cheapest first;
-        // ties keep the earlier order and position.
-        const keep = breadth * 2;
-        const top = [];
-        const cost = new Float64Array(m);
-        const suffix = new Float64Array(m + 1);
-        for (const { order, boundaries } of a.orders) {
-            cost.fill(0);
-            for (let s = 0; s < g; s++) {
-                suffix[m] = 0;
-                for (let i = m - 1; i >= 0; i--)
-                    suffix[i] = Math.max(suffix[i + 1], tail[order[i] * g + s]);
-                let prefix = 0;
-                for (let i = 0; i < m - 1; i++) {
-                    prefix = Math.max(prefix, finish[order[i] * g + s]);
-                    cost[i] += prefix + suffix[i + 1];
-                }
-            }
-            for (let b = 1; b < boundaries.length - 1; b++) {
-                const at = boundaries[b] - 1;
-                // Rounded so that ties break by order, not by floating-point noise.
-                const c = Math.round((cost[at] / g) * 1e6) / 1e6;
-                if (top.length === keep && c >= top[keep - 1].cost)
-                    continue;
-                let i = top.length;
-                while (i > 0 && top[i - 1].cost > c)
-                    i--;
-                top.splice(i, 0, { cost: c, order, at });
-                if (top.length > keep)
-                    top.pop();
-            }
-        }
-        if (top.length === 0)
-            throw new Error("internal: no series cut in a connected set");
-        const result = [];
-        const seen = new Set();
-        const inBefore = new Uint8Array(m);
-        for (const f of top) {
-            if (result.length >= breadth)
-                break;
-            inBefore.fill(0);
-            for (let i = 0; i <= f.at; i++)
-                inBefore[f.order[i]] = 1;
-            const before = [];
-            const after = [];
-            for (let i = 0; i < m; i++)
-                (inBefore[i] ? before : after).push(set[i]);
-            const key = setKey(0, before);
-            if (seen.has(key))
-                continue;
-            seen.add(key);
-            result.push([before, after]);
-        }
-        return result;
-    }
-    /**
-     * For each candidate order with at most `maxUnits` distinct key values, the
-     * cheapest chain of series-parallel slabs (runs of consecutive key values),
-     * by dynamic programming: a slab is exact, so its cost under the samples is
-     * its critical path, computed without building it.
-     */
-    slabChains(a, maxUnits) {
-        const { set, predStart, predList } = a;
-        const k = this.k;
-        const w = this.weights;
-        const m = set.length;
-        const chains = [];
-        const pos = new Int32Array(m);
-        const finish = new Float64Array(m * k);
-        const spans = new Float64Array(k);
-        const start = new Float64Array(k);
-        for (const { order, boundaries } of a.orders) {
-            const units = boundaries.length - 1;
-            if (units > maxUnits)
-                continue;
-            order.forEach((l, i) => (pos[l] = i));
-            const slab = (i, j) => order
-                .slice(boundaries[i], boundaries[j])
-                .map((l) => set[l])
-                .sort((x, y) => x - y);
-            // maxEnd[i]: the furthest boundary j such that slab(i, j) is series-parallel
-            // (a slab containing a non-SP one is not SP either, so this never decreases).
-            const maxEnd = new Int32Array(units);
-            let j = 1;
-            let feasible = true;
-            for (let i = 0; i < units && feasible; i++) {
-                j = Math.max(j, i + 1);
-                if (j === i + 1 && !this.isSeriesParallel(slab(i, j)))
-                    feasible = false;
-                while (feasible &&
-                    j < units &&
-                    !(i === 0 && j + 1 === units) &&
-                    this.isSeriesParallel(slab(i, j + 1)))
-                    j++;
-                maxEnd[i] = j;
-            }
-            if (!feasible)
-                continue;
-            const best = new Float64Array(units + 1).fill(Infinity);
-            const from = new Int32Array(units + 1);
-            best[0] = 0;
-            for (let i = 0; i < units; i++) {
-                const lo = boundaries[i];
-                spans.fill(0);
-                for (let jj = i + 1; jj <= maxEnd[i]; jj++) {
-                    for (let p = boundaries[jj - 1]; p < boundaries[jj]; p++) {
-                        const l = order[p];
-                        const base = set[l] * k;
-                        start.fill(0);
-                        for (let e = predStart[l]; e < predStart[l + 1]; e++) {
-                            const q = predList[e];
-                            if (pos[q] < lo)
-                                continue;
-                            for (let s = 0; s < k; s++)
-                                if (finish[q * k + s] > start[s])
-                                    start[s] = finish[q * k + s];
-                        }
-                        for (let s = 0; s < k; s++) {
-                            const f = start[s] + w[base + s];
-                            finish[l * k + s] = f;
-                            if (f > spans[s])
-                                spans[s] = f;
-                        }
-                    }
-                    this.work += boundaries[jj] - boundaries[jj - 1];
-                    const cost = best[i] + mean(spans);
-                    if (cost < best[jj] - 1e-9) {
-                        best[jj] = cost;
-                        from[jj] = i;
-                    }
-                }
-            }
-            const cuts = [];
-            for (let at = units; at > 0; at = from[at])
-                cuts.push(at);
-            cuts.push(0);
-            cuts.reverse();
-            chains.push(cuts.slice(1).map((end, c) => slab(cuts[c], end)));
-        }
-        return chains;
-    }
-    /**
-     * The best structure for a small set under the samples' mean, over every way
-     * to cut it (all down-sets), by dynamic programming on bit masks.
-     */
-    exhaustive(set) {
-        const m = set.length;
-        const k = this.k;
-        const stamp = ++this.stamp;
-        set.forEach((v, i) => {
-            this.mark[v] = stamp;
-            this.local[v] = i;
-        });
-        const predMask = new Int32Array(m);
-        const adjMask = new Int32Array(m);
-        const descMask = new Int32Array(m);
-        for (let i = m - 1; i >= 0; i--) {
-            const v = set[i];
-            for (const p of this.dag.preds[v] ?? []) {
-                if (this.mark[p] !== stamp)
-                    continue;
-                const l = this.local[p];
-                predMask[i] |= 1 << l;
-                adjMask[i] |= 1 << l;
-                adjMask[l] |= 1 << i;
-            }
-            for (const q of this.dag.succs[v] ?? []) {
-                if (this.mark[q] === stamp)
-                    descMask[i] |= descMask[this.local[q]] | (1 << this.local[q]);
-            }
-        }
-        const memo = new Map();
-        const components = (mask) => {
-            const out = [];
-            let rest = mask;
-            while (rest !== 0) {
-                let comp = rest & -rest;
-                let frontier = comp;
-                while (frontier !== 0) {
-                    let next = 0;
-                    for (let f = frontier; f !== 0; f &= f - 1)
-                        next |= adjMask[31 - Math.clz32(f & -f)];
-                    next &= mask & ~comp;
-                    comp |= next;
-                    frontier = next;
-                }
-                out.push(comp);
-                rest &= ~comp;
-            }
-            return out;
-        };
-        const solve = (mask) => {
-            const known = memo.get(mask);
-            if (known)
-                return known;
-            let entry;
-            if ((mask & (mask - 1)) === 0) {
-                const v = set[31 - Math.clz32(mask)];
-                const spans = this.weights.slice(v * k, (v + 1) * k);
-                entry = { spans, cost: mean(spans), kind: "task", parts: [] };
-            }
-            else {
-                const comps = components(mask);
-                if (comps.length > 1) {
-                    const spans = new Float64Array(k);
-                    for (const c of comps) {
-                        const cs = solve(c).spans;
-                        for (let s = 0; s < k; s++)
-                            if (cs[s] > spans[s])
-                                spans[s] = cs[s];
-                    }
-                    entry = { spans, cost: mean(spans), kind: "parallel", parts: comps };
-                }
-                else {
-                    // A series factor adds no constraint: take the first one if there is one.
-                    let before = 0;
-                    let common = mask;
-                    let factor = 0;
-                    for (let rest = mask; rest !== 0 && factor === 0; rest &= rest - 1) {
-                        const i = 31 - Math.clz32(rest & -rest);
-                        before |= 1 << i;
-                        common &= descMask[i];
-                        if (before !== mask && (common & mask) === (mask & ~before))
-                            factor = before;
-                    }
-                    let best = factor;
-                    if (factor === 0) {
-                        let bestCost = Infinity;
-                        const members = [];
-                        for (let rest = mask; rest !== 0; rest &= rest - 1)
-                            members.push(31 - Math.clz32(rest & -rest));
-                        // Every down-set of the mask, built in topological order: a task joins only after its predecessors.
-                        const visit = (at, a) => {
-                            if (at === members.length) {
-                                if (a === 0 || a === mask)
-                                    return;
-                                const c = solve(a).cost + solve(mask & ~a).cost;
-                                if (c < bestCost - 1e-9) {
-                                    bestCost = c;
-                                    best = a;
-                                }
-                                return;
-                            }
-                            const i = members[at];
-                            visit(at + 1, a);
-                            if ((predMask[i] & mask & ~a) === 0)
-                                visit(at + 1, a | (1 << i));
-                        };
-                        visit(0, 0);
-                    }
-                    const first = solve(best).spans;
-                    const second = solve(mask & ~best).spans;
-                    const spans = first.map((x, s) => x + second[s]);
-                    entry = { spans, cost: mean(spans), kind: "series", parts: [best, mask & ~best] };
-                }
-            }
-            memo.set(mask, entry);
-            return entry;
-        };
-        const tree = (mask) => {
-            const e = solve(mask);
-            if (e.kind === "task")
-                return task(set[31 - Math.clz32(mask)]);
-            const children = e.parts.map(tree);
-            return e.kind === "parallel" ? parallel(children) : series(children);
-        };
-        const full = (1 << m) - 1;
-        const root = solve(full);
-        return { tree: tree(full), spans: root.spans, cost: root.cost };
-    }
-    isSeriesParallel(set) {
-        if (set.length <= 2)
+function planRequirements(input) {
+    const project = (0,external_node_path_.resolve)(input.projectPath);
+    const file = findRequirementsFile(project, input.requirementsFile);
+    const parsed = { options: [], requirements: [], constraints: [] };
+    if (file !== undefined)
+        readRequirementsFile(file.path, project, new Set(), parsed);
+    const explicit = file?.explicit ?? false;
+    const hashed = parsed.requirements.some((r) => /\s--hash[=\s]/.test(r.line));
+    const dropped = [];
+    const keep = (line) => {
+        if (!isDevTool(line))
             return true;
-        this.work += set.length;
-        const comps = this.components(set);
-        const parts = comps.length > 1 ? comps : this.seriesFactors(set);
-        if (parts.length === 1)
-            return false;
-        return parts.every((p) => this.isSeriesParallel(p));
-    }
-}
-/** Indices 0..n-1 by key, ties by index; counting sort when the keys are small integers (levels). */
-function sortedByKey(key) {
-    const n = key.length;
-    let lo = Infinity;
-    let hi = -Infinity;
-    let integral = true;
-    for (const x of key) {
-        if (x < lo)
-            lo = x;
-        if (x > hi)
-            hi = x;
-        if (integral && !Number.isInteger(x))
-            integral = false;
-    }
-    if (!integral || hi - lo > 4 * n)
-        return range(n).sort((x, y) => key[x] - key[y] || x - y);
-    const start = new Int32Array(hi - lo + 2);
-    for (const x of key)
-        start[x - lo + 1]++;
-    for (let b = 1; b < start.length; b++)
-        start[b] += start[b - 1];
-    const order = new Array(n);
-    for (let i = 0; i < n; i++)
-        order[start[key[i] - lo]++] = i;
-    return order;
-}
-function flatten(samples, n) {
-    const k = samples.length;
-    const flat = new Float64Array(n * k);
-    samples.forEach((w, s) => {
-        for (let v = 0; v < n; v++)
-            flat[v * k + s] = w[v] ?? 0;
-    });
-    return flat;
-}
-function mean(values) {
-    let total = 0;
-    for (const v of values)
-        total += v;
-    return total / Math.max(1, values.length);
-}
-function popcount(x) {
-    x -= (x >>> 1) & 0x55555555;
-    x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-    return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
-}
-
-;// CONCATENATED MODULE: ./src/compile/structure.ts
-
-/** Spread of unknown task durations: log-normal, so a task is often 3x faster or slower than another. */
-const BLIND_SIGMA = 1;
-const SEARCH_SAMPLES = 16;
-const GUIDE_SAMPLES = 2;
-const EVALUATION_SAMPLES = 64;
-/** A blind structure that is slower than the layered chain in more of the evaluation draws is rejected. */
-const MAX_WORSE_THAN_LAYERED = 0.05;
-/**
- * Analysis work (tasks visited) after which a search falls back to greedy
- * cuts, so compile time stays well under a second for hundreds of tasks.
- */
-const KNOWN_BUDGET = 40_000;
-const BLIND_BUDGET = 20_000;
-/** Sets up to this size are solved over all their cuts (2^n down-sets at most). */
-const EXACT_KNOWN = 14;
-const EXACT_BLIND = 8;
-/**
- * Chooses the nested Parallel/sequence structure for a task DAG.
- *
- * Series-parallel DAGs come out exactly (run time = critical path for any
- * durations). Otherwise the search adds the fewest costly constraints it can:
- * against the given durations, or, without them, against log-normal draws,
- * and the layered chain is always a candidate, so the result is never slower
- * than it under the durations the choice was made with.
- */
-function planStructure(dag, options) {
-    const layered = layeredTree(dag);
-    if (options.structure === "layered")
-        return plan(layered, "layered", dag, options.durations, layered);
-    const exact = exactSeriesParallel(dag);
-    if (exact !== undefined)
-        return plan(exact, "exact", dag, options.durations, layered);
-    if (options.durations !== undefined) {
-        const w = options.durations;
-        const candidates = [
-            ...seriesParallelizeEach(dag, { samples: [w], cuts: "free" }, [
-                { breadth: 8, depth: 1, budget: KNOWN_BUDGET, exactUpTo: EXACT_KNOWN },
-                { breadth: 4, depth: 2, budget: KNOWN_BUDGET, exactUpTo: EXACT_KNOWN },
-            ]),
-            layered,
-        ];
-        let best = layered;
-        for (const c of candidates)
-            if (makespan(c, w) < makespan(best, w) - 1e-9)
-                best = c;
-        return plan(best, "known-durations", dag, w, layered);
-    }
-    const random = mulberry32(dag.size * 2654435761 + 12345);
-    const search = logNormalDraws(dag.size, SEARCH_SAMPLES, random);
-    const guide = logNormalDraws(dag.size, GUIDE_SAMPLES, random);
-    const evaluation = logNormalDraws(dag.size, EVALUATION_SAMPLES, random);
-    const candidates = [
-        seriesParallelize(dag, {
-            samples: search,
-            guide,
-            cuts: "free",
-            breadth: 8,
-            depth: 1,
-            slabs: { maxUnits: 20, inTrials: false },
-            budget: BLIND_BUDGET,
-            exactUpTo: EXACT_BLIND,
-        }),
-        seriesParallelize(dag, {
-            samples: search,
-            guide,
-            cuts: "levels",
-            breadth: 4,
-            depth: 1,
-            budget: BLIND_BUDGET,
-        }),
-    ];
-    const layeredSpans = evaluation.map((w) => makespan(layered, w));
-    let best = layered;
-    let bestMean = structure_mean(layeredSpans);
-    for (const c of candidates) {
-        const spans = evaluation.map((w) => makespan(c, w));
-        const worse = spans.filter((t, i) => t > (layeredSpans[i] ?? 0) + 1e-9).length / spans.length;
-        const m = structure_mean(spans);
-        if (worse <= MAX_WORSE_THAN_LAYERED && m < bestMean - 1e-9) {
-            best = c;
-            bestMean = m;
+        if (!dropped.includes(line))
+            dropped.push(line);
+        return false;
+    };
+    const fromFile = parsed.requirements.map((r) => r.line).filter((line) => explicit || keep(line));
+    const kedro = input.runtime?.kedro ?? input.kedroVersion;
+    if (kedro !== undefined)
+        checkKedroPin(parsed.requirements, kedro, project);
+    const requirements = [...parsed.options, ...fromFile];
+    const added = [];
+    if (!hashed) {
+        const present = new Set(requirements);
+        const push = (line) => {
+            if (present.has(line))
+                return;
+            present.add(line);
+            requirements.push(line);
+        };
+        for (const line of input.wheelRequires.filter(keep))
+            push(line);
+        const named = new Set(requirements.map(requirementName));
+        for (const need of input.runtime?.data_requirements ?? []) {
+            const name = requirementName(need.requirement);
+            const coveredByName = !need.requirement.includes("[") && named.has(name);
+            if (coveredByName || present.has(need.requirement))
+                continue;
+            push(need.requirement);
+            added.push(need);
         }
     }
-    return plan(best, "expected-durations", dag, undefined, layered);
-}
-function plan(tree, strategy, dag, durations, layered) {
-    const w = durations ?? new Float64Array(dag.size).fill(1);
+    const constraints = [...(kedro !== undefined ? [`kedro==${kedro}`] : []), ...parsed.constraints];
     return {
-        tree,
-        strategy,
-        estimate: { ours: makespan(tree, w), layered: makespan(layered, w), criticalPath: criticalPath(dag, w) },
+        requirements,
+        constraints,
+        ...(file !== undefined ? { source: (0,external_node_path_.relative)(project, file.path) } : {}),
+        explicit,
+        dropped,
+        added,
+        hashed,
     };
 }
-function structure_mean(values) {
-    return values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
-}
-/** A small seeded generator, so the same graph always compiles to the same definition. */
-function mulberry32(seed) {
-    let state = seed >>> 0;
-    return () => {
-        state = (state + 0x6d2b79f5) >>> 0;
-        let t = state;
-        t = Math.imul(t ^ (t >>> 15), t | 1);
-        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-    };
-}
-function logNormalDraws(size, count, random) {
-    const draws = [];
-    for (let d = 0; d < count; d++) {
-        const w = new Float64Array(size);
-        for (let i = 0; i < size; i++) {
-            const u = Math.max(random(), 1e-12);
-            const v = random();
-            w[i] = Math.exp(BLIND_SIGMA * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v));
+/** `kedro==X` in the file that is not the inspected X can never resolve: say so before a long build. */
+function checkKedroPin(lines, kedro, project) {
+    for (const { line, file, number } of lines) {
+        const pin = /^kedro\s*===?\s*([^\s;,]+)\s*(;.*)?$/i.exec(line);
+        if (pin?.[1] !== undefined && pin[1] !== kedro) {
+            throw new UserError(`${file} line ${number} pins kedro==${pin[1]}, but the project was inspected with Kedro ${kedro}: the image would run another Kedro than the one checked.`, {
+                file: (0,external_node_path_.join)(project, file),
+                hint: `Pin kedro==${kedro} there, or set input 'python' to an interpreter with Kedro ${pin[1]}.`,
+            });
         }
-        draws.push(w);
     }
-    return draws;
+}
+/** Log lines that say which file was used and what was left out or added. */
+function describeRequirements(plan) {
+    const lines = [
+        plan.source === undefined
+            ? `Image dependencies: the wheel's own (no ${DEFAULT_REQUIREMENTS_FILES.join(", ")} in the project; input 'requirements' names another file).`
+            : `Image dependencies: ${plan.source}${plan.explicit ? " (input 'requirements')" : ""} and the wheel's own dependencies.`,
+    ];
+    if (plan.constraints[0]?.startsWith("kedro=="))
+        lines.push(`Kedro pinned to ${plan.constraints[0].slice(7)}, the version that inspected the project.`);
+    if (plan.dropped.length > 0)
+        lines.push(`Not installed (development tools): ${plan.dropped.join(", ")}.`);
+    for (const { requirement, why } of plan.added)
+        lines.push(`Added ${requirement}: ${why}.`);
+    if (plan.hashed)
+        lines.push(`${plan.source ?? "The requirements file"} uses --hash: installed as written, so it must hold every dependency (the wheel's, s3fs, dataset extras).`);
+    return lines;
 }
 
-;// CONCATENATED MODULE: ./src/compile/index.ts
+;// CONCATENATED MODULE: ./src/graph/preflight.ts
+
+/**
+ * Each task runs in its own Lambda, so a dataset that one task writes and
+ * another reads must be persisted: in-memory data does not survive the hop.
+ */
+function preflight(graph, options) {
+    if (graph.datasets === undefined)
+        return [];
+    const datasets = graph.datasets;
+    // Transcoded names (x@pandas, x@spark) are one dataset: in memory only if every spelling is.
+    const spellings = new Map();
+    const isEphemeral = (key) => [...(spellings.get(key) ?? [key])].every((name) => datasets[name]?.ephemeral ?? true);
+    const isLocal = (key) => [...(spellings.get(key) ?? [key])].some((name) => datasets[name]?.storage === "local");
+    const taskOf = (node) => options.taskOf?.get(node) ?? node;
+    const file = `conf/${options.env}/catalog.yml`;
+    const producers = new Map();
+    const consumers = new Map();
+    const spell = (name) => {
+        const key = datasetKey(name);
+        spellings.set(key, (spellings.get(key) ?? new Set()).add(name));
+        return key;
+    };
+    for (const node of graph.nodes) {
+        for (const o of node.outputs)
+            producers.set(spell(o), node.name);
+        for (const i of node.inputs) {
+            if (isParameter(i))
+                continue;
+            const key = spell(i);
+            consumers.set(key, [...(consumers.get(key) ?? []), node.name]);
+        }
+    }
+    const names = [...new Set([...producers.keys(), ...consumers.keys()])].sort();
+    const findings = [];
+    for (const dataset of names) {
+        const producer = producers.get(dataset) ?? null;
+        const readers = consumers.get(dataset) ?? [];
+        const base = { dataset, producer, consumers: readers, file, catalogEntry: catalogEntryFor(dataset) };
+        const remote = producer === null ? readers : readers.filter((c) => taskOf(c) !== taskOf(producer));
+        if (isEphemeral(dataset)) {
+            if (producer === null) {
+                findings.push({
+                    ...base,
+                    severity: "error",
+                    code: "ephemeral-pipeline-input",
+                    message: `Dataset '${dataset}' is an input of the pipeline (read by ${quoteList(readers)}) ` +
+                        `but is not in the catalog of env '${options.env}', so no Lambda can load it.`,
+                });
+            }
+            else if (remote.length > 0) {
+                findings.push({
+                    ...base,
+                    severity: "error",
+                    code: "ephemeral-crosses-tasks",
+                    message: `Dataset '${dataset}' is kept in memory (not persisted in env '${options.env}') but is ` +
+                        `written by '${producer}' and read by ${quoteList(remote)} in another Lambda.`,
+                });
+            }
+            else if (readers.length === 0) {
+                findings.push({
+                    ...base,
+                    severity: "warning",
+                    code: "ephemeral-output-discarded",
+                    message: `Dataset '${dataset}' written by '${producer}' is kept in memory only: ` +
+                        `it is discarded when the Lambda ends.`,
+                });
+            }
+        }
+        else if (isLocal(dataset) && remote.length > 0) {
+            // A plain path in a Lambda is that Lambda's own disk (and /var/task is read-only).
+            const where = producer === null ? "an input of the pipeline" : `written by '${producer}'`;
+            findings.push({
+                ...base,
+                severity: "error",
+                code: producer === null ? "local-pipeline-input" : "local-crosses-tasks",
+                message: `Dataset '${dataset}' is on a local path in env '${options.env}' (${where}, read by ` +
+                    `${quoteList(remote)}): each Lambda has its own disk, so another Lambda cannot read it.`,
+            });
+        }
+    }
+    return findings;
+}
+function isParameter(dataset) {
+    return dataset === "parameters" || dataset.startsWith("params:");
+}
+function quoteList(names) {
+    return names.map((n) => `'${n}'`).join(", ");
+}
+/** A ready-to-paste entry; pickle fits any Python object, the user may pick a better type. */
+function catalogEntryFor(dataset) {
+    const key = /^[A-Za-z0-9_.-]+$/.test(dataset) ? dataset : JSON.stringify(dataset);
+    const file = dataset.replace(/[^A-Za-z0-9_.-]/g, "_");
+    return [`${key}:`, `  type: pickle.PickleDataset`, `  filepath: s3://<your-bucket>/data/${file}.pkl`].join("\n");
+}
+function hasErrors(findings) {
+    return findings.some((f) => f.severity === "error");
+}
+
+;// CONCATENATED MODULE: ./src/image/smoke.ts
 
 
 
-
-
-
-
-
-
-/** Step Functions' limits, checked before anything is deployed. */
-const STEP_FUNCTIONS_LIMITS = { definitionBytes: 1024 * 1024, historyEvents: 25_000 };
-/** A task's Fail state is named after its Task state plus this. */
-const FAIL_SUFFIX = " failed";
-/** The Fail state that ends an execution when this function's task fails. */
-function failStateNameOf(spec) {
-    return `${spec.stateName}${FAIL_SUFFIX}`;
+function smokeSpec(options, requirements) {
+    const graph = options.graph;
+    const datasets = new Set();
+    for (const node of graph?.nodes ?? []) {
+        for (const name of [...node.inputs, ...node.outputs])
+            if (!isParameter(name))
+                datasets.add(name);
+    }
+    const kedro = graph?.runtime?.kedro ?? graph?.project?.kedro_version;
+    return {
+        env: options.kedroEnv,
+        pipeline: options.pipeline,
+        ...(kedro !== undefined ? { kedro } : {}),
+        ...(requirements.source !== undefined ? { requirements: requirements.source } : {}),
+        imports: graph?.runtime?.imports ?? [],
+        datasets: [...datasets].sort(),
+    };
 }
 /**
- * Compiles a pipeline graph to a Step Functions definition and one Lambda
- * function spec per task. Pure: the same graph and options give the same
- * result, and `stableStringify(definition)` is byte-identical.
+ * Runs the smoke test in the built image, before anything is pushed: the
+ * handler imports, the project bootstraps from its wheel and the image's
+ * conf, every node function imports and the env's catalog builds, with the
+ * Kedro and the packages the project was inspected with.
  */
-function compilePipeline(graph, options) {
-    const warnings = [];
-    const prefix = options.functionPrefix === undefined || options.functionPrefix === ""
-        ? functionPrefixOf(options.stateMachineName, "state machine name (the default function prefix)")
-        : functionPrefixOf(options.functionPrefix);
-    const grouping = groupNodes(graph, options.groupBy);
-    const byName = new Map(graph.nodes.map((n) => [n.name, n]));
-    const identities = grouping.groups.map((g) => g.nodes.join("\n"));
-    const fnNames = functionNames(prefix, grouping.groups.map((g, i) => ({ label: g.label, identity: identities[i] })));
-    const stateNames = taskStateNames(grouping.groups.map((g, i) => ({ label: g.label, identity: identities[i] })), MAX_STATE_NAME - FAIL_SUFFIX.length);
-    const { settings, warnings: overrideWarnings } = resolveFunctionSettings(grouping.groups.map((g, i) => ({
-        nodes: g.nodes.map((n) => byName.get(n)),
-        functionName: fnNames[i],
-    })), options.functionDefaults, options.overrides ?? []);
-    warnings.push(...overrideWarnings);
-    let durations;
-    if (options.durations !== undefined) {
-        const names = graph.nodes.map((n) => n.name);
-        const matched = names.filter((n) => Object.hasOwn(options.durations, n)).length;
-        const { seconds, warnings: durationWarnings } = durationsFor(names, options.durations);
-        warnings.push(...durationWarnings);
-        if (matched === 0) {
-            warnings.push("No duration hint names a node of this pipeline; compiling as if no durations were given.");
-        }
-        else {
-            durations = Float64Array.from(grouping.groups, (g) => g.nodes.reduce((sum, n) => sum + (seconds.get(n) ?? 0), 0));
-        }
+async function smokeTestImage(builder, request, spec, io) {
+    const started = Date.now();
+    const result = await builder.runInImage(request, ["python3", "-m", "kedro_sfn.smoke", "--spec", JSON.stringify(spec)], io);
+    const seconds = (Date.now() - started) / 1000;
+    const last = result.stdout.trim().split("\n").pop() ?? "";
+    let output;
+    try {
+        output = JSON.parse(last);
     }
-    const plan = planStructure(grouping.dag, durations === undefined ? { structure: options.structure } : { structure: options.structure, durations });
-    const tasks = grouping.groups.map((g, i) => ({
-        stateName: stateNames[i],
-        failStateName: `${stateNames[i]}${FAIL_SUFFIX}`,
-        functionName: fnNames[i],
-        nodes: g.nodes,
-        timeoutSeconds: settings[i].timeoutSeconds,
-    }));
-    const project = graph.project?.name ?? "Kedro project";
-    const comment = `${project} pipeline '${graph.pipeline ?? "__default__"}' (${graph.nodes.length} nodes in ${tasks.length} tasks), compiled by kedro-sfn`;
-    const { definition, counts } = buildDefinition(plan.tree, tasks, comment);
-    // What Step Functions measures is the definition as sent: compact JSON.
-    const definitionBytes = Buffer.byteLength(JSON.stringify(definition));
-    const expectedHistoryEvents = HISTORY_EVENTS.execution +
-        HISTORY_EVENTS.pass * counts.passes +
-        HISTORY_EVENTS.task * counts.tasks +
-        HISTORY_EVENTS.parallel * counts.parallels;
-    const problems = [];
-    if (definitionBytes > STEP_FUNCTIONS_LIMITS.definitionBytes) {
-        problems.push(`The state machine definition would be ${definitionBytes} bytes; Step Functions accepts at most ${STEP_FUNCTIONS_LIMITS.definitionBytes} (1 MB). It has ${counts.tasks} tasks and ${counts.parallels} Parallel states.`);
+    catch {
+        output = undefined;
     }
-    if (expectedHistoryEvents > STEP_FUNCTIONS_LIMITS.historyEvents) {
-        problems.push(`A run would write about ${expectedHistoryEvents} history events (${counts.tasks} tasks x ${HISTORY_EVENTS.task}, ${counts.parallels} Parallel states x ${HISTORY_EVENTS.parallel}, plus ${HISTORY_EVENTS.execution + HISTORY_EVENTS.pass * counts.passes}); a Standard execution stops at ${STEP_FUNCTIONS_LIMITS.historyEvents}.`);
-    }
-    if (problems.length > 0) {
-        throw new UserError(problems.join("\n"), {
-            hint: "Group nodes (group-by: namespace or memory) to have fewer tasks, or split the pipeline into several state machines.",
+    if (output === undefined || typeof output.ok !== "boolean") {
+        throw new UserError(`The built image could not run its smoke test (exit ${result.exitCode}); nothing was pushed:\n${outputTail(result, 25)}`, {
+            hint: "The image must have python3 on its PATH and /var/task on PYTHONPATH (the generated Dockerfile does both); check 'base-image' or your Dockerfile.",
         });
     }
-    const functions = tasks
-        .map((t, i) => ({
-        functionName: t.functionName,
-        stateName: t.stateName,
-        nodes: [...t.nodes],
-        ...settings[i],
-    }))
-        .map((f) => ({ ...f, environment: sortedRecord(f.environment) }))
-        .sort((a, b) => (a.functionName < b.functionName ? -1 : a.functionName > b.functionName ? 1 : 0));
-    const merges = grouping.merges.map((m) => ({
-        functionName: fnNames[m.task],
-        nodes: [...(grouping.groups[m.task]?.nodes ?? [])],
-        reason: m.reason,
-    }));
-    for (const m of merges)
-        warnings.push(`Merged into one task (${m.functionName}): ${m.reason}.`);
+    if (!output.ok) {
+        const problems = (output.problems ?? []).map((p) => `- ${p.message}\n  ${p.hint.split("\n").join("\n  ")}`);
+        throw new UserError(`The built image failed its smoke test; nothing was pushed or deployed:\n${problems.join("\n")}`, {
+            hint: "Lambda would fail the same way on the first invocation. Fix the requirements (or the Dockerfile) and run again.",
+        });
+    }
+    const checked = output.checked ?? {};
+    const summary = [
+        `Kedro ${checked.kedro ?? "?"}`,
+        `${checked.nodes ?? "?"} nodes imported`,
+        checked.datasets !== undefined
+            ? `${checked.datasets} datasets built`
+            : (checked.catalog ?? "catalog not built"),
+        `${spec.imports.length} packages present`,
+        `runtime ${checked.runtime ?? "?"}`,
+    ].join(", ");
+    return { seconds, summary };
+}
+
+;// CONCATENATED MODULE: ./src/image/build.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** The tag that stands for the content hash: its presence in the repository means "already built". */
+function contentTag(hash) {
+    return `kedro-sfn-${hash.slice(0, 32)}`;
+}
+/**
+ * `kedro package`, build context, content hash; then either finds the same
+ * image already in the repository (and only adds tags) or builds and pushes
+ * it; then checks that what the registry holds is something Lambda runs.
+ */
+async function buildAndPushImage(options, deps) {
+    const log = deps.log ?? (() => undefined);
+    const mask = deps.mask ?? (() => undefined);
+    const run = deps.run ?? runCommand;
+    const platform = platformFor(options.architecture);
+    const repository = validateRepositoryName(options.ecrRepository);
+    const withConf = confInImage(options.confSource);
+    const builder = { docker: dockerBuilder, buildah: buildahBuilder, ...deps.builders }[options.builder];
+    if (builder === undefined)
+        throw new UserError(`Input 'builder' must be docker or buildah; got '${options.builder}'.`);
+    const project = (0,external_node_path_.resolve)(options.projectPath);
+    refuseUnpackagedEnv(options.kedroEnv);
+    // A missing or broken requirements file must fail before any AWS write, not after `kedro package`.
+    planRequirements({
+        projectPath: project,
+        ...(options.requirementsFile ? { requirementsFile: options.requirementsFile } : {}),
+        wheelRequires: [],
+    });
+    if (options.dockerfile)
+        checkUserDockerfile((0,external_node_path_.resolve)(project, options.dockerfile));
+    const commitTags = options.commitSha ? [commitTag(options.commitSha)] : [];
+    // Credentials first (a read): bad ones fail in seconds, not after a long build. The first
+    // AWS write (the repository) waits until the image has passed its smoke test.
+    const credentials = await getRegistryCredentials(deps.ecr, mask);
+    const endpoint = parseRegistry(options.registry || credentials.host);
+    const auth = credentialsFor(endpoint, credentials);
+    const registry = new RegistryClient({ host: endpoint.host, url: endpoint.url }, repository, auth, deps.fetch);
+    const ensureEcrRepository = async () => {
+        const ecrRepository = await ensureRepository(deps.ecr, repository, options.keepImages);
+        if (ecrRepository.created)
+            log(`Created ECR repository ${ecrRepository.uri} (scan on push, keeps the newest ${options.keepImages} images)`);
+    };
+    const pkg = await packageProject({ projectPath: project, python: options.python }, run, log);
+    const requirements = planRequirements({
+        projectPath: project,
+        ...(options.requirementsFile ? { requirementsFile: options.requirementsFile } : {}),
+        wheelRequires: pkg.requirements,
+        ...(options.graph?.runtime ? { runtime: options.graph.runtime } : {}),
+        ...(options.graph?.project?.kedro_version ? { kedroVersion: options.graph.project.kedro_version } : {}),
+    });
+    for (const line of describeRequirements(requirements))
+        log(line);
+    const context = await prepareBuildContext({
+        projectPath: project,
+        baseImage: options.baseImage,
+        confInImage: withConf,
+        platform: platform.platform,
+        handlerRoot: options.handlerRoot ?? pythonHelperRoot(),
+        ...(options.dockerfile ? { dockerfile: options.dockerfile } : {}),
+        ...(options.confSource ? { confSource: options.confSource } : {}),
+        requirements,
+    }, pkg, run);
+    const hash = contentHash(context.header, context.files);
+    const hashTag = contentTag(hash);
+    const tags = [hashTag, ...commitTags];
+    const common = {
+        contentHash: hash,
+        repository,
+        registry: endpoint.host,
+        platform: platform.platform,
+        confArchive: pkg.confArchive,
+        packageName: pkg.packageName,
+    };
+    const existing = await registry.headManifest(hashTag);
+    if (existing !== undefined) {
+        await ensureEcrRepository();
+        log(`${endpoint.host}/${repository}:${hashTag} exists (same wheel, requirements, conf, Dockerfile, handler): not building.`);
+        const manifest = await verifyLambdaImage(registry, existing.digest, platform, !context.generated);
+        await addTags(registry, manifest, tags.slice(1));
+        return result(manifest, true, tags, common);
+    }
+    const workDir = (0,external_node_fs_.mkdtempSync)((0,external_node_path_.join)((0,external_node_os_.tmpdir)(), "kedro-sfn-build-"));
+    try {
+        log(`Building ${endpoint.host}/${repository}:${hashTag} for ${platform.platform} with ${builder.name}`);
+        const request = {
+            contextDir: context.contextDir,
+            dockerfile: context.dockerfile,
+            buildArgs: context.buildArgs,
+            platform,
+            baseImage: options.baseImage,
+            registry: endpoint,
+            repository,
+            target: `${endpoint.host}/${repository}:${hashTag}`,
+            ...(auth ? { credentials: auth } : {}),
+            workDir,
+        };
+        const io = { run, log: deps.debug ?? log };
+        await builder.build(request, io);
+        const smoke = await smokeTestImage(builder, request, smokeSpec(options, requirements), io);
+        log(`Smoke test passed in the image (${smoke.seconds.toFixed(1)} s): ${smoke.summary}`);
+        await ensureEcrRepository();
+        const { digest } = await builder.push(request, io);
+        const manifest = await verifyLambdaImage(registry, digest, platform, !context.generated);
+        await addTags(registry, manifest, tags.slice(1));
+        return result(manifest, false, tags, common);
+    }
+    finally {
+        (0,external_node_fs_.rmSync)(workDir, { recursive: true, force: true });
+    }
+}
+function result(manifest, skipped, tags, common) {
+    const imageBytes = (manifest.json.config?.size ?? 0) +
+        (manifest.json.layers ?? []).reduce((sum, layer) => sum + layer.size, 0);
     return {
-        definition,
-        functions,
-        warnings,
-        merges,
-        report: { strategy: plan.strategy, estimate: plan.estimate, definitionBytes, expectedHistoryEvents },
+        imageUri: `${common.registry}/${common.repository}@${manifest.digest}`,
+        digest: manifest.digest,
+        tag: tags[tags.length - 1] ?? "",
+        tags,
+        skipped,
+        imageBytes,
+        ...common,
     };
 }
-/** Node name -> the function (task) that runs it. */
-function taskOfNode(compiled) {
-    const map = new Map();
-    for (const f of compiled.functions)
-        for (const n of f.nodes)
-            map.set(n, f);
-    return map;
+/** ECR's token goes to ECR's registry only: a `registry` override elsewhere gets no AWS secret. */
+function credentialsFor(endpoint, credentials) {
+    return endpoint.host === credentials.host
+        ? { username: credentials.username, password: credentials.password }
+        : undefined;
+}
+function commitTag(sha) {
+    const tag = sha.trim();
+    if (!/^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/.test(tag)) {
+        throw new UserError(`The commit SHA '${sha}' cannot be an image tag.`, {
+            hint: "Give the full or short hex SHA of the commit.",
+        });
+    }
+    return tag;
+}
+async function addTags(registry, manifest, tags) {
+    for (const tag of tags)
+        await registry.putManifest(tag, manifest);
 }
 /**
- * A deep copy of `definition` whose Task states name their function by ARN
- * (e.g. a published version) instead of by plain name.
+ * What Lambda accepts: one single-platform manifest (not an index), for the
+ * requested architecture, with a CMD naming the handler.
  */
-function bindFunctionArns(definition, arnByFunctionName) {
-    const copy = structuredClone(definition);
-    const visit = (states) => {
-        for (const [stateName, state] of Object.entries(states)) {
-            const params = state.Parameters;
-            if (state.Type === "Task" && params && typeof params.FunctionName === "string") {
-                const arn = arnByFunctionName[params.FunctionName];
-                if (arn === undefined)
-                    throw new Error(`No ARN for function ${params.FunctionName} (state '${stateName}').`);
-                params.FunctionName = arn;
-            }
-            for (const branch of state.Branches ?? [])
-                visit(branch.States);
+async function verifyLambdaImage(registry, digest, platform, userDockerfile) {
+    const manifest = await registry.getManifest(digest);
+    const where = `${registry.target.host}/${registry.repository}@${digest}`;
+    if (isIndex(manifest.mediaType)) {
+        throw new UserError(`The pushed image ${where} is an image index (${manifest.json.manifests?.length ?? 0} entries), which Lambda rejects.`, {
+            hint: userDockerfile
+                ? "Build a single platform without attestations (docker buildx: --provenance=false --sbom=false), and do not push a manifest list."
+                : "Lambda takes single-platform images only.",
+        });
+    }
+    const config = await registry.getImageConfig(manifest);
+    if (config.architecture !== platform.ociArchitecture || (config.os ?? "linux") !== "linux") {
+        throw new UserError(`The pushed image ${where} is ${config.os ?? "?"}/${config.architecture ?? "?"}, not ${platform.platform}.`, {
+            hint: `Input 'architecture' is ${platform.architecture}: the Dockerfile must not pin another platform.`,
+        });
+    }
+    if (!config.config?.Cmd || config.config.Cmd.length === 0) {
+        throw new UserError(`The pushed image ${where} has no CMD: Lambda would not know the handler.`, {
+            hint: 'End the Dockerfile with CMD ["kedro_sfn.handler.handler"].',
+        });
+    }
+    return manifest;
+}
+
+;// CONCATENATED MODULE: ./src/github/context.ts
+
+
+const PULL_REQUEST_EVENTS = ["pull_request", "pull_request_target"];
+function isPullRequestEvent(eventName) {
+    return PULL_REQUEST_EVENTS.includes(eventName);
+}
+/** Reads GITHUB_* variables and the payload at GITHUB_EVENT_PATH; never throws. */
+function readEventContext(env, readFile = (p) => (0,external_node_fs_.readFileSync)(p, "utf8")) {
+    const warnings = [];
+    const eventName = env["GITHUB_EVENT_NAME"] ?? "";
+    const [owner, name] = (env["GITHUB_REPOSITORY"] ?? "").split("/");
+    const repo = owner && name ? { owner, repo: name } : null;
+    const server = (env["GITHUB_SERVER_URL"] ?? "https://github.com").replace(/\/+$/, "");
+    const runId = env["GITHUB_RUN_ID"];
+    const attempt = env["GITHUB_RUN_ATTEMPT"];
+    const runUrl = repo && runId
+        ? `${server}/${repo.owner}/${repo.repo}/actions/runs/${runId}${attempt && attempt !== "1" ? `/attempts/${attempt}` : ""}`
+        : undefined;
+    let payload = {};
+    const path = env["GITHUB_EVENT_PATH"];
+    if (path) {
+        try {
+            const parsed = JSON.parse(readFile(path));
+            if (typeof parsed === "object" && parsed !== null)
+                payload = parsed;
         }
+        catch (error) {
+            warnings.push(`Could not read the event payload ${path}: ${errorMessage(error)}.`);
+        }
+    }
+    let pullRequest = null;
+    if (isPullRequestEvent(eventName)) {
+        pullRequest = readPullRequest(payload);
+        if (pullRequest === null) {
+            warnings.push(`The ${eventName} event has no pull request number in its payload: no plan comment will be written (the plan is in the job summary).`);
+        }
+    }
+    return {
+        eventName,
+        repo,
+        sha: env["GITHUB_SHA"] ?? "",
+        ref: env["GITHUB_REF"] ?? "",
+        runId: runId ?? "",
+        runAttempt: attempt ?? "",
+        pullRequest,
+        runUrl,
+        apiUrl: env["GITHUB_API_URL"] ?? "https://api.github.com",
+        warnings,
     };
-    visit(copy.States);
-    return copy;
 }
+function readPullRequest(payload) {
+    const pr = asObject(payload["pull_request"]);
+    const number = pr?.["number"] ?? payload["number"];
+    if (typeof number !== "number" || !Number.isInteger(number) || number <= 0)
+        return null;
+    const head = asObject(pr?.["head"]);
+    const base = asObject(pr?.["base"]);
+    const headRepo = asObject(head?.["repo"]);
+    const baseRepo = asObject(base?.["repo"]) ?? asObject(payload["repository"]);
+    const headName = typeof headRepo?.["full_name"] === "string" ? headRepo["full_name"] : null;
+    const baseName = typeof baseRepo?.["full_name"] === "string" ? baseRepo["full_name"] : null;
+    const headId = headRepo?.["id"];
+    const baseId = baseRepo?.["id"];
+    // Repository ids survive renames; names are the fallback. Unknown counts as a fork.
+    const sameRepo = typeof headId === "number" && typeof baseId === "number"
+        ? headId === baseId
+        : headName !== null && baseName !== null && headName.toLowerCase() === baseName.toLowerCase();
+    return {
+        number,
+        headRepo: headName,
+        baseRepo: baseName,
+        isFork: !sameRepo,
+        headSha: typeof head?.["sha"] === "string" ? head["sha"] : null,
+    };
+}
+function asObject(value) {
+    return typeof value === "object" && value !== null && !Array.isArray(value)
+        ? value
+        : undefined;
+}
+
+;// CONCATENATED MODULE: ./src/github/safety.ts
+
+
+/** Events `mode: auto` acts on: plans for the first two, deploys for the others. */
+const SUPPORTED_EVENTS = ["pull_request", "pull_request_target", "push", "workflow_dispatch"];
 /**
- * JSON with object keys sorted, indented by 2 spaces (no trailing newline);
- * `indent` 0 gives the compact form, e.g. to send a definition to AWS (deeply
- * nested Parallel states make the indented form several times larger).
+ * Whether this event may run in `mode` (as resolved from `requested`).
+ * Deploying code from a fork is refused whatever the mode; an event the
+ * action does not know is refused under `auto`, which would deploy on it.
  */
-function stableStringify(value, indent = 2) {
-    return JSON.stringify(sortKeys(value), null, indent);
+function checkEvent(context, requested, mode) {
+    const warnings = [...context.warnings];
+    const { eventName, pullRequest } = context;
+    if (eventName === "")
+        return { warnings };
+    const supported = SUPPORTED_EVENTS.includes(eventName);
+    if (isPullRequestEvent(eventName)) {
+        // A payload without the head repository cannot prove the code is ours.
+        const fork = pullRequest === null || pullRequest.isFork;
+        if (mode === "deploy" && fork) {
+            const risk = "code from a fork would run in your AWS account, with your credentials, before anyone merged it.";
+            return {
+                warnings,
+                refusal: {
+                    reason: "fork-deploy",
+                    message: pullRequest === null
+                        ? `Refusing to deploy on a ${eventName} event whose payload does not show the pull request comes from this repository: ${risk}`
+                        : `Refusing to deploy on a ${eventName} event for a pull request from a fork (${pullRequest.headRepo ?? "a deleted repository"}): ${risk}`,
+                    hint: `Deploy from pushes to your default branch; on pull requests use '${Input.Mode}: auto' or 'plan'.`,
+                },
+            };
+        }
+        if (eventName === "pull_request_target" && fork) {
+            warnings.push("pull_request_target from a fork: planning runs the checked-out project's Python code with this " +
+                "workflow's secrets. Check out the base branch, or use the pull_request event, unless you trust the fork.");
+        }
+        return { warnings };
+    }
+    if (!supported) {
+        const list = SUPPORTED_EVENTS.join(", ");
+        if (requested === "auto") {
+            return {
+                warnings,
+                refusal: {
+                    reason: "unsupported-event",
+                    message: `The ${eventName} event is not handled by kedro-sfn-action in '${Input.Mode}: auto'; it supports ${list}.`,
+                    hint: `Trigger the workflow on one of those, or set '${Input.Mode}: plan' or '${Input.Mode}: deploy' to choose explicitly.`,
+                },
+            };
+        }
+        warnings.push(`The ${eventName} event is not one kedro-sfn-action knows (${list}); running '${mode}' because '${Input.Mode}' says so.`);
+    }
+    return { warnings };
 }
+
+;// CONCATENATED MODULE: ./src/kedro/inspect.ts
+
+
+
+
+
+
+/**
+ * Runs the Python inspector with the user's interpreter and returns the
+ * validated graph. Every failure a user can fix becomes a UserError.
+ */
+async function inspectProject(options) {
+    const project = (0,external_node_path_.resolve)(options.projectPath);
+    if (!(0,external_node_fs_.existsSync)(project) || !(0,external_node_fs_.statSync)(project).isDirectory()) {
+        throw new UserError(`Input 'project-path': '${options.projectPath}' is not a folder.`, {
+            hint: "Point 'project-path' at the folder holding your Kedro project's pyproject.toml.",
+        });
+    }
+    const args = ["-m", "kedro_sfn.inspect", "--project", project, "--pipeline", options.pipeline];
+    args.push("--env", options.kedroEnv);
+    const result = await runPython(options.python, args, project);
+    if (result.exitCode !== 0)
+        throw helperFailure(options, result);
+    return parseGraph(result.stdout, `kedro-sfn inspect of ${project}`);
+}
+async function runPython(python, args, cwd) {
+    const pythonPath = [pythonHelperRoot(), process.env["PYTHONPATH"]].filter(Boolean).join(external_node_path_.delimiter);
+    try {
+        return await runCommand({
+            argv: [python, ...args],
+            cwd,
+            env: { KEDRO_DISABLE_TELEMETRY: "1", PYTHONUNBUFFERED: "1", PYTHONPATH: pythonPath },
+        });
+    }
+    catch (error) {
+        if (!(error instanceof CommandNotFoundError))
+            throw error;
+        throw new UserError(`Input 'python': the interpreter '${python}' was not found.`, {
+            hint: "Set 'python' to the interpreter that has your project's requirements installed (e.g. the one actions/setup-python provides).",
+        });
+    }
+}
+function helperFailure(options, result) {
+    const parsed = lastJsonError(result.stderr);
+    if (parsed !== undefined) {
+        const file = parsed.file ?? undefined;
+        return new UserError(parsed.message, {
+            ...(parsed.hint ? { hint: parsed.hint } : {}),
+            ...(file ? { file } : {}),
+        });
+    }
+    const tail = result.stderr.trim().split("\n").slice(-15).join("\n");
+    return new Error(`Inspecting the Kedro project with '${options.python}' failed (exit ${result.exitCode}):\n${tail}`);
+}
+function lastJsonError(stderr) {
+    const lines = stderr.trim().split("\n").reverse();
+    for (const line of lines) {
+        if (!line.startsWith('{"error"'))
+            continue;
+        try {
+            const value = JSON.parse(line);
+            if (value.error && typeof value.error.message === "string")
+                return value.error;
+        }
+        catch {
+            // not our line: keep looking
+        }
+    }
+    return undefined;
+}
+/** The catalog file of an env, where pre-flight findings are annotated. */
+function catalogFile(projectPath, env) {
+    return (0,external_node_path_.join)(projectPath, "conf", env, "catalog.yml");
+}
+
+;// CONCATENATED MODULE: ./src/canonicalJson.ts
+/** Object keys sorted at every depth (arrays keep their order): equal data, equal text. */
 function sortKeys(value) {
     if (Array.isArray(value))
         return value.map(sortKeys);
@@ -78022,26 +77747,28 @@ function sortKeys(value) {
     }
     return value;
 }
-function sortedRecord(record) {
-    return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+/**
+ * Canonical JSON, the one spelling used for hashes, comparisons, markers and
+ * definitions: keys sorted, compact by default (deeply nested Parallel states
+ * make the indented form several times larger); `indent` 2 for files people read.
+ */
+function stableStringify(value, indent = 0) {
+    return JSON.stringify(sortKeys(value), null, indent);
 }
 
 ;// CONCATENATED MODULE: ./src/plan/canonical.ts
 
 
-/** Compact canonical JSON (sorted keys): equal data gives equal text, for hashing. */
-function canonical_stableStringify(value) {
-    return stableStringify(value, 0);
-}
 function sha256Hex(text) {
     return (0,external_node_crypto_.createHash)("sha256").update(text).digest("hex");
 }
 /** A short content hash of canonical JSON: enough to tell two specs apart, short enough for a Description. */
-function canonical_shortHash(value, length = 16) {
-    return sha256Hex(canonical_stableStringify(value)).slice(0, length);
+function shortHash(value, length = 16) {
+    return sha256Hex(stableStringify(value)).slice(0, length);
 }
 
 ;// CONCATENATED MODULE: ./src/plan/desired.ts
+
 
 
 
@@ -78079,17 +77806,19 @@ function validateDeployInputs(inputs) {
         }
     }
 }
+/** The one check of a state machine name, for the input (options) and before deploying. */
 function validateStateMachineName(name) {
     const input = Input.StateMachineName;
     if (!name)
         throw new UserError(`Input '${input}' is required.`);
+    const invalid = `Input '${input}' is not a valid Step Functions name:`;
     if ([...name].length > 80) {
-        throw new UserError(`Input '${input}': "${name}" is ${[...name].length} characters long; AWS allows 80.`);
+        throw new UserError(`${invalid} "${name}" is ${[...name].length} characters long; AWS allows 80.`);
     }
     const bad = STATE_MACHINE_NAME_FORBIDDEN.exec(name);
     if (bad) {
         const shown = /\s/.test(bad[0]) ? "whitespace" : `"${bad[0]}"`;
-        throw new UserError(`Input '${input}': "${name}" contains ${shown}, which AWS does not allow in a state machine name.`, {
+        throw new UserError(`${invalid} "${name}" contains ${shown}, which AWS does not allow in a state machine name.`, {
             hint: "Use letters, digits, '-' and '_' (no spaces, brackets, wildcards, or any of < > { } [ ] ? * \" # % \\ ^ | ~ ` $ & , ; : /).",
         });
     }
@@ -78157,7 +77886,7 @@ function tagValue(value) {
     return value.replace(/[^\p{L}\p{N}\s_.:/=+\-@]/gu, "_").slice(0, 256);
 }
 function functionHashes(spec, desired) {
-    const config = canonical_shortHash({
+    const config = shortHash({
         role: desired.lambdaRoleArn,
         memoryMb: spec.memoryMb,
         timeoutSeconds: spec.timeoutSeconds,
@@ -78165,11 +77894,11 @@ function functionHashes(spec, desired) {
         environment: spec.environment,
         nodes: spec.nodes,
     });
-    const tags = canonical_shortHash(functionTags(desired));
+    const tags = shortHash(functionTags(desired));
     return {
         config,
         tags,
-        spec: canonical_shortHash({ imageUri: desired.imageUri, architecture: spec.architecture, config }),
+        spec: shortHash({ imageUri: desired.imageUri, architecture: spec.architecture, config }),
     };
 }
 /**
@@ -78194,995 +77923,1297 @@ function parseFunctionDescription(description) {
  */
 function desiredHash(desired) {
     const { definition, functions } = desired.compiled;
-    return sha256Hex(canonical_stableStringify({ ...desired, commitSha: undefined, compiled: { definition, functions } }));
+    return sha256Hex(stableStringify({ ...desired, commitSha: undefined, compiled: { definition, functions } }));
 }
 
-;// CONCATENATED MODULE: ./src/plan/diff.ts
-
-/**
- * Structural differences between two JSON documents, as JSON Pointer paths in a stable order.
- * Objects are compared key by key; arrays of plain values as a whole (a node list reads better
- * that way), other arrays item by item.
- */
-function diffJson(before, after, path = "") {
-    if (canonical_stableStringify(before) === canonical_stableStringify(after))
-        return [];
-    if (diff_isObject(before) && diff_isObject(after)) {
-        const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
-        return keys.flatMap((key) => {
-            const child = `${path}/${escapePointer(key)}`;
-            if (!(key in after))
-                return [{ path: child, kind: "removed", before: before[key] }];
-            if (!(key in before))
-                return [{ path: child, kind: "added", after: after[key] }];
-            return diffJson(before[key], after[key], child);
-        });
-    }
-    if (Array.isArray(before) && Array.isArray(after) && !(allPlain(before) && allPlain(after))) {
-        const changes = [];
-        for (let index = 0; index < Math.max(before.length, after.length); index += 1) {
-            const child = `${path}/${index}`;
-            if (index >= after.length)
-                changes.push({ path: child, kind: "removed", before: before[index] });
-            else if (index >= before.length)
-                changes.push({ path: child, kind: "added", after: after[index] });
-            else
-                changes.push(...diffJson(before[index], after[index], child));
-        }
-        return changes;
-    }
-    return [{ path: path || "/", kind: "changed", before, after }];
-}
-function diff_isObject(value) {
-    return value !== null && typeof value === "object" && !Array.isArray(value);
-}
-function allPlain(values) {
-    return values.every((value) => value === null || typeof value !== "object");
-}
-function escapePointer(key) {
-    return key.replace(/~/g, "~0").replace(/\//g, "~1");
-}
-
-;// CONCATENATED MODULE: ./src/plan/types.ts
-const PLAN_SCHEMA = "kedro-sfn/plan@1";
-
-;// CONCATENATED MODULE: ./src/plan/plan.ts
+;// CONCATENATED MODULE: ./src/options.ts
 
 
 
 
-
-
-/** Placeholder for a version the apply has yet to publish. */
-const NEW_VERSION = "new";
-/**
- * Desired vs deployed -> what to do. Pure: the same inputs give the same plan and hash.
- * `deployed` null means nothing is deployed (or AWS could not be read: say why in `note`).
- */
-function planDeployment(desired, deployed, options = {}) {
-    refuseForeignFunctions(desired, deployed);
-    const prune = options.prune ?? false;
-    const managed = new Map((deployed?.functions ?? []).map((fn) => [fn.functionName, fn]));
-    const tasks = deployed?.stateMachine?.tasks ?? {};
-    const specs = [...desired.compiled.functions].sort((a, b) => compare(a.functionName, b.functionName));
-    const wanted = new Set(specs.map((spec) => spec.functionName));
-    const functions = specs.map((spec) => planFunction(spec, desired, managed.get(spec.functionName), tasks[spec.functionName]));
-    const retained = [];
-    for (const fn of deployed?.functions ?? []) {
-        if (wanted.has(fn.functionName))
-            continue;
-        if (!prune) {
-            retained.push(fn.functionName);
-            continue;
-        }
-        const task = tasks[fn.functionName];
-        functions.push({
-            functionName: fn.functionName,
-            action: "delete",
-            steps: ["delete"],
-            stateName: null,
-            nodes: task?.nodes ?? [],
-            changes: [],
-            specHash: null,
-            functionArn: fn.functionArn,
-            currentVersionArn: task?.versionArn ?? null,
-            revisionId: fn.revisionId,
-        });
-    }
-    functions.sort((a, b) => compare(a.functionName, b.functionName));
-    retained.sort(compare);
-    const stateMachine = planStateMachine(desired, deployed, functions);
-    const planWithoutHash = {
-        schema: PLAN_SCHEMA,
-        stateMachineName: desired.stateMachineName,
-        region: options.region ?? deployed?.region ?? null,
-        basis: deployed ? "deployed" : "nothing-deployed",
-        note: options.note ?? null,
-        imageUri: desired.imageUri,
-        desiredHash: desiredHash(desired),
-        prune,
-        functions,
-        retained,
-        stateMachine,
-        summary: summarize(functions, stateMachine),
-    };
-    return { ...planWithoutHash, hash: planHash(planWithoutHash) };
-}
-/** sha256 of the canonical plan, leaving out the hash itself and the revision ids (locks, not intent). */
-function planHash(plan) {
-    const functions = plan.functions.map((fn) => ({ ...fn, revisionId: null }));
-    return sha256Hex(canonical_stableStringify({ ...plan, hash: undefined, functions }));
-}
-/** The plan as canonical JSON (the `plan-json` output). */
-function planJson(plan) {
-    return canonical_stableStringify(plan);
-}
-function refuseForeignFunctions(desired, deployed) {
-    const foreign = deployed?.foreign ?? [];
-    const first = foreign[0];
-    if (!first)
-        return;
-    const owner = (entry) => entry.owner
-        ? `belongs to state machine "${entry.owner}" (tag ${Tag.stateMachine})`
-        : "is not managed by kedro-sfn";
-    const others = foreign.length > 1
-        ? ` (and ${foreign.length - 1} more: ${foreign
-            .slice(1)
-            .map((f) => f.functionName)
-            .join(", ")})`
-        : "";
-    throw new UserError(`Lambda function "${first.functionName}" already exists and ${owner(first)}; refusing to take it over for state machine "${desired.stateMachineName}"${others}.`, {
-        hint: "Choose another state-machine-name (function names derive from it), or delete or rename the existing function if nothing uses it.",
-    });
-}
-/**
- * What one desired function needs, from what a list call shows of it and the Task bound to it.
- * Steps run in this order: code, tags, config (which rewrites the Description marker: it records
- * what is done, so it goes last), publish.
- */
-function planFunction(spec, desired, deployed, bound) {
-    const hashes = functionHashes(spec, desired);
-    const base = {
-        functionName: spec.functionName,
-        stateName: spec.stateName,
-        nodes: spec.nodes,
-        specHash: hashes.spec,
-        functionArn: deployed?.functionArn ?? null,
-        currentVersionArn: bound?.versionArn ?? null,
-        revisionId: deployed?.revisionId ?? null,
-    };
-    if (!deployed)
-        return { ...base, action: "create", steps: ["create"], changes: [] };
-    const codeCurrent = isCodeCurrent(deployed, spec, desired);
-    const configCurrent = deployed.marker?.config === hashes.config;
-    const tagsCurrent = deployed.marker?.tags === hashes.tags;
-    // A version is current when $LATEST is right and the state machine invokes a version built from it.
-    const versionCurrent = codeCurrent && configCurrent && bound?.specHash === hashes.spec;
-    const steps = [];
-    if (!codeCurrent)
-        steps.push("code");
-    if (!tagsCurrent)
-        steps.push("tags");
-    if (!configCurrent || !tagsCurrent)
-        steps.push("config");
-    if (!versionCurrent)
-        steps.push("publish");
-    const action = !codeCurrent ? "update-code" : steps.length > 0 ? "update-config" : "noop";
+const DEFAULTS = {
+    [Input.ProjectPath]: ".",
+    [Input.Pipeline]: "__default__",
+    [Input.KedroEnv]: "aws",
+    [Input.Python]: "python3",
+    [Input.Mode]: "auto",
+    [Input.GroupBy]: "none",
+    [Input.Structure]: "dag",
+    [Input.MemorySize]: "1024",
+    [Input.Timeout]: "900",
+    [Input.EphemeralStorage]: "512",
+    [Input.Architecture]: "x86_64",
+    [Input.Builder]: "docker",
+    [Input.BaseImage]: "public.ecr.aws/lambda/python:3.12",
+    [Input.ConfSource]: "image",
+    [Input.KeepImages]: "30",
+    [Input.Prune]: "false",
+    [Input.LogLevel]: "OFF",
+    [Input.Tracing]: "false",
+    [Input.StartExecution]: "false",
+    [Input.ExecutionInput]: "{}",
+    [Input.WaitForExecution]: "true",
+    [Input.ExecutionTimeoutMinutes]: "60",
+    [Input.FailOnExecutionFailure]: "true",
+    [Input.CommentOnPr]: "true",
+    [Input.RequireReviewedPlan]: "false",
+};
+/** Parses and validates every input; each error names the input at fault. */
+function parseOptions(read) {
+    const get = (name) => read(name).trim() || DEFAULTS[name] || "";
+    const stateMachineName = get(Input.StateMachineName);
+    if (stateMachineName)
+        validateStateMachineName(stateMachineName);
     return {
-        ...base,
-        action,
-        steps,
-        changes: fieldChanges(deployed, spec, desired, hashes, { codeCurrent, configCurrent, tagsCurrent }, bound),
+        projectPath: get(Input.ProjectPath),
+        pipeline: get(Input.Pipeline),
+        kedroEnv: get(Input.KedroEnv),
+        // A relative interpreter path means the workspace's: stages run Python inside the project folder.
+        python: get(Input.Python).includes("/") ? (0,external_node_path_.resolve)(get(Input.Python)) : get(Input.Python),
+        mode: parseChoice(Input.Mode, get(Input.Mode), ["auto", "plan", "deploy"]),
+        stateMachineName,
+        functionPrefix: get(Input.FunctionPrefix) || stateMachineName,
+        groupBy: parseGroupBy(get(Input.GroupBy)),
+        structure: parseChoice(Input.Structure, get(Input.Structure), ["dag", "layered"]),
+        durationsFile: get(Input.Durations),
+        functionConfigFile: get(Input.FunctionConfig),
+        memoryMb: parseInteger(Input.MemorySize, get(Input.MemorySize), 128, 10240),
+        timeoutSeconds: parseInteger(Input.Timeout, get(Input.Timeout), 1, 900),
+        ephemeralStorageMb: parseInteger(Input.EphemeralStorage, get(Input.EphemeralStorage), 512, 10240),
+        architecture: parseChoice(Input.Architecture, get(Input.Architecture), ["x86_64", "arm64"]),
+        ecrRepository: get(Input.EcrRepository),
+        registry: get(Input.Registry),
+        builder: parseChoice(Input.Builder, get(Input.Builder), ["docker", "buildah"]),
+        baseImage: get(Input.BaseImage),
+        dockerfile: get(Input.Dockerfile),
+        requirements: get(Input.Requirements),
+        confSource: parseConfSource(get(Input.ConfSource)),
+        keepImages: parseInteger(Input.KeepImages, get(Input.KeepImages), 1, 10000),
+        lambdaRoleArn: get(Input.LambdaRoleArn),
+        stateMachineRoleArn: get(Input.StateMachineRoleArn),
+        prune: parseBoolean(Input.Prune, get(Input.Prune)),
+        logLevel: parseChoice(Input.LogLevel, get(Input.LogLevel).toUpperCase(), [
+            "OFF",
+            "ALL",
+            "ERROR",
+            "FATAL",
+        ]),
+        logGroupArn: get(Input.LogGroupArn),
+        tracing: parseBoolean(Input.Tracing, get(Input.Tracing)),
+        startExecution: parseBoolean(Input.StartExecution, get(Input.StartExecution)),
+        executionInput: parseJsonObject(Input.ExecutionInput, get(Input.ExecutionInput)),
+        waitForExecution: parseBoolean(Input.WaitForExecution, get(Input.WaitForExecution)),
+        executionTimeoutMinutes: parseInteger(Input.ExecutionTimeoutMinutes, get(Input.ExecutionTimeoutMinutes), 1, 525600),
+        failOnExecutionFailure: parseBoolean(Input.FailOnExecutionFailure, get(Input.FailOnExecutionFailure)),
+        commentOnPr: parseChoice(Input.CommentOnPr, get(Input.CommentOnPr), [
+            "true",
+            "changes-only",
+            "false",
+        ]),
+        githubToken: get(Input.GithubToken),
+        label: get(Input.Label),
+        requireReviewedPlan: parseBoolean(Input.RequireReviewedPlan, get(Input.RequireReviewedPlan)),
+        summaryFile: get(Input.SummaryFile),
     };
 }
-/** For image functions Lambda reports the image digest as CodeSha256 (moto does too, given the image in its ECR). */
-function isCodeCurrent(deployed, spec, desired) {
-    const digest = imageDigestHex(desired.imageUri);
-    return digest !== null && deployed.codeSha256 === digest && deployed.architecture === spec.architecture;
-}
-function fieldChanges(deployed, spec, desired, hashes, current, bound) {
-    const changes = [];
-    const add = (field, before, after) => {
-        if (before !== after)
-            changes.push({ field, before, after });
-    };
-    if (!current.codeCurrent) {
-        const digest = imageDigestHex(desired.imageUri);
-        add("image", deployed.codeSha256 ? `sha256:${deployed.codeSha256.slice(0, 12)}` : null, digest ? `sha256:${digest.slice(0, 12)}` : desired.imageUri);
-        add("architecture", deployed.architecture, spec.architecture);
-    }
-    if (!current.configCurrent) {
-        const before = changes.length;
-        add("memoryMb", deployed.memoryMb, spec.memoryMb);
-        add("timeoutSeconds", deployed.timeoutSeconds, spec.timeoutSeconds);
-        add("ephemeralStorageMb", deployed.ephemeralStorageMb, spec.ephemeralStorageMb);
-        add("role", deployed.role, desired.lambdaRoleArn);
-        const keys = [
-            ...new Set([...Object.keys(deployed.environment), ...Object.keys(spec.environment)]),
-        ].sort();
-        for (const key of keys)
-            add(`environment.${key}`, deployed.environment[key] ?? null, spec.environment[key] ?? null);
-        // The node list is not in the listing (and moto ignores ephemeral storage): the hash says what changed.
-        if (changes.length === before)
-            add("settings", deployed.marker?.config ?? null, hashes.config);
-    }
-    if (!current.tagsCurrent)
-        add("tags", deployed.marker?.tags ?? null, hashes.tags);
-    if (changes.length === 0 && bound?.specHash !== hashes.spec) {
-        // $LATEST is already right but the state machine does not invoke a version of it: an earlier
-        // deploy stopped between updating the function and switching the state machine.
-        add("version", bound ? shortFunctionReference(bound.versionArn) : null, `${spec.functionName}:${NEW_VERSION}`);
-    }
-    return changes;
-}
-function planStateMachine(desired, deployed, functions) {
-    const current = deployed?.stateMachine ?? null;
-    const definition = desiredDefinition(desired, functions);
-    const name = desired.stateMachineName;
-    if (!current) {
-        return {
-            name,
-            arn: null,
-            action: "create",
-            steps: ["create"],
-            currentVersionArn: null,
-            changes: [],
-            definitionChanges: [],
-        };
-    }
-    const changes = [];
-    const add = (field, before, after) => {
-        if (before !== after)
-            changes.push({ field, before, after });
-    };
-    const logging = desiredLogging(desired);
-    add("roleArn", current.roleArn, desired.stateMachineRoleArn);
-    add("logging.level", current.logging.level, logging.level);
-    add("logging.logGroupArn", current.logging.logGroupArn, logging.logGroupArn);
-    add("logging.includeExecutionData", current.logging.includeExecutionData, logging.includeExecutionData);
-    add("tracing", current.tracing, desired.tracing);
-    const settingsChanged = changes.length > 0;
-    // The commit and version tags move with every deploy that changes something: not a reason to deploy.
-    const wantedTags = stateMachineTags(desired);
-    const tagKeys = [...new Set([...Object.keys(current.tags), ...Object.keys(wantedTags)])]
-        .filter((key) => key !== Tag.commit && key !== Tag.version && !key.startsWith("aws:"))
-        .sort();
-    for (const key of tagKeys)
-        add(`tags.${key}`, current.tags[key] ?? null, wantedTags[key] ?? null);
-    const tagsChanged = changes.some((change) => change.field.startsWith("tags."));
-    const same = canonical_stableStringify(current.definition) === canonical_stableStringify(definition);
-    const definitionChanges = same
-        ? []
-        : diffJson(readableDefinition(current.definition), readableDefinition(definition));
-    const steps = [];
-    if (!same || settingsChanged)
-        steps.push("update");
-    else if (tagsChanged)
-        steps.push("tags");
-    const currentVersionArn = current.tags[Tag.version] ?? null;
-    return {
-        name,
-        arn: current.arn,
-        action: steps.length > 0 ? "update" : "noop",
-        steps,
-        currentVersionArn,
-        changes,
-        definitionChanges,
-    };
-}
-/** The definition the plan expects to deploy: known versions for unchanged functions, placeholders for new ones. */
-function desiredDefinition(desired, functions) {
-    const bindings = new Map();
-    for (const fn of functions) {
-        if (fn.action === "delete" || fn.specHash === null)
-            continue;
-        const keepsVersion = !fn.steps.includes("publish") && !fn.steps.includes("create") && fn.currentVersionArn;
-        const functionArn = keepsVersion ? fn.currentVersionArn : `${fn.functionName}:${NEW_VERSION}`;
-        bindings.set(fn.functionName, { functionArn, specHash: fn.specHash });
-    }
-    return bindDefinition(desired.compiled.definition, bindings);
-}
-/** Logging as AWS reports it, for comparison and for the API call. */
-function desiredLogging(desired) {
-    const logging = desired.logging;
-    if (!logging || logging.level === "OFF")
-        return { level: "OFF", logGroupArn: null, includeExecutionData: false };
-    const arn = logging.logGroupArn ?? null;
-    return {
-        level: logging.level,
-        logGroupArn: arn && !arn.endsWith(":*") ? `${arn}:*` : arn,
-        includeExecutionData: logging.includeExecutionData ?? false,
-    };
-}
-function summarize(functions, stateMachine) {
-    const count = (predicate) => functions.filter(predicate).length;
-    const toCreate = count((fn) => fn.action === "create") + (stateMachine.action === "create" ? 1 : 0);
-    const toUpdate = count((fn) => fn.action === "update-code" || fn.action === "update-config") +
-        (stateMachine.action === "update" ? 1 : 0);
-    const toDelete = count((fn) => fn.action === "delete");
-    const unchanged = count((fn) => fn.action === "noop") + (stateMachine.action === "noop" ? 1 : 0);
-    return { toCreate, toUpdate, toDelete, unchanged, hasChanges: toCreate + toUpdate + toDelete > 0 };
-}
-function compare(a, b) {
-    return a < b ? -1 : a > b ? 1 : 0;
-}
-
-;// CONCATENATED MODULE: ./src/aws/lambda.ts
-
-
-
-/** AWS's page size limit for ListFunctions. */
-const LIST_PAGE_SIZE = 50;
-/** Every function of the account and region: ListFunctions pages carry each function's configuration. */
-async function listAllFunctions(lambda) {
-    const functions = [];
-    let marker;
-    do {
-        const page = await lambda.send(new client_lambda_dist_cjs/* ListFunctionsCommand */.xRr({ MaxItems: LIST_PAGE_SIZE, ...(marker ? { Marker: marker } : {}) }));
-        functions.push(...(page.Functions ?? []));
-        marker = page.NextMarker;
-    } while (marker);
-    return functions;
-}
-function toDeployedFunction(config) {
-    return {
-        functionName: config.FunctionName ?? "",
-        functionArn: unqualifiedArn(config.FunctionArn ?? ""),
-        revisionId: config.RevisionId ?? null,
-        marker: parseFunctionDescription(config.Description),
-        codeSha256: config.CodeSha256 ?? "",
-        architecture: config.Architectures?.[0] ?? null,
-        memoryMb: config.MemorySize ?? null,
-        timeoutSeconds: config.Timeout ?? null,
-        ephemeralStorageMb: config.EphemeralStorage?.Size ?? null,
-        environment: config.Environment?.Variables ?? {},
-        role: config.Role ?? null,
-    };
-}
-async function listTags(lambda, functionArn) {
-    return (await lambda.send(new client_lambda_dist_cjs/* ListTagsCommand */.bvr({ Resource: functionArn }))).Tags ?? {};
-}
-/** Configuration fields set by create and by update-config. */
-function functionSettings(spec, desired, hashes) {
-    return {
-        Role: desired.lambdaRoleArn,
-        MemorySize: spec.memoryMb,
-        Timeout: spec.timeoutSeconds,
-        EphemeralStorage: { Size: spec.ephemeralStorageMb },
-        Environment: { Variables: spec.environment },
-        Description: functionDescription(desired.stateMachineName, hashes, spec.nodes),
-    };
-}
-async function createFunction(lambda, spec, desired, hashes, wait) {
-    const created = await lambda.send(new client_lambda_dist_cjs/* CreateFunctionCommand */.Y8X({
-        FunctionName: spec.functionName,
-        PackageType: "Image",
-        Code: { ImageUri: desired.imageUri },
-        Architectures: [spec.architecture],
-        ...functionSettings(spec, desired, hashes),
-        Tags: functionTags(desired),
-        Publish: true,
-    }));
-    return settle(lambda, created, wait);
-}
-async function updateFunctionCode(lambda, spec, imageUri, revisionId, publish, wait) {
-    const updated = await withConflictRetry(lambda, spec.functionName, wait, () => lambda.send(new client_lambda_dist_cjs/* UpdateFunctionCodeCommand */.KfB({
-        FunctionName: spec.functionName,
-        ImageUri: imageUri,
-        Architectures: [spec.architecture],
-        Publish: publish,
-        ...(revisionId ? { RevisionId: revisionId } : {}),
-    })));
-    return settle(lambda, updated, wait);
-}
-async function updateFunctionConfiguration(lambda, spec, desired, hashes, revisionId, wait) {
-    const updated = await withConflictRetry(lambda, spec.functionName, wait, () => lambda.send(new client_lambda_dist_cjs/* UpdateFunctionConfigurationCommand */.Zlw({
-        FunctionName: spec.functionName,
-        ...functionSettings(spec, desired, hashes),
-        ...(revisionId ? { RevisionId: revisionId } : {}),
-    })));
-    return settle(lambda, updated, wait);
-}
-async function publishVersion(lambda, functionName, description, revisionId, wait) {
-    const published = await withConflictRetry(lambda, functionName, wait, () => lambda.send(new client_lambda_dist_cjs/* PublishVersionCommand */.D3m({
-        FunctionName: functionName,
-        Description: description.slice(0, 256),
-        ...(revisionId ? { RevisionId: revisionId } : {}),
-    })));
-    return settle(lambda, published, wait);
-}
-/** Makes the function's tags exactly `tags` (besides AWS's own `aws:` keys). */
-async function replaceTags(lambda, functionArn, tags) {
-    const current = await listTags(lambda, functionArn);
-    const stale = Object.keys(current).filter((key) => !(key in tags) && !key.startsWith("aws:"));
-    if (stale.length > 0)
-        await lambda.send(new client_lambda_dist_cjs/* UntagResourceCommand */.RP$({ Resource: functionArn, TagKeys: stale }));
-    const missing = Object.entries(tags).some(([key, value]) => current[key] !== value);
-    if (missing)
-        await lambda.send(new client_lambda_dist_cjs/* TagResourceCommand */.eqU({ Resource: functionArn, Tags: tags }));
-}
-/** Deletes the function and all its versions; a function already gone counts as deleted. */
-async function deleteFunction(lambda, functionName) {
-    try {
-        await lambda.send(new client_lambda_dist_cjs/* DeleteFunctionCommand */.Z3K({ FunctionName: functionName }));
-    }
-    catch (error) {
-        if (!isAwsError(error, "ResourceNotFoundException"))
-            throw error;
-    }
-}
-async function getFunction(lambda, functionName, qualifier) {
-    try {
-        const found = await lambda.send(new client_lambda_dist_cjs/* GetFunctionCommand */.YF5({ FunctionName: functionName, ...(qualifier ? { Qualifier: qualifier } : {}) }));
-        return found.Configuration ?? null;
-    }
-    catch (error) {
-        if (isAwsError(error, "ResourceNotFoundException"))
-            return null;
-        throw error;
-    }
-}
-/**
- * Waits until the function (or version) is Active and its last update finished, polling
- * GetFunction, which has its own quota. Returns the settled configuration.
- */
-async function waitUntilSettled(lambda, functionName, qualifier, wait) {
-    const deadline = Date.now() + wait.maxWaitMs;
-    let delay = wait.pollIntervalMs;
-    for (;;) {
-        const config = await getFunction(lambda, functionName, qualifier);
-        if (!config)
-            throw new Error(`Lambda function ${functionName} disappeared while waiting for it to become ready.`);
-        const failure = failureOf(config);
-        if (failure)
-            throw new Error(`Lambda function ${functionName}${qualifier ? `:${qualifier}` : ""} failed: ${failure}`);
-        if (!isBusy(config))
-            return config;
-        if (Date.now() + delay > deadline) {
-            throw new Error(`Lambda function ${functionName} is still ${config.State}/${config.LastUpdateStatus} after ${Math.round(wait.maxWaitMs / 1000)} s.`);
-        }
-        await wait.sleep(delay);
-        delay = Math.min(delay * 2, wait.pollIntervalMs * 8);
-    }
-}
-function isBusy(config) {
-    return config.State === "Pending" || config.LastUpdateStatus === "InProgress";
-}
-function failureOf(config) {
-    if (config.State === "Failed")
-        return `${config.StateReasonCode ?? "Failed"}: ${config.StateReason ?? "no reason given"}`;
-    if (config.LastUpdateStatus === "Failed")
-        return `${config.LastUpdateStatusReasonCode ?? "Failed"}: ${config.LastUpdateStatusReason ?? "no reason given"}`;
-    return null;
-}
-/** Turns a call's response into a settled StepResult, waiting only when the response says it must. */
-async function settle(lambda, response, wait) {
-    const version = response.Version && response.Version !== "$LATEST" ? response.Version : null;
-    let config = response;
-    const failure = failureOf(response);
-    if (failure)
-        throw new Error(`Lambda function ${response.FunctionName ?? ""} failed: ${failure}`);
-    if (isBusy(response))
-        config = await waitUntilSettled(lambda, response.FunctionName ?? "", version ?? undefined, wait);
-    return {
-        revisionId: config.RevisionId ?? response.RevisionId ?? null,
-        versionArn: version ? qualifiedArn(response.FunctionArn ?? "", version) : null,
-        codeSha256: config.CodeSha256 ?? response.CodeSha256 ?? null,
-    };
-}
-/**
- * ResourceConflictException means another update is still running on the function: wait for it
- * to settle and try again (a few times; a persistent conflict is someone else deploying).
- */
-async function withConflictRetry(lambda, functionName, wait, call) {
-    for (let attempt = 1;; attempt += 1) {
-        try {
-            return await call();
-        }
-        catch (error) {
-            if (!isAwsError(error, "ResourceConflictException") || attempt >= 4)
-                throw error;
-            await waitUntilSettled(lambda, functionName, undefined, wait);
-        }
-    }
-}
-function unqualifiedArn(arn) {
-    const parts = arn.split(":");
-    return parts.length > 7 ? parts.slice(0, 7).join(":") : arn;
-}
-function qualifiedArn(arn, version) {
-    return `${unqualifiedArn(arn)}:${version}`;
-}
-
-;// CONCATENATED MODULE: ./src/aws/sfn.ts
-
-
-
-function stateMachineArn(partition, region, accountId, name) {
-    return `arn:${partition}:states:${region}:${accountId}:stateMachine:${name}`;
-}
-/** The state machine's ARN by name, paging ListStateMachines (used when the account is unknown). */
-async function findStateMachineArn(sfn, name) {
-    let nextToken;
-    do {
-        const page = await sfn.send(new client_sfn_dist_cjs/* ListStateMachinesCommand */.bBg({ maxResults: 1000, ...(nextToken ? { nextToken } : {}) }));
-        const found = page.stateMachines?.find((machine) => machine.name === name);
-        if (found?.stateMachineArn)
-            return found.stateMachineArn;
-        nextToken = page.nextToken;
-    } while (nextToken);
-    return null;
-}
-/** The state machine (or a version of it) without its tags (a separate call: see stateMachineTagsOf). */
-async function describeStateMachine(sfn, arn) {
-    let described;
-    try {
-        described = await sfn.send(new client_sfn_dist_cjs/* DescribeStateMachineCommand */.LyQ({ stateMachineArn: arn }));
-    }
-    catch (error) {
-        if (isAwsError(error, "StateMachineDoesNotExist"))
-            return null;
-        throw error;
-    }
-    const definition = parseDefinition(described.definition ?? "");
-    return {
-        arn: described.stateMachineArn ?? arn,
-        name: described.name ?? "",
-        definition,
-        roleArn: described.roleArn ?? "",
-        logging: deployedLogging(described.loggingConfiguration),
-        tracing: described.tracingConfiguration?.enabled ?? false,
-        tags: {},
-        tasks: boundTasks(definition),
-    };
-}
-/** A definition we cannot read (edited by hand into something odd) compares as empty: it gets replaced. */
-function parseDefinition(text) {
-    try {
-        const parsed = JSON.parse(text);
-        if (parsed &&
-            typeof parsed === "object" &&
-            "States" in parsed &&
-            typeof parsed.States === "object" &&
-            parsed.States !== null) {
-            return parsed;
-        }
-    }
-    catch {
-        // fall through
-    }
-    return { StartAt: "", States: {} };
-}
-function deployedLogging(config) {
-    const level = config?.level ?? "OFF";
-    const logGroupArn = config?.destinations?.[0]?.cloudWatchLogsLogGroup?.logGroupArn ?? null;
-    return {
-        level,
-        logGroupArn: level === "OFF" ? null : logGroupArn,
-        includeExecutionData: level === "OFF" ? false : (config?.includeExecutionData ?? false),
-    };
-}
-function loggingConfiguration(logging) {
-    if (logging.level === "OFF" || !logging.logGroupArn)
-        return { level: "OFF", includeExecutionData: false };
-    return {
-        level: logging.level,
-        includeExecutionData: logging.includeExecutionData,
-        destinations: [{ cloudWatchLogsLogGroup: { logGroupArn: logging.logGroupArn } }],
-    };
-}
-/** Creates and publishes version 1. Returns ARNs; throws StateMachineAlreadyExists as AWS does. */
-async function createStateMachine(sfn, name, settings, tags) {
-    const created = await sfn.send(new client_sfn_dist_cjs/* CreateStateMachineCommand */.OMl({
-        name,
-        type: "STANDARD",
-        definition: JSON.stringify(settings.definition),
-        roleArn: settings.roleArn,
-        loggingConfiguration: loggingConfiguration(settings.logging),
-        tracingConfiguration: { enabled: settings.tracing },
-        tags: Object.entries(tags).map(([key, value]) => ({ key, value })),
-        publish: true,
-        versionDescription: settings.versionDescription.slice(0, 256),
-    }));
-    return { arn: created.stateMachineArn ?? "", versionArn: created.stateMachineVersionArn ?? null };
-}
-/** One call switches every task to the new function versions and publishes a version. */
-async function updateStateMachine(sfn, arn, settings) {
-    const updated = await sfn.send(new client_sfn_dist_cjs/* UpdateStateMachineCommand */.RnG({
-        stateMachineArn: arn,
-        definition: JSON.stringify(settings.definition),
-        roleArn: settings.roleArn,
-        loggingConfiguration: loggingConfiguration(settings.logging),
-        tracingConfiguration: { enabled: settings.tracing },
-        publish: true,
-        versionDescription: settings.versionDescription.slice(0, 256),
-    }));
-    return updated.stateMachineVersionArn ?? null;
-}
-async function tagStateMachine(sfn, arn, tags) {
-    await sfn.send(new client_sfn_dist_cjs/* TagResourceCommand */.eqU({
-        resourceArn: arn,
-        tags: Object.entries(tags).map(([key, value]) => ({ key, value })),
-    }));
-}
-async function stateMachineTagsOf(sfn, arn) {
-    const listed = await sfn.send(new client_sfn_dist_cjs/* ListTagsForResourceCommand */.a_e({ resourceArn: arn }));
-    return Object.fromEntries((listed.tags ?? []).map((tag) => [tag.key ?? "", tag.value ?? ""]));
-}
-
-;// CONCATENATED MODULE: ./src/aws/apply.ts
-
-
-
-
-
-
-
-
-
-const DEFAULT_CONCURRENCY = 16;
-/** Re-reads of one function after RevisionId conflicts before giving up. */
-const MAX_REPLANS = 3;
-/**
- * Converges AWS to `desired` as `plan` says, in an order where every intermediate state is
- * consistent: functions are updated and versions published first (the state machine still runs
- * the old versions), then one state machine call switches every task to the new versions, and
- * only then are functions that left the pipeline deleted. Killed anywhere, a rerun converges.
- */
-async function applyPlan(clients, plan, desired, options = {}) {
-    if (plan.desiredHash !== desiredHash(desired)) {
-        throw new Error("The plan was made for other inputs than this deploy: plan again before applying.");
-    }
-    const log = options.log ?? (() => undefined);
-    const wait = {
-        sleep: options.sleep ?? sleep,
-        pollIntervalMs: options.pollIntervalMs ?? 1000,
-        maxWaitMs: options.maxWaitMs ?? 15 * 60 * 1000,
-    };
-    const context = { clients, desired, wait, log, warnedDigest: false };
-    const specs = new Map(desired.compiled.functions.map((spec) => [spec.functionName, spec]));
-    const versions = new Map();
-    const changing = [];
-    for (const fn of plan.functions) {
-        if (fn.action === "delete")
-            continue;
-        if (fn.action === "noop" && fn.currentVersionArn)
-            versions.set(fn.functionName, fn.currentVersionArn);
-        else
-            changing.push(fn);
-    }
-    if (changing.length > 0)
-        log(`Updating ${changing.length} Lambda function(s)...`);
-    await mapWithConcurrency(changing, options.concurrency ?? DEFAULT_CONCURRENCY, async (fn) => {
-        const spec = specs.get(fn.functionName);
-        if (!spec)
-            throw new Error(`The plan names function ${fn.functionName}, which the compiled pipeline does not have.`);
-        versions.set(fn.functionName, await convergeFunction(context, fn, spec));
-    });
-    const { arn, versionArn } = await switchStateMachine(clients, plan, desired, versions, log);
-    const deleted = await prune(clients, plan, desired, options.concurrency ?? DEFAULT_CONCURRENCY, log);
-    const functionArns = {};
-    for (const spec of desired.compiled.functions)
-        functionArns[spec.functionName] = versions.get(spec.functionName) ?? "";
-    return {
-        stateMachineArn: arn,
-        stateMachineVersionArn: versionArn,
-        imageUri: desired.imageUri,
-        functionArns,
-        plan,
-        deleted,
-    };
-}
-/** Brings one function to its desired state and returns the version ARN the state machine should invoke. */
-async function convergeFunction(context, planned, spec) {
-    const { clients, desired } = context;
-    const hashes = functionHashes(spec, desired);
-    // What the plan knew of the Task bound to this function, for re-planning after a conflict.
-    const bound = planned.currentVersionArn
-        ? {
-            functionName: spec.functionName,
-            versionArn: planned.currentVersionArn,
-            specHash: planned.steps.includes("publish") ? null : planned.specHash,
-            nodes: spec.nodes,
-        }
-        : undefined;
-    let current = planned;
-    for (let round = 0;; round += 1) {
-        try {
-            return await runSteps(context, current, spec, hashes);
-        }
-        catch (error) {
-            // Someone (often our own retried call whose response was lost) changed the function since
-            // we read it: read it again and redo only what is still missing.
-            const conflict = isAwsError(error, "PreconditionFailedException") ||
-                (current.steps.includes("create") && isAwsError(error, "ResourceConflictException"));
-            if (!conflict || round >= MAX_REPLANS) {
-                if (conflict)
-                    throw new Error(`Lambda function ${spec.functionName} kept changing while deploying: is another deploy running?`, { cause: error });
-                throw explainAwsError(error, {
-                    doing: `deploy Lambda function ${spec.functionName}`,
-                    lambdaRoleArn: desired.lambdaRoleArn,
-                });
-            }
-            current = await replan(clients, spec, desired, bound);
-        }
-    }
-}
-async function replan(clients, spec, desired, bound) {
-    const config = await getFunction(clients.lambda, spec.functionName);
-    if (!config)
-        return planFunction(spec, desired, undefined, bound);
-    const deployed = toDeployedFunction(config);
-    if (deployed.marker?.stateMachine !== desired.stateMachineName) {
-        const owner = (await listTags(clients.lambda, deployed.functionArn))[Tag.stateMachine] ?? null;
-        if (owner !== desired.stateMachineName) {
-            throw new UserError(`Lambda function "${spec.functionName}" appeared while deploying and ${owner ? `belongs to state machine "${owner}"` : "is not managed by kedro-sfn"}; refusing to take it over.`);
-        }
-    }
-    return planFunction(spec, desired, deployed, bound);
-}
-async function runSteps(context, planned, spec, hashes) {
-    const { clients, desired, wait, log } = context;
-    const name = spec.functionName;
-    const steps = new Set(planned.steps);
-    if (steps.has("create")) {
-        const created = await createFunction(clients.lambda, spec, desired, hashes, wait);
-        checkDigest(context, name, created.codeSha256);
-        log(`created ${versionLabel(created.versionArn)}`);
-        return requireVersion(name, created.versionArn);
-    }
-    let revisionId = planned.revisionId;
-    let versionArn = null;
-    if (steps.has("code")) {
-        // With nothing else to change, the code update publishes the version itself: one call.
-        const publishNow = steps.has("publish") && !steps.has("config");
-        const updated = await updateFunctionCode(clients.lambda, spec, desired.imageUri, revisionId, publishNow, wait);
-        checkDigest(context, name, updated.codeSha256);
-        revisionId = updated.revisionId;
-        if (publishNow)
-            versionArn = updated.versionArn;
-    }
-    if (steps.has("tags")) {
-        if (!planned.functionArn)
-            throw new Error(`No ARN known for Lambda function ${name}.`);
-        await replaceTags(clients.lambda, planned.functionArn, functionTags(desired));
-    }
-    if (steps.has("config")) {
-        revisionId = (await updateFunctionConfiguration(clients.lambda, spec, desired, hashes, revisionId, wait))
-            .revisionId;
-    }
-    if (steps.has("publish") && !versionArn) {
-        const description = `kedro-sfn commit ${desired.commitSha} spec ${hashes.spec}`;
-        versionArn = (await publishVersion(clients.lambda, name, description, revisionId, wait)).versionArn;
-    }
-    // A tags-only change publishes nothing: the state machine keeps its version.
-    versionArn ??= planned.currentVersionArn;
-    log(`updated ${versionLabel(versionArn)} (${planned.steps.join(", ")})`);
-    return requireVersion(name, versionArn);
-}
-function requireVersion(name, versionArn) {
-    if (!versionArn)
-        throw new Error(`Lambda did not return a published version for ${name}.`);
-    return versionArn;
-}
-function versionLabel(versionArn) {
-    return versionArn ? versionArn.split(":").slice(6).join(":") : "(no version)";
-}
-/** Change detection relies on Lambda reporting the image digest as CodeSha256: say so when it does not. */
-function checkDigest(context, name, codeSha256) {
-    const digest = imageDigestHex(context.desired.imageUri);
-    if (context.warnedDigest || !codeSha256 || !digest || codeSha256 === digest)
-        return;
-    context.warnedDigest = true;
-    context.log(`warning: Lambda reports CodeSha256 ${codeSha256.slice(0, 12)}… for ${name}, not the image digest ${digest.slice(0, 12)}…: the next plan will see its code as changed.`);
-}
-async function switchStateMachine(clients, plan, desired, versions, log) {
-    const bindings = new Map();
-    for (const spec of desired.compiled.functions) {
-        const functionArn = versions.get(spec.functionName);
-        if (!functionArn)
-            throw new Error(`No version of ${spec.functionName} to bind.`);
-        bindings.set(spec.functionName, { functionArn, specHash: functionHashes(spec, desired).spec });
-    }
-    const settings = {
-        definition: bindDefinition(desired.compiled.definition, bindings),
-        roleArn: desired.stateMachineRoleArn,
-        logging: desiredLogging(desired),
-        tracing: desired.tracing,
-        versionDescription: `kedro-sfn commit ${desired.commitSha} plan ${plan.hash.slice(0, 12)}`,
-    };
-    const name = desired.stateMachineName;
-    const failure = {
-        doing: `deploy state machine "${name}"`,
-        stateMachineName: name,
-        stateMachineRoleArn: desired.stateMachineRoleArn,
-        sentDefinition: true,
-    };
-    try {
-        if (plan.stateMachine.action === "create") {
-            try {
-                const created = await createStateMachine(clients.sfn, name, settings, stateMachineTags(desired));
-                if (created.versionArn)
-                    await tagStateMachine(clients.sfn, created.arn, { [Tag.version]: created.versionArn });
-                log(`created state machine ${name} (${versionLabel(created.versionArn)})`);
-                return created;
-            }
-            catch (error) {
-                // Created since we read (a retried call, or another deploy): update it instead.
-                if (!isAwsError(error, "StateMachineAlreadyExists"))
-                    throw error;
-            }
-        }
-        const arn = plan.stateMachine.arn ?? (await existingStateMachineArn(clients, desired));
-        if (plan.stateMachine.action === "create" || plan.stateMachine.steps.includes("update")) {
-            const versionArn = await updateStateMachine(clients.sfn, arn, settings);
-            // After the switch, never before: the tags record what the state machine now runs.
-            await tagStateMachine(clients.sfn, arn, {
-                ...stateMachineTags(desired),
-                ...(versionArn ? { [Tag.version]: versionArn } : {}),
+/** Fails with the name of the first missing input. */
+function requireInputs(options, needed, why) {
+    for (const [input, key] of needed) {
+        if (options[key] === "") {
+            throw new UserError(`Input '${input}' is required ${why}.`, {
+                hint: `Set '${input}' in the step's 'with:' block (or --${input} on the command line).`,
             });
-            log(`updated state machine ${name} (${versionLabel(versionArn)})`);
-            return { arn, versionArn };
         }
-        if (plan.stateMachine.steps.includes("tags")) {
-            await tagStateMachine(clients.sfn, arn, stateMachineTags(desired));
-            log(`retagged state machine ${name}`);
-        }
-        return {
-            arn,
-            versionArn: await currentVersionArn(clients, plan.stateMachine.currentVersionArn, settings, log),
-        };
+    }
+}
+/** The YAML 1.2 core schema booleans, as @actions/core's getBooleanInput accepts them. */
+function parseBoolean(name, value) {
+    if (["true", "True", "TRUE"].includes(value))
+        return true;
+    if (["false", "False", "FALSE"].includes(value))
+        return false;
+    throw new UserError(`Input '${name}' must be true or false, got '${value}'.`);
+}
+function parseInteger(name, value, min, max) {
+    if (!/^\d+$/.test(value))
+        throw new UserError(`Input '${name}' must be a whole number, got '${value}'.`);
+    const n = Number(value);
+    if (n < min || n > max) {
+        throw new UserError(`Input '${name}' must be between ${min} and ${max}, got ${n}.`);
+    }
+    return n;
+}
+function parseChoice(name, value, choices) {
+    if (choices.includes(value))
+        return value;
+    throw new UserError(`Input '${name}' must be one of ${choices.join(", ")}; got '${value}'.`);
+}
+function parseGroupBy(value) {
+    const parts = value
+        .split(/[\s,]+/)
+        .map((p) => p.trim())
+        .filter((p) => p !== "");
+    if (parts.length === 1 && parts[0] === "none")
+        return [];
+    const groups = parts.map((p) => parseChoice(Input.GroupBy, p, ["namespace", "memory"]));
+    return [...new Set(groups)].sort();
+}
+/** Keeps the text (it is sent to AWS as is) after checking it is a JSON object with object `params`. */
+function parseJsonObject(name, value) {
+    let parsed;
+    try {
+        parsed = JSON.parse(value);
     }
     catch (error) {
-        throw explainAwsError(error, failure);
+        throw new UserError(`Input '${name}' is not valid JSON: ${error.message}.`, {
+            hint: `Example: ${name}: '{"params": {"model_options.test_size": 0.3}}'`,
+        });
     }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+        throw new UserError(`Input '${name}' must be a JSON object, got ${JSON.stringify(parsed)}.`);
+    }
+    const params = parsed["params"];
+    if (params !== undefined && (typeof params !== "object" || params === null || Array.isArray(params))) {
+        throw new UserError(`Input '${name}': "params" must be an object of runtime parameters.`);
+    }
+    return value;
 }
-async function existingStateMachineArn(clients, desired) {
-    const account = arnAccount(desired.stateMachineRoleArn);
-    const arn = account
-        ? stateMachineArn(account.partition, clients.region, account.accountId, desired.stateMachineName)
-        : await findStateMachineArn(clients.sfn, desired.stateMachineName);
-    if (!arn)
-        throw new Error(`State machine ${desired.stateMachineName} exists but could not be found.`);
-    return arn;
+/** "image" copies conf/ into the image; an s3:// URL is where deploy uploads it for the Lambdas to read. */
+function parseConfSource(value) {
+    if (value === "image" || value.startsWith("s3://"))
+        return value;
+    throw new UserError(`Input '${Input.ConfSource}' must be 'image' or an s3:// URL; got '${value}'.`);
+}
+
+;// CONCATENATED MODULE: ./src/report/markdown.ts
+/** Escapes text for a Markdown table cell or inline HTML (summaries insert raw HTML). */
+function escapeCell(text) {
+    return escapeHtml(text).replace(/\|/g, "&#124;").replace(/`/g, "&#96;").replace(/\r?\n/g, "<br>");
+}
+function escapeHtml(text) {
+    return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
+}
+/** A fenced block whose fence is longer than any backtick run inside it. */
+function codeBlock(text, language = "") {
+    const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
+    const fence = "`".repeat(longest + 1);
+    return `${fence}${language}\n${text}\n${fence}`;
+}
+function markdown_table(header, rows) {
+    const line = (cells) => `| ${cells.join(" | ")} |`;
+    return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
 }
 /**
- * For a deploy that changes no definition: the version the last deploy published, as recorded
- * in the state machine's tag, if that version still has the current definition (one read).
+ * Literal text as a code span: Markdown, HTML, `@mentions` and `#refs` inside
+ * it stay inert on GitHub. `inTable` escapes `|`, which GFM splits cells on
+ * even inside code spans.
  */
-async function currentVersionArn(clients, versionArn, settings, log) {
-    if (!versionArn)
-        return null;
-    const version = await describeStateMachine(clients.sfn, versionArn);
-    if (version && canonical_stableStringify(version.definition) === canonical_stableStringify(settings.definition))
-        return versionArn;
-    log(`note: ${versionLabel(versionArn)} no longer matches the state machine; no version ARN to report.`);
-    return null;
+function markdown_codeSpan(text, options = {}) {
+    let body = text.replace(/[\r\n\t]+/g, " ");
+    if (options.inTable)
+        body = body.replace(/\|/g, "\\|");
+    const longest = Math.max(0, ...[...body.matchAll(/`+/g)].map((m) => m[0].length));
+    const fence = "`".repeat(longest + 1);
+    const pad = body.startsWith("`") || body.endsWith("`") || body.startsWith(" ") || body === "" ? " " : "";
+    return `${fence}${pad}${body}${pad}${fence}`;
 }
-/** Deletes functions that left the pipeline, now that the state machine no longer invokes them. */
-async function prune(clients, plan, desired, concurrency, log) {
-    const doomed = plan.functions.filter((fn) => fn.action === "delete");
-    const deleted = [];
-    await mapWithConcurrency(doomed, concurrency, async (fn) => {
-        try {
-            // The Description marker said it is ours; the tag confirms before anything is destroyed.
-            const owner = fn.functionArn
-                ? (await listTags(clients.lambda, fn.functionArn))[Tag.stateMachine]
-                : undefined;
-            if (owner !== desired.stateMachineName) {
-                log(`warning: not deleting ${fn.functionName}: its ${Tag.stateMachine} tag is ${owner ?? "missing"}.`);
-                return;
-            }
-            await deleteFunction(clients.lambda, fn.functionName);
-            deleted.push(fn.functionName);
-            log(`deleted ${fn.functionName}`);
+/**
+ * Prose with user text in it: HTML escaped, Markdown punctuation backslashed,
+ * and a zero-width space after `@` so a name like `@team` notifies nobody.
+ */
+function markdown_escapeText(text) {
+    return escapeHtml(text.replace(/\s+/g, " "))
+        .replace(/[\\`*_[\]()#+!|~{}]/g, "\\$&")
+        .replace(/@/g, "@\u200b");
+}
+/** GitHub limits comment bodies in characters; we budget in UTF-8 bytes, which is stricter. */
+function utf8Bytes(text) {
+    return Buffer.byteLength(text, "utf8");
+}
+
+;// CONCATENATED MODULE: ./src/report/preflightMarkdown.ts
+
+/** The pre-flight section of a summary or PR comment. */
+function renderFindings(findings) {
+    if (findings.length === 0)
+        return "**Pre-flight:** no problems found: every dataset passed between Lambdas is persisted.";
+    const errors = findings.filter((f) => f.severity === "error").length;
+    const warnings = findings.length - errors;
+    const parts = [
+        `**Pre-flight:** ${errors} error(s), ${warnings} warning(s).`,
+        "",
+        markdown_table(["", "Dataset", "Written by", "Read by", "Problem"], findings.map((f) => [
+            f.severity === "error" ? "❌" : "⚠️",
+            escapeCell(f.dataset),
+            escapeCell(f.producer ?? "(pipeline input)"),
+            escapeCell(f.consumers.join(", ") || "(nobody)"),
+            escapeCell(f.message),
+        ])),
+    ];
+    for (const f of findings.filter((x) => x.severity === "error")) {
+        parts.push("", `<details><summary>Fix for <code>${escapeCell(f.dataset)}</code>: add to <code>${escapeCell(f.file)}</code></summary>`, "", codeBlock(f.catalogEntry, "yaml"), "", "</details>");
+    }
+    return parts.join("\n");
+}
+/** One line about what was inspected. */
+function renderGraphHeadline(graph) {
+    const project = graph.project
+        ? `${graph.project.name} (Kedro ${graph.project.kedro_version ?? "?"})`
+        : "graph";
+    const datasets = graph.datasets ? Object.keys(graph.datasets).length : 0;
+    return (`**${escapeCell(project)}**: pipeline <code>${escapeCell(graph.pipeline ?? "__default__")}</code>, ` +
+        `env <code>${escapeCell(graph.env ?? "?")}</code>, ${graph.nodes.length} nodes, ${datasets} datasets.`);
+}
+
+;// CONCATENATED MODULE: ./src/run/duration.ts
+/** `850 ms`, `12.3 s`, `4m 05s`, `2h 03m`: short enough for a table cell and a log line. */
+function formatDuration(ms) {
+    if (ms < 0)
+        ms = 0;
+    if (ms < 1000)
+        return `${Math.round(ms)} ms`;
+    if (ms < 60_000)
+        return `${(Math.floor(ms / 100) / 10).toFixed(1)} s`;
+    const seconds = Math.floor(ms / 1000);
+    if (seconds < 3600)
+        return `${Math.floor(seconds / 60)}m ${String(seconds % 60).padStart(2, "0")}s`;
+    const minutes = Math.floor(seconds / 60);
+    return `${Math.floor(minutes / 60)}h ${String(minutes % 60).padStart(2, "0")}m`;
+}
+
+;// CONCATENATED MODULE: ./src/report/flowchart.ts
+/** GitHub's Mermaid refuses larger diagrams (its maxTextSize and maxEdges defaults). */
+const MERMAID_MAX_TEXT = 50_000;
+const MERMAID_MAX_EDGES = 500;
+const DEFAULT_MAX_TASKS = 100;
+const STYLES = {
+    new: "fill:#dafbe1,stroke:#1a7f37,stroke-width:2px,color:#0d3d1b",
+    changed: "fill:#fff8c5,stroke:#9a6700,stroke-width:2px,color:#3b2300",
+    removed: "fill:#ffebe9,stroke:#cf222e,stroke-width:2px,stroke-dasharray:5 5,color:#5d0f12",
+    succeeded: "fill:#dafbe1,stroke:#1a7f37,color:#0d3d1b",
+    failed: "fill:#ffebe9,stroke:#cf222e,stroke-width:2px,color:#5d0f12",
+    running: "fill:#ddf4ff,stroke:#0969da,stroke-width:2px,color:#0a3069",
+    "not-started": "fill:#f6f8fa,stroke:#8c959f,stroke-dasharray:3 3,color:#57606a",
+};
+/**
+ * A ```mermaid flowchart of the tasks in the order given, one edge per dependency.
+ * Box ids are positional (`t0`, `t1`, ...) so no user text reaches Mermaid's
+ * syntax; labels are entity-escaped. Too large a graph gives a one-line note.
+ */
+function renderFlowchart(tasks, classOf, options = {}) {
+    const maxTasks = options.maxTasks ?? DEFAULT_MAX_TASKS;
+    if (tasks.length === 0)
+        return "_No tasks to draw._";
+    if (tasks.length > maxTasks) {
+        return `_Flowchart not drawn: ${tasks.length} tasks, more than the ${maxTasks} a chart stays readable with._`;
+    }
+    const index = new Map();
+    tasks.forEach((task, i) => {
+        if (!index.has(task.id))
+            index.set(task.id, i);
+    });
+    const lines = ["flowchart TD"];
+    tasks.forEach((task, i) => lines.push(`  t${i}["${mermaidLabel(task)}"]`));
+    let edges = 0;
+    tasks.forEach((task, i) => {
+        const parents = new Set();
+        for (const dep of task.dependsOn) {
+            const from = index.get(dep);
+            if (from !== undefined && from !== i)
+                parents.add(from);
         }
-        catch (error) {
-            if (isAwsError(error, "ResourceNotFoundException"))
-                return;
-            throw explainAwsError(error, { doing: `delete Lambda function ${fn.functionName}` });
+        for (const from of [...parents].sort((a, b) => a - b)) {
+            lines.push(`  t${from} --> t${i}`);
+            edges++;
         }
     });
-    return deleted.sort();
+    const members = new Map();
+    tasks.forEach((task, i) => {
+        const cls = classOf(task.id);
+        if (cls !== "none")
+            members.set(cls, [...(members.get(cls) ?? []), i]);
+    });
+    for (const cls of Object.keys(STYLES)) {
+        const ids = members.get(cls);
+        if (!ids)
+            continue;
+        lines.push(`  classDef ${cssClass(cls)} ${STYLES[cls]}`);
+        lines.push(`  class ${ids.map((i) => `t${i}`).join(",")} ${cssClass(cls)}`);
+    }
+    const text = lines.join("\n");
+    if (edges > MERMAID_MAX_EDGES || text.length > MERMAID_MAX_TEXT) {
+        return `_Flowchart not drawn: ${tasks.length} tasks and ${edges} dependencies are more than GitHub's Mermaid renders._`;
+    }
+    return "```mermaid\n" + text + "\n```";
+}
+/** `not-started` is not a safe Mermaid class name everywhere; `c_not_started` is. */
+function cssClass(cls) {
+    return `c_${cls.replace(/-/g, "_")}`;
+}
+function mermaidLabel(task) {
+    const title = escapeMermaid(task.label);
+    const listNodes = task.nodes.length > 1 || (task.nodes.length === 1 && task.nodes[0] !== task.label);
+    if (!listNodes)
+        return title;
+    return [`<b>${title}</b>`, ...task.nodes.map((n) => `• ${escapeMermaid(n)}`)].join("<br/>");
+}
+/**
+ * Mermaid decodes `#<code point>;` inside labels to an HTML entity, so every
+ * character outside a plain set becomes one: quotes, brackets, backticks,
+ * `<`/`>` and `#` can neither close the label nor inject markup.
+ */
+function escapeMermaid(text) {
+    let out = "";
+    for (const ch of text) {
+        out += /[A-Za-z0-9 _.:/=+-]/.test(ch) ? ch : `#${ch.codePointAt(0) ?? 63};`;
+    }
+    return out;
 }
 
-;// CONCATENATED MODULE: ./src/aws/deployed.ts
+;// CONCATENATED MODULE: ./src/report/gantt.ts
+
+const DEFAULT_MAX_BARS = 400;
+const TAGS = {
+    succeeded: "done, ",
+    retried: "done, ",
+    failed: "crit, ",
+    "timed-out": "crit, ",
+    aborted: "crit, done, ",
+    running: "active, ",
+    "not-started": "",
+};
+const SUFFIX = {
+    retried: " (retried)",
+    failed: " (failed)",
+    "timed-out": " (timed out)",
+    aborted: " (aborted)",
+    running: " (running)",
+};
+/**
+ * A ```mermaid Gantt chart of the run: one bar per Task (the node's name when the
+ * Task runs one node), in start order, sectioned by top-level namespace; failed
+ * bars are `crit`. Times are epoch milliseconds (`dateFormat x`), so the axis
+ * shows the reader's clock. Tasks that never started have no bar.
+ */
+function renderGantt(runs, options = {}) {
+    const started = runs
+        .filter((r) => r.startMs !== null)
+        .map((r, i) => ({ r, i }))
+        .sort((a, b) => a.r.startMs - b.r.startMs || a.i - b.i)
+        .map(({ r }) => r);
+    if (started.length === 0)
+        return "_No task started, so there is no timeline._";
+    const maxBars = options.maxBars ?? DEFAULT_MAX_BARS;
+    if (started.length > maxBars) {
+        return `_Timeline not drawn: ${started.length} tasks ran, more than the ${maxBars} a chart stays readable with._`;
+    }
+    const latest = Math.max(...started.map((r) => r.endMs ?? r.startMs));
+    const now = options.nowMs ?? latest;
+    const sections = new Map();
+    started.forEach((run, i) => {
+        const start = run.startMs;
+        // A bar needs a length to be drawn; sub-millisecond tasks get one.
+        const end = Math.max(start + 1, run.endMs ?? now);
+        const bar = `    ${ganttText(barLabel(run))}${SUFFIX[run.status] ?? ""} :${TAGS[run.status]}b${i}, ${start}, ${end}`;
+        const section = sectionOf(run);
+        sections.set(section, [...(sections.get(section) ?? []), bar]);
+    });
+    const lines = ["gantt", "    dateFormat x", "    axisFormat %H:%M:%S", "    title Execution timeline"];
+    for (const [section, bars] of sections)
+        lines.push(`    section ${ganttText(section)}`, ...bars);
+    const text = lines.join("\n");
+    if (text.length > MERMAID_MAX_TEXT) {
+        return `_Timeline not drawn: ${started.length} bars are more text than GitHub's Mermaid renders._`;
+    }
+    return "```mermaid\n" + text + "\n```";
+}
+function barLabel(run) {
+    if (run.nodes.length === 1)
+        return run.nodes[0];
+    return `${run.stateName} (${run.nodes.length} nodes)`;
+}
+/** Top-level namespace of the Task's first node, else "pipeline". */
+function sectionOf(run) {
+    const first = run.nodes[0] ?? run.stateName;
+    const dot = first.indexOf(".");
+    return dot > 0 ? first.slice(0, dot) : "pipeline";
+}
+const KEYWORD = /^(title|section|dateformat|axisformat|tickinterval|excludes|includes|todaymarker|weekday|weekend|inclusiveenddates|topaxis|click|call|acctitle|accdescr)\b/i;
+/**
+ * Gantt text ends at `:`, `;` or `#` and lines starting with a keyword change
+ * meaning, so labels keep a plain set of characters (others become `_`) and a
+ * keyword gets a leading `_`. Mermaid draws them as SVG text, never as HTML.
+ */
+function ganttText(text) {
+    let out = "";
+    for (const ch of text)
+        out += /[\p{L}\p{N} _.\-/()+=,[\]]/u.test(ch) ? ch : "_";
+    out = out.replace(/\s+/g, " ").trim().slice(0, 80);
+    if (out === "")
+        return "_";
+    return KEYWORD.test(out) ? `_${out}` : out;
+}
+
+;// CONCATENATED MODULE: ./src/report/nodeTable.ts
 
 
+const STATUS_ICON = {
+    succeeded: "✅",
+    retried: "🔁",
+    failed: "❌",
+    "timed-out": "⏱️",
+    aborted: "⏹️",
+    running: "⏳",
+    "not-started": "⚪",
+};
+const STATUS_WORD = {
+    succeeded: "succeeded",
+    retried: "succeeded after retry",
+    failed: "failed",
+    "timed-out": "timed out",
+    aborted: "aborted",
+    running: "running",
+    "not-started": "not started",
+};
+/** Worst first: the order of the counts line. */
+const STATUS_ORDER = [
+    "failed",
+    "timed-out",
+    "aborted",
+    "running",
+    "retried",
+    "succeeded",
+    "not-started",
+];
+/** Rows in run order: by start, then as given; nodes that never started last. */
+function sortByStart(nodes) {
+    const position = new Map(nodes.map((n, i) => [n, i]));
+    const startOf = (n) => (n.startedAt === null ? Infinity : Date.parse(n.startedAt));
+    return [...nodes].sort((a, b) => startOf(a) - startOf(b) || (position.get(a) ?? 0) - (position.get(b) ?? 0));
+}
+/** The per-node Markdown table of the job summary. Every user string is escaped for a table cell. */
+function renderNodeTable(nodes, options = {}) {
+    const all = sortByStart(nodes).filter((n) => !options.only || options.only.has(n.status));
+    if (all.length === 0)
+        return "";
+    const rows = all.slice(0, options.maxRows ?? all.length);
+    const grouped = rows.some((n) => n.taskNodes > 1);
+    const body = rows.map((n) => [
+        STATUS_ICON[n.status],
+        markdown_codeSpan(n.node, { inTable: true }),
+        markdown_escapeText(STATUS_WORD[n.status]),
+        startCell(n, options.executionStartMs ?? null),
+        n.durationMs === null ? "" : formatDuration(n.durationMs),
+        n.attempts === 0 ? "" : String(n.attempts),
+        `${markdown_codeSpan(n.functionName, { inTable: true })}${n.taskNodes > 1 ? ` <sup>†${n.taskNodes}</sup>` : ""}`,
+        n.logUrl ? `<a href="${escapeHtml(n.logUrl)}">logs</a>` : "",
+    ]);
+    const parts = [markdown_table(["", "Node", "Status", "Start", "Duration", "Attempts", "Lambda", "Logs"], body)];
+    if (all.length > rows.length) {
+        parts.push("", `_…and ${all.length - rows.length} more; the \`node-statuses\` output has every node._`);
+    }
+    if (grouped) {
+        parts.push("", "<sup>†N</sup> The Lambda runs N nodes in one invocation: they share its status, start, attempts and logs " +
+            "(durations are each node's own when the handler reports them).");
+    }
+    return parts.join("\n");
+}
+function startCell(n, executionStartMs) {
+    if (n.startedAt === null)
+        return "";
+    const at = Date.parse(n.startedAt);
+    if (executionStartMs === null)
+        return markdown_escapeText(n.startedAt.slice(11, 19));
+    return `+${formatDuration(at - executionStartMs)}`;
+}
+/** The same table as plain text for a terminal, columns padded; failure details below it. */
+function renderNodeTableText(nodes, options = {}) {
+    const rows = sortByStart(nodes).filter((n) => !options.only || options.only.has(n.status));
+    if (rows.length === 0)
+        return "(no nodes)";
+    const start = options.executionStartMs ?? null;
+    const header = ["STATUS", "NODE", "START", "DURATION", "ATTEMPTS", "LAMBDA", "ERROR"];
+    const cells = rows.map((n) => [
+        STATUS_WORD[n.status],
+        plain(n.node),
+        n.startedAt === null
+            ? "-"
+            : start === null
+                ? n.startedAt.slice(11, 19)
+                : `+${formatDuration(Date.parse(n.startedAt) - start)}`,
+        n.durationMs === null ? "-" : formatDuration(n.durationMs),
+        n.attempts === 0 ? "-" : String(n.attempts),
+        plain(n.functionName) + (n.taskNodes > 1 ? ` (${n.taskNodes} nodes)` : ""),
+        n.error ? clip(plain(`${n.error.type}: ${n.error.message.split("\n", 1)[0] ?? ""}`), 100) : "",
+    ]);
+    const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? "").length)));
+    const line = (c) => c
+        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+        .join("  ")
+        .trimEnd();
+    const lines = [line(header), ...cells.map(line)];
+    const seen = new Set();
+    for (const n of rows) {
+        if (!n.error || seen.has(n.task) || (n.status !== "failed" && n.status !== "timed-out"))
+            continue;
+        seen.add(n.task);
+        lines.push("", `${n.task}: ${plain(n.error.type)}: ${plain(n.error.message)}`);
+        for (const t of n.error.traceback)
+            lines.push(`  | ${plain(t)}`);
+        if (n.logUrl)
+            lines.push(`  logs: ${n.logUrl}`);
+    }
+    return lines.join("\n");
+}
+/** Terminal text: no control characters (escape sequences could rewrite the screen). */
+function plain(text) {
+    // eslint-disable-next-line no-control-regex
+    return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, "?");
+}
+function clip(text, max) {
+    return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+;// CONCATENATED MODULE: ./src/report/planComment.ts
 
 
-
-
-function deploymentRef(desired) {
-    const account = arnAccount(desired.stateMachineRoleArn) ?? arnAccount(desired.lambdaRoleArn);
+const DIFF_MAX_BYTES = { comment: 20_000, summary: 400_000 };
+const STATUS_MAX_CHARS = 1_000;
+const CHANGE_TEXT = {
+    create: "create",
+    "update-code": "update code",
+    "update-config": "update config",
+    noop: "unchanged",
+    delete: "delete",
+};
+const FUNCTION_ICONS = {
+    create: "🆕",
+    "update-code": "✏️",
+    "update-config": "⚙️",
+    noop: "·",
+    delete: "🗑️",
+};
+/** The plan as Markdown at one level of detail. Every user-controlled string is escaped. */
+function renderPlanMarkdown(view, options = {}) {
+    const level = options.level ?? "full";
+    const where = options.where ?? "comment";
+    const sections = [renderHeading(view), renderStatus(view)];
+    if (level === "full") {
+        sections.push(renderFindingsTable(view.findings), renderPipeline(view, options.maxTasks), renderFunctionTable(view.functions), renderDefinitionDiff(view, where, options.diffMaxBytes ?? DIFF_MAX_BYTES[where]), renderImage(view.image));
+    }
+    else if (level === "nodes") {
+        sections.push(renderFindingLines(view.findings), renderFunctionLines(view.functions), `**State machine** ${markdown_codeSpan(view.stateMachine.name)}: ${stateMachineVerdict(view.stateMachine.change)}.`, renderImage(view.image), trimmedNote(view, where, "The flowchart and the state machine definition diff"));
+    }
+    else {
+        sections.push(`**Pre-flight:** ${findingCounts(view.findings)}.`, `**Functions:** ${functionCounts(view.functions)}. **State machine:** ${stateMachineVerdict(view.stateMachine.change)}.`, renderImage(view.image), trimmedNote(view, where, "The flowchart, every function and the diff"));
+    }
+    sections.push(renderFooter(view, where));
+    return sections.filter((s) => s !== "").join("\n\n") + "\n";
+}
+/**
+ * The most detailed rendering within `maxBytes` (UTF-8): full, then one line
+ * per function, then counts, then a fixed minimal note. Whole renderings are
+ * compared, so Markdown is never cut in half.
+ */
+function fitPlanMarkdown(view, maxBytes, options = {}) {
+    for (const level of ["full", "nodes", "counts"]) {
+        const markdown = renderPlanMarkdown(view, { ...options, level });
+        const bytes = utf8Bytes(markdown);
+        if (bytes <= maxBytes)
+            return { markdown, level, bytes };
+    }
+    const markdown = renderMinimal(view, options.where ?? "comment");
+    return { markdown, level: "minimal", bytes: utf8Bytes(markdown) };
+}
+/** The one-line verdict, e.g. "2 to create, 1 to update, 0 to delete" or "no changes". */
+function planVerdict(counts) {
+    if (counts.create + counts.update + counts.delete === 0)
+        return "no changes";
+    return `${counts.create} to create, ${counts.update} to update, ${counts.delete} to delete`;
+}
+function hasChanges(view) {
+    return view.counts.create + view.counts.update + view.counts.delete > 0;
+}
+/** Why a deploy was refused under `require-reviewed-plan`: a table of what the reviewed plan and this one do differently. */
+function renderPlanDifferences(differences, reviewedUrl) {
+    const where = reviewedUrl ? ` (${renderLink({ text: "reviewed plan", url: reviewedUrl })})` : "";
+    return [
+        `**Not deployed: the plan changed since it was reviewed${where}.**`,
+        "",
+        table(["", "Reviewed", "Now"], differences.map((d) => [
+            d.kind === "plan" ? escapeText(d.name) : `${d.kind} ${codeSpan(d.name, { inTable: true })}`,
+            codeSpan(d.reviewed, { inTable: true }),
+            codeSpan(d.current, { inTable: true }),
+        ])),
+    ].join("\n");
+}
+function renderHeading(view) {
+    const verdict = planVerdict(view.counts);
+    const commit = view.commit ? ` at ${markdown_codeSpan(view.commit.slice(0, 12))}` : "";
+    return [
+        `### kedro-sfn plan for ${markdown_codeSpan(view.target)}${commit}`,
+        hasChanges(view)
+            ? `**Plan: ${verdict}.**`
+            : "**No changes.** The deployed functions and state machine already match.",
+    ].join("\n\n");
+}
+function renderStatus(view) {
+    const links = (view.links ?? []).map(renderLink).join(" · ");
+    const withLinks = links ? ` ${links}` : "";
+    switch (view.status ?? "planned") {
+        case "planned":
+            return "";
+        case "deploying":
+            return `🚀 **Deploying** this plan…${withLinks}`;
+        case "deployed":
+            return `✅ **Deployed.**${withLinks}`;
+        case "failed": {
+            const detail = view.statusDetail
+                ? ` ${markdown_escapeText(truncateChars(view.statusDetail, STATUS_MAX_CHARS))}`
+                : "";
+            return `❌ **Deploy failed.**${detail}${withLinks}`;
+        }
+    }
+}
+/** Only http(s) links become links; the URL is percent-encoded where Markdown would end it. */
+function renderLink(link) {
+    const text = markdown_escapeText(link.text);
+    if (!/^https?:\/\/[^\s]+$/i.test(link.url))
+        return text;
+    const url = link.url.replace(/[()<>"'\\[\]`]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`);
+    return `[${text}](${url})`;
+}
+function findingCounts(findings) {
+    if (findings.length === 0)
+        return "no problems found";
+    const errors = findings.filter((f) => f.severity === "error").length;
+    return `${plural(errors, "error")}, ${plural(findings.length - errors, "warning")}`;
+}
+/** One finding as a sentence built from its fields, every name in a code span. */
+function findingSentence(f, inTable) {
+    const code = (s) => markdown_codeSpan(s, { inTable });
+    const readers = f.consumers.map(code).join(", ") || "nobody";
+    switch (f.code) {
+        case "ephemeral-crosses-tasks":
+            return `${code(f.dataset)} is kept in memory but written by ${code(f.producer ?? "?")} and read by ${readers} in another Lambda: persist it in ${code(f.file)}.`;
+        case "ephemeral-pipeline-input":
+            return `${code(f.dataset)} is a pipeline input (read by ${readers}) missing from ${code(f.file)}: no Lambda can load it.`;
+        case "ephemeral-output-discarded":
+            return `${code(f.dataset)}, written by ${code(f.producer ?? "?")}, is kept in memory only and discarded when the Lambda ends.`;
+        default:
+            return markdown_escapeText(f.message);
+    }
+}
+function severityIcon(f) {
+    return f.severity === "error" ? "❌" : "⚠️";
+}
+function renderFindingsTable(findings) {
+    if (findings.length === 0)
+        return "**Pre-flight:** no problems found: every dataset passed between Lambdas is persisted.";
+    const parts = [
+        `**Pre-flight:** ${findingCounts(findings)}.`,
+        "",
+        markdown_table(["", "Problem"], findings.map((f) => [severityIcon(f), findingSentence(f, true)])),
+    ];
+    for (const f of findings.filter((x) => x.severity === "error")) {
+        parts.push("", `<details><summary>Fix for <code>${escapeHtml(f.dataset)}</code>: add to <code>${escapeHtml(f.file)}</code></summary>`, "", codeBlock(f.catalogEntry, "yaml"), "", "</details>");
+    }
+    return parts.join("\n");
+}
+function renderFindingLines(findings) {
+    if (findings.length === 0)
+        return "**Pre-flight:** no problems found.";
+    return [
+        `**Pre-flight:** ${findingCounts(findings)}.`,
+        ...findings.map((f) => `- ${severityIcon(f)} ${findingSentence(f, false)}`),
+    ].join("\n");
+}
+const TASK_CLASS = {
+    new: "new",
+    changed: "changed",
+    removed: "removed",
+    none: "none",
+};
+function renderPipeline(view, maxTasks) {
+    const changeOf = new Map(view.tasks.map((t) => [t.id, t.change]));
+    const chart = renderFlowchart(view.tasks, (id) => TASK_CLASS[changeOf.get(id) ?? "none"], maxTasks === undefined ? {} : { maxTasks });
+    const used = new Set(view.tasks.map((t) => t.change));
+    const legend = [
+        used.has("new") ? "🟩 new" : "",
+        used.has("changed") ? "🟨 changed" : "",
+        used.has("removed") ? "🟥 removed" : "",
+    ].filter((s) => s !== "");
+    return [
+        `**Pipeline** (${plural(view.tasks.length, "task")})`,
+        "",
+        chart,
+        ...(legend.length ? ["", legend.join(" · ")] : []),
+    ].join("\n");
+}
+function settings(row) {
+    const show = (now, before, unit) => {
+        if (now === null)
+            return "–";
+        return before !== undefined && before !== now ? `${before} → ${now} ${unit}` : `${now} ${unit}`;
+    };
     return {
-        stateMachineName: desired.stateMachineName,
-        functionNames: desired.compiled.functions.map((fn) => fn.functionName),
-        ...(account ? { accountId: account.accountId, partition: account.partition } : {}),
+        memory: show(row.memoryMb, row.previous?.memoryMb, "MB"),
+        timeout: show(row.timeoutSeconds, row.previous?.timeoutSeconds, "s"),
     };
 }
+function renderFunctionTable(rows) {
+    if (rows.length === 0)
+        return "**Functions:** none.";
+    return [
+        `**Functions** (${functionCounts(rows)})`,
+        "",
+        markdown_table(["", "Function", "Nodes", "Change", "Memory", "Timeout"], rows.map((row) => {
+            const s = settings(row);
+            return [
+                FUNCTION_ICONS[row.change],
+                markdown_codeSpan(row.name, { inTable: true }),
+                row.nodes.map((n) => markdown_codeSpan(n, { inTable: true })).join("<br>"),
+                CHANGE_TEXT[row.change],
+                s.memory,
+                s.timeout,
+            ];
+        })),
+    ].join("\n");
+}
+function renderFunctionLines(rows) {
+    if (rows.length === 0)
+        return "**Functions:** none.";
+    const lines = rows.map((row) => {
+        const s = settings(row);
+        const nodes = row.nodes.length === 1 && row.nodes[0] === row.name
+            ? ""
+            : ` (${row.nodes.map((n) => markdown_codeSpan(n)).join(", ")})`;
+        return `- ${FUNCTION_ICONS[row.change]} ${markdown_codeSpan(row.name)}${nodes}: ${CHANGE_TEXT[row.change]}, ${s.memory}, ${s.timeout}`;
+    });
+    return [`**Functions** (${functionCounts(rows)}):`, ...lines].join("\n");
+}
+function functionCounts(rows) {
+    const order = [
+        ["create", "to create"],
+        ["update-code", "code update"],
+        ["update-config", "config update"],
+        ["delete", "to delete"],
+        ["noop", "unchanged"],
+    ];
+    const parts = order
+        .map(([change, text]) => [rows.filter((r) => r.change === change).length, text])
+        .filter(([n]) => n > 0)
+        .map(([n, text]) => `${n} ${text}`);
+    return `${rows.length} in all${parts.length ? `: ${parts.join(", ")}` : ""}`;
+}
+function stateMachineVerdict(change) {
+    return { create: "to create", update: "definition changes", noop: "unchanged" }[change];
+}
+function renderDefinitionDiff(view, where, maxBytes) {
+    const sm = view.stateMachine;
+    const head = `**State machine** ${markdown_codeSpan(sm.name)}: ${stateMachineVerdict(sm.change)}.`;
+    if (sm.change === "noop" || sm.definitionDiff.trim() === "")
+        return head;
+    const lines = sm.definitionDiff.replace(/\n$/, "").split("\n");
+    const added = lines.filter((l) => l.startsWith("+") && !l.startsWith("+++")).length;
+    const removed = lines.filter((l) => l.startsWith("-") && !l.startsWith("---")).length;
+    const kept = [];
+    let bytes = 0;
+    for (const line of lines) {
+        bytes += utf8Bytes(line) + 1;
+        if (bytes > maxBytes)
+            break;
+        kept.push(line);
+    }
+    const cut = kept.length < lines.length
+        ? `\n\n_Diff cut after ${kept.length} of ${lines.length} lines${where === "comment" ? summaryPointer(view, "; the whole diff is in the ") : ""}._`
+        : "";
+    return [
+        head,
+        "",
+        `<details><summary>Definition diff (+${added} −${removed} lines)</summary>`,
+        "",
+        codeBlock(kept.join("\n"), "diff") + cut,
+        "",
+        "</details>",
+    ].join("\n");
+}
+function renderImage(image) {
+    if (image.state === "would-build") {
+        const base = image.baseImage ? ` from ${markdown_codeSpan(image.baseImage)}` : "";
+        return `**Image:** would be built${base} and pushed to ${markdown_codeSpan(image.repository)}.`;
+    }
+    return `**Image:** ${markdown_codeSpan(image.uri)}${image.state === "unchanged" ? " (unchanged)" : ""}.`;
+}
+function summaryPointer(view, lead) {
+    const link = view.summaryUrl
+        ? renderLink({ text: "job summary", url: view.summaryUrl })
+        : "job summary of this run";
+    return `${lead}${link}`;
+}
+/** What a degraded level left out, and where to find it: the summary for a comment, plan-json for the summary. */
+function trimmedNote(view, where, what) {
+    if (where === "summary")
+        return `_${what} were left out to keep this summary within GitHub's 1 MiB; the \`plan-json\` output has the whole plan._`;
+    return `_${what} are in the ${summaryPointer(view, "")}._`;
+}
+function renderFooter(view, where) {
+    const parts = [`plan ${markdown_codeSpan(view.planHash.slice(0, 12))}`];
+    if (where === "comment" && view.summaryUrl)
+        parts.push(renderLink({ text: "job summary", url: view.summaryUrl }));
+    return `<sub>kedro-sfn-action · ${parts.join(" · ")}</sub>`;
+}
+/** No user text at all, so it always fits. */
+function renderMinimal(view, where) {
+    const pointer = where === "comment"
+        ? `_The plan is too large for a comment: see the ${summaryPointer(view, "")}._`
+        : "_The plan is too large for this summary: see the `plan-json` output._";
+    return ["### kedro-sfn plan", `**Plan: ${planVerdict(view.counts)}.**`, pointer].join("\n\n") + "\n";
+}
+function plural(n, word) {
+    return `${n} ${word}${n === 1 ? "" : "s"}`;
+}
+function truncateChars(text, max) {
+    const chars = [...text];
+    return chars.length <= max ? text : `${chars.slice(0, max).join("")}…`;
+}
+
+;// CONCATENATED MODULE: ./src/report/summary.ts
+
+
+
+
+
+
+/** GitHub takes at most 1 MiB per step summary; keep room for the sections main.ts adds. */
+const SUMMARY_MAX_BYTES = 1024 * 1024;
+const SUMMARY_BUDGET_BYTES = SUMMARY_MAX_BYTES - 64 * 1024;
+const LEVELS = ["full", "no-diagrams", "problems", "counts"];
+/** At the "problems" level only this many failures keep their details. */
+const PROBLEM_DETAILS = 20;
+/** At the "problems" level the table keeps this many rows (about 300 KB). */
+const PROBLEM_ROWS = 500;
+/** Node names listed at the "counts" level. */
+const COUNTS_NAMES = 50;
 /**
- * Reads the state machine and the functions managed for it. This costs ceil(functions/50)
- * ListFunctions pages, DescribeStateMachine and the state machine's ListTagsForResource:
- * function ownership is read from the Description marker, and function tags are fetched only
- * for desired names held by a function without our marker.
+ * The job summary of a run at the most detailed level that fits `budgetBytes`
+ * (UTF-8): full, then without diagrams, then only the nodes that did not
+ * succeed, then counts. Whole renderings are measured, so the Markdown is never
+ * cut in half.
  */
-async function readDeployed(clients, ref) {
-    try {
-        const [listed, stateMachine] = await Promise.all([
-            listAllFunctions(clients.lambda),
-            (async () => {
-                const arn = ref.accountId !== undefined
-                    ? stateMachineArn(ref.partition ?? "aws", clients.region, ref.accountId, ref.stateMachineName)
-                    : await findStateMachineArn(clients.sfn, ref.stateMachineName);
-                if (!arn)
-                    return null;
-                const described = await describeStateMachine(clients.sfn, arn);
-                return described
-                    ? { ...described, tags: await stateMachineTagsOf(clients.sfn, described.arn) }
-                    : null;
-            })(),
-        ]);
-        const wanted = new Set(ref.functionNames);
-        const functions = [];
-        const unmarked = [];
-        for (const config of listed) {
-            const fn = toDeployedFunction(config);
-            if (fn.marker?.stateMachine === ref.stateMachineName)
-                functions.push(fn);
-            else if (wanted.has(fn.functionName))
-                unmarked.push(fn);
+function renderRunSummary(input, budgetBytes = SUMMARY_BUDGET_BYTES) {
+    let markdown = "";
+    for (const level of LEVELS) {
+        markdown = renderRunSummaryAt(input, level);
+        const bytes = utf8Bytes(markdown);
+        if (bytes <= budgetBytes || level === "counts")
+            return { markdown, level, bytes };
+    }
+    return { markdown, level: "counts", bytes: utf8Bytes(markdown) };
+}
+function renderRunSummaryAt(input, level) {
+    const { run } = input;
+    const sections = [renderHeadline(input), renderCounts(run)];
+    if (run.waited && run.nodes.length === 0 && run.tasks.length === 0) {
+        sections.push("_Per-node status is missing: the execution history could not be read (see the log)._");
+    }
+    if (run.nodes.length > 0) {
+        const startMs = Date.parse(run.startedAt);
+        if (level === "full" || level === "no-diagrams") {
+            sections.push(renderNodeTable(run.nodes, { executionStartMs: startMs }), renderFailures(run.tasks, Infinity));
         }
-        // A desired name taken by a function without our marker: its tag says whose it is.
-        const owners = await mapWithConcurrency(unmarked, 4, async (fn) => (await listTags(clients.lambda, fn.functionArn))[Tag.stateMachine] ?? null);
-        const foreign = [];
-        unmarked.forEach((fn, index) => {
-            const owner = owners[index] ?? null;
-            if (owner === ref.stateMachineName)
-                functions.push(fn);
-            else
-                foreign.push({ functionName: fn.functionName, owner });
-        });
-        functions.sort((a, b) => (a.functionName < b.functionName ? -1 : 1));
-        return { region: clients.region, stateMachine, functions, foreign };
+        else if (level === "problems") {
+            const problems = new Set(["failed", "timed-out", "aborted", "running"]);
+            const table = renderNodeTable(run.nodes, {
+                executionStartMs: startMs,
+                only: problems,
+                maxRows: PROBLEM_ROWS,
+            });
+            sections.push(table ? `**Nodes that did not succeed**\n\n${table}` : "", renderFailures(run.tasks, PROBLEM_DETAILS), `_The full per-node table is left out: it does not fit in a job summary. The \`node-statuses\` output has every node._`);
+        }
+        else {
+            sections.push(renderProblemNames(run.tasks), `_Details are left out: they do not fit in a job summary. The \`node-statuses\` output has every node._`);
+        }
+        if (level === "full") {
+            sections.push(`**Timeline**\n\n${renderGantt(run.tasks, input.nowMs !== undefined ? { nowMs: input.nowMs } : {})}`, renderStatusFlowchart(input.pipeline, run.tasks));
+        }
     }
-    catch (error) {
-        throw explainAwsError(error, {
-            doing: `read the deployed state of state machine "${ref.stateMachineName}"`,
-            stateMachineName: ref.stateMachineName,
-        });
+    return sections.filter((s) => s !== "").join("\n\n") + "\n";
+}
+function renderHeadline(input) {
+    const { run } = input;
+    const took = run.durationMs !== null ? formatDuration(run.durationMs) : null;
+    let title;
+    if (!run.waited)
+        title = "🚀 Pipeline run started (not waited for)";
+    else if (run.waitTimedOut)
+        title = `⏳ Pipeline still ${run.status.toLowerCase()}: the step stopped waiting`;
+    else {
+        switch (run.status) {
+            case "SUCCEEDED":
+                title = `✅ Pipeline run succeeded${took ? ` in ${took}` : ""}`;
+                break;
+            case "FAILED":
+                title = `❌ Pipeline run failed${took ? ` after ${took}` : ""}`;
+                break;
+            case "TIMED_OUT":
+                title = `⏱️ Pipeline run timed out${took ? ` after ${took}` : ""}`;
+                break;
+            case "ABORTED":
+                title = `⏹️ Pipeline run aborted${took ? ` after ${took}` : ""} (stopped outside this step)`;
+                break;
+            default:
+                title = `⏳ Pipeline run ${run.status.toLowerCase()}`;
+        }
     }
+    const facts = [`**Execution** <a href="${escapeHtml(run.consoleUrl)}">${escapeHtml(run.name)}</a>`];
+    const version = versionOf(run.stateMachineVersionArn ?? run.stateMachineArn);
+    if (version) {
+        facts.push(`**State machine** ${markdown_codeSpan(version.name)}${version.version ? ` version ${markdown_escapeText(version.version)}` : ""}`);
+    }
+    if (input.image)
+        facts.push(`**Image** ${markdown_codeSpan(input.image)}`);
+    facts.push(`**Started** ${markdown_escapeText(run.startedAt.replace("T", " ").replace(/\.\d+Z$/, "Z"))}`);
+    const lines = [`### ${title}`, "", facts.join(" · ")];
+    if (run.failure) {
+        // The headline links the execution already; the message's own link is for the log.
+        const why = run.failure.message.replace(` See ${run.consoleUrl}`, "");
+        lines.push("", `**Why the step fails:** ${markdown_escapeText(why)}`);
+    }
+    else if ((run.error || run.cause) && run.status !== "SUCCEEDED") {
+        lines.push("", `**Error:** ${markdown_escapeText([run.error, run.cause].filter(Boolean).join(": ").slice(0, 1000))}`);
+    }
+    return lines.join("\n");
+}
+/** `arn:...:stateMachine:NAME:7` -> NAME, 7. */
+function versionOf(arn) {
+    const match = /:stateMachine:([^:]+)(?::(\d+))?$/.exec(arn);
+    if (!match)
+        return null;
+    return { name: match[1], version: match[2] ?? null };
+}
+function renderCounts(run) {
+    if (run.nodes.length === 0)
+        return "";
+    const counts = new Map();
+    for (const n of run.nodes)
+        counts.set(n.status, (counts.get(n.status) ?? 0) + 1);
+    const parts = STATUS_ORDER.filter((s) => counts.has(s)).map((s) => `${STATUS_ICON[s]} ${counts.get(s)} ${STATUS_WORD[s]}`);
+    const tasks = run.tasks.length;
+    const inTasks = tasks > 0 && tasks !== run.nodes.length ? ` in ${tasks} Lambda tasks` : "";
+    return `**${run.nodes.length} nodes${inTasks}:** ${parts.join(" · ")}`;
+}
+/** One `<details>` per failed Task: error type and message, traceback tail, log link. */
+function renderFailures(tasks, max) {
+    const failed = tasks.filter((t) => (t.status === "failed" || t.status === "timed-out") && t.error);
+    if (failed.length === 0)
+        return "";
+    const parts = ["**Failures**"];
+    for (const t of failed.slice(0, max)) {
+        const error = t.error;
+        const who = t.nodes.length === 1 ? t.nodes[0] : `${t.stateName} (${t.nodes.length} nodes)`;
+        const first = error.message.split("\n", 1)[0] ?? "";
+        const facts = [
+            `Lambda ${markdown_codeSpan(t.functionName)}`,
+            t.nodes.length > 1 ? `nodes ${t.nodes.map((n) => markdown_codeSpan(n)).join(", ")}` : "",
+            `${t.attempts} attempt${t.attempts === 1 ? "" : "s"}`,
+            t.startMs !== null && t.endMs !== null ? `failed after ${formatDuration(t.endMs - t.startMs)}` : "",
+        ].filter((f) => f !== "");
+        parts.push([
+            `<details><summary>${STATUS_ICON[t.status]} <code>${htmlText(who)}</code>: ${htmlText(error.type)}: ${htmlText(summary_clip(first, 200))}</summary>`,
+            "",
+            facts.join(" · "),
+            "",
+            codeBlock(error.message || "(no message)", "text"),
+            ...(error.traceback.length > 0
+                ? ["", "Traceback (last lines):", "", codeBlock(error.traceback.join("\n"), "text")]
+                : []),
+            "",
+            "</details>",
+        ].join("\n"));
+    }
+    if (failed.length > max)
+        parts.push(`_…and ${failed.length - max} more failed task(s); see the \`node-statuses\` output._`);
+    return parts.join("\n\n");
+}
+function renderProblemNames(tasks) {
+    const bad = tasks.filter((t) => t.status === "failed" || t.status === "timed-out");
+    if (bad.length === 0)
+        return "";
+    const names = bad.flatMap((t) => t.nodes);
+    const shown = names.slice(0, COUNTS_NAMES).map((n) => markdown_codeSpan(n));
+    const more = names.length > COUNTS_NAMES ? ` and ${names.length - COUNTS_NAMES} more` : "";
+    return `**Failed:** ${shown.join(", ")}${more}`;
+}
+/** Flowchart colours for run states (the chart has no class of its own for retried, timed-out, aborted). */
+const RUN_CLASS = {
+    succeeded: "succeeded",
+    retried: "succeeded",
+    failed: "failed",
+    "timed-out": "failed",
+    // It was in flight when the execution ended: not red, or the node that failed would not stand out.
+    aborted: "running",
+    running: "running",
+    "not-started": "not-started",
+};
+/** The pipeline flowchart coloured by run status. */
+function renderStatusFlowchart(pipeline, runs) {
+    const statusOf = new Map(runs.map((r) => [r.stateName, r.status]));
+    const chart = renderFlowchart(pipeline.map((t) => ({
+        id: t.stateName,
+        label: t.nodes.length === 1 ? t.nodes[0] : t.stateName,
+        nodes: t.nodes,
+        dependsOn: t.dependsOn,
+    })), (id) => RUN_CLASS[statusOf.get(id) ?? "not-started"]);
+    return `**Pipeline**\n\n${chart}\n\n🟩 succeeded · 🟥 failed or timed out · 🟦 running or cut short · ⬜ not started`;
+}
+/** Without an execution: the deploy plan with its pipeline flowchart, fitted to the budget. */
+function renderDeploySummary(input, budgetBytes = SUMMARY_BUDGET_BYTES) {
+    return fitPlanMarkdown(input.plan, budgetBytes, { where: "summary" }).markdown;
 }
 /**
- * `mode: plan` without credentials still plans, against nothing deployed, and says so.
- * Credentials AWS rejects (expired) are an error, not a reason to pretend nothing exists.
+ * The whole step summary: the run first (it is what the reader came for), then
+ * the plan in whatever room is left. Either may be absent.
  */
-async function readForPlan(connect, ref) {
-    let clients;
-    try {
-        clients = await connect();
+function renderJobSummary(parts, budgetBytes = SUMMARY_BUDGET_BYTES) {
+    const sections = [];
+    let left = budgetBytes;
+    if (parts.run) {
+        // The plan's smallest rendering is kept out of the run's share.
+        const reserve = parts.plan
+            ? utf8Bytes(fitPlanMarkdown(parts.plan, 0, { where: "summary" }).markdown) + 2
+            : 0;
+        const run = renderRunSummary(parts.run, Math.max(0, left - reserve));
+        sections.push(run.markdown);
+        left -= run.bytes + 1;
     }
-    catch (error) {
-        if (error instanceof MissingRegionError) {
-            return {
-                deployed: null,
-                note: "No AWS region or credentials configured: planned as if nothing were deployed.",
-            };
+    if (parts.plan)
+        sections.push(renderDeploySummary({ plan: parts.plan }, Math.max(0, left)));
+    return sections.join("\n");
+}
+/** Text in an HTML line: escaped, and backticks as entities so no reader takes them for code spans. */
+function htmlText(text) {
+    return escapeHtml(text).replace(/`/g, "&#96;");
+}
+function summary_clip(text, max) {
+    return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+;// CONCATENATED MODULE: ./src/compile/names.ts
+
+
+const MAX_FUNCTION_NAME = 64;
+const MAX_STATE_NAME = 80;
+/** Longest function prefix, so that every function keeps a readable part of its node's name. */
+const MAX_FUNCTION_PREFIX = 40;
+const HASH_LENGTH = 8;
+/** First 8 hex digits of the SHA-256 of `text`: a short, stable fingerprint. */
+function names_shortHash(text) {
+    return (0,external_node_crypto_.createHash)("sha256").update(text).digest("hex").slice(0, HASH_LENGTH);
+}
+/** A Lambda-safe version of a state machine name, used as the default function prefix. */
+function functionPrefixOf(name, input = "function-prefix") {
+    const prefix = name.replace(/[^A-Za-z0-9_-]+/g, "-").replace(/^-+|-+$/g, "");
+    if (prefix === "") {
+        throw new UserError(`The ${input} '${name}' has no letters or digits to start Lambda function names with.`, {
+            hint: `Set ${input} to a short name made of letters, digits, '-' and '_'.`,
+        });
+    }
+    if (prefix.length > MAX_FUNCTION_PREFIX) {
+        throw new UserError(`The ${input} '${prefix}' is ${prefix.length} characters; at most ${MAX_FUNCTION_PREFIX} leave room for node names in 64-character Lambda names.`, { hint: `Set ${input} to a shorter name.` });
+    }
+    return prefix;
+}
+/**
+ * Lambda function names `${prefix}-${readable}` (<= 64, [A-Za-z0-9_-]). Dots
+ * become '-'; anything else Lambda rejects becomes '_'. When that loses
+ * information, when the name must be shortened, or when two names would be
+ * equal (ignoring case), the name ends in a hash of the full identity, so names
+ * stay stable across deploys and never collide.
+ */
+function functionNames(prefix, items) {
+    const budget = MAX_FUNCTION_NAME - prefix.length - 1;
+    return uniqueNames(items, (item, hashed) => {
+        let lossy = false;
+        const readable = item.label.replace(/[^A-Za-z0-9_.-]/g, () => {
+            lossy = true;
+            return "_";
+        });
+        const body = readable.replace(/\./g, "-");
+        if (!hashed && !lossy && body.length <= budget)
+            return `${prefix}-${body}`;
+        return `${prefix}-${elide(body, budget - HASH_LENGTH - 1, "_")}-${names_shortHash(item.identity)}`;
+    });
+}
+/**
+ * Task state names (<= `maxLength`, unique): the label itself, with control
+ * characters and runs of blanks turned into one space; shortened or hashed
+ * like function names when needed.
+ */
+function taskStateNames(items, maxLength) {
+    return uniqueNames(items, (item, hashed) => {
+        const readable = stateText(item.label);
+        const lossy = readable !== item.label;
+        if (!hashed && !lossy && readable.length <= maxLength)
+            return readable;
+        return `${elide(readable, maxLength - HASH_LENGTH - 1, "...")} ${names_shortHash(item.identity)}`;
+    });
+}
+/** Hands out further state names (Parallel, Pass, Fail) that avoid every name taken so far. */
+class StateNames {
+    taken = new Set();
+    constructor(initial) {
+        for (const name of initial)
+            this.taken.add(name);
+    }
+    allocate(preferred, identity) {
+        const readable = stateText(preferred);
+        let name = readable.length <= MAX_STATE_NAME ? readable : "";
+        if (name === "" || this.taken.has(name)) {
+            name = `${elide(readable, MAX_STATE_NAME - HASH_LENGTH - 1, "...")} ${names_shortHash(identity)}`;
         }
-        throw error;
-    }
-    try {
-        return { deployed: await readDeployed(clients, ref), note: null };
-    }
-    catch (error) {
-        if (isMissingCredentials(error) || isMissingCredentials(error.cause)) {
-            return { deployed: null, note: "No AWS credentials: planned as if nothing were deployed." };
+        for (let extra = 1; this.taken.has(name); extra++) {
+            name = `${elide(readable, MAX_STATE_NAME - HASH_LENGTH - 4, "...")} ${names_shortHash(`${identity}#${extra}`)}-${extra}`;
         }
-        throw error;
+        this.taken.add(name);
+        return name;
     }
-    finally {
-        clients.destroy();
+}
+function stateText(label) {
+    // eslint-disable-next-line no-control-regex
+    const text = label.replace(/[\u0000-\u001f\u007f\s]+/g, " ").trim();
+    return text === "" ? "task" : text;
+}
+/** Keeps the start and the end (usually the most telling part of a node name). */
+function elide(text, length, joiner) {
+    if (text.length <= length)
+        return text;
+    const room = Math.max(2, length - joiner.length);
+    const head = Math.ceil(room * 0.4);
+    return `${text.slice(0, head)}${joiner}${text.slice(text.length - (room - head))}`;
+}
+function uniqueNames(items, nameOf) {
+    const hashed = items.map(() => false);
+    let names = items.map((item) => nameOf(item, false));
+    for (let round = 0; round < 3; round++) {
+        const byKey = new Map();
+        names.forEach((name, i) => {
+            const key = name.toLowerCase();
+            byKey.set(key, [...(byKey.get(key) ?? []), i]);
+        });
+        const clashes = [...byKey.values()].filter((ids) => ids.length > 1).flat();
+        if (clashes.length === 0)
+            return names;
+        for (const i of clashes)
+            hashed[i] = true;
+        names = items.map((item, i) => nameOf(item, hashed[i] ?? false));
     }
+    const dupes = names.filter((n, i) => names.findIndex((m) => m.toLowerCase() === n.toLowerCase()) !== i);
+    throw new Error(`internal: names still collide after hashing: ${dupes.join(", ")}`);
+}
+/** `name`, `name:alias` or `arn:aws:lambda:region:acct:function:name[:version]` -> the function name. */
+function names_functionNameOf(reference) {
+    if (reference.startsWith("arn:"))
+        return reference.split(":")[6] ?? reference;
+    return reference.split(":")[0] ?? reference;
+}
+
+;// CONCATENATED MODULE: ./src/run/tasks.ts
+
+
+/**
+ * The Tasks of a deployed state machine, read back from its definition: every
+ * Task that invokes Lambda with a `Payload.nodes` list. A Task depends on the
+ * Tasks that end the states before it (through Next chains and Parallel
+ * branches). This is what `kedro-sfn run` knows without the project at hand.
+ */
+function pipelineTasksFromDefinition(definition) {
+    const tasks = [];
+    walk(definition.States, definition.StartAt, [], tasks, 0);
+    return tasks;
+}
+function walk(states, startAt, before, out, depth) {
+    if (depth > 100)
+        return before;
+    let last = before;
+    const visited = new Set();
+    let name = startAt;
+    while (name !== undefined && !visited.has(name)) {
+        visited.add(name);
+        const state = states[name];
+        if (!state)
+            break;
+        if (state.Type === "Task") {
+            const task = kedroTask(name, state);
+            if (task) {
+                out.push({ ...task, dependsOn: [...last] });
+                last = [name];
+            }
+        }
+        else if (state.Type === "Parallel") {
+            const ends = branchesOf(state).flatMap((b) => walk(b.States, b.StartAt, last, out, depth + 1));
+            last = ends.length > 0 ? [...new Set(ends)] : last;
+        }
+        else if (state.Type === "Map") {
+            const body = (state["ItemProcessor"] ?? state["Iterator"]);
+            if (body?.States)
+                last = walk(body.States, body.StartAt, last, out, depth + 1);
+        }
+        else if (state.Type === "Choice") {
+            // Compiled machines have no Choice; follow the default branch.
+            name = typeof state["Default"] === "string" ? state["Default"] : undefined;
+            continue;
+        }
+        name = state["End"] === true || typeof state["Next"] !== "string" ? undefined : state["Next"];
+    }
+    return last;
+}
+function branchesOf(state) {
+    const branches = state["Branches"];
+    return Array.isArray(branches)
+        ? branches.filter((b) => b && b.States && b.StartAt)
+        : [];
+}
+function kedroTask(stateName, state) {
+    const resource = state["Resource"];
+    if (typeof resource !== "string" || !resource.startsWith("arn:aws:states:::lambda:invoke"))
+        return undefined;
+    const parameters = (state["Parameters"] ?? state["Arguments"]);
+    const payload = parameters?.["Payload"];
+    const nodes = payload?.["nodes"];
+    const fn = parameters?.["FunctionName"];
+    if (!Array.isArray(nodes) || !nodes.every((n) => typeof n === "string") || typeof fn !== "string") {
+        return undefined;
+    }
+    return { stateName, functionName: names_functionNameOf(fn), nodes };
+}
+/**
+ * Tasks with the dependencies the data implies: Task A waits for Task B when a
+ * node of A reads what a node of B writes. Truer than the definition's shape,
+ * which may serialise more than the data needs.
+ */
+function pipelineTasksFromGraph(tasks, graph) {
+    const taskOfNode = new Map();
+    for (const task of tasks)
+        for (const node of task.nodes)
+            taskOfNode.set(node, task.stateName);
+    const deps = dependenciesOf(graph);
+    return tasks.map((task) => {
+        const dependsOn = new Set();
+        for (const node of task.nodes) {
+            for (const parent of deps.get(node) ?? []) {
+                const other = taskOfNode.get(parent);
+                if (other !== undefined && other !== task.stateName)
+                    dependsOn.add(other);
+            }
+        }
+        return {
+            stateName: task.stateName,
+            functionName: task.functionName,
+            nodes: [...task.nodes],
+            dependsOn: [...dependsOn].sort(),
+        };
+    });
 }
 
 ;// CONCATENATED MODULE: external "fs"
@@ -79245,7 +79276,7 @@ class Context {
 // EXTERNAL MODULE: ./node_modules/@actions/github/node_modules/@actions/http-client/lib/index.js
 var lib = __nccwpck_require__(9659);
 // EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(4371);
+var undici = __nccwpck_require__(6752);
 ;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/internal/utils.js
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
@@ -79468,7 +79499,7 @@ var VERSION = "0.0.0-development";
 
 // pkg/dist-src/defaults.js
 var userAgent = `octokit-endpoint.js/${VERSION} ${getUserAgent()}`;
-var DEFAULTS = {
+var dist_bundle_DEFAULTS = {
   method: "GET",
   baseUrl: "https://api.github.com",
   headers: {
@@ -79802,7 +79833,7 @@ function withDefaults(oldDefaults, newDefaults) {
 }
 
 // pkg/dist-src/index.js
-var endpoint = withDefaults(null, DEFAULTS);
+var endpoint = withDefaults(null, dist_bundle_DEFAULTS);
 
 
 ;// CONCATENATED MODULE: ./node_modules/content-type/dist/index.js
@@ -84213,7 +84244,1211 @@ function describeGitHubError(error) {
     return status === undefined ? message : `${status} ${message}`;
 }
 
+;// CONCATENATED MODULE: ./src/stages/context.ts
+
+
+
+
+/** The one place the job reads the environment: the event, the run ids. */
+function createJobContext(options, io, mode, env, connect = () => createAwsClients()) {
+    const event = readEventContext(env);
+    return {
+        options,
+        io,
+        event,
+        mode,
+        octokit: createGitHubClient(options.githubToken, event.apiUrl),
+        aws: lazyAws(connect),
+        timings: [],
+        clock: { now: Date.now, sleep: (ms) => (0,promises_namespaceObject.setTimeout)(ms) },
+    };
+}
+/** Clients made at most once, on first use: plan mode without credentials never makes them. */
+function lazyAws(connect) {
+    let made;
+    let ready;
+    return {
+        clients: () => (made ??= connect().then((clients) => (ready = clients))),
+        destroy: () => ready?.destroy(),
+    };
+}
+/** Runs `work` in a foldable log group and records how long it took under `stage`. */
+async function stage(ctx, name, work) {
+    const started = performance.now();
+    try {
+        return await ctx.io.group(name, async () => await work());
+    }
+    finally {
+        ctx.timings.push([name, (performance.now() - started) / 1000]);
+    }
+}
+function renderTimings(timings) {
+    return timings.map(([name, seconds]) => `${name} ${seconds.toFixed(1)}s`).join(", ");
+}
+function setOutputs(io, outputs) {
+    const entries = Symbol.iterator in outputs ? outputs : Object.entries(outputs);
+    for (const [name, value] of entries)
+        io.setOutput(name, value);
+}
+
+;// CONCATENATED MODULE: ./src/plan/bind.ts
+
+const LAMBDA_INVOKE = /^arn:aws[a-z-]*:states:::lambda:invoke(\.waitForTaskToken)?$/;
+const SPEC_COMMENT = /(?:^| )kedro-sfn spec ([0-9a-f]{16})$/;
+/** Calls `visit` for every Lambda Task, in Parallel branches and Map processors too. */
+function visitLambdaTasks(definition, visit) {
+    for (const state of Object.values(definition.States)) {
+        if (state.Type === "Task" && typeof state.Resource === "string" && LAMBDA_INVOKE.test(state.Resource)) {
+            const parameters = state.Parameters;
+            if (parameters &&
+                typeof parameters === "object" &&
+                typeof parameters.FunctionName === "string") {
+                visit(state, parameters.FunctionName ?? "");
+            }
+        }
+        for (const branch of nestedMachines(state))
+            visitLambdaTasks(branch, visit);
+    }
+}
+function nestedMachines(state) {
+    const nested = [];
+    if (Array.isArray(state.Branches))
+        nested.push(...state.Branches);
+    if (state.ItemProcessor)
+        nested.push(state.ItemProcessor);
+    if (state.Iterator)
+        nested.push(state.Iterator);
+    return nested.filter((item) => item !== null && typeof item === "object" && typeof item.States === "object");
+}
+/**
+ * A deep copy of a compiled definition with every Task's FunctionName (a plain function name)
+ * replaced by its binding's ARN, and the binding's spec hash appended to the Task's Comment.
+ * Every Task must have a binding: a missing one is a bug, not a user error.
+ */
+function bindDefinition(definition, bindings) {
+    const copy = structuredClone(definition);
+    visitLambdaTasks(copy, (state, functionName) => {
+        const binding = bindings.get(functionName);
+        if (!binding)
+            throw new Error(`No function version to bind for Task FunctionName "${functionName}".`);
+        state.Parameters.FunctionName = binding.functionArn;
+        const comment = typeof state.Comment === "string" ? stripSpecComment(state.Comment) : "";
+        state.Comment = comment
+            ? `${comment} kedro-sfn spec ${binding.specHash}`
+            : `kedro-sfn spec ${binding.specHash}`;
+    });
+    return copy;
+}
+/** The Lambda Tasks of a deployed definition, by function name. */
+function boundTasks(definition) {
+    const tasks = {};
+    visitLambdaTasks(definition, (state, reference) => {
+        const functionName = names_functionNameOf(reference);
+        const payload = state.Parameters.Payload;
+        const nodes = Array.isArray(payload?.nodes)
+            ? payload.nodes.filter((node) => typeof node === "string")
+            : [];
+        const specHash = typeof state.Comment === "string" ? (SPEC_COMMENT.exec(state.Comment)?.[1] ?? null) : null;
+        tasks[functionName] = { functionName, versionArn: reference, specHash, nodes };
+    });
+    return tasks;
+}
+/** The plain function names a compiled definition invokes. */
+function taskFunctionNames(definition) {
+    const names = [];
+    visitLambdaTasks(definition, (_state, reference) => names.push(functionNameOf(reference)));
+    return names;
+}
+/** `arn:...:function:name:7` -> `name:7`, for humans. */
+function shortFunctionReference(reference) {
+    if (!reference.startsWith("arn:"))
+        return reference;
+    const parts = reference.split(":");
+    return parts.length > 7 ? `${parts[6]}:${parts[7]}` : (parts[6] ?? reference);
+}
+function stripSpecComment(comment) {
+    return comment.replace(SPEC_COMMENT, "");
+}
+/** A copy that shows functions as `name:version` and hides spec hashes: what a reader diffs. */
+function readableDefinition(definition) {
+    const copy = structuredClone(definition);
+    visitLambdaTasks(copy, (state, reference) => {
+        state.Parameters.FunctionName = shortFunctionReference(reference);
+        if (typeof state.Comment === "string") {
+            const comment = stripSpecComment(state.Comment);
+            if (comment)
+                state.Comment = comment;
+            else
+                delete state.Comment;
+        }
+    });
+    return copy;
+}
+
+;// CONCATENATED MODULE: ./src/plan/diff.ts
+
+/**
+ * Structural differences between two JSON documents, as JSON Pointer paths in a stable order.
+ * Objects are compared key by key; arrays of plain values as a whole (a node list reads better
+ * that way), other arrays item by item.
+ */
+function diffJson(before, after, path = "") {
+    if (stableStringify(before) === stableStringify(after))
+        return [];
+    if (diff_isObject(before) && diff_isObject(after)) {
+        const keys = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
+        return keys.flatMap((key) => {
+            const child = `${path}/${escapePointer(key)}`;
+            if (!(key in after))
+                return [{ path: child, kind: "removed", before: before[key] }];
+            if (!(key in before))
+                return [{ path: child, kind: "added", after: after[key] }];
+            return diffJson(before[key], after[key], child);
+        });
+    }
+    if (Array.isArray(before) && Array.isArray(after) && !(allPlain(before) && allPlain(after))) {
+        const changes = [];
+        for (let index = 0; index < Math.max(before.length, after.length); index += 1) {
+            const child = `${path}/${index}`;
+            if (index >= after.length)
+                changes.push({ path: child, kind: "removed", before: before[index] });
+            else if (index >= before.length)
+                changes.push({ path: child, kind: "added", after: after[index] });
+            else
+                changes.push(...diffJson(before[index], after[index], child));
+        }
+        return changes;
+    }
+    return [{ path: path || "/", kind: "changed", before, after }];
+}
+function diff_isObject(value) {
+    return value !== null && typeof value === "object" && !Array.isArray(value);
+}
+function allPlain(values) {
+    return values.every((value) => value === null || typeof value !== "object");
+}
+function escapePointer(key) {
+    return key.replace(/~/g, "~0").replace(/\//g, "~1");
+}
+
+;// CONCATENATED MODULE: ./src/plan/types.ts
+const PLAN_SCHEMA = "kedro-sfn/plan@1";
+
+;// CONCATENATED MODULE: ./src/plan/plan.ts
+
+
+
+
+
+
+
+/** Placeholder for a version the apply has yet to publish. */
+const NEW_VERSION = "new";
+/**
+ * Desired vs deployed -> what to do. Pure: the same inputs give the same plan and hash.
+ * `deployed` null means nothing is deployed (or AWS could not be read: say why in `note`).
+ */
+function planDeployment(desired, deployed, options = {}) {
+    refuseForeignFunctions(desired, deployed);
+    const prune = options.prune ?? false;
+    const managed = new Map((deployed?.functions ?? []).map((fn) => [fn.functionName, fn]));
+    const tasks = deployed?.stateMachine?.tasks ?? {};
+    const specs = [...desired.compiled.functions].sort((a, b) => compare(a.functionName, b.functionName));
+    const wanted = new Set(specs.map((spec) => spec.functionName));
+    const functions = specs.map((spec) => planFunction(spec, desired, managed.get(spec.functionName), tasks[spec.functionName]));
+    const retained = [];
+    for (const fn of deployed?.functions ?? []) {
+        if (wanted.has(fn.functionName))
+            continue;
+        if (!prune) {
+            retained.push(fn.functionName);
+            continue;
+        }
+        const task = tasks[fn.functionName];
+        functions.push({
+            functionName: fn.functionName,
+            action: "delete",
+            steps: ["delete"],
+            stateName: null,
+            nodes: task?.nodes ?? [],
+            changes: [],
+            specHash: null,
+            functionArn: fn.functionArn,
+            currentVersionArn: task?.versionArn ?? null,
+            revisionId: fn.revisionId,
+        });
+    }
+    functions.sort((a, b) => compare(a.functionName, b.functionName));
+    retained.sort(compare);
+    const stateMachine = planStateMachine(desired, deployed, functions);
+    const planWithoutHash = {
+        schema: PLAN_SCHEMA,
+        stateMachineName: desired.stateMachineName,
+        region: options.region ?? deployed?.region ?? null,
+        basis: deployed ? "deployed" : "nothing-deployed",
+        note: options.note ?? null,
+        imageUri: desired.imageUri,
+        desiredHash: desiredHash(desired),
+        prune,
+        functions,
+        retained,
+        stateMachine,
+        summary: summarize(functions, stateMachine),
+    };
+    return { ...planWithoutHash, hash: planHash(planWithoutHash) };
+}
+/** sha256 of the canonical plan, leaving out the hash itself and the revision ids (locks, not intent). */
+function planHash(plan) {
+    const functions = plan.functions.map((fn) => ({ ...fn, revisionId: null }));
+    return sha256Hex(stableStringify({ ...plan, hash: undefined, functions }));
+}
+/** The plan as canonical JSON (the `plan-json` output). */
+function planJson(plan) {
+    return stableStringify(plan);
+}
+function refuseForeignFunctions(desired, deployed) {
+    const foreign = deployed?.foreign ?? [];
+    const first = foreign[0];
+    if (!first)
+        return;
+    const owner = (entry) => entry.owner
+        ? `belongs to state machine "${entry.owner}" (tag ${Tag.stateMachine})`
+        : "is not managed by kedro-sfn";
+    const others = foreign.length > 1
+        ? ` (and ${foreign.length - 1} more: ${foreign
+            .slice(1)
+            .map((f) => f.functionName)
+            .join(", ")})`
+        : "";
+    throw new UserError(`Lambda function "${first.functionName}" already exists and ${owner(first)}; refusing to take it over for state machine "${desired.stateMachineName}"${others}.`, {
+        hint: "Choose another state-machine-name (function names derive from it), or delete or rename the existing function if nothing uses it.",
+    });
+}
+/**
+ * What one desired function needs, from what a list call shows of it and the Task bound to it.
+ * Steps run in this order: code, tags, config (which rewrites the Description marker: it records
+ * what is done, so it goes last), publish.
+ */
+function planFunction(spec, desired, deployed, bound) {
+    const hashes = functionHashes(spec, desired);
+    const base = {
+        functionName: spec.functionName,
+        stateName: spec.stateName,
+        nodes: spec.nodes,
+        specHash: hashes.spec,
+        functionArn: deployed?.functionArn ?? null,
+        currentVersionArn: bound?.versionArn ?? null,
+        revisionId: deployed?.revisionId ?? null,
+    };
+    if (!deployed)
+        return { ...base, action: "create", steps: ["create"], changes: [] };
+    const codeCurrent = isCodeCurrent(deployed, spec, desired);
+    const configCurrent = deployed.marker?.config === hashes.config;
+    const tagsCurrent = deployed.marker?.tags === hashes.tags;
+    // A version is current when $LATEST is right and the state machine invokes a version built from it.
+    const versionCurrent = codeCurrent && configCurrent && bound?.specHash === hashes.spec;
+    const steps = [];
+    if (!codeCurrent)
+        steps.push("code");
+    if (!tagsCurrent)
+        steps.push("tags");
+    if (!configCurrent || !tagsCurrent)
+        steps.push("config");
+    if (!versionCurrent)
+        steps.push("publish");
+    const action = !codeCurrent ? "update-code" : steps.length > 0 ? "update-config" : "noop";
+    return {
+        ...base,
+        action,
+        steps,
+        changes: fieldChanges(deployed, spec, desired, hashes, { codeCurrent, configCurrent, tagsCurrent }, bound),
+    };
+}
+/** For image functions Lambda reports the image digest as CodeSha256 (moto does too, given the image in its ECR). */
+function isCodeCurrent(deployed, spec, desired) {
+    const digest = imageDigestHex(desired.imageUri);
+    return digest !== null && deployed.codeSha256 === digest && deployed.architecture === spec.architecture;
+}
+function fieldChanges(deployed, spec, desired, hashes, current, bound) {
+    const changes = [];
+    const add = (field, before, after) => {
+        if (before !== after)
+            changes.push({ field, before, after });
+    };
+    if (!current.codeCurrent) {
+        const digest = imageDigestHex(desired.imageUri);
+        add("image", deployed.codeSha256 ? `sha256:${deployed.codeSha256.slice(0, 12)}` : null, digest ? `sha256:${digest.slice(0, 12)}` : desired.imageUri);
+        add("architecture", deployed.architecture, spec.architecture);
+    }
+    if (!current.configCurrent) {
+        const before = changes.length;
+        add("memoryMb", deployed.memoryMb, spec.memoryMb);
+        add("timeoutSeconds", deployed.timeoutSeconds, spec.timeoutSeconds);
+        add("ephemeralStorageMb", deployed.ephemeralStorageMb, spec.ephemeralStorageMb);
+        add("role", deployed.role, desired.lambdaRoleArn);
+        const keys = [
+            ...new Set([...Object.keys(deployed.environment), ...Object.keys(spec.environment)]),
+        ].sort();
+        for (const key of keys)
+            add(`environment.${key}`, deployed.environment[key] ?? null, spec.environment[key] ?? null);
+        // The node list is not in the listing (and moto ignores ephemeral storage): the hash says what changed.
+        if (changes.length === before)
+            add("settings", deployed.marker?.config ?? null, hashes.config);
+    }
+    if (!current.tagsCurrent)
+        add("tags", deployed.marker?.tags ?? null, hashes.tags);
+    if (changes.length === 0 && bound?.specHash !== hashes.spec) {
+        // $LATEST is already right but the state machine does not invoke a version of it: an earlier
+        // deploy stopped between updating the function and switching the state machine.
+        add("version", bound ? shortFunctionReference(bound.versionArn) : null, `${spec.functionName}:${NEW_VERSION}`);
+    }
+    return changes;
+}
+function planStateMachine(desired, deployed, functions) {
+    const current = deployed?.stateMachine ?? null;
+    const definition = desiredDefinition(desired, functions);
+    const name = desired.stateMachineName;
+    if (!current) {
+        return {
+            name,
+            arn: null,
+            action: "create",
+            steps: ["create"],
+            currentVersionArn: null,
+            changes: [],
+            definitionChanges: [],
+        };
+    }
+    const changes = [];
+    const add = (field, before, after) => {
+        if (before !== after)
+            changes.push({ field, before, after });
+    };
+    const logging = desiredLogging(desired);
+    add("roleArn", current.roleArn, desired.stateMachineRoleArn);
+    add("logging.level", current.logging.level, logging.level);
+    add("logging.logGroupArn", current.logging.logGroupArn, logging.logGroupArn);
+    add("logging.includeExecutionData", current.logging.includeExecutionData, logging.includeExecutionData);
+    add("tracing", current.tracing, desired.tracing);
+    const settingsChanged = changes.length > 0;
+    // The commit and version tags move with every deploy that changes something: not a reason to deploy.
+    const wantedTags = stateMachineTags(desired);
+    const tagKeys = [...new Set([...Object.keys(current.tags), ...Object.keys(wantedTags)])]
+        .filter((key) => key !== Tag.commit && key !== Tag.version && !key.startsWith("aws:"))
+        .sort();
+    for (const key of tagKeys)
+        add(`tags.${key}`, current.tags[key] ?? null, wantedTags[key] ?? null);
+    const tagsChanged = changes.some((change) => change.field.startsWith("tags."));
+    const same = stableStringify(current.definition) === stableStringify(definition);
+    const definitionChanges = same
+        ? []
+        : diffJson(readableDefinition(current.definition), readableDefinition(definition));
+    const steps = [];
+    if (!same || settingsChanged)
+        steps.push("update");
+    else if (tagsChanged)
+        steps.push("tags");
+    const currentVersionArn = current.tags[Tag.version] ?? null;
+    return {
+        name,
+        arn: current.arn,
+        action: steps.length > 0 ? "update" : "noop",
+        steps,
+        currentVersionArn,
+        changes,
+        definitionChanges,
+    };
+}
+/** The definition the plan expects to deploy: known versions for unchanged functions, placeholders for new ones. */
+function desiredDefinition(desired, functions) {
+    const bindings = new Map();
+    for (const fn of functions) {
+        if (fn.action === "delete" || fn.specHash === null)
+            continue;
+        const keepsVersion = !fn.steps.includes("publish") && !fn.steps.includes("create") && fn.currentVersionArn;
+        const functionArn = keepsVersion ? fn.currentVersionArn : `${fn.functionName}:${NEW_VERSION}`;
+        bindings.set(fn.functionName, { functionArn, specHash: fn.specHash });
+    }
+    return bindDefinition(desired.compiled.definition, bindings);
+}
+/** Logging as AWS reports it, for comparison and for the API call. */
+function desiredLogging(desired) {
+    const logging = desired.logging;
+    if (!logging || logging.level === "OFF")
+        return { level: "OFF", logGroupArn: null, includeExecutionData: false };
+    const arn = logging.logGroupArn ?? null;
+    return {
+        level: logging.level,
+        logGroupArn: arn && !arn.endsWith(":*") ? `${arn}:*` : arn,
+        includeExecutionData: logging.includeExecutionData ?? false,
+    };
+}
+function summarize(functions, stateMachine) {
+    const count = (predicate) => functions.filter(predicate).length;
+    const toCreate = count((fn) => fn.action === "create") + (stateMachine.action === "create" ? 1 : 0);
+    const toUpdate = count((fn) => fn.action === "update-code" || fn.action === "update-config") +
+        (stateMachine.action === "update" ? 1 : 0);
+    const toDelete = count((fn) => fn.action === "delete");
+    const unchanged = count((fn) => fn.action === "noop") + (stateMachine.action === "noop" ? 1 : 0);
+    return { toCreate, toUpdate, toDelete, unchanged, hasChanges: toCreate + toUpdate + toDelete > 0 };
+}
+function compare(a, b) {
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+
+;// CONCATENATED MODULE: ./src/aws/lambda.ts
+
+
+
+/** AWS's page size limit for ListFunctions. */
+const LIST_PAGE_SIZE = 50;
+/** Every function of the account and region: ListFunctions pages carry each function's configuration. */
+async function listAllFunctions(lambda) {
+    const functions = [];
+    for await (const page of (0,client_lambda_dist_cjs/* paginateListFunctions */.fVs)({ client: lambda, pageSize: LIST_PAGE_SIZE }, {}))
+        functions.push(...(page.Functions ?? []));
+    return functions;
+}
+function toDeployedFunction(config) {
+    return {
+        functionName: config.FunctionName ?? "",
+        functionArn: unqualifiedArn(config.FunctionArn ?? ""),
+        revisionId: config.RevisionId ?? null,
+        marker: parseFunctionDescription(config.Description),
+        codeSha256: config.CodeSha256 ?? "",
+        architecture: config.Architectures?.[0] ?? null,
+        memoryMb: config.MemorySize ?? null,
+        timeoutSeconds: config.Timeout ?? null,
+        ephemeralStorageMb: config.EphemeralStorage?.Size ?? null,
+        environment: config.Environment?.Variables ?? {},
+        role: config.Role ?? null,
+    };
+}
+async function listTags(lambda, functionArn) {
+    return (await lambda.send(new client_lambda_dist_cjs/* ListTagsCommand */.bvr({ Resource: functionArn }))).Tags ?? {};
+}
+/** Configuration fields set by create and by update-config. */
+function functionSettings(spec, desired, hashes) {
+    return {
+        Role: desired.lambdaRoleArn,
+        MemorySize: spec.memoryMb,
+        Timeout: spec.timeoutSeconds,
+        EphemeralStorage: { Size: spec.ephemeralStorageMb },
+        Environment: { Variables: spec.environment },
+        Description: functionDescription(desired.stateMachineName, hashes, spec.nodes),
+    };
+}
+async function createFunction(lambda, spec, desired, hashes, wait) {
+    const created = await lambda.send(new client_lambda_dist_cjs/* CreateFunctionCommand */.Y8X({
+        FunctionName: spec.functionName,
+        PackageType: "Image",
+        Code: { ImageUri: desired.imageUri },
+        Architectures: [spec.architecture],
+        ...functionSettings(spec, desired, hashes),
+        Tags: functionTags(desired),
+        Publish: true,
+    }));
+    return settle(lambda, created, wait);
+}
+async function updateFunctionCode(lambda, spec, imageUri, revisionId, publish, wait) {
+    const updated = await withConflictRetry(lambda, spec.functionName, wait, () => lambda.send(new client_lambda_dist_cjs/* UpdateFunctionCodeCommand */.KfB({
+        FunctionName: spec.functionName,
+        ImageUri: imageUri,
+        Architectures: [spec.architecture],
+        Publish: publish,
+        ...(revisionId ? { RevisionId: revisionId } : {}),
+    })));
+    return settle(lambda, updated, wait);
+}
+async function updateFunctionConfiguration(lambda, spec, desired, hashes, revisionId, wait) {
+    const updated = await withConflictRetry(lambda, spec.functionName, wait, () => lambda.send(new client_lambda_dist_cjs/* UpdateFunctionConfigurationCommand */.Zlw({
+        FunctionName: spec.functionName,
+        ...functionSettings(spec, desired, hashes),
+        ...(revisionId ? { RevisionId: revisionId } : {}),
+    })));
+    return settle(lambda, updated, wait);
+}
+async function publishVersion(lambda, functionName, description, revisionId, wait) {
+    const published = await withConflictRetry(lambda, functionName, wait, () => lambda.send(new client_lambda_dist_cjs/* PublishVersionCommand */.D3m({
+        FunctionName: functionName,
+        Description: description.slice(0, 256),
+        ...(revisionId ? { RevisionId: revisionId } : {}),
+    })));
+    return settle(lambda, published, wait);
+}
+/** Makes the function's tags exactly `tags` (besides AWS's own `aws:` keys). */
+async function replaceTags(lambda, functionArn, tags) {
+    const current = await listTags(lambda, functionArn);
+    const stale = Object.keys(current).filter((key) => !(key in tags) && !key.startsWith("aws:"));
+    if (stale.length > 0)
+        await lambda.send(new client_lambda_dist_cjs/* UntagResourceCommand */.RP$({ Resource: functionArn, TagKeys: stale }));
+    const missing = Object.entries(tags).some(([key, value]) => current[key] !== value);
+    if (missing)
+        await lambda.send(new client_lambda_dist_cjs/* TagResourceCommand */.eqU({ Resource: functionArn, Tags: tags }));
+}
+/** Deletes the function and all its versions; a function already gone counts as deleted. */
+async function deleteFunction(lambda, functionName) {
+    try {
+        await lambda.send(new client_lambda_dist_cjs/* DeleteFunctionCommand */.Z3K({ FunctionName: functionName }));
+    }
+    catch (error) {
+        if (!isAwsError(error, "ResourceNotFoundException"))
+            throw error;
+    }
+}
+async function getFunction(lambda, functionName, qualifier) {
+    try {
+        const found = await lambda.send(new client_lambda_dist_cjs/* GetFunctionCommand */.YF5({ FunctionName: functionName, ...(qualifier ? { Qualifier: qualifier } : {}) }));
+        return found.Configuration ?? null;
+    }
+    catch (error) {
+        if (isAwsError(error, "ResourceNotFoundException"))
+            return null;
+        throw error;
+    }
+}
+/**
+ * Waits until the function (or version) is Active and its last update finished, with the
+ * SDK's waiters (GetFunction, which has its own quota; backoff with jitter from
+ * `pollIntervalMs` up to 8x). Returns the settled configuration.
+ */
+async function waitUntilSettled(lambda, functionName, qualifier, wait) {
+    const input = { FunctionName: functionName, ...(qualifier ? { Qualifier: qualifier } : {}) };
+    const started = Date.now();
+    let config = await getFunction(lambda, functionName, qualifier);
+    while (config && isBusy(config) && !failureOf(config)) {
+        const remainingMs = wait.maxWaitMs - (Date.now() - started);
+        const waiter = {
+            client: lambda,
+            minDelay: wait.pollIntervalMs / 1000,
+            maxDelay: (wait.pollIntervalMs * 8) / 1000,
+            maxWaitTime: Math.max(remainingMs, wait.pollIntervalMs + 1) / 1000,
+        };
+        try {
+            // Pending is the state a new function or version starts in; InProgress, an update's.
+            const settled = config.State === "Pending"
+                ? await (0,client_lambda_dist_cjs/* waitUntilFunctionActiveV2 */._RC)(waiter, input)
+                : await (0,client_lambda_dist_cjs/* waitUntilFunctionUpdatedV2 */.rWV)(waiter, input);
+            config = settled.final?.Configuration ?? (await getFunction(lambda, functionName, qualifier));
+        }
+        catch {
+            // The waiter failed (a Failed state) or timed out: read once more to say which, and why.
+            config = await getFunction(lambda, functionName, qualifier);
+            if (config && isBusy(config) && !failureOf(config)) {
+                throw new Error(`Lambda function ${functionName} is still ${config.State}/${config.LastUpdateStatus} after ${Math.round(wait.maxWaitMs / 1000)} s.`);
+            }
+        }
+    }
+    if (!config)
+        throw new Error(`Lambda function ${functionName} disappeared while waiting for it to become ready.`);
+    const failure = failureOf(config);
+    if (failure)
+        throw new Error(`Lambda function ${functionName}${qualifier ? `:${qualifier}` : ""} failed: ${failure}`);
+    return config;
+}
+function isBusy(config) {
+    return config.State === "Pending" || config.LastUpdateStatus === "InProgress";
+}
+function failureOf(config) {
+    if (config.State === "Failed")
+        return `${config.StateReasonCode ?? "Failed"}: ${config.StateReason ?? "no reason given"}`;
+    if (config.LastUpdateStatus === "Failed")
+        return `${config.LastUpdateStatusReasonCode ?? "Failed"}: ${config.LastUpdateStatusReason ?? "no reason given"}`;
+    return null;
+}
+/** Turns a call's response into a settled StepResult, waiting only when the response says it must. */
+async function settle(lambda, response, wait) {
+    const version = response.Version && response.Version !== "$LATEST" ? response.Version : null;
+    let config = response;
+    const failure = failureOf(response);
+    if (failure)
+        throw new Error(`Lambda function ${response.FunctionName ?? ""} failed: ${failure}`);
+    if (isBusy(response))
+        config = await waitUntilSettled(lambda, response.FunctionName ?? "", version ?? undefined, wait);
+    return {
+        revisionId: config.RevisionId ?? response.RevisionId ?? null,
+        versionArn: version ? qualifiedArn(response.FunctionArn ?? "", version) : null,
+        codeSha256: config.CodeSha256 ?? response.CodeSha256 ?? null,
+    };
+}
+/**
+ * ResourceConflictException means another update is still running on the function: wait for it
+ * to settle and try again (a few times; a persistent conflict is someone else deploying).
+ */
+async function withConflictRetry(lambda, functionName, wait, call) {
+    for (let attempt = 1;; attempt += 1) {
+        try {
+            return await call();
+        }
+        catch (error) {
+            if (!isAwsError(error, "ResourceConflictException") || attempt >= 4)
+                throw error;
+            await waitUntilSettled(lambda, functionName, undefined, wait);
+        }
+    }
+}
+function unqualifiedArn(arn) {
+    const parts = arn.split(":");
+    return parts.length > 7 ? parts.slice(0, 7).join(":") : arn;
+}
+function qualifiedArn(arn, version) {
+    return `${unqualifiedArn(arn)}:${version}`;
+}
+
+;// CONCATENATED MODULE: ./src/aws/sfn.ts
+
+
+
+function stateMachineArn(partition, region, accountId, name) {
+    return `arn:${partition}:states:${region}:${accountId}:stateMachine:${name}`;
+}
+/** The state machine's ARN by name, paging ListStateMachines (used when the account is unknown). */
+async function findStateMachineArn(sfn, name) {
+    for await (const page of (0,client_sfn_dist_cjs/* paginateListStateMachines */.tfX)({ client: sfn, pageSize: 1000 }, {})) {
+        const found = page.stateMachines?.find((machine) => machine.name === name);
+        if (found?.stateMachineArn)
+            return found.stateMachineArn;
+    }
+    return null;
+}
+/** The state machine (or a version of it) without its tags (a separate call: see stateMachineTagsOf). */
+async function describeStateMachine(sfn, arn) {
+    let described;
+    try {
+        described = await sfn.send(new client_sfn_dist_cjs/* DescribeStateMachineCommand */.LyQ({ stateMachineArn: arn }));
+    }
+    catch (error) {
+        if (isAwsError(error, "StateMachineDoesNotExist"))
+            return null;
+        throw error;
+    }
+    const definition = parseDefinition(described.definition ?? "");
+    return {
+        arn: described.stateMachineArn ?? arn,
+        name: described.name ?? "",
+        definition,
+        roleArn: described.roleArn ?? "",
+        logging: deployedLogging(described.loggingConfiguration),
+        tracing: described.tracingConfiguration?.enabled ?? false,
+        tags: {},
+        tasks: boundTasks(definition),
+    };
+}
+/** A definition we cannot read (edited by hand into something odd) compares as empty: it gets replaced. */
+function parseDefinition(text) {
+    try {
+        const parsed = JSON.parse(text);
+        if (parsed &&
+            typeof parsed === "object" &&
+            "States" in parsed &&
+            typeof parsed.States === "object" &&
+            parsed.States !== null) {
+            return parsed;
+        }
+    }
+    catch {
+        // fall through
+    }
+    return { StartAt: "", States: {} };
+}
+function deployedLogging(config) {
+    const level = config?.level ?? "OFF";
+    const logGroupArn = config?.destinations?.[0]?.cloudWatchLogsLogGroup?.logGroupArn ?? null;
+    return {
+        level,
+        logGroupArn: level === "OFF" ? null : logGroupArn,
+        includeExecutionData: level === "OFF" ? false : (config?.includeExecutionData ?? false),
+    };
+}
+function loggingConfiguration(logging) {
+    if (logging.level === "OFF" || !logging.logGroupArn)
+        return { level: "OFF", includeExecutionData: false };
+    return {
+        level: logging.level,
+        includeExecutionData: logging.includeExecutionData,
+        destinations: [{ cloudWatchLogsLogGroup: { logGroupArn: logging.logGroupArn } }],
+    };
+}
+/** Creates and publishes version 1. Returns ARNs; throws StateMachineAlreadyExists as AWS does. */
+async function createStateMachine(sfn, name, settings, tags) {
+    const created = await sfn.send(new client_sfn_dist_cjs/* CreateStateMachineCommand */.OMl({
+        name,
+        type: "STANDARD",
+        definition: JSON.stringify(settings.definition),
+        roleArn: settings.roleArn,
+        loggingConfiguration: loggingConfiguration(settings.logging),
+        tracingConfiguration: { enabled: settings.tracing },
+        tags: Object.entries(tags).map(([key, value]) => ({ key, value })),
+        publish: true,
+        versionDescription: settings.versionDescription.slice(0, 256),
+    }));
+    return { arn: created.stateMachineArn ?? "", versionArn: created.stateMachineVersionArn ?? null };
+}
+/** One call switches every task to the new function versions and publishes a version. */
+async function updateStateMachine(sfn, arn, settings) {
+    const updated = await sfn.send(new client_sfn_dist_cjs/* UpdateStateMachineCommand */.RnG({
+        stateMachineArn: arn,
+        definition: JSON.stringify(settings.definition),
+        roleArn: settings.roleArn,
+        loggingConfiguration: loggingConfiguration(settings.logging),
+        tracingConfiguration: { enabled: settings.tracing },
+        publish: true,
+        versionDescription: settings.versionDescription.slice(0, 256),
+    }));
+    return updated.stateMachineVersionArn ?? null;
+}
+async function tagStateMachine(sfn, arn, tags) {
+    await sfn.send(new client_sfn_dist_cjs/* TagResourceCommand */.eqU({
+        resourceArn: arn,
+        tags: Object.entries(tags).map(([key, value]) => ({ key, value })),
+    }));
+}
+async function stateMachineTagsOf(sfn, arn) {
+    const listed = await sfn.send(new client_sfn_dist_cjs/* ListTagsForResourceCommand */.a_e({ resourceArn: arn }));
+    return Object.fromEntries((listed.tags ?? []).map((tag) => [tag.key ?? "", tag.value ?? ""]));
+}
+
+;// CONCATENATED MODULE: ./src/aws/apply.ts
+
+
+
+
+
+
+
+
+
+const DEFAULT_CONCURRENCY = 16;
+/** Re-reads of one function after RevisionId conflicts before giving up. */
+const MAX_REPLANS = 3;
+/**
+ * Converges AWS to `desired` as `plan` says, in an order where every intermediate state is
+ * consistent: functions are updated and versions published first (the state machine still runs
+ * the old versions), then one state machine call switches every task to the new versions, and
+ * only then are functions that left the pipeline deleted. Killed anywhere, a rerun converges.
+ */
+async function applyPlan(clients, plan, desired, options = {}) {
+    if (plan.desiredHash !== desiredHash(desired)) {
+        throw new Error("The plan was made for other inputs than this deploy: plan again before applying.");
+    }
+    const log = options.log ?? (() => undefined);
+    const wait = {
+        pollIntervalMs: options.pollIntervalMs ?? 1000,
+        maxWaitMs: options.maxWaitMs ?? 15 * 60 * 1000,
+    };
+    const context = { clients, desired, wait, log, warnedDigest: false };
+    const specs = new Map(desired.compiled.functions.map((spec) => [spec.functionName, spec]));
+    const versions = new Map();
+    const changing = [];
+    for (const fn of plan.functions) {
+        if (fn.action === "delete")
+            continue;
+        if (fn.action === "noop" && fn.currentVersionArn)
+            versions.set(fn.functionName, fn.currentVersionArn);
+        else
+            changing.push(fn);
+    }
+    if (changing.length > 0)
+        log(`Updating ${changing.length} Lambda function(s)...`);
+    await mapWithConcurrency(changing, options.concurrency ?? DEFAULT_CONCURRENCY, async (fn) => {
+        const spec = specs.get(fn.functionName);
+        if (!spec)
+            throw new Error(`The plan names function ${fn.functionName}, which the compiled pipeline does not have.`);
+        versions.set(fn.functionName, await convergeFunction(context, fn, spec));
+    });
+    const { arn, versionArn } = await switchStateMachine(clients, plan, desired, versions, log);
+    const deleted = await prune(clients, plan, desired, options.concurrency ?? DEFAULT_CONCURRENCY, log);
+    const functionArns = {};
+    for (const spec of desired.compiled.functions)
+        functionArns[spec.functionName] = versions.get(spec.functionName) ?? "";
+    return {
+        stateMachineArn: arn,
+        stateMachineVersionArn: versionArn,
+        imageUri: desired.imageUri,
+        functionArns,
+        plan,
+        deleted,
+    };
+}
+/** Brings one function to its desired state and returns the version ARN the state machine should invoke. */
+async function convergeFunction(context, planned, spec) {
+    const { clients, desired } = context;
+    const hashes = functionHashes(spec, desired);
+    // What the plan knew of the Task bound to this function, for re-planning after a conflict.
+    const bound = planned.currentVersionArn
+        ? {
+            functionName: spec.functionName,
+            versionArn: planned.currentVersionArn,
+            specHash: planned.steps.includes("publish") ? null : planned.specHash,
+            nodes: spec.nodes,
+        }
+        : undefined;
+    let current = planned;
+    for (let round = 0;; round += 1) {
+        try {
+            return await runSteps(context, current, spec, hashes);
+        }
+        catch (error) {
+            // Someone (often our own retried call whose response was lost) changed the function since
+            // we read it: read it again and redo only what is still missing.
+            const conflict = isAwsError(error, "PreconditionFailedException") ||
+                (current.steps.includes("create") && isAwsError(error, "ResourceConflictException"));
+            if (!conflict || round >= MAX_REPLANS) {
+                if (conflict)
+                    throw new Error(`Lambda function ${spec.functionName} kept changing while deploying: is another deploy running?`, { cause: error });
+                throw explainAwsError(error, {
+                    doing: `deploy Lambda function ${spec.functionName}`,
+                    lambdaRoleArn: desired.lambdaRoleArn,
+                });
+            }
+            current = await replan(clients, spec, desired, bound);
+        }
+    }
+}
+async function replan(clients, spec, desired, bound) {
+    const config = await getFunction(clients.lambda, spec.functionName);
+    if (!config)
+        return planFunction(spec, desired, undefined, bound);
+    const deployed = toDeployedFunction(config);
+    if (deployed.marker?.stateMachine !== desired.stateMachineName) {
+        const owner = (await listTags(clients.lambda, deployed.functionArn))[Tag.stateMachine] ?? null;
+        if (owner !== desired.stateMachineName) {
+            throw new UserError(`Lambda function "${spec.functionName}" appeared while deploying and ${owner ? `belongs to state machine "${owner}"` : "is not managed by kedro-sfn"}; refusing to take it over.`);
+        }
+    }
+    return planFunction(spec, desired, deployed, bound);
+}
+async function runSteps(context, planned, spec, hashes) {
+    const { clients, desired, wait, log } = context;
+    const name = spec.functionName;
+    const steps = new Set(planned.steps);
+    if (steps.has("create")) {
+        const created = await createFunction(clients.lambda, spec, desired, hashes, wait);
+        checkDigest(context, name, created.codeSha256);
+        log(`created ${versionLabel(created.versionArn)}`);
+        return requireVersion(name, created.versionArn);
+    }
+    let revisionId = planned.revisionId;
+    let versionArn = null;
+    if (steps.has("code")) {
+        // With nothing else to change, the code update publishes the version itself: one call.
+        const publishNow = steps.has("publish") && !steps.has("config");
+        const updated = await updateFunctionCode(clients.lambda, spec, desired.imageUri, revisionId, publishNow, wait);
+        checkDigest(context, name, updated.codeSha256);
+        revisionId = updated.revisionId;
+        if (publishNow)
+            versionArn = updated.versionArn;
+    }
+    if (steps.has("tags")) {
+        if (!planned.functionArn)
+            throw new Error(`No ARN known for Lambda function ${name}.`);
+        await replaceTags(clients.lambda, planned.functionArn, functionTags(desired));
+    }
+    if (steps.has("config")) {
+        revisionId = (await updateFunctionConfiguration(clients.lambda, spec, desired, hashes, revisionId, wait))
+            .revisionId;
+    }
+    if (steps.has("publish") && !versionArn) {
+        const description = `kedro-sfn commit ${desired.commitSha} spec ${hashes.spec}`;
+        versionArn = (await publishVersion(clients.lambda, name, description, revisionId, wait)).versionArn;
+    }
+    // A tags-only change publishes nothing: the state machine keeps its version.
+    versionArn ??= planned.currentVersionArn;
+    log(`updated ${versionLabel(versionArn)} (${planned.steps.join(", ")})`);
+    return requireVersion(name, versionArn);
+}
+function requireVersion(name, versionArn) {
+    if (!versionArn)
+        throw new Error(`Lambda did not return a published version for ${name}.`);
+    return versionArn;
+}
+function versionLabel(versionArn) {
+    return versionArn ? versionArn.split(":").slice(6).join(":") : "(no version)";
+}
+/** Change detection relies on Lambda reporting the image digest as CodeSha256: say so when it does not. */
+function checkDigest(context, name, codeSha256) {
+    const digest = imageDigestHex(context.desired.imageUri);
+    if (context.warnedDigest || !codeSha256 || !digest || codeSha256 === digest)
+        return;
+    context.warnedDigest = true;
+    context.log(`warning: Lambda reports CodeSha256 ${codeSha256.slice(0, 12)}… for ${name}, not the image digest ${digest.slice(0, 12)}…: the next plan will see its code as changed.`);
+}
+async function switchStateMachine(clients, plan, desired, versions, log) {
+    const bindings = new Map();
+    for (const spec of desired.compiled.functions) {
+        const functionArn = versions.get(spec.functionName);
+        if (!functionArn)
+            throw new Error(`No version of ${spec.functionName} to bind.`);
+        bindings.set(spec.functionName, { functionArn, specHash: functionHashes(spec, desired).spec });
+    }
+    const settings = {
+        definition: bindDefinition(desired.compiled.definition, bindings),
+        roleArn: desired.stateMachineRoleArn,
+        logging: desiredLogging(desired),
+        tracing: desired.tracing,
+        versionDescription: `kedro-sfn commit ${desired.commitSha} plan ${plan.hash.slice(0, 12)}`,
+    };
+    const name = desired.stateMachineName;
+    const failure = {
+        doing: `deploy state machine "${name}"`,
+        stateMachineName: name,
+        stateMachineRoleArn: desired.stateMachineRoleArn,
+        sentDefinition: true,
+    };
+    try {
+        if (plan.stateMachine.action === "create") {
+            try {
+                const created = await createStateMachine(clients.sfn, name, settings, stateMachineTags(desired));
+                if (created.versionArn)
+                    await tagStateMachine(clients.sfn, created.arn, { [Tag.version]: created.versionArn });
+                log(`created state machine ${name} (${versionLabel(created.versionArn)})`);
+                return created;
+            }
+            catch (error) {
+                // Created since we read (a retried call, or another deploy): update it instead.
+                if (!isAwsError(error, "StateMachineAlreadyExists"))
+                    throw error;
+            }
+        }
+        const arn = plan.stateMachine.arn ?? (await existingStateMachineArn(clients, desired));
+        if (plan.stateMachine.action === "create" || plan.stateMachine.steps.includes("update")) {
+            const versionArn = await updateStateMachine(clients.sfn, arn, settings);
+            // After the switch, never before: the tags record what the state machine now runs.
+            await tagStateMachine(clients.sfn, arn, {
+                ...stateMachineTags(desired),
+                ...(versionArn ? { [Tag.version]: versionArn } : {}),
+            });
+            log(`updated state machine ${name} (${versionLabel(versionArn)})`);
+            return { arn, versionArn };
+        }
+        if (plan.stateMachine.steps.includes("tags")) {
+            await tagStateMachine(clients.sfn, arn, stateMachineTags(desired));
+            log(`retagged state machine ${name}`);
+        }
+        return {
+            arn,
+            versionArn: await currentVersionArn(clients, plan.stateMachine.currentVersionArn, settings, log),
+        };
+    }
+    catch (error) {
+        throw explainAwsError(error, failure);
+    }
+}
+async function existingStateMachineArn(clients, desired) {
+    const account = arnAccount(desired.stateMachineRoleArn);
+    const arn = account
+        ? stateMachineArn(account.partition, clients.region, account.accountId, desired.stateMachineName)
+        : await findStateMachineArn(clients.sfn, desired.stateMachineName);
+    if (!arn)
+        throw new Error(`State machine ${desired.stateMachineName} exists but could not be found.`);
+    return arn;
+}
+/**
+ * For a deploy that changes no definition: the version the last deploy published, as recorded
+ * in the state machine's tag, if that version still has the current definition (one read).
+ */
+async function currentVersionArn(clients, versionArn, settings, log) {
+    if (!versionArn)
+        return null;
+    const version = await describeStateMachine(clients.sfn, versionArn);
+    if (version && stableStringify(version.definition) === stableStringify(settings.definition))
+        return versionArn;
+    log(`note: ${versionLabel(versionArn)} no longer matches the state machine; no version ARN to report.`);
+    return null;
+}
+/** Deletes functions that left the pipeline, now that the state machine no longer invokes them. */
+async function prune(clients, plan, desired, concurrency, log) {
+    const doomed = plan.functions.filter((fn) => fn.action === "delete");
+    const deleted = [];
+    await mapWithConcurrency(doomed, concurrency, async (fn) => {
+        try {
+            // The Description marker said it is ours; the tag confirms before anything is destroyed.
+            const owner = fn.functionArn
+                ? (await listTags(clients.lambda, fn.functionArn))[Tag.stateMachine]
+                : undefined;
+            if (owner !== desired.stateMachineName) {
+                log(`warning: not deleting ${fn.functionName}: its ${Tag.stateMachine} tag is ${owner ?? "missing"}.`);
+                return;
+            }
+            await deleteFunction(clients.lambda, fn.functionName);
+            deleted.push(fn.functionName);
+            log(`deleted ${fn.functionName}`);
+        }
+        catch (error) {
+            if (isAwsError(error, "ResourceNotFoundException"))
+                return;
+            throw explainAwsError(error, { doing: `delete Lambda function ${fn.functionName}` });
+        }
+    });
+    return deleted.sort();
+}
+
+;// CONCATENATED MODULE: ./src/aws/confUpload.ts
+
+
+
+
+
+/** `s3://bucket/prefix` -> parts; the prefix never ends in a slash. */
+function parseS3Url(url, input) {
+    const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(?:\/(.*))?$/.exec(url);
+    if (match === null) {
+        throw new UserError(`Input '${input}' must look like s3://bucket/prefix; got '${url}'.`);
+    }
+    return { bucket: match[1], prefix: (match[2] ?? "").replace(/\/+$/, "") };
+}
+/**
+ * Uploads the project's `conf/` (without `conf/local`, which holds credentials
+ * and never leaves the machine, as `kedro package` does) to `url`, where the
+ * handler reads it at run time (KEDRO_SFN_CONF_SOURCE). Returns the keys written.
+ */
+async function uploadConf(s3, projectPath, url) {
+    const { bucket, prefix } = parseS3Url(url, "conf-source");
+    const root = (0,external_node_path_.join)(projectPath, "conf");
+    const files = listFiles(root).filter((file) => (0,external_node_path_.relative)(root, file).split(external_node_path_.sep)[0] !== "local");
+    const keys = [];
+    for (const file of files) {
+        const key = [prefix, (0,external_node_path_.relative)(root, file).split(external_node_path_.sep).join("/")].filter(Boolean).join("/");
+        try {
+            await s3.send(new client_s3_dist_cjs/* PutObjectCommand */.wKZ({ Bucket: bucket, Key: key, Body: (0,external_node_fs_.readFileSync)(file) }));
+        }
+        catch (error) {
+            throw explainAwsError(error, { doing: `upload the configuration to s3://${bucket}/${key}` });
+        }
+        keys.push(key);
+    }
+    return keys;
+}
+function listFiles(dir) {
+    return (0,external_node_fs_.readdirSync)(dir, { withFileTypes: true })
+        .filter((entry) => !entry.name.startsWith("."))
+        .flatMap((entry) => (entry.isDirectory() ? listFiles((0,external_node_path_.join)(dir, entry.name)) : [(0,external_node_path_.join)(dir, entry.name)]))
+        .sort();
+}
+
+;// CONCATENATED MODULE: ./src/aws/deployed.ts
+
+
+
+
+
+
+function deploymentRef(desired) {
+    const account = arnAccount(desired.stateMachineRoleArn) ?? arnAccount(desired.lambdaRoleArn);
+    return {
+        stateMachineName: desired.stateMachineName,
+        functionNames: desired.compiled.functions.map((fn) => fn.functionName),
+        ...(account ? { accountId: account.accountId, partition: account.partition } : {}),
+    };
+}
+/**
+ * Reads the state machine and the functions managed for it. This costs ceil(functions/50)
+ * ListFunctions pages, DescribeStateMachine and the state machine's ListTagsForResource:
+ * function ownership is read from the Description marker, and function tags are fetched only
+ * for desired names held by a function without our marker.
+ */
+async function readDeployed(clients, ref) {
+    try {
+        const [listed, stateMachine] = await Promise.all([
+            listAllFunctions(clients.lambda),
+            (async () => {
+                const arn = ref.accountId !== undefined
+                    ? stateMachineArn(ref.partition ?? "aws", clients.region, ref.accountId, ref.stateMachineName)
+                    : await findStateMachineArn(clients.sfn, ref.stateMachineName);
+                if (!arn)
+                    return null;
+                const described = await describeStateMachine(clients.sfn, arn);
+                return described
+                    ? { ...described, tags: await stateMachineTagsOf(clients.sfn, described.arn) }
+                    : null;
+            })(),
+        ]);
+        const wanted = new Set(ref.functionNames);
+        const functions = [];
+        const unmarked = [];
+        for (const config of listed) {
+            const fn = toDeployedFunction(config);
+            if (fn.marker?.stateMachine === ref.stateMachineName)
+                functions.push(fn);
+            else if (wanted.has(fn.functionName))
+                unmarked.push(fn);
+        }
+        // A desired name taken by a function without our marker: its tag says whose it is.
+        const owners = await mapWithConcurrency(unmarked, 4, async (fn) => (await listTags(clients.lambda, fn.functionArn))[Tag.stateMachine] ?? null);
+        const foreign = [];
+        unmarked.forEach((fn, index) => {
+            const owner = owners[index] ?? null;
+            if (owner === ref.stateMachineName)
+                functions.push(fn);
+            else
+                foreign.push({ functionName: fn.functionName, owner });
+        });
+        functions.sort((a, b) => (a.functionName < b.functionName ? -1 : 1));
+        return { region: clients.region, stateMachine, functions, foreign };
+    }
+    catch (error) {
+        throw explainAwsError(error, {
+            doing: `read the deployed state of state machine "${ref.stateMachineName}"`,
+            stateMachineName: ref.stateMachineName,
+        });
+    }
+}
+/**
+ * `mode: plan` without credentials still plans, against nothing deployed, and says so.
+ * The clients belong to the caller (the job shares them between stages and destroys them).
+ * Credentials AWS rejects (expired) are an error, not a reason to pretend nothing exists.
+ */
+async function readForPlan(connect, ref) {
+    let clients;
+    try {
+        clients = await connect();
+    }
+    catch (error) {
+        if (error instanceof MissingRegionError) {
+            return {
+                deployed: null,
+                note: "No AWS region or credentials configured: planned as if nothing were deployed.",
+            };
+        }
+        throw error;
+    }
+    try {
+        return { deployed: await readDeployed(clients, ref), note: null };
+    }
+    catch (error) {
+        if (isMissingCredentials(error) || isMissingCredentials(error.cause)) {
+            return { deployed: null, note: "No AWS credentials: planned as if nothing were deployed." };
+        }
+        throw error;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/aws/ecrMirror.ts
+
+/**
+ * With input `registry` the image's bytes go to another registry (a local one
+ * for rehearsals against an emulator). Lambda only runs images its ECR
+ * repository knows, so the pushed manifest is registered there too, under the
+ * same digest: the functions' CodeSha256 then equals the image digest, as on AWS.
+ */
+async function registerManifestInEcr(ecr, manifest, where) {
+    try {
+        await ecr.send(new dist_cjs/* PutImageCommand */.SUU({
+            repositoryName: where.repository,
+            imageManifest: manifest.body.toString("utf8"),
+            imageManifestMediaType: manifest.mediaType,
+            imageDigest: where.digest,
+            imageTag: where.tag,
+        }));
+    }
+    catch (error) {
+        if (!(error instanceof dist_cjs/* ImageAlreadyExistsException */.Bhs))
+            throw error;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/github/marker.ts
+
 
 /** The hidden first line of a plan comment; GitHub does not render HTML comments. */
 const marker_MARKER_PREFIX = "<!-- kedro-sfn-action ";
@@ -84221,7 +85456,8 @@ const marker_MARKER_PREFIX = "<!-- kedro-sfn-action ";
 const DIGEST_MAX_BYTES = 8_000;
 /** `<!-- kedro-sfn-action {...} -->`; `<`, `>` and `&` are JSON-escaped so no value can end the comment. */
 function formatMarker(marker) {
-    const json = JSON.stringify(marker_sortKeys(marker)).replace(/[<>&]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+    // Canonical key order: the same marker is the same text, so an unchanged comment is not rewritten.
+    const json = stableStringify(marker).replace(/[<>&]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
     return `${marker_MARKER_PREFIX}${json} -->`;
 }
 /** The marker anywhere in a comment body; "damaged" when it starts but does not parse (a human edit). */
@@ -84329,16 +85565,6 @@ function isDigest(value) {
         d["functions"] !== null &&
         Object.values(d["functions"]).every((v) => typeof v === "string"));
 }
-/** Canonical key order, so the same marker is the same text and an unchanged comment is not rewritten. */
-function marker_sortKeys(value) {
-    if (Array.isArray(value))
-        return value.map(marker_sortKeys);
-    if (typeof value !== "object" || value === null)
-        return value;
-    return Object.fromEntries(Object.keys(value)
-        .sort()
-        .map((k) => [k, marker_sortKeys(value[k])]));
-}
 /** Plain lines for logs and annotations. */
 function describeDifferences(differences) {
     return differences.map((d) => d.kind === "plan"
@@ -84346,446 +85572,7 @@ function describeDifferences(differences) {
         : `${d.kind} ${d.name}: reviewed ${d.reviewed}, now ${d.current}`);
 }
 
-;// CONCATENATED MODULE: ./src/report/markdown.ts
-/** Escapes text for a Markdown table cell or inline HTML (summaries insert raw HTML). */
-function escapeCell(text) {
-    return escapeHtml(text).replace(/\|/g, "&#124;").replace(/`/g, "&#96;").replace(/\r?\n/g, "<br>");
-}
-function escapeHtml(text) {
-    return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
-}
-/** A fenced block whose fence is longer than any backtick run inside it. */
-function codeBlock(text, language = "") {
-    const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
-    const fence = "`".repeat(longest + 1);
-    return `${fence}${language}\n${text}\n${fence}`;
-}
-function markdown_table(header, rows) {
-    const line = (cells) => `| ${cells.join(" | ")} |`;
-    return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
-}
-/**
- * Literal text as a code span: Markdown, HTML, `@mentions` and `#refs` inside
- * it stay inert on GitHub. `inTable` escapes `|`, which GFM splits cells on
- * even inside code spans.
- */
-function markdown_codeSpan(text, options = {}) {
-    let body = text.replace(/[\r\n\t]+/g, " ");
-    if (options.inTable)
-        body = body.replace(/\|/g, "\\|");
-    const longest = Math.max(0, ...[...body.matchAll(/`+/g)].map((m) => m[0].length));
-    const fence = "`".repeat(longest + 1);
-    const pad = body.startsWith("`") || body.endsWith("`") || body.startsWith(" ") || body === "" ? " " : "";
-    return `${fence}${pad}${body}${pad}${fence}`;
-}
-/**
- * Prose with user text in it: HTML escaped, Markdown punctuation backslashed,
- * and a zero-width space after `@` so a name like `@team` notifies nobody.
- */
-function markdown_escapeText(text) {
-    return escapeHtml(text.replace(/\s+/g, " "))
-        .replace(/[\\`*_[\]()#+!|~{}]/g, "\\$&")
-        .replace(/@/g, "@\u200b");
-}
-/** GitHub limits comment bodies in characters; we budget in UTF-8 bytes, which is stricter. */
-function utf8Bytes(text) {
-    return Buffer.byteLength(text, "utf8");
-}
-
-;// CONCATENATED MODULE: ./src/report/flowchart.ts
-/** GitHub's Mermaid refuses larger diagrams (its maxTextSize and maxEdges defaults). */
-const MERMAID_MAX_TEXT = 50_000;
-const MERMAID_MAX_EDGES = 500;
-const DEFAULT_MAX_TASKS = 100;
-const STYLES = {
-    new: "fill:#dafbe1,stroke:#1a7f37,stroke-width:2px,color:#0d3d1b",
-    changed: "fill:#fff8c5,stroke:#9a6700,stroke-width:2px,color:#3b2300",
-    removed: "fill:#ffebe9,stroke:#cf222e,stroke-width:2px,stroke-dasharray:5 5,color:#5d0f12",
-    succeeded: "fill:#dafbe1,stroke:#1a7f37,color:#0d3d1b",
-    failed: "fill:#ffebe9,stroke:#cf222e,stroke-width:2px,color:#5d0f12",
-    running: "fill:#ddf4ff,stroke:#0969da,stroke-width:2px,color:#0a3069",
-    "not-started": "fill:#f6f8fa,stroke:#8c959f,stroke-dasharray:3 3,color:#57606a",
-};
-/**
- * A ```mermaid flowchart of the tasks in the order given, one edge per dependency.
- * Box ids are positional (`t0`, `t1`, ...) so no user text reaches Mermaid's
- * syntax; labels are entity-escaped. Too large a graph gives a one-line note.
- */
-function renderFlowchart(tasks, classOf, options = {}) {
-    const maxTasks = options.maxTasks ?? DEFAULT_MAX_TASKS;
-    if (tasks.length === 0)
-        return "_No tasks to draw._";
-    if (tasks.length > maxTasks) {
-        return `_Flowchart not drawn: ${tasks.length} tasks, more than the ${maxTasks} a chart stays readable with._`;
-    }
-    const index = new Map();
-    tasks.forEach((task, i) => {
-        if (!index.has(task.id))
-            index.set(task.id, i);
-    });
-    const lines = ["flowchart TD"];
-    tasks.forEach((task, i) => lines.push(`  t${i}["${mermaidLabel(task)}"]`));
-    let edges = 0;
-    tasks.forEach((task, i) => {
-        const parents = new Set();
-        for (const dep of task.dependsOn) {
-            const from = index.get(dep);
-            if (from !== undefined && from !== i)
-                parents.add(from);
-        }
-        for (const from of [...parents].sort((a, b) => a - b)) {
-            lines.push(`  t${from} --> t${i}`);
-            edges++;
-        }
-    });
-    const members = new Map();
-    tasks.forEach((task, i) => {
-        const cls = classOf(task.id);
-        if (cls !== "none")
-            members.set(cls, [...(members.get(cls) ?? []), i]);
-    });
-    for (const cls of Object.keys(STYLES)) {
-        const ids = members.get(cls);
-        if (!ids)
-            continue;
-        lines.push(`  classDef ${cssClass(cls)} ${STYLES[cls]}`);
-        lines.push(`  class ${ids.map((i) => `t${i}`).join(",")} ${cssClass(cls)}`);
-    }
-    const text = lines.join("\n");
-    if (edges > MERMAID_MAX_EDGES || text.length > MERMAID_MAX_TEXT) {
-        return `_Flowchart not drawn: ${tasks.length} tasks and ${edges} dependencies are more than GitHub's Mermaid renders._`;
-    }
-    return "```mermaid\n" + text + "\n```";
-}
-/** `not-started` is not a safe Mermaid class name everywhere; `c_not_started` is. */
-function cssClass(cls) {
-    return `c_${cls.replace(/-/g, "_")}`;
-}
-function mermaidLabel(task) {
-    const title = escapeMermaid(task.label);
-    const listNodes = task.nodes.length > 1 || (task.nodes.length === 1 && task.nodes[0] !== task.label);
-    if (!listNodes)
-        return title;
-    return [`<b>${title}</b>`, ...task.nodes.map((n) => `• ${escapeMermaid(n)}`)].join("<br/>");
-}
-/**
- * Mermaid decodes `#<code point>;` inside labels to an HTML entity, so every
- * character outside a plain set becomes one: quotes, brackets, backticks,
- * `<`/`>` and `#` can neither close the label nor inject markup.
- */
-function escapeMermaid(text) {
-    let out = "";
-    for (const ch of text) {
-        out += /[A-Za-z0-9 _.:/=+-]/.test(ch) ? ch : `#${ch.codePointAt(0) ?? 63};`;
-    }
-    return out;
-}
-
-;// CONCATENATED MODULE: ./src/report/planComment.ts
-
-
-const DIFF_MAX_BYTES = { comment: 20_000, summary: 400_000 };
-const STATUS_MAX_CHARS = 1_000;
-const CHANGE_TEXT = {
-    create: "create",
-    "update-code": "update code",
-    "update-config": "update config",
-    noop: "unchanged",
-    delete: "delete",
-};
-const FUNCTION_ICONS = {
-    create: "🆕",
-    "update-code": "✏️",
-    "update-config": "⚙️",
-    noop: "·",
-    delete: "🗑️",
-};
-/** The plan as Markdown at one level of detail. Every user-controlled string is escaped. */
-function renderPlanMarkdown(view, options = {}) {
-    const level = options.level ?? "full";
-    const where = options.where ?? "comment";
-    const sections = [renderHeading(view), renderStatus(view)];
-    if (level === "full") {
-        sections.push(renderFindingsTable(view.findings), renderPipeline(view, options.maxTasks), renderFunctionTable(view.functions), renderDefinitionDiff(view, where, options.diffMaxBytes ?? DIFF_MAX_BYTES[where]), renderImage(view.image));
-    }
-    else if (level === "nodes") {
-        sections.push(renderFindingLines(view.findings), renderFunctionLines(view.functions), `**State machine** ${markdown_codeSpan(view.stateMachine.name)}: ${stateMachineVerdict(view.stateMachine.change)}.`, renderImage(view.image), trimmedNote(view, where, "The flowchart and the state machine definition diff"));
-    }
-    else {
-        sections.push(`**Pre-flight:** ${findingCounts(view.findings)}.`, `**Functions:** ${functionCounts(view.functions)}. **State machine:** ${stateMachineVerdict(view.stateMachine.change)}.`, renderImage(view.image), trimmedNote(view, where, "The flowchart, every function and the diff"));
-    }
-    sections.push(renderFooter(view, where));
-    return sections.filter((s) => s !== "").join("\n\n") + "\n";
-}
-/**
- * The most detailed rendering within `maxBytes` (UTF-8): full, then one line
- * per function, then counts, then a fixed minimal note. Whole renderings are
- * compared, so Markdown is never cut in half.
- */
-function fitPlanMarkdown(view, maxBytes, options = {}) {
-    for (const level of ["full", "nodes", "counts"]) {
-        const markdown = renderPlanMarkdown(view, { ...options, level });
-        const bytes = utf8Bytes(markdown);
-        if (bytes <= maxBytes)
-            return { markdown, level, bytes };
-    }
-    const markdown = renderMinimal(view, options.where ?? "comment");
-    return { markdown, level: "minimal", bytes: utf8Bytes(markdown) };
-}
-/** The one-line verdict, e.g. "2 to create, 1 to update, 0 to delete" or "no changes". */
-function planVerdict(counts) {
-    if (counts.create + counts.update + counts.delete === 0)
-        return "no changes";
-    return `${counts.create} to create, ${counts.update} to update, ${counts.delete} to delete`;
-}
-function hasChanges(view) {
-    return view.counts.create + view.counts.update + view.counts.delete > 0;
-}
-/** Why a deploy was refused under `require-reviewed-plan`: a table of what the reviewed plan and this one do differently. */
-function renderPlanDifferences(differences, reviewedUrl) {
-    const where = reviewedUrl ? ` (${renderLink({ text: "reviewed plan", url: reviewedUrl })})` : "";
-    return [
-        `**Not deployed: the plan changed since it was reviewed${where}.**`,
-        "",
-        table(["", "Reviewed", "Now"], differences.map((d) => [
-            d.kind === "plan" ? escapeText(d.name) : `${d.kind} ${codeSpan(d.name, { inTable: true })}`,
-            codeSpan(d.reviewed, { inTable: true }),
-            codeSpan(d.current, { inTable: true }),
-        ])),
-    ].join("\n");
-}
-function renderHeading(view) {
-    const verdict = planVerdict(view.counts);
-    const commit = view.commit ? ` at ${markdown_codeSpan(view.commit.slice(0, 12))}` : "";
-    return [
-        `### kedro-sfn plan for ${markdown_codeSpan(view.target)}${commit}`,
-        hasChanges(view)
-            ? `**Plan: ${verdict}.**`
-            : "**No changes.** The deployed functions and state machine already match.",
-    ].join("\n\n");
-}
-function renderStatus(view) {
-    const links = (view.links ?? []).map(renderLink).join(" · ");
-    const withLinks = links ? ` ${links}` : "";
-    switch (view.status ?? "planned") {
-        case "planned":
-            return "";
-        case "deploying":
-            return `🚀 **Deploying** this plan…${withLinks}`;
-        case "deployed":
-            return `✅ **Deployed.**${withLinks}`;
-        case "failed": {
-            const detail = view.statusDetail
-                ? ` ${markdown_escapeText(truncateChars(view.statusDetail, STATUS_MAX_CHARS))}`
-                : "";
-            return `❌ **Deploy failed.**${detail}${withLinks}`;
-        }
-    }
-}
-/** Only http(s) links become links; the URL is percent-encoded where Markdown would end it. */
-function renderLink(link) {
-    const text = markdown_escapeText(link.text);
-    if (!/^https?:\/\/[^\s]+$/i.test(link.url))
-        return text;
-    const url = link.url.replace(/[()<>"'\\[\]`]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`);
-    return `[${text}](${url})`;
-}
-function findingCounts(findings) {
-    if (findings.length === 0)
-        return "no problems found";
-    const errors = findings.filter((f) => f.severity === "error").length;
-    return `${plural(errors, "error")}, ${plural(findings.length - errors, "warning")}`;
-}
-/** One finding as a sentence built from its fields, every name in a code span. */
-function findingSentence(f, inTable) {
-    const code = (s) => markdown_codeSpan(s, { inTable });
-    const readers = f.consumers.map(code).join(", ") || "nobody";
-    switch (f.code) {
-        case "ephemeral-crosses-tasks":
-            return `${code(f.dataset)} is kept in memory but written by ${code(f.producer ?? "?")} and read by ${readers} in another Lambda: persist it in ${code(f.file)}.`;
-        case "ephemeral-pipeline-input":
-            return `${code(f.dataset)} is a pipeline input (read by ${readers}) missing from ${code(f.file)}: no Lambda can load it.`;
-        case "ephemeral-output-discarded":
-            return `${code(f.dataset)}, written by ${code(f.producer ?? "?")}, is kept in memory only and discarded when the Lambda ends.`;
-        default:
-            return markdown_escapeText(f.message);
-    }
-}
-function severityIcon(f) {
-    return f.severity === "error" ? "❌" : "⚠️";
-}
-function renderFindingsTable(findings) {
-    if (findings.length === 0)
-        return "**Pre-flight:** no problems found: every dataset passed between Lambdas is persisted.";
-    const parts = [
-        `**Pre-flight:** ${findingCounts(findings)}.`,
-        "",
-        markdown_table(["", "Problem"], findings.map((f) => [severityIcon(f), findingSentence(f, true)])),
-    ];
-    for (const f of findings.filter((x) => x.severity === "error")) {
-        parts.push("", `<details><summary>Fix for <code>${escapeHtml(f.dataset)}</code>: add to <code>${escapeHtml(f.file)}</code></summary>`, "", codeBlock(f.catalogEntry, "yaml"), "", "</details>");
-    }
-    return parts.join("\n");
-}
-function renderFindingLines(findings) {
-    if (findings.length === 0)
-        return "**Pre-flight:** no problems found.";
-    return [
-        `**Pre-flight:** ${findingCounts(findings)}.`,
-        ...findings.map((f) => `- ${severityIcon(f)} ${findingSentence(f, false)}`),
-    ].join("\n");
-}
-const TASK_CLASS = {
-    new: "new",
-    changed: "changed",
-    removed: "removed",
-    none: "none",
-};
-function renderPipeline(view, maxTasks) {
-    const changeOf = new Map(view.tasks.map((t) => [t.id, t.change]));
-    const chart = renderFlowchart(view.tasks, (id) => TASK_CLASS[changeOf.get(id) ?? "none"], maxTasks === undefined ? {} : { maxTasks });
-    const used = new Set(view.tasks.map((t) => t.change));
-    const legend = [
-        used.has("new") ? "🟩 new" : "",
-        used.has("changed") ? "🟨 changed" : "",
-        used.has("removed") ? "🟥 removed" : "",
-    ].filter((s) => s !== "");
-    return [
-        `**Pipeline** (${plural(view.tasks.length, "task")})`,
-        "",
-        chart,
-        ...(legend.length ? ["", legend.join(" · ")] : []),
-    ].join("\n");
-}
-function settings(row) {
-    const show = (now, before, unit) => {
-        if (now === null)
-            return "–";
-        return before !== undefined && before !== now ? `${before} → ${now} ${unit}` : `${now} ${unit}`;
-    };
-    return {
-        memory: show(row.memoryMb, row.previous?.memoryMb, "MB"),
-        timeout: show(row.timeoutSeconds, row.previous?.timeoutSeconds, "s"),
-    };
-}
-function renderFunctionTable(rows) {
-    if (rows.length === 0)
-        return "**Functions:** none.";
-    return [
-        `**Functions** (${functionCounts(rows)})`,
-        "",
-        markdown_table(["", "Function", "Nodes", "Change", "Memory", "Timeout"], rows.map((row) => {
-            const s = settings(row);
-            return [
-                FUNCTION_ICONS[row.change],
-                markdown_codeSpan(row.name, { inTable: true }),
-                row.nodes.map((n) => markdown_codeSpan(n, { inTable: true })).join("<br>"),
-                CHANGE_TEXT[row.change],
-                s.memory,
-                s.timeout,
-            ];
-        })),
-    ].join("\n");
-}
-function renderFunctionLines(rows) {
-    if (rows.length === 0)
-        return "**Functions:** none.";
-    const lines = rows.map((row) => {
-        const s = settings(row);
-        const nodes = row.nodes.length === 1 && row.nodes[0] === row.name
-            ? ""
-            : ` (${row.nodes.map((n) => markdown_codeSpan(n)).join(", ")})`;
-        return `- ${FUNCTION_ICONS[row.change]} ${markdown_codeSpan(row.name)}${nodes}: ${CHANGE_TEXT[row.change]}, ${s.memory}, ${s.timeout}`;
-    });
-    return [`**Functions** (${functionCounts(rows)}):`, ...lines].join("\n");
-}
-function functionCounts(rows) {
-    const order = [
-        ["create", "to create"],
-        ["update-code", "code update"],
-        ["update-config", "config update"],
-        ["delete", "to delete"],
-        ["noop", "unchanged"],
-    ];
-    const parts = order
-        .map(([change, text]) => [rows.filter((r) => r.change === change).length, text])
-        .filter(([n]) => n > 0)
-        .map(([n, text]) => `${n} ${text}`);
-    return `${rows.length} in all${parts.length ? `: ${parts.join(", ")}` : ""}`;
-}
-function stateMachineVerdict(change) {
-    return { create: "to create", update: "definition changes", noop: "unchanged" }[change];
-}
-function renderDefinitionDiff(view, where, maxBytes) {
-    const sm = view.stateMachine;
-    const head = `**State machine** ${markdown_codeSpan(sm.name)}: ${stateMachineVerdict(sm.change)}.`;
-    if (sm.change === "noop" || sm.definitionDiff.trim() === "")
-        return head;
-    const lines = sm.definitionDiff.replace(/\n$/, "").split("\n");
-    const added = lines.filter((l) => l.startsWith("+") && !l.startsWith("+++")).length;
-    const removed = lines.filter((l) => l.startsWith("-") && !l.startsWith("---")).length;
-    const kept = [];
-    let bytes = 0;
-    for (const line of lines) {
-        bytes += utf8Bytes(line) + 1;
-        if (bytes > maxBytes)
-            break;
-        kept.push(line);
-    }
-    const cut = kept.length < lines.length
-        ? `\n\n_Diff cut after ${kept.length} of ${lines.length} lines${where === "comment" ? summaryPointer(view, "; the whole diff is in the ") : ""}._`
-        : "";
-    return [
-        head,
-        "",
-        `<details><summary>Definition diff (+${added} −${removed} lines)</summary>`,
-        "",
-        codeBlock(kept.join("\n"), "diff") + cut,
-        "",
-        "</details>",
-    ].join("\n");
-}
-function renderImage(image) {
-    if (image.state === "would-build") {
-        const base = image.baseImage ? ` from ${markdown_codeSpan(image.baseImage)}` : "";
-        return `**Image:** would be built${base} and pushed to ${markdown_codeSpan(image.repository)}.`;
-    }
-    return `**Image:** ${markdown_codeSpan(image.uri)}${image.state === "unchanged" ? " (unchanged)" : ""}.`;
-}
-function summaryPointer(view, lead) {
-    const link = view.summaryUrl
-        ? renderLink({ text: "job summary", url: view.summaryUrl })
-        : "job summary of this run";
-    return `${lead}${link}`;
-}
-/** What a degraded level left out, and where to find it: the summary for a comment, plan-json for the summary. */
-function trimmedNote(view, where, what) {
-    if (where === "summary")
-        return `_${what} were left out to keep this summary within GitHub's 1 MiB; the \`plan-json\` output has the whole plan._`;
-    return `_${what} are in the ${summaryPointer(view, "")}._`;
-}
-function renderFooter(view, where) {
-    const parts = [`plan ${markdown_codeSpan(view.planHash.slice(0, 12))}`];
-    if (where === "comment" && view.summaryUrl)
-        parts.push(renderLink({ text: "job summary", url: view.summaryUrl }));
-    return `<sub>kedro-sfn-action · ${parts.join(" · ")}</sub>`;
-}
-/** No user text at all, so it always fits. */
-function renderMinimal(view, where) {
-    const pointer = where === "comment"
-        ? `_The plan is too large for a comment: see the ${summaryPointer(view, "")}._`
-        : "_The plan is too large for this summary: see the `plan-json` output._";
-    return ["### kedro-sfn plan", `**Plan: ${planVerdict(view.counts)}.**`, pointer].join("\n\n") + "\n";
-}
-function plural(n, word) {
-    return `${n} ${word}${n === 1 ? "" : "s"}`;
-}
-function truncateChars(text, max) {
-    const chars = [...text];
-    return chars.length <= max ? text : `${chars.slice(0, max).join("")}…`;
-}
-
-;// CONCATENATED MODULE: ./src/report/comment.ts
+;// CONCATENATED MODULE: ./src/github/stickyComment.ts
 
 
 
@@ -85072,1617 +85859,2122 @@ async function checkReviewedPlan(args) {
     };
 }
 
-// EXTERNAL MODULE: external "node:os"
-var external_node_os_ = __nccwpck_require__(8161);
-;// CONCATENATED MODULE: ./src/aws/ecr.ts
+;// CONCATENATED MODULE: ./src/plan/outputs.ts
 
 
-
-/** Marks lifecycle policies this tool wrote, so it only ever updates its own. */
-const POLICY_MARKER = "kedro-sfn:";
-/** Expire all but the newest `keep` images, tagged or not (cache images and old builds alike). */
-function lifecyclePolicy(keep) {
-    return JSON.stringify({
-        rules: [
-            {
-                rulePriority: 1,
-                description: `${POLICY_MARKER} keep the newest ${keep} images`,
-                selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: keep },
-                action: { type: "expire" },
-            },
-        ],
-    });
-}
-/**
- * Makes sure the repository exists: created with scan-on-push and the
- * lifecycle policy when missing. An existing repository keeps its settings;
- * its lifecycle policy is only set when it has none or has one of ours.
- */
-async function ensureRepository(ecr, name, keepImages) {
-    const doing = `use ECR repository '${name}'`;
-    let uri;
-    let created = false;
-    try {
-        const found = await ecr.send(new dist_cjs/* DescribeRepositoriesCommand */.pE_({ repositoryNames: [name] }));
-        uri = found.repositories?.[0]?.repositoryUri;
-    }
-    catch (error) {
-        if (!isAwsError(error, "RepositoryNotFoundException"))
-            throw explainEcrError(error, doing, "ecr:DescribeRepositories");
-    }
-    if (uri === undefined) {
-        try {
-            const made = await ecr.send(new dist_cjs/* CreateRepositoryCommand */.WTe({
-                repositoryName: name,
-                imageScanningConfiguration: { scanOnPush: true },
-                imageTagMutability: "MUTABLE",
-                tags: [{ Key: "managed-by", Value: "kedro-sfn" }],
-            }));
-            uri = made.repository?.repositoryUri;
-            created = true;
-        }
-        catch (error) {
-            // Another job made it between our two calls: use it.
-            if (!isAwsError(error, "RepositoryAlreadyExistsException"))
-                throw explainEcrError(error, `create ECR repository '${name}'`, "ecr:CreateRepository");
-            const found = await ecr.send(new dist_cjs/* DescribeRepositoriesCommand */.pE_({ repositoryNames: [name] }));
-            uri = found.repositories?.[0]?.repositoryUri;
-        }
-    }
-    if (uri === undefined)
-        throw new Error(`ECR returned no URI for repository '${name}'.`);
-    await ensureLifecyclePolicy(ecr, name, keepImages, created);
-    return { name, uri, registryHost: uri.slice(0, uri.indexOf("/")), created };
-}
-async function ensureLifecyclePolicy(ecr, name, keep, created) {
-    const wanted = lifecyclePolicy(keep);
-    if (!created) {
-        try {
-            const current = await ecr.send(new dist_cjs/* GetLifecyclePolicyCommand */.O0C({ repositoryName: name }));
-            const text = current.lifecyclePolicyText ?? "";
-            if (!text.includes(POLICY_MARKER) || sameJson(text, wanted))
-                return;
-        }
-        catch (error) {
-            if (!isAwsError(error, "LifecyclePolicyNotFoundException")) {
-                throw explainEcrError(error, `read the lifecycle policy of '${name}'`, "ecr:GetLifecyclePolicy");
-            }
-        }
-    }
-    try {
-        await ecr.send(new dist_cjs/* PutLifecyclePolicyCommand */.Rcn({ repositoryName: name, lifecyclePolicyText: wanted }));
-    }
-    catch (error) {
-        throw explainEcrError(error, `set the lifecycle policy of '${name}'`, "ecr:PutLifecyclePolicy");
-    }
-}
-function sameJson(a, b) {
-    try {
-        return JSON.stringify(JSON.parse(a)) === JSON.stringify(JSON.parse(b));
-    }
-    catch {
-        return false;
-    }
-}
-/**
- * GetAuthorizationToken, decoded to Basic-auth credentials. The token and the
- * password are handed to `mask` before anything else happens with them.
- */
-async function getRegistryCredentials(ecr, mask) {
-    let data;
-    try {
-        const response = await ecr.send(new dist_cjs/* GetAuthorizationTokenCommand */.Eu6({}));
-        data = response.authorizationData?.[0];
-    }
-    catch (error) {
-        throw explainEcrError(error, "log in to ECR (GetAuthorizationToken)", "ecr:GetAuthorizationToken");
-    }
-    const token = data?.authorizationToken;
-    if (!token || !data?.proxyEndpoint)
-        throw new UserError("ECR returned no authorization token: cannot log in to the registry.");
-    mask(token);
-    const decoded = Buffer.from(token, "base64").toString("utf8");
-    const colon = decoded.indexOf(":");
-    if (colon < 0)
-        throw new Error("ECR's authorization token is not 'user:password'.");
-    const password = decoded.slice(colon + 1);
-    mask(password);
-    const host = data.proxyEndpoint.replace(/^https?:\/\//, "").replace(/\/+$/, "");
+/** Outputs of `mode: plan`: everything but the ARNs a deploy learns. */
+function planOutputs(plan) {
     return {
-        host,
-        username: decoded.slice(0, colon),
-        password,
-        ...(data.expiresAt ? { expiresAt: data.expiresAt } : {}),
+        [Output.ImageUri]: plan.imageUri,
+        [Output.PlanJson]: planJson(plan),
+        [Output.PlanHash]: plan.hash,
+        [Output.HasChanges]: String(plan.summary.hasChanges),
+        [Output.ToCreate]: String(plan.summary.toCreate),
+        [Output.ToUpdate]: String(plan.summary.toUpdate),
+        [Output.ToDelete]: String(plan.summary.toDelete),
     };
 }
-function explainEcrError(error, doing, iamAction) {
-    const name = awsErrorName(error);
-    if (name === "AccessDeniedException" || name === "AccessDenied") {
-        return new UserError(`AWS denied access while trying to ${doing}: ${errorMessage(error)}`, {
-            hint: `The CI role needs ${iamAction} (and the other ECR push actions) on this repository.`,
-            cause: error,
-        });
-    }
-    return explainAwsError(error, { doing });
-}
-
-// EXTERNAL MODULE: external "node:url"
-var external_node_url_ = __nccwpck_require__(3136);
-;// CONCATENATED MODULE: ./src/kedro/helperPath.ts
-
-
-
-/**
- * The folder holding the `kedro_sfn` Python package: dist/python beside the
- * bundles, or python/ in a source checkout (tests run from src/).
- */
-function pythonHelperRoot() {
-    const here = (0,external_node_path_.dirname)((0,external_node_url_.fileURLToPath)(import.meta.url));
-    const candidates = [(0,external_node_path_.join)(here, "python"), (0,external_node_path_.join)(here, "..", "python"), (0,external_node_path_.join)(here, "..", "..", "python")];
-    const found = candidates.find((dir) => (0,external_node_fs_.existsSync)((0,external_node_path_.join)(dir, "kedro_sfn", "__init__.py")));
-    if (found === undefined) {
-        throw new Error(`The kedro_sfn Python helper is missing (looked in ${candidates.join(", ")}).`);
-    }
-    return found;
-}
-
-// EXTERNAL MODULE: external "node:child_process"
-var external_node_child_process_ = __nccwpck_require__(1421);
-;// CONCATENATED MODULE: ./src/image/command.ts
-
-/** Thrown when a program cannot be started at all (not installed, not executable). */
-class CommandNotFoundError extends Error {
-    program;
-    constructor(program, cause) {
-        super(`'${program}' could not be started: ${cause.message}`, { cause });
-        this.program = program;
-        this.name = "CommandNotFoundError";
-    }
-}
-/** The real runner: node:child_process, output captured and optionally streamed line by line. */
-const runCommand = (command) => new Promise((resolve, reject) => {
-    const [program, ...args] = command.argv;
-    if (program === undefined)
-        throw new Error("runCommand: empty argv");
-    const child = (0,external_node_child_process_.spawn)(program, args, {
-        cwd: command.cwd,
-        env: { ...process.env, ...command.env },
-        stdio: ["pipe", "pipe", "pipe"],
-    });
-    const stdout = [];
-    const stderr = [];
-    const output = [];
-    const stream = lineSplitter(command.onLine);
-    child.stdout.on("data", (chunk) => {
-        stdout.push(chunk);
-        output.push(chunk);
-        stream(chunk);
-    });
-    child.stderr.on("data", (chunk) => {
-        stderr.push(chunk);
-        output.push(chunk);
-        stream(chunk);
-    });
-    child.on("error", (error) => {
-        reject(error.code === "ENOENT" || error.code === "EACCES" ? new CommandNotFoundError(program, error) : error);
-    });
-    child.on("close", (code, signal) => {
-        stream(null);
-        resolve({
-            exitCode: code ?? (signal ? 128 : 1),
-            stdout: Buffer.concat(stdout).toString("utf8"),
-            stderr: Buffer.concat(stderr).toString("utf8"),
-            output: Buffer.concat(output).toString("utf8"),
-        });
-    });
-    child.stdin.on("error", () => undefined);
-    child.stdin.end(command.input ?? "");
-});
-function lineSplitter(onLine) {
-    let pending = "";
-    return (chunk) => {
-        if (onLine === undefined)
-            return;
-        if (chunk === null) {
-            if (pending !== "")
-                onLine(pending);
-            pending = "";
-            return;
-        }
-        const lines = (pending + chunk.toString("utf8")).split(/\r?\n/);
-        pending = lines.pop() ?? "";
-        for (const line of lines)
-            onLine(line);
-    };
-}
-/** The last `count` non-empty lines of a command's output, for error messages. */
-function outputTail(result, count = 30) {
-    const lines = result.output.split(/\r?\n/).filter((line) => line.trim() !== "");
-    return lines.slice(-count).join("\n");
-}
-
-;// CONCATENATED MODULE: ./src/image/builder.ts
-
-
-/** Where a builder keeps the built image before the push (one name per repository: the layer cache stays). */
-function localImageName(repository) {
-    return `localhost/kedro-sfn/${repository}:build`;
-}
-/** A uid:gid that is not root, as Lambda runs functions: files the image needs must be world-readable. */
-const LAMBDA_LIKE_USER = "993:990";
-/** A failed build, explained: the architecture, the base image, or the build itself. */
-function buildFailure(builder, request, result) {
-    const tail = outputTail(result, 40);
-    if (/exec format error/i.test(result.output)) {
-        return new UserError(`The ${request.platform.architecture} image could not run its build steps on this machine (exec format error).`, {
-            hint: `Building for ${request.platform.platform} on another CPU needs emulation: install qemu-user-static (binfmt) or docker/setup-qemu-action, or build on a ${request.platform.architecture} runner.\n${tail}`,
-        });
-    }
-    const unresolvable = /ResolutionImpossible|No matching distribution found for (\S+)|conflicting dependencies/.exec(result.output);
-    if (unresolvable) {
-        const what = unresolvable[1] ? ` (no version of ${unresolvable[1]} fits)` : "";
-        return new UserError(`pip could not install the image's requirements${what}; nothing was pushed.`, {
-            hint: `Fix the requirements file named in the log above ("Image dependencies: ..."); Kedro is pinned to the version that inspected the project, so every other pin must allow it.\n${tail}`,
-        });
-    }
-    const base = request.baseImage;
-    const pullFailed = (result.output.includes(base) &&
-        /initializing source|failed to resolve source metadata|pull access denied|error pulling image|failed to pull/i.test(result.output)) ||
-        /creating build container: initializing source/i.test(result.output);
-    if (pullFailed) {
-        return new UserError(`The base image '${base}' could not be pulled for ${request.platform.platform}.`, {
-            hint: `Check input 'base-image' (name, tag, that it has a ${request.platform.platform} variant) and that this machine can reach its registry and is logged in to it.\n${tail}`,
-        });
-    }
-    return new UserError(`The image build failed (builder ${builder}, exit ${result.exitCode}):\n${tail}`, {
-        hint: "The output above shows the failing step; a RUN step that fails here also fails with 'docker build' on your machine.",
-    });
-}
-/** A push the registry refused, with what to check. */
-function pushFailure(request, result) {
-    const tail = outputTail(result, 25);
-    const output = result.output;
-    let hint = "See the registry's answer above.";
-    if (/denied|unauthorized|forbidden|401|403/i.test(output)) {
-        hint =
-            "The registry refused the credentials: the CI role needs ecr:InitiateLayerUpload, ecr:UploadLayerPart, ecr:CompleteLayerUpload, ecr:PutImage and ecr:BatchCheckLayerAvailability on this repository.";
-    }
-    else if (/tag invalid|immutable|already exists/i.test(output)) {
-        hint =
-            "The repository has immutable tags and this tag exists: make the repository's tags mutable, or build from a new commit.";
-    }
-    else if (/manifest invalid|unsupported|media ?type/i.test(output)) {
-        hint = "The registry does not accept this image's manifest format.";
-    }
-    else if (/connection refused|no such host|timeout|i\/o timeout/i.test(output)) {
-        hint = "The registry could not be reached: check input 'registry' and the network.";
-    }
-    return new UserError(`The registry ${request.registry.host} rejected the push of ${request.repository}:\n${tail}`, { hint });
-}
-
-;// CONCATENATED MODULE: ./src/image/buildah.ts
-
-
-
-
-
-
-/** No daemon, no root-only kernel features: vfs storage and chroot isolation run anywhere. */
-const BUILDAH_GLOBAL = ["--storage-driver", "vfs"];
-function buildahBudArgs(request) {
-    const args = [
-        "buildah",
-        ...BUILDAH_GLOBAL,
-        "bud",
-        "--isolation",
-        "chroot",
-        // Reuse unchanged steps: the dependency layer is rebuilt only when requirements change.
-        "--layers",
-        "--platform",
-        request.platform.platform,
-        // Same content, same layer and config digests: a rebuild of unchanged steps pushes nothing.
-        "--timestamp",
-        "0",
-        "--format",
-        "oci",
-        "--file",
-        request.dockerfile,
-    ];
-    if (isLoopbackHost(imageHost(request.baseImage)))
-        args.push("--tls-verify=false");
-    for (const [key, value] of Object.entries(request.buildArgs).sort(([a], [b]) => (a < b ? -1 : 1))) {
-        args.push("--build-arg", `${key}=${value}`);
-    }
-    args.push("--tag", localImageName(request.repository), request.contextDir);
-    return args;
-}
-function buildahPushArgs(request, digestFile, authFile) {
-    const args = ["buildah", ...BUILDAH_GLOBAL, "push", "--digestfile", digestFile];
-    if (request.registry.insecure)
-        args.push("--tls-verify=false");
-    if (authFile !== undefined)
-        args.push("--authfile", authFile);
-    args.push(localImageName(request.repository), `docker://${request.target}`);
-    return args;
-}
-/** The registry host of an image reference, as buildah resolves it (`docker.io` when none). */
-function imageHost(reference) {
-    const first = reference.split("/")[0] ?? "";
-    return reference.includes("/") && (first.includes(".") || first.includes(":") || first === "localhost")
-        ? first
-        : "docker.io";
-}
-const buildahBuilder = {
-    name: "buildah",
-    async build(request, io) {
-        const build = await runBuildah(io.run, buildahBudArgs(request), io.log);
-        if (build.exitCode !== 0)
-            throw buildFailure("buildah", request, build);
-    },
-    async runInImage(request, argv, io) {
-        const from = await runBuildah(io.run, [
-            "buildah",
-            ...BUILDAH_GLOBAL,
-            "from",
-            "--pull-never",
-            localImageName(request.repository),
-        ]);
-        if (from.exitCode !== 0)
-            throw new Error(`buildah from failed:\n${outputTail(from, 10)}`);
-        const container = from.stdout.trim().split("\n").pop() ?? "";
-        try {
-            return await runBuildah(io.run, [
-                "buildah",
-                ...BUILDAH_GLOBAL,
-                "run",
-                "--isolation",
-                "chroot",
-                "--network",
-                "none",
-                "--user",
-                LAMBDA_LIKE_USER,
-                container,
-                "--",
-                ...argv,
-            ]);
-        }
-        finally {
-            await runBuildah(io.run, ["buildah", ...BUILDAH_GLOBAL, "rm", container]);
-        }
-    },
-    async push(request, io) {
-        // Credentials go in a 0600 file in a private folder, never on a command line.
-        let authFile;
-        if (request.credentials) {
-            authFile = (0,external_node_path_.join)(request.workDir, "auth.json");
-            const auth = Buffer.from(`${request.credentials.username}:${request.credentials.password}`).toString("base64");
-            (0,external_node_fs_.writeFileSync)(authFile, JSON.stringify({ auths: { [request.registry.host]: { auth } } }), {
-                mode: 0o600,
-            });
-        }
-        const digestFile = (0,external_node_path_.join)(request.workDir, "digest");
-        io.log(`Pushing ${request.target}`);
-        const push = await runBuildah(io.run, buildahPushArgs(request, digestFile, authFile), io.log);
-        if (push.exitCode !== 0)
-            throw pushFailure(request, push);
-        const digest = (0,external_node_fs_.readFileSync)(digestFile, "utf8").trim();
-        if (!/^sha256:[0-9a-f]{64}$/.test(digest))
-            throw new Error(`buildah push wrote no digest (got '${digest}').`);
-        return { digest };
-    },
-};
-async function runBuildah(run, argv, log) {
-    try {
-        return await run({ argv, env: { BUILDAH_ISOLATION: "chroot" }, ...(log ? { onLine: log } : {}) });
-    }
-    catch (error) {
-        if (error instanceof CommandNotFoundError) {
-            throw new UserError("Builder 'buildah' is not installed on this machine.", {
-                hint: "Install it (Debian/Ubuntu: apt-get install buildah), or use builder 'docker'.",
-            });
-        }
-        throw error;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/image/dockerfile.ts
-/** Just enough Dockerfile reading to check a project's own file before a long build. */
-/** Instructions in order; comments, parser directives and blank lines dropped, `\` continuations joined. */
-function parseDockerfile(text) {
-    const instructions = [];
-    let pending;
-    text.split(/\r?\n/).forEach((raw, index) => {
-        const trimmed = raw.trim();
-        if (pending === undefined && (trimmed === "" || trimmed.startsWith("#")))
-            return;
-        if (pending !== undefined && trimmed.startsWith("#"))
-            return;
-        const continued = /\\\s*$/.test(raw);
-        const part = continued ? raw.replace(/\\\s*$/, "") : raw;
-        pending =
-            pending === undefined
-                ? { text: part, line: index + 1 }
-                : { text: `${pending.text.trimEnd()} ${part.trim()}`, line: pending.line };
-        if (continued)
-            return;
-        const match = /^\s*([A-Za-z]+)\s*(.*)$/s.exec(pending.text);
-        if (match?.[1] !== undefined) {
-            instructions.push({
-                keyword: match[1].toUpperCase(),
-                args: (match[2] ?? "").trim(),
-                line: pending.line,
-            });
-        }
-        pending = undefined;
-    });
-    return instructions;
-}
-/** The instructions after the last FROM: what ends up in the image that is pushed. */
-function finalStage(instructions) {
-    let start = 0;
-    instructions.forEach((instruction, index) => {
-        if (instruction.keyword === "FROM")
-            start = index;
-    });
-    return instructions.slice(start);
-}
-/**
- * Local files a COPY/ADD reads from the build context (not `--from=` another
- * stage, not URLs): they are part of the image's content hash.
- */
-function contextSources(instructions) {
-    const sources = [];
-    for (const { keyword, args } of instructions) {
-        if (keyword !== "COPY" && keyword !== "ADD")
-            continue;
-        const words = splitArgs(args);
-        const flags = words.filter((word) => word.startsWith("--"));
-        if (flags.some((flag) => flag.startsWith("--from")))
-            continue;
-        const paths = words.filter((word) => !word.startsWith("--"));
-        for (const source of paths.slice(0, -1)) {
-            if (!/^[a-z][a-z0-9+.-]*:\/\//i.test(source))
-                sources.push(source);
-        }
-    }
-    return sources;
-}
-function splitArgs(args) {
-    const flags = [];
-    let rest = args;
-    for (let match = /^(--\S+)\s+/.exec(rest); match !== null; match = /^(--\S+)\s+/.exec(rest)) {
-        flags.push(match[1] ?? "");
-        rest = rest.slice(match[0].length);
-    }
-    if (rest.startsWith("[")) {
-        try {
-            const parsed = JSON.parse(rest);
-            if (Array.isArray(parsed))
-                return [...flags, ...parsed.map(String)];
-        }
-        catch {
-            // Not JSON after all: fall through to whitespace splitting, as Docker does.
-        }
-    }
-    return [...flags, ...rest.split(/\s+/).filter((word) => word !== "")];
-}
-
-;// CONCATENATED MODULE: ./src/image/hash.ts
-
-
-
-/** Every file under `dir` (recursively, sorted), named `prefix/<relative path>`; `.git` and caches skipped. */
-function filesUnder(dir, prefix) {
-    const files = [];
-    const walk = (current) => {
-        for (const entry of (0,external_node_fs_.readdirSync)(current, { withFileTypes: true })) {
-            if (entry.name === ".git" || entry.name === "__pycache__")
-                continue;
-            const path = (0,external_node_path_.join)(current, entry.name);
-            if (entry.isDirectory())
-                walk(path);
-            else
-                files.push({ name: external_node_path_.posix.join(prefix, (0,external_node_path_.relative)(dir, path).split(external_node_path_.sep).join("/")), path });
-        }
-    };
-    if ((0,external_node_fs_.existsSync)(dir)) {
-        if ((0,external_node_fs_.lstatSync)(dir).isDirectory())
-            walk(dir);
-        else
-            files.push({ name: prefix, path: dir });
-    }
-    return files.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-}
-/**
- * SHA-256 over what makes the image: the settings in `header` (base image,
- * platform, ...) and each file's name, executable bit and bytes. Timestamps
- * and where the project sits on disk do not count, so a fresh checkout of the
- * same commit gives the same hash and the build is skipped.
- */
-function contentHash(header, files) {
-    const hash = (0,external_node_crypto_.createHash)("sha256");
-    hash.update("kedro-sfn-image@1\n");
-    const keys = Object.keys(header).sort();
-    hash.update(JSON.stringify(keys.map((key) => [key, header[key]])) + "\n");
-    const seen = new Set();
-    for (const file of [...files].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
-        if (seen.has(file.name))
-            continue;
-        seen.add(file.name);
-        hash.update(`${file.name}\0${fileDigest(file.path)}\n`);
-    }
-    return hash.digest("hex");
-}
-function fileDigest(path) {
-    const stat = (0,external_node_fs_.lstatSync)(path);
-    if (stat.isSymbolicLink())
-        return `link:${(0,external_node_fs_.readlinkSync)(path)}`;
-    const executable = (stat.mode & 0o111) !== 0 ? "x" : "-";
-    return `${executable}:${(0,external_node_crypto_.createHash)("sha256").update((0,external_node_fs_.readFileSync)(path)).digest("hex")}`;
-}
-
-;// CONCATENATED MODULE: ./src/image/package.ts
-
-
-
-
-/**
- * Wheel zip entries take this time instead of each file's mtime, so the same
- * sources give the same wheel bytes (wheel and setuptools honour it): a fresh
- * checkout does not look like a code change.
- */
-const SOURCE_DATE_EPOCH = "315532800";
-const PROBE = `
-import importlib.util, json, sys
-out = {"python": sys.version.split()[0], "missing": [m for m in ("kedro", "build") if importlib.util.find_spec(m) is None]}
-try:
-    import tomllib
-except ImportError:
-    try:
-        import tomli as tomllib
-    except ImportError:
-        tomllib = None
-try:
-    with open("pyproject.toml", "rb") as f:
-        data = tomllib.load(f) if tomllib else {}
-    out["package_name"] = data.get("tool", {}).get("kedro", {}).get("package_name")
-except FileNotFoundError:
-    out["package_name"] = None
-except Exception as e:
-    out["pyproject_error"] = str(e)
-print(json.dumps(out))
-`;
-const READ_REQUIRES = `
-import json, sys, zipfile
-from email.parser import HeaderParser
-with zipfile.ZipFile(sys.argv[1]) as z:
-    name = next(n for n in z.namelist() if n.count("/") == 1 and n.endswith(".dist-info/METADATA"))
-    meta = HeaderParser().parsestr(z.read(name).decode("utf-8"))
-print(json.dumps(meta.get_all("Requires-Dist") or []))
-`;
-/** Runs `kedro package` in the project and reads back its wheel, conf archive and dependencies. */
-async function packageProject(options, run, log = () => undefined) {
-    const project = (0,external_node_path_.resolve)(options.projectPath);
-    if (!(0,external_node_fs_.existsSync)((0,external_node_path_.join)(project, "pyproject.toml"))) {
-        throw new UserError(`No pyproject.toml in '${project}': not a Kedro project.`, {
-            hint: "Point 'project-path' at the folder that holds the project's pyproject.toml.",
-            file: (0,external_node_path_.join)(project, "pyproject.toml"),
-        });
-    }
-    const probe = await probePython(options.python, project, run);
-    if (probe.missing.length > 0) {
-        const packages = probe.missing.map((m) => `'${m}'`).join(" and ");
-        throw new UserError(`The Python at '${options.python}' (${probe.python}) has no ${packages} package: 'kedro package' needs both.`, {
-            hint: `Install them in that interpreter (${options.python} -m pip install kedro build), or point 'python' at one that has them.`,
-        });
-    }
-    if (probe.pyproject_error !== undefined || !probe.package_name) {
-        throw new UserError(`pyproject.toml in '${project}' has no [tool.kedro] package_name.`, {
-            hint: probe.pyproject_error ?? "A Kedro project's pyproject.toml names its package under [tool.kedro].",
-            file: (0,external_node_path_.join)(project, "pyproject.toml"),
-        });
-    }
-    const packageName = probe.package_name;
-    const started = Date.now();
-    log(`kedro package (${project})`);
-    const result = await run({
-        argv: [options.python, "-m", "kedro", "package"],
-        cwd: project,
-        env: { SOURCE_DATE_EPOCH, KEDRO_DISABLE_TELEMETRY: "1", DO_NOT_TRACK: "1" },
-    });
-    if (result.exitCode !== 0) {
-        throw new UserError(`'kedro package' failed in '${project}' (exit ${result.exitCode}):\n${outputTail(result, 40)}`, {
-            hint: "Fix the project so that 'kedro package' succeeds on your machine: it runs 'python -m build --wheel'.",
-        });
-    }
-    const dist = (0,external_node_path_.join)(project, "dist");
-    const wheel = newestFile(dist, (name) => name.endsWith(".whl"), started);
-    const confArchive = (0,external_node_path_.join)(dist, `conf-${packageName}.tar.gz`);
-    if (wheel === undefined || !(0,external_node_fs_.existsSync)(confArchive)) {
-        throw new UserError(`'kedro package' ran but left no ${wheel === undefined ? "new wheel" : `conf-${packageName}.tar.gz`} in '${dist}'.`, {
-            hint: `Its output:\n${outputTail(result, 20)}`,
-        });
-    }
+/** Outputs of `mode: deploy`. */
+function deployOutputs(result) {
+    const sortedArns = Object.fromEntries(Object.entries(result.functionArns).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
     return {
-        packageName,
-        wheel,
-        confArchive,
-        requirements: await wheelRequirements(options.python, wheel, run),
+        ...planOutputs(result.plan),
+        [Output.StateMachineArn]: result.stateMachineArn,
+        [Output.StateMachineVersionArn]: result.stateMachineVersionArn ?? "",
+        [Output.ImageUri]: result.imageUri,
+        [Output.FunctionArns]: JSON.stringify(sortedArns),
     };
 }
-async function probePython(python, project, run) {
-    let result;
-    try {
-        result = await run({ argv: [python, "-c", PROBE], cwd: project });
-    }
-    catch (error) {
-        if (error instanceof CommandNotFoundError) {
-            throw new UserError(`Python interpreter '${python}' was not found.`, {
-                hint: "Set 'python' to an interpreter with kedro and build installed (e.g. after actions/setup-python: python).",
-            });
-        }
-        throw error;
-    }
-    if (result.exitCode !== 0) {
-        throw new UserError(`Python interpreter '${python}' failed to start (exit ${result.exitCode}):\n${outputTail(result, 10)}`);
-    }
-    return JSON.parse(result.stdout.trim().split("\n").pop() ?? "{}");
-}
-/** Runtime dependencies from the wheel's metadata (extras-only entries dropped). */
-async function wheelRequirements(python, wheel, run) {
-    const result = await run({ argv: [python, "-c", READ_REQUIRES, wheel] });
-    if (result.exitCode !== 0) {
-        throw new Error(`Could not read the dependencies of ${wheel}:\n${outputTail(result, 10)}`);
-    }
-    const requires = JSON.parse(result.stdout);
-    return requires.filter((line) => !/\bextra\s*==/.test(line.split(";").slice(1).join(";")));
-}
-function newestFile(dir, accept, since) {
-    if (!(0,external_node_fs_.existsSync)(dir))
-        return undefined;
-    // mtime has 1 s granularity on some file systems: allow for it.
-    const candidates = (0,external_node_fs_.readdirSync)(dir)
-        .filter(accept)
-        .map((name) => ({ path: (0,external_node_path_.join)(dir, name), mtime: (0,external_node_fs_.statSync)((0,external_node_path_.join)(dir, name)).mtimeMs }))
-        .filter((file) => file.mtime >= since - 2000)
-        .sort((a, b) => b.mtime - a.mtime);
-    return candidates[0]?.path;
-}
 
-;// CONCATENATED MODULE: ./src/image/context.ts
+;// CONCATENATED MODULE: ./src/report/planView.ts
 
-
-
-
-
-
-
-/** Lambda's task root: the AWS base image's WORKDIR and LAMBDA_TASK_ROOT. */
-const TASK_ROOT = "/var/task";
-const HANDLER = "kedro_sfn.handler.handler";
-/** Under the project's dist/ (already ignored by Kedro's .gitignore), rewritten on every build. */
-const STAGING_DIR = (0,external_node_path_.join)("dist", "kedro-sfn");
-/** Inside task/: the wheel rides along with the handler and conf (one COPY step less). */
-const WHEEL_DIR = ".kedro-sfn";
-/** The runtime interface client a non-Lambda base gets (pinned: the image must be reproducible). */
-const AWSLAMBDARIC = "awslambdaric==4.2.2";
-/** Lambda's own entrypoint script: present on the AWS base images only. */
-const LAMBDA_ENTRYPOINT = "/lambda-entrypoint.sh";
-/**
- * The generated Dockerfile. Works on the AWS Lambda base (entrypoint, python3
- * with pip) and on any plain Python base: there the runtime interface client
- * is installed and kedro_sfn/entrypoint.sh starts it, as AWS documents for
- * non-AWS base images. Everything goes into /var/task with `pip --target` (no
- * system site, so no --break-system-packages), and PYTHONPATH makes it
- * importable outside the Lambda runtime too. Dependencies come first, the
- * project last: a code-only change rebuilds (and pushes) only the last two
- * small layers. Metadata steps come before the big dependency layer because
- * on buildah's vfs storage every step after it copies it whole.
- */
-function renderDockerfile(spec) {
-    const pip = "umask 022 && python3 -m pip install --no-cache-dir --disable-pip-version-check";
-    const ric = `if [ ! -x ${LAMBDA_ENTRYPOINT} ]; then python3 -m pip install --no-cache-dir --disable-pip-version-check --target ${TASK_ROOT} ${AWSLAMBDARIC}; fi`;
-    return [
-        "# Generated by kedro-sfn: one image for every Lambda function of the pipeline.",
-        `FROM ${spec.baseImage}`,
-        `ENV PYTHONPATH=${TASK_ROOT} KEDRO_SFN_PACKAGE=${spec.packageName} KEDRO_SFN_CONF_SOURCE=${JSON.stringify(spec.confSource)} KEDRO_DISABLE_TELEMETRY=1`,
-        `WORKDIR ${TASK_ROOT}`,
-        `ENTRYPOINT ["/bin/sh", "${TASK_ROOT}/kedro_sfn/entrypoint.sh"]`,
-        `CMD ["${HANDLER}"]`,
-        "COPY requirements.txt constraints.txt /tmp/kedro-sfn/",
-        `RUN ${pip} --target ${TASK_ROOT} -r /tmp/kedro-sfn/requirements.txt -c /tmp/kedro-sfn/constraints.txt && umask 022 && ${ric}`,
-        `COPY task/ ${TASK_ROOT}/`,
-        `RUN ${pip} --no-deps --target ${TASK_ROOT} ${TASK_ROOT}/${WHEEL_DIR}/${spec.wheelName}`,
-        "",
-    ].join("\n");
-}
-/** Lays out dist/kedro-sfn and picks the Dockerfile: the generated one, or the project's own. */
-async function prepareBuildContext(options, pkg, run) {
-    const project = (0,external_node_path_.resolve)(options.projectPath);
-    validateBaseImage(options.baseImage);
-    const staging = (0,external_node_path_.join)(project, STAGING_DIR);
-    (0,external_node_fs_.rmSync)(staging, { recursive: true, force: true });
-    (0,external_node_fs_.mkdirSync)((0,external_node_path_.join)(staging, "task", WHEEL_DIR), { recursive: true });
-    (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(staging, "requirements.txt"), lines(options.requirements.requirements));
-    (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(staging, "constraints.txt"), lines(options.requirements.constraints));
-    copyHandler(options.handlerRoot, (0,external_node_path_.join)(staging, "task", "kedro_sfn"));
-    const userDockerfile = (options.dockerfile ?? "").trim();
-    // A project's own Dockerfile decides itself what to copy: stage conf for it either way.
-    if (options.confInImage || userDockerfile !== "")
-        await extractConf(pkg.confArchive, (0,external_node_path_.join)(staging, "task"), run);
-    const wheelName = (0,external_node_path_.basename)(pkg.wheel);
-    (0,external_node_fs_.copyFileSync)(pkg.wheel, (0,external_node_path_.join)(staging, "task", WHEEL_DIR, wheelName));
-    const confSource = options.confInImage ? `${TASK_ROOT}/conf` : (options.confSource ?? "").trim();
-    const header = {
-        baseImage: options.baseImage,
-        platform: options.platform,
-        confSource,
+/** The deploy plan as the PR comment and job summary show it. */
+function toPlanView(plan, context) {
+    const byFunction = new Map(plan.functions.map((f) => [f.functionName, f]));
+    const specs = new Map(context.compiled.functions.map((f) => [f.functionName, f]));
+    const changeOf = (functionName) => {
+        const action = byFunction.get(functionName)?.action;
+        if (action === "create")
+            return "new";
+        if (action === "delete")
+            return "removed";
+        if (action === "update-code" || action === "update-config")
+            return "changed";
+        return "none";
     };
-    if (userDockerfile === "") {
-        (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(staging, "Dockerfile"), renderDockerfile({
-            baseImage: options.baseImage,
-            packageName: pkg.packageName,
-            wheelName,
-            confSource,
-        }));
-        normalizeTree(staging);
-        return {
-            contextDir: staging,
-            dockerfile: (0,external_node_path_.join)(staging, "Dockerfile"),
-            buildArgs: {},
-            stagingDir: staging,
-            generated: true,
-            files: filesUnder(staging, ""),
-            header,
+    const tasks = pipelineTasksFromGraph(context.compiled.functions, context.graph).map((t) => ({
+        id: t.stateName,
+        label: t.stateName,
+        nodes: t.nodes,
+        dependsOn: t.dependsOn,
+        change: changeOf(t.functionName),
+    }));
+    const functions = plan.functions.map((f) => {
+        const spec = specs.get(f.functionName);
+        const row = {
+            name: f.functionName,
+            nodes: f.nodes,
+            change: f.action,
+            memoryMb: spec?.memoryMb ?? null,
+            timeoutSeconds: spec?.timeoutSeconds ?? null,
         };
-    }
-    normalizeTree(staging);
-    const dockerfile = (0,external_node_path_.isAbsolute)(userDockerfile) ? userDockerfile : (0,external_node_path_.join)(project, userDockerfile);
-    const instructions = checkUserDockerfile(dockerfile);
-    const stagingRel = (0,external_node_path_.relative)(project, staging).split("\\").join("/");
-    const buildArgs = {
-        BASE_IMAGE: options.baseImage,
-        KEDRO_SFN_PACKAGE: pkg.packageName,
-        KEDRO_SFN_STAGING: stagingRel,
-        KEDRO_SFN_WHEEL: (0,external_node_path_.relative)(project, pkg.wheel).split("\\").join("/"),
-        KEDRO_SFN_CONF_ARCHIVE: (0,external_node_path_.relative)(project, pkg.confArchive).split("\\").join("/"),
-        KEDRO_SFN_CONF_SOURCE: confSource,
-    };
-    // The project's Dockerfile may COPY anything from the project: hash what it names. The conf
-    // archive's gzip header holds the time it was made; its content is hashed from task/conf instead.
-    const confArchive = (0,external_node_path_.relative)(project, pkg.confArchive).split("\\").join("/");
-    const sources = contextSources(instructions)
-        .map((source) => expandArgs(source, buildArgs))
-        .flatMap((source) => filesUnder((0,external_node_path_.join)(project, globBase(source)), `project/${globBase(source)}`))
-        .filter((file) => file.name !== `project/${confArchive}`);
-    return {
-        contextDir: project,
-        dockerfile,
-        buildArgs,
-        stagingDir: staging,
-        generated: false,
-        files: [{ name: "Dockerfile", path: dockerfile }, ...filesUnder(staging, stagingRel), ...sources],
-        header: { ...header, buildArgs: JSON.stringify(buildArgs) },
-    };
-}
-/** `${KEDRO_SFN_STAGING}/task` -> `dist/kedro-sfn/task`; other variables stay (and count as wildcards). */
-function expandArgs(source, args) {
-    return source.replace(/\$\{(\w+)\}|\$(\w+)/g, (whole, braced, bare) => args[braced ?? bare ?? ""] ?? whole);
-}
-/**
- * The folder part of a COPY source before its first wildcard or unknown
- * variable (`dist/*.whl` -> `dist/`): hashing too much only costs a rebuild,
- * hashing too little would skip one that was needed.
- */
-function globBase(source) {
-    const clean = source.replace(/^\.\/?/, "");
-    const wildcard = clean.search(/[*?[$]/);
-    if (wildcard < 0)
-        return clean;
-    return clean.slice(0, clean.lastIndexOf("/", wildcard) + 1);
-}
-function validateBaseImage(baseImage) {
-    if (baseImage.trim() === "" || /\s/.test(baseImage)) {
-        throw new UserError(`Input 'base-image' must be an image reference, got '${baseImage}'.`, {
-            hint: "For example public.ecr.aws/lambda/python:3.12 (the default).",
-        });
-    }
-}
-function lines(items) {
-    return items.map((line) => `${line}\n`).join("");
-}
-function copyHandler(handlerRoot, target) {
-    const source = (0,external_node_path_.join)(handlerRoot, "kedro_sfn");
-    if (!(0,external_node_fs_.existsSync)((0,external_node_path_.join)(source, "handler.py"))) {
-        throw new Error(`The Lambda handler is missing: no ${(0,external_node_path_.join)(source, "handler.py")}.`);
-    }
-    (0,external_node_fs_.cpSync)(source, target, {
-        recursive: true,
-        filter: (path) => {
-            const name = (0,external_node_path_.basename)(path);
-            return name !== "__pycache__" && name !== "tests" && !name.endsWith(".pyc");
+        return row;
+    });
+    const view = {
+        target: context.target,
+        counts: { create: plan.summary.toCreate, update: plan.summary.toUpdate, delete: plan.summary.toDelete },
+        findings: context.findings,
+        tasks,
+        functions,
+        stateMachine: {
+            name: plan.stateMachine.name,
+            change: plan.stateMachine.action,
+            definitionDiff: renderDefinitionChanges(plan.stateMachine.definitionChanges),
         },
-    });
-}
-/** conf-<package>.tar.gz holds one folder (conf/, or the stem of CONF_SOURCE): it becomes task/conf. */
-async function extractConf(archive, target, run) {
-    const unpacked = (0,external_node_path_.join)(target, ".conf-unpacked");
-    (0,external_node_fs_.mkdirSync)(unpacked, { recursive: true });
-    const result = await run({ argv: ["tar", "-xzf", archive, "-C", unpacked] });
-    if (result.exitCode !== 0)
-        throw new Error(`Could not unpack ${archive}:\n${outputTail(result, 10)}`);
-    const top = (0,external_node_fs_.readdirSync)(unpacked);
-    const folder = top.length === 1 && top[0] !== undefined ? (0,external_node_path_.join)(unpacked, top[0]) : unpacked;
-    (0,external_node_fs_.renameSync)(folder, (0,external_node_path_.join)(target, "conf"));
-    (0,external_node_fs_.rmSync)(unpacked, { recursive: true, force: true });
-}
-/**
- * World-readable files (Lambda runs the code as another user) and one fixed
- * mtime, so builders' layer caches key on content only: rewriting the
- * staging folder on every run must not look like a change.
- */
-function normalizeTree(dir) {
-    const when = Number(SOURCE_DATE_EPOCH);
-    const visit = (path) => {
-        const stat = (0,external_node_fs_.lstatSync)(path);
-        if (stat.isSymbolicLink())
-            return;
-        if (stat.isDirectory()) {
-            (0,external_node_fs_.chmodSync)(path, 0o755);
-            for (const entry of (0,external_node_fs_.readdirSync)(path))
-                visit((0,external_node_path_.join)(path, entry));
-        }
-        else {
-            (0,external_node_fs_.chmodSync)(path, (stat.mode & 0o111) !== 0 ? 0o755 : 0o644);
-        }
-        (0,external_node_fs_.utimesSync)(path, when, when);
+        image: context.image,
+        planHash: plan.hash,
     };
-    visit(dir);
+    if (context.summaryUrl)
+        view.summaryUrl = context.summaryUrl;
+    if (context.commit)
+        view.commit = context.commit;
+    return view;
 }
-/** Checks a project's own Dockerfile before building: it must exist and end in a stage with a CMD. */
-function checkUserDockerfile(path) {
-    if (!(0,external_node_fs_.existsSync)(path)) {
-        throw new UserError(`The Dockerfile '${path}' (input 'dockerfile') does not exist.`, {
-            hint: "Give a path relative to the project, or leave 'dockerfile' empty to use the generated one.",
-            file: path,
-        });
-    }
-    const instructions = parseDockerfile((0,external_node_fs_.readFileSync)(path, "utf8"));
-    if (!instructions.some((instruction) => instruction.keyword === "FROM")) {
-        throw new UserError(`The Dockerfile '${path}' has no FROM instruction.`, { file: path });
-    }
-    if (!finalStage(instructions).some((instruction) => instruction.keyword === "CMD")) {
-        throw new UserError(`The Dockerfile '${path}' has no CMD in its final stage: Lambda would not know the handler.`, {
-            hint: `End it with CMD ["${HANDLER}"] (the handler kedro-sfn ships in ${STAGING_DIR}/task/kedro_sfn).`,
-            file: path,
-        });
-    }
-    return instructions;
+/** One line per changed JSON pointer: `+` added, `-` removed, `~` changed. */
+function renderDefinitionChanges(changes) {
+    const show = (value) => JSON.stringify(value) ?? "undefined";
+    return changes
+        .map((c) => {
+        if (c.kind === "added")
+            return `+ ${c.path}: ${show(c.after)}`;
+        if (c.kind === "removed")
+            return `- ${c.path}: ${show(c.before)}`;
+        return `~ ${c.path}: ${show(c.before)} → ${show(c.after)}`;
+    })
+        .join("\n");
 }
 
-;// CONCATENATED MODULE: ./src/image/docker.ts
+;// CONCATENATED MODULE: ./src/stages/deployment.ts
 
 
 
-/** The tag holding BuildKit's layer cache in the same repository (counted by the lifecycle policy). */
-const CACHE_TAG = "kedro-sfn-buildcache";
-/**
- * `docker buildx build` for Lambda: one platform, no provenance or SBOM
- * attestations (they turn the push into an image index, which Lambda
- * rejects), loaded into the daemon so the smoke test runs the very image
- * that `docker push` sends. The registry cache needs a BuildKit container
- * builder; the default `docker` driver can only read it.
- */
-function dockerBuildArgs(request, options) {
-    const cacheRef = `${request.registry.host}/${request.repository}:${CACHE_TAG}`;
-    const insecure = request.registry.insecure ? ",registry.insecure=true" : "";
-    const argv = [
-        "docker",
-        "buildx",
-        "build",
-        "--platform",
-        request.platform.platform,
-        "--provenance=false",
-        "--sbom=false",
-        "--file",
-        request.dockerfile,
-        "--load",
-        "--tag",
-        localImageName(request.repository),
-        "--cache-from",
-        `type=registry,ref=${cacheRef}${insecure}`,
-    ];
-    if (options.exportCache) {
-        argv.push("--cache-to", `type=registry,ref=${cacheRef},mode=max,image-manifest=true,oci-mediatypes=true${insecure}`);
-    }
-    for (const [key, value] of Object.entries(request.buildArgs).sort(([a], [b]) => (a < b ? -1 : 1))) {
-        argv.push("--build-arg", `${key}=${value}`);
-    }
-    argv.push(request.contextDir);
-    return { argv };
+/** Until the image exists, plans compare against the image already deployed (code changes ship on deploy). */
+const IMAGE_BUILT_ON_DEPLOY = "image-built-on-deploy";
+/** The deployment the inputs ask for, running `imageUri`. */
+function desiredDeployment(ctx, inspected, imageUri) {
+    const { options } = ctx;
+    return {
+        stateMachineName: options.stateMachineName,
+        compiled: inspected.compiled,
+        imageUri,
+        lambdaRoleArn: options.lambdaRoleArn,
+        stateMachineRoleArn: options.stateMachineRoleArn,
+        tags: {},
+        commitSha: ctx.event.sha,
+        logging: {
+            level: options.logLevel,
+            ...(options.logGroupArn ? { logGroupArn: options.logGroupArn } : {}),
+        },
+        tracing: options.tracing,
+        project: inspected.graph.project?.name ?? "",
+    };
 }
-/** `docker run` of the built image as Lambda runs code: not root, read-only root, writable /tmp, no network. */
-function dockerRunArgs(request, argv) {
-    const [program, ...args] = argv;
-    return [
-        "docker",
-        "run",
-        "--rm",
-        "--network",
-        "none",
-        "--user",
-        LAMBDA_LIKE_USER,
-        "--read-only",
-        "--tmpfs",
-        "/tmp",
-        "--entrypoint",
-        program ?? "",
-        localImageName(request.repository),
-        ...args,
-    ];
+/** Where to look for what is deployed: the state machine and the functions the pipeline wants. */
+function deploymentRefOf(ctx, inspected) {
+    return deploymentRef(desiredDeployment(ctx, inspected, IMAGE_BUILT_ON_DEPLOY));
 }
-const dockerBuilder = {
-    name: "docker",
-    async build(request, io) {
-        const driver = await buildxDriver(io.run);
-        if (request.credentials) {
-            const login = await runDocker(io.run, [
-                "docker",
-                "login",
-                "--username",
-                request.credentials.username,
-                "--password-stdin",
-                request.registry.host,
-            ], request.credentials.password);
-            if (login.exitCode !== 0)
-                throw pushFailure(request, login);
-        }
-        const plan = dockerBuildArgs(request, { exportCache: driver !== "docker" });
-        const build = await runDocker(io.run, plan.argv, undefined, io.log);
-        if (build.exitCode !== 0)
-            throw buildFailure("docker", request, build);
-    },
-    async runInImage(request, argv, io) {
-        return runDocker(io.run, dockerRunArgs(request, argv));
-    },
-    async push(request, io) {
-        const tag = await runDocker(io.run, [
-            "docker",
-            "tag",
-            localImageName(request.repository),
-            request.target,
-        ]);
-        if (tag.exitCode !== 0)
-            throw new Error(`docker tag failed:\n${outputTail(tag, 10)}`);
-        io.log(`Pushing ${request.target}`);
-        const push = await runDocker(io.run, ["docker", "push", request.target], undefined, io.log);
-        await runDocker(io.run, ["docker", "rmi", "--no-prune", request.target]);
-        if (push.exitCode !== 0)
-            throw pushFailure(request, push);
-        const digest = /digest: (sha256:[0-9a-f]{64})/.exec(push.output)?.[1];
-        if (digest === undefined)
-            throw new Error(`docker push reported no digest:\n${outputTail(push, 10)}`);
-        return { digest };
-    },
-};
-/** The driver of the current buildx builder ("docker", "docker-container", ...); explains a missing daemon or plugin. */
-async function buildxDriver(run) {
-    const inspect = await runDocker(run, ["docker", "buildx", "inspect"]);
-    if (inspect.exitCode !== 0)
-        throw dockerUnavailable(inspect);
-    return /^Driver:\s*(\S+)/m.exec(inspect.stdout)?.[1] ?? "docker";
-}
-function dockerUnavailable(result) {
-    if (/unknown command: docker buildx|'buildx' is not a docker command|unknown flag/i.test(result.output)) {
-        return new UserError("Builder 'docker' needs the buildx plugin, which this docker does not have.", {
-            hint: "Add docker/setup-buildx-action before this step, or use builder 'buildah'.",
-        });
-    }
-    if (/Cannot connect to the Docker daemon|docker daemon|docker.sock/i.test(result.output)) {
-        return new UserError("Builder 'docker' needs a running Docker daemon, and none answers here.", {
-            hint: "Start Docker (GitHub's ubuntu runners have it), or use builder 'buildah', which needs no daemon.",
-        });
-    }
-    return new UserError(`docker buildx is not usable here (exit ${result.exitCode}):\n${outputTail(result, 15)}`, {
-        hint: "Use builder 'buildah', or fix the Docker installation.",
+/** What the summary and the comment show of a plan. */
+function planViewOf(ctx, inspected, plan, image) {
+    const { event } = ctx;
+    const commit = event.pullRequest?.headSha ?? event.sha;
+    return toPlanView(plan, {
+        target: ctx.options.label || ctx.options.stateMachineName,
+        findings: inspected.findings,
+        graph: inspected.graph,
+        compiled: inspected.compiled,
+        image,
+        ...(event.runUrl ? { summaryUrl: event.runUrl } : {}),
+        ...(commit ? { commit } : {}),
     });
 }
-async function runDocker(run, argv, input, log) {
-    try {
-        return await run({
-            argv,
-            ...(input !== undefined ? { input } : {}),
-            ...(log ? { onLine: log } : {}),
-            env: { DOCKER_BUILDKIT: "1" },
+/** The image a plan made before building shows. */
+function wouldBuild(options) {
+    return {
+        state: "would-build",
+        repository: options.ecrRepository || "(ecr-repository)",
+        baseImage: options.baseImage,
+    };
+}
+/** The plan a reviewer sees: compared with the deployed image, so only configuration and shape show. */
+function reviewPlan(ctx, inspected, deployed) {
+    const image = deployedImage(deployed) ?? IMAGE_BUILT_ON_DEPLOY;
+    return planDeployment(desiredDeployment(ctx, inspected, image), deployed, { prune: ctx.options.prune });
+}
+/** `repo@sha256:<digest>` when every managed function runs the same image, else null. */
+function deployedImage(deployed) {
+    const digests = new Set((deployed?.functions ?? []).map((f) => f.codeSha256).filter(Boolean));
+    if (digests.size !== 1)
+        return null;
+    return `deployed@sha256:${[...digests][0]}`;
+}
+
+;// CONCATENATED MODULE: ./src/stages/deploy.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * `mode: deploy`: read what is deployed, check the reviewed plan if asked,
+ * build and push the image, then apply the plan made against that image.
+ */
+async function deployStage(ctx, inspected) {
+    const { options, io } = ctx;
+    requireInputs(options, [
+        [Input.EcrRepository, "ecrRepository"],
+        [Input.LambdaRoleArn, "lambdaRoleArn"],
+        [Input.StateMachineRoleArn, "stateMachineRoleArn"],
+    ], "to deploy");
+    const clients = await ctx.aws.clients();
+    validateDeployInputs({
+        stateMachineName: options.stateMachineName,
+        lambdaRoleArn: options.lambdaRoleArn,
+        stateMachineRoleArn: options.stateMachineRoleArn,
+        ecrRepository: options.ecrRepository,
+        region: clients.region,
+    });
+    const ref = deploymentRefOf(ctx, inspected);
+    const before = await stage(ctx, "plan", () => readDeployed(clients, ref));
+    let reviewed;
+    if (options.requireReviewedPlan) {
+        const check = await checkReviewedPlan({
+            octokit: ctx.octokit,
+            repo: ctx.event.repo ?? { owner: "", repo: "" },
+            sha: ctx.event.sha,
+            view: planViewOf(ctx, inspected, reviewPlan(ctx, inspected, before), wouldBuild(options)),
+            log: (line) => io.info(line),
         });
+        if (!check.ok)
+            return { ok: false, reason: check.reason, message: check.message };
+        reviewed = { commentId: check.reviewed.commentId };
+    }
+    const image = await stage(ctx, "package+build+push", () => buildImage(ctx, clients, inspected));
+    const desired = desiredDeployment(ctx, inspected, image.imageUri);
+    const plan = planDeployment(desired, before, { prune: options.prune });
+    const view = planViewOf(ctx, inspected, plan, {
+        state: image.skipped ? "unchanged" : "built",
+        uri: image.imageUri,
+    });
+    await updateComment(ctx, reviewed, view, "deploying");
+    let deployed;
+    try {
+        deployed = await stage(ctx, "deploy", () => applyPlan(clients, plan, desired, { log: (line) => io.info(line) }));
     }
     catch (error) {
-        if (error instanceof CommandNotFoundError) {
-            throw new UserError("Builder 'docker' is not installed on this machine.", {
-                hint: "Use a runner with Docker (ubuntu-latest), or builder 'buildah'.",
-            });
-        }
+        await updateComment(ctx, reviewed, view, "failed", { statusDetail: errorMessage(error) });
         throw error;
     }
+    setOutputs(io, deployOutputs(deployed));
+    await updateComment(ctx, reviewed, view, "deployed");
+    return { ok: true, plan, view, image: image.imageUri, deployed };
 }
-
-;// CONCATENATED MODULE: ./src/image/requirements.ts
-
-
-
-/**
- * Where the image's dependencies come from, first found wins (input
- * 'requirements' overrides): the files Kedro's starters and most projects keep.
- */
-const DEFAULT_REQUIREMENTS_FILES = [
-    "requirements.txt",
-    "src/requirements.txt",
-    "requirements/base.txt",
-    "requirements/prod.txt",
-];
-/**
- * Development, test and notebook tools: never needed by a node, and they
- * double an image's size (jupyterlab, kedro-viz). Dropped from a file found
- * by default and from the wheel's dependencies; an explicit 'requirements'
- * file is installed as written.
- */
-const DEV_TOOLS = [
-    /^ipython$/,
-    /^ipykernel$/,
-    /^ipywidgets$/,
-    /^jupyter($|-.*)/,
-    /^jupyterlab($|-.*)/,
-    /^notebook$/,
-    /^nbstripout$/,
-    /^nbsphinx$/,
-    /^kedro-viz$/,
-    /^kedro-telemetry$/,
-    /^pytest($|-.*)/,
-    /^coverage$/,
-    /^ruff$/,
-    /^black$/,
-    /^flake8($|-.*)/,
-    /^isort$/,
-    /^mypy$/,
-    /^pylint$/,
-    /^pre-commit$/,
-    /^sphinx($|-.*)/,
-    /^myst-parser$/,
-    /^twine$/,
-];
-/** pip's own options that may stand on a line of their own in a requirements file. */
-const PIP_OPTION = /^(-i|--index-url|--extra-index-url|-f|--find-links|--trusted-host|--pre|--prefer-binary|--only-binary|--no-binary)\b/;
-/** The canonical (PEP 503) name a requirement line installs, or undefined for URLs and paths. */
-function requirementName(line) {
-    const match = /^([A-Za-z0-9][A-Za-z0-9._-]*)\s*(\[|==|>=|<=|~=|!=|>|<|===|;|@|\s|$)/.exec(line.trim());
-    return match?.[1] === undefined ? undefined : match[1].toLowerCase().replace(/[-_.]+/g, "-");
+/** Package, build and push; then the configuration and, with `registry`, the ECR mirror of the manifest. */
+async function buildImage(ctx, clients, inspected) {
+    const { options, io } = ctx;
+    io.info(`Packaging and building the image with ${options.builder} (each build line is a debug line).`);
+    const image = await buildAndPushImage(imageOptionsFrom(options, ctx.event.sha, inspected.graph), {
+        ecr: clients.ecr,
+        mask: (s) => io.setSecret(s),
+        // What the image holds and the smoke test's verdict stay in view.
+        log: (line) => io.info(line),
+        // Every line of kedro package and the builder: detail, kept out of the folded log.
+        debug: (line) => io.debug(line),
+    });
+    io.info(`Image ${image.skipped ? "unchanged" : "pushed"}: ${image.imageUri}`);
+    if (options.confSource.startsWith("s3://")) {
+        const keys = await uploadConf(clients.s3, options.projectPath, options.confSource);
+        io.info(`Uploaded ${keys.length} configuration file(s) to ${options.confSource}.`);
+    }
+    if (options.registry) {
+        const registry = new RegistryClient(parseRegistry(options.registry), image.repository);
+        await registerManifestInEcr(clients.ecr, await registry.getManifest(image.digest), image);
+    }
+    return image;
 }
-function isDevTool(line) {
-    const name = requirementName(line);
-    return name !== undefined && DEV_TOOLS.some((pattern) => pattern.test(name));
-}
-function readRequirementsFile(path, project, seen, into) {
-    if (seen.has(path))
+async function updateComment(ctx, reviewed, view, status, extra = {}) {
+    const repo = ctx.event.repo;
+    if (!reviewed || !repo || ctx.options.commentOnPr === "false")
         return;
-    seen.add(path);
-    const shown = (0,external_node_path_.relative)(project, path) || path;
-    const text = (0,external_node_fs_.readFileSync)(path, "utf8");
-    const lines = text.replace(/\\\r?\n/g, " ").split(/\r?\n/);
-    lines.forEach((raw, index) => {
-        const line = raw
-            .replace(/(^|\s)#.*$/, "")
-            .replace(/\s+/g, " ")
-            .trim();
-        if (line === "")
-            return;
-        const include = /^(-r|--requirement|-c|--constraint)(?:\s+|=)(.+)$/.exec(line);
-        if (include?.[1] !== undefined && include[2] !== undefined) {
-            const target = (0,external_node_path_.resolve)((0,external_node_path_.dirname)(path), include[2].trim());
-            if (!(0,external_node_fs_.existsSync)(target)) {
-                throw new UserError(`${shown} line ${index + 1} includes '${include[2].trim()}', which does not exist.`, {
-                    file: path,
-                    hint: "Paths in -r and -c are relative to the file that names them.",
-                });
+    const r = await setPlanCommentStatus({
+        octokit: ctx.octokit,
+        repo,
+        commentId: reviewed.commentId,
+        view: { ...view, ...extra, ...(status ? { status } : {}) },
+        log: (line) => ctx.io.info(line),
+    });
+    if (r.warning)
+        ctx.io.warning(r.warning);
+}
+function imageOptionsFrom(options, commitSha, graph) {
+    return {
+        projectPath: options.projectPath,
+        python: options.python,
+        builder: options.builder,
+        baseImage: options.baseImage,
+        ...(options.dockerfile ? { dockerfile: options.dockerfile } : {}),
+        confSource: options.confSource,
+        architecture: options.architecture,
+        ecrRepository: options.ecrRepository,
+        ...(options.registry ? { registry: options.registry } : {}),
+        ...(commitSha ? { commitSha } : {}),
+        keepImages: options.keepImages,
+        kedroEnv: options.kedroEnv,
+        pipeline: options.pipeline,
+        ...(options.requirements ? { requirementsFile: options.requirements } : {}),
+        ...(graph ? { graph } : {}),
+    };
+}
+
+;// CONCATENATED MODULE: ./src/graph/grouping.ts
+
+/**
+ * Groups nodes into tasks: one per node by default; by top-level namespace
+ * (as Kedro's `group_nodes_by("namespace")`); and/or by ephemeral datasets,
+ * so a MemoryDataset never crosses a Lambda boundary. Groups that would depend
+ * on each other in a cycle are merged (and reported), keeping the task graph
+ * acyclic.
+ */
+function groupNodes(graph, groupBy) {
+    const order = topologicalOrder(graph);
+    const position = new Map(order.map((name, i) => [name, i]));
+    const deps = dependenciesOf(graph);
+    const byName = new Map(graph.nodes.map((n) => [n.name, n]));
+    const n = order.length;
+    const sets = new DisjointSets(n);
+    const at = (name) => position.get(name);
+    const namespaceOf = (name) => byName.get(name)?.namespace ?? null;
+    if (groupBy.includes("namespace")) {
+        const firstOf = new Map();
+        for (const name of order) {
+            const ns = topNamespace(byName.get(name)?.namespace ?? null);
+            if (ns === null)
+                continue;
+            const first = firstOf.get(ns);
+            if (first === undefined)
+                firstOf.set(ns, at(name));
+            else
+                sets.union(first, at(name));
+        }
+    }
+    if (groupBy.includes("memory")) {
+        const producers = producersOf(graph);
+        for (const node of graph.nodes) {
+            for (const input of node.inputs) {
+                const producer = producers.get(input);
+                if (producer !== undefined && graph.datasets?.[input]?.ephemeral === true)
+                    sets.union(at(producer), at(node.name));
             }
-            if (include[1].startsWith("-c") || include[1] === "--constraint") {
-                const constraints = { options: [], requirements: [], constraints: [] };
-                readRequirementsFile(target, project, seen, constraints);
-                into.constraints.push(...constraints.requirements.map((r) => r.line), ...constraints.constraints);
+        }
+    }
+    // Initial groups, then the condensation of the group graph (cycles merged).
+    const groupOf = Int32Array.from({ length: n }, (_, i) => sets.find(i));
+    const groupEdges = new Map();
+    for (const [child, parents] of deps) {
+        const c = groupOf[at(child)];
+        for (const p of parents) {
+            const g = groupOf[at(p)];
+            if (g !== c) {
+                let out = groupEdges.get(g);
+                if (!out)
+                    groupEdges.set(g, (out = new Set()));
+                out.add(c);
+            }
+        }
+    }
+    const roots = [...new Set(groupOf)].sort((a, b) => a - b);
+    const component = stronglyConnected(roots, (g) => [...(groupEdges.get(g) ?? [])].sort((a, b) => a - b));
+    const membersOf = new Map();
+    for (let i = 0; i < n; i++) {
+        const c = component.get(groupOf[i]);
+        let list = membersOf.get(c);
+        if (!list)
+            membersOf.set(c, (list = []));
+        list.push(i);
+    }
+    // Tasks ordered topologically: Kahn's algorithm, earliest first node first.
+    const taskIds = [...membersOf.keys()];
+    const taskDeps = new Map(taskIds.map((t) => [t, new Set()]));
+    for (const [child, parents] of deps) {
+        const c = component.get(groupOf[at(child)]);
+        for (const p of parents) {
+            const t = component.get(groupOf[at(p)]);
+            if (t !== c)
+                taskDeps.get(c)?.add(t);
+        }
+    }
+    const firstNode = (t) => membersOf.get(t)[0];
+    const remaining = new Map(taskIds.map((t) => [t, taskDeps.get(t)?.size ?? 0]));
+    const dependents = new Map(taskIds.map((t) => [t, []]));
+    for (const [c, ps] of taskDeps)
+        for (const p of ps)
+            dependents.get(p)?.push(c);
+    const ready = taskIds.filter((t) => remaining.get(t) === 0);
+    const sorted = [];
+    while (ready.length > 0) {
+        ready.sort((a, b) => firstNode(a) - firstNode(b));
+        const t = ready.shift();
+        sorted.push(t);
+        for (const c of dependents.get(t) ?? []) {
+            const left = (remaining.get(c) ?? 0) - 1;
+            remaining.set(c, left);
+            if (left === 0)
+                ready.push(c);
+        }
+    }
+    const index = new Map(sorted.map((t, i) => [t, i]));
+    const taskOf = new Map();
+    const groups = sorted.map((t, i) => {
+        const nodes = membersOf.get(t).map((p) => order[p]);
+        for (const name of nodes)
+            taskOf.set(name, i);
+        return { label: labelOf(nodes, namespaceOf, groupBy), nodes };
+    });
+    const preds = sorted.map((t) => [...(taskDeps.get(t) ?? [])].map((p) => index.get(p)).sort((a, b) => a - b));
+    const succs = sorted.map(() => []);
+    preds.forEach((ps, c) => ps.forEach((p) => succs[p]?.push(c)));
+    const merges = [];
+    for (const t of sorted) {
+        const parts = roots.filter((g) => component.get(g) === t);
+        if (parts.length < 2)
+            continue;
+        const merged = parts.map((g) => labelOf(order.filter((_, i) => groupOf[i] === g), namespaceOf, groupBy));
+        merges.push({
+            task: index.get(t),
+            merged,
+            reason: `groups ${listOf(merged.map((m) => `'${m}'`))} would depend on each other (a cycle between tasks), so they run as one task`,
+        });
+    }
+    return { groups, dag: { size: groups.length, preds, succs }, taskOf, merges };
+}
+function listOf(items) {
+    return items.length <= 2
+        ? items.join(" and ")
+        : `${items.slice(0, -1).join(", ")} and ${items[items.length - 1]}`;
+}
+function topNamespace(namespace) {
+    if (namespace === null || namespace === "")
+        return null;
+    return namespace.split(".")[0] ?? null;
+}
+function labelOf(nodes, namespaceOf, groupBy) {
+    if (nodes.length === 1)
+        return nodes[0];
+    if (groupBy.includes("namespace")) {
+        const spaces = new Set(nodes.map((name) => topNamespace(namespaceOf(name))));
+        const [only] = spaces;
+        if (spaces.size === 1 && only !== null && only !== undefined)
+            return only;
+    }
+    return `${nodes[0]}+${nodes.length - 1}`;
+}
+class DisjointSets {
+    parent;
+    constructor(size) {
+        this.parent = Int32Array.from({ length: size }, (_, i) => i);
+    }
+    find(x) {
+        let root = x;
+        while (this.parent[root] !== root)
+            root = this.parent[root];
+        while (this.parent[x] !== root) {
+            const next = this.parent[x];
+            this.parent[x] = root;
+            x = next;
+        }
+        return root;
+    }
+    /** Keeps the smaller index as the root, so roots are each group's first node. */
+    union(a, b) {
+        const ra = this.find(a);
+        const rb = this.find(b);
+        if (ra < rb)
+            this.parent[rb] = ra;
+        else if (rb < ra)
+            this.parent[ra] = rb;
+    }
+}
+/** Tarjan's algorithm, iterative. Returns vertex -> smallest vertex of its component. */
+function stronglyConnected(vertices, next) {
+    const indexOf = new Map();
+    const low = new Map();
+    const onStack = new Set();
+    const stack = [];
+    const component = new Map();
+    let counter = 0;
+    for (const root of vertices) {
+        if (indexOf.has(root))
+            continue;
+        const work = [];
+        const open = (v) => {
+            indexOf.set(v, counter);
+            low.set(v, counter);
+            counter++;
+            stack.push(v);
+            onStack.add(v);
+            work.push({ v, edges: next(v), i: 0 });
+        };
+        open(root);
+        while (work.length > 0) {
+            const frame = work[work.length - 1];
+            if (frame.i < frame.edges.length) {
+                const w = frame.edges[frame.i++];
+                if (!indexOf.has(w))
+                    open(w);
+                else if (onStack.has(w))
+                    low.set(frame.v, Math.min(low.get(frame.v), indexOf.get(w)));
+                continue;
+            }
+            work.pop();
+            const parent = work[work.length - 1];
+            if (parent)
+                low.set(parent.v, Math.min(low.get(parent.v), low.get(frame.v)));
+            if (low.get(frame.v) === indexOf.get(frame.v)) {
+                const members = [];
+                let w;
+                do {
+                    w = stack.pop();
+                    onStack.delete(w);
+                    members.push(w);
+                } while (w !== frame.v);
+                const id = Math.min(...members);
+                for (const m of members)
+                    component.set(m, id);
+            }
+        }
+    }
+    return component;
+}
+
+;// CONCATENATED MODULE: ./src/compile/asl.ts
+
+const asl_LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke";
+/** Lambda's own transient failures, worth retrying; the node's errors are not. */
+const TRANSIENT_LAMBDA_ERRORS = [
+    "Lambda.ServiceException",
+    "Lambda.AWSLambdaException",
+    "Lambda.SdkClientException",
+    "Lambda.TooManyRequestsException",
+];
+const TRANSIENT_RETRY = {
+    ErrorEquals: TRANSIENT_LAMBDA_ERRORS,
+    IntervalSeconds: 2,
+    MaxAttempts: 6,
+    BackoffRate: 2,
+    MaxDelaySeconds: 60,
+    JitterStrategy: "FULL",
+};
+/** The Task waits this much longer than the function may run, so Lambda's own timeout error is what surfaces. */
+const TASK_TIMEOUT_MARGIN_SECONDS = 60;
+/** Where a caught error lands in the state, for the Fail state to report. */
+const ERROR_PATH = "$.error";
+/** History events per state kind on a successful run (Standard workflows). */
+const HISTORY_EVENTS = { execution: 2, pass: 2, task: 5, parallel: 4 };
+/**
+ * The state machine for an SP tree of tasks: two Pass states that give the
+ * input a `params` object when it has none, then the tree as nested Parallel
+ * states and sequences of Tasks. Each Task catches any error into its own Fail
+ * state (beside it, since a Catch cannot leave its Parallel branch), which ends
+ * the execution with the node's error and cause; the Fail state's name says
+ * which task failed.
+ */
+function buildDefinition(tree, tasks, comment) {
+    const names = new StateNames(tasks.flatMap((t) => [t.stateName, t.failStateName]));
+    const counts = { tasks: 0, parallels: 0, passes: 2 };
+    const chain = (node) => {
+        const steps = node.kind === "series" ? node.children : [node];
+        const states = {};
+        const stepNames = steps.map((step) => {
+            if (step.kind === "task")
+                return tasks[step.task].stateName;
+            const identity = tasksIn(step)
+                .map((t) => tasks[t].stateName)
+                .join("\n");
+            return names.allocate(parallelName(step.children.map((c) => tasks[firstTask(c)].stateName)), identity);
+        });
+        steps.forEach((step, i) => {
+            const next = stepNames[i + 1];
+            const link = next === undefined ? { End: true } : { Next: next };
+            const name = stepNames[i];
+            if (step.kind === "task") {
+                const t = tasks[step.task];
+                counts.tasks++;
+                states[name] = taskState(t, link);
+                states[t.failStateName] = failState(t);
             }
             else {
-                readRequirementsFile(target, project, seen, into);
+                counts.parallels++;
+                states[name] = { Type: "Parallel", Branches: step.children.map(chain), ResultPath: null, ...link };
             }
-            return;
-        }
-        if (/^(-e|--editable)(\s|=)/.test(line)) {
-            const target = line.replace(/^(-e|--editable)(\s+|=)/, "");
-            // `-e .` or `-e src/`: the project itself, which the image installs from its wheel.
-            if (/^(\.|\/|file:)/.test(target))
-                return;
-            into.requirements.push({ line: target, file: shown, number: index + 1 });
-            return;
-        }
-        if (PIP_OPTION.test(line)) {
-            into.options.push(line);
-            return;
-        }
-        if (/^(\.{1,2}\/|\/|file:)/.test(line)) {
-            throw new UserError(`${shown} line ${index + 1} installs the local path '${line}', which is not in the image's build context.`, {
-                file: path,
-                hint: "Publish that package to your package index (or build its wheel into the project) and name it by version, or give input 'requirements' a file without local paths.",
-            });
-        }
-        into.requirements.push({ line, file: shown, number: index + 1 });
-    });
-}
-/** The project's requirements file: input 'requirements', else the first default that exists. */
-function findRequirementsFile(projectPath, requirementsFile) {
-    const project = (0,external_node_path_.resolve)(projectPath);
-    const given = (requirementsFile ?? "").trim();
-    if (given !== "") {
-        const path = (0,external_node_path_.resolve)(project, given);
-        if (!(0,external_node_fs_.existsSync)(path)) {
-            throw new UserError(`Input 'requirements' names '${given}', which does not exist in '${project}'.`, {
-                file: path,
-                hint: `Give a path relative to the project (project-path), or leave 'requirements' empty to use the first of ${DEFAULT_REQUIREMENTS_FILES.join(", ")} that exists.`,
-            });
-        }
-        return { path, explicit: true };
-    }
-    const found = DEFAULT_REQUIREMENTS_FILES.map((name) => (0,external_node_path_.join)(project, name)).find((path) => (0,external_node_fs_.existsSync)(path));
-    return found === undefined ? undefined : { path: found, explicit: false };
-}
-/**
- * What the image installs, by one rule a user can predict: the project's
- * requirements file (dev tools dropped unless the file was named explicitly),
- * the wheel's own dependencies on top, then what the catalog certainly needs
- * (a kedro-datasets extra per dataset type, s3fs for s3:// paths), all in one
- * pip resolve constrained to the Kedro version that inspected the project.
- */
-function planRequirements(input) {
-    const project = (0,external_node_path_.resolve)(input.projectPath);
-    const file = findRequirementsFile(project, input.requirementsFile);
-    const parsed = { options: [], requirements: [], constraints: [] };
-    if (file !== undefined)
-        readRequirementsFile(file.path, project, new Set(), parsed);
-    const explicit = file?.explicit ?? false;
-    const hashed = parsed.requirements.some((r) => /\s--hash[=\s]/.test(r.line));
-    const dropped = [];
-    const keep = (line) => {
-        if (!isDevTool(line))
-            return true;
-        if (!dropped.includes(line))
-            dropped.push(line);
-        return false;
+        });
+        return { StartAt: stepNames[0], States: states };
     };
-    const fromFile = parsed.requirements.map((r) => r.line).filter((line) => explicit || keep(line));
-    const kedro = input.runtime?.kedro ?? input.kedroVersion;
-    if (kedro !== undefined)
-        checkKedroPin(parsed.requirements, kedro, project);
-    const requirements = [...parsed.options, ...fromFile];
-    const added = [];
-    if (!hashed) {
-        const present = new Set(requirements);
-        const push = (line) => {
-            if (present.has(line))
-                return;
-            present.add(line);
-            requirements.push(line);
-        };
-        for (const line of input.wheelRequires.filter(keep))
-            push(line);
-        const named = new Set(requirements.map(requirementName));
-        for (const need of input.runtime?.data_requirements ?? []) {
-            const name = requirementName(need.requirement);
-            const coveredByName = !need.requirement.includes("[") && named.has(name);
-            if (coveredByName || present.has(need.requirement))
-                continue;
-            push(need.requirement);
-            added.push(need);
-        }
-    }
-    const constraints = [...(kedro !== undefined ? [`kedro==${kedro}`] : []), ...parsed.constraints];
+    const body = chain(tree);
+    const prepare = names.allocate("Prepare input", "kedro-sfn:prepare-input");
+    const defaults = names.allocate("Apply parameter defaults", "kedro-sfn:apply-defaults");
+    const definition = {
+        Comment: comment,
+        StartAt: prepare,
+        States: {
+            [prepare]: { Type: "Pass", Parameters: { defaults: { params: {} }, "input.$": "$" }, Next: defaults },
+            // Execution input without `params` gets an empty one, so `$.params` always resolves.
+            [defaults]: {
+                Type: "Pass",
+                Parameters: { "merged.$": "States.JsonMerge($.defaults, $.input, false)" },
+                OutputPath: "$.merged",
+                Next: body.StartAt,
+            },
+            ...body.States,
+        },
+    };
+    return { definition, counts };
+}
+function taskState(t, link) {
     return {
-        requirements,
-        constraints,
-        ...(file !== undefined ? { source: (0,external_node_path_.relative)(project, file.path) } : {}),
-        explicit,
-        dropped,
-        added,
-        hashed,
+        Type: "Task",
+        Resource: asl_LAMBDA_INVOKE,
+        Parameters: {
+            FunctionName: t.functionName,
+            Payload: { nodes: [...t.nodes], "run_id.$": "$$.Execution.Name", "params.$": "$.params" },
+        },
+        ResultPath: null,
+        TimeoutSeconds: t.timeoutSeconds + TASK_TIMEOUT_MARGIN_SECONDS,
+        Retry: [{ ...TRANSIENT_RETRY, ErrorEquals: [...TRANSIENT_LAMBDA_ERRORS] }],
+        Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: ERROR_PATH, Next: t.failStateName }],
+        ...link,
     };
 }
-/** `kedro==X` in the file that is not the inspected X can never resolve: say so before a long build. */
-function checkKedroPin(lines, kedro, project) {
-    for (const { line, file, number } of lines) {
-        const pin = /^kedro\s*===?\s*([^\s;,]+)\s*(;.*)?$/i.exec(line);
-        if (pin?.[1] !== undefined && pin[1] !== kedro) {
-            throw new UserError(`${file} line ${number} pins kedro==${pin[1]}, but the project was inspected with Kedro ${kedro}: the image would run another Kedro than the one checked.`, {
-                file: (0,external_node_path_.join)(project, file),
-                hint: `Pin kedro==${kedro} there, or set input 'python' to an interpreter with Kedro ${pin[1]}.`,
+function failState(t) {
+    const nodes = t.nodes.length === 1 ? `node ${t.nodes[0]}` : `nodes ${t.nodes.join(", ")}`;
+    return {
+        Type: "Fail",
+        Comment: `Kedro ${nodes} failed (function ${t.functionName})`,
+        ErrorPath: `${ERROR_PATH}.Error`,
+        CausePath: `${ERROR_PATH}.Cause`,
+    };
+}
+/** "Parallel: a, b" after the first task of each branch, without namespaces; shortened as needed. */
+function parallelName(heads) {
+    const short = heads.map((h) => h.slice(h.lastIndexOf(".") + 1) || h);
+    const full = `Parallel: ${short.join(", ")}`;
+    if (full.length <= MAX_STATE_NAME)
+        return full;
+    return `Parallel: ${short[0] ?? ""} and ${short.length - 1} more`;
+}
+function firstTask(tree) {
+    return tree.kind === "task" ? tree.task : firstTask(tree.children[0]);
+}
+function tasksIn(tree, out = []) {
+    if (tree.kind === "task")
+        out.push(tree.task);
+    else
+        for (const c of tree.children)
+            tasksIn(c, out);
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/compile/durations.ts
+
+const HINT = 'Expected a JSON object of seconds per node name, e.g. {"data_science.train_model_node": 120.5}.';
+/**
+ * Reads duration hints: seconds per Kedro node name, either as the whole
+ * object or under a `durations` key (so a benchmark graph or a past-run
+ * summary can be passed as is).
+ */
+function parseDurations(jsonText, file) {
+    let raw;
+    try {
+        raw = JSON.parse(jsonText);
+    }
+    catch (error) {
+        throw new UserError(`${file} is not JSON: ${error.message}`, { hint: HINT, file });
+    }
+    if (durations_isObject(raw) && durations_isObject(raw.durations))
+        raw = raw.durations;
+    if (!durations_isObject(raw))
+        throw new UserError(`${file}: durations must be a JSON object.`, { hint: HINT, file });
+    const durations = {};
+    for (const [node, seconds] of Object.entries(raw)) {
+        if (typeof seconds !== "number" || !Number.isFinite(seconds) || seconds < 0) {
+            throw new UserError(`${file}: the duration of '${node}' must be a number of seconds >= 0, not ${JSON.stringify(seconds)}.`, {
+                hint: HINT,
+                file,
             });
         }
+        durations[node] = seconds;
     }
+    return durations;
 }
-/** Log lines that say which file was used and what was left out or added. */
-function describeRequirements(plan) {
-    const lines = [
-        plan.source === undefined
-            ? `Image dependencies: the wheel's own (no ${DEFAULT_REQUIREMENTS_FILES.join(", ")} in the project; input 'requirements' names another file).`
-            : `Image dependencies: ${plan.source}${plan.explicit ? " (input 'requirements')" : ""} and the wheel's own dependencies.`,
-    ];
-    if (plan.constraints[0]?.startsWith("kedro=="))
-        lines.push(`Kedro pinned to ${plan.constraints[0].slice(7)}, the version that inspected the project.`);
-    if (plan.dropped.length > 0)
-        lines.push(`Not installed (development tools): ${plan.dropped.join(", ")}.`);
-    for (const { requirement, why } of plan.added)
-        lines.push(`Added ${requirement}: ${why}.`);
-    if (plan.hashed)
-        lines.push(`${plan.source ?? "The requirements file"} uses --hash: installed as written, so it must hold every dependency (the wheel's, s3fs, dataset extras).`);
-    return lines;
-}
-
-;// CONCATENATED MODULE: ./src/graph/preflight.ts
-
 /**
- * Each task runs in its own Lambda, so a dataset that one task writes and
- * another reads must be persisted: in-memory data does not survive the hop.
+ * Durations per node for the compiler: unknown names are reported, and nodes
+ * without a hint get the median of the others (all 1 s if there are none).
  */
-function preflight(graph, options) {
-    if (graph.datasets === undefined)
+function durationsFor(nodes, durations) {
+    const known = new Set(nodes);
+    const warnings = [];
+    const unknown = Object.keys(durations)
+        .filter((n) => !known.has(n))
+        .sort();
+    if (unknown.length > 0) {
+        const shown = unknown
+            .slice(0, 5)
+            .map((n) => `'${n}'`)
+            .join(", ");
+        warnings.push(`The durations name ${unknown.length} node(s) not in this pipeline (${shown}${unknown.length > 5 ? ", ..." : ""}); they are ignored.`);
+    }
+    const given = nodes.filter((n) => Object.hasOwn(durations, n));
+    const values = given.map((n) => durations[n]).sort((a, b) => a - b);
+    const median = values.length === 0
+        ? 1
+        : (values[(values.length - 1) >> 1] + values[values.length >> 1]) / 2;
+    const missing = nodes.length - given.length;
+    if (missing > 0 && given.length > 0) {
+        warnings.push(`${missing} node(s) have no duration hint; they are assumed to take ${median} s (the median).`);
+    }
+    const seconds = new Map(nodes.map((n) => [n, Object.hasOwn(durations, n) ? durations[n] : median]));
+    return { seconds, warnings };
+}
+function durations_isObject(value) {
+    return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(8815);
+;// CONCATENATED MODULE: ./src/compile/functionConfig.ts
+/** Reads the per-function settings file (YAML) into overrides; functions.ts applies them to nodes. */
+
+
+const ARCHITECTURES = ["x86_64", "arm64"];
+const SETTING_KEYS = {
+    memory: "memoryMb",
+    timeout: "timeoutSeconds",
+    ephemeral_storage: "ephemeralStorageMb",
+    architecture: "architecture",
+    environment: "environment",
+};
+const SELECTOR_KEYS = ["node", "namespace", "tag", "regex"];
+const FORMAT_HINT = `Expected, e.g.:
+functions:
+  defaults: { memory: 1024, timeout: 300 }
+  overrides:
+    - node: data_science.train_model_node
+      memory: 4096
+    - namespace: data_processing     # or tag: heavy, or regex: "^reporting\\\\."
+      timeout: 600`;
+/**
+ * Reads function settings from YAML (a project's `conf/<env>/sfn.yml`, or an
+ * action input): `defaults` (applied to every node) and `overrides` selected by
+ * node name, top-level namespace, tag or regex, under a top-level `functions`
+ * key or at the top level. Values are checked against Lambda's limits later,
+ * once it is known which nodes they reach.
+ */
+function parseFunctionOverrides(yamlText, file) {
+    let doc;
+    try {
+        doc = (0,dist/* parse */.qg)(yamlText);
+    }
+    catch (error) {
+        throw new UserError(`${file} is not valid YAML: ${error.message}`, { file });
+    }
+    if (doc === null || doc === undefined)
         return [];
-    const datasets = graph.datasets;
-    // Transcoded names (x@pandas, x@spark) are one dataset: in memory only if every spelling is.
-    const spellings = new Map();
-    const isEphemeral = (key) => [...(spellings.get(key) ?? [key])].every((name) => datasets[name]?.ephemeral ?? true);
-    const isLocal = (key) => [...(spellings.get(key) ?? [key])].some((name) => datasets[name]?.storage === "local");
-    const taskOf = (node) => options.taskOf?.get(node) ?? node;
-    const file = `conf/${options.env}/catalog.yml`;
-    const producers = new Map();
-    const consumers = new Map();
-    const spell = (name) => {
-        const key = datasetKey(name);
-        spellings.set(key, (spellings.get(key) ?? new Set()).add(name));
-        return key;
+    const fail = (what) => {
+        throw new UserError(`${file}: ${what}`, { hint: FORMAT_HINT, file });
     };
-    for (const node of graph.nodes) {
-        for (const o of node.outputs)
-            producers.set(spell(o), node.name);
-        for (const i of node.inputs) {
-            if (isParameter(i))
-                continue;
-            const key = spell(i);
-            consumers.set(key, [...(consumers.get(key) ?? []), node.name]);
+    if (!functionConfig_isObject(doc))
+        return fail("expected a mapping with 'defaults' and/or 'overrides'.");
+    let section;
+    if ("functions" in doc) {
+        if (!functionConfig_isObject(doc.functions))
+            return fail("'functions' must be a mapping with 'defaults' and/or 'overrides'.");
+        section = doc.functions;
+    }
+    else {
+        section = doc;
+    }
+    for (const key of Object.keys(section)) {
+        if (key !== "defaults" && key !== "overrides")
+            fail(`unknown key '${key}' (expected 'defaults' or 'overrides').`);
+    }
+    const overrides = [];
+    if (section.defaults !== undefined && section.defaults !== null) {
+        if (!functionConfig_isObject(section.defaults))
+            fail("'defaults' must be a mapping of settings.");
+        const source = `${file} defaults`;
+        overrides.push({
+            selector: { kind: "all" },
+            settings: parseSettings(section.defaults, source, fail),
+            source,
+        });
+    }
+    if (section.overrides !== undefined && section.overrides !== null) {
+        if (!Array.isArray(section.overrides))
+            fail("'overrides' must be a list.");
+        section.overrides.forEach((entry, i) => {
+            const where = `${file} overrides[${i}]`;
+            if (!functionConfig_isObject(entry))
+                fail(`overrides[${i}] must be a mapping.`);
+            const e = entry;
+            const selectors = SELECTOR_KEYS.filter((k) => k in e);
+            if (selectors.length !== 1)
+                fail(`overrides[${i}] needs exactly one of ${SELECTOR_KEYS.join(", ")}; found ${selectors.length}.`);
+            const kind = selectors[0];
+            const raw = e[kind];
+            let selector;
+            let describe;
+            if (kind === "regex") {
+                if (typeof raw !== "string")
+                    return fail(`overrides[${i}].regex must be a string.`);
+                let regex;
+                try {
+                    regex = new RegExp(raw);
+                }
+                catch (error) {
+                    return fail(`overrides[${i}].regex is not a valid regular expression: ${error.message}`);
+                }
+                selector = { kind, pattern: raw, regex };
+                describe = `regex: ${raw}`;
+            }
+            else {
+                const values = typeof raw === "string" ? [raw] : raw;
+                if (!Array.isArray(values) || values.length === 0 || !values.every((v) => typeof v === "string")) {
+                    return fail(`overrides[${i}].${kind} must be a name or a list of names.`);
+                }
+                selector = { kind, values };
+                describe = `${kind}: ${values.join(", ")}`;
+            }
+            const settings = Object.fromEntries(Object.entries(e).filter(([k]) => k !== kind));
+            const source = `${where} (${describe})`;
+            overrides.push({ selector, settings: parseSettings(settings, source, fail), source });
+        });
+    }
+    return overrides;
+}
+function parseSettings(raw, source, fail) {
+    const settings = {};
+    for (const [key, value] of Object.entries(raw)) {
+        const field = SETTING_KEYS[key];
+        if (field === undefined) {
+            fail(`${source}: unknown setting '${key}' (expected ${Object.keys(SETTING_KEYS).join(", ")}).`);
+            continue;
+        }
+        if (field === "architecture") {
+            if (typeof value !== "string" || !ARCHITECTURES.includes(value)) {
+                fail(`${source}: architecture must be ${ARCHITECTURES.join(" or ")}, not ${JSON.stringify(value)}.`);
+            }
+            settings.architecture = value;
+        }
+        else if (field === "environment") {
+            if (!functionConfig_isObject(value))
+                return fail(`${source}: environment must be a mapping of names to values.`);
+            const env = {};
+            for (const [name, v] of Object.entries(value)) {
+                if (typeof v !== "string" && typeof v !== "number" && typeof v !== "boolean") {
+                    return fail(`${source}: environment variable ${name} must be a plain value.`);
+                }
+                env[name] = String(v);
+            }
+            settings.environment = env;
+        }
+        else {
+            if (typeof value !== "number" || !Number.isInteger(value)) {
+                fail(`${source}: ${key} must be a whole number (${key === "timeout" ? "seconds" : "MB"}), not ${JSON.stringify(value)}.`);
+            }
+            settings[field] = value;
         }
     }
-    const names = [...new Set([...producers.keys(), ...consumers.keys()])].sort();
-    const findings = [];
-    for (const dataset of names) {
-        const producer = producers.get(dataset) ?? null;
-        const readers = consumers.get(dataset) ?? [];
-        const base = { dataset, producer, consumers: readers, file, catalogEntry: catalogEntryFor(dataset) };
-        const remote = producer === null ? readers : readers.filter((c) => taskOf(c) !== taskOf(producer));
-        if (isEphemeral(dataset)) {
-            if (producer === null) {
-                findings.push({
-                    ...base,
-                    severity: "error",
-                    code: "ephemeral-pipeline-input",
-                    message: `Dataset '${dataset}' is an input of the pipeline (read by ${quoteList(readers)}) ` +
-                        `but is not in the catalog of env '${options.env}', so no Lambda can load it.`,
+    return settings;
+}
+function functionConfig_isObject(value) {
+    return typeof value === "object" && value !== null && !Array.isArray(value);
+}
+
+;// CONCATENATED MODULE: ./src/compile/functions.ts
+
+
+
+const LAMBDA_LIMITS = {
+    memoryMb: { min: 128, max: 10240 },
+    timeoutSeconds: { min: 1, max: 900 },
+    ephemeralStorageMb: { min: 512, max: 10240 },
+    environmentBytes: 4096,
+};
+/**
+ * Which settings reach each function: defaults, then overrides by precedence,
+ * merged per task and checked against Lambda's limits. Reading the YAML those
+ * overrides come from is functionConfig.ts.
+ */
+/** Lambda sets these itself; a function may not. */
+const RESERVED_ENVIRONMENT = new Set([
+    "_HANDLER",
+    "_X_AMZN_TRACE_ID",
+    "AWS_DEFAULT_REGION",
+    "AWS_REGION",
+    "AWS_EXECUTION_ENV",
+    "AWS_LAMBDA_FUNCTION_NAME",
+    "AWS_LAMBDA_FUNCTION_MEMORY_SIZE",
+    "AWS_LAMBDA_FUNCTION_VERSION",
+    "AWS_LAMBDA_INITIALIZATION_TYPE",
+    "AWS_LAMBDA_LOG_GROUP_NAME",
+    "AWS_LAMBDA_LOG_STREAM_NAME",
+    "AWS_ACCESS_KEY",
+    "AWS_ACCESS_KEY_ID",
+    "AWS_SECRET_ACCESS_KEY",
+    "AWS_SESSION_TOKEN",
+    "AWS_LAMBDA_RUNTIME_API",
+    "LAMBDA_TASK_ROOT",
+    "LAMBDA_RUNTIME_DIR",
+]);
+/** Most specific last: a node override beats a regex, a regex a tag, a tag a namespace, all beat defaults. */
+const PRECEDENCE = ["all", "namespace", "tag", "regex", "node"];
+function matches(selector, node) {
+    switch (selector.kind) {
+        case "all":
+            return true;
+        case "node":
+            return selector.values.includes(node.name);
+        case "namespace": {
+            const top = topNamespace(node.namespace);
+            return top !== null && selector.values.includes(top);
+        }
+        case "tag":
+            return node.tags.some((t) => selector.values.includes(t));
+        case "regex":
+            return selector.regex.test(node.name);
+    }
+}
+/**
+ * Resolves each task's settings: defaults, then overrides from least to most
+ * specific; within one level, two overrides giving one node different values
+ * are a conflict. A task running several nodes takes the largest memory,
+ * timeout and storage among them; architectures must agree; environments merge.
+ */
+function resolveFunctionSettings(tasks, defaults, overrides, defaultsSource = "the function defaults") {
+    const used = overrides.map(() => false);
+    const settings = tasks.map((t) => {
+        const perNode = t.nodes.map((node) => {
+            const resolved = resolveNode(node, defaults, overrides, used, defaultsSource);
+            checkLimits(resolved, `Node '${node.name}' (function ${t.functionName})`);
+            return resolved;
+        });
+        return combine(perNode, t.nodes, t.functionName);
+    });
+    const warnings = [];
+    const names = new Set(tasks.flatMap((t) => t.nodes.map((n) => n.name)));
+    const spaces = new Set(tasks.flatMap((t) => t.nodes.map((n) => topNamespace(n.namespace))));
+    overrides.forEach((o, i) => {
+        if (o.selector.kind === "all")
+            return;
+        if (!used[i]) {
+            warnings.push(`${o.source} matches no node in this pipeline; it has no effect.`);
+            return;
+        }
+        const known = o.selector.kind === "node" ? names : o.selector.kind === "namespace" ? spaces : undefined;
+        if (known === undefined || !("values" in o.selector))
+            return;
+        const unknown = o.selector.values.filter((v) => !known.has(v));
+        if (unknown.length > 0) {
+            warnings.push(`${o.source} names ${o.selector.kind === "node" ? "nodes" : "namespaces"} not in this pipeline: ${unknown.join(", ")}.`);
+        }
+    });
+    return { settings, warnings };
+}
+function resolveNode(node, defaults, overrides, used, defaultsSource) {
+    const settings = { ...defaults, environment: { ...defaults.environment } };
+    const from = {
+        memoryMb: defaultsSource,
+        timeoutSeconds: defaultsSource,
+        ephemeralStorageMb: defaultsSource,
+        architecture: defaultsSource,
+    };
+    for (const kind of PRECEDENCE) {
+        const level = [];
+        overrides.forEach((o, i) => {
+            if (o.selector.kind !== kind || !matches(o.selector, node))
+                return;
+            used[i] = true;
+            for (const [key, value] of Object.entries(o.settings)) {
+                if (key === "environment") {
+                    for (const [name, v] of Object.entries(value))
+                        level.push({ key: `environment.${name}`, value: v, source: o.source });
+                }
+                else {
+                    level.push({ key, value, source: o.source });
+                }
+            }
+        });
+        const chosen = new Map();
+        for (const entry of level) {
+            const earlier = chosen.get(entry.key);
+            if (earlier !== undefined && earlier.value !== entry.value) {
+                throw new UserError(`Conflicting settings for node '${node.name}': ${earlier.source} sets ${settingName(entry.key)} to ${String(earlier.value)}, ${entry.source} sets it to ${String(entry.value)}.`, {
+                    hint: "Make the overrides agree, or select the node more specifically (a node override beats regex, tag and namespace ones).",
                 });
             }
-            else if (remote.length > 0) {
-                findings.push({
-                    ...base,
-                    severity: "error",
-                    code: "ephemeral-crosses-tasks",
-                    message: `Dataset '${dataset}' is kept in memory (not persisted in env '${options.env}') but is ` +
-                        `written by '${producer}' and read by ${quoteList(remote)} in another Lambda.`,
-                });
+            chosen.set(entry.key, entry);
+        }
+        for (const [key, { value, source }] of chosen) {
+            if (key.startsWith("environment.")) {
+                settings.environment[key.slice("environment.".length)] = value;
             }
-            else if (readers.length === 0) {
-                findings.push({
-                    ...base,
-                    severity: "warning",
-                    code: "ephemeral-output-discarded",
-                    message: `Dataset '${dataset}' written by '${producer}' is kept in memory only: ` +
-                        `it is discarded when the Lambda ends.`,
-                });
+            else {
+                settings[key] = value;
+                from[key] = source;
             }
         }
-        else if (isLocal(dataset) && remote.length > 0) {
-            // A plain path in a Lambda is that Lambda's own disk (and /var/task is read-only).
-            const where = producer === null ? "an input of the pipeline" : `written by '${producer}'`;
-            findings.push({
-                ...base,
-                severity: "error",
-                code: producer === null ? "local-pipeline-input" : "local-crosses-tasks",
-                message: `Dataset '${dataset}' is on a local path in env '${options.env}' (${where}, read by ` +
-                    `${quoteList(remote)}): each Lambda has its own disk, so another Lambda cannot read it.`,
+    }
+    return { settings, from };
+}
+function settingName(key) {
+    const names = {
+        memoryMb: "memory",
+        timeoutSeconds: "timeout",
+        ephemeralStorageMb: "ephemeral_storage",
+        architecture: "architecture",
+    };
+    return names[key] ?? key;
+}
+function checkLimits({ settings, from }, who) {
+    const range = (key, what) => {
+        const { min, max } = LAMBDA_LIMITS[key];
+        const value = settings[key];
+        if (!Number.isInteger(value) || value < min || value > max) {
+            throw new UserError(`${who}: ${what} ${value} MB is outside Lambda's limits (${min}-${max} MB).`, {
+                hint: `Set by ${from[key] ?? "the defaults"}.`,
             });
         }
-    }
-    return findings;
-}
-function isParameter(dataset) {
-    return dataset === "parameters" || dataset.startsWith("params:");
-}
-function quoteList(names) {
-    return names.map((n) => `'${n}'`).join(", ");
-}
-/** A ready-to-paste entry; pickle fits any Python object, the user may pick a better type. */
-function catalogEntryFor(dataset) {
-    const key = /^[A-Za-z0-9_.-]+$/.test(dataset) ? dataset : JSON.stringify(dataset);
-    const file = dataset.replace(/[^A-Za-z0-9_.-]/g, "_");
-    return [`${key}:`, `  type: pickle.PickleDataset`, `  filepath: s3://<your-bucket>/data/${file}.pkl`].join("\n");
-}
-function hasErrors(findings) {
-    return findings.some((f) => f.severity === "error");
-}
-
-;// CONCATENATED MODULE: ./src/image/smoke.ts
-
-
-
-function smokeSpec(options, requirements) {
-    const graph = options.graph;
-    const datasets = new Set();
-    for (const node of graph?.nodes ?? []) {
-        for (const name of [...node.inputs, ...node.outputs])
-            if (!isParameter(name))
-                datasets.add(name);
-    }
-    const kedro = graph?.runtime?.kedro ?? graph?.project?.kedro_version;
-    return {
-        env: options.kedroEnv,
-        pipeline: options.pipeline,
-        ...(kedro !== undefined ? { kedro } : {}),
-        ...(requirements.source !== undefined ? { requirements: requirements.source } : {}),
-        imports: graph?.runtime?.imports ?? [],
-        datasets: [...datasets].sort(),
     };
-}
-/**
- * Runs the smoke test in the built image, before anything is pushed: the
- * handler imports, the project bootstraps from its wheel and the image's
- * conf, every node function imports and the env's catalog builds, with the
- * Kedro and the packages the project was inspected with.
- */
-async function smokeTestImage(builder, request, spec, io) {
-    const started = Date.now();
-    const result = await builder.runInImage(request, ["python3", "-m", "kedro_sfn.smoke", "--spec", JSON.stringify(spec)], io);
-    const seconds = (Date.now() - started) / 1000;
-    const last = result.stdout.trim().split("\n").pop() ?? "";
-    let output;
-    try {
-        output = JSON.parse(last);
-    }
-    catch {
-        output = undefined;
-    }
-    if (output === undefined || typeof output.ok !== "boolean") {
-        throw new UserError(`The built image could not run its smoke test (exit ${result.exitCode}); nothing was pushed:\n${outputTail(result, 25)}`, {
-            hint: "The image must have python3 on its PATH and /var/task on PYTHONPATH (the generated Dockerfile does both); check 'base-image' or your Dockerfile.",
+    range("memoryMb", "memory");
+    range("ephemeralStorageMb", "ephemeral storage");
+    const timeout = settings.timeoutSeconds;
+    if (!Number.isInteger(timeout) || timeout < LAMBDA_LIMITS.timeoutSeconds.min) {
+        throw new UserError(`${who}: timeout ${timeout} s must be a whole number of seconds, at least 1.`, {
+            hint: `Set by ${from.timeoutSeconds ?? "the defaults"}.`,
         });
     }
-    if (!output.ok) {
-        const problems = (output.problems ?? []).map((p) => `- ${p.message}\n  ${p.hint.split("\n").join("\n  ")}`);
-        throw new UserError(`The built image failed its smoke test; nothing was pushed or deployed:\n${problems.join("\n")}`, {
-            hint: "Lambda would fail the same way on the first invocation. Fix the requirements (or the Dockerfile) and run again.",
+    if (timeout > LAMBDA_LIMITS.timeoutSeconds.max) {
+        throw new UserError(`${who} needs more than 15 minutes (timeout ${timeout} s); a Lambda function runs at most ${LAMBDA_LIMITS.timeoutSeconds.max} s.`, {
+            hint: `Set by ${from.timeoutSeconds ?? "the defaults"}. Split the node into shorter steps, or lower its timeout to 900 s or less.`,
         });
     }
-    const checked = output.checked ?? {};
-    const summary = [
-        `Kedro ${checked.kedro ?? "?"}`,
-        `${checked.nodes ?? "?"} nodes imported`,
-        checked.datasets !== undefined
-            ? `${checked.datasets} datasets built`
-            : (checked.catalog ?? "catalog not built"),
-        `${spec.imports.length} packages present`,
-        `runtime ${checked.runtime ?? "?"}`,
-    ].join(", ");
-    return { seconds, summary };
-}
-/**
- * `kedro package` leaves conf/local out of its conf archive (it holds
- * credentials and machine settings), so Lambdas can never run env 'local'.
- */
-function refuseUnpackagedEnv(kedroEnv) {
-    if (kedroEnv.trim() === "local") {
-        throw new UserError("Input 'kedro-env' is 'local', but 'kedro package' leaves conf/local out of the package: the Lambdas would run with another catalog than the one checked.", {
-            hint: "Make an env for AWS (conf/aws/catalog.yml with the datasets on S3, credentials from the Lambda role) and set 'kedro-env: aws'.",
+    if (!ARCHITECTURES.includes(settings.architecture)) {
+        throw new UserError(`${who}: architecture '${String(settings.architecture)}' must be ${ARCHITECTURES.join(" or ")}.`, {
+            hint: `Set by ${from.architecture ?? "the defaults"}.`,
+        });
+    }
+    let bytes = 0;
+    for (const [name, value] of Object.entries(settings.environment)) {
+        if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name)) {
+            throw new UserError(`${who}: environment variable name '${name}' is not valid for Lambda.`, {
+                hint: "Names start with a letter and contain only letters, digits and '_'.",
+            });
+        }
+        if (RESERVED_ENVIRONMENT.has(name)) {
+            throw new UserError(`${who}: environment variable ${name} is reserved by Lambda.`, {
+                hint: "Choose another name.",
+            });
+        }
+        bytes += Buffer.byteLength(name) + Buffer.byteLength(value);
+    }
+    if (bytes > LAMBDA_LIMITS.environmentBytes) {
+        throw new UserError(`${who}: environment variables take ${bytes} bytes; Lambda allows ${LAMBDA_LIMITS.environmentBytes}.`, {
+            hint: "Move large values to configuration files or parameters.",
         });
     }
 }
-
-;// CONCATENATED MODULE: ./src/image/build.ts
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/** The tag that stands for the content hash: its presence in the repository means "already built". */
-function contentTag(hash) {
-    return `kedro-sfn-${hash.slice(0, 32)}`;
-}
-/**
- * `kedro package`, build context, content hash; then either finds the same
- * image already in the repository (and only adds tags) or builds and pushes
- * it; then checks that what the registry holds is something Lambda runs.
- */
-async function buildAndPushImage(options, deps) {
-    const log = deps.log ?? (() => undefined);
-    const mask = deps.mask ?? (() => undefined);
-    const run = deps.run ?? runCommand;
-    const platform = platformFor(options.architecture);
-    const repository = validateRepositoryName(options.ecrRepository);
-    const withConf = confInImage(options.confSource);
-    const builder = { docker: dockerBuilder, buildah: buildahBuilder, ...deps.builders }[options.builder];
-    if (builder === undefined)
-        throw new UserError(`Input 'builder' must be docker or buildah; got '${options.builder}'.`);
-    const project = (0,external_node_path_.resolve)(options.projectPath);
-    refuseUnpackagedEnv(options.kedroEnv);
-    // A missing or broken requirements file must fail before any AWS write, not after `kedro package`.
-    planRequirements({
-        projectPath: project,
-        ...(options.requirementsFile ? { requirementsFile: options.requirementsFile } : {}),
-        wheelRequires: [],
+function combine(perNode, nodes, functionName) {
+    const first = perNode[0];
+    const result = { ...first.settings, environment: {} };
+    const envFrom = {};
+    perNode.forEach(({ settings }, i) => {
+        const node = nodes[i].name;
+        result.memoryMb = Math.max(result.memoryMb, settings.memoryMb);
+        result.timeoutSeconds = Math.max(result.timeoutSeconds, settings.timeoutSeconds);
+        result.ephemeralStorageMb = Math.max(result.ephemeralStorageMb, settings.ephemeralStorageMb);
+        if (settings.architecture !== result.architecture) {
+            throw new UserError(`Function ${functionName} runs nodes '${nodes[0].name}' (${result.architecture}) and '${node}' (${settings.architecture}): one function has one architecture.`, { hint: "Give the nodes of one group the same architecture, or group them differently." });
+        }
+        for (const [name, value] of Object.entries(settings.environment)) {
+            const earlier = result.environment[name];
+            if (earlier !== undefined && earlier !== value) {
+                throw new UserError(`Function ${functionName} runs nodes '${envFrom[name] ?? ""}' and '${node}', which set environment variable ${name} differently.`, { hint: "Give the nodes of one group the same environment, or group them differently." });
+            }
+            result.environment[name] = value;
+            envFrom[name] ??= node;
+        }
     });
-    if (options.dockerfile)
-        checkUserDockerfile((0,external_node_path_.resolve)(project, options.dockerfile));
-    const commitTags = options.commitSha ? [commitTag(options.commitSha)] : [];
-    // Credentials first (a read): bad ones fail in seconds, not after a long build. The first
-    // AWS write (the repository) waits until the image has passed its smoke test.
-    const credentials = await getRegistryCredentials(deps.ecr, mask);
-    const endpoint = parseRegistry(options.registry || credentials.host);
-    const auth = credentialsFor(endpoint, credentials);
-    const registry = new RegistryClient({ host: endpoint.host, url: endpoint.url }, repository, auth, deps.fetch);
-    const ensureEcrRepository = async () => {
-        const ecrRepository = await ensureRepository(deps.ecr, repository, options.keepImages);
-        if (ecrRepository.created)
-            log(`Created ECR repository ${ecrRepository.uri} (scan on push, keeps the newest ${options.keepImages} images)`);
-    };
-    const pkg = await packageProject({ projectPath: project, python: options.python }, run, log);
-    const requirements = planRequirements({
-        projectPath: project,
-        ...(options.requirementsFile ? { requirementsFile: options.requirementsFile } : {}),
-        wheelRequires: pkg.requirements,
-        ...(options.graph?.runtime ? { runtime: options.graph.runtime } : {}),
-        ...(options.graph?.project?.kedro_version ? { kedroVersion: options.graph.project.kedro_version } : {}),
-    });
-    for (const line of describeRequirements(requirements))
-        log(line);
-    const context = await prepareBuildContext({
-        projectPath: project,
-        baseImage: options.baseImage,
-        confInImage: withConf,
-        platform: platform.platform,
-        handlerRoot: options.handlerRoot ?? pythonHelperRoot(),
-        ...(options.dockerfile ? { dockerfile: options.dockerfile } : {}),
-        ...(options.confSource ? { confSource: options.confSource } : {}),
-        requirements,
-    }, pkg, run);
-    const hash = contentHash(context.header, context.files);
-    const hashTag = contentTag(hash);
-    const tags = [hashTag, ...commitTags];
-    const common = {
-        contentHash: hash,
-        repository,
-        registry: endpoint.host,
-        platform: platform.platform,
-        confArchive: pkg.confArchive,
-        packageName: pkg.packageName,
-    };
-    const existing = await registry.headManifest(hashTag);
-    if (existing !== undefined) {
-        await ensureEcrRepository();
-        log(`${endpoint.host}/${repository}:${hashTag} exists (same wheel, requirements, conf, Dockerfile, handler): not building.`);
-        const manifest = await verifyLambdaImage(registry, existing.digest, platform, !context.generated);
-        await addTags(registry, manifest, tags.slice(1));
-        return result(manifest, true, tags, common);
+    return result;
+}
+
+;// CONCATENATED MODULE: ./src/graph/seriesParallel.ts
+/**
+ * Series-parallel forms of a task DAG. Step Functions can only express nested
+ * Parallel/sequence structures, so a pipeline runs as a series-parallel (SP)
+ * order containing the DAG's own order. For an SP pipeline that order is the
+ * DAG itself; for any other, constraints must be added, and we choose them to
+ * keep the expected run time low.
+ */
+function task(index) {
+    return { kind: "task", task: index };
+}
+/** A series composition, flattened (no series directly inside a series). */
+function series(children) {
+    const flat = [];
+    for (const c of children) {
+        if (c.kind === "series")
+            flat.push(...c.children);
+        else
+            flat.push(c);
     }
-    const workDir = (0,external_node_fs_.mkdtempSync)((0,external_node_path_.join)((0,external_node_os_.tmpdir)(), "kedro-sfn-build-"));
-    try {
-        log(`Building ${endpoint.host}/${repository}:${hashTag} for ${platform.platform} with ${builder.name}`);
-        const request = {
-            contextDir: context.contextDir,
-            dockerfile: context.dockerfile,
-            buildArgs: context.buildArgs,
-            platform,
-            baseImage: options.baseImage,
-            registry: endpoint,
-            repository,
-            target: `${endpoint.host}/${repository}:${hashTag}`,
-            ...(auth ? { credentials: auth } : {}),
-            workDir,
+    return flat.length === 1 ? flat[0] : { kind: "series", children: flat };
+}
+/** A parallel composition, flattened (no parallel directly inside a parallel). */
+function parallel(children) {
+    const flat = [];
+    for (const c of children) {
+        if (c.kind === "parallel")
+            flat.push(...c.children);
+        else
+            flat.push(c);
+    }
+    return flat.length === 1 ? flat[0] : { kind: "parallel", children: flat };
+}
+/** Run time of an SP structure: sums along series, maxima across parallel branches. */
+function makespan(tree, durations) {
+    switch (tree.kind) {
+        case "task":
+            return durations[tree.task] ?? 0;
+        case "series": {
+            let total = 0;
+            for (const c of tree.children)
+                total += makespan(c, durations);
+            return total;
+        }
+        case "parallel": {
+            let longest = 0;
+            for (const c of tree.children)
+                longest = Math.max(longest, makespan(c, durations));
+            return longest;
+        }
+    }
+}
+function meanMakespan(tree, samples) {
+    let total = 0;
+    for (const s of samples)
+        total += makespan(tree, s);
+    return total / Math.max(1, samples.length);
+}
+/** Longest path through the DAG (the lower bound for any structure). */
+function criticalPath(dag, durations) {
+    const finish = new Float64Array(dag.size);
+    let longest = 0;
+    for (let v = 0; v < dag.size; v++) {
+        let start = 0;
+        for (const p of dag.preds[v] ?? [])
+            start = Math.max(start, finish[p] ?? 0);
+        finish[v] = start + (durations[v] ?? 0);
+        longest = Math.max(longest, finish[v] ?? 0);
+    }
+    return longest;
+}
+/** Topological level of each task: 0 for sources, else 1 + the deepest parent. */
+function levelsOf(dag) {
+    const level = new Int32Array(dag.size);
+    for (let v = 0; v < dag.size; v++) {
+        let l = 0;
+        for (const p of dag.preds[v] ?? [])
+            l = Math.max(l, (level[p] ?? 0) + 1);
+        level[v] = l;
+    }
+    return level;
+}
+/** The seed's shape: one Parallel per topological level, chained. */
+function layeredTree(dag) {
+    const level = levelsOf(dag);
+    const byLevel = [];
+    for (let v = 0; v < dag.size; v++) {
+        const l = level[v] ?? 0;
+        (byLevel[l] ??= []).push(v);
+    }
+    return series(byLevel.map((tasks) => parallel(tasks.map(task))));
+}
+/** The tasks of a tree in the order the structure lists them. */
+function tasksOf(tree, out = []) {
+    if (tree.kind === "task")
+        out.push(tree.task);
+    else
+        for (const c of tree.children)
+            tasksOf(c, out);
+    return out;
+}
+/**
+ * The DAG's own order when it is series-parallel, or undefined when it is not
+ * (some pair of tasks would have to gain a constraint).
+ */
+function exactSeriesParallel(dag) {
+    const d = new Decomposer(dag, { samples: [], cuts: "levels" });
+    return d.exact(range(dag.size));
+}
+/**
+ * An SP structure containing the DAG's order, with a low mean run time over
+ * the samples. Recursively: independent parts run in parallel; exact series
+ * factors run in sequence; a connected set with neither is cut into a down-set
+ * A and the rest B (A runs before B, the added constraints). Candidate cuts
+ * are thresholds of keys that never decrease along an edge (earliest finish,
+ * longest tail, levels), ranked by mean(longest path in A + longest path in B);
+ * the best `breadth` are tried by building both sides (`depth` levels deep),
+ * chains of exact slabs are compared too, and small sets are solved over all
+ * their down-sets.
+ */
+function seriesParallelize(dag, options) {
+    return new Decomposer(dag, options).build(range(dag.size)).tree;
+}
+/**
+ * Several searches over the same durations and cut policy (differing in
+ * breadth, depth, budget...), sharing the greedy builds their trials make.
+ */
+function seriesParallelizeEach(dag, base, variants) {
+    const shared = new Map();
+    return variants.map((v) => new Decomposer(dag, { ...base, ...v }, shared).build(range(dag.size)).tree);
+}
+function range(n) {
+    const out = new Array(n);
+    for (let i = 0; i < n; i++)
+        out[i] = i;
+    return out;
+}
+/** Key of a task set for the memo: two 32-bit FNV-1a hashes and the size. */
+function setKey(depth, set) {
+    let h1 = 0x811c9dc5;
+    let h2 = 0x01000193 ^ depth;
+    for (const v of set) {
+        h1 = Math.imul(h1 ^ v, 0x01000193);
+        h2 = Math.imul(h2 ^ (v + 0x9e3779b9), 0x85ebca6b);
+        h2 ^= h2 >>> 13;
+    }
+    return `${depth}:${set.length}:${h1 >>> 0}:${h2 >>> 0}`;
+}
+class Decomposer {
+    dag;
+    options;
+    words;
+    /** desc[v * words ..] = bitset of the tasks reachable from v. */
+    desc;
+    level;
+    mark;
+    local;
+    /** Durations per sample, flat: [v * k + s]. */
+    weights;
+    k;
+    guideWeights;
+    guides;
+    memo;
+    /** Greedy builds (depth 0, below the final depth) depend only on the set and the durations: shareable. */
+    greedyMemo;
+    stamp = 0;
+    work = 0;
+    constructor(dag, options, shared) {
+        this.dag = dag;
+        this.options = options;
+        this.memo = new Map();
+        this.greedyMemo = shared ?? new Map();
+        const n = dag.size;
+        this.words = Math.max(1, Math.ceil(n / 32));
+        this.desc = new Uint32Array(n * this.words);
+        for (let v = n - 1; v >= 0; v--) {
+            const base = v * this.words;
+            for (const s of dag.succs[v] ?? []) {
+                const sb = s * this.words;
+                for (let w = 0; w < this.words; w++)
+                    this.desc[base + w] |= this.desc[sb + w];
+                this.desc[base + (s >>> 5)] |= 1 << (s & 31);
+            }
+        }
+        this.level = levelsOf(dag);
+        this.mark = new Int32Array(n);
+        this.local = new Int32Array(n);
+        const samples = options.samples.length > 0 ? options.samples : [new Float64Array(n).fill(1)];
+        const guide = options.guide && options.guide.length > 0 ? options.guide : samples;
+        [this.weights, this.k] = [flatten(samples, n), samples.length];
+        [this.guideWeights, this.guides] = [flatten(guide, n), guide.length];
+    }
+    /** Exact decomposition, or undefined if the set is not series-parallel. */
+    exact(set) {
+        if (set.length === 1)
+            return task(set[0]);
+        const comps = this.components(set);
+        const parts = comps.length > 1 ? comps : this.seriesFactors(set);
+        if (parts.length === 1)
+            return undefined;
+        const children = [];
+        for (const p of parts) {
+            const c = this.exact(p);
+            if (c === undefined)
+                return undefined;
+            children.push(c);
+        }
+        return comps.length > 1 ? parallel(children) : series(children);
+    }
+    build(set, depth = this.options.depth ?? 0) {
+        const key = setKey(depth, set);
+        const memo = depth === 0 && depth !== (this.options.depth ?? 0) ? this.greedyMemo : this.memo;
+        let entries = memo.get(key);
+        // The key is a hash: check the set itself, so a collision costs time, never correctness.
+        const hit = entries?.find((e) => e.set.length === set.length && e.set.every((v, i) => v === set[i]));
+        if (hit)
+            return hit.built;
+        const built = this.buildUncached(set, depth);
+        if (!entries)
+            memo.set(key, (entries = []));
+        entries.push({ set, built });
+        return built;
+    }
+    leaf(v) {
+        const spans = this.weights.slice(v * this.k, (v + 1) * this.k);
+        return { tree: task(v), spans, cost: mean(spans) };
+    }
+    combine(kind, parts) {
+        const spans = new Float64Array(this.k);
+        for (const p of parts) {
+            const ps = p.spans;
+            if (kind === "series")
+                for (let s = 0; s < spans.length; s++)
+                    spans[s] += ps[s];
+            else
+                for (let s = 0; s < spans.length; s++)
+                    if (ps[s] > spans[s])
+                        spans[s] = ps[s];
+        }
+        const trees = parts.map((p) => p.tree);
+        return { tree: kind === "series" ? series(trees) : parallel(trees), spans, cost: mean(spans) };
+    }
+    buildUncached(set, depth) {
+        if (set.length === 1)
+            return this.leaf(set[0]);
+        const comps = this.components(set);
+        if (comps.length > 1)
+            return this.combine("parallel", comps.map((c) => this.build(c, depth)));
+        const factors = this.seriesFactors(set);
+        if (factors.length > 1)
+            return this.combine("series", factors.map((f) => this.build(f, depth)));
+        const searching = this.work < (this.options.budget ?? Infinity);
+        if (depth === (this.options.depth ?? 0) && set.length <= Math.min(20, this.options.exactUpTo ?? 0)) {
+            return this.exhaustive(set);
+        }
+        const trying = depth > 0 && searching;
+        const analysis = this.analyse(set, trying);
+        const cuts = this.forcedCuts(analysis, trying ? (this.options.breadth ?? 1) : 1);
+        let chosen = cuts[0];
+        if (cuts.length > 1) {
+            let bestCost = Infinity;
+            for (const cut of cuts) {
+                const cost = this.build(cut[0], depth - 1).cost + this.build(cut[1], depth - 1).cost;
+                if (cost < bestCost - 1e-9) {
+                    bestCost = cost;
+                    chosen = cut;
+                }
+            }
+        }
+        let result = this.combine("series", [this.build(chosen[0], depth), this.build(chosen[1], depth)]);
+        const slabs = this.options.slabs;
+        if (slabs && slabs.maxUnits > 0 && searching && (depth === (this.options.depth ?? 0) || slabs.inTrials)) {
+            for (const chain of this.slabChains(analysis, slabs.maxUnits)) {
+                const candidate = this.combine("series", chain.map((slab) => this.build(slab, depth)));
+                if (candidate.cost < result.cost - 1e-9)
+                    result = candidate;
+            }
+        }
+        return result;
+    }
+    /** Weakly connected components of the subgraph induced by `set` (sorted sets, sorted by first task). */
+    components(set) {
+        const stamp = ++this.stamp;
+        for (const v of set)
+            this.mark[v] = stamp;
+        const seen = ++this.stamp;
+        const comps = [];
+        const stack = [];
+        for (const start of set) {
+            if (this.mark[start] !== stamp)
+                continue;
+            const comp = [];
+            stack.push(start);
+            this.mark[start] = seen;
+            while (stack.length > 0) {
+                const v = stack.pop();
+                comp.push(v);
+                for (const u of this.dag.preds[v] ?? []) {
+                    if (this.mark[u] === stamp) {
+                        this.mark[u] = seen;
+                        stack.push(u);
+                    }
+                }
+                for (const u of this.dag.succs[v] ?? []) {
+                    if (this.mark[u] === stamp) {
+                        this.mark[u] = seen;
+                        stack.push(u);
+                    }
+                }
+            }
+            if (comp.length === set.length)
+                return [set];
+            comps.push(comp.sort((a, b) => a - b));
+        }
+        return comps;
+    }
+    /**
+     * The finest chain of blocks such that every task of a block precedes every
+     * task of the later blocks. Blocks are contiguous in any topological order.
+     */
+    seriesFactors(set) {
+        const words = this.words;
+        const common = new Uint32Array(words);
+        for (const v of set)
+            common[v >>> 5] |= 1 << (v & 31);
+        const lo = set[0] >>> 5;
+        const hi = set[set.length - 1] >>> 5;
+        const factors = [];
+        let start = 0;
+        for (let i = 0; i < set.length - 1; i++) {
+            const base = set[i] * words;
+            let count = 0;
+            for (let w = lo; w <= hi; w++) {
+                const x = (common[w] &= this.desc[base + w]);
+                count += popcount(x);
+            }
+            if (count === set.length - (i + 1)) {
+                factors.push(set.slice(start, i + 1));
+                start = i + 1;
+            }
+        }
+        if (start === 0)
+            return [set];
+        factors.push(set.slice(start));
+        return factors;
+    }
+    /**
+     * Candidate orders of a set: keys that never decrease along an edge, so that
+     * every threshold between two distinct key values leaves a down-set before it.
+     * Also the guide durations' earliest finish and longest tail inside the set.
+     */
+    analyse(set, allKeys) {
+        const m = set.length;
+        this.work += m;
+        const stamp = ++this.stamp;
+        for (let i = 0; i < m; i++) {
+            const v = set[i];
+            this.mark[v] = stamp;
+            this.local[v] = i;
+        }
+        // Local adjacency, compressed: predecessors then successors inside the set.
+        const predStart = new Int32Array(m + 1);
+        const succCount = new Int32Array(m);
+        const preds = [];
+        for (let i = 0; i < m; i++) {
+            predStart[i] = preds.length;
+            for (const p of this.dag.preds[set[i]] ?? []) {
+                if (this.mark[p] !== stamp)
+                    continue;
+                const l = this.local[p];
+                preds.push(l);
+                succCount[l]++;
+            }
+        }
+        predStart[m] = preds.length;
+        const predList = Int32Array.from(preds);
+        const succStart = new Int32Array(m + 1);
+        for (let i = 0; i < m; i++)
+            succStart[i + 1] = succStart[i] + succCount[i];
+        const succList = new Int32Array(predList.length);
+        const fill = succStart.slice(0, m);
+        for (let c = 0; c < m; c++) {
+            for (let e = predStart[c]; e < predStart[c + 1]; e++)
+                succList[fill[predList[e]]++] = c;
+        }
+        const g = this.guides;
+        const w = this.guideWeights;
+        const finish = new Float64Array(m * g);
+        const tail = new Float64Array(m * g);
+        const meanFinish = new Float64Array(m);
+        const negMeanTail = new Float64Array(m);
+        for (let i = 0; i < m; i++) {
+            const base = set[i] * g;
+            for (let s = 0; s < g; s++) {
+                let start = 0;
+                for (let e = predStart[i]; e < predStart[i + 1]; e++)
+                    start = Math.max(start, finish[predList[e] * g + s]);
+                const f = start + w[base + s];
+                finish[i * g + s] = f;
+                meanFinish[i] += f / g;
+            }
+        }
+        for (let i = m - 1; i >= 0; i--) {
+            const base = set[i] * g;
+            for (let s = 0; s < g; s++) {
+                let rest = 0;
+                for (let e = succStart[i]; e < succStart[i + 1]; e++)
+                    rest = Math.max(rest, tail[succList[e] * g + s]);
+                const t = rest + w[base + s];
+                tail[i * g + s] = t;
+                negMeanTail[i] -= t / g;
+            }
+        }
+        const globalLevel = new Float64Array(m);
+        for (let i = 0; i < m; i++)
+            globalLevel[i] = this.level[set[i]];
+        const keys = [];
+        if (this.options.cuts === "free" && !allKeys) {
+            keys.push(meanFinish, negMeanTail, globalLevel);
+        }
+        else if (this.options.cuts === "free") {
+            const asap = new Float64Array(m);
+            for (let i = 0; i < m; i++) {
+                for (let e = predStart[i]; e < predStart[i + 1]; e++)
+                    asap[i] = Math.max(asap[i], asap[predList[e]] + 1);
+            }
+            const height = new Float64Array(m);
+            for (let i = m - 1; i >= 0; i--) {
+                for (let e = succStart[i]; e < succStart[i + 1]; e++)
+                    height[i] = Math.max(height[i], height[succList[e]] + 1);
+            }
+            keys.push(meanFinish, negMeanTail, globalLevel, asap, height.map((h) => -h), asap.map((a, i) => a - height[i]));
+        }
+        else {
+            keys.push(globalLevel);
+        }
+        const orders = keys.map((key) => {
+            const order = sortedByKey(key);
+            const boundaries = [0];
+            for (let i = 1; i < m; i++)
+                if (key[order[i - 1]] !== key[order[i]])
+                    boundaries.push(i);
+            boundaries.push(m);
+            return { order, boundaries };
+        });
+        return { set, predStart, predList, finish, tail, orders };
+    }
+    /**
+     * Splits into a down-set A and the rest B, best first by
+     * mean(longest path in A + longest path in B): the run time if both sides
+     * needed no further cuts.
+     */
+    forcedCuts(a, breadth) {
+        const { set, finish, tail } = a;
+        const m = set.length;
+        const g = this.guides;
+        // The best `breadth * 2` thresholds (some may give the same split), cheapest first;
+        // ties keep the earlier order and position.
+        const keep = breadth * 2;
+        const top = [];
+        const cost = new Float64Array(m);
+        const suffix = new Float64Array(m + 1);
+        for (const { order, boundaries } of a.orders) {
+            cost.fill(0);
+            for (let s = 0; s < g; s++) {
+                suffix[m] = 0;
+                for (let i = m - 1; i >= 0; i--)
+                    suffix[i] = Math.max(suffix[i + 1], tail[order[i] * g + s]);
+                let prefix = 0;
+                for (let i = 0; i < m - 1; i++) {
+                    prefix = Math.max(prefix, finish[order[i] * g + s]);
+                    cost[i] += prefix + suffix[i + 1];
+                }
+            }
+            for (let b = 1; b < boundaries.length - 1; b++) {
+                const at = boundaries[b] - 1;
+                // Rounded so that ties break by order, not by floating-point noise.
+                const c = Math.round((cost[at] / g) * 1e6) / 1e6;
+                if (top.length === keep && c >= top[keep - 1].cost)
+                    continue;
+                let i = top.length;
+                while (i > 0 && top[i - 1].cost > c)
+                    i--;
+                top.splice(i, 0, { cost: c, order, at });
+                if (top.length > keep)
+                    top.pop();
+            }
+        }
+        if (top.length === 0)
+            throw new Error("internal: no series cut in a connected set");
+        const result = [];
+        const seen = new Set();
+        const inBefore = new Uint8Array(m);
+        for (const f of top) {
+            if (result.length >= breadth)
+                break;
+            inBefore.fill(0);
+            for (let i = 0; i <= f.at; i++)
+                inBefore[f.order[i]] = 1;
+            const before = [];
+            const after = [];
+            for (let i = 0; i < m; i++)
+                (inBefore[i] ? before : after).push(set[i]);
+            const key = setKey(0, before);
+            if (seen.has(key))
+                continue;
+            seen.add(key);
+            result.push([before, after]);
+        }
+        return result;
+    }
+    /**
+     * For each candidate order with at most `maxUnits` distinct key values, the
+     * cheapest chain of series-parallel slabs (runs of consecutive key values),
+     * by dynamic programming: a slab is exact, so its cost under the samples is
+     * its critical path, computed without building it.
+     */
+    slabChains(a, maxUnits) {
+        const { set, predStart, predList } = a;
+        const k = this.k;
+        const w = this.weights;
+        const m = set.length;
+        const chains = [];
+        const pos = new Int32Array(m);
+        const finish = new Float64Array(m * k);
+        const spans = new Float64Array(k);
+        const start = new Float64Array(k);
+        for (const { order, boundaries } of a.orders) {
+            const units = boundaries.length - 1;
+            if (units > maxUnits)
+                continue;
+            order.forEach((l, i) => (pos[l] = i));
+            const slab = (i, j) => order
+                .slice(boundaries[i], boundaries[j])
+                .map((l) => set[l])
+                .sort((x, y) => x - y);
+            // maxEnd[i]: the furthest boundary j such that slab(i, j) is series-parallel
+            // (a slab containing a non-SP one is not SP either, so this never decreases).
+            const maxEnd = new Int32Array(units);
+            let j = 1;
+            let feasible = true;
+            for (let i = 0; i < units && feasible; i++) {
+                j = Math.max(j, i + 1);
+                if (j === i + 1 && !this.isSeriesParallel(slab(i, j)))
+                    feasible = false;
+                while (feasible &&
+                    j < units &&
+                    !(i === 0 && j + 1 === units) &&
+                    this.isSeriesParallel(slab(i, j + 1)))
+                    j++;
+                maxEnd[i] = j;
+            }
+            if (!feasible)
+                continue;
+            const best = new Float64Array(units + 1).fill(Infinity);
+            const from = new Int32Array(units + 1);
+            best[0] = 0;
+            for (let i = 0; i < units; i++) {
+                const lo = boundaries[i];
+                spans.fill(0);
+                for (let jj = i + 1; jj <= maxEnd[i]; jj++) {
+                    for (let p = boundaries[jj - 1]; p < boundaries[jj]; p++) {
+                        const l = order[p];
+                        const base = set[l] * k;
+                        start.fill(0);
+                        for (let e = predStart[l]; e < predStart[l + 1]; e++) {
+                            const q = predList[e];
+                            if (pos[q] < lo)
+                                continue;
+                            for (let s = 0; s < k; s++)
+                                if (finish[q * k + s] > start[s])
+                                    start[s] = finish[q * k + s];
+                        }
+                        for (let s = 0; s < k; s++) {
+                            const f = start[s] + w[base + s];
+                            finish[l * k + s] = f;
+                            if (f > spans[s])
+                                spans[s] = f;
+                        }
+                    }
+                    this.work += boundaries[jj] - boundaries[jj - 1];
+                    const cost = best[i] + mean(spans);
+                    if (cost < best[jj] - 1e-9) {
+                        best[jj] = cost;
+                        from[jj] = i;
+                    }
+                }
+            }
+            const cuts = [];
+            for (let at = units; at > 0; at = from[at])
+                cuts.push(at);
+            cuts.push(0);
+            cuts.reverse();
+            chains.push(cuts.slice(1).map((end, c) => slab(cuts[c], end)));
+        }
+        return chains;
+    }
+    /**
+     * The best structure for a small set under the samples' mean, over every way
+     * to cut it (all down-sets), by dynamic programming on bit masks.
+     */
+    exhaustive(set) {
+        const m = set.length;
+        const k = this.k;
+        const stamp = ++this.stamp;
+        set.forEach((v, i) => {
+            this.mark[v] = stamp;
+            this.local[v] = i;
+        });
+        const predMask = new Int32Array(m);
+        const adjMask = new Int32Array(m);
+        const descMask = new Int32Array(m);
+        for (let i = m - 1; i >= 0; i--) {
+            const v = set[i];
+            for (const p of this.dag.preds[v] ?? []) {
+                if (this.mark[p] !== stamp)
+                    continue;
+                const l = this.local[p];
+                predMask[i] |= 1 << l;
+                adjMask[i] |= 1 << l;
+                adjMask[l] |= 1 << i;
+            }
+            for (const q of this.dag.succs[v] ?? []) {
+                if (this.mark[q] === stamp)
+                    descMask[i] |= descMask[this.local[q]] | (1 << this.local[q]);
+            }
+        }
+        const memo = new Map();
+        const components = (mask) => {
+            const out = [];
+            let rest = mask;
+            while (rest !== 0) {
+                let comp = rest & -rest;
+                let frontier = comp;
+                while (frontier !== 0) {
+                    let next = 0;
+                    for (let f = frontier; f !== 0; f &= f - 1)
+                        next |= adjMask[31 - Math.clz32(f & -f)];
+                    next &= mask & ~comp;
+                    comp |= next;
+                    frontier = next;
+                }
+                out.push(comp);
+                rest &= ~comp;
+            }
+            return out;
         };
-        const io = { run, log: deps.debug ?? log };
-        await builder.build(request, io);
-        const smoke = await smokeTestImage(builder, request, smokeSpec(options, requirements), io);
-        log(`Smoke test passed in the image (${smoke.seconds.toFixed(1)} s): ${smoke.summary}`);
-        await ensureEcrRepository();
-        const { digest } = await builder.push(request, io);
-        const manifest = await verifyLambdaImage(registry, digest, platform, !context.generated);
-        await addTags(registry, manifest, tags.slice(1));
-        return result(manifest, false, tags, common);
+        const solve = (mask) => {
+            const known = memo.get(mask);
+            if (known)
+                return known;
+            let entry;
+            if ((mask & (mask - 1)) === 0) {
+                const v = set[31 - Math.clz32(mask)];
+                const spans = this.weights.slice(v * k, (v + 1) * k);
+                entry = { spans, cost: mean(spans), kind: "task", parts: [] };
+            }
+            else {
+                const comps = components(mask);
+                if (comps.length > 1) {
+                    const spans = new Float64Array(k);
+                    for (const c of comps) {
+                        const cs = solve(c).spans;
+                        for (let s = 0; s < k; s++)
+                            if (cs[s] > spans[s])
+                                spans[s] = cs[s];
+                    }
+                    entry = { spans, cost: mean(spans), kind: "parallel", parts: comps };
+                }
+                else {
+                    // A series factor adds no constraint: take the first one if there is one.
+                    let before = 0;
+                    let common = mask;
+                    let factor = 0;
+                    for (let rest = mask; rest !== 0 && factor === 0; rest &= rest - 1) {
+                        const i = 31 - Math.clz32(rest & -rest);
+                        before |= 1 << i;
+                        common &= descMask[i];
+                        if (before !== mask && (common & mask) === (mask & ~before))
+                            factor = before;
+                    }
+                    let best = factor;
+                    if (factor === 0) {
+                        let bestCost = Infinity;
+                        const members = [];
+                        for (let rest = mask; rest !== 0; rest &= rest - 1)
+                            members.push(31 - Math.clz32(rest & -rest));
+                        // Every down-set of the mask, built in topological order: a task joins only after its predecessors.
+                        const visit = (at, a) => {
+                            if (at === members.length) {
+                                if (a === 0 || a === mask)
+                                    return;
+                                const c = solve(a).cost + solve(mask & ~a).cost;
+                                if (c < bestCost - 1e-9) {
+                                    bestCost = c;
+                                    best = a;
+                                }
+                                return;
+                            }
+                            const i = members[at];
+                            visit(at + 1, a);
+                            if ((predMask[i] & mask & ~a) === 0)
+                                visit(at + 1, a | (1 << i));
+                        };
+                        visit(0, 0);
+                    }
+                    const first = solve(best).spans;
+                    const second = solve(mask & ~best).spans;
+                    const spans = first.map((x, s) => x + second[s]);
+                    entry = { spans, cost: mean(spans), kind: "series", parts: [best, mask & ~best] };
+                }
+            }
+            memo.set(mask, entry);
+            return entry;
+        };
+        const tree = (mask) => {
+            const e = solve(mask);
+            if (e.kind === "task")
+                return task(set[31 - Math.clz32(mask)]);
+            const children = e.parts.map(tree);
+            return e.kind === "parallel" ? parallel(children) : series(children);
+        };
+        const full = (1 << m) - 1;
+        const root = solve(full);
+        return { tree: tree(full), spans: root.spans, cost: root.cost };
     }
-    finally {
-        (0,external_node_fs_.rmSync)(workDir, { recursive: true, force: true });
+    isSeriesParallel(set) {
+        if (set.length <= 2)
+            return true;
+        this.work += set.length;
+        const comps = this.components(set);
+        const parts = comps.length > 1 ? comps : this.seriesFactors(set);
+        if (parts.length === 1)
+            return false;
+        return parts.every((p) => this.isSeriesParallel(p));
     }
 }
-function result(manifest, skipped, tags, common) {
-    const imageBytes = (manifest.json.config?.size ?? 0) +
-        (manifest.json.layers ?? []).reduce((sum, layer) => sum + layer.size, 0);
-    return {
-        imageUri: `${common.registry}/${common.repository}@${manifest.digest}`,
-        digest: manifest.digest,
-        tag: tags[tags.length - 1] ?? "",
-        tags,
-        skipped,
-        imageBytes,
-        ...common,
-    };
-}
-/** ECR's token goes to ECR's registry only: a `registry` override elsewhere gets no AWS secret. */
-function credentialsFor(endpoint, credentials) {
-    return endpoint.host === credentials.host
-        ? { username: credentials.username, password: credentials.password }
-        : undefined;
-}
-function commitTag(sha) {
-    const tag = sha.trim();
-    if (!/^[A-Za-z0-9_][A-Za-z0-9._-]{0,127}$/.test(tag)) {
-        throw new UserError(`The commit SHA '${sha}' cannot be an image tag.`, {
-            hint: "Give the full or short hex SHA of the commit.",
-        });
+/** Indices 0..n-1 by key, ties by index; counting sort when the keys are small integers (levels). */
+function sortedByKey(key) {
+    const n = key.length;
+    let lo = Infinity;
+    let hi = -Infinity;
+    let integral = true;
+    for (const x of key) {
+        if (x < lo)
+            lo = x;
+        if (x > hi)
+            hi = x;
+        if (integral && !Number.isInteger(x))
+            integral = false;
     }
-    return tag;
+    if (!integral || hi - lo > 4 * n)
+        return range(n).sort((x, y) => key[x] - key[y] || x - y);
+    const start = new Int32Array(hi - lo + 2);
+    for (const x of key)
+        start[x - lo + 1]++;
+    for (let b = 1; b < start.length; b++)
+        start[b] += start[b - 1];
+    const order = new Array(n);
+    for (let i = 0; i < n; i++)
+        order[start[key[i] - lo]++] = i;
+    return order;
 }
-async function addTags(registry, manifest, tags) {
-    for (const tag of tags)
-        await registry.putManifest(tag, manifest);
+function flatten(samples, n) {
+    const k = samples.length;
+    const flat = new Float64Array(n * k);
+    samples.forEach((w, s) => {
+        for (let v = 0; v < n; v++)
+            flat[v * k + s] = w[v] ?? 0;
+    });
+    return flat;
 }
-/**
- * What Lambda accepts: one single-platform manifest (not an index), for the
- * requested architecture, with a CMD naming the handler.
- */
-async function verifyLambdaImage(registry, digest, platform, userDockerfile) {
-    const manifest = await registry.getManifest(digest);
-    const where = `${registry.target.host}/${registry.repository}@${digest}`;
-    if (isIndex(manifest.mediaType)) {
-        throw new UserError(`The pushed image ${where} is an image index (${manifest.json.manifests?.length ?? 0} entries), which Lambda rejects.`, {
-            hint: userDockerfile
-                ? "Build a single platform without attestations (docker buildx: --provenance=false --sbom=false), and do not push a manifest list."
-                : "Lambda takes single-platform images only.",
-        });
-    }
-    const config = await registry.getImageConfig(manifest);
-    if (config.architecture !== platform.ociArchitecture || (config.os ?? "linux") !== "linux") {
-        throw new UserError(`The pushed image ${where} is ${config.os ?? "?"}/${config.architecture ?? "?"}, not ${platform.platform}.`, {
-            hint: `Input 'architecture' is ${platform.architecture}: the Dockerfile must not pin another platform.`,
-        });
-    }
-    if (!config.config?.Cmd || config.config.Cmd.length === 0) {
-        throw new UserError(`The pushed image ${where} has no CMD: Lambda would not know the handler.`, {
-            hint: 'End the Dockerfile with CMD ["kedro_sfn.handler.handler"].',
-        });
-    }
-    return manifest;
+function mean(values) {
+    let total = 0;
+    for (const v of values)
+        total += v;
+    return total / Math.max(1, values.length);
+}
+function popcount(x) {
+    x -= (x >>> 1) & 0x55555555;
+    x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+    return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
 }
 
-;// CONCATENATED MODULE: ./src/compileSettings.ts
+;// CONCATENATED MODULE: ./src/compile/structure.ts
+
+/** Spread of unknown task durations: log-normal, so a task is often 3x faster or slower than another. */
+const BLIND_SIGMA = 1;
+const SEARCH_SAMPLES = 16;
+const GUIDE_SAMPLES = 2;
+const EVALUATION_SAMPLES = 64;
+/** A blind structure that is slower than the layered chain in more of the evaluation draws is rejected. */
+const MAX_WORSE_THAN_LAYERED = 0.05;
+/**
+ * Analysis work (tasks visited) after which a search falls back to greedy
+ * cuts, so compile time stays well under a second for hundreds of tasks.
+ */
+const KNOWN_BUDGET = 40_000;
+const BLIND_BUDGET = 20_000;
+/** Sets up to this size are solved over all their cuts (2^n down-sets at most). */
+const EXACT_KNOWN = 14;
+const EXACT_BLIND = 8;
+/**
+ * Chooses the nested Parallel/sequence structure for a task DAG.
+ *
+ * Series-parallel DAGs come out exactly (run time = critical path for any
+ * durations). Otherwise the search adds the fewest costly constraints it can:
+ * against the given durations, or, without them, against log-normal draws,
+ * and the layered chain is always a candidate, so the result is never slower
+ * than it under the durations the choice was made with.
+ */
+function planStructure(dag, options) {
+    const layered = layeredTree(dag);
+    if (options.structure === "layered")
+        return plan(layered, "layered", dag, options.durations, layered);
+    const exact = exactSeriesParallel(dag);
+    if (exact !== undefined)
+        return plan(exact, "exact", dag, options.durations, layered);
+    if (options.durations !== undefined) {
+        const w = options.durations;
+        const candidates = [
+            ...seriesParallelizeEach(dag, { samples: [w], cuts: "free" }, [
+                { breadth: 8, depth: 1, budget: KNOWN_BUDGET, exactUpTo: EXACT_KNOWN },
+                { breadth: 4, depth: 2, budget: KNOWN_BUDGET, exactUpTo: EXACT_KNOWN },
+            ]),
+            layered,
+        ];
+        let best = layered;
+        for (const c of candidates)
+            if (makespan(c, w) < makespan(best, w) - 1e-9)
+                best = c;
+        return plan(best, "known-durations", dag, w, layered);
+    }
+    const random = mulberry32(dag.size * 2654435761 + 12345);
+    const search = logNormalDraws(dag.size, SEARCH_SAMPLES, random);
+    const guide = logNormalDraws(dag.size, GUIDE_SAMPLES, random);
+    const evaluation = logNormalDraws(dag.size, EVALUATION_SAMPLES, random);
+    const candidates = [
+        seriesParallelize(dag, {
+            samples: search,
+            guide,
+            cuts: "free",
+            breadth: 8,
+            depth: 1,
+            slabs: { maxUnits: 20, inTrials: false },
+            budget: BLIND_BUDGET,
+            exactUpTo: EXACT_BLIND,
+        }),
+        seriesParallelize(dag, {
+            samples: search,
+            guide,
+            cuts: "levels",
+            breadth: 4,
+            depth: 1,
+            budget: BLIND_BUDGET,
+        }),
+    ];
+    const layeredSpans = evaluation.map((w) => makespan(layered, w));
+    let best = layered;
+    let bestMean = structure_mean(layeredSpans);
+    for (const c of candidates) {
+        const spans = evaluation.map((w) => makespan(c, w));
+        const worse = spans.filter((t, i) => t > (layeredSpans[i] ?? 0) + 1e-9).length / spans.length;
+        const m = structure_mean(spans);
+        if (worse <= MAX_WORSE_THAN_LAYERED && m < bestMean - 1e-9) {
+            best = c;
+            bestMean = m;
+        }
+    }
+    return plan(best, "expected-durations", dag, undefined, layered);
+}
+function plan(tree, strategy, dag, durations, layered) {
+    const w = durations ?? new Float64Array(dag.size).fill(1);
+    return {
+        tree,
+        strategy,
+        estimate: { ours: makespan(tree, w), layered: makespan(layered, w), criticalPath: criticalPath(dag, w) },
+    };
+}
+function structure_mean(values) {
+    return values.reduce((a, b) => a + b, 0) / Math.max(1, values.length);
+}
+/** A small seeded generator, so the same graph always compiles to the same definition. */
+function mulberry32(seed) {
+    let state = seed >>> 0;
+    return () => {
+        state = (state + 0x6d2b79f5) >>> 0;
+        let t = state;
+        t = Math.imul(t ^ (t >>> 15), t | 1);
+        t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+        return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+    };
+}
+function logNormalDraws(size, count, random) {
+    const draws = [];
+    for (let d = 0; d < count; d++) {
+        const w = new Float64Array(size);
+        for (let i = 0; i < size; i++) {
+            const u = Math.max(random(), 1e-12);
+            const v = random();
+            w[i] = Math.exp(BLIND_SIGMA * Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v));
+        }
+        draws.push(w);
+    }
+    return draws;
+}
+
+;// CONCATENATED MODULE: ./src/compile/index.ts
+
+
+
+
+
+
+
+
+
+
+
+/** Step Functions' limits, checked before anything is deployed. */
+const STEP_FUNCTIONS_LIMITS = { definitionBytes: 1024 * 1024, historyEvents: 25_000 };
+/** A task's Fail state is named after its Task state plus this. */
+const FAIL_SUFFIX = " failed";
+/** The Fail state that ends an execution when this function's task fails. */
+function failStateNameOf(spec) {
+    return `${spec.stateName}${FAIL_SUFFIX}`;
+}
+/**
+ * Compiles a pipeline graph to a Step Functions definition and one Lambda
+ * function spec per task. Pure: the same graph and options give the same
+ * result, and `stableStringify(definition)` is byte-identical.
+ */
+function compilePipeline(graph, options) {
+    const warnings = [];
+    const prefix = options.functionPrefix === undefined || options.functionPrefix === ""
+        ? functionPrefixOf(options.stateMachineName, "state machine name (the default function prefix)")
+        : functionPrefixOf(options.functionPrefix);
+    const grouping = groupNodes(graph, options.groupBy);
+    const byName = new Map(graph.nodes.map((n) => [n.name, n]));
+    const identities = grouping.groups.map((g) => g.nodes.join("\n"));
+    const fnNames = functionNames(prefix, grouping.groups.map((g, i) => ({ label: g.label, identity: identities[i] })));
+    const stateNames = taskStateNames(grouping.groups.map((g, i) => ({ label: g.label, identity: identities[i] })), MAX_STATE_NAME - FAIL_SUFFIX.length);
+    const { settings, warnings: overrideWarnings } = resolveFunctionSettings(grouping.groups.map((g, i) => ({
+        nodes: g.nodes.map((n) => byName.get(n)),
+        functionName: fnNames[i],
+    })), options.functionDefaults, options.overrides ?? []);
+    warnings.push(...overrideWarnings);
+    let durations;
+    if (options.durations !== undefined) {
+        const names = graph.nodes.map((n) => n.name);
+        const matched = names.filter((n) => Object.hasOwn(options.durations, n)).length;
+        const { seconds, warnings: durationWarnings } = durationsFor(names, options.durations);
+        warnings.push(...durationWarnings);
+        if (matched === 0) {
+            warnings.push("No duration hint names a node of this pipeline; compiling as if no durations were given.");
+        }
+        else {
+            durations = Float64Array.from(grouping.groups, (g) => g.nodes.reduce((sum, n) => sum + (seconds.get(n) ?? 0), 0));
+        }
+    }
+    const plan = planStructure(grouping.dag, durations === undefined ? { structure: options.structure } : { structure: options.structure, durations });
+    const tasks = grouping.groups.map((g, i) => ({
+        stateName: stateNames[i],
+        failStateName: `${stateNames[i]}${FAIL_SUFFIX}`,
+        functionName: fnNames[i],
+        nodes: g.nodes,
+        timeoutSeconds: settings[i].timeoutSeconds,
+    }));
+    const project = graph.project?.name ?? "Kedro project";
+    const comment = `${project} pipeline '${graph.pipeline ?? "__default__"}' (${graph.nodes.length} nodes in ${tasks.length} tasks), compiled by kedro-sfn`;
+    const { definition, counts } = buildDefinition(plan.tree, tasks, comment);
+    // What Step Functions measures is the definition as sent: compact JSON.
+    const definitionBytes = Buffer.byteLength(JSON.stringify(definition));
+    const expectedHistoryEvents = HISTORY_EVENTS.execution +
+        HISTORY_EVENTS.pass * counts.passes +
+        HISTORY_EVENTS.task * counts.tasks +
+        HISTORY_EVENTS.parallel * counts.parallels;
+    const problems = [];
+    if (definitionBytes > STEP_FUNCTIONS_LIMITS.definitionBytes) {
+        problems.push(`The state machine definition would be ${definitionBytes} bytes; Step Functions accepts at most ${STEP_FUNCTIONS_LIMITS.definitionBytes} (1 MB). It has ${counts.tasks} tasks and ${counts.parallels} Parallel states.`);
+    }
+    if (expectedHistoryEvents > STEP_FUNCTIONS_LIMITS.historyEvents) {
+        problems.push(`A run would write about ${expectedHistoryEvents} history events (${counts.tasks} tasks x ${HISTORY_EVENTS.task}, ${counts.parallels} Parallel states x ${HISTORY_EVENTS.parallel}, plus ${HISTORY_EVENTS.execution + HISTORY_EVENTS.pass * counts.passes}); a Standard execution stops at ${STEP_FUNCTIONS_LIMITS.historyEvents}.`);
+    }
+    if (problems.length > 0) {
+        throw new UserError(problems.join("\n"), {
+            hint: "Group nodes (group-by: namespace or memory) to have fewer tasks, or split the pipeline into several state machines.",
+        });
+    }
+    const functions = tasks
+        .map((t, i) => ({
+        functionName: t.functionName,
+        stateName: t.stateName,
+        nodes: [...t.nodes],
+        ...settings[i],
+    }))
+        .map((f) => ({ ...f, environment: sortedRecord(f.environment) }))
+        .sort((a, b) => (a.functionName < b.functionName ? -1 : a.functionName > b.functionName ? 1 : 0));
+    const merges = grouping.merges.map((m) => ({
+        functionName: fnNames[m.task],
+        nodes: [...(grouping.groups[m.task]?.nodes ?? [])],
+        reason: m.reason,
+    }));
+    for (const m of merges)
+        warnings.push(`Merged into one task (${m.functionName}): ${m.reason}.`);
+    return {
+        definition,
+        functions,
+        warnings,
+        merges,
+        report: { strategy: plan.strategy, estimate: plan.estimate, definitionBytes, expectedHistoryEvents },
+    };
+}
+/** Node name -> the function (task) that runs it. */
+function taskOfNode(compiled) {
+    const map = new Map();
+    for (const f of compiled.functions)
+        for (const n of f.nodes)
+            map.set(n, f);
+    return map;
+}
+/**
+ * A deep copy of `definition` whose Task states name their function by ARN
+ * (e.g. a published version) instead of by plain name.
+ */
+function bindFunctionArns(definition, arnByFunctionName) {
+    const copy = structuredClone(definition);
+    const visit = (states) => {
+        for (const [stateName, state] of Object.entries(states)) {
+            const params = state.Parameters;
+            if (state.Type === "Task" && params && typeof params.FunctionName === "string") {
+                const arn = arnByFunctionName[params.FunctionName];
+                if (arn === undefined)
+                    throw new Error(`No ARN for function ${params.FunctionName} (state '${stateName}').`);
+                params.FunctionName = arn;
+            }
+            for (const branch of state.Branches ?? [])
+                visit(branch.States);
+        }
+    };
+    visit(copy.States);
+    return copy;
+}
+function sortedRecord(record) {
+    return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+}
+
+;// CONCATENATED MODULE: ./src/stages/compileSettings.ts
 
 
 
@@ -86743,425 +88035,46 @@ function handlerEnvironment(options, graph) {
     return environment;
 }
 
-;// CONCATENATED MODULE: ./src/github/context.ts
-
-
-const PULL_REQUEST_EVENTS = ["pull_request", "pull_request_target"];
-function isPullRequestEvent(eventName) {
-    return PULL_REQUEST_EVENTS.includes(eventName);
-}
-/** Reads GITHUB_* variables and the payload at GITHUB_EVENT_PATH; never throws. */
-function readEventContext(env, readFile = (p) => (0,external_node_fs_.readFileSync)(p, "utf8")) {
-    const warnings = [];
-    const eventName = env["GITHUB_EVENT_NAME"] ?? "";
-    const [owner, name] = (env["GITHUB_REPOSITORY"] ?? "").split("/");
-    const repo = owner && name ? { owner, repo: name } : null;
-    const server = (env["GITHUB_SERVER_URL"] ?? "https://github.com").replace(/\/+$/, "");
-    const runId = env["GITHUB_RUN_ID"];
-    const attempt = env["GITHUB_RUN_ATTEMPT"];
-    const runUrl = repo && runId
-        ? `${server}/${repo.owner}/${repo.repo}/actions/runs/${runId}${attempt && attempt !== "1" ? `/attempts/${attempt}` : ""}`
-        : undefined;
-    let payload = {};
-    const path = env["GITHUB_EVENT_PATH"];
-    if (path) {
-        try {
-            const parsed = JSON.parse(readFile(path));
-            if (typeof parsed === "object" && parsed !== null)
-                payload = parsed;
-        }
-        catch (error) {
-            warnings.push(`Could not read the event payload ${path}: ${errorMessage(error)}.`);
-        }
-    }
-    let pullRequest = null;
-    if (isPullRequestEvent(eventName)) {
-        pullRequest = readPullRequest(payload);
-        if (pullRequest === null) {
-            warnings.push(`The ${eventName} event has no pull request number in its payload: no plan comment will be written (the plan is in the job summary).`);
-        }
-    }
-    return {
-        eventName,
-        repo,
-        sha: env["GITHUB_SHA"] ?? "",
-        ref: env["GITHUB_REF"] ?? "",
-        pullRequest,
-        runUrl,
-        apiUrl: env["GITHUB_API_URL"] ?? "https://api.github.com",
-        warnings,
-    };
-}
-function readPullRequest(payload) {
-    const pr = asObject(payload["pull_request"]);
-    const number = pr?.["number"] ?? payload["number"];
-    if (typeof number !== "number" || !Number.isInteger(number) || number <= 0)
-        return null;
-    const head = asObject(pr?.["head"]);
-    const base = asObject(pr?.["base"]);
-    const headRepo = asObject(head?.["repo"]);
-    const baseRepo = asObject(base?.["repo"]) ?? asObject(payload["repository"]);
-    const headName = typeof headRepo?.["full_name"] === "string" ? headRepo["full_name"] : null;
-    const baseName = typeof baseRepo?.["full_name"] === "string" ? baseRepo["full_name"] : null;
-    const headId = headRepo?.["id"];
-    const baseId = baseRepo?.["id"];
-    // Repository ids survive renames; names are the fallback. Unknown counts as a fork.
-    const sameRepo = typeof headId === "number" && typeof baseId === "number"
-        ? headId === baseId
-        : headName !== null && baseName !== null && headName.toLowerCase() === baseName.toLowerCase();
-    return {
-        number,
-        headRepo: headName,
-        baseRepo: baseName,
-        isFork: !sameRepo,
-        headSha: typeof head?.["sha"] === "string" ? head["sha"] : null,
-    };
-}
-function asObject(value) {
-    return typeof value === "object" && value !== null && !Array.isArray(value)
-        ? value
-        : undefined;
-}
-
-;// CONCATENATED MODULE: ./src/github/safety.ts
-
-
-/** Events `mode: auto` acts on: plans for the first two, deploys for the others. */
-const SUPPORTED_EVENTS = ["pull_request", "pull_request_target", "push", "workflow_dispatch"];
-/**
- * Whether this event may run in `mode` (as resolved from `requested`).
- * Deploying code from a fork is refused whatever the mode; an event the
- * action does not know is refused under `auto`, which would deploy on it.
- */
-function checkEvent(context, requested, mode) {
-    const warnings = [...context.warnings];
-    const { eventName, pullRequest } = context;
-    if (eventName === "")
-        return { warnings };
-    const supported = SUPPORTED_EVENTS.includes(eventName);
-    if (isPullRequestEvent(eventName)) {
-        // A payload without the head repository cannot prove the code is ours.
-        const fork = pullRequest === null || pullRequest.isFork;
-        if (mode === "deploy" && fork) {
-            const risk = "code from a fork would run in your AWS account, with your credentials, before anyone merged it.";
-            return {
-                warnings,
-                refusal: {
-                    reason: "fork-deploy",
-                    message: pullRequest === null
-                        ? `Refusing to deploy on a ${eventName} event whose payload does not show the pull request comes from this repository: ${risk}`
-                        : `Refusing to deploy on a ${eventName} event for a pull request from a fork (${pullRequest.headRepo ?? "a deleted repository"}): ${risk}`,
-                    hint: `Deploy from pushes to your default branch; on pull requests use '${Input.Mode}: auto' or 'plan'.`,
-                },
-            };
-        }
-        if (eventName === "pull_request_target" && fork) {
-            warnings.push("pull_request_target from a fork: planning runs the checked-out project's Python code with this " +
-                "workflow's secrets. Check out the base branch, or use the pull_request event, unless you trust the fork.");
-        }
-        return { warnings };
-    }
-    if (!supported) {
-        const list = SUPPORTED_EVENTS.join(", ");
-        if (requested === "auto") {
-            return {
-                warnings,
-                refusal: {
-                    reason: "unsupported-event",
-                    message: `The ${eventName} event is not handled by kedro-sfn-action in '${Input.Mode}: auto'; it supports ${list}.`,
-                    hint: `Trigger the workflow on one of those, or set '${Input.Mode}: plan' or '${Input.Mode}: deploy' to choose explicitly.`,
-                },
-            };
-        }
-        warnings.push(`The ${eventName} event is not one kedro-sfn-action knows (${list}); running '${mode}' because '${Input.Mode}' says so.`);
-    }
-    return { warnings };
-}
-
-;// CONCATENATED MODULE: ./src/kedro/inspect.ts
-
-
-
-
+;// CONCATENATED MODULE: ./src/kedro/catalogLines.ts
 
 
 /**
- * Runs the Python inspector with the user's interpreter and returns the
- * validated graph. Every failure a user can fix becomes a UserError.
+ * The line (1-based) of each top-level entry in a Kedro catalog file, so an
+ * annotation lands on the dataset it is about. A file that is missing or does
+ * not parse gives no lines: the annotation then points at the file alone.
  */
-async function inspectProject(options) {
-    const project = (0,external_node_path_.resolve)(options.projectPath);
-    if (!(0,external_node_fs_.existsSync)(project) || !(0,external_node_fs_.statSync)(project).isDirectory()) {
-        throw new UserError(`Input 'project-path': '${options.projectPath}' is not a folder.`, {
-            hint: "Point 'project-path' at the folder holding your Kedro project's pyproject.toml.",
-        });
+function catalogEntryLines(file) {
+    const lines = new Map();
+    let text;
+    try {
+        text = (0,external_node_fs_.readFileSync)(file, "utf8");
     }
-    const args = ["-m", "kedro_sfn.inspect", "--project", project, "--pipeline", options.pipeline];
-    args.push("--env", options.kedroEnv);
-    const result = await runPython(options.python, args, project);
-    if (result.code !== 0)
-        throw helperFailure(options, result);
-    return parseGraph(result.stdout, `kedro-sfn inspect of ${project}`);
-}
-function runPython(python, args, cwd) {
-    const env = { ...process.env, KEDRO_DISABLE_TELEMETRY: "1", PYTHONUNBUFFERED: "1" };
-    env["PYTHONPATH"] = [pythonHelperRoot(), process.env["PYTHONPATH"]].filter(Boolean).join(external_node_path_.delimiter);
-    return new Promise((resolvePromise, reject) => {
-        const child = (0,external_node_child_process_.spawn)(python, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-        const out = [];
-        const err = [];
-        child.stdout.on("data", (chunk) => out.push(chunk));
-        child.stderr.on("data", (chunk) => err.push(chunk));
-        child.on("error", (error) => {
-            if (error.code === "ENOENT") {
-                reject(new UserError(`Input 'python': the interpreter '${python}' was not found.`, {
-                    hint: "Set 'python' to the interpreter that has your project's requirements installed (e.g. the one actions/setup-python provides).",
-                }));
-            }
-            else
-                reject(error);
-        });
-        child.on("close", (code) => resolvePromise({
-            code,
-            stdout: Buffer.concat(out).toString("utf8"),
-            stderr: Buffer.concat(err).toString("utf8"),
-        }));
-    });
-}
-function helperFailure(options, result) {
-    const parsed = lastJsonError(result.stderr);
-    if (parsed !== undefined) {
-        const file = parsed.file ?? undefined;
-        return new UserError(parsed.message, {
-            ...(parsed.hint ? { hint: parsed.hint } : {}),
-            ...(file ? { file } : {}),
-        });
+    catch {
+        return lines;
     }
-    const tail = result.stderr.trim().split("\n").slice(-15).join("\n");
-    return new Error(`Inspecting the Kedro project with '${options.python}' failed (exit ${String(result.code)}):\n${tail}`);
-}
-function lastJsonError(stderr) {
-    const lines = stderr.trim().split("\n").reverse();
-    for (const line of lines) {
-        if (!line.startsWith('{"error"'))
+    const counter = new dist/* LineCounter */.HN();
+    const doc = (0,dist/* parseDocument */.Tp)(text, { lineCounter: counter });
+    if (doc.errors.length > 0 || !(0,dist/* isMap */.jh)(doc.contents))
+        return lines;
+    for (const item of doc.contents.items) {
+        if (!(0,dist/* isScalar */.jn)(item.key) || item.key.range === undefined || item.key.range === null)
             continue;
-        try {
-            const value = JSON.parse(line);
-            if (value.error && typeof value.error.message === "string")
-                return value.error;
-        }
-        catch {
-            // not our line: keep looking
-        }
+        lines.set(String(item.key.value), counter.linePos(item.key.range[0]).line);
     }
+    return lines;
+}
+/** The entry's line for `dataset`, also when the catalog spells it transcoded (`name@pandas`). */
+function lineOfDataset(lines, dataset) {
+    const exact = lines.get(dataset);
+    if (exact !== undefined)
+        return exact;
+    for (const [key, line] of lines)
+        if (key.split("@")[0] === dataset.split("@")[0])
+            return line;
     return undefined;
 }
-/** The catalog file of an env, where pre-flight findings are annotated. */
-function catalogFile(projectPath, env) {
-    return (0,external_node_path_.join)(projectPath, "conf", env, "catalog.yml");
-}
 
-;// CONCATENATED MODULE: ./src/options.ts
-
-
-
-const options_DEFAULTS = {
-    [Input.ProjectPath]: ".",
-    [Input.Pipeline]: "__default__",
-    [Input.KedroEnv]: "aws",
-    [Input.Python]: "python3",
-    [Input.Mode]: "auto",
-    [Input.GroupBy]: "none",
-    [Input.Structure]: "dag",
-    [Input.MemorySize]: "1024",
-    [Input.Timeout]: "900",
-    [Input.EphemeralStorage]: "512",
-    [Input.Architecture]: "x86_64",
-    [Input.Builder]: "docker",
-    [Input.BaseImage]: "public.ecr.aws/lambda/python:3.12",
-    [Input.ConfSource]: "image",
-    [Input.KeepImages]: "30",
-    [Input.Prune]: "false",
-    [Input.LogLevel]: "OFF",
-    [Input.Tracing]: "false",
-    [Input.StartExecution]: "false",
-    [Input.ExecutionInput]: "{}",
-    [Input.WaitForExecution]: "true",
-    [Input.ExecutionTimeoutMinutes]: "60",
-    [Input.FailOnExecutionFailure]: "true",
-    [Input.CommentOnPr]: "true",
-    [Input.RequireReviewedPlan]: "false",
-};
-/** Parses and validates every input; each error names the input at fault. */
-function parseOptions(read) {
-    const get = (name) => read(name).trim() || options_DEFAULTS[name] || "";
-    const stateMachineName = get(Input.StateMachineName);
-    if (stateMachineName)
-        options_validateStateMachineName(stateMachineName);
-    return {
-        projectPath: get(Input.ProjectPath),
-        pipeline: get(Input.Pipeline),
-        kedroEnv: get(Input.KedroEnv),
-        // A relative interpreter path means the workspace's: stages run Python inside the project folder.
-        python: get(Input.Python).includes("/") ? (0,external_node_path_.resolve)(get(Input.Python)) : get(Input.Python),
-        mode: parseChoice(Input.Mode, get(Input.Mode), ["auto", "plan", "deploy"]),
-        stateMachineName,
-        functionPrefix: get(Input.FunctionPrefix) || stateMachineName,
-        groupBy: parseGroupBy(get(Input.GroupBy)),
-        structure: parseChoice(Input.Structure, get(Input.Structure), ["dag", "layered"]),
-        durationsFile: get(Input.Durations),
-        functionConfigFile: get(Input.FunctionConfig),
-        memoryMb: parseInteger(Input.MemorySize, get(Input.MemorySize), 128, 10240),
-        timeoutSeconds: parseInteger(Input.Timeout, get(Input.Timeout), 1, 900),
-        ephemeralStorageMb: parseInteger(Input.EphemeralStorage, get(Input.EphemeralStorage), 512, 10240),
-        architecture: parseChoice(Input.Architecture, get(Input.Architecture), ["x86_64", "arm64"]),
-        ecrRepository: get(Input.EcrRepository),
-        registry: get(Input.Registry),
-        builder: parseChoice(Input.Builder, get(Input.Builder), ["docker", "buildah"]),
-        baseImage: get(Input.BaseImage),
-        dockerfile: get(Input.Dockerfile),
-        requirements: get(Input.Requirements),
-        confSource: parseConfSource(get(Input.ConfSource)),
-        keepImages: parseInteger(Input.KeepImages, get(Input.KeepImages), 1, 10000),
-        lambdaRoleArn: get(Input.LambdaRoleArn),
-        stateMachineRoleArn: get(Input.StateMachineRoleArn),
-        prune: parseBoolean(Input.Prune, get(Input.Prune)),
-        logLevel: parseChoice(Input.LogLevel, get(Input.LogLevel).toUpperCase(), [
-            "OFF",
-            "ALL",
-            "ERROR",
-            "FATAL",
-        ]),
-        logGroupArn: get(Input.LogGroupArn),
-        tracing: parseBoolean(Input.Tracing, get(Input.Tracing)),
-        startExecution: parseBoolean(Input.StartExecution, get(Input.StartExecution)),
-        executionInput: parseJsonObject(Input.ExecutionInput, get(Input.ExecutionInput)),
-        waitForExecution: parseBoolean(Input.WaitForExecution, get(Input.WaitForExecution)),
-        executionTimeoutMinutes: parseInteger(Input.ExecutionTimeoutMinutes, get(Input.ExecutionTimeoutMinutes), 1, 525600),
-        failOnExecutionFailure: parseBoolean(Input.FailOnExecutionFailure, get(Input.FailOnExecutionFailure)),
-        commentOnPr: parseChoice(Input.CommentOnPr, get(Input.CommentOnPr), [
-            "true",
-            "changes-only",
-            "false",
-        ]),
-        githubToken: get(Input.GithubToken),
-        label: get(Input.Label),
-        requireReviewedPlan: parseBoolean(Input.RequireReviewedPlan, get(Input.RequireReviewedPlan)),
-        summaryFile: get(Input.SummaryFile),
-    };
-}
-/** Fails with the name of the first missing input. */
-function requireInputs(options, needed, why) {
-    for (const [input, key] of needed) {
-        if (options[key] === "") {
-            throw new UserError(`Input '${input}' is required ${why}.`, {
-                hint: `Set '${input}' in the step's 'with:' block (or --${input} on the command line).`,
-            });
-        }
-    }
-}
-/** The YAML 1.2 core schema booleans, as @actions/core's getBooleanInput accepts them. */
-function parseBoolean(name, value) {
-    if (["true", "True", "TRUE"].includes(value))
-        return true;
-    if (["false", "False", "FALSE"].includes(value))
-        return false;
-    throw new UserError(`Input '${name}' must be true or false, got '${value}'.`);
-}
-function parseInteger(name, value, min, max) {
-    if (!/^\d+$/.test(value))
-        throw new UserError(`Input '${name}' must be a whole number, got '${value}'.`);
-    const n = Number(value);
-    if (n < min || n > max) {
-        throw new UserError(`Input '${name}' must be between ${min} and ${max}, got ${n}.`);
-    }
-    return n;
-}
-function parseChoice(name, value, choices) {
-    if (choices.includes(value))
-        return value;
-    throw new UserError(`Input '${name}' must be one of ${choices.join(", ")}; got '${value}'.`);
-}
-function parseGroupBy(value) {
-    const parts = value
-        .split(/[\s,]+/)
-        .map((p) => p.trim())
-        .filter((p) => p !== "");
-    if (parts.length === 1 && parts[0] === "none")
-        return [];
-    const groups = parts.map((p) => parseChoice(Input.GroupBy, p, ["namespace", "memory"]));
-    return [...new Set(groups)].sort();
-}
-/** Keeps the text (it is sent to AWS as is) after checking it is a JSON object with object `params`. */
-function parseJsonObject(name, value) {
-    let parsed;
-    try {
-        parsed = JSON.parse(value);
-    }
-    catch (error) {
-        throw new UserError(`Input '${name}' is not valid JSON: ${error.message}.`, {
-            hint: `Example: ${name}: '{"params": {"model_options.test_size": 0.3}}'`,
-        });
-    }
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-        throw new UserError(`Input '${name}' must be a JSON object, got ${JSON.stringify(parsed)}.`);
-    }
-    const params = parsed["params"];
-    if (params !== undefined && (typeof params !== "object" || params === null || Array.isArray(params))) {
-        throw new UserError(`Input '${name}': "params" must be an object of runtime parameters.`);
-    }
-    return value;
-}
-const STATE_MACHINE_NAME = /^[^\s<>{}[\]?*"#%\\^|~`$&,;:/]{1,80}$/;
-function options_validateStateMachineName(name) {
-    if (!STATE_MACHINE_NAME.test(name) || [...name].some((c) => c.charCodeAt(0) < 0x20)) {
-        throw new UserError(`Input '${Input.StateMachineName}' is not a valid Step Functions name: '${name}'.`, {
-            hint: 'Use 1-80 characters without spaces or any of < > { } [ ] ? * " # % \\ ^ | ~ ` $ & , ; : /.',
-        });
-    }
-}
-/** "image" copies conf/ into the image; an s3:// URL is where deploy uploads it for the Lambdas to read. */
-function parseConfSource(value) {
-    if (value === "image" || value.startsWith("s3://"))
-        return value;
-    throw new UserError(`Input '${Input.ConfSource}' must be 'image' or an s3:// URL; got '${value}'.`);
-}
-
-;// CONCATENATED MODULE: ./src/report/preflightMarkdown.ts
-
-/** The pre-flight section of a summary or PR comment. */
-function renderFindings(findings) {
-    if (findings.length === 0)
-        return "**Pre-flight:** no problems found: every dataset passed between Lambdas is persisted.";
-    const errors = findings.filter((f) => f.severity === "error").length;
-    const warnings = findings.length - errors;
-    const parts = [
-        `**Pre-flight:** ${errors} error(s), ${warnings} warning(s).`,
-        "",
-        markdown_table(["", "Dataset", "Written by", "Read by", "Problem"], findings.map((f) => [
-            f.severity === "error" ? "❌" : "⚠️",
-            escapeCell(f.dataset),
-            escapeCell(f.producer ?? "(pipeline input)"),
-            escapeCell(f.consumers.join(", ") || "(nobody)"),
-            escapeCell(f.message),
-        ])),
-    ];
-    for (const f of findings.filter((x) => x.severity === "error")) {
-        parts.push("", `<details><summary>Fix for <code>${escapeCell(f.dataset)}</code>: add to <code>${escapeCell(f.file)}</code></summary>`, "", codeBlock(f.catalogEntry, "yaml"), "", "</details>");
-    }
-    return parts.join("\n");
-}
-/** One line about what was inspected. */
-function renderGraphHeadline(graph) {
-    const project = graph.project
-        ? `${graph.project.name} (Kedro ${graph.project.kedro_version ?? "?"})`
-        : "graph";
-    const datasets = graph.datasets ? Object.keys(graph.datasets).length : 0;
-    return (`**${escapeCell(project)}**: pipeline <code>${escapeCell(graph.pipeline ?? "__default__")}</code>, ` +
-        `env <code>${escapeCell(graph.env ?? "?")}</code>, ${graph.nodes.length} nodes, ${datasets} datasets.`);
-}
-
-;// CONCATENATED MODULE: ./src/job.ts
+;// CONCATENATED MODULE: ./src/stages/inspect.ts
 
 
 
@@ -87170,34 +88083,14 @@ function renderGraphHeadline(graph) {
 
 
 
-
-
-
-
-/** `auto` plans on pull requests and deploys on pushes and manual runs. */
-function resolveMode(mode, eventName) {
-    if (mode !== "auto")
-        return mode;
-    return eventName === "pull_request" || eventName === "pull_request_target" ? "plan" : "deploy";
-}
-/** Runs `work` and records how long it took under `stage`. */
-async function timed(timings, stage, work) {
-    const started = performance.now();
-    try {
-        return await work();
-    }
-    finally {
-        timings.push([stage, (performance.now() - started) / 1000]);
-    }
-}
-function renderTimings(timings) {
-    return timings.map(([stage, seconds]) => `${stage} ${seconds.toFixed(1)}s`).join(", ");
-}
-async function inspectAndCompile(options, io, timings = []) {
-    const graph = await timed(timings, "inspect", () => inspectProject(options));
+async function inspectAndCompile(ctx) {
+    const { options, io } = ctx;
+    // Before inspecting: plan and deploy alike, the Lambdas can never run an env that is not packaged.
+    refuseUnpackagedEnv(options.kedroEnv);
+    const graph = await stage(ctx, "inspect", () => inspectProject(options));
     io.info(`Inspected ${graph.nodes.length} nodes and ${Object.keys(graph.datasets ?? {}).length} datasets.`);
     io.setOutput(Output.Graph, JSON.stringify(graph));
-    const compiled = await timed(timings, "compile", () => compilePipeline(graph, compileOptionsFrom(options, options.projectPath, graph)));
+    const compiled = await stage(ctx, "compile", () => compilePipeline(graph, compileOptionsFrom(options, options.projectPath, graph)));
     for (const w of compiled.warnings)
         io.warning(w);
     for (const m of compiled.merges)
@@ -87208,84 +88101,59 @@ async function inspectAndCompile(options, io, timings = []) {
         for (const node of fn.nodes)
             taskOf.set(node, fn.functionName);
     const findings = preflight(graph, { env: options.kedroEnv, taskOf });
-    const catalog = (0,external_node_path_.join)(options.projectPath, "conf", options.kedroEnv, "catalog.yml");
-    for (const f of findings) {
-        const where = { title: `kedro-sfn: ${f.dataset}`, file: catalog };
-        const text = `${f.message}\nAdd to ${f.file}:\n${f.catalogEntry}`;
-        if (f.severity === "error")
-            io.error(text, where);
-        else
-            io.warning(text, where);
-    }
+    annotateFindings(ctx, findings);
     io.setOutput(Output.Findings, JSON.stringify(findings));
     return { graph, compiled, findings };
 }
-/** The whole job: inspect -> validate -> compile -> plan -> (build -> apply -> run) -> report. */
-async function runJob(options, io) {
-    const mode = resolveMode(options.mode, io.eventName);
-    io.info(`kedro-sfn: ${mode} mode for ${options.projectPath} (pipeline ${options.pipeline}, env ${options.kedroEnv})`);
-    const timings = [];
-    // Before any project code runs: inspecting imports the project, which a fork may have changed.
-    const context = readEventContext(process.env);
-    const { warnings, refusal } = checkEvent(context, options.mode, mode);
-    for (const w of warnings)
-        io.warning(w);
-    if (refusal) {
-        io.setOutput(Output.FailureReason, refusal.reason);
-        const message = `${refusal.message}\n${refusal.hint}`;
-        const graph = { schema: GRAPH_SCHEMA, nodes: [] };
-        return {
-            mode,
-            graph,
-            findings: [],
-            timings,
-            summary: `## kedro-sfn ${mode}\n\n${message}`,
-            failure: { reason: refusal.reason, message },
-        };
+/** One annotation per finding, on the dataset's line of the catalog when it has an entry there. */
+function annotateFindings(ctx, findings) {
+    if (findings.length === 0)
+        return;
+    const catalog = catalogFile(ctx.options.projectPath, ctx.options.kedroEnv);
+    const lines = catalogEntryLines(catalog);
+    for (const f of findings) {
+        const line = lineOfDataset(lines, f.dataset);
+        const where = { title: `kedro-sfn: ${f.dataset}`, file: catalog, ...(line ? { startLine: line } : {}) };
+        const text = `${f.message}\nAdd to ${f.file}:\n${f.catalogEntry}`;
+        if (f.severity === "error")
+            ctx.io.error(text, where);
+        else
+            ctx.io.warning(text, where);
     }
-    const { graph, compiled, findings } = await inspectAndCompile(options, io, timings);
-    // The plan (and its comment) shows the findings; the headline only when pre-flight stops the job.
-    const headline = [`## kedro-sfn ${mode}`, "", renderGraphHeadline(graph)].join("\n");
-    const result = { mode, graph, findings, compiled, timings, summary: headline };
-    if (hasErrors(findings)) {
-        const count = findings.filter((f) => f.severity === "error").length;
-        result.failure = {
-            reason: "preflight",
-            message: `Pre-flight found ${count} error(s) in ${catalogFile(options.projectPath, options.kedroEnv)}: see the annotations.`,
-        };
-        io.setOutput(Output.FailureReason, "preflight");
-        result.summary = [headline, "", renderFindings(findings)].join("\n");
-        return result;
-    }
-    requireInputs(options, [[Input.StateMachineName, "stateMachineName"]], `to ${mode}`);
-    return planAndDeploy(options, io, result, context);
 }
 
-;// CONCATENATED MODULE: ./src/plan/outputs.ts
+;// CONCATENATED MODULE: ./src/stages/plan.ts
 
 
-/** Outputs of `mode: plan`: everything but the ARNs a deploy learns. */
-function planOutputs(plan) {
-    return {
-        [Output.ImageUri]: plan.imageUri,
-        [Output.PlanJson]: planJson(plan),
-        [Output.PlanHash]: plan.hash,
-        [Output.HasChanges]: String(plan.summary.hasChanges),
-        [Output.ToCreate]: String(plan.summary.toCreate),
-        [Output.ToUpdate]: String(plan.summary.toUpdate),
-        [Output.ToDelete]: String(plan.summary.toDelete),
-    };
-}
-/** Outputs of `mode: deploy`. */
-function deployOutputs(result) {
-    const sortedArns = Object.fromEntries(Object.entries(result.functionArns).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
-    return {
-        ...planOutputs(result.plan),
-        [Output.StateMachineArn]: result.stateMachineArn,
-        [Output.StateMachineVersionArn]: result.stateMachineVersionArn ?? "",
-        [Output.ImageUri]: result.imageUri,
-        [Output.FunctionArns]: JSON.stringify(sortedArns),
-    };
+
+
+
+/**
+ * `mode: plan`: desired vs deployed, no AWS writes; the plan goes to the
+ * outputs and, on a pull request, to the sticky comment.
+ */
+async function planStage(ctx, inspected) {
+    const { io, options, event } = ctx;
+    const ref = deploymentRefOf(ctx, inspected);
+    const basis = await stage(ctx, "plan", () => readForPlan(() => ctx.aws.clients(), ref));
+    if (basis.note)
+        io.warning(basis.note);
+    const plan = reviewPlan(ctx, inspected, basis.deployed);
+    const view = planViewOf(ctx, inspected, plan, wouldBuild(options));
+    setOutputs(io, planOutputs(plan));
+    if (event.repo && event.pullRequest) {
+        const comment = await upsertPlanComment({
+            octokit: ctx.octokit,
+            repo: event.repo,
+            issueNumber: event.pullRequest.number,
+            view,
+            commentOnPr: options.commentOnPr,
+            log: (line) => io.info(line),
+        });
+        if (comment.warning)
+            io.warning(comment.warning);
+    }
+    return { plan, view };
 }
 
 ;// CONCATENATED MODULE: ./src/run/failure.ts
@@ -87301,13 +88169,13 @@ const MAX_MESSAGE_CHARS = 2000;
 function parseTaskFailure(error, cause) {
     const payload = failure_parseJsonObject(cause);
     if (!payload || (payload.errorType === undefined && payload.errorMessage === undefined)) {
-        return { type: error || "Error", message: clip(cause ?? ""), traceback: [] };
+        return { type: error || "Error", message: failure_clip(cause ?? ""), traceback: [] };
     }
     const type = typeof payload.errorType === "string" && payload.errorType ? payload.errorType : error || "Error";
     const message = typeof payload.errorMessage === "string"
         ? payload.errorMessage
         : JSON.stringify(payload.errorMessage ?? "");
-    return { type, message: clip(message), traceback: tracebackTail(payload.stackTrace ?? payload.trace) };
+    return { type, message: failure_clip(message), traceback: tracebackTail(payload.stackTrace ?? payload.trace) };
 }
 /** The Lambda request id from a failure cause or a Task's result, when there is one. */
 function requestIdOf(cause) {
@@ -87331,7 +88199,7 @@ function tracebackTail(stack) {
         return [];
     }
     lines = lines.map((l) => l.replace(/\s+$/, "")).filter((l) => l !== "");
-    return lines.slice(-TRACEBACK_TAIL_LINES).map((l) => clip(l, 500));
+    return lines.slice(-TRACEBACK_TAIL_LINES).map((l) => failure_clip(l, 500));
 }
 function failure_parseJsonObject(text) {
     if (!text || !text.trimStart().startsWith("{"))
@@ -87346,7 +88214,7 @@ function failure_parseJsonObject(text) {
         return undefined;
     }
 }
-function clip(text, max = MAX_MESSAGE_CHARS) {
+function failure_clip(text, max = MAX_MESSAGE_CHARS) {
     return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 /** Errors that mean the node ran out of time rather than raised. */
@@ -87409,84 +88277,10 @@ function lambdaLogGroup(functionName) {
     return `/aws/lambda/${functionName}`;
 }
 
-;// CONCATENATED MODULE: ./src/run/retry.ts
-const THROTTLING_NAMES = new Set([
-    "ThrottlingException",
-    "Throttling",
-    "TooManyRequestsException",
-    "RequestLimitExceeded",
-    "RequestThrottled",
-    "RequestThrottledException",
-    "ProvisionedThroughputExceededException",
-]);
-function isThrottling(error) {
-    if (typeof error !== "object" || error === null)
-        return false;
-    const e = error;
-    return ((typeof e.name === "string" && THROTTLING_NAMES.has(e.name)) ||
-        e.$metadata?.httpStatusCode === 429 ||
-        e.$retryable?.throttling === true);
-}
-/** Server-side and network errors worth another try: 5xx, resets, timeouts. */
-function isTransient(error) {
-    if (typeof error !== "object" || error === null)
-        return false;
-    const e = error;
-    const status = e.$metadata?.httpStatusCode;
-    if (typeof status === "number" && status >= 500)
-        return true;
-    const code = typeof e.code === "string" ? e.code : typeof e.name === "string" ? e.name : "";
-    return ["ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "EPIPE", "TimeoutError", "InternalServerError"].includes(code);
-}
-function errorName(error) {
-    if (typeof error === "object" && error !== null && typeof error.name === "string") {
-        return error.name;
-    }
-    return "Error";
-}
-
-;// CONCATENATED MODULE: ./src/run/history.ts
+;// CONCATENATED MODULE: ./src/run/historyFold.ts
 
 
 
-
-/** Standard executions stop at 25,000 events; a little more tolerates a redriven execution's extra events. */
-const MAX_HISTORY_EVENTS = 25_000;
-const PAGE_SIZE = 1000;
-/** Pages through GetExecutionHistory from the first event; retries throttled pages with backoff. */
-async function readExecutionHistory(sfn, executionArn, options = {}) {
-    const sleep = options.sleep ?? defaultSleep;
-    const maxEvents = options.maxEvents ?? MAX_HISTORY_EVENTS + 5000;
-    const events = [];
-    let nextToken;
-    do {
-        const page = await withThrottleRetry(() => sfn.send(new client_sfn_dist_cjs/* GetExecutionHistoryCommand */.eXg({
-            executionArn,
-            maxResults: options.pageSize ?? PAGE_SIZE,
-            includeExecutionData: true,
-            ...(nextToken ? { nextToken } : {}),
-        })), sleep);
-        events.push(...(page.events ?? []));
-        nextToken = page.nextToken;
-        options.onPage?.(events.length);
-    } while (nextToken && events.length < maxEvents);
-    return events;
-}
-async function withThrottleRetry(call, sleep) {
-    for (let attempt = 1;; attempt++) {
-        try {
-            return await call();
-        }
-        catch (error) {
-            if (!isThrottling(error) || attempt >= 6)
-                throw error;
-            await sleep(Math.min(20_000, 1000 * 2 ** attempt));
-        }
-    }
-}
-function defaultSleep(ms) {
-    return new Promise((resolve) => setTimeout(resolve, ms));
-}
 const EXECUTION_END = {
     ExecutionSucceeded: "SUCCEEDED",
     ExecutionFailed: "FAILED",
@@ -87649,7 +88443,7 @@ class HistoryFolder {
             return previous;
         const parameters = failure_parseJsonObject(event.taskScheduledEventDetails?.parameters);
         const fn = parameters?.["FunctionName"];
-        return typeof fn === "string" ? this.byFunction.get(history_functionNameOf(fn))?.task.stateName : undefined;
+        return typeof fn === "string" ? this.byFunction.get(names_functionNameOf(fn))?.task.stateName : undefined;
     }
     /** The run of one Task state as it stands, given the execution's status. */
     run(stateName) {
@@ -87704,12 +88498,6 @@ function taskStatus(t, execution) {
             // a Task in flight in another branch is cancelled with it.
             return t.last === "failed" || t.last === "timed-out" ? t.last : "aborted";
     }
-}
-/** `name`, `name:alias` or `arn:aws:lambda:region:acct:function:name[:version]` -> name. */
-function history_functionNameOf(reference) {
-    if (reference.startsWith("arn:"))
-        return reference.split(":")[6] ?? reference;
-    return reference.split(":")[0] ?? reference;
 }
 function lambdaRequestId(output) {
     const metadata = output?.["SdkResponseMetadata"];
@@ -87789,6 +88577,30 @@ function nodeDuration(run, node) {
         return Math.round(own * 1000);
     return run.startMs !== null && run.endMs !== null ? run.endMs - run.startMs : null;
 }
+
+;// CONCATENATED MODULE: ./src/run/history.ts
+
+
+/** Standard executions stop at 25,000 events; a little more tolerates a redriven execution's extra events. */
+const MAX_HISTORY_EVENTS = 25_000;
+const PAGE_SIZE = 1000;
+/**
+ * Pages through GetExecutionHistory from the first event with the SDK's
+ * paginator. A throttled page is retried by the client's own retry strategy
+ * (adaptive, with backoff): no second loop stacked on it here.
+ */
+async function readExecutionHistory(sfn, executionArn, options = {}) {
+    const maxEvents = options.maxEvents ?? MAX_HISTORY_EVENTS + 5000;
+    const events = [];
+    const pages = (0,client_sfn_dist_cjs/* paginateGetExecutionHistory */.QGB)({ client: sfn, pageSize: options.pageSize ?? PAGE_SIZE }, { executionArn, includeExecutionData: true });
+    for await (const page of pages) {
+        events.push(...(page.events ?? []));
+        options.onPage?.(events.length);
+        if (events.length >= maxEvents)
+            break;
+    }
+    return events;
+}
 /** Reads the whole history and maps it to Tasks and Kedro nodes. */
 async function readNodeStatuses(sfn, executionArn, tasks, options) {
     const events = await readExecutionHistory(sfn, executionArn, options);
@@ -87802,613 +88614,6 @@ async function readNodeStatuses(sfn, executionArn, tasks, options) {
         execution: folder.execution,
         eventCount: events.length,
     };
-}
-
-;// CONCATENATED MODULE: ./src/run/tasks.ts
-
-
-/**
- * The Tasks of a deployed state machine, read back from its definition: every
- * Task that invokes Lambda with a `Payload.nodes` list. A Task depends on the
- * Tasks that end the states before it (through Next chains and Parallel
- * branches). This is what `kedro-sfn run` knows without the project at hand.
- */
-function pipelineTasksFromDefinition(definition) {
-    const tasks = [];
-    walk(definition.States, definition.StartAt, [], tasks, 0);
-    return tasks;
-}
-function walk(states, startAt, before, out, depth) {
-    if (depth > 100)
-        return before;
-    let last = before;
-    const visited = new Set();
-    let name = startAt;
-    while (name !== undefined && !visited.has(name)) {
-        visited.add(name);
-        const state = states[name];
-        if (!state)
-            break;
-        if (state.Type === "Task") {
-            const task = kedroTask(name, state);
-            if (task) {
-                out.push({ ...task, dependsOn: [...last] });
-                last = [name];
-            }
-        }
-        else if (state.Type === "Parallel") {
-            const ends = branchesOf(state).flatMap((b) => walk(b.States, b.StartAt, last, out, depth + 1));
-            last = ends.length > 0 ? [...new Set(ends)] : last;
-        }
-        else if (state.Type === "Map") {
-            const body = (state["ItemProcessor"] ?? state["Iterator"]);
-            if (body?.States)
-                last = walk(body.States, body.StartAt, last, out, depth + 1);
-        }
-        else if (state.Type === "Choice") {
-            // Compiled machines have no Choice; follow the default branch.
-            name = typeof state["Default"] === "string" ? state["Default"] : undefined;
-            continue;
-        }
-        name = state["End"] === true || typeof state["Next"] !== "string" ? undefined : state["Next"];
-    }
-    return last;
-}
-function branchesOf(state) {
-    const branches = state["Branches"];
-    return Array.isArray(branches)
-        ? branches.filter((b) => b && b.States && b.StartAt)
-        : [];
-}
-function kedroTask(stateName, state) {
-    const resource = state["Resource"];
-    if (typeof resource !== "string" || !resource.startsWith("arn:aws:states:::lambda:invoke"))
-        return undefined;
-    const parameters = (state["Parameters"] ?? state["Arguments"]);
-    const payload = parameters?.["Payload"];
-    const nodes = payload?.["nodes"];
-    const fn = parameters?.["FunctionName"];
-    if (!Array.isArray(nodes) || !nodes.every((n) => typeof n === "string") || typeof fn !== "string") {
-        return undefined;
-    }
-    return { stateName, functionName: history_functionNameOf(fn), nodes };
-}
-/**
- * Tasks with the dependencies the data implies: Task A waits for Task B when a
- * node of A reads what a node of B writes. Truer than the definition's shape,
- * which may serialise more than the data needs.
- */
-function pipelineTasksFromGraph(tasks, graph) {
-    const taskOfNode = new Map();
-    for (const task of tasks)
-        for (const node of task.nodes)
-            taskOfNode.set(node, task.stateName);
-    const deps = dependenciesOf(graph);
-    return tasks.map((task) => {
-        const dependsOn = new Set();
-        for (const node of task.nodes) {
-            for (const parent of deps.get(node) ?? []) {
-                const other = taskOfNode.get(parent);
-                if (other !== undefined && other !== task.stateName)
-                    dependsOn.add(other);
-            }
-        }
-        return {
-            stateName: task.stateName,
-            functionName: task.functionName,
-            nodes: [...task.nodes],
-            dependsOn: [...dependsOn].sort(),
-        };
-    });
-}
-
-;// CONCATENATED MODULE: ./src/report/planView.ts
-
-/** The deploy plan as the PR comment and job summary show it. */
-function toPlanView(plan, context) {
-    const byFunction = new Map(plan.functions.map((f) => [f.functionName, f]));
-    const specs = new Map(context.compiled.functions.map((f) => [f.functionName, f]));
-    const changeOf = (functionName) => {
-        const action = byFunction.get(functionName)?.action;
-        if (action === "create")
-            return "new";
-        if (action === "delete")
-            return "removed";
-        if (action === "update-code" || action === "update-config")
-            return "changed";
-        return "none";
-    };
-    const tasks = pipelineTasksFromGraph(context.compiled.functions, context.graph).map((t) => ({
-        id: t.stateName,
-        label: t.stateName,
-        nodes: t.nodes,
-        dependsOn: t.dependsOn,
-        change: changeOf(t.functionName),
-    }));
-    const functions = plan.functions.map((f) => {
-        const spec = specs.get(f.functionName);
-        const row = {
-            name: f.functionName,
-            nodes: f.nodes,
-            change: f.action,
-            memoryMb: spec?.memoryMb ?? null,
-            timeoutSeconds: spec?.timeoutSeconds ?? null,
-        };
-        return row;
-    });
-    const view = {
-        target: context.target,
-        counts: { create: plan.summary.toCreate, update: plan.summary.toUpdate, delete: plan.summary.toDelete },
-        findings: context.findings,
-        tasks,
-        functions,
-        stateMachine: {
-            name: plan.stateMachine.name,
-            change: plan.stateMachine.action,
-            definitionDiff: renderDefinitionChanges(plan.stateMachine.definitionChanges),
-        },
-        image: context.image,
-        planHash: plan.hash,
-    };
-    if (context.summaryUrl)
-        view.summaryUrl = context.summaryUrl;
-    if (context.commit)
-        view.commit = context.commit;
-    return view;
-}
-/** One line per changed JSON pointer: `+` added, `-` removed, `~` changed. */
-function renderDefinitionChanges(changes) {
-    const show = (value) => JSON.stringify(value) ?? "undefined";
-    return changes
-        .map((c) => {
-        if (c.kind === "added")
-            return `+ ${c.path}: ${show(c.after)}`;
-        if (c.kind === "removed")
-            return `- ${c.path}: ${show(c.before)}`;
-        return `~ ${c.path}: ${show(c.before)} → ${show(c.after)}`;
-    })
-        .join("\n");
-}
-
-;// CONCATENATED MODULE: ./src/run/duration.ts
-/** `850 ms`, `12.3 s`, `4m 05s`, `2h 03m`: short enough for a table cell and a log line. */
-function formatDuration(ms) {
-    if (ms < 0)
-        ms = 0;
-    if (ms < 1000)
-        return `${Math.round(ms)} ms`;
-    if (ms < 60_000)
-        return `${(Math.floor(ms / 100) / 10).toFixed(1)} s`;
-    const seconds = Math.floor(ms / 1000);
-    if (seconds < 3600)
-        return `${Math.floor(seconds / 60)}m ${String(seconds % 60).padStart(2, "0")}s`;
-    const minutes = Math.floor(seconds / 60);
-    return `${Math.floor(minutes / 60)}h ${String(minutes % 60).padStart(2, "0")}m`;
-}
-
-;// CONCATENATED MODULE: ./src/report/gantt.ts
-
-const DEFAULT_MAX_BARS = 400;
-const TAGS = {
-    succeeded: "done, ",
-    retried: "done, ",
-    failed: "crit, ",
-    "timed-out": "crit, ",
-    aborted: "crit, done, ",
-    running: "active, ",
-    "not-started": "",
-};
-const SUFFIX = {
-    retried: " (retried)",
-    failed: " (failed)",
-    "timed-out": " (timed out)",
-    aborted: " (aborted)",
-    running: " (running)",
-};
-/**
- * A ```mermaid Gantt chart of the run: one bar per Task (the node's name when the
- * Task runs one node), in start order, sectioned by top-level namespace; failed
- * bars are `crit`. Times are epoch milliseconds (`dateFormat x`), so the axis
- * shows the reader's clock. Tasks that never started have no bar.
- */
-function renderGantt(runs, options = {}) {
-    const started = runs
-        .filter((r) => r.startMs !== null)
-        .map((r, i) => ({ r, i }))
-        .sort((a, b) => a.r.startMs - b.r.startMs || a.i - b.i)
-        .map(({ r }) => r);
-    if (started.length === 0)
-        return "_No task started, so there is no timeline._";
-    const maxBars = options.maxBars ?? DEFAULT_MAX_BARS;
-    if (started.length > maxBars) {
-        return `_Timeline not drawn: ${started.length} tasks ran, more than the ${maxBars} a chart stays readable with._`;
-    }
-    const latest = Math.max(...started.map((r) => r.endMs ?? r.startMs));
-    const now = options.nowMs ?? latest;
-    const sections = new Map();
-    started.forEach((run, i) => {
-        const start = run.startMs;
-        // A bar needs a length to be drawn; sub-millisecond tasks get one.
-        const end = Math.max(start + 1, run.endMs ?? now);
-        const bar = `    ${ganttText(barLabel(run))}${SUFFIX[run.status] ?? ""} :${TAGS[run.status]}b${i}, ${start}, ${end}`;
-        const section = sectionOf(run);
-        sections.set(section, [...(sections.get(section) ?? []), bar]);
-    });
-    const lines = ["gantt", "    dateFormat x", "    axisFormat %H:%M:%S", "    title Execution timeline"];
-    for (const [section, bars] of sections)
-        lines.push(`    section ${ganttText(section)}`, ...bars);
-    const text = lines.join("\n");
-    if (text.length > MERMAID_MAX_TEXT) {
-        return `_Timeline not drawn: ${started.length} bars are more text than GitHub's Mermaid renders._`;
-    }
-    return "```mermaid\n" + text + "\n```";
-}
-function barLabel(run) {
-    if (run.nodes.length === 1)
-        return run.nodes[0];
-    return `${run.stateName} (${run.nodes.length} nodes)`;
-}
-/** Top-level namespace of the Task's first node, else "pipeline". */
-function sectionOf(run) {
-    const first = run.nodes[0] ?? run.stateName;
-    const dot = first.indexOf(".");
-    return dot > 0 ? first.slice(0, dot) : "pipeline";
-}
-const KEYWORD = /^(title|section|dateformat|axisformat|tickinterval|excludes|includes|todaymarker|weekday|weekend|inclusiveenddates|topaxis|click|call|acctitle|accdescr)\b/i;
-/**
- * Gantt text ends at `:`, `;` or `#` and lines starting with a keyword change
- * meaning, so labels keep a plain set of characters (others become `_`) and a
- * keyword gets a leading `_`. Mermaid draws them as SVG text, never as HTML.
- */
-function ganttText(text) {
-    let out = "";
-    for (const ch of text)
-        out += /[\p{L}\p{N} _.\-/()+=,[\]]/u.test(ch) ? ch : "_";
-    out = out.replace(/\s+/g, " ").trim().slice(0, 80);
-    if (out === "")
-        return "_";
-    return KEYWORD.test(out) ? `_${out}` : out;
-}
-
-;// CONCATENATED MODULE: ./src/report/nodeTable.ts
-
-
-const STATUS_ICON = {
-    succeeded: "✅",
-    retried: "🔁",
-    failed: "❌",
-    "timed-out": "⏱️",
-    aborted: "⏹️",
-    running: "⏳",
-    "not-started": "⚪",
-};
-const STATUS_WORD = {
-    succeeded: "succeeded",
-    retried: "succeeded after retry",
-    failed: "failed",
-    "timed-out": "timed out",
-    aborted: "aborted",
-    running: "running",
-    "not-started": "not started",
-};
-/** Worst first: the order of the counts line. */
-const STATUS_ORDER = [
-    "failed",
-    "timed-out",
-    "aborted",
-    "running",
-    "retried",
-    "succeeded",
-    "not-started",
-];
-/** Rows in run order: by start, then as given; nodes that never started last. */
-function sortByStart(nodes) {
-    const position = new Map(nodes.map((n, i) => [n, i]));
-    const startOf = (n) => (n.startedAt === null ? Infinity : Date.parse(n.startedAt));
-    return [...nodes].sort((a, b) => startOf(a) - startOf(b) || (position.get(a) ?? 0) - (position.get(b) ?? 0));
-}
-/** The per-node Markdown table of the job summary. Every user string is escaped for a table cell. */
-function renderNodeTable(nodes, options = {}) {
-    const all = sortByStart(nodes).filter((n) => !options.only || options.only.has(n.status));
-    if (all.length === 0)
-        return "";
-    const rows = all.slice(0, options.maxRows ?? all.length);
-    const grouped = rows.some((n) => n.taskNodes > 1);
-    const body = rows.map((n) => [
-        STATUS_ICON[n.status],
-        markdown_codeSpan(n.node, { inTable: true }),
-        markdown_escapeText(STATUS_WORD[n.status]),
-        startCell(n, options.executionStartMs ?? null),
-        n.durationMs === null ? "" : formatDuration(n.durationMs),
-        n.attempts === 0 ? "" : String(n.attempts),
-        `${markdown_codeSpan(n.functionName, { inTable: true })}${n.taskNodes > 1 ? ` <sup>†${n.taskNodes}</sup>` : ""}`,
-        n.logUrl ? `<a href="${escapeHtml(n.logUrl)}">logs</a>` : "",
-    ]);
-    const parts = [markdown_table(["", "Node", "Status", "Start", "Duration", "Attempts", "Lambda", "Logs"], body)];
-    if (all.length > rows.length) {
-        parts.push("", `_…and ${all.length - rows.length} more; the \`node-statuses\` output has every node._`);
-    }
-    if (grouped) {
-        parts.push("", "<sup>†N</sup> The Lambda runs N nodes in one invocation: they share its status, start, attempts and logs " +
-            "(durations are each node's own when the handler reports them).");
-    }
-    return parts.join("\n");
-}
-function startCell(n, executionStartMs) {
-    if (n.startedAt === null)
-        return "";
-    const at = Date.parse(n.startedAt);
-    if (executionStartMs === null)
-        return markdown_escapeText(n.startedAt.slice(11, 19));
-    return `+${formatDuration(at - executionStartMs)}`;
-}
-/** The same table as plain text for a terminal, columns padded; failure details below it. */
-function renderNodeTableText(nodes, options = {}) {
-    const rows = sortByStart(nodes).filter((n) => !options.only || options.only.has(n.status));
-    if (rows.length === 0)
-        return "(no nodes)";
-    const start = options.executionStartMs ?? null;
-    const header = ["STATUS", "NODE", "START", "DURATION", "ATTEMPTS", "LAMBDA", "ERROR"];
-    const cells = rows.map((n) => [
-        STATUS_WORD[n.status],
-        plain(n.node),
-        n.startedAt === null
-            ? "-"
-            : start === null
-                ? n.startedAt.slice(11, 19)
-                : `+${formatDuration(Date.parse(n.startedAt) - start)}`,
-        n.durationMs === null ? "-" : formatDuration(n.durationMs),
-        n.attempts === 0 ? "-" : String(n.attempts),
-        plain(n.functionName) + (n.taskNodes > 1 ? ` (${n.taskNodes} nodes)` : ""),
-        n.error ? nodeTable_clip(plain(`${n.error.type}: ${n.error.message.split("\n", 1)[0] ?? ""}`), 100) : "",
-    ]);
-    const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? "").length)));
-    const line = (c) => c
-        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
-        .join("  ")
-        .trimEnd();
-    const lines = [line(header), ...cells.map(line)];
-    const seen = new Set();
-    for (const n of rows) {
-        if (!n.error || seen.has(n.task) || (n.status !== "failed" && n.status !== "timed-out"))
-            continue;
-        seen.add(n.task);
-        lines.push("", `${n.task}: ${plain(n.error.type)}: ${plain(n.error.message)}`);
-        for (const t of n.error.traceback)
-            lines.push(`  | ${plain(t)}`);
-        if (n.logUrl)
-            lines.push(`  logs: ${n.logUrl}`);
-    }
-    return lines.join("\n");
-}
-/** Terminal text: no control characters (escape sequences could rewrite the screen). */
-function plain(text) {
-    // eslint-disable-next-line no-control-regex
-    return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, "?");
-}
-function nodeTable_clip(text, max) {
-    return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
-
-;// CONCATENATED MODULE: ./src/report/summary.ts
-
-
-
-
-
-
-/** GitHub takes at most 1 MiB per step summary; keep room for the sections main.ts adds. */
-const SUMMARY_MAX_BYTES = 1024 * 1024;
-const SUMMARY_BUDGET_BYTES = SUMMARY_MAX_BYTES - 64 * 1024;
-const LEVELS = ["full", "no-diagrams", "problems", "counts"];
-/** At the "problems" level only this many failures keep their details. */
-const PROBLEM_DETAILS = 20;
-/** At the "problems" level the table keeps this many rows (about 300 KB). */
-const PROBLEM_ROWS = 500;
-/** Node names listed at the "counts" level. */
-const COUNTS_NAMES = 50;
-/**
- * The job summary of a run at the most detailed level that fits `budgetBytes`
- * (UTF-8): full, then without diagrams, then only the nodes that did not
- * succeed, then counts. Whole renderings are measured, so the Markdown is never
- * cut in half.
- */
-function renderRunSummary(input, budgetBytes = SUMMARY_BUDGET_BYTES) {
-    let markdown = "";
-    for (const level of LEVELS) {
-        markdown = renderRunSummaryAt(input, level);
-        const bytes = utf8Bytes(markdown);
-        if (bytes <= budgetBytes || level === "counts")
-            return { markdown, level, bytes };
-    }
-    return { markdown, level: "counts", bytes: utf8Bytes(markdown) };
-}
-function renderRunSummaryAt(input, level) {
-    const { run } = input;
-    const sections = [renderHeadline(input), renderCounts(run)];
-    if (run.waited && run.nodes.length === 0 && run.tasks.length === 0) {
-        sections.push("_Per-node status is missing: the execution history could not be read (see the log)._");
-    }
-    if (run.nodes.length > 0) {
-        const startMs = Date.parse(run.startedAt);
-        if (level === "full" || level === "no-diagrams") {
-            sections.push(renderNodeTable(run.nodes, { executionStartMs: startMs }), renderFailures(run.tasks, Infinity));
-        }
-        else if (level === "problems") {
-            const problems = new Set(["failed", "timed-out", "aborted", "running"]);
-            const table = renderNodeTable(run.nodes, {
-                executionStartMs: startMs,
-                only: problems,
-                maxRows: PROBLEM_ROWS,
-            });
-            sections.push(table ? `**Nodes that did not succeed**\n\n${table}` : "", renderFailures(run.tasks, PROBLEM_DETAILS), `_The full per-node table is left out: it does not fit in a job summary. The \`node-statuses\` output has every node._`);
-        }
-        else {
-            sections.push(renderProblemNames(run.tasks), `_Details are left out: they do not fit in a job summary. The \`node-statuses\` output has every node._`);
-        }
-        if (level === "full") {
-            sections.push(`**Timeline**\n\n${renderGantt(run.tasks, input.nowMs !== undefined ? { nowMs: input.nowMs } : {})}`, renderStatusFlowchart(input.pipeline, run.tasks));
-        }
-    }
-    return sections.filter((s) => s !== "").join("\n\n") + "\n";
-}
-function renderHeadline(input) {
-    const { run } = input;
-    const took = run.durationMs !== null ? formatDuration(run.durationMs) : null;
-    let title;
-    if (!run.waited)
-        title = "🚀 Pipeline run started (not waited for)";
-    else if (run.waitTimedOut)
-        title = `⏳ Pipeline still ${run.status.toLowerCase()}: the step stopped waiting`;
-    else {
-        switch (run.status) {
-            case "SUCCEEDED":
-                title = `✅ Pipeline run succeeded${took ? ` in ${took}` : ""}`;
-                break;
-            case "FAILED":
-                title = `❌ Pipeline run failed${took ? ` after ${took}` : ""}`;
-                break;
-            case "TIMED_OUT":
-                title = `⏱️ Pipeline run timed out${took ? ` after ${took}` : ""}`;
-                break;
-            case "ABORTED":
-                title = `⏹️ Pipeline run aborted${took ? ` after ${took}` : ""} (stopped outside this step)`;
-                break;
-            default:
-                title = `⏳ Pipeline run ${run.status.toLowerCase()}`;
-        }
-    }
-    const facts = [`**Execution** <a href="${escapeHtml(run.consoleUrl)}">${escapeHtml(run.name)}</a>`];
-    const version = versionOf(run.stateMachineVersionArn ?? run.stateMachineArn);
-    if (version) {
-        facts.push(`**State machine** ${markdown_codeSpan(version.name)}${version.version ? ` version ${markdown_escapeText(version.version)}` : ""}`);
-    }
-    if (input.image)
-        facts.push(`**Image** ${markdown_codeSpan(input.image)}`);
-    facts.push(`**Started** ${markdown_escapeText(run.startedAt.replace("T", " ").replace(/\.\d+Z$/, "Z"))}`);
-    const lines = [`### ${title}`, "", facts.join(" · ")];
-    if (run.failure) {
-        // The headline links the execution already; the message's own link is for the log.
-        const why = run.failure.message.replace(` See ${run.consoleUrl}`, "");
-        lines.push("", `**Why the step fails:** ${markdown_escapeText(why)}`);
-    }
-    else if ((run.error || run.cause) && run.status !== "SUCCEEDED") {
-        lines.push("", `**Error:** ${markdown_escapeText([run.error, run.cause].filter(Boolean).join(": ").slice(0, 1000))}`);
-    }
-    return lines.join("\n");
-}
-/** `arn:...:stateMachine:NAME:7` -> NAME, 7. */
-function versionOf(arn) {
-    const match = /:stateMachine:([^:]+)(?::(\d+))?$/.exec(arn);
-    if (!match)
-        return null;
-    return { name: match[1], version: match[2] ?? null };
-}
-function renderCounts(run) {
-    if (run.nodes.length === 0)
-        return "";
-    const counts = new Map();
-    for (const n of run.nodes)
-        counts.set(n.status, (counts.get(n.status) ?? 0) + 1);
-    const parts = STATUS_ORDER.filter((s) => counts.has(s)).map((s) => `${STATUS_ICON[s]} ${counts.get(s)} ${STATUS_WORD[s]}`);
-    const tasks = run.tasks.length;
-    const inTasks = tasks > 0 && tasks !== run.nodes.length ? ` in ${tasks} Lambda tasks` : "";
-    return `**${run.nodes.length} nodes${inTasks}:** ${parts.join(" · ")}`;
-}
-/** One `<details>` per failed Task: error type and message, traceback tail, log link. */
-function renderFailures(tasks, max) {
-    const failed = tasks.filter((t) => (t.status === "failed" || t.status === "timed-out") && t.error);
-    if (failed.length === 0)
-        return "";
-    const parts = ["**Failures**"];
-    for (const t of failed.slice(0, max)) {
-        const error = t.error;
-        const who = t.nodes.length === 1 ? t.nodes[0] : `${t.stateName} (${t.nodes.length} nodes)`;
-        const first = error.message.split("\n", 1)[0] ?? "";
-        const facts = [
-            `Lambda ${markdown_codeSpan(t.functionName)}`,
-            t.nodes.length > 1 ? `nodes ${t.nodes.map((n) => markdown_codeSpan(n)).join(", ")}` : "",
-            `${t.attempts} attempt${t.attempts === 1 ? "" : "s"}`,
-            t.startMs !== null && t.endMs !== null ? `failed after ${formatDuration(t.endMs - t.startMs)}` : "",
-        ].filter((f) => f !== "");
-        parts.push([
-            `<details><summary>${STATUS_ICON[t.status]} <code>${htmlText(who)}</code>: ${htmlText(error.type)}: ${htmlText(summary_clip(first, 200))}</summary>`,
-            "",
-            facts.join(" · "),
-            "",
-            codeBlock(error.message || "(no message)", "text"),
-            ...(error.traceback.length > 0
-                ? ["", "Traceback (last lines):", "", codeBlock(error.traceback.join("\n"), "text")]
-                : []),
-            "",
-            "</details>",
-        ].join("\n"));
-    }
-    if (failed.length > max)
-        parts.push(`_…and ${failed.length - max} more failed task(s); see the \`node-statuses\` output._`);
-    return parts.join("\n\n");
-}
-function renderProblemNames(tasks) {
-    const bad = tasks.filter((t) => t.status === "failed" || t.status === "timed-out");
-    if (bad.length === 0)
-        return "";
-    const names = bad.flatMap((t) => t.nodes);
-    const shown = names.slice(0, COUNTS_NAMES).map((n) => markdown_codeSpan(n));
-    const more = names.length > COUNTS_NAMES ? ` and ${names.length - COUNTS_NAMES} more` : "";
-    return `**Failed:** ${shown.join(", ")}${more}`;
-}
-/** Flowchart colours for run states (the chart has no class of its own for retried, timed-out, aborted). */
-const RUN_CLASS = {
-    succeeded: "succeeded",
-    retried: "succeeded",
-    failed: "failed",
-    "timed-out": "failed",
-    // It was in flight when the execution ended: not red, or the node that failed would not stand out.
-    aborted: "running",
-    running: "running",
-    "not-started": "not-started",
-};
-/** The pipeline flowchart coloured by run status. */
-function renderStatusFlowchart(pipeline, runs) {
-    const statusOf = new Map(runs.map((r) => [r.stateName, r.status]));
-    const chart = renderFlowchart(pipeline.map((t) => ({
-        id: t.stateName,
-        label: t.nodes.length === 1 ? t.nodes[0] : t.stateName,
-        nodes: t.nodes,
-        dependsOn: t.dependsOn,
-    })), (id) => RUN_CLASS[statusOf.get(id) ?? "not-started"]);
-    return `**Pipeline**\n\n${chart}\n\n🟩 succeeded · 🟥 failed or timed out · 🟦 running or cut short · ⬜ not started`;
-}
-/** Without an execution: the deploy plan with its pipeline flowchart, fitted to the budget. */
-function renderDeploySummary(input, budgetBytes = SUMMARY_BUDGET_BYTES) {
-    return fitPlanMarkdown(input.plan, budgetBytes, { where: "summary" }).markdown;
-}
-/**
- * The whole step summary: the run first (it is what the reader came for), then
- * the plan in whatever room is left. Either may be absent.
- */
-function renderJobSummary(parts, budgetBytes = SUMMARY_BUDGET_BYTES) {
-    const sections = [];
-    let left = budgetBytes;
-    if (parts.run) {
-        // The plan's smallest rendering is kept out of the run's share.
-        const reserve = parts.plan
-            ? utf8Bytes(fitPlanMarkdown(parts.plan, 0, { where: "summary" }).markdown) + 2
-            : 0;
-        const run = renderRunSummary(parts.run, Math.max(0, left - reserve));
-        sections.push(run.markdown);
-        left -= run.bytes + 1;
-    }
-    if (parts.plan)
-        sections.push(renderDeploySummary({ plan: parts.plan }, Math.max(0, left)));
-    return sections.join("\n");
-}
-/** Text in an HTML line: escaped, and backticks as entities so no reader takes them for code spans. */
-function htmlText(text) {
-    return escapeHtml(text).replace(/`/g, "&#96;");
-}
-function summary_clip(text, max) {
-    return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
 ;// CONCATENATED MODULE: ./src/run/params.ts
@@ -88480,6 +88685,42 @@ function withParams(executionInput) {
     if ("params" in parsed)
         return executionInput;
     return JSON.stringify({ ...parsed, params: {} });
+}
+
+;// CONCATENATED MODULE: ./src/run/retry.ts
+const THROTTLING_NAMES = new Set([
+    "ThrottlingException",
+    "Throttling",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "RequestThrottled",
+    "RequestThrottledException",
+    "ProvisionedThroughputExceededException",
+]);
+function isThrottling(error) {
+    if (typeof error !== "object" || error === null)
+        return false;
+    const e = error;
+    return ((typeof e.name === "string" && THROTTLING_NAMES.has(e.name)) ||
+        e.$metadata?.httpStatusCode === 429 ||
+        e.$retryable?.throttling === true);
+}
+/** Server-side and network errors worth another try: 5xx, resets, timeouts. */
+function isTransient(error) {
+    if (typeof error !== "object" || error === null)
+        return false;
+    const e = error;
+    const status = e.$metadata?.httpStatusCode;
+    if (typeof status === "number" && status >= 500)
+        return true;
+    const code = typeof e.code === "string" ? e.code : typeof e.name === "string" ? e.name : "";
+    return ["ECONNRESET", "ECONNREFUSED", "ETIMEDOUT", "EPIPE", "TimeoutError", "InternalServerError"].includes(code);
+}
+function errorName(error) {
+    if (typeof error === "object" && error !== null && typeof error.name === "string") {
+        return error.name;
+    }
+    return "Error";
 }
 
 ;// CONCATENATED MODULE: ./src/run/start.ts
@@ -88860,7 +89101,6 @@ async function executePipeline(sfn, request, deps) {
     try {
         history = await readNodeStatuses(sfn, started.executionArn, request.tasks, {
             location: locationOfArn(started.executionArn),
-            sleep: deps.sleep,
             settled: {
                 status: report.status,
                 stopMs: description.stopDate ? description.stopDate.getTime() : null,
@@ -88986,274 +89226,126 @@ function executionOutputs(report) {
     return outputs;
 }
 
-;// CONCATENATED MODULE: ./src/deployStage.ts
+;// CONCATENATED MODULE: ./src/stages/run.ts
 
 
 
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/** Until the image exists, plans compare against the image already deployed (code changes ship on deploy). */
-const IMAGE_BUILT_ON_DEPLOY = "image-built-on-deploy";
-/**
- * Plan, and in deploy mode build, apply and run. `result` holds what the
- * inspect stage found (no pre-flight errors); `context` the event runJob checked.
- */
-async function planAndDeploy(options, io, result, context) {
-    const env = process.env;
-    const compiled = result.compiled;
-    if (compiled === undefined)
-        throw new Error("planAndDeploy needs the compiled pipeline");
-    for (const w of checkParams(options.executionInput, result.graph.parameters))
-        io.warning(w);
-    const commitSha = env["GITHUB_SHA"] ?? "";
-    const desiredWith = (imageUri) => ({
-        stateMachineName: options.stateMachineName,
-        compiled,
-        imageUri,
-        lambdaRoleArn: options.lambdaRoleArn,
-        stateMachineRoleArn: options.stateMachineRoleArn,
-        tags: {},
-        commitSha,
-        logging: {
-            level: options.logLevel,
-            ...(options.logGroupArn ? { logGroupArn: options.logGroupArn } : {}),
-        },
-        tracing: options.tracing,
-        project: result.graph.project?.name ?? "",
-    });
-    const octokit = createGitHubClient(options.githubToken, context.apiUrl);
-    const target = options.label || options.stateMachineName;
-    const viewOf = (plan, image) => toPlanView(plan, {
-        target,
-        findings: result.findings,
-        graph: result.graph,
-        compiled,
-        image,
-        ...(context.runUrl ? { summaryUrl: context.runUrl } : {}),
-        ...(context.pullRequest?.headSha || context.sha
-            ? { commit: context.pullRequest?.headSha ?? context.sha }
-            : {}),
-    });
-    const wouldBuild = {
-        state: "would-build",
-        repository: options.ecrRepository || "(ecr-repository)",
-        baseImage: options.baseImage,
-    };
-    if (result.mode === "plan") {
-        const ref = deploymentRef(desiredWith(IMAGE_BUILT_ON_DEPLOY));
-        const basis = await timed(result.timings, "plan", () => readForPlan(() => createAwsClients(), ref));
-        if (basis.note)
-            io.warning(basis.note);
-        const plan = reviewPlan(desiredWith, basis.deployed, options);
-        const view = viewOf(plan, wouldBuild);
-        setOutputs(io, planOutputs(plan));
-        result.plan = plan;
-        result.summary = [result.summary, "", renderJobSummary({ plan: view })].join("\n");
-        if (context.repo && context.pullRequest) {
-            const comment = await upsertPlanComment({
-                octokit,
-                repo: context.repo,
-                issueNumber: context.pullRequest.number,
-                view,
-                commentOnPr: options.commentOnPr,
-                log: (line) => io.info(line),
-            });
-            if (comment.warning)
-                io.warning(comment.warning);
-        }
-        return result;
-    }
-    requireInputs(options, [
-        [Input.EcrRepository, "ecrRepository"],
-        [Input.LambdaRoleArn, "lambdaRoleArn"],
-        [Input.StateMachineRoleArn, "stateMachineRoleArn"],
-    ], "to deploy");
-    const clients = await createAwsClients();
-    try {
-        validateDeployInputs({
-            stateMachineName: options.stateMachineName,
-            lambdaRoleArn: options.lambdaRoleArn,
-            stateMachineRoleArn: options.stateMachineRoleArn,
-            ecrRepository: options.ecrRepository,
-            region: clients.region,
-        });
-        const ref = deploymentRef(desiredWith(IMAGE_BUILT_ON_DEPLOY));
-        const before = await timed(result.timings, "plan", () => readDeployed(clients, ref));
-        let reviewed;
-        if (options.requireReviewedPlan) {
-            const check = await checkReviewedPlan({
-                octokit,
-                repo: context.repo ?? { owner: "", repo: "" },
-                sha: context.sha,
-                view: viewOf(reviewPlan(desiredWith, before, options), wouldBuild),
-                log: (line) => io.info(line),
-            });
-            if (!check.ok)
-                return fail(io, result, check.reason, check.message);
-            reviewed = { commentId: check.reviewed.commentId };
-        }
-        const image = await timed(result.timings, "package+build+push", () => buildAndPushImage(imageOptionsFrom(options, commitSha, result.graph), {
-            ecr: clients.ecr,
-            mask: (s) => io.setSecret(s),
-            log: (line) => io.info(line),
-        }));
-        io.info(`Image ${image.skipped ? "unchanged" : "pushed"}: ${image.imageUri}`);
-        if (options.confSource.startsWith("s3://")) {
-            const keys = await uploadConf(clients.s3, options.projectPath, options.confSource);
-            io.info(`Uploaded ${keys.length} configuration file(s) to ${options.confSource}.`);
-        }
-        if (options.registry) {
-            await registerManifestInEcr(clients.ecr, options.registry, image.repository, image.digest, image.tag);
-        }
-        const desired = desiredWith(image.imageUri);
-        const plan = planDeployment(desired, before, { prune: options.prune });
-        const view = viewOf(plan, { state: image.skipped ? "unchanged" : "built", uri: image.imageUri });
-        const updateComment = async (status, extra = {}) => {
-            if (!reviewed || !context.repo || options.commentOnPr === "false")
-                return;
-            const r = await setPlanCommentStatus({
-                octokit,
-                repo: context.repo,
-                commentId: reviewed.commentId,
-                view: { ...view, ...extra, ...(status ? { status } : {}) },
-                log: (line) => io.info(line),
-            });
-            if (r.warning)
-                io.warning(r.warning);
-        };
-        await updateComment("deploying");
-        let deployed;
-        try {
-            deployed = await timed(result.timings, "deploy", () => applyPlan(clients, plan, desired, { log: (line) => io.info(line) }));
-        }
-        catch (error) {
-            await updateComment("failed", { statusDetail: errorMessage(error) });
-            throw error;
-        }
-        setOutputs(io, deployOutputs(deployed));
-        result.plan = plan;
-        await updateComment("deployed");
-        if (!options.startExecution) {
-            result.summary = [result.summary, "", renderJobSummary({ plan: view })].join("\n");
-            return result;
-        }
-        return await runPipeline(options, io, result, {
-            clients,
-            context,
-            view,
-            image: image.imageUri,
-            deployed,
-        });
-    }
-    finally {
-        clients.destroy();
-    }
-}
-function imageOptionsFrom(options, commitSha, graph) {
-    return {
-        projectPath: options.projectPath,
-        python: options.python,
-        builder: options.builder,
-        baseImage: options.baseImage,
-        ...(options.dockerfile ? { dockerfile: options.dockerfile } : {}),
-        confSource: options.confSource,
-        architecture: options.architecture,
-        ecrRepository: options.ecrRepository,
-        ...(options.registry ? { registry: options.registry } : {}),
-        ...(commitSha ? { commitSha } : {}),
-        keepImages: options.keepImages,
-        kedroEnv: options.kedroEnv,
-        pipeline: options.pipeline,
-        ...(options.requirements ? { requirementsFile: options.requirements } : {}),
-        ...(graph ? { graph } : {}),
-    };
-}
-/** The plan a reviewer sees: compared with the deployed image, so only configuration and shape show. */
-function reviewPlan(desiredWith, deployed, options) {
-    return planDeployment(desiredWith(deployedImage(deployed) ?? IMAGE_BUILT_ON_DEPLOY), deployed, {
-        prune: options.prune,
-    });
-}
-/** `repo@sha256:<digest>` when every managed function runs the same image, else null. */
-function deployedImage(deployed) {
-    const digests = new Set((deployed?.functions ?? []).map((f) => f.codeSha256).filter(Boolean));
-    if (digests.size !== 1)
-        return null;
-    return `deployed@sha256:${[...digests][0]}`;
-}
-async function runPipeline(options, io, result, parts) {
-    const compiled = result.compiled;
-    if (compiled === undefined)
-        throw new Error("runPipeline needs the compiled pipeline");
-    const env = process.env;
-    const report = await timed(result.timings, "run", () => executePipeline(parts.clients.sfn, {
-        stateMachineArn: parts.deployed.stateMachineVersionArn ?? parts.deployed.stateMachineArn,
+/** Starts the version just deployed (the ARN published by this deploy) and, if asked, waits for it. */
+async function runStage(ctx, inspected, deployed) {
+    const { options, io, event, clock } = ctx;
+    const clients = await ctx.aws.clients();
+    const report = await stage(ctx, "run", () => executePipeline(clients.sfn, {
+        stateMachineArn: deployed.stateMachineVersionArn ?? deployed.stateMachineArn,
         name: executionName({
-            commitSha: env["GITHUB_SHA"] ?? "",
-            runId: env["GITHUB_RUN_ID"] ?? "",
-            runAttempt: env["GITHUB_RUN_ATTEMPT"] ?? "",
-            now: Date.now(),
+            commitSha: event.sha,
+            runId: event.runId,
+            runAttempt: event.runAttempt,
+            now: clock.now(),
         }),
         input: options.executionInput,
         wait: options.waitForExecution,
         timeoutMs: options.executionTimeoutMinutes * 60_000,
-        tasks: compiled.functions,
+        tasks: inspected.compiled.functions,
         failOnExecutionFailure: options.failOnExecutionFailure,
-    }, {
-        log: (line) => io.info(line),
-        warn: (line) => io.warning(line),
-        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-        now: Date.now,
-    }));
-    for (const [name, value] of executionOutputs(report))
-        io.setOutput(name, value);
-    result.summary = [
-        result.summary,
-        "",
-        renderJobSummary({
-            run: {
-                run: report,
-                pipeline: pipelineTasksFromGraph(compiled.functions, result.graph),
-                image: parts.image,
-            },
-            plan: parts.view,
-        }),
-    ].join("\n");
-    result.run = report;
-    if (report.failure) {
-        result.failure = report.failure;
-        io.setOutput(Output.FailureReason, report.failure.reason);
-    }
-    return result;
-}
-function setOutputs(io, outputs) {
-    for (const [name, value] of Object.entries(outputs))
-        io.setOutput(name, value);
-}
-function fail(io, result, reason, message) {
-    io.setOutput(Output.FailureReason, reason);
-    result.failure = { reason, message };
-    return result;
+    }, { log: (line) => io.info(line), warn: (line) => io.warning(line), sleep: clock.sleep, now: clock.now }));
+    setOutputs(io, executionOutputs(report));
+    return report;
 }
 
-;// CONCATENATED MODULE: ./src/run/cliRun.ts
+;// CONCATENATED MODULE: ./src/job.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** `auto` plans on pull requests and deploys on pushes and manual runs. */
+function resolveMode(mode, eventName) {
+    if (mode !== "auto")
+        return mode;
+    return eventName === "pull_request" || eventName === "pull_request_target" ? "plan" : "deploy";
+}
+/**
+ * The whole job: inspect -> validate -> compile -> plan -> (build -> apply -> run) -> report.
+ * `env` is the runner's environment, read here once (the event, the run ids) and nowhere below.
+ */
+async function runJob(options, io, env = process.env) {
+    const mode = resolveMode(options.mode, env["GITHUB_EVENT_NAME"] ?? "");
+    const ctx = createJobContext(options, io, mode, env);
+    try {
+        return await runStages(ctx);
+    }
+    finally {
+        ctx.aws.destroy();
+    }
+}
+async function runStages(ctx) {
+    const { options, io, mode, timings } = ctx;
+    io.info(`kedro-sfn: ${mode} mode for ${options.projectPath} (pipeline ${options.pipeline}, env ${options.kedroEnv})`);
+    const title = `## kedro-sfn ${mode}`;
+    // Before any project code runs: inspecting imports the project, which a fork may have changed.
+    const { warnings, refusal } = checkEvent(ctx.event, options.mode, mode);
+    for (const w of warnings)
+        io.warning(w);
+    if (refusal) {
+        const message = `${refusal.message}\n${refusal.hint}`;
+        const graph = { schema: GRAPH_SCHEMA, nodes: [] };
+        return failed(io, { mode, graph, findings: [], timings, summary: `${title}\n\n${message}` }, refusal.reason, message);
+    }
+    const inspected = await inspectAndCompile(ctx);
+    const { graph, compiled, findings } = inspected;
+    // The plan (and its comment) shows the findings; the headline only when pre-flight stops the job.
+    const headline = [title, "", renderGraphHeadline(graph)].join("\n");
+    const result = { mode, graph, findings, compiled, timings, summary: headline };
+    if (hasErrors(findings)) {
+        const count = findings.filter((f) => f.severity === "error").length;
+        result.summary = [headline, "", renderFindings(findings)].join("\n");
+        const file = catalogFile(options.projectPath, options.kedroEnv);
+        return failed(io, result, "preflight", `Pre-flight found ${count} error(s) in ${file}: see the annotations.`);
+    }
+    requireInputs(options, [[Input.StateMachineName, "stateMachineName"]], `to ${mode}`);
+    for (const w of checkParams(options.executionInput, graph.parameters))
+        io.warning(w);
+    const withSummary = (summary, extra) => ({
+        ...result,
+        ...extra,
+        summary: [headline, "", summary].join("\n"),
+    });
+    if (mode === "plan") {
+        const { plan, view } = await planStage(ctx, inspected);
+        return withSummary(renderJobSummary({ plan: view }), { plan });
+    }
+    const deployed = await deployStage(ctx, inspected);
+    if (!deployed.ok)
+        return failed(io, result, deployed.reason, deployed.message);
+    const { plan, view } = deployed;
+    if (!options.startExecution)
+        return withSummary(renderJobSummary({ plan: view }), { plan });
+    const run = await runStage(ctx, inspected, deployed.deployed);
+    const pipeline = pipelineTasksFromGraph(compiled.functions, graph);
+    const done = withSummary(renderJobSummary({ run: { run, pipeline, image: deployed.image }, plan: view }), {
+        plan,
+        run,
+    });
+    return run.failure ? failed(io, done, run.failure.reason, run.failure.message) : done;
+}
+function failed(io, result, reason, message) {
+    io.setOutput(Output.FailureReason, reason);
+    return { ...result, failure: { reason, message } };
+}
+
+;// CONCATENATED MODULE: ./src/stages/runDeployed.ts
+
 
 
 
@@ -89266,7 +89358,7 @@ function fail(io, result, reason, message) {
  * deployed machine, waits, prints the per-node table. The Tasks come from the
  * deployed definition, so no project is needed. Returns the exit code.
  */
-async function cliRun_runCommand(options, deps) {
+async function runDeployed_runCommand(options, deps) {
     if (!options.stateMachineName) {
         throw new UserError("kedro-sfn run needs --state-machine NAME.", {
             hint: `Give the name the pipeline was deployed as ('${Input.StateMachineName}').`,
@@ -89320,20 +89412,18 @@ async function cliRun_runCommand(options, deps) {
 }
 /** The ARN of the state machine with this name in the client's account and region. */
 async function findStateMachine(sfn, name) {
-    let nextToken;
-    do {
-        const page = await sfn.send(new client_sfn_dist_cjs/* ListStateMachinesCommand */.bBg({ maxResults: 1000, ...(nextToken ? { nextToken } : {}) }));
-        const found = page.stateMachines?.find((m) => m.name === name);
-        if (found?.stateMachineArn)
-            return found.stateMachineArn;
-        nextToken = page.nextToken;
-    } while (nextToken);
+    const arn = await findStateMachineArn(sfn, name);
+    if (arn)
+        return arn;
     throw new UserError(`No state machine named '${name}' in this account and region.`, {
         hint: "Deploy it first (kedro-sfn deploy), or check the name and AWS_REGION.",
     });
 }
 
+// EXTERNAL MODULE: external "node:util"
+var external_node_util_ = __nccwpck_require__(7975);
 ;// CONCATENATED MODULE: ./src/cli/args.ts
+
 
 
 /** Short CLI spellings of action inputs, so `--project` reads like `project-path`. */
@@ -89344,46 +89434,70 @@ const ALIASES = {
     input: Input.ExecutionInput,
     wait: Input.WaitForExecution,
 };
-/** Flags that take no value (`--wait` means `--wait true`). */
+/** Flags that take no value (`--wait` means `--wait true`); `--wait false` still turns one off. */
 const SWITCHES = new Set(["wait", "json", "help", Input.Prune, Input.StartExecution, Input.Tracing]);
+/**
+ * `kedro-sfn COMMAND --flag value ...` through node:util's parseArgs. Every
+ * flag is a string to it, as action inputs are; a bare switch is folded to
+ * `--switch=true` first, since parseArgs' booleans would refuse `--prune false`.
+ */
 function parseArgs(argv, known) {
     const [command = "help", ...rest] = argv;
+    const names = [...new Set([...known, ...Object.keys(ALIASES)])];
+    const options = Object.fromEntries(names.map((name) => [name, { type: "string" }]));
+    let parsed;
+    try {
+        parsed = (0,external_node_util_.parseArgs)({ args: foldSwitches(rest), options, strict: true, allowPositionals: true });
+    }
+    catch (error) {
+        throw explainParseError(error, command);
+    }
+    const [stray] = parsed.positionals;
+    if (stray !== undefined)
+        throw new UserError(`Unexpected argument '${stray}' (flags look like --name value).`);
     const flags = new Map();
-    for (let i = 0; i < rest.length; i++) {
-        const arg = rest[i];
-        if (!arg.startsWith("--"))
-            throw new UserError(`Unexpected argument '${arg}' (flags look like --name value).`);
-        const [name, given] = splitFlag(arg.slice(2));
-        let value = given;
-        if (!known.has(name) && !(name in ALIASES)) {
-            throw new UserError(`Unknown flag --${name} for 'kedro-sfn ${command}'.`, {
-                hint: `Run 'kedro-sfn help' for the flags each command takes.`,
-            });
-        }
-        if (value === undefined) {
-            const next = rest[i + 1];
-            if (SWITCHES.has(name) &&
-                (next === undefined || next.startsWith("--") || !/^(true|false)$/.test(next))) {
-                value = "true";
-            }
-            else if (next === undefined || next.startsWith("--")) {
-                throw new UserError(`Flag --${name} needs a value.`);
-            }
-            else {
-                value = next;
-                i++;
-            }
-        }
-        flags.set(ALIASES[name] ?? name, value);
+    for (const [name, value] of Object.entries(parsed.values)) {
+        if (typeof value === "string")
+            flags.set(ALIASES[name] ?? name, value);
     }
     return { command, flags };
 }
-function splitFlag(text) {
-    const eq = text.indexOf("=");
-    return eq === -1 ? [text, undefined] : [text.slice(0, eq), text.slice(eq + 1)];
+function foldSwitches(args) {
+    const out = [];
+    for (let i = 0; i < args.length; i++) {
+        const arg = args[i];
+        const name = arg.startsWith("--") && !arg.includes("=") ? arg.slice(2) : undefined;
+        if (name === undefined || !SWITCHES.has(name)) {
+            out.push(arg);
+            continue;
+        }
+        const next = args[i + 1];
+        if (next === "true" || next === "false") {
+            out.push(`--${name}=${next}`);
+            i++;
+        }
+        else {
+            out.push(`--${name}=true`);
+        }
+    }
+    return out;
+}
+/** parseArgs' errors carry a code; ours name the flag and the command, and say what to do. */
+function explainParseError(error, command) {
+    const code = error.code;
+    const flag = /'(--?[^' <]+)/.exec(error.message)?.[1] ?? "";
+    if (code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+        return new UserError(`Unknown flag ${flag} for 'kedro-sfn ${command}'.`, {
+            hint: `Run 'kedro-sfn help' for the flags each command takes.`,
+        });
+    }
+    if (code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE")
+        return new UserError(`Flag ${flag} needs a value.`);
+    return error;
 }
 
 ;// CONCATENATED MODULE: ./src/cli/compileCommand.ts
+
 
 
 /** `kedro-sfn compile`: the definition as byte-stable JSON; warnings go to `warn`. */
@@ -89391,10 +89505,12 @@ function compileCommand(graph, options, warn) {
     const compiled = compilePipeline(graph, compileOptionsFrom(options));
     for (const w of compiled.warnings)
         warn(w);
-    return `${stableStringify(compiled.definition)}\n`;
+    return `${stableStringify(compiled.definition, 2)}\n`;
 }
 
 ;// CONCATENATED MODULE: ./src/cli/main.ts
+
+
 
 
 
@@ -89414,14 +89530,14 @@ const USAGE = `kedro-sfn: ship a Kedro project to AWS Step Functions
   kedro-sfn inspect --project DIR [--pipeline P] [--kedro-env E] [--python PY]   graph JSON
   kedro-sfn compile --graph FILE [--durations FILE] [--group-by none|namespace|memory] [--structure dag|layered]
   kedro-sfn build   --project DIR --ecr-repository REPO [--builder docker|buildah] ...   image URI with digest
-  kedro-sfn plan    --project DIR --state-machine-name NAME ...                 plan (Markdown)
+  kedro-sfn plan    --project DIR --state-machine-name NAME [--json] ...        plan (Markdown, or JSON)
   kedro-sfn deploy  --project DIR --state-machine-name NAME --ecr-repository REPO
                     --lambda-role-arn ARN --state-machine-role-arn ARN ...      deploys, prints the summary
   kedro-sfn run     --state-machine NAME [--input JSON] [--wait]                per-node status table
 
 Every action input is also a flag: --<input-name> VALUE (see action.yml).`;
 const INPUT_FLAGS = new Set(Object.values(Input));
-const EXTRA_FLAGS = new Set(["graph", "help"]);
+const EXTRA_FLAGS = new Set(["graph", "help", "json"]);
 /** Runs one command; returns the process exit code. Output goes to stdout, diagnostics to stderr. */
 async function runCli(argv, out = process.stdout, err = process.stderr) {
     try {
@@ -89444,10 +89560,17 @@ async function runCli(argv, out = process.stdout, err = process.stderr) {
             case "plan":
             case "deploy": {
                 const io = terminalIO(err);
-                const result = await runJob({ ...options, mode: command }, io);
-                out.write(`${result.summary}\n`);
-                if (result.run)
-                    out.write(`${renderNodeTableText(result.run.nodes)}\n`);
+                const result = await runJob({ ...options, mode: command }, io, process.env);
+                if (flags.get("json") === "true") {
+                    // The plan as the `plan-json` output has it, for scripts; the Markdown goes nowhere.
+                    if (result.plan)
+                        out.write(`${planJson(result.plan)}\n`);
+                }
+                else {
+                    out.write(`${result.summary}\n`);
+                    if (result.run)
+                        out.write(`${renderNodeTableText(result.run.nodes)}\n`);
+                }
                 err.write(`Stage timings: ${renderTimings(result.timings)}\n`);
                 if (result.failure) {
                     err.write(`error: ${result.failure.message}\n`);
@@ -89474,11 +89597,11 @@ async function runCli(argv, out = process.stdout, err = process.stderr) {
             case "run": {
                 const clients = await createAwsClients();
                 try {
-                    return await cliRun_runCommand(options, {
+                    return await runDeployed_runCommand(options, {
                         sfn: clients.sfn,
                         out: (text) => out.write(text.endsWith("\n") ? text : `${text}\n`),
                         err: (line) => err.write(`${line}\n`),
-                        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+                        sleep: (ms) => (0,promises_namespaceObject.setTimeout)(ms),
                         now: Date.now,
                         env: process.env,
                     });
@@ -89509,14 +89632,19 @@ function readText(file, flag) {
     }
 }
 function terminalIO(err) {
-    const where = (w) => (w?.file ? ` (${w.file})` : "");
+    const where = (w) => w?.file ? ` (${w.file}${w.startLine ? `:${w.startLine}` : ""})` : "";
     return {
         info: (line) => err.write(`${line}\n`),
+        // A terminal shows the detail (build lines) as it comes: there is no folded log to open.
+        debug: (line) => err.write(`${line}\n`),
+        group: async (name, work) => {
+            err.write(`== ${name} ==\n`);
+            return await work();
+        },
         warning: (message, w) => err.write(`warning${where(w)}: ${message}\n`),
         error: (message, w) => err.write(`error${where(w)}: ${message}\n`),
         setOutput: (_name, _value) => undefined,
         setSecret: () => undefined,
-        eventName: "",
     };
 }
 
@@ -91550,7 +91678,7 @@ var Alias = __nccwpck_require__(4065);
 var Collection = __nccwpck_require__(101);
 var identity = __nccwpck_require__(1127);
 var Pair = __nccwpck_require__(7165);
-var toJS = __nccwpck_require__(4043);
+var toJS = __nccwpck_require__(6424);
 var Schema = __nccwpck_require__(5840);
 var stringifyDocument = __nccwpck_require__(6829);
 var anchors = __nccwpck_require__(1596);
@@ -92418,10 +92546,10 @@ __webpack_unused_export__ = Alias.Alias;
 __webpack_unused_export__ = identity.isAlias;
 __webpack_unused_export__ = identity.isCollection;
 __webpack_unused_export__ = identity.isDocument;
-__webpack_unused_export__ = identity.isMap;
+exports.jh = identity.isMap;
 __webpack_unused_export__ = identity.isNode;
 __webpack_unused_export__ = identity.isPair;
-__webpack_unused_export__ = identity.isScalar;
+exports.jn = identity.isScalar;
 __webpack_unused_export__ = identity.isSeq;
 __webpack_unused_export__ = Pair.Pair;
 __webpack_unused_export__ = Scalar.Scalar;
@@ -92429,11 +92557,11 @@ __webpack_unused_export__ = YAMLMap.YAMLMap;
 __webpack_unused_export__ = YAMLSeq.YAMLSeq;
 __webpack_unused_export__ = cst;
 __webpack_unused_export__ = lexer.Lexer;
-__webpack_unused_export__ = lineCounter.LineCounter;
+exports.HN = lineCounter.LineCounter;
 __webpack_unused_export__ = parser.Parser;
 exports.qg = publicApi.parse;
 __webpack_unused_export__ = publicApi.parseAllDocuments;
-__webpack_unused_export__ = publicApi.parseDocument;
+exports.Tp = publicApi.parseDocument;
 __webpack_unused_export__ = publicApi.stringify;
 __webpack_unused_export__ = visit.visit;
 __webpack_unused_export__ = visit.visitAsync;
@@ -92476,7 +92604,7 @@ var anchors = __nccwpck_require__(1596);
 var visit = __nccwpck_require__(204);
 var identity = __nccwpck_require__(1127);
 var Node = __nccwpck_require__(6673);
-var toJS = __nccwpck_require__(4043);
+var toJS = __nccwpck_require__(6424);
 
 class Alias extends Node.NodeBase {
     constructor(source) {
@@ -92759,7 +92887,7 @@ exports.isEmptyPath = isEmptyPath;
 
 var applyReviver = __nccwpck_require__(3661);
 var identity = __nccwpck_require__(1127);
-var toJS = __nccwpck_require__(4043);
+var toJS = __nccwpck_require__(6424);
 
 class NodeBase {
     constructor(type) {
@@ -92852,7 +92980,7 @@ exports.createPair = createPair;
 
 var identity = __nccwpck_require__(1127);
 var Node = __nccwpck_require__(6673);
-var toJS = __nccwpck_require__(4043);
+var toJS = __nccwpck_require__(6424);
 
 const isScalarValue = (value) => !value || (typeof value !== 'function' && typeof value !== 'object');
 class Scalar extends Node.NodeBase {
@@ -93043,7 +93171,7 @@ var stringifyCollection = __nccwpck_require__(1212);
 var Collection = __nccwpck_require__(101);
 var identity = __nccwpck_require__(1127);
 var Scalar = __nccwpck_require__(3301);
-var toJS = __nccwpck_require__(4043);
+var toJS = __nccwpck_require__(6424);
 
 class YAMLSeq extends Collection.Collection {
     static get tagName() {
@@ -93164,7 +93292,7 @@ var log = __nccwpck_require__(7249);
 var merge = __nccwpck_require__(452);
 var stringify = __nccwpck_require__(2148);
 var identity = __nccwpck_require__(1127);
-var toJS = __nccwpck_require__(4043);
+var toJS = __nccwpck_require__(6424);
 
 function addPairToJSMap(ctx, map, { key, value }) {
     if (identity.isNode(key) && key.addToJSMap)
@@ -93287,7 +93415,7 @@ exports.isSeq = isSeq;
 
 /***/ }),
 
-/***/ 4043:
+/***/ 6424:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -96131,7 +96259,7 @@ var omap = __nccwpck_require__(303);
 var pairs = __nccwpck_require__(8385);
 var schema$2 = __nccwpck_require__(5913);
 var set = __nccwpck_require__(1528);
-var timestamp = __nccwpck_require__(6752);
+var timestamp = __nccwpck_require__(4371);
 
 const schemas = new Map([
     ['core', schema.schema],
@@ -96554,7 +96682,7 @@ exports.merge = merge;
 
 
 var identity = __nccwpck_require__(1127);
-var toJS = __nccwpck_require__(4043);
+var toJS = __nccwpck_require__(6424);
 var YAMLMap = __nccwpck_require__(4454);
 var YAMLSeq = __nccwpck_require__(2223);
 var pairs = __nccwpck_require__(8385);
@@ -96738,7 +96866,7 @@ var merge = __nccwpck_require__(452);
 var omap = __nccwpck_require__(303);
 var pairs = __nccwpck_require__(8385);
 var set = __nccwpck_require__(1528);
-var timestamp = __nccwpck_require__(6752);
+var timestamp = __nccwpck_require__(4371);
 
 const schema = [
     map.map,
@@ -96872,7 +97000,7 @@ exports.set = set;
 
 /***/ }),
 
-/***/ 6752:
+/***/ 4371:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 

@@ -1,7 +1,7 @@
 import type { FunctionSpec } from "../compile/types.js";
 import { UserError } from "../errors.js";
 import { bindDefinition, type TaskBinding } from "../plan/bind.js";
-import { stableStringify } from "../plan/canonical.js";
+import { stableStringify } from "../canonicalJson.js";
 import {
   arnAccount,
   desiredHash,
@@ -28,7 +28,7 @@ import {
   updateFunctionConfiguration,
   type WaitOptions,
 } from "./lambda.js";
-import { mapWithConcurrency, sleep } from "./limiter.js";
+import { mapWithConcurrency } from "./limiter.js";
 import {
   createStateMachine,
   describeStateMachine,
@@ -43,7 +43,6 @@ export interface ApplyOptions {
   log?: (line: string) => void;
   /** Functions converged at once; the Lambda limiter in the clients sets the pace. */
   concurrency?: number;
-  sleep?: (ms: number) => Promise<void>;
   /** First delay when polling a function that is still updating. */
   pollIntervalMs?: number;
   maxWaitMs?: number;
@@ -70,7 +69,6 @@ export async function applyPlan(
   }
   const log = options.log ?? (() => undefined);
   const wait: WaitOptions = {
-    sleep: options.sleep ?? sleep,
     pollIntervalMs: options.pollIntervalMs ?? 1000,
     maxWaitMs: options.maxWaitMs ?? 15 * 60 * 1000,
   };

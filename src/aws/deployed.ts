@@ -85,6 +85,7 @@ export interface PlanBasis {
 
 /**
  * `mode: plan` without credentials still plans, against nothing deployed, and says so.
+ * The clients belong to the caller (the job shares them between stages and destroys them).
  * Credentials AWS rejects (expired) are an error, not a reason to pretend nothing exists.
  */
 export async function readForPlan(
@@ -110,7 +111,5 @@ export async function readForPlan(
       return { deployed: null, note: "No AWS credentials: planned as if nothing were deployed." };
     }
     throw error;
-  } finally {
-    clients.destroy();
   }
 }

@@ -1,6 +1,10 @@
 import { ImageAlreadyExistsException, PutImageCommand, type ECRClient } from "@aws-sdk/client-ecr";
-import { RegistryClient } from "./registry.js";
-import { parseRegistry } from "../image/options.js";
+
+/** A manifest as another registry stores it: the bytes, so the digest stays the same. */
+export interface ManifestBytes {
+  body: Buffer;
+  mediaType: string;
+}
 
 /**
  * With input `registry` the image's bytes go to another registry (a local one
@@ -10,20 +14,17 @@ import { parseRegistry } from "../image/options.js";
  */
 export async function registerManifestInEcr(
   ecr: ECRClient,
-  registry: string,
-  repository: string,
-  digest: string,
-  tag: string,
+  manifest: ManifestBytes,
+  where: { repository: string; digest: string; tag: string },
 ): Promise<void> {
-  const manifest = await new RegistryClient(parseRegistry(registry), repository).getManifest(digest);
   try {
     await ecr.send(
       new PutImageCommand({
-        repositoryName: repository,
+        repositoryName: where.repository,
         imageManifest: manifest.body.toString("utf8"),
         imageManifestMediaType: manifest.mediaType,
-        imageDigest: digest,
-        imageTag: tag,
+        imageDigest: where.digest,
+        imageTag: where.tag,
       }),
     );
   } catch (error) {

@@ -2,13 +2,15 @@ import {
   CreateFunctionCommand,
   DeleteFunctionCommand,
   GetFunctionCommand,
-  ListFunctionsCommand,
   ListTagsCommand,
   PublishVersionCommand,
   TagResourceCommand,
   UntagResourceCommand,
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
+  paginateListFunctions,
+  waitUntilFunctionActiveV2,
+  waitUntilFunctionUpdatedV2,
   type FunctionConfiguration,
   type LambdaClient,
 } from "@aws-sdk/client-lambda";
@@ -26,7 +28,6 @@ import { isAwsError } from "./failures.js";
 const LIST_PAGE_SIZE = 50;
 
 export interface WaitOptions {
-  sleep: (ms: number) => Promise<void>;
   /** First poll delay; doubles up to 8x. */
   pollIntervalMs: number;
   /** Give up after this long (a Lambda update normally settles within a minute). */
@@ -36,14 +37,8 @@ export interface WaitOptions {
 /** Every function of the account and region: ListFunctions pages carry each function's configuration. */
 export async function listAllFunctions(lambda: LambdaClient): Promise<FunctionConfiguration[]> {
   const functions: FunctionConfiguration[] = [];
-  let marker: string | undefined;
-  do {
-    const page = await lambda.send(
-      new ListFunctionsCommand({ MaxItems: LIST_PAGE_SIZE, ...(marker ? { Marker: marker } : {}) }),
-    );
+  for await (const page of paginateListFunctions({ client: lambda, pageSize: LIST_PAGE_SIZE }, {}))
     functions.push(...(page.Functions ?? []));
-    marker = page.NextMarker;
-  } while (marker);
   return functions;
 }
 
@@ -208,8 +203,9 @@ export async function getFunction(
 }
 
 /**
- * Waits until the function (or version) is Active and its last update finished, polling
- * GetFunction, which has its own quota. Returns the settled configuration.
+ * Waits until the function (or version) is Active and its last update finished, with the
+ * SDK's waiters (GetFunction, which has its own quota; backoff with jitter from
+ * `pollIntervalMs` up to 8x). Returns the settled configuration.
  */
 export async function waitUntilSettled(
   lambda: LambdaClient,
@@ -217,26 +213,40 @@ export async function waitUntilSettled(
   qualifier: string | undefined,
   wait: WaitOptions,
 ): Promise<FunctionConfiguration> {
-  const deadline = Date.now() + wait.maxWaitMs;
-  let delay = wait.pollIntervalMs;
-  for (;;) {
-    const config = await getFunction(lambda, functionName, qualifier);
-    if (!config)
-      throw new Error(`Lambda function ${functionName} disappeared while waiting for it to become ready.`);
-    const failure = failureOf(config);
-    if (failure)
-      throw new Error(
-        `Lambda function ${functionName}${qualifier ? `:${qualifier}` : ""} failed: ${failure}`,
-      );
-    if (!isBusy(config)) return config;
-    if (Date.now() + delay > deadline) {
-      throw new Error(
-        `Lambda function ${functionName} is still ${config.State}/${config.LastUpdateStatus} after ${Math.round(wait.maxWaitMs / 1000)} s.`,
-      );
+  const input = { FunctionName: functionName, ...(qualifier ? { Qualifier: qualifier } : {}) };
+  const started = Date.now();
+  let config = await getFunction(lambda, functionName, qualifier);
+  while (config && isBusy(config) && !failureOf(config)) {
+    const remainingMs = wait.maxWaitMs - (Date.now() - started);
+    const waiter = {
+      client: lambda,
+      minDelay: wait.pollIntervalMs / 1000,
+      maxDelay: (wait.pollIntervalMs * 8) / 1000,
+      maxWaitTime: Math.max(remainingMs, wait.pollIntervalMs + 1) / 1000,
+    };
+    try {
+      // Pending is the state a new function or version starts in; InProgress, an update's.
+      const settled =
+        config.State === "Pending"
+          ? await waitUntilFunctionActiveV2(waiter, input)
+          : await waitUntilFunctionUpdatedV2(waiter, input);
+      config = settled.final?.Configuration ?? (await getFunction(lambda, functionName, qualifier));
+    } catch {
+      // The waiter failed (a Failed state) or timed out: read once more to say which, and why.
+      config = await getFunction(lambda, functionName, qualifier);
+      if (config && isBusy(config) && !failureOf(config)) {
+        throw new Error(
+          `Lambda function ${functionName} is still ${config.State}/${config.LastUpdateStatus} after ${Math.round(wait.maxWaitMs / 1000)} s.`,
+        );
+      }
     }
-    await wait.sleep(delay);
-    delay = Math.min(delay * 2, wait.pollIntervalMs * 8);
   }
+  if (!config)
+    throw new Error(`Lambda function ${functionName} disappeared while waiting for it to become ready.`);
+  const failure = failureOf(config);
+  if (failure)
+    throw new Error(`Lambda function ${functionName}${qualifier ? `:${qualifier}` : ""} failed: ${failure}`);
+  return config;
 }
 
 function isBusy(config: FunctionConfiguration): boolean {

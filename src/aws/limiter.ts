@@ -1,3 +1,5 @@
+import { setTimeout as sleep } from "node:timers/promises";
+
 /**
  * Lambda's control plane (every call but GetFunction) allows about 15 requests per second per
  * account. The limiter keeps one below that, leaving room for clock jitter between us and AWS.
@@ -17,8 +19,6 @@ export interface RateLimiterOptions {
   sleep?: (ms: number) => Promise<void>;
 }
 
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 /**
  * A sliding-window limiter: at most `perSecond` starts in any window, granted in call order.
  * A sliding window (rather than a token bucket with a burst) never exceeds the rate over any
@@ -27,7 +27,7 @@ export const sleep = (ms: number): Promise<void> => new Promise((resolve) => set
 export function createRateLimiter(options: RateLimiterOptions): RateLimiter {
   const windowMs = options.windowMs ?? 1000;
   const now = options.now ?? Date.now;
-  const wait = options.sleep ?? sleep;
+  const wait = options.sleep ?? ((ms: number) => sleep(ms));
   const starts: number[] = [];
   let queue: Promise<void> = Promise.resolve();
 

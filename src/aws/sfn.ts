@@ -1,7 +1,7 @@
 import {
   CreateStateMachineCommand,
   DescribeStateMachineCommand,
-  ListStateMachinesCommand,
+  paginateListStateMachines,
   ListTagsForResourceCommand,
   TagResourceCommand,
   UpdateStateMachineCommand,
@@ -20,15 +20,10 @@ export function stateMachineArn(partition: string, region: string, accountId: st
 
 /** The state machine's ARN by name, paging ListStateMachines (used when the account is unknown). */
 export async function findStateMachineArn(sfn: SFNClient, name: string): Promise<string | null> {
-  let nextToken: string | undefined;
-  do {
-    const page = await sfn.send(
-      new ListStateMachinesCommand({ maxResults: 1000, ...(nextToken ? { nextToken } : {}) }),
-    );
+  for await (const page of paginateListStateMachines({ client: sfn, pageSize: 1000 }, {})) {
     const found = page.stateMachines?.find((machine) => machine.name === name);
     if (found?.stateMachineArn) return found.stateMachineArn;
-    nextToken = page.nextToken;
-  } while (nextToken);
+  }
   return null;
 }
 

@@ -1,5 +1,6 @@
-import { compilePipeline, stableStringify } from "../compile/index.js";
-import { compileOptionsFrom } from "../compileSettings.js";
+import { stableStringify } from "../canonicalJson.js";
+import { compilePipeline } from "../compile/index.js";
+import { compileOptionsFrom } from "../stages/compileSettings.js";
 import type { PipelineGraph } from "../graph/types.js";
 import type { Options } from "../options.js";
 
@@ -11,5 +12,5 @@ export function compileCommand(
 ): string {
   const compiled = compilePipeline(graph, compileOptionsFrom(options));
   for (const w of compiled.warnings) warn(w);
-  return `${stableStringify(compiled.definition)}\n`;
+  return `${stableStringify(compiled.definition, 2)}\n`;
 }

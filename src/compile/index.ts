@@ -3,14 +3,17 @@ import { groupNodes, type GroupBy } from "../graph/grouping.js";
 import type { GraphNode, PipelineGraph } from "../graph/types.js";
 import { buildDefinition, HISTORY_EVENTS, type TaskInfo } from "./asl.js";
 import { durationsFor } from "./durations.js";
-import { resolveFunctionSettings, type FunctionOverride, type FunctionSettings } from "./functions.js";
+import type { FunctionOverride, FunctionSettings } from "./functionConfig.js";
+import { resolveFunctionSettings } from "./functions.js";
 import { functionNames, functionPrefixOf, MAX_STATE_NAME, taskStateNames } from "./names.js";
 import { planStructure, type Structure } from "./structure.js";
 import type { AslDefinition, AslState, CompiledPipeline, CompileReport, FunctionSpec } from "./types.js";
+export { stableStringify } from "../canonicalJson.js";
 
 export { parseDurations } from "./durations.js";
-export { parseFunctionOverrides, LAMBDA_LIMITS } from "./functions.js";
-export type { FunctionOverride, FunctionSettings } from "./functions.js";
+export { parseFunctionOverrides } from "./functionConfig.js";
+export type { FunctionOverride, FunctionSettings } from "./functionConfig.js";
+export { LAMBDA_LIMITS } from "./functions.js";
 export type { GroupBy } from "../graph/grouping.js";
 export type { Structure } from "./structure.js";
 
@@ -188,25 +191,6 @@ export function bindFunctionArns(
   };
   visit(copy.States);
   return copy;
-}
-
-/**
- * JSON with object keys sorted, indented by 2 spaces (no trailing newline);
- * `indent` 0 gives the compact form, e.g. to send a definition to AWS (deeply
- * nested Parallel states make the indented form several times larger).
- */
-export function stableStringify(value: unknown, indent = 2): string {
-  return JSON.stringify(sortKeys(value), null, indent);
-}
-
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (value !== null && typeof value === "object") {
-    const out: Record<string, unknown> = {};
-    for (const key of Object.keys(value).sort()) out[key] = sortKeys((value as Record<string, unknown>)[key]);
-    return out;
-  }
-  return value;
 }
 
 function sortedRecord(record: Record<string, string>): Record<string, string> {

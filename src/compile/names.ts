@@ -130,3 +130,9 @@ function uniqueNames(
   const dupes = names.filter((n, i) => names.findIndex((m) => m.toLowerCase() === n.toLowerCase()) !== i);
   throw new Error(`internal: names still collide after hashing: ${dupes.join(", ")}`);
 }
+
+/** `name`, `name:alias` or `arn:aws:lambda:region:acct:function:name[:version]` -> the function name. */
+export function functionNameOf(reference: string): string {
+  if (reference.startsWith("arn:")) return reference.split(":")[6] ?? reference;
+  return reference.split(":")[0] ?? reference;
+}

@@ -1,19 +1,23 @@
 /** What the compiler hands to plan/apply/run/report. */
 export type Architecture = "x86_64" | "arm64";
 
+/** Per-function Lambda settings. */
+export interface FunctionSettings {
+  memoryMb: number;
+  timeoutSeconds: number;
+  ephemeralStorageMb: number;
+  architecture: Architecture;
+  environment: Record<string, string>;
+}
+
 /** One Lambda function = one Task state = one or more Kedro nodes. */
-export interface FunctionSpec {
+export interface FunctionSpec extends FunctionSettings {
   /** Lambda function name (<= 64, [A-Za-z0-9_-]); stable across deploys. */
   functionName: string;
   /** Task state name (<= 80, unique in the machine). */
   stateName: string;
   /** Kedro node names this task runs, in run order. */
   nodes: string[];
-  memoryMb: number;
-  timeoutSeconds: number;
-  ephemeralStorageMb: number;
-  architecture: Architecture;
-  environment: Record<string, string>;
 }
 
 /** An Amazon States Language document (kept loose: it is plain JSON). */

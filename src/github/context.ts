@@ -21,6 +21,9 @@ export interface EventContext {
   repo: RepoRef | null;
   sha: string;
   ref: string;
+  /** GITHUB_RUN_ID and GITHUB_RUN_ATTEMPT; "" outside Actions. They name the execution. */
+  runId: string;
+  runAttempt: string;
   /** Set on pull_request and pull_request_target events that carry a number. */
   pullRequest: PullRequestInfo | null;
   /** The run's page, which shows the job summary. */
@@ -78,6 +81,8 @@ export function readEventContext(
     repo,
     sha: env["GITHUB_SHA"] ?? "",
     ref: env["GITHUB_REF"] ?? "",
+    runId: runId ?? "",
+    runAttempt: attempt ?? "",
     pullRequest,
     runUrl,
     apiUrl: env["GITHUB_API_URL"] ?? "https://api.github.com",

@@ -1,4 +1,6 @@
 import { createHash } from "node:crypto";
+import { stableStringify } from "../canonicalJson.js";
+import type { PlanDifference } from "../plan/types.js";
 import type { PlanView } from "../report/planComment.js";
 
 /** The hidden first line of a plan comment; GitHub does not render HTML comments. */
@@ -30,7 +32,8 @@ export const DIGEST_MAX_BYTES = 8_000;
 
 /** `<!-- kedro-sfn-action {...} -->`; `<`, `>` and `&` are JSON-escaped so no value can end the comment. */
 export function formatMarker(marker: CommentMarker): string {
-  const json = JSON.stringify(sortKeys(marker)).replace(
+  // Canonical key order: the same marker is the same text, so an unchanged comment is not rewritten.
+  const json = stableStringify(marker).replace(
     /[<>&]/g,
     (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`,
   );
@@ -89,15 +92,6 @@ export function markerFor(view: PlanView): CommentMarker {
   return marker;
 }
 
-/** One way the reviewed plan and the current plan differ. */
-export interface PlanDifference {
-  /** "function" names a Lambda; "state machine" and "plan" stand alone. */
-  kind: "function" | "state machine" | "plan";
-  name: string;
-  reviewed: string;
-  current: string;
-}
-
 /**
  * What differs between the digest in the reviewed comment and the plan now.
  * Falls back to the hashes when the reviewed comment recorded no digest, or
@@ -148,17 +142,6 @@ function isDigest(value: unknown): value is PlanDigest {
     typeof d["functions"] === "object" &&
     d["functions"] !== null &&
     Object.values(d["functions"]).every((v) => typeof v === "string")
-  );
-}
-
-/** Canonical key order, so the same marker is the same text and an unchanged comment is not rewritten. */
-function sortKeys(value: unknown): unknown {
-  if (Array.isArray(value)) return value.map(sortKeys);
-  if (typeof value !== "object" || value === null) return value;
-  return Object.fromEntries(
-    Object.keys(value)
-      .sort()
-      .map((k) => [k, sortKeys((value as Record<string, unknown>)[k])]),
   );
 }
 

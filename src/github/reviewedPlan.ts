@@ -1,8 +1,9 @@
 import { Input } from "../constants.js";
-import { findPlanComments, resolveIdentity } from "../report/comment.js";
+import { findPlanComments, resolveIdentity } from "./stickyComment.js";
 import type { PlanView } from "../report/planComment.js";
 import { describeGitHubError, type Log, type Octokit, type RepoRef } from "./client.js";
-import { comparePlans, type CommentMarker, type PlanDifference } from "./marker.js";
+import type { PlanDifference } from "../plan/types.js";
+import { comparePlans, type CommentMarker } from "./marker.js";
 import { findMergedPullRequest, type MergedPullRequest } from "./pullRequests.js";
 
 /** The plan comment a reviewer saw on the pull request that brought a commit. */

@@ -1,5 +1,5 @@
 import { Input } from "../constants.js";
-import type { Mode } from "../options.js";
+import type { JobMode, Mode } from "../options.js";
 import { isPullRequestEvent, type EventContext } from "./context.js";
 
 /** Events `mode: auto` acts on: plans for the first two, deploys for the others. */
@@ -23,7 +23,7 @@ export interface EventCheck {
  * Deploying code from a fork is refused whatever the mode; an event the
  * action does not know is refused under `auto`, which would deploy on it.
  */
-export function checkEvent(context: EventContext, requested: Mode, mode: "plan" | "deploy"): EventCheck {
+export function checkEvent(context: EventContext, requested: Mode, mode: JobMode): EventCheck {
   const warnings = [...context.warnings];
   const { eventName, pullRequest } = context;
   if (eventName === "") return { warnings };

@@ -3,12 +3,12 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { ensureRepository, getRegistryCredentials, type RegistryCredentials } from "../aws/ecr.js";
-import { RegistryClient, isIndex, type BasicAuth, type Manifest } from "../aws/registry.js";
+import { RegistryClient, isIndex, type BasicAuth, type Manifest } from "./registry.js";
 import { UserError } from "../errors.js";
 import { pythonHelperRoot } from "../kedro/helperPath.js";
 import { buildahBuilder } from "./buildah.js";
 import type { ImageBuilder } from "./builder.js";
-import { runCommand, type CommandRunner } from "./command.js";
+import { runCommand, type CommandRunner } from "../process/command.js";
 import { checkUserDockerfile, prepareBuildContext } from "./context.js";
 import { dockerBuilder } from "./docker.js";
 import { contentHash } from "./hash.js";
@@ -21,9 +21,9 @@ import {
   type Platform,
   type RegistryEndpoint,
 } from "./options.js";
-import { packageProject } from "./package.js";
+import { packageProject, refuseUnpackagedEnv } from "./package.js";
 import { describeRequirements, planRequirements } from "./requirements.js";
-import { refuseUnpackagedEnv, smokeSpec, smokeTestImage } from "./smoke.js";
+import { smokeSpec, smokeTestImage } from "./smoke.js";
 
 /** What the next stage needs: the image by digest (Lambda deploys by digest, never by tag). */
 export interface ImageResult {

@@ -1,7 +1,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { UserError } from "../errors.js";
-import { CommandNotFoundError, outputTail, type CommandRunner } from "./command.js";
+import { CommandNotFoundError, outputTail, type CommandRunner } from "../process/command.js";
 import {
   LAMBDA_LIKE_USER,
   buildFailure,

@@ -1,6 +1,6 @@
-import type { BasicAuth } from "../aws/registry.js";
+import type { BasicAuth } from "./registry.js";
 import { UserError } from "../errors.js";
-import { outputTail, type CommandResult, type CommandRunner } from "./command.js";
+import { outputTail, type CommandResult, type CommandRunner } from "../process/command.js";
 import type { ImageBuilderName, Platform, RegistryEndpoint } from "./options.js";
 
 /** One build: context in, one single-platform image pushed to `target`, digest out. */
@@ -65,9 +65,10 @@ export function buildFailure(
       },
     );
   }
-  const unresolvable = /ResolutionImpossible|No matching distribution found for (\S+)|conflicting dependencies/.exec(
-    result.output,
-  );
+  const unresolvable =
+    /ResolutionImpossible|No matching distribution found for (\S+)|conflicting dependencies/.exec(
+      result.output,
+    );
   if (unresolvable) {
     const what = unresolvable[1] ? ` (no version of ${unresolvable[1]} fits)` : "";
     return new UserError(`pip could not install the image's requirements${what}; nothing was pushed.`, {

@@ -14,7 +14,7 @@ import {
 } from "node:fs";
 import { basename, isAbsolute, join, relative, resolve } from "node:path";
 import { UserError } from "../errors.js";
-import { outputTail, type CommandRunner } from "./command.js";
+import { outputTail, type CommandRunner } from "../process/command.js";
 import { contextSources, finalStage, parseDockerfile } from "./dockerfile.js";
 import { filesUnder, type HashedFile } from "./hash.js";
 import type { KedroPackage } from "./package.js";

@@ -1,5 +1,10 @@
 import { UserError } from "../errors.js";
-import { CommandNotFoundError, outputTail, type CommandResult, type CommandRunner } from "./command.js";
+import {
+  CommandNotFoundError,
+  outputTail,
+  type CommandResult,
+  type CommandRunner,
+} from "../process/command.js";
 import {
   LAMBDA_LIKE_USER,
   buildFailure,

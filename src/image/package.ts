@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, statSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { UserError } from "../errors.js";
-import { CommandNotFoundError, outputTail, type CommandRunner } from "./command.js";
+import { CommandNotFoundError, outputTail, type CommandRunner } from "../process/command.js";
 
 /** What `kedro package` produced, and the dependencies the image installs before the wheel. */
 export interface KedroPackage {
@@ -163,4 +163,19 @@ function newestFile(dir: string, accept: (name: string) => boolean, since: numbe
     .filter((file) => file.mtime >= since - 2000)
     .sort((a, b) => b.mtime - a.mtime);
   return candidates[0]?.path;
+}
+
+/**
+ * `kedro package` leaves conf/local out of its conf archive (it holds
+ * credentials and machine settings), so Lambdas can never run env 'local'.
+ */
+export function refuseUnpackagedEnv(kedroEnv: string): void {
+  if (kedroEnv.trim() === "local") {
+    throw new UserError(
+      "Input 'kedro-env' is 'local', but 'kedro package' leaves conf/local out of the package: the Lambdas would run with another catalog than the one checked.",
+      {
+        hint: "Make an env for AWS (conf/aws/catalog.yml with the datasets on S3, credentials from the Lambda role) and set 'kedro-env: aws'.",
+      },
+    );
+  }
 }

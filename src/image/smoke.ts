@@ -1,7 +1,7 @@
 import { UserError } from "../errors.js";
 import { isParameter } from "../graph/preflight.js";
 import type { BuildIO, BuildRequest, ImageBuilder } from "./builder.js";
-import { outputTail } from "./command.js";
+import { outputTail } from "../process/command.js";
 import type { ImageOptions } from "./options.js";
 import type { RequirementsPlan } from "./requirements.js";
 
@@ -95,19 +95,4 @@ export async function smokeTestImage(
     `runtime ${checked.runtime ?? "?"}`,
   ].join(", ");
   return { seconds, summary };
-}
-
-/**
- * `kedro package` leaves conf/local out of its conf archive (it holds
- * credentials and machine settings), so Lambdas can never run env 'local'.
- */
-export function refuseUnpackagedEnv(kedroEnv: string): void {
-  if (kedroEnv.trim() === "local") {
-    throw new UserError(
-      "Input 'kedro-env' is 'local', but 'kedro package' leaves conf/local out of the package: the Lambdas would run with another catalog than the one checked.",
-      {
-        hint: "Make an env for AWS (conf/aws/catalog.yml with the datasets on S3, credentials from the Lambda role) and set 'kedro-env: aws'.",
-      },
-    );
-  }
 }

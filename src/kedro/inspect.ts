@@ -1,9 +1,9 @@
-import { spawn } from "node:child_process";
 import { existsSync, statSync } from "node:fs";
 import { delimiter, join, resolve } from "node:path";
 import { UserError } from "../errors.js";
 import { parseGraph } from "../graph/parse.js";
 import type { PipelineGraph } from "../graph/types.js";
+import { CommandNotFoundError, runCommand, type CommandResult } from "../process/command.js";
 import { pythonHelperRoot } from "./helperPath.js";
 
 export interface InspectOptions {
@@ -35,45 +35,27 @@ export async function inspectProject(options: InspectOptions): Promise<PipelineG
   const args = ["-m", "kedro_sfn.inspect", "--project", project, "--pipeline", options.pipeline];
   args.push("--env", options.kedroEnv);
   const result = await runPython(options.python, args, project);
-  if (result.code !== 0) throw helperFailure(options, result);
+  if (result.exitCode !== 0) throw helperFailure(options, result);
   return parseGraph(result.stdout, `kedro-sfn inspect of ${project}`);
 }
 
-interface ProcessResult {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function runPython(python: string, args: string[], cwd: string): Promise<ProcessResult> {
-  const env: NodeJS.ProcessEnv = { ...process.env, KEDRO_DISABLE_TELEMETRY: "1", PYTHONUNBUFFERED: "1" };
-  env["PYTHONPATH"] = [pythonHelperRoot(), process.env["PYTHONPATH"]].filter(Boolean).join(delimiter);
-  return new Promise((resolvePromise, reject) => {
-    const child = spawn(python, args, { cwd, env, stdio: ["ignore", "pipe", "pipe"] });
-    const out: Buffer[] = [];
-    const err: Buffer[] = [];
-    child.stdout.on("data", (chunk: Buffer) => out.push(chunk));
-    child.stderr.on("data", (chunk: Buffer) => err.push(chunk));
-    child.on("error", (error: NodeJS.ErrnoException) => {
-      if (error.code === "ENOENT") {
-        reject(
-          new UserError(`Input 'python': the interpreter '${python}' was not found.`, {
-            hint: "Set 'python' to the interpreter that has your project's requirements installed (e.g. the one actions/setup-python provides).",
-          }),
-        );
-      } else reject(error);
+async function runPython(python: string, args: string[], cwd: string): Promise<CommandResult> {
+  const pythonPath = [pythonHelperRoot(), process.env["PYTHONPATH"]].filter(Boolean).join(delimiter);
+  try {
+    return await runCommand({
+      argv: [python, ...args],
+      cwd,
+      env: { KEDRO_DISABLE_TELEMETRY: "1", PYTHONUNBUFFERED: "1", PYTHONPATH: pythonPath },
     });
-    child.on("close", (code) =>
-      resolvePromise({
-        code,
-        stdout: Buffer.concat(out).toString("utf8"),
-        stderr: Buffer.concat(err).toString("utf8"),
-      }),
-    );
-  });
+  } catch (error) {
+    if (!(error instanceof CommandNotFoundError)) throw error;
+    throw new UserError(`Input 'python': the interpreter '${python}' was not found.`, {
+      hint: "Set 'python' to the interpreter that has your project's requirements installed (e.g. the one actions/setup-python provides).",
+    });
+  }
 }
 
-function helperFailure(options: InspectOptions, result: ProcessResult): Error {
+function helperFailure(options: InspectOptions, result: CommandResult): Error {
   const parsed = lastJsonError(result.stderr);
   if (parsed !== undefined) {
     const file = parsed.file ?? undefined;
@@ -84,7 +66,7 @@ function helperFailure(options: InspectOptions, result: ProcessResult): Error {
   }
   const tail = result.stderr.trim().split("\n").slice(-15).join("\n");
   return new Error(
-    `Inspecting the Kedro project with '${options.python}' failed (exit ${String(result.code)}):\n${tail}`,
+    `Inspecting the Kedro project with '${options.python}' failed (exit ${result.exitCode}):\n${tail}`,
   );
 }
 

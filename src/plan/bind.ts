@@ -1,4 +1,5 @@
 import type { AslDefinition, AslState } from "../compile/types.js";
+import { functionNameOf } from "../compile/names.js";
 import type { BoundTask } from "./types.js";
 
 const LAMBDA_INVOKE = /^arn:aws[a-z-]*:states:::lambda:invoke(\.waitForTaskToken)?$/;
@@ -87,12 +88,6 @@ export function taskFunctionNames(definition: AslDefinition): string[] {
   const names: string[] = [];
   visitLambdaTasks(definition, (_state, reference) => names.push(functionNameOf(reference)));
   return names;
-}
-
-/** `name`, `name:qualifier`, or a (qualified) function ARN -> the function name. */
-export function functionNameOf(reference: string): string {
-  if (reference.startsWith("arn:")) return reference.split(":")[6] ?? reference;
-  return reference.split(":")[0] ?? reference;
 }
 
 /** `arn:...:function:name:7` -> `name:7`, for humans. */

@@ -1,10 +1,5 @@
 import { createHash } from "node:crypto";
-import { stableStringify as sortedJson } from "../compile/index.js";
-
-/** Compact canonical JSON (sorted keys): equal data gives equal text, for hashing. */
-export function stableStringify(value: unknown): string {
-  return sortedJson(value, 0);
-}
+import { stableStringify } from "../canonicalJson.js";
 
 export function sha256Hex(text: string): string {
   return createHash("sha256").update(text).digest("hex");

@@ -1,7 +1,8 @@
 import type { FunctionSpec } from "../compile/types.js";
 import { Input } from "../constants.js";
 import { UserError } from "../errors.js";
-import { sha256Hex, shortHash, stableStringify } from "./canonical.js";
+import { stableStringify } from "../canonicalJson.js";
+import { sha256Hex, shortHash } from "./canonical.js";
 import type { DesiredDeployment, FunctionMarker, LoggingSettings } from "./types.js";
 
 export const Tag = {
@@ -52,17 +53,19 @@ export function validateDeployInputs(inputs: DeployInputs): void {
   }
 }
 
+/** The one check of a state machine name, for the input (options) and before deploying. */
 export function validateStateMachineName(name: string): void {
   const input = Input.StateMachineName;
   if (!name) throw new UserError(`Input '${input}' is required.`);
+  const invalid = `Input '${input}' is not a valid Step Functions name:`;
   if ([...name].length > 80) {
-    throw new UserError(`Input '${input}': "${name}" is ${[...name].length} characters long; AWS allows 80.`);
+    throw new UserError(`${invalid} "${name}" is ${[...name].length} characters long; AWS allows 80.`);
   }
   const bad = STATE_MACHINE_NAME_FORBIDDEN.exec(name);
   if (bad) {
     const shown = /\s/.test(bad[0]) ? "whitespace" : `"${bad[0]}"`;
     throw new UserError(
-      `Input '${input}': "${name}" contains ${shown}, which AWS does not allow in a state machine name.`,
+      `${invalid} "${name}" contains ${shown}, which AWS does not allow in a state machine name.`,
       {
         hint: "Use letters, digits, '-' and '_' (no spaces, brackets, wildcards, or any of < > { } [ ] ? * \" # % \\ ^ | ~ ` $ & , ; : /).",
       },

@@ -1,4 +1,4 @@
-import { stableStringify } from "./canonical.js";
+import { stableStringify } from "../canonicalJson.js";
 import type { DefinitionChange } from "./types.js";
 
 /**

@@ -1,5 +1,7 @@
-export { bindDefinition, boundTasks, functionNameOf, readableDefinition, taskFunctionNames } from "./bind.js";
-export { sha256Hex, stableStringify } from "./canonical.js";
+export { functionNameOf } from "../compile/names.js";
+export { bindDefinition, boundTasks, readableDefinition, taskFunctionNames } from "./bind.js";
+export { stableStringify } from "../canonicalJson.js";
+export { sha256Hex } from "./canonical.js";
 export {
   arnAccount,
   desiredHash,

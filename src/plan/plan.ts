@@ -1,7 +1,8 @@
 import type { AslDefinition, FunctionSpec } from "../compile/types.js";
 import { UserError } from "../errors.js";
 import { bindDefinition, readableDefinition, shortFunctionReference, type TaskBinding } from "./bind.js";
-import { sha256Hex, stableStringify } from "./canonical.js";
+import { stableStringify } from "../canonicalJson.js";
+import { sha256Hex } from "./canonical.js";
 import {
   desiredHash,
   functionHashes,

@@ -187,3 +187,12 @@ export interface DeployResult {
   plan: Plan;
   deleted: string[];
 }
+
+/** One way the plan a reviewer approved and the plan now differ (the reviewed-plan check). */
+export interface PlanDifference {
+  /** "function" names a Lambda; "state machine" and "plan" stand alone. */
+  kind: "function" | "state machine" | "plan";
+  name: string;
+  reviewed: string;
+  current: string;
+}

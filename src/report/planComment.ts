@@ -1,4 +1,4 @@
-import type { PlanDifference } from "../github/marker.js";
+import type { PlanDifference } from "../plan/types.js";
 import type { Finding } from "../graph/preflight.js";
 import { renderFlowchart, type FlowchartClass, type FlowchartTask } from "./flowchart.js";
 import { codeBlock, codeSpan, escapeHtml, escapeText, table, utf8Bytes } from "./markdown.js";

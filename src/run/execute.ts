@@ -121,7 +121,6 @@ export async function executePipeline(
   try {
     history = await readNodeStatuses(sfn, started.executionArn, request.tasks, {
       location: locationOfArn(started.executionArn),
-      sleep: deps.sleep,
       settled: {
         status: report.status,
         stopMs: description.stopDate ? description.stopDate.getTime() : null,

@@ -1,7 +1,7 @@
 import type { AslDefinition, AslState } from "../compile/types.js";
 import { dependenciesOf } from "../graph/dag.js";
 import type { PipelineGraph } from "../graph/types.js";
-import { functionNameOf } from "./history.js";
+import { functionNameOf } from "../compile/names.js";
 import type { PipelineTask, RunTask } from "./types.js";
 
 /**

@@ -7,7 +7,7 @@ import {
 } from "@aws-sdk/client-sfn";
 import { UserError, errorMessage } from "../errors.js";
 import { formatDuration } from "./duration.js";
-import { HistoryFolder } from "./history.js";
+import { HistoryFolder } from "./historyFold.js";
 import { executionConsoleUrl } from "./links.js";
 import { errorName, isThrottling, isTransient } from "./retry.js";
 import type { ExecutionStatus, NodeState, RunTask, TaskRun } from "./types.js";

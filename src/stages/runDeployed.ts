@@ -1,12 +1,13 @@
-import { DescribeStateMachineCommand, ListStateMachinesCommand, type SFNClient } from "@aws-sdk/client-sfn";
+import { DescribeStateMachineCommand, type SFNClient } from "@aws-sdk/client-sfn";
+import { findStateMachineArn } from "../aws/sfn.js";
+import type { AslDefinition } from "../compile/types.js";
 import { Input } from "../constants.js";
 import { UserError, errorMessage } from "../errors.js";
-import type { AslDefinition } from "../compile/types.js";
 import type { Options } from "../options.js";
 import { renderNodeTableText } from "../report/nodeTable.js";
-import { executePipeline } from "./execute.js";
-import { executionName } from "./start.js";
-import { pipelineTasksFromDefinition } from "./tasks.js";
+import { executePipeline } from "../run/execute.js";
+import { executionName } from "../run/start.js";
+import { pipelineTasksFromDefinition } from "../run/tasks.js";
 
 export interface CliRunDeps {
   sfn: SFNClient;
@@ -85,15 +86,8 @@ export async function runCommand(options: Options, deps: CliRunDeps): Promise<nu
 
 /** The ARN of the state machine with this name in the client's account and region. */
 export async function findStateMachine(sfn: SFNClient, name: string): Promise<string> {
-  let nextToken: string | undefined;
-  do {
-    const page = await sfn.send(
-      new ListStateMachinesCommand({ maxResults: 1000, ...(nextToken ? { nextToken } : {}) }),
-    );
-    const found = page.stateMachines?.find((m) => m.name === name);
-    if (found?.stateMachineArn) return found.stateMachineArn;
-    nextToken = page.nextToken;
-  } while (nextToken);
+  const arn = await findStateMachineArn(sfn, name);
+  if (arn) return arn;
   throw new UserError(`No state machine named '${name}' in this account and region.`, {
     hint: "Deploy it first (kedro-sfn deploy), or check the name and AWS_REGION.",
   });

@@ -1,9 +1,9 @@
 import { Input } from "../constants.js";
-import { describeGitHubError, httpStatus, type Log, type Octokit, type RepoRef } from "../github/client.js";
-import { formatMarker, markerFor, parseMarker, type CommentMarker } from "../github/marker.js";
 import type { CommentOnPr } from "../options.js";
-import { utf8Bytes } from "./markdown.js";
-import { fitPlanMarkdown, hasChanges, type DetailLevel, type PlanView } from "./planComment.js";
+import { utf8Bytes } from "../report/markdown.js";
+import { fitPlanMarkdown, hasChanges, type DetailLevel, type PlanView } from "../report/planComment.js";
+import { describeGitHubError, httpStatus, type Log, type Octokit, type RepoRef } from "./client.js";
+import { formatMarker, markerFor, parseMarker, type CommentMarker } from "./marker.js";
 
 /** GitHub refuses bodies over 65,536 characters; UTF-8 bytes with a margin keep us well inside. */
 export const COMMENT_MAX_BYTES = 60_000;

@@ -1,10 +1,10 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseDurations, parseFunctionOverrides, type CompileOptions } from "./compile/index.js";
-import { Input } from "./constants.js";
-import { UserError } from "./errors.js";
-import type { PipelineGraph } from "./graph/types.js";
-import type { Options } from "./options.js";
+import { parseDurations, parseFunctionOverrides, type CompileOptions } from "../compile/index.js";
+import { Input } from "../constants.js";
+import { UserError } from "../errors.js";
+import type { PipelineGraph } from "../graph/types.js";
+import type { Options } from "../options.js";
 
 /**
  * The compiler's options from the run's options and the project's files:

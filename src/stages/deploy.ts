@@ -1,0 +1,152 @@
+import { applyPlan } from "../aws/apply.js";
+import type { AwsClients } from "../aws/clients.js";
+import { uploadConf } from "../aws/confUpload.js";
+import { readDeployed } from "../aws/deployed.js";
+import { registerManifestInEcr } from "../aws/ecrMirror.js";
+import { Input } from "../constants.js";
+import { errorMessage } from "../errors.js";
+import { checkReviewedPlan } from "../github/reviewedPlan.js";
+import { setPlanCommentStatus } from "../github/stickyComment.js";
+import { buildAndPushImage, type ImageResult } from "../image/build.js";
+import { parseRegistry, type ImageOptions } from "../image/options.js";
+import { RegistryClient } from "../image/registry.js";
+import { requireInputs, type Options } from "../options.js";
+import { validateDeployInputs } from "../plan/desired.js";
+import { deployOutputs } from "../plan/outputs.js";
+import { planDeployment } from "../plan/plan.js";
+import type { DeployResult, Plan } from "../plan/types.js";
+import type { PipelineGraph } from "../graph/types.js";
+import type { PlanView } from "../report/planComment.js";
+import { setOutputs, stage, type JobContext } from "./context.js";
+import { deploymentRefOf, desiredDeployment, planViewOf, reviewPlan, wouldBuild } from "./deployment.js";
+import type { Inspected } from "./inspect.js";
+
+export type Deployed =
+  | { ok: true; plan: Plan; view: PlanView; image: string; deployed: DeployResult }
+  | { ok: false; reason: string; message: string };
+
+/** The sticky comment's id when the deploy follows a reviewed plan. */
+type Reviewed = { commentId: number } | undefined;
+
+/**
+ * `mode: deploy`: read what is deployed, check the reviewed plan if asked,
+ * build and push the image, then apply the plan made against that image.
+ */
+export async function deployStage(ctx: JobContext, inspected: Inspected): Promise<Deployed> {
+  const { options, io } = ctx;
+  requireInputs(
+    options,
+    [
+      [Input.EcrRepository, "ecrRepository"],
+      [Input.LambdaRoleArn, "lambdaRoleArn"],
+      [Input.StateMachineRoleArn, "stateMachineRoleArn"],
+    ],
+    "to deploy",
+  );
+  const clients = await ctx.aws.clients();
+  validateDeployInputs({
+    stateMachineName: options.stateMachineName,
+    lambdaRoleArn: options.lambdaRoleArn,
+    stateMachineRoleArn: options.stateMachineRoleArn,
+    ecrRepository: options.ecrRepository,
+    region: clients.region,
+  });
+  const ref = deploymentRefOf(ctx, inspected);
+  const before = await stage(ctx, "plan", () => readDeployed(clients, ref));
+  let reviewed: Reviewed;
+  if (options.requireReviewedPlan) {
+    const check = await checkReviewedPlan({
+      octokit: ctx.octokit,
+      repo: ctx.event.repo ?? { owner: "", repo: "" },
+      sha: ctx.event.sha,
+      view: planViewOf(ctx, inspected, reviewPlan(ctx, inspected, before), wouldBuild(options)),
+      log: (line) => io.info(line),
+    });
+    if (!check.ok) return { ok: false, reason: check.reason, message: check.message };
+    reviewed = { commentId: check.reviewed.commentId };
+  }
+
+  const image = await stage(ctx, "package+build+push", () => buildImage(ctx, clients, inspected));
+  const desired = desiredDeployment(ctx, inspected, image.imageUri);
+  const plan = planDeployment(desired, before, { prune: options.prune });
+  const view = planViewOf(ctx, inspected, plan, {
+    state: image.skipped ? "unchanged" : "built",
+    uri: image.imageUri,
+  });
+  await updateComment(ctx, reviewed, view, "deploying");
+  let deployed: DeployResult;
+  try {
+    deployed = await stage(ctx, "deploy", () =>
+      applyPlan(clients, plan, desired, { log: (line) => io.info(line) }),
+    );
+  } catch (error) {
+    await updateComment(ctx, reviewed, view, "failed", { statusDetail: errorMessage(error) });
+    throw error;
+  }
+  setOutputs(io, deployOutputs(deployed));
+  await updateComment(ctx, reviewed, view, "deployed");
+  return { ok: true, plan, view, image: image.imageUri, deployed };
+}
+
+/** Package, build and push; then the configuration and, with `registry`, the ECR mirror of the manifest. */
+async function buildImage(ctx: JobContext, clients: AwsClients, inspected: Inspected): Promise<ImageResult> {
+  const { options, io } = ctx;
+  io.info(`Packaging and building the image with ${options.builder} (each build line is a debug line).`);
+  const image = await buildAndPushImage(imageOptionsFrom(options, ctx.event.sha, inspected.graph), {
+    ecr: clients.ecr,
+    mask: (s) => io.setSecret(s),
+    // What the image holds and the smoke test's verdict stay in view.
+    log: (line) => io.info(line),
+    // Every line of kedro package and the builder: detail, kept out of the folded log.
+    debug: (line) => io.debug(line),
+  });
+  io.info(`Image ${image.skipped ? "unchanged" : "pushed"}: ${image.imageUri}`);
+  if (options.confSource.startsWith("s3://")) {
+    const keys = await uploadConf(clients.s3, options.projectPath, options.confSource);
+    io.info(`Uploaded ${keys.length} configuration file(s) to ${options.confSource}.`);
+  }
+  if (options.registry) {
+    const registry = new RegistryClient(parseRegistry(options.registry), image.repository);
+    await registerManifestInEcr(clients.ecr, await registry.getManifest(image.digest), image);
+  }
+  return image;
+}
+
+async function updateComment(
+  ctx: JobContext,
+  reviewed: Reviewed,
+  view: PlanView,
+  status: PlanView["status"],
+  extra: Partial<PlanView> = {},
+): Promise<void> {
+  const repo = ctx.event.repo;
+  if (!reviewed || !repo || ctx.options.commentOnPr === "false") return;
+  const r = await setPlanCommentStatus({
+    octokit: ctx.octokit,
+    repo,
+    commentId: reviewed.commentId,
+    view: { ...view, ...extra, ...(status ? { status } : {}) },
+    log: (line) => ctx.io.info(line),
+  });
+  if (r.warning) ctx.io.warning(r.warning);
+}
+
+export function imageOptionsFrom(options: Options, commitSha: string, graph?: PipelineGraph): ImageOptions {
+  return {
+    projectPath: options.projectPath,
+    python: options.python,
+    builder: options.builder,
+    baseImage: options.baseImage,
+    ...(options.dockerfile ? { dockerfile: options.dockerfile } : {}),
+    confSource: options.confSource,
+    architecture: options.architecture,
+    ecrRepository: options.ecrRepository,
+    ...(options.registry ? { registry: options.registry } : {}),
+    ...(commitSha ? { commitSha } : {}),
+    keepImages: options.keepImages,
+    kedroEnv: options.kedroEnv,
+    pipeline: options.pipeline,
+    ...(options.requirements ? { requirementsFile: options.requirements } : {}),
+    ...(graph ? { graph } : {}),
+  };
+}

@@ -1,0 +1,39 @@
+import { readForPlan } from "../aws/deployed.js";
+import { upsertPlanComment } from "../github/stickyComment.js";
+import { planOutputs } from "../plan/outputs.js";
+import type { Plan } from "../plan/types.js";
+import type { PlanView } from "../report/planComment.js";
+import { setOutputs, stage, type JobContext } from "./context.js";
+import { deploymentRefOf, planViewOf, reviewPlan, wouldBuild } from "./deployment.js";
+import type { Inspected } from "./inspect.js";
+
+export interface Planned {
+  plan: Plan;
+  view: PlanView;
+}
+
+/**
+ * `mode: plan`: desired vs deployed, no AWS writes; the plan goes to the
+ * outputs and, on a pull request, to the sticky comment.
+ */
+export async function planStage(ctx: JobContext, inspected: Inspected): Promise<Planned> {
+  const { io, options, event } = ctx;
+  const ref = deploymentRefOf(ctx, inspected);
+  const basis = await stage(ctx, "plan", () => readForPlan(() => ctx.aws.clients(), ref));
+  if (basis.note) io.warning(basis.note);
+  const plan = reviewPlan(ctx, inspected, basis.deployed);
+  const view = planViewOf(ctx, inspected, plan, wouldBuild(options));
+  setOutputs(io, planOutputs(plan));
+  if (event.repo && event.pullRequest) {
+    const comment = await upsertPlanComment({
+      octokit: ctx.octokit,
+      repo: event.repo,
+      issueNumber: event.pullRequest.number,
+      view,
+      commentOnPr: options.commentOnPr,
+      log: (line) => io.info(line),
+    });
+    if (comment.warning) io.warning(comment.warning);
+  }
+  return { plan, view };
+}

@@ -1,0 +1,37 @@
+import type { DeployResult } from "../plan/types.js";
+import { executePipeline, executionOutputs, type RunReport } from "../run/execute.js";
+import { executionName } from "../run/start.js";
+import { setOutputs, stage, type JobContext } from "./context.js";
+import type { Inspected } from "./inspect.js";
+
+/** Starts the version just deployed (the ARN published by this deploy) and, if asked, waits for it. */
+export async function runStage(
+  ctx: JobContext,
+  inspected: Inspected,
+  deployed: DeployResult,
+): Promise<RunReport> {
+  const { options, io, event, clock } = ctx;
+  const clients = await ctx.aws.clients();
+  const report = await stage(ctx, "run", () =>
+    executePipeline(
+      clients.sfn,
+      {
+        stateMachineArn: deployed.stateMachineVersionArn ?? deployed.stateMachineArn,
+        name: executionName({
+          commitSha: event.sha,
+          runId: event.runId,
+          runAttempt: event.runAttempt,
+          now: clock.now(),
+        }),
+        input: options.executionInput,
+        wait: options.waitForExecution,
+        timeoutMs: options.executionTimeoutMinutes * 60_000,
+        tasks: inspected.compiled.functions,
+        failOnExecutionFailure: options.failOnExecutionFailure,
+      },
+      { log: (line) => io.info(line), warn: (line) => io.warning(line), sleep: clock.sleep, now: clock.now },
+    ),
+  );
+  setOutputs(io, executionOutputs(report));
+  return report;
+}
