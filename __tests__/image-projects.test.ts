@@ -186,7 +186,7 @@ describe("user projects through their own images (docker builder, local Lambda o
     expect(await readSummary(project)).toMatchObject({ companies: 3, label: "legacy" });
   }, 1_500_000);
 
-  test("a node that outlives its function's timeout fails as Lambda's Sandbox.Timedout, and the next invoke starts cold", async () => {
+  test("a node that outlives its function's timeout fails as Lambda's Sandbox.Timedout and shows as timed out", async () => {
     const project = writeStarterProject(join(scratch, "slow"), kedroVersionOf(PYTHON));
     project.bucket = "kedro-sfn-slow";
     writeFileSync(
@@ -218,7 +218,7 @@ describe("user projects through their own images (docker builder, local Lambda o
     }[];
     expect(statuses.find((n) => n.node === "clean_companies")?.status).toBe("succeeded");
     const slow = statuses.find((n) => n.node === "summarize_companies");
-    expect({ slow, tail: run.log.slice(-3000) }).toMatchObject({ slow: { status: "failed" } });
+    expect({ slow, tail: run.log.slice(-3000) }).toMatchObject({ slow: { status: "timed-out" } });
     expect(slow?.error?.type).toBe("Sandbox.Timedout");
     expect(slow?.error?.message).toContain("Task timed out after 3.00 seconds");
     expect(frontLog()).toMatch(/slow-summarize_companies:1 cold sha256:\w{12} [\d.]+s FAILED/);
