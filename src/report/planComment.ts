@@ -3,6 +3,7 @@
  * most detailed one that fits a byte budget. The sections are in planSections.ts.
  */
 import type { PlanDifference } from "../github/marker.js";
+import { chartShape } from "./flowchart.js";
 import { codeSpan, escapeText, table, utf8Bytes } from "./markdown.js";
 import { planVerdict, type DetailLevel, type PlanView } from "./planModel.js";
 import {
@@ -46,6 +47,8 @@ export interface RenderOptions {
   diffMaxBytes?: number;
   /** Flowchart task limit (see renderFlowchart). */
   maxTasks?: number;
+  /** The summary already draws the pipeline (coloured by the run): the plan does not draw it again. */
+  pipelineDrawnAbove?: boolean;
 }
 
 const DIFF_MAX_BYTES = { comment: 20_000, summary: 400_000 };
@@ -58,7 +61,7 @@ export function renderPlanMarkdown(view: PlanView, options: RenderOptions = {}):
   if (level === "full") {
     sections.push(
       renderFindingsTable(view.findings),
-      renderPipeline(view, options.maxTasks),
+      renderPipeline(view, { maxTasks: options.maxTasks, drawnAbove: options.pipelineDrawnAbove }),
       renderFunctionTable(view.functions),
       renderDefinitionDiff(view, where, options.diffMaxBytes ?? DIFF_MAX_BYTES[where]),
       renderImage(view.image),
@@ -69,14 +72,14 @@ export function renderPlanMarkdown(view: PlanView, options: RenderOptions = {}):
       renderFunctionLines(view.functions),
       `**State machine** ${codeSpan(view.stateMachine.name)}: ${stateMachineVerdict(view.stateMachine.change)}.`,
       renderImage(view.image),
-      trimmedNote(view, where, "The flowchart and the state machine definition diff"),
+      trimmedNote(view, where, [chartName(view), "the state machine definition diff"]),
     );
   } else {
     sections.push(
       `**Pre-flight:** ${findingCounts(view.findings)}.`,
       `**Functions:** ${functionCounts(view.functions)}. **State machine:** ${stateMachineVerdict(view.stateMachine.change)}.`,
       renderImage(view.image),
-      trimmedNote(view, where, "The flowchart, every function and the diff"),
+      trimmedNote(view, where, [chartName(view), "every function", "the diff"]),
     );
   }
   sections.push(renderFooter(view, where));
@@ -124,12 +127,31 @@ export function renderPlanDifferences(differences: PlanDifference[], reviewedUrl
     ),
   ].join("\n");
 }
-function trimmedNote(view: PlanView, where: "comment" | "summary", what: string): string {
+
+/**
+ * What a degraded level left out, and where to find it: the summary for a
+ * comment, plan-json for the summary. Null parts are left out of the list.
+ */
+function trimmedNote(view: PlanView, where: "comment" | "summary", parts: (string | null)[]): string {
+  const items = parts.filter((p): p is string => p !== null);
+  const listed =
+    items.length === 1
+      ? (items[0] as string)
+      : `${items.slice(0, -1).join(", ")} and ${items.at(-1) as string}`;
+  const what = listed.charAt(0).toUpperCase() + listed.slice(1);
   if (where === "summary")
     return `_${what} were left out to keep this summary within GitHub's 1 MiB; the \`plan-json\` output has the whole plan._`;
   return `_${what} are in the ${summaryPointer(view, "")}._`;
 }
 
+/** How the summary draws the pipeline, so a comment never points to a chart that is not there. */
+function chartName(view: PlanView): string | null {
+  const shape = chartShape(view.tasks);
+  if (shape.kind === "none") return null;
+  return shape.kind === "namespaces" ? "the flowchart by namespace" : "the flowchart";
+}
+
+/** No user text at all, so it always fits. */
 function renderMinimal(view: PlanView, where: "comment" | "summary"): string {
   const pointer =
     where === "comment"

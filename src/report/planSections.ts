@@ -1,7 +1,7 @@
 /** The Markdown of each section of a plan: heading, status, pre-flight, pipeline, functions, diff, image. */
 import type { Finding } from "../graph/preflight.js";
 import { renderFlowchart, type FlowchartClass } from "./flowchart.js";
-import { codeBlock, codeSpan, escapeHtml, escapeText, table, utf8Bytes } from "./markdown.js";
+import { codeBlock, codeSpan, escapeText, nameCode, nowrap, plural, table, utf8Bytes } from "./markdown.js";
 import {
   hasChanges,
   planVerdict,
@@ -113,7 +113,7 @@ export function renderFindingsTable(findings: Finding[]): string {
   for (const f of findings.filter((x) => x.severity === "error")) {
     parts.push(
       "",
-      `<details><summary>Fix for <code>${escapeHtml(f.dataset)}</code>: add to <code>${escapeHtml(f.file)}</code></summary>`,
+      `<details><summary>Fix for ${nameCode(f.dataset, 60)}: add to ${nameCode(f.file)}</summary>`,
       "",
       codeBlock(f.catalogEntry, "yaml"),
       "",
@@ -138,12 +138,18 @@ const TASK_CLASS: Record<TaskChange, FlowchartClass> = {
   none: "none",
 };
 
-export function renderPipeline(view: PlanView, maxTasks: number | undefined): string {
+export function renderPipeline(
+  view: PlanView,
+  options: { maxTasks?: number | undefined; drawnAbove?: boolean | undefined } = {},
+): string {
+  const head = `**Pipeline** (${plural(view.tasks.length, "task")})`;
+  // The run's chart above shows the same tasks: one chart per page.
+  if (options.drawnAbove) return `${head}: drawn above with the run's status.`;
   const changeOf = new Map(view.tasks.map((t) => [t.id, t.change]));
   const chart = renderFlowchart(
     view.tasks,
     (id) => TASK_CLASS[changeOf.get(id) ?? "none"],
-    maxTasks === undefined ? {} : { maxTasks },
+    options.maxTasks === undefined ? {} : { maxTasks: options.maxTasks },
   );
   const used = new Set(view.tasks.map((t) => t.change));
   const legend = [
@@ -151,12 +157,7 @@ export function renderPipeline(view: PlanView, maxTasks: number | undefined): st
     used.has("changed") ? "🟨 changed" : "",
     used.has("removed") ? "🟥 removed" : "",
   ].filter((s) => s !== "");
-  return [
-    `**Pipeline** (${plural(view.tasks.length, "task")})`,
-    "",
-    chart,
-    ...(legend.length ? ["", legend.join(" · ")] : []),
-  ].join("\n");
+  return [head, "", chart, ...(legend.length ? ["", legend.join(" · ")] : [])].join("\n");
 }
 
 function settings(row: FunctionRow): { memory: string; timeout: string } {
@@ -170,53 +171,85 @@ function settings(row: FunctionRow): { memory: string; timeout: string } {
   };
 }
 
+/** Names are cut in the middle beyond these lengths so the table fits a 1,000 px page. */
+const FUNCTION_NAME_MAX = 80;
+const NODE_NAME_MAX = 80;
+
+/** Changes first, in a table; unchanged functions folded below with their count. */
 export function renderFunctionTable(rows: FunctionRow[]): string {
   if (rows.length === 0) return "**Functions:** none.";
-  return [
-    `**Functions** (${functionCounts(rows)})`,
-    "",
-    table(
-      ["", "Function", "Nodes", "Change", "Memory", "Timeout"],
-      rows.map((row) => {
-        const s = settings(row);
-        return [
-          FUNCTION_ICONS[row.change],
-          codeSpan(row.name, { inTable: true }),
-          row.nodes.map((n) => codeSpan(n, { inTable: true })).join("<br>"),
-          CHANGE_TEXT[row.change],
-          s.memory,
-          s.timeout,
-        ];
-      }),
-    ),
-  ].join("\n");
+  const changed = rows.filter((r) => r.change !== "noop");
+  const unchanged = rows.filter((r) => r.change === "noop");
+  const parts = [`**Functions** (${functionCounts(rows)})`];
+  if (changed.length > 0) parts.push("", functionTable(changed));
+  if (unchanged.length > 0) {
+    parts.push(
+      "",
+      `<details><summary>${plural(unchanged.length, "unchanged function")}</summary>`,
+      "",
+      functionTable(unchanged),
+      "",
+      "</details>",
+    );
+  }
+  return parts.join("\n");
 }
 
+function functionTable(rows: FunctionRow[]): string {
+  return table(
+    ["Change", "Function", "Memory", "Timeout", "Nodes"],
+    rows.map((row) => {
+      const s = settings(row);
+      return [
+        nowrap(`${FUNCTION_ICONS[row.change]} ${CHANGE_TEXT[row.change]}`),
+        nameCode(row.name, FUNCTION_NAME_MAX),
+        nowrap(s.memory),
+        nowrap(s.timeout),
+        row.nodes.map((n) => nameCode(n, NODE_NAME_MAX)).join("<br>"),
+      ];
+    }),
+  );
+}
+
+/** One line per changed function; the unchanged ones folded below. */
 export function renderFunctionLines(rows: FunctionRow[]): string {
   if (rows.length === 0) return "**Functions:** none.";
-  const lines = rows.map((row) => {
+  const line = (row: FunctionRow): string => {
     const s = settings(row);
     const nodes =
       row.nodes.length === 1 && row.nodes[0] === row.name
         ? ""
         : ` (${row.nodes.map((n) => codeSpan(n)).join(", ")})`;
     return `- ${FUNCTION_ICONS[row.change]} ${codeSpan(row.name)}${nodes}: ${CHANGE_TEXT[row.change]}, ${s.memory}, ${s.timeout}`;
-  });
-  return [`**Functions** (${functionCounts(rows)}):`, ...lines].join("\n");
+  };
+  const changed = rows.filter((r) => r.change !== "noop");
+  const unchanged = rows.filter((r) => r.change === "noop");
+  const parts = [`**Functions** (${functionCounts(rows)}):`, ...changed.map(line)];
+  if (unchanged.length > 0) {
+    parts.push(
+      "",
+      `<details><summary>${plural(unchanged.length, "unchanged function")}</summary>`,
+      "",
+      ...unchanged.map(line),
+      "",
+      "</details>",
+    );
+  }
+  return parts.join("\n");
 }
 
 export function functionCounts(rows: FunctionRow[]): string {
-  const order: [FunctionChange, string][] = [
-    ["create", "to create"],
-    ["update-code", "code update"],
-    ["update-config", "config update"],
-    ["delete", "to delete"],
-    ["noop", "unchanged"],
+  const order: [FunctionChange, string, string][] = [
+    ["create", "to create", "to create"],
+    ["update-code", "code update", "code updates"],
+    ["update-config", "config update", "config updates"],
+    ["delete", "to delete", "to delete"],
+    ["noop", "unchanged", "unchanged"],
   ];
   const parts = order
-    .map(([change, text]) => [rows.filter((r) => r.change === change).length, text] as const)
+    .map(([change, one, many]) => [rows.filter((r) => r.change === change).length, one, many] as const)
     .filter(([n]) => n > 0)
-    .map(([n, text]) => `${n} ${text}`);
+    .map(([n, one, many]) => plural(n, one, many));
   return `${rows.length} in all${parts.length ? `: ${parts.join(", ")}` : ""}`;
 }
 
@@ -231,6 +264,9 @@ export function renderDefinitionDiff(view: PlanView, where: "comment" | "summary
   const lines = sm.definitionDiff.replace(/\n$/, "").split("\n");
   const added = lines.filter((l) => l.startsWith("+") && !l.startsWith("+++")).length;
   const removed = lines.filter((l) => l.startsWith("-") && !l.startsWith("---")).length;
+  // renderDefinitionChanges marks a changed value with `~`: one line, both values.
+  const changed = lines.filter((l) => l.startsWith("~")).length;
+  const counts = [`+${added}`, `−${removed}`, ...(changed > 0 ? [`~${changed}`] : [])].join(" ");
   const kept: string[] = [];
   let bytes = 0;
   for (const line of lines) {
@@ -245,7 +281,7 @@ export function renderDefinitionDiff(view: PlanView, where: "comment" | "summary
   return [
     head,
     "",
-    `<details><summary>Definition diff (+${added} −${removed} lines)</summary>`,
+    `<details><summary>Definition diff (${counts} lines)</summary>`,
     "",
     codeBlock(kept.join("\n"), "diff") + cut,
     "",
@@ -268,8 +304,6 @@ export function summaryPointer(view: PlanView, lead: string): string {
   return `${lead}${link}`;
 }
 
-/** What a degraded level left out, and where to find it: the summary for a comment, plan-json for the summary. */
-
 export function renderFooter(view: PlanView, where: "comment" | "summary"): string {
   const parts = [`plan ${codeSpan(view.planHash.slice(0, 12))}`];
   if (where === "comment" && view.summaryUrl)
@@ -277,11 +311,7 @@ export function renderFooter(view: PlanView, where: "comment" | "summary"): stri
   return `<sub>kedro-sfn-action · ${parts.join(" · ")}</sub>`;
 }
 
-export function plural(n: number, word: string): string {
-  return `${n} ${word}${n === 1 ? "" : "s"}`;
-}
-
-function truncateChars(text: string, max: number): string {
+export function truncateChars(text: string, max: number): string {
   const chars = [...text];
   return chars.length <= max ? text : `${chars.slice(0, max).join("")}…`;
 }
