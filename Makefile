@@ -6,7 +6,8 @@ VENV := .venv
 VENV019 := .venv-kedro019
 PY := $(VENV)/bin/python
 PY019 := $(VENV019)/bin/python
-APT_PACKAGES := buildah skopeo docker-registry debootstrap
+# chromium, cmark-gfm and the fonts render summaries as GitHub does (__tests__/github-render.test.ts).
+APT_PACKAGES := buildah skopeo docker-registry debootstrap chromium cmark-gfm fonts-liberation fonts-noto-color-emoji
 
 .PHONY: all deps node-deps python-deps system-deps build check-dist lint test test-unit test-python bench demo clean
 
@@ -31,7 +32,7 @@ $(VENV019)/.installed: requirements/kedro019.txt
 
 python-deps: $(VENV)/.installed $(VENV019)/.installed
 
-# Debian packages for real image builds and the local registry (installed only when missing).
+# Debian packages for real image builds, the local registry and the rendering test (installed only when missing).
 system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
