@@ -16,7 +16,7 @@ import type { PlanView } from "../src/report/planComment.js";
 import { renderFindings, renderGraphHeadline } from "../src/report/preflightMarkdown.js";
 import { renderJobSummary, type RunSummaryInput } from "../src/report/summary.js";
 import type { RunReport } from "../src/run/execute.js";
-import type { RunTask, TaskRun } from "../src/run/types.js";
+import type { PipelineTask, RunTask, TaskRun } from "../src/run/types.js";
 import { GitHubPage, type PageReport } from "./harness/githubRender.js";
 import { largePipeline, nodeAddedAndRemoved, noChanges, oneNodeChanged } from "./harness/planViewFixtures.js";
 import {
@@ -80,9 +80,15 @@ function recordedRun(name: string): RunSummaryInput {
       startedAt: new Date(start).toISOString(),
       durationMs: Math.max(start, ...ends) - start,
     }),
-    pipeline: asPipeline(tasks),
+    pipeline: spaceflightsPipeline(tasks),
     image: IMAGE,
   };
+}
+
+/** The recorded tasks with the tutorial's own edges (the plan fixtures have them). */
+function spaceflightsPipeline(tasks: RunTask[]): PipelineTask[] {
+  const edges = new Map(noChanges().tasks.map((t) => [t.id, t.dependsOn]));
+  return tasks.map((t) => ({ ...t, dependsOn: edges.get(t.stateName) ?? [] }));
 }
 
 const HOSTILE_MARK = "EVIL";
