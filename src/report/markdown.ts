@@ -71,9 +71,10 @@ const BREAK_EVERY = 24;
  * `/` and inside long runs (`<wbr>`), and beyond `max` characters the middle
  * gives way to an ellipsis, with the whole name in a tooltip.
  */
-export function nameCode(name: string, max = Infinity): string {
+export function nameCode(name: string, max = Infinity, options: { wrap?: boolean } = {}): string {
   const short = shortenMiddle(name, max);
   const title = short === name ? "" : ` title="${htmlText(name, { inCode: true })}"`;
+  if (options.wrap === false) return `<code${title}>${htmlText(short, { inCode: true })}</code>`;
   const pieces = short
     .split(/(?<=[.\-/])(?=.)/u)
     .flatMap((p) => ([...p].length > BREAK_EVERY ? p.split(/(?<=_)(?=.)/u) : [p]))

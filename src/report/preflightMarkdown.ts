@@ -29,7 +29,7 @@ export function renderFindings(findings: Finding[]): string {
   for (const f of findings.filter((x) => x.severity === "error")) {
     parts.push(
       "",
-      `<details><summary>Fix for ${nameCode(f.dataset, 60)}: add to ${nameCode(f.file)}</summary>`,
+      `<details><summary>Fix for ${nameCode(f.dataset, 60, { wrap: false })}: add to ${nameCode(f.file, Infinity, { wrap: false })}</summary>`,
       "",
       codeBlock(f.catalogEntry, "yaml"),
       "",

@@ -192,7 +192,7 @@ export function renderFailures(tasks: readonly TaskRun[], max: number): string {
     ].filter((f) => f !== "");
     parts.push(
       [
-        `<details><summary>${STATUS_ICON[t.status]} ${nameCode(who, SUMMARY_NAME_MAX)}: ${htmlText(error.type)}: ${htmlText(clip(first, 200))}</summary>`,
+        `<details><summary>${STATUS_ICON[t.status]} ${nameCode(who, SUMMARY_NAME_MAX, { wrap: false })}: ${htmlText(error.type)}: ${htmlText(clip(first, 200))}</summary>`,
         "",
         facts.join(" · "),
         "",
