@@ -175,6 +175,28 @@ function longNamesRun(): RunSummaryInput {
   return { run: report(runs, { status: "FAILED" }), pipeline: asPipeline(tasks), image: IMAGE };
 }
 
+/** `count` tasks side by side in 4 namespaces, then one that joins them: the widest shape. */
+function fanIn(count: number): PlanView {
+  const view = noChanges();
+  const names = Array.from(
+    { length: count },
+    (_, i) => `branch_${i % 4}.load_partition_${String(i).padStart(2, "0")}_node`,
+  );
+  return {
+    ...view,
+    tasks: [
+      ...names.map((n) => ({ id: n, label: n, nodes: [n], dependsOn: [], change: "none" as const })),
+      {
+        id: "report.join",
+        label: "report.join",
+        nodes: ["report.join"],
+        dependsOn: names,
+        change: "none" as const,
+      },
+    ],
+  };
+}
+
 const deployed = (view: PlanView): PlanView => ({ ...view, status: "deployed" });
 
 interface Doc {
@@ -190,6 +212,9 @@ function documents(): Doc[] {
     ["no changes", noChanges()],
     ["one node changed", oneNodeChanged()],
     ["node added and removed", nodeAddedAndRemoved()],
+    ["4 tasks side by side", fanIn(4)],
+    ["24 tasks side by side", fanIn(24)],
+    ["30 functions", largePipeline(30)],
     ["60 functions", largePipeline(60)],
     ["300 functions", largePipeline(300)],
   ];
@@ -358,6 +383,9 @@ describe("what a reader reaches first", () => {
     ]) {
       expect(get(name).diagrams.filter((d) => d.kind === "flowchart")).toHaveLength(1);
       expect(get(name).text).toContain("one box per namespace");
+    }
+    for (const name of ["plan summary: 4 tasks side by side", "plan summary: 30 functions"]) {
+      expect(get(name).text).not.toContain("one box per namespace");
     }
     const comment = docs.find((d) => d.name === "plan comment: 300 functions")?.markdown ?? "";
     expect(comment).toContain("The flowchart by namespace and the state machine definition diff are in the");
