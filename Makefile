@@ -6,7 +6,8 @@ VENV := .venv
 VENV019 := .venv-kedro019
 PY := $(VENV)/bin/python
 PY019 := $(VENV019)/bin/python
-APT_PACKAGES := buildah skopeo docker-registry debootstrap docker.io
+# chromium, cmark-gfm and the fonts render summaries as GitHub does (__tests__/github-render.test.ts).
+APT_PACKAGES := buildah skopeo docker-registry debootstrap docker.io chromium cmark-gfm fonts-liberation fonts-noto-color-emoji
 # Go-built tools, pinned: the runtime interface emulator (the local Lambda) and the buildx plugin.
 RIE_MODULE := github.com/aws/aws-lambda-runtime-interface-emulator/cmd/aws-lambda-rie@v0.0.0-20261030222936-bef5c4ba774d
 BUILDX_MODULE := github.com/docker/buildx/cmd/buildx@v0.19.3
@@ -81,7 +82,7 @@ test-bundles: node-deps python-deps tools build
 	PATH=$(dir $(NODE24)):$$PATH KEDRO_SFN_TEST_PYTHON=$(CURDIR)/$(PY) KEDRO_SFN_TEST_PYTHON_019=$(CURDIR)/$(PY019) npm test -- $(BUNDLE_TESTS)
 .PHONY: test-bundles
 
-# Debian packages for real image builds and the local registry (installed only when missing).
+# Debian packages for real image builds, the Docker engine, the local registry and the rendering test (installed only when missing).
 system-deps:
 	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \

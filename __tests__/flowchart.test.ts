@@ -1,5 +1,6 @@
 import { describe, expect, it } from "@jest/globals";
 import {
+  chartShape,
   escapeMermaid,
   renderFlowchart,
   type FlowchartClass,
@@ -79,10 +80,49 @@ describe("renderFlowchart", () => {
     expect(chart).not.toContain("classDef");
   });
 
-  it("returns a note instead of a chart beyond maxTasks or GitHub's Mermaid limits", () => {
+  it("draws one box per namespace beyond maxTasks, with counts, edges between namespaces and the worst colour", () => {
+    const names = ["prep.a", "prep.b", "train.c", "train.d", "report.e"];
+    const tasks = names.map((n, i) => task(n, i ? [names[i - 1] as string] : []));
+    const status: Record<string, FlowchartClass> = { "train.d": "failed", "report.e": "not-started" };
+    const chart = renderFlowchart(tasks, (id) => status[id] ?? "succeeded", { maxTasks: 4 });
+    expect(chart).toBe(
+      [
+        "_5 tasks are too many to read in one chart at page width: one box per namespace, with its task counts._",
+        "",
+        "```mermaid",
+        "flowchart TD",
+        '  t0["<b>prep</b><br/>2 tasks<br/>2 succeeded"]',
+        '  t1["<b>train</b><br/>2 tasks<br/>1 failed, 1 succeeded"]',
+        '  t2["<b>report</b><br/>1 task<br/>1 not started"]',
+        "  t0 --> t1",
+        "  t1 --> t2",
+        "  classDef c_succeeded fill:#dafbe1,stroke:#1a7f37,color:#0d3d1b",
+        "  class t0 c_succeeded",
+        "  classDef c_failed fill:#ffebe9,stroke:#cf222e,stroke-width:2px,color:#5d0f12",
+        "  class t1 c_failed",
+        "  classDef c_not_started fill:#f6f8fa,stroke:#8c959f,stroke-dasharray:3 3,color:#57606a",
+        "  class t2 c_not_started",
+        "```",
+      ].join("\n"),
+    );
+    expect(chartShape(tasks, { maxTasks: 4 })).toEqual({ kind: "namespaces", groups: 3 });
+  });
+
+  it("condenses a chart too wide for the page even under maxTasks", () => {
+    // 12 parallel tasks with 40-character names: one rank far wider than 1,000 px.
+    const wide = Array.from({ length: 12 }, (_, i) => task(`ns_${i % 3}.${"x".repeat(36)}_${i}`));
+    expect(chartShape(wide)).toEqual({ kind: "namespaces", groups: 3 });
+    expect(chartShape(wide.slice(0, 2))).toEqual({ kind: "tasks" });
+  });
+
+  it("says why there is no chart when nothing can be condensed", () => {
     const tasks = Array.from({ length: 5 }, (_, i) => task(`n${i}`, i ? [`n${i - 1}`] : []));
     expect(renderFlowchart(tasks, () => "none", { maxTasks: 4 })).toBe(
-      "_Flowchart not drawn: 5 tasks, more than the 4 a chart stays readable with._",
+      "_Flowchart not drawn: 5 tasks are too many to read in one chart at page width, and their names have no namespaces to group them by._",
+    );
+    const many = Array.from({ length: 50 }, (_, i) => task(`ns${i}.n`));
+    expect(renderFlowchart(many, () => "none")).toBe(
+      "_Flowchart not drawn: 50 tasks are too many to read in one chart at page width, and so are their 50 namespaces._",
     );
     const dense = Array.from({ length: 40 }, (_, i) =>
       task(

@@ -1,7 +1,4 @@
 /** Rendering of the run summary, node tables and the Gantt chart: escaping, budget, snapshots. */
-import type { HistoryEvent } from "@aws-sdk/client-sfn";
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
 import { renderGantt, ganttText } from "../src/report/gantt.js";
 import { renderNodeTable, renderNodeTableText } from "../src/report/nodeTable.js";
 import type { PlanView } from "../src/report/planComment.js";
@@ -15,63 +12,19 @@ import {
   type SummaryLevel,
 } from "../src/report/summary.js";
 import type { RunReport } from "../src/run/execute.js";
-import { foldHistory, nodeStatusesOf } from "../src/run/historyFold.js";
+import { nodeStatusesOf } from "../src/run/historyFold.js";
 import { locationOfArn } from "../src/run/links.js";
-import type { NodeState, PipelineTask, RunTask, TaskRun } from "../src/run/types.js";
-
-const EXEC =
-  "arn:aws:states:eu-west-1:123456789012:execution:spaceflights:2026-01-31T09.15.02.123Z-3f2a1b9c0d1e-run1-1";
-const T0 = Date.parse("2026-01-31T09:15:02.200Z");
-const IMAGE = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/spaceflights@sha256:" + "ab".repeat(32);
-
-function report(runs: TaskRun[], extra: Partial<RunReport> = {}): RunReport {
-  const ends = runs.map((r) => r.endMs ?? T0);
-  return {
-    executionArn: EXEC,
-    name: "2026-01-31T09.15.02.123Z-3f2a1b9c0d1e-run1-1",
-    stateMachineArn: "arn:aws:states:eu-west-1:123456789012:stateMachine:spaceflights:7",
-    stateMachineVersionArn: "arn:aws:states:eu-west-1:123456789012:stateMachine:spaceflights:7",
-    consoleUrl: `https://eu-west-1.console.aws.amazon.com/states/home?region=eu-west-1#/v2/executions/details/${EXEC}`,
-    status: "SUCCEEDED",
-    waited: true,
-    waitTimedOut: false,
-    startedAt: new Date(T0).toISOString(),
-    stoppedAt: new Date(Math.max(T0, ...ends)).toISOString(),
-    durationMs: Math.max(T0, ...ends) - T0,
-    error: null,
-    cause: null,
-    tasks: runs,
-    nodes: nodeStatusesOf(runs, locationOfArn(EXEC)),
-    historyEvents: 0,
-    failure: null,
-    ...extra,
-  };
-}
-
-function run(
-  task: RunTask,
-  status: NodeState,
-  startOffset: number,
-  duration: number,
-  extra: Partial<TaskRun> = {},
-): TaskRun {
-  const started = status !== "not-started";
-  return {
-    ...task,
-    status,
-    startMs: started ? T0 + startOffset : null,
-    endMs: started && status !== "running" ? T0 + startOffset + duration : null,
-    attempts: started ? 1 : 0,
-    error: null,
-    requestId: started ? `req-${task.functionName}` : null,
-    logStream: null,
-    nodeSeconds: null,
-    ...extra,
-  };
-}
-
-const asPipeline = (tasks: RunTask[], chain = true): PipelineTask[] =>
-  tasks.map((t, i) => ({ ...t, dependsOn: chain && i > 0 ? [(tasks[i - 1] as RunTask).stateName] : [] }));
+import type { NodeState, RunTask, TaskRun } from "../src/run/types.js";
+import {
+  asPipeline,
+  bigPipeline,
+  EXEC,
+  IMAGE,
+  loadRecorded,
+  report,
+  run,
+  T0,
+} from "./harness/runFixtures.js";
 
 /** Table rows split into cells on pipes that Markdown would split on. */
 function cellCounts(markdown: string): number[] {
@@ -152,8 +105,8 @@ describe("hostile node names", () => {
       expect(markup).not.toContain("@octocat");
       // Names did reach the summary (in code), so the check above is not vacuous.
       if (level === "full" || level === "no-diagrams")
-        expect(markdown).toContain("`<script>alert(1)</script>`");
-      for (const count of cellCounts(markdown)) expect(count).toBe(8);
+        expect(markdown).toContain("<code>&lt;script&gt;alert(1)&lt;/<wbr>script&gt;</code>");
+      for (const count of cellCounts(markdown)) expect(count).toBe(6);
       expectWellFormed(markdown);
     },
   );
@@ -166,7 +119,7 @@ describe("hostile node names", () => {
     const fence = /\n(`{4,})text\n/.exec(details)?.[1];
     expect(fence).toBeDefined();
     expect(details).toContain(
-      "<summary>❌ <code>tick&#96;s &#96;&#96;double&#96;&#96; node</code>: Value&lt;Error&gt;: bad &#96;input&#96; | &lt;/details&gt; &lt;script&gt;x&lt;/script&gt;</summary>",
+      "<summary>❌ <code>tick&#96;s &#96;&#96;double&#96;&#96; node</code>: Value&lt;Error&gt;: bad &#96;input&#96; &#124; &lt;/details&gt; &lt;script&gt;x&lt;/script&gt;</summary>",
     );
   });
 
@@ -183,17 +136,6 @@ describe("hostile node names", () => {
     expect(ganttText("%%{init}%%")).toBe("___init___");
   });
 });
-
-function loadRecorded(name: string): { tasks: RunTask[]; runs: TaskRun[] } {
-  const f = JSON.parse(
-    readFileSync(join(process.cwd(), "__tests__", "fixtures", "history", `${name}.json`), "utf8"),
-  ) as {
-    tasks: RunTask[];
-    events: (HistoryEvent & { timestamp: string })[];
-  };
-  const events = f.events.map((e) => ({ ...e, timestamp: new Date(e.timestamp) }));
-  return { tasks: f.tasks, runs: foldHistory(events, f.tasks).runs() };
-}
 
 describe("snapshots", () => {
   test("a failed spaceflights run (history recorded from moto)", () => {
@@ -244,8 +186,8 @@ describe("snapshots", () => {
       run: report([{ ...(runs[0] as TaskRun), nodeSeconds: { "data_processing.b": 12.5 } }]),
       pipeline: [],
     }).markdown;
-    expect(own).toMatch(/`data_processing\.a` \| succeeded \| \+0 ms \| 1m 01s/);
-    expect(own).toMatch(/`data_processing\.b` \| succeeded \| \+0 ms \| 12\.5 s/);
+    expect(own).toMatch(/<code>data_processing\.<wbr>a<\/code> \| \+0\u00a0ms \| 1m\u00a001s \|/);
+    expect(own).toMatch(/<code>data_processing\.<wbr>b<\/code> \| \+0\u00a0ms \| 12\.5\u00a0s \|/);
     expect(markdown).not.toContain("<details>");
     expect(markdown).toMatchSnapshot();
   });
@@ -274,40 +216,21 @@ describe("snapshots", () => {
   });
 });
 
-function bigPipeline(n: number, failEvery: number, tracebackLines = 25): RunSummaryInput {
-  const tasks: RunTask[] = Array.from({ length: n }, (_, i) => {
-    const node = `namespace_${i % 12}.a_reasonably_long_kedro_node_name_${String(i).padStart(4, "0")}`;
-    return { stateName: node, functionName: `spaceflights-namespace-${i % 12}-node-${i}`, nodes: [node] };
-  });
-  const runs = tasks.map((t, i) =>
-    i % failEvery === failEvery - 1
-      ? run(t, "failed", i * 500, 30_000, {
-          error: {
-            type: "ValueError",
-            message: `node ${i} could not parse its input`,
-            traceback: Array.from(
-              { length: tracebackLines },
-              (_, k) => `  File "/var/task/pkg/module_${k}.py", line ${k * 10}, in function_${k}`,
-            ),
-          },
-        })
-      : run(t, "succeeded", i * 500, 20_000),
-  );
-  const pipeline = tasks.map((t, i) => ({
-    ...t,
-    dependsOn: i >= 2 ? [(tasks[i - 1] as RunTask).stateName, (tasks[i - 2] as RunTask).stateName] : [],
-  }));
-  return { run: report(runs, { status: "FAILED" }), pipeline, image: IMAGE };
-}
-
 describe("the 1 MiB budget", () => {
   test("a 300-node pipeline fits in full, well under 1 MiB", () => {
     const fitted = renderRunSummary(bigPipeline(300, 50));
     expect(fitted.level).toBe("full");
     expect(fitted.bytes).toBeLessThan(SUMMARY_MAX_BYTES / 4);
-    expect(fitted.markdown).toContain("```mermaid\ngantt");
-    // Above the flowchart's readable size it says so instead of drawing.
-    expect(fitted.markdown).toContain("_Flowchart not drawn: 300 tasks");
+    expect(fitted.markdown).toMatch(/```mermaid\n---\n[^`]*\ngantt\n/);
+    // Above the flowchart's readable size it draws one box per namespace.
+    expect(fitted.markdown).toContain(
+      "_300 tasks are too many to read in one chart at page width: one box per namespace",
+    );
+    // Failures come before the table, whose 294 green rows fold away.
+    expect(fitted.markdown.indexOf("**Failures**")).toBeLessThan(
+      fitted.markdown.indexOf("| Status | Node |"),
+    );
+    expect(fitted.markdown).toContain("<details><summary>✅ 294 nodes succeeded</summary>");
     expectWellFormed(fitted.markdown);
     process.stdout.write(
       `figure: 300-node summary (6 failures) = ${fitted.bytes} bytes at level ${fitted.level}\n`,
@@ -349,7 +272,7 @@ describe("the 1 MiB budget", () => {
     const problems = renderRunSummaryAt(input, "problems");
     expect(problems).toContain("**Nodes that did not succeed**");
     expect((problems.match(/<details>/g) ?? []).length).toBe(20);
-    expect(problems).toContain("_…and 80 more failed task(s)");
+    expect(problems).toContain("_…and 80 more failed tasks;");
   });
 });
 
@@ -360,7 +283,7 @@ describe("pieces", () => {
     nodes: [n],
   }));
 
-  test("Gantt: sections by namespace, crit for failures, active bars end now, no bar for not started", () => {
+  test("Gantt: sections by namespace, crit for failures, active bars end now, no bar for not started, UTC times", () => {
     const runs = [
       run(tasks[0] as RunTask, "succeeded", 0, 1000),
       run(tasks[1] as RunTask, "failed", 0, 500),
@@ -370,15 +293,21 @@ describe("pieces", () => {
     expect(renderGantt(runs, { nowMs: T0 + 5000 })).toBe(
       [
         "```mermaid",
+        "---",
+        "config:",
+        "  gantt:",
+        "    leftPadding: 75",
+        "---",
         "gantt",
-        "    dateFormat x",
+        "    dateFormat YYYY-MM-DD HH:mm:ss.SSS",
         "    axisFormat %H:%M:%S",
-        "    title Execution timeline",
+        "    tickInterval 1second",
+        "    title Execution timeline (UTC)",
         "    section a",
-        `    a.x :done, b0, ${T0}, ${T0 + 1000}`,
-        `    a.y (failed) :crit, b1, ${T0}, ${T0 + 500}`,
+        "    a.x :done, b0, 2026-01-31 09:15:02.200, 2026-01-31 09:15:03.200",
+        "    a.y (failed) :crit, b1, 2026-01-31 09:15:02.200, 2026-01-31 09:15:02.700",
         "    section b",
-        `    b.z (running) :active, b2, ${T0 + 1000}, ${T0 + 5000}`,
+        "    b.z (running) :active, b2, 2026-01-31 09:15:03.200, 2026-01-31 09:15:07.200",
         "```",
       ].join("\n"),
     );
@@ -398,11 +327,40 @@ describe("pieces", () => {
     const nodes = nodeStatusesOf(runs, locationOfArn(EXEC));
     const table = renderNodeTable(nodes, { executionStartMs: T0, only: new Set<NodeState>(["failed"]) });
     expect(table.split("\n")).toHaveLength(3);
-    expect(table).toContain(
-      '| ❌ | `a.y` | failed | +2.5 s | 500 ms | 1 | `f1` | <a href="https://eu-west-1.console.aws.amazon.com/cloudwatch/',
+    expect(table).toMatch(
+      /^\| ❌\u00a0failed \| <code>a\.<wbr>y<\/code> \| \+2\.5\u00a0s \| 500\u00a0ms \| <a href="https:\/\/eu-west-1\.console\.aws\.amazon\.com\/cloudwatch\/[^"]*">logs<\/a> \| <code>f1<\/code> \|$/m,
     );
     expect(renderNodeTable(nodes, { only: new Set<NodeState>(["aborted"]) })).toBe("");
     expect(renderNodeTableText([])).toBe("(no nodes)");
+  });
+
+  test("node table: long names cut in the middle with the whole name as a tooltip, attempts, green rows folded", () => {
+    const long = `ns.${"segment_".repeat(20)}end`;
+    const t: RunTask = { stateName: long, functionName: `fn-${"y".repeat(40)}`, nodes: [long] };
+    const one = renderNodeTable(
+      nodeStatusesOf([run(t, "retried", 0, 10, { attempts: 3 })], locationOfArn(EXEC)),
+    );
+    // Shown without its break opportunities and entities: what a reader sees.
+    const shown = one.replace(/<wbr>/g, "").replace(/&#95;/g, "_");
+    expect(shown).toContain(
+      `| 🔁\u00a0retried <sup>×3</sup> | <code title="${long}">ns.segment_segment_segment_segment_segme…ent_segment_segment_segment_segment_end</code> |`,
+    );
+    expect(one).toContain("<sup>×N</sup> attempts the Lambda took.");
+    const many: RunTask[] = Array.from({ length: 25 }, (_, i) => ({
+      stateName: `s${i}`,
+      functionName: `f${i}`,
+      nodes: [`n${i}`],
+    }));
+    const folded = renderNodeTable(
+      nodeStatusesOf(
+        many.map((m, i) => run(m, i === 20 ? "failed" : "succeeded", i, 1)),
+        locationOfArn(EXEC),
+      ),
+    );
+    const [failedTable, rest] = folded.split("<details><summary>✅ 24 nodes succeeded</summary>");
+    expect(failedTable?.split("\n").filter((l) => l.startsWith("| "))).toHaveLength(3);
+    expect(rest?.split("\n").filter((l) => l.startsWith("| "))).toHaveLength(26);
+    expect(rest).toMatch(/<\/details>$/);
   });
 
   test("terminal table strips control characters", () => {

@@ -1,6 +1,6 @@
 import { formatDuration } from "../run/duration.js";
 import type { NodeState, NodeStatus } from "../run/types.js";
-import { codeSpan, escapeHtml, escapeText, table } from "./markdown.js";
+import { escapeHtml, escapeText, nameCode, nowrap, plural, table } from "./markdown.js";
 
 export const STATUS_ICON: Record<NodeState, string> = {
   succeeded: "✅",
@@ -40,7 +40,17 @@ export interface NodeTableOptions {
   only?: ReadonlySet<NodeState>;
   /** At most this many rows, then a line saying how many more there are. */
   maxRows?: number;
+  /** Above this many rows, the nodes that succeeded fold into a `<details>` below the rest. Default 20. */
+  foldAbove?: number;
 }
+
+/** Names are cut in the middle beyond these lengths so the table fits a 1,000 px page. */
+export const NODE_NAME_MAX = 80;
+export const LAMBDA_NAME_MAX = 64;
+const FOLD_ABOVE = 20;
+
+/** The status column's words: short, since the column sits first. */
+const STATUS_CELL: Record<NodeState, string> = { ...STATUS_WORD, retried: "retried" };
 
 /** Rows in run order: by start, then as given; nodes that never started last. */
 export function sortByStart(nodes: readonly NodeStatus[]): NodeStatus[] {
@@ -51,34 +61,57 @@ export function sortByStart(nodes: readonly NodeStatus[]): NodeStatus[] {
   );
 }
 
-/** The per-node Markdown table of the job summary. Every user string is escaped for a table cell. */
+/**
+ * The per-node Markdown table of the job summary, status and node first and
+ * the Lambda last. In a long table the nodes that succeeded fold away below
+ * the rest, so failures are not lost among green rows. Every user string is
+ * escaped for a table cell.
+ */
 export function renderNodeTable(nodes: readonly NodeStatus[], options: NodeTableOptions = {}): string {
   const all = sortByStart(nodes).filter((n) => !options.only || options.only.has(n.status));
   if (all.length === 0) return "";
   const rows = all.slice(0, options.maxRows ?? all.length);
-  const grouped = rows.some((n) => n.taskNodes > 1);
-  const body = rows.map((n) => [
-    STATUS_ICON[n.status],
-    codeSpan(n.node, { inTable: true }),
-    escapeText(STATUS_WORD[n.status]),
-    startCell(n, options.executionStartMs ?? null),
-    n.durationMs === null ? "" : formatDuration(n.durationMs),
-    n.attempts === 0 ? "" : String(n.attempts),
-    `${codeSpan(n.functionName, { inTable: true })}${n.taskNodes > 1 ? ` <sup>†${n.taskNodes}</sup>` : ""}`,
-    n.logUrl ? `<a href="${escapeHtml(n.logUrl)}">logs</a>` : "",
-  ]);
-  const parts = [table(["", "Node", "Status", "Start", "Duration", "Attempts", "Lambda", "Logs"], body)];
+  const start = options.executionStartMs ?? null;
+  const fold = rows.length > (options.foldAbove ?? FOLD_ABOVE);
+  const shown = fold ? rows.filter((n) => n.status !== "succeeded") : rows;
+  const folded = fold ? rows.filter((n) => n.status === "succeeded") : [];
+  const parts: string[] = [];
+  if (shown.length > 0) parts.push(nodeTable(shown, start));
+  if (folded.length > 0) {
+    parts.push(
+      "",
+      `<details><summary>${STATUS_ICON.succeeded} ${plural(folded.length, "node")} succeeded</summary>`,
+      "",
+      nodeTable(folded, start),
+      "",
+      "</details>",
+    );
+  }
   if (all.length > rows.length) {
     parts.push("", `_…and ${all.length - rows.length} more; the \`node-statuses\` output has every node._`);
   }
-  if (grouped) {
+  if (rows.some((n) => n.taskNodes > 1)) {
     parts.push(
       "",
       "<sup>†N</sup> The Lambda runs N nodes in one invocation: they share its status, start, attempts and logs " +
         "(durations are each node's own when the handler reports them).",
     );
   }
+  if (rows.some((n) => n.attempts > 1)) parts.push("", "<sup>×N</sup> attempts the Lambda took.");
   return parts.join("\n");
+}
+
+function nodeTable(rows: readonly NodeStatus[], executionStartMs: number | null): string {
+  const body = rows.map((n) => [
+    nowrap(`${STATUS_ICON[n.status]} ${STATUS_CELL[n.status]}`) +
+      (n.attempts > 1 ? ` <sup>×${n.attempts}</sup>` : ""),
+    nameCode(n.node, NODE_NAME_MAX),
+    nowrap(startCell(n, executionStartMs)),
+    n.durationMs === null ? "" : nowrap(formatDuration(n.durationMs)),
+    n.logUrl ? `<a href="${escapeHtml(n.logUrl)}">logs</a>` : "",
+    `${nameCode(n.functionName, LAMBDA_NAME_MAX)}${n.taskNodes > 1 ? ` <sup>†${n.taskNodes}</sup>` : ""}`,
+  ]);
+  return table(["Status", "Node", "Start", "Duration", "Logs", "Lambda"], body);
 }
 
 function startCell(n: NodeStatus, executionStartMs: number | null): string {

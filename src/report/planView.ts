@@ -3,7 +3,7 @@ import type { Finding } from "../graph/preflight.js";
 import type { PipelineGraph } from "../graph/types.js";
 import type { DefinitionChange, Plan } from "../plan/types.js";
 import { pipelineTasksFromGraph } from "../run/tasks.js";
-import type { FunctionRow, ImageView, PlanTask, PlanView, TaskChange } from "./planComment.js";
+import type { FunctionRow, ImageView, PlanTask, PlanView, TaskChange } from "./planModel.js";
 
 export interface PlanViewContext {
   target: string;
@@ -33,6 +33,16 @@ export function toPlanView(plan: Plan, context: PlanViewContext): PlanView {
     dependsOn: t.dependsOn,
     change: changeOf(t.functionName),
   }));
+  // Deleted functions are no longer in the pipeline: drawn unconnected, so a reviewer sees them go.
+  for (const f of plan.functions.filter((fn) => fn.action === "delete")) {
+    tasks.push({
+      id: `deleted:${f.functionName}`,
+      label: f.nodes.length === 1 ? (f.nodes[0] as string) : f.functionName,
+      nodes: f.nodes,
+      dependsOn: [],
+      change: "removed",
+    });
+  }
   const functions: FunctionRow[] = plan.functions.map((f) => {
     const spec = specs.get(f.functionName);
     const row: FunctionRow = {

@@ -1,6 +1,9 @@
 import type { Finding } from "../graph/preflight.js";
 import type { PipelineGraph } from "../graph/types.js";
-import { codeBlock, escapeCell, table } from "./markdown.js";
+import { codeBlock, codeSpan, escapeText, nameCode, plural, table } from "./markdown.js";
+
+/** Dataset and node names are cut in the middle beyond this, so the table fits the page. */
+const NAME_MAX = 80;
 
 /** The pre-flight section of a summary or PR comment. */
 export function renderFindings(findings: Finding[]): string {
@@ -8,24 +11,25 @@ export function renderFindings(findings: Finding[]): string {
     return "**Pre-flight:** no problems found: every dataset passed between Lambdas is persisted.";
   const errors = findings.filter((f) => f.severity === "error").length;
   const warnings = findings.length - errors;
+  const names = (list: string[]): string => list.map((n) => nameCode(n, NAME_MAX)).join("<br>");
   const parts = [
-    `**Pre-flight:** ${errors} error(s), ${warnings} warning(s).`,
+    `**Pre-flight:** ${plural(errors, "error")}, ${plural(warnings, "warning")}.`,
     "",
     table(
       ["", "Dataset", "Written by", "Read by", "Problem"],
       findings.map((f) => [
         f.severity === "error" ? "❌" : "⚠️",
-        escapeCell(f.dataset),
-        escapeCell(f.producer ?? "(pipeline input)"),
-        escapeCell(f.consumers.join(", ") || "(nobody)"),
-        escapeCell(f.message),
+        nameCode(f.dataset, NAME_MAX),
+        f.producer === null ? "(pipeline input)" : nameCode(f.producer, NAME_MAX),
+        f.consumers.length ? names(f.consumers) : "(nobody)",
+        escapeText(f.message),
       ]),
     ),
   ];
   for (const f of findings.filter((x) => x.severity === "error")) {
     parts.push(
       "",
-      `<details><summary>Fix for <code>${escapeCell(f.dataset)}</code>: add to <code>${escapeCell(f.file)}</code></summary>`,
+      `<details><summary>Fix for ${nameCode(f.dataset, 60, { wrap: false })}: add to ${nameCode(f.file, Infinity, { wrap: false })}</summary>`,
       "",
       codeBlock(f.catalogEntry, "yaml"),
       "",
@@ -35,14 +39,14 @@ export function renderFindings(findings: Finding[]): string {
   return parts.join("\n");
 }
 
-/** One line about what was inspected. */
+/** One line about what was inspected. Names are code spans: `__default__` must not turn bold. */
 export function renderGraphHeadline(graph: PipelineGraph): string {
   const project = graph.project
-    ? `${graph.project.name} (Kedro ${graph.project.kedro_version ?? "?"})`
+    ? `${escapeText(graph.project.name)} (Kedro ${escapeText(graph.project.kedro_version ?? "?")})`
     : "graph";
   const datasets = graph.datasets ? Object.keys(graph.datasets).length : 0;
   return (
-    `**${escapeCell(project)}**: pipeline <code>${escapeCell(graph.pipeline ?? "__default__")}</code>, ` +
-    `env <code>${escapeCell(graph.env ?? "?")}</code>, ${graph.nodes.length} nodes, ${datasets} datasets.`
+    `**${project}**: pipeline ${codeSpan(graph.pipeline ?? "__default__")}, ` +
+    `env ${codeSpan(graph.env ?? "?")}, ${plural(graph.nodes.length, "node")}, ${plural(datasets, "dataset")}.`
   );
 }

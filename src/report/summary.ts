@@ -3,7 +3,16 @@ import { formatDuration } from "../run/duration.js";
 import type { NodeState, PipelineTask, TaskRun } from "../run/types.js";
 import { renderFlowchart, type FlowchartClass } from "./flowchart.js";
 import { renderGantt } from "./gantt.js";
-import { codeBlock, codeSpan, escapeHtml, escapeText, utf8Bytes } from "./markdown.js";
+import {
+  codeBlock,
+  codeSpan,
+  escapeHtml,
+  escapeText,
+  htmlText,
+  nameCode,
+  plural,
+  utf8Bytes,
+} from "./markdown.js";
 import { renderNodeTable, STATUS_ICON, STATUS_ORDER, STATUS_WORD } from "./nodeTable.js";
 import { fitPlanMarkdown, type PlanView } from "./planComment.js";
 
@@ -21,6 +30,8 @@ const PROBLEM_DETAILS = 20;
 const PROBLEM_ROWS = 500;
 /** Node names listed at the "counts" level. */
 const COUNTS_NAMES = 50;
+/** A failure's one-line summary keeps its node name to this many characters. */
+const SUMMARY_NAME_MAX = 60;
 
 export interface RunSummaryInput {
   run: RunReport;
@@ -63,9 +74,10 @@ export function renderRunSummaryAt(input: RunSummaryInput, level: SummaryLevel):
   if (run.nodes.length > 0) {
     const startMs = Date.parse(run.startedAt);
     if (level === "full" || level === "no-diagrams") {
+      // Failures first: at 300 nodes they would sit far below a green table.
       sections.push(
-        renderNodeTable(run.nodes, { executionStartMs: startMs }),
         renderFailures(run.tasks, Infinity),
+        renderNodeTable(run.nodes, { executionStartMs: startMs }),
       );
     } else if (level === "problems") {
       const problems = new Set<NodeState>(["failed", "timed-out", "aborted", "running"]);
@@ -75,8 +87,8 @@ export function renderRunSummaryAt(input: RunSummaryInput, level: SummaryLevel):
         maxRows: PROBLEM_ROWS,
       });
       sections.push(
-        table ? `**Nodes that did not succeed**\n\n${table}` : "",
         renderFailures(run.tasks, PROBLEM_DETAILS),
+        table ? `**Nodes that did not succeed**\n\n${table}` : "",
         `_The full per-node table is left out: it does not fit in a job summary. The \`node-statuses\` output has every node._`,
       );
     } else {
@@ -120,7 +132,7 @@ function renderHeadline(input: RunSummaryInput): string {
         title = `⏳ Pipeline run ${run.status.toLowerCase()}`;
     }
   }
-  const facts = [`**Execution** <a href="${escapeHtml(run.consoleUrl)}">${escapeHtml(run.name)}</a>`];
+  const facts = [`**Execution** <a href="${escapeHtml(run.consoleUrl)}">${htmlText(run.name)}</a>`];
   const version = versionOf(run.stateMachineVersionArn ?? run.stateMachineArn);
   if (version) {
     facts.push(
@@ -128,7 +140,8 @@ function renderHeadline(input: RunSummaryInput): string {
     );
   }
   if (input.image) facts.push(`**Image** ${codeSpan(input.image)}`);
-  facts.push(`**Started** ${escapeText(run.startedAt.replace("T", " ").replace(/\.\d+Z$/, "Z"))}`);
+  // An ISO time from the SDK, not user text: shown as it is, with its zone.
+  facts.push(`**Started** ${run.startedAt.replace("T", " ").replace(/\.\d+Z$/, " UTC")}`);
   const lines = [`### ${title}`, "", facts.join(" · ")];
   if (run.failure) {
     // The headline links the execution already; the message's own link is for the log.
@@ -158,8 +171,8 @@ function renderCounts(run: RunReport): string {
     (s) => `${STATUS_ICON[s]} ${counts.get(s)} ${STATUS_WORD[s]}`,
   );
   const tasks = run.tasks.length;
-  const inTasks = tasks > 0 && tasks !== run.nodes.length ? ` in ${tasks} Lambda tasks` : "";
-  return `**${run.nodes.length} nodes${inTasks}:** ${parts.join(" · ")}`;
+  const inTasks = tasks > 0 && tasks !== run.nodes.length ? ` in ${plural(tasks, "Lambda task")}` : "";
+  return `**${plural(run.nodes.length, "node")}${inTasks}:** ${parts.join(" · ")}`;
 }
 
 /** One `<details>` per failed Task: error type and message, traceback tail, log link. */
@@ -179,7 +192,7 @@ export function renderFailures(tasks: readonly TaskRun[], max: number): string {
     ].filter((f) => f !== "");
     parts.push(
       [
-        `<details><summary>${STATUS_ICON[t.status]} <code>${htmlText(who)}</code>: ${htmlText(error.type)}: ${htmlText(clip(first, 200))}</summary>`,
+        `<details><summary>${STATUS_ICON[t.status]} ${nameCode(who, SUMMARY_NAME_MAX, { wrap: false })}: ${htmlText(error.type)}: ${htmlText(clip(first, 200))}</summary>`,
         "",
         facts.join(" · "),
         "",
@@ -193,7 +206,9 @@ export function renderFailures(tasks: readonly TaskRun[], max: number): string {
     );
   }
   if (failed.length > max)
-    parts.push(`_…and ${failed.length - max} more failed task(s); see the \`node-statuses\` output._`);
+    parts.push(
+      `_…and ${plural(failed.length - max, "more failed task")}; see the \`node-statuses\` output._`,
+    );
   return parts.join("\n\n");
 }
 
@@ -235,16 +250,22 @@ export function renderStatusFlowchart(pipeline: readonly PipelineTask[], runs: r
 
 export interface DeploySummaryInput {
   plan: PlanView;
+  /** The run's flowchart above already draws the pipeline. */
+  pipelineDrawnAbove?: boolean;
 }
 
 /** Without an execution: the deploy plan with its pipeline flowchart, fitted to the budget. */
 export function renderDeploySummary(input: DeploySummaryInput, budgetBytes = SUMMARY_BUDGET_BYTES): string {
-  return fitPlanMarkdown(input.plan, budgetBytes, { where: "summary" }).markdown;
+  return fitPlanMarkdown(input.plan, budgetBytes, {
+    where: "summary",
+    ...(input.pipelineDrawnAbove ? { pipelineDrawnAbove: true } : {}),
+  }).markdown;
 }
 
 /**
  * The whole step summary: the run first (it is what the reader came for), then
- * the plan in whatever room is left. Either may be absent.
+ * the plan in whatever room is left. Either may be absent. The pipeline is
+ * drawn once: coloured by the run when there is one.
  */
 export function renderJobSummary(
   parts: { run?: RunSummaryInput | null; plan?: PlanView | null },
@@ -252,6 +273,7 @@ export function renderJobSummary(
 ): string {
   const sections: string[] = [];
   let left = budgetBytes;
+  let drawn = false;
   if (parts.run) {
     // The plan's smallest rendering is kept out of the run's share.
     const reserve = parts.plan
@@ -260,14 +282,12 @@ export function renderJobSummary(
     const run = renderRunSummary(parts.run, Math.max(0, left - reserve));
     sections.push(run.markdown);
     left -= run.bytes + 1;
+    drawn = run.level === "full" && parts.run.run.nodes.length > 0;
   }
-  if (parts.plan) sections.push(renderDeploySummary({ plan: parts.plan }, Math.max(0, left)));
+  if (parts.plan) {
+    sections.push(renderDeploySummary({ plan: parts.plan, pipelineDrawnAbove: drawn }, Math.max(0, left)));
+  }
   return sections.join("\n");
-}
-
-/** Text in an HTML line: escaped, and backticks as entities so no reader takes them for code spans. */
-function htmlText(text: string): string {
-  return escapeHtml(text).replace(/`/g, "&#96;");
 }
 
 function clip(text: string, max: number): string {
