@@ -1,16 +1,10 @@
 import { describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
 import { planStructure } from "../src/compile/structure.js";
-import {
-  criticalPath,
-  exactSeriesParallel,
-  layeredTree,
-  makespan,
-  seriesParallelize,
-  tasksOf,
-  type SpTree,
-  type TaskDag,
-} from "../src/graph/seriesParallel.js";
+import { exactSeriesParallel } from "../src/graph/spDecomposition.js";
+import { seriesParallelize } from "../src/graph/spSearch.js";
+import { makespan, tasksOf, type SpTree } from "../src/graph/spTree.js";
+import { criticalPath, layeredTree, type TaskDag } from "../src/graph/taskDag.js";
 
 function dagOf(n: number, edges: [number, number][]): TaskDag {
   const preds: number[][] = Array.from({ length: n }, () => []);
