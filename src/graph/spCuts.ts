@@ -1,8 +1,8 @@
-import { range } from "./indices.js";
+import { f64At, i32At, isNonEmpty, itemAt, range, type NonEmpty } from "./indices.js";
 import type { Decomposition } from "./spDecomposition.js";
 import type { SampleTable } from "./spMeasured.js";
-import { levelsOf } from "./taskDag.js";
-import { setKey } from "./taskSets.js";
+import { levelsOf, type TaskDag } from "./taskDag.js";
+import { setKey, type TaskMarks } from "./taskSets.js";
 
 /** Where forced series cuts (the added constraints) may fall. */
 export type CutPolicy =
@@ -50,28 +50,7 @@ export class CutFinder {
     const { dag, marks } = this.decomposition;
     this.decomposition.visited += m;
     marks.enter(set);
-    // Local adjacency, compressed: predecessors then successors inside the set.
-    const predStart = new Int32Array(m + 1);
-    const succCount = new Int32Array(m);
-    const preds: number[] = [];
-    for (let i = 0; i < m; i++) {
-      predStart[i] = preds.length;
-      for (const p of dag.preds[set[i] as number] ?? []) {
-        if (!marks.has(p)) continue;
-        const l = marks.position(p);
-        preds.push(l);
-        succCount[l]!++;
-      }
-    }
-    predStart[m] = preds.length;
-    const predList = Int32Array.from(preds);
-    const succStart = new Int32Array(m + 1);
-    for (let i = 0; i < m; i++) succStart[i + 1] = succStart[i]! + succCount[i]!;
-    const succList = new Int32Array(predList.length);
-    const fill = succStart.slice(0, m);
-    for (let c = 0; c < m; c++) {
-      for (let e = predStart[c]!; e < predStart[c + 1]!; e++) succList[fill[predList[e]!]!++] = c;
-    }
+    const { predStart, predList, succStart, succList } = localEdges(set, dag, marks);
 
     const g = this.guide.count;
     const w = this.guide.values;
@@ -80,42 +59,53 @@ export class CutFinder {
     const meanFinish = new Float64Array(m);
     const negMeanTail = new Float64Array(m);
     for (let i = 0; i < m; i++) {
-      const base = (set[i] as number) * g;
+      const base = itemAt(set, i) * g;
+      const first = i32At(predStart, i);
+      const end = i32At(predStart, i + 1);
+      let sum = 0;
       for (let s = 0; s < g; s++) {
         let start = 0;
-        for (let e = predStart[i]!; e < predStart[i + 1]!; e++)
-          start = Math.max(start, finish[predList[e]! * g + s]!);
-        const f = start + w[base + s]!;
+        for (let e = first; e < end; e++) start = Math.max(start, f64At(finish, i32At(predList, e) * g + s));
+        const f = start + f64At(w, base + s);
         finish[i * g + s] = f;
-        meanFinish[i]! += f / g;
+        sum += f / g;
       }
+      meanFinish[i] = sum;
     }
     for (let i = m - 1; i >= 0; i--) {
-      const base = (set[i] as number) * g;
+      const base = itemAt(set, i) * g;
+      const first = i32At(succStart, i);
+      const end = i32At(succStart, i + 1);
+      let negSum = 0;
       for (let s = 0; s < g; s++) {
         let rest = 0;
-        for (let e = succStart[i]!; e < succStart[i + 1]!; e++)
-          rest = Math.max(rest, tail[succList[e]! * g + s]!);
-        const t = rest + w[base + s]!;
+        for (let e = first; e < end; e++) rest = Math.max(rest, f64At(tail, i32At(succList, e) * g + s));
+        const t = rest + f64At(w, base + s);
         tail[i * g + s] = t;
-        negMeanTail[i]! -= t / g;
+        negSum -= t / g;
       }
+      negMeanTail[i] = negSum;
     }
     const globalLevel = new Float64Array(m);
-    for (let i = 0; i < m; i++) globalLevel[i] = this.level[set[i]!]!;
+    for (let i = 0; i < m; i++) globalLevel[i] = i32At(this.level, itemAt(set, i));
     const keys: Float64Array[] = [];
     if (this.policy === "free" && !allKeys) {
       keys.push(meanFinish, negMeanTail, globalLevel);
     } else if (this.policy === "free") {
+      // Longest path in edges from the set's sources (asap) and to its sinks (height).
       const asap = new Float64Array(m);
       for (let i = 0; i < m; i++) {
-        for (let e = predStart[i]!; e < predStart[i + 1]!; e++)
-          asap[i] = Math.max(asap[i]!, asap[predList[e]!]! + 1);
+        let a = 0;
+        for (let e = i32At(predStart, i), end = i32At(predStart, i + 1); e < end; e++)
+          a = Math.max(a, f64At(asap, i32At(predList, e)) + 1);
+        asap[i] = a;
       }
       const height = new Float64Array(m);
       for (let i = m - 1; i >= 0; i--) {
-        for (let e = succStart[i]!; e < succStart[i + 1]!; e++)
-          height[i] = Math.max(height[i]!, height[succList[e]!]! + 1);
+        let h = 0;
+        for (let e = i32At(succStart, i), end = i32At(succStart, i + 1); e < end; e++)
+          h = Math.max(h, f64At(height, i32At(succList, e)) + 1);
+        height[i] = h;
       }
       keys.push(
         meanFinish,
@@ -123,19 +113,12 @@ export class CutFinder {
         globalLevel,
         asap,
         height.map((h) => -h),
-        asap.map((a, i) => a - height[i]!),
+        asap.map((a, i) => a - f64At(height, i)),
       );
     } else {
       keys.push(globalLevel);
     }
-    const orders = keys.map((key) => {
-      const order = sortedByKey(key);
-      const boundaries = [0];
-      for (let i = 1; i < m; i++) if (key[order[i - 1]!]! !== key[order[i]!]!) boundaries.push(i);
-      boundaries.push(m);
-      return { order, boundaries };
-    });
-    return { set, predStart, predList, finish, tail, orders };
+    return { set, predStart, predList, finish, tail, orders: keys.map(thresholds) };
   }
 
   /**
@@ -143,7 +126,7 @@ export class CutFinder {
    * mean(longest path in A + longest path in B): the run time if both sides
    * needed no further cuts.
    */
-  best(a: SetAnalysis, breadth: number): Cut[] {
+  best(a: SetAnalysis, breadth: number): NonEmpty<Cut> {
     const { set, finish, tail } = a;
     const m = set.length;
     const g = this.guide.count;
@@ -156,43 +139,101 @@ export class CutFinder {
     for (const { order, boundaries } of a.orders) {
       cost.fill(0);
       for (let s = 0; s < g; s++) {
-        suffix[m] = 0;
-        for (let i = m - 1; i >= 0; i--) suffix[i] = Math.max(suffix[i + 1]!, tail[order[i]! * g + s]!);
+        // suffix[i]: the longest tail among order[i..]; prefix: the latest finish among order[..i].
+        let rest = 0;
+        suffix[m] = rest;
+        for (let i = m - 1; i >= 0; i--) {
+          rest = Math.max(rest, f64At(tail, itemAt(order, i) * g + s));
+          suffix[i] = rest;
+        }
         let prefix = 0;
         for (let i = 0; i < m - 1; i++) {
-          prefix = Math.max(prefix, finish[order[i]! * g + s]!);
-          cost[i]! += prefix + suffix[i + 1]!;
+          prefix = Math.max(prefix, f64At(finish, itemAt(order, i) * g + s));
+          cost[i] = f64At(cost, i) + (prefix + f64At(suffix, i + 1));
         }
       }
       for (let b = 1; b < boundaries.length - 1; b++) {
-        const at = boundaries[b]! - 1;
+        const at = itemAt(boundaries, b) - 1;
         // Rounded so that ties break by order, not by floating-point noise.
-        const c = Math.round((cost[at]! / g) * 1e6) / 1e6;
-        if (top.length === keep && c >= top[keep - 1]!.cost) continue;
-        let i = top.length;
-        while (i > 0 && top[i - 1]!.cost > c) i--;
-        top.splice(i, 0, { cost: c, order, at });
+        const c = Math.round((f64At(cost, at) / g) * 1e6) / 1e6;
+        const worst = top.length === keep ? top[keep - 1] : undefined;
+        if (worst !== undefined && c >= worst.cost) continue;
+        // After the last kept threshold that is not dearer (a tie goes after the earlier one).
+        const place = top.findLastIndex((t) => !(t.cost > c)) + 1;
+        top.splice(place, 0, { cost: c, order, at });
         if (top.length > keep) top.pop();
       }
     }
-    if (top.length === 0) throw new Error("internal: no series cut in a connected set");
     const result: Cut[] = [];
     const seen = new Set<string>();
     const inBefore = new Uint8Array(m);
     for (const f of top) {
       if (result.length >= breadth) break;
       inBefore.fill(0);
-      for (let i = 0; i <= f.at; i++) inBefore[f.order[i]!] = 1;
+      for (let i = 0; i <= f.at; i++) inBefore[itemAt(f.order, i)] = 1;
       const before: number[] = [];
       const after: number[] = [];
-      for (let i = 0; i < m; i++) (inBefore[i] ? before : after).push(set[i] as number);
+      set.forEach((v, i) => (inBefore[i] ? before : after).push(v));
       const key = setKey(0, before);
       if (seen.has(key)) continue;
       seen.add(key);
       result.push([before, after]);
     }
+    if (!isNonEmpty(result)) throw new Error("internal: no series cut in a connected set");
     return result;
   }
+}
+
+/**
+ * Edges inside a set, by place in it, compressed: the predecessors of i are
+ * predList[predStart[i] .. predStart[i + 1]), its successors likewise. `marks`
+ * holds the set.
+ */
+function localEdges(
+  set: readonly number[],
+  dag: TaskDag,
+  marks: TaskMarks,
+): { predStart: Int32Array; predList: Int32Array; succStart: Int32Array; succList: Int32Array } {
+  const m = set.length;
+  const predStart = new Int32Array(m + 1);
+  const succCount = new Int32Array(m);
+  const preds: number[] = [];
+  for (let i = 0; i < m; i++) {
+    predStart[i] = preds.length;
+    for (const p of dag.preds[itemAt(set, i)] ?? []) {
+      if (!marks.has(p)) continue;
+      const l = marks.position(p);
+      preds.push(l);
+      succCount[l] = i32At(succCount, l) + 1;
+    }
+  }
+  predStart[m] = preds.length;
+  const predList = Int32Array.from(preds);
+  const succStart = new Int32Array(m + 1);
+  for (let i = 0; i < m; i++) succStart[i + 1] = i32At(succStart, i) + i32At(succCount, i);
+  const succList = new Int32Array(predList.length);
+  // Next free slot in each task's successor list.
+  const fill = succStart.slice(0, m);
+  for (let c = 0; c < m; c++) {
+    for (let e = i32At(predStart, c), end = i32At(predStart, c + 1); e < end; e++) {
+      const p = i32At(predList, e);
+      const slot = i32At(fill, p);
+      fill[p] = slot + 1;
+      succList[slot] = c;
+    }
+  }
+  return { predStart, predList, succStart, succList };
+}
+
+/** The places of a set sorted by a key, and where the key's value changes (with 0 and the end). */
+function thresholds(key: Float64Array): { order: number[]; boundaries: number[] } {
+  const order = sortedByKey(key);
+  const boundaries = [0];
+  for (let i = 1; i < order.length; i++) {
+    if (f64At(key, itemAt(order, i - 1)) !== f64At(key, itemAt(order, i))) boundaries.push(i);
+  }
+  boundaries.push(order.length);
+  return { order, boundaries };
 }
 
 /** Indices 0..n-1 by key, ties by index; counting sort when the keys are small integers (levels). */
@@ -206,11 +247,17 @@ function sortedByKey(key: Float64Array): number[] {
     if (x > hi) hi = x;
     if (integral && !Number.isInteger(x)) integral = false;
   }
-  if (!integral || hi - lo > 4 * n) return range(n).sort((x, y) => key[x]! - key[y]! || x - y);
+  if (!integral || hi - lo > 4 * n) return range(n).sort((x, y) => f64At(key, x) - f64At(key, y) || x - y);
+  // start[b]: where the next index with key lo + b goes (after counting, prefix sums of the counts).
   const start = new Int32Array(hi - lo + 2);
-  for (const x of key) start[x - lo + 1]!++;
-  for (let b = 1; b < start.length; b++) start[b]! += start[b - 1]!;
+  for (const x of key) start[x - lo + 1] = i32At(start, x - lo + 1) + 1;
+  for (let b = 1; b < start.length; b++) start[b] = i32At(start, b) + i32At(start, b - 1);
   const order = new Array<number>(n);
-  for (let i = 0; i < n; i++) order[start[key[i]! - lo]!++] = i;
+  for (let i = 0; i < n; i++) {
+    const b = f64At(key, i) - lo;
+    const at = i32At(start, b);
+    start[b] = at + 1;
+    order[at] = i;
+  }
   return order;
 }

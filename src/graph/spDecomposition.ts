@@ -1,4 +1,4 @@
-import { range } from "./indices.js";
+import { itemAt, range, u32At } from "./indices.js";
 import { parallel, series, task, type SpTree } from "./spTree.js";
 import type { TaskDag } from "./taskDag.js";
 import { TaskMarks } from "./taskSets.js";
@@ -27,22 +27,25 @@ export class Decomposition {
 
   constructor(readonly dag: TaskDag) {
     const n = dag.size;
-    this.words = Math.max(1, Math.ceil(n / 32));
-    this.desc = new Uint32Array(n * this.words);
+    const words = Math.max(1, Math.ceil(n / 32));
+    const desc = new Uint32Array(n * words);
     for (let v = n - 1; v >= 0; v--) {
-      const base = v * this.words;
+      const base = v * words;
       for (const s of dag.succs[v] ?? []) {
-        const sb = s * this.words;
-        for (let w = 0; w < this.words; w++) this.desc[base + w]! |= this.desc[sb + w]!;
-        this.desc[base + (s >>> 5)]! |= 1 << (s & 31);
+        const sb = s * words;
+        for (let w = 0; w < words; w++) desc[base + w] = u32At(desc, base + w) | u32At(desc, sb + w);
+        const own = base + (s >>> 5);
+        desc[own] = u32At(desc, own) | (1 << (s & 31));
       }
     }
+    this.words = words;
+    this.desc = desc;
     this.marks = new TaskMarks(n);
   }
 
   /** Exact decomposition, or undefined if the set is not series-parallel. */
   exact(set: number[]): SpTree | undefined {
-    if (set.length === 1) return task(set[0] as number);
+    if (set.length === 1) return task(itemAt(set, 0));
     const comps = this.components(set);
     const parts = comps.length > 1 ? comps : this.seriesFactors(set);
     if (parts.length === 1) return undefined;
@@ -74,8 +77,7 @@ export class Decomposition {
       if (!marks.take(start)) continue;
       const comp: number[] = [];
       stack.push(start);
-      while (stack.length > 0) {
-        const v = stack.pop() as number;
+      for (let v = stack.pop(); v !== undefined; v = stack.pop()) {
         comp.push(v);
         for (const u of this.dag.preds[v] ?? []) if (marks.take(u)) stack.push(u);
         for (const u of this.dag.succs[v] ?? []) if (marks.take(u)) stack.push(u);
@@ -91,18 +93,20 @@ export class Decomposition {
    * task of the later blocks. Blocks are contiguous in any topological order.
    */
   seriesFactors(set: number[]): number[][] {
-    const words = this.words;
+    const { words, desc } = this;
+    // common: the tasks of the set that every task so far reaches (at first, the whole set).
     const common = new Uint32Array(words);
-    for (const v of set) common[v >>> 5]! |= 1 << (v & 31);
-    const lo = (set[0] as number) >>> 5;
-    const hi = (set[set.length - 1] as number) >>> 5;
+    for (const v of set) common[v >>> 5] = u32At(common, v >>> 5) | (1 << (v & 31));
+    const lo = itemAt(set, 0) >>> 5;
+    const hi = itemAt(set, set.length - 1) >>> 5;
     const factors: number[][] = [];
     let start = 0;
     for (let i = 0; i < set.length - 1; i++) {
-      const base = (set[i] as number) * words;
+      const base = itemAt(set, i) * words;
       let count = 0;
       for (let w = lo; w <= hi; w++) {
-        const x = (common[w]! &= this.desc[base + w]!);
+        const x = u32At(common, w) & u32At(desc, base + w);
+        common[w] = x;
         count += popcount(x);
       }
       if (count === set.length - (i + 1)) {

@@ -1,5 +1,6 @@
+import { i32At, itemAt } from "./indices.js";
 import type { Decomposition } from "./spDecomposition.js";
-import { mean, taskSpans, type MeasuredTree, type SampleTable } from "./spMeasured.js";
+import { addSpans, mean, maxSpans, taskSpans, type MeasuredTree, type SampleTable } from "./spMeasured.js";
 import { parallel, series, task, type SpTree } from "./spTree.js";
 
 /**
@@ -15,21 +16,28 @@ export function bestOverAllCuts(
   const k = samples.count;
   const { dag, marks } = decomposition;
   marks.enter(set);
+  // Bit masks over places in the set: each task's predecessors, neighbours and descendants inside it.
   const predMask = new Int32Array(m);
   const adjMask = new Int32Array(m);
   const descMask = new Int32Array(m);
   for (let i = m - 1; i >= 0; i--) {
-    const v = set[i] as number;
+    const v = itemAt(set, i);
+    let preds = 0;
+    let desc = 0;
     for (const p of dag.preds[v] ?? []) {
       if (!marks.has(p)) continue;
       const l = marks.position(p);
-      predMask[i]! |= 1 << l;
-      adjMask[i]! |= 1 << l;
-      adjMask[l]! |= 1 << i;
+      preds |= 1 << l;
+      adjMask[l] = i32At(adjMask, l) | (1 << i);
     }
     for (const q of dag.succs[v] ?? []) {
-      if (marks.has(q)) descMask[i]! |= descMask[marks.position(q)]! | (1 << marks.position(q));
+      if (!marks.has(q)) continue;
+      const l = marks.position(q);
+      desc |= i32At(descMask, l) | (1 << l);
     }
+    predMask[i] = preds;
+    adjMask[i] = i32At(adjMask, i) | preds;
+    descMask[i] = desc;
   }
   type Entry = { spans: Float64Array; cost: number; kind: "task" | "parallel" | "series"; parts: number[] };
   const memo = new Map<number, Entry>();
@@ -41,7 +49,7 @@ export function bestOverAllCuts(
       let frontier = comp;
       while (frontier !== 0) {
         let next = 0;
-        for (let f = frontier; f !== 0; f &= f - 1) next |= adjMask[31 - Math.clz32(f & -f)]!;
+        for (let f = frontier; f !== 0; f &= f - 1) next |= i32At(adjMask, 31 - Math.clz32(f & -f));
         next &= mask & ~comp;
         comp |= next;
         frontier = next;
@@ -56,16 +64,13 @@ export function bestOverAllCuts(
     if (known) return known;
     let entry: Entry;
     if ((mask & (mask - 1)) === 0) {
-      const spans = taskSpans(samples, set[31 - Math.clz32(mask)] as number);
+      const spans = taskSpans(samples, itemAt(set, 31 - Math.clz32(mask)));
       entry = { spans, cost: mean(spans), kind: "task", parts: [] };
     } else {
       const comps = components(mask);
       if (comps.length > 1) {
         const spans = new Float64Array(k);
-        for (const c of comps) {
-          const cs = solve(c).spans;
-          for (let s = 0; s < k; s++) if (cs[s]! > spans[s]!) spans[s] = cs[s]!;
-        }
+        for (const c of comps) maxSpans(spans, solve(c).spans);
         entry = { spans, cost: mean(spans), kind: "parallel", parts: comps };
       } else {
         // A series factor adds no constraint: take the first one if there is one.
@@ -75,7 +80,7 @@ export function bestOverAllCuts(
         for (let rest = mask; rest !== 0 && factor === 0; rest &= rest - 1) {
           const i = 31 - Math.clz32(rest & -rest);
           before |= 1 << i;
-          common &= descMask[i]!;
+          common &= i32At(descMask, i);
           if (before !== mask && (common & mask) === (mask & ~before)) factor = before;
         }
         let best = factor;
@@ -94,15 +99,14 @@ export function bestOverAllCuts(
               }
               return;
             }
-            const i = members[at] as number;
+            const i = itemAt(members, at);
             visit(at + 1, a);
-            if ((predMask[i]! & mask & ~a) === 0) visit(at + 1, a | (1 << i));
+            if ((i32At(predMask, i) & mask & ~a) === 0) visit(at + 1, a | (1 << i));
           };
           visit(0, 0);
         }
-        const first = solve(best).spans;
-        const second = solve(mask & ~best).spans;
-        const spans = first.map((x, s) => x + second[s]!);
+        const spans = solve(best).spans.slice();
+        addSpans(spans, solve(mask & ~best).spans);
         entry = { spans, cost: mean(spans), kind: "series", parts: [best, mask & ~best] };
       }
     }
@@ -111,7 +115,7 @@ export function bestOverAllCuts(
   };
   const tree = (mask: number): SpTree => {
     const e = solve(mask);
-    if (e.kind === "task") return task(set[31 - Math.clz32(mask)] as number);
+    if (e.kind === "task") return task(itemAt(set, 31 - Math.clz32(mask)));
     const children = e.parts.map(tree);
     return e.kind === "parallel" ? parallel(children) : series(children);
   };

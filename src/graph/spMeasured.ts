@@ -1,3 +1,4 @@
+import { f64At } from "./indices.js";
 import { parallel, series, task, type SpTree } from "./spTree.js";
 
 /** Durations of every task under `count` samples, flat: values[task * count + sample]. */
@@ -39,13 +40,23 @@ export function measuredComposition(
   samples: number,
 ): MeasuredTree {
   const spans = new Float64Array(samples);
-  for (const p of parts) {
-    const ps = p.spans;
-    if (kind === "series") for (let s = 0; s < spans.length; s++) spans[s]! += ps[s]!;
-    else for (let s = 0; s < spans.length; s++) if (ps[s]! > spans[s]!) spans[s] = ps[s]!;
-  }
+  const fold = kind === "series" ? addSpans : maxSpans;
+  for (const p of parts) fold(spans, p.spans);
   const trees = parts.map((p) => p.tree);
   return { tree: kind === "series" ? series(trees) : parallel(trees), spans, cost: mean(spans) };
+}
+
+/** Series: spans[s] += more[s] under every sample. */
+export function addSpans(spans: Float64Array, more: Float64Array): void {
+  for (let s = 0; s < spans.length; s++) spans[s] = f64At(spans, s) + f64At(more, s);
+}
+
+/** Parallel: spans[s] = max(spans[s], more[s]) under every sample. */
+export function maxSpans(spans: Float64Array, more: Float64Array): void {
+  for (let s = 0; s < spans.length; s++) {
+    const x = f64At(more, s);
+    if (x > f64At(spans, s)) spans[s] = x;
+  }
 }
 
 export function mean(values: Float64Array): number {

@@ -5,7 +5,7 @@
  * DAG itself; for any other, constraints must be added, and we choose them to
  * keep the expected run time low.
  */
-import { range } from "./indices.js";
+import { itemAt, range } from "./indices.js";
 import { CutFinder, type CutPolicy } from "./spCuts.js";
 import { Decomposition } from "./spDecomposition.js";
 import { bestOverAllCuts } from "./spExhaustive.js";
@@ -117,7 +117,7 @@ class Search {
   }
 
   private buildUncached(set: number[], depth: number): MeasuredTree {
-    if (set.length === 1) return measuredTask(this.samples, set[0] as number);
+    if (set.length === 1) return measuredTask(this.samples, itemAt(set, 0));
     const comps = this.decomposition.components(set);
     if (comps.length > 1)
       return this.combine(
@@ -138,7 +138,7 @@ class Search {
     const trying = depth > 0 && searching;
     const analysis = this.cutFinder.analyse(set, trying);
     const cuts = this.cutFinder.best(analysis, trying ? (this.options.breadth ?? 1) : 1);
-    let chosen = cuts[0] as [number[], number[]];
+    let chosen = cuts[0];
     if (cuts.length > 1) {
       let bestCost = Infinity;
       for (const cut of cuts) {

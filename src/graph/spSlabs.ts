@@ -1,3 +1,4 @@
+import { f64At, i32At, itemAt } from "./indices.js";
 import type { SetAnalysis } from "./spCuts.js";
 import type { Decomposition } from "./spDecomposition.js";
 import { mean, type SampleTable } from "./spMeasured.js";
@@ -29,8 +30,8 @@ export function slabChains(
     order.forEach((l, i) => (pos[l] = i));
     const slab = (i: number, j: number): number[] =>
       order
-        .slice(boundaries[i], boundaries[j])
-        .map((l) => set[l] as number)
+        .slice(itemAt(boundaries, i), itemAt(boundaries, j))
+        .map((l) => itemAt(set, l))
         .sort((x, y) => x - y);
     // maxEnd[i]: the furthest boundary j such that slab(i, j) is series-parallel
     // (a slab containing a non-SP one is not SP either, so this never decreases).
@@ -54,37 +55,47 @@ export function slabChains(
     const from = new Int32Array(units + 1);
     best[0] = 0;
     for (let i = 0; i < units; i++) {
-      const lo = boundaries[i] as number;
+      const lo = itemAt(boundaries, i);
+      const bestBefore = f64At(best, i);
       spans.fill(0);
-      for (let jj = i + 1; jj <= maxEnd[i]!; jj++) {
-        for (let p = boundaries[jj - 1] as number; p < (boundaries[jj] as number); p++) {
-          const l = order[p] as number;
-          const base = (set[l] as number) * k;
+      // Grow the slab from boundary i one unit at a time, finishing each task within the slab.
+      for (let jj = i + 1; jj <= i32At(maxEnd, i); jj++) {
+        const unitStart = itemAt(boundaries, jj - 1);
+        const unitEnd = itemAt(boundaries, jj);
+        for (let p = unitStart; p < unitEnd; p++) {
+          const l = itemAt(order, p);
+          const base = itemAt(set, l) * k;
           start.fill(0);
-          for (let e = predStart[l]!; e < predStart[l + 1]!; e++) {
-            const q = predList[e]!;
-            if (pos[q]! < lo) continue;
-            for (let s = 0; s < k; s++) if (finish[q * k + s]! > start[s]!) start[s] = finish[q * k + s]!;
+          for (let e = i32At(predStart, l), end = i32At(predStart, l + 1); e < end; e++) {
+            const q = i32At(predList, e);
+            if (i32At(pos, q) < lo) continue;
+            for (let s = 0; s < k; s++) {
+              const f = f64At(finish, q * k + s);
+              if (f > f64At(start, s)) start[s] = f;
+            }
           }
           for (let s = 0; s < k; s++) {
-            const f = start[s]! + w[base + s]!;
+            const f = f64At(start, s) + f64At(w, base + s);
             finish[l * k + s] = f;
-            if (f > spans[s]!) spans[s] = f;
+            if (f > f64At(spans, s)) spans[s] = f;
           }
         }
-        decomposition.visited += boundaries[jj]! - boundaries[jj - 1]!;
-        const cost = best[i]! + mean(spans);
-        if (cost < best[jj]! - 1e-9) {
+        decomposition.visited += unitEnd - unitStart;
+        const cost = bestBefore + mean(spans);
+        if (cost < f64At(best, jj) - 1e-9) {
           best[jj] = cost;
           from[jj] = i;
         }
       }
     }
+    // Walk the chain back from the last boundary, then cut slabs between consecutive boundaries.
     const cuts: number[] = [];
-    for (let at = units; at > 0; at = from[at]!) cuts.push(at);
+    for (let at = units; at > 0; at = i32At(from, at)) cuts.push(at);
     cuts.push(0);
     cuts.reverse();
-    chains.push(cuts.slice(1).map((end, c) => slab(cuts[c]!, end)));
+    const chain: number[][] = [];
+    for (let c = 1; c < cuts.length; c++) chain.push(slab(itemAt(cuts, c - 1), itemAt(cuts, c)));
+    chains.push(chain);
   }
   return chains;
 }

@@ -14,22 +14,22 @@ export function task(index: number): SpTree {
 
 /** A series composition, flattened (no series directly inside a series). */
 export function series(children: SpTree[]): SpTree {
-  const flat: SpTree[] = [];
-  for (const c of children) {
-    if (c.kind === "series") flat.push(...c.children);
-    else flat.push(c);
-  }
-  return flat.length === 1 ? (flat[0] as SpTree) : { kind: "series", children: flat };
+  return composition("series", children);
 }
 
 /** A parallel composition, flattened (no parallel directly inside a parallel). */
 export function parallel(children: SpTree[]): SpTree {
+  return composition("parallel", children);
+}
+
+function composition(kind: "series" | "parallel", children: SpTree[]): SpTree {
   const flat: SpTree[] = [];
   for (const c of children) {
-    if (c.kind === "parallel") flat.push(...c.children);
+    if (c.kind === kind) flat.push(...c.children);
     else flat.push(c);
   }
-  return flat.length === 1 ? (flat[0] as SpTree) : { kind: "parallel", children: flat };
+  const only = flat.length === 1 ? flat[0] : undefined;
+  return only ?? { kind, children: flat };
 }
 
 /** Run time of an SP structure: sums along series, maxima across parallel branches. */

@@ -2,6 +2,7 @@
  * Sets of tasks as the series-parallel code passes them around: arrays of
  * task ids in increasing order.
  */
+import { i32At, itemAt } from "./indices.js";
 
 /**
  * Membership of one task set at a time, for loops that meet tasks through the
@@ -22,7 +23,7 @@ export class TaskMarks {
   enter(set: readonly number[]): void {
     const stamp = ++this.stamp;
     for (let i = 0; i < set.length; i++) {
-      const v = set[i] as number;
+      const v = itemAt(set, i);
       this.stampOf[v] = stamp;
       this.positionOf[v] = i;
     }
@@ -41,7 +42,7 @@ export class TaskMarks {
 
   /** Place of a marked task in the set last entered. */
   position(v: number): number {
-    return this.positionOf[v]!;
+    return i32At(this.positionOf, v);
   }
 }
 
