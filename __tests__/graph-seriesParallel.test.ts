@@ -1,16 +1,11 @@
 import { describe, expect, it } from "@jest/globals";
 import fc from "fast-check";
 import { planStructure } from "../src/compile/structure.js";
-import {
-  criticalPath,
-  exactSeriesParallel,
-  layeredTree,
-  makespan,
-  seriesParallelize,
-  tasksOf,
-  type SpTree,
-  type TaskDag,
-} from "../src/graph/seriesParallel.js";
+import { f64At, i32At, itemAt, u32At } from "../src/graph/indices.js";
+import { exactSeriesParallel } from "../src/graph/spDecomposition.js";
+import { seriesParallelize } from "../src/graph/spSearch.js";
+import { makespan, tasksOf, type SpTree } from "../src/graph/spTree.js";
+import { criticalPath, layeredTree, type TaskDag } from "../src/graph/taskDag.js";
 
 function dagOf(n: number, edges: [number, number][]): TaskDag {
   const preds: number[][] = Array.from({ length: n }, () => []);
@@ -211,5 +206,17 @@ describe("series-parallel structures", () => {
       Array.from({ length: 60 }, (_, i) => [(i * 7) % 30, (i * 13 + 5) % 30] as [number, number]),
     );
     expect(planStructure(dag, { structure: "dag" })).toEqual(planStructure(dag, { structure: "dag" }));
+  });
+});
+
+describe("checked reads in the series-parallel code", () => {
+  it("return what is there, zeros included, and stop on a miss with an internal error", () => {
+    expect(itemAt([0, 5], 0)).toBe(0);
+    expect(f64At(Float64Array.from([0, 2.5]), 1)).toBe(2.5);
+    expect(i32At(Int32Array.from([-3]), 0)).toBe(-3);
+    expect(u32At(Uint32Array.from([0xffffffff]), 0)).toBe(0xffffffff);
+    expect(() => itemAt([1, 2], 2)).toThrow("internal: index 2 outside 0..1 in the series-parallel search");
+    expect(() => f64At(new Float64Array(3), -1)).toThrow("internal: index -1 outside 0..2");
+    expect(() => i32At(new Int32Array(0), 0)).toThrow("internal: index 0 outside 0..-1");
   });
 });

@@ -1,4 +1,4 @@
-import type { SpTree } from "../graph/seriesParallel.js";
+import type { SpTree } from "../graph/spTree.js";
 import { MAX_STATE_NAME, StateNames } from "./names.js";
 import type { AslDefinition, AslState } from "./types.js";
 

@@ -1,13 +1,7 @@
-import {
-  criticalPath,
-  exactSeriesParallel,
-  layeredTree,
-  makespan,
-  seriesParallelize,
-  seriesParallelizeEach,
-  type SpTree,
-  type TaskDag,
-} from "../graph/seriesParallel.js";
+import { exactSeriesParallel } from "../graph/spDecomposition.js";
+import { seriesParallelize, seriesParallelizeEach } from "../graph/spSearch.js";
+import { makespan, type SpTree } from "../graph/spTree.js";
+import { criticalPath, layeredTree, type TaskDag } from "../graph/taskDag.js";
 import type { CompileReport } from "./types.js";
 
 export type Structure = "dag" | "layered";

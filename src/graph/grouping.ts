@@ -1,5 +1,5 @@
 import { dependenciesOf, producersOf, topologicalOrder } from "./dag.js";
-import type { TaskDag } from "./seriesParallel.js";
+import type { TaskDag } from "./taskDag.js";
 import type { PipelineGraph } from "./types.js";
 
 /** What may put several Kedro nodes in one task (one Lambda function). */

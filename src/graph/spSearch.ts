@@ -1,0 +1,165 @@
+/**
+ * Series-parallel forms of a task DAG. Step Functions can only express nested
+ * Parallel/sequence structures, so a pipeline runs as a series-parallel (SP)
+ * order containing the DAG's own order. For an SP pipeline that order is the
+ * DAG itself; for any other, constraints must be added, and we choose them to
+ * keep the expected run time low.
+ */
+import { itemAt, range } from "./indices.js";
+import { CutFinder, type CutPolicy } from "./spCuts.js";
+import { Decomposition } from "./spDecomposition.js";
+import { bestOverAllCuts } from "./spExhaustive.js";
+import {
+  measuredComposition,
+  measuredTask,
+  sampleTable,
+  type MeasuredTree,
+  type SampleTable,
+} from "./spMeasured.js";
+import { slabChains } from "./spSlabs.js";
+import type { SpTree } from "./spTree.js";
+import type { TaskDag } from "./taskDag.js";
+import { setKey } from "./taskSets.js";
+
+export type { CutPolicy } from "./spCuts.js";
+
+export interface SeriesParallelOptions {
+  /** Task durations, one array per scenario; the search minimises the mean run time over them. */
+  samples: Float64Array[];
+  /** Durations that rank candidate cuts before any is tried (default: `samples`). */
+  guide?: Float64Array[];
+  cuts: CutPolicy;
+  /** How many of the best-ranked cuts to try by building both sides (1 = greedy). */
+  breadth?: number;
+  /** How deep such trials nest. */
+  depth?: number;
+  /**
+   * Also try chains of series-parallel slabs along orders with at most this
+   * many distinct key values (0 = never), in the final structure only or also
+   * inside trials.
+   */
+  slabs?: { maxUnits: number; inTrials: boolean };
+  /** Tasks analysed after which the search stops trying alternatives, to bound compile time. */
+  budget?: number;
+  /** Sets of at most this many tasks are solved exactly, over all their down-sets (at most 20). */
+  exactUpTo?: number;
+}
+
+/**
+ * An SP structure containing the DAG's order, with a low mean run time over
+ * the samples. Recursively: independent parts run in parallel; exact series
+ * factors run in sequence; a connected set with neither is cut into a down-set
+ * A and the rest B (A runs before B, the added constraints). Candidate cuts
+ * are thresholds of keys that never decrease along an edge (earliest finish,
+ * longest tail, levels), ranked by mean(longest path in A + longest path in B);
+ * the best `breadth` are tried by building both sides (`depth` levels deep),
+ * chains of exact slabs are compared too, and small sets are solved over all
+ * their down-sets.
+ */
+export function seriesParallelize(dag: TaskDag, options: SeriesParallelOptions): SpTree {
+  return new Search(dag, options).build(range(dag.size)).tree;
+}
+
+/**
+ * Several searches over the same durations and cut policy (differing in
+ * breadth, depth, budget...), sharing the greedy builds their trials make.
+ */
+export function seriesParallelizeEach(
+  dag: TaskDag,
+  base: Pick<SeriesParallelOptions, "samples" | "guide" | "cuts">,
+  variants: Omit<SeriesParallelOptions, "samples" | "guide" | "cuts">[],
+): SpTree[] {
+  const shared: Memo = new Map<string, MemoEntry[]>();
+  return variants.map((v) => new Search(dag, { ...base, ...v }, shared).build(range(dag.size)).tree);
+}
+
+type MemoEntry = { set: number[]; built: MeasuredTree };
+type Memo = Map<string, MemoEntry[]>;
+
+class Search {
+  private readonly decomposition: Decomposition;
+  private readonly cutFinder: CutFinder;
+  private readonly samples: SampleTable;
+  private readonly memo: Memo;
+  /** Greedy builds (depth 0, below the final depth) depend only on the set and the durations: shareable. */
+  private readonly greedyMemo: Memo;
+
+  constructor(
+    dag: TaskDag,
+    private readonly options: SeriesParallelOptions,
+    shared?: Memo,
+  ) {
+    this.memo = new Map<string, MemoEntry[]>();
+    this.greedyMemo = shared ?? new Map<string, MemoEntry[]>();
+    const n = dag.size;
+    this.decomposition = new Decomposition(dag);
+    const samples = options.samples.length > 0 ? options.samples : [new Float64Array(n).fill(1)];
+    const guide = options.guide && options.guide.length > 0 ? options.guide : samples;
+    this.samples = sampleTable(samples, n);
+    this.cutFinder = new CutFinder(this.decomposition, sampleTable(guide, n), options.cuts);
+  }
+
+  build(set: number[], depth = this.options.depth ?? 0): MeasuredTree {
+    const key = setKey(depth, set);
+    const memo = depth === 0 && depth !== (this.options.depth ?? 0) ? this.greedyMemo : this.memo;
+    let entries = memo.get(key);
+    // The key is a hash: check the set itself, so a collision costs time, never correctness.
+    const hit = entries?.find((e) => e.set.length === set.length && e.set.every((v, i) => v === set[i]));
+    if (hit) return hit.built;
+    const built = this.buildUncached(set, depth);
+    if (!entries) memo.set(key, (entries = []));
+    entries.push({ set, built });
+    return built;
+  }
+
+  private combine(kind: "series" | "parallel", parts: MeasuredTree[]): MeasuredTree {
+    return measuredComposition(kind, parts, this.samples.count);
+  }
+
+  private buildUncached(set: number[], depth: number): MeasuredTree {
+    if (set.length === 1) return measuredTask(this.samples, itemAt(set, 0));
+    const comps = this.decomposition.components(set);
+    if (comps.length > 1)
+      return this.combine(
+        "parallel",
+        comps.map((c) => this.build(c, depth)),
+      );
+    const factors = this.decomposition.seriesFactors(set);
+    if (factors.length > 1)
+      return this.combine(
+        "series",
+        factors.map((f) => this.build(f, depth)),
+      );
+
+    const searching = this.decomposition.visited < (this.options.budget ?? Infinity);
+    if (depth === (this.options.depth ?? 0) && set.length <= Math.min(20, this.options.exactUpTo ?? 0)) {
+      return bestOverAllCuts(set, this.decomposition, this.samples);
+    }
+    const trying = depth > 0 && searching;
+    const analysis = this.cutFinder.analyse(set, trying);
+    const cuts = this.cutFinder.best(analysis, trying ? (this.options.breadth ?? 1) : 1);
+    let chosen = cuts[0];
+    if (cuts.length > 1) {
+      let bestCost = Infinity;
+      for (const cut of cuts) {
+        const cost = this.build(cut[0], depth - 1).cost + this.build(cut[1], depth - 1).cost;
+        if (cost < bestCost - 1e-9) {
+          bestCost = cost;
+          chosen = cut;
+        }
+      }
+    }
+    let result = this.combine("series", [this.build(chosen[0], depth), this.build(chosen[1], depth)]);
+    const slabs = this.options.slabs;
+    if (slabs && slabs.maxUnits > 0 && searching && (depth === (this.options.depth ?? 0) || slabs.inTrials)) {
+      for (const chain of slabChains(analysis, this.decomposition, this.samples, slabs.maxUnits)) {
+        const candidate = this.combine(
+          "series",
+          chain.map((slab) => this.build(slab, depth)),
+        );
+        if (candidate.cost < result.cost - 1e-9) result = candidate;
+      }
+    }
+    return result;
+  }
+}
