@@ -1,5 +1,5 @@
 // Bundles the two entry points with ncc and ships the Python helper beside them,
-// so dist/ alone is what a runner (or `npx kedro-sfn`) needs.
+// so dist/ alone is what a runner (or `node dist/cli/index.js`) needs.
 import ncc from "@vercel/ncc";
 import { cpSync, mkdirSync, rmSync, writeFileSync, chmodSync } from "node:fs";
 import { dirname, join } from "node:path";

@@ -2,8 +2,11 @@
 import type { Finding } from "../graph/preflight.js";
 import type { FlowchartTask } from "./flowchart.js";
 
-export type FunctionChange = "create" | "update-code" | "update-config" | "noop" | "delete";
-export type StateMachineChange = "create" | "update" | "noop";
+// One declaration of each action: the plan's own.
+export type {
+  FunctionAction as FunctionChange,
+  StateMachineAction as StateMachineChange,
+} from "../plan/types.js";
 export type TaskChange = "new" | "changed" | "removed" | "none";
 export type PlanStatus = "planned" | "deploying" | "deployed" | "failed";
 
