@@ -74986,7 +74986,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3579);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1791);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -74995,7 +74995,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3579:
+/***/ 1791:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -79104,12 +79104,65 @@ function markdown_codeSpan(text, options = {}) {
 }
 /**
  * Prose with user text in it: HTML escaped, Markdown punctuation backslashed,
- * and a zero-width space after `@` so a name like `@team` notifies nobody.
+ * a zero-width space after `@` so a name like `@team` notifies nobody, and
+ * URL starts broken by an entity so GFM's autolinks cannot make them links.
  */
 function markdown_escapeText(text) {
-    return escapeHtml(text.replace(/\s+/g, " "))
+    return defangAutolinks(escapeHtml(text.replace(/\s+/g, " "))
         .replace(/[\\`*_[\]()#+!|~{}]/g, "\\$&")
-        .replace(/@/g, "@\u200b");
+        .replace(/@/g, "@\u200b"));
+}
+/**
+ * User text inside an HTML element. GitHub parses Markdown between inline tags
+ * (`<code>__init__</code>` shows a bold "init") and autolinks URLs there, so
+ * characters that could start markup become entities: `_` where it could open
+ * or close emphasis (`data_science` stays as it is), `|` too, which splits
+ * table cells even inside HTML. `@` gets a zero-width space outside code.
+ */
+function htmlText(text, options = {}) {
+    const escaped = defangAutolinks(escapeHtml(text.replace(/[\r\n\t]+/g, " ")).replace(/[\\`*[\]!|~{}]|(?<![\p{L}\p{N}])_|_(?![\p{L}\p{N}])/gu, (c) => `&#${c.charCodeAt(0)};`));
+    return options.inCode ? escaped.replace(/@/g, "&#64;") : escaped.replace(/@/g, "@&#8203;");
+}
+/** A run longer than this without `.`, `-` or `/` may also wrap after `_`, or anywhere. */
+const BREAK_EVERY = 24;
+/**
+ * A name as inline code that keeps a table narrow: it may wrap after `.`, `-`,
+ * `/` and inside long runs (`<wbr>`), and beyond `max` characters the middle
+ * gives way to an ellipsis, with the whole name in a tooltip.
+ */
+function nameCode(name, max = Infinity, options = {}) {
+    const short = shortenMiddle(name, max);
+    const title = short === name ? "" : ` title="${htmlText(name, { inCode: true })}"`;
+    if (options.wrap === false)
+        return `<code${title}>${htmlText(short, { inCode: true })}</code>`;
+    const pieces = short
+        .split(/(?<=[.\-/])(?=.)/u)
+        .flatMap((p) => ([...p].length > BREAK_EVERY ? p.split(/(?<=_)(?=.)/u) : [p]))
+        .flatMap((p) => p.match(new RegExp(`.{1,${BREAK_EVERY}}`, "gu")) ?? [p])
+        .map((p) => htmlText(p, { inCode: true }));
+    return `<code${title}>${pieces.join("<wbr>")}</code>`;
+}
+/** `head…tail` within `max` characters (code points), keeping the end where names differ most. */
+function shortenMiddle(text, max) {
+    const chars = [...text];
+    if (chars.length <= max || max < 5)
+        return text;
+    const tail = Math.floor((max - 1) / 2);
+    const head = max - 1 - tail;
+    return `${chars.slice(0, head).join("")}…${chars.slice(chars.length - tail).join("")}`;
+}
+/** A short cell that should not wrap when a table is squeezed to the page: spaces become no-break spaces. */
+function nowrap(text) {
+    return text.replace(/ /g, "\u00a0");
+}
+function plural(n, word, many = `${word}s`) {
+    return `${n} ${n === 1 ? word : many}`;
+}
+/** GFM links `scheme://`, `mailto:`, `xmpp:` and `www.` in plain text; an entity breaks each. */
+function defangAutolinks(text) {
+    return text
+        .replace(/:(?=\/\/)|(?<=\b(?:mailto|xmpp)):/gi, "&#58;")
+        .replace(/www\./gi, (w) => `${w.slice(0, 3)}&#46;`);
 }
 /** GitHub limits comment bodies in characters; we budget in UTF-8 bytes, which is stricter. */
 function utf8Bytes(text) {
@@ -79118,36 +79171,39 @@ function utf8Bytes(text) {
 
 ;// CONCATENATED MODULE: ./src/report/preflightMarkdown.ts
 
+/** Dataset and node names are cut in the middle beyond this, so the table fits the page. */
+const NAME_MAX = 80;
 /** The pre-flight section of a summary or PR comment. */
 function renderFindings(findings) {
     if (findings.length === 0)
         return "**Pre-flight:** no problems found: every dataset passed between Lambdas is persisted.";
     const errors = findings.filter((f) => f.severity === "error").length;
     const warnings = findings.length - errors;
+    const names = (list) => list.map((n) => nameCode(n, NAME_MAX)).join("<br>");
     const parts = [
-        `**Pre-flight:** ${errors} error(s), ${warnings} warning(s).`,
+        `**Pre-flight:** ${plural(errors, "error")}, ${plural(warnings, "warning")}.`,
         "",
         markdown_table(["", "Dataset", "Written by", "Read by", "Problem"], findings.map((f) => [
             f.severity === "error" ? "❌" : "⚠️",
-            escapeCell(f.dataset),
-            escapeCell(f.producer ?? "(pipeline input)"),
-            escapeCell(f.consumers.join(", ") || "(nobody)"),
-            escapeCell(f.message),
+            nameCode(f.dataset, NAME_MAX),
+            f.producer === null ? "(pipeline input)" : nameCode(f.producer, NAME_MAX),
+            f.consumers.length ? names(f.consumers) : "(nobody)",
+            markdown_escapeText(f.message),
         ])),
     ];
     for (const f of findings.filter((x) => x.severity === "error")) {
-        parts.push("", `<details><summary>Fix for <code>${escapeCell(f.dataset)}</code>: add to <code>${escapeCell(f.file)}</code></summary>`, "", codeBlock(f.catalogEntry, "yaml"), "", "</details>");
+        parts.push("", `<details><summary>Fix for ${nameCode(f.dataset, 60, { wrap: false })}: add to ${nameCode(f.file, Infinity, { wrap: false })}</summary>`, "", codeBlock(f.catalogEntry, "yaml"), "", "</details>");
     }
     return parts.join("\n");
 }
-/** One line about what was inspected. */
+/** One line about what was inspected. Names are code spans: `__default__` must not turn bold. */
 function renderGraphHeadline(graph) {
     const project = graph.project
-        ? `${graph.project.name} (Kedro ${graph.project.kedro_version ?? "?"})`
+        ? `${markdown_escapeText(graph.project.name)} (Kedro ${markdown_escapeText(graph.project.kedro_version ?? "?")})`
         : "graph";
     const datasets = graph.datasets ? Object.keys(graph.datasets).length : 0;
-    return (`**${escapeCell(project)}**: pipeline <code>${escapeCell(graph.pipeline ?? "__default__")}</code>, ` +
-        `env <code>${escapeCell(graph.env ?? "?")}</code>, ${graph.nodes.length} nodes, ${datasets} datasets.`);
+    return (`**${project}**: pipeline ${markdown_codeSpan(graph.pipeline ?? "__default__")}, ` +
+        `env ${markdown_codeSpan(graph.env ?? "?")}, ${plural(graph.nodes.length, "node")}, ${plural(datasets, "dataset")}.`);
 }
 
 ;// CONCATENATED MODULE: ./src/run/duration.ts
@@ -79167,10 +79223,24 @@ function formatDuration(ms) {
 }
 
 ;// CONCATENATED MODULE: ./src/report/flowchart.ts
+
 /** GitHub's Mermaid refuses larger diagrams (its maxTextSize and maxEdges defaults). */
 const MERMAID_MAX_TEXT = 50_000;
 const MERMAID_MAX_EDGES = 500;
-const DEFAULT_MAX_TASKS = 100;
+const DEFAULT_MAX_TASKS = 40;
+/** Above this many namespaces the condensed chart is no easier to read than none. */
+const MAX_GROUPS = 30;
+/**
+ * GitHub scales a chart down to the page (about 1,000 px): a rank wider than
+ * this would shrink 16 px labels below 10 px. Widths are estimated from label
+ * lengths at Mermaid's default font, padding and spacing.
+ */
+const MAX_RANK_PX = 1_500;
+const CHAR_PX = 9;
+const BOX_PADDING_PX = 30;
+const NODE_SPACING_PX = 50;
+/** Labels are cut in the middle beyond this, so one long name cannot shrink the chart. */
+const LABEL_MAX = 48;
 const STYLES = {
     new: "fill:#dafbe1,stroke:#1a7f37,stroke-width:2px,color:#0d3d1b",
     changed: "fill:#fff8c5,stroke:#9a6700,stroke-width:2px,color:#3b2300",
@@ -79180,43 +79250,173 @@ const STYLES = {
     running: "fill:#ddf4ff,stroke:#0969da,stroke-width:2px,color:#0a3069",
     "not-started": "fill:#f6f8fa,stroke:#8c959f,stroke-dasharray:3 3,color:#57606a",
 };
+/** A namespace box colours as its most telling member. */
+const GROUP_PRIORITY = [
+    "failed",
+    "running",
+    "not-started",
+    "removed",
+    "new",
+    "changed",
+    "succeeded",
+    "none",
+];
+const CLASS_WORD = {
+    new: "new",
+    changed: "changed",
+    removed: "removed",
+    succeeded: "succeeded",
+    failed: "failed",
+    running: "running or cut short",
+    "not-started": "not started",
+    none: "unchanged",
+};
 /**
- * A ```mermaid flowchart of the tasks in the order given, one edge per dependency.
- * Box ids are positional (`t0`, `t1`, ...) so no user text reaches Mermaid's
- * syntax; labels are entity-escaped. Too large a graph gives a one-line note.
+ * A ```mermaid flowchart of the tasks in the order given, one edge per
+ * dependency. A pipeline too large or too wide to read at page width is drawn
+ * one box per namespace (with its task counts) instead; one without
+ * namespaces gets a note saying why there is no chart. Box ids are positional
+ * (`t0`, `t1`, ...) so no user text reaches Mermaid's syntax; labels are
+ * entity-escaped.
  */
 function renderFlowchart(tasks, classOf, options = {}) {
-    const maxTasks = options.maxTasks ?? DEFAULT_MAX_TASKS;
     if (tasks.length === 0)
         return "_No tasks to draw._";
-    if (tasks.length > maxTasks) {
-        return `_Flowchart not drawn: ${tasks.length} tasks, more than the ${maxTasks} a chart stays readable with._`;
+    const shape = chartShape(tasks, options);
+    if (shape.kind === "none")
+        return `_Flowchart not drawn: ${shape.why}._`;
+    const boxes = shape.kind === "tasks" ? taskBoxes(tasks, classOf) : namespaceBoxes(tasks, classOf);
+    const chart = mermaidFlowchart(boxes);
+    if (chart === null) {
+        const edges = boxes.reduce((n, box) => n + new Set(box.dependsOn).size, 0);
+        return `_Flowchart not drawn: ${tasks.length} tasks and ${edges} dependencies are more than GitHub's Mermaid renders._`;
     }
+    if (shape.kind === "tasks")
+        return chart;
+    return [
+        `_${tasks.length} tasks are too many to read in one chart at page width: one box per namespace, with its task counts._`,
+        "",
+        chart,
+    ].join("\n");
+}
+/** The shape renderFlowchart draws for these tasks (comments say where a chart is). */
+function chartShape(tasks, options = {}) {
+    const maxTasks = options.maxTasks ?? DEFAULT_MAX_TASKS;
+    if (tasks.length === 0)
+        return { kind: "none", why: "no tasks to draw" };
+    const boxes = taskBoxes(tasks, () => "none");
+    if (tasks.length <= maxTasks && widestRankPx(boxes) <= MAX_RANK_PX)
+        return { kind: "tasks" };
+    const groups = namespaceBoxes(tasks, () => "none");
+    const why = `${tasks.length} tasks are too many to read in one chart at page width`;
+    if (groups.length < 2)
+        return { kind: "none", why: `${why}, and their names have no namespaces to group them by` };
+    if (groups.length > MAX_GROUPS || widestRankPx(groups) > MAX_RANK_PX) {
+        return { kind: "none", why: `${why}, and so are their ${groups.length} namespaces` };
+    }
+    return { kind: "namespaces", groups: groups.length };
+}
+function taskBoxes(tasks, classOf) {
     const index = new Map();
     tasks.forEach((task, i) => {
         if (!index.has(task.id))
             index.set(task.id, i);
     });
-    const lines = ["flowchart TD"];
-    tasks.forEach((task, i) => lines.push(`  t${i}["${mermaidLabel(task)}"]`));
-    let edges = 0;
-    tasks.forEach((task, i) => {
-        const parents = new Set();
-        for (const dep of task.dependsOn) {
-            const from = index.get(dep);
-            if (from !== undefined && from !== i)
-                parents.add(from);
+    return tasks.map((task, i) => {
+        const listNodes = task.nodes.length > 1 || (task.nodes.length === 1 && task.nodes[0] !== task.label);
+        return {
+            label: task.label,
+            lines: listNodes ? task.nodes : [],
+            bulleted: true,
+            dependsOn: task.dependsOn.map((d) => index.get(d) ?? -1).filter((from) => from >= 0 && from !== i),
+            cls: classOf(task.id),
+        };
+    });
+}
+/** Top-level namespace of a task's first node (or its id), else the whole name. */
+function namespaceOf(task) {
+    const name = task.nodes[0] ?? task.label;
+    const dot = name.indexOf(".");
+    return dot > 0 ? name.slice(0, dot) : "(no namespace)";
+}
+function namespaceBoxes(tasks, classOf) {
+    const groupOf = new Map();
+    const members = [];
+    const names = [];
+    for (const task of tasks) {
+        const ns = namespaceOf(task);
+        let g = names.indexOf(ns);
+        if (g < 0) {
+            g = names.push(ns) - 1;
+            members.push([]);
         }
-        for (const from of [...parents].sort((a, b) => a - b)) {
+        groupOf.set(task.id, g);
+        members[g]?.push(classOf(task.id));
+    }
+    const deps = names.map(() => new Set());
+    for (const task of tasks) {
+        const to = groupOf.get(task.id);
+        for (const dep of task.dependsOn) {
+            const from = groupOf.get(dep);
+            if (from !== undefined && from !== to)
+                deps[to]?.add(from);
+        }
+    }
+    return names.map((name, g) => {
+        const classes = members[g] ?? [];
+        const counts = GROUP_PRIORITY.filter((c) => classes.includes(c)).map((c) => `${classes.filter((x) => x === c).length} ${CLASS_WORD[c]}`);
+        return {
+            label: name,
+            lines: [
+                plural(classes.length, "task"),
+                ...(counts.length > 1 || classes[0] !== "none" ? [counts.join(", ")] : []),
+            ],
+            bulleted: false,
+            dependsOn: [...(deps[g] ?? [])],
+            cls: GROUP_PRIORITY.find((c) => classes.includes(c)) ?? "none",
+        };
+    });
+}
+/** Estimated width of the widest rank (boxes at the same depth), as Mermaid lays it out top-down. */
+function widestRankPx(boxes) {
+    const rank = [];
+    const visiting = new Set();
+    const rankOf = (i) => {
+        const known = rank[i];
+        if (known !== undefined)
+            return known;
+        // A cycle (namespaces can depend on each other) ranks like a back edge: ignored.
+        if (visiting.has(i))
+            return -1;
+        visiting.add(i);
+        const r = 1 + Math.max(-1, ...(boxes[i]?.dependsOn ?? []).map(rankOf));
+        visiting.delete(i);
+        rank[i] = r;
+        return r;
+    };
+    const widths = new Map();
+    boxes.forEach((box, i) => {
+        const chars = Math.max(...[box.label, ...box.lines].map((l) => Math.min(LABEL_MAX, [...l].length + 2)));
+        const r = rankOf(i);
+        widths.set(r, [...(widths.get(r) ?? []), chars * CHAR_PX + BOX_PADDING_PX]);
+    });
+    return Math.max(0, ...[...widths.values()].map((w) => w.reduce((a, b) => a + b, 0) + (w.length - 1) * NODE_SPACING_PX));
+}
+/** The fenced chart, or null past GitHub's Mermaid limits. */
+function mermaidFlowchart(boxes) {
+    const lines = ["flowchart TD"];
+    boxes.forEach((box, i) => lines.push(`  t${i}["${mermaidLabel(box)}"]`));
+    let edges = 0;
+    boxes.forEach((box, i) => {
+        for (const from of [...new Set(box.dependsOn)].sort((a, b) => a - b)) {
             lines.push(`  t${from} --> t${i}`);
             edges++;
         }
     });
     const members = new Map();
-    tasks.forEach((task, i) => {
-        const cls = classOf(task.id);
-        if (cls !== "none")
-            members.set(cls, [...(members.get(cls) ?? []), i]);
+    boxes.forEach((box, i) => {
+        if (box.cls !== "none")
+            members.set(box.cls, [...(members.get(box.cls) ?? []), i]);
     });
     for (const cls of Object.keys(STYLES)) {
         const ids = members.get(cls);
@@ -79226,21 +79426,21 @@ function renderFlowchart(tasks, classOf, options = {}) {
         lines.push(`  class ${ids.map((i) => `t${i}`).join(",")} ${cssClass(cls)}`);
     }
     const text = lines.join("\n");
-    if (edges > MERMAID_MAX_EDGES || text.length > MERMAID_MAX_TEXT) {
-        return `_Flowchart not drawn: ${tasks.length} tasks and ${edges} dependencies are more than GitHub's Mermaid renders._`;
-    }
+    if (edges > MERMAID_MAX_EDGES || text.length > MERMAID_MAX_TEXT)
+        return null;
     return "```mermaid\n" + text + "\n```";
 }
 /** `not-started` is not a safe Mermaid class name everywhere; `c_not_started` is. */
 function cssClass(cls) {
     return `c_${cls.replace(/-/g, "_")}`;
 }
-function mermaidLabel(task) {
-    const title = escapeMermaid(task.label);
-    const listNodes = task.nodes.length > 1 || (task.nodes.length === 1 && task.nodes[0] !== task.label);
-    if (!listNodes)
+function mermaidLabel(box) {
+    const title = escapeMermaid(shortenMiddle(box.label, LABEL_MAX));
+    if (box.lines.length === 0)
         return title;
-    return [`<b>${title}</b>`, ...task.nodes.map((n) => `• ${escapeMermaid(n)}`)].join("<br/>");
+    const bullet = box.bulleted ? "• " : "";
+    const lines = box.lines.map((l) => bullet + escapeMermaid(shortenMiddle(l, LABEL_MAX)));
+    return [`<b>${title}</b>`, ...lines].join("<br/>");
 }
 /**
  * Mermaid decodes `#<code point>;` inside labels to an HTML entity, so every
@@ -79250,12 +79450,13 @@ function mermaidLabel(task) {
 function escapeMermaid(text) {
     let out = "";
     for (const ch of text) {
-        out += /[A-Za-z0-9 _.:/=+-]/.test(ch) ? ch : `#${ch.codePointAt(0) ?? 63};`;
+        out += /[A-Za-z0-9 _.,:/=+-]/.test(ch) ? ch : `#${ch.codePointAt(0) ?? 63};`;
     }
     return out;
 }
 
 ;// CONCATENATED MODULE: ./src/report/gantt.ts
+
 
 const DEFAULT_MAX_BARS = 400;
 const TAGS = {
@@ -79274,11 +79475,28 @@ const SUFFIX = {
     aborted: " (aborted)",
     running: " (running)",
 };
+/** Tick spacings the axis may use, in ms, and Mermaid's name for each. */
+const LONGEST_TICK = [28 * 86_400_000, "28day"];
+const TICKS = [
+    ...[1, 2, 5, 10, 20, 50, 100, 200, 500].map((n) => [n, `${n}millisecond`]),
+    ...[1, 2, 5, 10, 15, 30].map((n) => [n * 1000, `${n}second`]),
+    ...[1, 2, 5, 10, 15, 30].map((n) => [n * 60_000, `${n}minute`]),
+    ...[1, 2, 3, 6, 12].map((n) => [n * 3_600_000, `${n}hour`]),
+    ...[1, 2, 7, 14].map((n) => [n * 86_400_000, `${n}day`]),
+    LONGEST_TICK,
+];
+/** Axis labels on a 1,000 px page stay apart up to this many ticks. */
+const MAX_TICKS = 8;
+/** Section titles are cut in the middle beyond this, and the chart's left margin holds them. */
+const SECTION_MAX = 24;
+const SECTION_CHAR_PX = 8;
 /**
  * A ```mermaid Gantt chart of the run: one bar per Task (the node's name when the
  * Task runs one node), in start order, sectioned by top-level namespace; failed
- * bars are `crit`. Times are epoch milliseconds (`dateFormat x`), so the axis
- * shows the reader's clock. Tasks that never started have no bar.
+ * bars are `crit`. Times are written as UTC wall-clock times: Mermaid reads
+ * and draws them in the reader's zone, so the axis shows UTC, as the headline
+ * does. Tick spacing and format follow the run's length, so a one-second run
+ * does not repeat one label. Tasks that never started have no bar.
  */
 function renderGantt(runs, options = {}) {
     const started = runs
@@ -79295,22 +79513,54 @@ function renderGantt(runs, options = {}) {
     const latest = Math.max(...started.map((r) => r.endMs ?? r.startMs));
     const now = options.nowMs ?? latest;
     const sections = new Map();
+    let first = Infinity;
+    let last = -Infinity;
     started.forEach((run, i) => {
         const start = run.startMs;
         // A bar needs a length to be drawn; sub-millisecond tasks get one.
         const end = Math.max(start + 1, run.endMs ?? now);
-        const bar = `    ${ganttText(barLabel(run))}${SUFFIX[run.status] ?? ""} :${TAGS[run.status]}b${i}, ${start}, ${end}`;
-        const section = sectionOf(run);
+        first = Math.min(first, start);
+        last = Math.max(last, end);
+        const bar = `    ${ganttText(barLabel(run))}${SUFFIX[run.status] ?? ""} :${TAGS[run.status]}b${i}, ${utcWallClock(start)}, ${utcWallClock(end)}`;
+        const section = ganttText(shortenMiddle(sectionOf(run), SECTION_MAX));
         sections.set(section, [...(sections.get(section) ?? []), bar]);
     });
-    const lines = ["gantt", "    dateFormat x", "    axisFormat %H:%M:%S", "    title Execution timeline"];
+    const [interval, axisFormat] = axisFor(last - first);
+    const longest = Math.max(...[...sections.keys()].map((name) => [...name].length));
+    const lines = [
+        "---",
+        "config:",
+        "  gantt:",
+        `    leftPadding: ${Math.max(75, longest * SECTION_CHAR_PX + 24)}`,
+        "---",
+        "gantt",
+        "    dateFormat YYYY-MM-DD HH:mm:ss.SSS",
+        `    axisFormat ${axisFormat}`,
+        `    tickInterval ${interval}`,
+        "    title Execution timeline (UTC)",
+    ];
     for (const [section, bars] of sections)
-        lines.push(`    section ${ganttText(section)}`, ...bars);
+        lines.push(`    section ${section}`, ...bars);
     const text = lines.join("\n");
     if (text.length > MERMAID_MAX_TEXT) {
         return `_Timeline not drawn: ${started.length} bars are more text than GitHub's Mermaid renders._`;
     }
     return "```mermaid\n" + text + "\n```";
+}
+/** `2026-01-31 09:15:02.200`: the UTC time without its zone, which Mermaid reads as local. */
+function utcWallClock(ms) {
+    return new Date(ms).toISOString().replace("T", " ").replace("Z", "");
+}
+/** The smallest tick spacing that keeps the axis within MAX_TICKS labels, and a format that tells ticks apart. */
+function axisFor(spanMs) {
+    const [every, name] = TICKS.find(([ms]) => spanMs / ms <= MAX_TICKS) ?? LONGEST_TICK;
+    if (every < 1000)
+        return [name, "%H:%M:%S.%L"];
+    if (every < 60_000)
+        return [name, "%H:%M:%S"];
+    if (every < 86_400_000)
+        return [name, "%H:%M"];
+    return [name, "%m-%d %H:%M"];
 }
 function barLabel(run) {
     if (run.nodes.length === 1)
@@ -79332,7 +79582,7 @@ const KEYWORD = /^(title|section|dateformat|axisformat|tickinterval|excludes|inc
 function ganttText(text) {
     let out = "";
     for (const ch of text)
-        out += /[\p{L}\p{N} _.\-/()+=,[\]]/u.test(ch) ? ch : "_";
+        out += /[\p{L}\p{N} _.\-/()+=,[\]…]/u.test(ch) ? ch : "_";
     out = out.replace(/\s+/g, " ").trim().slice(0, 80);
     if (out === "")
         return "_";
@@ -79370,38 +79620,61 @@ const STATUS_ORDER = [
     "succeeded",
     "not-started",
 ];
+/** Names are cut in the middle beyond these lengths so the table fits a 1,000 px page. */
+const NODE_NAME_MAX = 80;
+const LAMBDA_NAME_MAX = 64;
+const FOLD_ABOVE = 20;
+/** The status column's words: short, since the column sits first. */
+const STATUS_CELL = { ...STATUS_WORD, retried: "retried" };
 /** Rows in run order: by start, then as given; nodes that never started last. */
 function sortByStart(nodes) {
     const position = new Map(nodes.map((n, i) => [n, i]));
     const startOf = (n) => (n.startedAt === null ? Infinity : Date.parse(n.startedAt));
     return [...nodes].sort((a, b) => startOf(a) - startOf(b) || (position.get(a) ?? 0) - (position.get(b) ?? 0));
 }
-/** The per-node Markdown table of the job summary. Every user string is escaped for a table cell. */
+/**
+ * The per-node Markdown table of the job summary, status and node first and
+ * the Lambda last. In a long table the nodes that succeeded fold away below
+ * the rest, so failures are not lost among green rows. Every user string is
+ * escaped for a table cell.
+ */
 function renderNodeTable(nodes, options = {}) {
     const all = sortByStart(nodes).filter((n) => !options.only || options.only.has(n.status));
     if (all.length === 0)
         return "";
     const rows = all.slice(0, options.maxRows ?? all.length);
-    const grouped = rows.some((n) => n.taskNodes > 1);
-    const body = rows.map((n) => [
-        STATUS_ICON[n.status],
-        markdown_codeSpan(n.node, { inTable: true }),
-        markdown_escapeText(STATUS_WORD[n.status]),
-        startCell(n, options.executionStartMs ?? null),
-        n.durationMs === null ? "" : formatDuration(n.durationMs),
-        n.attempts === 0 ? "" : String(n.attempts),
-        `${markdown_codeSpan(n.functionName, { inTable: true })}${n.taskNodes > 1 ? ` <sup>†${n.taskNodes}</sup>` : ""}`,
-        n.logUrl ? `<a href="${escapeHtml(n.logUrl)}">logs</a>` : "",
-    ]);
-    const parts = [markdown_table(["", "Node", "Status", "Start", "Duration", "Attempts", "Lambda", "Logs"], body)];
+    const start = options.executionStartMs ?? null;
+    const fold = rows.length > (options.foldAbove ?? FOLD_ABOVE);
+    const shown = fold ? rows.filter((n) => n.status !== "succeeded") : rows;
+    const folded = fold ? rows.filter((n) => n.status === "succeeded") : [];
+    const parts = [];
+    if (shown.length > 0)
+        parts.push(nodeTable(shown, start));
+    if (folded.length > 0) {
+        parts.push("", `<details><summary>${STATUS_ICON.succeeded} ${plural(folded.length, "node")} succeeded</summary>`, "", nodeTable(folded, start), "", "</details>");
+    }
     if (all.length > rows.length) {
         parts.push("", `_…and ${all.length - rows.length} more; the \`node-statuses\` output has every node._`);
     }
-    if (grouped) {
+    if (rows.some((n) => n.taskNodes > 1)) {
         parts.push("", "<sup>†N</sup> The Lambda runs N nodes in one invocation: they share its status, start, attempts and logs " +
             "(durations are each node's own when the handler reports them).");
     }
+    if (rows.some((n) => n.attempts > 1))
+        parts.push("", "<sup>×N</sup> attempts the Lambda took.");
     return parts.join("\n");
+}
+function nodeTable(rows, executionStartMs) {
+    const body = rows.map((n) => [
+        nowrap(`${STATUS_ICON[n.status]} ${STATUS_CELL[n.status]}`) +
+            (n.attempts > 1 ? ` <sup>×${n.attempts}</sup>` : ""),
+        nameCode(n.node, NODE_NAME_MAX),
+        nowrap(startCell(n, executionStartMs)),
+        n.durationMs === null ? "" : nowrap(formatDuration(n.durationMs)),
+        n.logUrl ? `<a href="${escapeHtml(n.logUrl)}">logs</a>` : "",
+        `${nameCode(n.functionName, LAMBDA_NAME_MAX)}${n.taskNodes > 1 ? ` <sup>†${n.taskNodes}</sup>` : ""}`,
+    ]);
+    return markdown_table(["Status", "Node", "Start", "Duration", "Logs", "Lambda"], body);
 }
 function startCell(n, executionStartMs) {
     if (n.startedAt === null)
@@ -79459,10 +79732,21 @@ function clip(text, max) {
     return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
 }
 
-;// CONCATENATED MODULE: ./src/report/planComment.ts
+;// CONCATENATED MODULE: ./src/report/planModel.ts
+/** The one-line verdict, e.g. "2 to create, 1 to update, 0 to delete" or "no changes". */
+function planVerdict(counts) {
+    if (counts.create + counts.update + counts.delete === 0)
+        return "no changes";
+    return `${counts.create} to create, ${counts.update} to update, ${counts.delete} to delete`;
+}
+function hasChanges(view) {
+    return view.counts.create + view.counts.update + view.counts.delete > 0;
+}
+
+;// CONCATENATED MODULE: ./src/report/planSections.ts
 
 
-const DIFF_MAX_BYTES = { comment: 20_000, summary: 400_000 };
+
 const STATUS_MAX_CHARS = 1_000;
 const CHANGE_TEXT = {
     create: "create",
@@ -79478,60 +79762,6 @@ const FUNCTION_ICONS = {
     noop: "·",
     delete: "🗑️",
 };
-/** The plan as Markdown at one level of detail. Every user-controlled string is escaped. */
-function renderPlanMarkdown(view, options = {}) {
-    const level = options.level ?? "full";
-    const where = options.where ?? "comment";
-    const sections = [renderHeading(view), renderStatus(view)];
-    if (level === "full") {
-        sections.push(renderFindingsTable(view.findings), renderPipeline(view, options.maxTasks), renderFunctionTable(view.functions), renderDefinitionDiff(view, where, options.diffMaxBytes ?? DIFF_MAX_BYTES[where]), renderImage(view.image));
-    }
-    else if (level === "nodes") {
-        sections.push(renderFindingLines(view.findings), renderFunctionLines(view.functions), `**State machine** ${markdown_codeSpan(view.stateMachine.name)}: ${stateMachineVerdict(view.stateMachine.change)}.`, renderImage(view.image), trimmedNote(view, where, "The flowchart and the state machine definition diff"));
-    }
-    else {
-        sections.push(`**Pre-flight:** ${findingCounts(view.findings)}.`, `**Functions:** ${functionCounts(view.functions)}. **State machine:** ${stateMachineVerdict(view.stateMachine.change)}.`, renderImage(view.image), trimmedNote(view, where, "The flowchart, every function and the diff"));
-    }
-    sections.push(renderFooter(view, where));
-    return sections.filter((s) => s !== "").join("\n\n") + "\n";
-}
-/**
- * The most detailed rendering within `maxBytes` (UTF-8): full, then one line
- * per function, then counts, then a fixed minimal note. Whole renderings are
- * compared, so Markdown is never cut in half.
- */
-function fitPlanMarkdown(view, maxBytes, options = {}) {
-    for (const level of ["full", "nodes", "counts"]) {
-        const markdown = renderPlanMarkdown(view, { ...options, level });
-        const bytes = utf8Bytes(markdown);
-        if (bytes <= maxBytes)
-            return { markdown, level, bytes };
-    }
-    const markdown = renderMinimal(view, options.where ?? "comment");
-    return { markdown, level: "minimal", bytes: utf8Bytes(markdown) };
-}
-/** The one-line verdict, e.g. "2 to create, 1 to update, 0 to delete" or "no changes". */
-function planVerdict(counts) {
-    if (counts.create + counts.update + counts.delete === 0)
-        return "no changes";
-    return `${counts.create} to create, ${counts.update} to update, ${counts.delete} to delete`;
-}
-function hasChanges(view) {
-    return view.counts.create + view.counts.update + view.counts.delete > 0;
-}
-/** Why a deploy was refused under `require-reviewed-plan`: a table of what the reviewed plan and this one do differently. */
-function renderPlanDifferences(differences, reviewedUrl) {
-    const where = reviewedUrl ? ` (${renderLink({ text: "reviewed plan", url: reviewedUrl })})` : "";
-    return [
-        `**Not deployed: the plan changed since it was reviewed${where}.**`,
-        "",
-        table(["", "Reviewed", "Now"], differences.map((d) => [
-            d.kind === "plan" ? escapeText(d.name) : `${d.kind} ${codeSpan(d.name, { inTable: true })}`,
-            codeSpan(d.reviewed, { inTable: true }),
-            codeSpan(d.current, { inTable: true }),
-        ])),
-    ].join("\n");
-}
 function renderHeading(view) {
     const verdict = planVerdict(view.counts);
     const commit = view.commit ? ` at ${markdown_codeSpan(view.commit.slice(0, 12))}` : "";
@@ -79543,7 +79773,7 @@ function renderHeading(view) {
     ].join("\n\n");
 }
 function renderStatus(view) {
-    const links = (view.links ?? []).map(renderLink).join(" · ");
+    const links = (view.links ?? []).map(planSections_renderLink).join(" · ");
     const withLinks = links ? ` ${links}` : "";
     switch (view.status ?? "planned") {
         case "planned":
@@ -79561,7 +79791,7 @@ function renderStatus(view) {
     }
 }
 /** Only http(s) links become links; the URL is percent-encoded where Markdown would end it. */
-function renderLink(link) {
+function planSections_renderLink(link) {
     const text = markdown_escapeText(link.text);
     if (!/^https?:\/\/[^\s]+$/i.test(link.url))
         return text;
@@ -79601,7 +79831,7 @@ function renderFindingsTable(findings) {
         markdown_table(["", "Problem"], findings.map((f) => [severityIcon(f), findingSentence(f, true)])),
     ];
     for (const f of findings.filter((x) => x.severity === "error")) {
-        parts.push("", `<details><summary>Fix for <code>${escapeHtml(f.dataset)}</code>: add to <code>${escapeHtml(f.file)}</code></summary>`, "", codeBlock(f.catalogEntry, "yaml"), "", "</details>");
+        parts.push("", `<details><summary>Fix for ${nameCode(f.dataset, 60, { wrap: false })}: add to ${nameCode(f.file, Infinity, { wrap: false })}</summary>`, "", codeBlock(f.catalogEntry, "yaml"), "", "</details>");
     }
     return parts.join("\n");
 }
@@ -79619,21 +79849,20 @@ const TASK_CLASS = {
     removed: "removed",
     none: "none",
 };
-function renderPipeline(view, maxTasks) {
+function renderPipeline(view, options = {}) {
+    const head = `**Pipeline** (${plural(view.tasks.length, "task")})`;
+    // The run's chart above shows the same tasks: one chart per page.
+    if (options.drawnAbove)
+        return `${head}: drawn above with the run's status.`;
     const changeOf = new Map(view.tasks.map((t) => [t.id, t.change]));
-    const chart = renderFlowchart(view.tasks, (id) => TASK_CLASS[changeOf.get(id) ?? "none"], maxTasks === undefined ? {} : { maxTasks });
+    const chart = renderFlowchart(view.tasks, (id) => TASK_CLASS[changeOf.get(id) ?? "none"], options.maxTasks === undefined ? {} : { maxTasks: options.maxTasks });
     const used = new Set(view.tasks.map((t) => t.change));
     const legend = [
         used.has("new") ? "🟩 new" : "",
         used.has("changed") ? "🟨 changed" : "",
         used.has("removed") ? "🟥 removed" : "",
     ].filter((s) => s !== "");
-    return [
-        `**Pipeline** (${plural(view.tasks.length, "task")})`,
-        "",
-        chart,
-        ...(legend.length ? ["", legend.join(" · ")] : []),
-    ].join("\n");
+    return [head, "", chart, ...(legend.length ? ["", legend.join(" · ")] : [])].join("\n");
 }
 function settings(row) {
     const show = (now, before, unit) => {
@@ -79646,49 +79875,66 @@ function settings(row) {
         timeout: show(row.timeoutSeconds, row.previous?.timeoutSeconds, "s"),
     };
 }
+/** Names are cut in the middle beyond these lengths so the table fits a 1,000 px page. */
+const FUNCTION_NAME_MAX = 80;
+const planSections_NODE_NAME_MAX = 80;
+/** Changes first, in a table; unchanged functions folded below with their count. */
 function renderFunctionTable(rows) {
     if (rows.length === 0)
         return "**Functions:** none.";
-    return [
-        `**Functions** (${functionCounts(rows)})`,
-        "",
-        markdown_table(["", "Function", "Nodes", "Change", "Memory", "Timeout"], rows.map((row) => {
-            const s = settings(row);
-            return [
-                FUNCTION_ICONS[row.change],
-                markdown_codeSpan(row.name, { inTable: true }),
-                row.nodes.map((n) => markdown_codeSpan(n, { inTable: true })).join("<br>"),
-                CHANGE_TEXT[row.change],
-                s.memory,
-                s.timeout,
-            ];
-        })),
-    ].join("\n");
+    const changed = rows.filter((r) => r.change !== "noop");
+    const unchanged = rows.filter((r) => r.change === "noop");
+    const parts = [`**Functions** (${functionCounts(rows)})`];
+    if (changed.length > 0)
+        parts.push("", functionTable(changed));
+    if (unchanged.length > 0) {
+        parts.push("", `<details><summary>${plural(unchanged.length, "unchanged function")}</summary>`, "", functionTable(unchanged), "", "</details>");
+    }
+    return parts.join("\n");
 }
+function functionTable(rows) {
+    return markdown_table(["Change", "Function", "Memory", "Timeout", "Nodes"], rows.map((row) => {
+        const s = settings(row);
+        return [
+            nowrap(`${FUNCTION_ICONS[row.change]} ${CHANGE_TEXT[row.change]}`),
+            nameCode(row.name, FUNCTION_NAME_MAX),
+            nowrap(s.memory),
+            nowrap(s.timeout),
+            row.nodes.map((n) => nameCode(n, planSections_NODE_NAME_MAX)).join("<br>"),
+        ];
+    }));
+}
+/** One line per changed function; the unchanged ones folded below. */
 function renderFunctionLines(rows) {
     if (rows.length === 0)
         return "**Functions:** none.";
-    const lines = rows.map((row) => {
+    const line = (row) => {
         const s = settings(row);
         const nodes = row.nodes.length === 1 && row.nodes[0] === row.name
             ? ""
             : ` (${row.nodes.map((n) => markdown_codeSpan(n)).join(", ")})`;
         return `- ${FUNCTION_ICONS[row.change]} ${markdown_codeSpan(row.name)}${nodes}: ${CHANGE_TEXT[row.change]}, ${s.memory}, ${s.timeout}`;
-    });
-    return [`**Functions** (${functionCounts(rows)}):`, ...lines].join("\n");
+    };
+    const changed = rows.filter((r) => r.change !== "noop");
+    const unchanged = rows.filter((r) => r.change === "noop");
+    const parts = [`**Functions** (${functionCounts(rows)}):`, ...changed.map(line)];
+    if (unchanged.length > 0) {
+        parts.push("", `<details><summary>${plural(unchanged.length, "unchanged function")}</summary>`, "", ...unchanged.map(line), "", "</details>");
+    }
+    return parts.join("\n");
 }
 function functionCounts(rows) {
     const order = [
-        ["create", "to create"],
-        ["update-code", "code update"],
-        ["update-config", "config update"],
-        ["delete", "to delete"],
-        ["noop", "unchanged"],
+        ["create", "to create", "to create"],
+        ["update-code", "code update", "code updates"],
+        ["update-config", "config update", "config updates"],
+        ["delete", "to delete", "to delete"],
+        ["noop", "unchanged", "unchanged"],
     ];
     const parts = order
-        .map(([change, text]) => [rows.filter((r) => r.change === change).length, text])
+        .map(([change, one, many]) => [rows.filter((r) => r.change === change).length, one, many])
         .filter(([n]) => n > 0)
-        .map(([n, text]) => `${n} ${text}`);
+        .map(([n, one, many]) => plural(n, one, many));
     return `${rows.length} in all${parts.length ? `: ${parts.join(", ")}` : ""}`;
 }
 function stateMachineVerdict(change) {
@@ -79702,6 +79948,9 @@ function renderDefinitionDiff(view, where, maxBytes) {
     const lines = sm.definitionDiff.replace(/\n$/, "").split("\n");
     const added = lines.filter((l) => l.startsWith("+") && !l.startsWith("+++")).length;
     const removed = lines.filter((l) => l.startsWith("-") && !l.startsWith("---")).length;
+    // renderDefinitionChanges marks a changed value with `~`: one line, both values.
+    const changed = lines.filter((l) => l.startsWith("~")).length;
+    const counts = [`+${added}`, `−${removed}`, ...(changed > 0 ? [`~${changed}`] : [])].join(" ");
     const kept = [];
     let bytes = 0;
     for (const line of lines) {
@@ -79716,7 +79965,7 @@ function renderDefinitionDiff(view, where, maxBytes) {
     return [
         head,
         "",
-        `<details><summary>Definition diff (+${added} −${removed} lines)</summary>`,
+        `<details><summary>Definition diff (${counts} lines)</summary>`,
         "",
         codeBlock(kept.join("\n"), "diff") + cut,
         "",
@@ -79732,21 +79981,93 @@ function renderImage(image) {
 }
 function summaryPointer(view, lead) {
     const link = view.summaryUrl
-        ? renderLink({ text: "job summary", url: view.summaryUrl })
+        ? planSections_renderLink({ text: "job summary", url: view.summaryUrl })
         : "job summary of this run";
     return `${lead}${link}`;
-}
-/** What a degraded level left out, and where to find it: the summary for a comment, plan-json for the summary. */
-function trimmedNote(view, where, what) {
-    if (where === "summary")
-        return `_${what} were left out to keep this summary within GitHub's 1 MiB; the \`plan-json\` output has the whole plan._`;
-    return `_${what} are in the ${summaryPointer(view, "")}._`;
 }
 function renderFooter(view, where) {
     const parts = [`plan ${markdown_codeSpan(view.planHash.slice(0, 12))}`];
     if (where === "comment" && view.summaryUrl)
-        parts.push(renderLink({ text: "job summary", url: view.summaryUrl }));
+        parts.push(planSections_renderLink({ text: "job summary", url: view.summaryUrl }));
     return `<sub>kedro-sfn-action · ${parts.join(" · ")}</sub>`;
+}
+function truncateChars(text, max) {
+    const chars = [...text];
+    return chars.length <= max ? text : `${chars.slice(0, max).join("")}…`;
+}
+
+;// CONCATENATED MODULE: ./src/report/planComment.ts
+
+
+
+
+
+const DIFF_MAX_BYTES = { comment: 20_000, summary: 400_000 };
+/** The plan as Markdown at one level of detail. Every user-controlled string is escaped. */
+function renderPlanMarkdown(view, options = {}) {
+    const level = options.level ?? "full";
+    const where = options.where ?? "comment";
+    const sections = [renderHeading(view), renderStatus(view)];
+    if (level === "full") {
+        sections.push(renderFindingsTable(view.findings), renderPipeline(view, { maxTasks: options.maxTasks, drawnAbove: options.pipelineDrawnAbove }), renderFunctionTable(view.functions), renderDefinitionDiff(view, where, options.diffMaxBytes ?? DIFF_MAX_BYTES[where]), renderImage(view.image));
+    }
+    else if (level === "nodes") {
+        sections.push(renderFindingLines(view.findings), renderFunctionLines(view.functions), `**State machine** ${markdown_codeSpan(view.stateMachine.name)}: ${stateMachineVerdict(view.stateMachine.change)}.`, renderImage(view.image), trimmedNote(view, where, [chartName(view), "the state machine definition diff"]));
+    }
+    else {
+        sections.push(`**Pre-flight:** ${findingCounts(view.findings)}.`, `**Functions:** ${functionCounts(view.functions)}. **State machine:** ${stateMachineVerdict(view.stateMachine.change)}.`, renderImage(view.image), trimmedNote(view, where, [chartName(view), "every function", "the diff"]));
+    }
+    sections.push(renderFooter(view, where));
+    return sections.filter((s) => s !== "").join("\n\n") + "\n";
+}
+/**
+ * The most detailed rendering within `maxBytes` (UTF-8): full, then one line
+ * per function, then counts, then a fixed minimal note. Whole renderings are
+ * compared, so Markdown is never cut in half.
+ */
+function fitPlanMarkdown(view, maxBytes, options = {}) {
+    for (const level of ["full", "nodes", "counts"]) {
+        const markdown = renderPlanMarkdown(view, { ...options, level });
+        const bytes = utf8Bytes(markdown);
+        if (bytes <= maxBytes)
+            return { markdown, level, bytes };
+    }
+    const markdown = renderMinimal(view, options.where ?? "comment");
+    return { markdown, level: "minimal", bytes: utf8Bytes(markdown) };
+}
+/** Why a deploy was refused under `require-reviewed-plan`: a table of what the reviewed plan and this one do differently. */
+function renderPlanDifferences(differences, reviewedUrl) {
+    const where = reviewedUrl ? ` (${renderLink({ text: "reviewed plan", url: reviewedUrl })})` : "";
+    return [
+        `**Not deployed: the plan changed since it was reviewed${where}.**`,
+        "",
+        table(["", "Reviewed", "Now"], differences.map((d) => [
+            d.kind === "plan" ? escapeText(d.name) : `${d.kind} ${codeSpan(d.name, { inTable: true })}`,
+            codeSpan(d.reviewed, { inTable: true }),
+            codeSpan(d.current, { inTable: true }),
+        ])),
+    ].join("\n");
+}
+/**
+ * What a degraded level left out, and where to find it: the summary for a
+ * comment, plan-json for the summary. Null parts are left out of the list.
+ */
+function trimmedNote(view, where, parts) {
+    const items = parts.filter((p) => p !== null);
+    const listed = items.length === 1
+        ? items[0]
+        : `${items.slice(0, -1).join(", ")} and ${items.at(-1)}`;
+    const what = listed.charAt(0).toUpperCase() + listed.slice(1);
+    if (where === "summary")
+        return `_${what} were left out to keep this summary within GitHub's 1 MiB; the \`plan-json\` output has the whole plan._`;
+    return `_${what} are in the ${summaryPointer(view, "")}._`;
+}
+/** How the summary draws the pipeline, so a comment never points to a chart that is not there. */
+function chartName(view) {
+    const shape = chartShape(view.tasks);
+    if (shape.kind === "none")
+        return null;
+    return shape.kind === "namespaces" ? "the flowchart by namespace" : "the flowchart";
 }
 /** No user text at all, so it always fits. */
 function renderMinimal(view, where) {
@@ -79754,13 +80075,6 @@ function renderMinimal(view, where) {
         ? `_The plan is too large for a comment: see the ${summaryPointer(view, "")}._`
         : "_The plan is too large for this summary: see the `plan-json` output._";
     return ["### kedro-sfn plan", `**Plan: ${planVerdict(view.counts)}.**`, pointer].join("\n\n") + "\n";
-}
-function plural(n, word) {
-    return `${n} ${word}${n === 1 ? "" : "s"}`;
-}
-function truncateChars(text, max) {
-    const chars = [...text];
-    return chars.length <= max ? text : `${chars.slice(0, max).join("")}…`;
 }
 
 ;// CONCATENATED MODULE: ./src/report/summary.ts
@@ -79780,6 +80094,8 @@ const PROBLEM_DETAILS = 20;
 const PROBLEM_ROWS = 500;
 /** Node names listed at the "counts" level. */
 const COUNTS_NAMES = 50;
+/** A failure's one-line summary keeps its node name to this many characters. */
+const SUMMARY_NAME_MAX = 60;
 /**
  * The job summary of a run at the most detailed level that fits `budgetBytes`
  * (UTF-8): full, then without diagrams, then only the nodes that did not
@@ -79805,7 +80121,8 @@ function renderRunSummaryAt(input, level) {
     if (run.nodes.length > 0) {
         const startMs = Date.parse(run.startedAt);
         if (level === "full" || level === "no-diagrams") {
-            sections.push(renderNodeTable(run.nodes, { executionStartMs: startMs }), renderFailures(run.tasks, Infinity));
+            // Failures first: at 300 nodes they would sit far below a green table.
+            sections.push(renderFailures(run.tasks, Infinity), renderNodeTable(run.nodes, { executionStartMs: startMs }));
         }
         else if (level === "problems") {
             const problems = new Set(["failed", "timed-out", "aborted", "running"]);
@@ -79814,7 +80131,7 @@ function renderRunSummaryAt(input, level) {
                 only: problems,
                 maxRows: PROBLEM_ROWS,
             });
-            sections.push(table ? `**Nodes that did not succeed**\n\n${table}` : "", renderFailures(run.tasks, PROBLEM_DETAILS), `_The full per-node table is left out: it does not fit in a job summary. The \`node-statuses\` output has every node._`);
+            sections.push(renderFailures(run.tasks, PROBLEM_DETAILS), table ? `**Nodes that did not succeed**\n\n${table}` : "", `_The full per-node table is left out: it does not fit in a job summary. The \`node-statuses\` output has every node._`);
         }
         else {
             sections.push(renderProblemNames(run.tasks), `_Details are left out: they do not fit in a job summary. The \`node-statuses\` output has every node._`);
@@ -79851,14 +80168,15 @@ function renderHeadline(input) {
                 title = `⏳ Pipeline run ${run.status.toLowerCase()}`;
         }
     }
-    const facts = [`**Execution** <a href="${escapeHtml(run.consoleUrl)}">${escapeHtml(run.name)}</a>`];
+    const facts = [`**Execution** <a href="${escapeHtml(run.consoleUrl)}">${htmlText(run.name)}</a>`];
     const version = versionOf(run.stateMachineVersionArn ?? run.stateMachineArn);
     if (version) {
         facts.push(`**State machine** ${markdown_codeSpan(version.name)}${version.version ? ` version ${markdown_escapeText(version.version)}` : ""}`);
     }
     if (input.image)
         facts.push(`**Image** ${markdown_codeSpan(input.image)}`);
-    facts.push(`**Started** ${markdown_escapeText(run.startedAt.replace("T", " ").replace(/\.\d+Z$/, "Z"))}`);
+    // An ISO time from the SDK, not user text: shown as it is, with its zone.
+    facts.push(`**Started** ${run.startedAt.replace("T", " ").replace(/\.\d+Z$/, " UTC")}`);
     const lines = [`### ${title}`, "", facts.join(" · ")];
     if (run.failure) {
         // The headline links the execution already; the message's own link is for the log.
@@ -79885,8 +80203,8 @@ function renderCounts(run) {
         counts.set(n.status, (counts.get(n.status) ?? 0) + 1);
     const parts = STATUS_ORDER.filter((s) => counts.has(s)).map((s) => `${STATUS_ICON[s]} ${counts.get(s)} ${STATUS_WORD[s]}`);
     const tasks = run.tasks.length;
-    const inTasks = tasks > 0 && tasks !== run.nodes.length ? ` in ${tasks} Lambda tasks` : "";
-    return `**${run.nodes.length} nodes${inTasks}:** ${parts.join(" · ")}`;
+    const inTasks = tasks > 0 && tasks !== run.nodes.length ? ` in ${plural(tasks, "Lambda task")}` : "";
+    return `**${plural(run.nodes.length, "node")}${inTasks}:** ${parts.join(" · ")}`;
 }
 /** One `<details>` per failed Task: error type and message, traceback tail, log link. */
 function renderFailures(tasks, max) {
@@ -79905,7 +80223,7 @@ function renderFailures(tasks, max) {
             t.startMs !== null && t.endMs !== null ? `failed after ${formatDuration(t.endMs - t.startMs)}` : "",
         ].filter((f) => f !== "");
         parts.push([
-            `<details><summary>${STATUS_ICON[t.status]} <code>${htmlText(who)}</code>: ${htmlText(error.type)}: ${htmlText(summary_clip(first, 200))}</summary>`,
+            `<details><summary>${STATUS_ICON[t.status]} ${nameCode(who, SUMMARY_NAME_MAX, { wrap: false })}: ${htmlText(error.type)}: ${htmlText(summary_clip(first, 200))}</summary>`,
             "",
             facts.join(" · "),
             "",
@@ -79918,7 +80236,7 @@ function renderFailures(tasks, max) {
         ].join("\n"));
     }
     if (failed.length > max)
-        parts.push(`_…and ${failed.length - max} more failed task(s); see the \`node-statuses\` output._`);
+        parts.push(`_…and ${plural(failed.length - max, "more failed task")}; see the \`node-statuses\` output._`);
     return parts.join("\n\n");
 }
 function renderProblemNames(tasks) {
@@ -79954,15 +80272,20 @@ function renderStatusFlowchart(pipeline, runs) {
 }
 /** Without an execution: the deploy plan with its pipeline flowchart, fitted to the budget. */
 function renderDeploySummary(input, budgetBytes = SUMMARY_BUDGET_BYTES) {
-    return fitPlanMarkdown(input.plan, budgetBytes, { where: "summary" }).markdown;
+    return fitPlanMarkdown(input.plan, budgetBytes, {
+        where: "summary",
+        ...(input.pipelineDrawnAbove ? { pipelineDrawnAbove: true } : {}),
+    }).markdown;
 }
 /**
  * The whole step summary: the run first (it is what the reader came for), then
- * the plan in whatever room is left. Either may be absent.
+ * the plan in whatever room is left. Either may be absent. The pipeline is
+ * drawn once: coloured by the run when there is one.
  */
 function renderJobSummary(parts, budgetBytes = SUMMARY_BUDGET_BYTES) {
     const sections = [];
     let left = budgetBytes;
+    let drawn = false;
     if (parts.run) {
         // The plan's smallest rendering is kept out of the run's share.
         const reserve = parts.plan
@@ -79971,14 +80294,12 @@ function renderJobSummary(parts, budgetBytes = SUMMARY_BUDGET_BYTES) {
         const run = renderRunSummary(parts.run, Math.max(0, left - reserve));
         sections.push(run.markdown);
         left -= run.bytes + 1;
+        drawn = run.level === "full" && parts.run.run.nodes.length > 0;
     }
-    if (parts.plan)
-        sections.push(renderDeploySummary({ plan: parts.plan }, Math.max(0, left)));
+    if (parts.plan) {
+        sections.push(renderDeploySummary({ plan: parts.plan, pipelineDrawnAbove: drawn }, Math.max(0, left)));
+    }
     return sections.join("\n");
-}
-/** Text in an HTML line: escaped, and backticks as entities so no reader takes them for code spans. */
-function htmlText(text) {
-    return escapeHtml(text).replace(/`/g, "&#96;");
 }
 function summary_clip(text, max) {
     return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
@@ -88851,6 +89172,16 @@ function toPlanView(plan, context) {
         dependsOn: t.dependsOn,
         change: changeOf(t.functionName),
     }));
+    // Deleted functions are no longer in the pipeline: drawn unconnected, so a reviewer sees them go.
+    for (const f of plan.functions.filter((fn) => fn.action === "delete")) {
+        tasks.push({
+            id: `deleted:${f.functionName}`,
+            label: f.nodes.length === 1 ? f.nodes[0] : f.functionName,
+            nodes: f.nodes,
+            dependsOn: [],
+            change: "removed",
+        });
+    }
     const functions = plan.functions.map((f) => {
         const spec = specs.get(f.functionName);
         const row = {
@@ -89869,38 +90200,68 @@ function combine(perNode, nodes, functionName) {
     return result;
 }
 
-;// CONCATENATED MODULE: ./src/graph/seriesParallel.ts
+;// CONCATENATED MODULE: ./src/graph/indices.ts
 /**
- * Series-parallel forms of a task DAG. Step Functions can only express nested
- * Parallel/sequence structures, so a pipeline runs as a series-parallel (SP)
- * order containing the DAG's own order. For an SP pipeline that order is the
- * DAG itself; for any other, constraints must be added, and we choose them to
- * keep the expected run time low.
+ * Index ranges, and reads at indices the series-parallel code computes itself
+ * (task ids, places in a set, sample offsets). Under noUncheckedIndexedAccess
+ * each read may be undefined; a miss here is a bug, never bad input, so these
+ * accessors stop on it with one internal error instead of letting a NaN skew a
+ * structure. One accessor per array type keeps each monomorphic and small
+ * enough for V8 to inline in the hot loops.
+ */
+/** 0, 1, ..., n - 1. */
+function range(n) {
+    const out = new Array(n);
+    for (let i = 0; i < n; i++)
+        out[i] = i;
+    return out;
+}
+function isNonEmpty(list) {
+    return list.length > 0;
+}
+function itemAt(list, index) {
+    const item = list[index];
+    return item !== undefined ? item : outOfRange(index, list.length);
+}
+function f64At(values, index) {
+    return values[index] ?? outOfRange(index, values.length);
+}
+function i32At(values, index) {
+    return values[index] ?? outOfRange(index, values.length);
+}
+function u32At(values, index) {
+    return values[index] ?? outOfRange(index, values.length);
+}
+function outOfRange(index, length) {
+    throw new Error(`internal: index ${index} outside 0..${length - 1} in the series-parallel search`);
+}
+
+;// CONCATENATED MODULE: ./src/graph/spTree.ts
+/**
+ * Series-parallel (SP) structures over tasks: the nested Parallel/sequence
+ * shapes Step Functions can express, and their run time under durations.
  */
 function task(index) {
     return { kind: "task", task: index };
 }
 /** A series composition, flattened (no series directly inside a series). */
 function series(children) {
-    const flat = [];
-    for (const c of children) {
-        if (c.kind === "series")
-            flat.push(...c.children);
-        else
-            flat.push(c);
-    }
-    return flat.length === 1 ? flat[0] : { kind: "series", children: flat };
+    return composition("series", children);
 }
 /** A parallel composition, flattened (no parallel directly inside a parallel). */
 function parallel(children) {
+    return composition("parallel", children);
+}
+function composition(kind, children) {
     const flat = [];
     for (const c of children) {
-        if (c.kind === "parallel")
+        if (c.kind === kind)
             flat.push(...c.children);
         else
             flat.push(c);
     }
-    return flat.length === 1 ? flat[0] : { kind: "parallel", children: flat };
+    const only = flat.length === 1 ? flat[0] : undefined;
+    return only ?? { kind, children: flat };
 }
 /** Run time of an SP structure: sums along series, maxima across parallel branches. */
 function makespan(tree, durations) {
@@ -89927,6 +90288,209 @@ function meanMakespan(tree, samples) {
         total += makespan(tree, s);
     return total / Math.max(1, samples.length);
 }
+/** The tasks of a tree in the order the structure lists them. */
+function tasksOf(tree, out = []) {
+    if (tree.kind === "task")
+        out.push(tree.task);
+    else
+        for (const c of tree.children)
+            tasksOf(c, out);
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/graph/taskSets.ts
+/**
+ * Sets of tasks as the series-parallel code passes them around: arrays of
+ * task ids in increasing order.
+ */
+
+/**
+ * Membership of one task set at a time, for loops that meet tasks through the
+ * DAG's edges and must tell whether they belong to the set at hand. Marking a
+ * set costs its size, not the DAG's: a fresh stamp forgets the previous set.
+ */
+class TaskMarks {
+    stampOf;
+    positionOf;
+    stamp = 0;
+    constructor(size) {
+        this.stampOf = new Int32Array(size);
+        this.positionOf = new Int32Array(size);
+    }
+    /** Marks the tasks of `set`, forgetting any earlier set, and numbers them by their place in it. */
+    enter(set) {
+        const stamp = ++this.stamp;
+        for (let i = 0; i < set.length; i++) {
+            const v = itemAt(set, i);
+            this.stampOf[v] = stamp;
+            this.positionOf[v] = i;
+        }
+    }
+    has(v) {
+        return this.stampOf[v] === this.stamp;
+    }
+    /** Unmarks `v`; false if it was not marked. */
+    take(v) {
+        if (this.stampOf[v] !== this.stamp)
+            return false;
+        this.stampOf[v] = 0;
+        return true;
+    }
+    /** Place of a marked task in the set last entered. */
+    position(v) {
+        return i32At(this.positionOf, v);
+    }
+}
+/** Key of a task set for the memo: two 32-bit FNV-1a hashes and the size. */
+function setKey(depth, set) {
+    let h1 = 0x811c9dc5;
+    let h2 = 0x01000193 ^ depth;
+    for (const v of set) {
+        h1 = Math.imul(h1 ^ v, 0x01000193);
+        h2 = Math.imul(h2 ^ (v + 0x9e3779b9), 0x85ebca6b);
+        h2 ^= h2 >>> 13;
+    }
+    return `${depth}:${set.length}:${h1 >>> 0}:${h2 >>> 0}`;
+}
+
+;// CONCATENATED MODULE: ./src/graph/spDecomposition.ts
+
+
+
+/**
+ * The DAG's own order when it is series-parallel, or undefined when it is not
+ * (some pair of tasks would have to gain a constraint).
+ */
+function exactSeriesParallel(dag) {
+    return new Decomposition(dag).exact(range(dag.size));
+}
+/**
+ * Exact series-parallel decomposition of task sets: a set splits into its
+ * weakly connected components (which run in parallel) or else into series
+ * factors (every task of one precedes every task of the next). A set of two or
+ * more tasks with neither split is not series-parallel.
+ */
+class Decomposition {
+    dag;
+    /** Tasks visited by analyses so far: what the search's budget counts. */
+    visited = 0;
+    marks;
+    words;
+    /** desc[v * words ..] = bitset of the tasks reachable from v. */
+    desc;
+    constructor(dag) {
+        this.dag = dag;
+        const n = dag.size;
+        const words = Math.max(1, Math.ceil(n / 32));
+        const desc = new Uint32Array(n * words);
+        for (let v = n - 1; v >= 0; v--) {
+            const base = v * words;
+            for (const s of dag.succs[v] ?? []) {
+                const sb = s * words;
+                for (let w = 0; w < words; w++)
+                    desc[base + w] = u32At(desc, base + w) | u32At(desc, sb + w);
+                const own = base + (s >>> 5);
+                desc[own] = u32At(desc, own) | (1 << (s & 31));
+            }
+        }
+        this.words = words;
+        this.desc = desc;
+        this.marks = new TaskMarks(n);
+    }
+    /** Exact decomposition, or undefined if the set is not series-parallel. */
+    exact(set) {
+        if (set.length === 1)
+            return task(itemAt(set, 0));
+        const comps = this.components(set);
+        const parts = comps.length > 1 ? comps : this.seriesFactors(set);
+        if (parts.length === 1)
+            return undefined;
+        const children = [];
+        for (const p of parts) {
+            const c = this.exact(p);
+            if (c === undefined)
+                return undefined;
+            children.push(c);
+        }
+        return comps.length > 1 ? parallel(children) : series(children);
+    }
+    isSeriesParallel(set) {
+        if (set.length <= 2)
+            return true;
+        this.visited += set.length;
+        const comps = this.components(set);
+        const parts = comps.length > 1 ? comps : this.seriesFactors(set);
+        if (parts.length === 1)
+            return false;
+        return parts.every((p) => this.isSeriesParallel(p));
+    }
+    /** Weakly connected components of the subgraph induced by `set` (sorted sets, sorted by first task). */
+    components(set) {
+        const marks = this.marks;
+        marks.enter(set);
+        const comps = [];
+        const stack = [];
+        for (const start of set) {
+            if (!marks.take(start))
+                continue;
+            const comp = [];
+            stack.push(start);
+            for (let v = stack.pop(); v !== undefined; v = stack.pop()) {
+                comp.push(v);
+                for (const u of this.dag.preds[v] ?? [])
+                    if (marks.take(u))
+                        stack.push(u);
+                for (const u of this.dag.succs[v] ?? [])
+                    if (marks.take(u))
+                        stack.push(u);
+            }
+            if (comp.length === set.length)
+                return [set];
+            comps.push(comp.sort((a, b) => a - b));
+        }
+        return comps;
+    }
+    /**
+     * The finest chain of blocks such that every task of a block precedes every
+     * task of the later blocks. Blocks are contiguous in any topological order.
+     */
+    seriesFactors(set) {
+        const { words, desc } = this;
+        // common: the tasks of the set that every task so far reaches (at first, the whole set).
+        const common = new Uint32Array(words);
+        for (const v of set)
+            common[v >>> 5] = u32At(common, v >>> 5) | (1 << (v & 31));
+        const lo = itemAt(set, 0) >>> 5;
+        const hi = itemAt(set, set.length - 1) >>> 5;
+        const factors = [];
+        let start = 0;
+        for (let i = 0; i < set.length - 1; i++) {
+            const base = itemAt(set, i) * words;
+            let count = 0;
+            for (let w = lo; w <= hi; w++) {
+                const x = u32At(common, w) & u32At(desc, base + w);
+                common[w] = x;
+                count += popcount(x);
+            }
+            if (count === set.length - (i + 1)) {
+                factors.push(set.slice(start, i + 1));
+                start = i + 1;
+            }
+        }
+        if (start === 0)
+            return [set];
+        factors.push(set.slice(start));
+        return factors;
+    }
+}
+function popcount(x) {
+    x -= (x >>> 1) & 0x55555555;
+    x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
+    return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+}
+
+;// CONCATENATED MODULE: ./src/graph/taskDag.ts
+
 /** Longest path through the DAG (the lower bound for any structure). */
 function criticalPath(dag, durations) {
     const finish = new Float64Array(dag.size);
@@ -89961,259 +90525,22 @@ function layeredTree(dag) {
     }
     return series(byLevel.map((tasks) => parallel(tasks.map(task))));
 }
-/** The tasks of a tree in the order the structure lists them. */
-function tasksOf(tree, out = []) {
-    if (tree.kind === "task")
-        out.push(tree.task);
-    else
-        for (const c of tree.children)
-            tasksOf(c, out);
-    return out;
-}
-/**
- * The DAG's own order when it is series-parallel, or undefined when it is not
- * (some pair of tasks would have to gain a constraint).
- */
-function exactSeriesParallel(dag) {
-    const d = new Decomposer(dag, { samples: [], cuts: "levels" });
-    return d.exact(range(dag.size));
-}
-/**
- * An SP structure containing the DAG's order, with a low mean run time over
- * the samples. Recursively: independent parts run in parallel; exact series
- * factors run in sequence; a connected set with neither is cut into a down-set
- * A and the rest B (A runs before B, the added constraints). Candidate cuts
- * are thresholds of keys that never decrease along an edge (earliest finish,
- * longest tail, levels), ranked by mean(longest path in A + longest path in B);
- * the best `breadth` are tried by building both sides (`depth` levels deep),
- * chains of exact slabs are compared too, and small sets are solved over all
- * their down-sets.
- */
-function seriesParallelize(dag, options) {
-    return new Decomposer(dag, options).build(range(dag.size)).tree;
-}
-/**
- * Several searches over the same durations and cut policy (differing in
- * breadth, depth, budget...), sharing the greedy builds their trials make.
- */
-function seriesParallelizeEach(dag, base, variants) {
-    const shared = new Map();
-    return variants.map((v) => new Decomposer(dag, { ...base, ...v }, shared).build(range(dag.size)).tree);
-}
-function range(n) {
-    const out = new Array(n);
-    for (let i = 0; i < n; i++)
-        out[i] = i;
-    return out;
-}
-/** Key of a task set for the memo: two 32-bit FNV-1a hashes and the size. */
-function setKey(depth, set) {
-    let h1 = 0x811c9dc5;
-    let h2 = 0x01000193 ^ depth;
-    for (const v of set) {
-        h1 = Math.imul(h1 ^ v, 0x01000193);
-        h2 = Math.imul(h2 ^ (v + 0x9e3779b9), 0x85ebca6b);
-        h2 ^= h2 >>> 13;
-    }
-    return `${depth}:${set.length}:${h1 >>> 0}:${h2 >>> 0}`;
-}
-class Decomposer {
-    dag;
-    options;
-    words;
-    /** desc[v * words ..] = bitset of the tasks reachable from v. */
-    desc;
+
+;// CONCATENATED MODULE: ./src/graph/spCuts.ts
+
+
+
+/** Candidate cuts of connected sets that have no series factor, ranked under the guide durations. */
+class CutFinder {
+    decomposition;
+    guide;
+    policy;
     level;
-    mark;
-    local;
-    /** Durations per sample, flat: [v * k + s]. */
-    weights;
-    k;
-    guideWeights;
-    guides;
-    memo;
-    /** Greedy builds (depth 0, below the final depth) depend only on the set and the durations: shareable. */
-    greedyMemo;
-    stamp = 0;
-    work = 0;
-    constructor(dag, options, shared) {
-        this.dag = dag;
-        this.options = options;
-        this.memo = new Map();
-        this.greedyMemo = shared ?? new Map();
-        const n = dag.size;
-        this.words = Math.max(1, Math.ceil(n / 32));
-        this.desc = new Uint32Array(n * this.words);
-        for (let v = n - 1; v >= 0; v--) {
-            const base = v * this.words;
-            for (const s of dag.succs[v] ?? []) {
-                const sb = s * this.words;
-                for (let w = 0; w < this.words; w++)
-                    this.desc[base + w] |= this.desc[sb + w];
-                this.desc[base + (s >>> 5)] |= 1 << (s & 31);
-            }
-        }
-        this.level = levelsOf(dag);
-        this.mark = new Int32Array(n);
-        this.local = new Int32Array(n);
-        const samples = options.samples.length > 0 ? options.samples : [new Float64Array(n).fill(1)];
-        const guide = options.guide && options.guide.length > 0 ? options.guide : samples;
-        [this.weights, this.k] = [flatten(samples, n), samples.length];
-        [this.guideWeights, this.guides] = [flatten(guide, n), guide.length];
-    }
-    /** Exact decomposition, or undefined if the set is not series-parallel. */
-    exact(set) {
-        if (set.length === 1)
-            return task(set[0]);
-        const comps = this.components(set);
-        const parts = comps.length > 1 ? comps : this.seriesFactors(set);
-        if (parts.length === 1)
-            return undefined;
-        const children = [];
-        for (const p of parts) {
-            const c = this.exact(p);
-            if (c === undefined)
-                return undefined;
-            children.push(c);
-        }
-        return comps.length > 1 ? parallel(children) : series(children);
-    }
-    build(set, depth = this.options.depth ?? 0) {
-        const key = setKey(depth, set);
-        const memo = depth === 0 && depth !== (this.options.depth ?? 0) ? this.greedyMemo : this.memo;
-        let entries = memo.get(key);
-        // The key is a hash: check the set itself, so a collision costs time, never correctness.
-        const hit = entries?.find((e) => e.set.length === set.length && e.set.every((v, i) => v === set[i]));
-        if (hit)
-            return hit.built;
-        const built = this.buildUncached(set, depth);
-        if (!entries)
-            memo.set(key, (entries = []));
-        entries.push({ set, built });
-        return built;
-    }
-    leaf(v) {
-        const spans = this.weights.slice(v * this.k, (v + 1) * this.k);
-        return { tree: task(v), spans, cost: mean(spans) };
-    }
-    combine(kind, parts) {
-        const spans = new Float64Array(this.k);
-        for (const p of parts) {
-            const ps = p.spans;
-            if (kind === "series")
-                for (let s = 0; s < spans.length; s++)
-                    spans[s] += ps[s];
-            else
-                for (let s = 0; s < spans.length; s++)
-                    if (ps[s] > spans[s])
-                        spans[s] = ps[s];
-        }
-        const trees = parts.map((p) => p.tree);
-        return { tree: kind === "series" ? series(trees) : parallel(trees), spans, cost: mean(spans) };
-    }
-    buildUncached(set, depth) {
-        if (set.length === 1)
-            return this.leaf(set[0]);
-        const comps = this.components(set);
-        if (comps.length > 1)
-            return this.combine("parallel", comps.map((c) => this.build(c, depth)));
-        const factors = this.seriesFactors(set);
-        if (factors.length > 1)
-            return this.combine("series", factors.map((f) => this.build(f, depth)));
-        const searching = this.work < (this.options.budget ?? Infinity);
-        if (depth === (this.options.depth ?? 0) && set.length <= Math.min(20, this.options.exactUpTo ?? 0)) {
-            return this.exhaustive(set);
-        }
-        const trying = depth > 0 && searching;
-        const analysis = this.analyse(set, trying);
-        const cuts = this.forcedCuts(analysis, trying ? (this.options.breadth ?? 1) : 1);
-        let chosen = cuts[0];
-        if (cuts.length > 1) {
-            let bestCost = Infinity;
-            for (const cut of cuts) {
-                const cost = this.build(cut[0], depth - 1).cost + this.build(cut[1], depth - 1).cost;
-                if (cost < bestCost - 1e-9) {
-                    bestCost = cost;
-                    chosen = cut;
-                }
-            }
-        }
-        let result = this.combine("series", [this.build(chosen[0], depth), this.build(chosen[1], depth)]);
-        const slabs = this.options.slabs;
-        if (slabs && slabs.maxUnits > 0 && searching && (depth === (this.options.depth ?? 0) || slabs.inTrials)) {
-            for (const chain of this.slabChains(analysis, slabs.maxUnits)) {
-                const candidate = this.combine("series", chain.map((slab) => this.build(slab, depth)));
-                if (candidate.cost < result.cost - 1e-9)
-                    result = candidate;
-            }
-        }
-        return result;
-    }
-    /** Weakly connected components of the subgraph induced by `set` (sorted sets, sorted by first task). */
-    components(set) {
-        const stamp = ++this.stamp;
-        for (const v of set)
-            this.mark[v] = stamp;
-        const seen = ++this.stamp;
-        const comps = [];
-        const stack = [];
-        for (const start of set) {
-            if (this.mark[start] !== stamp)
-                continue;
-            const comp = [];
-            stack.push(start);
-            this.mark[start] = seen;
-            while (stack.length > 0) {
-                const v = stack.pop();
-                comp.push(v);
-                for (const u of this.dag.preds[v] ?? []) {
-                    if (this.mark[u] === stamp) {
-                        this.mark[u] = seen;
-                        stack.push(u);
-                    }
-                }
-                for (const u of this.dag.succs[v] ?? []) {
-                    if (this.mark[u] === stamp) {
-                        this.mark[u] = seen;
-                        stack.push(u);
-                    }
-                }
-            }
-            if (comp.length === set.length)
-                return [set];
-            comps.push(comp.sort((a, b) => a - b));
-        }
-        return comps;
-    }
-    /**
-     * The finest chain of blocks such that every task of a block precedes every
-     * task of the later blocks. Blocks are contiguous in any topological order.
-     */
-    seriesFactors(set) {
-        const words = this.words;
-        const common = new Uint32Array(words);
-        for (const v of set)
-            common[v >>> 5] |= 1 << (v & 31);
-        const lo = set[0] >>> 5;
-        const hi = set[set.length - 1] >>> 5;
-        const factors = [];
-        let start = 0;
-        for (let i = 0; i < set.length - 1; i++) {
-            const base = set[i] * words;
-            let count = 0;
-            for (let w = lo; w <= hi; w++) {
-                const x = (common[w] &= this.desc[base + w]);
-                count += popcount(x);
-            }
-            if (count === set.length - (i + 1)) {
-                factors.push(set.slice(start, i + 1));
-                start = i + 1;
-            }
-        }
-        if (start === 0)
-            return [set];
-        factors.push(set.slice(start));
-        return factors;
+    constructor(decomposition, guide, policy) {
+        this.decomposition = decomposition;
+        this.guide = guide;
+        this.policy = policy;
+        this.level = levelsOf(decomposition.dag);
     }
     /**
      * Candidate orders of a set: keys that never decrease along an edge, so that
@@ -90222,109 +90549,85 @@ class Decomposer {
      */
     analyse(set, allKeys) {
         const m = set.length;
-        this.work += m;
-        const stamp = ++this.stamp;
-        for (let i = 0; i < m; i++) {
-            const v = set[i];
-            this.mark[v] = stamp;
-            this.local[v] = i;
-        }
-        // Local adjacency, compressed: predecessors then successors inside the set.
-        const predStart = new Int32Array(m + 1);
-        const succCount = new Int32Array(m);
-        const preds = [];
-        for (let i = 0; i < m; i++) {
-            predStart[i] = preds.length;
-            for (const p of this.dag.preds[set[i]] ?? []) {
-                if (this.mark[p] !== stamp)
-                    continue;
-                const l = this.local[p];
-                preds.push(l);
-                succCount[l]++;
-            }
-        }
-        predStart[m] = preds.length;
-        const predList = Int32Array.from(preds);
-        const succStart = new Int32Array(m + 1);
-        for (let i = 0; i < m; i++)
-            succStart[i + 1] = succStart[i] + succCount[i];
-        const succList = new Int32Array(predList.length);
-        const fill = succStart.slice(0, m);
-        for (let c = 0; c < m; c++) {
-            for (let e = predStart[c]; e < predStart[c + 1]; e++)
-                succList[fill[predList[e]]++] = c;
-        }
-        const g = this.guides;
-        const w = this.guideWeights;
+        const { dag, marks } = this.decomposition;
+        this.decomposition.visited += m;
+        marks.enter(set);
+        const { predStart, predList, succStart, succList } = localEdges(set, dag, marks);
+        const g = this.guide.count;
+        const w = this.guide.values;
         const finish = new Float64Array(m * g);
         const tail = new Float64Array(m * g);
         const meanFinish = new Float64Array(m);
         const negMeanTail = new Float64Array(m);
         for (let i = 0; i < m; i++) {
-            const base = set[i] * g;
+            const base = itemAt(set, i) * g;
+            const first = i32At(predStart, i);
+            const end = i32At(predStart, i + 1);
+            let sum = 0;
             for (let s = 0; s < g; s++) {
                 let start = 0;
-                for (let e = predStart[i]; e < predStart[i + 1]; e++)
-                    start = Math.max(start, finish[predList[e] * g + s]);
-                const f = start + w[base + s];
+                for (let e = first; e < end; e++)
+                    start = Math.max(start, f64At(finish, i32At(predList, e) * g + s));
+                const f = start + f64At(w, base + s);
                 finish[i * g + s] = f;
-                meanFinish[i] += f / g;
+                sum += f / g;
             }
+            meanFinish[i] = sum;
         }
         for (let i = m - 1; i >= 0; i--) {
-            const base = set[i] * g;
+            const base = itemAt(set, i) * g;
+            const first = i32At(succStart, i);
+            const end = i32At(succStart, i + 1);
+            let negSum = 0;
             for (let s = 0; s < g; s++) {
                 let rest = 0;
-                for (let e = succStart[i]; e < succStart[i + 1]; e++)
-                    rest = Math.max(rest, tail[succList[e] * g + s]);
-                const t = rest + w[base + s];
+                for (let e = first; e < end; e++)
+                    rest = Math.max(rest, f64At(tail, i32At(succList, e) * g + s));
+                const t = rest + f64At(w, base + s);
                 tail[i * g + s] = t;
-                negMeanTail[i] -= t / g;
+                negSum -= t / g;
             }
+            negMeanTail[i] = negSum;
         }
         const globalLevel = new Float64Array(m);
         for (let i = 0; i < m; i++)
-            globalLevel[i] = this.level[set[i]];
+            globalLevel[i] = i32At(this.level, itemAt(set, i));
         const keys = [];
-        if (this.options.cuts === "free" && !allKeys) {
+        if (this.policy === "free" && !allKeys) {
             keys.push(meanFinish, negMeanTail, globalLevel);
         }
-        else if (this.options.cuts === "free") {
+        else if (this.policy === "free") {
+            // Longest path in edges from the set's sources (asap) and to its sinks (height).
             const asap = new Float64Array(m);
             for (let i = 0; i < m; i++) {
-                for (let e = predStart[i]; e < predStart[i + 1]; e++)
-                    asap[i] = Math.max(asap[i], asap[predList[e]] + 1);
+                let a = 0;
+                for (let e = i32At(predStart, i), end = i32At(predStart, i + 1); e < end; e++)
+                    a = Math.max(a, f64At(asap, i32At(predList, e)) + 1);
+                asap[i] = a;
             }
             const height = new Float64Array(m);
             for (let i = m - 1; i >= 0; i--) {
-                for (let e = succStart[i]; e < succStart[i + 1]; e++)
-                    height[i] = Math.max(height[i], height[succList[e]] + 1);
+                let h = 0;
+                for (let e = i32At(succStart, i), end = i32At(succStart, i + 1); e < end; e++)
+                    h = Math.max(h, f64At(height, i32At(succList, e)) + 1);
+                height[i] = h;
             }
-            keys.push(meanFinish, negMeanTail, globalLevel, asap, height.map((h) => -h), asap.map((a, i) => a - height[i]));
+            keys.push(meanFinish, negMeanTail, globalLevel, asap, height.map((h) => -h), asap.map((a, i) => a - f64At(height, i)));
         }
         else {
             keys.push(globalLevel);
         }
-        const orders = keys.map((key) => {
-            const order = sortedByKey(key);
-            const boundaries = [0];
-            for (let i = 1; i < m; i++)
-                if (key[order[i - 1]] !== key[order[i]])
-                    boundaries.push(i);
-            boundaries.push(m);
-            return { order, boundaries };
-        });
-        return { set, predStart, predList, finish, tail, orders };
+        return { set, predStart, predList, finish, tail, orders: keys.map(thresholds) };
     }
     /**
      * Splits into a down-set A and the rest B, best first by
      * mean(longest path in A + longest path in B): the run time if both sides
      * needed no further cuts.
      */
-    forcedCuts(a, breadth) {
+    best(a, breadth) {
         const { set, finish, tail } = a;
         const m = set.length;
-        const g = this.guides;
+        const g = this.guide.count;
         // The best `breadth * 2` thresholds (some may give the same split), cheapest first;
         // ties keep the earlier order and position.
         const keep = breadth * 2;
@@ -90334,31 +90637,33 @@ class Decomposer {
         for (const { order, boundaries } of a.orders) {
             cost.fill(0);
             for (let s = 0; s < g; s++) {
-                suffix[m] = 0;
-                for (let i = m - 1; i >= 0; i--)
-                    suffix[i] = Math.max(suffix[i + 1], tail[order[i] * g + s]);
+                // suffix[i]: the longest tail among order[i..]; prefix: the latest finish among order[..i].
+                let rest = 0;
+                suffix[m] = rest;
+                for (let i = m - 1; i >= 0; i--) {
+                    rest = Math.max(rest, f64At(tail, itemAt(order, i) * g + s));
+                    suffix[i] = rest;
+                }
                 let prefix = 0;
                 for (let i = 0; i < m - 1; i++) {
-                    prefix = Math.max(prefix, finish[order[i] * g + s]);
-                    cost[i] += prefix + suffix[i + 1];
+                    prefix = Math.max(prefix, f64At(finish, itemAt(order, i) * g + s));
+                    cost[i] = f64At(cost, i) + (prefix + f64At(suffix, i + 1));
                 }
             }
             for (let b = 1; b < boundaries.length - 1; b++) {
-                const at = boundaries[b] - 1;
+                const at = itemAt(boundaries, b) - 1;
                 // Rounded so that ties break by order, not by floating-point noise.
-                const c = Math.round((cost[at] / g) * 1e6) / 1e6;
-                if (top.length === keep && c >= top[keep - 1].cost)
+                const c = Math.round((f64At(cost, at) / g) * 1e6) / 1e6;
+                const worst = top.length === keep ? top[keep - 1] : undefined;
+                if (worst !== undefined && c >= worst.cost)
                     continue;
-                let i = top.length;
-                while (i > 0 && top[i - 1].cost > c)
-                    i--;
-                top.splice(i, 0, { cost: c, order, at });
+                // After the last kept threshold that is not dearer (a tie goes after the earlier one).
+                const place = top.findLastIndex((t) => !(t.cost > c)) + 1;
+                top.splice(place, 0, { cost: c, order, at });
                 if (top.length > keep)
                     top.pop();
             }
         }
-        if (top.length === 0)
-            throw new Error("internal: no series cut in a connected set");
         const result = [];
         const seen = new Set();
         const inBefore = new Uint8Array(m);
@@ -90367,244 +90672,69 @@ class Decomposer {
                 break;
             inBefore.fill(0);
             for (let i = 0; i <= f.at; i++)
-                inBefore[f.order[i]] = 1;
+                inBefore[itemAt(f.order, i)] = 1;
             const before = [];
             const after = [];
-            for (let i = 0; i < m; i++)
-                (inBefore[i] ? before : after).push(set[i]);
+            set.forEach((v, i) => (inBefore[i] ? before : after).push(v));
             const key = setKey(0, before);
             if (seen.has(key))
                 continue;
             seen.add(key);
             result.push([before, after]);
         }
+        if (!isNonEmpty(result))
+            throw new Error("internal: no series cut in a connected set");
         return result;
     }
-    /**
-     * For each candidate order with at most `maxUnits` distinct key values, the
-     * cheapest chain of series-parallel slabs (runs of consecutive key values),
-     * by dynamic programming: a slab is exact, so its cost under the samples is
-     * its critical path, computed without building it.
-     */
-    slabChains(a, maxUnits) {
-        const { set, predStart, predList } = a;
-        const k = this.k;
-        const w = this.weights;
-        const m = set.length;
-        const chains = [];
-        const pos = new Int32Array(m);
-        const finish = new Float64Array(m * k);
-        const spans = new Float64Array(k);
-        const start = new Float64Array(k);
-        for (const { order, boundaries } of a.orders) {
-            const units = boundaries.length - 1;
-            if (units > maxUnits)
+}
+/**
+ * Edges inside a set, by place in it, compressed: the predecessors of i are
+ * predList[predStart[i] .. predStart[i + 1]), its successors likewise. `marks`
+ * holds the set.
+ */
+function localEdges(set, dag, marks) {
+    const m = set.length;
+    const predStart = new Int32Array(m + 1);
+    const succCount = new Int32Array(m);
+    const preds = [];
+    for (let i = 0; i < m; i++) {
+        predStart[i] = preds.length;
+        for (const p of dag.preds[itemAt(set, i)] ?? []) {
+            if (!marks.has(p))
                 continue;
-            order.forEach((l, i) => (pos[l] = i));
-            const slab = (i, j) => order
-                .slice(boundaries[i], boundaries[j])
-                .map((l) => set[l])
-                .sort((x, y) => x - y);
-            // maxEnd[i]: the furthest boundary j such that slab(i, j) is series-parallel
-            // (a slab containing a non-SP one is not SP either, so this never decreases).
-            const maxEnd = new Int32Array(units);
-            let j = 1;
-            let feasible = true;
-            for (let i = 0; i < units && feasible; i++) {
-                j = Math.max(j, i + 1);
-                if (j === i + 1 && !this.isSeriesParallel(slab(i, j)))
-                    feasible = false;
-                while (feasible &&
-                    j < units &&
-                    !(i === 0 && j + 1 === units) &&
-                    this.isSeriesParallel(slab(i, j + 1)))
-                    j++;
-                maxEnd[i] = j;
-            }
-            if (!feasible)
-                continue;
-            const best = new Float64Array(units + 1).fill(Infinity);
-            const from = new Int32Array(units + 1);
-            best[0] = 0;
-            for (let i = 0; i < units; i++) {
-                const lo = boundaries[i];
-                spans.fill(0);
-                for (let jj = i + 1; jj <= maxEnd[i]; jj++) {
-                    for (let p = boundaries[jj - 1]; p < boundaries[jj]; p++) {
-                        const l = order[p];
-                        const base = set[l] * k;
-                        start.fill(0);
-                        for (let e = predStart[l]; e < predStart[l + 1]; e++) {
-                            const q = predList[e];
-                            if (pos[q] < lo)
-                                continue;
-                            for (let s = 0; s < k; s++)
-                                if (finish[q * k + s] > start[s])
-                                    start[s] = finish[q * k + s];
-                        }
-                        for (let s = 0; s < k; s++) {
-                            const f = start[s] + w[base + s];
-                            finish[l * k + s] = f;
-                            if (f > spans[s])
-                                spans[s] = f;
-                        }
-                    }
-                    this.work += boundaries[jj] - boundaries[jj - 1];
-                    const cost = best[i] + mean(spans);
-                    if (cost < best[jj] - 1e-9) {
-                        best[jj] = cost;
-                        from[jj] = i;
-                    }
-                }
-            }
-            const cuts = [];
-            for (let at = units; at > 0; at = from[at])
-                cuts.push(at);
-            cuts.push(0);
-            cuts.reverse();
-            chains.push(cuts.slice(1).map((end, c) => slab(cuts[c], end)));
+            const l = marks.position(p);
+            preds.push(l);
+            succCount[l] = i32At(succCount, l) + 1;
         }
-        return chains;
     }
-    /**
-     * The best structure for a small set under the samples' mean, over every way
-     * to cut it (all down-sets), by dynamic programming on bit masks.
-     */
-    exhaustive(set) {
-        const m = set.length;
-        const k = this.k;
-        const stamp = ++this.stamp;
-        set.forEach((v, i) => {
-            this.mark[v] = stamp;
-            this.local[v] = i;
-        });
-        const predMask = new Int32Array(m);
-        const adjMask = new Int32Array(m);
-        const descMask = new Int32Array(m);
-        for (let i = m - 1; i >= 0; i--) {
-            const v = set[i];
-            for (const p of this.dag.preds[v] ?? []) {
-                if (this.mark[p] !== stamp)
-                    continue;
-                const l = this.local[p];
-                predMask[i] |= 1 << l;
-                adjMask[i] |= 1 << l;
-                adjMask[l] |= 1 << i;
-            }
-            for (const q of this.dag.succs[v] ?? []) {
-                if (this.mark[q] === stamp)
-                    descMask[i] |= descMask[this.local[q]] | (1 << this.local[q]);
-            }
+    predStart[m] = preds.length;
+    const predList = Int32Array.from(preds);
+    const succStart = new Int32Array(m + 1);
+    for (let i = 0; i < m; i++)
+        succStart[i + 1] = i32At(succStart, i) + i32At(succCount, i);
+    const succList = new Int32Array(predList.length);
+    // Next free slot in each task's successor list.
+    const fill = succStart.slice(0, m);
+    for (let c = 0; c < m; c++) {
+        for (let e = i32At(predStart, c), end = i32At(predStart, c + 1); e < end; e++) {
+            const p = i32At(predList, e);
+            const slot = i32At(fill, p);
+            fill[p] = slot + 1;
+            succList[slot] = c;
         }
-        const memo = new Map();
-        const components = (mask) => {
-            const out = [];
-            let rest = mask;
-            while (rest !== 0) {
-                let comp = rest & -rest;
-                let frontier = comp;
-                while (frontier !== 0) {
-                    let next = 0;
-                    for (let f = frontier; f !== 0; f &= f - 1)
-                        next |= adjMask[31 - Math.clz32(f & -f)];
-                    next &= mask & ~comp;
-                    comp |= next;
-                    frontier = next;
-                }
-                out.push(comp);
-                rest &= ~comp;
-            }
-            return out;
-        };
-        const solve = (mask) => {
-            const known = memo.get(mask);
-            if (known)
-                return known;
-            let entry;
-            if ((mask & (mask - 1)) === 0) {
-                const v = set[31 - Math.clz32(mask)];
-                const spans = this.weights.slice(v * k, (v + 1) * k);
-                entry = { spans, cost: mean(spans), kind: "task", parts: [] };
-            }
-            else {
-                const comps = components(mask);
-                if (comps.length > 1) {
-                    const spans = new Float64Array(k);
-                    for (const c of comps) {
-                        const cs = solve(c).spans;
-                        for (let s = 0; s < k; s++)
-                            if (cs[s] > spans[s])
-                                spans[s] = cs[s];
-                    }
-                    entry = { spans, cost: mean(spans), kind: "parallel", parts: comps };
-                }
-                else {
-                    // A series factor adds no constraint: take the first one if there is one.
-                    let before = 0;
-                    let common = mask;
-                    let factor = 0;
-                    for (let rest = mask; rest !== 0 && factor === 0; rest &= rest - 1) {
-                        const i = 31 - Math.clz32(rest & -rest);
-                        before |= 1 << i;
-                        common &= descMask[i];
-                        if (before !== mask && (common & mask) === (mask & ~before))
-                            factor = before;
-                    }
-                    let best = factor;
-                    if (factor === 0) {
-                        let bestCost = Infinity;
-                        const members = [];
-                        for (let rest = mask; rest !== 0; rest &= rest - 1)
-                            members.push(31 - Math.clz32(rest & -rest));
-                        // Every down-set of the mask, built in topological order: a task joins only after its predecessors.
-                        const visit = (at, a) => {
-                            if (at === members.length) {
-                                if (a === 0 || a === mask)
-                                    return;
-                                const c = solve(a).cost + solve(mask & ~a).cost;
-                                if (c < bestCost - 1e-9) {
-                                    bestCost = c;
-                                    best = a;
-                                }
-                                return;
-                            }
-                            const i = members[at];
-                            visit(at + 1, a);
-                            if ((predMask[i] & mask & ~a) === 0)
-                                visit(at + 1, a | (1 << i));
-                        };
-                        visit(0, 0);
-                    }
-                    const first = solve(best).spans;
-                    const second = solve(mask & ~best).spans;
-                    const spans = first.map((x, s) => x + second[s]);
-                    entry = { spans, cost: mean(spans), kind: "series", parts: [best, mask & ~best] };
-                }
-            }
-            memo.set(mask, entry);
-            return entry;
-        };
-        const tree = (mask) => {
-            const e = solve(mask);
-            if (e.kind === "task")
-                return task(set[31 - Math.clz32(mask)]);
-            const children = e.parts.map(tree);
-            return e.kind === "parallel" ? parallel(children) : series(children);
-        };
-        const full = (1 << m) - 1;
-        const root = solve(full);
-        return { tree: tree(full), spans: root.spans, cost: root.cost };
     }
-    isSeriesParallel(set) {
-        if (set.length <= 2)
-            return true;
-        this.work += set.length;
-        const comps = this.components(set);
-        const parts = comps.length > 1 ? comps : this.seriesFactors(set);
-        if (parts.length === 1)
-            return false;
-        return parts.every((p) => this.isSeriesParallel(p));
+    return { predStart, predList, succStart, succList };
+}
+/** The places of a set sorted by a key, and where the key's value changes (with 0 and the end). */
+function thresholds(key) {
+    const order = sortedByKey(key);
+    const boundaries = [0];
+    for (let i = 1; i < order.length; i++) {
+        if (f64At(key, itemAt(order, i - 1)) !== f64At(key, itemAt(order, i)))
+            boundaries.push(i);
     }
+    boundaries.push(order.length);
+    return { order, boundaries };
 }
 /** Indices 0..n-1 by key, ties by index; counting sort when the keys are small integers (levels). */
 function sortedByKey(key) {
@@ -90621,25 +90751,63 @@ function sortedByKey(key) {
             integral = false;
     }
     if (!integral || hi - lo > 4 * n)
-        return range(n).sort((x, y) => key[x] - key[y] || x - y);
+        return range(n).sort((x, y) => f64At(key, x) - f64At(key, y) || x - y);
+    // start[b]: where the next index with key lo + b goes (after counting, prefix sums of the counts).
     const start = new Int32Array(hi - lo + 2);
     for (const x of key)
-        start[x - lo + 1]++;
+        start[x - lo + 1] = i32At(start, x - lo + 1) + 1;
     for (let b = 1; b < start.length; b++)
-        start[b] += start[b - 1];
+        start[b] = i32At(start, b) + i32At(start, b - 1);
     const order = new Array(n);
-    for (let i = 0; i < n; i++)
-        order[start[key[i] - lo]++] = i;
+    for (let i = 0; i < n; i++) {
+        const b = f64At(key, i) - lo;
+        const at = i32At(start, b);
+        start[b] = at + 1;
+        order[at] = i;
+    }
     return order;
 }
-function flatten(samples, n) {
-    const k = samples.length;
-    const flat = new Float64Array(n * k);
+
+;// CONCATENATED MODULE: ./src/graph/spMeasured.ts
+
+
+function sampleTable(samples, size) {
+    const count = samples.length;
+    const values = new Float64Array(size * count);
     samples.forEach((w, s) => {
-        for (let v = 0; v < n; v++)
-            flat[v * k + s] = w[v] ?? 0;
+        for (let v = 0; v < size; v++)
+            values[v * count + s] = w[v] ?? 0;
     });
-    return flat;
+    return { values, count };
+}
+/** One task's durations, one per sample. */
+function taskSpans(table, v) {
+    return table.values.slice(v * table.count, (v + 1) * table.count);
+}
+function measuredTask(table, v) {
+    const spans = taskSpans(table, v);
+    return { tree: task(v), spans, cost: mean(spans) };
+}
+function measuredComposition(kind, parts, samples) {
+    const spans = new Float64Array(samples);
+    const fold = kind === "series" ? addSpans : maxSpans;
+    for (const p of parts)
+        fold(spans, p.spans);
+    const trees = parts.map((p) => p.tree);
+    return { tree: kind === "series" ? series(trees) : parallel(trees), spans, cost: mean(spans) };
+}
+/** Series: spans[s] += more[s] under every sample. */
+function addSpans(spans, more) {
+    for (let s = 0; s < spans.length; s++)
+        spans[s] = f64At(spans, s) + f64At(more, s);
+}
+/** Parallel: spans[s] = max(spans[s], more[s]) under every sample. */
+function maxSpans(spans, more) {
+    for (let s = 0; s < spans.length; s++) {
+        const x = f64At(more, s);
+        if (x > f64At(spans, s))
+            spans[s] = x;
+    }
 }
 function mean(values) {
     let total = 0;
@@ -90647,13 +90815,356 @@ function mean(values) {
         total += v;
     return total / Math.max(1, values.length);
 }
-function popcount(x) {
-    x -= (x >>> 1) & 0x55555555;
-    x = (x & 0x33333333) + ((x >>> 2) & 0x33333333);
-    return (((x + (x >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
+
+;// CONCATENATED MODULE: ./src/graph/spExhaustive.ts
+
+
+
+/**
+ * The best structure for a small set under the samples' mean, over every way
+ * to cut it (all down-sets), by dynamic programming on bit masks.
+ */
+function bestOverAllCuts(set, decomposition, samples) {
+    const m = set.length;
+    const k = samples.count;
+    const { dag, marks } = decomposition;
+    marks.enter(set);
+    // Bit masks over places in the set: each task's predecessors, neighbours and descendants inside it.
+    const predMask = new Int32Array(m);
+    const adjMask = new Int32Array(m);
+    const descMask = new Int32Array(m);
+    for (let i = m - 1; i >= 0; i--) {
+        const v = itemAt(set, i);
+        let preds = 0;
+        let desc = 0;
+        for (const p of dag.preds[v] ?? []) {
+            if (!marks.has(p))
+                continue;
+            const l = marks.position(p);
+            preds |= 1 << l;
+            adjMask[l] = i32At(adjMask, l) | (1 << i);
+        }
+        for (const q of dag.succs[v] ?? []) {
+            if (!marks.has(q))
+                continue;
+            const l = marks.position(q);
+            desc |= i32At(descMask, l) | (1 << l);
+        }
+        predMask[i] = preds;
+        adjMask[i] = i32At(adjMask, i) | preds;
+        descMask[i] = desc;
+    }
+    const memo = new Map();
+    const components = (mask) => {
+        const out = [];
+        let rest = mask;
+        while (rest !== 0) {
+            let comp = rest & -rest;
+            let frontier = comp;
+            while (frontier !== 0) {
+                let next = 0;
+                for (let f = frontier; f !== 0; f &= f - 1)
+                    next |= i32At(adjMask, 31 - Math.clz32(f & -f));
+                next &= mask & ~comp;
+                comp |= next;
+                frontier = next;
+            }
+            out.push(comp);
+            rest &= ~comp;
+        }
+        return out;
+    };
+    const solve = (mask) => {
+        const known = memo.get(mask);
+        if (known)
+            return known;
+        let entry;
+        if ((mask & (mask - 1)) === 0) {
+            const spans = taskSpans(samples, itemAt(set, 31 - Math.clz32(mask)));
+            entry = { spans, cost: mean(spans), kind: "task", parts: [] };
+        }
+        else {
+            const comps = components(mask);
+            if (comps.length > 1) {
+                const spans = new Float64Array(k);
+                for (const c of comps)
+                    maxSpans(spans, solve(c).spans);
+                entry = { spans, cost: mean(spans), kind: "parallel", parts: comps };
+            }
+            else {
+                // A series factor adds no constraint: take the first one if there is one.
+                let before = 0;
+                let common = mask;
+                let factor = 0;
+                for (let rest = mask; rest !== 0 && factor === 0; rest &= rest - 1) {
+                    const i = 31 - Math.clz32(rest & -rest);
+                    before |= 1 << i;
+                    common &= i32At(descMask, i);
+                    if (before !== mask && (common & mask) === (mask & ~before))
+                        factor = before;
+                }
+                let best = factor;
+                if (factor === 0) {
+                    let bestCost = Infinity;
+                    const members = [];
+                    for (let rest = mask; rest !== 0; rest &= rest - 1)
+                        members.push(31 - Math.clz32(rest & -rest));
+                    // Every down-set of the mask, built in topological order: a task joins only after its predecessors.
+                    const visit = (at, a) => {
+                        if (at === members.length) {
+                            if (a === 0 || a === mask)
+                                return;
+                            const c = solve(a).cost + solve(mask & ~a).cost;
+                            if (c < bestCost - 1e-9) {
+                                bestCost = c;
+                                best = a;
+                            }
+                            return;
+                        }
+                        const i = itemAt(members, at);
+                        visit(at + 1, a);
+                        if ((i32At(predMask, i) & mask & ~a) === 0)
+                            visit(at + 1, a | (1 << i));
+                    };
+                    visit(0, 0);
+                }
+                const spans = solve(best).spans.slice();
+                addSpans(spans, solve(mask & ~best).spans);
+                entry = { spans, cost: mean(spans), kind: "series", parts: [best, mask & ~best] };
+            }
+        }
+        memo.set(mask, entry);
+        return entry;
+    };
+    const tree = (mask) => {
+        const e = solve(mask);
+        if (e.kind === "task")
+            return task(itemAt(set, 31 - Math.clz32(mask)));
+        const children = e.parts.map(tree);
+        return e.kind === "parallel" ? parallel(children) : series(children);
+    };
+    const full = (1 << m) - 1;
+    const root = solve(full);
+    return { tree: tree(full), spans: root.spans, cost: root.cost };
+}
+
+;// CONCATENATED MODULE: ./src/graph/spSlabs.ts
+
+
+/**
+ * For each candidate order with at most `maxUnits` distinct key values, the
+ * cheapest chain of series-parallel slabs (runs of consecutive key values),
+ * by dynamic programming: a slab is exact, so its cost under the samples is
+ * its critical path, computed without building it.
+ */
+function slabChains(a, decomposition, samples, maxUnits) {
+    const { set, predStart, predList } = a;
+    const k = samples.count;
+    const w = samples.values;
+    const m = set.length;
+    const chains = [];
+    const pos = new Int32Array(m);
+    const finish = new Float64Array(m * k);
+    const spans = new Float64Array(k);
+    const start = new Float64Array(k);
+    for (const { order, boundaries } of a.orders) {
+        const units = boundaries.length - 1;
+        if (units > maxUnits)
+            continue;
+        order.forEach((l, i) => (pos[l] = i));
+        const slab = (i, j) => order
+            .slice(itemAt(boundaries, i), itemAt(boundaries, j))
+            .map((l) => itemAt(set, l))
+            .sort((x, y) => x - y);
+        // maxEnd[i]: the furthest boundary j such that slab(i, j) is series-parallel
+        // (a slab containing a non-SP one is not SP either, so this never decreases).
+        const maxEnd = new Int32Array(units);
+        let j = 1;
+        let feasible = true;
+        for (let i = 0; i < units && feasible; i++) {
+            j = Math.max(j, i + 1);
+            if (j === i + 1 && !decomposition.isSeriesParallel(slab(i, j)))
+                feasible = false;
+            while (feasible &&
+                j < units &&
+                !(i === 0 && j + 1 === units) &&
+                decomposition.isSeriesParallel(slab(i, j + 1)))
+                j++;
+            maxEnd[i] = j;
+        }
+        if (!feasible)
+            continue;
+        const best = new Float64Array(units + 1).fill(Infinity);
+        const from = new Int32Array(units + 1);
+        best[0] = 0;
+        for (let i = 0; i < units; i++) {
+            const lo = itemAt(boundaries, i);
+            const bestBefore = f64At(best, i);
+            spans.fill(0);
+            // Grow the slab from boundary i one unit at a time, finishing each task within the slab.
+            for (let jj = i + 1; jj <= i32At(maxEnd, i); jj++) {
+                const unitStart = itemAt(boundaries, jj - 1);
+                const unitEnd = itemAt(boundaries, jj);
+                for (let p = unitStart; p < unitEnd; p++) {
+                    const l = itemAt(order, p);
+                    const base = itemAt(set, l) * k;
+                    start.fill(0);
+                    for (let e = i32At(predStart, l), end = i32At(predStart, l + 1); e < end; e++) {
+                        const q = i32At(predList, e);
+                        if (i32At(pos, q) < lo)
+                            continue;
+                        for (let s = 0; s < k; s++) {
+                            const f = f64At(finish, q * k + s);
+                            if (f > f64At(start, s))
+                                start[s] = f;
+                        }
+                    }
+                    for (let s = 0; s < k; s++) {
+                        const f = f64At(start, s) + f64At(w, base + s);
+                        finish[l * k + s] = f;
+                        if (f > f64At(spans, s))
+                            spans[s] = f;
+                    }
+                }
+                decomposition.visited += unitEnd - unitStart;
+                const cost = bestBefore + mean(spans);
+                if (cost < f64At(best, jj) - 1e-9) {
+                    best[jj] = cost;
+                    from[jj] = i;
+                }
+            }
+        }
+        // Walk the chain back from the last boundary, then cut slabs between consecutive boundaries.
+        const cuts = [];
+        for (let at = units; at > 0; at = i32At(from, at))
+            cuts.push(at);
+        cuts.push(0);
+        cuts.reverse();
+        const chain = [];
+        for (let c = 1; c < cuts.length; c++)
+            chain.push(slab(itemAt(cuts, c - 1), itemAt(cuts, c)));
+        chains.push(chain);
+    }
+    return chains;
+}
+
+;// CONCATENATED MODULE: ./src/graph/spSearch.ts
+/**
+ * Series-parallel forms of a task DAG. Step Functions can only express nested
+ * Parallel/sequence structures, so a pipeline runs as a series-parallel (SP)
+ * order containing the DAG's own order. For an SP pipeline that order is the
+ * DAG itself; for any other, constraints must be added, and we choose them to
+ * keep the expected run time low.
+ */
+
+
+
+
+
+
+
+/**
+ * An SP structure containing the DAG's order, with a low mean run time over
+ * the samples. Recursively: independent parts run in parallel; exact series
+ * factors run in sequence; a connected set with neither is cut into a down-set
+ * A and the rest B (A runs before B, the added constraints). Candidate cuts
+ * are thresholds of keys that never decrease along an edge (earliest finish,
+ * longest tail, levels), ranked by mean(longest path in A + longest path in B);
+ * the best `breadth` are tried by building both sides (`depth` levels deep),
+ * chains of exact slabs are compared too, and small sets are solved over all
+ * their down-sets.
+ */
+function seriesParallelize(dag, options) {
+    return new Search(dag, options).build(range(dag.size)).tree;
+}
+/**
+ * Several searches over the same durations and cut policy (differing in
+ * breadth, depth, budget...), sharing the greedy builds their trials make.
+ */
+function seriesParallelizeEach(dag, base, variants) {
+    const shared = new Map();
+    return variants.map((v) => new Search(dag, { ...base, ...v }, shared).build(range(dag.size)).tree);
+}
+class Search {
+    options;
+    decomposition;
+    cutFinder;
+    samples;
+    memo;
+    /** Greedy builds (depth 0, below the final depth) depend only on the set and the durations: shareable. */
+    greedyMemo;
+    constructor(dag, options, shared) {
+        this.options = options;
+        this.memo = new Map();
+        this.greedyMemo = shared ?? new Map();
+        const n = dag.size;
+        this.decomposition = new Decomposition(dag);
+        const samples = options.samples.length > 0 ? options.samples : [new Float64Array(n).fill(1)];
+        const guide = options.guide && options.guide.length > 0 ? options.guide : samples;
+        this.samples = sampleTable(samples, n);
+        this.cutFinder = new CutFinder(this.decomposition, sampleTable(guide, n), options.cuts);
+    }
+    build(set, depth = this.options.depth ?? 0) {
+        const key = setKey(depth, set);
+        const memo = depth === 0 && depth !== (this.options.depth ?? 0) ? this.greedyMemo : this.memo;
+        let entries = memo.get(key);
+        // The key is a hash: check the set itself, so a collision costs time, never correctness.
+        const hit = entries?.find((e) => e.set.length === set.length && e.set.every((v, i) => v === set[i]));
+        if (hit)
+            return hit.built;
+        const built = this.buildUncached(set, depth);
+        if (!entries)
+            memo.set(key, (entries = []));
+        entries.push({ set, built });
+        return built;
+    }
+    combine(kind, parts) {
+        return measuredComposition(kind, parts, this.samples.count);
+    }
+    buildUncached(set, depth) {
+        if (set.length === 1)
+            return measuredTask(this.samples, itemAt(set, 0));
+        const comps = this.decomposition.components(set);
+        if (comps.length > 1)
+            return this.combine("parallel", comps.map((c) => this.build(c, depth)));
+        const factors = this.decomposition.seriesFactors(set);
+        if (factors.length > 1)
+            return this.combine("series", factors.map((f) => this.build(f, depth)));
+        const searching = this.decomposition.visited < (this.options.budget ?? Infinity);
+        if (depth === (this.options.depth ?? 0) && set.length <= Math.min(20, this.options.exactUpTo ?? 0)) {
+            return bestOverAllCuts(set, this.decomposition, this.samples);
+        }
+        const trying = depth > 0 && searching;
+        const analysis = this.cutFinder.analyse(set, trying);
+        const cuts = this.cutFinder.best(analysis, trying ? (this.options.breadth ?? 1) : 1);
+        let chosen = cuts[0];
+        if (cuts.length > 1) {
+            let bestCost = Infinity;
+            for (const cut of cuts) {
+                const cost = this.build(cut[0], depth - 1).cost + this.build(cut[1], depth - 1).cost;
+                if (cost < bestCost - 1e-9) {
+                    bestCost = cost;
+                    chosen = cut;
+                }
+            }
+        }
+        let result = this.combine("series", [this.build(chosen[0], depth), this.build(chosen[1], depth)]);
+        const slabs = this.options.slabs;
+        if (slabs && slabs.maxUnits > 0 && searching && (depth === (this.options.depth ?? 0) || slabs.inTrials)) {
+            for (const chain of slabChains(analysis, this.decomposition, this.samples, slabs.maxUnits)) {
+                const candidate = this.combine("series", chain.map((slab) => this.build(slab, depth)));
+                if (candidate.cost < result.cost - 1e-9)
+                    result = candidate;
+            }
+        }
+        return result;
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/compile/structure.ts
+
+
+
 
 /** Spread of unknown task durations: log-normal, so a task is often 3x faster or slower than another. */
 const BLIND_SIGMA = 1;

@@ -1,12 +1,11 @@
 /** The plan as plain data: what the PR comment and the job summary show about a deploy. */
 import type { Finding } from "../graph/preflight.js";
+import type { FunctionAction, StateMachineAction } from "../plan/types.js";
 import type { FlowchartTask } from "./flowchart.js";
 
 // One declaration of each action: the plan's own.
-export type {
-  FunctionAction as FunctionChange,
-  StateMachineAction as StateMachineChange,
-} from "../plan/types.js";
+export type FunctionChange = FunctionAction;
+export type StateMachineChange = StateMachineAction;
 export type TaskChange = "new" | "changed" | "removed" | "none";
 export type PlanStatus = "planned" | "deploying" | "deployed" | "failed";
 
