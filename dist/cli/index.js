@@ -78206,10 +78206,21 @@ function renderFindings(findings) {
             markdown_escapeText(f.message),
         ])),
     ];
-    for (const f of findings.filter((x) => x.severity === "error")) {
-        parts.push("", `<details><summary>Fix for ${nameCode(f.dataset, 60, { wrap: false })}: add to ${nameCode(f.file, Infinity, { wrap: false })}</summary>`, "", codeBlock(f.catalogEntry, "yaml"), "", "</details>");
-    }
+    parts.push(...fixDetails(findings));
     return parts.join("\n");
+}
+/** A folded, ready-to-paste catalog entry for each error: the fix, one click away. */
+function fixDetails(findings) {
+    return findings
+        .filter((f) => f.severity === "error")
+        .flatMap((f) => [
+        "",
+        `<details><summary>Fix for ${nameCode(f.dataset, 60, { wrap: false })}: add to ${nameCode(f.file, Infinity, { wrap: false })}</summary>`,
+        "",
+        codeBlock(f.catalogEntry, "yaml"),
+        "",
+        "</details>",
+    ]);
 }
 /** One line about what was inspected. Names are code spans: `__default__` must not turn bold. */
 function renderGraphHeadline(graph) {
@@ -78762,6 +78773,7 @@ function hasChanges(view) {
 
 
 
+
 const STATUS_MAX_CHARS = 1_000;
 const CHANGE_TEXT = {
     create: "create",
@@ -78845,9 +78857,7 @@ function renderFindingsTable(findings) {
         "",
         markdown_table(["", "Problem"], findings.map((f) => [severityIcon(f), findingSentence(f, true)])),
     ];
-    for (const f of findings.filter((x) => x.severity === "error")) {
-        parts.push("", `<details><summary>Fix for ${nameCode(f.dataset, 60, { wrap: false })}: add to ${nameCode(f.file, Infinity, { wrap: false })}</summary>`, "", codeBlock(f.catalogEntry, "yaml"), "", "</details>");
-    }
+    parts.push(...fixDetails(findings));
     return parts.join("\n");
 }
 function renderFindingLines(findings) {

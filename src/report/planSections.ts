@@ -1,6 +1,7 @@
 /** The Markdown of each section of a plan: heading, status, pre-flight, pipeline, functions, diff, image. */
 import type { Finding } from "../graph/preflight.js";
 import { renderFlowchart, type FlowchartClass } from "./flowchart.js";
+import { fixDetails } from "./preflightMarkdown.js";
 import { codeBlock, codeSpan, escapeText, nameCode, nowrap, plural, table, utf8Bytes } from "./markdown.js";
 import {
   hasChanges,
@@ -110,16 +111,7 @@ export function renderFindingsTable(findings: Finding[]): string {
       findings.map((f) => [severityIcon(f), findingSentence(f, true)]),
     ),
   ];
-  for (const f of findings.filter((x) => x.severity === "error")) {
-    parts.push(
-      "",
-      `<details><summary>Fix for ${nameCode(f.dataset, 60, { wrap: false })}: add to ${nameCode(f.file, Infinity, { wrap: false })}</summary>`,
-      "",
-      codeBlock(f.catalogEntry, "yaml"),
-      "",
-      "</details>",
-    );
-  }
+  parts.push(...fixDetails(findings));
   return parts.join("\n");
 }
 

@@ -26,17 +26,22 @@ export function renderFindings(findings: Finding[]): string {
       ]),
     ),
   ];
-  for (const f of findings.filter((x) => x.severity === "error")) {
-    parts.push(
+  parts.push(...fixDetails(findings));
+  return parts.join("\n");
+}
+
+/** A folded, ready-to-paste catalog entry for each error: the fix, one click away. */
+export function fixDetails(findings: Finding[]): string[] {
+  return findings
+    .filter((f) => f.severity === "error")
+    .flatMap((f) => [
       "",
       `<details><summary>Fix for ${nameCode(f.dataset, 60, { wrap: false })}: add to ${nameCode(f.file, Infinity, { wrap: false })}</summary>`,
       "",
       codeBlock(f.catalogEntry, "yaml"),
       "",
       "</details>",
-    );
-  }
-  return parts.join("\n");
+    ]);
 }
 
 /** One line about what was inspected. Names are code spans: `__default__` must not turn bold. */
