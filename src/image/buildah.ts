@@ -85,10 +85,10 @@ export const buildahBuilder: ImageBuilder = {
         "buildah",
         ...BUILDAH_GLOBAL,
         "run",
+        // chroot isolation (no daemon, no user namespaces) shares the host's network: buildah
+        // refuses --network none with it. Docker's smoke test runs without a network.
         "--isolation",
         "chroot",
-        "--network",
-        "none",
         "--user",
         LAMBDA_LIKE_USER,
         container,

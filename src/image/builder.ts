@@ -35,7 +35,8 @@ export interface ImageBuilder {
   build(request: BuildRequest, io: BuildIO): Promise<void>;
   /**
    * Runs `argv` in a container of the built image as Lambda would: another
-   * user than root, no network; the image's ENV and WORKDIR apply.
+   * user than root (docker: also no network, a read-only root and a writable
+   * /tmp); the image's ENV and WORKDIR apply.
    */
   runInImage(request: BuildRequest, argv: string[], io: BuildIO): Promise<CommandResult>;
   /** Pushes the built image to `request.target`; returns the pushed manifest's digest. */
