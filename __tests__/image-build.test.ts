@@ -156,6 +156,9 @@ function tinyProject(dir: string): string {
   );
   writeFileSync(join(dir, "conf", "base", "parameters.yml"), "x: 21\n");
   writeFileSync(join(dir, "conf", "base", "catalog.yml"), "{}\n");
+  // The env the Lambdas run (kedro-env): the smoke test refuses an image whose conf lacks it.
+  mkdirSync(join(dir, "conf", "aws"), { recursive: true });
+  writeFileSync(join(dir, "conf", "aws", "catalog.yml"), "{}\n");
   return dir;
 }
 
@@ -405,6 +408,9 @@ describe("a project's own Dockerfile and an existing repository", () => {
         "COPY ${KEDRO_SFN_STAGING}/task/ /var/task/",
         "COPY ${KEDRO_SFN_WHEEL} /tmp/",
         "RUN python3 -m pip install --no-cache-dir --no-deps --target /var/task /tmp/*.whl",
+        // Not the AWS Lambda base: the runtime interface client starts the handler (the smoke test checks).
+        "RUN python3 -m pip install --no-cache-dir --target /var/task awslambdaric==4.2.2",
+        'ENTRYPOINT ["python3", "-m", "awslambdaric"]',
         "",
       ].join("\n"),
     );

@@ -199,6 +199,13 @@ def _project_checks(spec: dict[str, Any]) -> dict[str, Any]:
     except Problem:
         raise
     except Exception as exc:  # noqa: BLE001
+        if "configuration path either does not exist" in str(exc):
+            raise Problem(
+                f"The image's conf ({runtime.conf_source}) has no env '{env}': the Lambdas would run "
+                "without its catalog and parameters.",
+                f"Put conf/{env}/ in the project's conf folder (kedro package packs conf/ without "
+                "conf/local), or set input 'kedro-env' to an env that is there.",
+            ) from exc
         raise import_problem(exc, spec, f"Building the catalog of env '{env}'") from exc
     return checked
 

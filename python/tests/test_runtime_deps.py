@@ -114,3 +114,11 @@ def test_smoke_fails_on_a_dataset_that_cannot_be_built(spaceflights: Path, tmp_p
     assert done.code == 1, done.stderr
     problem = json.loads(done.stdout.strip().splitlines()[-1])["problems"][0]
     assert "companies" in problem["message"] or "NoSuchDataset" in problem["message"], problem
+
+
+def test_smoke_names_an_env_the_image_conf_lacks(spaceflights: Path) -> None:
+    done = smoke(spaceflights, {"env": "prod", "datasets": ["companies"]})
+    assert done.code == 1, done.stderr
+    problem = json.loads(done.stdout.strip().splitlines()[-1])["problems"][0]
+    assert problem["message"].endswith("has no env 'prod': the Lambdas would run without its catalog and parameters.")
+    assert problem["hint"].startswith("Put conf/prod/ in the project's conf folder")
