@@ -124,9 +124,11 @@ test-python: python-deps
 	$(PY019) -m pytest -q python/tests
 
 # Scheduling goals on the vendored shared graphs and on unseen ones, and compile speed.
-bench: build python-deps
+bench: build python-deps system-deps tools
 	$(PY) bench/score.py
 	$(PY) bench/compile_speed.py
+	# Image size and build time with and without development tools (docker builder, local stack).
+	KEDRO_SFN_TEST_PYTHON=$(CURDIR)/$(PY) NODE_OPTIONS=--experimental-vm-modules npx jest --roots '<rootDir>/bench' --testMatch '**/image_size.bench.ts'
 
 test: deps check-dist lint lint-workflows test-unit test-bundles test-python
 	$(PY) bench/score.py

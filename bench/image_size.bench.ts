@@ -13,6 +13,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { buildAndPushImage } from "../src/image/build.js";
+import { localImageName } from "../src/image/builder.js";
 import { inspectProject } from "../src/kedro/inspect.js";
 import { PYTHON } from "../__tests__/harness/python.js";
 import { writeStarterProject } from "../__tests__/harness/userProjects.js";
@@ -89,8 +90,9 @@ test("starter layout: image size with and without development tools", async () =
       );
       const seconds = (Date.now() - started) / 1000;
       const bytes = Number(
-        spawnSync("docker", ["image", "inspect", "--format", "{{.Size}}", image.imageUri], {
+        spawnSync("docker", ["image", "inspect", "--format", "{{.Size}}", localImageName(image.repository)], {
           encoding: "utf8",
+          env: { ...process.env, DOCKER_HOST: dockerHost },
         }).stdout.trim(),
       );
       const smoke = lines.find((l) => l.startsWith("Smoke test"));
