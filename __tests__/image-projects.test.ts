@@ -8,64 +8,42 @@
  */
 import { ECRClient, DescribeRepositoriesCommand } from "@aws-sdk/client-ecr";
 import { LambdaClient, ListFunctionsCommand } from "@aws-sdk/client-lambda";
-import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
+import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
 import { execFileSync, spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { TEST_CREDENTIALS } from "./harness/localStack.js";
 import { PYTHON, PYTHON_019 } from "./harness/python.js";
+import { BASE_IMAGE, ensureBaseImage, startRunnerStack, type RunnerStack } from "./harness/runnerStack.js";
 import { writeKedro019Project, writeStarterProject, type UserProject } from "./harness/userProjects.js";
 
-const BASE_IMAGE = "localhost/kedro-sfn-test-base:bookworm";
 const scratch = mkdtempSync(join(tmpdir(), "kedro-sfn-image-projects-"));
-const stackDir = join(scratch, "stack");
 
-interface Stack {
-  endpoint: string;
-  region: string;
-  registry: string;
-  roles: { lambda: string; stateMachine: string };
-}
-let stack: Stack;
+let stack: RunnerStack;
 let dockerHost: string;
-const credentials = { accessKeyId: "testing", secretAccessKey: "testing" };
 const client = <T>(make: new (config: object) => T): T =>
-  new make({ endpoint: stack.endpoint, region: stack.region, credentials });
+  new make({ endpoint: stack.endpoint, region: stack.region, credentials: TEST_CREDENTIALS });
 
 function kedroVersionOf(python: string): string {
   return execFileSync(python, ["-c", "import kedro; print(kedro.__version__)"], { encoding: "utf8" }).trim();
 }
 
-beforeAll(() => {
-  execFileSync("python3", [resolve("scripts/make_base_image.py"), "--tag", BASE_IMAGE], { stdio: "inherit" });
-  execFileSync("python3", [resolve("scripts/docker_engine.py"), "load-base", "--tag", BASE_IMAGE], {
-    stdio: "inherit",
-  });
-  dockerHost = (
-    JSON.parse(
-      execFileSync("python3", [resolve("scripts/docker_engine.py"), "start"], { encoding: "utf8" }),
-    ) as { host: string }
-  ).host;
-  const started = execFileSync(
-    PYTHON,
-    [resolve("scripts/local_stack.py"), "start", "--state-dir", stackDir, "--lambda-front", "--registry"],
-    { encoding: "utf8" },
-  );
-  stack = JSON.parse(started.trim().split("\n").pop() ?? "{}") as Stack;
+beforeAll(async () => {
+  dockerHost = ensureBaseImage();
+  stack = await startRunnerStack();
 }, 900_000);
 
-afterAll(() => {
-  spawnSync(PYTHON, [resolve("scripts/local_stack.py"), "stop", "--state-dir", stackDir]);
+afterAll(async () => {
+  await stack?.stop();
   rmSync(scratch, { recursive: true, force: true });
 });
 
 async function putRawData(project: UserProject): Promise<void> {
-  const s3 = client(S3Client);
-  await s3.send(new CreateBucketCommand({ Bucket: project.bucket }));
+  await stack.s3.send(new CreateBucketCommand({ Bucket: project.bucket }));
   for (const [key, body] of Object.entries(project.rawData)) {
-    await s3.send(new PutObjectCommand({ Bucket: project.bucket, Key: key, Body: body }));
+    await stack.s3.send(new PutObjectCommand({ Bucket: project.bucket, Key: key, Body: body }));
   }
-  s3.destroy();
 }
 
 interface ActionRun {
@@ -121,12 +99,10 @@ function runAction(project: UserProject, python: string, name: string): ActionRu
 }
 
 async function readSummary(project: UserProject): Promise<Record<string, unknown>> {
-  const s3 = client(S3Client);
-  const object = await s3.send(
+  const object = await stack.s3.send(
     new GetObjectCommand({ Bucket: project.bucket, Key: `${project.package}/08_reporting/summary.json` }),
   );
   const text = (await object.Body?.transformToString()) ?? "{}";
-  s3.destroy();
   return JSON.parse(text) as Record<string, unknown>;
 }
 
@@ -139,7 +115,7 @@ function imageConfigEnv(imageUri: string): string {
 }
 
 function frontLog(): string {
-  return readFileSync(join(stackDir, "lambda-front.log"), "utf8");
+  return readFileSync(join(stack.stateDir, "lambda-front.log"), "utf8");
 }
 
 describe("user projects through their own images (docker builder, local Lambda on the image)", () => {

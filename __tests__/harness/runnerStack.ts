@@ -22,6 +22,8 @@ export interface RunnerStack {
   region: string;
   registry: string;
   roles: { lambda: string; stateMachine: string };
+  /** The stack's own folder: `lambda-front.log` there holds the local Lambda's per-invoke lines. */
+  stateDir: string;
   /** AWS_* for the action, as configure-aws-credentials would set them. */
   awsEnv: Record<string, string>;
   s3: S3Client;
@@ -67,6 +69,7 @@ export async function startRunnerStack(): Promise<RunnerStack> {
   });
   return {
     ...state,
+    stateDir,
     s3,
     awsEnv: {
       AWS_ENDPOINT_URL: state.endpoint,
