@@ -77092,10 +77092,7 @@ function findRequirementsFile(projectPath, requirementsFile) {
  */
 function planRequirements(input) {
     const project = (0,external_node_path_.resolve)(input.projectPath);
-    const file = findRequirementsFile(project, input.requirementsFile);
-    const parsed = { options: [], requirements: [], constraints: [] };
-    if (file !== undefined)
-        readRequirementsFile(file.path, project, new Set(), parsed);
+    const { file, parsed } = input.read ?? readRequirements(input);
     const explicit = file?.explicit ?? false;
     const hashed = parsed.requirements.some((r) => /\s--hash[=\s]/.test(r.line));
     const dropped = [];
@@ -77107,9 +77104,7 @@ function planRequirements(input) {
         return false;
     };
     const fromFile = parsed.requirements.map((r) => r.line).filter((line) => explicit || keep(line));
-    const kedro = input.runtime?.kedro ?? input.kedroVersion;
-    if (kedro !== undefined)
-        checkKedroPin(parsed.requirements, kedro, project);
+    const kedro = inspectedKedro(input);
     const requirements = [...parsed.options, ...fromFile];
     const added = [];
     if (!hashed) {
@@ -77142,6 +77137,25 @@ function planRequirements(input) {
         added,
         hashed,
     };
+}
+/**
+ * Finds and reads the requirements file, and refuses a Kedro pin other than
+ * the inspected one: cheap, so the build calls it before any AWS call or
+ * `kedro package`, and hands the result to planRequirements.
+ */
+function readRequirements(input) {
+    const project = (0,external_node_path_.resolve)(input.projectPath);
+    const file = findRequirementsFile(project, input.requirementsFile);
+    const parsed = { options: [], requirements: [], constraints: [] };
+    if (file !== undefined)
+        readRequirementsFile(file.path, project, new Set(), parsed);
+    const kedro = inspectedKedro(input);
+    if (kedro !== undefined)
+        checkKedroPin(parsed.requirements, kedro, project);
+    return { file, parsed };
+}
+function inspectedKedro(input) {
+    return input.runtime?.kedro ?? input.kedroVersion;
 }
 /** `kedro==X` in the file that is not the inspected X can never resolve: say so before a long build. */
 function checkKedroPin(lines, kedro, project) {
@@ -77374,12 +77388,15 @@ async function buildAndPushImage(options, deps) {
         throw new UserError(`Input 'builder' must be docker or buildah; got '${options.builder}'.`);
     const project = (0,external_node_path_.resolve)(options.projectPath);
     refuseUnpackagedEnv(options.kedroEnv);
-    // A missing or broken requirements file must fail before any AWS write, not after `kedro package`.
-    planRequirements({
+    // A missing or broken requirements file (or another Kedro pinned in it) fails before any AWS
+    // call and before `kedro package`.
+    const inspected = {
         projectPath: project,
         ...(options.requirementsFile ? { requirementsFile: options.requirementsFile } : {}),
-        wheelRequires: [],
-    });
+        ...(options.graph?.runtime ? { runtime: options.graph.runtime } : {}),
+        ...(options.graph?.project?.kedro_version ? { kedroVersion: options.graph.project.kedro_version } : {}),
+    };
+    const read = readRequirements(inspected);
     if (options.dockerfile)
         checkUserDockerfile((0,external_node_path_.resolve)(project, options.dockerfile));
     const commitTags = options.commitSha ? [commitTag(options.commitSha)] : [];
@@ -77395,13 +77412,7 @@ async function buildAndPushImage(options, deps) {
             log(`Created ECR repository ${ecrRepository.uri} (scan on push, keeps the newest ${options.keepImages} images)`);
     };
     const pkg = await packageProject({ projectPath: project, python: options.python }, run, log);
-    const requirements = planRequirements({
-        projectPath: project,
-        ...(options.requirementsFile ? { requirementsFile: options.requirementsFile } : {}),
-        wheelRequires: pkg.requirements,
-        ...(options.graph?.runtime ? { runtime: options.graph.runtime } : {}),
-        ...(options.graph?.project?.kedro_version ? { kedroVersion: options.graph.project.kedro_version } : {}),
-    });
+    const requirements = planRequirements({ ...inspected, wheelRequires: pkg.requirements, read });
     for (const line of describeRequirements(requirements))
         log(line);
     const context = await prepareBuildContext({

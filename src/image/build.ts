@@ -22,7 +22,7 @@ import {
   type RegistryEndpoint,
 } from "./options.js";
 import { packageProject, refuseUnpackagedEnv } from "./package.js";
-import { describeRequirements, planRequirements } from "./requirements.js";
+import { describeRequirements, planRequirements, readRequirements } from "./requirements.js";
 import { smokeSpec, smokeTestImage } from "./smoke.js";
 
 /** What the next stage needs: the image by digest (Lambda deploys by digest, never by tag). */
@@ -84,12 +84,15 @@ export async function buildAndPushImage(options: ImageOptions, deps: ImageDeps):
     throw new UserError(`Input 'builder' must be docker or buildah; got '${options.builder}'.`);
   const project = resolve(options.projectPath);
   refuseUnpackagedEnv(options.kedroEnv);
-  // A missing or broken requirements file must fail before any AWS write, not after `kedro package`.
-  planRequirements({
+  // A missing or broken requirements file (or another Kedro pinned in it) fails before any AWS
+  // call and before `kedro package`.
+  const inspected = {
     projectPath: project,
     ...(options.requirementsFile ? { requirementsFile: options.requirementsFile } : {}),
-    wheelRequires: [],
-  });
+    ...(options.graph?.runtime ? { runtime: options.graph.runtime } : {}),
+    ...(options.graph?.project?.kedro_version ? { kedroVersion: options.graph.project.kedro_version } : {}),
+  };
+  const read = readRequirements(inspected);
   if (options.dockerfile) checkUserDockerfile(resolve(project, options.dockerfile));
   const commitTags = options.commitSha ? [commitTag(options.commitSha)] : [];
 
@@ -113,13 +116,7 @@ export async function buildAndPushImage(options: ImageOptions, deps: ImageDeps):
   };
 
   const pkg = await packageProject({ projectPath: project, python: options.python }, run, log);
-  const requirements = planRequirements({
-    projectPath: project,
-    ...(options.requirementsFile ? { requirementsFile: options.requirementsFile } : {}),
-    wheelRequires: pkg.requirements,
-    ...(options.graph?.runtime ? { runtime: options.graph.runtime } : {}),
-    ...(options.graph?.project?.kedro_version ? { kedroVersion: options.graph.project.kedro_version } : {}),
-  });
+  const requirements = planRequirements({ ...inspected, wheelRequires: pkg.requirements, read });
   for (const line of describeRequirements(requirements)) log(line);
   const context = await prepareBuildContext(
     {

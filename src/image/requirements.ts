@@ -75,6 +75,8 @@ export interface RequirementsInput {
   runtime?: RuntimeProfile;
   /** Kedro version of the inspecting interpreter when the graph has no runtime profile. */
   kedroVersion?: string;
+  /** The file as readRequirements found it; default: read it now. */
+  read?: ReadRequirements;
 }
 
 /** The canonical (PEP 503) name a requirement line installs, or undefined for URLs and paths. */
@@ -184,9 +186,7 @@ export function findRequirementsFile(
  */
 export function planRequirements(input: RequirementsInput): RequirementsPlan {
   const project = resolve(input.projectPath);
-  const file = findRequirementsFile(project, input.requirementsFile);
-  const parsed: ParsedFile = { options: [], requirements: [], constraints: [] };
-  if (file !== undefined) readRequirementsFile(file.path, project, new Set(), parsed);
+  const { file, parsed } = input.read ?? readRequirements(input);
   const explicit = file?.explicit ?? false;
   const hashed = parsed.requirements.some((r) => /\s--hash[=\s]/.test(r.line));
   const dropped: string[] = [];
@@ -196,8 +196,7 @@ export function planRequirements(input: RequirementsInput): RequirementsPlan {
     return false;
   };
   const fromFile = parsed.requirements.map((r) => r.line).filter((line) => explicit || keep(line));
-  const kedro = input.runtime?.kedro ?? input.kedroVersion;
-  if (kedro !== undefined) checkKedroPin(parsed.requirements, kedro, project);
+  const kedro = inspectedKedro(input);
 
   const requirements = [...parsed.options, ...fromFile];
   const added: RequirementsPlan["added"] = [];
@@ -228,6 +227,31 @@ export function planRequirements(input: RequirementsInput): RequirementsPlan {
     added,
     hashed,
   };
+}
+
+/** The project's requirements file, found, read and checked: the part of the plan that needs no wheel. */
+export interface ReadRequirements {
+  file: { path: string; explicit: boolean } | undefined;
+  parsed: ParsedFile;
+}
+
+/**
+ * Finds and reads the requirements file, and refuses a Kedro pin other than
+ * the inspected one: cheap, so the build calls it before any AWS call or
+ * `kedro package`, and hands the result to planRequirements.
+ */
+export function readRequirements(input: Omit<RequirementsInput, "wheelRequires" | "read">): ReadRequirements {
+  const project = resolve(input.projectPath);
+  const file = findRequirementsFile(project, input.requirementsFile);
+  const parsed: ParsedFile = { options: [], requirements: [], constraints: [] };
+  if (file !== undefined) readRequirementsFile(file.path, project, new Set(), parsed);
+  const kedro = inspectedKedro(input);
+  if (kedro !== undefined) checkKedroPin(parsed.requirements, kedro, project);
+  return { file, parsed };
+}
+
+function inspectedKedro(input: Pick<RequirementsInput, "runtime" | "kedroVersion">): string | undefined {
+  return input.runtime?.kedro ?? input.kedroVersion;
 }
 
 /** `kedro==X` in the file that is not the inspected X can never resolve: say so before a long build. */
