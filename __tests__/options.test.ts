@@ -10,6 +10,14 @@ const read =
     values[name] ?? "";
 
 describe("parseOptions", () => {
+  it("keeps data-location as an s3:// URL without a trailing slash, and names the input when it is not one", () => {
+    expect(parseOptions(read({})).dataLocation).toBe("");
+    expect(parseOptions(read({ [Input.DataLocation]: "s3://runs-bucket/kedro/" })).dataLocation).toBe(
+      "s3://runs-bucket/kedro",
+    );
+    expect(() => parseOptions(read({ [Input.DataLocation]: "/tmp/runs" }))).toThrow(/Input 'data-location'/);
+  });
+
   it("applies the documented defaults", () => {
     const o = parseOptions(read({ [Input.StateMachineName]: "spaceflights" }));
     expect(o).toMatchObject({

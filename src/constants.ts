@@ -22,6 +22,7 @@ export enum Input {
   Dockerfile = "dockerfile",
   Requirements = "requirements",
   ConfSource = "conf-source",
+  DataLocation = "data-location",
   KeepImages = "keep-images",
   LambdaRoleArn = "lambda-role-arn",
   StateMachineRoleArn = "state-machine-role-arn",

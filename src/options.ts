@@ -40,6 +40,8 @@ export interface Options {
   /** The project's requirements or lock file for the image; "" = the first default found. */
   requirements: string;
   confSource: string;
+  /** s3://bucket/prefix for run-scoped data between tasks; "" = none (every crossing dataset must be persisted in the catalog). */
+  dataLocation: string;
   keepImages: number;
   lambdaRoleArn: string;
   stateMachineRoleArn: string;
@@ -119,6 +121,7 @@ export function parseOptions(read: InputReader): Options {
     dockerfile: get(Input.Dockerfile),
     requirements: get(Input.Requirements),
     confSource: parseConfSource(get(Input.ConfSource)),
+    dataLocation: parseDataLocation(get(Input.DataLocation)),
     keepImages: parseInteger(Input.KeepImages, get(Input.KeepImages), 1, 10000),
     lambdaRoleArn: get(Input.LambdaRoleArn),
     stateMachineRoleArn: get(Input.StateMachineRoleArn),
@@ -219,4 +222,16 @@ function parseJsonObject(name: string, value: string): string {
 function parseConfSource(value: string): string {
   if (value === "image" || value.startsWith("s3://")) return value;
   throw new UserError(`Input '${Input.ConfSource}' must be 'image' or an s3:// URL; got '${value}'.`);
+}
+
+/** "" or s3://bucket[/prefix], kept without a trailing slash: keys are joined below it. */
+function parseDataLocation(value: string): string {
+  if (value === "") return "";
+  const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(\/[^\s]*)?$/.exec(value);
+  if (!match) {
+    throw new UserError(`Input '${Input.DataLocation}' must be an s3:// URL (s3://bucket/prefix); got '${value}'.`, {
+      hint: `Example: ${Input.DataLocation}: s3://my-bucket/kedro-runs`,
+    });
+  }
+  return value.replace(/\/+$/, "");
 }

@@ -75307,6 +75307,7 @@ var Input;
     Input["Dockerfile"] = "dockerfile";
     Input["Requirements"] = "requirements";
     Input["ConfSource"] = "conf-source";
+    Input["DataLocation"] = "data-location";
     Input["KeepImages"] = "keep-images";
     Input["LambdaRoleArn"] = "lambda-role-arn";
     Input["StateMachineRoleArn"] = "state-machine-role-arn";
@@ -77999,6 +78000,7 @@ function parseOptions(read) {
         dockerfile: get(Input.Dockerfile),
         requirements: get(Input.Requirements),
         confSource: parseConfSource(get(Input.ConfSource)),
+        dataLocation: parseDataLocation(get(Input.DataLocation)),
         keepImages: parseInteger(Input.KeepImages, get(Input.KeepImages), 1, 10000),
         lambdaRoleArn: get(Input.LambdaRoleArn),
         stateMachineRoleArn: get(Input.StateMachineRoleArn),
@@ -78094,6 +78096,18 @@ function parseConfSource(value) {
     if (value === "image" || value.startsWith("s3://"))
         return value;
     throw new UserError(`Input '${Input.ConfSource}' must be 'image' or an s3:// URL; got '${value}'.`);
+}
+/** "" or s3://bucket[/prefix], kept without a trailing slash: keys are joined below it. */
+function parseDataLocation(value) {
+    if (value === "")
+        return "";
+    const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(\/[^\s]*)?$/.exec(value);
+    if (!match) {
+        throw new UserError(`Input '${Input.DataLocation}' must be an s3:// URL (s3://bucket/prefix); got '${value}'.`, {
+            hint: `Example: ${Input.DataLocation}: s3://my-bucket/kedro-runs`,
+        });
+    }
+    return value.replace(/\/+$/, "");
 }
 
 ;// CONCATENATED MODULE: ./src/report/markdown.ts
@@ -88564,6 +88578,10 @@ function handlerEnvironment(options, graph) {
         environment["KEDRO_SFN_PACKAGE"] = graph.project.package;
     if (options.confSource.startsWith("s3://"))
         environment["KEDRO_SFN_CONF_SOURCE"] = options.confSource;
+    // Run-scoped data: the handler keys objects <this>/<run id>/<dataset>/ (python/kedro_sfn/handler.py).
+    if (options.dataLocation && options.stateMachineName) {
+        environment["KEDRO_SFN_DATA_LOCATION"] = `${options.dataLocation}/${options.stateMachineName}`;
+    }
     return environment;
 }
 

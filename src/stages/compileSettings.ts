@@ -61,5 +61,9 @@ function handlerEnvironment(options: Options, graph?: PipelineGraph): Record<str
   if (options.pipeline !== "__default__") environment["KEDRO_SFN_PIPELINE"] = options.pipeline;
   if (graph?.project?.package) environment["KEDRO_SFN_PACKAGE"] = graph.project.package;
   if (options.confSource.startsWith("s3://")) environment["KEDRO_SFN_CONF_SOURCE"] = options.confSource;
+  // Run-scoped data: the handler keys objects <this>/<run id>/<dataset>/ (python/kedro_sfn/handler.py).
+  if (options.dataLocation && options.stateMachineName) {
+    environment["KEDRO_SFN_DATA_LOCATION"] = `${options.dataLocation}/${options.stateMachineName}`;
+  }
   return environment;
 }
