@@ -1,24 +1,40 @@
 /**
- * The documented least-privilege policies (docs/iam/) against what the product really calls:
- * every AWS action the scenarios of a CI run call (image, deploy, run; recorded by the client
- * factory's middleware against moto) must be in the CI role's policy, and every action there
- * must be called, or be authorised by AWS on behalf of a recorded call (iam:PassRole, ECR pulls
- * Lambda makes, pushes a registry login is for). Actions other test files record through the
- * harness (.local-stack/aws-actions/) must be in the policy too.
+ * The documented least-privilege policies (docs/iam/) against what AWS requires for what the
+ * product really calls. moto checks no IAM, so the clients' middleware hands every call's input
+ * to a recorder that derives, from a table of AWS's authorisation rules
+ * (harness/iamRequirements.ts), each action IAM evaluates and the resource it evaluates it on
+ * (tags on create, `publish`, roles passed, versions): every one must be allowed by the role's
+ * policy, and every documented action must be needed. Plan mode runs behind the read-only
+ * guard, and the plan role's policy holds reads only.
  */
+import { DeleteFunctionCommand, GetFunctionCommand } from "@aws-sdk/client-lambda";
 import { DescribeStateMachineCommand } from "@aws-sdk/client-sfn";
 import { describe, expect, it } from "@jest/globals";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import { CallLog } from "../src/aws/clients.js";
+import { CallLog, isReadOperation, readOnlyGuard, WriteRefusedError } from "../src/aws/clients.js";
+import { parseOptions } from "../src/options.js";
 import { boundTasks } from "../src/plan/index.js";
+import { awsOptionsFor, createJobContext } from "../src/stages/context.js";
 import type { AslDefinition } from "../src/compile/types.js";
 import { deploy } from "./harness/deploy.js";
-import { CONF_BUCKET, CONF_PREFIX, desiredFor, iamScenarios, NAME } from "./harness/iamScenarios.js";
+import { requirementsOf, RequirementLog, type Account, type Requirement } from "./harness/iamRequirements.js";
+import {
+  CONF_BUCKET,
+  CONF_PREFIX,
+  desiredFor,
+  iamScenarios,
+  NAME,
+  planScenario,
+  planThroughJobContext,
+  REPOSITORY,
+} from "./harness/iamScenarios.js";
 import { ACTIONS_DIR, REPO_ROOT, useLocalStack, type LocalStack } from "./harness/localStack.js";
 
 const stack = useLocalStack();
 const IAM_DIR = join(REPO_ROOT, "docs", "iam");
+const DEPLOY_POLICY = "deploy-role.json";
+const PLAN_POLICY = "plan-role.json";
 
 interface Statement {
   Sid?: string;
@@ -32,23 +48,15 @@ interface PolicyDocument {
   Statement: Statement[];
 }
 
-/** Actions AWS authorises on the caller's behalf during a call: they never show up as calls. */
-const IMPLIED: Record<string, string[]> = {
-  "lambda:CreateFunction": ["iam:PassRole", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-  "lambda:UpdateFunctionCode": ["ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
-  "lambda:UpdateFunctionConfiguration": ["iam:PassRole"],
-  "states:CreateStateMachine": ["iam:PassRole"],
-  "states:UpdateStateMachine": ["iam:PassRole"],
-  // A registry login is for a push over the registry API, which IAM authorises action by action.
-  "ecr:GetAuthorizationToken": [
-    "ecr:BatchCheckLayerAvailability",
-    "ecr:BatchGetImage",
-    "ecr:CompleteLayerUpload",
-    "ecr:InitiateLayerUpload",
-    "ecr:PutImage",
-    "ecr:UploadLayerPart",
-  ],
-};
+/**
+ * Calls the version cleanup makes (issue #15: old Lambda and state machine versions), documented
+ * ahead of the code that calls them. Once a scenario records one, it must leave this list.
+ */
+const DOCUMENTED_AHEAD = [
+  "lambda:ListVersionsByFunction",
+  "states:DeleteStateMachineVersion",
+  "states:ListStateMachineVersions",
+];
 
 function loadPolicy(file: string): PolicyDocument {
   return JSON.parse(readFileSync(join(IAM_DIR, file), "utf8")) as PolicyDocument;
@@ -62,38 +70,61 @@ function documentedActions(policy: PolicyDocument): string[] {
   ].sort();
 }
 
-function variables(s: LocalStack): Record<string, string> {
+function variables(s: Pick<LocalStack, "region" | "accountId" | "roles">): Record<string, string> {
   return {
     Region: s.region,
     AccountId: s.accountId,
     StateMachineName: NAME,
     FunctionPrefix: NAME,
-    EcrRepository: "spaceflights",
+    EcrRepository: REPOSITORY,
     LambdaRoleName: s.roles.lambda.split("/").pop() ?? "",
     StateMachineRoleName: s.roles.stateMachine.split("/").pop() ?? "",
     DataBucket: "spaceflights-data",
+    DataLocationBucket: "spaceflights-runs",
+    DataLocationPrefix: "kedro-sfn",
     ConfBucket: CONF_BUCKET,
     ConfPrefix: CONF_PREFIX,
     GitHubOwner: "org",
     GitHubRepository: "repo",
+    DeploySubject: "ref:refs/heads/main",
   };
 }
 
-/** IAM's wildcard match (* and ?), after filling the {{placeholders}}. */
-function matches(pattern: string, value: string, vars: Record<string, string>): boolean {
-  const filled = pattern.replace(/\{\{(\w+)\}\}/g, (_, name: string) => {
+function fill(pattern: string, vars: Record<string, string>): string {
+  return pattern.replace(/\{\{(\w+)\}\}/g, (_, name: string) => {
     const replacement = vars[name];
     if (replacement === undefined) throw new Error(`Unknown placeholder {{${name}}} in a policy`);
     return replacement;
   });
+}
+
+/** IAM's wildcard match (* and ?), after filling the {{placeholders}}. */
+function matches(pattern: string, value: string, vars: Record<string, string>, ignoreCase = true): boolean {
   const regex = new RegExp(
-    `^${filled
+    `^${fill(pattern, vars)
       .replace(/[.+^${}()|[\]\\]/g, "\\$&")
       .replace(/\*/g, ".*")
       .replace(/\?/g, ".")}$`,
-    "i",
+    ignoreCase ? "i" : "",
   );
   return regex.test(value);
+}
+
+/** StringEquals / StringLike on the keys IAM sets for the call; a key the call lacks fails, as in IAM. */
+function conditionHolds(
+  condition: Statement["Condition"],
+  context: Record<string, string>,
+  vars: Record<string, string>,
+): boolean {
+  return Object.entries(condition ?? {}).every(([operator, keys]) =>
+    Object.entries(keys).every(([key, wanted]) => {
+      const value = context[key];
+      if (value === undefined) return false;
+      if (operator === "StringEquals") return list(wanted).some((w) => fill(w, vars) === value);
+      if (operator === "StringLike") return list(wanted).some((w) => matches(w, value, vars, false));
+      throw new Error(`The test does not evaluate the condition operator ${operator}: add it.`);
+    }),
+  );
 }
 
 function allows(
@@ -101,13 +132,23 @@ function allows(
   action: string,
   resource: string,
   vars: Record<string, string>,
+  context: Record<string, string> = {},
 ): boolean {
   return policy.Statement.some(
     (s) =>
       s.Effect === "Allow" &&
       list(s.Action).some((a) => matches(a, action, vars)) &&
-      list(s.Resource).some((r) => matches(r, resource, vars)),
+      list(s.Resource).some((r) => matches(r, resource, vars, false)) &&
+      conditionHolds(s.Condition, context, vars),
   );
+}
+
+/** The requirements a policy does not allow, readably. */
+function refused(policy: PolicyDocument, required: Requirement[], vars: Record<string, string>): string[] {
+  return required
+    .filter((r) => !allows(policy, r.action, r.resource, vars, r.context))
+    .map((r) => `${r.action} on ${r.resource} (for ${r.because})`)
+    .sort();
 }
 
 /**
@@ -127,53 +168,48 @@ function actionsFromOtherSuites(): string[] {
     .flatMap((file) => JSON.parse(readFileSync(join(ACTIONS_DIR, file), "utf8")) as string[]);
 }
 
+const accountOf = (s: LocalStack): Account => ({
+  region: s.region,
+  accountId: s.accountId,
+  pushRepository: REPOSITORY,
+});
+
 describe("IAM policies", () => {
-  it("the CI role's policy lists exactly the actions a CI run calls, on the resources it calls them on", async () => {
+  it("the deploy role's policy allows everything AWS evaluates for a CI run's calls, and nothing unused", async () => {
     const s = stack();
     const log = new CallLog();
+    const required = new RequirementLog(() => accountOf(s));
     for (const scenario of iamScenarios) {
       await s.reset();
-      await scenario.run(s, await s.clients({ recorders: [log] }));
+      const recorders = [log, required];
+      await scenario.run(s, await s.clients({ recorders }), recorders);
     }
-    const called = log.actions();
-    const implied = called.flatMap((action) => IMPLIED[action] ?? []);
-    const used = new Set([...called, ...implied]);
-    const policy = loadPolicy("ci-role.json");
-    const documented = documentedActions(policy);
+    expect({ callsWithoutRule: [...new Set(required.unknown)] }).toEqual({ callsWithoutRule: [] });
+    // The table knows every call (recorded here and in other suites) and its parameters.
+    for (const action of [...log.actions(), ...actionsFromOtherSuites()])
+      expect(() =>
+        requirementsOf({ service: "", operation: "", iamAction: action }, {}, accountOf(s)),
+      ).not.toThrow();
 
-    const missing = [...new Set([...used, ...actionsFromOtherSuites()])]
-      .filter((action) => !documented.includes(action))
-      .sort();
-    expect({ missingFromPolicy: missing }).toEqual({ missingFromPolicy: [] });
-    const neverUsed = documented.filter((action) => !used.has(action));
-    expect({ documentedButNeverUsed: neverUsed }).toEqual({ documentedButNeverUsed: [] });
-
-    // Each action is allowed on the resources the run touched, and nowhere broader than the policy says.
+    const policy = loadPolicy(DEPLOY_POLICY);
     const vars = variables(s);
-    const fn = `arn:aws:lambda:${s.region}:${s.accountId}:function:${NAME}-data_science-train_model_node`;
+    expect({ refusedByPolicy: refused(policy, required.distinct(), vars) }).toEqual({ refusedByPolicy: [] });
+
+    const documented = documentedActions(policy);
+    const needed = new Set(required.actions());
+    const undocumented = [...new Set(actionsFromOtherSuites())].filter((a) => !documented.includes(a)).sort();
+    expect({ calledInOtherSuitesButUndocumented: undocumented }).toEqual({
+      calledInOtherSuitesButUndocumented: [],
+    });
+    const neverNeeded = documented.filter((a) => !needed.has(a) && !DOCUMENTED_AHEAD.includes(a));
+    expect({ documentedButNeverNeeded: neverNeeded }).toEqual({ documentedButNeverNeeded: [] });
+    const nowCalled = DOCUMENTED_AHEAD.filter((a) => needed.has(a));
+    expect({ calledNowRemoveFromDocumentedAhead: nowCalled }).toEqual({
+      calledNowRemoveFromDocumentedAhead: [],
+    });
+
+    // Nowhere broader than the policy says.
     const machine = `arn:aws:states:${s.region}:${s.accountId}:stateMachine:${NAME}`;
-    const resourcesOf = (action: string): string[] => {
-      const [service, operation = ""] = action.split(":");
-      if (["lambda:ListFunctions", "states:ListStateMachines", "ecr:GetAuthorizationToken"].includes(action))
-        return ["*"];
-      if (service === "lambda") return [fn, `${fn}:3`];
-      if (service === "states" && /^(DescribeExecution|GetExecutionHistory)$/.test(operation))
-        return [`arn:aws:states:${s.region}:${s.accountId}:execution:${NAME}:iam-run`];
-      if (service === "states")
-        return operation === "CreateStateMachine" ? [machine] : [machine, `${machine}:2`];
-      if (service === "ecr") return [`arn:aws:ecr:${s.region}:${s.accountId}:repository/spaceflights`];
-      if (action === "iam:PassRole") return [s.roles.lambda, s.roles.stateMachine];
-      if (action === "s3:PutObject") return [`arn:aws:s3:::${CONF_BUCKET}/${CONF_PREFIX}/base/catalog.yml`];
-      throw new Error(`No resource known for ${action}`);
-    };
-    for (const action of used) {
-      for (const resource of resourcesOf(action))
-        expect({ action, resource, allowed: allows(policy, action, resource, vars) }).toEqual({
-          action,
-          resource,
-          allowed: true,
-        });
-    }
     expect(
       allows(
         policy,
@@ -183,12 +219,161 @@ describe("IAM policies", () => {
       ),
     ).toBe(false);
     expect(allows(policy, "states:UpdateStateMachine", `${machine}-other`, vars)).toBe(false);
+    expect(
+      allows(policy, "iam:PassRole", s.roles.lambda, vars, { "iam:PassedToService": "ec2.amazonaws.com" }),
+    ).toBe(false);
+    expect(
+      allows(policy, "ecr:TagResource", `arn:aws:ecr:${s.region}:${s.accountId}:repository/other`, vars),
+    ).toBe(false);
   }, 300_000);
+
+  it("derives the actions AWS requires from the calls' parameters, as the Service Authorization Reference says", () => {
+    const account: Account = { region: "eu-west-1", accountId: "123456789012", pushRepository: "repo" };
+    const actions = (iamAction: string, input: object) =>
+      requirementsOf({ service: "", operation: "", iamAction }, input, account).map((r) => r.action);
+    expect(
+      actions("states:CreateStateMachine", {
+        name: "m",
+        roleArn: "arn:r",
+        publish: true,
+        tags: [{ key: "k" }],
+      }),
+    ).toEqual([
+      "states:CreateStateMachine",
+      "iam:PassRole",
+      "states:PublishStateMachineVersion",
+      "states:TagResource",
+    ]);
+    expect(actions("states:CreateStateMachine", { name: "m", roleArn: "arn:r", tags: [] })).toEqual([
+      "states:CreateStateMachine",
+      "iam:PassRole",
+    ]);
+    expect(
+      actions("ecr:CreateRepository", { repositoryName: "r", tags: [{ Key: "k", Value: "v" }] }),
+    ).toEqual(["ecr:CreateRepository", "ecr:TagResource"]);
+    expect(
+      actions("lambda:CreateFunction", {
+        FunctionName: "f",
+        Role: "arn:r",
+        Tags: { k: "v" },
+        Code: { ImageUri: "h/repo@sha256:1" },
+      }),
+    ).toEqual([
+      "lambda:CreateFunction",
+      "iam:PassRole",
+      "lambda:TagResource",
+      "ecr:BatchGetImage",
+      "ecr:GetDownloadUrlForLayer",
+    ]);
+    // Calls on a version are authorised on the state machine; a deleted Lambda version on itself.
+    const version = "arn:aws:states:eu-west-1:123456789012:stateMachine:m:7";
+    expect(
+      requirementsOf(
+        { service: "", operation: "", iamAction: "states:StartExecution" },
+        { stateMachineArn: version },
+        account,
+      ),
+    ).toMatchObject([{ resource: "arn:aws:states:eu-west-1:123456789012:stateMachine:m" }]);
+    expect(
+      requirementsOf(
+        { service: "", operation: "", iamAction: "lambda:DeleteFunction" },
+        { FunctionName: "f", Qualifier: "3" },
+        account,
+      ),
+    ).toMatchObject([{ resource: "arn:aws:lambda:eu-west-1:123456789012:function:f:3" }]);
+    expect(() => requirementsOf({ service: "x", operation: "Y", iamAction: "x:Y" }, {}, account)).toThrow(
+      "No IAM requirement known for x:Y",
+    );
+  });
+
+  it("the deploy role allows the version cleanup's calls, documented ahead of them", () => {
+    const s = {
+      region: "eu-west-1",
+      accountId: "123456789012",
+      roles: { lambda: "a/kedro-node", stateMachine: "a/kedro-sfn" },
+    };
+    const account: Account = { ...s, pushRepository: REPOSITORY };
+    const fn = `${NAME}-data_science-train_model_node`;
+    const machine = `arn:aws:states:${s.region}:${s.accountId}:stateMachine:${NAME}`;
+    const calls: [string, object][] = [
+      ["lambda:ListVersionsByFunction", { FunctionName: fn }],
+      ["lambda:DeleteFunction", { FunctionName: fn, Qualifier: "3" }],
+      ["states:ListStateMachineVersions", { stateMachineArn: machine }],
+      ["states:DeleteStateMachineVersion", { stateMachineVersionArn: `${machine}:12` }],
+    ];
+    const required = calls.flatMap(([iamAction, input]) =>
+      requirementsOf({ service: "", operation: "", iamAction }, input, account),
+    );
+    expect(required.map((r) => r.action).sort()).toEqual(
+      [...DOCUMENTED_AHEAD, "lambda:DeleteFunction"].sort(),
+    );
+    expect(refused(loadPolicy(DEPLOY_POLICY), required, variables(s))).toEqual([]);
+  });
+
+  it("plans behind the read-only guard: no write is sent, and the plan role allows what planning reads", async () => {
+    const s = stack();
+    await s.reset();
+    const log = new CallLog();
+    const required = new RequirementLog(() => accountOf(s));
+    await planScenario.run(s, await s.clients(), [log, required]);
+    expect(log.count()).toBeGreaterThan(0);
+    expect(log.writes()).toEqual([]);
+    expect({ callsWithoutRule: required.unknown }).toEqual({ callsWithoutRule: [] });
+
+    const plan = loadPolicy(PLAN_POLICY);
+    const vars = variables(s);
+    expect({ refusedByPlanPolicy: refused(plan, required.distinct(), vars) }).toEqual({
+      refusedByPlanPolicy: [],
+    });
+    const documented = documentedActions(plan);
+    expect({ documentedButNeverNeeded: documented.filter((a) => !required.actions().includes(a)) }).toEqual({
+      documentedButNeverNeeded: [],
+    });
+    // Reads only: no Create/Update/Delete/Put/Tag/Publish/Start, no PassRole, no wildcard actions.
+    const writes = documented.filter(
+      (a) =>
+        a.includes("*") ||
+        a === "iam:PassRole" ||
+        !isReadOperation(a.split(":")[1] ?? "") ||
+        /Create|Update|Delete|Put|Tag|Publish|Start|Stop|Upload/.test(a.replace(/ListTags.*$/, "")),
+    );
+    expect({ writeActionsInPlanPolicy: writes }).toEqual({ writeActionsInPlanPolicy: [] });
+
+    // A write attempted through plan mode's clients is refused before it is sent, naming the call.
+    const { ctx } = await planThroughJobContext(s, [log]);
+    const clients = await ctx.aws.clients();
+    const fn = `${NAME}-data_science-train_model_node`;
+    log.clear();
+    const attempt = clients.lambda.send(new DeleteFunctionCommand({ FunctionName: fn }));
+    await expect(attempt).rejects.toThrow(WriteRefusedError);
+    await expect(attempt).rejects.toThrow("Refusing lambda:DeleteFunction (DeleteFunction) in plan mode");
+    expect(log.count()).toBe(0);
+    const direct = await s.clients();
+    expect(
+      (await direct.lambda.send(new GetFunctionCommand({ FunctionName: fn }))).Configuration?.FunctionName,
+    ).toBe(fn);
+    ctx.aws.destroy();
+  }, 180_000);
+
+  it("the job context guards plan mode's clients, and only plan mode's", async () => {
+    const given: unknown[] = [];
+    const options = parseOptions(() => "");
+    for (const mode of ["plan", "deploy"] as const) {
+      const ctx = createJobContext(options, {} as never, mode, {}, (o) => {
+        given.push(o);
+        return Promise.resolve({ destroy: () => undefined } as never);
+      });
+      await ctx.aws.clients();
+    }
+    expect(given).toEqual([{ recorders: [readOnlyGuard] }, {}]);
+    expect(awsOptionsFor("plan").recorders).toContain(readOnlyGuard);
+  });
 
   it("the state machine role can invoke every function version a deploy binds, and nothing else", async () => {
     const s = stack();
+    await s.reset();
     const clients = await s.clients();
-    const { result } = await deploy(clients, desiredFor(s, await s.putImage("spaceflights", "v1")));
+    const { result } = await deploy(clients, desiredFor(s, await s.putImage(REPOSITORY, "v1")));
     const definition =
       (await clients.sfn.send(new DescribeStateMachineCommand({ stateMachineArn: result.stateMachineArn })))
         .definition ?? "{}";
@@ -218,14 +403,21 @@ describe("IAM policies", () => {
         true,
       );
     }
+    // Run data under data-location: the handler gets KEDRO_SFN_DATA_LOCATION=<location>/<state machine>.
+    const runData = `arn:aws:s3:::${vars["DataLocationBucket"]}/${vars["DataLocationPrefix"]}/${NAME}/run-1/data_science.train_model_node.json`;
+    for (const action of ["s3:GetObject", "s3:PutObject"]) {
+      expect({ action, allowed: allows(lambdaRole, action, runData, vars) }).toEqual({
+        action,
+        allowed: true,
+      });
+      expect(allows(lambdaRole, action, `arn:aws:s3:::${vars["DataLocationBucket"]}/elsewhere/x`, vars)).toBe(
+        false,
+      );
+    }
   }, 120_000);
 
   it("every policy document is well formed and uses only known placeholders", () => {
-    const vars = variables({
-      region: "r",
-      accountId: "1",
-      roles: { lambda: "a/b", stateMachine: "a/c" },
-    } as LocalStack);
+    const vars = variables({ region: "r", accountId: "1", roles: { lambda: "a/b", stateMachine: "a/c" } });
     for (const file of readdirSync(IAM_DIR).filter((name) => name.endsWith(".json"))) {
       const policy = loadPolicy(file);
       expect({ file, version: policy.Version }).toEqual({ file, version: "2012-10-17" });

@@ -12,7 +12,15 @@ import type { DesiredDeployment } from "../../src/plan/types.js";
 import { findStateMachine } from "../../src/stages/runDeployed.js";
 import { executePipeline } from "../../src/run/execute.js";
 import { deploy } from "./deploy.js";
+import { CreateFunctionCommand } from "@aws-sdk/client-lambda";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
+import { parseOptions } from "../../src/options.js";
+import { UserError } from "../../src/errors.js";
+import { Input } from "../../src/constants.js";
+import { createJobContext, type JobIO } from "../../src/stages/context.js";
+import { planStage, type Planned } from "../../src/stages/plan.js";
+import type { CallRecorder } from "../../src/aws/clients.js";
+import { spaceflightsGraph } from "./pipelines.js";
 import { uploadConf } from "../../src/aws/confUpload.js";
 import { TEST_CREDENTIALS, type LocalStack } from "./localStack.js";
 import { EXAMPLE } from "./python.js";
@@ -20,13 +28,14 @@ import { compiledSpaceflights, desiredDeployment } from "./pipelines.js";
 
 export interface IamScenario {
   stage: string;
-  run(stack: LocalStack, clients: AwsClients): Promise<void>;
+  /** `clients` record into `recorders`; a scenario that makes its own clients passes them on. */
+  run(stack: LocalStack, clients: AwsClients, recorders: CallRecorder[]): Promise<void>;
 }
 
 export const NAME = "spaceflights";
+export const REPOSITORY = "spaceflights";
 export const CONF_BUCKET = "spaceflights-conf";
 export const CONF_PREFIX = "conf";
-const REPOSITORY = "spaceflights";
 
 export function desiredFor(
   stack: LocalStack,
@@ -132,3 +141,85 @@ export const iamScenarios: IamScenario[] = [
     },
   },
 ];
+
+const quietIO: JobIO = {
+  info: () => undefined,
+  debug: () => undefined,
+  warning: () => undefined,
+  error: () => undefined,
+  group: (_name, work) => work(),
+  setOutput: () => undefined,
+  setSecret: () => undefined,
+};
+
+/**
+ * `mode: plan` as the job runs it: the job context makes the clients (so plan mode's read-only
+ * guard is on), and the plan stage reads what is deployed. `recorders` see every attempt.
+ */
+export async function planThroughJobContext(
+  stack: LocalStack,
+  recorders: CallRecorder[],
+  compiled = compiledSpaceflights(NAME),
+  overrides: Partial<Record<Input, string>> = {},
+): Promise<Planned & { ctx: ReturnType<typeof createJobContext> }> {
+  const inputs: Partial<Record<Input, string>> = {
+    [Input.StateMachineName]: NAME,
+    [Input.EcrRepository]: REPOSITORY,
+    [Input.LambdaRoleArn]: stack.roles.lambda,
+    [Input.StateMachineRoleArn]: stack.roles.stateMachine,
+    ...overrides,
+  };
+  const options = parseOptions((name) => inputs[name] ?? "");
+  const ctx = createJobContext(options, quietIO, "plan", {}, (given) =>
+    stack.clients({ recorders: [...recorders, ...(given.recorders ?? [])] }),
+  );
+  const planned = await planStage(ctx, { graph: spaceflightsGraph(), compiled, findings: [] });
+  return { ...planned, ctx };
+}
+
+/**
+ * A pull request's plan against a deployed pipeline (a memory change, a renamed node whose new
+ * function name someone else's function holds): what the plan role must allow.
+ */
+export const planScenario: IamScenario = {
+  stage: "plan",
+  async run(stack, _clients, recorders) {
+    // What is deployed before the plan is not part of it: these clients record nothing.
+    const setup = await stack.clients();
+    const image = await stack.putImage(REPOSITORY, "v1");
+    await deploy(setup, desiredFor(stack, image));
+    const memoryByNode = { "data_science.train_model_node": 2048 };
+    const compiled = compiledSpaceflights(NAME, {
+      memoryByNode,
+      renameNodes: { "data_science.evaluate_model_node": "data_science.evaluate_node" },
+    });
+    const renamed = compiled.functions.find((fn) => fn.nodes.includes("data_science.evaluate_node"));
+    if (!renamed) throw new Error("The renamed node has no function");
+    await setup.lambda.send(
+      new CreateFunctionCommand({
+        FunctionName: renamed.functionName,
+        PackageType: "Image",
+        Code: { ImageUri: image },
+        Role: stack.roles.lambda,
+        Tags: { team: "someone-else" },
+      }),
+    );
+    const changed = await planThroughJobContext(
+      stack,
+      recorders,
+      compiledSpaceflights(NAME, { memoryByNode }),
+    );
+    changed.ctx.aws.destroy();
+    if (!changed.plan.summary.hasChanges) throw new Error("The plan scenario's plan shows no change");
+    // Without the role inputs (a plan may run without them) the account is unknown: found by name.
+    const noRoles = { [Input.LambdaRoleArn]: "", [Input.StateMachineRoleArn]: "" };
+    (await planThroughJobContext(stack, recorders, compiledSpaceflights(NAME), noRoles)).ctx.aws.destroy();
+    // The plan reads the foreign function's tags to say whose it is, then refuses to take it over.
+    const refused = await planThroughJobContext(stack, recorders, compiled).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    if (!(refused instanceof UserError) || !refused.message.includes("not managed by kedro-sfn"))
+      throw refused;
+  },
+};

@@ -32,10 +32,12 @@ export type CallName = Pick<AwsCall, "service" | "operation" | "iamAction">;
 
 /**
  * Sees every attempt: `before` may refuse it by throwing (nothing is sent), `record` runs after
- * it completes. An async recorder delays the caller until it resolves.
+ * it completes. An async recorder delays the caller until it resolves. `input` is the command's
+ * own input (read it, never change it): what IAM authorises can depend on it (tags, publish, a
+ * role passed), so the IAM test derives the required actions from it.
  */
 export interface CallRecorder {
-  before?(call: CallName): void | Promise<void>;
+  before?(call: CallName, input: unknown): void | Promise<void>;
   record(call: AwsCall): void | Promise<void>;
 }
 
@@ -171,7 +173,7 @@ function attachAttemptMiddleware<Input extends object, Output extends MetadataBe
     (next: FinalizeHandler<Input, Output>, context: HandlerExecutionContext) =>
       async (args: FinalizeHandlerArguments<Input>) => {
         const names = iamActionOf(context.clientName ?? "", context.commandName ?? "");
-        for (const recorder of recorders) await recorder.before?.(names);
+        for (const recorder of recorders) await recorder.before?.(names, args.input);
         if (limiter && !UNPACED_LAMBDA_OPERATIONS.has(names.operation)) await limiter.acquire();
         const started = Date.now();
         try {
@@ -214,11 +216,25 @@ export function isReadOperation(operation: string): boolean {
   return /^(Get|List|Describe|Head|BatchGet)/.test(operation);
 }
 
+/** A write attempted where only reads may run (plan mode): refused before anything is sent. */
+export class WriteRefusedError extends UserError {
+  readonly call: CallName;
+
+  constructor(call: CallName) {
+    super(`Refusing ${call.iamAction} (${call.operation}) in plan mode: planning never writes to AWS.`, {
+      hint:
+        "Plan mode runs its AWS clients read-only (with the plan role's credentials it could not write anyway). " +
+        "A write reaching this guard is a bug in kedro-sfn: please report it with this message.",
+    });
+    this.name = "WriteRefusedError";
+    this.call = call;
+  }
+}
+
 /** Refuses every write: what `mode: plan` runs under, so "plans never write" holds by construction. */
 export const readOnlyGuard: CallRecorder = {
   before(call) {
-    if (!isReadOperation(call.operation))
-      throw new Error(`Refusing ${call.iamAction}: planning never writes to AWS.`);
+    if (!isReadOperation(call.operation)) throw new WriteRefusedError(call);
   },
   record() {},
 };

@@ -78,7 +78,7 @@ export function explainAwsError(error: unknown, context: FailureContext): Error 
   }
   if (name === "AccessDeniedException" || name === "AccessDenied") {
     return new UserError(`AWS denied access while trying to ${context.doing}: ${message}`, {
-      hint: "Compare the CI role's policy with docs/iam/ci-role.json.",
+      hint: "Compare the deploy role's policy with docs/iam/deploy-role.json.",
       cause: error,
     });
   }

@@ -1,5 +1,5 @@
 import { setTimeout as sleep } from "node:timers/promises";
-import { createAwsClients, type AwsClients } from "../aws/clients.js";
+import { createAwsClients, readOnlyGuard, type AwsClientOptions, type AwsClients } from "../aws/clients.js";
 import type { Output } from "../constants.js";
 import { createGitHubClient, type Octokit } from "../github/client.js";
 import { readEventContext, type EventContext } from "../github/context.js";
@@ -56,7 +56,7 @@ export function createJobContext(
   io: JobIO,
   mode: JobContext["mode"],
   env: Env,
-  connect: () => Promise<AwsClients> = () => createAwsClients(),
+  connect: (options: AwsClientOptions) => Promise<AwsClients> = createAwsClients,
 ): JobContext {
   const event = readEventContext(env);
   return {
@@ -65,10 +65,18 @@ export function createJobContext(
     event,
     mode,
     octokit: createGitHubClient(options.githubToken, event.apiUrl),
-    aws: lazyAws(connect),
+    aws: lazyAws(() => connect(awsOptionsFor(mode))),
     timings: [],
     clock: { now: Date.now, sleep: (ms) => sleep(ms) },
   };
+}
+
+/**
+ * Plan mode imports the pull request's code and must never write: its clients refuse every write
+ * before it is sent, whatever the credentials allow (the plan role allows none, docs/iam/).
+ */
+export function awsOptionsFor(mode: JobMode): AwsClientOptions {
+  return mode === "plan" ? { recorders: [readOnlyGuard] } : {};
 }
 
 /** Clients made at most once, on first use: plan mode without credentials never makes them. */
