@@ -70,7 +70,12 @@ lint-workflows: $(ACTIONLINT)
 	$(ACTIONLINT) .github/workflows/*.yml examples/workflows/*.yml __tests__/fixtures/act/*.yml
 
 tools: node24 act $(ACTIONLINT)
-.PHONY: node24 act tools lint-workflows
+.PHONY: node24 act tools lint-workflows lint-iam
+
+# The roles' CloudFormation template: generated from docs/iam/*.json (in step), and valid (cfn-lint).
+lint-iam: node-deps python-deps
+	node scripts/iam-template.mjs --check
+	$(VENV)/bin/cfn-lint docs/iam/roles.cfn.yml
 
 # The suites that run the bundles as a runner does, on Node 24 (what `runs.using: node24` runs):
 # e2e (scripts/demo.py runs `node dist/index.js`), image-projects (`node dist/index.js` on user
@@ -130,7 +135,7 @@ bench: build python-deps system-deps tools
 	# Image size and build time with and without development tools (docker builder, local stack).
 	KEDRO_SFN_TEST_PYTHON=$(CURDIR)/$(PY) NODE_OPTIONS=--experimental-vm-modules npx jest --roots '<rootDir>/bench' --testMatch '**/image_size.bench.ts'
 
-test: deps check-dist lint lint-workflows test-unit test-bundles test-python
+test: deps check-dist lint lint-workflows lint-iam test-unit test-bundles test-python
 	$(PY) bench/score.py
 
 demo: deps build

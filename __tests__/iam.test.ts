@@ -10,8 +10,10 @@
 import { DeleteFunctionCommand, GetFunctionCommand } from "@aws-sdk/client-lambda";
 import { DescribeStateMachineCommand } from "@aws-sdk/client-sfn";
 import { describe, expect, it } from "@jest/globals";
+import { execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
+import { parse } from "yaml";
 import { CallLog, isReadOperation, readOnlyGuard, WriteRefusedError } from "../src/aws/clients.js";
 import { parseOptions } from "../src/options.js";
 import { boundTasks } from "../src/plan/index.js";
@@ -29,7 +31,7 @@ import {
   planThroughJobContext,
   REPOSITORY,
 } from "./harness/iamScenarios.js";
-import { ACTIONS_DIR, REPO_ROOT, useLocalStack, type LocalStack } from "./harness/localStack.js";
+import { ACTIONS_DIR, REPO_ROOT, testPython, useLocalStack, type LocalStack } from "./harness/localStack.js";
 
 const stack = useLocalStack();
 const IAM_DIR = join(REPO_ROOT, "docs", "iam");
@@ -415,6 +417,75 @@ describe("IAM policies", () => {
       );
     }
   }, 120_000);
+
+  it("trusts pull requests for the plan role, and only the main branch (or one environment) for the deploy role", () => {
+    const vars = variables({ region: "r", accountId: "1", roles: { lambda: "a/b", stateMachine: "a/c" } });
+    const trusted = (file: string, sub: string, subject = "ref:refs/heads/main"): boolean =>
+      loadPolicy(file).Statement.some((s) =>
+        conditionHolds(
+          s.Condition,
+          {
+            "token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
+            "token.actions.githubusercontent.com:sub": sub,
+          },
+          { ...vars, DeploySubject: subject },
+        ),
+      );
+    const repo = "repo:org/repo";
+    expect({
+      planOnPullRequest: trusted("plan-role-trust.json", `${repo}:pull_request`),
+      planOnMain: trusted("plan-role-trust.json", `${repo}:ref:refs/heads/main`),
+      deployOnMain: trusted("deploy-role-trust.json", `${repo}:ref:refs/heads/main`),
+      deployOnBranch: trusted("deploy-role-trust.json", `${repo}:ref:refs/heads/feature`),
+      deployOnPullRequest: trusted("deploy-role-trust.json", `${repo}:pull_request`),
+      deployOnTag: trusted("deploy-role-trust.json", `${repo}:ref:refs/tags/v1`),
+      deployInEnvironment: trusted("deploy-role-trust.json", `${repo}:environment:prod`, "environment:prod"),
+      deployInOtherEnvironment: trusted(
+        "deploy-role-trust.json",
+        `${repo}:environment:dev`,
+        "environment:prod",
+      ),
+      deployFromFork: trusted("deploy-role-trust.json", "repo:someone/repo:ref:refs/heads/main"),
+    }).toEqual({
+      planOnPullRequest: true,
+      planOnMain: false,
+      deployOnMain: true,
+      deployOnBranch: false,
+      deployOnPullRequest: false,
+      deployOnTag: false,
+      deployInEnvironment: true,
+      deployInOtherEnvironment: false,
+      deployFromFork: false,
+    });
+    // No trust policy matches subjects with wildcards.
+    for (const file of readdirSync(IAM_DIR).filter((name) => name.endsWith("-trust.json")))
+      expect({ file, wildcard: JSON.stringify(loadPolicy(file)).includes("StringLike") }).toEqual({
+        file,
+        wildcard: false,
+      });
+  });
+
+  it("ships the roles as a CloudFormation template generated from these documents, valid for cfn-lint", () => {
+    // The template is what the documents generate (one source of truth), and CloudFormation-valid.
+    execFileSync(process.execPath, ["scripts/iam-template.mjs", "--check"], { cwd: REPO_ROOT });
+    const template = join(REPO_ROOT, "docs", "iam", "roles.cfn.yml");
+    execFileSync(join(dirname(testPython()), "cfn-lint"), [template], { cwd: REPO_ROOT });
+    const parsed = parse(readFileSync(template, "utf8")) as {
+      Resources: Record<string, { Type: string; Properties: { AssumeRolePolicyDocument?: unknown } }>;
+    };
+    const roles = Object.entries(parsed.Resources).filter(([, r]) => r.Type === "AWS::IAM::Role");
+    expect(roles.map(([name]) => name).sort()).toEqual([
+      "DeployRole",
+      "LambdaExecutionRole",
+      "PlanRole",
+      "StateMachineRole",
+    ]);
+    const planTrust = JSON.stringify(parsed.Resources["PlanRole"]?.Properties.AssumeRolePolicyDocument);
+    expect(planTrust).toContain('"repo:${GitHubOwner}/${GitHubRepository}:pull_request"');
+    const deployTrust = JSON.stringify(parsed.Resources["DeployRole"]?.Properties.AssumeRolePolicyDocument);
+    expect(deployTrust).toContain("ref:refs/heads/main");
+    expect(deployTrust).toContain("environment:${DeployEnvironment}");
+  }, 60_000);
 
   it("every policy document is well formed and uses only known placeholders", () => {
     const vars = variables({ region: "r", accountId: "1", roles: { lambda: "a/b", stateMachine: "a/c" } });

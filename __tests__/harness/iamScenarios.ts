@@ -1,7 +1,7 @@
 /**
  * What a CI run of the action does against AWS, stage by stage, for the IAM test to record.
  * Each scenario drives the product's own functions with recording clients; a stage that calls
- * AWS in a new way adds it here, and docs/iam/ci-role.json follows.
+ * AWS in a new way adds it here, and docs/iam/deploy-role.json follows (plan-role.json for planScenario).
  */
 import { readDeployed, deploymentRef } from "../../src/aws/deployed.js";
 import type { AwsClients } from "../../src/aws/clients.js";
