@@ -322,6 +322,8 @@ describe("IAM policies", () => {
     expect(log.writes()).toEqual([]);
     expect({ callsWithoutRule: required.unknown }).toEqual({ callsWithoutRule: [] });
 
+    // A new read in plan mode fails here: add it to docs/iam/plan-role.json (reads only), then run
+    // `node scripts/iam-template.mjs`; the deploy role needs it too (deploy mode plans first).
     const plan = loadPolicy(PLAN_POLICY);
     const vars = variables(s);
     expect({ refusedByPlanPolicy: refused(plan, required.distinct(), vars) }).toEqual({

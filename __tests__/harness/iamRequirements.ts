@@ -72,7 +72,8 @@ const on = (action: string, resource: string) => [{ action, resource }];
 
 export const REQUIRED: Record<string, Rule> = {
   // Lambda. Tags on create need lambda:TagResource, and GetFunction on a tagged function needs
-  // lambda:ListTags ("Using tags on Lambda functions", Lambda developer guide).
+  // lambda:ListTags ("Using tags on Lambda functions", Lambda developer guide). `Publish` on
+  // create or code update is authorised by that action alone (no other is documented for it).
   "lambda:ListFunctions": () => on("lambda:ListFunctions", "*"),
   "lambda:GetFunction": (i, a) => {
     const arn = functionArn(str(i.FunctionName), a, str(i.Qualifier));
