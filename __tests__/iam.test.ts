@@ -10,9 +10,10 @@
 import { DeleteFunctionCommand, GetFunctionCommand } from "@aws-sdk/client-lambda";
 import { DescribeStateMachineCommand } from "@aws-sdk/client-sfn";
 import { describe, expect, it } from "@jest/globals";
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
+import { promisify } from "node:util";
 import { parse } from "yaml";
 import { CallLog, isReadOperation, readOnlyGuard, WriteRefusedError } from "../src/aws/clients.js";
 import { parseOptions } from "../src/options.js";
@@ -34,6 +35,7 @@ import {
 import { ACTIONS_DIR, REPO_ROOT, testPython, useLocalStack, type LocalStack } from "./harness/localStack.js";
 
 const stack = useLocalStack();
+const run = promisify(execFile);
 const IAM_DIR = join(REPO_ROOT, "docs", "iam");
 const DEPLOY_POLICY = "deploy-role.json";
 const PLAN_POLICY = "plan-role.json";
@@ -488,6 +490,78 @@ describe("IAM policies", () => {
     expect(deployTrust).toContain("ref:refs/heads/main");
     expect(deployTrust).toContain("environment:${DeployEnvironment}");
   }, 60_000);
+
+  it("the template, deployed to moto's CloudFormation, makes roles whose policies are these documents", async () => {
+    const s = stack();
+    await s.reset();
+    const base = variables(s);
+    for (const [environment, subject] of [
+      ["", "ref:refs/heads/main"],
+      ["prod", "environment:prod"],
+    ] as const) {
+      const parameters: Record<string, string> = {
+        GitHubOwner: base["GitHubOwner"] ?? "",
+        GitHubRepository: base["GitHubRepository"] ?? "",
+        StateMachineName: NAME,
+        EcrRepository: REPOSITORY,
+        // moto's CloudFormation has no AWS::IAM::OIDCProvider: the existing provider's ARN is used.
+        CreateOidcProvider: "false",
+        DeployEnvironment: environment,
+        DataBucket: base["DataBucket"] ?? "",
+        ConfBucket: CONF_BUCKET,
+        ConfPrefix: CONF_PREFIX,
+      };
+      const { stdout } = await run(testPython(), [
+        join(REPO_ROOT, "__tests__", "harness", "cfn_stack.py"),
+        s.endpoint,
+        s.region,
+        join(IAM_DIR, "roles.cfn.yml"),
+        `roles-${environment || "main"}`,
+        JSON.stringify(parameters),
+      ]);
+      const made = JSON.parse(stdout) as {
+        status: string;
+        roles: Record<
+          string,
+          { name: string; trust: PolicyDocument; policies: Record<string, PolicyDocument> }
+        >;
+      };
+      expect(made.status).toBe("CREATE_COMPLETE");
+      const vars = {
+        ...base,
+        LambdaRoleName: made.roles["LambdaExecutionRole"]?.name ?? "",
+        StateMachineRoleName: made.roles["StateMachineRole"]?.name ?? "",
+        DeploySubject: subject,
+      };
+      // A statement naming an optional parameter left empty is not in the template's role.
+      const expected = (file: string): PolicyDocument => {
+        const document = loadPolicy(file);
+        const dropped = ["DataBucket", "DataLocationBucket", "ConfBucket"].filter(
+          (name) => !parameters[name],
+        );
+        const kept = document.Statement.filter(
+          (st) => !dropped.some((name) => JSON.stringify(st).includes(`{{${name}}}`)),
+        );
+        return JSON.parse(fill(JSON.stringify({ ...document, Statement: kept }), vars)) as PolicyDocument;
+      };
+      // moto leaves AWS::NoValue in a list as null where CloudFormation drops the item.
+      const resolved = (document: PolicyDocument | undefined): PolicyDocument | undefined =>
+        document && { ...document, Statement: document.Statement.filter((st) => st !== null) };
+      for (const [logical, policy, trust] of [
+        ["PlanRole", "plan-role.json", "plan-role-trust.json"],
+        ["DeployRole", "deploy-role.json", "deploy-role-trust.json"],
+        ["LambdaExecutionRole", "lambda-execution-role.json", "lambda-execution-role-trust.json"],
+        ["StateMachineRole", "state-machine-role.json", "state-machine-role-trust.json"],
+      ] as const) {
+        const role = made.roles[logical];
+        expect({ logical, trust: resolved(role?.trust) }).toEqual({ logical, trust: expected(trust) });
+        expect({ logical, policies: Object.values(role?.policies ?? {}).map(resolved) }).toEqual({
+          logical,
+          policies: [expected(policy)],
+        });
+      }
+    }
+  }, 120_000);
 
   it("every policy document is well formed and uses only known placeholders", () => {
     const vars = variables({ region: "r", accountId: "1", roles: { lambda: "a/b", stateMachine: "a/c" } });
