@@ -13,6 +13,8 @@ Kinds:
   broken_import   a pipeline module that raises ZeroDivisionError on import
   broken_settings a settings.py that raises NameError on import
   cycle           a pipeline whose nodes feed each other (CircularDependencyError)
+  skipped_pipeline find_pipelines() over `good` (one node, `copy`) and `broken`
+                  (raises ZeroDivisionError on import, so find_pipelines skips it)
 
 Every project has conf/base and conf/aws (no other env), parameters, and
 ``kedro_init_version`` set to the Kedro of the interpreter running this script
@@ -36,6 +38,7 @@ KINDS = (
     "broken_import",
     "broken_settings",
     "cycle",
+    "skipped_pipeline",
 )
 
 LONG_NAME = "compute_the_extremely_detailed_monthly_revenue_forecast_for_every_region_and_product_line_v2"
@@ -195,6 +198,15 @@ from .nodes import identity
 def register_pipelines():
     return {"__default__": pipeline([node(identity, "raw", "out", name="copy")])}
 ''',
+    "skipped_pipeline": '''
+from kedro.framework.project import find_pipelines
+
+
+def register_pipelines():
+    pipelines = find_pipelines()
+    pipelines["__default__"] = sum(pipelines.values())
+    return pipelines
+''',
     "cycle": '''
 from kedro.pipeline import Pipeline, node, pipeline
 
@@ -222,6 +234,16 @@ RATE = 1 / 0
 
 def create_pipeline():
     return pipeline([])
+'''
+
+GOOD_PIPELINE_PY = '''
+from kedro.pipeline import node, pipeline
+
+from ...nodes import identity
+
+
+def create_pipeline(**kwargs):
+    return pipeline([node(identity, "raw", "out", name="copy")])
 '''
 
 CATALOGS = {
@@ -363,6 +385,11 @@ def write_project(out_dir: Path, kind: str, kedro_version: str | None = None) ->
     if kind == "broken_import":
         files[f"src/{package}/pipelines/__init__.py"] = ""
         files[f"src/{package}/pipelines/broken.py"] = BROKEN_PIPELINE_PY
+    if kind == "skipped_pipeline":
+        # find_pipelines() imports both; the broken one raises, so only `good` is registered.
+        files[f"src/{package}/pipelines/__init__.py"] = ""
+        files[f"src/{package}/pipelines/good/__init__.py"] = GOOD_PIPELINE_PY
+        files[f"src/{package}/pipelines/broken/__init__.py"] = BROKEN_PIPELINE_PY
     if kind == "broken_settings":
         files[f"src/{package}/settings.py"] = '"""Broken on purpose."""\n\nHOOKS = (UndefinedHooks(),)\n'
     for relative, text in files.items():
