@@ -37,10 +37,18 @@ const STAGE_REASONS: Record<string, FailureReason> = {
 };
 
 /**
- * Why a thrown error ended the job: the stage it came from; outside any stage,
- * a UserError is a bad input and anything else is internal.
+ * Why a thrown error ended the job: the reason the error names, else the stage
+ * it came from; outside any stage a UserError is a bad input, anything else internal.
  */
-export function reasonForThrown(stage: string | undefined, userError: boolean): FailureReason {
+export function reasonForThrown(
+  stage: string | undefined,
+  error: { userError: boolean; reason?: string | undefined },
+): FailureReason {
+  if (error.reason !== undefined && isFailureReason(error.reason)) return error.reason;
   const byStage = stage === undefined ? undefined : STAGE_REASONS[stage];
-  return byStage ?? (userError ? "bad-input" : "internal");
+  return byStage ?? (error.userError ? "bad-input" : "internal");
+}
+
+export function isFailureReason(value: string): value is FailureReason {
+  return Object.prototype.hasOwnProperty.call(FAILURE_REASONS, value);
 }

@@ -58,6 +58,8 @@ export interface Options {
   githubToken: string;
   label: string;
   requireReviewedPlan: boolean;
+  /** Deploy what imported when find_pipelines() skipped a pipeline module that raised. */
+  allowPipelineImportErrors: boolean;
   summaryFile: string;
 }
 
@@ -90,6 +92,7 @@ const DEFAULTS: Partial<Record<Input, string>> = {
   [Input.FailOnExecutionFailure]: "true",
   [Input.CommentOnPr]: "true",
   [Input.RequireReviewedPlan]: "false",
+  [Input.AllowPipelineImportErrors]: "false",
 };
 
 /** Parses and validates every input; each error names the input at fault. */
@@ -152,6 +155,10 @@ export function parseOptions(read: InputReader): Options {
     githubToken: get(Input.GithubToken),
     label: get(Input.Label),
     requireReviewedPlan: parseBoolean(Input.RequireReviewedPlan, get(Input.RequireReviewedPlan)),
+    allowPipelineImportErrors: parseBoolean(
+      Input.AllowPipelineImportErrors,
+      get(Input.AllowPipelineImportErrors),
+    ),
     summaryFile: get(Input.SummaryFile),
   };
 }
