@@ -13,6 +13,10 @@ Kinds:
   broken_import   a pipeline module that raises ZeroDivisionError on import
   broken_settings a settings.py that raises NameError on import
   cycle           a pipeline whose nodes feed each other (CircularDependencyError)
+  hostile_names   namespaces and dataset names that are workflow commands, HTML and
+                  Markdown (Kedro validates node names, not namespaces or datasets):
+                  two namespaces that depend on each other (merged into one task)
+                  and a third; conf/aws persists everything, conf/memory nothing
   skipped_pipeline find_pipelines() over `good` (one node, `copy`) and `broken`
                   (raises ZeroDivisionError on import, so find_pipelines skips it)
 
@@ -39,6 +43,7 @@ KINDS = (
     "broken_settings",
     "cycle",
     "skipped_pipeline",
+    "hostile_names",
 )
 
 LONG_NAME = "compute_the_extremely_detailed_monthly_revenue_forecast_for_every_region_and_product_line_v2"
@@ -207,6 +212,30 @@ def register_pipelines():
     pipelines["__default__"] = sum(pipelines.values())
     return pipelines
 ''',
+    "hostile_names": '''
+from kedro.pipeline import node, pipeline
+
+from .nodes import identity
+
+# Namespaces and dataset names are not validated by Kedro: these reach every printer.
+FIRST = "ns\\n::error title=INJECTED::x"
+SECOND = "b\\n::add-mask::kedro\\n<img src=x>@someone"
+THIRD = "c`tick`|pipe ![x](http://e)\\n::stop-commands::deadbeef"
+# No `@` here: Kedro reads `name@x` as a transcoded dataset.
+CROSSING = "out\\n\\n</details>\\n\\n<img src=x>\\n\\n[l](http://e) ##[add-mask]kedro"
+
+
+def register_pipelines():
+    default = pipeline(
+        [
+            node(identity, "raw", "d1\\n::add-mask::kedro", name="a1", namespace=FIRST),
+            node(identity, "d1\\n::add-mask::kedro", "d2</details>", name="b1", namespace=SECOND),
+            node(identity, "d2</details>", CROSSING, name="a2", namespace=FIRST),
+            node(identity, CROSSING, "final\\n::stop-commands::deadbeef", name="c1", namespace=THIRD),
+        ]
+    )
+    return {"__default__": default}
+''',
     "cycle": '''
 from kedro.pipeline import Pipeline, node, pipeline
 
@@ -247,6 +276,21 @@ def create_pipeline(**kwargs):
 '''
 
 CATALOGS = {
+    "hostile_names": (
+        """
+        raw:
+          type: json.JSONDataset
+          filepath: data/raw.json
+        """,
+        """
+        raw:
+          type: json.JSONDataset
+          filepath: s3://hostile-bucket/raw.json
+        "{name}":
+          type: pickle.PickleDataset
+          filepath: s3://hostile-bucket/{name}.pkl
+        """,
+    ),
     "namespaces": (
         """
         raw:
@@ -385,6 +429,8 @@ def write_project(out_dir: Path, kind: str, kedro_version: str | None = None) ->
     if kind == "broken_import":
         files[f"src/{package}/pipelines/__init__.py"] = ""
         files[f"src/{package}/pipelines/broken.py"] = BROKEN_PIPELINE_PY
+    if kind == "hostile_names":
+        files["conf/memory/catalog.yml"] = "{}\n"
     if kind == "skipped_pipeline":
         # find_pipelines() imports both; the broken one raises, so only `good` is registered.
         files[f"src/{package}/pipelines/__init__.py"] = ""

@@ -44,16 +44,20 @@ function logLine(line: string): string {
 /**
  * A name inside a log line, kept on that line: line breaks, tabs and other
  * control characters are shown as escapes (`\n`, `\t`, `\u001b`), so a name
- * holding a newline cannot start a line of its own.
+ * holding a newline cannot start a line of its own; a legacy `##[` becomes `##\[`.
  */
 export function logName(name: string): string {
-  // eslint-disable-next-line no-control-regex
-  return name.replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
-    if (c === "\n") return "\\n";
-    if (c === "\r") return "\\r";
-    if (c === "\t") return "\\t";
-    return `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
-  });
+  return (
+    name
+      // eslint-disable-next-line no-control-regex
+      .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
+        if (c === "\n") return "\\n";
+        if (c === "\r") return "\\r";
+        if (c === "\t") return "\\t";
+        return `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+      })
+      .replace(LEGACY_COMMAND, "##\\[")
+  );
 }
 
 /**
@@ -147,4 +151,3 @@ function defangAutolinks(text: string): string {
     .replace(/:(?=\/\/)|(?<=\b(?:mailto|xmpp)):/gi, "&#58;")
     .replace(/www\./gi, (w) => `${w.slice(0, 3)}&#46;`);
 }
-
