@@ -326,10 +326,10 @@ describe("the action on a project with hostile namespaces and dataset names", ()
     Object.assign(process.env, env, { GITHUB_OUTPUT: outputs, GITHUB_STEP_SUMMARY: summary });
     const chunks: string[] = [];
     const write = process.stdout.write.bind(process.stdout);
-    process.stdout.write = ((chunk: string | Uint8Array) => {
+    process.stdout.write = (chunk: string | Uint8Array) => {
       chunks.push(typeof chunk === "string" ? chunk : Buffer.from(chunk).toString("utf8"));
       return true;
-    });
+    };
     try {
       await runAction();
     } finally {

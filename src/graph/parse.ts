@@ -47,7 +47,11 @@ export function parseGraph(text: string, file: string): PipelineGraph {
       // Every module of the pipeline raised on import: say which, not only that it is empty.
       throw new UserError(
         `${file}: the pipeline ${pipeline}has no nodes because its pipeline modules failed to import: ${describeImportErrors(importErrors)}.`,
-        { hint: "Fix the import errors (run `kedro registry list` locally to see them).", file, reason: "pipeline-import" },
+        {
+          hint: "Fix the import errors (run `kedro registry list` locally to see them).",
+          file,
+          reason: "pipeline-import",
+        },
       );
     }
     throw new UserError(`${file}: the pipeline ${pipeline}has no nodes; there is nothing to deploy.`, {
@@ -69,7 +73,8 @@ export function parseGraph(text: string, file: string): PipelineGraph {
   if (raw.parameters !== undefined) graph.parameters = stringList(raw.parameters, "'parameters'", fail);
   const runtime = parseRuntime(raw.runtime);
   if (runtime !== undefined) graph.runtime = runtime;
-  if (Array.isArray(raw.warnings)) graph.warnings = raw.warnings.filter((w): w is string => typeof w === "string");
+  if (Array.isArray(raw.warnings))
+    graph.warnings = raw.warnings.filter((w): w is string => typeof w === "string");
   if (raw.pipeline_import_errors !== undefined) graph.pipeline_import_errors = importErrors;
 
   try {

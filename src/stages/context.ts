@@ -95,7 +95,8 @@ export async function stage<T>(
     return await ctx.io.group(name, async () => await work());
   } catch (error) {
     // The innermost stage names the failure (`failure-reason`).
-    if (typeof error === "object" && error !== null && !failedStages.has(error)) failedStages.set(error, name);
+    if (typeof error === "object" && error !== null && !failedStages.has(error))
+      failedStages.set(error, name);
     throw error;
   } finally {
     ctx.timings.push([name, (performance.now() - started) / 1000]);

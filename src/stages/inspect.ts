@@ -51,7 +51,10 @@ export async function inspectAndCompile(
  * A pipeline module that raised on import is skipped by find_pipelines(), so the
  * pipeline silently lacks its nodes: that fails the step unless the input allows it.
  */
-function checkPipelineImports(ctx: Pick<JobContext, "options" | "io" | "warnings">, graph: PipelineGraph): void {
+function checkPipelineImports(
+  ctx: Pick<JobContext, "options" | "io" | "warnings">,
+  graph: PipelineGraph,
+): void {
   const skipped = graph.pipeline_import_errors ?? [];
   if (skipped.length === 0) return;
   const what = `find_pipelines() skipped ${skipped.length} pipeline module(s) that failed to import: ${describeImportErrors(skipped)}`;
