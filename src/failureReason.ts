@@ -4,14 +4,14 @@
  */
 export const FAILURE_REASONS = {
   "bad-input": "an input (a flag on the command line) is missing or invalid",
-  "unsupported-event": "mode auto on an event the action does not handle",
+  "unsupported-event": "an event that mode auto does not handle",
   "fork-deploy": "deploy mode on a pull request from a fork",
   "inspect-failed": "the Kedro project could not be inspected",
   "pipeline-import": "a pipeline module failed to import (allow-pipeline-import-errors lets it through)",
   "compile-failed": "the pipeline cannot become a state machine",
   preflight: "pre-flight found errors in the catalog",
   "plan-failed": "what is deployed could not be read",
-  "plan-not-reviewed": "require-reviewed-plan found no reviewed plan",
+  "plan-not-reviewed": "with require-reviewed-plan, no reviewed plan was found",
   "plan-changed": "the plan differs from the reviewed one",
   "build-failed": "packaging, building, smoke-testing or pushing the image failed",
   "deploy-failed": "applying the plan to AWS failed",

@@ -276,6 +276,17 @@ def create_pipeline(**kwargs):
 '''
 
 CATALOGS = {
+    "skipped_pipeline": (
+        "",
+        """
+        raw:
+          type: json.JSONDataset
+          filepath: s3://skipped-bucket/raw.json
+        out:
+          type: pickle.PickleDataset
+          filepath: s3://skipped-bucket/out.pkl
+        """,
+    ),
     "hostile_names": (
         """
         raw:
