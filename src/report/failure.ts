@@ -5,7 +5,6 @@ export interface FailureView {
   reason: FailureReason;
   message: string;
   hint?: string;
-  thrown?: { userError: boolean };
 }
 
 /** Warnings listed in the summary; the rest are counted (every one is an annotation anyway). */
@@ -23,7 +22,7 @@ export function renderFailure(failure: FailureView): string {
   const parts = [
     `### ❌ The step failed: ${codeSpan(failure.reason)}`,
     "",
-    `${escapeText(first)} ${failure.thrown && !failure.thrown.userError ? "_(unexpected: the log has the stack trace)_" : ""}`.trimEnd(),
+    `${escapeText(first)}${failure.reason === "internal" ? " _(unexpected: the log has the stack trace)_" : ""}`,
   ];
   const more = rest.join("\n").trim();
   if (more) parts.push("", codeBlock(clip(more, MESSAGE_MAX_CHARS), "text"));
