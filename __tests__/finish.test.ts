@@ -207,7 +207,7 @@ describe("the action", () => {
     });
     const write = process.stdout.write.bind(process.stdout);
     const log: string[] = [];
-    process.stdout.write = ((chunk: string) => log.push(String(chunk)) > 0);
+    process.stdout.write = (chunk: string) => log.push(String(chunk)) > 0;
     try {
       await runAction();
     } finally {
