@@ -19,6 +19,9 @@ import { runJob, runJobFromInputs, type JobIO } from "../src/job.js";
 import { run as runAction } from "../src/main.js";
 import { parseOptions } from "../src/options.js";
 import { stage, stageOfError } from "../src/stages/context.js";
+import { buildPlanComment } from "../src/github/stickyComment.js";
+import { FakeGithub } from "./harness/fakeGithub.js";
+import { noChanges } from "./harness/planViewFixtures.js";
 import { makeProject, PYTHON } from "./harness/python.js";
 
 const saved = { ...process.env };
@@ -141,6 +144,41 @@ describe("the job", () => {
       expect(io.outputs.get("failure-reason")).toBe("pipeline-import");
       expect(result.summary).toContain("The step failed: `pipeline-import`");
       expect(result.plan).toBeUndefined();
+    }, 120_000);
+
+    it("on a pull request, rewrites the old plan comment to say there is no plan, and why", async () => {
+      const fake = await new FakeGithub().start();
+      try {
+        const old = fake.addComment(
+          "org",
+          "repo",
+          7,
+          buildPlanComment({ ...noChanges(), target: "skipped" }).body,
+        );
+        const event = join(mkdtempSync(join(tmpdir(), "event-")), "event.json");
+        const repo = { id: 1, full_name: "org/repo" };
+        const pr = { number: 7, head: { sha: "c".repeat(40), repo }, base: { repo } };
+        writeFileSync(event, JSON.stringify({ number: 7, pull_request: pr, repository: repo }));
+        const env = {
+          GITHUB_EVENT_NAME: "pull_request",
+          GITHUB_EVENT_PATH: event,
+          GITHUB_REPOSITORY: "org/repo",
+          GITHUB_API_URL: fake.url,
+        };
+        const result = await runJob(
+          options({ ...values(), [Input.GithubToken]: "ghs_fake" }),
+          recordingIO(),
+          env,
+        );
+        expect(result.failure?.reason).toBe("pipeline-import");
+        const comments = fake.commentsOn("org", "repo", 7);
+        expect(comments.map((c) => c.id)).toEqual([old.id]);
+        expect(comments[0]?.body).toContain("❌ **No plan: the job failed** (`pipeline-import`)");
+        expect(comments[0]?.body).toContain("demo\\_skipped\\_pipeline.pipelines.broken");
+        expect(comments[0]?.body).toContain('"status":"no-plan"');
+      } finally {
+        await fake.close();
+      }
     }, 120_000);
 
     it("plans what imported with the input, warning in the log and the summary", async () => {

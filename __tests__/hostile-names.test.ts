@@ -19,7 +19,7 @@ import fc from "fast-check";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { buildPreflightComment } from "../src/github/stickyComment.js";
+import { buildNoPlanComment } from "../src/github/stickyComment.js";
 import { describeDifferences } from "../src/github/marker.js";
 import { run as runAction } from "../src/main.js";
 import { annotationTitle, jsonText, logName, logText } from "../src/report/escape.js";
@@ -258,13 +258,20 @@ describe("failure printers", () => {
       dataset,
       catalogEntry: `${dataset}:\n  type: x`,
     }));
-    const { body } = buildPreflightComment({
+    const { body } = buildNoPlanComment({
+      failure: { reason: "preflight", message: HOSTILE[0] as string },
       target: HOSTILE[0] as string,
       findings,
       commit: "a".repeat(40),
     });
     const r = expectSafeMarkdown(body);
     expect(r.prose).toContain("Pre-flight failed");
+    const other = buildNoPlanComment({
+      target: HOSTILE[0] as string,
+      failure: { reason: "pipeline-import", message: HOSTILE.join(" ") },
+      findings: [],
+    });
+    expect(expectSafeMarkdown(other.body).prose).toContain("No plan: the job failed");
   });
 });
 

@@ -5,7 +5,7 @@ import { reasonForThrown, type FailureReason } from "./failureReason.js";
 import { hasErrors, type Finding } from "./graph/preflight.js";
 import { GRAPH_SCHEMA, type PipelineGraph } from "./graph/types.js";
 import { checkEvent } from "./github/safety.js";
-import { upsertPreflightComment } from "./github/stickyComment.js";
+import { upsertNoPlanComment } from "./github/stickyComment.js";
 import { catalogFile } from "./kedro/inspect.js";
 import { requireInputs, type JobMode, type Options } from "./options.js";
 import type { Plan } from "./plan/types.js";
@@ -115,6 +115,9 @@ export async function runJob(
   } catch (error) {
     outcome = { ...known, failure: thrownFailure(error) };
     if (!(error instanceof UserError) && error instanceof Error && error.stack) io.debug(error.stack);
+  }
+  try {
+    if (ctx && outcome.failure) await commentNoPlan(ctx, outcome.failure, outcome.findings);
   } finally {
     ctx?.aws.destroy();
   }
@@ -169,7 +172,6 @@ async function runStages(ctx: JobContext, known: StagesOutcome): Promise<StagesO
   if (hasErrors(findings)) {
     const count = findings.filter((f) => f.severity === "error").length;
     const file = catalogFile(options.projectPath, options.kedroEnv);
-    await commentPreflight(ctx, inspected.findings);
     return {
       ...known,
       body: renderFindings(findings),
@@ -206,21 +208,24 @@ async function runStages(ctx: JobContext, known: StagesOutcome): Promise<StagesO
 }
 
 /**
- * A pull request's plan comment must not keep showing a plan that pre-flight
- * now stops: it is rewritten to say so, with the findings.
+ * A pull request's plan comment must not keep showing a plan the job could not
+ * make this time (pre-flight errors, a pipeline that does not import, ...): in
+ * plan mode every failure comes before the comment is written, so it is
+ * rewritten to say why there is no plan. Never throws, as the plan comment.
  */
-async function commentPreflight(ctx: JobContext, findings: Finding[]): Promise<void> {
+async function commentNoPlan(ctx: JobContext, failure: JobFailure, findings: Finding[]): Promise<void> {
   const { event, options, io } = ctx;
   const target = options.label || options.stateMachineName;
   if (ctx.mode !== "plan" || !event.repo || !event.pullRequest || !target) return;
-  const comment = await upsertPreflightComment({
+  const comment = await upsertNoPlanComment({
     octokit: ctx.octokit,
     repo: event.repo,
     issueNumber: event.pullRequest.number,
     target,
+    failure,
     findings,
     commentOnPr: options.commentOnPr,
-    log: (line) => io.info(line),
+    log: (line: string) => io.info(line),
     ...(event.pullRequest.headSha ? { commit: event.pullRequest.headSha } : {}),
     ...(event.runUrl ? { summaryUrl: event.runUrl } : {}),
   });

@@ -18,15 +18,15 @@ export interface PlanDigest {
   stateMachine: string;
 }
 
-/** The marker's status of a comment that shows pre-flight errors instead of a plan. */
-export const PREFLIGHT_FAILED = "preflight-failed";
+/** The marker's status of a comment that says why there is no plan (pre-flight errors, a failed job). */
+export const NO_PLAN = "no-plan";
 
 export interface CommentMarker {
   target: string;
-  /** Empty when the comment holds no plan (status preflight-failed). */
+  /** Empty when the comment holds no plan (status no-plan). */
   planHash: string;
-  /** Absent on a plan; `preflight-failed` when pre-flight stopped the job before any plan. */
-  status?: typeof PREFLIGHT_FAILED;
+  /** Absent on a plan; `no-plan` when the job failed (pre-flight, ...) before it planned. */
+  status?: typeof NO_PLAN;
   /** Left out when it would be too large for the comment. */
   digest?: PlanDigest;
 }
@@ -67,7 +67,7 @@ export function parseMarker(body: string): MarkerParse {
     return { state: "damaged", reason: "the marker lacks its target or plan hash" };
   }
   const marker: CommentMarker = { target, planHash };
-  if (status === PREFLIGHT_FAILED) marker.status = PREFLIGHT_FAILED;
+  if (status === NO_PLAN) marker.status = NO_PLAN;
   if (isDigest(digest)) marker.digest = digest;
   return { state: "ok", marker };
 }

@@ -3,7 +3,7 @@ import { findPlanComments, resolveIdentity } from "./stickyComment.js";
 import { describeGitHubError, type Log, type Octokit, type RepoRef } from "./client.js";
 import type { PlanDifference } from "../plan/types.js";
 import { renderPlanDifferences, type PlanView } from "../report/planComment.js";
-import { comparePlans, describeDifferences, PREFLIGHT_FAILED, type CommentMarker } from "./marker.js";
+import { comparePlans, describeDifferences, NO_PLAN, type CommentMarker } from "./marker.js";
 import { findMergedPullRequest, type MergedPullRequest } from "./pullRequests.js";
 
 /** The plan comment a reviewer saw on the pull request that brought a commit. */
@@ -97,9 +97,9 @@ export async function checkReviewedPlan(args: {
   }
   if (lookup.found === null) return notReviewed(lookup.why);
   const reviewed = lookup.found;
-  if (reviewed.marker.status === PREFLIGHT_FAILED) {
+  if (reviewed.marker.status === NO_PLAN) {
     return notReviewed(
-      `the comment on pull request #${reviewed.pullRequest.number} says pre-flight failed there, so no plan was reviewed`,
+      `the comment on pull request #${reviewed.pullRequest.number} says its last job failed before planning (pre-flight or another failure), so no plan was reviewed`,
     );
   }
   if (reviewed.marker.planHash === view.planHash) return { ok: true, reviewed };

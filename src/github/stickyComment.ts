@@ -4,8 +4,8 @@ import { utf8Bytes } from "../report/markdown.js";
 import { fitPlanMarkdown, hasChanges, type DetailLevel, type PlanView } from "../report/planComment.js";
 import { describeGitHubError, httpStatus, type Log, type Octokit, type RepoRef } from "./client.js";
 import type { Finding } from "../graph/preflight.js";
-import { renderPreflightComment } from "../report/preflightMarkdown.js";
-import { formatMarker, markerFor, parseMarker, PREFLIGHT_FAILED, type CommentMarker } from "./marker.js";
+import { renderNoPlanComment, type NoPlanView } from "../report/failure.js";
+import { formatMarker, markerFor, NO_PLAN, parseMarker, type CommentMarker } from "./marker.js";
 
 /** GitHub refuses bodies over 65,536 characters; UTF-8 bytes with a margin keep us well inside. */
 export const COMMENT_MAX_BYTES = 60_000;
@@ -126,37 +126,37 @@ export async function upsertPlanComment(options: UpsertOptions): Promise<Comment
   });
 }
 
-export interface PreflightCommentOptions extends Omit<UpsertOptions, "view"> {
+export interface NoPlanCommentOptions extends Omit<UpsertOptions, "view"> {
   target: string;
+  /** Why there is no plan: `preflight` shows the findings. */
+  failure: { reason: string; message: string };
   findings: Finding[];
   commit?: string;
   summaryUrl?: string;
 }
 
 /**
- * When pre-flight stops the job on a pull request, the sticky comment says so
- * (with the findings) instead of showing a plan that is no longer true. Its
- * marker says no plan was reviewed, so `require-reviewed-plan` never accepts it.
+ * When the job fails before it plans on a pull request (pre-flight errors, a
+ * pipeline that does not import, ...), the sticky comment says so instead of
+ * showing a plan that is no longer true. Its marker says no plan was made, so
+ * `require-reviewed-plan` never accepts it.
  */
-export async function upsertPreflightComment(options: PreflightCommentOptions): Promise<CommentResult> {
-  const { target, findings, commit, summaryUrl, ...rest } = options;
+export async function upsertNoPlanComment(options: NoPlanCommentOptions): Promise<CommentResult> {
+  const { target, failure, findings, commit, summaryUrl, ...rest } = options;
   return await upsertStickyComment({
     ...rest,
     target,
-    build: (maxBytes) => buildPreflightComment({ target, findings, commit, summaryUrl }, maxBytes),
+    build: (maxBytes) => buildNoPlanComment({ target, failure, findings, commit, summaryUrl }, maxBytes),
     worthPosting: true,
   });
 }
 
-/** Marker line, then the findings, or only their counts when the table would not fit. */
-export function buildPreflightComment(
-  view: { target: string; findings: Finding[]; commit?: string | undefined; summaryUrl?: string | undefined },
-  maxBytes = COMMENT_MAX_BYTES,
-): PlanCommentBody {
-  const marker = formatMarker({ target: view.target, planHash: "", status: PREFLIGHT_FAILED });
-  const full = `${marker}\n${renderPreflightComment({ ...view, level: "full" })}`;
+/** Marker line, then why there is no plan: with pre-flight's findings, or only their counts when they would not fit. */
+export function buildNoPlanComment(view: NoPlanView, maxBytes = COMMENT_MAX_BYTES): PlanCommentBody {
+  const marker = formatMarker({ target: view.target, planHash: "", status: NO_PLAN });
+  const full = `${marker}\n${renderNoPlanComment({ ...view, level: "full" })}`;
   if (utf8Bytes(full) <= maxBytes) return { body: full, level: "full", bytes: utf8Bytes(full) };
-  const counts = `${marker}\n${renderPreflightComment({ ...view, level: "counts" })}`;
+  const counts = `${marker}\n${renderNoPlanComment({ ...view, level: "counts" })}`;
   return { body: counts, level: "counts", bytes: utf8Bytes(counts) };
 }
 

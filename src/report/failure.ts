@@ -1,5 +1,8 @@
 import { FAILURE_REASONS, type FailureReason } from "../failureReason.js";
+import type { Finding } from "../graph/preflight.js";
 import { codeBlock, codeSpan, escapeText } from "./escape.js";
+import { plural } from "./markdown.js";
+import { renderFindings } from "./preflightMarkdown.js";
 
 export interface FailureView {
   reason: FailureReason;
@@ -41,6 +44,49 @@ export function renderWarnings(warnings: readonly string[]): string {
     ...shown,
     ...(more > 0 ? [`- …and ${more} more: see the annotations.`] : []),
   ].join("\n");
+}
+
+export interface NoPlanView {
+  target: string;
+  failure: { reason: string; message: string };
+  findings: Finding[];
+  commit?: string | undefined;
+  summaryUrl?: string | undefined;
+}
+
+/**
+ * The PR comment when the job failed before planning: no plan, why, and (for
+ * pre-flight) the findings, or only their counts at level `counts`.
+ */
+export function renderNoPlanComment(view: NoPlanView & { level: "full" | "counts" }): string {
+  const commit = view.commit ? ` at ${codeSpan(view.commit.slice(0, 12))}` : "";
+  const summary = view.summaryUrl ? renderSummaryLink(view.summaryUrl) : "job summary of this run";
+  const stale = "Any plan shown here before is no longer true.";
+  const sections = [`### kedro-sfn plan for ${codeSpan(view.target)}${commit}`];
+  if (view.failure.reason === "preflight") {
+    const errors = view.findings.filter((f) => f.severity === "error").length;
+    sections.push(
+      `❌ **Pre-flight failed: no plan.** ${plural(errors, "error")} in the catalog stop the job before ` +
+        `planning; the plan comes back here once they are fixed. ${stale}`,
+      view.level === "full"
+        ? renderFindings(view.findings)
+        : `**Pre-flight:** ${plural(errors, "error")}, ${plural(view.findings.length - errors, "warning")}: the findings are in the ${summary}.`,
+    );
+  } else {
+    const first = view.failure.message.split(/\r\n|\r|\n/, 1)[0] ?? "";
+    sections.push(
+      `❌ **No plan: the job failed** (${codeSpan(view.failure.reason)}): ` +
+        `${escapeText(first.length > 300 ? `${first.slice(0, 299)}…` : first)} ${stale} The ${summary} has the details.`,
+    );
+  }
+  sections.push(`<sub>kedro-sfn-action · no plan (${escapeText(view.failure.reason)})</sub>`);
+  return `${sections.join("\n\n")}\n`;
+}
+
+/** Only an http(s) URL becomes a link. */
+function renderSummaryLink(url: string): string {
+  if (!/^https?:\/\/[^\s()<>]+$/i.test(url)) return "job summary of this run";
+  return `[job summary](${url})`;
 }
 
 function clip(text: string, max: number): string {

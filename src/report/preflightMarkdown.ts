@@ -44,38 +44,6 @@ export function fixDetails(findings: Finding[]): string[] {
     ]);
 }
 
-/**
- * The PR comment when pre-flight stops the job: no plan, the findings (or only
- * their counts at level `counts`), and where the rest is.
- */
-export function renderPreflightComment(view: {
-  target: string;
-  findings: Finding[];
-  commit?: string | undefined;
-  summaryUrl?: string | undefined;
-  level: "full" | "counts";
-}): string {
-  const errors = view.findings.filter((f) => f.severity === "error").length;
-  const commit = view.commit ? ` at ${codeSpan(view.commit.slice(0, 12))}` : "";
-  const summary = view.summaryUrl ? renderSummaryLink(view.summaryUrl) : "job summary of this run";
-  const sections = [
-    `### kedro-sfn plan for ${codeSpan(view.target)}${commit}`,
-    `❌ **Pre-flight failed: no plan.** ${plural(errors, "error")} in the catalog stop the job before planning; ` +
-      "the plan comes back here once they are fixed. Any plan shown here before is no longer true.",
-    view.level === "full"
-      ? renderFindings(view.findings)
-      : `**Pre-flight:** ${plural(errors, "error")}, ${plural(view.findings.length - errors, "warning")}: the findings are in the ${summary}.`,
-    "<sub>kedro-sfn-action · pre-flight failed</sub>",
-  ];
-  return `${sections.join("\n\n")}\n`;
-}
-
-/** Only an http(s) URL becomes a link. */
-function renderSummaryLink(url: string): string {
-  if (!/^https?:\/\/[^\s()<>]+$/i.test(url)) return "job summary of this run";
-  return `[job summary](${url})`;
-}
-
 /** One line about what was inspected. Names are code spans: `__default__` must not turn bold. */
 export function renderGraphHeadline(graph: PipelineGraph): string {
   const project = graph.project
