@@ -1,7 +1,7 @@
 import * as core from "@actions/core";
 import { writeFile } from "node:fs/promises";
-import { Input } from "./constants.js";
-import { errorMessage } from "./errors.js";
+import { Input, Output } from "./constants.js";
+import { describeError, errorMessage } from "./errors.js";
 import { renderTimings, runJobFromInputs, type Annotation, type JobIO, type JobResult } from "./job.js";
 import { parseOptions } from "./options.js";
 import { annotationText, annotationTitle, logText } from "./report/escape.js";
@@ -30,12 +30,18 @@ function annotationProperties(where: Annotation | undefined): core.AnnotationPro
 
 /** The action: inputs -> job -> summary, outputs and the step's status, on every outcome. */
 export async function run(): Promise<void> {
-  const { options, result } = await runJobFromInputs(
-    () => parseOptions((name: Input) => core.getInput(name)),
-    actionIO,
-    process.env,
-  );
-  await report(result, options?.summaryFile ?? core.getInput(Input.SummaryFile));
+  try {
+    const { options, result } = await runJobFromInputs(
+      () => parseOptions((name: Input) => core.getInput(name)),
+      actionIO,
+      process.env,
+    );
+    await report(result, options?.summaryFile ?? core.getInput(Input.SummaryFile));
+  } catch (error) {
+    // runJobFromInputs never throws: this is a bug in reporting itself, still a failed step with a reason.
+    core.setOutput(Output.FailureReason, "internal");
+    core.setFailed(annotationText(describeError(error)));
+  }
 }
 
 async function report(result: JobResult, summaryFile: string): Promise<void> {
