@@ -116,10 +116,14 @@ export async function runJob(
     outcome = { ...known, failure: thrownFailure(error) };
     if (!(error instanceof UserError) && error instanceof Error && error.stack) io.debug(error.stack);
   }
-  try {
-    if (ctx && outcome.failure) await commentNoPlan(ctx, outcome.failure, outcome.findings);
-  } finally {
-    ctx?.aws.destroy();
+  ctx?.aws.destroy();
+  if (ctx && outcome.failure) {
+    try {
+      await commentNoPlan(ctx, outcome.failure, outcome.findings);
+    } catch (error) {
+      // The comment is a courtesy: the failure itself must still reach the summary.
+      io.warning(`Could not update the pull request's plan comment: ${errorMessage(error)}`);
+    }
   }
   return finish(io, outcome, ctx?.timings ?? [], ctx?.warnings ?? []);
 }
