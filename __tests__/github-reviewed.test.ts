@@ -3,7 +3,7 @@ import { createGitHubClient, type Octokit } from "../src/github/client.js";
 import { comparePlans, describeDifferences, markerFor, DIGEST_MAX_BYTES } from "../src/github/marker.js";
 import { findMergedPullRequest } from "../src/github/pullRequests.js";
 import { checkReviewedPlan } from "../src/github/reviewedPlan.js";
-import { buildPlanComment, setPlanCommentStatus } from "../src/github/stickyComment.js";
+import { buildPlanComment, buildNoPlanComment, setPlanCommentStatus } from "../src/github/stickyComment.js";
 import { renderPlanDifferences, type PlanView } from "../src/report/planComment.js";
 import { FakeGithub, type FakePullRequest } from "./harness/fakeGithub.js";
 import { largePipeline, nodeAddedAndRemoved, oneNodeChanged, REPO } from "./harness/planViewFixtures.js";
@@ -100,6 +100,27 @@ describe("checkReviewedPlan", () => {
       "state machine spaceflights: reviewed noop, now update (definition diff 5b5e8cdb1fe3)",
     ]);
     expect(renderPlanDifferences(check.differences, check.reviewed.url)).toMatchSnapshot();
+    // The refusal itself shows what changed: in the message (the log, the annotation) and the summary.
+    expect(check.message).toContain(
+      "What changed:\n- function spaceflights-data_science-evaluate_model_node: reviewed no change, now delete\n",
+    );
+    expect(check.summary).toBe(renderPlanDifferences(check.differences, check.reviewed.url));
+  });
+
+  it("does not take a comment that says there is no plan (pre-flight failed) for a reviewed plan", async () => {
+    fake.pullsByCommit.set(MERGE_SHA, [pull(12, "2025-01-02T10:00:00Z", MERGE_SHA)]);
+    const view = oneNodeChanged();
+    const preflight = buildNoPlanComment({
+      target: view.target,
+      failure: { reason: "preflight", message: "Pre-flight found 1 error(s)" },
+      findings: view.findings,
+    });
+    fake.addComment(REPO.owner, REPO.repo, 12, preflight.body);
+    const check = await checkReviewedPlan({ octokit, repo: REPO, sha: MERGE_SHA, view, log });
+    expect(check).toMatchObject({ ok: false, reason: "plan-not-reviewed" });
+    expect(check.ok ? "" : check.message).toMatch(
+      /says its last job failed before planning \(pre-flight or another failure\), so no plan was reviewed/,
+    );
   });
 
   it("names the hashes when the difference is outside what the comment recorded", () => {

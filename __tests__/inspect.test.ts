@@ -151,3 +151,39 @@ describe("both Kedro lines", () => {
     }
   });
 });
+
+describe("what the inspector is unsure of reaches the step", () => {
+  it.each([
+    ["1.x", PYTHON],
+    ["0.19", PYTHON_019],
+  ])("Kedro %s: a pipeline module that raises on import is named with its error", async (_line, python) => {
+    const graph = await inspectProject({
+      ...base,
+      python,
+      projectPath: makeProject("skipped_pipeline", python),
+    });
+    expect(graph.nodes.map((n) => n.name)).toEqual(["copy"]);
+    expect(graph.pipeline_import_errors).toEqual([
+      { module: "demo_skipped_pipeline.pipelines.broken", error: "ZeroDivisionError: division by zero" },
+    ]);
+  });
+
+  it("a dataset class that does not import is a warning in the log and the summary", async () => {
+    const project = makeProject("catchall");
+    writeFileSync(
+      join(project, "conf", "aws", "catalog.yml"),
+      "raw:\n  type: json.JSONDataset\n  filepath: s3://b/raw.json\n" +
+        '"{name}":\n  type: fancy_plugin.FancyDataset\n  filepath: s3://b/{name}.bin\n',
+    );
+    const warnings: string[] = [];
+    const io = { ...recordingIO(), warning: (m: string) => void warnings.push(m) };
+    const options = parseOptions(
+      (name) => ({ "project-path": project, python: PYTHON, mode: "plan" })[name as string] ?? "",
+    );
+    const result = await runJob({ ...options, stateMachineName: "catchall" }, io);
+    const warning = warnings.find((w) => w.includes("fancy_plugin.FancyDataset"));
+    expect(warning).toMatch(/^Inspecting the project: /);
+    expect(result.warnings).toContain(warning);
+    expect(result.summary).toMatch(/\*\*Warnings \(\d+\)\*\*[\s\S]*fancy\\_plugin\.FancyDataset/);
+  });
+});

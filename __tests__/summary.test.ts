@@ -363,11 +363,11 @@ describe("pieces", () => {
     expect(rest).toMatch(/<\/details>$/);
   });
 
-  test("terminal table strips control characters", () => {
+  test("terminal table shows control characters as escapes", () => {
     const evil: RunTask = { stateName: "s", functionName: "f", nodes: ["\u001b[2Jcleared"] };
     const text = renderNodeTableText(nodeStatusesOf([run(evil, "succeeded", 0, 10)], locationOfArn(EXEC)));
     expect(text).not.toContain("\u001b");
-    expect(text).toContain("?[2Jcleared");
+    expect(text).toContain("\\u001b[2Jcleared");
   });
 
   test("a run whose history could not be read says so", () => {

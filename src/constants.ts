@@ -39,6 +39,7 @@ export enum Input {
   GithubToken = "github-token",
   Label = "label",
   RequireReviewedPlan = "require-reviewed-plan",
+  AllowPipelineImportErrors = "allow-pipeline-import-errors",
   SummaryFile = "summary-file",
 }
 

@@ -6,12 +6,18 @@ export class UserError extends Error {
   readonly hint: string | undefined;
   /** Where the problem is, when it points at a file (for annotations). */
   readonly file: string | undefined;
+  /** The `failure-reason` when it is not the stage's own (see failureReason.ts). */
+  readonly reason: string | undefined;
 
-  constructor(message: string, options: { hint?: string; file?: string; cause?: unknown } = {}) {
+  constructor(
+    message: string,
+    options: { hint?: string; file?: string; cause?: unknown; reason?: string } = {},
+  ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.name = "UserError";
     this.hint = options.hint;
     this.file = options.file;
+    this.reason = options.reason;
   }
 }
 

@@ -58,6 +58,8 @@ export interface Options {
   githubToken: string;
   label: string;
   requireReviewedPlan: boolean;
+  /** Deploy what imported when find_pipelines() skipped a pipeline module that raised. */
+  allowPipelineImportErrors: boolean;
   summaryFile: string;
 }
 
@@ -90,6 +92,7 @@ const DEFAULTS: Partial<Record<Input, string>> = {
   [Input.FailOnExecutionFailure]: "true",
   [Input.CommentOnPr]: "true",
   [Input.RequireReviewedPlan]: "false",
+  [Input.AllowPipelineImportErrors]: "false",
 };
 
 /** Parses and validates every input; each error names the input at fault. */
@@ -152,6 +155,10 @@ export function parseOptions(read: InputReader): Options {
     githubToken: get(Input.GithubToken),
     label: get(Input.Label),
     requireReviewedPlan: parseBoolean(Input.RequireReviewedPlan, get(Input.RequireReviewedPlan)),
+    allowPipelineImportErrors: parseBoolean(
+      Input.AllowPipelineImportErrors,
+      get(Input.AllowPipelineImportErrors),
+    ),
     summaryFile: get(Input.SummaryFile),
   };
 }
@@ -229,9 +236,12 @@ function parseDataLocation(value: string): string {
   if (value === "") return "";
   const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(\/[^\s]*)?$/.exec(value);
   if (!match) {
-    throw new UserError(`Input '${Input.DataLocation}' must be an s3:// URL (s3://bucket/prefix); got '${value}'.`, {
-      hint: `Example: ${Input.DataLocation}: s3://my-bucket/kedro-runs`,
-    });
+    throw new UserError(
+      `Input '${Input.DataLocation}' must be an s3:// URL (s3://bucket/prefix); got '${value}'.`,
+      {
+        hint: `Example: ${Input.DataLocation}: s3://my-bucket/kedro-runs`,
+      },
+    );
   }
   return value.replace(/\/+$/, "");
 }

@@ -13,6 +13,12 @@ Kinds:
   broken_import   a pipeline module that raises ZeroDivisionError on import
   broken_settings a settings.py that raises NameError on import
   cycle           a pipeline whose nodes feed each other (CircularDependencyError)
+  hostile_names   namespaces and dataset names that are workflow commands, HTML and
+                  Markdown (Kedro validates node names, not namespaces or datasets):
+                  two namespaces that depend on each other (merged into one task)
+                  and a third; conf/aws persists everything, conf/memory nothing
+  skipped_pipeline find_pipelines() over `good` (one node, `copy`) and `broken`
+                  (raises ZeroDivisionError on import, so find_pipelines skips it)
 
 Every project has conf/base and conf/aws (no other env), parameters, and
 ``kedro_init_version`` set to the Kedro of the interpreter running this script
@@ -36,6 +42,8 @@ KINDS = (
     "broken_import",
     "broken_settings",
     "cycle",
+    "skipped_pipeline",
+    "hostile_names",
 )
 
 LONG_NAME = "compute_the_extremely_detailed_monthly_revenue_forecast_for_every_region_and_product_line_v2"
@@ -195,6 +203,39 @@ from .nodes import identity
 def register_pipelines():
     return {"__default__": pipeline([node(identity, "raw", "out", name="copy")])}
 ''',
+    "skipped_pipeline": '''
+from kedro.framework.project import find_pipelines
+
+
+def register_pipelines():
+    pipelines = find_pipelines()
+    pipelines["__default__"] = sum(pipelines.values())
+    return pipelines
+''',
+    "hostile_names": '''
+from kedro.pipeline import node, pipeline
+
+from .nodes import identity
+
+# Namespaces and dataset names are not validated by Kedro: these reach every printer.
+FIRST = "ns\\n::error title=INJECTED::x"
+SECOND = "b\\n::add-mask::kedro\\n<img src=x>@someone"
+THIRD = "c`tick`|pipe ![x](http://e)\\n::stop-commands::deadbeef"
+# No `@` here: Kedro reads `name@x` as a transcoded dataset.
+CROSSING = "out\\n\\n</details>\\n\\n<img src=x>\\n\\n[l](http://e) ##[add-mask]kedro"
+
+
+def register_pipelines():
+    default = pipeline(
+        [
+            node(identity, "raw", "d1\\n::add-mask::kedro", name="a1", namespace=FIRST),
+            node(identity, "d1\\n::add-mask::kedro", "d2</details>", name="b1", namespace=SECOND),
+            node(identity, "d2</details>", CROSSING, name="a2", namespace=FIRST),
+            node(identity, CROSSING, "final\\n::stop-commands::deadbeef", name="c1", namespace=THIRD),
+        ]
+    )
+    return {"__default__": default}
+''',
     "cycle": '''
 from kedro.pipeline import Pipeline, node, pipeline
 
@@ -224,7 +265,43 @@ def create_pipeline():
     return pipeline([])
 '''
 
+GOOD_PIPELINE_PY = '''
+from kedro.pipeline import node, pipeline
+
+from ...nodes import identity
+
+
+def create_pipeline(**kwargs):
+    return pipeline([node(identity, "raw", "out", name="copy")])
+'''
+
 CATALOGS = {
+    "skipped_pipeline": (
+        "",
+        """
+        raw:
+          type: json.JSONDataset
+          filepath: s3://skipped-bucket/raw.json
+        out:
+          type: pickle.PickleDataset
+          filepath: s3://skipped-bucket/out.pkl
+        """,
+    ),
+    "hostile_names": (
+        """
+        raw:
+          type: json.JSONDataset
+          filepath: data/raw.json
+        """,
+        """
+        raw:
+          type: json.JSONDataset
+          filepath: s3://hostile-bucket/raw.json
+        "{name}":
+          type: pickle.PickleDataset
+          filepath: s3://hostile-bucket/{name}.pkl
+        """,
+    ),
     "namespaces": (
         """
         raw:
@@ -363,6 +440,13 @@ def write_project(out_dir: Path, kind: str, kedro_version: str | None = None) ->
     if kind == "broken_import":
         files[f"src/{package}/pipelines/__init__.py"] = ""
         files[f"src/{package}/pipelines/broken.py"] = BROKEN_PIPELINE_PY
+    if kind == "hostile_names":
+        files["conf/memory/catalog.yml"] = "{}\n"
+    if kind == "skipped_pipeline":
+        # find_pipelines() imports both; the broken one raises, so only `good` is registered.
+        files[f"src/{package}/pipelines/__init__.py"] = ""
+        files[f"src/{package}/pipelines/good/__init__.py"] = GOOD_PIPELINE_PY
+        files[f"src/{package}/pipelines/broken/__init__.py"] = BROKEN_PIPELINE_PY
     if kind == "broken_settings":
         files[f"src/{package}/settings.py"] = '"""Broken on purpose."""\n\nHOOKS = (UndefinedHooks(),)\n'
     for relative, text in files.items():

@@ -135,9 +135,32 @@ def test_pipelines_find_pipelines_skips_are_reported_as_warnings(make_project) -
     )
     graph = graph_of(project)
     assert [n["name"] for n in graph["nodes"]] == ["one"]
-    assert len(graph["warnings"]) == 1
-    assert "demo_catchall.pipelines.broken" in graph["warnings"][0]
-    assert "not_installed_anywhere" in graph["warnings"][0]
+    # The skipped module is reported apart from the warnings: it shrinks the pipeline, so it fails the step.
+    assert graph["warnings"] == []
+    assert graph["pipeline_import_errors"] == [
+        {
+            "module": "demo_catchall.pipelines.broken",
+            "error": "ModuleNotFoundError: No module named 'not_installed_anywhere'",
+        }
+    ]
+
+
+def test_a_pipeline_module_that_raises_on_import_is_named_with_its_error(make_project) -> None:
+    project = make_project("skipped_pipeline")
+    graph = graph_of(project)
+    assert [n["name"] for n in graph["nodes"]] == ["copy"]
+    assert graph["pipeline_import_errors"] == [
+        {"module": "demo_skipped_pipeline.pipelines.broken", "error": "ZeroDivisionError: division by zero"}
+    ]
+    assert graph["warnings"] == []
+
+
+def test_a_module_without_create_pipeline_stays_a_warning(make_project) -> None:
+    project = make_project("skipped_pipeline")
+    (project / "src" / "demo_skipped_pipeline" / "pipelines" / "broken" / "__init__.py").write_text("X = 1\n")
+    graph = graph_of(project)
+    assert graph["pipeline_import_errors"] == []
+    assert len(graph["warnings"]) == 1 and "does not expose a 'create_pipeline'" in graph["warnings"][0]
 
 
 def test_unimportable_dataset_class_is_persistent_with_a_warning(make_project) -> None:

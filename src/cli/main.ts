@@ -1,14 +1,15 @@
-import { readFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { setTimeout as sleep } from "node:timers/promises";
 import { createAwsClients } from "../aws/clients.js";
 import { Input, Output } from "../constants.js";
-import { describeError, UserError } from "../errors.js";
+import { describeError, errorMessage, UserError } from "../errors.js";
 import { parseGraph } from "../graph/parse.js";
 import { buildAndPushImage } from "../image/build.js";
-import { renderTimings, runJob, type JobIO } from "../job.js";
+import { renderTimings, runJobFromInputs, type JobIO } from "../job.js";
 import { inspectProject } from "../kedro/inspect.js";
 import { parseOptions } from "../options.js";
 import { planJson } from "../plan/plan.js";
+import { jsonText, logText } from "../report/escape.js";
 import { renderNodeTableText } from "../report/nodeTable.js";
 import { imageOptionsFrom } from "../stages/deploy.js";
 import { runCommand } from "../stages/runDeployed.js";
@@ -34,11 +35,12 @@ const EXTRA_FLAGS = new Set(["graph", "help", "json"]);
 export async function runCli(argv: string[], out = process.stdout, err = process.stderr): Promise<number> {
   try {
     const { command, flags } = parseArgs(argv, new Set([...INPUT_FLAGS, ...EXTRA_FLAGS]));
+    if (command === "plan" || command === "deploy") return await jobCommand(command, flags, out, err);
     const options = parseOptions((name) => flags.get(name) ?? "");
     switch (command) {
       case "inspect": {
         const graph = await inspectProject(options);
-        out.write(`${JSON.stringify(graph, null, 2)}\n`);
+        out.write(jsonText(`${JSON.stringify(graph, null, 2)}\n`));
         return 0;
       }
       case "compile": {
@@ -46,25 +48,9 @@ export async function runCli(argv: string[], out = process.stdout, err = process
         if (!file)
           throw new UserError("kedro-sfn compile needs --graph FILE (the output of kedro-sfn inspect).");
         const graph = parseGraph(readText(file, "--graph"), file);
-        out.write(compileCommand(graph, options, (w: string) => err.write(`warning: ${w}\n`)));
-        return 0;
-      }
-      case "plan":
-      case "deploy": {
-        const io = terminalIO(err);
-        const result = await runJob({ ...options, mode: command }, io, process.env);
-        if (flags.get("json") === "true") {
-          // The plan as the `plan-json` output has it, for scripts; the Markdown goes nowhere.
-          if (result.plan) out.write(`${planJson(result.plan)}\n`);
-        } else {
-          out.write(`${result.summary}\n`);
-          if (result.run) out.write(`${renderNodeTableText(result.run.nodes)}\n`);
-        }
-        err.write(`Stage timings: ${renderTimings(result.timings)}\n`);
-        if (result.failure) {
-          err.write(`error: ${result.failure.message}\n`);
-          return 1;
-        }
+        out.write(
+          jsonText(compileCommand(graph, options, (w: string) => err.write(`${logText(`warning: ${w}`)}\n`))),
+        );
         return 0;
       }
       case "build": {
@@ -76,7 +62,7 @@ export async function runCli(argv: string[], out = process.stdout, err = process
             imageOptionsFrom(options, process.env["GITHUB_SHA"] ?? "", graph),
             {
               ecr: clients.ecr,
-              log: (line) => err.write(`${line}\n`),
+              log: (line) => err.write(`${logText(line)}\n`),
             },
           );
           out.write(`${image.imageUri}\n`);
@@ -90,8 +76,8 @@ export async function runCli(argv: string[], out = process.stdout, err = process
         try {
           return await runCommand(options, {
             sfn: clients.sfn,
-            out: (text) => out.write(text.endsWith("\n") ? text : `${text}\n`),
-            err: (line) => err.write(`${line}\n`),
+            out: (text) => out.write(`${logText(text.endsWith("\n") ? text.slice(0, -1) : text)}\n`),
+            err: (line) => err.write(`${logText(line)}\n`),
             sleep: (ms) => sleep(ms),
             now: Date.now,
             env: process.env,
@@ -108,9 +94,50 @@ export async function runCli(argv: string[], out = process.stdout, err = process
         throw new UserError(`Unknown command '${command}'.`, { hint: USAGE });
     }
   } catch (error) {
-    err.write(`error: ${describeError(error)}\n`);
+    err.write(`${logText(`error: ${describeError(error)}`)}\n`);
     return error instanceof UserError ? 2 : 1;
   }
+}
+
+/**
+ * `plan` and `deploy`: the job, then its summary on every outcome (stdout, and
+ * --summary-file), progress on stderr. Exit 2 for what the user must fix
+ * (a bad flag, a project error), 1 for a failure (pre-flight, a failed execution).
+ */
+async function jobCommand(
+  command: "plan" | "deploy",
+  flags: Map<string, string>,
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+): Promise<number> {
+  const io = terminalIO(err);
+  const { result } = await runJobFromInputs(
+    () => ({ ...parseOptions((name) => flags.get(name) ?? ""), mode: command }),
+    io,
+    process.env,
+  );
+  const summaryFile = flags.get(Input.SummaryFile) ?? "";
+  if (summaryFile) {
+    try {
+      writeFileSync(summaryFile, result.summary);
+    } catch (error) {
+      io.warning(`Could not write --${Input.SummaryFile} ${summaryFile}: ${errorMessage(error)}`);
+    }
+  }
+  if (flags.get("json") === "true") {
+    // The plan as the `plan-json` output has it, for scripts; the Markdown goes nowhere.
+    if (result.plan) out.write(jsonText(`${planJson(result.plan)}\n`));
+  } else {
+    out.write(logText(result.summary));
+    if (result.run) out.write(`${logText(renderNodeTableText(result.run.nodes))}\n`);
+  }
+  if (result.timings.length > 0) err.write(`Stage timings: ${renderTimings(result.timings)}\n`);
+  const failure = result.failure;
+  if (!failure) return 0;
+  if (failure.reason === "internal" && failure.thrown?.stack) err.write(`${logText(failure.thrown.stack)}\n`);
+  const text = failure.hint ? `${failure.message}\n${failure.hint}` : failure.message;
+  err.write(`${logText(`error (${failure.reason}): ${text}`)}\n`);
+  return failure.thrown?.userError ? 2 : 1;
 }
 
 function readText(file: string, flag: string): string {
@@ -124,16 +151,18 @@ function readText(file: string, flag: string): string {
 function terminalIO(err: NodeJS.WritableStream): JobIO {
   const where = (w?: { file?: string; startLine?: number }): string =>
     w?.file ? ` (${w.file}${w.startLine ? `:${w.startLine}` : ""})` : "";
+  // The CLI may run in a workflow step too, where the runner reads commands from every line.
+  const line = (text: string): boolean => err.write(`${logText(text)}\n`);
   return {
-    info: (line) => err.write(`${line}\n`),
+    info: (text) => line(text),
     // A terminal shows the detail (build lines) as it comes: there is no folded log to open.
-    debug: (line) => err.write(`${line}\n`),
+    debug: (text) => line(text),
     group: async (name, work) => {
-      err.write(`== ${name} ==\n`);
+      line(`== ${name} ==`);
       return await work();
     },
-    warning: (message, w) => err.write(`warning${where(w)}: ${message}\n`),
-    error: (message, w) => err.write(`error${where(w)}: ${message}\n`),
+    warning: (message, w) => line(`warning${where(w)}: ${message}`),
+    error: (message, w) => line(`error${where(w)}: ${message}`),
     setOutput: (_name: Output, _value: string) => undefined,
     setSecret: () => undefined,
   };

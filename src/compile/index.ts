@@ -8,6 +8,7 @@ import { resolveFunctionSettings } from "./functions.js";
 import { functionNames, functionPrefixOf, MAX_STATE_NAME, taskStateNames } from "./names.js";
 import { planStructure, type Structure } from "./structure.js";
 import type { AslDefinition, AslState, CompiledPipeline, CompileReport, FunctionSpec } from "./types.js";
+import { logName } from "../report/escape.js";
 export { stableStringify } from "../canonicalJson.js";
 
 export { parseDurations } from "./durations.js";
@@ -149,7 +150,8 @@ export function compilePipeline(
     nodes: [...(grouping.groups[m.task]?.nodes ?? [])],
     reason: m.reason,
   }));
-  for (const m of merges) warnings.push(`Merged into one task (${m.functionName}): ${m.reason}.`);
+  // The reason quotes namespaces, which may hold line breaks: kept on the warning's line.
+  for (const m of merges) warnings.push(`Merged into one task (${m.functionName}): ${logName(m.reason)}.`);
 
   return {
     definition,

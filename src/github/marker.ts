@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { stableStringify } from "../canonicalJson.js";
 import type { PlanDifference } from "../plan/types.js";
+import { logName } from "../report/escape.js";
 import type { PlanView } from "../report/planComment.js";
 
 /** The hidden first line of a plan comment; GitHub does not render HTML comments. */
@@ -17,9 +18,15 @@ export interface PlanDigest {
   stateMachine: string;
 }
 
+/** The marker's status of a comment that says why there is no plan (pre-flight errors, a failed job). */
+export const NO_PLAN = "no-plan";
+
 export interface CommentMarker {
   target: string;
+  /** Empty when the comment holds no plan (status no-plan). */
   planHash: string;
+  /** Absent on a plan; `no-plan` when the job failed (pre-flight, ...) before it planned. */
+  status?: typeof NO_PLAN;
   /** Left out when it would be too large for the comment. */
   digest?: PlanDigest;
 }
@@ -55,11 +62,12 @@ export function parseMarker(body: string): MarkerParse {
   }
   if (typeof parsed !== "object" || parsed === null)
     return { state: "damaged", reason: "the marker is not an object" };
-  const { target, planHash, digest } = parsed as Record<string, unknown>;
+  const { target, planHash, digest, status } = parsed as Record<string, unknown>;
   if (typeof target !== "string" || typeof planHash !== "string") {
     return { state: "damaged", reason: "the marker lacks its target or plan hash" };
   }
   const marker: CommentMarker = { target, planHash };
+  if (status === NO_PLAN) marker.status = NO_PLAN;
   if (isDigest(digest)) marker.digest = digest;
   return { state: "ok", marker };
 }
@@ -147,9 +155,10 @@ function isDigest(value: unknown): value is PlanDigest {
 
 /** Plain lines for logs and annotations. */
 export function describeDifferences(differences: PlanDifference[]): string[] {
+  // Names stay on their line: a function or node name may hold a line break.
   return differences.map((d) =>
     d.kind === "plan"
       ? `plan ${d.name}: reviewed ${d.reviewed}, now ${d.current}`
-      : `${d.kind} ${d.name}: reviewed ${d.reviewed}, now ${d.current}`,
+      : `${d.kind} ${logName(d.name)}: reviewed ${logName(d.reviewed)}, now ${logName(d.current)}`,
   );
 }

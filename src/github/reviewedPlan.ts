@@ -1,9 +1,9 @@
 import { Input } from "../constants.js";
 import { findPlanComments, resolveIdentity } from "./stickyComment.js";
-import type { PlanView } from "../report/planComment.js";
 import { describeGitHubError, type Log, type Octokit, type RepoRef } from "./client.js";
 import type { PlanDifference } from "../plan/types.js";
-import { comparePlans, type CommentMarker } from "./marker.js";
+import { renderPlanDifferences, type PlanView } from "../report/planComment.js";
+import { comparePlans, describeDifferences, NO_PLAN, type CommentMarker } from "./marker.js";
 import { findMergedPullRequest, type MergedPullRequest } from "./pullRequests.js";
 
 /** The plan comment a reviewer saw on the pull request that brought a commit. */
@@ -54,11 +54,14 @@ export type ReviewCheck =
   | {
       ok: false;
       reason: "plan-changed";
+      /** Names what changed, one line per difference. */
       message: string;
+      /** The differences as a table, for the job summary. */
+      summary: string;
       reviewed: ReviewedComment;
       differences: PlanDifference[];
     }
-  | { ok: false; reason: "plan-not-reviewed"; message: string };
+  | { ok: false; reason: "plan-not-reviewed"; message: string; summary: string };
 
 /**
  * For `require-reviewed-plan`: the plan about to be applied must hash the same
@@ -77,6 +80,7 @@ export async function checkReviewedPlan(args: {
     ok: false,
     reason: "plan-not-reviewed",
     message: `'${Input.RequireReviewedPlan}' is true but no reviewed plan was found: ${why}. Nothing was deployed.`,
+    summary: "",
   });
   if (octokit === null) return notReviewed(`input '${Input.GithubToken}' is empty`);
   let lookup: ReviewLookup;
@@ -93,15 +97,25 @@ export async function checkReviewedPlan(args: {
   }
   if (lookup.found === null) return notReviewed(lookup.why);
   const reviewed = lookup.found;
+  if (reviewed.marker.status === NO_PLAN) {
+    return notReviewed(
+      `the comment on pull request #${reviewed.pullRequest.number} says its last job failed before planning (pre-flight or another failure), so no plan was reviewed`,
+    );
+  }
   if (reviewed.marker.planHash === view.planHash) return { ok: true, reviewed };
+  const differences = comparePlans(reviewed.marker, view);
   return {
     ok: false,
     reason: "plan-changed",
     reviewed,
-    differences: comparePlans(reviewed.marker, view),
+    differences,
     message:
       `The plan differs from the one reviewed on pull request #${reviewed.pullRequest.number} ` +
       `(reviewed ${reviewed.marker.planHash.slice(0, 12)}, now ${view.planHash.slice(0, 12)}): nothing was deployed. ` +
-      `AWS or main changed since the review; re-run the plan on a pull request and review it again.`,
+      `AWS or main changed since the review; re-run the plan on a pull request and review it again.\n` +
+      `What changed:\n${describeDifferences(differences)
+        .map((line) => `- ${line}`)
+        .join("\n")}`,
+    summary: renderPlanDifferences(differences, reviewed.url),
   };
 }

@@ -3,7 +3,9 @@ import type { CommentOnPr } from "../options.js";
 import { utf8Bytes } from "../report/markdown.js";
 import { fitPlanMarkdown, hasChanges, type DetailLevel, type PlanView } from "../report/planComment.js";
 import { describeGitHubError, httpStatus, type Log, type Octokit, type RepoRef } from "./client.js";
-import { formatMarker, markerFor, parseMarker, type CommentMarker } from "./marker.js";
+import type { Finding } from "../graph/preflight.js";
+import { renderNoPlanComment, type NoPlanView } from "../report/failure.js";
+import { formatMarker, markerFor, NO_PLAN, parseMarker, type CommentMarker } from "./marker.js";
 
 /** GitHub refuses bodies over 65,536 characters; UTF-8 bytes with a margin keep us well inside. */
 export const COMMENT_MAX_BYTES = 60_000;
@@ -114,7 +116,59 @@ export interface UpsertOptions {
  * be written is a warning, the plan is in the job summary anyway.
  */
 export async function upsertPlanComment(options: UpsertOptions): Promise<CommentResult> {
-  const { octokit, repo, issueNumber, view, log } = options;
+  const { view, ...rest } = options;
+  return await upsertStickyComment({
+    ...rest,
+    target: view.target,
+    build: (maxBytes) => buildPlanComment(view, maxBytes),
+    // changes-only: a plan without changes is not worth a new comment, but an old one is kept true.
+    worthPosting: options.commentOnPr !== "changes-only" || hasChanges(view),
+  });
+}
+
+export interface NoPlanCommentOptions extends Omit<UpsertOptions, "view"> {
+  target: string;
+  /** Why there is no plan: `preflight` shows the findings. */
+  failure: { reason: string; message: string };
+  findings: Finding[];
+  commit?: string;
+  summaryUrl?: string;
+}
+
+/**
+ * When the job fails before it plans on a pull request (pre-flight errors, a
+ * pipeline that does not import, ...), the sticky comment says so instead of
+ * showing a plan that is no longer true. Its marker says no plan was made, so
+ * `require-reviewed-plan` never accepts it.
+ */
+export async function upsertNoPlanComment(options: NoPlanCommentOptions): Promise<CommentResult> {
+  const { target, failure, findings, commit, summaryUrl, ...rest } = options;
+  return await upsertStickyComment({
+    ...rest,
+    target,
+    build: (maxBytes) => buildNoPlanComment({ target, failure, findings, commit, summaryUrl }, maxBytes),
+    worthPosting: true,
+  });
+}
+
+/** Marker line, then why there is no plan: with pre-flight's findings, or only their counts when they would not fit. */
+export function buildNoPlanComment(view: NoPlanView, maxBytes = COMMENT_MAX_BYTES): PlanCommentBody {
+  const marker = formatMarker({ target: view.target, planHash: "", status: NO_PLAN });
+  const full = `${marker}\n${renderNoPlanComment({ ...view, level: "full" })}`;
+  if (utf8Bytes(full) <= maxBytes) return { body: full, level: "full", bytes: utf8Bytes(full) };
+  const counts = `${marker}\n${renderNoPlanComment({ ...view, level: "counts" })}`;
+  return { body: counts, level: "counts", bytes: utf8Bytes(counts) };
+}
+
+interface StickyOptions extends Omit<UpsertOptions, "view"> {
+  target: string;
+  build: (maxBytes: number | undefined) => PlanCommentBody;
+  /** False: update a comment that exists, but post no new one. */
+  worthPosting: boolean;
+}
+
+async function upsertStickyComment(options: StickyOptions): Promise<CommentResult> {
+  const { octokit, repo, issueNumber, target, log } = options;
   if (options.commentOnPr === "false") {
     return skipped(`Input '${Input.CommentOnPr}' is false: the plan is only in the job summary.`);
   }
@@ -126,19 +180,19 @@ export async function upsertPlanComment(options: UpsertOptions): Promise<Comment
   if (issueNumber === undefined) {
     return skipped("The event has no pull request number: no plan comment; the plan is in the job summary.");
   }
-  const { body, level, bytes } = buildPlanComment(view, options.maxBytes);
+  const { body, level, bytes } = options.build(options.maxBytes);
   const sized = { level, bytes };
   let step = "look up the token's identity";
   try {
     const login = await resolveIdentity(octokit, log);
     step = `list the comments of #${issueNumber}`;
-    const found = await findPlanComments(octokit, { repo, issueNumber, target: view.target, login });
+    const found = await findPlanComments(octokit, { repo, issueNumber, target, login });
     for (const { comment, reason } of found.damaged) {
       log(`Comment ${comment.html_url} has a damaged kedro-sfn marker (${reason}): leaving it alone.`);
     }
     const [oldest, ...newer] = found.matches;
     if (oldest === undefined) {
-      if (options.commentOnPr === "changes-only" && !hasChanges(view)) {
+      if (!options.worthPosting) {
         log(`No changes and '${Input.CommentOnPr}' is changes-only: no plan comment posted.`);
         return { action: "skipped", ...sized };
       }
@@ -146,7 +200,7 @@ export async function upsertPlanComment(options: UpsertOptions): Promise<Comment
       const { data } = await octokit.rest.issues.createComment({ ...repo, issue_number: issueNumber, body });
       log(`Posted the plan comment ${data.html_url} (${level}, ${bytes} bytes).`);
       const result: CommentResult = { action: "created", commentId: data.id, url: data.html_url, ...sized };
-      return await settleRace(octokit, { repo, issueNumber, target: view.target, login, body, log }, result);
+      return await settleRace(octokit, { repo, issueNumber, target, login, body, log }, result);
     }
     step = "delete duplicate plan comments";
     const deleted = await deleteComments(

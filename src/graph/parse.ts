@@ -5,6 +5,7 @@ import {
   type DatasetInfo,
   type GraphNode,
   type PipelineGraph,
+  type PipelineImportError,
   type ProjectInfo,
   type RuntimeProfile,
 } from "./types.js";
@@ -39,8 +40,20 @@ export function parseGraph(text: string, file: string): PipelineGraph {
 
   if (!Array.isArray(raw.nodes)) fail("'nodes' must be a list of nodes.");
   const nodes = (raw.nodes as unknown[]).map((n, i) => parseNode(n, i, fail));
+  const importErrors = parseImportErrors(raw.pipeline_import_errors);
   if (nodes.length === 0) {
     const pipeline = typeof raw.pipeline === "string" ? `'${raw.pipeline}' ` : "";
+    if (importErrors.length > 0) {
+      // Every module of the pipeline raised on import: say which, not only that it is empty.
+      throw new UserError(
+        `${file}: the pipeline ${pipeline}has no nodes because its pipeline modules failed to import: ${describeImportErrors(importErrors)}.`,
+        {
+          hint: "Fix the import errors (run `kedro registry list` locally to see them).",
+          file,
+          reason: "pipeline-import",
+        },
+      );
+    }
     throw new UserError(`${file}: the pipeline ${pipeline}has no nodes; there is nothing to deploy.`, {
       hint: "Check the pipeline name (--pipeline) and that the pipeline registry returns nodes for it.",
       file,
@@ -60,6 +73,9 @@ export function parseGraph(text: string, file: string): PipelineGraph {
   if (raw.parameters !== undefined) graph.parameters = stringList(raw.parameters, "'parameters'", fail);
   const runtime = parseRuntime(raw.runtime);
   if (runtime !== undefined) graph.runtime = runtime;
+  if (Array.isArray(raw.warnings))
+    graph.warnings = raw.warnings.filter((w): w is string => typeof w === "string");
+  if (raw.pipeline_import_errors !== undefined) graph.pipeline_import_errors = importErrors;
 
   try {
     producersOf(graph);
@@ -147,6 +163,21 @@ function parseDatasets(raw: unknown, fail: (what: string) => never): Record<stri
     if (typeof info.storage === "string") datasets[name].storage = info.storage;
   }
   return datasets;
+}
+
+/** Lenient like the runtime extra, but nothing that names a module is dropped. */
+function parseImportErrors(raw: unknown): PipelineImportError[] {
+  if (!Array.isArray(raw)) return [];
+  return raw.flatMap((e: unknown) =>
+    isObject(e) && typeof e.module === "string"
+      ? [{ module: e.module, error: typeof e.error === "string" ? e.error : "" }]
+      : [],
+  );
+}
+
+/** `a.b (ZeroDivisionError: division by zero), c.d`: one line for messages. */
+export function describeImportErrors(errors: readonly PipelineImportError[]): string {
+  return errors.map((e) => (e.error ? `${e.module} (${e.error})` : e.module)).join(", ");
 }
 
 function requiredList(raw: unknown, what: string, fail: (what: string) => never): string[] {

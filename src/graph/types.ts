@@ -60,4 +60,15 @@ export interface PipelineGraph {
   parameters?: string[];
   /** Absent in benchmark graphs and graphs from older helpers. */
   runtime?: RuntimeProfile;
+  /** What the inspector could not be sure of: find_pipelines() notes, dataset classes that do not import. */
+  warnings?: string[];
+  /** Pipeline modules find_pipelines() skipped because they raised on import: the pipeline lacks their nodes. */
+  pipeline_import_errors?: PipelineImportError[];
+}
+
+export interface PipelineImportError {
+  /** The module, e.g. `spaceflights.pipelines.reporting`. */
+  module: string;
+  /** The exception's last traceback line (`ZeroDivisionError: division by zero`); empty when Kedro gave none. */
+  error: string;
 }

@@ -1,66 +1,10 @@
-/** Escapes text for a Markdown table cell or inline HTML (summaries insert raw HTML). */
-export function escapeCell(text: string): string {
-  return escapeHtml(text).replace(/\|/g, "&#124;").replace(/`/g, "&#96;").replace(/\r?\n/g, "<br>");
-}
-
-export function escapeHtml(text: string): string {
-  return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
-}
-
-/** A fenced block whose fence is longer than any backtick run inside it. */
-export function codeBlock(text: string, language = ""): string {
-  const longest = Math.max(2, ...[...text.matchAll(/`+/g)].map((m) => m[0].length));
-  const fence = "`".repeat(longest + 1);
-  return `${fence}${language}\n${text}\n${fence}`;
-}
+// The escaping rules live in escape.ts, one per sink; re-exported for the report modules.
+import { htmlText } from "./escape.js";
+export { codeBlock, codeSpan, escapeCell, escapeHtml, escapeText, htmlText } from "./escape.js";
 
 export function table(header: string[], rows: string[][]): string {
   const line = (cells: string[]): string => `| ${cells.join(" | ")} |`;
   return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
-}
-
-/**
- * Literal text as a code span: Markdown, HTML, `@mentions` and `#refs` inside
- * it stay inert on GitHub. `inTable` escapes `|`, which GFM splits cells on
- * even inside code spans.
- */
-export function codeSpan(text: string, options: { inTable?: boolean } = {}): string {
-  let body = text.replace(/[\r\n\t]+/g, " ");
-  if (options.inTable) body = body.replace(/\|/g, "\\|");
-  const longest = Math.max(0, ...[...body.matchAll(/`+/g)].map((m) => m[0].length));
-  const fence = "`".repeat(longest + 1);
-  const pad = body.startsWith("`") || body.endsWith("`") || body.startsWith(" ") || body === "" ? " " : "";
-  return `${fence}${pad}${body}${pad}${fence}`;
-}
-
-/**
- * Prose with user text in it: HTML escaped, Markdown punctuation backslashed,
- * a zero-width space after `@` so a name like `@team` notifies nobody, and
- * URL starts broken by an entity so GFM's autolinks cannot make them links.
- */
-export function escapeText(text: string): string {
-  return defangAutolinks(
-    escapeHtml(text.replace(/\s+/g, " "))
-      .replace(/[\\`*_[\]()#+!|~{}]/g, "\\$&")
-      .replace(/@/g, "@\u200b"),
-  );
-}
-
-/**
- * User text inside an HTML element. GitHub parses Markdown between inline tags
- * (`<code>__init__</code>` shows a bold "init") and autolinks URLs there, so
- * characters that could start markup become entities: `_` where it could open
- * or close emphasis (`data_science` stays as it is), `|` too, which splits
- * table cells even inside HTML. `@` gets a zero-width space outside code.
- */
-export function htmlText(text: string, options: { inCode?: boolean } = {}): string {
-  const escaped = defangAutolinks(
-    escapeHtml(text.replace(/[\r\n\t]+/g, " ")).replace(
-      /[\\`*[\]!|~{}]|(?<![\p{L}\p{N}])_|_(?![\p{L}\p{N}])/gu,
-      (c) => `&#${c.charCodeAt(0)};`,
-    ),
-  );
-  return options.inCode ? escaped.replace(/@/g, "&#64;") : escaped.replace(/@/g, "@&#8203;");
 }
 
 /** A run longer than this without `.`, `-` or `/` may also wrap after `_`, or anywhere. */
@@ -99,13 +43,6 @@ export function nowrap(text: string): string {
 
 export function plural(n: number, word: string, many = `${word}s`): string {
   return `${n} ${n === 1 ? word : many}`;
-}
-
-/** GFM links `scheme://`, `mailto:`, `xmpp:` and `www.` in plain text; an entity breaks each. */
-function defangAutolinks(text: string): string {
-  return text
-    .replace(/:(?=\/\/)|(?<=\b(?:mailto|xmpp)):/gi, "&#58;")
-    .replace(/www\./gi, (w) => `${w.slice(0, 3)}&#46;`);
 }
 
 /** GitHub limits comment bodies in characters; we budget in UTF-8 bytes, which is stricter. */

@@ -1,5 +1,6 @@
 import { formatDuration } from "../run/duration.js";
 import type { NodeState, NodeStatus } from "../run/types.js";
+import { logName, logText } from "./escape.js";
 import { escapeHtml, escapeText, nameCode, nowrap, plural, table } from "./markdown.js";
 
 export const STATUS_ICON: Record<NodeState, string> = {
@@ -129,7 +130,7 @@ export function renderNodeTableText(nodes: readonly NodeStatus[], options: NodeT
   const header = ["STATUS", "NODE", "START", "DURATION", "ATTEMPTS", "LAMBDA", "ERROR"];
   const cells = rows.map((n) => [
     STATUS_WORD[n.status],
-    plain(n.node),
+    logName(n.node),
     n.startedAt === null
       ? "-"
       : start === null
@@ -137,8 +138,8 @@ export function renderNodeTableText(nodes: readonly NodeStatus[], options: NodeT
         : `+${formatDuration(Date.parse(n.startedAt) - start)}`,
     n.durationMs === null ? "-" : formatDuration(n.durationMs),
     n.attempts === 0 ? "-" : String(n.attempts),
-    plain(n.functionName) + (n.taskNodes > 1 ? ` (${n.taskNodes} nodes)` : ""),
-    n.error ? clip(plain(`${n.error.type}: ${n.error.message.split("\n", 1)[0] ?? ""}`), 100) : "",
+    logName(n.functionName) + (n.taskNodes > 1 ? ` (${n.taskNodes} nodes)` : ""),
+    n.error ? clip(logName(`${n.error.type}: ${firstLine(n.error.message)}`), 100) : "",
   ]);
   const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? "").length)));
   const line = (c: string[]): string =>
@@ -152,17 +153,17 @@ export function renderNodeTableText(nodes: readonly NodeStatus[], options: NodeT
   for (const n of rows) {
     if (!n.error || seen.has(n.task) || (n.status !== "failed" && n.status !== "timed-out")) continue;
     seen.add(n.task);
-    lines.push("", `${n.task}: ${plain(n.error.type)}: ${plain(n.error.message)}`);
-    for (const t of n.error.traceback) lines.push(`  | ${plain(t)}`);
+    // The message keeps its lines; each is made safe below, as every line of this text.
+    lines.push("", `${logName(n.task)}: ${logName(n.error.type)}: ${n.error.message}`);
+    for (const t of n.error.traceback) lines.push(`  | ${logName(t)}`);
     if (n.logUrl) lines.push(`  logs: ${n.logUrl}`);
   }
-  return lines.join("\n");
+  // Terminal and log text: no control characters, no line that is a workflow command.
+  return logText(lines.join("\n"));
 }
 
-/** Terminal text: no control characters (escape sequences could rewrite the screen). */
-function plain(text: string): string {
-  // eslint-disable-next-line no-control-regex
-  return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, "?");
+function firstLine(text: string): string {
+  return text.split(/\r\n|\r|\n/, 1)[0] ?? "";
 }
 
 function clip(text: string, max: number): string {

@@ -1,6 +1,7 @@
 import type { DescribeExecutionOutput, SFNClient } from "@aws-sdk/client-sfn";
 import { Output } from "../constants.js";
 import { errorMessage } from "../errors.js";
+import { logName } from "../report/escape.js";
 import { formatDuration } from "./duration.js";
 import { readNodeStatuses, type ExecutionHistory } from "./history.js";
 import { executionConsoleUrl, locationOfArn } from "./links.js";
@@ -225,8 +226,10 @@ function failedNodesText(tasks: readonly TaskRun[]): string {
   const failed = tasks.filter((t) => t.status === "failed" || t.status === "timed-out");
   if (failed.length === 0) return "";
   const first = failed[0] as TaskRun;
-  const what = first.nodes.join(", ");
-  const why = first.error ? ` (${first.error.type}: ${first.error.message.split("\n", 1)[0] ?? ""})` : "";
+  const what = first.nodes.map(logName).join(", ");
+  const why = first.error
+    ? ` (${logName(first.error.type)}: ${logName(first.error.message.split(/\r\n|\r|\n/, 1)[0] ?? "")})`
+    : "";
   const more = failed.length > 1 ? ` and ${failed.length - 1} more task(s)` : "";
   return `${first.status === "timed-out" ? "timed out" : "failed"} in ${what}${why}${more}`;
 }
@@ -234,7 +237,7 @@ function failedNodesText(tasks: readonly TaskRun[]): string {
 function runningText(tasks: readonly TaskRun[]): string {
   const cut = tasks.filter((t) => t.status === "timed-out" || t.status === "aborted").flatMap((t) => t.nodes);
   if (cut.length === 0) return "";
-  return `; cut short: ${cut.slice(0, 5).join(", ")}${cut.length > 5 ? ` and ${cut.length - 5} more` : ""}`;
+  return `; cut short: ${cut.slice(0, 5).map(logName).join(", ")}${cut.length > 5 ? ` and ${cut.length - 5} more` : ""}`;
 }
 
 function headline(report: RunReport): string {

@@ -6,6 +6,7 @@ import {
   type SFNClient,
 } from "@aws-sdk/client-sfn";
 import { UserError, errorMessage } from "../errors.js";
+import { logName } from "../report/escape.js";
 import { formatDuration } from "./duration.js";
 import { HistoryFolder } from "./historyFold.js";
 import { executionConsoleUrl } from "./links.js";
@@ -197,7 +198,7 @@ class ProgressLog {
       const before = this.reported.get(run.stateName) ?? { status: "not-started", attempts: 0 };
       if (run.attempts > before.attempts && run.attempts > 1 && run.status === "running") {
         lines.push(
-          `↻ ${label(run)}: attempt ${run.attempts}${run.error ? ` after ${run.error.type}: ${firstLine(run.error.message)}` : ""}`,
+          `↻ ${label(run)}: attempt ${run.attempts}${run.error ? ` after ${logName(run.error.type)}: ${firstLine(run.error.message)}` : ""}`,
         );
       }
       if (run.status !== before.status && isDone(run.status)) finished.push(run);
@@ -227,7 +228,7 @@ class ProgressLog {
         return `${head} ✓ ${label(run)} succeeded${took}${attempts}`;
       case "failed":
       case "timed-out": {
-        const why = run.error ? `: ${run.error.type}: ${firstLine(run.error.message)}` : "";
+        const why = run.error ? `: ${logName(run.error.type)}: ${firstLine(run.error.message)}` : "";
         return `${head} ✗ ${label(run)} ${run.status === "failed" ? "failed" : "timed out"}${took}${attempts}${why}`;
       }
       default:
@@ -271,12 +272,14 @@ function isDone(status: NodeState): boolean {
   return status !== "running" && status !== "not-started";
 }
 
+/** Names from the project, each kept on the progress line (a namespace may hold a newline). */
 function label(run: TaskRun): string {
-  if (run.nodes.length === 1) return run.nodes[0] as string;
-  return `${run.stateName} (${run.nodes.length} nodes: ${run.nodes.slice(0, 3).join(", ")}${run.nodes.length > 3 ? ", …" : ""})`;
+  if (run.nodes.length === 1) return logName(run.nodes[0] as string);
+  const some = run.nodes.slice(0, 3).map(logName).join(", ");
+  return `${logName(run.stateName)} (${run.nodes.length} nodes: ${some}${run.nodes.length > 3 ? ", …" : ""})`;
 }
 
 function firstLine(text: string): string {
-  const line = text.split("\n", 1)[0] ?? "";
+  const line = logName(text.split(/\r\n|\r|\n/, 1)[0] ?? "");
   return line.length > 200 ? `${line.slice(0, 199)}…` : line;
 }

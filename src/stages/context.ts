@@ -40,6 +40,8 @@ export interface JobContext {
   /** AWS clients, made on first use and shared; the job destroys them when it ends. */
   aws: AwsConnection;
   timings: Timings;
+  /** Warnings worth a line in the job summary too (see `warn`). */
+  warnings: string[];
   clock: { now: () => number; sleep: (ms: number) => Promise<void> };
 }
 
@@ -67,6 +69,7 @@ export function createJobContext(
     octokit: createGitHubClient(options.githubToken, event.apiUrl),
     aws: lazyAws(() => connect(awsOptionsFor(mode))),
     timings: [],
+    warnings: [],
     clock: { now: Date.now, sleep: (ms) => sleep(ms) },
   };
 }
@@ -98,9 +101,27 @@ export async function stage<T>(
   const started = performance.now();
   try {
     return await ctx.io.group(name, async () => await work());
+  } catch (error) {
+    // The innermost stage names the failure (`failure-reason`).
+    if (typeof error === "object" && error !== null && !failedStages.has(error))
+      failedStages.set(error, name);
+    throw error;
   } finally {
     ctx.timings.push([name, (performance.now() - started) / 1000]);
   }
+}
+
+const failedStages = new WeakMap<object, string>();
+
+/** The stage a thrown error escaped from, when it came through `stage()`. */
+export function stageOfError(error: unknown): string | undefined {
+  return typeof error === "object" && error !== null ? failedStages.get(error) : undefined;
+}
+
+/** A warning annotation that the job summary lists as well. */
+export function warn(ctx: Pick<JobContext, "io" | "warnings">, message: string): void {
+  ctx.io.warning(message);
+  ctx.warnings.push(message);
 }
 
 export function renderTimings(timings: Timings): string {

@@ -23,7 +23,7 @@ import type { Inspected } from "./inspect.js";
 
 export type Deployed =
   | { ok: true; plan: Plan; view: PlanView; image: string; deployed: DeployResult }
-  | { ok: false; reason: string; message: string };
+  | { ok: false; reason: string; message: string; summary?: string };
 
 /** The sticky comment's id when the deploy follows a reviewed plan. */
 type Reviewed = { commentId: number } | undefined;
@@ -62,7 +62,7 @@ export async function deployStage(ctx: JobContext, inspected: Inspected): Promis
       view: planViewOf(ctx, inspected, reviewPlan(ctx, inspected, before), wouldBuild(options)),
       log: (line) => io.info(line),
     });
-    if (!check.ok) return { ok: false, reason: check.reason, message: check.message };
+    if (!check.ok) return { ok: false, reason: check.reason, message: check.message, summary: check.summary };
     reviewed = { commentId: check.reviewed.commentId };
   }
 

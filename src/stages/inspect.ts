@@ -1,13 +1,16 @@
 import { compilePipeline } from "../compile/index.js";
 import type { CompiledPipeline } from "../compile/types.js";
 import { compileOptionsFrom } from "./compileSettings.js";
-import { Output } from "../constants.js";
+import { Input, Output } from "../constants.js";
+import { UserError } from "../errors.js";
+import { describeImportErrors } from "../graph/parse.js";
 import { preflight, type Finding } from "../graph/preflight.js";
 import { refuseUnpackagedEnv } from "../image/package.js";
 import type { PipelineGraph } from "../graph/types.js";
 import { catalogEntryLines, lineOfDataset } from "../kedro/catalogLines.js";
 import { catalogFile, inspectProject } from "../kedro/inspect.js";
-import { stage, type JobContext } from "./context.js";
+import { logName } from "../report/escape.js";
+import { stage, warn, type JobContext } from "./context.js";
 
 /** What every mode does first: inspect, compile, and the pre-flight check. */
 export interface Inspected {
@@ -17,7 +20,7 @@ export interface Inspected {
 }
 
 export async function inspectAndCompile(
-  ctx: Pick<JobContext, "options" | "io" | "timings">,
+  ctx: Pick<JobContext, "options" | "io" | "timings" | "warnings">,
 ): Promise<Inspected> {
   const { options, io } = ctx;
   // Before inspecting: plan and deploy alike, the Lambdas can never run an env that is not packaged.
@@ -25,13 +28,15 @@ export async function inspectAndCompile(
   const graph = await stage(ctx, "inspect", () => inspectProject(options));
   io.info(`Inspected ${graph.nodes.length} nodes and ${Object.keys(graph.datasets ?? {}).length} datasets.`);
   io.setOutput(Output.Graph, JSON.stringify(graph));
+  for (const w of graph.warnings ?? []) warn(ctx, `Inspecting the project: ${w}`);
+  checkPipelineImports(ctx, graph);
 
   const compiled = await stage(ctx, "compile", () =>
     compilePipeline(graph, compileOptionsFrom(options, options.projectPath, graph)),
   );
-  for (const w of compiled.warnings) io.warning(w);
+  for (const w of compiled.warnings) warn(ctx, w);
   for (const m of compiled.merges)
-    io.info(`Merged into ${m.functionName}: ${m.nodes.join(", ")} (${m.reason}).`);
+    io.info(`Merged into ${m.functionName}: ${m.nodes.map(logName).join(", ")} (${logName(m.reason)}).`);
   io.info(`Compiled ${compiled.functions.length} Lambda function(s).`);
 
   const taskOf = new Map<string, string>();
@@ -40,6 +45,29 @@ export async function inspectAndCompile(
   annotateFindings(ctx, findings);
   io.setOutput(Output.Findings, JSON.stringify(findings));
   return { graph, compiled, findings };
+}
+
+/**
+ * A pipeline module that raised on import is skipped by find_pipelines(), so the
+ * pipeline silently lacks its nodes: that fails the step unless the input allows it.
+ */
+function checkPipelineImports(
+  ctx: Pick<JobContext, "options" | "io" | "warnings">,
+  graph: PipelineGraph,
+): void {
+  const skipped = graph.pipeline_import_errors ?? [];
+  if (skipped.length === 0) return;
+  const what = `find_pipelines() skipped ${skipped.length} pipeline module(s) that failed to import: ${describeImportErrors(skipped)}`;
+  if (ctx.options.allowPipelineImportErrors) {
+    warn(ctx, `${what}. Going on without their nodes: '${Input.AllowPipelineImportErrors}' is true.`);
+    return;
+  }
+  throw new UserError(`${what}; the pipeline would lack their nodes.`, {
+    hint:
+      `Fix the import errors (\`kedro registry list\` shows them with the traceback), or set ` +
+      `'${Input.AllowPipelineImportErrors}: true' to deploy the pipeline without those modules.`,
+    reason: "pipeline-import",
+  });
 }
 
 /** One annotation per finding, on the dataset's line of the catalog when it has an entry there. */
