@@ -256,6 +256,7 @@ describe("deploy outputs", () => {
       functionArns: { b: "arn:b:1", a: "arn:a:1" },
       plan,
       deleted: [],
+      deletedVersions: [],
     });
     expect(Object.keys(outputs).sort()).toEqual(
       [

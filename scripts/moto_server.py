@@ -1,10 +1,15 @@
-"""moto server with the one fix the local stack needs: starting a state machine *version*.
+"""moto server with the fixes the local stack needs around state machine *versions*.
 
 The action starts the version it just published (so an execution never sees a
 half-switched definition). moto 5.2.5 with real execution fails on a version
 ARN (500, then the execution is filed under the version where DescribeExecution
 cannot find it). Here a version ARN runs the version's definition and files the
 execution under its state machine, as AWS does.
+
+moto 5.2.5 also lacks ListStateMachineVersions and DeleteStateMachineVersion,
+and ListExecutions on a version ARN lists nothing: here they behave as AWS
+documents them (versions newest first; a version an alias routes to cannot be
+deleted; a version's executions are those started with its ARN).
 
 usage: moto_server.py [moto.server arguments]
 """
@@ -13,7 +18,11 @@ from __future__ import annotations
 import re
 import sys
 
+from moto.core.exceptions import AWSError
+from moto.stepfunctions.exceptions import StateMachineDoesNotExist, ValidationException
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+from moto.stepfunctions.responses import StepFunctionResponse
+from moto.core.responses import ActionResult, EmptyResult
 
 VERSION_ARN = re.compile(r"^(arn:[^:]+:states:[^:]*:\d+:stateMachine:[^:]+):(\d+)$")
 _start_execution = StepFunctionsParserBackend.start_execution
@@ -30,12 +39,70 @@ def start_execution(self, state_machine_arn, name=None, execution_input=None, tr
     current = machine.definition
     machine.definition = version.definition  # the execution snapshots the definition at start
     try:
-        return _start_execution(self, match.group(1), name, execution_input, trace_header)
+        execution = _start_execution(self, match.group(1), name, execution_input, trace_header)
     finally:
         machine.definition = current
+    execution.kedro_version_arn = state_machine_arn
+    return execution
+
+
+_list_executions = StepFunctionsParserBackend.list_executions
+
+
+def list_executions(self, state_machine_arn, status_filter=None, max_results=None, next_token=None):  # type: ignore[no-untyped-def]
+    match = VERSION_ARN.match(state_machine_arn or "")
+    if not match:
+        return _list_executions(self, state_machine_arn, status_filter=status_filter, max_results=max_results, next_token=next_token)
+    machine = self.describe_state_machine(match.group(1))
+    executions = [e for e in machine.executions if getattr(e, "kedro_version_arn", None) == state_machine_arn]
+    if status_filter:
+        executions = [e for e in executions if e.status == status_filter]
+    return sorted(executions, key=lambda e: e.start_date, reverse=True), None
+
+
+class ConflictException(AWSError):
+    TYPE = "ConflictException"
+    STATUS = 400
+
+
+def _versions_of(backend, arn):  # type: ignore[no-untyped-def]
+    machine = next((m for m in backend.state_machines if m.arn == arn), None)
+    if machine is None:
+        raise StateMachineDoesNotExist(f"State Machine Does Not Exist: '{arn}'")
+    return machine
+
+
+def list_state_machine_versions(self):  # type: ignore[no-untyped-def]
+    machine = _versions_of(self.stepfunction_backend, self._get_param("stateMachineArn"))
+    versions = sorted(machine.versions.values(), key=lambda v: v.version, reverse=True)
+    start = int(self._get_param("nextToken") or 0)
+    size = int(self._get_param("maxResults") or 100) or 100
+    page = versions[start : start + size]
+    response = {
+        "stateMachineVersions": [{"stateMachineVersionArn": v.arn, "creationDate": v.creation_date} for v in page]
+    }
+    if start + size < len(versions):
+        response["nextToken"] = str(start + size)
+    return ActionResult(response)
+
+
+def delete_state_machine_version(self):  # type: ignore[no-untyped-def]
+    arn = self._get_param("stateMachineVersionArn")
+    match = VERSION_ARN.match(arn or "")
+    if not match:
+        raise ValidationException(f"Invalid State Machine Version Arn: '{arn}'")
+    machine = _versions_of(self.stepfunction_backend, match.group(1))
+    for alias in machine.aliases.values():
+        if any(route.get("stateMachineVersionArn") == arn for route in alias.routing_configuration):
+            raise ConflictException(f"Version to be deleted must not be referenced by an alias. Current list of aliases referencing this version: [{alias.name}]")
+    machine.versions.pop(int(match.group(2)), None)  # deleting a missing version succeeds, as on AWS
+    return EmptyResult()
 
 
 StepFunctionsParserBackend.start_execution = start_execution
+StepFunctionsParserBackend.list_executions = list_executions
+StepFunctionResponse.list_state_machine_versions = list_state_machine_versions
+StepFunctionResponse.delete_state_machine_version = delete_state_machine_version
 
 if __name__ == "__main__":
     from moto.server import main

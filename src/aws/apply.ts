@@ -1,7 +1,6 @@
 import type { FunctionSpec } from "../compile/types.js";
 import { UserError } from "../errors.js";
 import { bindDefinition, type TaskBinding } from "../plan/bind.js";
-import { stableStringify } from "../canonicalJson.js";
 import {
   arnAccount,
   desiredHash,
@@ -21,17 +20,19 @@ import {
   deleteFunction,
   getFunction,
   listTags,
+  publishedVersionOf,
   publishVersion,
   replaceTags,
   toDeployedFunction,
   updateFunctionCode,
   updateFunctionConfiguration,
+  type VersionContent,
   type WaitOptions,
 } from "./lambda.js";
 import { mapWithConcurrency } from "./limiter.js";
+import { deleteOldVersions } from "./versionCleanup.js";
 import {
   createStateMachine,
-  describeStateMachine,
   findStateMachineArn,
   stateMachineArn,
   tagStateMachine,
@@ -94,6 +95,13 @@ export async function applyPlan(
 
   const { arn, versionArn } = await switchStateMachine(clients, plan, desired, versions, log);
   const deleted = await prune(clients, plan, desired, options.concurrency ?? DEFAULT_CONCURRENCY, log);
+  const deletedVersions = await deleteOldVersions(clients, plan, {
+    stateMachineArn: arn,
+    currentVersionArn: versionArn,
+    bound: new Set(versions.values()),
+    concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
+    log,
+  });
 
   const functionArns: Record<string, string> = {};
   for (const spec of desired.compiled.functions)
@@ -105,6 +113,7 @@ export async function applyPlan(
     functionArns,
     plan,
     deleted,
+    deletedVersions,
   };
 }
 
@@ -196,6 +205,18 @@ async function runSteps(
   }
   let revisionId = planned.revisionId;
   let versionArn: string | null = null;
+  const content: VersionContent = {
+    functionName: name,
+    codeSha256: imageDigestHex(desired.imageUri),
+    architecture: spec.architecture,
+    hashes,
+  };
+  if (steps.has("publish") && !steps.has("code") && !steps.has("config")) {
+    // $LATEST is already right (an earlier deploy stopped before the switch, or a conflict was
+    // re-planned): its newest version may be exactly what a publish would make.
+    versionArn = await publishedVersionOf(clients.lambda, content);
+    if (versionArn) steps.delete("publish");
+  }
   if (steps.has("code")) {
     // With nothing else to change, the code update publishes the version itself: one call.
     const publishNow = steps.has("publish") && !steps.has("config");
@@ -204,7 +225,7 @@ async function runSteps(
       spec,
       desired.imageUri,
       revisionId,
-      publishNow,
+      publishNow ? content : null,
       wait,
     );
     checkDigest(context, name, updated.codeSha256);
@@ -221,7 +242,7 @@ async function runSteps(
   }
   if (steps.has("publish") && !versionArn) {
     const description = `kedro-sfn commit ${desired.commitSha} spec ${hashes.spec}`;
-    versionArn = (await publishVersion(clients.lambda, name, description, revisionId, wait)).versionArn;
+    versionArn = (await publishVersion(clients.lambda, content, description, revisionId, wait)).versionArn;
   }
   // A tags-only change publishes nothing: the state machine keeps its version.
   versionArn ??= planned.currentVersionArn;
@@ -299,14 +320,16 @@ async function switchStateMachine(
       log(`updated state machine ${name} (${versionLabel(versionArn)})`);
       return { arn, versionArn };
     }
+    const versionArn = plan.stateMachine.currentVersionArn;
     if (plan.stateMachine.steps.includes("tags")) {
-      await tagStateMachine(clients.sfn, arn, stateMachineTags(desired));
+      // Also repairs a version tag a killed deploy left stale.
+      await tagStateMachine(clients.sfn, arn, {
+        ...stateMachineTags(desired),
+        ...(versionArn ? { [Tag.version]: versionArn } : {}),
+      });
       log(`retagged state machine ${name}`);
     }
-    return {
-      arn,
-      versionArn: await currentVersionArn(clients, plan.stateMachine.currentVersionArn, settings, log),
-    };
+    return { arn, versionArn };
   } catch (error) {
     throw explainAwsError(error, failure);
   }
@@ -319,24 +342,6 @@ async function existingStateMachineArn(clients: AwsClients, desired: DesiredDepl
     : await findStateMachineArn(clients.sfn, desired.stateMachineName);
   if (!arn) throw new Error(`State machine ${desired.stateMachineName} exists but could not be found.`);
   return arn;
-}
-
-/**
- * For a deploy that changes no definition: the version the last deploy published, as recorded
- * in the state machine's tag, if that version still has the current definition (one read).
- */
-async function currentVersionArn(
-  clients: AwsClients,
-  versionArn: string | null,
-  settings: StateMachineSettings,
-  log: (line: string) => void,
-): Promise<string | null> {
-  if (!versionArn) return null;
-  const version = await describeStateMachine(clients.sfn, versionArn);
-  if (version && stableStringify(version.definition) === stableStringify(settings.definition))
-    return versionArn;
-  log(`note: ${versionLabel(versionArn)} no longer matches the state machine; no version ARN to report.`);
-  return null;
 }
 
 /** Deletes functions that left the pipeline, now that the state machine no longer invokes them. */
