@@ -9,12 +9,15 @@ execution under its state machine, as AWS does.
 moto 5.2.5 also lacks ListStateMachineVersions and DeleteStateMachineVersion,
 and ListExecutions on a version ARN lists nothing: here they behave as AWS
 documents them (versions newest first; a version an alias routes to cannot be
-deleted; a version's executions are those started with its ARN).
+deleted; a version's executions are those started with its ARN). And its
+Lambda numbers a new version by counting the versions left, so after deleting
+an old one the next publish reuses a number: here numbers only go up, as on AWS.
 
 usage: moto_server.py [moto.server arguments]
 """
 from __future__ import annotations
 
+import copy
 import re
 import sys
 
@@ -23,6 +26,7 @@ from moto.stepfunctions.exceptions import StateMachineDoesNotExist, ValidationEx
 from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 from moto.core.responses import ActionResult, EmptyResult
+from moto.awslambda.models import LambdaStorage
 
 VERSION_ARN = re.compile(r"^(arn:[^:]+:states:[^:]*:\d+:stateMachine:[^:]+):(\d+)$")
 _start_execution = StepFunctionsParserBackend.start_execution
@@ -99,7 +103,28 @@ def delete_state_machine_version(self):  # type: ignore[no-untyped-def]
     return EmptyResult()
 
 
+def publish_version(self, name_or_arn, description=""):  # type: ignore[no-untyped-def]
+    function = self.get_function_by_name_or_arn_forbid_qualifier(name_or_arn)
+    group = self._functions.get(function.function_name)
+    if not group or not group["latest"]:
+        return None
+    versions = group["versions"]
+    if versions and not function.code_or_config_updated:
+        return versions[-1]  # nothing changed since the last version: AWS publishes none
+    function.code_or_config_updated = False
+    number = max([group.get("kedro_highest", 0)] + [int(v.version) for v in versions]) + 1
+    group["kedro_highest"] = number
+    published = copy.copy(group["latest"])
+    published.set_version(number)
+    if description:
+        published.description = description
+    versions.append(published)
+    self._arns[published.function_arn] = published
+    return published
+
+
 StepFunctionsParserBackend.start_execution = start_execution
+LambdaStorage.publish_version = publish_version
 StepFunctionsParserBackend.list_executions = list_executions
 StepFunctionResponse.list_state_machine_versions = list_state_machine_versions
 StepFunctionResponse.delete_state_machine_version = delete_state_machine_version
