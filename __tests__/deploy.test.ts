@@ -6,6 +6,8 @@
  */
 import { GetFunctionCommand, ListTagsCommand, ListVersionsByFunctionCommand } from "@aws-sdk/client-lambda";
 import type { AwsClients } from "../src/aws/clients.js";
+import { DescribeImagesCommand, GetLifecyclePolicyCommand } from "@aws-sdk/client-ecr";
+import { ensureRepository } from "../src/aws/ecr.js";
 import {
   DescribeStateMachineCommand,
   ListStateMachineVersionsCommand,
@@ -178,6 +180,8 @@ describe("deploy against moto", () => {
     expect(plan.functions.every((fn) => fn.action === "update-code")).toBe(true);
     expect(writes(log)).toEqual([
       ...Array<string>(6).fill("UpdateFunctionCode"),
+      // The new image gets the kept tag the lifecycle policy never expires, before the switch.
+      "PutImage",
       "UpdateStateMachine",
       "TagResource",
     ]);
@@ -349,6 +353,7 @@ describe("old versions against moto", () => {
       keep: 2,
       stateMachineVersions: [`${smArn(s)}:2`],
       functionVersions: [`arn:aws:lambda:${s.region}:${s.accountId}:function:${TRAIN}:2`],
+      keptImages: [digestOf(desired.imageUri), digestOf(image)].sort(),
     });
     const log = new CallLog();
     const { result } = await deploy(await s.clients({ recorders: [log] }), next, keep);
@@ -366,6 +371,49 @@ describe("old versions against moto", () => {
     expect((await planOnly(direct, next, false, 2)).oldVersions).toMatchObject({
       stateMachineVersions: [],
       functionVersions: [],
+    });
+
+    // Version 3 still runs the first image: it keeps its kept tag until no kept version runs it.
+    const v1Tag = `kedro-sfn-kept-spaceflights-${digestOf(desired.imageUri).slice(7, 19)}`;
+    const v2Tag = `kedro-sfn-kept-spaceflights-${digestOf(image).slice(7, 19)}`;
+    expect(await imageTags(direct, desired.imageUri)).toEqual(["v1", v1Tag].sort());
+    expect(await imageTags(direct, image)).toEqual(["v2", v2Tag].sort());
+    const last = {
+      ...next,
+      ...(await example(s, { imageUri: image, overrides: { "data_science.train_model_node": { memoryMb: 4096 } } })),
+    };
+    await deploy(await s.clients(), last, keep);
+    expect(await stateMachineVersions(s)).toEqual([5, 4]);
+    expect(await imageTags(direct, desired.imageUri)).toEqual(["v1"]);
+    expect(await imageTags(direct, image)).toEqual(["v2", v2Tag].sort());
+  });
+
+  it("creates the repository with a lifecycle policy that never expires an image a kept version runs", async () => {
+    const s = stack();
+    const direct = await s.clients({ lambdaLimiter: null });
+    await ensureRepository(direct.ecr, "lifecycle-check", 5);
+    const policy = await direct.ecr.send(new GetLifecyclePolicyCommand({ repositoryName: "lifecycle-check" }));
+    // moto stores the policy but expires nothing: the document is what can be checked here.
+    expect(JSON.parse(policy.lifecyclePolicyText ?? "{}")).toEqual({
+      rules: [
+        {
+          rulePriority: 1,
+          description: "kedro-sfn: never expire an image a kept state machine version runs",
+          selection: {
+            tagStatus: "tagged",
+            tagPrefixList: ["kedro-sfn-kept-"],
+            countType: "imageCountMoreThan",
+            countNumber: 10000,
+          },
+          action: { type: "expire" },
+        },
+        {
+          rulePriority: 2,
+          description: "kedro-sfn: keep the newest 5 images",
+          selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: 5 },
+          action: { type: "expire" },
+        },
+      ],
     });
   });
 
@@ -410,6 +458,17 @@ describe("old versions against moto", () => {
     expect(await missingReferencedVersions(direct, `${smArn(s)}:1`)).toEqual([]);
   });
 });
+
+function digestOf(imageUri: string): string {
+  return imageUri.slice(imageUri.indexOf("@") + 1);
+}
+
+async function imageTags(clients: AwsClients, imageUri: string): Promise<string[]> {
+  const described = await clients.ecr.send(
+    new DescribeImagesCommand({ repositoryName: "spaceflights", imageIds: [{ imageDigest: digestOf(imageUri) }] }),
+  );
+  return [...(described.imageDetails?.[0]?.imageTags ?? [])].sort();
+}
 
 async function stateMachineVersions(s: LocalStack): Promise<number[]> {
   const direct = await s.clients({ lambdaLimiter: null });

@@ -31,6 +31,8 @@ import {
 } from "./lambda.js";
 import { mapWithConcurrency } from "./limiter.js";
 import { deleteOldVersions } from "./versionCleanup.js";
+import { ecrImageOf, keptImageTag, protectImage, releaseImages } from "./ecr.js";
+import { errorMessage } from "../errors.js";
 import {
   createStateMachine,
   findStateMachineArn,
@@ -93,6 +95,8 @@ export async function applyPlan(
     versions.set(fn.functionName, await convergeFunction(context, fn, spec));
   });
 
+  if (plan.stateMachine.steps.includes("create") || plan.stateMachine.steps.includes("update"))
+    await protectDeployedImage(clients, desired, log);
   const { arn, versionArn } = await switchStateMachine(clients, plan, desired, versions, log);
   const deleted = await prune(clients, plan, desired, options.concurrency ?? DEFAULT_CONCURRENCY, log);
   const deletedVersions = await deleteOldVersions(clients, plan, {
@@ -102,6 +106,8 @@ export async function applyPlan(
     concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
     log,
   });
+  if (deletedVersions.some((deleted) => deleted.includes(":states:")))
+    await releaseOldImages(clients, plan, desired, log);
 
   const functionArns: Record<string, string> = {};
   for (const spec of desired.compiled.functions)
@@ -115,6 +121,44 @@ export async function applyPlan(
     deleted,
     deletedVersions,
   };
+}
+
+/**
+ * Before any state machine version runs the image, it gets this state machine's kept tag, which
+ * the repository's lifecycle policy never expires (see lifecyclePolicy): killed anywhere, no
+ * published version runs an image the count rule may delete.
+ */
+async function protectDeployedImage(
+  clients: AwsClients,
+  desired: DesiredDeployment,
+  log: (line: string) => void,
+): Promise<void> {
+  const digest = imageDigestHex(desired.imageUri);
+  if (!digest || !ecrImageOf(desired.imageUri)) return;
+  const tag = keptImageTag(desired.stateMachineName, digest);
+  try {
+    if (await protectImage(clients.ecr, desired.imageUri, tag)) log(`tagged the image ${tag}`);
+  } catch (error) {
+    throw explainAwsError(error, { doing: `tag the image ${desired.imageUri} as ${tag}` });
+  }
+}
+
+/** After old versions went: images no kept version runs lose their kept tag (a warning if that fails). */
+async function releaseOldImages(
+  clients: AwsClients,
+  plan: Plan,
+  desired: DesiredDeployment,
+  log: (line: string) => void,
+): Promise<void> {
+  const image = ecrImageOf(desired.imageUri);
+  const kept = plan.oldVersions.keptImages;
+  if (!image || !kept) return;
+  try {
+    const released = await releaseImages(clients.ecr, image.repositoryName, desired.stateMachineName, new Set(kept));
+    if (released.length > 0) log(`released ${released.length} image(s) no kept version runs to the lifecycle policy`);
+  } catch (error) {
+    log(`warning: could not release old images to the lifecycle policy (${errorMessage(error)}); the next cleanup tries again.`);
+  }
 }
 
 interface FunctionContext {

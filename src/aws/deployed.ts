@@ -80,7 +80,11 @@ export async function readDeployed(clients: AwsClients, ref: DeploymentRef): Pro
       if (version === null) continue;
       const name = config.FunctionName ?? "";
       const versions = versionsByName.get(name) ?? [];
-      versions.push({ arn: config.FunctionArn ?? "", version });
+      versions.push({
+        arn: config.FunctionArn ?? "",
+        version,
+        ...(config.CodeSha256 ? { codeSha256: config.CodeSha256 } : {}),
+      });
       versionsByName.set(name, versions);
     }
     for (const config of listed) {

@@ -85,12 +85,10 @@ export function planDeployment(
   retained.sort(compare);
 
   const stateMachine = planStateMachine(desired, deployed, functions);
-  const oldVersions = planOldVersions(
-    deployed,
-    functions,
-    stateMachine,
-    options.keepVersions ?? DEFAULT_KEEP_VERSIONS,
-  );
+  const oldVersions = planOldVersions(deployed, functions, stateMachine, {
+    keep: options.keepVersions ?? DEFAULT_KEEP_VERSIONS,
+    imageUri: desired.imageUri,
+  });
   const planWithoutHash: Omit<Plan, "hash"> = {
     schema: PLAN_SCHEMA,
     stateMachineName: desired.stateMachineName,

@@ -60,6 +60,8 @@ export interface DeployedFunctionVersion {
   /** Qualified ARN. */
   arn: string;
   version: number;
+  /** The image digest (hex) for image functions. */
+  codeSha256?: string;
 }
 
 /** A desired function name already taken by something this state machine does not own. */
@@ -179,6 +181,11 @@ export interface OldVersionsPlan {
   stateMachineVersions: string[];
   /** Function versions no kept state machine version invokes, sorted. */
   functionVersions: string[];
+  /**
+   * Image digests (`sha256:<hex>`) the kept versions and this deploy run: the ECR lifecycle keeps
+   * them; other images lose their kept tag once old versions are deleted. Null when unknown.
+   */
+  keptImages: string[] | null;
 }
 
 export interface PlanSummary {
