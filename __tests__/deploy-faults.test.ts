@@ -92,6 +92,26 @@ describe("deploy through faults", () => {
     await expectConverged(s, target);
   }, 600_000);
 
+  it("reads a deployed 200-node pipeline for a no-op plan in a few calls, versions included", async () => {
+    const s = stack();
+    const desired = await pipeline(s, nodeNames(200), "v1");
+    await deploy(await s.clients({ viaProxy: true }), desired);
+    await deploy(await s.clients({ viaProxy: true }), await pipeline(s, nodeNames(200), "v2"));
+    const log = new CallLog();
+    // Through the proxy: ListFunctions paged at 50, as AWS does.
+    const plan = await planOnly(await s.clients({ viaProxy: true, recorders: [log] }), await pipeline(s, nodeNames(200), "v2"));
+    expect(plan.summary.hasChanges).toBe(false);
+    const counts: Record<string, number> = {};
+    for (const call of log.calls) counts[call.operation] = (counts[call.operation] ?? 0) + 1;
+    // 200 functions with 2 versions each: 600 listing entries, 12 pages; the two state machine versions described.
+    expect(counts).toEqual({
+      ListFunctions: 12,
+      DescribeStateMachine: 3,
+      ListTagsForResource: 1,
+      ListStateMachineVersions: 1,
+    });
+  }, 300_000);
+
   it("a kill between UpdateStateMachine and TagResource leaves nothing wrong: the next deploy only repairs the tag", async () => {
     const s = stack();
     const arn = smArn(s);
