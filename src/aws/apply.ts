@@ -274,6 +274,8 @@ async function runSteps(
     );
     checkDigest(context, name, updated.codeSha256);
     revisionId = updated.revisionId;
+    // PublishVersion's CodeSha256 precondition only when Lambda reports the digest (see checkDigest).
+    if (updated.codeSha256 !== content.codeSha256) content.codeSha256 = null;
     if (publishNow) versionArn = updated.versionArn;
   }
   if (steps.has("tags")) {

@@ -185,12 +185,15 @@ export async function updateFunctionCode(
     already = once.already;
     return once.sent ?? null;
   });
-  if (!updated) return alreadyPublished(already ?? "", publish);
+  if (!updated) return alreadyPublished(lambda, already ?? "", wait);
   return settle(lambda, updated, wait);
 }
 
-function alreadyPublished(versionArn: string, content: VersionContent | null): StepResult {
-  return { revisionId: null, versionArn, codeSha256: content?.codeSha256 ?? null };
+/** The version a lost call published, once it is ready (as `settle` waits for one this call published). */
+async function alreadyPublished(lambda: LambdaClient, versionArn: string, wait: WaitOptions): Promise<StepResult> {
+  const parts = versionArn.split(":");
+  const config = await waitUntilSettled(lambda, parts[6] ?? "", parts[7], wait);
+  return { revisionId: null, versionArn, codeSha256: config.CodeSha256 ?? null };
 }
 
 export async function updateFunctionConfiguration(
@@ -238,7 +241,7 @@ export async function publishVersion(
     already = once.already;
     return once.sent ?? null;
   });
-  if (!published) return alreadyPublished(already ?? "", content);
+  if (!published) return alreadyPublished(lambda, already ?? "", wait);
   return settle(lambda, published, wait);
 }
 

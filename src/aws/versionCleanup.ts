@@ -33,6 +33,11 @@ export async function deleteOldVersions(
   const machines = plan.oldVersions.stateMachineVersions.filter((arn) => arn !== context.currentVersionArn);
   const functions = plan.oldVersions.functionVersions.filter((arn) => !context.bound.has(arn));
   if (machines.length === 0 && functions.length === 0) return [];
+  if (!context.currentVersionArn) {
+    // The kept count assumes the version this deploy published or runs: without it, delete nothing.
+    log("note: old versions not deleted: no state machine version to keep was reported.");
+    return [];
+  }
   const deleted: string[] = [];
   let running: boolean;
   try {
