@@ -49,7 +49,8 @@ export async function deleteOldVersions(
   let machinesLeft = false;
   for (const arn of machines) {
     try {
-      if (running && (await hasRunningExecutions(clients.sfn, arn))) {
+      // Asked per version too: the machine's own listing need not include executions of versions.
+      if (await hasRunningExecutions(clients.sfn, arn)) {
         log(`kept ${label(arn)}: an execution still runs it.`);
         machinesLeft = true;
         continue;
@@ -64,7 +65,7 @@ export async function deleteOldVersions(
   if (running || machinesLeft) {
     if (functions.length > 0)
       log(
-        `kept ${functions.length} old function version(s): ${running ? "executions are running" : "some state machine versions that may invoke them remain"}; a later deploy deletes them.`,
+        `kept ${functions.length} old function version(s): ${running ? "executions are running" : "old state machine versions that may invoke them remain"}; a later deploy deletes them.`,
       );
     return summarize(deleted, log);
   }
