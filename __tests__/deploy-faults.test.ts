@@ -99,7 +99,10 @@ describe("deploy through faults", () => {
     await deploy(await s.clients({ viaProxy: true }), await pipeline(s, nodeNames(200), "v2"));
     const log = new CallLog();
     // Through the proxy: ListFunctions paged at 50, as AWS does.
-    const plan = await planOnly(await s.clients({ viaProxy: true, recorders: [log] }), await pipeline(s, nodeNames(200), "v2"));
+    const plan = await planOnly(
+      await s.clients({ viaProxy: true, recorders: [log] }),
+      await pipeline(s, nodeNames(200), "v2"),
+    );
     expect(plan.summary.hasChanges).toBe(false);
     const counts: Record<string, number> = {};
     for (const call of log.calls) counts[call.operation] = (counts[call.operation] ?? 0) + 1;
@@ -166,15 +169,20 @@ describe("deploy through faults", () => {
     const { result } = await deploy(await s.clients({ viaProxy: true }), third);
 
     const stats = (await s.faultState()).stats;
-    expect([stats["lost.UpdateFunctionCode"], stats["lost.PublishVersion"], stats["lost.UpdateStateMachine"]]).toEqual(
-      [1, 1, 2],
-    );
+    expect([
+      stats["lost.UpdateFunctionCode"],
+      stats["lost.PublishVersion"],
+      stats["lost.UpdateStateMachine"],
+    ]).toEqual([1, 1, 2]);
     const direct = await s.clients({ lambdaLimiter: null });
     expect(await stateMachineVersionNumbers(direct, arn)).toEqual([3, 2, 1]);
     expect(result.stateMachineVersionArn).toBe(`${arn}:3`);
     for (const spec of third.compiled.functions) {
       const expected = spec.nodes[0] === memoryNode ? [1, 2, 3] : [1, 2];
-      expect({ fn: spec.functionName, versions: await functionVersionNumbers(direct, spec.functionName) }).toEqual({
+      expect({
+        fn: spec.functionName,
+        versions: await functionVersionNumbers(direct, spec.functionName),
+      }).toEqual({
         fn: spec.functionName,
         versions: expected,
       });

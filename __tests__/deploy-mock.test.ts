@@ -31,7 +31,12 @@ import {
   UpdateStateMachineCommand,
   type SFNClient,
 } from "@aws-sdk/client-sfn";
-import { BatchGetImageCommand, DescribeImagesCommand, PutImageCommand, type ECRClient } from "@aws-sdk/client-ecr";
+import {
+  BatchGetImageCommand,
+  DescribeImagesCommand,
+  PutImageCommand,
+  type ECRClient,
+} from "@aws-sdk/client-ecr";
 import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
 import { mockClient, type AwsClientStub } from "aws-sdk-client-mock";
 import { applyPlan } from "../src/aws/apply.js";

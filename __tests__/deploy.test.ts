@@ -380,7 +380,10 @@ describe("old versions against moto", () => {
     expect(await imageTags(direct, image)).toEqual(["v2", v2Tag].sort());
     const last = {
       ...next,
-      ...(await example(s, { imageUri: image, overrides: { "data_science.train_model_node": { memoryMb: 4096 } } })),
+      ...(await example(s, {
+        imageUri: image,
+        overrides: { "data_science.train_model_node": { memoryMb: 4096 } },
+      })),
     };
     await deploy(await s.clients(), last, keep);
     expect(await stateMachineVersions(s)).toEqual([5, 4]);
@@ -392,7 +395,9 @@ describe("old versions against moto", () => {
     const s = stack();
     const direct = await s.clients({ lambdaLimiter: null });
     await ensureRepository(direct.ecr, "lifecycle-check", 5);
-    const policy = await direct.ecr.send(new GetLifecyclePolicyCommand({ repositoryName: "lifecycle-check" }));
+    const policy = await direct.ecr.send(
+      new GetLifecyclePolicyCommand({ repositoryName: "lifecycle-check" }),
+    );
     // moto stores the policy but expires nothing: the document is what can be checked here.
     expect(JSON.parse(policy.lifecyclePolicyText ?? "{}")).toEqual({
       rules: [
@@ -424,7 +429,10 @@ describe("old versions against moto", () => {
     const base = await example(s);
     const waiting = structuredClone(base);
     const definition = waiting.compiled.definition;
-    definition.States = { hold: { Type: "Wait", Seconds: 600, Next: definition.StartAt }, ...definition.States };
+    definition.States = {
+      hold: { Type: "Wait", Seconds: 600, Next: definition.StartAt },
+      ...definition.States,
+    };
     definition.StartAt = "hold";
     await deploy(await s.clients(), waiting, keep);
     const direct = await s.clients({ lambdaLimiter: null });
@@ -434,8 +442,7 @@ describe("old versions against moto", () => {
 
     const memory = async (memoryMb: number): Promise<DesiredDeployment> => ({
       ...waiting,
-      compiled: (await example(s, { overrides: { "data_science.train_model_node": { memoryMb } } }))
-        .compiled,
+      compiled: (await example(s, { overrides: { "data_science.train_model_node": { memoryMb } } })).compiled,
     });
     const messages: string[] = [];
     const log = (line: string): number => messages.push(line);
@@ -452,7 +459,9 @@ describe("old versions against moto", () => {
       functionVersions: [`arn:aws:lambda:${s.region}:${s.accountId}:function:${TRAIN}:1`],
     });
     expect(third.result.deletedVersions).toEqual([`${smArn(s)}:2`]);
-    expect(messages).toContain("kept 1 old function version(s): executions are running; a later deploy deletes them.");
+    expect(messages).toContain(
+      "kept 1 old function version(s): executions are running; a later deploy deletes them.",
+    );
     expect(await stateMachineVersions(s)).toEqual([3, 1]);
     expect(await functionVersions(s, TRAIN)).toEqual([1, 2, 3]);
     expect(await missingReferencedVersions(direct, `${smArn(s)}:1`)).toEqual([]);
@@ -465,7 +474,10 @@ function digestOf(imageUri: string): string {
 
 async function imageTags(clients: AwsClients, imageUri: string): Promise<string[]> {
   const described = await clients.ecr.send(
-    new DescribeImagesCommand({ repositoryName: "spaceflights", imageIds: [{ imageDigest: digestOf(imageUri) }] }),
+    new DescribeImagesCommand({
+      repositoryName: "spaceflights",
+      imageIds: [{ imageDigest: digestOf(imageUri) }],
+    }),
   );
   return [...(described.imageDetails?.[0]?.imageTags ?? [])].sort();
 }

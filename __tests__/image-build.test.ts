@@ -287,7 +287,11 @@ describe("buildah + docker-registry + moto's ECR", () => {
       rules: [
         // Images a kept state machine version runs are never expired (deploy.test.ts shows the tags).
         { rulePriority: 1, selection: { tagPrefixList: ["kedro-sfn-kept-"] } },
-        { rulePriority: 2, selection: { countType: "imageCountMoreThan", countNumber: 7 }, action: { type: "expire" } },
+        {
+          rulePriority: 2,
+          selection: { countType: "imageCountMoreThan", countNumber: 7 },
+          action: { type: "expire" },
+        },
       ],
     });
     // The ECR token was masked, and it never reached the log or the (non-ECR) registry.

@@ -356,7 +356,10 @@ describe("versions", () => {
       currentVersionArn: `${machineArn}:4`,
       changes: [{ field: "tags.kedro-sfn:version", before: `${machineArn}:3`, after: `${machineArn}:4` }],
     });
-    const tagged = { ...deployed.stateMachine!, tags: { ...deployed.stateMachine!.tags, "kedro-sfn:version": `${machineArn}:4` } };
+    const tagged = {
+      ...deployed.stateMachine!,
+      tags: { ...deployed.stateMachine!.tags, "kedro-sfn:version": `${machineArn}:4` },
+    };
     expect(planDeployment(target, { ...deployed, stateMachine: tagged }).summary.hasChanges).toBe(false);
   });
 
@@ -386,7 +389,9 @@ describe("versions", () => {
     expect(plan.oldVersions.keptImages).toEqual([`sha256:${DIGEST_A}`, `sha256:${DIGEST_B}`]);
     const text = renderPlanText(plan);
     expect(text).toContain("Old versions deleted after the cutover (keep-versions 10):");
-    expect(text).toContain("state machine spaceflights:3, spaceflights:2, spaceflights:1 (unless an execution still runs one)");
+    expect(text).toContain(
+      "state machine spaceflights:3, spaceflights:2, spaceflights:1 (unless an execution still runs one)",
+    );
 
     // Nothing published: the newest ten stay; a kept version that could not be read keeps every function version.
     const unread = structuredClone(deployed);

@@ -249,9 +249,12 @@ function parseDataLocation(value: string): string {
   if (value === "") return "";
   const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(\/[^\s]*)?$/.exec(value);
   if (!match) {
-    throw new UserError(`Input '${Input.DataLocation}' must be an s3:// URL (s3://bucket/prefix); got '${value}'.`, {
-      hint: `Example: ${Input.DataLocation}: s3://my-bucket/kedro-runs`,
-    });
+    throw new UserError(
+      `Input '${Input.DataLocation}' must be an s3:// URL (s3://bucket/prefix); got '${value}'.`,
+      {
+        hint: `Example: ${Input.DataLocation}: s3://my-bucket/kedro-runs`,
+      },
+    );
   }
   return value.replace(/\/+$/, "");
 }

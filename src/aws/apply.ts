@@ -154,10 +154,18 @@ async function releaseOldImages(
   const kept = plan.oldVersions.keptImages;
   if (!image || !kept) return;
   try {
-    const released = await releaseImages(clients.ecr, image.repositoryName, desired.stateMachineName, new Set(kept));
-    if (released.length > 0) log(`released ${released.length} image(s) no kept version runs to the lifecycle policy`);
+    const released = await releaseImages(
+      clients.ecr,
+      image.repositoryName,
+      desired.stateMachineName,
+      new Set(kept),
+    );
+    if (released.length > 0)
+      log(`released ${released.length} image(s) no kept version runs to the lifecycle policy`);
   } catch (error) {
-    log(`warning: could not release old images to the lifecycle policy (${errorMessage(error)}); the next cleanup tries again.`);
+    log(
+      `warning: could not release old images to the lifecycle policy (${errorMessage(error)}); the next cleanup tries again.`,
+    );
   }
 }
 

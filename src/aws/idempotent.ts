@@ -1,4 +1,9 @@
-import type { FinalizeHandler, FinalizeHandlerArguments, MetadataBearer, MiddlewareStack } from "@smithy/types";
+import type {
+  FinalizeHandler,
+  FinalizeHandlerArguments,
+  MetadataBearer,
+  MiddlewareStack,
+} from "@smithy/types";
 import { ATTEMPT_MIDDLEWARE } from "./clients.js";
 
 /** Thrown inside the SDK's retry loop to stop it: the call it would repeat already took effect. */

@@ -72,7 +72,10 @@ export interface VersionContent {
  * would make. Matches by the image digest, the architecture and the configuration hash (in the
  * Description marker a version copies from $LATEST, or the `spec` a PublishVersion description names).
  */
-export async function publishedVersionOf(lambda: LambdaClient, content: VersionContent): Promise<string | null> {
+export async function publishedVersionOf(
+  lambda: LambdaClient,
+  content: VersionContent,
+): Promise<string | null> {
   if (!content.codeSha256) return null;
   let latest: FunctionConfiguration | undefined;
   let newest: FunctionConfiguration | undefined;
@@ -97,7 +100,9 @@ export async function publishedVersionOf(lambda: LambdaClient, content: VersionC
     (config.Architectures?.[0] ?? "x86_64") === content.architecture &&
     (parseFunctionDescription(config.Description)?.config === content.hashes.config ||
       (config.Description ?? "").endsWith(` spec ${content.hashes.spec}`));
-  return holds(latest) && parseFunctionDescription(latest.Description)?.config === content.hashes.config && holds(newest)
+  return holds(latest) &&
+    parseFunctionDescription(latest.Description)?.config === content.hashes.config &&
+    holds(newest)
     ? qualifiedArn(newest.FunctionArn ?? "", newest.Version ?? "")
     : null;
 }
@@ -181,7 +186,11 @@ export async function updateFunctionCode(
       ...(revisionId ? { RevisionId: revisionId } : {}),
     });
     if (!publish) return lambda.send(command);
-    const once = await sendOnce(command, () => lambda.send(command), () => publishedVersionOf(lambda, publish));
+    const once = await sendOnce(
+      command,
+      () => lambda.send(command),
+      () => publishedVersionOf(lambda, publish),
+    );
     already = once.already;
     return once.sent ?? null;
   });
@@ -190,7 +199,11 @@ export async function updateFunctionCode(
 }
 
 /** The version a lost call published, once it is ready (as `settle` waits for one this call published). */
-async function alreadyPublished(lambda: LambdaClient, versionArn: string, wait: WaitOptions): Promise<StepResult> {
+async function alreadyPublished(
+  lambda: LambdaClient,
+  versionArn: string,
+  wait: WaitOptions,
+): Promise<StepResult> {
   const parts = versionArn.split(":");
   const config = await waitUntilSettled(lambda, parts[6] ?? "", parts[7], wait);
   return { revisionId: null, versionArn, codeSha256: config.CodeSha256 ?? null };
@@ -237,7 +250,11 @@ export async function publishVersion(
       ...(content.codeSha256 ? { CodeSha256: content.codeSha256 } : {}),
       ...(revisionId ? { RevisionId: revisionId } : {}),
     });
-    const once = await sendOnce(command, () => lambda.send(command), () => publishedVersionOf(lambda, content));
+    const once = await sendOnce(
+      command,
+      () => lambda.send(command),
+      () => publishedVersionOf(lambda, content),
+    );
     already = once.already;
     return once.sent ?? null;
   });

@@ -41,7 +41,9 @@ export function renderPlanText(plan: Plan): string {
   if (old.stateMachineVersions.length + old.functionVersions.length > 0) {
     lines.push(`Old versions deleted after the cutover (keep-versions ${old.keep}):`);
     if (old.stateMachineVersions.length > 0)
-      lines.push(`  - state machine ${labels(old.stateMachineVersions)} (unless an execution still runs one)`);
+      lines.push(
+        `  - state machine ${labels(old.stateMachineVersions)} (unless an execution still runs one)`,
+      );
     if (old.functionVersions.length > 0) lines.push(`  - function ${labels(old.functionVersions)}`);
   }
   lines.push(`Plan hash: ${plan.hash}`);
