@@ -10,6 +10,7 @@ import {
   GetFunctionCommand,
   ListFunctionsCommand,
   ListTagsCommand,
+  ListVersionsByFunctionCommand,
   PreconditionFailedException,
   PublishVersionCommand,
   ResourceConflictException,
@@ -22,12 +23,20 @@ import {
   CreateStateMachineCommand,
   DescribeStateMachineCommand,
   InvalidDefinition,
+  ListExecutionsCommand,
+  ListStateMachineVersionsCommand,
   ListTagsForResourceCommand,
   StateMachineAlreadyExists,
   TagResourceCommand,
   UpdateStateMachineCommand,
   type SFNClient,
 } from "@aws-sdk/client-sfn";
+import {
+  BatchGetImageCommand,
+  DescribeImagesCommand,
+  PutImageCommand,
+  type ECRClient,
+} from "@aws-sdk/client-ecr";
 import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
 import { mockClient, type AwsClientStub } from "aws-sdk-client-mock";
 import { applyPlan } from "../src/aws/apply.js";
@@ -53,6 +62,7 @@ const fnArn = (name: string, version?: string): string =>
 let clients: AwsClients;
 let lambda: AwsClientStub<LambdaClient>;
 let sfn: AwsClientStub<SFNClient>;
+let ecr: AwsClientStub<ECRClient>;
 
 beforeEach(async () => {
   clients = await createAwsClients({
@@ -65,11 +75,21 @@ beforeEach(async () => {
   sfn = mockClient(clients.sfn);
   sfn.on(TagResourceCommand).resolves({});
   sfn.on(UpdateStateMachineCommand).resolves({ stateMachineVersionArn: `${SM_ARN}:4` });
+  // Reads these cases do not look at: nothing published yet, no versions, nothing running.
+  lambda.on(ListVersionsByFunctionCommand).resolves({ Versions: [] });
+  sfn.on(ListStateMachineVersionsCommand).resolves({ stateMachineVersions: [] });
+  sfn.on(ListExecutionsCommand).resolves({ executions: [] });
+  // The kept tag on the image (moto shows it for real in deploy.test.ts).
+  ecr = mockClient(clients.ecr);
+  ecr.on(DescribeImagesCommand).resolves({ imageDetails: [{ imageTags: [] }] });
+  ecr.on(BatchGetImageCommand).resolves({ images: [{ imageManifest: "{}" }] });
+  ecr.on(PutImageCommand).resolves({});
 });
 
 afterEach(() => {
   lambda.restore();
   sfn.restore();
+  ecr.restore();
   clients.destroy();
 });
 

@@ -4,8 +4,16 @@
  * and bad inputs that AWS itself reports. What moto cannot show (Pending/InProgress states,
  * RevisionId conflicts, StateMachineAlreadyExists, AWS's own error shapes) is in deploy-mock.test.ts.
  */
-import { GetFunctionCommand, ListTagsCommand } from "@aws-sdk/client-lambda";
-import { DescribeStateMachineCommand, ListTagsForResourceCommand } from "@aws-sdk/client-sfn";
+import { GetFunctionCommand, ListTagsCommand, ListVersionsByFunctionCommand } from "@aws-sdk/client-lambda";
+import type { AwsClients } from "../src/aws/clients.js";
+import { DescribeImagesCommand, GetLifecyclePolicyCommand } from "@aws-sdk/client-ecr";
+import { ensureRepository } from "../src/aws/ecr.js";
+import {
+  DescribeStateMachineCommand,
+  ListStateMachineVersionsCommand,
+  ListTagsForResourceCommand,
+  StartExecutionCommand,
+} from "@aws-sdk/client-sfn";
 import { describe, expect, it } from "@jest/globals";
 import { CallLog, readOnlyGuard, type AwsCall, type CallRecorder } from "../src/aws/clients.js";
 import { deploymentRef, readDeployed, readForPlan } from "../src/aws/deployed.js";
@@ -125,7 +133,9 @@ describe("deploy against moto", () => {
     });
     expect(plan.summary.hasChanges).toBe(false);
     expect(writes(log)).toEqual([]);
-    expect(log.count()).toBeLessThanOrEqual(4);
+    // ListFunctions (versions included), DescribeStateMachine, ListTagsForResource,
+    // ListStateMachineVersions and DescribeStateMachine of the newest version (what it runs).
+    expect(log.count()).toBeLessThanOrEqual(5);
     expect(result.stateMachineVersionArn).toBe(first.result.stateMachineVersionArn);
     expect(result.functionArns).toEqual(first.result.functionArns);
   });
@@ -170,6 +180,8 @@ describe("deploy against moto", () => {
     expect(plan.functions.every((fn) => fn.action === "update-code")).toBe(true);
     expect(writes(log)).toEqual([
       ...Array<string>(6).fill("UpdateFunctionCode"),
+      // The new image gets the kept tag the lifecycle policy never expires, before the switch.
+      "PutImage",
       "UpdateStateMachine",
       "TagResource",
     ]);
@@ -314,6 +326,176 @@ describe("deploy against moto", () => {
     expect(blind).toMatchObject({ basis: "nothing-deployed", note: basis.note, summary: { toCreate: 7 } });
   });
 });
+
+describe("old versions against moto", () => {
+  it("keeps the newest keep-versions state machine versions and the function versions they invoke, and deletes the rest", async () => {
+    const s = stack();
+    const keep = { keepVersions: 2 };
+    let desired = await example(s);
+    await deploy(await s.clients(), desired, keep);
+    for (const memoryMb of [2048, 3008]) {
+      desired = {
+        ...desired,
+        ...(await example(s, { overrides: { "data_science.train_model_node": { memoryMb } } })),
+      };
+      await deploy(await s.clients(), desired, keep);
+    }
+    // Three deploys made versions 1-3 of the state machine and of the train function.
+    expect(await stateMachineVersions(s)).toEqual([3, 2]);
+    expect(await functionVersions(s, TRAIN)).toEqual([2, 3]);
+    expect(await functionVersions(s, "spaceflights-data_processing_preprocess_companies_node")).toEqual([1]);
+
+    // The plan says what the next deploy deletes: version 2 and the function version only it invokes.
+    const image = await s.putImage("spaceflights", "v2");
+    const next = { ...desired, imageUri: image };
+    const plan = await planOnly(await s.clients(), next, false, 2);
+    expect(plan.oldVersions).toEqual({
+      keep: 2,
+      stateMachineVersions: [`${smArn(s)}:2`],
+      functionVersions: [`arn:aws:lambda:${s.region}:${s.accountId}:function:${TRAIN}:2`],
+      keptImages: [digestOf(desired.imageUri), digestOf(image)].sort(),
+    });
+    const log = new CallLog();
+    const { result } = await deploy(await s.clients({ recorders: [log] }), next, keep);
+    expect(result.deletedVersions).toEqual([...plan.oldVersions.functionVersions, `${smArn(s)}:2`].sort());
+    expect(writes(log).filter((op) => op.startsWith("Delete"))).toEqual([
+      "DeleteStateMachineVersion",
+      "DeleteFunction",
+    ]);
+    expect(await stateMachineVersions(s)).toEqual([4, 3]);
+    expect(await functionVersions(s, TRAIN)).toEqual([3, 4]);
+    // Every version kept still invokes function versions that exist.
+    const direct = await s.clients({ lambdaLimiter: null });
+    for (const version of [3, 4])
+      expect(await missingReferencedVersions(direct, `${smArn(s)}:${version}`)).toEqual([]);
+    expect((await planOnly(direct, next, false, 2)).oldVersions).toMatchObject({
+      stateMachineVersions: [],
+      functionVersions: [],
+    });
+
+    // Version 3 still runs the first image: it keeps its kept tag until no kept version runs it.
+    const v1Tag = `kedro-sfn-kept-spaceflights-${digestOf(desired.imageUri).slice(7, 19)}`;
+    const v2Tag = `kedro-sfn-kept-spaceflights-${digestOf(image).slice(7, 19)}`;
+    expect(await imageTags(direct, desired.imageUri)).toEqual(["v1", v1Tag].sort());
+    expect(await imageTags(direct, image)).toEqual(["v2", v2Tag].sort());
+    const last = {
+      ...next,
+      ...(await example(s, {
+        imageUri: image,
+        overrides: { "data_science.train_model_node": { memoryMb: 4096 } },
+      })),
+    };
+    await deploy(await s.clients(), last, keep);
+    expect(await stateMachineVersions(s)).toEqual([5, 4]);
+    expect(await imageTags(direct, desired.imageUri)).toEqual(["v1"]);
+    expect(await imageTags(direct, image)).toEqual(["v2", v2Tag].sort());
+  });
+
+  it("creates the repository with a lifecycle policy that never expires an image a kept version runs", async () => {
+    const s = stack();
+    const direct = await s.clients({ lambdaLimiter: null });
+    await ensureRepository(direct.ecr, "lifecycle-check", 5);
+    const policy = await direct.ecr.send(
+      new GetLifecyclePolicyCommand({ repositoryName: "lifecycle-check" }),
+    );
+    // moto stores the policy but expires nothing: the document is what can be checked here.
+    expect(JSON.parse(policy.lifecyclePolicyText ?? "{}")).toEqual({
+      rules: [
+        {
+          rulePriority: 1,
+          description: "kedro-sfn: never expire an image a kept state machine version runs",
+          selection: {
+            tagStatus: "tagged",
+            tagPrefixList: ["kedro-sfn-kept-"],
+            countType: "imageCountMoreThan",
+            countNumber: 10000,
+          },
+          action: { type: "expire" },
+        },
+        {
+          rulePriority: 2,
+          description: "kedro-sfn: keep the newest 5 images",
+          selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: 5 },
+          action: { type: "expire" },
+        },
+      ],
+    });
+  });
+
+  it("never deletes a version an execution still runs, nor the function versions while executions run", async () => {
+    const s = stack();
+    const keep = { keepVersions: 1 };
+    // A Wait first, so an execution stays RUNNING in moto's engine while the next deploy cuts over.
+    const base = await example(s);
+    const waiting = structuredClone(base);
+    const definition = waiting.compiled.definition;
+    definition.States = {
+      hold: { Type: "Wait", Seconds: 600, Next: definition.StartAt },
+      ...definition.States,
+    };
+    definition.StartAt = "hold";
+    await deploy(await s.clients(), waiting, keep);
+    const direct = await s.clients({ lambdaLimiter: null });
+    await direct.sfn.send(
+      new StartExecutionCommand({ stateMachineArn: `${smArn(s)}:1`, name: "still-running", input: "{}" }),
+    );
+
+    const memory = async (memoryMb: number): Promise<DesiredDeployment> => ({
+      ...waiting,
+      compiled: (await example(s, { overrides: { "data_science.train_model_node": { memoryMb } } })).compiled,
+    });
+    const messages: string[] = [];
+    const log = (line: string): number => messages.push(line);
+    const second = await deploy(await s.clients(), await memory(2048), { ...keep, log });
+    expect(second.plan.oldVersions.stateMachineVersions).toEqual([`${smArn(s)}:1`]);
+    expect(second.result.deletedVersions).toEqual([]);
+    expect(messages).toContain("kept spaceflights:1: an execution still runs it.");
+
+    // Version 2 runs nothing: it goes. Version 1 stays, and so does the train function's version 1 it invokes.
+    messages.length = 0;
+    const third = await deploy(await s.clients(), await memory(3008), { ...keep, log });
+    expect(third.plan.oldVersions).toMatchObject({
+      stateMachineVersions: [`${smArn(s)}:2`, `${smArn(s)}:1`],
+      functionVersions: [`arn:aws:lambda:${s.region}:${s.accountId}:function:${TRAIN}:1`],
+    });
+    expect(third.result.deletedVersions).toEqual([`${smArn(s)}:2`]);
+    expect(messages).toContain(
+      "kept 1 old function version(s): executions are running; a later deploy deletes them.",
+    );
+    expect(await stateMachineVersions(s)).toEqual([3, 1]);
+    expect(await functionVersions(s, TRAIN)).toEqual([1, 2, 3]);
+    expect(await missingReferencedVersions(direct, `${smArn(s)}:1`)).toEqual([]);
+  });
+});
+
+function digestOf(imageUri: string): string {
+  return imageUri.slice(imageUri.indexOf("@") + 1);
+}
+
+async function imageTags(clients: AwsClients, imageUri: string): Promise<string[]> {
+  const described = await clients.ecr.send(
+    new DescribeImagesCommand({
+      repositoryName: "spaceflights",
+      imageIds: [{ imageDigest: digestOf(imageUri) }],
+    }),
+  );
+  return [...(described.imageDetails?.[0]?.imageTags ?? [])].sort();
+}
+
+async function stateMachineVersions(s: LocalStack): Promise<number[]> {
+  const direct = await s.clients({ lambdaLimiter: null });
+  const listed = await direct.sfn.send(new ListStateMachineVersionsCommand({ stateMachineArn: smArn(s) }));
+  return (listed.stateMachineVersions ?? []).map((v) => Number(v.stateMachineVersionArn?.split(":").pop()));
+}
+
+async function functionVersions(s: LocalStack, name: string, clients?: AwsClients): Promise<number[]> {
+  const direct = clients ?? (await s.clients({ lambdaLimiter: null }));
+  const listed = await direct.lambda.send(new ListVersionsByFunctionCommand({ FunctionName: name }));
+  return (listed.Versions ?? [])
+    .map((v) => Number(v.Version))
+    .filter((v) => Number.isInteger(v))
+    .sort((a, b) => a - b);
+}
 
 describe("bad input against moto", () => {
   it("names the Lambda role that does not exist, and creates nothing", async () => {

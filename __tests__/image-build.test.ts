@@ -284,7 +284,15 @@ describe("buildah + docker-registry + moto's ECR", () => {
     expect(repo?.imageScanningConfiguration?.scanOnPush).toBe(true);
     const policy = await ecr.send(new GetLifecyclePolicyCommand({ repositoryName: REPOSITORY }));
     expect(JSON.parse(policy.lifecyclePolicyText ?? "{}")).toMatchObject({
-      rules: [{ selection: { countType: "imageCountMoreThan", countNumber: 7 }, action: { type: "expire" } }],
+      rules: [
+        // Images a kept state machine version runs are never expired (deploy.test.ts shows the tags).
+        { rulePriority: 1, selection: { tagPrefixList: ["kedro-sfn-kept-"] } },
+        {
+          rulePriority: 2,
+          selection: { countType: "imageCountMoreThan", countNumber: 7 },
+          action: { type: "expire" },
+        },
+      ],
     });
     // The ECR token was masked, and it never reached the log or the (non-ECR) registry.
     expect(masked.length).toBeGreaterThanOrEqual(2);

@@ -55,6 +55,20 @@ describe("parseOptions", () => {
     expect(() => parseOptions(read({ [input]: value }))).toThrow(message);
   });
 
+  it("keeps 10 state machine versions by default, and refuses fewer kept images than kept versions", () => {
+    expect(parseOptions(read({}))).toMatchObject({ keepVersions: 10, keepImages: 30 });
+    expect(parseOptions(read({ [Input.KeepVersions]: "3", [Input.KeepImages]: "3" }))).toMatchObject({
+      keepVersions: 3,
+      keepImages: 3,
+    });
+    const fewer = (): unknown => parseOptions(read({ [Input.KeepVersions]: "40" }));
+    expect(fewer).toThrow(UserError);
+    expect(fewer).toThrow("Input 'keep-images' (30) must be at least 'keep-versions' (40)");
+    expect(() => parseOptions(read({ [Input.KeepVersions]: "1001" }))).toThrow(
+      /'keep-versions' must be between 1 and 1000/,
+    );
+  });
+
   it("parses combined grouping, sorted and deduplicated", () => {
     expect(parseOptions(read({ [Input.GroupBy]: "memory, namespace,memory" })).groupBy).toEqual([
       "memory",

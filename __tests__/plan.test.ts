@@ -256,6 +256,7 @@ describe("deploy outputs", () => {
       functionArns: { b: "arn:b:1", a: "arn:a:1" },
       plan,
       deleted: [],
+      deletedVersions: [],
     });
     expect(Object.keys(outputs).sort()).toEqual(
       [
@@ -311,5 +312,97 @@ describe("validateDeployInputs", () => {
     const call = (): void => validateDeployInputs({ ...ok, ...override });
     expect(call).toThrow(UserError);
     expect(call).toThrow(message);
+  });
+});
+
+/** `deployedFor(target)` with the versions a real read adds: state machine versions 1..count, the newest current. */
+function withVersions(target: DesiredDeployment, count: number, functionVersions = 1): DeployedState {
+  const state = deployedFor(target);
+  const machine = state.stateMachine;
+  if (!machine) throw new Error("no state machine");
+  const bound = Object.values(machine.tasks).map((task) => task.versionArn);
+  const versions = Array.from({ length: count }, (_, index) => ({
+    arn: `${machine.arn}:${count - index}`,
+    version: count - index,
+    functionVersionArns: bound,
+  }));
+  const digest = DIGEST_A;
+  return {
+    ...state,
+    functions: state.functions.map((fn) => ({
+      ...fn,
+      versions: Array.from({ length: functionVersions }, (_, index) => ({
+        arn: `${fn.functionArn}:${index + 1}`,
+        version: index + 1,
+        codeSha256: digest,
+      })),
+    })),
+    stateMachine: { ...machine, versions, currentVersionArn: versions[0]?.arn ?? null },
+  };
+}
+
+describe("versions", () => {
+  const machineArn = "arn:aws:states:eu-west-1:123456789012:stateMachine:spaceflights";
+
+  it("takes the version the state machine runs from the versions, and only mends a stale tag", () => {
+    const target = desired();
+    const deployed = withVersions(target, 4);
+    // deployedFor tags version 3: as if the deploy that published 4 was killed before tagging.
+    const plan = planDeployment(target, deployed);
+    expect(plan.functions.every((fn) => fn.action === "noop")).toBe(true);
+    expect(plan.stateMachine).toMatchObject({
+      action: "update",
+      steps: ["tags"],
+      currentVersionArn: `${machineArn}:4`,
+      changes: [{ field: "tags.kedro-sfn:version", before: `${machineArn}:3`, after: `${machineArn}:4` }],
+    });
+    const tagged = {
+      ...deployed.stateMachine!,
+      tags: { ...deployed.stateMachine!.tags, "kedro-sfn:version": `${machineArn}:4` },
+    };
+    expect(planDeployment(target, { ...deployed, stateMachine: tagged }).summary.hasChanges).toBe(false);
+  });
+
+  it("publishes when no version has the state machine's current definition", () => {
+    const target = desired();
+    const deployed = withVersions(target, 2);
+    const plan = planDeployment(target, {
+      ...deployed,
+      stateMachine: { ...deployed.stateMachine!, currentVersionArn: null },
+    });
+    expect(plan.stateMachine).toMatchObject({
+      steps: ["update"],
+      currentVersionArn: null,
+      changes: [{ field: "version", before: `${machineArn}:3`, after: "new" }],
+    });
+  });
+
+  it("plans old versions beyond keep-versions, the one this deploy publishes counted, and says so", () => {
+    const target = desired();
+    const deployed = withVersions(target, 12, 3);
+    const changed = desired({ imageUri: `${REPO}@sha256:${DIGEST_B}` });
+    const plan = planDeployment(changed, deployed, { keepVersions: 10 });
+    expect(plan.oldVersions.stateMachineVersions).toEqual([3, 2, 1].map((n) => `${machineArn}:${n}`));
+    // Every kept version invokes version 1 of each function (deployedFor binds :1); 3 is each one's newest.
+    expect(plan.oldVersions.functionVersions).toHaveLength(6);
+    expect(plan.oldVersions.functionVersions.every((arn) => arn.endsWith(":2"))).toBe(true);
+    expect(plan.oldVersions.keptImages).toEqual([`sha256:${DIGEST_A}`, `sha256:${DIGEST_B}`]);
+    const text = renderPlanText(plan);
+    expect(text).toContain("Old versions deleted after the cutover (keep-versions 10):");
+    expect(text).toContain(
+      "state machine spaceflights:3, spaceflights:2, spaceflights:1 (unless an execution still runs one)",
+    );
+
+    // Nothing published: the newest ten stay; a kept version that could not be read keeps every function version.
+    const unread = structuredClone(deployed);
+    const versions = unread.stateMachine?.versions ?? [];
+    const second = versions[1];
+    if (second) second.functionVersionArns = null;
+    const same = planDeployment(target, unread, { keepVersions: 10 });
+    expect(same.oldVersions).toMatchObject({
+      stateMachineVersions: [`${machineArn}:2`, `${machineArn}:1`],
+      functionVersions: [],
+      keptImages: null,
+    });
   });
 });

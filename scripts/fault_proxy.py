@@ -21,7 +21,9 @@ page), so call counts match AWS's.
 
 Change settings at run time with ``POST /__fault_proxy/config`` (JSON with
 any of seed, throttle_rate, error_rate, lose_rate, latency_ms, page_size,
-services); read counters with ``GET /__fault_proxy/stats`` and zero them
+services, lose_next); ``lose_next`` lists operations (``PublishVersion``,
+``UpdateStateMachine``, ...) whose next call each is lost, for tests that
+need one given response dropped; read counters with ``GET /__fault_proxy/stats`` and zero them
 with ``POST /__fault_proxy/stats/reset``.
 """
 
@@ -44,6 +46,13 @@ from urllib.parse import parse_qsl, urlencode, urlsplit
 HOP_HEADERS = {"connection", "keep-alive", "proxy-connection", "transfer-encoding", "te", "trailer", "upgrade", "content-length"}
 CREDENTIAL_SCOPE = re.compile(r"Credential=[^/]+/\d{8}/[^/]+/([^/]+)/aws4_request")
 LIST_FUNCTIONS = re.compile(r"^/2015-03-31/functions/?$")
+# The Lambda REST routes a targeted loss can name (Step Functions names its operation in X-Amz-Target).
+LAMBDA_OPERATIONS = [
+    ("POST", re.compile(r"^/2015-03-31/functions/?$"), "CreateFunction"),
+    ("POST", re.compile(r"^/2015-03-31/functions/[^/]+/versions$"), "PublishVersion"),
+    ("PUT", re.compile(r"^/2015-03-31/functions/[^/]+/code$"), "UpdateFunctionCode"),
+    ("PUT", re.compile(r"^/2015-03-31/functions/[^/]+/configuration$"), "UpdateFunctionConfiguration"),
+]
 
 
 class Settings:
@@ -60,6 +69,7 @@ class Settings:
         self.services = {"lambda", "states"}
         self.random = random.Random(args.seed)
         self.stats: dict[str, int] = {}
+        self.lose_next: list[str] = []
 
     def update(self, changes: dict[str, Any]) -> None:
         with self.lock:
@@ -70,6 +80,17 @@ class Settings:
                 self.services = set(changes["services"])
             if "seed" in changes:
                 self.random = random.Random(changes["seed"])
+            if "lose_next" in changes:
+                self.lose_next = list(changes["lose_next"])
+
+    def lose_targeted(self, operation: str) -> bool:
+        """True once for each listed operation: its next call is lost."""
+        with self.lock:
+            if operation not in self.lose_next:
+                return False
+            self.lose_next.remove(operation)
+            self.count(f"lost.{operation}")
+            return True
 
     def decide(self, service: str) -> str:
         """forward | throttle | error | lose, drawn in request order from the seeded generator."""
@@ -92,6 +113,16 @@ class Settings:
 def service_of(headers: Any) -> str:
     match = CREDENTIAL_SCOPE.search(headers.get("Authorization", ""))
     return match.group(1) if match else "other"
+
+
+def operation_of(command: str, path: str, headers: Any) -> str:
+    target = headers.get("X-Amz-Target", "")
+    if target:
+        return target.split(".")[-1]
+    for method, route, name in LAMBDA_OPERATIONS:
+        if command == method and route.match(urlsplit(path).path):
+            return name
+    return ""
 
 
 def error_reply(service: str, outcome: str) -> tuple[int, dict[str, str], bytes]:
@@ -144,6 +175,8 @@ class Proxy(BaseHTTPRequestHandler):
             time.sleep(settings.latency_ms / 1000)
         service = service_of(self.headers)
         outcome = settings.decide(service)
+        if settings.lose_targeted(operation_of(self.command, self.path, self.headers)):
+            outcome = "lose"
         if outcome in ("throttle", "error"):
             self.reply(*error_reply(service, outcome))
             return
@@ -205,6 +238,7 @@ class Proxy(BaseHTTPRequestHandler):
                 "latency_ms": settings.latency_ms,
                 "page_size": settings.page_size,
                 "services": sorted(settings.services),
+                "lose_next": list(settings.lose_next),
                 "stats": dict(settings.stats),
             }
         self.reply(200, {"Content-Type": "application/json"}, json.dumps(state).encode())

@@ -24,6 +24,7 @@ export enum Input {
   ConfSource = "conf-source",
   DataLocation = "data-location",
   KeepImages = "keep-images",
+  KeepVersions = "keep-versions",
   LambdaRoleArn = "lambda-role-arn",
   StateMachineRoleArn = "state-machine-role-arn",
   Prune = "prune",

@@ -43,6 +43,8 @@ export interface Options {
   /** s3://bucket/prefix for run-scoped data between tasks; "" = none (every crossing dataset must be persisted in the catalog). */
   dataLocation: string;
   keepImages: number;
+  /** State machine versions kept after a cutover (Step Functions allows 1,000); older ones and unused function versions are deleted. */
+  keepVersions: number;
   lambdaRoleArn: string;
   stateMachineRoleArn: string;
   prune: boolean;
@@ -82,6 +84,7 @@ const DEFAULTS: Partial<Record<Input, string>> = {
   [Input.BaseImage]: "public.ecr.aws/lambda/python:3.12",
   [Input.ConfSource]: "image",
   [Input.KeepImages]: "30",
+  [Input.KeepVersions]: "10",
   [Input.Prune]: "false",
   [Input.LogLevel]: "OFF",
   [Input.Tracing]: "false",
@@ -94,6 +97,23 @@ const DEFAULTS: Partial<Record<Input, string>> = {
   [Input.RequireReviewedPlan]: "false",
   [Input.AllowPipelineImportErrors]: "false",
 };
+
+/**
+ * keep-images and keep-versions together: kept versions' images are shielded from the lifecycle
+ * policy but may still fill its count, and then a freshly pushed image, not yet tagged as kept,
+ * could be the one it expires. Room for every kept version's image avoids that.
+ */
+function parseRetention(get: (name: Input) => string): { keepImages: number; keepVersions: number } {
+  const keepImages = parseInteger(Input.KeepImages, get(Input.KeepImages), 1, 10000);
+  const keepVersions = parseInteger(Input.KeepVersions, get(Input.KeepVersions), 1, 1000);
+  if (keepImages < keepVersions) {
+    throw new UserError(
+      `Input '${Input.KeepImages}' (${keepImages}) must be at least '${Input.KeepVersions}' (${keepVersions}): every kept state machine version may run its own image.`,
+      { hint: `Raise ${Input.KeepImages} to ${keepVersions} or more, or lower ${Input.KeepVersions}.` },
+    );
+  }
+  return { keepImages, keepVersions };
+}
 
 /** Parses and validates every input; each error names the input at fault. */
 export function parseOptions(read: InputReader): Options {
@@ -125,7 +145,7 @@ export function parseOptions(read: InputReader): Options {
     requirements: get(Input.Requirements),
     confSource: parseConfSource(get(Input.ConfSource)),
     dataLocation: parseDataLocation(get(Input.DataLocation)),
-    keepImages: parseInteger(Input.KeepImages, get(Input.KeepImages), 1, 10000),
+    ...parseRetention(get),
     lambdaRoleArn: get(Input.LambdaRoleArn),
     stateMachineRoleArn: get(Input.StateMachineRoleArn),
     prune: parseBoolean(Input.Prune, get(Input.Prune)),

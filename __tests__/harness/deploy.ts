@@ -17,18 +17,20 @@ export async function planOnly(
   clients: AwsClients,
   desired: DesiredDeployment,
   prune = false,
+  keepVersions?: number,
 ): Promise<Plan> {
-  const deployed = await readDeployed(clients, deploymentRef(desired));
-  return planDeployment(desired, deployed, { prune, region: clients.region });
+  const keep = keepVersions !== undefined ? { keepVersions } : {};
+  const deployed = await readDeployed(clients, { ...deploymentRef(desired), ...keep });
+  return planDeployment(desired, deployed, { prune, region: clients.region, ...keep });
 }
 
 export async function deploy(
   clients: AwsClients,
   desired: DesiredDeployment,
-  options: ApplyOptions & { prune?: boolean } = {},
+  options: ApplyOptions & { prune?: boolean; keepVersions?: number } = {},
 ): Promise<DeployRun> {
-  const { prune, ...applyOptions } = options;
-  const plan = await planOnly(clients, desired, prune ?? false);
+  const { prune, keepVersions, ...applyOptions } = options;
+  const plan = await planOnly(clients, desired, prune ?? false, keepVersions);
   const result = await applyPlan(clients, plan, desired, { pollIntervalMs: 50, ...applyOptions });
   return { plan, result };
 }

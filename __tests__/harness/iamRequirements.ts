@@ -138,6 +138,8 @@ export const REQUIRED: Record<string, Rule> = {
   "states:ListStateMachineVersions": (i) => on("states:ListStateMachineVersions", str(i.stateMachineArn)),
   "states:DeleteStateMachineVersion": (i) =>
     on("states:DeleteStateMachineVersion", unqualifiedMachine(str(i.stateMachineVersionArn))),
+  // The version cleanup lists a version's running executions by its ARN, authorised on the machine's.
+  "states:ListExecutions": (i) => on("states:ListExecutions", unqualifiedMachine(str(i.stateMachineArn))),
 
   // ECR. Tags on create are authorised as ecr:TagResource too ("Using Tag-Based Access Control",
   // ECR user guide). A registry login is for a push over the registry API to the repository, which
@@ -167,6 +169,9 @@ export const REQUIRED: Record<string, Rule> = {
   "ecr:DescribeImages": (i, a) => on("ecr:DescribeImages", repositoryArn(str(i.repositoryName), a)),
   "ecr:BatchGetImage": (i, a) => on("ecr:BatchGetImage", repositoryArn(str(i.repositoryName), a)),
   "ecr:PutImage": (i, a) => on("ecr:PutImage", repositoryArn(str(i.repositoryName), a)),
+  // Removing a kept tag from an image no kept version runs (the version cleanup).
+  "ecr:ListImages": (i, a) => on("ecr:ListImages", repositoryArn(str(i.repositoryName), a)),
+  "ecr:BatchDeleteImage": (i, a) => on("ecr:BatchDeleteImage", repositoryArn(str(i.repositoryName), a)),
 
   // S3: object ARNs; a tagged or ACL'd upload needs s3:PutObjectTagging / s3:PutObjectAcl too.
   "s3:PutObject": (i) => {

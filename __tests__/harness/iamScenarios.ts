@@ -91,13 +91,14 @@ export const iamScenarios: IamScenario[] = [
         compiled: compiledSpaceflights(NAME, { memoryByNode: { "data_science.train_model_node": 2048 } }),
         tags: { owner: "ml" },
       });
-      await deploy(clients, v2);
+      // Keeping one version: the old state machine and function versions, and the old image's kept tag, go.
+      await deploy(clients, v2, { keepVersions: 1 });
       const memoryByNode = { "data_science.train_model_node": 2048 };
       const evaluate = { "data_science.evaluate_model_node": "data_science.evaluate_node" };
       await deploy(
         clients,
         { ...v2, compiled: compiledSpaceflights(NAME, { memoryByNode, renameNodes: evaluate }) },
-        { prune: true },
+        { prune: true, keepVersions: 1 },
       );
       // A deploy retried with a stale plan: its creates meet functions that now exist.
       const split = { ...evaluate, "data_science.split_data_node": "data_science.split_node" };

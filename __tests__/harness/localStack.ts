@@ -54,6 +54,8 @@ export interface FaultSettings {
   latency_ms?: number;
   page_size?: number;
   services?: string[];
+  /** Operations (PublishVersion, UpdateStateMachine, ...) whose next call each is lost: done, then answered 500. */
+  lose_next?: string[];
 }
 
 export interface FaultState extends Required<Omit<FaultSettings, "seed">> {
@@ -148,6 +150,7 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
           latency_ms: 0,
           page_size: 50,
           seed: 0,
+          lose_next: [],
         });
     },
     faults: (settings) => control("config", settings),

@@ -1,7 +1,6 @@
 import type { FunctionSpec } from "../compile/types.js";
 import { UserError } from "../errors.js";
 import { bindDefinition, type TaskBinding } from "../plan/bind.js";
-import { stableStringify } from "../canonicalJson.js";
 import {
   arnAccount,
   desiredHash,
@@ -21,17 +20,21 @@ import {
   deleteFunction,
   getFunction,
   listTags,
+  publishedVersionOf,
   publishVersion,
   replaceTags,
   toDeployedFunction,
   updateFunctionCode,
   updateFunctionConfiguration,
+  type VersionContent,
   type WaitOptions,
 } from "./lambda.js";
 import { mapWithConcurrency } from "./limiter.js";
+import { deleteOldVersions } from "./versionCleanup.js";
+import { ecrImageOf, keptImageTag, protectImage, releaseImages } from "./ecr.js";
+import { errorMessage } from "../errors.js";
 import {
   createStateMachine,
-  describeStateMachine,
   findStateMachineArn,
   stateMachineArn,
   tagStateMachine,
@@ -92,8 +95,19 @@ export async function applyPlan(
     versions.set(fn.functionName, await convergeFunction(context, fn, spec));
   });
 
+  if (plan.stateMachine.steps.includes("create") || plan.stateMachine.steps.includes("update"))
+    await protectDeployedImage(clients, desired, log);
   const { arn, versionArn } = await switchStateMachine(clients, plan, desired, versions, log);
   const deleted = await prune(clients, plan, desired, options.concurrency ?? DEFAULT_CONCURRENCY, log);
+  const deletedVersions = await deleteOldVersions(clients, plan, {
+    stateMachineArn: arn,
+    currentVersionArn: versionArn,
+    bound: new Set(versions.values()),
+    concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
+    log,
+  });
+  if (deletedVersions.some((deleted) => deleted.includes(":states:")))
+    await releaseOldImages(clients, plan, desired, log);
 
   const functionArns: Record<string, string> = {};
   for (const spec of desired.compiled.functions)
@@ -105,7 +119,54 @@ export async function applyPlan(
     functionArns,
     plan,
     deleted,
+    deletedVersions,
   };
+}
+
+/**
+ * Before any state machine version runs the image, it gets this state machine's kept tag, which
+ * the repository's lifecycle policy never expires (see lifecyclePolicy): killed anywhere, no
+ * published version runs an image the count rule may delete.
+ */
+async function protectDeployedImage(
+  clients: AwsClients,
+  desired: DesiredDeployment,
+  log: (line: string) => void,
+): Promise<void> {
+  const digest = imageDigestHex(desired.imageUri);
+  if (!digest || !ecrImageOf(desired.imageUri)) return;
+  const tag = keptImageTag(desired.stateMachineName, digest);
+  try {
+    if (await protectImage(clients.ecr, desired.imageUri, tag)) log(`tagged the image ${tag}`);
+  } catch (error) {
+    throw explainAwsError(error, { doing: `tag the image ${desired.imageUri} as ${tag}` });
+  }
+}
+
+/** After old versions went: images no kept version runs lose their kept tag (a warning if that fails). */
+async function releaseOldImages(
+  clients: AwsClients,
+  plan: Plan,
+  desired: DesiredDeployment,
+  log: (line: string) => void,
+): Promise<void> {
+  const image = ecrImageOf(desired.imageUri);
+  const kept = plan.oldVersions.keptImages;
+  if (!image || !kept) return;
+  try {
+    const released = await releaseImages(
+      clients.ecr,
+      image.repositoryName,
+      desired.stateMachineName,
+      new Set(kept),
+    );
+    if (released.length > 0)
+      log(`released ${released.length} image(s) no kept version runs to the lifecycle policy`);
+  } catch (error) {
+    log(
+      `warning: could not release old images to the lifecycle policy (${errorMessage(error)}); the next cleanup tries again.`,
+    );
+  }
 }
 
 interface FunctionContext {
@@ -196,6 +257,18 @@ async function runSteps(
   }
   let revisionId = planned.revisionId;
   let versionArn: string | null = null;
+  const content: VersionContent = {
+    functionName: name,
+    codeSha256: imageDigestHex(desired.imageUri),
+    architecture: spec.architecture,
+    hashes,
+  };
+  if (steps.has("publish") && !steps.has("code") && !steps.has("config")) {
+    // $LATEST is already right (an earlier deploy stopped before the switch, or a conflict was
+    // re-planned): its newest version may be exactly what a publish would make.
+    versionArn = await publishedVersionOf(clients.lambda, content);
+    if (versionArn) steps.delete("publish");
+  }
   if (steps.has("code")) {
     // With nothing else to change, the code update publishes the version itself: one call.
     const publishNow = steps.has("publish") && !steps.has("config");
@@ -204,11 +277,13 @@ async function runSteps(
       spec,
       desired.imageUri,
       revisionId,
-      publishNow,
+      publishNow ? content : null,
       wait,
     );
     checkDigest(context, name, updated.codeSha256);
     revisionId = updated.revisionId;
+    // PublishVersion's CodeSha256 precondition only when Lambda reports the digest (see checkDigest).
+    if (updated.codeSha256 !== content.codeSha256) content.codeSha256 = null;
     if (publishNow) versionArn = updated.versionArn;
   }
   if (steps.has("tags")) {
@@ -221,7 +296,7 @@ async function runSteps(
   }
   if (steps.has("publish") && !versionArn) {
     const description = `kedro-sfn commit ${desired.commitSha} spec ${hashes.spec}`;
-    versionArn = (await publishVersion(clients.lambda, name, description, revisionId, wait)).versionArn;
+    versionArn = (await publishVersion(clients.lambda, content, description, revisionId, wait)).versionArn;
   }
   // A tags-only change publishes nothing: the state machine keeps its version.
   versionArn ??= planned.currentVersionArn;
@@ -299,14 +374,16 @@ async function switchStateMachine(
       log(`updated state machine ${name} (${versionLabel(versionArn)})`);
       return { arn, versionArn };
     }
+    const versionArn = plan.stateMachine.currentVersionArn;
     if (plan.stateMachine.steps.includes("tags")) {
-      await tagStateMachine(clients.sfn, arn, stateMachineTags(desired));
+      // Also repairs a version tag a killed deploy left stale.
+      await tagStateMachine(clients.sfn, arn, {
+        ...stateMachineTags(desired),
+        ...(versionArn ? { [Tag.version]: versionArn } : {}),
+      });
       log(`retagged state machine ${name}`);
     }
-    return {
-      arn,
-      versionArn: await currentVersionArn(clients, plan.stateMachine.currentVersionArn, settings, log),
-    };
+    return { arn, versionArn };
   } catch (error) {
     throw explainAwsError(error, failure);
   }
@@ -319,24 +396,6 @@ async function existingStateMachineArn(clients: AwsClients, desired: DesiredDepl
     : await findStateMachineArn(clients.sfn, desired.stateMachineName);
   if (!arn) throw new Error(`State machine ${desired.stateMachineName} exists but could not be found.`);
   return arn;
-}
-
-/**
- * For a deploy that changes no definition: the version the last deploy published, as recorded
- * in the state machine's tag, if that version still has the current definition (one read).
- */
-async function currentVersionArn(
-  clients: AwsClients,
-  versionArn: string | null,
-  settings: StateMachineSettings,
-  log: (line: string) => void,
-): Promise<string | null> {
-  if (!versionArn) return null;
-  const version = await describeStateMachine(clients.sfn, versionArn);
-  if (version && stableStringify(version.definition) === stableStringify(settings.definition))
-    return versionArn;
-  log(`note: ${versionLabel(versionArn)} no longer matches the state machine; no version ARN to report.`);
-  return null;
 }
 
 /** Deletes functions that left the pipeline, now that the state machine no longer invokes them. */

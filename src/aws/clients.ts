@@ -82,6 +82,9 @@ const UNPACED_LAMBDA_OPERATIONS = new Set(["GetFunction"]);
 
 export const DEFAULT_MAX_ATTEMPTS = 8;
 
+/** The per-attempt middleware's name: per-command middleware (idempotent.ts) places itself around it. */
+export const ATTEMPT_MIDDLEWARE = "kedroSfnAttemptMiddleware";
+
 /**
  * The one place AWS clients are made. Region, endpoint and credentials come from the SDK's own
  * configuration chain unless given; retries use the SDK's adaptive mode.
@@ -198,7 +201,7 @@ function attachAttemptMiddleware<Input extends object, Output extends MetadataBe
           throw error;
         }
       },
-    { relation: "after", toMiddleware: "retryMiddleware", name: "kedroSfnAttemptMiddleware", override: true },
+    { relation: "after", toMiddleware: "retryMiddleware", name: ATTEMPT_MIDDLEWARE, override: true },
   );
 }
 

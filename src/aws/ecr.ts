@@ -1,10 +1,16 @@
 import {
+  BatchDeleteImageCommand,
+  BatchGetImageCommand,
   CreateRepositoryCommand,
+  DescribeImagesCommand,
   DescribeRepositoriesCommand,
   GetAuthorizationTokenCommand,
   GetLifecyclePolicyCommand,
+  ListImagesCommand,
+  PutImageCommand,
   PutLifecyclePolicyCommand,
   type ECRClient,
+  type ImageIdentifier,
 } from "@aws-sdk/client-ecr";
 import { UserError, errorMessage } from "../errors.js";
 import { awsErrorName, explainAwsError, isAwsError } from "./failures.js";
@@ -30,18 +36,125 @@ export interface RegistryCredentials {
 /** Marks lifecycle policies this tool wrote, so it only ever updates its own. */
 const POLICY_MARKER = "kedro-sfn:";
 
-/** Expire all but the newest `keep` images, tagged or not (cache images and old builds alike). */
+/** Images a kept state machine version runs carry a tag with this prefix (see `keptImageTag`). */
+export const KEPT_TAG_PREFIX = "kedro-sfn-kept-";
+/** More kept images than any repository holds (versions kept x state machines sharing it). */
+const KEPT_IMAGES_CEILING = 10000;
+
+/**
+ * Expire all but the newest `keep` images, tagged or not (cache images and old builds alike),
+ * except images a kept version runs: ECR never lets a lower-priority rule expire an image that
+ * matched a higher one's tag selection, so rule 1 shields every `kedro-sfn-kept-` image (it
+ * would only expire beyond 10,000 of them).
+ */
 export function lifecyclePolicy(keep: number): string {
   return JSON.stringify({
     rules: [
       {
         rulePriority: 1,
+        description: `${POLICY_MARKER} never expire an image a kept state machine version runs`,
+        selection: {
+          tagStatus: "tagged",
+          tagPrefixList: [KEPT_TAG_PREFIX],
+          countType: "imageCountMoreThan",
+          countNumber: KEPT_IMAGES_CEILING,
+        },
+        action: { type: "expire" },
+      },
+      {
+        rulePriority: 2,
         description: `${POLICY_MARKER} keep the newest ${keep} images`,
         selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: keep },
         action: { type: "expire" },
       },
     ],
   });
+}
+
+/** `kedro-sfn-kept-<state machine>-<digest, 12 hex>`: one per state machine, so repositories can be shared. */
+export function keptImageTag(stateMachineName: string, digestHex: string): string {
+  const name = stateMachineName.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 80);
+  return `${KEPT_TAG_PREFIX}${name}-${digestHex.slice(0, 12)}`;
+}
+
+/** `<account>.dkr.ecr.<region>.amazonaws.com/<repository>@sha256:<hex>` -> repository and digest. */
+export function ecrImageOf(imageUri: string): { repositoryName: string; digest: string } | null {
+  const match = /^\d{12}\.dkr\.ecr[.-][^/]+\/([^@]+)@(sha256:[0-9a-f]{64})$/.exec(imageUri);
+  return match ? { repositoryName: match[1] ?? "", digest: match[2] ?? "" } : null;
+}
+
+/**
+ * Tags the image with `tag` (ECR adds a tag by putting the same manifest under it), so the
+ * lifecycle policy keeps it while a kept version runs it. Done before the state machine switches
+ * to it, so no published version ever runs an unshielded image. One read when already tagged.
+ */
+export async function protectImage(ecr: ECRClient, imageUri: string, tag: string): Promise<boolean> {
+  const image = ecrImageOf(imageUri);
+  if (!image) return false;
+  const { repositoryName, digest } = image;
+  const imageIds = [{ imageDigest: digest }];
+  const described = await ecr.send(new DescribeImagesCommand({ repositoryName, imageIds }));
+  if (described.imageDetails?.[0]?.imageTags?.includes(tag)) return false;
+  const got = await ecr.send(new BatchGetImageCommand({ repositoryName, imageIds }));
+  const found = got.images?.[0];
+  if (!found?.imageManifest) throw new Error(`ECR has no image ${digest} in '${repositoryName}'.`);
+  try {
+    await ecr.send(
+      new PutImageCommand({
+        repositoryName,
+        imageManifest: found.imageManifest,
+        ...(found.imageManifestMediaType ? { imageManifestMediaType: found.imageManifestMediaType } : {}),
+        imageDigest: digest,
+        imageTag: tag,
+      }),
+    );
+  } catch (error) {
+    if (!isAwsError(error, "ImageAlreadyExistsException")) throw error;
+  }
+  return true;
+}
+
+/**
+ * Removes this state machine's kept tag from images no kept version runs any more, so the count
+ * rule can expire them again. An image whose only tag is ours keeps it: removing the last tag
+ * deletes the image, and that is the count rule's decision, not ours. Returns the tags removed.
+ */
+export async function releaseImages(
+  ecr: ECRClient,
+  repositoryName: string,
+  stateMachineName: string,
+  keptDigests: ReadonlySet<string>,
+): Promise<string[]> {
+  const tagsByDigest = new Map<string, string[]>();
+  let nextToken: string | undefined;
+  do {
+    const page = await ecr.send(
+      new ListImagesCommand({
+        repositoryName,
+        filter: { tagStatus: "TAGGED" },
+        maxResults: 1000,
+        ...(nextToken ? { nextToken } : {}),
+      }),
+    );
+    for (const id of page.imageIds ?? []) {
+      if (!id.imageDigest || !id.imageTag) continue;
+      tagsByDigest.set(id.imageDigest, [...(tagsByDigest.get(id.imageDigest) ?? []), id.imageTag]);
+    }
+    nextToken = page.nextToken;
+  } while (nextToken);
+  const release: ImageIdentifier[] = [];
+  for (const [digest, tags] of tagsByDigest) {
+    if (keptDigests.has(digest)) continue;
+    const kept = keptImageTag(stateMachineName, digest.slice("sha256:".length));
+    const mine = tags.filter((tag) => tag === kept);
+    if (mine.length > 0 && tags.length > mine.length) release.push(...mine.map((imageTag) => ({ imageTag })));
+  }
+  // BatchDeleteImage takes 100 image ids at a time.
+  for (let start = 0; start < release.length; start += 100)
+    await ecr.send(
+      new BatchDeleteImageCommand({ repositoryName, imageIds: release.slice(start, start + 100) }),
+    );
+  return release.map((id) => id.imageTag ?? "").sort();
 }
 
 /**

@@ -9,6 +9,7 @@ import {
   UpdateFunctionCodeCommand,
   UpdateFunctionConfigurationCommand,
   paginateListFunctions,
+  paginateListVersionsByFunction,
   waitUntilFunctionActiveV2,
   waitUntilFunctionUpdatedV2,
   type FunctionConfiguration,
@@ -23,6 +24,7 @@ import {
 } from "../plan/desired.js";
 import type { DeployedFunction, DesiredDeployment } from "../plan/types.js";
 import { isAwsError } from "./failures.js";
+import { sendOnce } from "./idempotent.js";
 
 /** AWS's page size limit for ListFunctions. */
 const LIST_PAGE_SIZE = 50;
@@ -34,12 +36,75 @@ export interface WaitOptions {
   maxWaitMs: number;
 }
 
-/** Every function of the account and region: ListFunctions pages carry each function's configuration. */
-export async function listAllFunctions(lambda: LambdaClient): Promise<FunctionConfiguration[]> {
+/**
+ * Every function of the account and region: ListFunctions pages carry each function's
+ * configuration. With `allVersions`, published versions too (each with `Version` set), in the
+ * same pages: what old-version cleanup needs, without a call per function.
+ */
+export async function listAllFunctions(
+  lambda: LambdaClient,
+  allVersions = false,
+): Promise<FunctionConfiguration[]> {
   const functions: FunctionConfiguration[] = [];
-  for await (const page of paginateListFunctions({ client: lambda, pageSize: LIST_PAGE_SIZE }, {}))
+  const input = allVersions ? { FunctionVersion: "ALL" as const } : {};
+  for await (const page of paginateListFunctions({ client: lambda, pageSize: LIST_PAGE_SIZE }, input))
     functions.push(...(page.Functions ?? []));
   return functions;
+}
+
+/** A listing entry for a published version (not $LATEST). */
+export function publishedVersionNumber(config: FunctionConfiguration): number | null {
+  const version = Number(config.Version);
+  return config.Version && config.Version !== "$LATEST" && Number.isInteger(version) ? version : null;
+}
+
+/** What a published version must hold to be the one a deploy wants (see `publishedVersionOf`). */
+export interface VersionContent {
+  functionName: string;
+  /** The image digest (hex); null when the image is not pinned by digest (nothing can be matched). */
+  codeSha256: string | null;
+  architecture: string;
+  hashes: FunctionHashes;
+}
+
+/**
+ * The newest published version when it, and $LATEST, already hold `content`: what a publish
+ * would make. Matches by the image digest, the architecture and the configuration hash (in the
+ * Description marker a version copies from $LATEST, or the `spec` a PublishVersion description names).
+ */
+export async function publishedVersionOf(
+  lambda: LambdaClient,
+  content: VersionContent,
+): Promise<string | null> {
+  if (!content.codeSha256) return null;
+  let latest: FunctionConfiguration | undefined;
+  let newest: FunctionConfiguration | undefined;
+  try {
+    for await (const page of paginateListVersionsByFunction(
+      { client: lambda, pageSize: LIST_PAGE_SIZE },
+      { FunctionName: content.functionName },
+    )) {
+      for (const config of page.Versions ?? []) {
+        const version = publishedVersionNumber(config);
+        if (version === null) latest = config;
+        else if (!newest || version > (publishedVersionNumber(newest) ?? 0)) newest = config;
+      }
+    }
+  } catch (error) {
+    if (isAwsError(error, "ResourceNotFoundException")) return null;
+    throw error;
+  }
+  if (!latest || !newest) return null;
+  const holds = (config: FunctionConfiguration): boolean =>
+    config.CodeSha256 === content.codeSha256 &&
+    (config.Architectures?.[0] ?? "x86_64") === content.architecture &&
+    (parseFunctionDescription(config.Description)?.config === content.hashes.config ||
+      (config.Description ?? "").endsWith(` spec ${content.hashes.spec}`));
+  return holds(latest) &&
+    parseFunctionDescription(latest.Description)?.config === content.hashes.config &&
+    holds(newest)
+    ? qualifiedArn(newest.FunctionArn ?? "", newest.Version ?? "")
+    : null;
 }
 
 export function toDeployedFunction(config: FunctionConfiguration): DeployedFunction {
@@ -102,26 +167,46 @@ export async function createFunction(
   return settle(lambda, created, wait);
 }
 
+/** With `publish`, a retry after a lost response reuses the version the lost call published. */
 export async function updateFunctionCode(
   lambda: LambdaClient,
   spec: FunctionSpec,
   imageUri: string,
   revisionId: string | null,
-  publish: boolean,
+  publish: VersionContent | null,
   wait: WaitOptions,
 ): Promise<StepResult> {
-  const updated = await withConflictRetry(lambda, spec.functionName, wait, () =>
-    lambda.send(
-      new UpdateFunctionCodeCommand({
-        FunctionName: spec.functionName,
-        ImageUri: imageUri,
-        Architectures: [spec.architecture],
-        Publish: publish,
-        ...(revisionId ? { RevisionId: revisionId } : {}),
-      }),
-    ),
-  );
+  let already: string | undefined;
+  const updated = await withConflictRetry(lambda, spec.functionName, wait, async () => {
+    const command = new UpdateFunctionCodeCommand({
+      FunctionName: spec.functionName,
+      ImageUri: imageUri,
+      Architectures: [spec.architecture],
+      Publish: publish !== null,
+      ...(revisionId ? { RevisionId: revisionId } : {}),
+    });
+    if (!publish) return lambda.send(command);
+    const once = await sendOnce(
+      command,
+      () => lambda.send(command),
+      () => publishedVersionOf(lambda, publish),
+    );
+    already = once.already;
+    return once.sent ?? null;
+  });
+  if (!updated) return alreadyPublished(lambda, already ?? "", wait);
   return settle(lambda, updated, wait);
+}
+
+/** The version a lost call published, once it is ready (as `settle` waits for one this call published). */
+async function alreadyPublished(
+  lambda: LambdaClient,
+  versionArn: string,
+  wait: WaitOptions,
+): Promise<StepResult> {
+  const parts = versionArn.split(":");
+  const config = await waitUntilSettled(lambda, parts[6] ?? "", parts[7], wait);
+  return { revisionId: null, versionArn, codeSha256: config.CodeSha256 ?? null };
 }
 
 export async function updateFunctionConfiguration(
@@ -144,23 +229,49 @@ export async function updateFunctionConfiguration(
   return settle(lambda, updated, wait);
 }
 
+/**
+ * Publishes $LATEST, only if its code is still the image digest (CodeSha256) and, when known,
+ * its RevisionId is the one the last step left. A retry after a lost response reuses the
+ * version the lost call published.
+ */
 export async function publishVersion(
   lambda: LambdaClient,
-  functionName: string,
+  content: VersionContent,
   description: string,
   revisionId: string | null,
   wait: WaitOptions,
 ): Promise<StepResult> {
-  const published = await withConflictRetry(lambda, functionName, wait, () =>
-    lambda.send(
-      new PublishVersionCommand({
-        FunctionName: functionName,
-        Description: description.slice(0, 256),
-        ...(revisionId ? { RevisionId: revisionId } : {}),
-      }),
-    ),
-  );
+  const functionName = content.functionName;
+  let already: string | undefined;
+  const published = await withConflictRetry(lambda, functionName, wait, async () => {
+    const command = new PublishVersionCommand({
+      FunctionName: functionName,
+      Description: description.slice(0, 256),
+      ...(content.codeSha256 ? { CodeSha256: content.codeSha256 } : {}),
+      ...(revisionId ? { RevisionId: revisionId } : {}),
+    });
+    const once = await sendOnce(
+      command,
+      () => lambda.send(command),
+      () => publishedVersionOf(lambda, content),
+    );
+    already = once.already;
+    return once.sent ?? null;
+  });
+  if (!published) return alreadyPublished(lambda, already ?? "", wait);
   return settle(lambda, published, wait);
+}
+
+/** Deletes one published version; one already gone counts as deleted. */
+export async function deleteFunctionVersion(lambda: LambdaClient, versionArn: string): Promise<void> {
+  const parts = versionArn.split(":");
+  const qualifier = parts[7];
+  if (!qualifier || !/^\d+$/.test(qualifier)) throw new Error(`Not a published version: ${versionArn}`);
+  try {
+    await lambda.send(new DeleteFunctionCommand({ FunctionName: parts[6] ?? "", Qualifier: qualifier }));
+  } catch (error) {
+    if (!isAwsError(error, "ResourceNotFoundException")) throw error;
+  }
 }
 
 /** Makes the function's tags exactly `tags` (besides AWS's own `aws:` keys). */

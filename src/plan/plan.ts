@@ -12,6 +12,7 @@ import {
   type FunctionHashes,
 } from "./desired.js";
 import { diffJson } from "./diff.js";
+import { DEFAULT_KEEP_VERSIONS, planOldVersions } from "./versions.js";
 import {
   PLAN_SCHEMA,
   type BoundTask,
@@ -33,6 +34,8 @@ export interface PlanOptions {
   /** Shown with the plan, e.g. why AWS was not read. */
   note?: string | null;
   region?: string | null;
+  /** State machine versions kept after the cutover (`keep-versions`), the new one included. */
+  keepVersions?: number;
 }
 
 /** Placeholder for a version the apply has yet to publish. */
@@ -82,6 +85,10 @@ export function planDeployment(
   retained.sort(compare);
 
   const stateMachine = planStateMachine(desired, deployed, functions);
+  const oldVersions = planOldVersions(deployed, functions, stateMachine, {
+    keep: options.keepVersions ?? DEFAULT_KEEP_VERSIONS,
+    imageUri: desired.imageUri,
+  });
   const planWithoutHash: Omit<Plan, "hash"> = {
     schema: PLAN_SCHEMA,
     stateMachineName: desired.stateMachineName,
@@ -94,6 +101,7 @@ export function planDeployment(
     functions,
     retained,
     stateMachine,
+    oldVersions,
     summary: summarize(functions, stateMachine),
   };
   return { ...planWithoutHash, hash: planHash(planWithoutHash) };
@@ -278,10 +286,17 @@ function planStateMachine(
   const definitionChanges = same
     ? []
     : diffJson(readableDefinition(current.definition), readableDefinition(definition));
+  // The version it runs is read from the versions themselves; the tag only mirrors it (and is
+  // left stale by a deploy killed between publishing and tagging).
+  const tagged = current.tags[Tag.version] ?? null;
+  const currentVersionArn = current.versions ? (current.currentVersionArn ?? null) : tagged;
+  const unpublished = current.versions !== undefined && currentVersionArn === null;
+  if (unpublished) add("version", tagged, NEW_VERSION);
   const steps: StateMachinePlan["steps"] = [];
-  if (!same || settingsChanged) steps.push("update");
-  else if (tagsChanged) steps.push("tags");
-  const currentVersionArn = current.tags[Tag.version] ?? null;
+  if (!same || settingsChanged || unpublished) steps.push("update");
+  else if (tagsChanged || tagged !== currentVersionArn) steps.push("tags");
+  if (steps[0] === "tags" && tagged !== currentVersionArn)
+    changes.push({ field: `tags.${Tag.version}`, before: tagged, after: currentVersionArn });
   return {
     name,
     arn: current.arn,

@@ -37,8 +37,23 @@ export function renderPlanText(plan: Plan): string {
         : short(change.kind === "added" ? change.after : change.before);
     lines.push(`  ${symbol} ${change.path}: ${value}`);
   }
+  const old = plan.oldVersions;
+  if (old.stateMachineVersions.length + old.functionVersions.length > 0) {
+    lines.push(`Old versions deleted after the cutover (keep-versions ${old.keep}):`);
+    if (old.stateMachineVersions.length > 0)
+      lines.push(
+        `  - state machine ${labels(old.stateMachineVersions)} (unless an execution still runs one)`,
+      );
+    if (old.functionVersions.length > 0) lines.push(`  - function ${labels(old.functionVersions)}`);
+  }
   lines.push(`Plan hash: ${plan.hash}`);
   return lines.join("\n");
+}
+
+/** `name:version` of up to ten version ARNs, then how many more. */
+function labels(arns: string[], limit = 10): string {
+  const shown = arns.slice(0, limit).map((arn) => arn.split(":").slice(6).join(":"));
+  return `${shown.join(", ")}${arns.length > limit ? ` and ${arns.length - limit} more` : ""}`;
 }
 
 function formatChange(change: FieldChange): string {

@@ -51,6 +51,17 @@ export interface DeployedFunction {
   ephemeralStorageMb: number | null;
   environment: Record<string, string>;
   role: string | null;
+  /** Published versions, oldest first; absent when the listing did not include them. */
+  versions?: DeployedFunctionVersion[];
+}
+
+/** One published version of a function, as ListFunctions (FunctionVersion=ALL) shows it. */
+export interface DeployedFunctionVersion {
+  /** Qualified ARN. */
+  arn: string;
+  version: number;
+  /** The image digest (hex) for image functions. */
+  codeSha256?: string;
 }
 
 /** A desired function name already taken by something this state machine does not own. */
@@ -86,6 +97,21 @@ export interface DeployedStateMachine {
   tags: Record<string, string>;
   /** By function name. */
   tasks: Record<string, BoundTask>;
+  /** Published versions, newest first; absent when they were not read. */
+  versions?: DeployedStateMachineVersion[];
+  /**
+   * The newest version when it has the state machine's current definition and settings: what
+   * the state machine runs, whatever the version tag says (a deploy killed before tagging).
+   * Absent when versions were not read.
+   */
+  currentVersionArn?: string | null;
+}
+
+export interface DeployedStateMachineVersion {
+  arn: string;
+  version: number;
+  /** Function version ARNs its definition invokes; null when it was not read (older than the kept ones). */
+  functionVersionArns: string[] | null;
 }
 
 export interface DeployedState {
@@ -140,12 +166,26 @@ export interface StateMachinePlan {
   action: StateMachineAction;
   /** `update` publishes a new version; `tags` alone only retags. */
   steps: ("create" | "update" | "tags")[];
-  /** The version the last deploy published (from the state machine's tag), if known. */
+  /** The version the state machine runs (the newest, when it matches), if known. */
   currentVersionArn: string | null;
   /** Role, logging, tracing, tags. */
   changes: FieldChange[];
   /** Function ARNs shown as `name:version` (`name:new` for versions the apply publishes). */
   definitionChanges: DefinitionChange[];
+}
+
+export interface OldVersionsPlan {
+  /** How many state machine versions are kept, the one this deploy publishes included. */
+  keep: number;
+  /** State machine versions beyond the kept ones (skipped at apply time while an execution runs them). */
+  stateMachineVersions: string[];
+  /** Function versions no kept state machine version invokes, sorted. */
+  functionVersions: string[];
+  /**
+   * Image digests (`sha256:<hex>`) the kept versions and this deploy run: the ECR lifecycle keeps
+   * them; other images lose their kept tag once old versions are deleted. Null when unknown.
+   */
+  keptImages: string[] | null;
 }
 
 export interface PlanSummary {
@@ -173,6 +213,8 @@ export interface Plan {
   /** Functions that left the pipeline but stay because prune is off. */
   retained: string[];
   stateMachine: StateMachinePlan;
+  /** Versions deleted after the cutover (`keep-versions`). */
+  oldVersions: OldVersionsPlan;
   summary: PlanSummary;
   /** sha256 of the canonical plan without `hash` and revision ids. */
   hash: string;
@@ -186,6 +228,8 @@ export interface DeployResult {
   functionArns: Record<string, string>;
   plan: Plan;
   deleted: string[];
+  /** Old versions deleted after the cutover (qualified ARNs), and why others stayed. */
+  deletedVersions: string[];
 }
 
 /** One way the plan a reviewer approved and the plan now differ (the reviewed-plan check). */

@@ -68,7 +68,10 @@ export async function deployStage(ctx: JobContext, inspected: Inspected): Promis
 
   const image = await stage(ctx, "package+build+push", () => buildImage(ctx, clients, inspected));
   const desired = desiredDeployment(ctx, inspected, image.imageUri);
-  const plan = planDeployment(desired, before, { prune: options.prune });
+  const plan = planDeployment(desired, before, {
+    prune: options.prune,
+    keepVersions: options.keepVersions,
+  });
   const view = planViewOf(ctx, inspected, plan, {
     state: image.skipped ? "unchanged" : "built",
     uri: image.imageUri,

@@ -39,7 +39,10 @@ export function deploymentRefOf(
   ctx: Pick<JobContext, "options" | "event">,
   inspected: Inspected,
 ): DeploymentRef {
-  return deploymentRef(desiredDeployment(ctx, inspected, IMAGE_BUILT_ON_DEPLOY));
+  return {
+    ...deploymentRef(desiredDeployment(ctx, inspected, IMAGE_BUILT_ON_DEPLOY)),
+    keepVersions: ctx.options.keepVersions,
+  };
 }
 
 /** What the summary and the comment show of a plan. */
@@ -78,7 +81,10 @@ export function reviewPlan(
   deployed: DeployedState | null,
 ): Plan {
   const image = deployedImage(deployed) ?? IMAGE_BUILT_ON_DEPLOY;
-  return planDeployment(desiredDeployment(ctx, inspected, image), deployed, { prune: ctx.options.prune });
+  return planDeployment(desiredDeployment(ctx, inspected, image), deployed, {
+    prune: ctx.options.prune,
+    keepVersions: ctx.options.keepVersions,
+  });
 }
 
 /** `repo@sha256:<digest>` when every managed function runs the same image, else null. */
