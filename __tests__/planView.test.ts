@@ -4,6 +4,7 @@ import type { FunctionSpec } from "../src/compile/types.js";
 import { GRAPH_SCHEMA, type PipelineGraph } from "../src/graph/types.js";
 import type { FunctionPlan, Plan } from "../src/plan/types.js";
 import { renderPlanMarkdown } from "../src/report/planComment.js";
+import type { PlanView } from "../src/report/planModel.js";
 import { toPlanView } from "../src/report/planView.js";
 
 const spec = (node: string): FunctionSpec => ({
@@ -46,8 +47,19 @@ const plan = {
       { path: "/States/c", kind: "added", after: { Type: "Pass" } },
     ],
   },
+  oldVersions: {
+    keep: 2,
+    stateMachineVersions: ["arn:aws:states:eu-west-1:123456789012:stateMachine:sm:1"],
+    functionVersions: [
+      "arn:aws:lambda:eu-west-1:123456789012:function:sf-a:1",
+      "arn:aws:lambda:eu-west-1:123456789012:function:sf-b:1",
+    ],
+    keptImages: null,
+  },
   hash: "f".repeat(64),
 } as unknown as Plan;
+
+const withoutOld = ({ oldVersions: _, ...rest }: PlanView): PlanView => rest;
 
 describe("toPlanView", () => {
   const view = toPlanView(plan, {
@@ -73,6 +85,15 @@ describe("toPlanView", () => {
     expect(md).toContain('t2["old"]');
     expect(md).toMatch(/class t2 c_removed/);
     expect(md).toContain("🟥 removed");
+  });
+
+  it("says how many old versions the cutover deletes, at full and per-node detail", () => {
+    expect(view.oldVersions).toEqual({ keep: 2, stateMachine: 1, functions: 2 });
+    const line =
+      "**Old versions:** 1 state machine version(s) and 2 function version(s) deleted after the cutover";
+    expect(renderPlanMarkdown(view)).toContain(line);
+    expect(renderPlanMarkdown(view, { level: "nodes" })).toContain(line);
+    expect(renderPlanMarkdown(withoutOld(view))).not.toContain("Old versions");
   });
 
   it("counts changed values (`~`) in the definition diff's summary", () => {

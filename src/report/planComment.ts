@@ -15,6 +15,7 @@ import {
   renderFunctionTable,
   renderHeading,
   renderImage,
+  renderOldVersions,
   renderLink,
   renderPipeline,
   renderStatus,
@@ -64,6 +65,7 @@ export function renderPlanMarkdown(view: PlanView, options: RenderOptions = {}):
       renderPipeline(view, { maxTasks: options.maxTasks, drawnAbove: options.pipelineDrawnAbove }),
       renderFunctionTable(view.functions),
       renderDefinitionDiff(view, where, options.diffMaxBytes ?? DIFF_MAX_BYTES[where]),
+      renderOldVersions(view),
       renderImage(view.image),
     );
   } else if (level === "nodes") {
@@ -71,6 +73,7 @@ export function renderPlanMarkdown(view: PlanView, options: RenderOptions = {}):
       renderFindingLines(view.findings),
       renderFunctionLines(view.functions),
       `**State machine** ${codeSpan(view.stateMachine.name)}: ${stateMachineVerdict(view.stateMachine.change)}.`,
+      renderOldVersions(view),
       renderImage(view.image),
       trimmedNote(view, where, [chartName(view), "the state machine definition diff"]),
     );

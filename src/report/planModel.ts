@@ -48,6 +48,8 @@ export interface PlanView {
   functions: FunctionRow[];
   stateMachine: { name: string; change: StateMachineChange; definitionDiff: string };
   image: ImageView;
+  /** Old versions the deploy deletes after its cutover (`keep-versions`); absent when none. */
+  oldVersions?: { keep: number; stateMachine: number; functions: number };
   planHash: string;
   /** Absent means planned. */
   status?: PlanStatus;

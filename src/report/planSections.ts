@@ -307,3 +307,14 @@ export function truncateChars(text: string, max: number): string {
   const chars = [...text];
   return chars.length <= max ? text : `${chars.slice(0, max).join("")}…`;
 }
+
+/** One line: what the cutover's clean-up deletes; "" when nothing. */
+export function renderOldVersions(view: PlanView): string {
+  const old = view.oldVersions;
+  if (!old) return "";
+  const parts = [
+    old.stateMachine > 0 ? `${old.stateMachine} state machine version(s)` : "",
+    old.functions > 0 ? `${old.functions} function version(s)` : "",
+  ].filter((p) => p !== "");
+  return `**Old versions:** ${parts.join(" and ")} deleted after the cutover (\`keep-versions: ${old.keep}\`; a version a running execution uses stays).`;
+}

@@ -68,6 +68,14 @@ export function toPlanView(plan: Plan, context: PlanViewContext): PlanView {
     image: context.image,
     planHash: plan.hash,
   };
+  const old = plan.oldVersions;
+  if (old.stateMachineVersions.length + old.functionVersions.length > 0) {
+    view.oldVersions = {
+      keep: old.keep,
+      stateMachine: old.stateMachineVersions.length,
+      functions: old.functionVersions.length,
+    };
+  }
   if (context.summaryUrl) view.summaryUrl = context.summaryUrl;
   if (context.commit) view.commit = context.commit;
   return view;
