@@ -11,12 +11,12 @@ import { buildAndPushImage, type ImageResult } from "../image/build.js";
 import { parseRegistry, type ImageOptions } from "../image/options.js";
 import { RegistryClient } from "../image/registry.js";
 import { requireInputs, type Options } from "../options.js";
-import { validateDeployInputs } from "../plan/desired.js";
 import { deployOutputs } from "../plan/outputs.js";
 import { planDeployment } from "../plan/plan.js";
 import type { DeployResult, Plan } from "../plan/types.js";
 import type { PipelineGraph } from "../graph/types.js";
 import type { PlanView } from "../report/planComment.js";
+import { checkInputs } from "./checkInputs.js";
 import { setOutputs, stage, type JobContext } from "./context.js";
 import { deploymentRefOf, desiredDeployment, planViewOf, reviewPlan, wouldBuild } from "./deployment.js";
 import type { Inspected } from "./inspect.js";
@@ -43,14 +43,9 @@ export async function deployStage(ctx: JobContext, inspected: Inspected): Promis
     ],
     "to deploy",
   );
+  // Every input check before the first AWS call: a refused input leaves nothing behind.
+  for (const warning of (await checkInputs(ctx, inspected)).warnings) io.warning(warning);
   const clients = await ctx.aws.clients();
-  validateDeployInputs({
-    stateMachineName: options.stateMachineName,
-    lambdaRoleArn: options.lambdaRoleArn,
-    stateMachineRoleArn: options.stateMachineRoleArn,
-    ecrRepository: options.ecrRepository,
-    region: clients.region,
-  });
   const ref = deploymentRefOf(ctx, inspected);
   const before = await stage(ctx, "plan", () => readDeployed(clients, ref));
   let reviewed: Reviewed;
