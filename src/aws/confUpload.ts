@@ -28,7 +28,11 @@ export async function uploadConf(s3: S3Client, projectPath: string, url: string)
     try {
       await s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: readFileSync(file) }));
     } catch (error) {
-      throw explainAwsError(error, { doing: `upload the configuration to s3://${bucket}/${key}` });
+      throw explainAwsError(error, {
+        doing: `upload the configuration to s3://${bucket}/${key}`,
+        input: "conf-source",
+        bucket,
+      });
     }
     keys.push(key);
   }
