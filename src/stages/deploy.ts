@@ -1,6 +1,7 @@
 import { applyPlan } from "../aws/apply.js";
 import type { AwsClients } from "../aws/clients.js";
 import { uploadConf } from "../aws/confUpload.js";
+import { confLocation } from "../kedro/confTree.js";
 import { readDeployed } from "../aws/deployed.js";
 import { registerManifestInEcr } from "../aws/ecrMirror.js";
 import { Input } from "../constants.js";
@@ -97,8 +98,14 @@ async function buildImage(ctx: JobContext, clients: AwsClients, inspected: Inspe
   });
   io.info(`Image ${image.skipped ? "unchanged" : "pushed"}: ${image.imageUri}`);
   if (options.confSource.startsWith("s3://")) {
-    const keys = await uploadConf(clients.s3, options.projectPath, options.confSource);
-    io.info(`Uploaded ${keys.length} configuration file(s) to ${options.confSource}.`);
+    // Before the functions switch to it: the folder their KEDRO_SFN_CONF_SOURCE names.
+    const location = confLocation(options.confSource, options.projectPath);
+    const conf = await uploadConf(clients.s3, options.projectPath, location);
+    io.info(
+      conf.uploaded
+        ? `Uploaded ${conf.keys.length} configuration file(s) to ${location}.`
+        : `Configuration unchanged: ${location} is already complete.`,
+    );
   }
   if (options.registry) {
     const registry = new RegistryClient(parseRegistry(options.registry), image.repository);
