@@ -14,6 +14,8 @@ import { parseImageReference } from "../src/image/reference.js";
 import { parseRegistry } from "../src/image/options.js";
 import { renderDockerfile } from "../src/image/context.js";
 import { validateDeployInputs, partitionOfRegion } from "../src/plan/desired.js";
+import { checkBuilder } from "../src/image/build.js";
+import { runCommand } from "../src/process/command.js";
 import { checkInputs } from "../src/stages/checkInputs.js";
 import { createJobContext, type JobIO } from "../src/stages/context.js";
 import { deployStage } from "../src/stages/deploy.js";
@@ -208,6 +210,19 @@ describe("refused inputs leave nothing behind (moto server)", () => {
     expect(stack().actions.writes()).toEqual([]);
     deploying.aws.destroy();
     planning.aws.destroy();
+  }, 60_000);
+});
+
+describe("the builder probe (real programs)", () => {
+  it("finds buildah usable here, and names a builder that is not installed", async () => {
+    await expect(checkBuilder("buildah")).resolves.toBeUndefined();
+    const missing = checkBuilder("docker", (command) =>
+      runCommand({ ...command, argv: ["kedro-sfn-no-such-docker", ...command.argv.slice(1)] }),
+    );
+    await expect(missing).rejects.toThrow(UserError);
+    await expect(missing).rejects.toThrow(
+      /Input 'builder' is docker, but 'docker' is not installed: 'kedro-sfn-no-such-docker' could not be started/,
+    );
   }, 60_000);
 });
 

@@ -6,7 +6,7 @@ import { ensureRepository, getRegistryCredentials, type RegistryCredentials } fr
 import { RegistryClient, isIndex, type BasicAuth, type Manifest } from "./registry.js";
 import { UserError, errorMessage } from "../errors.js";
 import { pythonHelperRoot } from "../kedro/helperPath.js";
-import { buildahBuilder } from "./buildah.js";
+import { BUILDAH_GLOBAL, buildahBuilder } from "./buildah.js";
 import type { ImageBuilder } from "./builder.js";
 import { runCommand, type CommandRunner } from "../process/command.js";
 import { checkUserDockerfile, prepareBuildContext } from "./context.js";
@@ -288,7 +288,7 @@ export async function checkBuilder(
         ]
       : [
           {
-            argv: ["buildah", "info"],
+            argv: ["buildah", ...BUILDAH_GLOBAL, "info"],
             what: "buildah cannot open its storage",
             hint: "Install buildah (apt-get install buildah) and check its storage configuration, or use 'builder: docker'.",
           },
