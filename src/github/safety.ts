@@ -45,7 +45,7 @@ export function checkEvent(context: EventContext, requested: Mode, mode: JobMode
   }
   if (untrusted && PRIVILEGED_EVENTS.has(eventName)) {
     warnings.push(
-      `${eventName} from a fork: planning runs the checked-out project's Python code with this ` +
+      `${eventName} ${head.trust === "foreign" ? "from a fork" : "whose code the payload does not show is this repository's"}: planning runs the checked-out project's Python code with this ` +
         "workflow's secrets. Check out the base branch, or use the pull_request event, unless you trust the fork.",
     );
   }
