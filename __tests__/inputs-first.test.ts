@@ -80,7 +80,7 @@ describe("refused inputs leave nothing behind (moto server)", () => {
   beforeAll(async () => {
     dockerHost = liveDockerHost();
     const io = quietIO();
-    inspected = await inspectAndCompile({ options: options({}), io, timings: [] });
+    inspected = await inspectAndCompile({ options: options({}), io, timings: [], warnings: [] });
   }, 180_000);
 
   async function leftBehind(): Promise<{ writes: string[]; repositories: number }> {

@@ -18,7 +18,7 @@ import type { DeployResult, Plan } from "../plan/types.js";
 import type { PipelineGraph } from "../graph/types.js";
 import type { PlanView } from "../report/planComment.js";
 import { checkInputs } from "./checkInputs.js";
-import { setOutputs, stage, type JobContext } from "./context.js";
+import { setOutputs, stage, warn, type JobContext } from "./context.js";
 import { deploymentRefOf, desiredDeployment, planViewOf, reviewPlan, wouldBuild } from "./deployment.js";
 import type { Inspected } from "./inspect.js";
 
@@ -45,7 +45,7 @@ export async function deployStage(ctx: JobContext, inspected: Inspected): Promis
     "to deploy",
   );
   // Every input check before the first AWS call: a refused input leaves nothing behind.
-  for (const warning of (await checkInputs(ctx, inspected)).warnings) io.warning(warning);
+  for (const warning of (await checkInputs(ctx, inspected)).warnings) warn(ctx, warning);
   const clients = await ctx.aws.clients();
   const ref = deploymentRefOf(ctx, inspected);
   const before = await stage(ctx, "plan", () => readDeployed(clients, ref));
