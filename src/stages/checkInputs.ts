@@ -16,6 +16,8 @@ import type { Inspected } from "./inspect.js";
 export interface InputCheckDeps {
   /** Runs the builder's probe (`docker version`, `buildah info`); default: the real runner. */
   run?: CommandRunner;
+  /** False: the caller probes the builder itself, later but still before any AWS write (deploy). */
+  probeBuilder?: boolean;
 }
 
 /**
@@ -76,11 +78,13 @@ export async function checkInputs(
   });
 
   // Last: the only check that runs a program. A plan on a machine without the builder still plans.
-  try {
-    await checkBuilder(options.builder, deps.run);
-  } catch (error) {
-    if (deploying) throw error;
-    warnings.push(`A deploy from here would fail: ${errorMessage(error)}`);
+  if (deps.probeBuilder !== false) {
+    try {
+      await checkBuilder(options.builder, deps.run);
+    } catch (error) {
+      if (deploying) throw error;
+      warnings.push(`A deploy from here would fail: ${errorMessage(error)}`);
+    }
   }
   return { region, warnings };
 }

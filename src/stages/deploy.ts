@@ -8,7 +8,7 @@ import { Input } from "../constants.js";
 import { errorMessage } from "../errors.js";
 import { checkReviewedPlan } from "../github/reviewedPlan.js";
 import { setPlanCommentStatus } from "../github/stickyComment.js";
-import { buildAndPushImage, type ImageResult } from "../image/build.js";
+import { buildAndPushImage, checkBuilder, type ImageResult } from "../image/build.js";
 import { parseRegistry, type ImageOptions } from "../image/options.js";
 import { RegistryClient } from "../image/registry.js";
 import { requireInputs, type Options } from "../options.js";
@@ -45,7 +45,8 @@ export async function deployStage(ctx: JobContext, inspected: Inspected): Promis
     "to deploy",
   );
   // Every input check before the first AWS call: a refused input leaves nothing behind.
-  for (const warning of (await checkInputs(ctx, inspected)).warnings) warn(ctx, warning);
+  const checked = await checkInputs(ctx, inspected, { probeBuilder: false });
+  for (const warning of checked.warnings) warn(ctx, warning);
   const clients = await ctx.aws.clients();
   const ref = deploymentRefOf(ctx, inspected);
   const before = await stage(ctx, "plan", () => readDeployed(clients, ref));
@@ -62,6 +63,9 @@ export async function deployStage(ctx: JobContext, inspected: Inspected): Promis
     reviewed = { commentId: check.reviewed.commentId };
   }
 
+  // Reads only so far (deployed state, the reviewed plan); the builder must work before the
+  // first write (the ECR repository), and a refused plan says so even on a runner without one.
+  await checkBuilder(options.builder);
   const image = await stage(ctx, "package+build+push", () => buildImage(ctx, clients, inspected));
   const desired = desiredDeployment(ctx, inspected, image.imageUri);
   const plan = planDeployment(desired, before, { prune: options.prune });
