@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
+import { DEFAULT_HTTP_RETRY } from "../src/backoff.js";
 import { createGitHubClient, type Octokit } from "../src/github/client.js";
 import { formatMarker, parseMarker } from "../src/github/marker.js";
 import {
@@ -28,7 +29,12 @@ let logs: string[];
 async function startFake(options: ConstructorParameters<typeof FakeGithub>[0] = {}): Promise<void> {
   fake = await new FakeGithub(options).start();
   fake.addPullRequest(REPO.owner, REPO.repo, PR);
-  const client = createGitHubClient("ghs_fake_token", fake.url);
+  // Retries without the real backoff's waits (http-retry.test.ts checks the retrying itself).
+  const client = createGitHubClient("ghs_fake_token", fake.url, {
+    ...DEFAULT_HTTP_RETRY,
+    baseDelayMs: 1,
+    maxDelayMs: 5,
+  });
   if (client === null) throw new Error("no client");
   octokit = client;
 }
@@ -173,7 +179,8 @@ describe("sticky plan comment through Octokit's HTTP path", () => {
   });
 
   it("turns any other API failure into a warning instead of throwing", async () => {
-    fake.fail("GET", /\/comments$/, 502, "Bad Gateway");
+    // Past every retry (a 502 is retried with backoff).
+    fake.fail("GET", /\/comments$/, 502, "Bad Gateway", DEFAULT_HTTP_RETRY.attempts);
     const result = await upsert(oneNodeChanged());
     expect(result).toMatchObject({ action: "failed" });
     expect(result.warning).toMatch(/^Could not list the comments of #7: 502 Bad Gateway\./);

@@ -247,6 +247,14 @@ function parseJsonObject(name: string, value: string): string {
 
 /** "image" copies conf/ into the image; an s3:// URL is where deploy uploads it for the Lambdas to read. */
 function parseConfSource(value: string): string {
+  // It reaches the image's Dockerfile and the Lambda environment: one line, no spaces.
+  // eslint-disable-next-line no-control-regex
+  if (/[\s\u0000-\u001f\u007f]/.test(value)) {
+    throw new UserError(
+      `Input '${Input.ConfSource}' must not contain whitespace or control characters; got ${JSON.stringify(value)}.`,
+      { hint: `Give 'image' or one s3:// URL, e.g. ${Input.ConfSource}: s3://my-bucket/kedro-conf` },
+    );
+  }
   if (value === "image" || value.startsWith("s3://")) return value;
   throw new UserError(`Input '${Input.ConfSource}' must be 'image' or an s3:// URL; got '${value}'.`);
 }

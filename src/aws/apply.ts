@@ -215,7 +215,14 @@ async function convergeFunction(
           lambdaRoleArn: desired.lambdaRoleArn,
         });
       }
-      current = await replan(clients, spec, desired, bound);
+      try {
+        current = await replan(clients, spec, desired, bound);
+      } catch (replanError) {
+        throw explainAwsError(replanError, {
+          doing: `read Lambda function ${spec.functionName} again after it changed while deploying (GetFunction)`,
+          lambdaRoleArn: desired.lambdaRoleArn,
+        });
+      }
     }
   }
 }

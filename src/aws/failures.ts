@@ -38,6 +38,35 @@ export interface FailureContext {
   stateMachineName?: string;
   /** The call sent a state machine definition: an unreadable 400 is most likely a rejected one. */
   sentDefinition?: boolean;
+  /** The input that named the resource (a missing bucket is that input's to fix). */
+  input?: string;
+  /** The S3 bucket the call used. */
+  bucket?: string;
+}
+
+const THROTTLED = new Set([
+  "ThrottlingException",
+  "Throttling",
+  "TooManyRequestsException",
+  "RequestLimitExceeded",
+  "RequestThrottled",
+  "RequestThrottledException",
+  "SlowDown",
+  "ProvisionedThroughputExceededException",
+]);
+
+/** Throttled after the SDK's own retries (it retries these with backoff before giving up). */
+export function isThrottled(error: unknown): boolean {
+  return THROTTLED.has(awsErrorName(error)) || httpStatusOf(error) === 429;
+}
+
+function httpStatusOf(error: unknown): number | undefined {
+  return (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
+}
+
+function attemptsOf(error: unknown): string {
+  const attempts = (error as { $metadata?: { attempts?: number } } | null)?.$metadata?.attempts;
+  return typeof attempts === "number" && attempts > 1 ? ` after ${attempts} attempts` : "";
 }
 
 /**
@@ -112,6 +141,25 @@ export function explainAwsError(error: unknown, context: FailureContext): Error 
       cause: error,
     });
   }
+  if (isThrottled(error)) {
+    return new UserError(
+      `AWS kept throttling the request to ${context.doing}${attemptsOf(error)} (${name || "HTTP 429"}: ${message}).`,
+      {
+        hint: "The account's API quota is in use (another deploy, or many functions at once): re-run the job later; nothing half-done is lost, the next deploy finishes what this one started.",
+        cause: error,
+      },
+    );
+  }
+  if (name === "NoSuchBucket") {
+    const where = context.input ? `Input '${context.input}': ` : "";
+    return new UserError(
+      `${where}the S3 bucket "${context.bucket ?? "?"}" does not exist: could not ${context.doing}.`,
+      {
+        hint: "Create the bucket in this account (the action does not create buckets), or fix the bucket name.",
+        cause: error,
+      },
+    );
+  }
   if (name === "InvalidDefinition") {
     const states = offendingStates(message);
     const where =
@@ -123,13 +171,22 @@ export function explainAwsError(error: unknown, context: FailureContext): Error 
       cause: error,
     });
   }
-  const status = (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
+  const status = httpStatusOf(error);
   if (context.sentDefinition && status === 400) {
     // Emulators answer with an error body the SDK cannot parse; AWS itself says InvalidDefinition.
     return new UserError(
       `AWS rejected the state machine definition or settings (HTTP 400; the error body could not be read: ${message}).`,
       {
         hint: "Check the definition with the plan output; this is a compiler bug unless the pipeline uses a feature Step Functions lacks.",
+        cause: error,
+      },
+    );
+  }
+  if (status !== undefined && status >= 500) {
+    return new UserError(
+      `AWS failed to ${context.doing}${attemptsOf(error)}: HTTP ${status}${name ? ` ${name}` : ""}: ${message}`,
+      {
+        hint: "An AWS-side error that outlasted the retries: re-run the job; the next deploy finishes what this one started.",
         cause: error,
       },
     );

@@ -26,11 +26,30 @@ export interface EventContext {
   runAttempt: string;
   /** Set on pull_request and pull_request_target events that carry a number. */
   pullRequest: PullRequestInfo | null;
+  /** Whose code the event is about, for every event type: what the fork guard decides on. */
+  head: HeadOrigin;
   /** The run's page, which shows the job summary. */
   runUrl: string | undefined;
   apiUrl: string;
   /** Things the action could not read; the run goes on without them. */
   warnings: string[];
+}
+
+/**
+ * The repository of the code an event points at. Pull request events, reviews and review
+ * comments carry `pull_request.head.repo`; `workflow_run` its `head_repository`; check suites
+ * and runs a `head_branch` that is null for a fork's branch; a comment on a pull request only
+ * a link to it. Events without a pull request or foreign head (push, dispatch, schedule,
+ * release, merge_group: GitHub makes the merge queue's branch in this repository) run this
+ * repository's code.
+ */
+export interface HeadOrigin {
+  /** Where the payload names the head, e.g. `pull_request.head.repo`; null for events without one. */
+  source: string | null;
+  /** owner/name of the head repository when the payload names it. */
+  repo: string | null;
+  /** ours: proven this repository (by id, else name); foreign: another one; unknown: the payload cannot show it. */
+  trust: "ours" | "foreign" | "unknown";
 }
 
 type Env = Record<string, string | undefined>;
@@ -84,6 +103,7 @@ export function readEventContext(
     runId: runId ?? "",
     runAttempt: attempt ?? "",
     pullRequest,
+    head: readHeadOrigin(eventName, payload, env["GITHUB_REPOSITORY"] ?? ""),
     runUrl,
     apiUrl: env["GITHUB_API_URL"] ?? "https://api.github.com",
     warnings,
@@ -114,6 +134,95 @@ function readPullRequest(payload: Record<string, unknown>): PullRequestInfo | nu
     isFork: !sameRepo,
     headSha: typeof head?.["sha"] === "string" ? head["sha"] : null,
   };
+}
+
+type Payload = Record<string, unknown>;
+
+/** Which repository's code the event is about (see HeadOrigin); never throws. */
+export function readHeadOrigin(eventName: string, payload: Payload, thisRepo: string): HeadOrigin {
+  const base = asObject(payload["repository"]);
+  const baseRef = { id: base?.["id"], name: stringOr(base?.["full_name"], thisRepo) };
+  const pr = asObject(payload["pull_request"]);
+  if (pr !== undefined || isPullRequestEvent(eventName)) {
+    // pull_request(_target), pull_request_review, pull_request_review_comment, ..._review_thread.
+    const headRepo = asObject(asObject(pr?.["head"])?.["repo"]);
+    const prBase = asObject(asObject(pr?.["base"])?.["repo"]) ?? base;
+    return compare("pull_request.head.repo", headRepo, {
+      id: prBase?.["id"],
+      name: stringOr(prBase?.["full_name"], thisRepo),
+    });
+  }
+  const issue = asObject(payload["issue"]);
+  if (issue !== undefined && issue["pull_request"] !== undefined) {
+    // issue_comment on a pull request: the payload links the pull request but not its head.
+    return { source: "issue.pull_request", repo: null, trust: "unknown" };
+  }
+  const run = asObject(payload["workflow_run"]);
+  if (run !== undefined) {
+    const runRepo = asObject(run["repository"]) ?? base;
+    return compare("workflow_run.head_repository", asObject(run["head_repository"]), {
+      id: runRepo?.["id"],
+      name: stringOr(runRepo?.["full_name"], thisRepo),
+    });
+  }
+  const suite = asObject(payload["check_suite"]) ?? asObject(asObject(payload["check_run"])?.["check_suite"]);
+  if (suite !== undefined || eventName === "check_suite" || eventName === "check_run") {
+    return checkSuiteOrigin(eventName, suite, asObject(payload["check_run"]));
+  }
+  return { source: null, repo: baseRef.name || null, trust: "ours" };
+}
+
+/** GitHub: a check suite whose head branch is in a fork has head_branch null and no pull requests. */
+function checkSuiteOrigin(
+  eventName: string,
+  suite: Payload | undefined,
+  checkRun: Payload | undefined,
+): HeadOrigin {
+  const source = eventName === "check_run" ? "check_run.check_suite.head_branch" : "check_suite.head_branch";
+  const branch = suite?.["head_branch"];
+  if (typeof branch !== "string" || branch === "") return { source, repo: null, trust: "unknown" };
+  const pulls = [
+    ...(Array.isArray(suite?.["pull_requests"]) ? (suite["pull_requests"] as unknown[]) : []),
+    ...(Array.isArray(checkRun?.["pull_requests"]) ? (checkRun["pull_requests"] as unknown[]) : []),
+  ];
+  for (const pull of pulls) {
+    // These pull requests carry minimal repositories (id, name, url): compare ids.
+    const head = asObject(asObject(asObject(pull)?.["head"])?.["repo"]);
+    const base = asObject(asObject(asObject(pull)?.["base"])?.["repo"]);
+    const origin = compare(`${source.replace(/head_branch$/, "pull_requests")}[].head.repo`, head, {
+      id: base?.["id"],
+      name: stringOr(base?.["full_name"], ""),
+    });
+    if (origin.trust !== "ours") return origin;
+  }
+  return { source, repo: null, trust: "ours" };
+}
+
+/** Ids survive renames; names are the fallback; a head the payload does not show is unknown. */
+function compare(source: string, head: Payload | undefined, base: { id: unknown; name: string }): HeadOrigin {
+  if (head === undefined) return { source, repo: null, trust: "unknown" };
+  const headName = repositoryName(head);
+  const headId = head["id"];
+  if (typeof headId === "number" && typeof base.id === "number") {
+    return { source, repo: headName, trust: headId === base.id ? "ours" : "foreign" };
+  }
+  if (headName === null || base.name === "") return { source, repo: headName, trust: "unknown" };
+  return {
+    source,
+    repo: headName,
+    trust: headName.toLowerCase() === base.name.toLowerCase() ? "ours" : "foreign",
+  };
+}
+
+/** full_name, or owner/name from the API URL of the minimal repositories check suites carry. */
+function repositoryName(repo: Payload): string | null {
+  if (typeof repo["full_name"] === "string") return repo["full_name"];
+  const url = typeof repo["url"] === "string" ? /\/repos\/([^/]+\/[^/]+)$/.exec(repo["url"]) : null;
+  return url?.[1] ?? null;
+}
+
+function stringOr(value: unknown, fallback: string): string {
+  return typeof value === "string" && value !== "" ? value : fallback;
 }
 
 function asObject(value: unknown): Record<string, unknown> | undefined {

@@ -4,9 +4,9 @@ import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
 import { ensureRepository, getRegistryCredentials, type RegistryCredentials } from "../aws/ecr.js";
 import { RegistryClient, isIndex, type BasicAuth, type Manifest } from "./registry.js";
-import { UserError } from "../errors.js";
+import { UserError, errorMessage } from "../errors.js";
 import { pythonHelperRoot } from "../kedro/helperPath.js";
-import { buildahBuilder } from "./buildah.js";
+import { BUILDAH_GLOBAL, buildahBuilder } from "./buildah.js";
 import type { ImageBuilder } from "./builder.js";
 import { runCommand, type CommandRunner } from "../process/command.js";
 import { checkUserDockerfile, prepareBuildContext } from "./context.js";
@@ -262,4 +262,58 @@ export async function verifyLambdaImage(
     });
   }
   return manifest;
+}
+
+/**
+ * Is the builder usable here? Asked before any AWS write, so a runner without a Docker daemon
+ * (or without buildx, or buildah) leaves no repository behind. DOCKER_HOST applies as for the build.
+ */
+export async function checkBuilder(
+  name: ImageOptions["builder"],
+  run: CommandRunner = runCommand,
+): Promise<void> {
+  const probes: { argv: string[]; what: string; hint: string }[] =
+    name === "docker"
+      ? [
+          {
+            argv: ["docker", "version", "--format", "{{.Server.Version}}"],
+            what: `the Docker daemon${process.env["DOCKER_HOST"] ? ` at DOCKER_HOST=${process.env["DOCKER_HOST"]}` : ""} does not answer`,
+            hint: "Start Docker (or point DOCKER_HOST at a running engine), or set 'builder: buildah' on a runner with buildah.",
+          },
+          {
+            argv: ["docker", "buildx", "version"],
+            what: "docker buildx is not installed",
+            hint: "Add docker/setup-buildx-action before this step, or install the buildx plugin.",
+          },
+        ]
+      : [
+          {
+            argv: ["buildah", ...BUILDAH_GLOBAL, "info"],
+            what: "buildah cannot open its storage",
+            hint: "Install buildah (apt-get install buildah) and check its storage configuration, or use 'builder: docker'.",
+          },
+        ];
+  for (const probe of probes) {
+    let result: Awaited<ReturnType<CommandRunner>>;
+    try {
+      result = await run({ argv: probe.argv });
+    } catch (error) {
+      throw new UserError(
+        `Input 'builder' is ${name}, but '${probe.argv[0] ?? name}' is not installed: ${errorMessage(error)}.`,
+        {
+          hint: probe.hint,
+          cause: error,
+        },
+      );
+    }
+    if (result.exitCode !== 0) {
+      const said = result.output.trim().split("\n").slice(-3).join(" ");
+      throw new UserError(
+        `Input 'builder' is ${name}, but ${probe.what}: ${said || `exit ${result.exitCode}`}.`,
+        {
+          hint: probe.hint,
+        },
+      );
+    }
+  }
 }

@@ -1,5 +1,6 @@
 import { UserError } from "../errors.js";
 import type { PipelineGraph } from "../graph/types.js";
+import { isRegistryHost } from "./reference.js";
 
 export type ImageBuilderName = "docker" | "buildah";
 
@@ -108,11 +109,7 @@ export function isLoopbackHost(host: string): boolean {
 export function parseRegistry(value: string): RegistryEndpoint {
   const match = /^(?:(https?):\/\/)?([^/\s]+?)\/?$/.exec(value.trim());
   const host = match?.[2];
-  if (
-    match === null ||
-    host === undefined ||
-    !/^(?:\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+)(?::\d{1,5})?$/.test(host)
-  ) {
+  if (match === null || host === undefined || !isRegistryHost(host)) {
     throw new UserError(`Input 'registry' must be a registry host, like 127.0.0.1:5000; got '${value}'.`, {
       hint: "Give host[:port] only: the repository comes from 'ecr-repository'.",
     });

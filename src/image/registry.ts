@@ -1,4 +1,11 @@
 import { createHash } from "node:crypto";
+import {
+  DEFAULT_HTTP_RETRY,
+  isRetryableNetworkError,
+  isRetryableStatus,
+  retryDelayMs,
+  type RetryPolicy,
+} from "../backoff.js";
 import { UserError, errorMessage } from "../errors.js";
 
 /** Registry host and scheme: `https://<account>.dkr.ecr.<region>.amazonaws.com`, or http on loopback. */
@@ -60,6 +67,7 @@ export class RegistryClient {
     readonly repository: string,
     private readonly auth?: BasicAuth,
     private readonly fetchImpl: typeof fetch = fetch,
+    private readonly retry: RetryPolicy = DEFAULT_HTTP_RETRY,
   ) {}
 
   /** The manifest a tag or digest points at, or undefined when there is none. */
@@ -132,22 +140,35 @@ export class RegistryClient {
     if (this.auth)
       all["Authorization"] =
         `Basic ${Buffer.from(`${this.auth.username}:${this.auth.password}`).toString("base64")}`;
-    try {
-      return await this.fetchImpl(url, {
-        method,
-        headers: all,
-        ...(body ? { body } : {}),
-        redirect: "follow",
-      });
-    } catch (error) {
-      const cause = (error as { cause?: unknown }).cause;
-      throw new UserError(
-        `Could not reach the registry at ${this.target.url}: ${errorMessage(cause ?? error)}`,
-        {
-          hint: "Check input 'registry' (or the ECR repository's region) and the runner's network access to it.",
-          cause: error,
-        },
-      );
+    // Every request here is idempotent (HEAD, GET, and PUT of the same manifest bytes): retry
+    // rate limits, server errors and resets with backoff; the last answer is the caller's.
+    for (let attempt = 1; ; attempt += 1) {
+      const last = attempt >= this.retry.attempts;
+      let response: Response;
+      try {
+        response = await this.fetchImpl(url, {
+          method,
+          headers: all,
+          ...(body ? { body } : {}),
+          redirect: "follow",
+        });
+      } catch (error) {
+        if (!last && isRetryableNetworkError(error)) {
+          await this.retry.sleep(retryDelayMs(this.retry, attempt));
+          continue;
+        }
+        const cause = (error as { cause?: unknown }).cause;
+        throw new UserError(
+          `Could not reach the registry at ${this.target.url}${attempt > 1 ? ` (${attempt} attempts)` : ""}: ${errorMessage(cause ?? error)}`,
+          {
+            hint: "Check input 'registry' (or the ECR repository's region) and the runner's network access to it.",
+            cause: error,
+          },
+        );
+      }
+      if (last || !isRetryableStatus(response.status)) return response;
+      await response.arrayBuffer().catch(() => undefined);
+      await this.retry.sleep(retryDelayMs(this.retry, attempt, response.headers.get("retry-after")));
     }
   }
 

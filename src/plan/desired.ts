@@ -28,11 +28,29 @@ export interface DeployInputs {
   region?: string | undefined;
   logging?: LoggingSettings | undefined;
   tags?: Record<string, string> | undefined;
+  /** Plan mode checks the roles given but does not require them (the deploy does). */
+  rolesOptional?: boolean;
 }
 
-const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+/** The AWS partitions, and the region prefixes that belong to each (the rest are `aws`). */
+const PARTITION_OF_REGION: [RegExp, string][] = [
+  [/^cn-/, "aws-cn"],
+  [/^us-gov-/, "aws-us-gov"],
+  [/^us-isob-/, "aws-iso-b"],
+  [/^us-isof-/, "aws-iso-f"],
+  [/^eu-isoe-/, "aws-iso-e"],
+  [/^us-iso-/, "aws-iso"],
+  [/^eusc-/, "aws-eusc"],
+];
+const PARTITIONS = "aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|aws-iso-e|aws-iso-f|aws-eusc";
+// IAM: an optional path /a/b/ and a name of up to 64 of [\w+=,.@-].
+const ROLE_ARN = new RegExp(
+  `^arn:(${PARTITIONS}):iam::(\\d{12}):role\\/(?:[\\w+=,.@-]+\\/)*[\\w+=,.@-]{1,64}$`,
+);
 const ECR_HOST = /^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?(?:\/|$)/;
-const LOG_GROUP_ARN = /^arn:aws[a-z-]*:logs:[a-z0-9-]+:\d{12}:log-group:[\w#./-]{1,512}(?::\*)?$/;
+const LOG_GROUP_ARN = new RegExp(
+  `^arn:(${PARTITIONS}):logs:[a-z0-9-]+:\\d{12}:log-group:[\\w#./-]{1,512}(?::\\*)?$`,
+);
 // AWS: 1-80 characters; no whitespace, brackets, wildcards, punctuation below, or control characters.
 // eslint-disable-next-line no-control-regex
 const STATE_MACHINE_NAME_FORBIDDEN = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/u;
@@ -40,10 +58,23 @@ const STATE_MACHINE_NAME_FORBIDDEN = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u
 /** Throws a UserError naming the input at fault; returns nothing when all is well. */
 export function validateDeployInputs(inputs: DeployInputs): void {
   validateStateMachineName(inputs.stateMachineName);
-  validateRoleArn(Input.LambdaRoleArn, inputs.lambdaRoleArn);
-  validateRoleArn(Input.StateMachineRoleArn, inputs.stateMachineRoleArn);
+  const optional = inputs.rolesOptional === true;
+  const lambda = validateRoleArn(Input.LambdaRoleArn, inputs.lambdaRoleArn, inputs.region, optional);
+  const states = validateRoleArn(
+    Input.StateMachineRoleArn,
+    inputs.stateMachineRoleArn,
+    inputs.region,
+    optional,
+  );
+  if (lambda && states && lambda.accountId !== states.accountId) {
+    // The state machine's ARN is made from its role's account, and Lambda takes roles of its own account.
+    throw new UserError(
+      `Inputs '${Input.LambdaRoleArn}' (account ${lambda.accountId}) and '${Input.StateMachineRoleArn}' (account ${states.accountId}) name roles in different accounts.`,
+      { hint: "Both roles must be in the account you deploy to." },
+    );
+  }
   if (inputs.ecrRepository) validateRepositoryRegion(inputs.ecrRepository, inputs.region);
-  if (inputs.logging) validateLogging(inputs.logging);
+  if (inputs.logging) validateLogging(inputs.logging, inputs.region);
   for (const key of Object.keys(inputs.tags ?? {})) {
     if (key.startsWith("kedro-sfn:") || key.startsWith("aws:")) {
       throw new UserError(`Tag key "${key}" is reserved.`, {
@@ -73,16 +104,42 @@ export function validateStateMachineName(name: string): void {
   }
 }
 
-function validateRoleArn(input: string, value: string | undefined): void {
+function validateRoleArn(
+  input: string,
+  value: string | undefined,
+  region: string | undefined,
+  optional: boolean,
+): { partition: string; accountId: string } | null {
   if (!value) {
-    throw new UserError(`Input '${input}' is required to plan or deploy.`, {
+    if (optional) return null;
+    throw new UserError(`Input '${input}' is required to deploy.`, {
       hint: "Give the ARN of an existing IAM role, e.g. arn:aws:iam::123456789012:role/kedro-node (see docs/iam/).",
     });
   }
-  if (!ROLE_ARN.test(value)) {
+  const match = ROLE_ARN.exec(value);
+  if (!match) {
     throw new UserError(`Input '${input}': "${value}" is not an IAM role ARN.`, {
-      hint: "Expected arn:aws:iam::<12-digit account>:role/<name>.",
+      hint: "Expected arn:<partition>:iam::<12-digit account>:role/[path/]<name>, e.g. arn:aws:iam::123456789012:role/kedro-node.",
     });
+  }
+  const partition = match[1] ?? "aws";
+  checkPartition(input, value, partition, region);
+  return { partition, accountId: match[2] ?? "" };
+}
+
+/** The AWS partition a region belongs to (`aws-cn` for cn-north-1, ...). */
+export function partitionOfRegion(region: string): string {
+  return PARTITION_OF_REGION.find(([prefix]) => prefix.test(region))?.[1] ?? "aws";
+}
+
+function checkPartition(input: string, arn: string, partition: string, region: string | undefined): void {
+  if (!region) return;
+  const expected = partitionOfRegion(region);
+  if (partition !== expected) {
+    throw new UserError(
+      `Input '${input}': "${arn}" is in partition ${partition}, but region ${region} is in ${expected}.`,
+      { hint: `Use an ARN starting arn:${expected}: (or deploy to a region of ${partition}).` },
+    );
   }
 }
 
@@ -98,11 +155,23 @@ function validateRepositoryRegion(repository: string, region: string | undefined
   }
 }
 
-function validateLogging(logging: LoggingSettings): void {
+function validateLogging(logging: LoggingSettings, region: string | undefined): void {
   if (!["ALL", "ERROR", "FATAL", "OFF"].includes(logging.level)) {
     throw new UserError(
       `Input '${Input.LogLevel}': "${logging.level}" is not one of ALL, ERROR, FATAL, OFF.`,
     );
+  }
+  if (logging.logGroupArn) {
+    const match = LOG_GROUP_ARN.exec(logging.logGroupArn);
+    if (!match) {
+      throw new UserError(
+        `Input '${Input.LogGroupArn}': "${logging.logGroupArn}" is not a CloudWatch Logs group ARN.`,
+        {
+          hint: "Expected arn:aws:logs:<region>:<12-digit account>:log-group:<name>[:*], e.g. arn:aws:logs:eu-west-1:123456789012:log-group:/aws/vendedlogs/states/spaceflights:*",
+        },
+      );
+    }
+    checkPartition(Input.LogGroupArn, logging.logGroupArn, match[1] ?? "aws", region);
   }
   if (logging.level === "OFF") return;
   if (!logging.logGroupArn) {
@@ -111,11 +180,6 @@ function validateLogging(logging: LoggingSettings): void {
       {
         hint: "Give the ARN of an existing CloudWatch Logs group, e.g. arn:aws:logs:eu-west-1:123456789012:log-group:/aws/vendedlogs/states/spaceflights:*",
       },
-    );
-  }
-  if (!LOG_GROUP_ARN.test(logging.logGroupArn)) {
-    throw new UserError(
-      `Input '${Input.LogGroupArn}': "${logging.logGroupArn}" is not a CloudWatch Logs group ARN.`,
     );
   }
 }

@@ -4,6 +4,7 @@ import { parseDurations, parseFunctionOverrides, type CompileOptions } from "../
 import { Input } from "../constants.js";
 import { UserError } from "../errors.js";
 import type { PipelineGraph } from "../graph/types.js";
+import { confLocation } from "../kedro/confTree.js";
 import type { Options } from "../options.js";
 
 /**
@@ -24,7 +25,7 @@ export function compileOptionsFrom(
       timeoutSeconds: options.timeoutSeconds,
       ephemeralStorageMb: options.ephemeralStorageMb,
       architecture: options.architecture,
-      environment: handlerEnvironment(options, graph),
+      environment: handlerEnvironment(options, graph, projectPath),
     },
   };
   if (options.functionPrefix) compile.functionPrefix = options.functionPrefix;
@@ -56,11 +57,19 @@ function readInput(file: string, input: Input): string {
 }
 
 /** What the handler in the image reads (python/kedro_sfn/handler.py). */
-function handlerEnvironment(options: Options, graph?: PipelineGraph): Record<string, string> {
+function handlerEnvironment(
+  options: Options,
+  graph?: PipelineGraph,
+  projectPath?: string,
+): Record<string, string> {
   const environment: Record<string, string> = { KEDRO_ENV: options.kedroEnv };
   if (options.pipeline !== "__default__") environment["KEDRO_SFN_PIPELINE"] = options.pipeline;
   if (graph?.project?.package) environment["KEDRO_SFN_PACKAGE"] = graph.project.package;
-  if (options.confSource.startsWith("s3://")) environment["KEDRO_SFN_CONF_SOURCE"] = options.confSource;
+  if (options.confSource.startsWith("s3://")) {
+    // The content-addressed folder the deploy uploads to: the conf's hash is part of the plan's.
+    environment["KEDRO_SFN_CONF_SOURCE"] =
+      projectPath === undefined ? options.confSource : confLocation(options.confSource, projectPath);
+  }
   // Run-scoped data: the handler keys objects <this>/<run id>/<dataset>/ (python/kedro_sfn/handler.py).
   if (options.dataLocation && options.stateMachineName) {
     environment["KEDRO_SFN_DATA_LOCATION"] = `${options.dataLocation}/${options.stateMachineName}`;

@@ -1,23 +1,24 @@
 import { applyPlan } from "../aws/apply.js";
 import type { AwsClients } from "../aws/clients.js";
 import { uploadConf } from "../aws/confUpload.js";
+import { confLocation } from "../kedro/confTree.js";
 import { readDeployed } from "../aws/deployed.js";
 import { registerManifestInEcr } from "../aws/ecrMirror.js";
 import { Input } from "../constants.js";
 import { errorMessage } from "../errors.js";
 import { checkReviewedPlan } from "../github/reviewedPlan.js";
 import { setPlanCommentStatus } from "../github/stickyComment.js";
-import { buildAndPushImage, type ImageResult } from "../image/build.js";
+import { buildAndPushImage, checkBuilder, type ImageResult } from "../image/build.js";
 import { parseRegistry, type ImageOptions } from "../image/options.js";
 import { RegistryClient } from "../image/registry.js";
 import { requireInputs, type Options } from "../options.js";
-import { validateDeployInputs } from "../plan/desired.js";
 import { deployOutputs } from "../plan/outputs.js";
 import { planDeployment } from "../plan/plan.js";
 import type { DeployResult, Plan } from "../plan/types.js";
 import type { PipelineGraph } from "../graph/types.js";
 import type { PlanView } from "../report/planComment.js";
-import { setOutputs, stage, type JobContext } from "./context.js";
+import { checkInputs } from "./checkInputs.js";
+import { setOutputs, stage, warn, type JobContext } from "./context.js";
 import { deploymentRefOf, desiredDeployment, planViewOf, reviewPlan, wouldBuild } from "./deployment.js";
 import type { Inspected } from "./inspect.js";
 
@@ -43,14 +44,10 @@ export async function deployStage(ctx: JobContext, inspected: Inspected): Promis
     ],
     "to deploy",
   );
+  // Every input check before the first AWS call: a refused input leaves nothing behind.
+  const checked = await checkInputs(ctx, inspected, { probeBuilder: false });
+  for (const warning of checked.warnings) warn(ctx, warning);
   const clients = await ctx.aws.clients();
-  validateDeployInputs({
-    stateMachineName: options.stateMachineName,
-    lambdaRoleArn: options.lambdaRoleArn,
-    stateMachineRoleArn: options.stateMachineRoleArn,
-    ecrRepository: options.ecrRepository,
-    region: clients.region,
-  });
   const ref = deploymentRefOf(ctx, inspected);
   const before = await stage(ctx, "plan", () => readDeployed(clients, ref));
   let reviewed: Reviewed;
@@ -66,6 +63,9 @@ export async function deployStage(ctx: JobContext, inspected: Inspected): Promis
     reviewed = { commentId: check.reviewed.commentId };
   }
 
+  // Reads only so far (deployed state, the reviewed plan); the builder must work before the
+  // first write (the ECR repository), and a refused plan says so even on a runner without one.
+  await checkBuilder(options.builder);
   const image = await stage(ctx, "package+build+push", () => buildImage(ctx, clients, inspected));
   const desired = desiredDeployment(ctx, inspected, image.imageUri);
   const plan = planDeployment(desired, before, {
@@ -105,8 +105,14 @@ async function buildImage(ctx: JobContext, clients: AwsClients, inspected: Inspe
   });
   io.info(`Image ${image.skipped ? "unchanged" : "pushed"}: ${image.imageUri}`);
   if (options.confSource.startsWith("s3://")) {
-    const keys = await uploadConf(clients.s3, options.projectPath, options.confSource);
-    io.info(`Uploaded ${keys.length} configuration file(s) to ${options.confSource}.`);
+    // Before the functions switch to it: the folder their KEDRO_SFN_CONF_SOURCE names.
+    const location = confLocation(options.confSource, options.projectPath);
+    const conf = await uploadConf(clients.s3, options.projectPath, location);
+    io.info(
+      conf.uploaded
+        ? `Uploaded ${conf.keys.length} configuration file(s) to ${location}.`
+        : `Configuration unchanged: ${location} is already complete.`,
+    );
   }
   if (options.registry) {
     const registry = new RegistryClient(parseRegistry(options.registry), image.repository);

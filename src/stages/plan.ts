@@ -3,7 +3,8 @@ import { upsertPlanComment } from "../github/stickyComment.js";
 import { planOutputs } from "../plan/outputs.js";
 import type { Plan } from "../plan/types.js";
 import type { PlanView } from "../report/planComment.js";
-import { setOutputs, stage, type JobContext } from "./context.js";
+import { checkInputs } from "./checkInputs.js";
+import { setOutputs, stage, warn, type JobContext } from "./context.js";
 import { deploymentRefOf, planViewOf, reviewPlan, wouldBuild } from "./deployment.js";
 import type { Inspected } from "./inspect.js";
 
@@ -18,6 +19,8 @@ export interface Planned {
  */
 export async function planStage(ctx: JobContext, inspected: Inspected): Promise<Planned> {
   const { io, options, event } = ctx;
+  // The deploy's own checks: a green plan means its inputs are right.
+  for (const warning of (await checkInputs(ctx, inspected)).warnings) warn(ctx, warning);
   const ref = deploymentRefOf(ctx, inspected);
   const basis = await stage(ctx, "plan", () => readForPlan(() => ctx.aws.clients(), ref));
   if (basis.note) io.warning(basis.note);
