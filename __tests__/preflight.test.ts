@@ -70,7 +70,7 @@ describe("preflight", () => {
     const rendered = renderFindings(preflight(hostile, { env: "aws" }));
     // Inside a fenced code block Markdown shows text verbatim: only the rest must be escaped.
     const md = rendered.replace(/```yaml[\s\S]*?```/g, "");
-    expect(rendered).toContain('```yaml\n"<b>":');
+    expect(rendered).toContain("```yaml\n<b>:");
     expect(md).not.toContain("<script>");
     expect(md).not.toContain("<b>");
     expect(md).toContain("&lt;script&gt;&#124;&#96;x&#96;");
@@ -78,7 +78,7 @@ describe("preflight", () => {
 });
 
 describe("datasets on a local path", () => {
-  it("are errors when another Lambda reads them, fine inside one", () => {
+  it("are errors when another Lambda reads them; inside one, the write itself fails outside /tmp", () => {
     const g: PipelineGraph = {
       schema: GRAPH_SCHEMA,
       nodes: [
@@ -100,6 +100,7 @@ describe("datasets on a local path", () => {
       ["b", "t"],
     ]);
     expect(preflight(g, { env: "aws", taskOf: together }).map((f) => f.code)).toEqual([
+      "local-write",
       "local-pipeline-input",
     ]);
   });

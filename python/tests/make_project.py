@@ -13,6 +13,10 @@ Kinds:
   broken_import   a pipeline module that raises ZeroDivisionError on import
   broken_settings a settings.py that raises NameError on import
   cycle           a pipeline whose nodes feed each other (CircularDependencyError)
+  localdata       the catalog of a project run on a laptop: local CSV/Excel inputs with
+                  load_args, a transcoded pair, a factory pattern with `/` and `#` in the
+                  names, terminal outputs on local paths, a crossing in-memory dataset;
+                  conf/aws holds two entries on S3 (pre-flight's fixes; never run)
 
 Every project has conf/base and conf/aws (no other env), parameters, and
 ``kedro_init_version`` set to the Kedro of the interpreter running this script
@@ -36,6 +40,7 @@ KINDS = (
     "broken_import",
     "broken_settings",
     "cycle",
+    "localdata",
 )
 
 LONG_NAME = "compute_the_extremely_detailed_monthly_revenue_forecast_for_every_region_and_product_line_v2"
@@ -212,6 +217,26 @@ def register_pipelines():
 ''',
 }
 
+REGISTRY["localdata"] = '''
+from kedro.pipeline import Pipeline, node, pipeline
+
+from .nodes import identity, scale, total
+
+
+def register_pipelines():
+    default = pipeline(
+        [
+            node(scale, ["companies", "shuttles"], "features@pandas", name="featurise"),
+            node(identity, "features@csv", "reports/monthly#csv", name="monthly"),
+            node(identity, "reports/monthly#csv", "reports/yearly#csv", name="yearly"),
+            node(total, "reports/yearly#csv", "summary", name="summarise"),
+            node(identity, "companies", "mem_mid", name="stage"),
+            node(scale, ["mem_mid", "model_input"], "plots/chart#csv", name="chart"),
+        ]
+    )
+    return {"__default__": default}
+'''
+
 BROKEN_PIPELINE_PY = '''
 """A pipeline module with a bug at import time."""
 
@@ -317,6 +342,45 @@ CATALOGS = {
         """,
     ),
 }
+
+CATALOGS["localdata"] = (
+    """
+    companies:
+      type: pandas.CSVDataset
+      filepath: data/01_raw/companies.csv
+      load_args:
+        sep: ";"
+        decimal: ","
+    shuttles:
+      type: pandas.ExcelDataset
+      filepath: data/01_raw/shuttles.xlsx
+      load_args:
+        engine: openpyxl
+        sheet_name: fleet
+    features@pandas:
+      type: pandas.CSVDataset
+      filepath: data/04_feature/features.csv
+    features@csv:
+      type: text.TextDataset
+      filepath: data/04_feature/features.csv
+    "{folder}/{name}#csv":
+      type: pandas.CSVDataset
+      filepath: data/08_reporting/{folder}/{name}.csv
+      save_args:
+        index: false
+    summary:
+      type: json.JSONDataset
+      filepath: data/08_reporting/summary.json
+    """,
+    """
+    model_input:
+      type: pandas.ParquetDataset
+      filepath: s3://acme-data/projects/demo/03_primary/model_input.parquet
+    regressor:
+      type: pickle.PickleDataset
+      filepath: s3://acme-data/projects/demo/06_models/regressor.pkl
+    """,
+)
 
 PARAMETERS = """
 factor: 3

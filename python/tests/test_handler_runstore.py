@@ -358,3 +358,14 @@ def test_nodes_in_one_task_pass_the_non_serialisable_output_in_memory(world: dic
     result = task(world, ["make_lock", "use_lock", "connect", "query"], run_id="exec-grouped")
     assert result.code == 0, result.stderr[-3000:]
     assert result.json()["run_store"] == {}
+
+
+def test_keys_encode_as_the_plan_shows_them() -> None:
+    """The same vectors as __tests__/preflight-fixes.test.ts (src/graph/runStore.ts)."""
+    from kedro_sfn.runstore import dataset_key, encode_key, run_folder
+
+    assert encode_key("data_science.X_train") == "data_science.X_train"
+    assert encode_key("reports/monthly#csv") == "reports~2Fmonthly~23csv"
+    assert encode_key("größe") == "gr~C3~B6~C3~9Fe"
+    assert encode_key("..") == "~2E~2E"
+    assert f"{run_folder('s3://b/p/sm', 'exec 1')}/{dataset_key('x@pandas')}/" == "s3://b/p/sm/exec~201/x/"

@@ -19,6 +19,16 @@ export interface DatasetInfo {
   storage?: string;
 }
 
+/** How the env's catalog defines a dataset: what pre-flight's fixes are made from. */
+export interface CatalogEntryInfo {
+  /** The entry as written (credentials dropped): the explicit one, or the factory pattern's. */
+  entry: Record<string, unknown>;
+  /** The factory pattern that makes this dataset, when no explicit entry does. */
+  pattern?: string;
+  /** The resolved filepath (or path), factory patterns and globals applied. */
+  filepath?: string;
+}
+
 export interface ProjectInfo {
   name: string;
   package: string;
@@ -60,4 +70,8 @@ export interface PipelineGraph {
   parameters?: string[];
   /** Absent in benchmark graphs and graphs from older helpers. */
   runtime?: RuntimeProfile;
+  /** Datasets the env's catalog defines (entry or pattern): absent from older helpers. */
+  catalog_entries?: Record<string, CatalogEntryInfo>;
+  /** Where the env's catalog keeps shared data (`s3://bucket/prefix`), null when nowhere. */
+  catalog_root?: string | null;
 }
