@@ -2,7 +2,7 @@ import { describe, expect, it } from "@jest/globals";
 import { appendFileSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parse } from "yaml";
-import { hasErrors, preflight, type Finding } from "../src/graph/preflight.js";
+import { preflight, type Finding } from "../src/graph/preflight.js";
 import { encodeKey, runStoreFolder } from "../src/graph/runStore.js";
 import { inspectProject } from "../src/kedro/inspect.js";
 import { fixDetails } from "../src/report/preflightMarkdown.js";
@@ -14,7 +14,12 @@ import { makeProject, PYTHON, PYTHON_019 } from "./harness/python.js";
  * as the annotation says, inspect again: pre-flight must pass.
  */
 async function findingsOf(project: string, python: string, dataLocation?: string): Promise<Finding[]> {
-  const graph = await inspectProject({ projectPath: project, pipeline: "__default__", kedroEnv: "aws", python });
+  const graph = await inspectProject({
+    projectPath: project,
+    pipeline: "__default__",
+    kedroEnv: "aws",
+    python,
+  });
   return preflight(graph, { env: "aws", ...(dataLocation ? { dataLocation } : {}) });
 }
 
@@ -60,7 +65,10 @@ describe.each([
     });
     // A transcoded pair keeps both spellings, each with its own type.
     expect(fix("features")).toEqual({
-      "features@csv": { type: "text.TextDataset", filepath: "s3://acme-data/projects/demo/04_feature/features.csv" },
+      "features@csv": {
+        type: "text.TextDataset",
+        filepath: "s3://acme-data/projects/demo/04_feature/features.csv",
+      },
       "features@pandas": {
         type: "pandas.CSVDataset",
         filepath: "s3://acme-data/projects/demo/04_feature/features.csv",
@@ -79,7 +87,9 @@ describe.each([
       expect(byName.get(name)?.fixKeys).toEqual(["{folder}/{name}#csv"]);
       expect(byName.get(name)?.message).toContain("edit the pattern '{folder}/{name}#csv' once");
     }
-    expect(fixDetails(findings).filter((l) => l.includes("08_reporting/{folder}/{name}.csv"))).toHaveLength(1);
+    expect(fixDetails(findings).filter((l) => l.includes("08_reporting/{folder}/{name}.csv"))).toHaveLength(
+      1,
+    );
     // Messages show the resolved path.
     expect(byName.get("plots/chart#csv")?.message).toContain(
       "'plots/chart#csv' resolves to data/08_reporting/plots/chart.csv from pattern '{folder}/{name}#csv'",
@@ -96,7 +106,9 @@ describe.each([
     expect(pasted).toHaveLength(6);
     const after = await findingsOf(project, python);
     expect(after).toEqual([]);
-    expect(readFileSync(join(project, "conf", "aws", "catalog.yml"), "utf8")).toContain("{folder}/{name}#csv");
+    expect(readFileSync(join(project, "conf", "aws", "catalog.yml"), "utf8")).toContain(
+      "{folder}/{name}#csv",
+    );
   });
 
   it("with data-location, in-memory crossings are info findings naming their run folder", async () => {
@@ -110,7 +122,9 @@ describe.each([
       location: "s3://runs-bucket/kedro-sfn/demo-sm/<run id>/mem_mid/",
       catalogEntry: "",
     });
-    expect(mem?.message).toContain("each run keeps it at s3://runs-bucket/kedro-sfn/demo-sm/<run id>/mem_mid/");
+    expect(mem?.message).toContain(
+      "each run keeps it at s3://runs-bucket/kedro-sfn/demo-sm/<run id>/mem_mid/",
+    );
     // Local paths still need their fix: data-location holds only what the catalog keeps in memory.
     expect(findings.filter((f) => f.severity === "error")).toHaveLength(7);
   });

@@ -54,7 +54,8 @@ export function preflight(graph: PipelineGraph, options: PreflightOptions): Find
   // Transcoded names (x@pandas, x@spark) are one dataset: in memory only if every spelling is.
   const spellings = new Map<string, Set<string>>();
   const namesOf = (key: string): string[] => [...(spellings.get(key) ?? [key])].sort();
-  const isEphemeral = (key: string): boolean => namesOf(key).every((name) => datasets[name]?.ephemeral ?? true);
+  const isEphemeral = (key: string): boolean =>
+    namesOf(key).every((name) => datasets[name]?.ephemeral ?? true);
   const isLocal = (key: string): boolean => namesOf(key).some((name) => datasets[name]?.storage === "local");
   const taskOf = (node: string): string => options.taskOf?.get(node) ?? node;
   const file = `conf/${options.env}/catalog.yml`;
@@ -140,7 +141,11 @@ export function preflight(graph: PipelineGraph, options: PreflightOptions): Find
           `${quoteList(remote)}): each Lambda has its own disk, so another Lambda cannot read it. ` +
           `Move it to shared storage${fix.pattern}.`,
       });
-    } else if (producer !== null && isLocal(dataset) && !writableInLambda(namesOf(dataset), datasets, entries)) {
+    } else if (
+      producer !== null &&
+      isLocal(dataset) &&
+      !writableInLambda(namesOf(dataset), datasets, entries)
+    ) {
       findings.push({
         ...base,
         severity: "error",
@@ -187,7 +192,9 @@ function quoteList(names: string[]): string {
 
 /** A ready-to-paste entry; pickle fits any Python object, the user may pick a better type. */
 export function catalogEntryFor(dataset: string, root = PLACEHOLDER_ROOT): string {
-  return stringifyEntries({ [dataset]: { type: "pickle.PickleDataset", filepath: `${root}/${fileName(dataset)}.pkl` } });
+  return stringifyEntries({
+    [dataset]: { type: "pickle.PickleDataset", filepath: `${root}/${fileName(dataset)}.pkl` },
+  });
 }
 
 const PLACEHOLDER_ROOT = "s3://<your-bucket>/data";

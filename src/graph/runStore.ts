@@ -10,7 +10,9 @@ export function encodeKey(text: string): string {
   let out = "";
   for (const char of text) {
     if (/^[A-Za-z0-9._-]$/.test(char)) out += char;
-    else for (const byte of Buffer.from(char, "utf8")) out += `~${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+    else
+      for (const byte of Buffer.from(char, "utf8"))
+        out += `~${byte.toString(16).toUpperCase().padStart(2, "0")}`;
   }
   return out;
 }

@@ -211,7 +211,10 @@ export function planRequirements(input: RequirementsInput): RequirementsPlan {
     };
     for (const line of input.wheelRequires.filter(keep)) push(line);
     const named = new Set(requirements.map(requirementName));
-    for (const need of [...(input.runtime?.data_requirements ?? []), ...runStoreRequirements(input.dataLocation)]) {
+    for (const need of [
+      ...(input.runtime?.data_requirements ?? []),
+      ...runStoreRequirements(input.dataLocation),
+    ]) {
       const name = requirementName(need.requirement);
       const coveredByName = !need.requirement.includes("[") && named.has(name);
       if (coveredByName || present.has(need.requirement)) continue;
@@ -236,7 +239,9 @@ export function planRequirements(input: RequirementsInput): RequirementsPlan {
  * with it) and cloudpickle, its format for objects that are neither DataFrames nor arrays.
  * pyarrow is not added: without it DataFrames are pickled (a project that has it gets parquet).
  */
-export function runStoreRequirements(dataLocation: string | undefined): { requirement: string; why: string }[] {
+export function runStoreRequirements(
+  dataLocation: string | undefined,
+): { requirement: string; why: string }[] {
   if (!dataLocation) return [];
   const why = `input 'data-location' (${dataLocation}) stores in-memory datasets that cross Lambdas`;
   return [
