@@ -129,6 +129,8 @@ bench: build python-deps system-deps tools
 	$(PY) bench/compile_speed.py
 	# Image size and build time with and without development tools (docker builder, local stack).
 	KEDRO_SFN_TEST_PYTHON=$(CURDIR)/$(PY) NODE_OPTIONS=--experimental-vm-modules npx jest --roots '<rootDir>/bench' --testMatch '**/image_size.bench.ts'
+	# Bytes and seconds the run store (data-location) adds per crossing 10 MB dataset, on moto S3.
+	$(PY) bench/run_store.py
 
 test: deps check-dist lint lint-workflows test-unit test-bundles test-python
 	$(PY) bench/score.py
