@@ -49,7 +49,8 @@ def catalog_details(catalog_config: dict[str, Any], names: list[str]) -> tuple[d
     """({name: {entry, pattern?, filepath?}}, storage root) for the datasets in ``names``.
 
     ``entry`` is the explicit entry or, for a factory-made dataset, the pattern's entry as
-    written (placeholders kept); ``filepath`` is the resolved path.
+    written (placeholders kept); ``filepath`` is the resolved path. Datasets on shared
+    storage or without a path (tables, APIs) are left out.
     """
     index = CatalogIndex(catalog_config)
     details: dict[str, dict[str, Any]] = {}
@@ -57,8 +58,16 @@ def catalog_details(catalog_config: dict[str, Any], names: list[str]) -> tuple[d
         resolved = index.config_for(name)
         if resolved is None:
             continue
+        # Only what a fix is made from: entries on a local path, and in-memory ones (by type
+        # alone). Others may hold secrets outside `credentials` (a SQL `con` string) and the
+        # graph is an output of the action.
+        local = storage_of(resolved) == "local"
+        if not local and "MemoryDataset" not in str(resolved.get("type", "")):
+            continue
         pattern = index.pattern_for(name)
         entry = index.raw(pattern if pattern is not None else name) or resolved
+        if not local:
+            entry = {"type": entry.get("type")}
         item: dict[str, Any] = {"entry": entry}
         if pattern is not None:
             item["pattern"] = pattern
