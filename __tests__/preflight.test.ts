@@ -105,3 +105,34 @@ describe("datasets on a local path", () => {
     ]);
   });
 });
+
+describe("fixes for transcoded in-memory datasets", () => {
+  it("give every spelling the same file, so the pair still reads what was written", () => {
+    const g: PipelineGraph = {
+      schema: GRAPH_SCHEMA,
+      nodes: [
+        { name: "a", namespace: null, tags: [], inputs: [], outputs: ["x@pandas"] },
+        { name: "b", namespace: null, tags: [], inputs: ["x@spark"], outputs: [] },
+      ],
+      datasets: {
+        "x@pandas": { type: "MemoryDataset", ephemeral: true },
+        "x@spark": { type: "MemoryDataset", ephemeral: true },
+      },
+      catalog_root: "s3://acme/team",
+    };
+    const [finding] = preflight(g, { env: "aws" });
+    expect(finding?.code).toBe("ephemeral-crosses-tasks");
+    expect(finding?.catalogEntry).toBe(
+      [
+        "x@pandas:",
+        "  type: pickle.PickleDataset",
+        "  filepath: s3://acme/team/x.pkl",
+        "x@spark:",
+        "  type: pickle.PickleDataset",
+        "  filepath: s3://acme/team/x.pkl",
+      ].join("\n"),
+    );
+    const stored = preflight(g, { env: "aws", dataLocation: "s3://runs/p/sm" });
+    expect(stored.map((f) => [f.severity, f.location])).toEqual([["info", "s3://runs/p/sm/<run id>/x/"]]);
+  });
+});

@@ -231,7 +231,8 @@ function fixFor(
       const field = "filepath" in entry ? "filepath" : "path";
       entries[key] = { ...entry, [field]: movedPath(path, root) };
     } else {
-      entries[key] = { type: "pickle.PickleDataset", filepath: `${root}/${fileName(key)}.pkl` };
+      // Transcoded spellings share one file: name it after the dataset, not the spelling.
+      entries[key] = { type: "pickle.PickleDataset", filepath: `${root}/${fileName(datasetKey(key))}.pkl` };
     }
   }
   const keys = Object.keys(entries);
