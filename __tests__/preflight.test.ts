@@ -2,6 +2,7 @@ import { describe, expect, it } from "@jest/globals";
 import { preflight } from "../src/graph/preflight.js";
 import { GRAPH_SCHEMA, type PipelineGraph } from "../src/graph/types.js";
 import { renderFindings } from "../src/report/preflightMarkdown.js";
+import { renderFindingLines, renderFindingsTable } from "../src/report/planSections.js";
 
 const graph: PipelineGraph = {
   schema: GRAPH_SCHEMA,
@@ -134,5 +135,30 @@ describe("fixes for transcoded in-memory datasets", () => {
     );
     const stored = preflight(g, { env: "aws", dataLocation: "s3://runs/p/sm" });
     expect(stored.map((f) => [f.severity, f.location])).toEqual([["info", "s3://runs/p/sm/<run id>/x/"]]);
+  });
+});
+
+describe("run-store findings in the summary and the plan comment", () => {
+  const g: PipelineGraph = {
+    schema: GRAPH_SCHEMA,
+    nodes: [
+      { name: "split", namespace: null, tags: [], inputs: [], outputs: ["X_train"] },
+      { name: "train", namespace: null, tags: [], inputs: ["X_train"], outputs: [] },
+    ],
+    datasets: { X_train: { type: "MemoryDataset", ephemeral: true } },
+  };
+  const findings = preflight(g, { env: "aws", dataLocation: "s3://runs/team/sm" });
+
+  it("are info, not errors, and name the folder each run uses", () => {
+    expect(findings).toHaveLength(1);
+    expect(findings[0]).toMatchObject({ severity: "info", code: "run-store", catalogEntry: "" });
+    const summary = renderFindings(findings);
+    expect(summary).toContain("**Pre-flight:** 0 errors, 0 warnings, 1 dataset kept per run.");
+    expect(summary).toContain("s3&#58;//runs/team/sm/&lt;run id&gt;/X\\_train/");
+    expect(summary).not.toContain("<details>");
+    const comment = renderFindingsTable(findings);
+    expect(comment).toContain("**Pre-flight:** 0 errors, 0 warnings, 1 dataset kept per run.");
+    expect(comment).toContain("ℹ️");
+    expect(renderFindingLines(findings)).toContain("is kept per run at");
   });
 });
