@@ -20,7 +20,8 @@ encoded the same way. ``src/graph/runStore.ts`` implements the same rule for the
 
 Serialisation rule (``choose_format``), first match wins:
 
-1. pandas ``DataFrame``: parquet when pyarrow imports and the frame converts, else pickle;
+1. pandas ``DataFrame`` with string column names: parquet when pyarrow imports and the
+   frame converts, else pickle (other DataFrames go to rule 3);
 2. numpy ``ndarray`` without object dtype: ``.npy`` (``allow_pickle=False``);
 3. anything else: cloudpickle when it imports (functions and lambdas by value), else pickle.
 
@@ -107,7 +108,8 @@ def choose_format(data: Any) -> tuple[str, bytes]:
         import pandas as pd
     except ImportError:
         pd = None
-    if pd is not None and isinstance(data, pd.DataFrame):
+    # Parquet keeps column names only as strings: other names would come back changed.
+    if pd is not None and isinstance(data, pd.DataFrame) and all(isinstance(c, str) for c in data.columns):
         try:
             import pyarrow  # noqa: F401
 
