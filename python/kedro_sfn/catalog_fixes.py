@@ -2,7 +2,8 @@
 factory pattern that made it, and the project's storage root.
 
 The storage root is where the env's catalog already keeps data on shared storage: the
-deepest folder common to the entries on the most used bucket (``s3://bucket/prefix``),
+deepest folder common to the entries on the most used bucket (``s3://bucket/prefix``;
+from the env's globals when no entry is on shared storage),
 trailing Kedro layer folders (``01_raw``, ``06_models``, ...) left out; None when the env
 has no entry on s3://, gs://, abfs:// or similar. Pre-flight moves a
 local path under it (``data/01_raw/x.csv`` -> ``<root>/01_raw/x.csv``: the leading
@@ -78,8 +79,8 @@ def catalog_details(catalog_config: dict[str, Any], names: list[str]) -> tuple[d
     return details, storage_root(index.paths())
 
 
-def load_catalog_config(conf_source: str, env: str) -> dict[str, Any]:
-    """The env's catalog config as the project's config loader merges it ({} when none)."""
+def load_config(conf_source: str, env: str, key: str) -> dict[str, Any]:
+    """The env's ``catalog`` (or ``globals``) as the project's config loader merges it ({} when none)."""
     from kedro.config import MissingConfigException
     from kedro.framework.project import settings
 
@@ -87,13 +88,30 @@ def load_catalog_config(conf_source: str, env: str) -> dict[str, Any]:
         conf_source=conf_source, env=env, runtime_params=None, **settings.CONFIG_LOADER_ARGS
     )
     try:
-        return dict(loader["catalog"])
-    except (KeyError, MissingConfigException):
+        return dict(loader[key] or {})
+    except (KeyError, MissingConfigException, ValueError):
         return {}
 
 
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
 def add_catalog_details(graph: dict[str, Any], conf_source: str, env: str) -> None:
-    """Add ``catalog_entries`` (each dataset's entry, pattern, resolved path) and ``catalog_root``."""
-    details, root = catalog_details(load_catalog_config(conf_source, env), sorted(graph["datasets"]))
+    """Add ``catalog_entries`` (each dataset's entry, pattern, resolved path) and ``catalog_root``.
+
+    When no catalog entry is on shared storage, URLs in the env's globals give the root.
+    """
+    details, root = catalog_details(load_config(conf_source, env, "catalog"), sorted(graph["datasets"]))
+    if root is None:
+        urls = [s for s in _strings(load_config(conf_source, env, "globals")) if "://" in s]
+        # A global is a folder, not a file: give storage_root a file name to drop.
+        root = storage_root([f"{url.rstrip('/')}/file" for url in urls])
     graph["catalog_entries"] = details
     graph["catalog_root"] = root

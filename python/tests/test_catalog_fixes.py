@@ -32,3 +32,17 @@ def test_details_keep_local_entries_and_patterns_and_leave_out_the_rest() -> Non
     assert details["reports/monthly#csv"]["filepath"] == "data/08_reporting/reports/monthly.csv"
     assert details["scratch"] == {"entry": {"type": "MemoryDataset"}}
     assert "table" not in details and "model" not in details and "absent" not in details
+
+
+def test_inspect_reports_entries_and_the_root_from_entries_or_globals(make_project) -> None:
+    from conftest import inspect
+
+    project = make_project("localdata")
+    graph = inspect(project).json()
+    assert graph["catalog_root"] == "s3://acme-data/projects/demo"
+    assert graph["catalog_entries"]["shuttles"]["entry"]["load_args"] == {"engine": "openpyxl", "sheet_name": "fleet"}
+    assert "model_input" not in graph["catalog_entries"]  # on S3 already: nothing to fix
+    # No entry on shared storage in the env: its globals give the root.
+    (project / "conf" / "aws" / "catalog.yml").write_text("{}\n")
+    (project / "conf" / "aws" / "globals.yml").write_text("data_root: s3://acme-data/from-globals/\n")
+    assert inspect(project).json()["catalog_root"] == "s3://acme-data/from-globals"
