@@ -82,7 +82,7 @@ lint-iam: node-deps python-deps
 # project layouts) and workflow-act (act runs action.yml on the
 # first node in PATH). Node 24 first in PATH runs jest, demo.py's node and act's node alike; the
 # other suites stay on the system's Node 20 (package.json engines: >=20).
-BUNDLE_TESTS := __tests__/e2e.test.ts __tests__/workflow-act.test.ts __tests__/image-projects.test.ts
+BUNDLE_TESTS := __tests__/e2e.test.ts __tests__/workflow-act.test.ts __tests__/image-projects.test.ts __tests__/data-location.test.ts
 test-bundles: node-deps python-deps tools build
 	PATH=$(dir $(NODE24)):$$PATH KEDRO_SFN_TEST_PYTHON=$(CURDIR)/$(PY) KEDRO_SFN_TEST_PYTHON_019=$(CURDIR)/$(PY019) npm test -- $(BUNDLE_TESTS)
 .PHONY: test-bundles
@@ -134,6 +134,8 @@ bench: build python-deps system-deps tools
 	$(PY) bench/compile_speed.py
 	# Image size and build time with and without development tools (docker builder, local stack).
 	KEDRO_SFN_TEST_PYTHON=$(CURDIR)/$(PY) NODE_OPTIONS=--experimental-vm-modules npx jest --roots '<rootDir>/bench' --testMatch '**/image_size.bench.ts'
+	# Bytes and seconds the run store (data-location) adds per crossing 10 MB dataset, on moto S3.
+	$(PY) bench/run_store.py
 
 test: deps check-dist lint lint-workflows lint-iam test-unit test-bundles test-python
 	$(PY) bench/score.py

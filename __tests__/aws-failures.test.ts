@@ -79,14 +79,12 @@ describe("a re-plan whose GetFunction fails (aws-sdk-client-mock)", () => {
       lambda
         .on(UpdateFunctionConfigurationCommand)
         .rejects(new PreconditionFailedException({ message: "Revision mismatch", $metadata: {} }));
-      lambda
-        .on(GetFunctionCommand)
-        .rejects(
-          new TooManyRequestsException({
-            message: "Rate exceeded",
-            $metadata: { httpStatusCode: 429, attempts: 8 },
-          }),
-        );
+      lambda.on(GetFunctionCommand).rejects(
+        new TooManyRequestsException({
+          message: "Rate exceeded",
+          $metadata: { httpStatusCode: 429, attempts: 8 },
+        }),
+      );
       const plan = planDeployment(after, deployedStateFor(before));
       const error = await applyPlan(clients, plan, after, { pollIntervalMs: 10 }).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(UserError);

@@ -421,6 +421,14 @@ describe("IAM policies", () => {
         false,
       );
     }
+    // A dataset never saved answers 404 (not 403) only with ListBucket on the run's folder.
+    const bucket = `arn:aws:s3:::${vars["DataLocationBucket"]}`;
+    const runPrefix = `${vars["DataLocationPrefix"]}/${NAME}/run-1/`;
+    expect(allows(lambdaRole, "s3:ListBucket", bucket, vars, { "s3:prefix": runPrefix })).toBe(true);
+    expect(allows(lambdaRole, "s3:ListBucket", bucket, vars, { "s3:prefix": "elsewhere/" })).toBe(false);
+    // A retried task replaces the versioned save its failed attempt made (python/kedro_sfn/runhooks.py).
+    const versioned = `arn:aws:s3:::${vars["DataBucket"]}/06_models/regressor.pickle/2026-01-01T00.00.00.000Z/regressor.pickle`;
+    expect(allows(lambdaRole, "s3:DeleteObject", versioned, vars)).toBe(true);
   }, 120_000);
 
   it("trusts pull requests for the plan role, and only the main branch (or one environment) for the deploy role", () => {

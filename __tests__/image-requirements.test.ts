@@ -50,6 +50,23 @@ scikit-learn~=1.5.1
 `;
 
 describe("the image's requirements", () => {
+  test("data-location adds what the run store imports (s3fs once, cloudpickle), with the reason", () => {
+    const dir = project({ "requirements.txt": "kedro~=1.7.0\n" });
+    const plan = planRequirements({
+      projectPath: dir,
+      wheelRequires: [],
+      runtime,
+      dataLocation: "s3://runs/team",
+    });
+    expect(plan.requirements.filter((r) => r === "s3fs")).toHaveLength(1);
+    expect(plan.requirements).toContain("cloudpickle");
+    expect(plan.added.find((a) => a.requirement === "cloudpickle")?.why).toBe(
+      "input 'data-location' (s3://runs/team) stores in-memory datasets that cross Lambdas",
+    );
+    const without = planRequirements({ projectPath: dir, wheelRequires: [], runtime });
+    expect(without.requirements).not.toContain("cloudpickle");
+  });
+
   test("a starter's requirements.txt: found by default, dev tools dropped, Kedro pinned, data deps added", () => {
     const dir = project({ "requirements.txt": STARTER });
     const plan = planRequirements({ projectPath: dir, wheelRequires: ["pytest-mock>=1.7"], runtime });

@@ -66,7 +66,10 @@ describe("inspectProject on the spaceflights example (real Kedro)", () => {
     expect(io.errors[0]?.message).toMatch(
       /'model_input_table'.*written by 'data_processing.create_model_input_table_node'/s,
     );
-    expect(io.errors[0]?.message).toContain("model_input_table:\n  type: pickle.PickleDataset");
+    // The fix keeps the entry's type and file name; only the path moves under the env's S3 root.
+    expect(io.errors[0]?.message).toContain(
+      "model_input_table:\n  type: pandas.ParquetDataset\n  filepath: s3://kedro-sfn-spaceflights/spaceflights/03_primary/model_input_table.parquet",
+    );
     expect(io.errors[0]?.file).toBe(join(project, "conf", "aws", "catalog.yml"));
     expect(result.summary).toContain("model_input_table");
   });

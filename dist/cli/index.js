@@ -5780,11 +5780,11 @@ __webpack_unused_export__ = BatchCheckLayerAvailabilityCommand;
 __webpack_unused_export__ = BatchCheckLayerAvailabilityRequest$;
 __webpack_unused_export__ = BatchCheckLayerAvailabilityResponse$;
 __webpack_unused_export__ = BatchDeleteImage$;
-__webpack_unused_export__ = BatchDeleteImageCommand;
+exports.wau = BatchDeleteImageCommand;
 __webpack_unused_export__ = BatchDeleteImageRequest$;
 __webpack_unused_export__ = BatchDeleteImageResponse$;
 __webpack_unused_export__ = BatchGetImage$;
-__webpack_unused_export__ = BatchGetImageCommand;
+exports.P8n = BatchGetImageCommand;
 __webpack_unused_export__ = BatchGetImageRequest$;
 __webpack_unused_export__ = BatchGetImageResponse$;
 __webpack_unused_export__ = BatchGetRepositoryScanningConfiguration$;
@@ -5857,7 +5857,7 @@ __webpack_unused_export__ = DescribeImageSigningStatusCommand;
 __webpack_unused_export__ = DescribeImageSigningStatusRequest$;
 __webpack_unused_export__ = DescribeImageSigningStatusResponse$;
 __webpack_unused_export__ = DescribeImages$;
-__webpack_unused_export__ = DescribeImagesCommand;
+exports.ji5 = DescribeImagesCommand;
 __webpack_unused_export__ = DescribeImagesFilter$;
 __webpack_unused_export__ = DescribeImagesRequest$;
 __webpack_unused_export__ = DescribeImagesResponse$;
@@ -6010,7 +6010,7 @@ __webpack_unused_export__ = ListImageReferrersFilter$;
 __webpack_unused_export__ = ListImageReferrersRequest$;
 __webpack_unused_export__ = ListImageReferrersResponse$;
 __webpack_unused_export__ = ListImages$;
-__webpack_unused_export__ = ListImagesCommand;
+exports.W_n = ListImagesCommand;
 __webpack_unused_export__ = ListImagesFilter$;
 __webpack_unused_export__ = ListImagesRequest$;
 __webpack_unused_export__ = ListImagesResponse$;
@@ -11960,7 +11960,7 @@ __webpack_unused_export__ = paginateListFunctionsByCodeSigningConfig;
 __webpack_unused_export__ = paginateListLayerVersions;
 __webpack_unused_export__ = paginateListLayers;
 __webpack_unused_export__ = paginateListProvisionedConcurrencyConfigs;
-__webpack_unused_export__ = paginateListVersionsByFunction;
+exports.CE5 = paginateListVersionsByFunction;
 __webpack_unused_export__ = waitForFunctionActive;
 __webpack_unused_export__ = waitForFunctionActiveV2;
 __webpack_unused_export__ = waitForFunctionExists;
@@ -21314,7 +21314,7 @@ __webpack_unused_export__ = DeleteStateMachineCommand;
 __webpack_unused_export__ = DeleteStateMachineInput$;
 __webpack_unused_export__ = DeleteStateMachineOutput$;
 __webpack_unused_export__ = DeleteStateMachineVersion$;
-__webpack_unused_export__ = DeleteStateMachineVersionCommand;
+exports.ps9 = DeleteStateMachineVersionCommand;
 __webpack_unused_export__ = DeleteStateMachineVersionInput$;
 __webpack_unused_export__ = DeleteStateMachineVersionOutput$;
 __webpack_unused_export__ = DescribeActivity$;
@@ -21415,7 +21415,7 @@ __webpack_unused_export__ = ListActivitiesCommand;
 __webpack_unused_export__ = ListActivitiesInput$;
 __webpack_unused_export__ = ListActivitiesOutput$;
 __webpack_unused_export__ = ListExecutions$;
-__webpack_unused_export__ = ListExecutionsCommand;
+exports.xzi = ListExecutionsCommand;
 __webpack_unused_export__ = ListExecutionsInput$;
 __webpack_unused_export__ = ListExecutionsOutput$;
 __webpack_unused_export__ = ListMapRuns$;
@@ -21427,7 +21427,7 @@ __webpack_unused_export__ = ListStateMachineAliasesCommand;
 __webpack_unused_export__ = ListStateMachineAliasesInput$;
 __webpack_unused_export__ = ListStateMachineAliasesOutput$;
 __webpack_unused_export__ = ListStateMachineVersions$;
-__webpack_unused_export__ = ListStateMachineVersionsCommand;
+exports.XCe = ListStateMachineVersionsCommand;
 __webpack_unused_export__ = ListStateMachineVersionsInput$;
 __webpack_unused_export__ = ListStateMachineVersionsOutput$;
 __webpack_unused_export__ = ListStateMachines$;
@@ -74987,7 +74987,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9253);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(670);
 
 process.exitCode = await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));
 
@@ -74996,7 +74996,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9253:
+/***/ 670:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -75026,11 +75026,14 @@ class UserError extends Error {
     hint;
     /** Where the problem is, when it points at a file (for annotations). */
     file;
+    /** The `failure-reason` when it is not the stage's own (see failureReason.ts). */
+    reason;
     constructor(message, options = {}) {
         super(message, options.cause === undefined ? undefined : { cause: options.cause });
         this.name = "UserError";
         this.hint = options.hint;
         this.file = options.file;
+        this.reason = options.reason;
     }
 }
 function errorMessage(error) {
@@ -75134,6 +75137,8 @@ const IAM_ACTION_ALIASES = {
 /** GetFunction has its own, higher quota: polling it never slows the control plane. */
 const UNPACED_LAMBDA_OPERATIONS = new Set(["GetFunction"]);
 const DEFAULT_MAX_ATTEMPTS = 8;
+/** The per-attempt middleware's name: per-command middleware (idempotent.ts) places itself around it. */
+const ATTEMPT_MIDDLEWARE = "kedroSfnAttemptMiddleware";
 /**
  * The one place AWS clients are made. Region, endpoint and credentials come from the SDK's own
  * configuration chain unless given; retries use the SDK's adaptive mode.
@@ -75212,7 +75217,7 @@ function attachAttemptMiddleware(stack, recorders, limiter) {
     stack.addRelativeTo((next, context) => async (args) => {
         const names = iamActionOf(context.clientName ?? "", context.commandName ?? "");
         for (const recorder of recorders)
-            await recorder.before?.(names);
+            await recorder.before?.(names, args.input);
         if (limiter && !UNPACED_LAMBDA_OPERATIONS.has(names.operation))
             await limiter.acquire();
         const started = Date.now();
@@ -75238,7 +75243,7 @@ function attachAttemptMiddleware(stack, recorders, limiter) {
             });
             throw error;
         }
-    }, { relation: "after", toMiddleware: "retryMiddleware", name: "kedroSfnAttemptMiddleware", override: true });
+    }, { relation: "after", toMiddleware: "retryMiddleware", name: ATTEMPT_MIDDLEWARE, override: true });
 }
 async function report(recorders, call) {
     for (const recorder of recorders)
@@ -75252,11 +75257,23 @@ function httpStatusOf(response) {
 function isReadOperation(operation) {
     return /^(Get|List|Describe|Head|BatchGet)/.test(operation);
 }
+/** A write attempted where only reads may run (plan mode): refused before anything is sent. */
+class WriteRefusedError extends UserError {
+    call;
+    constructor(call) {
+        super(`Refusing ${call.iamAction} (${call.operation}) in plan mode: planning never writes to AWS.`, {
+            hint: "Plan mode runs its AWS clients read-only (with the plan role's credentials it could not write anyway). " +
+                "A write reaching this guard is a bug in kedro-sfn: please report it with this message.",
+        });
+        this.name = "WriteRefusedError";
+        this.call = call;
+    }
+}
 /** Refuses every write: what `mode: plan` runs under, so "plans never write" holds by construction. */
 const readOnlyGuard = {
     before(call) {
         if (!isReadOperation(call.operation))
-            throw new Error(`Refusing ${call.iamAction}: planning never writes to AWS.`);
+            throw new WriteRefusedError(call);
     },
     record() { },
 };
@@ -75309,6 +75326,7 @@ var Input;
     Input["ConfSource"] = "conf-source";
     Input["DataLocation"] = "data-location";
     Input["KeepImages"] = "keep-images";
+    Input["KeepVersions"] = "keep-versions";
     Input["LambdaRoleArn"] = "lambda-role-arn";
     Input["StateMachineRoleArn"] = "state-machine-role-arn";
     Input["Prune"] = "prune";
@@ -75324,6 +75342,7 @@ var Input;
     Input["GithubToken"] = "github-token";
     Input["Label"] = "label";
     Input["RequireReviewedPlan"] = "require-reviewed-plan";
+    Input["AllowPipelineImportErrors"] = "allow-pipeline-import-errors";
     Input["SummaryFile"] = "summary-file";
 })(Input || (Input = {}));
 var Output;
@@ -75475,8 +75494,17 @@ function parseGraph(text, file) {
     if (!Array.isArray(raw.nodes))
         fail("'nodes' must be a list of nodes.");
     const nodes = raw.nodes.map((n, i) => parseNode(n, i, fail));
+    const importErrors = parseImportErrors(raw.pipeline_import_errors);
     if (nodes.length === 0) {
         const pipeline = typeof raw.pipeline === "string" ? `'${raw.pipeline}' ` : "";
+        if (importErrors.length > 0) {
+            // Every module of the pipeline raised on import: say which, not only that it is empty.
+            throw new UserError(`${file}: the pipeline ${pipeline}has no nodes because its pipeline modules failed to import: ${describeImportErrors(importErrors)}.`, {
+                hint: "Fix the import errors (run `kedro registry list` locally to see them).",
+                file,
+                reason: "pipeline-import",
+            });
+        }
         throw new UserError(`${file}: the pipeline ${pipeline}has no nodes; there is nothing to deploy.`, {
             hint: "Check the pipeline name (--pipeline) and that the pipeline registry returns nodes for it.",
             file,
@@ -75502,6 +75530,10 @@ function parseGraph(text, file) {
     const runtime = parseRuntime(raw.runtime);
     if (runtime !== undefined)
         graph.runtime = runtime;
+    if (Array.isArray(raw.warnings))
+        graph.warnings = raw.warnings.filter((w) => typeof w === "string");
+    if (raw.pipeline_import_errors !== undefined)
+        graph.pipeline_import_errors = importErrors;
     try {
         producersOf(graph);
         topologicalOrder(graph);
@@ -75587,6 +75619,18 @@ function parseDatasets(raw, fail) {
     }
     return datasets;
 }
+/** Lenient like the runtime extra, but nothing that names a module is dropped. */
+function parseImportErrors(raw) {
+    if (!Array.isArray(raw))
+        return [];
+    return raw.flatMap((e) => isObject(e) && typeof e.module === "string"
+        ? [{ module: e.module, error: typeof e.error === "string" ? e.error : "" }]
+        : []);
+}
+/** `a.b (ZeroDivisionError: division by zero), c.d`: one line for messages. */
+function describeImportErrors(errors) {
+    return errors.map((e) => (e.error ? `${e.module} (${e.error})` : e.module)).join(", ");
+}
 function requiredList(raw, what, fail) {
     if (raw === undefined)
         return fail(`${what} is missing.`);
@@ -75667,7 +75711,7 @@ function explainAwsError(error, context) {
     }
     if (name === "AccessDeniedException" || name === "AccessDenied") {
         return new UserError(`AWS denied access while trying to ${context.doing}: ${message}`, {
-            hint: "Compare the CI role's policy with docs/iam/ci-role.json.",
+            hint: "Compare the deploy role's policy with docs/iam/deploy-role.json.",
             cause: error,
         });
     }
@@ -75730,18 +75774,117 @@ function offendingStates(message) {
 
 /** Marks lifecycle policies this tool wrote, so it only ever updates its own. */
 const POLICY_MARKER = "kedro-sfn:";
-/** Expire all but the newest `keep` images, tagged or not (cache images and old builds alike). */
+/** Images a kept state machine version runs carry a tag with this prefix (see `keptImageTag`). */
+const KEPT_TAG_PREFIX = "kedro-sfn-kept-";
+/** More kept images than any repository holds (versions kept x state machines sharing it). */
+const KEPT_IMAGES_CEILING = 10000;
+/**
+ * Expire all but the newest `keep` images, tagged or not (cache images and old builds alike),
+ * except images a kept version runs: ECR never lets a lower-priority rule expire an image that
+ * matched a higher one's tag selection, so rule 1 shields every `kedro-sfn-kept-` image (it
+ * would only expire beyond 10,000 of them).
+ */
 function lifecyclePolicy(keep) {
     return JSON.stringify({
         rules: [
             {
                 rulePriority: 1,
+                description: `${POLICY_MARKER} never expire an image a kept state machine version runs`,
+                selection: {
+                    tagStatus: "tagged",
+                    tagPrefixList: [KEPT_TAG_PREFIX],
+                    countType: "imageCountMoreThan",
+                    countNumber: KEPT_IMAGES_CEILING,
+                },
+                action: { type: "expire" },
+            },
+            {
+                rulePriority: 2,
                 description: `${POLICY_MARKER} keep the newest ${keep} images`,
                 selection: { tagStatus: "any", countType: "imageCountMoreThan", countNumber: keep },
                 action: { type: "expire" },
             },
         ],
     });
+}
+/** `kedro-sfn-kept-<state machine>-<digest, 12 hex>`: one per state machine, so repositories can be shared. */
+function keptImageTag(stateMachineName, digestHex) {
+    const name = stateMachineName.replace(/[^A-Za-z0-9_.-]/g, "_").slice(0, 80);
+    return `${KEPT_TAG_PREFIX}${name}-${digestHex.slice(0, 12)}`;
+}
+/** `<account>.dkr.ecr.<region>.amazonaws.com/<repository>@sha256:<hex>` -> repository and digest. */
+function ecrImageOf(imageUri) {
+    const match = /^\d{12}\.dkr\.ecr[.-][^/]+\/([^@]+)@(sha256:[0-9a-f]{64})$/.exec(imageUri);
+    return match ? { repositoryName: match[1] ?? "", digest: match[2] ?? "" } : null;
+}
+/**
+ * Tags the image with `tag` (ECR adds a tag by putting the same manifest under it), so the
+ * lifecycle policy keeps it while a kept version runs it. Done before the state machine switches
+ * to it, so no published version ever runs an unshielded image. One read when already tagged.
+ */
+async function protectImage(ecr, imageUri, tag) {
+    const image = ecrImageOf(imageUri);
+    if (!image)
+        return false;
+    const { repositoryName, digest } = image;
+    const imageIds = [{ imageDigest: digest }];
+    const described = await ecr.send(new dist_cjs/* DescribeImagesCommand */.ji5({ repositoryName, imageIds }));
+    if (described.imageDetails?.[0]?.imageTags?.includes(tag))
+        return false;
+    const got = await ecr.send(new dist_cjs/* BatchGetImageCommand */.P8n({ repositoryName, imageIds }));
+    const found = got.images?.[0];
+    if (!found?.imageManifest)
+        throw new Error(`ECR has no image ${digest} in '${repositoryName}'.`);
+    try {
+        await ecr.send(new dist_cjs/* PutImageCommand */.SUU({
+            repositoryName,
+            imageManifest: found.imageManifest,
+            ...(found.imageManifestMediaType ? { imageManifestMediaType: found.imageManifestMediaType } : {}),
+            imageDigest: digest,
+            imageTag: tag,
+        }));
+    }
+    catch (error) {
+        if (!isAwsError(error, "ImageAlreadyExistsException"))
+            throw error;
+    }
+    return true;
+}
+/**
+ * Removes this state machine's kept tag from images no kept version runs any more, so the count
+ * rule can expire them again. An image whose only tag is ours keeps it: removing the last tag
+ * deletes the image, and that is the count rule's decision, not ours. Returns the tags removed.
+ */
+async function releaseImages(ecr, repositoryName, stateMachineName, keptDigests) {
+    const tagsByDigest = new Map();
+    let nextToken;
+    do {
+        const page = await ecr.send(new dist_cjs/* ListImagesCommand */.W_n({
+            repositoryName,
+            filter: { tagStatus: "TAGGED" },
+            maxResults: 1000,
+            ...(nextToken ? { nextToken } : {}),
+        }));
+        for (const id of page.imageIds ?? []) {
+            if (!id.imageDigest || !id.imageTag)
+                continue;
+            tagsByDigest.set(id.imageDigest, [...(tagsByDigest.get(id.imageDigest) ?? []), id.imageTag]);
+        }
+        nextToken = page.nextToken;
+    } while (nextToken);
+    const release = [];
+    for (const [digest, tags] of tagsByDigest) {
+        if (keptDigests.has(digest))
+            continue;
+        const kept = keptImageTag(stateMachineName, digest.slice("sha256:".length));
+        const mine = tags.filter((tag) => tag === kept);
+        if (mine.length > 0 && tags.length > mine.length)
+            release.push(...mine.map((imageTag) => ({ imageTag })));
+    }
+    // BatchDeleteImage takes 100 image ids at a time.
+    for (let start = 0; start < release.length; start += 100)
+        await ecr.send(new dist_cjs/* BatchDeleteImageCommand */.wau({ repositoryName, imageIds: release.slice(start, start + 100) }));
+    return release.map((id) => id.imageTag ?? "").sort();
 }
 /**
  * Makes sure the repository exists: created with scan-on-push and the
@@ -77534,6 +77677,55 @@ async function verifyLambdaImage(registry, digest, platform, userDockerfile) {
     return manifest;
 }
 
+;// CONCATENATED MODULE: ./src/failureReason.ts
+/**
+ * The `failure-reason` output: one value per way the step can fail. action.yml
+ * and the README list them (a test keeps the lists in step).
+ */
+const FAILURE_REASONS = {
+    "bad-input": "an input (a flag on the command line) is missing or invalid",
+    "unsupported-event": "an event that mode auto does not handle",
+    "fork-deploy": "deploy mode on a pull request from a fork",
+    "inspect-failed": "the Kedro project could not be inspected",
+    "pipeline-import": "a pipeline module failed to import (allow-pipeline-import-errors lets it through)",
+    "compile-failed": "the pipeline cannot become a state machine",
+    preflight: "pre-flight found errors in the catalog",
+    "plan-failed": "what is deployed could not be read",
+    "plan-not-reviewed": "with require-reviewed-plan, no reviewed plan was found",
+    "plan-changed": "the plan differs from the reviewed one",
+    "build-failed": "packaging, building, smoke-testing or pushing the image failed",
+    "deploy-failed": "applying the plan to AWS failed",
+    "run-failed": "the execution could not be started or followed",
+    "execution-failed": "the execution failed",
+    "execution-timed-out": "the execution timed out",
+    "execution-aborted": "the execution was stopped outside this step",
+    "wait-timed-out": "the step stopped waiting before the execution ended",
+    "execution-mismatch": "the execution that succeeded is not the one this step started",
+    internal: "an unexpected error (a bug: please report it)",
+};
+/** A thrown error's reason by the stage it escaped from (the names `stage()` records). */
+const STAGE_REASONS = {
+    inspect: "inspect-failed",
+    compile: "compile-failed",
+    plan: "plan-failed",
+    "package+build+push": "build-failed",
+    deploy: "deploy-failed",
+    run: "run-failed",
+};
+/**
+ * Why a thrown error ended the job: the reason the error names, else the stage
+ * it came from; outside any stage a UserError is a bad input, anything else internal.
+ */
+function reasonForThrown(stage, error) {
+    if (error.reason !== undefined && isFailureReason(error.reason))
+        return error.reason;
+    const byStage = stage === undefined ? undefined : STAGE_REASONS[stage];
+    return byStage ?? (error.userError ? "bad-input" : "internal");
+}
+function isFailureReason(value) {
+    return Object.prototype.hasOwnProperty.call(FAILURE_REASONS, value);
+}
+
 ;// CONCATENATED MODULE: ./src/github/context.ts
 
 
@@ -77671,449 +77863,91 @@ function checkEvent(context, requested, mode) {
     return { warnings };
 }
 
-;// CONCATENATED MODULE: ./src/kedro/inspect.ts
-
-
-
-
-
-
+;// CONCATENATED MODULE: ./src/report/escape.ts
 /**
- * Runs the Python inspector with the user's interpreter and returns the
- * validated graph. Every failure a user can fix becomes a UserError.
+ * One escaping rule per sink for every user-derived string (node, namespace and
+ * dataset names, exception types and messages, function names):
+ *
+ * | Sink | Rule |
+ * | --- | --- |
+ * | a log line (core.info, a terminal, the CLI's stdout) | `logText` for whole lines, `logName` for a name inside one |
+ * | an annotation (core.warning/error message, title) | `annotationText`, `annotationTitle` |
+ * | JSON printed to a log (`kedro-sfn inspect`, `compile`, `plan --json`) | `jsonText` |
+ * | Markdown prose (summary, PR comment) | `escapeText` |
+ * | Markdown inline code, table cells | `codeSpan` (`inTable`), `escapeCell` |
+ * | Text inside an HTML element (`<summary>`, `<code>`, `<td>`) | `htmlText` |
+ * | A fenced block | `codeBlock` |
+ *
+ * Pure: no sink is touched here.
  */
-async function inspectProject(options) {
-    const project = (0,external_node_path_.resolve)(options.projectPath);
-    if (!(0,external_node_fs_.existsSync)(project) || !(0,external_node_fs_.statSync)(project).isDirectory()) {
-        throw new UserError(`Input 'project-path': '${options.projectPath}' is not a folder.`, {
-            hint: "Point 'project-path' at the folder holding your Kedro project's pyproject.toml.",
-        });
-    }
-    const args = ["-m", "kedro_sfn.inspect", "--project", project, "--pipeline", options.pipeline];
-    args.push("--env", options.kedroEnv);
-    const result = await runPython(options.python, args, project);
-    if (result.exitCode !== 0)
-        throw helperFailure(options, result);
-    return parseGraph(result.stdout, `kedro-sfn inspect of ${project}`);
-}
-async function runPython(python, args, cwd) {
-    const pythonPath = [pythonHelperRoot(), process.env["PYTHONPATH"]].filter(Boolean).join(external_node_path_.delimiter);
-    try {
-        return await runCommand({
-            argv: [python, ...args],
-            cwd,
-            env: { KEDRO_DISABLE_TELEMETRY: "1", PYTHONUNBUFFERED: "1", PYTHONPATH: pythonPath },
-        });
-    }
-    catch (error) {
-        if (!(error instanceof CommandNotFoundError))
-            throw error;
-        throw new UserError(`Input 'python': the interpreter '${python}' was not found.`, {
-            hint: "Set 'python' to the interpreter that has your project's requirements installed (e.g. the one actions/setup-python provides).",
-        });
-    }
-}
-function helperFailure(options, result) {
-    const parsed = lastJsonError(result.stderr);
-    if (parsed !== undefined) {
-        const file = parsed.file ?? undefined;
-        return new UserError(parsed.message, {
-            ...(parsed.hint ? { hint: parsed.hint } : {}),
-            ...(file ? { file } : {}),
-        });
-    }
-    const tail = result.stderr.trim().split("\n").slice(-15).join("\n");
-    return new Error(`Inspecting the Kedro project with '${options.python}' failed (exit ${result.exitCode}):\n${tail}`);
-}
-function lastJsonError(stderr) {
-    const lines = stderr.trim().split("\n").reverse();
-    for (const line of lines) {
-        if (!line.startsWith('{"error"'))
-            continue;
-        try {
-            const value = JSON.parse(line);
-            if (value.error && typeof value.error.message === "string")
-                return value.error;
-        }
-        catch {
-            // not our line: keep looking
-        }
-    }
-    return undefined;
-}
-/** The catalog file of an env, where pre-flight findings are annotated. */
-function catalogFile(projectPath, env) {
-    return (0,external_node_path_.join)(projectPath, "conf", env, "catalog.yml");
-}
-
-;// CONCATENATED MODULE: ./src/canonicalJson.ts
-/** Object keys sorted at every depth (arrays keep their order): equal data, equal text. */
-function sortKeys(value) {
-    if (Array.isArray(value))
-        return value.map(sortKeys);
-    if (value !== null && typeof value === "object") {
-        const out = {};
-        for (const key of Object.keys(value).sort())
-            out[key] = sortKeys(value[key]);
-        return out;
-    }
-    return value;
-}
-/**
- * Canonical JSON, the one spelling used for hashes, comparisons, markers and
- * definitions: keys sorted, compact by default (deeply nested Parallel states
- * make the indented form several times larger); `indent` 2 for files people read.
- */
-function stableStringify(value, indent = 0) {
-    return JSON.stringify(sortKeys(value), null, indent);
-}
-
-;// CONCATENATED MODULE: ./src/plan/canonical.ts
-
-
-function sha256Hex(text) {
-    return (0,external_node_crypto_.createHash)("sha256").update(text).digest("hex");
-}
-/** A short content hash of canonical JSON: enough to tell two specs apart, short enough for a Description. */
-function shortHash(value, length = 16) {
-    return sha256Hex(stableStringify(value)).slice(0, length);
-}
-
-;// CONCATENATED MODULE: ./src/plan/desired.ts
-
-
-
-
-const Tag = {
-    managedBy: "kedro-sfn:managed-by",
-    stateMachine: "kedro-sfn:state-machine",
-    project: "kedro-sfn:project",
-    commit: "kedro-sfn:commit",
-    /** On the state machine: the version ARN the last deploy published (a no-op deploy reports it). */
-    version: "kedro-sfn:version",
-};
-const MANAGED_BY = "kedro-sfn-action";
-const MARKER_PREFIX = "kedro-sfn:v1";
-const DESCRIPTION_LIMIT = 256;
-const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
-const ECR_HOST = /^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?(?:\/|$)/;
-const LOG_GROUP_ARN = /^arn:aws[a-z-]*:logs:[a-z0-9-]+:\d{12}:log-group:[\w#./-]{1,512}(?::\*)?$/;
-// AWS: 1-80 characters; no whitespace, brackets, wildcards, punctuation below, or control characters.
+// The runner reads workflow commands from every line a step prints, wherever it came from:
+// `::name ...::data` at a line's start after leading whitespace (.NET TrimStart), and the
+// legacy `##[name ...]data` anywhere in a line (actions/runner ActionCommand.TryParse).
+// .NET splits lines on \r, \n and \r\n.
+const LINE_BREAK = /\r\n|\r|\n/;
+/** JavaScript's \s plus what .NET's TrimStart also trims (NEL; the Mongolian vowel separator of old Unicode). */
+const COMMAND_START = /^[\s\u0085\u180e]*::/;
+const LEGACY_COMMAND = /##\[/g;
+// C0 controls but tab and line breaks, DEL and C1: a terminal escape could rewrite the screen.
 // eslint-disable-next-line no-control-regex
-const STATE_MACHINE_NAME_FORBIDDEN = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/u;
-/** Throws a UserError naming the input at fault; returns nothing when all is well. */
-function validateDeployInputs(inputs) {
-    validateStateMachineName(inputs.stateMachineName);
-    validateRoleArn(Input.LambdaRoleArn, inputs.lambdaRoleArn);
-    validateRoleArn(Input.StateMachineRoleArn, inputs.stateMachineRoleArn);
-    if (inputs.ecrRepository)
-        validateRepositoryRegion(inputs.ecrRepository, inputs.region);
-    if (inputs.logging)
-        validateLogging(inputs.logging);
-    for (const key of Object.keys(inputs.tags ?? {})) {
-        if (key.startsWith("kedro-sfn:") || key.startsWith("aws:")) {
-            throw new UserError(`Tag key "${key}" is reserved.`, {
-                hint: "Keys starting with kedro-sfn: are set by the action; keys starting with aws: belong to AWS.",
-            });
-        }
-    }
+const CONTROL = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g;
+/**
+ * Text for a log: every physical line is safe to print. A line that would start
+ * a workflow command gets a leading backslash (`\::error ...`), and a legacy
+ * `##[` becomes `##\[`; control characters become `?`. Line breaks stay, as `\n`.
+ */
+function logText(text) {
+    return text.split(LINE_BREAK).map(logLine).join("\n");
 }
-/** The one check of a state machine name, for the input (options) and before deploying. */
-function validateStateMachineName(name) {
-    const input = Input.StateMachineName;
-    if (!name)
-        throw new UserError(`Input '${input}' is required.`);
-    const invalid = `Input '${input}' is not a valid Step Functions name:`;
-    if ([...name].length > 80) {
-        throw new UserError(`${invalid} "${name}" is ${[...name].length} characters long; AWS allows 80.`);
-    }
-    const bad = STATE_MACHINE_NAME_FORBIDDEN.exec(name);
-    if (bad) {
-        const shown = /\s/.test(bad[0]) ? "whitespace" : `"${bad[0]}"`;
-        throw new UserError(`${invalid} "${name}" contains ${shown}, which AWS does not allow in a state machine name.`, {
-            hint: "Use letters, digits, '-' and '_' (no spaces, brackets, wildcards, or any of < > { } [ ] ? * \" # % \\ ^ | ~ ` $ & , ; : /).",
-        });
-    }
-}
-function validateRoleArn(input, value) {
-    if (!value) {
-        throw new UserError(`Input '${input}' is required to plan or deploy.`, {
-            hint: "Give the ARN of an existing IAM role, e.g. arn:aws:iam::123456789012:role/kedro-node (see docs/iam/).",
-        });
-    }
-    if (!ROLE_ARN.test(value)) {
-        throw new UserError(`Input '${input}': "${value}" is not an IAM role ARN.`, {
-            hint: "Expected arn:aws:iam::<12-digit account>:role/<name>.",
-        });
-    }
-}
-function validateRepositoryRegion(repository, region) {
-    const match = ECR_HOST.exec(repository);
-    if (!match || !region)
-        return;
-    const repositoryRegion = match[2];
-    if (repositoryRegion !== region) {
-        throw new UserError(`Input '${Input.EcrRepository}': the repository is in ${repositoryRegion} but the deployment region is ${region}; Lambda pulls images only from its own region.`, { hint: `Use a repository in ${region} (or set aws-region to ${repositoryRegion}).` });
-    }
-}
-function validateLogging(logging) {
-    if (!["ALL", "ERROR", "FATAL", "OFF"].includes(logging.level)) {
-        throw new UserError(`Input '${Input.LogLevel}': "${logging.level}" is not one of ALL, ERROR, FATAL, OFF.`);
-    }
-    if (logging.level === "OFF")
-        return;
-    if (!logging.logGroupArn) {
-        throw new UserError(`Input '${Input.LogGroupArn}' is required when '${Input.LogLevel}' is ${logging.level}.`, {
-            hint: "Give the ARN of an existing CloudWatch Logs group, e.g. arn:aws:logs:eu-west-1:123456789012:log-group:/aws/vendedlogs/states/spaceflights:*",
-        });
-    }
-    if (!LOG_GROUP_ARN.test(logging.logGroupArn)) {
-        throw new UserError(`Input '${Input.LogGroupArn}': "${logging.logGroupArn}" is not a CloudWatch Logs group ARN.`);
-    }
-}
-/** Account and partition of an ARN (the roles name the account that owns the deployment). */
-function arnAccount(arn) {
-    const parts = arn.split(":");
-    if (parts.length < 6 || parts[0] !== "arn" || !/^\d{12}$/.test(parts[4] ?? ""))
-        return null;
-    return { partition: parts[1] ?? "aws", accountId: parts[4] ?? "" };
-}
-/** The hex digest of an image pinned by digest; null for a tag reference. */
-function imageDigestHex(imageUri) {
-    return /@sha256:([0-9a-f]{64})$/.exec(imageUri)?.[1] ?? null;
-}
-function functionTags(desired) {
-    return {
-        ...desired.tags,
-        [Tag.managedBy]: MANAGED_BY,
-        [Tag.stateMachine]: desired.stateMachineName,
-        [Tag.project]: tagValue(desired.project),
-    };
-}
-function stateMachineTags(desired) {
-    return { ...functionTags(desired), [Tag.commit]: tagValue(desired.commitSha) };
-}
-/** Tag values allow letters, digits, spaces and `_ . : / = + - @` (the strictest service's rule). */
-function tagValue(value) {
-    return value.replace(/[^\p{L}\p{N}\s_.:/=+\-@]/gu, "_").slice(0, 256);
-}
-function functionHashes(spec, desired) {
-    const config = shortHash({
-        role: desired.lambdaRoleArn,
-        memoryMb: spec.memoryMb,
-        timeoutSeconds: spec.timeoutSeconds,
-        ephemeralStorageMb: spec.ephemeralStorageMb,
-        environment: spec.environment,
-        nodes: spec.nodes,
-    });
-    const tags = shortHash(functionTags(desired));
-    return {
-        config,
-        tags,
-        spec: shortHash({ imageUri: desired.imageUri, architecture: spec.architecture, config }),
-    };
+function logLine(line) {
+    const safe = line.replace(CONTROL, "?").replace(LEGACY_COMMAND, "##\\[");
+    return COMMAND_START.test(safe) ? `\\${safe}` : safe;
 }
 /**
- * The Description written with every configuration, so a list call reads the hashes back.
- * The code needs no marker: for image functions Lambda reports the image digest as CodeSha256.
+ * A name inside a log line, kept on that line: line breaks, tabs and other
+ * control characters are shown as escapes (`\n`, `\t`, `\u001b`), so a name
+ * holding a newline cannot start a line of its own; a legacy `##[` becomes `##\[`.
  */
-function functionDescription(stateMachineName, hashes, nodes) {
-    const full = `${MARKER_PREFIX} sm=${stateMachineName} cfg=${hashes.config} tags=${hashes.tags} nodes=${nodes.join(",")}`;
-    return full.length <= DESCRIPTION_LIMIT ? full : `${full.slice(0, DESCRIPTION_LIMIT - 1)}…`;
-}
-function parseFunctionDescription(description) {
-    if (!description)
-        return null;
-    const match = /^kedro-sfn:v1 sm=(\S+) cfg=([0-9a-f]{16}) tags=([0-9a-f]{16})(?: |$)/.exec(description);
-    if (!match)
-        return null;
-    return { stateMachine: match[1] ?? "", config: match[2] ?? "", tags: match[3] ?? "" };
+function logName(name) {
+    return (name
+        // eslint-disable-next-line no-control-regex
+        .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => {
+        if (c === "\n")
+            return "\\n";
+        if (c === "\r")
+            return "\\r";
+        if (c === "\t")
+            return "\\t";
+        return `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`;
+    })
+        .replace(LEGACY_COMMAND, "##\\["));
 }
 /**
- * Hash of what a deploy writes: not the commit (a new commit with no change plans the same), nor
- * the compiler's warnings and estimates (they change with duration hints, AWS does not).
+ * An annotation's message. @actions/core percent-encodes line breaks in a
+ * command's data, so lines may stay; control characters go.
  */
-function desiredHash(desired) {
-    const { definition, functions } = desired.compiled;
-    return sha256Hex(stableStringify({ ...desired, commitSha: undefined, compiled: { definition, functions } }));
+function annotationText(text) {
+    return text.replace(CONTROL, "?");
 }
-
-;// CONCATENATED MODULE: ./src/options.ts
-
-
-
-
-const DEFAULTS = {
-    [Input.ProjectPath]: ".",
-    [Input.Pipeline]: "__default__",
-    [Input.KedroEnv]: "aws",
-    [Input.Python]: "python3",
-    [Input.Mode]: "auto",
-    [Input.GroupBy]: "none",
-    [Input.Structure]: "dag",
-    [Input.MemorySize]: "1024",
-    [Input.Timeout]: "900",
-    [Input.EphemeralStorage]: "512",
-    [Input.Architecture]: "x86_64",
-    [Input.Builder]: "docker",
-    [Input.BaseImage]: "public.ecr.aws/lambda/python:3.12",
-    [Input.ConfSource]: "image",
-    [Input.KeepImages]: "30",
-    [Input.Prune]: "false",
-    [Input.LogLevel]: "OFF",
-    [Input.Tracing]: "false",
-    [Input.StartExecution]: "false",
-    [Input.ExecutionInput]: "{}",
-    [Input.WaitForExecution]: "true",
-    [Input.ExecutionTimeoutMinutes]: "60",
-    [Input.FailOnExecutionFailure]: "true",
-    [Input.CommentOnPr]: "true",
-    [Input.RequireReviewedPlan]: "false",
-};
-/** Parses and validates every input; each error names the input at fault. */
-function parseOptions(read) {
-    const get = (name) => read(name).trim() || DEFAULTS[name] || "";
-    const stateMachineName = get(Input.StateMachineName);
-    if (stateMachineName)
-        validateStateMachineName(stateMachineName);
-    return {
-        projectPath: get(Input.ProjectPath),
-        pipeline: get(Input.Pipeline),
-        kedroEnv: get(Input.KedroEnv),
-        // A relative interpreter path means the workspace's: stages run Python inside the project folder.
-        python: get(Input.Python).includes("/") ? (0,external_node_path_.resolve)(get(Input.Python)) : get(Input.Python),
-        mode: parseChoice(Input.Mode, get(Input.Mode), ["auto", "plan", "deploy"]),
-        stateMachineName,
-        functionPrefix: get(Input.FunctionPrefix) || stateMachineName,
-        groupBy: parseGroupBy(get(Input.GroupBy)),
-        structure: parseChoice(Input.Structure, get(Input.Structure), ["dag", "layered"]),
-        durationsFile: get(Input.Durations),
-        functionConfigFile: get(Input.FunctionConfig),
-        memoryMb: parseInteger(Input.MemorySize, get(Input.MemorySize), 128, 10240),
-        timeoutSeconds: parseInteger(Input.Timeout, get(Input.Timeout), 1, 900),
-        ephemeralStorageMb: parseInteger(Input.EphemeralStorage, get(Input.EphemeralStorage), 512, 10240),
-        architecture: parseChoice(Input.Architecture, get(Input.Architecture), ["x86_64", "arm64"]),
-        ecrRepository: get(Input.EcrRepository),
-        registry: get(Input.Registry),
-        builder: parseChoice(Input.Builder, get(Input.Builder), ["docker", "buildah"]),
-        baseImage: get(Input.BaseImage),
-        dockerfile: get(Input.Dockerfile),
-        requirements: get(Input.Requirements),
-        confSource: parseConfSource(get(Input.ConfSource)),
-        dataLocation: parseDataLocation(get(Input.DataLocation)),
-        keepImages: parseInteger(Input.KeepImages, get(Input.KeepImages), 1, 10000),
-        lambdaRoleArn: get(Input.LambdaRoleArn),
-        stateMachineRoleArn: get(Input.StateMachineRoleArn),
-        prune: parseBoolean(Input.Prune, get(Input.Prune)),
-        logLevel: parseChoice(Input.LogLevel, get(Input.LogLevel).toUpperCase(), [
-            "OFF",
-            "ALL",
-            "ERROR",
-            "FATAL",
-        ]),
-        logGroupArn: get(Input.LogGroupArn),
-        tracing: parseBoolean(Input.Tracing, get(Input.Tracing)),
-        startExecution: parseBoolean(Input.StartExecution, get(Input.StartExecution)),
-        executionInput: parseJsonObject(Input.ExecutionInput, get(Input.ExecutionInput)),
-        waitForExecution: parseBoolean(Input.WaitForExecution, get(Input.WaitForExecution)),
-        executionTimeoutMinutes: parseInteger(Input.ExecutionTimeoutMinutes, get(Input.ExecutionTimeoutMinutes), 1, 525600),
-        failOnExecutionFailure: parseBoolean(Input.FailOnExecutionFailure, get(Input.FailOnExecutionFailure)),
-        commentOnPr: parseChoice(Input.CommentOnPr, get(Input.CommentOnPr), [
-            "true",
-            "changes-only",
-            "false",
-        ]),
-        githubToken: get(Input.GithubToken),
-        label: get(Input.Label),
-        requireReviewedPlan: parseBoolean(Input.RequireReviewedPlan, get(Input.RequireReviewedPlan)),
-        summaryFile: get(Input.SummaryFile),
-    };
+/** An annotation's title: one line (GitHub shows it as a heading), at most 200 characters. */
+function annotationTitle(text) {
+    const line = logName(text.replace(/\s+/g, " ").trim());
+    return line.length <= 200 ? line : `${line.slice(0, 199)}…`;
 }
-/** Fails with the name of the first missing input. */
-function requireInputs(options, needed, why) {
-    for (const [input, key] of needed) {
-        if (options[key] === "") {
-            throw new UserError(`Input '${input}' is required ${why}.`, {
-                hint: `Set '${input}' in the step's 'with:' block (or --${input} on the command line).`,
-            });
-        }
-    }
+/**
+ * JSON text printed where the runner reads it: `[` inside a string becomes
+ * `\u005b` after `##`, which every JSON parser reads back as the same string.
+ * Outside strings JSON has no `#`, and no line of it starts with `::`.
+ */
+function jsonText(json) {
+    return json.replace(LEGACY_COMMAND, "##\\u005b");
 }
-/** The YAML 1.2 core schema booleans, as @actions/core's getBooleanInput accepts them. */
-function parseBoolean(name, value) {
-    if (["true", "True", "TRUE"].includes(value))
-        return true;
-    if (["false", "False", "FALSE"].includes(value))
-        return false;
-    throw new UserError(`Input '${name}' must be true or false, got '${value}'.`);
-}
-function parseInteger(name, value, min, max) {
-    if (!/^\d+$/.test(value))
-        throw new UserError(`Input '${name}' must be a whole number, got '${value}'.`);
-    const n = Number(value);
-    if (n < min || n > max) {
-        throw new UserError(`Input '${name}' must be between ${min} and ${max}, got ${n}.`);
-    }
-    return n;
-}
-function parseChoice(name, value, choices) {
-    if (choices.includes(value))
-        return value;
-    throw new UserError(`Input '${name}' must be one of ${choices.join(", ")}; got '${value}'.`);
-}
-function parseGroupBy(value) {
-    const parts = value
-        .split(/[\s,]+/)
-        .map((p) => p.trim())
-        .filter((p) => p !== "");
-    if (parts.length === 1 && parts[0] === "none")
-        return [];
-    const groups = parts.map((p) => parseChoice(Input.GroupBy, p, ["namespace", "memory"]));
-    return [...new Set(groups)].sort();
-}
-/** Keeps the text (it is sent to AWS as is) after checking it is a JSON object with object `params`. */
-function parseJsonObject(name, value) {
-    let parsed;
-    try {
-        parsed = JSON.parse(value);
-    }
-    catch (error) {
-        throw new UserError(`Input '${name}' is not valid JSON: ${error.message}.`, {
-            hint: `Example: ${name}: '{"params": {"model_options.test_size": 0.3}}'`,
-        });
-    }
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
-        throw new UserError(`Input '${name}' must be a JSON object, got ${JSON.stringify(parsed)}.`);
-    }
-    const params = parsed["params"];
-    if (params !== undefined && (typeof params !== "object" || params === null || Array.isArray(params))) {
-        throw new UserError(`Input '${name}': "params" must be an object of runtime parameters.`);
-    }
-    return value;
-}
-/** "image" copies conf/ into the image; an s3:// URL is where deploy uploads it for the Lambdas to read. */
-function parseConfSource(value) {
-    if (value === "image" || value.startsWith("s3://"))
-        return value;
-    throw new UserError(`Input '${Input.ConfSource}' must be 'image' or an s3:// URL; got '${value}'.`);
-}
-/** "" or s3://bucket[/prefix], kept without a trailing slash: keys are joined below it. */
-function parseDataLocation(value) {
-    if (value === "")
-        return "";
-    const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(\/[^\s]*)?$/.exec(value);
-    if (!match) {
-        throw new UserError(`Input '${Input.DataLocation}' must be an s3:// URL (s3://bucket/prefix); got '${value}'.`, {
-            hint: `Example: ${Input.DataLocation}: s3://my-bucket/kedro-runs`,
-        });
-    }
-    return value.replace(/\/+$/, "");
-}
-
-;// CONCATENATED MODULE: ./src/report/markdown.ts
 /** Escapes text for a Markdown table cell or inline HTML (summaries insert raw HTML). */
 function escapeCell(text) {
-    return escapeHtml(text).replace(/\|/g, "&#124;").replace(/`/g, "&#96;").replace(/\r?\n/g, "<br>");
+    return escapeHtml(text)
+        .replace(/\|/g, "&#124;")
+        .replace(/`/g, "&#96;")
+        .replace(/\r\n|\r|\n/g, "<br>");
 }
 function escapeHtml(text) {
     return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;").replace(/"/g, "&quot;");
@@ -78124,16 +77958,12 @@ function codeBlock(text, language = "") {
     const fence = "`".repeat(longest + 1);
     return `${fence}${language}\n${text}\n${fence}`;
 }
-function markdown_table(header, rows) {
-    const line = (cells) => `| ${cells.join(" | ")} |`;
-    return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
-}
 /**
  * Literal text as a code span: Markdown, HTML, `@mentions` and `#refs` inside
  * it stay inert on GitHub. `inTable` escapes `|`, which GFM splits cells on
  * even inside code spans.
  */
-function markdown_codeSpan(text, options = {}) {
+function codeSpan(text, options = {}) {
     let body = text.replace(/[\r\n\t]+/g, " ");
     if (options.inTable)
         body = body.replace(/\|/g, "\\|");
@@ -78147,7 +77977,7 @@ function markdown_codeSpan(text, options = {}) {
  * a zero-width space after `@` so a name like `@team` notifies nobody, and
  * URL starts broken by an entity so GFM's autolinks cannot make them links.
  */
-function markdown_escapeText(text) {
+function escapeText(text) {
     return defangAutolinks(escapeHtml(text.replace(/\s+/g, " "))
         .replace(/[\\`*_[\]()#+!|~{}]/g, "\\$&")
         .replace(/@/g, "@\u200b"));
@@ -78162,6 +77992,21 @@ function markdown_escapeText(text) {
 function htmlText(text, options = {}) {
     const escaped = defangAutolinks(escapeHtml(text.replace(/[\r\n\t]+/g, " ")).replace(/[\\`*[\]!|~{}]|(?<![\p{L}\p{N}])_|_(?![\p{L}\p{N}])/gu, (c) => `&#${c.charCodeAt(0)};`));
     return options.inCode ? escaped.replace(/@/g, "&#64;") : escaped.replace(/@/g, "@&#8203;");
+}
+/** GFM links `scheme://`, `mailto:`, `xmpp:` and `www.` in plain text; an entity breaks each. */
+function defangAutolinks(text) {
+    return text
+        .replace(/:(?=\/\/)|(?<=\b(?:mailto|xmpp)):/gi, "&#58;")
+        .replace(/www\./gi, (w) => `${w.slice(0, 3)}&#46;`);
+}
+
+;// CONCATENATED MODULE: ./src/report/markdown.ts
+// The escaping rules live in escape.ts, one per sink; re-exported for the report modules.
+
+
+function table(header, rows) {
+    const line = (cells) => `| ${cells.join(" | ")} |`;
+    return [line(header), line(header.map(() => "---")), ...rows.map(line)].join("\n");
 }
 /** A run longer than this without `.`, `-` or `/` may also wrap after `_`, or anywhere. */
 const BREAK_EVERY = 24;
@@ -78198,79 +78043,9 @@ function nowrap(text) {
 function plural(n, word, many = `${word}s`) {
     return `${n} ${n === 1 ? word : many}`;
 }
-/** GFM links `scheme://`, `mailto:`, `xmpp:` and `www.` in plain text; an entity breaks each. */
-function defangAutolinks(text) {
-    return text
-        .replace(/:(?=\/\/)|(?<=\b(?:mailto|xmpp)):/gi, "&#58;")
-        .replace(/www\./gi, (w) => `${w.slice(0, 3)}&#46;`);
-}
 /** GitHub limits comment bodies in characters; we budget in UTF-8 bytes, which is stricter. */
 function utf8Bytes(text) {
     return Buffer.byteLength(text, "utf8");
-}
-
-;// CONCATENATED MODULE: ./src/report/preflightMarkdown.ts
-
-/** Dataset and node names are cut in the middle beyond this, so the table fits the page. */
-const NAME_MAX = 80;
-/** The pre-flight section of a summary or PR comment. */
-function renderFindings(findings) {
-    if (findings.length === 0)
-        return "**Pre-flight:** no problems found: every dataset passed between Lambdas is persisted.";
-    const errors = findings.filter((f) => f.severity === "error").length;
-    const warnings = findings.length - errors;
-    const names = (list) => list.map((n) => nameCode(n, NAME_MAX)).join("<br>");
-    const parts = [
-        `**Pre-flight:** ${plural(errors, "error")}, ${plural(warnings, "warning")}.`,
-        "",
-        markdown_table(["", "Dataset", "Written by", "Read by", "Problem"], findings.map((f) => [
-            f.severity === "error" ? "❌" : "⚠️",
-            nameCode(f.dataset, NAME_MAX),
-            f.producer === null ? "(pipeline input)" : nameCode(f.producer, NAME_MAX),
-            f.consumers.length ? names(f.consumers) : "(nobody)",
-            markdown_escapeText(f.message),
-        ])),
-    ];
-    parts.push(...fixDetails(findings));
-    return parts.join("\n");
-}
-/** A folded, ready-to-paste catalog entry for each error: the fix, one click away. */
-function fixDetails(findings) {
-    return findings
-        .filter((f) => f.severity === "error")
-        .flatMap((f) => [
-        "",
-        `<details><summary>Fix for ${nameCode(f.dataset, 60, { wrap: false })}: add to ${nameCode(f.file, Infinity, { wrap: false })}</summary>`,
-        "",
-        codeBlock(f.catalogEntry, "yaml"),
-        "",
-        "</details>",
-    ]);
-}
-/** One line about what was inspected. Names are code spans: `__default__` must not turn bold. */
-function renderGraphHeadline(graph) {
-    const project = graph.project
-        ? `${markdown_escapeText(graph.project.name)} (Kedro ${markdown_escapeText(graph.project.kedro_version ?? "?")})`
-        : "graph";
-    const datasets = graph.datasets ? Object.keys(graph.datasets).length : 0;
-    return (`**${project}**: pipeline ${markdown_codeSpan(graph.pipeline ?? "__default__")}, ` +
-        `env ${markdown_codeSpan(graph.env ?? "?")}, ${plural(graph.nodes.length, "node")}, ${plural(datasets, "dataset")}.`);
-}
-
-;// CONCATENATED MODULE: ./src/run/duration.ts
-/** `850 ms`, `12.3 s`, `4m 05s`, `2h 03m`: short enough for a table cell and a log line. */
-function formatDuration(ms) {
-    if (ms < 0)
-        ms = 0;
-    if (ms < 1000)
-        return `${Math.round(ms)} ms`;
-    if (ms < 60_000)
-        return `${(Math.floor(ms / 100) / 10).toFixed(1)} s`;
-    const seconds = Math.floor(ms / 1000);
-    if (seconds < 3600)
-        return `${Math.floor(seconds / 60)}m ${String(seconds % 60).padStart(2, "0")}s`;
-    const minutes = Math.floor(seconds / 60);
-    return `${Math.floor(minutes / 60)}h ${String(minutes % 60).padStart(2, "0")}m`;
 }
 
 ;// CONCATENATED MODULE: ./src/report/flowchart.ts
@@ -78506,283 +78281,6 @@ function escapeMermaid(text) {
     return out;
 }
 
-;// CONCATENATED MODULE: ./src/report/gantt.ts
-
-
-const DEFAULT_MAX_BARS = 400;
-const TAGS = {
-    succeeded: "done, ",
-    retried: "done, ",
-    failed: "crit, ",
-    "timed-out": "crit, ",
-    aborted: "crit, done, ",
-    running: "active, ",
-    "not-started": "",
-};
-const SUFFIX = {
-    retried: " (retried)",
-    failed: " (failed)",
-    "timed-out": " (timed out)",
-    aborted: " (aborted)",
-    running: " (running)",
-};
-/** Tick spacings the axis may use, in ms, and Mermaid's name for each. */
-const LONGEST_TICK = [28 * 86_400_000, "28day"];
-const TICKS = [
-    ...[1, 2, 5, 10, 20, 50, 100, 200, 500].map((n) => [n, `${n}millisecond`]),
-    ...[1, 2, 5, 10, 15, 30].map((n) => [n * 1000, `${n}second`]),
-    ...[1, 2, 5, 10, 15, 30].map((n) => [n * 60_000, `${n}minute`]),
-    ...[1, 2, 3, 6, 12].map((n) => [n * 3_600_000, `${n}hour`]),
-    ...[1, 2, 7, 14].map((n) => [n * 86_400_000, `${n}day`]),
-    LONGEST_TICK,
-];
-/** Axis labels on a 1,000 px page stay apart up to this many ticks. */
-const MAX_TICKS = 8;
-/** Section titles are cut in the middle beyond this, and the chart's left margin holds them. */
-const SECTION_MAX = 24;
-const SECTION_CHAR_PX = 8;
-/**
- * A ```mermaid Gantt chart of the run: one bar per Task (the node's name when the
- * Task runs one node), in start order, sectioned by top-level namespace; failed
- * bars are `crit`. Times are written as UTC wall-clock times: Mermaid reads
- * and draws them in the reader's zone, so the axis shows UTC, as the headline
- * does. Tick spacing and format follow the run's length, so a one-second run
- * does not repeat one label. Tasks that never started have no bar.
- */
-function renderGantt(runs, options = {}) {
-    const started = runs
-        .filter((r) => r.startMs !== null)
-        .map((r, i) => ({ r, i }))
-        .sort((a, b) => a.r.startMs - b.r.startMs || a.i - b.i)
-        .map(({ r }) => r);
-    if (started.length === 0)
-        return "_No task started, so there is no timeline._";
-    const maxBars = options.maxBars ?? DEFAULT_MAX_BARS;
-    if (started.length > maxBars) {
-        return `_Timeline not drawn: ${started.length} tasks ran, more than the ${maxBars} a chart stays readable with._`;
-    }
-    const latest = Math.max(...started.map((r) => r.endMs ?? r.startMs));
-    const now = options.nowMs ?? latest;
-    const sections = new Map();
-    let first = Infinity;
-    let last = -Infinity;
-    started.forEach((run, i) => {
-        const start = run.startMs;
-        // A bar needs a length to be drawn; sub-millisecond tasks get one.
-        const end = Math.max(start + 1, run.endMs ?? now);
-        first = Math.min(first, start);
-        last = Math.max(last, end);
-        const bar = `    ${ganttText(barLabel(run))}${SUFFIX[run.status] ?? ""} :${TAGS[run.status]}b${i}, ${utcWallClock(start)}, ${utcWallClock(end)}`;
-        const section = ganttText(shortenMiddle(sectionOf(run), SECTION_MAX));
-        sections.set(section, [...(sections.get(section) ?? []), bar]);
-    });
-    const [interval, axisFormat] = axisFor(last - first);
-    const longest = Math.max(...[...sections.keys()].map((name) => [...name].length));
-    const lines = [
-        "---",
-        "config:",
-        "  gantt:",
-        `    leftPadding: ${Math.max(75, longest * SECTION_CHAR_PX + 24)}`,
-        "---",
-        "gantt",
-        "    dateFormat YYYY-MM-DD HH:mm:ss.SSS",
-        `    axisFormat ${axisFormat}`,
-        `    tickInterval ${interval}`,
-        "    title Execution timeline (UTC)",
-    ];
-    for (const [section, bars] of sections)
-        lines.push(`    section ${section}`, ...bars);
-    const text = lines.join("\n");
-    if (text.length > MERMAID_MAX_TEXT) {
-        return `_Timeline not drawn: ${started.length} bars are more text than GitHub's Mermaid renders._`;
-    }
-    return "```mermaid\n" + text + "\n```";
-}
-/** `2026-01-31 09:15:02.200`: the UTC time without its zone, which Mermaid reads as local. */
-function utcWallClock(ms) {
-    return new Date(ms).toISOString().replace("T", " ").replace("Z", "");
-}
-/** The smallest tick spacing that keeps the axis within MAX_TICKS labels, and a format that tells ticks apart. */
-function axisFor(spanMs) {
-    const [every, name] = TICKS.find(([ms]) => spanMs / ms <= MAX_TICKS) ?? LONGEST_TICK;
-    if (every < 1000)
-        return [name, "%H:%M:%S.%L"];
-    if (every < 60_000)
-        return [name, "%H:%M:%S"];
-    if (every < 86_400_000)
-        return [name, "%H:%M"];
-    return [name, "%m-%d %H:%M"];
-}
-function barLabel(run) {
-    if (run.nodes.length === 1)
-        return run.nodes[0];
-    return `${run.stateName} (${run.nodes.length} nodes)`;
-}
-/** Top-level namespace of the Task's first node, else "pipeline". */
-function sectionOf(run) {
-    const first = run.nodes[0] ?? run.stateName;
-    const dot = first.indexOf(".");
-    return dot > 0 ? first.slice(0, dot) : "pipeline";
-}
-const KEYWORD = /^(title|section|dateformat|axisformat|tickinterval|excludes|includes|todaymarker|weekday|weekend|inclusiveenddates|topaxis|click|call|acctitle|accdescr)\b/i;
-/**
- * Gantt text ends at `:`, `;` or `#` and lines starting with a keyword change
- * meaning, so labels keep a plain set of characters (others become `_`) and a
- * keyword gets a leading `_`. Mermaid draws them as SVG text, never as HTML.
- */
-function ganttText(text) {
-    let out = "";
-    for (const ch of text)
-        out += /[\p{L}\p{N} _.\-/()+=,[\]…]/u.test(ch) ? ch : "_";
-    out = out.replace(/\s+/g, " ").trim().slice(0, 80);
-    if (out === "")
-        return "_";
-    return KEYWORD.test(out) ? `_${out}` : out;
-}
-
-;// CONCATENATED MODULE: ./src/report/nodeTable.ts
-
-
-const STATUS_ICON = {
-    succeeded: "✅",
-    retried: "🔁",
-    failed: "❌",
-    "timed-out": "⏱️",
-    aborted: "⏹️",
-    running: "⏳",
-    "not-started": "⚪",
-};
-const STATUS_WORD = {
-    succeeded: "succeeded",
-    retried: "succeeded after retry",
-    failed: "failed",
-    "timed-out": "timed out",
-    aborted: "aborted",
-    running: "running",
-    "not-started": "not started",
-};
-/** Worst first: the order of the counts line. */
-const STATUS_ORDER = [
-    "failed",
-    "timed-out",
-    "aborted",
-    "running",
-    "retried",
-    "succeeded",
-    "not-started",
-];
-/** Names are cut in the middle beyond these lengths so the table fits a 1,000 px page. */
-const NODE_NAME_MAX = 80;
-const LAMBDA_NAME_MAX = 64;
-const FOLD_ABOVE = 20;
-/** The status column's words: short, since the column sits first. */
-const STATUS_CELL = { ...STATUS_WORD, retried: "retried" };
-/** Rows in run order: by start, then as given; nodes that never started last. */
-function sortByStart(nodes) {
-    const position = new Map(nodes.map((n, i) => [n, i]));
-    const startOf = (n) => (n.startedAt === null ? Infinity : Date.parse(n.startedAt));
-    return [...nodes].sort((a, b) => startOf(a) - startOf(b) || (position.get(a) ?? 0) - (position.get(b) ?? 0));
-}
-/**
- * The per-node Markdown table of the job summary, status and node first and
- * the Lambda last. In a long table the nodes that succeeded fold away below
- * the rest, so failures are not lost among green rows. Every user string is
- * escaped for a table cell.
- */
-function renderNodeTable(nodes, options = {}) {
-    const all = sortByStart(nodes).filter((n) => !options.only || options.only.has(n.status));
-    if (all.length === 0)
-        return "";
-    const rows = all.slice(0, options.maxRows ?? all.length);
-    const start = options.executionStartMs ?? null;
-    const fold = rows.length > (options.foldAbove ?? FOLD_ABOVE);
-    const shown = fold ? rows.filter((n) => n.status !== "succeeded") : rows;
-    const folded = fold ? rows.filter((n) => n.status === "succeeded") : [];
-    const parts = [];
-    if (shown.length > 0)
-        parts.push(nodeTable(shown, start));
-    if (folded.length > 0) {
-        parts.push("", `<details><summary>${STATUS_ICON.succeeded} ${plural(folded.length, "node")} succeeded</summary>`, "", nodeTable(folded, start), "", "</details>");
-    }
-    if (all.length > rows.length) {
-        parts.push("", `_…and ${all.length - rows.length} more; the \`node-statuses\` output has every node._`);
-    }
-    if (rows.some((n) => n.taskNodes > 1)) {
-        parts.push("", "<sup>†N</sup> The Lambda runs N nodes in one invocation: they share its status, start, attempts and logs " +
-            "(durations are each node's own when the handler reports them).");
-    }
-    if (rows.some((n) => n.attempts > 1))
-        parts.push("", "<sup>×N</sup> attempts the Lambda took.");
-    return parts.join("\n");
-}
-function nodeTable(rows, executionStartMs) {
-    const body = rows.map((n) => [
-        nowrap(`${STATUS_ICON[n.status]} ${STATUS_CELL[n.status]}`) +
-            (n.attempts > 1 ? ` <sup>×${n.attempts}</sup>` : ""),
-        nameCode(n.node, NODE_NAME_MAX),
-        nowrap(startCell(n, executionStartMs)),
-        n.durationMs === null ? "" : nowrap(formatDuration(n.durationMs)),
-        n.logUrl ? `<a href="${escapeHtml(n.logUrl)}">logs</a>` : "",
-        `${nameCode(n.functionName, LAMBDA_NAME_MAX)}${n.taskNodes > 1 ? ` <sup>†${n.taskNodes}</sup>` : ""}`,
-    ]);
-    return markdown_table(["Status", "Node", "Start", "Duration", "Logs", "Lambda"], body);
-}
-function startCell(n, executionStartMs) {
-    if (n.startedAt === null)
-        return "";
-    const at = Date.parse(n.startedAt);
-    if (executionStartMs === null)
-        return markdown_escapeText(n.startedAt.slice(11, 19));
-    return `+${formatDuration(at - executionStartMs)}`;
-}
-/** The same table as plain text for a terminal, columns padded; failure details below it. */
-function renderNodeTableText(nodes, options = {}) {
-    const rows = sortByStart(nodes).filter((n) => !options.only || options.only.has(n.status));
-    if (rows.length === 0)
-        return "(no nodes)";
-    const start = options.executionStartMs ?? null;
-    const header = ["STATUS", "NODE", "START", "DURATION", "ATTEMPTS", "LAMBDA", "ERROR"];
-    const cells = rows.map((n) => [
-        STATUS_WORD[n.status],
-        plain(n.node),
-        n.startedAt === null
-            ? "-"
-            : start === null
-                ? n.startedAt.slice(11, 19)
-                : `+${formatDuration(Date.parse(n.startedAt) - start)}`,
-        n.durationMs === null ? "-" : formatDuration(n.durationMs),
-        n.attempts === 0 ? "-" : String(n.attempts),
-        plain(n.functionName) + (n.taskNodes > 1 ? ` (${n.taskNodes} nodes)` : ""),
-        n.error ? clip(plain(`${n.error.type}: ${n.error.message.split("\n", 1)[0] ?? ""}`), 100) : "",
-    ]);
-    const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? "").length)));
-    const line = (c) => c
-        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
-        .join("  ")
-        .trimEnd();
-    const lines = [line(header), ...cells.map(line)];
-    const seen = new Set();
-    for (const n of rows) {
-        if (!n.error || seen.has(n.task) || (n.status !== "failed" && n.status !== "timed-out"))
-            continue;
-        seen.add(n.task);
-        lines.push("", `${n.task}: ${plain(n.error.type)}: ${plain(n.error.message)}`);
-        for (const t of n.error.traceback)
-            lines.push(`  | ${plain(t)}`);
-        if (n.logUrl)
-            lines.push(`  logs: ${n.logUrl}`);
-    }
-    return lines.join("\n");
-}
-/** Terminal text: no control characters (escape sequences could rewrite the screen). */
-function plain(text) {
-    // eslint-disable-next-line no-control-regex
-    return text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, "?");
-}
-function clip(text, max) {
-    return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
-
 ;// CONCATENATED MODULE: ./src/report/planModel.ts
 /** The one-line verdict, e.g. "2 to create, 1 to update, 0 to delete" or "no changes". */
 function planVerdict(counts) {
@@ -78792,6 +78290,54 @@ function planVerdict(counts) {
 }
 function hasChanges(view) {
     return view.counts.create + view.counts.update + view.counts.delete > 0;
+}
+
+;// CONCATENATED MODULE: ./src/report/preflightMarkdown.ts
+
+/** Dataset and node names are cut in the middle beyond this, so the table fits the page. */
+const NAME_MAX = 80;
+/** The pre-flight section of a summary or PR comment. */
+function renderFindings(findings) {
+    if (findings.length === 0)
+        return "**Pre-flight:** no problems found: every dataset passed between Lambdas is persisted.";
+    const errors = findings.filter((f) => f.severity === "error").length;
+    const warnings = findings.length - errors;
+    const names = (list) => list.map((n) => nameCode(n, NAME_MAX)).join("<br>");
+    const parts = [
+        `**Pre-flight:** ${plural(errors, "error")}, ${plural(warnings, "warning")}.`,
+        "",
+        table(["", "Dataset", "Written by", "Read by", "Problem"], findings.map((f) => [
+            f.severity === "error" ? "❌" : "⚠️",
+            nameCode(f.dataset, NAME_MAX),
+            f.producer === null ? "(pipeline input)" : nameCode(f.producer, NAME_MAX),
+            f.consumers.length ? names(f.consumers) : "(nobody)",
+            escapeText(f.message),
+        ])),
+    ];
+    parts.push(...fixDetails(findings));
+    return parts.join("\n");
+}
+/** A folded, ready-to-paste catalog entry for each error: the fix, one click away. */
+function fixDetails(findings) {
+    return findings
+        .filter((f) => f.severity === "error")
+        .flatMap((f) => [
+        "",
+        `<details><summary>Fix for ${nameCode(f.dataset, 60, { wrap: false })}: add to ${nameCode(f.file, Infinity, { wrap: false })}</summary>`,
+        "",
+        codeBlock(f.catalogEntry, "yaml"),
+        "",
+        "</details>",
+    ]);
+}
+/** One line about what was inspected. Names are code spans: `__default__` must not turn bold. */
+function renderGraphHeadline(graph) {
+    const project = graph.project
+        ? `${escapeText(graph.project.name)} (Kedro ${escapeText(graph.project.kedro_version ?? "?")})`
+        : "graph";
+    const datasets = graph.datasets ? Object.keys(graph.datasets).length : 0;
+    return (`**${project}**: pipeline ${codeSpan(graph.pipeline ?? "__default__")}, ` +
+        `env ${codeSpan(graph.env ?? "?")}, ${plural(graph.nodes.length, "node")}, ${plural(datasets, "dataset")}.`);
 }
 
 ;// CONCATENATED MODULE: ./src/report/planSections.ts
@@ -78816,16 +78362,16 @@ const FUNCTION_ICONS = {
 };
 function renderHeading(view) {
     const verdict = planVerdict(view.counts);
-    const commit = view.commit ? ` at ${markdown_codeSpan(view.commit.slice(0, 12))}` : "";
+    const commit = view.commit ? ` at ${codeSpan(view.commit.slice(0, 12))}` : "";
     return [
-        `### kedro-sfn plan for ${markdown_codeSpan(view.target)}${commit}`,
+        `### kedro-sfn plan for ${codeSpan(view.target)}${commit}`,
         hasChanges(view)
             ? `**Plan: ${verdict}.**`
             : "**No changes.** The deployed functions and state machine already match.",
     ].join("\n\n");
 }
 function renderStatus(view) {
-    const links = (view.links ?? []).map(planSections_renderLink).join(" · ");
+    const links = (view.links ?? []).map(renderLink).join(" · ");
     const withLinks = links ? ` ${links}` : "";
     switch (view.status ?? "planned") {
         case "planned":
@@ -78836,15 +78382,15 @@ function renderStatus(view) {
             return `✅ **Deployed.**${withLinks}`;
         case "failed": {
             const detail = view.statusDetail
-                ? ` ${markdown_escapeText(truncateChars(view.statusDetail, STATUS_MAX_CHARS))}`
+                ? ` ${escapeText(truncateChars(view.statusDetail, STATUS_MAX_CHARS))}`
                 : "";
             return `❌ **Deploy failed.**${detail}${withLinks}`;
         }
     }
 }
 /** Only http(s) links become links; the URL is percent-encoded where Markdown would end it. */
-function planSections_renderLink(link) {
-    const text = markdown_escapeText(link.text);
+function renderLink(link) {
+    const text = escapeText(link.text);
     if (!/^https?:\/\/[^\s]+$/i.test(link.url))
         return text;
     const url = link.url.replace(/[()<>"'\\[\]`]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase().padStart(2, "0")}`);
@@ -78858,7 +78404,7 @@ function findingCounts(findings) {
 }
 /** One finding as a sentence built from its fields, every name in a code span. */
 function findingSentence(f, inTable) {
-    const code = (s) => markdown_codeSpan(s, { inTable });
+    const code = (s) => codeSpan(s, { inTable });
     const readers = f.consumers.map(code).join(", ") || "nobody";
     switch (f.code) {
         case "ephemeral-crosses-tasks":
@@ -78868,7 +78414,7 @@ function findingSentence(f, inTable) {
         case "ephemeral-output-discarded":
             return `${code(f.dataset)}, written by ${code(f.producer ?? "?")}, is kept in memory only and discarded when the Lambda ends.`;
         default:
-            return markdown_escapeText(f.message);
+            return escapeText(f.message);
     }
 }
 function severityIcon(f) {
@@ -78880,7 +78426,7 @@ function renderFindingsTable(findings) {
     const parts = [
         `**Pre-flight:** ${findingCounts(findings)}.`,
         "",
-        markdown_table(["", "Problem"], findings.map((f) => [severityIcon(f), findingSentence(f, true)])),
+        table(["", "Problem"], findings.map((f) => [severityIcon(f), findingSentence(f, true)])),
     ];
     parts.push(...fixDetails(findings));
     return parts.join("\n");
@@ -78927,7 +78473,7 @@ function settings(row) {
 }
 /** Names are cut in the middle beyond these lengths so the table fits a 1,000 px page. */
 const FUNCTION_NAME_MAX = 80;
-const planSections_NODE_NAME_MAX = 80;
+const NODE_NAME_MAX = 80;
 /** Changes first, in a table; unchanged functions folded below with their count. */
 function renderFunctionTable(rows) {
     if (rows.length === 0)
@@ -78943,14 +78489,14 @@ function renderFunctionTable(rows) {
     return parts.join("\n");
 }
 function functionTable(rows) {
-    return markdown_table(["Change", "Function", "Memory", "Timeout", "Nodes"], rows.map((row) => {
+    return table(["Change", "Function", "Memory", "Timeout", "Nodes"], rows.map((row) => {
         const s = settings(row);
         return [
             nowrap(`${FUNCTION_ICONS[row.change]} ${CHANGE_TEXT[row.change]}`),
             nameCode(row.name, FUNCTION_NAME_MAX),
             nowrap(s.memory),
             nowrap(s.timeout),
-            row.nodes.map((n) => nameCode(n, planSections_NODE_NAME_MAX)).join("<br>"),
+            row.nodes.map((n) => nameCode(n, NODE_NAME_MAX)).join("<br>"),
         ];
     }));
 }
@@ -78962,8 +78508,8 @@ function renderFunctionLines(rows) {
         const s = settings(row);
         const nodes = row.nodes.length === 1 && row.nodes[0] === row.name
             ? ""
-            : ` (${row.nodes.map((n) => markdown_codeSpan(n)).join(", ")})`;
-        return `- ${FUNCTION_ICONS[row.change]} ${markdown_codeSpan(row.name)}${nodes}: ${CHANGE_TEXT[row.change]}, ${s.memory}, ${s.timeout}`;
+            : ` (${row.nodes.map((n) => codeSpan(n)).join(", ")})`;
+        return `- ${FUNCTION_ICONS[row.change]} ${codeSpan(row.name)}${nodes}: ${CHANGE_TEXT[row.change]}, ${s.memory}, ${s.timeout}`;
     };
     const changed = rows.filter((r) => r.change !== "noop");
     const unchanged = rows.filter((r) => r.change === "noop");
@@ -78992,7 +78538,7 @@ function stateMachineVerdict(change) {
 }
 function renderDefinitionDiff(view, where, maxBytes) {
     const sm = view.stateMachine;
-    const head = `**State machine** ${markdown_codeSpan(sm.name)}: ${stateMachineVerdict(sm.change)}.`;
+    const head = `**State machine** ${codeSpan(sm.name)}: ${stateMachineVerdict(sm.change)}.`;
     if (sm.change === "noop" || sm.definitionDiff.trim() === "")
         return head;
     const lines = sm.definitionDiff.replace(/\n$/, "").split("\n");
@@ -79024,26 +78570,37 @@ function renderDefinitionDiff(view, where, maxBytes) {
 }
 function renderImage(image) {
     if (image.state === "would-build") {
-        const base = image.baseImage ? ` from ${markdown_codeSpan(image.baseImage)}` : "";
-        return `**Image:** would be built${base} and pushed to ${markdown_codeSpan(image.repository)}.`;
+        const base = image.baseImage ? ` from ${codeSpan(image.baseImage)}` : "";
+        return `**Image:** would be built${base} and pushed to ${codeSpan(image.repository)}.`;
     }
-    return `**Image:** ${markdown_codeSpan(image.uri)}${image.state === "unchanged" ? " (unchanged)" : ""}.`;
+    return `**Image:** ${codeSpan(image.uri)}${image.state === "unchanged" ? " (unchanged)" : ""}.`;
 }
 function summaryPointer(view, lead) {
     const link = view.summaryUrl
-        ? planSections_renderLink({ text: "job summary", url: view.summaryUrl })
+        ? renderLink({ text: "job summary", url: view.summaryUrl })
         : "job summary of this run";
     return `${lead}${link}`;
 }
 function renderFooter(view, where) {
-    const parts = [`plan ${markdown_codeSpan(view.planHash.slice(0, 12))}`];
+    const parts = [`plan ${codeSpan(view.planHash.slice(0, 12))}`];
     if (where === "comment" && view.summaryUrl)
-        parts.push(planSections_renderLink({ text: "job summary", url: view.summaryUrl }));
+        parts.push(renderLink({ text: "job summary", url: view.summaryUrl }));
     return `<sub>kedro-sfn-action · ${parts.join(" · ")}</sub>`;
 }
 function truncateChars(text, max) {
     const chars = [...text];
     return chars.length <= max ? text : `${chars.slice(0, max).join("")}…`;
+}
+/** One line: what the cutover's clean-up deletes; "" when nothing. */
+function renderOldVersions(view) {
+    const old = view.oldVersions;
+    if (!old)
+        return "";
+    const parts = [
+        old.stateMachine > 0 ? `${old.stateMachine} state machine version(s)` : "",
+        old.functions > 0 ? `${old.functions} function version(s)` : "",
+    ].filter((p) => p !== "");
+    return `**Old versions:** ${parts.join(" and ")} deleted after the cutover (\`keep-versions: ${old.keep}\`; a version a running execution uses stays).`;
 }
 
 ;// CONCATENATED MODULE: ./src/report/planComment.ts
@@ -79059,10 +78616,10 @@ function renderPlanMarkdown(view, options = {}) {
     const where = options.where ?? "comment";
     const sections = [renderHeading(view), renderStatus(view)];
     if (level === "full") {
-        sections.push(renderFindingsTable(view.findings), renderPipeline(view, { maxTasks: options.maxTasks, drawnAbove: options.pipelineDrawnAbove }), renderFunctionTable(view.functions), renderDefinitionDiff(view, where, options.diffMaxBytes ?? DIFF_MAX_BYTES[where]), renderImage(view.image));
+        sections.push(renderFindingsTable(view.findings), renderPipeline(view, { maxTasks: options.maxTasks, drawnAbove: options.pipelineDrawnAbove }), renderFunctionTable(view.functions), renderDefinitionDiff(view, where, options.diffMaxBytes ?? DIFF_MAX_BYTES[where]), renderOldVersions(view), renderImage(view.image));
     }
     else if (level === "nodes") {
-        sections.push(renderFindingLines(view.findings), renderFunctionLines(view.functions), `**State machine** ${markdown_codeSpan(view.stateMachine.name)}: ${stateMachineVerdict(view.stateMachine.change)}.`, renderImage(view.image), trimmedNote(view, where, [chartName(view), "the state machine definition diff"]));
+        sections.push(renderFindingLines(view.findings), renderFunctionLines(view.functions), `**State machine** ${codeSpan(view.stateMachine.name)}: ${stateMachineVerdict(view.stateMachine.change)}.`, renderOldVersions(view), renderImage(view.image), trimmedNote(view, where, [chartName(view), "the state machine definition diff"]));
     }
     else {
         sections.push(`**Pre-flight:** ${findingCounts(view.findings)}.`, `**Functions:** ${functionCounts(view.functions)}. **State machine:** ${stateMachineVerdict(view.stateMachine.change)}.`, renderImage(view.image), trimmedNote(view, where, [chartName(view), "every function", "the diff"]));
@@ -79125,451 +78682,6 @@ function renderMinimal(view, where) {
         ? `_The plan is too large for a comment: see the ${summaryPointer(view, "")}._`
         : "_The plan is too large for this summary: see the `plan-json` output._";
     return ["### kedro-sfn plan", `**Plan: ${planVerdict(view.counts)}.**`, pointer].join("\n\n") + "\n";
-}
-
-;// CONCATENATED MODULE: ./src/report/summary.ts
-
-
-
-
-
-
-/** GitHub takes at most 1 MiB per step summary; keep room for the sections main.ts adds. */
-const SUMMARY_MAX_BYTES = 1024 * 1024;
-const SUMMARY_BUDGET_BYTES = SUMMARY_MAX_BYTES - 64 * 1024;
-const LEVELS = ["full", "no-diagrams", "problems", "counts"];
-/** At the "problems" level only this many failures keep their details. */
-const PROBLEM_DETAILS = 20;
-/** At the "problems" level the table keeps this many rows (about 300 KB). */
-const PROBLEM_ROWS = 500;
-/** Node names listed at the "counts" level. */
-const COUNTS_NAMES = 50;
-/** A failure's one-line summary keeps its node name to this many characters. */
-const SUMMARY_NAME_MAX = 60;
-/**
- * The job summary of a run at the most detailed level that fits `budgetBytes`
- * (UTF-8): full, then without diagrams, then only the nodes that did not
- * succeed, then counts. Whole renderings are measured, so the Markdown is never
- * cut in half.
- */
-function renderRunSummary(input, budgetBytes = SUMMARY_BUDGET_BYTES) {
-    let markdown = "";
-    for (const level of LEVELS) {
-        markdown = renderRunSummaryAt(input, level);
-        const bytes = utf8Bytes(markdown);
-        if (bytes <= budgetBytes || level === "counts")
-            return { markdown, level, bytes };
-    }
-    return { markdown, level: "counts", bytes: utf8Bytes(markdown) };
-}
-function renderRunSummaryAt(input, level) {
-    const { run } = input;
-    const sections = [renderHeadline(input), renderCounts(run)];
-    if (run.waited && run.nodes.length === 0 && run.tasks.length === 0) {
-        sections.push("_Per-node status is missing: the execution history could not be read (see the log)._");
-    }
-    if (run.nodes.length > 0) {
-        const startMs = Date.parse(run.startedAt);
-        if (level === "full" || level === "no-diagrams") {
-            // Failures first: at 300 nodes they would sit far below a green table.
-            sections.push(renderFailures(run.tasks, Infinity), renderNodeTable(run.nodes, { executionStartMs: startMs }));
-        }
-        else if (level === "problems") {
-            const problems = new Set(["failed", "timed-out", "aborted", "running"]);
-            const table = renderNodeTable(run.nodes, {
-                executionStartMs: startMs,
-                only: problems,
-                maxRows: PROBLEM_ROWS,
-            });
-            sections.push(renderFailures(run.tasks, PROBLEM_DETAILS), table ? `**Nodes that did not succeed**\n\n${table}` : "", `_The full per-node table is left out: it does not fit in a job summary. The \`node-statuses\` output has every node._`);
-        }
-        else {
-            sections.push(renderProblemNames(run.tasks), `_Details are left out: they do not fit in a job summary. The \`node-statuses\` output has every node._`);
-        }
-        if (level === "full") {
-            sections.push(`**Timeline**\n\n${renderGantt(run.tasks, input.nowMs !== undefined ? { nowMs: input.nowMs } : {})}`, renderStatusFlowchart(input.pipeline, run.tasks));
-        }
-    }
-    return sections.filter((s) => s !== "").join("\n\n") + "\n";
-}
-function renderHeadline(input) {
-    const { run } = input;
-    const took = run.durationMs !== null ? formatDuration(run.durationMs) : null;
-    let title;
-    if (!run.waited)
-        title = "🚀 Pipeline run started (not waited for)";
-    else if (run.waitTimedOut)
-        title = `⏳ Pipeline still ${run.status.toLowerCase()}: the step stopped waiting`;
-    else {
-        switch (run.status) {
-            case "SUCCEEDED":
-                title = `✅ Pipeline run succeeded${took ? ` in ${took}` : ""}`;
-                break;
-            case "FAILED":
-                title = `❌ Pipeline run failed${took ? ` after ${took}` : ""}`;
-                break;
-            case "TIMED_OUT":
-                title = `⏱️ Pipeline run timed out${took ? ` after ${took}` : ""}`;
-                break;
-            case "ABORTED":
-                title = `⏹️ Pipeline run aborted${took ? ` after ${took}` : ""} (stopped outside this step)`;
-                break;
-            default:
-                title = `⏳ Pipeline run ${run.status.toLowerCase()}`;
-        }
-    }
-    const facts = [`**Execution** <a href="${escapeHtml(run.consoleUrl)}">${htmlText(run.name)}</a>`];
-    const version = versionOf(run.stateMachineVersionArn ?? run.stateMachineArn);
-    if (version) {
-        facts.push(`**State machine** ${markdown_codeSpan(version.name)}${version.version ? ` version ${markdown_escapeText(version.version)}` : ""}`);
-    }
-    if (input.image)
-        facts.push(`**Image** ${markdown_codeSpan(input.image)}`);
-    // An ISO time from the SDK, not user text: shown as it is, with its zone.
-    facts.push(`**Started** ${run.startedAt.replace("T", " ").replace(/\.\d+Z$/, " UTC")}`);
-    const lines = [`### ${title}`, "", facts.join(" · ")];
-    if (run.failure) {
-        // The headline links the execution already; the message's own link is for the log.
-        const why = run.failure.message.replace(` See ${run.consoleUrl}`, "");
-        lines.push("", `**Why the step fails:** ${markdown_escapeText(why)}`);
-    }
-    else if ((run.error || run.cause) && run.status !== "SUCCEEDED") {
-        lines.push("", `**Error:** ${markdown_escapeText([run.error, run.cause].filter(Boolean).join(": ").slice(0, 1000))}`);
-    }
-    return lines.join("\n");
-}
-/** `arn:...:stateMachine:NAME:7` -> NAME, 7. */
-function versionOf(arn) {
-    const match = /:stateMachine:([^:]+)(?::(\d+))?$/.exec(arn);
-    if (!match)
-        return null;
-    return { name: match[1], version: match[2] ?? null };
-}
-function renderCounts(run) {
-    if (run.nodes.length === 0)
-        return "";
-    const counts = new Map();
-    for (const n of run.nodes)
-        counts.set(n.status, (counts.get(n.status) ?? 0) + 1);
-    const parts = STATUS_ORDER.filter((s) => counts.has(s)).map((s) => `${STATUS_ICON[s]} ${counts.get(s)} ${STATUS_WORD[s]}`);
-    const tasks = run.tasks.length;
-    const inTasks = tasks > 0 && tasks !== run.nodes.length ? ` in ${plural(tasks, "Lambda task")}` : "";
-    return `**${plural(run.nodes.length, "node")}${inTasks}:** ${parts.join(" · ")}`;
-}
-/** One `<details>` per failed Task: error type and message, traceback tail, log link. */
-function renderFailures(tasks, max) {
-    const failed = tasks.filter((t) => (t.status === "failed" || t.status === "timed-out") && t.error);
-    if (failed.length === 0)
-        return "";
-    const parts = ["**Failures**"];
-    for (const t of failed.slice(0, max)) {
-        const error = t.error;
-        const who = t.nodes.length === 1 ? t.nodes[0] : `${t.stateName} (${t.nodes.length} nodes)`;
-        const first = error.message.split("\n", 1)[0] ?? "";
-        const facts = [
-            `Lambda ${markdown_codeSpan(t.functionName)}`,
-            t.nodes.length > 1 ? `nodes ${t.nodes.map((n) => markdown_codeSpan(n)).join(", ")}` : "",
-            `${t.attempts} attempt${t.attempts === 1 ? "" : "s"}`,
-            t.startMs !== null && t.endMs !== null ? `failed after ${formatDuration(t.endMs - t.startMs)}` : "",
-        ].filter((f) => f !== "");
-        parts.push([
-            `<details><summary>${STATUS_ICON[t.status]} ${nameCode(who, SUMMARY_NAME_MAX, { wrap: false })}: ${htmlText(error.type)}: ${htmlText(summary_clip(first, 200))}</summary>`,
-            "",
-            facts.join(" · "),
-            "",
-            codeBlock(error.message || "(no message)", "text"),
-            ...(error.traceback.length > 0
-                ? ["", "Traceback (last lines):", "", codeBlock(error.traceback.join("\n"), "text")]
-                : []),
-            "",
-            "</details>",
-        ].join("\n"));
-    }
-    if (failed.length > max)
-        parts.push(`_…and ${plural(failed.length - max, "more failed task")}; see the \`node-statuses\` output._`);
-    return parts.join("\n\n");
-}
-function renderProblemNames(tasks) {
-    const bad = tasks.filter((t) => t.status === "failed" || t.status === "timed-out");
-    if (bad.length === 0)
-        return "";
-    const names = bad.flatMap((t) => t.nodes);
-    const shown = names.slice(0, COUNTS_NAMES).map((n) => markdown_codeSpan(n));
-    const more = names.length > COUNTS_NAMES ? ` and ${names.length - COUNTS_NAMES} more` : "";
-    return `**Failed:** ${shown.join(", ")}${more}`;
-}
-/** Flowchart colours for run states (the chart has no class of its own for retried, timed-out, aborted). */
-const RUN_CLASS = {
-    succeeded: "succeeded",
-    retried: "succeeded",
-    failed: "failed",
-    "timed-out": "failed",
-    // It was in flight when the execution ended: not red, or the node that failed would not stand out.
-    aborted: "running",
-    running: "running",
-    "not-started": "not-started",
-};
-/** The pipeline flowchart coloured by run status. */
-function renderStatusFlowchart(pipeline, runs) {
-    const statusOf = new Map(runs.map((r) => [r.stateName, r.status]));
-    const chart = renderFlowchart(pipeline.map((t) => ({
-        id: t.stateName,
-        label: t.nodes.length === 1 ? t.nodes[0] : t.stateName,
-        nodes: t.nodes,
-        dependsOn: t.dependsOn,
-    })), (id) => RUN_CLASS[statusOf.get(id) ?? "not-started"]);
-    return `**Pipeline**\n\n${chart}\n\n🟩 succeeded · 🟥 failed or timed out · 🟦 running or cut short · ⬜ not started`;
-}
-/** Without an execution: the deploy plan with its pipeline flowchart, fitted to the budget. */
-function renderDeploySummary(input, budgetBytes = SUMMARY_BUDGET_BYTES) {
-    return fitPlanMarkdown(input.plan, budgetBytes, {
-        where: "summary",
-        ...(input.pipelineDrawnAbove ? { pipelineDrawnAbove: true } : {}),
-    }).markdown;
-}
-/**
- * The whole step summary: the run first (it is what the reader came for), then
- * the plan in whatever room is left. Either may be absent. The pipeline is
- * drawn once: coloured by the run when there is one.
- */
-function renderJobSummary(parts, budgetBytes = SUMMARY_BUDGET_BYTES) {
-    const sections = [];
-    let left = budgetBytes;
-    let drawn = false;
-    if (parts.run) {
-        // The plan's smallest rendering is kept out of the run's share.
-        const reserve = parts.plan
-            ? utf8Bytes(fitPlanMarkdown(parts.plan, 0, { where: "summary" }).markdown) + 2
-            : 0;
-        const run = renderRunSummary(parts.run, Math.max(0, left - reserve));
-        sections.push(run.markdown);
-        left -= run.bytes + 1;
-        drawn = run.level === "full" && parts.run.run.nodes.length > 0;
-    }
-    if (parts.plan) {
-        sections.push(renderDeploySummary({ plan: parts.plan, pipelineDrawnAbove: drawn }, Math.max(0, left)));
-    }
-    return sections.join("\n");
-}
-function summary_clip(text, max) {
-    return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
-
-;// CONCATENATED MODULE: ./src/compile/names.ts
-
-
-const MAX_FUNCTION_NAME = 64;
-const MAX_STATE_NAME = 80;
-/** Longest function prefix, so that every function keeps a readable part of its node's name. */
-const MAX_FUNCTION_PREFIX = 40;
-const HASH_LENGTH = 8;
-/** First 8 hex digits of the SHA-256 of `text`: a short, stable fingerprint. */
-function names_shortHash(text) {
-    return (0,external_node_crypto_.createHash)("sha256").update(text).digest("hex").slice(0, HASH_LENGTH);
-}
-/** A Lambda-safe version of a state machine name, used as the default function prefix. */
-function functionPrefixOf(name, input = "function-prefix") {
-    const prefix = name.replace(/[^A-Za-z0-9_-]+/g, "-").replace(/^-+|-+$/g, "");
-    if (prefix === "") {
-        throw new UserError(`The ${input} '${name}' has no letters or digits to start Lambda function names with.`, {
-            hint: `Set ${input} to a short name made of letters, digits, '-' and '_'.`,
-        });
-    }
-    if (prefix.length > MAX_FUNCTION_PREFIX) {
-        throw new UserError(`The ${input} '${prefix}' is ${prefix.length} characters; at most ${MAX_FUNCTION_PREFIX} leave room for node names in 64-character Lambda names.`, { hint: `Set ${input} to a shorter name.` });
-    }
-    return prefix;
-}
-/**
- * Lambda function names `${prefix}-${readable}` (<= 64, [A-Za-z0-9_-]). Dots
- * become '-'; anything else Lambda rejects becomes '_'. When that loses
- * information, when the name must be shortened, or when two names would be
- * equal (ignoring case), the name ends in a hash of the full identity, so names
- * stay stable across deploys and never collide.
- */
-function functionNames(prefix, items) {
-    const budget = MAX_FUNCTION_NAME - prefix.length - 1;
-    return uniqueNames(items, (item, hashed) => {
-        let lossy = false;
-        const readable = item.label.replace(/[^A-Za-z0-9_.-]/g, () => {
-            lossy = true;
-            return "_";
-        });
-        const body = readable.replace(/\./g, "-");
-        if (!hashed && !lossy && body.length <= budget)
-            return `${prefix}-${body}`;
-        return `${prefix}-${elide(body, budget - HASH_LENGTH - 1, "_")}-${names_shortHash(item.identity)}`;
-    });
-}
-/**
- * Task state names (<= `maxLength`, unique): the label itself, with control
- * characters and runs of blanks turned into one space; shortened or hashed
- * like function names when needed.
- */
-function taskStateNames(items, maxLength) {
-    return uniqueNames(items, (item, hashed) => {
-        const readable = stateText(item.label);
-        const lossy = readable !== item.label;
-        if (!hashed && !lossy && readable.length <= maxLength)
-            return readable;
-        return `${elide(readable, maxLength - HASH_LENGTH - 1, "...")} ${names_shortHash(item.identity)}`;
-    });
-}
-/** Hands out further state names (Parallel, Pass, Fail) that avoid every name taken so far. */
-class StateNames {
-    taken = new Set();
-    constructor(initial) {
-        for (const name of initial)
-            this.taken.add(name);
-    }
-    allocate(preferred, identity) {
-        const readable = stateText(preferred);
-        let name = readable.length <= MAX_STATE_NAME ? readable : "";
-        if (name === "" || this.taken.has(name)) {
-            name = `${elide(readable, MAX_STATE_NAME - HASH_LENGTH - 1, "...")} ${names_shortHash(identity)}`;
-        }
-        for (let extra = 1; this.taken.has(name); extra++) {
-            name = `${elide(readable, MAX_STATE_NAME - HASH_LENGTH - 4, "...")} ${names_shortHash(`${identity}#${extra}`)}-${extra}`;
-        }
-        this.taken.add(name);
-        return name;
-    }
-}
-function stateText(label) {
-    // eslint-disable-next-line no-control-regex
-    const text = label.replace(/[\u0000-\u001f\u007f\s]+/g, " ").trim();
-    return text === "" ? "task" : text;
-}
-/** Keeps the start and the end (usually the most telling part of a node name). */
-function elide(text, length, joiner) {
-    if (text.length <= length)
-        return text;
-    const room = Math.max(2, length - joiner.length);
-    const head = Math.ceil(room * 0.4);
-    return `${text.slice(0, head)}${joiner}${text.slice(text.length - (room - head))}`;
-}
-function uniqueNames(items, nameOf) {
-    const hashed = items.map(() => false);
-    let names = items.map((item) => nameOf(item, false));
-    for (let round = 0; round < 3; round++) {
-        const byKey = new Map();
-        names.forEach((name, i) => {
-            const key = name.toLowerCase();
-            byKey.set(key, [...(byKey.get(key) ?? []), i]);
-        });
-        const clashes = [...byKey.values()].filter((ids) => ids.length > 1).flat();
-        if (clashes.length === 0)
-            return names;
-        for (const i of clashes)
-            hashed[i] = true;
-        names = items.map((item, i) => nameOf(item, hashed[i] ?? false));
-    }
-    const dupes = names.filter((n, i) => names.findIndex((m) => m.toLowerCase() === n.toLowerCase()) !== i);
-    throw new Error(`internal: names still collide after hashing: ${dupes.join(", ")}`);
-}
-/** `name`, `name:alias` or `arn:aws:lambda:region:acct:function:name[:version]` -> the function name. */
-function names_functionNameOf(reference) {
-    if (reference.startsWith("arn:"))
-        return reference.split(":")[6] ?? reference;
-    return reference.split(":")[0] ?? reference;
-}
-
-;// CONCATENATED MODULE: ./src/run/tasks.ts
-
-
-/**
- * The Tasks of a deployed state machine, read back from its definition: every
- * Task that invokes Lambda with a `Payload.nodes` list. A Task depends on the
- * Tasks that end the states before it (through Next chains and Parallel
- * branches). This is what `kedro-sfn run` knows without the project at hand.
- */
-function pipelineTasksFromDefinition(definition) {
-    const tasks = [];
-    walk(definition.States, definition.StartAt, [], tasks, 0);
-    return tasks;
-}
-function walk(states, startAt, before, out, depth) {
-    if (depth > 100)
-        return before;
-    let last = before;
-    const visited = new Set();
-    let name = startAt;
-    while (name !== undefined && !visited.has(name)) {
-        visited.add(name);
-        const state = states[name];
-        if (!state)
-            break;
-        if (state.Type === "Task") {
-            const task = kedroTask(name, state);
-            if (task) {
-                out.push({ ...task, dependsOn: [...last] });
-                last = [name];
-            }
-        }
-        else if (state.Type === "Parallel") {
-            const ends = branchesOf(state).flatMap((b) => walk(b.States, b.StartAt, last, out, depth + 1));
-            last = ends.length > 0 ? [...new Set(ends)] : last;
-        }
-        else if (state.Type === "Map") {
-            const body = (state["ItemProcessor"] ?? state["Iterator"]);
-            if (body?.States)
-                last = walk(body.States, body.StartAt, last, out, depth + 1);
-        }
-        else if (state.Type === "Choice") {
-            // Compiled machines have no Choice; follow the default branch.
-            name = typeof state["Default"] === "string" ? state["Default"] : undefined;
-            continue;
-        }
-        name = state["End"] === true || typeof state["Next"] !== "string" ? undefined : state["Next"];
-    }
-    return last;
-}
-function branchesOf(state) {
-    const branches = state["Branches"];
-    return Array.isArray(branches)
-        ? branches.filter((b) => b && b.States && b.StartAt)
-        : [];
-}
-function kedroTask(stateName, state) {
-    const resource = state["Resource"];
-    if (typeof resource !== "string" || !resource.startsWith("arn:aws:states:::lambda:invoke"))
-        return undefined;
-    const parameters = (state["Parameters"] ?? state["Arguments"]);
-    const payload = parameters?.["Payload"];
-    const nodes = payload?.["nodes"];
-    const fn = parameters?.["FunctionName"];
-    if (!Array.isArray(nodes) || !nodes.every((n) => typeof n === "string") || typeof fn !== "string") {
-        return undefined;
-    }
-    return { stateName, functionName: names_functionNameOf(fn), nodes };
-}
-/**
- * Tasks with the dependencies the data implies: Task A waits for Task B when a
- * node of A reads what a node of B writes. Truer than the definition's shape,
- * which may serialise more than the data needs.
- */
-function pipelineTasksFromGraph(tasks, graph) {
-    const taskOfNode = new Map();
-    for (const task of tasks)
-        for (const node of task.nodes)
-            taskOfNode.set(node, task.stateName);
-    const deps = dependenciesOf(graph);
-    return tasks.map((task) => {
-        const dependsOn = new Set();
-        for (const node of task.nodes) {
-            for (const parent of deps.get(node) ?? []) {
-                const other = taskOfNode.get(parent);
-                if (other !== undefined && other !== task.stateName)
-                    dependsOn.add(other);
-            }
-        }
-        return {
-            stateName: task.stateName,
-            functionName: task.functionName,
-            nodes: [...task.nodes],
-            dependsOn: [...dependsOn].sort(),
-        };
-    });
 }
 
 ;// CONCATENATED MODULE: external "fs"
@@ -79855,7 +78967,7 @@ var VERSION = "0.0.0-development";
 
 // pkg/dist-src/defaults.js
 var userAgent = `octokit-endpoint.js/${VERSION} ${getUserAgent()}`;
-var dist_bundle_DEFAULTS = {
+var DEFAULTS = {
   method: "GET",
   baseUrl: "https://api.github.com",
   headers: {
@@ -80189,7 +79301,7 @@ function withDefaults(oldDefaults, newDefaults) {
 }
 
 // pkg/dist-src/index.js
-var endpoint = withDefaults(null, dist_bundle_DEFAULTS);
+var endpoint = withDefaults(null, DEFAULTS);
 
 
 ;// CONCATENATED MODULE: ./node_modules/content-type/dist/index.js
@@ -84600,13 +83712,1705 @@ function describeGitHubError(error) {
     return status === undefined ? message : `${status} ${message}`;
 }
 
+;// CONCATENATED MODULE: ./src/report/failure.ts
+
+
+
+
+/** Warnings listed in the summary; the rest are counted (every one is an annotation anyway). */
+const WARNINGS_SHOWN = 30;
+/** Long multi-line messages (a smoke test's output) keep this many characters in the summary. */
+const MESSAGE_MAX_CHARS = 20_000;
+/**
+ * Why the step failed, at the top of the summary: the reason, the message's
+ * first line as prose and the rest of it as a block (messages may list
+ * problems line by line), then the hint.
+ */
+function renderFailure(failure) {
+    const [first = "", ...rest] = failure.message.split(/\r\n|\r|\n/);
+    const parts = [
+        `### ❌ The step failed: ${codeSpan(failure.reason)}`,
+        "",
+        `${escapeText(first)}${failure.reason === "internal" ? " _(unexpected: the log has the stack trace)_" : ""}`,
+    ];
+    const more = rest.join("\n").trim();
+    if (more)
+        parts.push("", codeBlock(clip(more, MESSAGE_MAX_CHARS), "text"));
+    if (failure.hint)
+        parts.push("", `**What to do:** ${escapeText(failure.hint)}`);
+    parts.push("", `<sub>${escapeText(FAILURE_REASONS[failure.reason])}.</sub>`);
+    return parts.join("\n");
+}
+/** The job's warnings as a list, one line each. */
+function renderWarnings(warnings) {
+    const shown = warnings.slice(0, WARNINGS_SHOWN).map((w) => `- ⚠️ ${escapeText(w)}`);
+    const more = warnings.length - shown.length;
+    return [
+        `**Warnings (${warnings.length})**`,
+        "",
+        ...shown,
+        ...(more > 0 ? [`- …and ${more} more: see the annotations.`] : []),
+    ].join("\n");
+}
+/**
+ * The PR comment when the job failed before planning: no plan, why, and (for
+ * pre-flight) the findings, or only their counts at level `counts`.
+ */
+function renderNoPlanComment(view) {
+    const commit = view.commit ? ` at ${codeSpan(view.commit.slice(0, 12))}` : "";
+    const summary = view.summaryUrl ? renderSummaryLink(view.summaryUrl) : "job summary of this run";
+    const stale = "Any plan shown here before is no longer true.";
+    const sections = [`### kedro-sfn plan for ${codeSpan(view.target)}${commit}`];
+    if (view.failure.reason === "preflight") {
+        const errors = view.findings.filter((f) => f.severity === "error").length;
+        sections.push(`❌ **Pre-flight failed: no plan.** ${plural(errors, "error")} in the catalog stop the job before ` +
+            `planning; the plan comes back here once they are fixed. ${stale}`, view.level === "full"
+            ? renderFindings(view.findings)
+            : `**Pre-flight:** ${plural(errors, "error")}, ${plural(view.findings.length - errors, "warning")}: the findings are in the ${summary}.`);
+    }
+    else {
+        const first = view.failure.message.split(/\r\n|\r|\n/, 1)[0] ?? "";
+        sections.push(`❌ **No plan: the job failed** (${codeSpan(view.failure.reason)}): ` +
+            `${escapeText(first.length > 300 ? `${first.slice(0, 299)}…` : first)} ${stale} The ${summary} has the details.`);
+    }
+    sections.push(`<sub>kedro-sfn-action · no plan (${escapeText(view.failure.reason)})</sub>`);
+    return `${sections.join("\n\n")}\n`;
+}
+/** Only an http(s) URL becomes a link. */
+function renderSummaryLink(url) {
+    if (!/^https?:\/\/[^\s()<>]+$/i.test(url))
+        return "job summary of this run";
+    return `[job summary](${url})`;
+}
+function clip(text, max) {
+    return text.length <= max ? text : `${text.slice(0, max)}\n… (cut; the log has the whole message)`;
+}
+
+;// CONCATENATED MODULE: ./src/canonicalJson.ts
+/** Object keys sorted at every depth (arrays keep their order): equal data, equal text. */
+function sortKeys(value) {
+    if (Array.isArray(value))
+        return value.map(sortKeys);
+    if (value !== null && typeof value === "object") {
+        const out = {};
+        for (const key of Object.keys(value).sort())
+            out[key] = sortKeys(value[key]);
+        return out;
+    }
+    return value;
+}
+/**
+ * Canonical JSON, the one spelling used for hashes, comparisons, markers and
+ * definitions: keys sorted, compact by default (deeply nested Parallel states
+ * make the indented form several times larger); `indent` 2 for files people read.
+ */
+function stableStringify(value, indent = 0) {
+    return JSON.stringify(sortKeys(value), null, indent);
+}
+
+;// CONCATENATED MODULE: ./src/github/marker.ts
+
+
+
+/** The hidden first line of a plan comment; GitHub does not render HTML comments. */
+const MARKER_PREFIX = "<!-- kedro-sfn-action ";
+/** The marker's status of a comment that says why there is no plan (pre-flight errors, a failed job). */
+const NO_PLAN = "no-plan";
+/** Beyond this the digest is dropped from the marker: it must not crowd out the plan. */
+const DIGEST_MAX_BYTES = 8_000;
+/** `<!-- kedro-sfn-action {...} -->`; `<`, `>` and `&` are JSON-escaped so no value can end the comment. */
+function formatMarker(marker) {
+    // Canonical key order: the same marker is the same text, so an unchanged comment is not rewritten.
+    const json = stableStringify(marker).replace(/[<>&]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
+    return `${MARKER_PREFIX}${json} -->`;
+}
+/** The marker anywhere in a comment body; "damaged" when it starts but does not parse (a human edit). */
+function parseMarker(body) {
+    const start = body.indexOf(MARKER_PREFIX.trimEnd());
+    if (start < 0)
+        return { state: "absent" };
+    const jsonStart = start + MARKER_PREFIX.trimEnd().length;
+    const end = body.indexOf("-->", jsonStart);
+    if (end < 0)
+        return { state: "damaged", reason: "the marker's HTML comment is not closed" };
+    let parsed;
+    try {
+        parsed = JSON.parse(body.slice(jsonStart, end));
+    }
+    catch {
+        return { state: "damaged", reason: "the marker is not valid JSON" };
+    }
+    if (typeof parsed !== "object" || parsed === null)
+        return { state: "damaged", reason: "the marker is not an object" };
+    const { target, planHash, digest, status } = parsed;
+    if (typeof target !== "string" || typeof planHash !== "string") {
+        return { state: "damaged", reason: "the marker lacks its target or plan hash" };
+    }
+    const marker = { target, planHash };
+    if (status === NO_PLAN)
+        marker.status = NO_PLAN;
+    if (isDigest(digest))
+        marker.digest = digest;
+    return { state: "ok", marker };
+}
+function planDigest(view) {
+    const functions = {};
+    let unchanged = 0;
+    for (const row of view.functions) {
+        if (row.change === "noop") {
+            unchanged++;
+            continue;
+        }
+        const memory = row.memoryMb === null ? "" : ` ${row.memoryMb} MB`;
+        const timeout = row.timeoutSeconds === null ? "" : ` ${row.timeoutSeconds} s`;
+        functions[row.name] = `${row.change}${memory}${timeout}`;
+    }
+    const sm = view.stateMachine;
+    const diffHash = sm.change === "noop"
+        ? ""
+        : ` (definition diff ${(0,external_node_crypto_.createHash)("sha256").update(sm.definitionDiff).digest("hex").slice(0, 12)})`;
+    return { functions, unchanged, stateMachine: `${sm.change}${diffHash}` };
+}
+/** The marker for a view, with its digest when the digest is small enough. */
+function markerFor(view) {
+    const marker = { target: view.target, planHash: view.planHash };
+    const digest = planDigest(view);
+    if (Buffer.byteLength(JSON.stringify(digest), "utf8") <= DIGEST_MAX_BYTES)
+        marker.digest = digest;
+    return marker;
+}
+/**
+ * What differs between the digest in the reviewed comment and the plan now.
+ * Falls back to the hashes when the reviewed comment recorded no digest, or
+ * when the difference lies in what digests do not record.
+ */
+function comparePlans(reviewed, current) {
+    const hashes = {
+        kind: "plan",
+        name: "hash",
+        reviewed: reviewed.planHash,
+        current: current.planHash,
+    };
+    if (!reviewed.digest)
+        return [hashes];
+    const now = planDigest(current);
+    const before = reviewed.digest;
+    const differences = [];
+    const names = [...new Set([...Object.keys(before.functions), ...Object.keys(now.functions)])].sort();
+    for (const name of names) {
+        const a = before.functions[name] ?? "no change";
+        const b = now.functions[name] ?? "no change";
+        if (a !== b)
+            differences.push({ kind: "function", name, reviewed: a, current: b });
+    }
+    if (before.stateMachine !== now.stateMachine) {
+        differences.push({
+            kind: "state machine",
+            name: current.stateMachine.name,
+            reviewed: before.stateMachine,
+            current: now.stateMachine,
+        });
+    }
+    if (before.unchanged !== now.unchanged && differences.length === 0) {
+        differences.push({
+            kind: "plan",
+            name: "unchanged functions",
+            reviewed: String(before.unchanged),
+            current: String(now.unchanged),
+        });
+    }
+    return differences.length > 0 ? differences : [hashes];
+}
+function isDigest(value) {
+    if (typeof value !== "object" || value === null)
+        return false;
+    const d = value;
+    return (typeof d["unchanged"] === "number" &&
+        typeof d["stateMachine"] === "string" &&
+        typeof d["functions"] === "object" &&
+        d["functions"] !== null &&
+        Object.values(d["functions"]).every((v) => typeof v === "string"));
+}
+/** Plain lines for logs and annotations. */
+function describeDifferences(differences) {
+    // Names stay on their line: a function or node name may hold a line break.
+    return differences.map((d) => d.kind === "plan"
+        ? `plan ${d.name}: reviewed ${d.reviewed}, now ${d.current}`
+        : `${d.kind} ${logName(d.name)}: reviewed ${logName(d.reviewed)}, now ${logName(d.current)}`);
+}
+
+;// CONCATENATED MODULE: ./src/github/stickyComment.ts
+
+
+
+
+
+
+/** GitHub refuses bodies over 65,536 characters; UTF-8 bytes with a margin keep us well inside. */
+const COMMENT_MAX_BYTES = 60_000;
+/** Who writes comments with the default Actions token, which may not call GET /user. */
+const ACTIONS_BOT_LOGIN = "github-actions[bot]";
+/** Marker line, then the most detailed rendering that keeps the whole body within `maxBytes`. */
+function buildPlanComment(view, maxBytes = COMMENT_MAX_BYTES) {
+    const marker = formatMarker(markerFor(view));
+    const fitted = fitPlanMarkdown(view, maxBytes - utf8Bytes(marker) - 1, { where: "comment" });
+    const body = `${marker}\n${fitted.markdown}`;
+    return { body, level: fitted.level, bytes: utf8Bytes(body) };
+}
+/**
+ * The login whose comments are ours. GET /user answers for a personal token;
+ * the Actions token is refused it (403), and always comments as the Actions bot.
+ */
+async function resolveIdentity(octokit, log) {
+    try {
+        const { data } = await octokit.rest.users.getAuthenticated();
+        return data.login;
+    }
+    catch (error) {
+        if (httpStatus(error) !== 403)
+            throw error;
+        log(`GET /user is not allowed for this token (the Actions token): looking for comments by ${ACTIONS_BOT_LOGIN}.`);
+        return ACTIONS_BOT_LOGIN;
+    }
+}
+/** Every page of the issue's comments (100 a page), keeping ours for `target`. */
+async function findPlanComments(octokit, where) {
+    const found = { matches: [], damaged: [] };
+    const pages = octokit.paginate.iterator(octokit.rest.issues.listComments, {
+        ...where.repo,
+        issue_number: where.issueNumber,
+        per_page: 100,
+    });
+    for await (const page of pages) {
+        for (const comment of page.data) {
+            if (comment.user?.login.toLowerCase() !== where.login.toLowerCase())
+                continue;
+            const parsed = parseMarker(comment.body ?? "");
+            if (parsed.state === "damaged")
+                found.damaged.push({ comment, reason: parsed.reason });
+            if (parsed.state === "ok" && parsed.marker.target === where.target) {
+                found.matches.push({ comment, marker: parsed.marker });
+            }
+        }
+    }
+    found.matches.sort((a, b) => a.comment.created_at.localeCompare(b.comment.created_at) || a.comment.id - b.comment.id);
+    return found;
+}
+/**
+ * Creates or updates the one plan comment of `view.target` on the pull
+ * request and deletes newer duplicates. Never throws: a comment that cannot
+ * be written is a warning, the plan is in the job summary anyway.
+ */
+async function upsertPlanComment(options) {
+    const { view, ...rest } = options;
+    return await upsertStickyComment({
+        ...rest,
+        target: view.target,
+        build: (maxBytes) => buildPlanComment(view, maxBytes),
+        // changes-only: a plan without changes is not worth a new comment, but an old one is kept true.
+        worthPosting: options.commentOnPr !== "changes-only" || hasChanges(view),
+    });
+}
+/**
+ * When the job fails before it plans on a pull request (pre-flight errors, a
+ * pipeline that does not import, ...), the sticky comment says so instead of
+ * showing a plan that is no longer true. Its marker says no plan was made, so
+ * `require-reviewed-plan` never accepts it.
+ */
+async function upsertNoPlanComment(options) {
+    const { target, failure, findings, commit, summaryUrl, ...rest } = options;
+    return await upsertStickyComment({
+        ...rest,
+        target,
+        build: (maxBytes) => buildNoPlanComment({ target, failure, findings, commit, summaryUrl }, maxBytes),
+        worthPosting: true,
+    });
+}
+/** Marker line, then why there is no plan: with pre-flight's findings, or only their counts when they would not fit. */
+function buildNoPlanComment(view, maxBytes = COMMENT_MAX_BYTES) {
+    const marker = formatMarker({ target: view.target, planHash: "", status: NO_PLAN });
+    const full = `${marker}\n${renderNoPlanComment({ ...view, level: "full" })}`;
+    if (utf8Bytes(full) <= maxBytes)
+        return { body: full, level: "full", bytes: utf8Bytes(full) };
+    const counts = `${marker}\n${renderNoPlanComment({ ...view, level: "counts" })}`;
+    return { body: counts, level: "counts", bytes: utf8Bytes(counts) };
+}
+async function upsertStickyComment(options) {
+    const { octokit, repo, issueNumber, target, log } = options;
+    if (options.commentOnPr === "false") {
+        return skipped(`Input '${Input.CommentOnPr}' is false: the plan is only in the job summary.`);
+    }
+    if (octokit === null) {
+        return skipped(`Input '${Input.GithubToken}' is empty: cannot comment on the pull request; the plan is in the job summary.`);
+    }
+    if (issueNumber === undefined) {
+        return skipped("The event has no pull request number: no plan comment; the plan is in the job summary.");
+    }
+    const { body, level, bytes } = options.build(options.maxBytes);
+    const sized = { level, bytes };
+    let step = "look up the token's identity";
+    try {
+        const login = await resolveIdentity(octokit, log);
+        step = `list the comments of #${issueNumber}`;
+        const found = await findPlanComments(octokit, { repo, issueNumber, target, login });
+        for (const { comment, reason } of found.damaged) {
+            log(`Comment ${comment.html_url} has a damaged kedro-sfn marker (${reason}): leaving it alone.`);
+        }
+        const [oldest, ...newer] = found.matches;
+        if (oldest === undefined) {
+            if (!options.worthPosting) {
+                log(`No changes and '${Input.CommentOnPr}' is changes-only: no plan comment posted.`);
+                return { action: "skipped", ...sized };
+            }
+            step = `comment on #${issueNumber}`;
+            const { data } = await octokit.rest.issues.createComment({ ...repo, issue_number: issueNumber, body });
+            log(`Posted the plan comment ${data.html_url} (${level}, ${bytes} bytes).`);
+            const result = { action: "created", commentId: data.id, url: data.html_url, ...sized };
+            return await settleRace(octokit, { repo, issueNumber, target, login, body, log }, result);
+        }
+        step = "delete duplicate plan comments";
+        const deleted = await deleteComments(octokit, repo, newer.map((m) => m.comment), log);
+        const base = {
+            commentId: oldest.comment.id,
+            url: oldest.comment.html_url,
+            ...sized,
+            ...(deleted.length ? { deleted } : {}),
+        };
+        if (oldest.comment.body === body) {
+            log(`The plan comment ${oldest.comment.html_url} is up to date.`);
+            return { action: "unchanged", ...base };
+        }
+        step = `update comment ${oldest.comment.id}`;
+        await octokit.rest.issues.updateComment({ ...repo, comment_id: oldest.comment.id, body });
+        log(`Updated the plan comment ${oldest.comment.html_url} (${level}, ${bytes} bytes).`);
+        return { action: "updated", ...base };
+    }
+    catch (error) {
+        return { action: "failed", ...sized, warning: commentWarning(step, error) };
+    }
+}
+/**
+ * Two runs that both found no comment both post one. The first to look again
+ * keeps the oldest, writes its own body there and deletes the rest.
+ */
+async function settleRace(octokit, args, created) {
+    const { matches } = await findPlanComments(octokit, args);
+    const [oldest, ...newer] = matches;
+    if (oldest === undefined || newer.length === 0)
+        return created;
+    args.log(`Another run posted a plan comment for this target too: keeping the oldest (${oldest.comment.html_url}).`);
+    if (oldest.comment.id !== created.commentId && oldest.comment.body !== args.body) {
+        await octokit.rest.issues.updateComment({ ...args.repo, comment_id: oldest.comment.id, body: args.body });
+    }
+    const deleted = await deleteComments(octokit, args.repo, newer.map((m) => m.comment), args.log);
+    const action = oldest.comment.id === created.commentId ? "created" : "updated";
+    return { ...created, action, commentId: oldest.comment.id, url: oldest.comment.html_url, deleted };
+}
+async function deleteComments(octokit, repo, comments, log) {
+    const deleted = [];
+    for (const comment of comments) {
+        try {
+            await octokit.rest.issues.deleteComment({ ...repo, comment_id: comment.id });
+            deleted.push(comment.id);
+            log(`Deleted the duplicate plan comment ${comment.html_url}.`);
+        }
+        catch (error) {
+            // Someone else's cleanup may have won: a duplicate left behind is harmless.
+            if (httpStatus(error) !== 404)
+                log(`Could not delete duplicate comment ${comment.id}: ${describeGitHubError(error)}.`);
+        }
+    }
+    return deleted;
+}
+/** Rewrites a plan comment with its deploy status. Never throws, as upsertPlanComment. */
+async function setPlanCommentStatus(options) {
+    const { octokit, repo, commentId, view, log } = options;
+    if (octokit === null)
+        return skipped(`Input '${Input.GithubToken}' is empty: cannot update the plan comment.`);
+    const { body, level, bytes } = buildPlanComment(view, options.maxBytes);
+    try {
+        const { data } = await octokit.rest.issues.updateComment({ ...repo, comment_id: commentId, body });
+        log(`Plan comment ${data.html_url}: ${view.status ?? "planned"}.`);
+        return { action: "updated", commentId, url: data.html_url, level, bytes };
+    }
+    catch (error) {
+        return {
+            action: "failed",
+            commentId,
+            level,
+            bytes,
+            warning: commentWarning(`update comment ${commentId}`, error),
+        };
+    }
+}
+function skipped(warning) {
+    return { action: "skipped", warning };
+}
+function commentWarning(step, error) {
+    const status = httpStatus(error);
+    const why = describeGitHubError(error);
+    const tail = "The plan is in the job summary.";
+    if (status === 403) {
+        return (`Could not ${step}: ${why}. The token is read-only here: a pull request from a fork gets a read-only ` +
+            `token, and otherwise the job needs 'permissions: pull-requests: write'. ${tail}`);
+    }
+    if (status === 401)
+        return `Could not ${step}: ${why}. Check input '${Input.GithubToken}'. ${tail}`;
+    if (status === 404)
+        return `Could not ${step}: ${why}. The token cannot see this pull request or comment. ${tail}`;
+    return `Could not ${step}: ${why}. ${tail}`;
+}
+
+;// CONCATENATED MODULE: ./src/kedro/inspect.ts
+
+
+
+
+
+
+/**
+ * Runs the Python inspector with the user's interpreter and returns the
+ * validated graph. Every failure a user can fix becomes a UserError.
+ */
+async function inspectProject(options) {
+    const project = (0,external_node_path_.resolve)(options.projectPath);
+    if (!(0,external_node_fs_.existsSync)(project) || !(0,external_node_fs_.statSync)(project).isDirectory()) {
+        throw new UserError(`Input 'project-path': '${options.projectPath}' is not a folder.`, {
+            hint: "Point 'project-path' at the folder holding your Kedro project's pyproject.toml.",
+        });
+    }
+    const args = ["-m", "kedro_sfn.inspect", "--project", project, "--pipeline", options.pipeline];
+    args.push("--env", options.kedroEnv);
+    const result = await runPython(options.python, args, project);
+    if (result.exitCode !== 0)
+        throw helperFailure(options, result);
+    return parseGraph(result.stdout, `kedro-sfn inspect of ${project}`);
+}
+async function runPython(python, args, cwd) {
+    const pythonPath = [pythonHelperRoot(), process.env["PYTHONPATH"]].filter(Boolean).join(external_node_path_.delimiter);
+    try {
+        return await runCommand({
+            argv: [python, ...args],
+            cwd,
+            env: { KEDRO_DISABLE_TELEMETRY: "1", PYTHONUNBUFFERED: "1", PYTHONPATH: pythonPath },
+        });
+    }
+    catch (error) {
+        if (!(error instanceof CommandNotFoundError))
+            throw error;
+        throw new UserError(`Input 'python': the interpreter '${python}' was not found.`, {
+            hint: "Set 'python' to the interpreter that has your project's requirements installed (e.g. the one actions/setup-python provides).",
+        });
+    }
+}
+function helperFailure(options, result) {
+    const parsed = lastJsonError(result.stderr);
+    if (parsed !== undefined) {
+        const file = parsed.file ?? undefined;
+        return new UserError(parsed.message, {
+            ...(parsed.hint ? { hint: parsed.hint } : {}),
+            ...(file ? { file } : {}),
+        });
+    }
+    const tail = result.stderr.trim().split("\n").slice(-15).join("\n");
+    return new Error(`Inspecting the Kedro project with '${options.python}' failed (exit ${result.exitCode}):\n${tail}`);
+}
+function lastJsonError(stderr) {
+    const lines = stderr.trim().split("\n").reverse();
+    for (const line of lines) {
+        if (!line.startsWith('{"error"'))
+            continue;
+        try {
+            const value = JSON.parse(line);
+            if (value.error && typeof value.error.message === "string")
+                return value.error;
+        }
+        catch {
+            // not our line: keep looking
+        }
+    }
+    return undefined;
+}
+/** The catalog file of an env, where pre-flight findings are annotated. */
+function catalogFile(projectPath, env) {
+    return (0,external_node_path_.join)(projectPath, "conf", env, "catalog.yml");
+}
+
+;// CONCATENATED MODULE: ./src/plan/canonical.ts
+
+
+function sha256Hex(text) {
+    return (0,external_node_crypto_.createHash)("sha256").update(text).digest("hex");
+}
+/** A short content hash of canonical JSON: enough to tell two specs apart, short enough for a Description. */
+function shortHash(value, length = 16) {
+    return sha256Hex(stableStringify(value)).slice(0, length);
+}
+
+;// CONCATENATED MODULE: ./src/plan/desired.ts
+
+
+
+
+const Tag = {
+    managedBy: "kedro-sfn:managed-by",
+    stateMachine: "kedro-sfn:state-machine",
+    project: "kedro-sfn:project",
+    commit: "kedro-sfn:commit",
+    /** On the state machine: the version ARN the last deploy published (a no-op deploy reports it). */
+    version: "kedro-sfn:version",
+};
+const MANAGED_BY = "kedro-sfn-action";
+const desired_MARKER_PREFIX = "kedro-sfn:v1";
+const DESCRIPTION_LIMIT = 256;
+const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+const ECR_HOST = /^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?(?:\/|$)/;
+const LOG_GROUP_ARN = /^arn:aws[a-z-]*:logs:[a-z0-9-]+:\d{12}:log-group:[\w#./-]{1,512}(?::\*)?$/;
+// AWS: 1-80 characters; no whitespace, brackets, wildcards, punctuation below, or control characters.
+// eslint-disable-next-line no-control-regex
+const STATE_MACHINE_NAME_FORBIDDEN = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/u;
+/** Throws a UserError naming the input at fault; returns nothing when all is well. */
+function validateDeployInputs(inputs) {
+    validateStateMachineName(inputs.stateMachineName);
+    validateRoleArn(Input.LambdaRoleArn, inputs.lambdaRoleArn);
+    validateRoleArn(Input.StateMachineRoleArn, inputs.stateMachineRoleArn);
+    if (inputs.ecrRepository)
+        validateRepositoryRegion(inputs.ecrRepository, inputs.region);
+    if (inputs.logging)
+        validateLogging(inputs.logging);
+    for (const key of Object.keys(inputs.tags ?? {})) {
+        if (key.startsWith("kedro-sfn:") || key.startsWith("aws:")) {
+            throw new UserError(`Tag key "${key}" is reserved.`, {
+                hint: "Keys starting with kedro-sfn: are set by the action; keys starting with aws: belong to AWS.",
+            });
+        }
+    }
+}
+/** The one check of a state machine name, for the input (options) and before deploying. */
+function validateStateMachineName(name) {
+    const input = Input.StateMachineName;
+    if (!name)
+        throw new UserError(`Input '${input}' is required.`);
+    const invalid = `Input '${input}' is not a valid Step Functions name:`;
+    if ([...name].length > 80) {
+        throw new UserError(`${invalid} "${name}" is ${[...name].length} characters long; AWS allows 80.`);
+    }
+    const bad = STATE_MACHINE_NAME_FORBIDDEN.exec(name);
+    if (bad) {
+        const shown = /\s/.test(bad[0]) ? "whitespace" : `"${bad[0]}"`;
+        throw new UserError(`${invalid} "${name}" contains ${shown}, which AWS does not allow in a state machine name.`, {
+            hint: "Use letters, digits, '-' and '_' (no spaces, brackets, wildcards, or any of < > { } [ ] ? * \" # % \\ ^ | ~ ` $ & , ; : /).",
+        });
+    }
+}
+function validateRoleArn(input, value) {
+    if (!value) {
+        throw new UserError(`Input '${input}' is required to plan or deploy.`, {
+            hint: "Give the ARN of an existing IAM role, e.g. arn:aws:iam::123456789012:role/kedro-node (see docs/iam/).",
+        });
+    }
+    if (!ROLE_ARN.test(value)) {
+        throw new UserError(`Input '${input}': "${value}" is not an IAM role ARN.`, {
+            hint: "Expected arn:aws:iam::<12-digit account>:role/<name>.",
+        });
+    }
+}
+function validateRepositoryRegion(repository, region) {
+    const match = ECR_HOST.exec(repository);
+    if (!match || !region)
+        return;
+    const repositoryRegion = match[2];
+    if (repositoryRegion !== region) {
+        throw new UserError(`Input '${Input.EcrRepository}': the repository is in ${repositoryRegion} but the deployment region is ${region}; Lambda pulls images only from its own region.`, { hint: `Use a repository in ${region} (or set aws-region to ${repositoryRegion}).` });
+    }
+}
+function validateLogging(logging) {
+    if (!["ALL", "ERROR", "FATAL", "OFF"].includes(logging.level)) {
+        throw new UserError(`Input '${Input.LogLevel}': "${logging.level}" is not one of ALL, ERROR, FATAL, OFF.`);
+    }
+    if (logging.level === "OFF")
+        return;
+    if (!logging.logGroupArn) {
+        throw new UserError(`Input '${Input.LogGroupArn}' is required when '${Input.LogLevel}' is ${logging.level}.`, {
+            hint: "Give the ARN of an existing CloudWatch Logs group, e.g. arn:aws:logs:eu-west-1:123456789012:log-group:/aws/vendedlogs/states/spaceflights:*",
+        });
+    }
+    if (!LOG_GROUP_ARN.test(logging.logGroupArn)) {
+        throw new UserError(`Input '${Input.LogGroupArn}': "${logging.logGroupArn}" is not a CloudWatch Logs group ARN.`);
+    }
+}
+/** Account and partition of an ARN (the roles name the account that owns the deployment). */
+function arnAccount(arn) {
+    const parts = arn.split(":");
+    if (parts.length < 6 || parts[0] !== "arn" || !/^\d{12}$/.test(parts[4] ?? ""))
+        return null;
+    return { partition: parts[1] ?? "aws", accountId: parts[4] ?? "" };
+}
+/** The hex digest of an image pinned by digest; null for a tag reference. */
+function imageDigestHex(imageUri) {
+    return /@sha256:([0-9a-f]{64})$/.exec(imageUri)?.[1] ?? null;
+}
+function functionTags(desired) {
+    return {
+        ...desired.tags,
+        [Tag.managedBy]: MANAGED_BY,
+        [Tag.stateMachine]: desired.stateMachineName,
+        [Tag.project]: tagValue(desired.project),
+    };
+}
+function stateMachineTags(desired) {
+    return { ...functionTags(desired), [Tag.commit]: tagValue(desired.commitSha) };
+}
+/** Tag values allow letters, digits, spaces and `_ . : / = + - @` (the strictest service's rule). */
+function tagValue(value) {
+    return value.replace(/[^\p{L}\p{N}\s_.:/=+\-@]/gu, "_").slice(0, 256);
+}
+function functionHashes(spec, desired) {
+    const config = shortHash({
+        role: desired.lambdaRoleArn,
+        memoryMb: spec.memoryMb,
+        timeoutSeconds: spec.timeoutSeconds,
+        ephemeralStorageMb: spec.ephemeralStorageMb,
+        environment: spec.environment,
+        nodes: spec.nodes,
+    });
+    const tags = shortHash(functionTags(desired));
+    return {
+        config,
+        tags,
+        spec: shortHash({ imageUri: desired.imageUri, architecture: spec.architecture, config }),
+    };
+}
+/**
+ * The Description written with every configuration, so a list call reads the hashes back.
+ * The code needs no marker: for image functions Lambda reports the image digest as CodeSha256.
+ */
+function functionDescription(stateMachineName, hashes, nodes) {
+    const full = `${desired_MARKER_PREFIX} sm=${stateMachineName} cfg=${hashes.config} tags=${hashes.tags} nodes=${nodes.join(",")}`;
+    return full.length <= DESCRIPTION_LIMIT ? full : `${full.slice(0, DESCRIPTION_LIMIT - 1)}…`;
+}
+function parseFunctionDescription(description) {
+    if (!description)
+        return null;
+    const match = /^kedro-sfn:v1 sm=(\S+) cfg=([0-9a-f]{16}) tags=([0-9a-f]{16})(?: |$)/.exec(description);
+    if (!match)
+        return null;
+    return { stateMachine: match[1] ?? "", config: match[2] ?? "", tags: match[3] ?? "" };
+}
+/**
+ * Hash of what a deploy writes: not the commit (a new commit with no change plans the same), nor
+ * the compiler's warnings and estimates (they change with duration hints, AWS does not).
+ */
+function desiredHash(desired) {
+    const { definition, functions } = desired.compiled;
+    return sha256Hex(stableStringify({ ...desired, commitSha: undefined, compiled: { definition, functions } }));
+}
+
+;// CONCATENATED MODULE: ./src/options.ts
+
+
+
+
+const options_DEFAULTS = {
+    [Input.ProjectPath]: ".",
+    [Input.Pipeline]: "__default__",
+    [Input.KedroEnv]: "aws",
+    [Input.Python]: "python3",
+    [Input.Mode]: "auto",
+    [Input.GroupBy]: "none",
+    [Input.Structure]: "dag",
+    [Input.MemorySize]: "1024",
+    [Input.Timeout]: "900",
+    [Input.EphemeralStorage]: "512",
+    [Input.Architecture]: "x86_64",
+    [Input.Builder]: "docker",
+    [Input.BaseImage]: "public.ecr.aws/lambda/python:3.12",
+    [Input.ConfSource]: "image",
+    [Input.KeepImages]: "30",
+    [Input.KeepVersions]: "10",
+    [Input.Prune]: "false",
+    [Input.LogLevel]: "OFF",
+    [Input.Tracing]: "false",
+    [Input.StartExecution]: "false",
+    [Input.ExecutionInput]: "{}",
+    [Input.WaitForExecution]: "true",
+    [Input.ExecutionTimeoutMinutes]: "60",
+    [Input.FailOnExecutionFailure]: "true",
+    [Input.CommentOnPr]: "true",
+    [Input.RequireReviewedPlan]: "false",
+    [Input.AllowPipelineImportErrors]: "false",
+};
+/**
+ * keep-images and keep-versions together: kept versions' images are shielded from the lifecycle
+ * policy but may still fill its count, and then a freshly pushed image, not yet tagged as kept,
+ * could be the one it expires. Room for every kept version's image avoids that.
+ */
+function parseRetention(get) {
+    const keepImages = parseInteger(Input.KeepImages, get(Input.KeepImages), 1, 10000);
+    const keepVersions = parseInteger(Input.KeepVersions, get(Input.KeepVersions), 1, 1000);
+    if (keepImages < keepVersions) {
+        throw new UserError(`Input '${Input.KeepImages}' (${keepImages}) must be at least '${Input.KeepVersions}' (${keepVersions}): every kept state machine version may run its own image.`, { hint: `Raise ${Input.KeepImages} to ${keepVersions} or more, or lower ${Input.KeepVersions}.` });
+    }
+    return { keepImages, keepVersions };
+}
+/** Parses and validates every input; each error names the input at fault. */
+function parseOptions(read) {
+    const get = (name) => read(name).trim() || options_DEFAULTS[name] || "";
+    const stateMachineName = get(Input.StateMachineName);
+    if (stateMachineName)
+        validateStateMachineName(stateMachineName);
+    return {
+        projectPath: get(Input.ProjectPath),
+        pipeline: get(Input.Pipeline),
+        kedroEnv: get(Input.KedroEnv),
+        // A relative interpreter path means the workspace's: stages run Python inside the project folder.
+        python: get(Input.Python).includes("/") ? (0,external_node_path_.resolve)(get(Input.Python)) : get(Input.Python),
+        mode: parseChoice(Input.Mode, get(Input.Mode), ["auto", "plan", "deploy"]),
+        stateMachineName,
+        functionPrefix: get(Input.FunctionPrefix) || stateMachineName,
+        groupBy: parseGroupBy(get(Input.GroupBy)),
+        structure: parseChoice(Input.Structure, get(Input.Structure), ["dag", "layered"]),
+        durationsFile: get(Input.Durations),
+        functionConfigFile: get(Input.FunctionConfig),
+        memoryMb: parseInteger(Input.MemorySize, get(Input.MemorySize), 128, 10240),
+        timeoutSeconds: parseInteger(Input.Timeout, get(Input.Timeout), 1, 900),
+        ephemeralStorageMb: parseInteger(Input.EphemeralStorage, get(Input.EphemeralStorage), 512, 10240),
+        architecture: parseChoice(Input.Architecture, get(Input.Architecture), ["x86_64", "arm64"]),
+        ecrRepository: get(Input.EcrRepository),
+        registry: get(Input.Registry),
+        builder: parseChoice(Input.Builder, get(Input.Builder), ["docker", "buildah"]),
+        baseImage: get(Input.BaseImage),
+        dockerfile: get(Input.Dockerfile),
+        requirements: get(Input.Requirements),
+        confSource: parseConfSource(get(Input.ConfSource)),
+        dataLocation: parseDataLocation(get(Input.DataLocation)),
+        ...parseRetention(get),
+        lambdaRoleArn: get(Input.LambdaRoleArn),
+        stateMachineRoleArn: get(Input.StateMachineRoleArn),
+        prune: parseBoolean(Input.Prune, get(Input.Prune)),
+        logLevel: parseChoice(Input.LogLevel, get(Input.LogLevel).toUpperCase(), [
+            "OFF",
+            "ALL",
+            "ERROR",
+            "FATAL",
+        ]),
+        logGroupArn: get(Input.LogGroupArn),
+        tracing: parseBoolean(Input.Tracing, get(Input.Tracing)),
+        startExecution: parseBoolean(Input.StartExecution, get(Input.StartExecution)),
+        executionInput: parseJsonObject(Input.ExecutionInput, get(Input.ExecutionInput)),
+        waitForExecution: parseBoolean(Input.WaitForExecution, get(Input.WaitForExecution)),
+        executionTimeoutMinutes: parseInteger(Input.ExecutionTimeoutMinutes, get(Input.ExecutionTimeoutMinutes), 1, 525600),
+        failOnExecutionFailure: parseBoolean(Input.FailOnExecutionFailure, get(Input.FailOnExecutionFailure)),
+        commentOnPr: parseChoice(Input.CommentOnPr, get(Input.CommentOnPr), [
+            "true",
+            "changes-only",
+            "false",
+        ]),
+        githubToken: get(Input.GithubToken),
+        label: get(Input.Label),
+        requireReviewedPlan: parseBoolean(Input.RequireReviewedPlan, get(Input.RequireReviewedPlan)),
+        allowPipelineImportErrors: parseBoolean(Input.AllowPipelineImportErrors, get(Input.AllowPipelineImportErrors)),
+        summaryFile: get(Input.SummaryFile),
+    };
+}
+/** Fails with the name of the first missing input. */
+function requireInputs(options, needed, why) {
+    for (const [input, key] of needed) {
+        if (options[key] === "") {
+            throw new UserError(`Input '${input}' is required ${why}.`, {
+                hint: `Set '${input}' in the step's 'with:' block (or --${input} on the command line).`,
+            });
+        }
+    }
+}
+/** The YAML 1.2 core schema booleans, as @actions/core's getBooleanInput accepts them. */
+function parseBoolean(name, value) {
+    if (["true", "True", "TRUE"].includes(value))
+        return true;
+    if (["false", "False", "FALSE"].includes(value))
+        return false;
+    throw new UserError(`Input '${name}' must be true or false, got '${value}'.`);
+}
+function parseInteger(name, value, min, max) {
+    if (!/^\d+$/.test(value))
+        throw new UserError(`Input '${name}' must be a whole number, got '${value}'.`);
+    const n = Number(value);
+    if (n < min || n > max) {
+        throw new UserError(`Input '${name}' must be between ${min} and ${max}, got ${n}.`);
+    }
+    return n;
+}
+function parseChoice(name, value, choices) {
+    if (choices.includes(value))
+        return value;
+    throw new UserError(`Input '${name}' must be one of ${choices.join(", ")}; got '${value}'.`);
+}
+function parseGroupBy(value) {
+    const parts = value
+        .split(/[\s,]+/)
+        .map((p) => p.trim())
+        .filter((p) => p !== "");
+    if (parts.length === 1 && parts[0] === "none")
+        return [];
+    const groups = parts.map((p) => parseChoice(Input.GroupBy, p, ["namespace", "memory"]));
+    return [...new Set(groups)].sort();
+}
+/** Keeps the text (it is sent to AWS as is) after checking it is a JSON object with object `params`. */
+function parseJsonObject(name, value) {
+    let parsed;
+    try {
+        parsed = JSON.parse(value);
+    }
+    catch (error) {
+        throw new UserError(`Input '${name}' is not valid JSON: ${error.message}.`, {
+            hint: `Example: ${name}: '{"params": {"model_options.test_size": 0.3}}'`,
+        });
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+        throw new UserError(`Input '${name}' must be a JSON object, got ${JSON.stringify(parsed)}.`);
+    }
+    const params = parsed["params"];
+    if (params !== undefined && (typeof params !== "object" || params === null || Array.isArray(params))) {
+        throw new UserError(`Input '${name}': "params" must be an object of runtime parameters.`);
+    }
+    return value;
+}
+/** "image" copies conf/ into the image; an s3:// URL is where deploy uploads it for the Lambdas to read. */
+function parseConfSource(value) {
+    if (value === "image" || value.startsWith("s3://"))
+        return value;
+    throw new UserError(`Input '${Input.ConfSource}' must be 'image' or an s3:// URL; got '${value}'.`);
+}
+/** "" or s3://bucket[/prefix], kept without a trailing slash: keys are joined below it. */
+function parseDataLocation(value) {
+    if (value === "")
+        return "";
+    const match = /^s3:\/\/([a-z0-9][a-z0-9.-]{1,61}[a-z0-9])(\/[^\s]*)?$/.exec(value);
+    if (!match) {
+        throw new UserError(`Input '${Input.DataLocation}' must be an s3:// URL (s3://bucket/prefix); got '${value}'.`, {
+            hint: `Example: ${Input.DataLocation}: s3://my-bucket/kedro-runs`,
+        });
+    }
+    return value.replace(/\/+$/, "");
+}
+
+;// CONCATENATED MODULE: ./src/run/duration.ts
+/** `850 ms`, `12.3 s`, `4m 05s`, `2h 03m`: short enough for a table cell and a log line. */
+function formatDuration(ms) {
+    if (ms < 0)
+        ms = 0;
+    if (ms < 1000)
+        return `${Math.round(ms)} ms`;
+    if (ms < 60_000)
+        return `${(Math.floor(ms / 100) / 10).toFixed(1)} s`;
+    const seconds = Math.floor(ms / 1000);
+    if (seconds < 3600)
+        return `${Math.floor(seconds / 60)}m ${String(seconds % 60).padStart(2, "0")}s`;
+    const minutes = Math.floor(seconds / 60);
+    return `${Math.floor(minutes / 60)}h ${String(minutes % 60).padStart(2, "0")}m`;
+}
+
+;// CONCATENATED MODULE: ./src/report/gantt.ts
+
+
+const DEFAULT_MAX_BARS = 400;
+const TAGS = {
+    succeeded: "done, ",
+    retried: "done, ",
+    failed: "crit, ",
+    "timed-out": "crit, ",
+    aborted: "crit, done, ",
+    running: "active, ",
+    "not-started": "",
+};
+const SUFFIX = {
+    retried: " (retried)",
+    failed: " (failed)",
+    "timed-out": " (timed out)",
+    aborted: " (aborted)",
+    running: " (running)",
+};
+/** Tick spacings the axis may use, in ms, and Mermaid's name for each. */
+const LONGEST_TICK = [28 * 86_400_000, "28day"];
+const TICKS = [
+    ...[1, 2, 5, 10, 20, 50, 100, 200, 500].map((n) => [n, `${n}millisecond`]),
+    ...[1, 2, 5, 10, 15, 30].map((n) => [n * 1000, `${n}second`]),
+    ...[1, 2, 5, 10, 15, 30].map((n) => [n * 60_000, `${n}minute`]),
+    ...[1, 2, 3, 6, 12].map((n) => [n * 3_600_000, `${n}hour`]),
+    ...[1, 2, 7, 14].map((n) => [n * 86_400_000, `${n}day`]),
+    LONGEST_TICK,
+];
+/** Axis labels on a 1,000 px page stay apart up to this many ticks. */
+const MAX_TICKS = 8;
+/** Section titles are cut in the middle beyond this, and the chart's left margin holds them. */
+const SECTION_MAX = 24;
+const SECTION_CHAR_PX = 8;
+/**
+ * A ```mermaid Gantt chart of the run: one bar per Task (the node's name when the
+ * Task runs one node), in start order, sectioned by top-level namespace; failed
+ * bars are `crit`. Times are written as UTC wall-clock times: Mermaid reads
+ * and draws them in the reader's zone, so the axis shows UTC, as the headline
+ * does. Tick spacing and format follow the run's length, so a one-second run
+ * does not repeat one label. Tasks that never started have no bar.
+ */
+function renderGantt(runs, options = {}) {
+    const started = runs
+        .filter((r) => r.startMs !== null)
+        .map((r, i) => ({ r, i }))
+        .sort((a, b) => a.r.startMs - b.r.startMs || a.i - b.i)
+        .map(({ r }) => r);
+    if (started.length === 0)
+        return "_No task started, so there is no timeline._";
+    const maxBars = options.maxBars ?? DEFAULT_MAX_BARS;
+    if (started.length > maxBars) {
+        return `_Timeline not drawn: ${started.length} tasks ran, more than the ${maxBars} a chart stays readable with._`;
+    }
+    const latest = Math.max(...started.map((r) => r.endMs ?? r.startMs));
+    const now = options.nowMs ?? latest;
+    const sections = new Map();
+    let first = Infinity;
+    let last = -Infinity;
+    started.forEach((run, i) => {
+        const start = run.startMs;
+        // A bar needs a length to be drawn; sub-millisecond tasks get one.
+        const end = Math.max(start + 1, run.endMs ?? now);
+        first = Math.min(first, start);
+        last = Math.max(last, end);
+        const bar = `    ${ganttText(barLabel(run))}${SUFFIX[run.status] ?? ""} :${TAGS[run.status]}b${i}, ${utcWallClock(start)}, ${utcWallClock(end)}`;
+        const section = ganttText(shortenMiddle(sectionOf(run), SECTION_MAX));
+        sections.set(section, [...(sections.get(section) ?? []), bar]);
+    });
+    const [interval, axisFormat] = axisFor(last - first);
+    const longest = Math.max(...[...sections.keys()].map((name) => [...name].length));
+    const lines = [
+        "---",
+        "config:",
+        "  gantt:",
+        `    leftPadding: ${Math.max(75, longest * SECTION_CHAR_PX + 24)}`,
+        "---",
+        "gantt",
+        "    dateFormat YYYY-MM-DD HH:mm:ss.SSS",
+        `    axisFormat ${axisFormat}`,
+        `    tickInterval ${interval}`,
+        "    title Execution timeline (UTC)",
+    ];
+    for (const [section, bars] of sections)
+        lines.push(`    section ${section}`, ...bars);
+    const text = lines.join("\n");
+    if (text.length > MERMAID_MAX_TEXT) {
+        return `_Timeline not drawn: ${started.length} bars are more text than GitHub's Mermaid renders._`;
+    }
+    return "```mermaid\n" + text + "\n```";
+}
+/** `2026-01-31 09:15:02.200`: the UTC time without its zone, which Mermaid reads as local. */
+function utcWallClock(ms) {
+    return new Date(ms).toISOString().replace("T", " ").replace("Z", "");
+}
+/** The smallest tick spacing that keeps the axis within MAX_TICKS labels, and a format that tells ticks apart. */
+function axisFor(spanMs) {
+    const [every, name] = TICKS.find(([ms]) => spanMs / ms <= MAX_TICKS) ?? LONGEST_TICK;
+    if (every < 1000)
+        return [name, "%H:%M:%S.%L"];
+    if (every < 60_000)
+        return [name, "%H:%M:%S"];
+    if (every < 86_400_000)
+        return [name, "%H:%M"];
+    return [name, "%m-%d %H:%M"];
+}
+function barLabel(run) {
+    if (run.nodes.length === 1)
+        return run.nodes[0];
+    return `${run.stateName} (${run.nodes.length} nodes)`;
+}
+/** Top-level namespace of the Task's first node, else "pipeline". */
+function sectionOf(run) {
+    const first = run.nodes[0] ?? run.stateName;
+    const dot = first.indexOf(".");
+    return dot > 0 ? first.slice(0, dot) : "pipeline";
+}
+const KEYWORD = /^(title|section|dateformat|axisformat|tickinterval|excludes|includes|todaymarker|weekday|weekend|inclusiveenddates|topaxis|click|call|acctitle|accdescr)\b/i;
+/**
+ * Gantt text ends at `:`, `;` or `#` and lines starting with a keyword change
+ * meaning, so labels keep a plain set of characters (others become `_`) and a
+ * keyword gets a leading `_`. Mermaid draws them as SVG text, never as HTML.
+ */
+function ganttText(text) {
+    let out = "";
+    for (const ch of text)
+        out += /[\p{L}\p{N} _.\-/()+=,[\]…]/u.test(ch) ? ch : "_";
+    out = out.replace(/\s+/g, " ").trim().slice(0, 80);
+    if (out === "")
+        return "_";
+    return KEYWORD.test(out) ? `_${out}` : out;
+}
+
+;// CONCATENATED MODULE: ./src/report/nodeTable.ts
+
+
+
+const STATUS_ICON = {
+    succeeded: "✅",
+    retried: "🔁",
+    failed: "❌",
+    "timed-out": "⏱️",
+    aborted: "⏹️",
+    running: "⏳",
+    "not-started": "⚪",
+};
+const STATUS_WORD = {
+    succeeded: "succeeded",
+    retried: "succeeded after retry",
+    failed: "failed",
+    "timed-out": "timed out",
+    aborted: "aborted",
+    running: "running",
+    "not-started": "not started",
+};
+/** Worst first: the order of the counts line. */
+const STATUS_ORDER = [
+    "failed",
+    "timed-out",
+    "aborted",
+    "running",
+    "retried",
+    "succeeded",
+    "not-started",
+];
+/** Names are cut in the middle beyond these lengths so the table fits a 1,000 px page. */
+const nodeTable_NODE_NAME_MAX = 80;
+const LAMBDA_NAME_MAX = 64;
+const FOLD_ABOVE = 20;
+/** The status column's words: short, since the column sits first. */
+const STATUS_CELL = { ...STATUS_WORD, retried: "retried" };
+/** Rows in run order: by start, then as given; nodes that never started last. */
+function sortByStart(nodes) {
+    const position = new Map(nodes.map((n, i) => [n, i]));
+    const startOf = (n) => (n.startedAt === null ? Infinity : Date.parse(n.startedAt));
+    return [...nodes].sort((a, b) => startOf(a) - startOf(b) || (position.get(a) ?? 0) - (position.get(b) ?? 0));
+}
+/**
+ * The per-node Markdown table of the job summary, status and node first and
+ * the Lambda last. In a long table the nodes that succeeded fold away below
+ * the rest, so failures are not lost among green rows. Every user string is
+ * escaped for a table cell.
+ */
+function renderNodeTable(nodes, options = {}) {
+    const all = sortByStart(nodes).filter((n) => !options.only || options.only.has(n.status));
+    if (all.length === 0)
+        return "";
+    const rows = all.slice(0, options.maxRows ?? all.length);
+    const start = options.executionStartMs ?? null;
+    const fold = rows.length > (options.foldAbove ?? FOLD_ABOVE);
+    const shown = fold ? rows.filter((n) => n.status !== "succeeded") : rows;
+    const folded = fold ? rows.filter((n) => n.status === "succeeded") : [];
+    const parts = [];
+    if (shown.length > 0)
+        parts.push(nodeTable(shown, start));
+    if (folded.length > 0) {
+        parts.push("", `<details><summary>${STATUS_ICON.succeeded} ${plural(folded.length, "node")} succeeded</summary>`, "", nodeTable(folded, start), "", "</details>");
+    }
+    if (all.length > rows.length) {
+        parts.push("", `_…and ${all.length - rows.length} more; the \`node-statuses\` output has every node._`);
+    }
+    if (rows.some((n) => n.taskNodes > 1)) {
+        parts.push("", "<sup>†N</sup> The Lambda runs N nodes in one invocation: they share its status, start, attempts and logs " +
+            "(durations are each node's own when the handler reports them).");
+    }
+    if (rows.some((n) => n.attempts > 1))
+        parts.push("", "<sup>×N</sup> attempts the Lambda took.");
+    return parts.join("\n");
+}
+function nodeTable(rows, executionStartMs) {
+    const body = rows.map((n) => [
+        nowrap(`${STATUS_ICON[n.status]} ${STATUS_CELL[n.status]}`) +
+            (n.attempts > 1 ? ` <sup>×${n.attempts}</sup>` : ""),
+        nameCode(n.node, nodeTable_NODE_NAME_MAX),
+        nowrap(startCell(n, executionStartMs)),
+        n.durationMs === null ? "" : nowrap(formatDuration(n.durationMs)),
+        n.logUrl ? `<a href="${escapeHtml(n.logUrl)}">logs</a>` : "",
+        `${nameCode(n.functionName, LAMBDA_NAME_MAX)}${n.taskNodes > 1 ? ` <sup>†${n.taskNodes}</sup>` : ""}`,
+    ]);
+    return table(["Status", "Node", "Start", "Duration", "Logs", "Lambda"], body);
+}
+function startCell(n, executionStartMs) {
+    if (n.startedAt === null)
+        return "";
+    const at = Date.parse(n.startedAt);
+    if (executionStartMs === null)
+        return escapeText(n.startedAt.slice(11, 19));
+    return `+${formatDuration(at - executionStartMs)}`;
+}
+/** The same table as plain text for a terminal, columns padded; failure details below it. */
+function renderNodeTableText(nodes, options = {}) {
+    const rows = sortByStart(nodes).filter((n) => !options.only || options.only.has(n.status));
+    if (rows.length === 0)
+        return "(no nodes)";
+    const start = options.executionStartMs ?? null;
+    const header = ["STATUS", "NODE", "START", "DURATION", "ATTEMPTS", "LAMBDA", "ERROR"];
+    const cells = rows.map((n) => [
+        STATUS_WORD[n.status],
+        logName(n.node),
+        n.startedAt === null
+            ? "-"
+            : start === null
+                ? n.startedAt.slice(11, 19)
+                : `+${formatDuration(Date.parse(n.startedAt) - start)}`,
+        n.durationMs === null ? "-" : formatDuration(n.durationMs),
+        n.attempts === 0 ? "-" : String(n.attempts),
+        logName(n.functionName) + (n.taskNodes > 1 ? ` (${n.taskNodes} nodes)` : ""),
+        n.error ? nodeTable_clip(logName(`${n.error.type}: ${firstLine(n.error.message)}`), 100) : "",
+    ]);
+    const widths = header.map((h, i) => Math.max(h.length, ...cells.map((c) => (c[i] ?? "").length)));
+    const line = (c) => c
+        .map((cell, i) => cell.padEnd(widths[i] ?? 0))
+        .join("  ")
+        .trimEnd();
+    const lines = [line(header), ...cells.map(line)];
+    const seen = new Set();
+    for (const n of rows) {
+        if (!n.error || seen.has(n.task) || (n.status !== "failed" && n.status !== "timed-out"))
+            continue;
+        seen.add(n.task);
+        // The message keeps its lines; each is made safe below, as every line of this text.
+        lines.push("", `${logName(n.task)}: ${logName(n.error.type)}: ${n.error.message}`);
+        for (const t of n.error.traceback)
+            lines.push(`  | ${logName(t)}`);
+        if (n.logUrl)
+            lines.push(`  logs: ${n.logUrl}`);
+    }
+    // Terminal and log text: no control characters, no line that is a workflow command.
+    return logText(lines.join("\n"));
+}
+function firstLine(text) {
+    return text.split(/\r\n|\r|\n/, 1)[0] ?? "";
+}
+function nodeTable_clip(text, max) {
+    return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+;// CONCATENATED MODULE: ./src/report/summary.ts
+
+
+
+
+
+
+/** GitHub takes at most 1 MiB per step summary; keep room for the sections main.ts adds. */
+const SUMMARY_MAX_BYTES = 1024 * 1024;
+const SUMMARY_BUDGET_BYTES = SUMMARY_MAX_BYTES - 64 * 1024;
+const LEVELS = ["full", "no-diagrams", "problems", "counts"];
+/** At the "problems" level only this many failures keep their details. */
+const PROBLEM_DETAILS = 20;
+/** At the "problems" level the table keeps this many rows (about 300 KB). */
+const PROBLEM_ROWS = 500;
+/** Node names listed at the "counts" level. */
+const COUNTS_NAMES = 50;
+/** A failure's one-line summary keeps its node name to this many characters. */
+const SUMMARY_NAME_MAX = 60;
+/**
+ * The job summary of a run at the most detailed level that fits `budgetBytes`
+ * (UTF-8): full, then without diagrams, then only the nodes that did not
+ * succeed, then counts. Whole renderings are measured, so the Markdown is never
+ * cut in half.
+ */
+function renderRunSummary(input, budgetBytes = SUMMARY_BUDGET_BYTES) {
+    let markdown = "";
+    for (const level of LEVELS) {
+        markdown = renderRunSummaryAt(input, level);
+        const bytes = utf8Bytes(markdown);
+        if (bytes <= budgetBytes || level === "counts")
+            return { markdown, level, bytes };
+    }
+    return { markdown, level: "counts", bytes: utf8Bytes(markdown) };
+}
+function renderRunSummaryAt(input, level) {
+    const { run } = input;
+    const sections = [renderHeadline(input), renderCounts(run)];
+    if (run.waited && run.nodes.length === 0 && run.tasks.length === 0) {
+        sections.push("_Per-node status is missing: the execution history could not be read (see the log)._");
+    }
+    if (run.nodes.length > 0) {
+        const startMs = Date.parse(run.startedAt);
+        if (level === "full" || level === "no-diagrams") {
+            // Failures first: at 300 nodes they would sit far below a green table.
+            sections.push(renderFailures(run.tasks, Infinity), renderNodeTable(run.nodes, { executionStartMs: startMs }));
+        }
+        else if (level === "problems") {
+            const problems = new Set(["failed", "timed-out", "aborted", "running"]);
+            const table = renderNodeTable(run.nodes, {
+                executionStartMs: startMs,
+                only: problems,
+                maxRows: PROBLEM_ROWS,
+            });
+            sections.push(renderFailures(run.tasks, PROBLEM_DETAILS), table ? `**Nodes that did not succeed**\n\n${table}` : "", `_The full per-node table is left out: it does not fit in a job summary. The \`node-statuses\` output has every node._`);
+        }
+        else {
+            sections.push(renderProblemNames(run.tasks), `_Details are left out: they do not fit in a job summary. The \`node-statuses\` output has every node._`);
+        }
+        if (level === "full") {
+            sections.push(`**Timeline**\n\n${renderGantt(run.tasks, input.nowMs !== undefined ? { nowMs: input.nowMs } : {})}`, renderStatusFlowchart(input.pipeline, run.tasks));
+        }
+    }
+    return sections.filter((s) => s !== "").join("\n\n") + "\n";
+}
+function renderHeadline(input) {
+    const { run } = input;
+    const took = run.durationMs !== null ? formatDuration(run.durationMs) : null;
+    let title;
+    if (!run.waited)
+        title = "🚀 Pipeline run started (not waited for)";
+    else if (run.waitTimedOut)
+        title = `⏳ Pipeline still ${run.status.toLowerCase()}: the step stopped waiting`;
+    else {
+        switch (run.status) {
+            case "SUCCEEDED":
+                title = `✅ Pipeline run succeeded${took ? ` in ${took}` : ""}`;
+                break;
+            case "FAILED":
+                title = `❌ Pipeline run failed${took ? ` after ${took}` : ""}`;
+                break;
+            case "TIMED_OUT":
+                title = `⏱️ Pipeline run timed out${took ? ` after ${took}` : ""}`;
+                break;
+            case "ABORTED":
+                title = `⏹️ Pipeline run aborted${took ? ` after ${took}` : ""} (stopped outside this step)`;
+                break;
+            default:
+                title = `⏳ Pipeline run ${run.status.toLowerCase()}`;
+        }
+    }
+    const facts = [`**Execution** <a href="${escapeHtml(run.consoleUrl)}">${htmlText(run.name)}</a>`];
+    const version = versionOf(run.stateMachineVersionArn ?? run.stateMachineArn);
+    if (version) {
+        facts.push(`**State machine** ${codeSpan(version.name)}${version.version ? ` version ${escapeText(version.version)}` : ""}`);
+    }
+    if (input.image)
+        facts.push(`**Image** ${codeSpan(input.image)}`);
+    // An ISO time from the SDK, not user text: shown as it is, with its zone.
+    facts.push(`**Started** ${run.startedAt.replace("T", " ").replace(/\.\d+Z$/, " UTC")}`);
+    const lines = [`### ${title}`, "", facts.join(" · ")];
+    if (run.failure) {
+        // The headline links the execution already; the message's own link is for the log.
+        const why = run.failure.message.replace(` See ${run.consoleUrl}`, "");
+        lines.push("", `**Why the step fails:** ${escapeText(why)}`);
+    }
+    else if ((run.error || run.cause) && run.status !== "SUCCEEDED") {
+        lines.push("", `**Error:** ${escapeText([run.error, run.cause].filter(Boolean).join(": ").slice(0, 1000))}`);
+    }
+    return lines.join("\n");
+}
+/** `arn:...:stateMachine:NAME:7` -> NAME, 7. */
+function versionOf(arn) {
+    const match = /:stateMachine:([^:]+)(?::(\d+))?$/.exec(arn);
+    if (!match)
+        return null;
+    return { name: match[1], version: match[2] ?? null };
+}
+function renderCounts(run) {
+    if (run.nodes.length === 0)
+        return "";
+    const counts = new Map();
+    for (const n of run.nodes)
+        counts.set(n.status, (counts.get(n.status) ?? 0) + 1);
+    const parts = STATUS_ORDER.filter((s) => counts.has(s)).map((s) => `${STATUS_ICON[s]} ${counts.get(s)} ${STATUS_WORD[s]}`);
+    const tasks = run.tasks.length;
+    const inTasks = tasks > 0 && tasks !== run.nodes.length ? ` in ${plural(tasks, "Lambda task")}` : "";
+    return `**${plural(run.nodes.length, "node")}${inTasks}:** ${parts.join(" · ")}`;
+}
+/** One `<details>` per failed Task: error type and message, traceback tail, log link. */
+function renderFailures(tasks, max) {
+    const failed = tasks.filter((t) => (t.status === "failed" || t.status === "timed-out") && t.error);
+    if (failed.length === 0)
+        return "";
+    const parts = ["**Failures**"];
+    for (const t of failed.slice(0, max)) {
+        const error = t.error;
+        const who = t.nodes.length === 1 ? t.nodes[0] : `${t.stateName} (${t.nodes.length} nodes)`;
+        const first = error.message.split("\n", 1)[0] ?? "";
+        const facts = [
+            `Lambda ${codeSpan(t.functionName)}`,
+            t.nodes.length > 1 ? `nodes ${t.nodes.map((n) => codeSpan(n)).join(", ")}` : "",
+            `${t.attempts} attempt${t.attempts === 1 ? "" : "s"}`,
+            t.startMs !== null && t.endMs !== null ? `failed after ${formatDuration(t.endMs - t.startMs)}` : "",
+        ].filter((f) => f !== "");
+        parts.push([
+            `<details><summary>${STATUS_ICON[t.status]} ${nameCode(who, SUMMARY_NAME_MAX, { wrap: false })}: ${htmlText(error.type)}: ${htmlText(summary_clip(first, 200))}</summary>`,
+            "",
+            facts.join(" · "),
+            "",
+            codeBlock(error.message || "(no message)", "text"),
+            ...(error.traceback.length > 0
+                ? ["", "Traceback (last lines):", "", codeBlock(error.traceback.join("\n"), "text")]
+                : []),
+            "",
+            "</details>",
+        ].join("\n"));
+    }
+    if (failed.length > max)
+        parts.push(`_…and ${plural(failed.length - max, "more failed task")}; see the \`node-statuses\` output._`);
+    return parts.join("\n\n");
+}
+function renderProblemNames(tasks) {
+    const bad = tasks.filter((t) => t.status === "failed" || t.status === "timed-out");
+    if (bad.length === 0)
+        return "";
+    const names = bad.flatMap((t) => t.nodes);
+    const shown = names.slice(0, COUNTS_NAMES).map((n) => codeSpan(n));
+    const more = names.length > COUNTS_NAMES ? ` and ${names.length - COUNTS_NAMES} more` : "";
+    return `**Failed:** ${shown.join(", ")}${more}`;
+}
+/** Flowchart colours for run states (the chart has no class of its own for retried, timed-out, aborted). */
+const RUN_CLASS = {
+    succeeded: "succeeded",
+    retried: "succeeded",
+    failed: "failed",
+    "timed-out": "failed",
+    // It was in flight when the execution ended: not red, or the node that failed would not stand out.
+    aborted: "running",
+    running: "running",
+    "not-started": "not-started",
+};
+/** The pipeline flowchart coloured by run status. */
+function renderStatusFlowchart(pipeline, runs) {
+    const statusOf = new Map(runs.map((r) => [r.stateName, r.status]));
+    const chart = renderFlowchart(pipeline.map((t) => ({
+        id: t.stateName,
+        label: t.nodes.length === 1 ? t.nodes[0] : t.stateName,
+        nodes: t.nodes,
+        dependsOn: t.dependsOn,
+    })), (id) => RUN_CLASS[statusOf.get(id) ?? "not-started"]);
+    return `**Pipeline**\n\n${chart}\n\n🟩 succeeded · 🟥 failed or timed out · 🟦 running or cut short · ⬜ not started`;
+}
+/** Without an execution: the deploy plan with its pipeline flowchart, fitted to the budget. */
+function renderDeploySummary(input, budgetBytes = SUMMARY_BUDGET_BYTES) {
+    return fitPlanMarkdown(input.plan, budgetBytes, {
+        where: "summary",
+        ...(input.pipelineDrawnAbove ? { pipelineDrawnAbove: true } : {}),
+    }).markdown;
+}
+/**
+ * The whole step summary: the run first (it is what the reader came for), then
+ * the plan in whatever room is left. Either may be absent. The pipeline is
+ * drawn once: coloured by the run when there is one.
+ */
+function renderJobSummary(parts, budgetBytes = SUMMARY_BUDGET_BYTES) {
+    const sections = [];
+    let left = budgetBytes;
+    let drawn = false;
+    if (parts.run) {
+        // The plan's smallest rendering is kept out of the run's share.
+        const reserve = parts.plan
+            ? utf8Bytes(fitPlanMarkdown(parts.plan, 0, { where: "summary" }).markdown) + 2
+            : 0;
+        const run = renderRunSummary(parts.run, Math.max(0, left - reserve));
+        sections.push(run.markdown);
+        left -= run.bytes + 1;
+        drawn = run.level === "full" && parts.run.run.nodes.length > 0;
+    }
+    if (parts.plan) {
+        sections.push(renderDeploySummary({ plan: parts.plan, pipelineDrawnAbove: drawn }, Math.max(0, left)));
+    }
+    return sections.join("\n");
+}
+function summary_clip(text, max) {
+    return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+
+;// CONCATENATED MODULE: ./src/run/params.ts
+/**
+ * Runtime parameters the project does not define: Kedro accepts them as new
+ * parameters, so a typo silently runs with the default. Returns warnings, one
+ * line each. `params` keys may be dotted (`model_options.test_size`) or nested
+ * objects; a key is known when it or one of its parents is a project parameter.
+ */
+function checkParams(executionInput, knownParameterKeys) {
+    if (knownParameterKeys === undefined)
+        return [];
+    let params;
+    try {
+        params = JSON.parse(executionInput)?.["params"];
+    }
+    catch {
+        return []; // options already rejected text that is not JSON
+    }
+    if (typeof params !== "object" || params === null || Array.isArray(params))
+        return [];
+    const known = new Set(knownParameterKeys);
+    const isKnown = (path) => {
+        const parts = path.split(".");
+        if (parts.some((_, i) => known.has(parts.slice(0, i + 1).join("."))))
+            return true;
+        return knownParameterKeys.some((k) => k.startsWith(`${path}.`));
+    };
+    const unknown = leafPaths(params).filter((p) => !isKnown(p));
+    if (unknown.length === 0)
+        return [];
+    const list = unknown.length > 20
+        ? `${unknown.slice(0, 20).join(", ")} and ${unknown.length - 20} more`
+        : unknown.join(", ");
+    const knownList = knownParameterKeys.length > 0 ? [...knownParameterKeys].sort().join(", ") : "none";
+    return [
+        `Input 'execution-input': params not defined in the project's parameters: ${list}. ` +
+            `Kedro adds them as new parameters, so a misspelt key leaves the configured value in place. ` +
+            `Project parameters: ${knownList}.`,
+    ];
+}
+function leafPaths(object, prefix = "") {
+    return Object.entries(object).flatMap(([key, value]) => {
+        const path = prefix ? `${prefix}.${key}` : key;
+        if (typeof value === "object" &&
+            value !== null &&
+            !Array.isArray(value) &&
+            Object.keys(value).length > 0) {
+            return leafPaths(value, path);
+        }
+        return [path];
+    });
+}
+/**
+ * Compiled Tasks pass `"params.$": "$.params"`, and Step Functions fails a Task
+ * whose path is missing from its input (States.Runtime): an input without
+ * `params` gets an empty object. Input that has it is sent as the user wrote it.
+ */
+function withParams(executionInput) {
+    let parsed;
+    try {
+        parsed = JSON.parse(executionInput || "{}");
+    }
+    catch {
+        return executionInput;
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
+        return executionInput;
+    if ("params" in parsed)
+        return executionInput;
+    return JSON.stringify({ ...parsed, params: {} });
+}
+
+;// CONCATENATED MODULE: ./src/compile/names.ts
+
+
+const MAX_FUNCTION_NAME = 64;
+const MAX_STATE_NAME = 80;
+/** Longest function prefix, so that every function keeps a readable part of its node's name. */
+const MAX_FUNCTION_PREFIX = 40;
+const HASH_LENGTH = 8;
+/** First 8 hex digits of the SHA-256 of `text`: a short, stable fingerprint. */
+function names_shortHash(text) {
+    return (0,external_node_crypto_.createHash)("sha256").update(text).digest("hex").slice(0, HASH_LENGTH);
+}
+/** A Lambda-safe version of a state machine name, used as the default function prefix. */
+function functionPrefixOf(name, input = "function-prefix") {
+    const prefix = name.replace(/[^A-Za-z0-9_-]+/g, "-").replace(/^-+|-+$/g, "");
+    if (prefix === "") {
+        throw new UserError(`The ${input} '${name}' has no letters or digits to start Lambda function names with.`, {
+            hint: `Set ${input} to a short name made of letters, digits, '-' and '_'.`,
+        });
+    }
+    if (prefix.length > MAX_FUNCTION_PREFIX) {
+        throw new UserError(`The ${input} '${prefix}' is ${prefix.length} characters; at most ${MAX_FUNCTION_PREFIX} leave room for node names in 64-character Lambda names.`, { hint: `Set ${input} to a shorter name.` });
+    }
+    return prefix;
+}
+/**
+ * Lambda function names `${prefix}-${readable}` (<= 64, [A-Za-z0-9_-]). Dots
+ * become '-'; anything else Lambda rejects becomes '_'. When that loses
+ * information, when the name must be shortened, or when two names would be
+ * equal (ignoring case), the name ends in a hash of the full identity, so names
+ * stay stable across deploys and never collide.
+ */
+function functionNames(prefix, items) {
+    const budget = MAX_FUNCTION_NAME - prefix.length - 1;
+    return uniqueNames(items, (item, hashed) => {
+        let lossy = false;
+        const readable = item.label.replace(/[^A-Za-z0-9_.-]/g, () => {
+            lossy = true;
+            return "_";
+        });
+        const body = readable.replace(/\./g, "-");
+        if (!hashed && !lossy && body.length <= budget)
+            return `${prefix}-${body}`;
+        return `${prefix}-${elide(body, budget - HASH_LENGTH - 1, "_")}-${names_shortHash(item.identity)}`;
+    });
+}
+/**
+ * Task state names (<= `maxLength`, unique): the label itself, with control
+ * characters and runs of blanks turned into one space; shortened or hashed
+ * like function names when needed.
+ */
+function taskStateNames(items, maxLength) {
+    return uniqueNames(items, (item, hashed) => {
+        const readable = stateText(item.label);
+        const lossy = readable !== item.label;
+        if (!hashed && !lossy && readable.length <= maxLength)
+            return readable;
+        return `${elide(readable, maxLength - HASH_LENGTH - 1, "...")} ${names_shortHash(item.identity)}`;
+    });
+}
+/** Hands out further state names (Parallel, Pass, Fail) that avoid every name taken so far. */
+class StateNames {
+    taken = new Set();
+    constructor(initial) {
+        for (const name of initial)
+            this.taken.add(name);
+    }
+    allocate(preferred, identity) {
+        const readable = stateText(preferred);
+        let name = readable.length <= MAX_STATE_NAME ? readable : "";
+        if (name === "" || this.taken.has(name)) {
+            name = `${elide(readable, MAX_STATE_NAME - HASH_LENGTH - 1, "...")} ${names_shortHash(identity)}`;
+        }
+        for (let extra = 1; this.taken.has(name); extra++) {
+            name = `${elide(readable, MAX_STATE_NAME - HASH_LENGTH - 4, "...")} ${names_shortHash(`${identity}#${extra}`)}-${extra}`;
+        }
+        this.taken.add(name);
+        return name;
+    }
+}
+function stateText(label) {
+    // eslint-disable-next-line no-control-regex
+    const text = label.replace(/[\u0000-\u001f\u007f\s]+/g, " ").trim();
+    return text === "" ? "task" : text;
+}
+/** Keeps the start and the end (usually the most telling part of a node name). */
+function elide(text, length, joiner) {
+    if (text.length <= length)
+        return text;
+    const room = Math.max(2, length - joiner.length);
+    const head = Math.ceil(room * 0.4);
+    return `${text.slice(0, head)}${joiner}${text.slice(text.length - (room - head))}`;
+}
+function uniqueNames(items, nameOf) {
+    const hashed = items.map(() => false);
+    let names = items.map((item) => nameOf(item, false));
+    for (let round = 0; round < 3; round++) {
+        const byKey = new Map();
+        names.forEach((name, i) => {
+            const key = name.toLowerCase();
+            byKey.set(key, [...(byKey.get(key) ?? []), i]);
+        });
+        const clashes = [...byKey.values()].filter((ids) => ids.length > 1).flat();
+        if (clashes.length === 0)
+            return names;
+        for (const i of clashes)
+            hashed[i] = true;
+        names = items.map((item, i) => nameOf(item, hashed[i] ?? false));
+    }
+    const dupes = names.filter((n, i) => names.findIndex((m) => m.toLowerCase() === n.toLowerCase()) !== i);
+    throw new Error(`internal: names still collide after hashing: ${dupes.join(", ")}`);
+}
+/** `name`, `name:alias` or `arn:aws:lambda:region:acct:function:name[:version]` -> the function name. */
+function names_functionNameOf(reference) {
+    if (reference.startsWith("arn:"))
+        return reference.split(":")[6] ?? reference;
+    return reference.split(":")[0] ?? reference;
+}
+
+;// CONCATENATED MODULE: ./src/run/tasks.ts
+
+
+/**
+ * The Tasks of a deployed state machine, read back from its definition: every
+ * Task that invokes Lambda with a `Payload.nodes` list. A Task depends on the
+ * Tasks that end the states before it (through Next chains and Parallel
+ * branches). This is what `kedro-sfn run` knows without the project at hand.
+ */
+function pipelineTasksFromDefinition(definition) {
+    const tasks = [];
+    walk(definition.States, definition.StartAt, [], tasks, 0);
+    return tasks;
+}
+function walk(states, startAt, before, out, depth) {
+    if (depth > 100)
+        return before;
+    let last = before;
+    const visited = new Set();
+    let name = startAt;
+    while (name !== undefined && !visited.has(name)) {
+        visited.add(name);
+        const state = states[name];
+        if (!state)
+            break;
+        if (state.Type === "Task") {
+            const task = kedroTask(name, state);
+            if (task) {
+                out.push({ ...task, dependsOn: [...last] });
+                last = [name];
+            }
+        }
+        else if (state.Type === "Parallel") {
+            const ends = branchesOf(state).flatMap((b) => walk(b.States, b.StartAt, last, out, depth + 1));
+            last = ends.length > 0 ? [...new Set(ends)] : last;
+        }
+        else if (state.Type === "Map") {
+            const body = (state["ItemProcessor"] ?? state["Iterator"]);
+            if (body?.States)
+                last = walk(body.States, body.StartAt, last, out, depth + 1);
+        }
+        else if (state.Type === "Choice") {
+            // Compiled machines have no Choice; follow the default branch.
+            name = typeof state["Default"] === "string" ? state["Default"] : undefined;
+            continue;
+        }
+        name = state["End"] === true || typeof state["Next"] !== "string" ? undefined : state["Next"];
+    }
+    return last;
+}
+function branchesOf(state) {
+    const branches = state["Branches"];
+    return Array.isArray(branches)
+        ? branches.filter((b) => b && b.States && b.StartAt)
+        : [];
+}
+function kedroTask(stateName, state) {
+    const resource = state["Resource"];
+    if (typeof resource !== "string" || !resource.startsWith("arn:aws:states:::lambda:invoke"))
+        return undefined;
+    const parameters = (state["Parameters"] ?? state["Arguments"]);
+    const payload = parameters?.["Payload"];
+    const nodes = payload?.["nodes"];
+    const fn = parameters?.["FunctionName"];
+    if (!Array.isArray(nodes) || !nodes.every((n) => typeof n === "string") || typeof fn !== "string") {
+        return undefined;
+    }
+    return { stateName, functionName: names_functionNameOf(fn), nodes };
+}
+/**
+ * Tasks with the dependencies the data implies: Task A waits for Task B when a
+ * node of A reads what a node of B writes. Truer than the definition's shape,
+ * which may serialise more than the data needs.
+ */
+function pipelineTasksFromGraph(tasks, graph) {
+    const taskOfNode = new Map();
+    for (const task of tasks)
+        for (const node of task.nodes)
+            taskOfNode.set(node, task.stateName);
+    const deps = dependenciesOf(graph);
+    return tasks.map((task) => {
+        const dependsOn = new Set();
+        for (const node of task.nodes) {
+            for (const parent of deps.get(node) ?? []) {
+                const other = taskOfNode.get(parent);
+                if (other !== undefined && other !== task.stateName)
+                    dependsOn.add(other);
+            }
+        }
+        return {
+            stateName: task.stateName,
+            functionName: task.functionName,
+            nodes: [...task.nodes],
+            dependsOn: [...dependsOn].sort(),
+        };
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/stages/context.ts
 
 
 
 
 /** The one place the job reads the environment: the event, the run ids. */
-function createJobContext(options, io, mode, env, connect = () => createAwsClients()) {
+function createJobContext(options, io, mode, env, connect = createAwsClients) {
     const event = readEventContext(env);
     return {
         options,
@@ -84614,10 +85418,18 @@ function createJobContext(options, io, mode, env, connect = () => createAwsClien
         event,
         mode,
         octokit: createGitHubClient(options.githubToken, event.apiUrl),
-        aws: lazyAws(connect),
+        aws: lazyAws(() => connect(awsOptionsFor(mode))),
         timings: [],
+        warnings: [],
         clock: { now: Date.now, sleep: (ms) => (0,promises_namespaceObject.setTimeout)(ms) },
     };
+}
+/**
+ * Plan mode imports the pull request's code and must never write: its clients refuse every write
+ * before it is sent, whatever the credentials allow (the plan role allows none, docs/iam/).
+ */
+function awsOptionsFor(mode) {
+    return mode === "plan" ? { recorders: [readOnlyGuard] } : {};
 }
 /** Clients made at most once, on first use: plan mode without credentials never makes them. */
 function lazyAws(connect) {
@@ -84634,9 +85446,25 @@ async function stage(ctx, name, work) {
     try {
         return await ctx.io.group(name, async () => await work());
     }
+    catch (error) {
+        // The innermost stage names the failure (`failure-reason`).
+        if (typeof error === "object" && error !== null && !failedStages.has(error))
+            failedStages.set(error, name);
+        throw error;
+    }
     finally {
         ctx.timings.push([name, (performance.now() - started) / 1000]);
     }
+}
+const failedStages = new WeakMap();
+/** The stage a thrown error escaped from, when it came through `stage()`. */
+function stageOfError(error) {
+    return typeof error === "object" && error !== null ? failedStages.get(error) : undefined;
+}
+/** A warning annotation that the job summary lists as well. */
+function warn(ctx, message) {
+    ctx.io.warning(message);
+    ctx.warnings.push(message);
 }
 function renderTimings(timings) {
     return timings.map(([name, seconds]) => `${name} ${seconds.toFixed(1)}s`).join(", ");
@@ -84787,10 +85615,92 @@ function escapePointer(key) {
     return key.replace(/~/g, "~0").replace(/\//g, "~1");
 }
 
+;// CONCATENATED MODULE: ./src/plan/versions.ts
+
+/** `keep-versions` when not given: state machine versions kept, the newest included. */
+const DEFAULT_KEEP_VERSIONS = 10;
+/**
+ * Which versions the cutover leaves unused: state machine versions beyond the newest `keep`
+ * (the one this deploy publishes counted), and function versions that no kept state machine
+ * version invokes. Step Functions allows 1,000 versions per state machine, so without this the
+ * 1,001st deploy fails. Each function's newest version stays (a deploy may bind it again rather
+ * than publish its twin), and nothing is deleted from what was not read: when a kept version's
+ * definition could not be read, no function version is deleted at all.
+ */
+function planOldVersions(deployed, functions, stateMachine, options) {
+    const { keep } = options;
+    const machine = deployed?.stateMachine;
+    const none = { keep, stateMachineVersions: [], functionVersions: [], keptImages: null };
+    if (!machine?.versions)
+        return none;
+    const publishes = stateMachine.steps.includes("update") || stateMachine.steps.includes("create");
+    const keptCount = Math.max(0, publishes ? keep - 1 : keep);
+    const kept = machine.versions.slice(0, keptCount);
+    const stateMachineVersions = machine.versions
+        .slice(keptCount)
+        .filter((version) => publishes || version.arn !== stateMachine.currentVersionArn)
+        .map((version) => version.arn);
+    if (kept.some((version) => version.functionVersionArns === null))
+        return { keep, stateMachineVersions, functionVersions: [], keptImages: null };
+    const inUse = new Set(kept.flatMap((version) => version.functionVersionArns ?? []));
+    // What the state machine invokes now, published as a version or not (until the switch).
+    for (const task of Object.values(machine.tasks))
+        inUse.add(task.versionArn);
+    for (const fn of functions)
+        if (fn.currentVersionArn)
+            inUse.add(fn.currentVersionArn);
+    const deleting = new Set(functions.filter((fn) => fn.action === "delete").map((fn) => fn.functionName));
+    const functionVersions = [];
+    const images = new Map();
+    for (const fn of deployed?.functions ?? []) {
+        for (const version of fn.versions ?? [])
+            images.set(version.arn, version.codeSha256);
+        // A function deleted whole takes its versions with it.
+        if (deleting.has(fn.functionName) || !fn.versions)
+            continue;
+        const newest = fn.versions.reduce((max, version) => Math.max(max, version.version), 0);
+        for (const version of fn.versions)
+            if (version.version !== newest && !inUse.has(version.arn))
+                functionVersions.push(version.arn);
+    }
+    return {
+        keep,
+        stateMachineVersions,
+        functionVersions: functionVersions.sort(byVersionArn),
+        keptImages: keptImages(inUse, images, options.imageUri),
+    };
+}
+/** The digests of every image a kept function version runs, or null if one is not known. */
+function keptImages(inUse, images, imageUri) {
+    const digests = new Set();
+    const desired = imageDigestHex(imageUri);
+    if (!desired)
+        return null;
+    digests.add(`sha256:${desired}`);
+    for (const arn of inUse) {
+        const digest = images.get(arn);
+        if (!digest || !/^[0-9a-f]{64}$/.test(digest))
+            return null;
+        digests.add(`sha256:${digest}`);
+    }
+    return [...digests].sort();
+}
+/** By function, then by version number (not as text: 10 after 9). */
+function byVersionArn(a, b) {
+    const split = (arn) => {
+        const at = arn.lastIndexOf(":");
+        return [arn.slice(0, at), Number(arn.slice(at + 1))];
+    };
+    const [nameA, numberA] = split(a);
+    const [nameB, numberB] = split(b);
+    return nameA < nameB ? -1 : nameA > nameB ? 1 : numberA - numberB;
+}
+
 ;// CONCATENATED MODULE: ./src/plan/types.ts
 const PLAN_SCHEMA = "kedro-sfn/plan@1";
 
 ;// CONCATENATED MODULE: ./src/plan/plan.ts
+
 
 
 
@@ -84837,6 +85747,10 @@ function planDeployment(desired, deployed, options = {}) {
     functions.sort((a, b) => compare(a.functionName, b.functionName));
     retained.sort(compare);
     const stateMachine = planStateMachine(desired, deployed, functions);
+    const oldVersions = planOldVersions(deployed, functions, stateMachine, {
+        keep: options.keepVersions ?? DEFAULT_KEEP_VERSIONS,
+        imageUri: desired.imageUri,
+    });
     const planWithoutHash = {
         schema: PLAN_SCHEMA,
         stateMachineName: desired.stateMachineName,
@@ -84849,6 +85763,7 @@ function planDeployment(desired, deployed, options = {}) {
         functions,
         retained,
         stateMachine,
+        oldVersions,
         summary: summarize(functions, stateMachine),
     };
     return { ...planWithoutHash, hash: planHash(planWithoutHash) };
@@ -84999,12 +85914,20 @@ function planStateMachine(desired, deployed, functions) {
     const definitionChanges = same
         ? []
         : diffJson(readableDefinition(current.definition), readableDefinition(definition));
+    // The version it runs is read from the versions themselves; the tag only mirrors it (and is
+    // left stale by a deploy killed between publishing and tagging).
+    const tagged = current.tags[Tag.version] ?? null;
+    const currentVersionArn = current.versions ? (current.currentVersionArn ?? null) : tagged;
+    const unpublished = current.versions !== undefined && currentVersionArn === null;
+    if (unpublished)
+        add("version", tagged, NEW_VERSION);
     const steps = [];
-    if (!same || settingsChanged)
+    if (!same || settingsChanged || unpublished)
         steps.push("update");
-    else if (tagsChanged)
+    else if (tagsChanged || tagged !== currentVersionArn)
         steps.push("tags");
-    const currentVersionArn = current.tags[Tag.version] ?? null;
+    if (steps[0] === "tags" && tagged !== currentVersionArn)
+        changes.push({ field: `tags.${Tag.version}`, before: tagged, after: currentVersionArn });
     return {
         name,
         arn: current.arn,
@@ -85052,18 +85975,105 @@ function compare(a, b) {
     return a < b ? -1 : a > b ? 1 : 0;
 }
 
+;// CONCATENATED MODULE: ./src/aws/idempotent.ts
+
+/** Thrown inside the SDK's retry loop to stop it: the call it would repeat already took effect. */
+class AlreadyDone extends Error {
+    result;
+    constructor(result) {
+        super("The call being retried already took effect.");
+        this.result = result;
+        this.name = "AlreadyDone";
+    }
+}
+/**
+ * Sends a call that creates something (a version) so that the SDK's own retry of it, after a
+ * response that was lost on the way back, cannot create it twice: before every attempt but the
+ * first, `check` looks whether the earlier attempt already did it, and if so the retrying stops
+ * with what it made (its ARN). Throttled or failed attempts that did nothing are retried as usual.
+ */
+async function sendOnce(command, send, check) {
+    let attempts = 0;
+    command.middlewareStack.addRelativeTo((next) => async (args) => {
+        attempts += 1;
+        if (attempts > 1) {
+            const done = await check();
+            if (done)
+                throw new AlreadyDone(done);
+        }
+        return next(args);
+    }, { relation: "before", toMiddleware: ATTEMPT_MIDDLEWARE, name: "kedroSfnSendOnce", override: true });
+    try {
+        return { sent: await send() };
+    }
+    catch (error) {
+        if (error instanceof AlreadyDone)
+            return { already: error.result };
+        throw error;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/aws/lambda.ts
+
 
 
 
 /** AWS's page size limit for ListFunctions. */
 const LIST_PAGE_SIZE = 50;
-/** Every function of the account and region: ListFunctions pages carry each function's configuration. */
-async function listAllFunctions(lambda) {
+/**
+ * Every function of the account and region: ListFunctions pages carry each function's
+ * configuration. With `allVersions`, published versions too (each with `Version` set), in the
+ * same pages: what old-version cleanup needs, without a call per function.
+ */
+async function listAllFunctions(lambda, allVersions = false) {
     const functions = [];
-    for await (const page of (0,client_lambda_dist_cjs/* paginateListFunctions */.fVs)({ client: lambda, pageSize: LIST_PAGE_SIZE }, {}))
+    const input = allVersions ? { FunctionVersion: "ALL" } : {};
+    for await (const page of (0,client_lambda_dist_cjs/* paginateListFunctions */.fVs)({ client: lambda, pageSize: LIST_PAGE_SIZE }, input))
         functions.push(...(page.Functions ?? []));
     return functions;
+}
+/** A listing entry for a published version (not $LATEST). */
+function publishedVersionNumber(config) {
+    const version = Number(config.Version);
+    return config.Version && config.Version !== "$LATEST" && Number.isInteger(version) ? version : null;
+}
+/**
+ * The newest published version when it, and $LATEST, already hold `content`: what a publish
+ * would make. Matches by the image digest, the architecture and the configuration hash (in the
+ * Description marker a version copies from $LATEST, or the `spec` a PublishVersion description names).
+ */
+async function publishedVersionOf(lambda, content) {
+    if (!content.codeSha256)
+        return null;
+    let latest;
+    let newest;
+    try {
+        for await (const page of (0,client_lambda_dist_cjs/* paginateListVersionsByFunction */.CE5)({ client: lambda, pageSize: LIST_PAGE_SIZE }, { FunctionName: content.functionName })) {
+            for (const config of page.Versions ?? []) {
+                const version = publishedVersionNumber(config);
+                if (version === null)
+                    latest = config;
+                else if (!newest || version > (publishedVersionNumber(newest) ?? 0))
+                    newest = config;
+            }
+        }
+    }
+    catch (error) {
+        if (isAwsError(error, "ResourceNotFoundException"))
+            return null;
+        throw error;
+    }
+    if (!latest || !newest)
+        return null;
+    const holds = (config) => config.CodeSha256 === content.codeSha256 &&
+        (config.Architectures?.[0] ?? "x86_64") === content.architecture &&
+        (parseFunctionDescription(config.Description)?.config === content.hashes.config ||
+            (config.Description ?? "").endsWith(` spec ${content.hashes.spec}`));
+    return holds(latest) &&
+        parseFunctionDescription(latest.Description)?.config === content.hashes.config &&
+        holds(newest)
+        ? qualifiedArn(newest.FunctionArn ?? "", newest.Version ?? "")
+        : null;
 }
 function toDeployedFunction(config) {
     return {
@@ -85106,15 +86116,32 @@ async function createFunction(lambda, spec, desired, hashes, wait) {
     }));
     return settle(lambda, created, wait);
 }
+/** With `publish`, a retry after a lost response reuses the version the lost call published. */
 async function updateFunctionCode(lambda, spec, imageUri, revisionId, publish, wait) {
-    const updated = await withConflictRetry(lambda, spec.functionName, wait, () => lambda.send(new client_lambda_dist_cjs/* UpdateFunctionCodeCommand */.KfB({
-        FunctionName: spec.functionName,
-        ImageUri: imageUri,
-        Architectures: [spec.architecture],
-        Publish: publish,
-        ...(revisionId ? { RevisionId: revisionId } : {}),
-    })));
+    let already;
+    const updated = await withConflictRetry(lambda, spec.functionName, wait, async () => {
+        const command = new client_lambda_dist_cjs/* UpdateFunctionCodeCommand */.KfB({
+            FunctionName: spec.functionName,
+            ImageUri: imageUri,
+            Architectures: [spec.architecture],
+            Publish: publish !== null,
+            ...(revisionId ? { RevisionId: revisionId } : {}),
+        });
+        if (!publish)
+            return lambda.send(command);
+        const once = await sendOnce(command, () => lambda.send(command), () => publishedVersionOf(lambda, publish));
+        already = once.already;
+        return once.sent ?? null;
+    });
+    if (!updated)
+        return alreadyPublished(lambda, already ?? "", wait);
     return settle(lambda, updated, wait);
+}
+/** The version a lost call published, once it is ready (as `settle` waits for one this call published). */
+async function alreadyPublished(lambda, versionArn, wait) {
+    const parts = versionArn.split(":");
+    const config = await waitUntilSettled(lambda, parts[6] ?? "", parts[7], wait);
+    return { revisionId: null, versionArn, codeSha256: config.CodeSha256 ?? null };
 }
 async function updateFunctionConfiguration(lambda, spec, desired, hashes, revisionId, wait) {
     const updated = await withConflictRetry(lambda, spec.functionName, wait, () => lambda.send(new client_lambda_dist_cjs/* UpdateFunctionConfigurationCommand */.Zlw({
@@ -85124,13 +86151,42 @@ async function updateFunctionConfiguration(lambda, spec, desired, hashes, revisi
     })));
     return settle(lambda, updated, wait);
 }
-async function publishVersion(lambda, functionName, description, revisionId, wait) {
-    const published = await withConflictRetry(lambda, functionName, wait, () => lambda.send(new client_lambda_dist_cjs/* PublishVersionCommand */.D3m({
-        FunctionName: functionName,
-        Description: description.slice(0, 256),
-        ...(revisionId ? { RevisionId: revisionId } : {}),
-    })));
+/**
+ * Publishes $LATEST, only if its code is still the image digest (CodeSha256) and, when known,
+ * its RevisionId is the one the last step left. A retry after a lost response reuses the
+ * version the lost call published.
+ */
+async function publishVersion(lambda, content, description, revisionId, wait) {
+    const functionName = content.functionName;
+    let already;
+    const published = await withConflictRetry(lambda, functionName, wait, async () => {
+        const command = new client_lambda_dist_cjs/* PublishVersionCommand */.D3m({
+            FunctionName: functionName,
+            Description: description.slice(0, 256),
+            ...(content.codeSha256 ? { CodeSha256: content.codeSha256 } : {}),
+            ...(revisionId ? { RevisionId: revisionId } : {}),
+        });
+        const once = await sendOnce(command, () => lambda.send(command), () => publishedVersionOf(lambda, content));
+        already = once.already;
+        return once.sent ?? null;
+    });
+    if (!published)
+        return alreadyPublished(lambda, already ?? "", wait);
     return settle(lambda, published, wait);
+}
+/** Deletes one published version; one already gone counts as deleted. */
+async function deleteFunctionVersion(lambda, versionArn) {
+    const parts = versionArn.split(":");
+    const qualifier = parts[7];
+    if (!qualifier || !/^\d+$/.test(qualifier))
+        throw new Error(`Not a published version: ${versionArn}`);
+    try {
+        await lambda.send(new client_lambda_dist_cjs/* DeleteFunctionCommand */.Z3K({ FunctionName: parts[6] ?? "", Qualifier: qualifier }));
+    }
+    catch (error) {
+        if (!isAwsError(error, "ResourceNotFoundException"))
+            throw error;
+    }
 }
 /** Makes the function's tags exactly `tags` (besides AWS's own `aws:` keys). */
 async function replaceTags(lambda, functionArn, tags) {
@@ -85255,6 +86311,8 @@ function qualifiedArn(arn, version) {
 
 
 
+
+
 function stateMachineArn(partition, region, accountId, name) {
     return `arn:${partition}:states:${region}:${accountId}:stateMachine:${name}`;
 }
@@ -85340,9 +86398,13 @@ async function createStateMachine(sfn, name, settings, tags) {
     }));
     return { arn: created.stateMachineArn ?? "", versionArn: created.stateMachineVersionArn ?? null };
 }
-/** One call switches every task to the new function versions and publishes a version. */
+/**
+ * One call switches every task to the new function versions and publishes a version, its
+ * description naming the plan (so the version itself records what it came from). A retry after
+ * a lost response first looks whether the lost call already did it: then no second version.
+ */
 async function updateStateMachine(sfn, arn, settings) {
-    const updated = await sfn.send(new client_sfn_dist_cjs/* UpdateStateMachineCommand */.RnG({
+    const command = new client_sfn_dist_cjs/* UpdateStateMachineCommand */.RnG({
         stateMachineArn: arn,
         definition: JSON.stringify(settings.definition),
         roleArn: settings.roleArn,
@@ -85350,8 +86412,73 @@ async function updateStateMachine(sfn, arn, settings) {
         tracingConfiguration: { enabled: settings.tracing },
         publish: true,
         versionDescription: settings.versionDescription.slice(0, 256),
-    }));
-    return updated.stateMachineVersionArn ?? null;
+    });
+    const once = await sendOnce(command, () => sfn.send(command), () => publishedVersionFor(sfn, arn, settings));
+    return once.already ?? once.sent.stateMachineVersionArn ?? null;
+}
+/** The newest version, when it and the state machine both have `settings` (the lost update happened). */
+async function publishedVersionFor(sfn, arn, settings) {
+    const newest = (await listStateMachineVersions(sfn, arn, 1))[0];
+    if (!newest)
+        return null;
+    const [machine, version] = await Promise.all([
+        describeStateMachine(sfn, arn),
+        describeStateMachine(sfn, newest.arn),
+    ]);
+    return machine && version && hasSettings(machine, settings) && hasSettings(version, settings)
+        ? newest.arn
+        : null;
+}
+function hasSettings(machine, settings) {
+    return (stableStringify(machine.definition) === stableStringify(settings.definition) &&
+        machine.roleArn === settings.roleArn &&
+        stableStringify(machine.logging) === stableStringify(settings.logging) &&
+        machine.tracing === settings.tracing);
+}
+/** Whether two reads (the state machine and one of its versions) have the same definition and settings. */
+function sameRevision(a, b) {
+    return hasSettings(a, {
+        definition: b.definition,
+        roleArn: b.roleArn,
+        logging: b.logging,
+        tracing: b.tracing,
+        versionDescription: "",
+    });
+}
+/** Published versions, newest first (at most `limit`). */
+async function listStateMachineVersions(sfn, arn, limit = Number.POSITIVE_INFINITY) {
+    const versions = [];
+    let nextToken;
+    do {
+        const page = await sfn.send(new client_sfn_dist_cjs/* ListStateMachineVersionsCommand */.XCe({
+            stateMachineArn: arn,
+            maxResults: Math.min(1000, limit),
+            ...(nextToken ? { nextToken } : {}),
+        }));
+        for (const item of page.stateMachineVersions ?? []) {
+            const versionArn = item.stateMachineVersionArn ?? "";
+            const version = Number(versionArn.slice(versionArn.lastIndexOf(":") + 1));
+            if (Number.isInteger(version))
+                versions.push({ arn: versionArn, version });
+        }
+        nextToken = page.nextToken;
+    } while (nextToken && versions.length < limit);
+    return versions.sort((a, b) => b.version - a.version).slice(0, limit);
+}
+/** A version some execution still runs (started with its ARN) must not be deleted. */
+async function hasRunningExecutions(sfn, arn) {
+    const listed = await sfn.send(new client_sfn_dist_cjs/* ListExecutionsCommand */.xzi({ stateMachineArn: arn, statusFilter: "RUNNING", maxResults: 1 }));
+    return (listed.executions ?? []).length > 0;
+}
+/** Deletes one version; one already gone counts as deleted. AWS refuses a version an alias routes to. */
+async function deleteStateMachineVersion(sfn, versionArn) {
+    try {
+        await sfn.send(new client_sfn_dist_cjs/* DeleteStateMachineVersionCommand */.ps9({ stateMachineVersionArn: versionArn }));
+    }
+    catch (error) {
+        if (!isAwsError(error, "StateMachineDoesNotExist"))
+            throw error;
+    }
 }
 async function tagStateMachine(sfn, arn, tags) {
     await sfn.send(new client_sfn_dist_cjs/* TagResourceCommand */.eqU({
@@ -85364,7 +86491,91 @@ async function stateMachineTagsOf(sfn, arn) {
     return Object.fromEntries((listed.tags ?? []).map((tag) => [tag.key ?? "", tag.value ?? ""]));
 }
 
+;// CONCATENATED MODULE: ./src/aws/versionCleanup.ts
+
+
+
+
+
+/**
+ * Deletes the old versions the plan lists, after the cutover. A state machine version an
+ * execution still runs stays, and so do the function versions it invokes. Executions started
+ * with the unqualified ARN run the revision they started with, which the API does not name
+ * (moto does not say which version an execution ran either): while any execution runs, function
+ * versions all stay, until a later deploy finds none running. Nothing here fails the deploy,
+ * which has already cut over: a failure is a warning and the next deploy tries again.
+ */
+async function deleteOldVersions(clients, plan, context) {
+    const { log } = context;
+    const machines = plan.oldVersions.stateMachineVersions.filter((arn) => arn !== context.currentVersionArn);
+    const functions = plan.oldVersions.functionVersions.filter((arn) => !context.bound.has(arn));
+    if (machines.length === 0 && functions.length === 0)
+        return [];
+    if (!context.currentVersionArn) {
+        // The kept count assumes the version this deploy published or runs: without it, delete nothing.
+        log("note: old versions not deleted: no state machine version to keep was reported.");
+        return [];
+    }
+    const deleted = [];
+    let running;
+    try {
+        running = await hasRunningExecutions(clients.sfn, context.stateMachineArn);
+    }
+    catch (error) {
+        log(`warning: old versions not deleted: could not list running executions (${errorMessage(error)}).`);
+        return [];
+    }
+    let machinesLeft = false;
+    for (const arn of machines) {
+        try {
+            // Asked per version too: the machine's own listing need not include executions of versions.
+            if (await hasRunningExecutions(clients.sfn, arn)) {
+                log(`kept ${label(arn)}: an execution still runs it.`);
+                machinesLeft = true;
+                continue;
+            }
+            await deleteStateMachineVersion(clients.sfn, arn);
+            deleted.push(arn);
+        }
+        catch (error) {
+            machinesLeft = true;
+            log(`warning: could not delete ${label(arn)} (${reason(error)}); the next deploy tries again.`);
+        }
+    }
+    if (running || machinesLeft) {
+        if (functions.length > 0)
+            log(`kept ${functions.length} old function version(s): ${running ? "executions are running" : "old state machine versions that may invoke them remain"}; a later deploy deletes them.`);
+        return versionCleanup_summarize(deleted, log);
+    }
+    await mapWithConcurrency(functions, context.concurrency, async (arn) => {
+        try {
+            await deleteFunctionVersion(clients.lambda, arn);
+            deleted.push(arn);
+        }
+        catch (error) {
+            log(`warning: could not delete ${label(arn)} (${reason(error)}); the next deploy tries again.`);
+        }
+    });
+    return versionCleanup_summarize(deleted, log);
+}
+function versionCleanup_summarize(deleted, log) {
+    if (deleted.length > 0)
+        log(`deleted ${deleted.length} old version(s)`);
+    return deleted.sort();
+}
+/** `name:version` from a state machine or function version ARN. */
+function label(arn) {
+    return arn.split(":").slice(6).join(":");
+}
+function reason(error) {
+    // An alias routing to the version is AWS's own reason to refuse (ConflictException / ResourceConflictException).
+    const name = awsErrorName(error);
+    return /Conflict/.test(name) ? "an alias routes to it" : errorMessage(error);
+}
+
 ;// CONCATENATED MODULE: ./src/aws/apply.ts
+
+
 
 
 
@@ -85412,8 +86623,19 @@ async function applyPlan(clients, plan, desired, options = {}) {
             throw new Error(`The plan names function ${fn.functionName}, which the compiled pipeline does not have.`);
         versions.set(fn.functionName, await convergeFunction(context, fn, spec));
     });
+    if (plan.stateMachine.steps.includes("create") || plan.stateMachine.steps.includes("update"))
+        await protectDeployedImage(clients, desired, log);
     const { arn, versionArn } = await switchStateMachine(clients, plan, desired, versions, log);
     const deleted = await prune(clients, plan, desired, options.concurrency ?? DEFAULT_CONCURRENCY, log);
+    const deletedVersions = await deleteOldVersions(clients, plan, {
+        stateMachineArn: arn,
+        currentVersionArn: versionArn,
+        bound: new Set(versions.values()),
+        concurrency: options.concurrency ?? DEFAULT_CONCURRENCY,
+        log,
+    });
+    if (deletedVersions.some((deleted) => deleted.includes(":states:")))
+        await releaseOldImages(clients, plan, desired, log);
     const functionArns = {};
     for (const spec of desired.compiled.functions)
         functionArns[spec.functionName] = versions.get(spec.functionName) ?? "";
@@ -85424,7 +86646,41 @@ async function applyPlan(clients, plan, desired, options = {}) {
         functionArns,
         plan,
         deleted,
+        deletedVersions,
     };
+}
+/**
+ * Before any state machine version runs the image, it gets this state machine's kept tag, which
+ * the repository's lifecycle policy never expires (see lifecyclePolicy): killed anywhere, no
+ * published version runs an image the count rule may delete.
+ */
+async function protectDeployedImage(clients, desired, log) {
+    const digest = imageDigestHex(desired.imageUri);
+    if (!digest || !ecrImageOf(desired.imageUri))
+        return;
+    const tag = keptImageTag(desired.stateMachineName, digest);
+    try {
+        if (await protectImage(clients.ecr, desired.imageUri, tag))
+            log(`tagged the image ${tag}`);
+    }
+    catch (error) {
+        throw explainAwsError(error, { doing: `tag the image ${desired.imageUri} as ${tag}` });
+    }
+}
+/** After old versions went: images no kept version runs lose their kept tag (a warning if that fails). */
+async function releaseOldImages(clients, plan, desired, log) {
+    const image = ecrImageOf(desired.imageUri);
+    const kept = plan.oldVersions.keptImages;
+    if (!image || !kept)
+        return;
+    try {
+        const released = await releaseImages(clients.ecr, image.repositoryName, desired.stateMachineName, new Set(kept));
+        if (released.length > 0)
+            log(`released ${released.length} image(s) no kept version runs to the lifecycle policy`);
+    }
+    catch (error) {
+        log(`warning: could not release old images to the lifecycle policy (${errorMessage(error)}); the next cleanup tries again.`);
+    }
 }
 /** Brings one function to its desired state and returns the version ARN the state machine should invoke. */
 async function convergeFunction(context, planned, spec) {
@@ -85486,12 +86742,28 @@ async function runSteps(context, planned, spec, hashes) {
     }
     let revisionId = planned.revisionId;
     let versionArn = null;
+    const content = {
+        functionName: name,
+        codeSha256: imageDigestHex(desired.imageUri),
+        architecture: spec.architecture,
+        hashes,
+    };
+    if (steps.has("publish") && !steps.has("code") && !steps.has("config")) {
+        // $LATEST is already right (an earlier deploy stopped before the switch, or a conflict was
+        // re-planned): its newest version may be exactly what a publish would make.
+        versionArn = await publishedVersionOf(clients.lambda, content);
+        if (versionArn)
+            steps.delete("publish");
+    }
     if (steps.has("code")) {
         // With nothing else to change, the code update publishes the version itself: one call.
         const publishNow = steps.has("publish") && !steps.has("config");
-        const updated = await updateFunctionCode(clients.lambda, spec, desired.imageUri, revisionId, publishNow, wait);
+        const updated = await updateFunctionCode(clients.lambda, spec, desired.imageUri, revisionId, publishNow ? content : null, wait);
         checkDigest(context, name, updated.codeSha256);
         revisionId = updated.revisionId;
+        // PublishVersion's CodeSha256 precondition only when Lambda reports the digest (see checkDigest).
+        if (updated.codeSha256 !== content.codeSha256)
+            content.codeSha256 = null;
         if (publishNow)
             versionArn = updated.versionArn;
     }
@@ -85506,7 +86778,7 @@ async function runSteps(context, planned, spec, hashes) {
     }
     if (steps.has("publish") && !versionArn) {
         const description = `kedro-sfn commit ${desired.commitSha} spec ${hashes.spec}`;
-        versionArn = (await publishVersion(clients.lambda, name, description, revisionId, wait)).versionArn;
+        versionArn = (await publishVersion(clients.lambda, content, description, revisionId, wait)).versionArn;
     }
     // A tags-only change publishes nothing: the state machine keeps its version.
     versionArn ??= planned.currentVersionArn;
@@ -85577,14 +86849,16 @@ async function switchStateMachine(clients, plan, desired, versions, log) {
             log(`updated state machine ${name} (${versionLabel(versionArn)})`);
             return { arn, versionArn };
         }
+        const versionArn = plan.stateMachine.currentVersionArn;
         if (plan.stateMachine.steps.includes("tags")) {
-            await tagStateMachine(clients.sfn, arn, stateMachineTags(desired));
+            // Also repairs a version tag a killed deploy left stale.
+            await tagStateMachine(clients.sfn, arn, {
+                ...stateMachineTags(desired),
+                ...(versionArn ? { [Tag.version]: versionArn } : {}),
+            });
             log(`retagged state machine ${name}`);
         }
-        return {
-            arn,
-            versionArn: await currentVersionArn(clients, plan.stateMachine.currentVersionArn, settings, log),
-        };
+        return { arn, versionArn };
     }
     catch (error) {
         throw explainAwsError(error, failure);
@@ -85598,19 +86872,6 @@ async function existingStateMachineArn(clients, desired) {
     if (!arn)
         throw new Error(`State machine ${desired.stateMachineName} exists but could not be found.`);
     return arn;
-}
-/**
- * For a deploy that changes no definition: the version the last deploy published, as recorded
- * in the state machine's tag, if that version still has the current definition (one read).
- */
-async function currentVersionArn(clients, versionArn, settings, log) {
-    if (!versionArn)
-        return null;
-    const version = await describeStateMachine(clients.sfn, versionArn);
-    if (version && stableStringify(version.definition) === stableStringify(settings.definition))
-        return versionArn;
-    log(`note: ${versionLabel(versionArn)} no longer matches the state machine; no version ARN to report.`);
-    return null;
 }
 /** Deletes functions that left the pipeline, now that the state machine no longer invokes them. */
 async function prune(clients, plan, desired, concurrency, log) {
@@ -85689,6 +86950,7 @@ function listFiles(dir) {
 
 
 
+
 function deploymentRef(desired) {
     const account = arnAccount(desired.stateMachineRoleArn) ?? arnAccount(desired.lambdaRoleArn);
     return {
@@ -85698,15 +86960,17 @@ function deploymentRef(desired) {
     };
 }
 /**
- * Reads the state machine and the functions managed for it. This costs ceil(functions/50)
- * ListFunctions pages, DescribeStateMachine and the state machine's ListTagsForResource:
- * function ownership is read from the Description marker, and function tags are fetched only
- * for desired names held by a function without our marker.
+ * Reads the state machine and the functions managed for it. This costs ceil(entries/50)
+ * ListFunctions pages (functions and their published versions), DescribeStateMachine, the state
+ * machine's ListTagsForResource, ListStateMachineVersions and a DescribeStateMachine of each of
+ * the newest `keepVersions` versions (what they invoke is kept; the newest also says which
+ * version the state machine runs). Function ownership is read from the Description marker, and
+ * function tags are fetched only for desired names held by a function without our marker.
  */
 async function readDeployed(clients, ref) {
     try {
         const [listed, stateMachine] = await Promise.all([
-            listAllFunctions(clients.lambda),
+            listAllFunctions(clients.lambda, true),
             (async () => {
                 const arn = ref.accountId !== undefined
                     ? stateMachineArn(ref.partition ?? "aws", clients.region, ref.accountId, ref.stateMachineName)
@@ -85714,16 +86978,39 @@ async function readDeployed(clients, ref) {
                 if (!arn)
                     return null;
                 const described = await describeStateMachine(clients.sfn, arn);
-                return described
-                    ? { ...described, tags: await stateMachineTagsOf(clients.sfn, described.arn) }
-                    : null;
+                if (!described)
+                    return null;
+                const [tags, versions] = await Promise.all([
+                    stateMachineTagsOf(clients.sfn, described.arn),
+                    readVersions(clients.sfn, described, ref.keepVersions ?? DEFAULT_KEEP_VERSIONS),
+                ]);
+                return { ...described, tags, ...versions };
             })(),
         ]);
         const wanted = new Set(ref.functionNames);
         const functions = [];
         const unmarked = [];
+        const versionsByName = new Map();
         for (const config of listed) {
-            const fn = toDeployedFunction(config);
+            const version = publishedVersionNumber(config);
+            if (version === null)
+                continue;
+            const name = config.FunctionName ?? "";
+            const versions = versionsByName.get(name) ?? [];
+            versions.push({
+                arn: config.FunctionArn ?? "",
+                version,
+                ...(config.CodeSha256 ? { codeSha256: config.CodeSha256 } : {}),
+            });
+            versionsByName.set(name, versions);
+        }
+        for (const config of listed) {
+            if (publishedVersionNumber(config) !== null)
+                continue;
+            const fn = {
+                ...toDeployedFunction(config),
+                versions: (versionsByName.get(config.FunctionName ?? "") ?? []).sort((a, b) => a.version - b.version),
+            };
             if (fn.marker?.stateMachine === ref.stateMachineName)
                 functions.push(fn);
             else if (wanted.has(fn.functionName))
@@ -85748,6 +87035,30 @@ async function readDeployed(clients, ref) {
             stateMachineName: ref.stateMachineName,
         });
     }
+}
+/**
+ * The state machine's versions, newest first, the newest `keep` read in full; and the version it
+ * runs: the newest, if that has its current definition and settings. This, not the version tag,
+ * is what a no-op deploy reports, so a deploy killed between publishing and tagging leaves
+ * nothing wrong behind.
+ */
+async function readVersions(sfn, machine, keep) {
+    const listed = await listStateMachineVersions(sfn, machine.arn);
+    const read = await mapWithConcurrency(listed.slice(0, keep), 4, (version) => describeStateMachine(sfn, version.arn));
+    const versions = listed.map((version, index) => {
+        const described = read[index];
+        return {
+            ...version,
+            functionVersionArns: described
+                ? Object.values(described.tasks)
+                    .map((task) => task.versionArn)
+                    .sort()
+                : null,
+        };
+    });
+    const newest = read[0];
+    const currentVersionArn = newest && sameRevision(newest, machine) ? (listed[0]?.arn ?? null) : null;
+    return { versions, currentVersionArn };
 }
 /**
  * `mode: plan` without credentials still plans, against nothing deployed, and says so.
@@ -85803,318 +87114,6 @@ async function registerManifestInEcr(ecr, manifest, where) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/github/marker.ts
-
-
-/** The hidden first line of a plan comment; GitHub does not render HTML comments. */
-const marker_MARKER_PREFIX = "<!-- kedro-sfn-action ";
-/** Beyond this the digest is dropped from the marker: it must not crowd out the plan. */
-const DIGEST_MAX_BYTES = 8_000;
-/** `<!-- kedro-sfn-action {...} -->`; `<`, `>` and `&` are JSON-escaped so no value can end the comment. */
-function formatMarker(marker) {
-    // Canonical key order: the same marker is the same text, so an unchanged comment is not rewritten.
-    const json = stableStringify(marker).replace(/[<>&]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, "0")}`);
-    return `${marker_MARKER_PREFIX}${json} -->`;
-}
-/** The marker anywhere in a comment body; "damaged" when it starts but does not parse (a human edit). */
-function parseMarker(body) {
-    const start = body.indexOf(marker_MARKER_PREFIX.trimEnd());
-    if (start < 0)
-        return { state: "absent" };
-    const jsonStart = start + marker_MARKER_PREFIX.trimEnd().length;
-    const end = body.indexOf("-->", jsonStart);
-    if (end < 0)
-        return { state: "damaged", reason: "the marker's HTML comment is not closed" };
-    let parsed;
-    try {
-        parsed = JSON.parse(body.slice(jsonStart, end));
-    }
-    catch {
-        return { state: "damaged", reason: "the marker is not valid JSON" };
-    }
-    if (typeof parsed !== "object" || parsed === null)
-        return { state: "damaged", reason: "the marker is not an object" };
-    const { target, planHash, digest } = parsed;
-    if (typeof target !== "string" || typeof planHash !== "string") {
-        return { state: "damaged", reason: "the marker lacks its target or plan hash" };
-    }
-    const marker = { target, planHash };
-    if (isDigest(digest))
-        marker.digest = digest;
-    return { state: "ok", marker };
-}
-function planDigest(view) {
-    const functions = {};
-    let unchanged = 0;
-    for (const row of view.functions) {
-        if (row.change === "noop") {
-            unchanged++;
-            continue;
-        }
-        const memory = row.memoryMb === null ? "" : ` ${row.memoryMb} MB`;
-        const timeout = row.timeoutSeconds === null ? "" : ` ${row.timeoutSeconds} s`;
-        functions[row.name] = `${row.change}${memory}${timeout}`;
-    }
-    const sm = view.stateMachine;
-    const diffHash = sm.change === "noop"
-        ? ""
-        : ` (definition diff ${(0,external_node_crypto_.createHash)("sha256").update(sm.definitionDiff).digest("hex").slice(0, 12)})`;
-    return { functions, unchanged, stateMachine: `${sm.change}${diffHash}` };
-}
-/** The marker for a view, with its digest when the digest is small enough. */
-function markerFor(view) {
-    const marker = { target: view.target, planHash: view.planHash };
-    const digest = planDigest(view);
-    if (Buffer.byteLength(JSON.stringify(digest), "utf8") <= DIGEST_MAX_BYTES)
-        marker.digest = digest;
-    return marker;
-}
-/**
- * What differs between the digest in the reviewed comment and the plan now.
- * Falls back to the hashes when the reviewed comment recorded no digest, or
- * when the difference lies in what digests do not record.
- */
-function comparePlans(reviewed, current) {
-    const hashes = {
-        kind: "plan",
-        name: "hash",
-        reviewed: reviewed.planHash,
-        current: current.planHash,
-    };
-    if (!reviewed.digest)
-        return [hashes];
-    const now = planDigest(current);
-    const before = reviewed.digest;
-    const differences = [];
-    const names = [...new Set([...Object.keys(before.functions), ...Object.keys(now.functions)])].sort();
-    for (const name of names) {
-        const a = before.functions[name] ?? "no change";
-        const b = now.functions[name] ?? "no change";
-        if (a !== b)
-            differences.push({ kind: "function", name, reviewed: a, current: b });
-    }
-    if (before.stateMachine !== now.stateMachine) {
-        differences.push({
-            kind: "state machine",
-            name: current.stateMachine.name,
-            reviewed: before.stateMachine,
-            current: now.stateMachine,
-        });
-    }
-    if (before.unchanged !== now.unchanged && differences.length === 0) {
-        differences.push({
-            kind: "plan",
-            name: "unchanged functions",
-            reviewed: String(before.unchanged),
-            current: String(now.unchanged),
-        });
-    }
-    return differences.length > 0 ? differences : [hashes];
-}
-function isDigest(value) {
-    if (typeof value !== "object" || value === null)
-        return false;
-    const d = value;
-    return (typeof d["unchanged"] === "number" &&
-        typeof d["stateMachine"] === "string" &&
-        typeof d["functions"] === "object" &&
-        d["functions"] !== null &&
-        Object.values(d["functions"]).every((v) => typeof v === "string"));
-}
-/** Plain lines for logs and annotations. */
-function describeDifferences(differences) {
-    return differences.map((d) => d.kind === "plan"
-        ? `plan ${d.name}: reviewed ${d.reviewed}, now ${d.current}`
-        : `${d.kind} ${d.name}: reviewed ${d.reviewed}, now ${d.current}`);
-}
-
-;// CONCATENATED MODULE: ./src/github/stickyComment.ts
-
-
-
-
-
-/** GitHub refuses bodies over 65,536 characters; UTF-8 bytes with a margin keep us well inside. */
-const COMMENT_MAX_BYTES = 60_000;
-/** Who writes comments with the default Actions token, which may not call GET /user. */
-const ACTIONS_BOT_LOGIN = "github-actions[bot]";
-/** Marker line, then the most detailed rendering that keeps the whole body within `maxBytes`. */
-function buildPlanComment(view, maxBytes = COMMENT_MAX_BYTES) {
-    const marker = formatMarker(markerFor(view));
-    const fitted = fitPlanMarkdown(view, maxBytes - utf8Bytes(marker) - 1, { where: "comment" });
-    const body = `${marker}\n${fitted.markdown}`;
-    return { body, level: fitted.level, bytes: utf8Bytes(body) };
-}
-/**
- * The login whose comments are ours. GET /user answers for a personal token;
- * the Actions token is refused it (403), and always comments as the Actions bot.
- */
-async function resolveIdentity(octokit, log) {
-    try {
-        const { data } = await octokit.rest.users.getAuthenticated();
-        return data.login;
-    }
-    catch (error) {
-        if (httpStatus(error) !== 403)
-            throw error;
-        log(`GET /user is not allowed for this token (the Actions token): looking for comments by ${ACTIONS_BOT_LOGIN}.`);
-        return ACTIONS_BOT_LOGIN;
-    }
-}
-/** Every page of the issue's comments (100 a page), keeping ours for `target`. */
-async function findPlanComments(octokit, where) {
-    const found = { matches: [], damaged: [] };
-    const pages = octokit.paginate.iterator(octokit.rest.issues.listComments, {
-        ...where.repo,
-        issue_number: where.issueNumber,
-        per_page: 100,
-    });
-    for await (const page of pages) {
-        for (const comment of page.data) {
-            if (comment.user?.login.toLowerCase() !== where.login.toLowerCase())
-                continue;
-            const parsed = parseMarker(comment.body ?? "");
-            if (parsed.state === "damaged")
-                found.damaged.push({ comment, reason: parsed.reason });
-            if (parsed.state === "ok" && parsed.marker.target === where.target) {
-                found.matches.push({ comment, marker: parsed.marker });
-            }
-        }
-    }
-    found.matches.sort((a, b) => a.comment.created_at.localeCompare(b.comment.created_at) || a.comment.id - b.comment.id);
-    return found;
-}
-/**
- * Creates or updates the one plan comment of `view.target` on the pull
- * request and deletes newer duplicates. Never throws: a comment that cannot
- * be written is a warning, the plan is in the job summary anyway.
- */
-async function upsertPlanComment(options) {
-    const { octokit, repo, issueNumber, view, log } = options;
-    if (options.commentOnPr === "false") {
-        return skipped(`Input '${Input.CommentOnPr}' is false: the plan is only in the job summary.`);
-    }
-    if (octokit === null) {
-        return skipped(`Input '${Input.GithubToken}' is empty: cannot comment on the pull request; the plan is in the job summary.`);
-    }
-    if (issueNumber === undefined) {
-        return skipped("The event has no pull request number: no plan comment; the plan is in the job summary.");
-    }
-    const { body, level, bytes } = buildPlanComment(view, options.maxBytes);
-    const sized = { level, bytes };
-    let step = "look up the token's identity";
-    try {
-        const login = await resolveIdentity(octokit, log);
-        step = `list the comments of #${issueNumber}`;
-        const found = await findPlanComments(octokit, { repo, issueNumber, target: view.target, login });
-        for (const { comment, reason } of found.damaged) {
-            log(`Comment ${comment.html_url} has a damaged kedro-sfn marker (${reason}): leaving it alone.`);
-        }
-        const [oldest, ...newer] = found.matches;
-        if (oldest === undefined) {
-            if (options.commentOnPr === "changes-only" && !hasChanges(view)) {
-                log(`No changes and '${Input.CommentOnPr}' is changes-only: no plan comment posted.`);
-                return { action: "skipped", ...sized };
-            }
-            step = `comment on #${issueNumber}`;
-            const { data } = await octokit.rest.issues.createComment({ ...repo, issue_number: issueNumber, body });
-            log(`Posted the plan comment ${data.html_url} (${level}, ${bytes} bytes).`);
-            const result = { action: "created", commentId: data.id, url: data.html_url, ...sized };
-            return await settleRace(octokit, { repo, issueNumber, target: view.target, login, body, log }, result);
-        }
-        step = "delete duplicate plan comments";
-        const deleted = await deleteComments(octokit, repo, newer.map((m) => m.comment), log);
-        const base = {
-            commentId: oldest.comment.id,
-            url: oldest.comment.html_url,
-            ...sized,
-            ...(deleted.length ? { deleted } : {}),
-        };
-        if (oldest.comment.body === body) {
-            log(`The plan comment ${oldest.comment.html_url} is up to date.`);
-            return { action: "unchanged", ...base };
-        }
-        step = `update comment ${oldest.comment.id}`;
-        await octokit.rest.issues.updateComment({ ...repo, comment_id: oldest.comment.id, body });
-        log(`Updated the plan comment ${oldest.comment.html_url} (${level}, ${bytes} bytes).`);
-        return { action: "updated", ...base };
-    }
-    catch (error) {
-        return { action: "failed", ...sized, warning: commentWarning(step, error) };
-    }
-}
-/**
- * Two runs that both found no comment both post one. The first to look again
- * keeps the oldest, writes its own body there and deletes the rest.
- */
-async function settleRace(octokit, args, created) {
-    const { matches } = await findPlanComments(octokit, args);
-    const [oldest, ...newer] = matches;
-    if (oldest === undefined || newer.length === 0)
-        return created;
-    args.log(`Another run posted a plan comment for this target too: keeping the oldest (${oldest.comment.html_url}).`);
-    if (oldest.comment.id !== created.commentId && oldest.comment.body !== args.body) {
-        await octokit.rest.issues.updateComment({ ...args.repo, comment_id: oldest.comment.id, body: args.body });
-    }
-    const deleted = await deleteComments(octokit, args.repo, newer.map((m) => m.comment), args.log);
-    const action = oldest.comment.id === created.commentId ? "created" : "updated";
-    return { ...created, action, commentId: oldest.comment.id, url: oldest.comment.html_url, deleted };
-}
-async function deleteComments(octokit, repo, comments, log) {
-    const deleted = [];
-    for (const comment of comments) {
-        try {
-            await octokit.rest.issues.deleteComment({ ...repo, comment_id: comment.id });
-            deleted.push(comment.id);
-            log(`Deleted the duplicate plan comment ${comment.html_url}.`);
-        }
-        catch (error) {
-            // Someone else's cleanup may have won: a duplicate left behind is harmless.
-            if (httpStatus(error) !== 404)
-                log(`Could not delete duplicate comment ${comment.id}: ${describeGitHubError(error)}.`);
-        }
-    }
-    return deleted;
-}
-/** Rewrites a plan comment with its deploy status. Never throws, as upsertPlanComment. */
-async function setPlanCommentStatus(options) {
-    const { octokit, repo, commentId, view, log } = options;
-    if (octokit === null)
-        return skipped(`Input '${Input.GithubToken}' is empty: cannot update the plan comment.`);
-    const { body, level, bytes } = buildPlanComment(view, options.maxBytes);
-    try {
-        const { data } = await octokit.rest.issues.updateComment({ ...repo, comment_id: commentId, body });
-        log(`Plan comment ${data.html_url}: ${view.status ?? "planned"}.`);
-        return { action: "updated", commentId, url: data.html_url, level, bytes };
-    }
-    catch (error) {
-        return {
-            action: "failed",
-            commentId,
-            level,
-            bytes,
-            warning: commentWarning(`update comment ${commentId}`, error),
-        };
-    }
-}
-function skipped(warning) {
-    return { action: "skipped", warning };
-}
-function commentWarning(step, error) {
-    const status = httpStatus(error);
-    const why = describeGitHubError(error);
-    const tail = "The plan is in the job summary.";
-    if (status === 403) {
-        return (`Could not ${step}: ${why}. The token is read-only here: a pull request from a fork gets a read-only ` +
-            `token, and otherwise the job needs 'permissions: pull-requests: write'. ${tail}`);
-    }
-    if (status === 401)
-        return `Could not ${step}: ${why}. Check input '${Input.GithubToken}'. ${tail}`;
-    if (status === 404)
-        return `Could not ${step}: ${why}. The token cannot see this pull request or comment. ${tail}`;
-    return `Could not ${step}: ${why}. ${tail}`;
-}
-
 ;// CONCATENATED MODULE: ./src/github/pullRequests.ts
 /**
  * The pull request whose merge produced `sha` (GET /repos/{o}/{r}/commits/{sha}/pulls):
@@ -86141,6 +87140,7 @@ async function findMergedPullRequest(octokit, repo, sha) {
 }
 
 ;// CONCATENATED MODULE: ./src/github/reviewedPlan.ts
+
 
 
 
@@ -86183,6 +87183,7 @@ async function checkReviewedPlan(args) {
         ok: false,
         reason: "plan-not-reviewed",
         message: `'${Input.RequireReviewedPlan}' is true but no reviewed plan was found: ${why}. Nothing was deployed.`,
+        summary: "",
     });
     if (octokit === null)
         return notReviewed(`input '${Input.GithubToken}' is empty`);
@@ -86202,16 +87203,24 @@ async function checkReviewedPlan(args) {
     if (lookup.found === null)
         return notReviewed(lookup.why);
     const reviewed = lookup.found;
+    if (reviewed.marker.status === NO_PLAN) {
+        return notReviewed(`the comment on pull request #${reviewed.pullRequest.number} says its last job failed before planning (pre-flight or another failure), so no plan was reviewed`);
+    }
     if (reviewed.marker.planHash === view.planHash)
         return { ok: true, reviewed };
+    const differences = comparePlans(reviewed.marker, view);
     return {
         ok: false,
         reason: "plan-changed",
         reviewed,
-        differences: comparePlans(reviewed.marker, view),
+        differences,
         message: `The plan differs from the one reviewed on pull request #${reviewed.pullRequest.number} ` +
             `(reviewed ${reviewed.marker.planHash.slice(0, 12)}, now ${view.planHash.slice(0, 12)}): nothing was deployed. ` +
-            `AWS or main changed since the review; re-run the plan on a pull request and review it again.`,
+            `AWS or main changed since the review; re-run the plan on a pull request and review it again.\n` +
+            `What changed:\n${describeDifferences(differences)
+                .map((line) => `- ${line}`)
+                .join("\n")}`,
+        summary: renderPlanDifferences(differences, reviewed.url),
     };
 }
 
@@ -86300,6 +87309,14 @@ function toPlanView(plan, context) {
         image: context.image,
         planHash: plan.hash,
     };
+    const old = plan.oldVersions;
+    if (old.stateMachineVersions.length + old.functionVersions.length > 0) {
+        view.oldVersions = {
+            keep: old.keep,
+            stateMachine: old.stateMachineVersions.length,
+            functions: old.functionVersions.length,
+        };
+    }
     if (context.summaryUrl)
         view.summaryUrl = context.summaryUrl;
     if (context.commit)
@@ -86347,7 +87364,10 @@ function desiredDeployment(ctx, inspected, imageUri) {
 }
 /** Where to look for what is deployed: the state machine and the functions the pipeline wants. */
 function deploymentRefOf(ctx, inspected) {
-    return deploymentRef(desiredDeployment(ctx, inspected, IMAGE_BUILT_ON_DEPLOY));
+    return {
+        ...deploymentRef(desiredDeployment(ctx, inspected, IMAGE_BUILT_ON_DEPLOY)),
+        keepVersions: ctx.options.keepVersions,
+    };
 }
 /** What the summary and the comment show of a plan. */
 function planViewOf(ctx, inspected, plan, image) {
@@ -86374,7 +87394,10 @@ function wouldBuild(options) {
 /** The plan a reviewer sees: compared with the deployed image, so only configuration and shape show. */
 function reviewPlan(ctx, inspected, deployed) {
     const image = deployedImage(deployed) ?? IMAGE_BUILT_ON_DEPLOY;
-    return planDeployment(desiredDeployment(ctx, inspected, image), deployed, { prune: ctx.options.prune });
+    return planDeployment(desiredDeployment(ctx, inspected, image), deployed, {
+        prune: ctx.options.prune,
+        keepVersions: ctx.options.keepVersions,
+    });
 }
 /** `repo@sha256:<digest>` when every managed function runs the same image, else null. */
 function deployedImage(deployed) {
@@ -86433,12 +87456,15 @@ async function deployStage(ctx, inspected) {
             log: (line) => io.info(line),
         });
         if (!check.ok)
-            return { ok: false, reason: check.reason, message: check.message };
+            return { ok: false, reason: check.reason, message: check.message, summary: check.summary };
         reviewed = { commentId: check.reviewed.commentId };
     }
     const image = await stage(ctx, "package+build+push", () => buildImage(ctx, clients, inspected));
     const desired = desiredDeployment(ctx, inspected, image.imageUri);
-    const plan = planDeployment(desired, before, { prune: options.prune });
+    const plan = planDeployment(desired, before, {
+        prune: options.prune,
+        keepVersions: options.keepVersions,
+    });
     const view = planViewOf(ctx, inspected, plan, {
         state: image.skipped ? "unchanged" : "built",
         uri: image.imageUri,
@@ -88392,6 +89418,7 @@ function logNormalDraws(size, count, random) {
 
 
 
+
 /** Step Functions' limits, checked before anything is deployed. */
 const STEP_FUNCTIONS_LIMITS = { definitionBytes: 1024 * 1024, historyEvents: 25_000 };
 /** A task's Fail state is named after its Task state plus this. */
@@ -88476,8 +89503,9 @@ function compilePipeline(graph, options) {
         nodes: [...(grouping.groups[m.task]?.nodes ?? [])],
         reason: m.reason,
     }));
+    // The reason quotes namespaces, which may hold line breaks: kept on the warning's line.
     for (const m of merges)
-        warnings.push(`Merged into one task (${m.functionName}): ${m.reason}.`);
+        warnings.push(`Merged into one task (${m.functionName}): ${logName(m.reason)}.`);
     return {
         definition,
         functions,
@@ -88633,6 +89661,9 @@ function lineOfDataset(lines, dataset) {
 
 
 
+
+
+
 async function inspectAndCompile(ctx) {
     const { options, io } = ctx;
     // Before inspecting: plan and deploy alike, the Lambdas can never run an env that is not packaged.
@@ -88640,11 +89671,14 @@ async function inspectAndCompile(ctx) {
     const graph = await stage(ctx, "inspect", () => inspectProject(options));
     io.info(`Inspected ${graph.nodes.length} nodes and ${Object.keys(graph.datasets ?? {}).length} datasets.`);
     io.setOutput(Output.Graph, JSON.stringify(graph));
+    for (const w of graph.warnings ?? [])
+        warn(ctx, `Inspecting the project: ${w}`);
+    checkPipelineImports(ctx, graph);
     const compiled = await stage(ctx, "compile", () => compilePipeline(graph, compileOptionsFrom(options, options.projectPath, graph)));
     for (const w of compiled.warnings)
-        io.warning(w);
+        warn(ctx, w);
     for (const m of compiled.merges)
-        io.info(`Merged into ${m.functionName}: ${m.nodes.join(", ")} (${m.reason}).`);
+        io.info(`Merged into ${m.functionName}: ${m.nodes.map(logName).join(", ")} (${logName(m.reason)}).`);
     io.info(`Compiled ${compiled.functions.length} Lambda function(s).`);
     const taskOf = new Map();
     for (const fn of compiled.functions)
@@ -88654,6 +89688,25 @@ async function inspectAndCompile(ctx) {
     annotateFindings(ctx, findings);
     io.setOutput(Output.Findings, JSON.stringify(findings));
     return { graph, compiled, findings };
+}
+/**
+ * A pipeline module that raised on import is skipped by find_pipelines(), so the
+ * pipeline silently lacks its nodes: that fails the step unless the input allows it.
+ */
+function checkPipelineImports(ctx, graph) {
+    const skipped = graph.pipeline_import_errors ?? [];
+    if (skipped.length === 0)
+        return;
+    const what = `find_pipelines() skipped ${skipped.length} pipeline module(s) that failed to import: ${describeImportErrors(skipped)}`;
+    if (ctx.options.allowPipelineImportErrors) {
+        warn(ctx, `${what}. Going on without their nodes: '${Input.AllowPipelineImportErrors}' is true.`);
+        return;
+    }
+    throw new UserError(`${what}; the pipeline would lack their nodes.`, {
+        hint: `Fix the import errors (\`kedro registry list\` shows them with the traceback), or set ` +
+            `'${Input.AllowPipelineImportErrors}: true' to deploy the pipeline without those modules.`,
+        reason: "pipeline-import",
+    });
 }
 /** One annotation per finding, on the dataset's line of the catalog when it has an entry there. */
 function annotateFindings(ctx, findings) {
@@ -89166,77 +90219,6 @@ async function readNodeStatuses(sfn, executionArn, tasks, options) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/run/params.ts
-/**
- * Runtime parameters the project does not define: Kedro accepts them as new
- * parameters, so a typo silently runs with the default. Returns warnings, one
- * line each. `params` keys may be dotted (`model_options.test_size`) or nested
- * objects; a key is known when it or one of its parents is a project parameter.
- */
-function checkParams(executionInput, knownParameterKeys) {
-    if (knownParameterKeys === undefined)
-        return [];
-    let params;
-    try {
-        params = JSON.parse(executionInput)?.["params"];
-    }
-    catch {
-        return []; // options already rejected text that is not JSON
-    }
-    if (typeof params !== "object" || params === null || Array.isArray(params))
-        return [];
-    const known = new Set(knownParameterKeys);
-    const isKnown = (path) => {
-        const parts = path.split(".");
-        if (parts.some((_, i) => known.has(parts.slice(0, i + 1).join("."))))
-            return true;
-        return knownParameterKeys.some((k) => k.startsWith(`${path}.`));
-    };
-    const unknown = leafPaths(params).filter((p) => !isKnown(p));
-    if (unknown.length === 0)
-        return [];
-    const list = unknown.length > 20
-        ? `${unknown.slice(0, 20).join(", ")} and ${unknown.length - 20} more`
-        : unknown.join(", ");
-    const knownList = knownParameterKeys.length > 0 ? [...knownParameterKeys].sort().join(", ") : "none";
-    return [
-        `Input 'execution-input': params not defined in the project's parameters: ${list}. ` +
-            `Kedro adds them as new parameters, so a misspelt key leaves the configured value in place. ` +
-            `Project parameters: ${knownList}.`,
-    ];
-}
-function leafPaths(object, prefix = "") {
-    return Object.entries(object).flatMap(([key, value]) => {
-        const path = prefix ? `${prefix}.${key}` : key;
-        if (typeof value === "object" &&
-            value !== null &&
-            !Array.isArray(value) &&
-            Object.keys(value).length > 0) {
-            return leafPaths(value, path);
-        }
-        return [path];
-    });
-}
-/**
- * Compiled Tasks pass `"params.$": "$.params"`, and Step Functions fails a Task
- * whose path is missing from its input (States.Runtime): an input without
- * `params` gets an empty object. Input that has it is sent as the user wrote it.
- */
-function withParams(executionInput) {
-    let parsed;
-    try {
-        parsed = JSON.parse(executionInput || "{}");
-    }
-    catch {
-        return executionInput;
-    }
-    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed))
-        return executionInput;
-    if ("params" in parsed)
-        return executionInput;
-    return JSON.stringify({ ...parsed, params: {} });
-}
-
 ;// CONCATENATED MODULE: ./src/run/retry.ts
 const THROTTLING_NAMES = new Set([
     "ThrottlingException",
@@ -89355,6 +90337,7 @@ function explainStartError(error, request) {
 }
 
 ;// CONCATENATED MODULE: ./src/run/wait.ts
+
 
 
 
@@ -89509,7 +90492,7 @@ class ProgressLog {
         for (const run of this.folder.runs()) {
             const before = this.reported.get(run.stateName) ?? { status: "not-started", attempts: 0 };
             if (run.attempts > before.attempts && run.attempts > 1 && run.status === "running") {
-                lines.push(`↻ ${label(run)}: attempt ${run.attempts}${run.error ? ` after ${run.error.type}: ${firstLine(run.error.message)}` : ""}`);
+                lines.push(`↻ ${wait_label(run)}: attempt ${run.attempts}${run.error ? ` after ${logName(run.error.type)}: ${wait_firstLine(run.error.message)}` : ""}`);
             }
             if (run.status !== before.status && isDone(run.status))
                 finished.push(run);
@@ -89534,14 +90517,14 @@ class ProgressLog {
         switch (run.status) {
             case "succeeded":
             case "retried":
-                return `${head} ✓ ${label(run)} succeeded${took}${attempts}`;
+                return `${head} ✓ ${wait_label(run)} succeeded${took}${attempts}`;
             case "failed":
             case "timed-out": {
-                const why = run.error ? `: ${run.error.type}: ${firstLine(run.error.message)}` : "";
-                return `${head} ✗ ${label(run)} ${run.status === "failed" ? "failed" : "timed out"}${took}${attempts}${why}`;
+                const why = run.error ? `: ${logName(run.error.type)}: ${wait_firstLine(run.error.message)}` : "";
+                return `${head} ✗ ${wait_label(run)} ${run.status === "failed" ? "failed" : "timed out"}${took}${attempts}${why}`;
             }
             default:
-                return `${head} ■ ${label(run)} ${run.status}${took}`;
+                return `${head} ■ ${wait_label(run)} ${run.status}${took}`;
         }
     }
     /**
@@ -89578,17 +90561,20 @@ class ProgressLog {
 function isDone(status) {
     return status !== "running" && status !== "not-started";
 }
-function label(run) {
+/** Names from the project, each kept on the progress line (a namespace may hold a newline). */
+function wait_label(run) {
     if (run.nodes.length === 1)
-        return run.nodes[0];
-    return `${run.stateName} (${run.nodes.length} nodes: ${run.nodes.slice(0, 3).join(", ")}${run.nodes.length > 3 ? ", …" : ""})`;
+        return logName(run.nodes[0]);
+    const some = run.nodes.slice(0, 3).map(logName).join(", ");
+    return `${logName(run.stateName)} (${run.nodes.length} nodes: ${some}${run.nodes.length > 3 ? ", …" : ""})`;
 }
-function firstLine(text) {
-    const line = text.split("\n", 1)[0] ?? "";
+function wait_firstLine(text) {
+    const line = logName(text.split(/\r\n|\r|\n/, 1)[0] ?? "");
     return line.length > 200 ? `${line.slice(0, 199)}…` : line;
 }
 
 ;// CONCATENATED MODULE: ./src/run/execute.ts
+
 
 
 
@@ -89745,8 +90731,10 @@ function failedNodesText(tasks) {
     if (failed.length === 0)
         return "";
     const first = failed[0];
-    const what = first.nodes.join(", ");
-    const why = first.error ? ` (${first.error.type}: ${first.error.message.split("\n", 1)[0] ?? ""})` : "";
+    const what = first.nodes.map(logName).join(", ");
+    const why = first.error
+        ? ` (${logName(first.error.type)}: ${logName(first.error.message.split(/\r\n|\r|\n/, 1)[0] ?? "")})`
+        : "";
     const more = failed.length > 1 ? ` and ${failed.length - 1} more task(s)` : "";
     return `${first.status === "timed-out" ? "timed out" : "failed"} in ${what}${why}${more}`;
 }
@@ -89754,7 +90742,7 @@ function runningText(tasks) {
     const cut = tasks.filter((t) => t.status === "timed-out" || t.status === "aborted").flatMap((t) => t.nodes);
     if (cut.length === 0)
         return "";
-    return `; cut short: ${cut.slice(0, 5).join(", ")}${cut.length > 5 ? ` and ${cut.length - 5} more` : ""}`;
+    return `; cut short: ${cut.slice(0, 5).map(logName).join(", ")}${cut.length > 5 ? ` and ${cut.length - 5} more` : ""}`;
 }
 function headline(report) {
     const took = report.durationMs !== null ? ` in ${formatDuration(report.durationMs)}` : "";
@@ -89819,79 +90807,176 @@ async function runStage(ctx, inspected, deployed) {
 
 
 
+
+
+
+
 /** `auto` plans on pull requests and deploys on pushes and manual runs. */
 function resolveMode(mode, eventName) {
     if (mode !== "auto")
         return mode;
     return eventName === "pull_request" || eventName === "pull_request_target" ? "plan" : "deploy";
 }
+const NO_GRAPH = { schema: GRAPH_SCHEMA, nodes: [] };
 /**
- * The whole job: inspect -> validate -> compile -> plan -> (build -> apply -> run) -> report.
- * `env` is the runner's environment, read here once (the event, the run ids) and nowhere below.
+ * The whole job from the raw inputs: parse -> inspect -> validate -> compile ->
+ * plan -> (build -> apply -> run) -> report. Never throws: every outcome, a
+ * thrown error or a bad input included, ends in `finish`, which sets
+ * `failure-reason` and composes the summary the entry point writes.
+ */
+async function runJobFromInputs(readOptions, io, env = process.env) {
+    let options;
+    try {
+        options = readOptions();
+    }
+    catch (error) {
+        const mode = resolveMode("auto", env["GITHUB_EVENT_NAME"] ?? "");
+        const known = { mode, graph: NO_GRAPH, findings: [], body: "" };
+        return { result: finish(io, { ...known, failure: thrownFailure(error) }, [], []) };
+    }
+    return { options, result: await runJob(options, io, env) };
+}
+/**
+ * The job for parsed options (see runJobFromInputs). `env` is the runner's
+ * environment, read here once (the event, the run ids) and nowhere below.
  */
 async function runJob(options, io, env = process.env) {
     const mode = resolveMode(options.mode, env["GITHUB_EVENT_NAME"] ?? "");
-    const ctx = createJobContext(options, io, mode, env);
+    // What is known so far, for the summary of a job a thrown error ends.
+    const known = { mode, graph: NO_GRAPH, findings: [], body: "" };
+    let ctx;
+    let outcome;
     try {
-        return await runStages(ctx);
+        ctx = createJobContext(options, io, mode, env);
+        outcome = await runStages(ctx, known);
     }
-    finally {
-        ctx.aws.destroy();
+    catch (error) {
+        outcome = { ...known, failure: thrownFailure(error) };
+        if (!(error instanceof UserError) && error instanceof Error && error.stack)
+            io.debug(error.stack);
     }
+    ctx?.aws.destroy();
+    if (ctx && outcome.failure) {
+        try {
+            await commentNoPlan(ctx, outcome.failure, outcome.findings);
+        }
+        catch (error) {
+            // The comment is a courtesy: the failure itself must still reach the summary.
+            io.warning(`Could not update the pull request's plan comment: ${errorMessage(error)}`);
+        }
+    }
+    return finish(io, outcome, ctx?.timings ?? [], ctx?.warnings ?? []);
 }
-async function runStages(ctx) {
-    const { options, io, mode, timings } = ctx;
+/** The one place every outcome ends: the `failure-reason` output and the whole summary. */
+function finish(io, outcome, timings, warnings) {
+    const { body, failureShown, ...rest } = outcome;
+    const { mode, graph, failure } = outcome;
+    const sections = [`## kedro-sfn ${mode}`];
+    if (graph.nodes.length > 0)
+        sections.push(renderGraphHeadline(graph));
+    if (failure && !failureShown)
+        sections.push(renderFailure(failure));
+    if (body)
+        sections.push(body.trimEnd());
+    if (warnings.length > 0)
+        sections.push(renderWarnings(warnings));
+    if (failure)
+        io.setOutput(Output.FailureReason, failure.reason);
+    return { ...rest, timings, warnings, summary: `${sections.join("\n\n")}\n` };
+}
+function thrownFailure(error) {
+    const userError = error instanceof UserError;
+    const reason = reasonForThrown(stageOfError(error), {
+        userError,
+        ...(userError ? { reason: error.reason } : {}),
+    });
+    return {
+        reason,
+        message: errorMessage(error),
+        ...(userError && error.hint ? { hint: error.hint } : {}),
+        ...(userError && error.file ? { file: error.file } : {}),
+        thrown: {
+            userError,
+            ...(!userError && error instanceof Error && error.stack ? { stack: error.stack } : {}),
+        },
+    };
+}
+async function runStages(ctx, known) {
+    const { options, io, mode } = ctx;
     io.info(`kedro-sfn: ${mode} mode for ${options.projectPath} (pipeline ${options.pipeline}, env ${options.kedroEnv})`);
-    const title = `## kedro-sfn ${mode}`;
     // Before any project code runs: inspecting imports the project, which a fork may have changed.
     const { warnings, refusal } = checkEvent(ctx.event, options.mode, mode);
     for (const w of warnings)
-        io.warning(w);
+        warn(ctx, w);
     if (refusal) {
-        const message = `${refusal.message}\n${refusal.hint}`;
-        const graph = { schema: GRAPH_SCHEMA, nodes: [] };
-        return failed(io, { mode, graph, findings: [], timings, summary: `${title}\n\n${message}` }, refusal.reason, message);
+        return { ...known, failure: { reason: refusal.reason, message: refusal.message, hint: refusal.hint } };
     }
     const inspected = await inspectAndCompile(ctx);
     const { graph, compiled, findings } = inspected;
-    // The plan (and its comment) shows the findings; the headline only when pre-flight stops the job.
-    const headline = [title, "", renderGraphHeadline(graph)].join("\n");
-    const result = { mode, graph, findings, compiled, timings, summary: headline };
+    Object.assign(known, { graph, compiled, findings });
     if (hasErrors(findings)) {
         const count = findings.filter((f) => f.severity === "error").length;
-        result.summary = [headline, "", renderFindings(findings)].join("\n");
         const file = catalogFile(options.projectPath, options.kedroEnv);
-        return failed(io, result, "preflight", `Pre-flight found ${count} error(s) in ${file}: see the annotations.`);
+        return {
+            ...known,
+            body: renderFindings(findings),
+            failure: {
+                reason: "preflight",
+                message: `Pre-flight found ${count} error(s) in ${file}: see the annotations.`,
+            },
+        };
     }
     requireInputs(options, [[Input.StateMachineName, "stateMachineName"]], `to ${mode}`);
     for (const w of checkParams(options.executionInput, graph.parameters))
-        io.warning(w);
-    const withSummary = (summary, extra) => ({
-        ...result,
-        ...extra,
-        summary: [headline, "", summary].join("\n"),
-    });
+        warn(ctx, w);
     if (mode === "plan") {
         const { plan, view } = await planStage(ctx, inspected);
-        return withSummary(renderJobSummary({ plan: view }), { plan });
+        return { ...known, plan, body: renderJobSummary({ plan: view }) };
     }
     const deployed = await deployStage(ctx, inspected);
-    if (!deployed.ok)
-        return failed(io, result, deployed.reason, deployed.message);
+    if (!deployed.ok) {
+        return {
+            ...known,
+            body: deployed.summary ?? "",
+            failure: { reason: deployed.reason, message: deployed.message },
+        };
+    }
     const { plan, view } = deployed;
+    Object.assign(known, { plan });
     if (!options.startExecution)
-        return withSummary(renderJobSummary({ plan: view }), { plan });
+        return { ...known, body: renderJobSummary({ plan: view }) };
     const run = await runStage(ctx, inspected, deployed.deployed);
     const pipeline = pipelineTasksFromGraph(compiled.functions, graph);
-    const done = withSummary(renderJobSummary({ run: { run, pipeline, image: deployed.image }, plan: view }), {
-        plan,
-        run,
-    });
-    return run.failure ? failed(io, done, run.failure.reason, run.failure.message) : done;
+    const body = renderJobSummary({ run: { run, pipeline, image: deployed.image }, plan: view });
+    if (!run.failure)
+        return { ...known, run, body };
+    return { ...known, run, body, failure: run.failure, failureShown: true };
 }
-function failed(io, result, reason, message) {
-    io.setOutput(Output.FailureReason, reason);
-    return { ...result, failure: { reason, message } };
+/**
+ * A pull request's plan comment must not keep showing a plan the job could not
+ * make this time (pre-flight errors, a pipeline that does not import, ...): in
+ * plan mode every failure comes before the comment is written, so it is
+ * rewritten to say why there is no plan. Never throws, as the plan comment.
+ */
+async function commentNoPlan(ctx, failure, findings) {
+    const { event, options, io } = ctx;
+    const target = options.label || options.stateMachineName;
+    if (ctx.mode !== "plan" || !event.repo || !event.pullRequest || !target)
+        return;
+    const comment = await upsertNoPlanComment({
+        octokit: ctx.octokit,
+        repo: event.repo,
+        issueNumber: event.pullRequest.number,
+        target,
+        failure,
+        findings,
+        commentOnPr: options.commentOnPr,
+        log: (line) => io.info(line),
+        ...(event.pullRequest.headSha ? { commit: event.pullRequest.headSha } : {}),
+        ...(event.runUrl ? { summaryUrl: event.runUrl } : {}),
+    });
+    if (comment.warning)
+        io.warning(comment.warning);
 }
 
 ;// CONCATENATED MODULE: ./src/stages/runDeployed.ts
@@ -90075,6 +91160,7 @@ function compileCommand(graph, options, warn) {
 
 
 
+
 const USAGE = `kedro-sfn: ship a Kedro project to AWS Step Functions
 
   kedro-sfn inspect --project DIR [--pipeline P] [--kedro-env E] [--python PY]   graph JSON
@@ -90092,11 +91178,13 @@ const EXTRA_FLAGS = new Set(["graph", "help", "json"]);
 async function runCli(argv, out = process.stdout, err = process.stderr) {
     try {
         const { command, flags } = parseArgs(argv, new Set([...INPUT_FLAGS, ...EXTRA_FLAGS]));
+        if (command === "plan" || command === "deploy")
+            return await jobCommand(command, flags, out, err);
         const options = parseOptions((name) => flags.get(name) ?? "");
         switch (command) {
             case "inspect": {
                 const graph = await inspectProject(options);
-                out.write(`${JSON.stringify(graph, null, 2)}\n`);
+                out.write(jsonText(`${JSON.stringify(graph, null, 2)}\n`));
                 return 0;
             }
             case "compile": {
@@ -90104,28 +91192,7 @@ async function runCli(argv, out = process.stdout, err = process.stderr) {
                 if (!file)
                     throw new UserError("kedro-sfn compile needs --graph FILE (the output of kedro-sfn inspect).");
                 const graph = parseGraph(readText(file, "--graph"), file);
-                out.write(compileCommand(graph, options, (w) => err.write(`warning: ${w}\n`)));
-                return 0;
-            }
-            case "plan":
-            case "deploy": {
-                const io = terminalIO(err);
-                const result = await runJob({ ...options, mode: command }, io, process.env);
-                if (flags.get("json") === "true") {
-                    // The plan as the `plan-json` output has it, for scripts; the Markdown goes nowhere.
-                    if (result.plan)
-                        out.write(`${planJson(result.plan)}\n`);
-                }
-                else {
-                    out.write(`${result.summary}\n`);
-                    if (result.run)
-                        out.write(`${renderNodeTableText(result.run.nodes)}\n`);
-                }
-                err.write(`Stage timings: ${renderTimings(result.timings)}\n`);
-                if (result.failure) {
-                    err.write(`error: ${result.failure.message}\n`);
-                    return 1;
-                }
+                out.write(jsonText(compileCommand(graph, options, (w) => err.write(`${logText(`warning: ${w}`)}\n`))));
                 return 0;
             }
             case "build": {
@@ -90135,7 +91202,7 @@ async function runCli(argv, out = process.stdout, err = process.stderr) {
                 try {
                     const image = await buildAndPushImage(imageOptionsFrom(options, process.env["GITHUB_SHA"] ?? "", graph), {
                         ecr: clients.ecr,
-                        log: (line) => err.write(`${line}\n`),
+                        log: (line) => err.write(`${logText(line)}\n`),
                     });
                     out.write(`${image.imageUri}\n`);
                     return 0;
@@ -90149,8 +91216,8 @@ async function runCli(argv, out = process.stdout, err = process.stderr) {
                 try {
                     return await runDeployed_runCommand(options, {
                         sfn: clients.sfn,
-                        out: (text) => out.write(text.endsWith("\n") ? text : `${text}\n`),
-                        err: (line) => err.write(`${line}\n`),
+                        out: (text) => out.write(`${logText(text.endsWith("\n") ? text.slice(0, -1) : text)}\n`),
+                        err: (line) => err.write(`${logText(line)}\n`),
                         sleep: (ms) => (0,promises_namespaceObject.setTimeout)(ms),
                         now: Date.now,
                         env: process.env,
@@ -90169,9 +91236,47 @@ async function runCli(argv, out = process.stdout, err = process.stderr) {
         }
     }
     catch (error) {
-        err.write(`error: ${describeError(error)}\n`);
+        err.write(`${logText(`error: ${describeError(error)}`)}\n`);
         return error instanceof UserError ? 2 : 1;
     }
+}
+/**
+ * `plan` and `deploy`: the job, then its summary on every outcome (stdout, and
+ * --summary-file), progress on stderr. Exit 2 for what the user must fix
+ * (a bad flag, a project error), 1 for a failure (pre-flight, a failed execution).
+ */
+async function jobCommand(command, flags, out, err) {
+    const io = terminalIO(err);
+    const { result } = await runJobFromInputs(() => ({ ...parseOptions((name) => flags.get(name) ?? ""), mode: command }), io, process.env);
+    const summaryFile = flags.get(Input.SummaryFile) ?? "";
+    if (summaryFile) {
+        try {
+            (0,external_node_fs_.writeFileSync)(summaryFile, result.summary);
+        }
+        catch (error) {
+            io.warning(`Could not write --${Input.SummaryFile} ${summaryFile}: ${errorMessage(error)}`);
+        }
+    }
+    if (flags.get("json") === "true") {
+        // The plan as the `plan-json` output has it, for scripts; the Markdown goes nowhere.
+        if (result.plan)
+            out.write(jsonText(`${planJson(result.plan)}\n`));
+    }
+    else {
+        out.write(logText(result.summary));
+        if (result.run)
+            out.write(`${logText(renderNodeTableText(result.run.nodes))}\n`);
+    }
+    if (result.timings.length > 0)
+        err.write(`Stage timings: ${renderTimings(result.timings)}\n`);
+    const failure = result.failure;
+    if (!failure)
+        return 0;
+    if (failure.reason === "internal" && failure.thrown?.stack)
+        err.write(`${logText(failure.thrown.stack)}\n`);
+    const text = failure.hint ? `${failure.message}\n${failure.hint}` : failure.message;
+    err.write(`${logText(`error (${failure.reason}): ${text}`)}\n`);
+    return failure.thrown?.userError ? 2 : 1;
 }
 function readText(file, flag) {
     try {
@@ -90183,16 +91288,18 @@ function readText(file, flag) {
 }
 function terminalIO(err) {
     const where = (w) => w?.file ? ` (${w.file}${w.startLine ? `:${w.startLine}` : ""})` : "";
+    // The CLI may run in a workflow step too, where the runner reads commands from every line.
+    const line = (text) => err.write(`${logText(text)}\n`);
     return {
-        info: (line) => err.write(`${line}\n`),
+        info: (text) => line(text),
         // A terminal shows the detail (build lines) as it comes: there is no folded log to open.
-        debug: (line) => err.write(`${line}\n`),
+        debug: (text) => line(text),
         group: async (name, work) => {
-            err.write(`== ${name} ==\n`);
+            line(`== ${name} ==`);
             return await work();
         },
-        warning: (message, w) => err.write(`warning${where(w)}: ${message}\n`),
-        error: (message, w) => err.write(`error${where(w)}: ${message}\n`),
+        warning: (message, w) => line(`warning${where(w)}: ${message}`),
+        error: (message, w) => line(`error${where(w)}: ${message}`),
         setOutput: (_name, _value) => undefined,
         setSecret: () => undefined,
     };

@@ -19,6 +19,10 @@ Kinds:
                   and a third; conf/aws persists everything, conf/memory nothing
   skipped_pipeline find_pipelines() over `good` (one node, `copy`) and `broken`
                   (raises ZeroDivisionError on import, so find_pipelines skips it)
+  localdata       the catalog of a project run on a laptop: local CSV/Excel inputs with
+                  load_args, a transcoded pair, a factory pattern with `/` and `#` in the
+                  names, terminal outputs on local paths, a crossing in-memory dataset;
+                  conf/aws holds two entries on S3 (pre-flight's fixes; never run)
 
 Every project has conf/base and conf/aws (no other env), parameters, and
 ``kedro_init_version`` set to the Kedro of the interpreter running this script
@@ -44,6 +48,7 @@ KINDS = (
     "cycle",
     "skipped_pipeline",
     "hostile_names",
+    "localdata",
 )
 
 LONG_NAME = "compute_the_extremely_detailed_monthly_revenue_forecast_for_every_region_and_product_line_v2"
@@ -253,6 +258,26 @@ def register_pipelines():
 ''',
 }
 
+REGISTRY["localdata"] = '''
+from kedro.pipeline import Pipeline, node, pipeline
+
+from .nodes import identity, scale, total
+
+
+def register_pipelines():
+    default = pipeline(
+        [
+            node(scale, ["companies", "shuttles"], "features@pandas", name="featurise"),
+            node(identity, "features@csv", "reports/monthly#csv", name="monthly"),
+            node(identity, "reports/monthly#csv", "reports/yearly#csv", name="yearly"),
+            node(total, "reports/yearly#csv", "summary", name="summarise"),
+            node(identity, "companies", "mem_mid", name="stage"),
+            node(scale, ["mem_mid", "model_input"], "plots/chart#csv", name="chart"),
+        ]
+    )
+    return {"__default__": default}
+'''
+
 BROKEN_PIPELINE_PY = '''
 """A pipeline module with a bug at import time."""
 
@@ -394,6 +419,45 @@ CATALOGS = {
         """,
     ),
 }
+
+CATALOGS["localdata"] = (
+    """
+    companies:
+      type: pandas.CSVDataset
+      filepath: data/01_raw/companies.csv
+      load_args:
+        sep: ";"
+        decimal: ","
+    shuttles:
+      type: pandas.ExcelDataset
+      filepath: data/01_raw/shuttles.xlsx
+      load_args:
+        engine: openpyxl
+        sheet_name: fleet
+    features@pandas:
+      type: pandas.CSVDataset
+      filepath: data/04_feature/features.csv
+    features@csv:
+      type: text.TextDataset
+      filepath: data/04_feature/features.csv
+    "{folder}/{name}#csv":
+      type: pandas.CSVDataset
+      filepath: data/08_reporting/{folder}/{name}.csv
+      save_args:
+        index: false
+    summary:
+      type: json.JSONDataset
+      filepath: data/08_reporting/summary.json
+    """,
+    """
+    model_input:
+      type: pandas.ParquetDataset
+      filepath: s3://acme-data/projects/demo/03_primary/model_input.parquet
+    regressor:
+      type: pickle.PickleDataset
+      filepath: s3://acme-data/projects/demo/06_models/regressor.pkl
+    """,
+)
 
 PARAMETERS = """
 factor: 3

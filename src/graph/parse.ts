@@ -71,6 +71,20 @@ export function parseGraph(text: string, file: string): PipelineGraph {
   if (raw.env !== undefined && raw.env !== null) graph.env = stringField(raw.env, "'env'", fail);
   if (raw.datasets !== undefined) graph.datasets = parseDatasets(raw.datasets, fail);
   if (raw.parameters !== undefined) graph.parameters = stringList(raw.parameters, "'parameters'", fail);
+  if (typeof raw.catalog_root === "string") graph.catalog_root = raw.catalog_root;
+  // Advisory, like the runtime extra: what pre-flight builds its fixes from.
+  if (isObject(raw.catalog_entries)) {
+    const entries: NonNullable<PipelineGraph["catalog_entries"]> = {};
+    for (const [name, item] of Object.entries(raw.catalog_entries)) {
+      if (!isObject(item) || !isObject(item.entry)) continue;
+      entries[name] = {
+        entry: item.entry,
+        ...(typeof item.pattern === "string" ? { pattern: item.pattern } : {}),
+        ...(typeof item.filepath === "string" ? { filepath: item.filepath } : {}),
+      };
+    }
+    graph.catalog_entries = entries;
+  }
   const runtime = parseRuntime(raw.runtime);
   if (runtime !== undefined) graph.runtime = runtime;
   if (Array.isArray(raw.warnings))

@@ -19,6 +19,16 @@ export interface DatasetInfo {
   storage?: string;
 }
 
+/** How the env's catalog defines a dataset: what pre-flight's fixes are made from. */
+export interface CatalogEntryInfo {
+  /** The entry as written (credentials dropped): the explicit one, or the factory pattern's. */
+  entry: Record<string, unknown>;
+  /** The factory pattern that makes this dataset, when no explicit entry does. */
+  pattern?: string;
+  /** The resolved filepath (or path), factory patterns and globals applied. */
+  filepath?: string;
+}
+
 export interface ProjectInfo {
   name: string;
   package: string;
@@ -64,6 +74,10 @@ export interface PipelineGraph {
   warnings?: string[];
   /** Pipeline modules find_pipelines() skipped because they raised on import: the pipeline lacks their nodes. */
   pipeline_import_errors?: PipelineImportError[];
+  /** Datasets the env's catalog defines (entry or pattern): absent from older helpers. */
+  catalog_entries?: Record<string, CatalogEntryInfo>;
+  /** Where the env's catalog keeps shared data (`s3://bucket/prefix`), null when nowhere. */
+  catalog_root?: string | null;
 }
 
 export interface PipelineImportError {

@@ -91,6 +91,7 @@ export async function buildAndPushImage(options: ImageOptions, deps: ImageDeps):
     ...(options.requirementsFile ? { requirementsFile: options.requirementsFile } : {}),
     ...(options.graph?.runtime ? { runtime: options.graph.runtime } : {}),
     ...(options.graph?.project?.kedro_version ? { kedroVersion: options.graph.project.kedro_version } : {}),
+    ...(options.dataLocation ? { dataLocation: options.dataLocation } : {}),
   };
   const read = readRequirements(inspected);
   if (options.dockerfile) checkUserDockerfile(resolve(project, options.dockerfile));

@@ -35,6 +35,8 @@ export interface ImageOptions {
   pipeline: string;
   /** The inspected graph: its datasets and runtime profile decide what the image must hold. */
   graph?: PipelineGraph;
+  /** Input 'data-location': the handler then writes crossing in-memory datasets there (s3fs, cloudpickle). */
+  dataLocation?: string;
   /** Folder holding the kedro_sfn package; default: found beside the bundle or in the checkout. */
   handlerRoot?: string;
 }

@@ -75,6 +75,8 @@ export interface RequirementsInput {
   runtime?: RuntimeProfile;
   /** Kedro version of the inspecting interpreter when the graph has no runtime profile. */
   kedroVersion?: string;
+  /** Input 'data-location': the run store needs s3fs (writes) and cloudpickle (the general format). */
+  dataLocation?: string;
   /** The file as readRequirements found it; default: read it now. */
   read?: ReadRequirements;
 }
@@ -209,7 +211,10 @@ export function planRequirements(input: RequirementsInput): RequirementsPlan {
     };
     for (const line of input.wheelRequires.filter(keep)) push(line);
     const named = new Set(requirements.map(requirementName));
-    for (const need of input.runtime?.data_requirements ?? []) {
+    for (const need of [
+      ...(input.runtime?.data_requirements ?? []),
+      ...runStoreRequirements(input.dataLocation),
+    ]) {
       const name = requirementName(need.requirement);
       const coveredByName = !need.requirement.includes("[") && named.has(name);
       if (coveredByName || present.has(need.requirement)) continue;
@@ -227,6 +232,22 @@ export function planRequirements(input: RequirementsInput): RequirementsPlan {
     added,
     hashed,
   };
+}
+
+/**
+ * What kedro_sfn.runstore imports when 'data-location' is set: s3fs for s3:// (fsspec comes
+ * with it) and cloudpickle, its format for objects that are neither DataFrames nor arrays.
+ * pyarrow is not added: without it DataFrames are pickled (a project that has it gets parquet).
+ */
+export function runStoreRequirements(
+  dataLocation: string | undefined,
+): { requirement: string; why: string }[] {
+  if (!dataLocation) return [];
+  const why = `input 'data-location' (${dataLocation}) stores in-memory datasets that cross Lambdas`;
+  return [
+    { requirement: "s3fs", why },
+    { requirement: "cloudpickle", why },
+  ];
 }
 
 /** The project's requirements file, found, read and checked: the part of the plan that needs no wheel. */

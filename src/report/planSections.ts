@@ -77,7 +77,9 @@ export function renderLink(link: PlanLink): string {
 export function findingCounts(findings: Finding[]): string {
   if (findings.length === 0) return "no problems found";
   const errors = findings.filter((f) => f.severity === "error").length;
-  return `${plural(errors, "error")}, ${plural(findings.length - errors, "warning")}`;
+  const warnings = findings.filter((f) => f.severity === "warning").length;
+  const infos = findings.length - errors - warnings;
+  return `${plural(errors, "error")}, ${plural(warnings, "warning")}${infos ? `, ${plural(infos, "dataset")} kept per run` : ""}`;
 }
 
 /** One finding as a sentence built from its fields, every name in a code span. */
@@ -89,6 +91,8 @@ function findingSentence(f: Finding, inTable: boolean): string {
       return `${code(f.dataset)} is kept in memory but written by ${code(f.producer ?? "?")} and read by ${readers} in another Lambda: persist it in ${code(f.file)}.`;
     case "ephemeral-pipeline-input":
       return `${code(f.dataset)} is a pipeline input (read by ${readers}) missing from ${code(f.file)}: no Lambda can load it.`;
+    case "run-store":
+      return `${code(f.dataset)}, written by ${code(f.producer ?? "?")} and read by ${readers}, is kept per run at ${code(f.location ?? "?")} (input ${code("data-location")}).`;
     case "ephemeral-output-discarded":
       return `${code(f.dataset)}, written by ${code(f.producer ?? "?")}, is kept in memory only and discarded when the Lambda ends.`;
     default:
@@ -97,7 +101,7 @@ function findingSentence(f: Finding, inTable: boolean): string {
 }
 
 function severityIcon(f: Finding): string {
-  return f.severity === "error" ? "❌" : "⚠️";
+  return { error: "❌", warning: "⚠️", info: "ℹ️" }[f.severity];
 }
 
 export function renderFindingsTable(findings: Finding[]): string {

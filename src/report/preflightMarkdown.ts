@@ -10,15 +10,16 @@ export function renderFindings(findings: Finding[]): string {
   if (findings.length === 0)
     return "**Pre-flight:** no problems found: every dataset passed between Lambdas is persisted.";
   const errors = findings.filter((f) => f.severity === "error").length;
-  const warnings = findings.length - errors;
+  const warnings = findings.filter((f) => f.severity === "warning").length;
+  const infos = findings.length - errors - warnings;
   const names = (list: string[]): string => list.map((n) => nameCode(n, NAME_MAX)).join("<br>");
   const parts = [
-    `**Pre-flight:** ${plural(errors, "error")}, ${plural(warnings, "warning")}.`,
+    `**Pre-flight:** ${plural(errors, "error")}, ${plural(warnings, "warning")}${infos ? `, ${plural(infos, "dataset")} kept per run` : ""}.`,
     "",
     table(
       ["", "Dataset", "Written by", "Read by", "Problem"],
       findings.map((f) => [
-        f.severity === "error" ? "❌" : "⚠️",
+        { error: "❌", warning: "⚠️", info: "ℹ️" }[f.severity],
         nameCode(f.dataset, NAME_MAX),
         f.producer === null ? "(pipeline input)" : nameCode(f.producer, NAME_MAX),
         f.consumers.length ? names(f.consumers) : "(nobody)",
@@ -32,8 +33,10 @@ export function renderFindings(findings: Finding[]): string {
 
 /** A folded, ready-to-paste catalog entry for each error: the fix, one click away. */
 export function fixDetails(findings: Finding[]): string[] {
+  // One factory pattern edit fixes many datasets: show it once.
+  const shown = new Set<string>();
   return findings
-    .filter((f) => f.severity === "error")
+    .filter((f) => f.severity === "error" && !shown.has(f.catalogEntry) && shown.add(f.catalogEntry))
     .flatMap((f) => [
       "",
       `<details><summary>Fix for ${nameCode(f.dataset, 60, { wrap: false })}: add to ${nameCode(f.file, Infinity, { wrap: false })}</summary>`,

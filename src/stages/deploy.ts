@@ -157,5 +157,6 @@ export function imageOptionsFrom(options: Options, commitSha: string, graph?: Pi
     pipeline: options.pipeline,
     ...(options.requirements ? { requirementsFile: options.requirements } : {}),
     ...(graph ? { graph } : {}),
+    ...(options.dataLocation ? { dataLocation: options.dataLocation } : {}),
   };
 }

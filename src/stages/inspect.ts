@@ -41,7 +41,12 @@ export async function inspectAndCompile(
 
   const taskOf = new Map<string, string>();
   for (const fn of compiled.functions) for (const node of fn.nodes) taskOf.set(node, fn.functionName);
-  const findings = preflight(graph, { env: options.kedroEnv, taskOf });
+  // The same location compileSettings hands the Lambdas (KEDRO_SFN_DATA_LOCATION).
+  const dataLocation =
+    options.dataLocation && options.stateMachineName
+      ? { dataLocation: `${options.dataLocation}/${options.stateMachineName}` }
+      : {};
+  const findings = preflight(graph, { env: options.kedroEnv, taskOf, ...dataLocation });
   annotateFindings(ctx, findings);
   io.setOutput(Output.Findings, JSON.stringify(findings));
   return { graph, compiled, findings };
@@ -76,6 +81,10 @@ function annotateFindings(ctx: Pick<JobContext, "options" | "io">, findings: Fin
   const catalog = catalogFile(ctx.options.projectPath, ctx.options.kedroEnv);
   const lines = catalogEntryLines(catalog);
   for (const f of findings) {
+    if (f.severity === "info") {
+      ctx.io.info(f.message);
+      continue;
+    }
     const line = lineOfDataset(lines, f.dataset);
     const where = { title: `kedro-sfn: ${f.dataset}`, file: catalog, ...(line ? { startLine: line } : {}) };
     const text = `${f.message}\nAdd to ${f.file}:\n${f.catalogEntry}`;

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -55,7 +56,7 @@ def build_graph(
     except Exception as exc:
         raise project_code_error(exc, proj.path, "Loading the project's settings") from exc
     require_env(conf_source, env)
-    registry, load_warnings = _load_pipelines(proj)
+    registry, load_warnings, import_errors = _load_pipelines(proj)
     if pipeline not in registry:
         known = ", ".join(sorted(registry)) or "none"
         raise UserError(
@@ -94,12 +95,19 @@ def build_graph(
         "datasets": datasets,
         "parameters": parameters,
         "warnings": load_warnings + type_warnings,
+        "pipeline_import_errors": import_errors,
         "runtime": runtime_profile(proj.path, package_dir, datasets, kedro.__version__),
     }
 
 
-def _load_pipelines(proj: BootstrappedProject) -> tuple[dict[str, Any], list[str]]:
-    """Import the project's pipeline registry; keep find_pipelines() warnings as messages."""
+def _load_pipelines(proj: BootstrappedProject) -> tuple[dict[str, Any], list[str], list[dict[str, str]]]:
+    """Import the project's pipeline registry.
+
+    Returns the registry, find_pipelines() warnings as one-line messages, and the
+    pipeline modules find_pipelines() skipped because they raised on import
+    (``{"module", "error"}``): those shrink the pipeline without failing, so the
+    caller decides.
+    """
     from kedro.framework.project import pipelines
 
     with warnings.catch_warnings(record=True) as caught:
@@ -108,12 +116,33 @@ def _load_pipelines(proj: BootstrappedProject) -> tuple[dict[str, Any], list[str
             registry = dict(pipelines)
         except Exception as exc:
             raise project_code_error(exc, proj.path, "Importing the project's pipelines") from exc
-    messages = [
-        " ".join(str(w.message).split())
-        for w in caught
-        if "find_pipelines" in str(w.message) or "create_pipeline" in str(w.message)
-    ]
-    return {k: v for k, v in registry.items() if v is not None}, messages
+    messages: list[str] = []
+    import_errors: list[dict[str, str]] = []
+    for w in caught:
+        text = str(w.message)
+        if "find_pipelines" not in text and "create_pipeline" not in text:
+            continue
+        skipped = _import_error_of(text)
+        if skipped is not None:
+            import_errors.append(skipped)
+        else:
+            messages.append(" ".join(text.split()))
+    return {k: v for k, v in registry.items() if v is not None}, messages, import_errors
+
+
+_IMPORT_ERROR = re.compile(r"An error occurred while importing the '([^']+)' module")
+
+
+def _import_error_of(message: str) -> dict[str, str] | None:
+    """``{"module", "error"}`` from find_pipelines()'s import warning; the error is the traceback's last line."""
+    match = _IMPORT_ERROR.search(message)
+    if match is None:
+        return None
+    lines = [line.strip() for line in message.splitlines() if line.strip()]
+    last = lines[-1] if len(lines) > 1 else ""
+    # Without a traceback (a requested pipeline that does not exist) there is no error line.
+    error = "" if last.startswith("An error occurred") else last
+    return {"module": match.group(1), "error": error}
 
 
 def _node_json(node: Any) -> dict[str, Any]:
