@@ -57,7 +57,7 @@ const http = __importStar(__nccwpck_require__(8611));
 const https = __importStar(__nccwpck_require__(5692));
 const pm = __importStar(__nccwpck_require__(3335));
 const tunnel = __importStar(__nccwpck_require__(770));
-const undici_1 = __nccwpck_require__(6752);
+const undici_1 = __nccwpck_require__(4371);
 var HttpCodes;
 (function (HttpCodes) {
     HttpCodes[HttpCodes["OK"] = 200] = "OK";
@@ -18304,7 +18304,7 @@ __webpack_unused_export__ = HeadBucketCommand;
 __webpack_unused_export__ = HeadBucketOutput$;
 __webpack_unused_export__ = HeadBucketRequest$;
 __webpack_unused_export__ = HeadObject$;
-__webpack_unused_export__ = HeadObjectCommand;
+exports.l81 = HeadObjectCommand;
 __webpack_unused_export__ = HeadObjectOutput$;
 __webpack_unused_export__ = HeadObjectRequest$;
 __webpack_unused_export__ = IdempotencyParameterMismatch;
@@ -46895,7 +46895,7 @@ exports.debug = debug; // for test
 
 /***/ }),
 
-/***/ 6752:
+/***/ 4371:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -47508,7 +47508,7 @@ module.exports = pipeline
 
 /***/ }),
 
-/***/ 4043:
+/***/ 6424:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -48076,7 +48076,7 @@ module.exports = upgrade
 
 
 
-module.exports.request = __nccwpck_require__(4043)
+module.exports.request = __nccwpck_require__(6424)
 module.exports.stream = __nccwpck_require__(3560)
 module.exports.pipeline = __nccwpck_require__(6862)
 module.exports.upgrade = __nccwpck_require__(1882)
@@ -74987,7 +74987,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(670);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3411);
 
 process.exitCode = await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));
 
@@ -74996,7 +74996,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 670:
+/***/ 3411:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -75527,6 +75527,22 @@ function parseGraph(text, file) {
         graph.datasets = parseDatasets(raw.datasets, fail);
     if (raw.parameters !== undefined)
         graph.parameters = stringList(raw.parameters, "'parameters'", fail);
+    if (typeof raw.catalog_root === "string")
+        graph.catalog_root = raw.catalog_root;
+    // Advisory, like the runtime extra: what pre-flight builds its fixes from.
+    if (isObject(raw.catalog_entries)) {
+        const entries = {};
+        for (const [name, item] of Object.entries(raw.catalog_entries)) {
+            if (!isObject(item) || !isObject(item.entry))
+                continue;
+            entries[name] = {
+                entry: item.entry,
+                ...(typeof item.pattern === "string" ? { pattern: item.pattern } : {}),
+                ...(typeof item.filepath === "string" ? { filepath: item.filepath } : {}),
+            };
+        }
+        graph.catalog_entries = entries;
+    }
     const runtime = parseRuntime(raw.runtime);
     if (runtime !== undefined)
         graph.runtime = runtime;
@@ -75680,6 +75696,27 @@ function isMissingCredentials(error) {
     return (awsErrorName(error) === "CredentialsProviderError" ||
         /Could not load credentials from any providers/i.test(errorMessage(error)));
 }
+const THROTTLED = new Set([
+    "ThrottlingException",
+    "Throttling",
+    "TooManyRequestsException",
+    "RequestLimitExceeded",
+    "RequestThrottled",
+    "RequestThrottledException",
+    "SlowDown",
+    "ProvisionedThroughputExceededException",
+]);
+/** Throttled after the SDK's own retries (it retries these with backoff before giving up). */
+function isThrottled(error) {
+    return THROTTLED.has(awsErrorName(error)) || failures_httpStatusOf(error) === 429;
+}
+function failures_httpStatusOf(error) {
+    return error?.$metadata?.httpStatusCode;
+}
+function attemptsOf(error) {
+    const attempts = error?.$metadata?.attempts;
+    return typeof attempts === "number" && attempts > 1 ? ` after ${attempts} attempts` : "";
+}
 /**
  * Turns AWS errors a user can act on into UserErrors that name the input or resource at fault;
  * everything else is wrapped with context and the AWS message kept.
@@ -75736,6 +75773,19 @@ function explainAwsError(error, context) {
             cause: error,
         });
     }
+    if (isThrottled(error)) {
+        return new UserError(`AWS kept throttling the request to ${context.doing}${attemptsOf(error)} (${name || "HTTP 429"}: ${message}).`, {
+            hint: "The account's API quota is in use (another deploy, or many functions at once): re-run the job later; nothing half-done is lost, the next deploy finishes what this one started.",
+            cause: error,
+        });
+    }
+    if (name === "NoSuchBucket") {
+        const where = context.input ? `Input '${context.input}': ` : "";
+        return new UserError(`${where}the S3 bucket "${context.bucket ?? "?"}" does not exist: could not ${context.doing}.`, {
+            hint: "Create the bucket in this account (the action does not create buckets), or fix the bucket name.",
+            cause: error,
+        });
+    }
     if (name === "InvalidDefinition") {
         const states = offendingStates(message);
         const where = states.length > 0
@@ -75746,11 +75796,17 @@ function explainAwsError(error, context) {
             cause: error,
         });
     }
-    const status = error?.$metadata?.httpStatusCode;
+    const status = failures_httpStatusOf(error);
     if (context.sentDefinition && status === 400) {
         // Emulators answer with an error body the SDK cannot parse; AWS itself says InvalidDefinition.
         return new UserError(`AWS rejected the state machine definition or settings (HTTP 400; the error body could not be read: ${message}).`, {
             hint: "Check the definition with the plan output; this is a compiler bug unless the pipeline uses a feature Step Functions lacks.",
+            cause: error,
+        });
+    }
+    if (status !== undefined && status >= 500) {
+        return new UserError(`AWS failed to ${context.doing}${attemptsOf(error)}: HTTP ${status}${name ? ` ${name}` : ""}: ${message}`, {
+            hint: "An AWS-side error that outlasted the retries: re-run the job; the next deploy finishes what this one started.",
             cause: error,
         });
     }
@@ -76001,7 +76057,51 @@ function explainEcrError(error, doing, iamAction) {
 
 // EXTERNAL MODULE: external "node:crypto"
 var external_node_crypto_ = __nccwpck_require__(7598);
+;// CONCATENATED MODULE: ./src/backoff.ts
+
+const DEFAULT_HTTP_RETRY = {
+    attempts: 4,
+    baseDelayMs: 500,
+    maxDelayMs: 20_000,
+    sleep: (ms) => (0,promises_namespaceObject.setTimeout)(ms),
+};
+/**
+ * The wait before attempt `attempt + 1` (attempt counts from 1): the server's Retry-After when it
+ * gives one (capped), else full jitter over an exponential backoff.
+ */
+function retryDelayMs(policy, attempt, retryAfter) {
+    const seconds = retryAfter ? Number(retryAfter) : Number.NaN;
+    if (Number.isFinite(seconds) && seconds >= 0)
+        return Math.min(seconds * 1000, policy.maxDelayMs);
+    const ceiling = Math.min(policy.baseDelayMs * 2 ** (attempt - 1), policy.maxDelayMs);
+    return ceiling / 2 + Math.random() * (ceiling / 2);
+}
+/** Statuses worth another attempt: rate limits and server errors that are not the request's fault. */
+function isRetryableStatus(status) {
+    return status === 429 || status === 500 || status === 502 || status === 503 || status === 504;
+}
+const RETRYABLE_CODES = new Set([
+    "ECONNRESET",
+    "ETIMEDOUT",
+    "EPIPE",
+    "EAI_AGAIN",
+    "UND_ERR_SOCKET",
+    "ECONNABORTED",
+]);
+/** A connection reset or timeout (not a refused connection: a wrong host or port stays wrong). */
+function isRetryableNetworkError(error) {
+    for (let e = error, depth = 0; e && depth < 4; e = e.cause, depth += 1) {
+        const code = e.code;
+        if (typeof code === "string" && RETRYABLE_CODES.has(code))
+            return true;
+        if (e instanceof Error && /other side closed|socket hang up/i.test(e.message))
+            return true;
+    }
+    return false;
+}
+
 ;// CONCATENATED MODULE: ./src/image/registry.ts
+
 
 
 const MEDIA_TYPES = {
@@ -76021,11 +76121,13 @@ class RegistryClient {
     repository;
     auth;
     fetchImpl;
-    constructor(target, repository, auth, fetchImpl = fetch) {
+    retry;
+    constructor(target, repository, auth, fetchImpl = fetch, retry = DEFAULT_HTTP_RETRY) {
         this.target = target;
         this.repository = repository;
         this.auth = auth;
         this.fetchImpl = fetchImpl;
+        this.retry = retry;
     }
     /** The manifest a tag or digest points at, or undefined when there is none. */
     async headManifest(reference) {
@@ -76080,20 +76182,34 @@ class RegistryClient {
         if (this.auth)
             all["Authorization"] =
                 `Basic ${Buffer.from(`${this.auth.username}:${this.auth.password}`).toString("base64")}`;
-        try {
-            return await this.fetchImpl(url, {
-                method,
-                headers: all,
-                ...(body ? { body } : {}),
-                redirect: "follow",
-            });
-        }
-        catch (error) {
-            const cause = error.cause;
-            throw new UserError(`Could not reach the registry at ${this.target.url}: ${errorMessage(cause ?? error)}`, {
-                hint: "Check input 'registry' (or the ECR repository's region) and the runner's network access to it.",
-                cause: error,
-            });
+        // Every request here is idempotent (HEAD, GET, and PUT of the same manifest bytes): retry
+        // rate limits, server errors and resets with backoff; the last answer is the caller's.
+        for (let attempt = 1;; attempt += 1) {
+            const last = attempt >= this.retry.attempts;
+            let response;
+            try {
+                response = await this.fetchImpl(url, {
+                    method,
+                    headers: all,
+                    ...(body ? { body } : {}),
+                    redirect: "follow",
+                });
+            }
+            catch (error) {
+                if (!last && isRetryableNetworkError(error)) {
+                    await this.retry.sleep(retryDelayMs(this.retry, attempt));
+                    continue;
+                }
+                const cause = error.cause;
+                throw new UserError(`Could not reach the registry at ${this.target.url}${attempt > 1 ? ` (${attempt} attempts)` : ""}: ${errorMessage(cause ?? error)}`, {
+                    hint: "Check input 'registry' (or the ECR repository's region) and the runner's network access to it.",
+                    cause: error,
+                });
+            }
+            if (last || !isRetryableStatus(response.status))
+                return response;
+            await response.arrayBuffer().catch(() => undefined);
+            await this.retry.sleep(retryDelayMs(this.retry, attempt, response.headers.get("retry-after")));
         }
     }
     async expectOk(response, doing) {
@@ -76267,7 +76383,57 @@ function pushFailure(request, result) {
     return new UserError(`The registry ${request.registry.host} rejected the push of ${request.repository}:\n${tail}`, { hint });
 }
 
+;// CONCATENATED MODULE: ./src/image/reference.ts
+
+// The grammar of github.com/distribution/reference: [domain/]path[:tag][@digest].
+const DOMAIN_COMPONENT = "(?:[a-zA-Z0-9]|[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9])";
+const DOMAIN = `(?:${DOMAIN_COMPONENT}(?:\\.${DOMAIN_COMPONENT})*|\\[[0-9a-fA-F:]+\\])(?::[0-9]{1,5})?`;
+const PATH_COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
+const TAG = "[\\w][\\w.-]{0,127}";
+const DIGEST = "[A-Za-z][A-Za-z0-9]*(?:[-_+.][A-Za-z][A-Za-z0-9]*)*:[0-9a-fA-F]{32,}";
+const REFERENCE = new RegExp(`^(?:(${DOMAIN})/)?(${PATH_COMPONENT}(?:/${PATH_COMPONENT})*)(?::(${TAG}))?(?:@(${DIGEST}))?$`);
+const REGISTRY_HOST = new RegExp(`^${DOMAIN}$`);
+/**
+ * Parses an image reference as Docker does: the first component is a registry only when it
+ * has a dot or a port or is `localhost` (else `UPPER/name` would pass as a host).
+ */
+function parseImageReference(value) {
+    const match = REFERENCE.exec(value);
+    if (match === null)
+        return null;
+    let domain = match[1] ?? "";
+    let path = match[2] ?? "";
+    if (domain !== "" && !/[.:]/.test(domain) && domain !== "localhost") {
+        // Docker reads it as a path component, which must be lower case.
+        if (!new RegExp(`^${PATH_COMPONENT}$`).test(domain))
+            return null;
+        path = `${domain}/${path}`;
+        domain = "";
+    }
+    if (`${domain}/${path}`.length > 255)
+        return null;
+    return { domain, path, tag: match[3] ?? null, digest: match[4] ?? null };
+}
+/** Input 'base-image' is a reference Docker and buildah accept; it also ends up in a FROM line. */
+function validateBaseImage(baseImage) {
+    const parsed = parseImageReference(baseImage);
+    if (parsed === null) {
+        throw new UserError(`Input 'base-image' is not a valid image reference: ${JSON.stringify(baseImage)}.`, {
+            hint: "Use [registry/]name[:tag][@sha256:digest] in lower case, e.g. public.ecr.aws/lambda/python:3.12 (the default).",
+        });
+    }
+    return parsed;
+}
+/** host[:port] as image references spell it: DNS labels or an IPv4 address, or [IPv6]; port 1-65535. */
+function isRegistryHost(host) {
+    if (!REGISTRY_HOST.test(host))
+        return false;
+    const port = /:(\d+)$/.exec(host.replace(/^\[[^\]]*\]/, ""))?.[1];
+    return port === undefined || (Number(port) >= 1 && Number(port) <= 65535);
+}
+
 ;// CONCATENATED MODULE: ./src/image/options.ts
+
 
 const DEFAULT_BASE_IMAGE = "public.ecr.aws/lambda/python:3.12";
 const DEFAULT_KEEP_IMAGES = 30;
@@ -76316,9 +76482,7 @@ function isLoopbackHost(host) {
 function parseRegistry(value) {
     const match = /^(?:(https?):\/\/)?([^/\s]+?)\/?$/.exec(value.trim());
     const host = match?.[2];
-    if (match === null ||
-        host === undefined ||
-        !/^(?:\[[0-9a-fA-F:]+\]|[A-Za-z0-9.-]+)(?::\d{1,5})?$/.test(host)) {
+    if (match === null || host === undefined || !isRegistryHost(host)) {
         throw new UserError(`Input 'registry' must be a registry host, like 127.0.0.1:5000; got '${value}'.`, {
             hint: "Give host[:port] only: the repository comes from 'ecr-repository'.",
         });
@@ -76752,6 +76916,7 @@ function refuseUnpackagedEnv(kedroEnv) {
 
 
 
+
 /** Lambda's task root: the AWS base image's WORKDIR and LAMBDA_TASK_ROOT. */
 const TASK_ROOT = "/var/task";
 const HANDLER = "kedro_sfn.handler.handler";
@@ -76777,10 +76942,16 @@ const LAMBDA_ENTRYPOINT = "/lambda-entrypoint.sh";
 function renderDockerfile(spec) {
     const pip = "umask 022 && python3 -m pip install --no-cache-dir --disable-pip-version-check";
     const ric = `if [ ! -x ${LAMBDA_ENTRYPOINT} ]; then python3 -m pip install --no-cache-dir --disable-pip-version-check --target ${TASK_ROOT} ${AWSLAMBDARIC}; fi`;
+    for (const [field, value] of Object.entries(spec)) {
+        // Inputs are checked long before; a line break here would add Dockerfile instructions.
+        // eslint-disable-next-line no-control-regex
+        if (/[\u0000-\u001f\u007f]/.test(value))
+            throw new Error(`renderDockerfile: ${field} holds a control character: ${JSON.stringify(value)}`);
+    }
     return [
         "# Generated by kedro-sfn: one image for every Lambda function of the pipeline.",
         `FROM ${spec.baseImage}`,
-        `ENV PYTHONPATH=${TASK_ROOT} KEDRO_SFN_PACKAGE=${spec.packageName} KEDRO_SFN_CONF_SOURCE=${JSON.stringify(spec.confSource)} KEDRO_DISABLE_TELEMETRY=1`,
+        `ENV PYTHONPATH=${TASK_ROOT} KEDRO_SFN_PACKAGE=${spec.packageName} KEDRO_SFN_CONF_SOURCE=${dockerfileString(spec.confSource)} KEDRO_DISABLE_TELEMETRY=1`,
         `WORKDIR ${TASK_ROOT}`,
         `ENTRYPOINT ["/bin/sh", "${TASK_ROOT}/kedro_sfn/entrypoint.sh"]`,
         `CMD ["${HANDLER}"]`,
@@ -76790,6 +76961,10 @@ function renderDockerfile(spec) {
         `RUN ${pip} --no-deps --target ${TASK_ROOT} ${TASK_ROOT}/${WHEEL_DIR}/${spec.wheelName}`,
         "",
     ].join("\n");
+}
+/** A double-quoted Dockerfile word: JSON escapes quotes and backslashes, `\$` stops ENV's variable expansion. */
+function dockerfileString(value) {
+    return JSON.stringify(value).replace(/\$/g, "\\$");
 }
 /** Lays out dist/kedro-sfn and picks the Dockerfile: the generated one, or the project's own. */
 async function prepareBuildContext(options, pkg, run) {
@@ -76875,13 +77050,6 @@ function globBase(source) {
     if (wildcard < 0)
         return clean;
     return clean.slice(0, clean.lastIndexOf("/", wildcard) + 1);
-}
-function validateBaseImage(baseImage) {
-    if (baseImage.trim() === "" || /\s/.test(baseImage)) {
-        throw new UserError(`Input 'base-image' must be an image reference, got '${baseImage}'.`, {
-            hint: "For example public.ecr.aws/lambda/python:3.12 (the default).",
-        });
-    }
 }
 function lines(items) {
     return items.map((line) => `${line}\n`).join("");
@@ -77262,7 +77430,10 @@ function planRequirements(input) {
         for (const line of input.wheelRequires.filter(keep))
             push(line);
         const named = new Set(requirements.map(requirementName));
-        for (const need of input.runtime?.data_requirements ?? []) {
+        for (const need of [
+            ...(input.runtime?.data_requirements ?? []),
+            ...runStoreRequirements(input.dataLocation),
+        ]) {
             const name = requirementName(need.requirement);
             const coveredByName = !need.requirement.includes("[") && named.has(name);
             if (coveredByName || present.has(need.requirement))
@@ -77281,6 +77452,20 @@ function planRequirements(input) {
         added,
         hashed,
     };
+}
+/**
+ * What kedro_sfn.runstore imports when 'data-location' is set: s3fs for s3:// (fsspec comes
+ * with it) and cloudpickle, its format for objects that are neither DataFrames nor arrays.
+ * pyarrow is not added: without it DataFrames are pickled (a project that has it gets parquet).
+ */
+function runStoreRequirements(dataLocation) {
+    if (!dataLocation)
+        return [];
+    const why = `input 'data-location' (${dataLocation}) stores in-memory datasets that cross Lambdas`;
+    return [
+        { requirement: "s3fs", why },
+        { requirement: "cloudpickle", why },
+    ];
 }
 /**
  * Finds and reads the requirements file, and refuses a Kedro pin other than
@@ -77331,11 +77516,50 @@ function describeRequirements(plan) {
     return lines;
 }
 
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(8815);
+;// CONCATENATED MODULE: ./src/graph/runStore.ts
+/**
+ * Where the handler's run store keeps a crossing in-memory dataset (kedro_sfn/runstore.py
+ * implements the same rule): `<data-location>/<state machine>/<run id>/<key>/`, where the key
+ * is the dataset name without its transcoding suffix, every character outside
+ * `A-Z a-z 0-9 . _ -` written as `~` plus two upper-case hex digits per UTF-8 byte, and a
+ * name made only of dots fully encoded.
+ */
+function encodeKey(text) {
+    if (text.length > 0 && /^\.+$/.test(text))
+        return "~2E".repeat(text.length);
+    let out = "";
+    for (const char of text) {
+        if (/^[A-Za-z0-9._-]$/.test(char))
+            out += char;
+        else
+            for (const byte of Buffer.from(char, "utf8"))
+                out += `~${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+    }
+    return out;
+}
+function runStoreKey(dataset) {
+    const at = dataset.indexOf("@");
+    return encodeKey(at > 0 ? dataset.slice(0, at) : dataset);
+}
+/** The folder of `dataset` for a run; `location` is `<data-location>/<state machine>`. */
+function runStoreFolder(location, dataset, runId = "<run id>") {
+    const run = runId === "<run id>" ? runId : encodeKey(runId);
+    return `${location.replace(/\/+$/, "")}/${run}/${runStoreKey(dataset)}/`;
+}
+
 ;// CONCATENATED MODULE: ./src/graph/preflight.ts
 
+
+
+/** Lambda's only writable folder. */
+const WRITABLE = /^(file:\/\/)?\/tmp(\/|$)/;
 /**
  * Each task runs in its own Lambda, so a dataset that one task writes and
- * another reads must be persisted: in-memory data does not survive the hop.
+ * another reads must be persisted: in-memory data does not survive the hop
+ * (unless `data-location` keeps it for the run), a local path is one Lambda's
+ * own disk, and nothing but /tmp is writable at all.
  */
 function preflight(graph, options) {
     if (graph.datasets === undefined)
@@ -77343,10 +77567,13 @@ function preflight(graph, options) {
     const datasets = graph.datasets;
     // Transcoded names (x@pandas, x@spark) are one dataset: in memory only if every spelling is.
     const spellings = new Map();
-    const isEphemeral = (key) => [...(spellings.get(key) ?? [key])].every((name) => datasets[name]?.ephemeral ?? true);
-    const isLocal = (key) => [...(spellings.get(key) ?? [key])].some((name) => datasets[name]?.storage === "local");
+    const namesOf = (key) => [...(spellings.get(key) ?? [key])].sort();
+    const isEphemeral = (key) => namesOf(key).every((name) => datasets[name]?.ephemeral ?? true);
+    const isLocal = (key) => namesOf(key).some((name) => datasets[name]?.storage === "local");
     const taskOf = (node) => options.taskOf?.get(node) ?? node;
     const file = `conf/${options.env}/catalog.yml`;
+    const root = graph.catalog_root ?? undefined;
+    const entries = graph.catalog_entries ?? {};
     const producers = new Map();
     const consumers = new Map();
     const spell = (name) => {
@@ -77369,8 +77596,10 @@ function preflight(graph, options) {
     for (const dataset of names) {
         const producer = producers.get(dataset) ?? null;
         const readers = consumers.get(dataset) ?? [];
-        const base = { dataset, producer, consumers: readers, file, catalogEntry: catalogEntryFor(dataset) };
+        const fix = fixFor(namesOf(dataset), datasets, entries, root);
+        const base = { dataset, producer, consumers: readers, file, catalogEntry: fix.entry, fixKeys: fix.keys };
         const remote = producer === null ? readers : readers.filter((c) => taskOf(c) !== taskOf(producer));
+        const where = pathsOf(namesOf(dataset), entries);
         if (isEphemeral(dataset)) {
             if (producer === null) {
                 findings.push({
@@ -77381,13 +77610,28 @@ function preflight(graph, options) {
                         `but is not in the catalog of env '${options.env}', so no Lambda can load it.`,
                 });
             }
+            else if (remote.length > 0 && options.dataLocation) {
+                const location = runStoreFolder(options.dataLocation, dataset);
+                findings.push({
+                    ...base,
+                    catalogEntry: "",
+                    fixKeys: [],
+                    severity: "info",
+                    code: "run-store",
+                    location,
+                    message: `Dataset '${dataset}' is kept in memory, written by '${producer}' and read by ${quoteList(remote)} ` +
+                        `in another Lambda: each run keeps it at ${location} (input 'data-location').`,
+                });
+            }
             else if (remote.length > 0) {
                 findings.push({
                     ...base,
                     severity: "error",
                     code: "ephemeral-crosses-tasks",
                     message: `Dataset '${dataset}' is kept in memory (not persisted in env '${options.env}') but is ` +
-                        `written by '${producer}' and read by ${quoteList(remote)} in another Lambda.`,
+                        `written by '${producer}' and read by ${quoteList(remote)} in another Lambda. Easiest fix: ` +
+                        `set the input 'data-location' (e.g. s3://<bucket>/kedro-sfn-runs; CLI --data-location), ` +
+                        `and kedro-sfn keeps it in S3 for each run; or persist it in ${file}${fix.pattern}.`,
                 });
             }
             else if (readers.length === 0) {
@@ -77402,17 +77646,47 @@ function preflight(graph, options) {
         }
         else if (isLocal(dataset) && remote.length > 0) {
             // A plain path in a Lambda is that Lambda's own disk (and /var/task is read-only).
-            const where = producer === null ? "an input of the pipeline" : `written by '${producer}'`;
+            const role = producer === null ? "an input of the pipeline" : `written by '${producer}'`;
             findings.push({
                 ...base,
                 severity: "error",
                 code: producer === null ? "local-pipeline-input" : "local-crosses-tasks",
-                message: `Dataset '${dataset}' is on a local path in env '${options.env}' (${where}, read by ` +
-                    `${quoteList(remote)}): each Lambda has its own disk, so another Lambda cannot read it.`,
+                message: `Dataset '${dataset}' is on a local path in env '${options.env}' (${where}; ${role}, read by ` +
+                    `${quoteList(remote)}): each Lambda has its own disk, so another Lambda cannot read it. ` +
+                    `Move it to shared storage${fix.pattern}.`,
+            });
+        }
+        else if (producer !== null &&
+            isLocal(dataset) &&
+            !writableInLambda(namesOf(dataset), datasets, entries)) {
+            findings.push({
+                ...base,
+                severity: "error",
+                code: "local-write",
+                message: `Dataset '${dataset}' is written by '${producer}' to a local path in env '${options.env}' (${where}): ` +
+                    `a Lambda can write only under /tmp, so the save fails at run time (and /tmp is gone when the ` +
+                    `Lambda ends). Move it to shared storage${fix.pattern}.`,
             });
         }
     }
     return findings;
+}
+/** Every spelling's resolved path, with the pattern that made it: what the messages show. */
+function pathsOf(names, entries) {
+    const shown = names.flatMap((name) => {
+        const info = entries[name];
+        if (info?.filepath === undefined)
+            return [];
+        const from = info.pattern !== undefined ? ` from pattern '${info.pattern}'` : "";
+        return [`'${name}' resolves to ${info.filepath}${from}`];
+    });
+    return shown.length > 0 ? shown.join(", ") : "path not known";
+}
+function writableInLambda(names, datasets, entries) {
+    return names.every((name) => {
+        const path = entries[name]?.filepath;
+        return datasets[name]?.storage !== "local" || (path !== undefined && WRITABLE.test(path));
+    });
 }
 function isParameter(dataset) {
     return dataset === "parameters" || dataset.startsWith("params:");
@@ -77421,10 +77695,59 @@ function quoteList(names) {
     return names.map((n) => `'${n}'`).join(", ");
 }
 /** A ready-to-paste entry; pickle fits any Python object, the user may pick a better type. */
-function catalogEntryFor(dataset) {
-    const key = /^[A-Za-z0-9_.-]+$/.test(dataset) ? dataset : JSON.stringify(dataset);
-    const file = dataset.replace(/[^A-Za-z0-9_.-]/g, "_");
-    return [`${key}:`, `  type: pickle.PickleDataset`, `  filepath: s3://<your-bucket>/data/${file}.pkl`].join("\n");
+function catalogEntryFor(dataset, root = PLACEHOLDER_ROOT) {
+    return stringifyEntries({
+        [dataset]: { type: "pickle.PickleDataset", filepath: `${root}/${fileName(dataset)}.pkl` },
+    });
+}
+const PLACEHOLDER_ROOT = "s3://<your-bucket>/data";
+/**
+ * The fix for a dataset, by one rule: each spelling's own entry (or factory pattern)
+ * keeps its type, load_args, save_args and file name, and only its path moves under the
+ * env's storage root (`data/01_raw/x.csv` -> `<root>/01_raw/x.csv`); a dataset with no
+ * entry, or kept in memory, becomes a pickle under the root.
+ */
+function fixFor(names, datasets, catalog, root = PLACEHOLDER_ROOT) {
+    const entries = {};
+    const patterns = [];
+    for (const name of names) {
+        const info = catalog[name];
+        const key = info?.pattern ?? name;
+        if (key in entries)
+            continue;
+        if (info?.pattern !== undefined)
+            patterns.push(info.pattern);
+        const entry = info?.entry;
+        const path = entry?.["filepath"] ?? entry?.["path"];
+        if (entry !== undefined && !(datasets[name]?.ephemeral ?? true) && typeof path === "string") {
+            const field = "filepath" in entry ? "filepath" : "path";
+            entries[key] = { ...entry, [field]: movedPath(path, root) };
+        }
+        else {
+            // Transcoded spellings share one file: name it after the dataset, not the spelling.
+            entries[key] = { type: "pickle.PickleDataset", filepath: `${root}/${fileName(datasetKey(key))}.pkl` };
+        }
+    }
+    const keys = Object.keys(entries);
+    const pattern = patterns.length > 0 ? `: edit the pattern ${quoteList(patterns)} once, for every dataset it makes` : "";
+    return { entry: stringifyEntries(entries), keys, pattern };
+}
+/** A local path under the storage root: the leading `data/` dropped, folders and file name kept. */
+function movedPath(path, root) {
+    let rest = path.replace(/^file:\/\//, "").replace(/\\/g, "/");
+    if (rest.startsWith("/")) {
+        const at = rest.lastIndexOf("/data/");
+        rest = at >= 0 ? rest.slice(at + 1) : rest.slice(rest.lastIndexOf("/") + 1);
+    }
+    rest = rest.replace(/^(\.\/)+/, "").replace(/^data\//, "");
+    return `${root.replace(/\/+$/, "")}/${rest}`;
+}
+/** A file name from a dataset name or pattern: placeholders and `/` kept, other unsafe characters `_`. */
+function fileName(key) {
+    return key.replace(/[^A-Za-z0-9_.{}/-]/g, "_");
+}
+function stringifyEntries(entries) {
+    return (0,dist/* stringify */.As)(entries, { lineWidth: 0 }).trimEnd();
 }
 function hasErrors(findings) {
     return findings.some((f) => f.severity === "error");
@@ -77539,6 +77862,7 @@ async function buildAndPushImage(options, deps) {
         ...(options.requirementsFile ? { requirementsFile: options.requirementsFile } : {}),
         ...(options.graph?.runtime ? { runtime: options.graph.runtime } : {}),
         ...(options.graph?.project?.kedro_version ? { kedroVersion: options.graph.project.kedro_version } : {}),
+        ...(options.dataLocation ? { dataLocation: options.dataLocation } : {}),
     };
     const read = readRequirements(inspected);
     if (options.dockerfile)
@@ -77676,6 +78000,50 @@ async function verifyLambdaImage(registry, digest, platform, userDockerfile) {
     }
     return manifest;
 }
+/**
+ * Is the builder usable here? Asked before any AWS write, so a runner without a Docker daemon
+ * (or without buildx, or buildah) leaves no repository behind. DOCKER_HOST applies as for the build.
+ */
+async function checkBuilder(name, run = runCommand) {
+    const probes = name === "docker"
+        ? [
+            {
+                argv: ["docker", "version", "--format", "{{.Server.Version}}"],
+                what: `the Docker daemon${process.env["DOCKER_HOST"] ? ` at DOCKER_HOST=${process.env["DOCKER_HOST"]}` : ""} does not answer`,
+                hint: "Start Docker (or point DOCKER_HOST at a running engine), or set 'builder: buildah' on a runner with buildah.",
+            },
+            {
+                argv: ["docker", "buildx", "version"],
+                what: "docker buildx is not installed",
+                hint: "Add docker/setup-buildx-action before this step, or install the buildx plugin.",
+            },
+        ]
+        : [
+            {
+                argv: ["buildah", ...BUILDAH_GLOBAL, "info"],
+                what: "buildah cannot open its storage",
+                hint: "Install buildah (apt-get install buildah) and check its storage configuration, or use 'builder: docker'.",
+            },
+        ];
+    for (const probe of probes) {
+        let result;
+        try {
+            result = await run({ argv: probe.argv });
+        }
+        catch (error) {
+            throw new UserError(`Input 'builder' is ${name}, but '${probe.argv[0] ?? name}' is not installed: ${errorMessage(error)}.`, {
+                hint: probe.hint,
+                cause: error,
+            });
+        }
+        if (result.exitCode !== 0) {
+            const said = result.output.trim().split("\n").slice(-3).join(" ");
+            throw new UserError(`Input 'builder' is ${name}, but ${probe.what}: ${said || `exit ${result.exitCode}`}.`, {
+                hint: probe.hint,
+            });
+        }
+    }
+}
 
 ;// CONCATENATED MODULE: ./src/failureReason.ts
 /**
@@ -77772,6 +78140,7 @@ function readEventContext(env, readFile = (p) => (0,external_node_fs_.readFileSy
         runId: runId ?? "",
         runAttempt: attempt ?? "",
         pullRequest,
+        head: readHeadOrigin(eventName, payload, env["GITHUB_REPOSITORY"] ?? ""),
         runUrl,
         apiUrl: env["GITHUB_API_URL"] ?? "https://api.github.com",
         warnings,
@@ -77802,6 +78171,89 @@ function readPullRequest(payload) {
         headSha: typeof head?.["sha"] === "string" ? head["sha"] : null,
     };
 }
+/** Which repository's code the event is about (see HeadOrigin); never throws. */
+function readHeadOrigin(eventName, payload, thisRepo) {
+    const base = asObject(payload["repository"]);
+    const baseRef = { id: base?.["id"], name: stringOr(base?.["full_name"], thisRepo) };
+    const pr = asObject(payload["pull_request"]);
+    if (pr !== undefined || isPullRequestEvent(eventName)) {
+        // pull_request(_target), pull_request_review, pull_request_review_comment, ..._review_thread.
+        const headRepo = asObject(asObject(pr?.["head"])?.["repo"]);
+        const prBase = asObject(asObject(pr?.["base"])?.["repo"]) ?? base;
+        return compare("pull_request.head.repo", headRepo, {
+            id: prBase?.["id"],
+            name: stringOr(prBase?.["full_name"], thisRepo),
+        });
+    }
+    const issue = asObject(payload["issue"]);
+    if (issue !== undefined && issue["pull_request"] !== undefined) {
+        // issue_comment on a pull request: the payload links the pull request but not its head.
+        return { source: "issue.pull_request", repo: null, trust: "unknown" };
+    }
+    const run = asObject(payload["workflow_run"]);
+    if (run !== undefined) {
+        const runRepo = asObject(run["repository"]) ?? base;
+        return compare("workflow_run.head_repository", asObject(run["head_repository"]), {
+            id: runRepo?.["id"],
+            name: stringOr(runRepo?.["full_name"], thisRepo),
+        });
+    }
+    const suite = asObject(payload["check_suite"]) ?? asObject(asObject(payload["check_run"])?.["check_suite"]);
+    if (suite !== undefined || eventName === "check_suite" || eventName === "check_run") {
+        return checkSuiteOrigin(eventName, suite, asObject(payload["check_run"]));
+    }
+    return { source: null, repo: baseRef.name || null, trust: "ours" };
+}
+/** GitHub: a check suite whose head branch is in a fork has head_branch null and no pull requests. */
+function checkSuiteOrigin(eventName, suite, checkRun) {
+    const source = eventName === "check_run" ? "check_run.check_suite.head_branch" : "check_suite.head_branch";
+    const branch = suite?.["head_branch"];
+    if (typeof branch !== "string" || branch === "")
+        return { source, repo: null, trust: "unknown" };
+    const pulls = [
+        ...(Array.isArray(suite?.["pull_requests"]) ? suite["pull_requests"] : []),
+        ...(Array.isArray(checkRun?.["pull_requests"]) ? checkRun["pull_requests"] : []),
+    ];
+    for (const pull of pulls) {
+        // These pull requests carry minimal repositories (id, name, url): compare ids.
+        const head = asObject(asObject(asObject(pull)?.["head"])?.["repo"]);
+        const base = asObject(asObject(asObject(pull)?.["base"])?.["repo"]);
+        const origin = compare(`${source.replace(/head_branch$/, "pull_requests")}[].head.repo`, head, {
+            id: base?.["id"],
+            name: stringOr(base?.["full_name"], ""),
+        });
+        if (origin.trust !== "ours")
+            return origin;
+    }
+    return { source, repo: null, trust: "ours" };
+}
+/** Ids survive renames; names are the fallback; a head the payload does not show is unknown. */
+function compare(source, head, base) {
+    if (head === undefined)
+        return { source, repo: null, trust: "unknown" };
+    const headName = repositoryName(head);
+    const headId = head["id"];
+    if (typeof headId === "number" && typeof base.id === "number") {
+        return { source, repo: headName, trust: headId === base.id ? "ours" : "foreign" };
+    }
+    if (headName === null || base.name === "")
+        return { source, repo: headName, trust: "unknown" };
+    return {
+        source,
+        repo: headName,
+        trust: headName.toLowerCase() === base.name.toLowerCase() ? "ours" : "foreign",
+    };
+}
+/** full_name, or owner/name from the API URL of the minimal repositories check suites carry. */
+function repositoryName(repo) {
+    if (typeof repo["full_name"] === "string")
+        return repo["full_name"];
+    const url = typeof repo["url"] === "string" ? /\/repos\/([^/]+\/[^/]+)$/.exec(repo["url"]) : null;
+    return url?.[1] ?? null;
+}
+function stringOr(value, fallback) {
+    return typeof value === "string" && value !== "" ? value : fallback;
+}
 function asObject(value) {
     return typeof value === "object" && value !== null && !Array.isArray(value)
         ? value
@@ -77813,6 +78265,14 @@ function asObject(value) {
 
 /** Events `mode: auto` acts on: plans for the first two, deploys for the others. */
 const SUPPORTED_EVENTS = ["pull_request", "pull_request_target", "push", "workflow_dispatch"];
+/** Events that run with the base repository's secrets even when the head is a fork's. */
+const PRIVILEGED_EVENTS = new Set([
+    "pull_request_target",
+    "workflow_run",
+    "issue_comment",
+    "check_run",
+    "check_suite",
+]);
 /**
  * Whether this event may run in `mode` (as resolved from `requested`).
  * Deploying code from a fork is refused whatever the mode; an event the
@@ -77820,32 +78280,21 @@ const SUPPORTED_EVENTS = ["pull_request", "pull_request_target", "push", "workfl
  */
 function checkEvent(context, requested, mode) {
     const warnings = [...context.warnings];
-    const { eventName, pullRequest } = context;
+    const { eventName, head } = context;
     if (eventName === "")
         return { warnings };
     const supported = SUPPORTED_EVENTS.includes(eventName);
-    if (isPullRequestEvent(eventName)) {
-        // A payload without the head repository cannot prove the code is ours.
-        const fork = pullRequest === null || pullRequest.isFork;
-        if (mode === "deploy" && fork) {
-            const risk = "code from a fork would run in your AWS account, with your credentials, before anyone merged it.";
-            return {
-                warnings,
-                refusal: {
-                    reason: "fork-deploy",
-                    message: pullRequest === null
-                        ? `Refusing to deploy on a ${eventName} event whose payload does not show the pull request comes from this repository: ${risk}`
-                        : `Refusing to deploy on a ${eventName} event for a pull request from a fork (${pullRequest.headRepo ?? "a deleted repository"}): ${risk}`,
-                    hint: `Deploy from pushes to your default branch; on pull requests use '${Input.Mode}: auto' or 'plan'.`,
-                },
-            };
-        }
-        if (eventName === "pull_request_target" && fork) {
-            warnings.push("pull_request_target from a fork: planning runs the checked-out project's Python code with this " +
-                "workflow's secrets. Check out the base branch, or use the pull_request event, unless you trust the fork.");
-        }
-        return { warnings };
+    // Deny by default: whatever the event, a head not proven to be this repository never deploys.
+    const untrusted = head.trust !== "ours";
+    if (mode === "deploy" && untrusted) {
+        return { warnings, refusal: forkRefusal(eventName, head) };
     }
+    if (untrusted && PRIVILEGED_EVENTS.has(eventName)) {
+        warnings.push(`${eventName} ${head.trust === "foreign" ? "from a fork" : "whose code the payload does not show is this repository's"}: planning runs the checked-out project's Python code with this ` +
+            "workflow's secrets. Check out the base branch, or use the pull_request event, unless you trust the fork.");
+    }
+    if (isPullRequestEvent(eventName))
+        return { warnings };
     if (!supported) {
         const list = SUPPORTED_EVENTS.join(", ");
         if (requested === "auto") {
@@ -77861,6 +78310,18 @@ function checkEvent(context, requested, mode) {
         warnings.push(`The ${eventName} event is not one kedro-sfn-action knows (${list}); running '${mode}' because '${Input.Mode}' says so.`);
     }
     return { warnings };
+}
+function forkRefusal(eventName, head) {
+    const risk = "code from a fork would run in your AWS account, with your credentials, before anyone merged it.";
+    const where = head.source ? `, from ${head.source}` : "";
+    const message = head.trust === "foreign"
+        ? `Refusing to deploy on a ${eventName} event whose code comes from a fork (${head.repo ?? "a deleted repository"}${where}): ${risk}`
+        : `Refusing to deploy on a ${eventName} event whose payload does not show the code comes from this repository (${head.source ?? "no head"}): ${risk}`;
+    return {
+        reason: "fork-deploy",
+        message,
+        hint: `Deploy from pushes to your default branch; on pull requests use '${Input.Mode}: auto' or 'plan'.`,
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/report/escape.ts
@@ -78301,13 +78762,14 @@ function renderFindings(findings) {
     if (findings.length === 0)
         return "**Pre-flight:** no problems found: every dataset passed between Lambdas is persisted.";
     const errors = findings.filter((f) => f.severity === "error").length;
-    const warnings = findings.length - errors;
+    const warnings = findings.filter((f) => f.severity === "warning").length;
+    const infos = findings.length - errors - warnings;
     const names = (list) => list.map((n) => nameCode(n, NAME_MAX)).join("<br>");
     const parts = [
-        `**Pre-flight:** ${plural(errors, "error")}, ${plural(warnings, "warning")}.`,
+        `**Pre-flight:** ${plural(errors, "error")}, ${plural(warnings, "warning")}${infos ? `, ${plural(infos, "dataset")} kept per run` : ""}.`,
         "",
         table(["", "Dataset", "Written by", "Read by", "Problem"], findings.map((f) => [
-            f.severity === "error" ? "❌" : "⚠️",
+            { error: "❌", warning: "⚠️", info: "ℹ️" }[f.severity],
             nameCode(f.dataset, NAME_MAX),
             f.producer === null ? "(pipeline input)" : nameCode(f.producer, NAME_MAX),
             f.consumers.length ? names(f.consumers) : "(nobody)",
@@ -78319,8 +78781,10 @@ function renderFindings(findings) {
 }
 /** A folded, ready-to-paste catalog entry for each error: the fix, one click away. */
 function fixDetails(findings) {
+    // One factory pattern edit fixes many datasets: show it once.
+    const shown = new Set();
     return findings
-        .filter((f) => f.severity === "error")
+        .filter((f) => f.severity === "error" && !shown.has(f.catalogEntry) && shown.add(f.catalogEntry))
         .flatMap((f) => [
         "",
         `<details><summary>Fix for ${nameCode(f.dataset, 60, { wrap: false })}: add to ${nameCode(f.file, Infinity, { wrap: false })}</summary>`,
@@ -78400,7 +78864,9 @@ function findingCounts(findings) {
     if (findings.length === 0)
         return "no problems found";
     const errors = findings.filter((f) => f.severity === "error").length;
-    return `${plural(errors, "error")}, ${plural(findings.length - errors, "warning")}`;
+    const warnings = findings.filter((f) => f.severity === "warning").length;
+    const infos = findings.length - errors - warnings;
+    return `${plural(errors, "error")}, ${plural(warnings, "warning")}${infos ? `, ${plural(infos, "dataset")} kept per run` : ""}`;
 }
 /** One finding as a sentence built from its fields, every name in a code span. */
 function findingSentence(f, inTable) {
@@ -78411,6 +78877,8 @@ function findingSentence(f, inTable) {
             return `${code(f.dataset)} is kept in memory but written by ${code(f.producer ?? "?")} and read by ${readers} in another Lambda: persist it in ${code(f.file)}.`;
         case "ephemeral-pipeline-input":
             return `${code(f.dataset)} is a pipeline input (read by ${readers}) missing from ${code(f.file)}: no Lambda can load it.`;
+        case "run-store":
+            return `${code(f.dataset)}, written by ${code(f.producer ?? "?")} and read by ${readers}, is kept per run at ${code(f.location ?? "?")} (input ${code("data-location")}).`;
         case "ephemeral-output-discarded":
             return `${code(f.dataset)}, written by ${code(f.producer ?? "?")}, is kept in memory only and discarded when the Lambda ends.`;
         default:
@@ -78418,7 +78886,7 @@ function findingSentence(f, inTable) {
     }
 }
 function severityIcon(f) {
-    return f.severity === "error" ? "❌" : "⚠️";
+    return { error: "❌", warning: "⚠️", info: "ℹ️" }[f.severity];
 }
 function renderFindingsTable(findings) {
     if (findings.length === 0)
@@ -78744,7 +79212,7 @@ class Context {
 // EXTERNAL MODULE: ./node_modules/@actions/github/node_modules/@actions/http-client/lib/index.js
 var lib = __nccwpck_require__(9659);
 // EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(6752);
+var undici = __nccwpck_require__(4371);
 ;// CONCATENATED MODULE: ./node_modules/@actions/github/lib/internal/utils.js
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
     function adopt(value) { return value instanceof P ? value : new P(function (resolve) { resolve(value); }); }
@@ -83691,14 +84159,56 @@ function getOctokit(token, options, ...additionalPlugins) {
 ;// CONCATENATED MODULE: ./src/github/client.ts
 
 
+
 /**
  * An Octokit for `token` against `apiUrl` (GITHUB_API_URL on a runner, a fake in
  * tests), or null without a token: callers then skip GitHub with a warning.
  */
-function createGitHubClient(token, apiUrl) {
+function createGitHubClient(token, apiUrl, retry = DEFAULT_HTTP_RETRY) {
     if (token.trim() === "")
         return null;
-    return getOctokit(token, apiUrl ? { baseUrl: apiUrl.replace(/\/+$/, "") } : {});
+    // Not @octokit/plugin-retry and -throttling (not installed): the same idea in one hook.
+    return getOctokit(token, apiUrl ? { baseUrl: apiUrl.replace(/\/+$/, "") } : {}, retryPlugin(retry));
+}
+/**
+ * Retries rate limits (429, and 403 with retry-after or an exhausted x-ratelimit-remaining:
+ * GitHub's secondary limits), server errors and connection resets, with backoff; waits for the
+ * reset GitHub names, up to the policy's longest wait. Other answers go straight to the caller.
+ */
+function retryPlugin(policy) {
+    return (octokit) => {
+        octokit.hook.wrap("request", async (request, options) => {
+            for (let attempt = 1;; attempt += 1) {
+                try {
+                    return await request(options);
+                }
+                catch (error) {
+                    const wait = attempt < policy.attempts ? retryWait(error, policy, attempt) : null;
+                    if (wait === null)
+                        throw error;
+                    await policy.sleep(wait);
+                }
+            }
+        });
+    };
+}
+/** Milliseconds to wait before trying again, or null when another attempt would not help. */
+function retryWait(error, policy, attempt) {
+    const status = httpStatus(error);
+    if (status === undefined)
+        return isRetryableNetworkError(error) ? retryDelayMs(policy, attempt) : null;
+    const headers = error.response?.headers ?? {};
+    const retryAfter = headers["retry-after"];
+    if (status === 403 || status === 429) {
+        if (retryAfter)
+            return retryDelayMs(policy, attempt, retryAfter);
+        const reset = Number(headers["x-ratelimit-reset"]);
+        if (headers["x-ratelimit-remaining"] === "0" && Number.isFinite(reset)) {
+            return Math.min(Math.max(reset * 1000 - Date.now(), 0) + 1000, policy.maxDelayMs);
+        }
+        return status === 429 ? retryDelayMs(policy, attempt) : null;
+    }
+    return isRetryableStatus(status) ? retryDelayMs(policy, attempt, retryAfter) : null;
 }
 /** The HTTP status of an Octokit RequestError, if it is one. */
 function httpStatus(error) {
@@ -84263,21 +84773,38 @@ const Tag = {
 const MANAGED_BY = "kedro-sfn-action";
 const desired_MARKER_PREFIX = "kedro-sfn:v1";
 const DESCRIPTION_LIMIT = 256;
-const ROLE_ARN = /^arn:aws[a-z-]*:iam::\d{12}:role\/[\w+=,.@/-]{1,512}$/;
+/** The AWS partitions, and the region prefixes that belong to each (the rest are `aws`). */
+const PARTITION_OF_REGION = [
+    [/^cn-/, "aws-cn"],
+    [/^us-gov-/, "aws-us-gov"],
+    [/^us-isob-/, "aws-iso-b"],
+    [/^us-isof-/, "aws-iso-f"],
+    [/^eu-isoe-/, "aws-iso-e"],
+    [/^us-iso-/, "aws-iso"],
+    [/^eusc-/, "aws-eusc"],
+];
+const PARTITIONS = "aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|aws-iso-e|aws-iso-f|aws-eusc";
+// IAM: an optional path /a/b/ and a name of up to 64 of [\w+=,.@-].
+const ROLE_ARN = new RegExp(`^arn:(${PARTITIONS}):iam::(\\d{12}):role\\/(?:[\\w+=,.@-]+\\/)*[\\w+=,.@-]{1,64}$`);
 const ECR_HOST = /^(\d{12})\.dkr\.ecr(?:-fips)?\.([a-z0-9-]+)\.amazonaws\.com(?:\.cn)?(?:\/|$)/;
-const LOG_GROUP_ARN = /^arn:aws[a-z-]*:logs:[a-z0-9-]+:\d{12}:log-group:[\w#./-]{1,512}(?::\*)?$/;
+const LOG_GROUP_ARN = new RegExp(`^arn:(${PARTITIONS}):logs:[a-z0-9-]+:\\d{12}:log-group:[\\w#./-]{1,512}(?::\\*)?$`);
 // AWS: 1-80 characters; no whitespace, brackets, wildcards, punctuation below, or control characters.
 // eslint-disable-next-line no-control-regex
 const STATE_MACHINE_NAME_FORBIDDEN = /[\s<>{}[\]?*"#%\\^|~`$&,;:/\u0000-\u001f\u007f-\u009f]/u;
 /** Throws a UserError naming the input at fault; returns nothing when all is well. */
 function validateDeployInputs(inputs) {
     validateStateMachineName(inputs.stateMachineName);
-    validateRoleArn(Input.LambdaRoleArn, inputs.lambdaRoleArn);
-    validateRoleArn(Input.StateMachineRoleArn, inputs.stateMachineRoleArn);
+    const optional = inputs.rolesOptional === true;
+    const lambda = validateRoleArn(Input.LambdaRoleArn, inputs.lambdaRoleArn, inputs.region, optional);
+    const states = validateRoleArn(Input.StateMachineRoleArn, inputs.stateMachineRoleArn, inputs.region, optional);
+    if (lambda && states && lambda.accountId !== states.accountId) {
+        // The state machine's ARN is made from its role's account, and Lambda takes roles of its own account.
+        throw new UserError(`Inputs '${Input.LambdaRoleArn}' (account ${lambda.accountId}) and '${Input.StateMachineRoleArn}' (account ${states.accountId}) name roles in different accounts.`, { hint: "Both roles must be in the account you deploy to." });
+    }
     if (inputs.ecrRepository)
         validateRepositoryRegion(inputs.ecrRepository, inputs.region);
     if (inputs.logging)
-        validateLogging(inputs.logging);
+        validateLogging(inputs.logging, inputs.region);
     for (const key of Object.keys(inputs.tags ?? {})) {
         if (key.startsWith("kedro-sfn:") || key.startsWith("aws:")) {
             throw new UserError(`Tag key "${key}" is reserved.`, {
@@ -84303,16 +84830,34 @@ function validateStateMachineName(name) {
         });
     }
 }
-function validateRoleArn(input, value) {
+function validateRoleArn(input, value, region, optional) {
     if (!value) {
-        throw new UserError(`Input '${input}' is required to plan or deploy.`, {
+        if (optional)
+            return null;
+        throw new UserError(`Input '${input}' is required to deploy.`, {
             hint: "Give the ARN of an existing IAM role, e.g. arn:aws:iam::123456789012:role/kedro-node (see docs/iam/).",
         });
     }
-    if (!ROLE_ARN.test(value)) {
+    const match = ROLE_ARN.exec(value);
+    if (!match) {
         throw new UserError(`Input '${input}': "${value}" is not an IAM role ARN.`, {
-            hint: "Expected arn:aws:iam::<12-digit account>:role/<name>.",
+            hint: "Expected arn:<partition>:iam::<12-digit account>:role/[path/]<name>, e.g. arn:aws:iam::123456789012:role/kedro-node.",
         });
+    }
+    const partition = match[1] ?? "aws";
+    checkPartition(input, value, partition, region);
+    return { partition, accountId: match[2] ?? "" };
+}
+/** The AWS partition a region belongs to (`aws-cn` for cn-north-1, ...). */
+function partitionOfRegion(region) {
+    return PARTITION_OF_REGION.find(([prefix]) => prefix.test(region))?.[1] ?? "aws";
+}
+function checkPartition(input, arn, partition, region) {
+    if (!region)
+        return;
+    const expected = partitionOfRegion(region);
+    if (partition !== expected) {
+        throw new UserError(`Input '${input}': "${arn}" is in partition ${partition}, but region ${region} is in ${expected}.`, { hint: `Use an ARN starting arn:${expected}: (or deploy to a region of ${partition}).` });
     }
 }
 function validateRepositoryRegion(repository, region) {
@@ -84324,9 +84869,18 @@ function validateRepositoryRegion(repository, region) {
         throw new UserError(`Input '${Input.EcrRepository}': the repository is in ${repositoryRegion} but the deployment region is ${region}; Lambda pulls images only from its own region.`, { hint: `Use a repository in ${region} (or set aws-region to ${repositoryRegion}).` });
     }
 }
-function validateLogging(logging) {
+function validateLogging(logging, region) {
     if (!["ALL", "ERROR", "FATAL", "OFF"].includes(logging.level)) {
         throw new UserError(`Input '${Input.LogLevel}': "${logging.level}" is not one of ALL, ERROR, FATAL, OFF.`);
+    }
+    if (logging.logGroupArn) {
+        const match = LOG_GROUP_ARN.exec(logging.logGroupArn);
+        if (!match) {
+            throw new UserError(`Input '${Input.LogGroupArn}': "${logging.logGroupArn}" is not a CloudWatch Logs group ARN.`, {
+                hint: "Expected arn:aws:logs:<region>:<12-digit account>:log-group:<name>[:*], e.g. arn:aws:logs:eu-west-1:123456789012:log-group:/aws/vendedlogs/states/spaceflights:*",
+            });
+        }
+        checkPartition(Input.LogGroupArn, logging.logGroupArn, match[1] ?? "aws", region);
     }
     if (logging.level === "OFF")
         return;
@@ -84334,9 +84888,6 @@ function validateLogging(logging) {
         throw new UserError(`Input '${Input.LogGroupArn}' is required when '${Input.LogLevel}' is ${logging.level}.`, {
             hint: "Give the ARN of an existing CloudWatch Logs group, e.g. arn:aws:logs:eu-west-1:123456789012:log-group:/aws/vendedlogs/states/spaceflights:*",
         });
-    }
-    if (!LOG_GROUP_ARN.test(logging.logGroupArn)) {
-        throw new UserError(`Input '${Input.LogGroupArn}': "${logging.logGroupArn}" is not a CloudWatch Logs group ARN.`);
     }
 }
 /** Account and partition of an ARN (the roles name the account that owns the deployment). */
@@ -84577,6 +85128,11 @@ function parseJsonObject(name, value) {
 }
 /** "image" copies conf/ into the image; an s3:// URL is where deploy uploads it for the Lambdas to read. */
 function parseConfSource(value) {
+    // It reaches the image's Dockerfile and the Lambda environment: one line, no spaces.
+    // eslint-disable-next-line no-control-regex
+    if (/[\s\u0000-\u001f\u007f]/.test(value)) {
+        throw new UserError(`Input '${Input.ConfSource}' must not contain whitespace or control characters; got ${JSON.stringify(value)}.`, { hint: `Give 'image' or one s3:// URL, e.g. ${Input.ConfSource}: s3://my-bucket/kedro-conf` });
+    }
     if (value === "image" || value.startsWith("s3://"))
         return value;
     throw new UserError(`Input '${Input.ConfSource}' must be 'image' or an s3:// URL; got '${value}'.`);
@@ -85719,7 +86275,7 @@ function planDeployment(desired, deployed, options = {}) {
     const prune = options.prune ?? false;
     const managed = new Map((deployed?.functions ?? []).map((fn) => [fn.functionName, fn]));
     const tasks = deployed?.stateMachine?.tasks ?? {};
-    const specs = [...desired.compiled.functions].sort((a, b) => compare(a.functionName, b.functionName));
+    const specs = [...desired.compiled.functions].sort((a, b) => plan_compare(a.functionName, b.functionName));
     const wanted = new Set(specs.map((spec) => spec.functionName));
     const functions = specs.map((spec) => planFunction(spec, desired, managed.get(spec.functionName), tasks[spec.functionName]));
     const retained = [];
@@ -85744,8 +86300,8 @@ function planDeployment(desired, deployed, options = {}) {
             revisionId: fn.revisionId,
         });
     }
-    functions.sort((a, b) => compare(a.functionName, b.functionName));
-    retained.sort(compare);
+    functions.sort((a, b) => plan_compare(a.functionName, b.functionName));
+    retained.sort(plan_compare);
     const stateMachine = planStateMachine(desired, deployed, functions);
     const oldVersions = planOldVersions(deployed, functions, stateMachine, {
         keep: options.keepVersions ?? DEFAULT_KEEP_VERSIONS,
@@ -85971,7 +86527,7 @@ function summarize(functions, stateMachine) {
     const unchanged = count((fn) => fn.action === "noop") + (stateMachine.action === "noop" ? 1 : 0);
     return { toCreate, toUpdate, toDelete, unchanged, hasChanges: toCreate + toUpdate + toDelete > 0 };
 }
-function compare(a, b) {
+function plan_compare(a, b) {
     return a < b ? -1 : a > b ? 1 : 0;
 }
 
@@ -86713,7 +87269,15 @@ async function convergeFunction(context, planned, spec) {
                     lambdaRoleArn: desired.lambdaRoleArn,
                 });
             }
-            current = await replan(clients, spec, desired, bound);
+            try {
+                current = await replan(clients, spec, desired, bound);
+            }
+            catch (replanError) {
+                throw explainAwsError(replanError, {
+                    doing: `read Lambda function ${spec.functionName} again after it changed while deploying (GetFunction)`,
+                    lambdaRoleArn: desired.lambdaRoleArn,
+                });
+            }
         }
     }
 }
@@ -86900,6 +87464,44 @@ async function prune(clients, plan, desired, concurrency, log) {
     return deleted.sort();
 }
 
+;// CONCATENATED MODULE: ./src/kedro/confTree.ts
+
+
+
+/**
+ * The project's conf/ without conf/local (credentials never leave the machine, as
+ * `kedro package` does) and without dot files, sorted by key.
+ */
+function confFiles(projectPath) {
+    const root = (0,external_node_path_.join)(projectPath, "conf");
+    return listFiles(root)
+        .map((path) => ({ key: (0,external_node_path_.relative)(root, path).split(external_node_path_.sep).join("/"), path }))
+        .filter((file) => file.key.split("/")[0] !== "local")
+        .sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+/** sha256 of the tree: every key with the sha256 of its bytes. Same files, same hash, on any machine. */
+function confTreeHash(files) {
+    const tree = (0,external_node_crypto_.createHash)("sha256");
+    for (const file of files) {
+        const digest = (0,external_node_crypto_.createHash)("sha256").update((0,external_node_fs_.readFileSync)(file.path)).digest("hex");
+        tree.update(`${file.key}\0${digest}\n`);
+    }
+    return tree.digest("hex");
+}
+/**
+ * Where a deploy puts conf for `conf-source: s3://bucket/prefix`: below the prefix, in a folder
+ * named by the tree's hash. A running execution keeps reading the folder its functions name,
+ * and an unchanged conf names the same folder (no upload, no function update).
+ */
+function confLocation(confSource, projectPath) {
+    return `${confSource.replace(/\/+$/, "")}/${confTreeHash(confFiles(projectPath))}`;
+}
+function listFiles(dir) {
+    return (0,external_node_fs_.readdirSync)(dir, { withFileTypes: true })
+        .filter((entry) => !entry.name.startsWith("."))
+        .flatMap((entry) => (entry.isDirectory() ? listFiles((0,external_node_path_.join)(dir, entry.name)) : [(0,external_node_path_.join)(dir, entry.name)]));
+}
+
 ;// CONCATENATED MODULE: ./src/aws/confUpload.ts
 
 
@@ -86914,33 +87516,49 @@ function parseS3Url(url, input) {
     }
     return { bucket: match[1], prefix: (match[2] ?? "").replace(/\/+$/, "") };
 }
+/** Written last: its presence means every file of the folder is there. */
+const CONF_COMPLETE_MARKER = ".kedro-sfn-conf-complete";
 /**
- * Uploads the project's `conf/` (without `conf/local`, which holds credentials
- * and never leaves the machine, as `kedro package` does) to `url`, where the
- * handler reads it at run time (KEDRO_SFN_CONF_SOURCE). Returns the keys written.
+ * Uploads the project's conf/ (without conf/local) to `location`, the content-addressed folder
+ * from confLocation(), where the handler reads it (KEDRO_SFN_CONF_SOURCE). A complete folder is
+ * never written again: its name is its content's hash.
  */
-async function uploadConf(s3, projectPath, url) {
-    const { bucket, prefix } = parseS3Url(url, "conf-source");
-    const root = (0,external_node_path_.join)(projectPath, "conf");
-    const files = listFiles(root).filter((file) => (0,external_node_path_.relative)(root, file).split(external_node_path_.sep)[0] !== "local");
-    const keys = [];
-    for (const file of files) {
-        const key = [prefix, (0,external_node_path_.relative)(root, file).split(external_node_path_.sep).join("/")].filter(Boolean).join("/");
+async function uploadConf(s3, projectPath, location) {
+    const { bucket, prefix } = parseS3Url(location, "conf-source");
+    const files = confFiles(projectPath);
+    const keyOf = (name) => [prefix, name].filter(Boolean).join("/");
+    const keys = files.map((file) => keyOf(file.key));
+    const marker = keyOf(CONF_COMPLETE_MARKER);
+    const failure = (doing) => ({ doing, input: "conf-source", bucket });
+    try {
+        await s3.send(new client_s3_dist_cjs/* HeadObjectCommand */.l81({ Bucket: bucket, Key: marker }));
+        return { keys, uploaded: false };
+    }
+    catch (error) {
+        // HeadObject answers a bare 404 (NotFound) for a missing key and for a missing bucket alike,
+        // and 403 for a missing key when the role may not list the bucket (the documented policy
+        // does not need it): upload then; a role that may not write fails on the first PutObject.
+        const status = error.$metadata?.httpStatusCode;
+        if (!isAwsError(error, "NotFound", "NoSuchKey", "Forbidden") && status !== 403) {
+            throw explainAwsError(error, failure(`check s3://${bucket}/${marker}`));
+        }
+    }
+    for (const [index, file] of files.entries()) {
+        const key = keys[index];
         try {
-            await s3.send(new client_s3_dist_cjs/* PutObjectCommand */.wKZ({ Bucket: bucket, Key: key, Body: (0,external_node_fs_.readFileSync)(file) }));
+            await s3.send(new client_s3_dist_cjs/* PutObjectCommand */.wKZ({ Bucket: bucket, Key: key, Body: (0,external_node_fs_.readFileSync)(file.path) }));
         }
         catch (error) {
-            throw explainAwsError(error, { doing: `upload the configuration to s3://${bucket}/${key}` });
+            throw explainAwsError(error, failure(`upload the configuration to s3://${bucket}/${key}`));
         }
-        keys.push(key);
     }
-    return keys;
-}
-function listFiles(dir) {
-    return (0,external_node_fs_.readdirSync)(dir, { withFileTypes: true })
-        .filter((entry) => !entry.name.startsWith("."))
-        .flatMap((entry) => (entry.isDirectory() ? listFiles((0,external_node_path_.join)(dir, entry.name)) : [(0,external_node_path_.join)(dir, entry.name)]))
-        .sort();
+    try {
+        await s3.send(new client_s3_dist_cjs/* PutObjectCommand */.wKZ({ Bucket: bucket, Key: marker, Body: `${keys.length} files\n` }));
+    }
+    catch (error) {
+        throw explainAwsError(error, failure(`mark s3://${bucket}/${prefix} complete`));
+    }
+    return { keys, uploaded: true };
 }
 
 ;// CONCATENATED MODULE: ./src/aws/deployed.ts
@@ -87251,6 +87869,96 @@ function deployOutputs(result) {
     };
 }
 
+;// CONCATENATED MODULE: ./src/stages/checkInputs.ts
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * Every check of the inputs a deploy uses, in one place, before the first AWS call of plan
+ * and deploy alike: a green plan means the deploy's inputs are right, and a refused input
+ * leaves nothing behind (no repository, no image, no function). Returns the region (null when
+ * a plan has none) and warnings for what a plan may lack but a deploy needs.
+ */
+async function checkInputs(ctx, inspected, deps = {}) {
+    const { options, mode } = ctx;
+    const deploying = mode === "deploy";
+    const warnings = [];
+    const region = await regionOf(ctx);
+    validateDeployInputs({
+        stateMachineName: options.stateMachineName,
+        lambdaRoleArn: options.lambdaRoleArn,
+        stateMachineRoleArn: options.stateMachineRoleArn,
+        ecrRepository: options.ecrRepository,
+        ...(region ? { region } : {}),
+        logging: {
+            level: options.logLevel,
+            ...(options.logGroupArn ? { logGroupArn: options.logGroupArn } : {}),
+        },
+        rolesOptional: !deploying,
+    });
+    const missing = [
+        [Input.LambdaRoleArn, options.lambdaRoleArn],
+        [Input.StateMachineRoleArn, options.stateMachineRoleArn],
+        [Input.EcrRepository, options.ecrRepository],
+    ].filter(([, value]) => !value);
+    if (missing.length > 0) {
+        // Only a plan gets here without them (deploy requires them first).
+        warnings.push(`Planned without ${missing.map(([name]) => `'${name}'`).join(", ")}: a deploy needs ${missing.length > 1 ? "them" : "it"}.`);
+    }
+    if (options.ecrRepository)
+        validateRepositoryName(options.ecrRepository);
+    if (options.registry)
+        parseRegistry(options.registry);
+    validateBaseImage(options.baseImage);
+    platformFor(options.architecture);
+    confInImage(options.confSource);
+    if (options.confSource.startsWith("s3://"))
+        parseS3Url(options.confSource, Input.ConfSource);
+    const project = (0,external_node_path_.resolve)(options.projectPath);
+    if (options.dockerfile)
+        checkUserDockerfile((0,external_node_path_.resolve)(project, options.dockerfile));
+    // A missing or broken requirements file (or another Kedro pinned in it) fails here, not after a build.
+    readRequirements({
+        projectPath: project,
+        ...(options.requirements ? { requirementsFile: options.requirements } : {}),
+        ...(inspected.graph.runtime ? { runtime: inspected.graph.runtime } : {}),
+        ...(inspected.graph.project?.kedro_version
+            ? { kedroVersion: inspected.graph.project.kedro_version }
+            : {}),
+    });
+    // Last: the only check that runs a program. A plan on a machine without the builder still plans.
+    if (deps.probeBuilder !== false) {
+        try {
+            await checkBuilder(options.builder, deps.run);
+        }
+        catch (error) {
+            if (deploying)
+                throw error;
+            warnings.push(`A deploy from here would fail: ${errorMessage(error)}`);
+        }
+    }
+    return { region, warnings };
+}
+/** The deployment region; a plan without one plans against nothing deployed (readForPlan says so). */
+async function regionOf(ctx) {
+    try {
+        return (await ctx.aws.clients()).region;
+    }
+    catch (error) {
+        if (ctx.mode === "plan" && error instanceof MissingRegionError)
+            return null;
+        throw error;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/report/planView.ts
 
 /** The deploy plan as the PR comment and job summary show it. */
@@ -87425,6 +88133,7 @@ function deployedImage(deployed) {
 
 
 
+
 /**
  * `mode: deploy`: read what is deployed, check the reviewed plan if asked,
  * build and push the image, then apply the plan made against that image.
@@ -87436,14 +88145,11 @@ async function deployStage(ctx, inspected) {
         [Input.LambdaRoleArn, "lambdaRoleArn"],
         [Input.StateMachineRoleArn, "stateMachineRoleArn"],
     ], "to deploy");
+    // Every input check before the first AWS call: a refused input leaves nothing behind.
+    const checked = await checkInputs(ctx, inspected, { probeBuilder: false });
+    for (const warning of checked.warnings)
+        warn(ctx, warning);
     const clients = await ctx.aws.clients();
-    validateDeployInputs({
-        stateMachineName: options.stateMachineName,
-        lambdaRoleArn: options.lambdaRoleArn,
-        stateMachineRoleArn: options.stateMachineRoleArn,
-        ecrRepository: options.ecrRepository,
-        region: clients.region,
-    });
     const ref = deploymentRefOf(ctx, inspected);
     const before = await stage(ctx, "plan", () => readDeployed(clients, ref));
     let reviewed;
@@ -87459,6 +88165,9 @@ async function deployStage(ctx, inspected) {
             return { ok: false, reason: check.reason, message: check.message, summary: check.summary };
         reviewed = { commentId: check.reviewed.commentId };
     }
+    // Reads only so far (deployed state, the reviewed plan); the builder must work before the
+    // first write (the ECR repository), and a refused plan says so even on a runner without one.
+    await checkBuilder(options.builder);
     const image = await stage(ctx, "package+build+push", () => buildImage(ctx, clients, inspected));
     const desired = desiredDeployment(ctx, inspected, image.imageUri);
     const plan = planDeployment(desired, before, {
@@ -87496,8 +88205,12 @@ async function buildImage(ctx, clients, inspected) {
     });
     io.info(`Image ${image.skipped ? "unchanged" : "pushed"}: ${image.imageUri}`);
     if (options.confSource.startsWith("s3://")) {
-        const keys = await uploadConf(clients.s3, options.projectPath, options.confSource);
-        io.info(`Uploaded ${keys.length} configuration file(s) to ${options.confSource}.`);
+        // Before the functions switch to it: the folder their KEDRO_SFN_CONF_SOURCE names.
+        const location = confLocation(options.confSource, options.projectPath);
+        const conf = await uploadConf(clients.s3, options.projectPath, location);
+        io.info(conf.uploaded
+            ? `Uploaded ${conf.keys.length} configuration file(s) to ${location}.`
+            : `Configuration unchanged: ${location} is already complete.`);
     }
     if (options.registry) {
         const registry = new RegistryClient(parseRegistry(options.registry), image.repository);
@@ -87536,6 +88249,7 @@ function imageOptionsFrom(options, commitSha, graph) {
         pipeline: options.pipeline,
         ...(options.requirements ? { requirementsFile: options.requirements } : {}),
         ...(graph ? { graph } : {}),
+        ...(options.dataLocation ? { dataLocation: options.dataLocation } : {}),
     };
 }
 
@@ -87951,8 +88665,6 @@ function durations_isObject(value) {
     return typeof value === "object" && value !== null && !Array.isArray(value);
 }
 
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(8815);
 ;// CONCATENATED MODULE: ./src/compile/functionConfig.ts
 /** Reads the per-function settings file (YAML) into overrides; functions.ts applies them to nodes. */
 
@@ -89554,6 +90266,7 @@ function sortedRecord(record) {
 
 
 
+
 /**
  * The compiler's options from the run's options and the project's files:
  * `function-config` (default `conf/<env>/sfn.yml` when present) and `durations`.
@@ -89568,7 +90281,7 @@ function compileOptionsFrom(options, projectPath, graph) {
             timeoutSeconds: options.timeoutSeconds,
             ephemeralStorageMb: options.ephemeralStorageMb,
             architecture: options.architecture,
-            environment: handlerEnvironment(options, graph),
+            environment: handlerEnvironment(options, graph, projectPath),
         },
     };
     if (options.functionPrefix)
@@ -89598,14 +90311,17 @@ function readInput(file, input) {
     }
 }
 /** What the handler in the image reads (python/kedro_sfn/handler.py). */
-function handlerEnvironment(options, graph) {
+function handlerEnvironment(options, graph, projectPath) {
     const environment = { KEDRO_ENV: options.kedroEnv };
     if (options.pipeline !== "__default__")
         environment["KEDRO_SFN_PIPELINE"] = options.pipeline;
     if (graph?.project?.package)
         environment["KEDRO_SFN_PACKAGE"] = graph.project.package;
-    if (options.confSource.startsWith("s3://"))
-        environment["KEDRO_SFN_CONF_SOURCE"] = options.confSource;
+    if (options.confSource.startsWith("s3://")) {
+        // The content-addressed folder the deploy uploads to: the conf's hash is part of the plan's.
+        environment["KEDRO_SFN_CONF_SOURCE"] =
+            projectPath === undefined ? options.confSource : confLocation(options.confSource, projectPath);
+    }
     // Run-scoped data: the handler keys objects <this>/<run id>/<dataset>/ (python/kedro_sfn/handler.py).
     if (options.dataLocation && options.stateMachineName) {
         environment["KEDRO_SFN_DATA_LOCATION"] = `${options.dataLocation}/${options.stateMachineName}`;
@@ -89684,7 +90400,11 @@ async function inspectAndCompile(ctx) {
     for (const fn of compiled.functions)
         for (const node of fn.nodes)
             taskOf.set(node, fn.functionName);
-    const findings = preflight(graph, { env: options.kedroEnv, taskOf });
+    // The same location compileSettings hands the Lambdas (KEDRO_SFN_DATA_LOCATION).
+    const dataLocation = options.dataLocation && options.stateMachineName
+        ? { dataLocation: `${options.dataLocation}/${options.stateMachineName}` }
+        : {};
+    const findings = preflight(graph, { env: options.kedroEnv, taskOf, ...dataLocation });
     annotateFindings(ctx, findings);
     io.setOutput(Output.Findings, JSON.stringify(findings));
     return { graph, compiled, findings };
@@ -89715,6 +90435,10 @@ function annotateFindings(ctx, findings) {
     const catalog = catalogFile(ctx.options.projectPath, ctx.options.kedroEnv);
     const lines = catalogEntryLines(catalog);
     for (const f of findings) {
+        if (f.severity === "info") {
+            ctx.io.info(f.message);
+            continue;
+        }
         const line = lineOfDataset(lines, f.dataset);
         const where = { title: `kedro-sfn: ${f.dataset}`, file: catalog, ...(line ? { startLine: line } : {}) };
         const text = `${f.message}\nAdd to ${f.file}:\n${f.catalogEntry}`;
@@ -89731,12 +90455,16 @@ function annotateFindings(ctx, findings) {
 
 
 
+
 /**
  * `mode: plan`: desired vs deployed, no AWS writes; the plan goes to the
  * outputs and, on a pull request, to the sticky comment.
  */
 async function planStage(ctx, inspected) {
     const { io, options, event } = ctx;
+    // The deploy's own checks: a green plan means its inputs are right.
+    for (const warning of (await checkInputs(ctx, inspected)).warnings)
+        warn(ctx, warning);
     const ref = deploymentRefOf(ctx, inspected);
     const basis = await stage(ctx, "plan", () => readForPlan(() => ctx.aws.clients(), ref));
     if (basis.note)
@@ -93335,7 +94063,7 @@ var Alias = __nccwpck_require__(4065);
 var Collection = __nccwpck_require__(101);
 var identity = __nccwpck_require__(1127);
 var Pair = __nccwpck_require__(7165);
-var toJS = __nccwpck_require__(6424);
+var toJS = __nccwpck_require__(4043);
 var Schema = __nccwpck_require__(5840);
 var stringifyDocument = __nccwpck_require__(6829);
 var anchors = __nccwpck_require__(1596);
@@ -94219,7 +94947,7 @@ __webpack_unused_export__ = parser.Parser;
 exports.qg = publicApi.parse;
 __webpack_unused_export__ = publicApi.parseAllDocuments;
 exports.Tp = publicApi.parseDocument;
-__webpack_unused_export__ = publicApi.stringify;
+exports.As = publicApi.stringify;
 __webpack_unused_export__ = visit.visit;
 __webpack_unused_export__ = visit.visitAsync;
 
@@ -94261,7 +94989,7 @@ var anchors = __nccwpck_require__(1596);
 var visit = __nccwpck_require__(204);
 var identity = __nccwpck_require__(1127);
 var Node = __nccwpck_require__(6673);
-var toJS = __nccwpck_require__(6424);
+var toJS = __nccwpck_require__(4043);
 
 class Alias extends Node.NodeBase {
     constructor(source) {
@@ -94544,7 +95272,7 @@ exports.isEmptyPath = isEmptyPath;
 
 var applyReviver = __nccwpck_require__(3661);
 var identity = __nccwpck_require__(1127);
-var toJS = __nccwpck_require__(6424);
+var toJS = __nccwpck_require__(4043);
 
 class NodeBase {
     constructor(type) {
@@ -94637,7 +95365,7 @@ exports.createPair = createPair;
 
 var identity = __nccwpck_require__(1127);
 var Node = __nccwpck_require__(6673);
-var toJS = __nccwpck_require__(6424);
+var toJS = __nccwpck_require__(4043);
 
 const isScalarValue = (value) => !value || (typeof value !== 'function' && typeof value !== 'object');
 class Scalar extends Node.NodeBase {
@@ -94828,7 +95556,7 @@ var stringifyCollection = __nccwpck_require__(1212);
 var Collection = __nccwpck_require__(101);
 var identity = __nccwpck_require__(1127);
 var Scalar = __nccwpck_require__(3301);
-var toJS = __nccwpck_require__(6424);
+var toJS = __nccwpck_require__(4043);
 
 class YAMLSeq extends Collection.Collection {
     static get tagName() {
@@ -94949,7 +95677,7 @@ var log = __nccwpck_require__(7249);
 var merge = __nccwpck_require__(452);
 var stringify = __nccwpck_require__(2148);
 var identity = __nccwpck_require__(1127);
-var toJS = __nccwpck_require__(6424);
+var toJS = __nccwpck_require__(4043);
 
 function addPairToJSMap(ctx, map, { key, value }) {
     if (identity.isNode(key) && key.addToJSMap)
@@ -95072,7 +95800,7 @@ exports.isSeq = isSeq;
 
 /***/ }),
 
-/***/ 6424:
+/***/ 4043:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -97916,7 +98644,7 @@ var omap = __nccwpck_require__(303);
 var pairs = __nccwpck_require__(8385);
 var schema$2 = __nccwpck_require__(5913);
 var set = __nccwpck_require__(1528);
-var timestamp = __nccwpck_require__(4371);
+var timestamp = __nccwpck_require__(6752);
 
 const schemas = new Map([
     ['core', schema.schema],
@@ -98339,7 +99067,7 @@ exports.merge = merge;
 
 
 var identity = __nccwpck_require__(1127);
-var toJS = __nccwpck_require__(6424);
+var toJS = __nccwpck_require__(4043);
 var YAMLMap = __nccwpck_require__(4454);
 var YAMLSeq = __nccwpck_require__(2223);
 var pairs = __nccwpck_require__(8385);
@@ -98523,7 +99251,7 @@ var merge = __nccwpck_require__(452);
 var omap = __nccwpck_require__(303);
 var pairs = __nccwpck_require__(8385);
 var set = __nccwpck_require__(1528);
-var timestamp = __nccwpck_require__(4371);
+var timestamp = __nccwpck_require__(6752);
 
 const schema = [
     map.map,
@@ -98657,7 +99385,7 @@ exports.set = set;
 
 /***/ }),
 
-/***/ 4371:
+/***/ 6752:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 

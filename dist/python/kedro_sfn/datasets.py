@@ -113,6 +113,7 @@ class CatalogIndex:
             for name, entry in (catalog_config or {}).items()
             if not name.startswith("_") and isinstance(entry, dict)
         }
+        self._entries = entries
         self._explicit = {n for n in entries if not CatalogConfigResolver.is_pattern(n)}
         self._resolver = CatalogConfigResolver(entries, None, **_runtime_pattern_kwargs())
 
@@ -123,6 +124,31 @@ class CatalogIndex:
         if not self._matches_user_pattern(name):
             return None
         return dict(self._resolver.resolve_pattern(name))
+
+    def pattern_for(self, name: str) -> str | None:
+        """The user's factory pattern that makes ``name``, None for an explicit or unknown name."""
+        if name in self._explicit:
+            return None
+        resolver = self._resolver
+        if hasattr(resolver, "match_dataset_pattern"):  # Kedro 1.x
+            found = resolver.match_dataset_pattern(name) or resolver.match_user_catch_all_pattern(name)
+        else:
+            found = resolver.match_pattern(name)
+        return found if found in self._entries else None
+
+    def raw(self, key: str) -> dict[str, Any] | None:
+        """The entry or pattern ``key`` as written (globals resolved, credentials dropped)."""
+        entry = self._entries.get(key)
+        return copy.deepcopy(entry) if entry is not None else None
+
+    def paths(self) -> list[str]:
+        """Every filepath/path the catalog names, patterns included, as written."""
+        found = []
+        for entry in self._entries.values():
+            path = entry.get("filepath") or entry.get("path")
+            if isinstance(path, str) and path:
+                found.append(path)
+        return found
 
     def _matches_user_pattern(self, name: str) -> bool:
         resolver = self._resolver

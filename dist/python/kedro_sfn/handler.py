@@ -15,8 +15,12 @@ Environment:
     KEDRO_SFN_CONF_SOURCE     configuration: folder, .tar.gz/.zip, or s3:// URL
                               (default: the project's conf, or ./conf in the image).
     KEDRO_SFN_PIPELINE        pipeline holding the nodes (default ``__default__``).
+    KEDRO_SFN_DATA_LOCATION   s3://bucket/prefix/<state machine>: in-memory datasets that
+                              cross tasks go to the run store there (kedro_sfn.runstore).
 
-Returns ``{"nodes": [{"name", "seconds"}], "outputs": [...], "version", "run_id"}``.
+Returns ``{"nodes": [{"name", "seconds"}], "outputs": [...], "version", "run_id",
+"run_store": {dataset: folder}}`` (run_store: the crossing datasets this task saved or
+loaded through the run store).
 A failure raises an exception named like the user's exception class, whose
 message names the node.
 
@@ -43,6 +47,7 @@ from pathlib import Path
 from typing import Any
 
 from kedro_sfn.lambda_env import prepare_process
+from kedro_sfn.runhooks import RunHooks, crossing_datasets, data_location
 from kedro_sfn.version import version_for
 
 logger = logging.getLogger("kedro_sfn.handler")
@@ -202,17 +207,22 @@ class ProjectRuntime:
             ) from None
         load_versions = self._pinned_load_versions(pipeline, request)
         timer = _NodeTimer()
-        hooks = timer.hooks()
+        run_hooks = RunHooks(
+            crossing_datasets(pipeline.nodes, request.nodes), data_location(), request.run_id, self.env
+        )
         session = self._service or self._one_run_session(request)
         # Sessions expose no public way to add a hook; _hook_manager exists on every line.
-        session._hook_manager.register(hooks)
+        registered = [timer.hooks(), run_hooks.kedro_hooks()]
+        for hooks in registered:
+            session._hook_manager.register(hooks)
         try:
             self._run_session(session, request, load_versions)
         except Exception as exc:
             logger.exception("Kedro nodes %s of run %s failed", request.nodes, request.run_id)
             raise _node_error(exc, timer.failed or timer.current, request.nodes) from exc
         finally:
-            session._hook_manager.unregister(hooks)
+            for hooks in registered:
+                session._hook_manager.unregister(hooks)
             if session is not self._service:
                 session.close()
         by_name = {node.name: node for node in pipeline.nodes}
@@ -221,6 +231,7 @@ class ProjectRuntime:
             "outputs": [o for n in request.nodes for o in by_name[n].outputs],
             "version": request.version,
             "run_id": request.run_id,
+            "run_store": run_hooks.stored,
         }
 
     def _run_session(self, session: Any, request: RunRequest, load_versions: dict[str, str]) -> None:
@@ -293,6 +304,10 @@ class ProjectRuntime:
 
 def _node_error(exc: BaseException, failed: str | None, nodes: list[str]) -> KedroNodeError:
     """Return an error named like ``exc``'s class whose message names the failed node."""
+    from kedro_sfn.errors import find_in_chain
+
+    # Kedro 1.x's catalog wraps a dataset's error in a DatasetError: show the run store's own.
+    exc = find_in_chain(exc, "DatasetNotSerialisable") or exc
     cls = type(exc)
     named = type(cls.__name__, (KedroNodeError,), {"__module__": cls.__module__})
     where = f"Kedro node '{failed}'" if failed else f"Kedro run of nodes {nodes}"

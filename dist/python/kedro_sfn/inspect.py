@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from kedro_sfn import GRAPH_SCHEMA
+from kedro_sfn.catalog_fixes import add_catalog_details
 from kedro_sfn.datasets import CatalogIndex, describe, is_parameter
 from kedro_sfn.errors import UserError
 from kedro_sfn.lambda_env import silence_known_warnings
@@ -81,6 +82,11 @@ def build_graph(
     except Exception as exc:
         raise config_error(exc, conf_source, env) from exc
     datasets, type_warnings = describe(names, configs)
+    extras: dict[str, Any] = {"datasets": datasets}
+    try:
+        add_catalog_details(extras, conf_source, env)
+    except Exception as exc:
+        raise config_error(exc, conf_source, env) from exc
     package_dir = Path(proj.metadata.source_dir) / proj.package_name
     return {
         "schema": GRAPH_SCHEMA,
@@ -97,6 +103,8 @@ def build_graph(
         "warnings": load_warnings + type_warnings,
         "pipeline_import_errors": import_errors,
         "runtime": runtime_profile(proj.path, package_dir, datasets, kedro.__version__),
+        "catalog_entries": extras["catalog_entries"],
+        "catalog_root": extras["catalog_root"],
     }
 
 
