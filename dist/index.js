@@ -89893,6 +89893,7 @@ function refuseUnpackagedEnv(kedroEnv) {
 
 
 
+
 /** Lambda's task root: the AWS base image's WORKDIR and LAMBDA_TASK_ROOT. */
 const TASK_ROOT = "/var/task";
 const HANDLER = "kedro_sfn.handler.handler";
@@ -90056,12 +90057,14 @@ async function extractConf(archive, target, run) {
     (0,external_node_fs_.rmSync)(unpacked, { recursive: true, force: true });
 }
 /**
- * World-readable files (Lambda runs the code as another user) and one fixed
- * mtime, so builders' layer caches key on content only: rewriting the
- * staging folder on every run must not look like a change.
+ * World-readable files (Lambda runs the code as another user) and mtimes that
+ * depend on content only, so rewriting the staging folder on every run does not
+ * look like a change to builders' layer caches. Not one fixed mtime: BuildKit
+ * reuses the last context it was sent and resends only files whose size or mtime
+ * differ, so a Dockerfile of another project with the same size (`starter` and
+ * `flights` packages) was built instead of this one.
  */
 function normalizeTree(dir) {
-    const when = Number(SOURCE_DATE_EPOCH);
     const visit = (path) => {
         const stat = (0,external_node_fs_.lstatSync)(path);
         if (stat.isSymbolicLink())
@@ -90070,13 +90073,20 @@ function normalizeTree(dir) {
             (0,external_node_fs_.chmodSync)(path, 0o755);
             for (const entry of (0,external_node_fs_.readdirSync)(path))
                 visit((0,external_node_path_.join)(path, entry));
+            (0,external_node_fs_.utimesSync)(path, EPOCH, EPOCH);
         }
         else {
             (0,external_node_fs_.chmodSync)(path, (stat.mode & 0o111) !== 0 ? 0o755 : 0o644);
+            const when = contentTime((0,external_node_fs_.readFileSync)(path));
+            (0,external_node_fs_.utimesSync)(path, when, when);
         }
-        (0,external_node_fs_.utimesSync)(path, when, when);
     };
     visit(dir);
+}
+const EPOCH = Number(SOURCE_DATE_EPOCH);
+/** SOURCE_DATE_EPOCH plus up to ~194 days, from the content's sha256: equal content, equal time. */
+function contentTime(content) {
+    return EPOCH + ((0,external_node_crypto_.createHash)("sha256").update(content).digest().readUInt32BE(0) % 16_777_216);
 }
 /** Checks a project's own Dockerfile before building: it must exist and end in a stage with a CMD. */
 function checkUserDockerfile(path) {

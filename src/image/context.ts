@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import {
   chmodSync,
   copyFileSync,
@@ -241,24 +242,35 @@ async function extractConf(archive: string, target: string, run: CommandRunner):
 }
 
 /**
- * World-readable files (Lambda runs the code as another user) and one fixed
- * mtime, so builders' layer caches key on content only: rewriting the
- * staging folder on every run must not look like a change.
+ * World-readable files (Lambda runs the code as another user) and mtimes that
+ * depend on content only, so rewriting the staging folder on every run does not
+ * look like a change to builders' layer caches. Not one fixed mtime: BuildKit
+ * reuses the last context it was sent and resends only files whose size or mtime
+ * differ, so a Dockerfile of another project with the same size (`starter` and
+ * `flights` packages) was built instead of this one.
  */
 function normalizeTree(dir: string): void {
-  const when = Number(SOURCE_DATE_EPOCH);
   const visit = (path: string): void => {
     const stat = lstatSync(path);
     if (stat.isSymbolicLink()) return;
     if (stat.isDirectory()) {
       chmodSync(path, 0o755);
       for (const entry of readdirSync(path)) visit(join(path, entry));
+      utimesSync(path, EPOCH, EPOCH);
     } else {
       chmodSync(path, (stat.mode & 0o111) !== 0 ? 0o755 : 0o644);
+      const when = contentTime(readFileSync(path));
+      utimesSync(path, when, when);
     }
-    utimesSync(path, when, when);
   };
   visit(dir);
+}
+
+const EPOCH = Number(SOURCE_DATE_EPOCH);
+
+/** SOURCE_DATE_EPOCH plus up to ~194 days, from the content's sha256: equal content, equal time. */
+export function contentTime(content: Buffer): number {
+  return EPOCH + (createHash("sha256").update(content).digest().readUInt32BE(0) % 16_777_216);
 }
 
 /** Checks a project's own Dockerfile before building: it must exist and end in a stage with a CMD. */
