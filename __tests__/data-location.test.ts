@@ -160,7 +160,8 @@ describe("data-location through the image (docker builder, local Lambda on the i
       error: { type: string; message: string } | null;
     }[];
     const failed = statuses.find((n) => n.node === "stream_rows_node");
-    if (failed?.status !== "failed") throw new Error(`stream_rows_node did not fail:\n${run.log.slice(-6000)}`);
+    if (failed?.status !== "failed")
+      throw new Error(`stream_rows_node did not fail:\n${run.log.slice(-6000)}`);
     expect(failed?.error?.type).toBe("DatasetNotSerialisable");
     const message = failed?.error?.message ?? "";
     expect(message).toContain(
