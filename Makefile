@@ -120,6 +120,7 @@ lint: node-deps
 	npx eslint .
 	npx prettier --check .
 	node scripts/readme-tables.mjs --check
+	node scripts/check-layers.mjs
 
 test-unit: node-deps python-deps
 	KEDRO_SFN_TEST_PYTHON=$(CURDIR)/$(PY) KEDRO_SFN_TEST_PYTHON_019=$(CURDIR)/$(PY019) npm test -- --testPathIgnorePatterns $(BUNDLE_TESTS)
