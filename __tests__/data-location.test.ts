@@ -8,10 +8,10 @@
  * and dist/ built (slow: about 5 minutes).
  */
 import { CreateBucketCommand, ListObjectsV2Command, PutObjectCommand } from "@aws-sdk/client-s3";
-import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import type { Finding } from "../src/graph/preflight.js";
 import { writeFlightsProject, type FlightsProject } from "./harness/flightsProject.js";
 import { PYTHON } from "./harness/python.js";
@@ -20,6 +20,8 @@ import {
   ensureBaseImage,
   readObject,
   startRunnerStack,
+  runBundledAction,
+  type ActionRun,
   type RunnerStack,
 } from "./harness/runnerStack.js";
 
@@ -40,15 +42,7 @@ afterAll(async () => {
   rmSync(scratch, { recursive: true, force: true });
 });
 
-interface ActionRun {
-  status: number | null;
-  outputs: Record<string, string>;
-  log: string;
-}
-
 function runAction(project: FlightsProject, name: string, extra: Record<string, string> = {}): ActionRun {
-  const outputFile = join(scratch, `${name}-outputs.txt`);
-  writeFileSync(outputFile, "");
   const inputs: Record<string, string> = {
     "project-path": project.dir,
     python: PYTHON,
@@ -65,31 +59,11 @@ function runAction(project: FlightsProject, name: string, extra: Record<string, 
     "summary-file": join(scratch, `${name}-summary.md`),
     ...extra,
   };
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (value !== undefined && !key.startsWith("INPUT_") && !key.startsWith("GITHUB_")) env[key] = value;
-  }
-  Object.assign(env, {
-    AWS_ENDPOINT_URL: stack.endpoint,
-    AWS_REGION: stack.region,
-    AWS_ACCESS_KEY_ID: "testing",
-    AWS_SECRET_ACCESS_KEY: "testing",
-    DOCKER_HOST: dockerHost,
-    GITHUB_OUTPUT: outputFile,
-    GITHUB_SHA: "b".repeat(40),
+  return runBundledAction(stack, inputs, {
+    dockerHost,
+    outputFile: join(scratch, `${name}-outputs.txt`),
+    sha: "b".repeat(40),
   });
-  for (const [key, value] of Object.entries(inputs)) env[`INPUT_${key.toUpperCase()}`] = value;
-  const proc = spawnSync("node", [resolve("dist/index.js")], { env, encoding: "utf8", timeout: 1_500_000 });
-  const outputs: Record<string, string> = {};
-  const lines = readFileSync(outputFile, "utf8").split("\n");
-  for (let i = 0; i < lines.length; i++) {
-    const heredoc = /^([\w-]+)<<(.+)$/.exec(lines[i] ?? "");
-    if (heredoc?.[1] === undefined) continue;
-    const body: string[] = [];
-    for (i++; i < lines.length && lines[i] !== heredoc[2]; i++) body.push(lines[i] ?? "");
-    outputs[heredoc[1]] = body.join("\n");
-  }
-  return { status: proc.status, outputs, log: `${proc.stdout}\n${proc.stderr}` };
 }
 
 async function keysUnder(bucket: string, prefix: string): Promise<string[]> {

@@ -9,13 +9,20 @@
 import { ECRClient, DescribeRepositoriesCommand } from "@aws-sdk/client-ecr";
 import { LambdaClient, ListFunctionsCommand } from "@aws-sdk/client-lambda";
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand } from "@aws-sdk/client-s3";
-import { execFileSync, spawnSync } from "node:child_process";
+import { execFileSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { TEST_CREDENTIALS } from "./harness/localStack.js";
 import { PYTHON, PYTHON_019 } from "./harness/python.js";
-import { BASE_IMAGE, ensureBaseImage, startRunnerStack, type RunnerStack } from "./harness/runnerStack.js";
+import {
+  BASE_IMAGE,
+  ensureBaseImage,
+  runBundledAction,
+  startRunnerStack,
+  type ActionRun,
+  type RunnerStack,
+} from "./harness/runnerStack.js";
 import { writeKedro019Project, writeStarterProject, type UserProject } from "./harness/userProjects.js";
 
 const scratch = mkdtempSync(join(tmpdir(), "kedro-sfn-image-projects-"));
@@ -46,16 +53,8 @@ async function putRawData(project: UserProject): Promise<void> {
   }
 }
 
-interface ActionRun {
-  status: number | null;
-  outputs: Record<string, string>;
-  log: string;
-}
-
 /** The action as a runner calls it: deploy mode, start the execution, wait. */
 function runAction(project: UserProject, python: string, name: string): ActionRun {
-  const outputFile = join(scratch, `${name}-outputs.txt`);
-  writeFileSync(outputFile, "");
   const inputs: Record<string, string> = {
     "project-path": project.dir,
     python,
@@ -70,32 +69,11 @@ function runAction(project: UserProject, python: string, name: string): ActionRu
     "execution-timeout-minutes": "15",
     "summary-file": join(scratch, `${name}-summary.md`),
   };
-  const env: Record<string, string> = {};
-  for (const [key, value] of Object.entries(process.env)) {
-    if (value !== undefined && !key.startsWith("INPUT_") && !key.startsWith("GITHUB_")) env[key] = value;
-  }
-  Object.assign(env, {
-    AWS_ENDPOINT_URL: stack.endpoint,
-    AWS_REGION: stack.region,
-    AWS_ACCESS_KEY_ID: "testing",
-    AWS_SECRET_ACCESS_KEY: "testing",
-    DOCKER_HOST: dockerHost,
-    GITHUB_OUTPUT: outputFile,
-    GITHUB_SHA: "a".repeat(40),
+  return runBundledAction(stack, inputs, {
+    dockerHost,
+    outputFile: join(scratch, `${name}-outputs.txt`),
+    sha: "a".repeat(40),
   });
-  for (const [key, value] of Object.entries(inputs)) env[`INPUT_${key.toUpperCase()}`] = value;
-  const proc = spawnSync("node", [resolve("dist/index.js")], { env, encoding: "utf8", timeout: 1_500_000 });
-  const outputs: Record<string, string> = {};
-  const lines = readFileSync(outputFile, "utf8").split("\n");
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i] ?? "";
-    const heredoc = /^([\w-]+)<<(.+)$/.exec(line);
-    if (heredoc?.[1] === undefined) continue;
-    const body: string[] = [];
-    for (i++; i < lines.length && lines[i] !== heredoc[2]; i++) body.push(lines[i] ?? "");
-    outputs[heredoc[1]] = body.join("\n");
-  }
-  return { status: proc.status, outputs, log: `${proc.stdout}\n${proc.stderr}` };
 }
 
 async function readSummary(project: UserProject): Promise<Record<string, unknown>> {

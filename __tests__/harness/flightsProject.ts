@@ -7,8 +7,7 @@
  * conf/aws has no entry for any intermediate: the run store carries them.
  * Pipeline `broken` has one node whose output (a generator) no Lambda can hand on.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { pyproject, write } from "./userProjects.js";
 
 export interface FlightsProject {
   dir: string;
@@ -17,13 +16,6 @@ export interface FlightsProject {
   rawData: Record<string, string>;
   /** Datasets the catalog keeps in memory that cross Lambdas (one node per Lambda). */
   inMemory: string[];
-}
-
-function write(root: string, files: Record<string, string>): void {
-  for (const [name, text] of Object.entries(files)) {
-    mkdirSync(dirname(join(root, name)), { recursive: true });
-    writeFileSync(join(root, name), text);
-  }
 }
 
 const PROCESSING = `import pandas as pd
@@ -199,30 +191,7 @@ export function writeFlightsProject(root: string, kedroVersion: string): Flights
   const bucket = "kedro-sfn-flights";
   write(root, {
     "README.md": "# flights\n",
-    "pyproject.toml": `[build-system]
-requires = ["setuptools"]
-build-backend = "setuptools.build_meta"
-
-[project]
-name = "${pkg}"
-readme = "README.md"
-dynamic = ["version"]
-
-[tool.setuptools.dynamic]
-version = {attr = "${pkg}.__version__"}
-
-[tool.setuptools.packages.find]
-where = ["src"]
-namespaces = false
-
-[tool.kedro]
-package_name = "${pkg}"
-project_name = "${pkg}"
-kedro_init_version = "${kedroVersion}"
-tools = "['None']"
-example_pipeline = "True"
-source_dir = "src"
-`,
+    "pyproject.toml": pyproject(pkg, kedroVersion, true),
     // As the spaceflights-pandas starter writes it, notebook and lint tools included.
     "requirements.txt": `ipython>=8.10
 jupyterlab>=3.0

@@ -5,8 +5,8 @@
  * plus the base image scripts/make_base_image.py makes once and caches.
  */
 import { CreateBucketCommand, GetObjectCommand, PutObjectCommand, S3Client } from "@aws-sdk/client-s3";
-import { execFile, execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { execFile, execFileSync, spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { promisify } from "node:util";
@@ -112,4 +112,54 @@ export async function readObject(stack: RunnerStack, bucket: string, key: string
     if ((error as { name?: string }).name === "NoSuchKey") return null;
     throw error;
   }
+}
+
+export interface ActionRun {
+  status: number | null;
+  /** What the action wrote to GITHUB_OUTPUT, by output name. */
+  outputs: Record<string, string>;
+  log: string;
+}
+
+/**
+ * The bundled action as a runner calls it: `node dist/index.js` with INPUT_* from `inputs`, the
+ * stack's AWS endpoint and credentials, the test's Docker engine, and no INPUT_/GITHUB_ variable
+ * of the surrounding shell leaking in.
+ */
+export function runBundledAction(
+  stack: RunnerStack,
+  inputs: Record<string, string>,
+  env: { dockerHost: string; outputFile: string; sha: string },
+): ActionRun {
+  writeFileSync(env.outputFile, "");
+  const vars: Record<string, string> = {};
+  for (const [key, value] of Object.entries(process.env)) {
+    if (value !== undefined && !key.startsWith("INPUT_") && !key.startsWith("GITHUB_")) vars[key] = value;
+  }
+  Object.assign(vars, stack.awsEnv, {
+    DOCKER_HOST: env.dockerHost,
+    GITHUB_OUTPUT: env.outputFile,
+    GITHUB_SHA: env.sha,
+  });
+  for (const [key, value] of Object.entries(inputs)) vars[`INPUT_${key.toUpperCase()}`] = value;
+  const proc = spawnSync("node", [join(REPO_ROOT, "dist", "index.js")], {
+    env: vars,
+    encoding: "utf8",
+    timeout: 1_500_000,
+  });
+  return { status: proc.status, outputs: readOutputs(env.outputFile), log: `${proc.stdout}\n${proc.stderr}` };
+}
+
+/** GITHUB_OUTPUT's `name<<DELIMITER ... DELIMITER` blocks, as the runner reads them. */
+function readOutputs(file: string): Record<string, string> {
+  const outputs: Record<string, string> = {};
+  const lines = readFileSync(file, "utf8").split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    const heredoc = /^([\w-]+)<<(.+)$/.exec(lines[i] ?? "");
+    if (heredoc?.[1] === undefined) continue;
+    const body: string[] = [];
+    for (i++; i < lines.length && lines[i] !== heredoc[2]; i++) body.push(lines[i] ?? "");
+    outputs[heredoc[1]] = body.join("\n");
+  }
+  return outputs;
 }

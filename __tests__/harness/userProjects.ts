@@ -18,14 +18,16 @@ export interface UserProject {
 
 const COMPANIES = "id,company_rating,iata_approved\n1,90%,t\n2,45%,f\n3,100%,t\n4,,f\n";
 
-function write(root: string, files: Record<string, string>): void {
+/** Writes `files` (relative path -> text) under `root`. */
+export function write(root: string, files: Record<string, string>): void {
   for (const [name, text] of Object.entries(files)) {
     mkdirSync(dirname(join(root, name)), { recursive: true });
     writeFileSync(join(root, name), text);
   }
 }
 
-function pyproject(pkg: string, kedroInitVersion: string): string {
+/** A Kedro project's pyproject.toml, as `kedro new` writes it (src layout). */
+export function pyproject(pkg: string, kedroInitVersion: string, examplePipeline = false): string {
   return `[build-system]
 requires = ["setuptools"]
 build-backend = "setuptools.build_meta"
@@ -47,7 +49,7 @@ package_name = "${pkg}"
 project_name = "${pkg}"
 kedro_init_version = "${kedroInitVersion}"
 tools = "['None']"
-example_pipeline = "False"
+example_pipeline = "${examplePipeline ? "True" : "False"}"
 source_dir = "src"
 `;
 }
