@@ -11,6 +11,7 @@ export const STATUS_ICON: Record<NodeState, string> = {
   aborted: "⏹️",
   running: "⏳",
   "not-started": "⚪",
+  skipped: "⏭️",
 };
 
 export const STATUS_WORD: Record<NodeState, string> = {
@@ -21,6 +22,7 @@ export const STATUS_WORD: Record<NodeState, string> = {
   aborted: "aborted",
   running: "running",
   "not-started": "not started",
+  skipped: "skipped (succeeded before)",
 };
 
 /** Worst first: the order of the counts line. */
@@ -31,6 +33,7 @@ export const STATUS_ORDER: NodeState[] = [
   "running",
   "retried",
   "succeeded",
+  "skipped",
   "not-started",
 ];
 
@@ -51,7 +54,7 @@ export const LAMBDA_NAME_MAX = 64;
 const FOLD_ABOVE = 20;
 
 /** The status column's words: short, since the column sits first. */
-const STATUS_CELL: Record<NodeState, string> = { ...STATUS_WORD, retried: "retried" };
+const STATUS_CELL: Record<NodeState, string> = { ...STATUS_WORD, retried: "retried", skipped: "skipped" };
 
 /** Rows in run order: by start, then as given; nodes that never started last. */
 export function sortByStart(nodes: readonly NodeStatus[]): NodeStatus[] {

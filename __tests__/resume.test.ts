@@ -1,0 +1,325 @@
+/**
+ * Resume against the local stack: moto server runs the compiled state machine, and the local
+ * Lambda front in host mode (scripts/lambda_front.py) answers every invoke by running the real
+ * handler (`python -m kedro_sfn.handler`) on a real Kedro project: no image is built. One node
+ * fails while a flag file exists; the flag is removed ("the fix"), the failed execution is
+ * resumed, and the test checks from the node functions' own log and the resumed execution's
+ * history that only the failed node and its descendants ran, reading the first run's outputs
+ * (a versioned dataset and the run store under data-location, on moto's S3).
+ */
+import { CreateBucketCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
+import { DescribeExecutionCommand, GetExecutionHistoryCommand } from "@aws-sdk/client-sfn";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { AwsClients } from "../src/aws/clients.js";
+import { compilePipeline } from "../src/compile/index.js";
+import { UserError } from "../src/errors.js";
+import { inspectProject } from "../src/kedro/inspect.js";
+import { parseOptions, type Options } from "../src/options.js";
+import { renderRunSummary } from "../src/report/summary.js";
+import { executePipeline } from "../src/run/execute.js";
+import { resumeExecution, type ResumeRequest } from "../src/run/resume.js";
+import { compileOptionsFrom } from "../src/stages/compileSettings.js";
+import { deploy } from "./harness/deploy.js";
+import { useLocalStack } from "./harness/localStack.js";
+import { desiredDeployment } from "./harness/pipelines.js";
+import { PYTHON, makeProject } from "./harness/python.js";
+
+const NAME = "resumable";
+const RUNS_BUCKET = "kedro-sfn-runs";
+
+/** `load` -> `double` -> `flaky` -> `finish`, and `side` beside them; `flaky` fails while broken.flag exists. */
+const NODES_PY = `
+import json
+import uuid
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
+def _ran(name):
+    with open(PROJECT / "ran.log", "a") as log:
+        log.write(name + "\\n")
+
+
+def load(raw):
+    _ran("load")
+    return {"token": uuid.uuid4().hex, "values": raw}
+
+
+def double(base):
+    _ran("double")
+    return [v * 2 for v in base["values"]]
+
+
+def flaky(doubled, base):
+    _ran("flaky")
+    if (PROJECT / "broken.flag").exists():
+        raise RuntimeError("broken.flag is there: the upstream export is not ready")
+    return {"token": base["token"], "sum": sum(doubled)}
+
+
+def finish(checked):
+    _ran("finish")
+    return checked
+
+
+def side(base):
+    _ran("side")
+    return {"token": base["token"], "count": len(base["values"])}
+`;
+
+const REGISTRY_PY = `
+from kedro.pipeline import node, pipeline
+
+from .nodes import double, finish, flaky, load, side
+
+
+def register_pipelines():
+    return {"__default__": pipeline([
+        node(load, "raw", "base", name="load"),
+        node(double, "base", "doubled", name="double"),
+        node(flaky, ["doubled", "base"], "checked", name="flaky"),
+        node(finish, "checked", "final", name="finish"),
+        node(side, "base", "side_out", name="side"),
+    ])}
+`;
+
+/** \`doubled\` and \`checked\` are in memory: they cross Lambdas through the run store. */
+const AWS_CATALOG = `
+raw:
+  type: json.JSONDataset
+  filepath: data/raw.json
+base:
+  type: json.JSONDataset
+  filepath: data/base.json
+  versioned: true
+final:
+  type: json.JSONDataset
+  filepath: data/final.json
+  versioned: true
+side_out:
+  type: json.JSONDataset
+  filepath: data/side.json
+  versioned: true
+`;
+
+function writeProject(): string {
+  const dir = makeProject("runnable");
+  const pkg = join(dir, "src", "demo_runnable");
+  writeFileSync(join(pkg, "nodes.py"), NODES_PY);
+  writeFileSync(join(pkg, "pipeline_registry.py"), REGISTRY_PY);
+  writeFileSync(join(dir, "conf", "aws", "catalog.yml"), AWS_CATALOG);
+  return dir;
+}
+
+const project = writeProject();
+const stack = useLocalStack({ hostLambda: { project, python: PYTHON } });
+const flag = join(project, "broken.flag");
+const ranLog = join(project, "ran.log");
+
+function ran(): string[] {
+  return existsSync(ranLog) ? readFileSync(ranLog, "utf8").trim().split("\n").filter(Boolean) : [];
+}
+
+function options(): Options {
+  const inputs: Record<string, string> = {
+    "project-path": project,
+    python: PYTHON,
+    "state-machine-name": NAME,
+    "data-location": `s3://${RUNS_BUCKET}/team`,
+  };
+  return parseOptions((name) => inputs[name] ?? "");
+}
+
+const deps = {
+  log: () => undefined,
+  warn: () => undefined,
+  sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
+  now: Date.now,
+  pollMs: 200,
+  maxPollMs: 500,
+};
+
+function request(executionArn: string, over: Partial<ResumeRequest> = {}): ResumeRequest {
+  return {
+    executionArn,
+    inputName: "resume-execution",
+    stateMachineName: NAME,
+    wait: true,
+    timeoutMs: 300_000,
+    failOnExecutionFailure: true,
+    ...over,
+  };
+}
+
+/** Deploys the project's compiled machine (functions on a stand-in image: the host front runs the handler). */
+async function deployProject(
+  clients: AwsClients,
+): Promise<{ versionArn: string; tasks: { stateName: string; functionName: string; nodes: string[] }[] }> {
+  const opts = options();
+  const graph = await inspectProject(opts);
+  const compiled = compilePipeline(graph, compileOptionsFrom(opts, project, graph));
+  // The handler runs on this host: s3fs must reach moto's S3 for the run store.
+  for (const fn of compiled.functions) {
+    Object.assign(fn.environment, {
+      AWS_ENDPOINT_URL: stack().motoEndpoint,
+      AWS_ACCESS_KEY_ID: "testing",
+      AWS_SECRET_ACCESS_KEY: "testing",
+      AWS_DEFAULT_REGION: stack().region,
+    });
+  }
+  const imageUri = await stack().putImage(NAME, "resume-test");
+  const desired = desiredDeployment({
+    stateMachineName: NAME,
+    compiled,
+    imageUri,
+    lambdaRoleArn: stack().roles.lambda,
+    stateMachineRoleArn: stack().roles.stateMachine,
+  });
+  const { result } = await deploy(clients, desired);
+  if (!result.stateMachineVersionArn) throw new Error("the deploy published no version");
+  return { versionArn: result.stateMachineVersionArn, tasks: compiled.functions };
+}
+
+describe("resume a failed execution (moto + the real handler on the host)", () => {
+  let clients: AwsClients;
+
+  beforeEach(async () => {
+    clients = await stack().clients();
+    await clients.s3.send(new CreateBucketCommand({ Bucket: RUNS_BUCKET }));
+    rmSync(ranLog, { force: true });
+    rmSync(join(project, "data", "base.json"), { recursive: true, force: true });
+    rmSync(join(project, "data", "final.json"), { recursive: true, force: true });
+    rmSync(join(project, "data", "side.json"), { recursive: true, force: true });
+  });
+
+  test("only the failed node and its descendants run, reading what the first run saved", async () => {
+    const { versionArn, tasks } = await deployProject(clients);
+    writeFileSync(flag, "");
+    const first = await executePipeline(
+      clients.sfn,
+      {
+        stateMachineArn: versionArn,
+        name: "2026-12-02T04.00.00.000Z-first",
+        input: '{"params": {}}',
+        wait: true,
+        timeoutMs: 300_000,
+        tasks,
+        failOnExecutionFailure: true,
+      },
+      deps,
+    );
+    expect(first.status).toBe("FAILED");
+    const statusOf = (nodes: typeof first.nodes): Record<string, string> =>
+      Object.fromEntries(nodes.map((n) => [n.node, n.status]));
+    expect(statusOf(first.nodes)).toMatchObject({
+      load: "succeeded",
+      double: "succeeded",
+      flaky: "failed",
+      finish: "not-started",
+    });
+    const firstRan = ran();
+    expect(firstRan).not.toContain("finish");
+    expect(firstRan.filter((n) => n === "flaky")).toHaveLength(1);
+    // `side` ran beside `flaky` (it succeeded, or was cut short when flaky failed): the resume skips it only if it succeeded.
+    const sideSucceeded = statusOf(first.nodes)["side"] === "succeeded";
+
+    rmSync(flag); // the fix
+    rmSync(ranLog);
+    const { run, pipeline } = await resumeExecution(clients.sfn, request(first.executionArn), deps);
+    expect(run.status).toBe("SUCCEEDED");
+    expect(run.failure).toBeNull();
+
+    // What the node functions ran: the failed node and its descendant, plus `side` only when it had not succeeded.
+    expect(ran().sort()).toEqual(["finish", "flaky", ...(sideSucceeded ? [] : ["side"])].sort());
+    // What the resumed execution's history says, per node (the handler answered "skipped").
+    const resumed = statusOf(run.nodes);
+    expect(resumed).toMatchObject({
+      load: "skipped",
+      double: "skipped",
+      flaky: "succeeded",
+      finish: "succeeded",
+    });
+    expect(resumed["side"]).toBe(sideSucceeded ? "skipped" : "succeeded");
+    for (const n of run.nodes.filter((x) => x.status === "skipped"))
+      expect(n.skippedFrom).toBe(first.executionArn);
+    expect(run.resumedFrom).toMatchObject({ executionArn: first.executionArn, runId: first.name });
+    expect(run.resumedFrom?.rerun).toEqual(expect.arrayContaining(["flaky", "finish"]));
+
+    // Same version of the state machine as the failed execution.
+    const described = await clients.sfn.send(
+      new DescribeExecutionCommand({ executionArn: run.executionArn }),
+    );
+    expect(described.stateMachineVersionArn).toBe(versionArn);
+    // The Lambda invokes moto made for the resumed execution: every Task was invoked, the skipped ones answered at once.
+    const history = await clients.sfn.send(
+      new GetExecutionHistoryCommand({
+        executionArn: run.executionArn,
+        includeExecutionData: true,
+        maxResults: 1000,
+      }),
+    );
+    const skippedPayloads = (history.events ?? [])
+      .filter((e) => e.type === "TaskSucceeded")
+      .map(
+        (e) => JSON.parse(e.taskSucceededEventDetails?.output ?? "{}") as { Payload?: { skipped?: unknown } },
+      )
+      .filter((o) => o.Payload?.skipped);
+    expect(skippedPayloads.length).toBe(sideSucceeded ? 3 : 2);
+
+    // The resumed nodes read the first run's outputs: the token `load` made in the first run
+    // reached `final` through `flaky` (versioned `base` and the run store's `doubled`).
+    const version = "2026-12-02T04.00.00.000Z";
+    const base = JSON.parse(
+      readFileSync(join(project, "data", "base.json", version, "base.json"), "utf8"),
+    ) as { token: string };
+    const final = JSON.parse(
+      readFileSync(join(project, "data", "final.json", version, "final.json"), "utf8"),
+    ) as { token: string; sum: number };
+    expect(final).toEqual({ token: base.token, sum: 12 });
+    const stored = await clients.s3.send(
+      new ListObjectsV2Command({ Bucket: RUNS_BUCKET, Prefix: `team/${NAME}/${first.name}/` }),
+    );
+    expect((stored.Contents ?? []).map((o) => o.Key).sort()).toEqual([
+      `team/${NAME}/${first.name}/checked/data.pkl`,
+      `team/${NAME}/${first.name}/checked/kedro-sfn.json`,
+      `team/${NAME}/${first.name}/doubled/data.pkl`,
+      `team/${NAME}/${first.name}/doubled/kedro-sfn.json`,
+    ]);
+
+    // The summary says what was skipped and why, and links the first execution.
+    const summary = renderRunSummary({ run, pipeline }).markdown;
+    expect(summary).toContain(`**Resumes** <a href="${run.resumedFrom?.consoleUrl ?? ""}">${first.name}</a>`);
+    expect(summary).toContain("skipped because they succeeded there");
+    expect(summary).toContain("⏭️");
+
+    // Resuming what succeeded is refused, and starts nothing.
+    await expect(resumeExecution(clients.sfn, request(run.executionArn), deps)).rejects.toThrow(
+      /succeeded, so there is nothing to resume/,
+    );
+    await expect(
+      resumeExecution(clients.sfn, request(first.executionArn, { stateMachineName: "other" }), deps),
+    ).rejects.toThrow(/is an execution of state machine 'resumable', not of 'other'/);
+  }, 600_000);
+});
+
+test("a resume's bad input is a UserError", async () => {
+  const clients = await stack().clients();
+  const error = await resumeExecution(
+    clients.sfn,
+    request("arn:aws:states:us-east-1:123456789012:stateMachine:x"),
+    deps,
+  ).catch((e: unknown) => e);
+  expect(error).toBeInstanceOf(UserError);
+  expect((error as Error).message).toContain(
+    "Input 'resume-execution' is not a Step Functions execution ARN",
+  );
+  const missing = await resumeExecution(
+    clients.sfn,
+    request(`arn:aws:states:${stack().region}:${stack().accountId}:execution:${NAME}:nope`),
+    deps,
+  ).catch((e: unknown) => e);
+  expect(missing).toBeInstanceOf(UserError);
+  expect((missing as Error).message).toContain("Input 'resume-execution': no execution");
+});
