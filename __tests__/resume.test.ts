@@ -8,7 +8,13 @@
  * (a versioned dataset and the run store under data-location, on moto's S3).
  */
 import { CreateBucketCommand, ListObjectsV2Command } from "@aws-sdk/client-s3";
-import { DescribeExecutionCommand, GetExecutionHistoryCommand } from "@aws-sdk/client-sfn";
+import {
+  DeleteStateMachineVersionCommand,
+  DescribeExecutionCommand,
+  GetExecutionHistoryCommand,
+  ListExecutionsCommand,
+  ListStateMachinesCommand,
+} from "@aws-sdk/client-sfn";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { AwsClients } from "../src/aws/clients.js";
@@ -156,12 +162,14 @@ function request(executionArn: string, over: Partial<ResumeRequest> = {}): Resum
 /** Deploys the project's compiled machine (functions on a stand-in image: the host front runs the handler). */
 async function deployProject(
   clients: AwsClients,
+  memoryMb?: number,
 ): Promise<{ versionArn: string; tasks: { stateName: string; functionName: string; nodes: string[] }[] }> {
   const opts = options();
   const graph = await inspectProject(opts);
   const compiled = compilePipeline(graph, compileOptionsFrom(opts, project, graph));
   // The handler runs on this host: s3fs must reach moto's S3 for the run store.
   for (const fn of compiled.functions) {
+    if (memoryMb !== undefined) fn.memoryMb = memoryMb;
     Object.assign(fn.environment, {
       AWS_ENDPOINT_URL: stack().motoEndpoint,
       AWS_ACCESS_KEY_ID: "testing",
@@ -304,22 +312,102 @@ describe("resume a failed execution (moto + the real handler on the host)", () =
   }, 600_000);
 });
 
-test("a resume's bad input is a UserError", async () => {
-  const clients = await stack().clients();
-  const error = await resumeExecution(
-    clients.sfn,
-    request("arn:aws:states:us-east-1:123456789012:stateMachine:x"),
-    deps,
-  ).catch((e: unknown) => e);
-  expect(error).toBeInstanceOf(UserError);
-  expect((error as Error).message).toContain(
-    "Input 'resume-execution' is not a Step Functions execution ARN",
-  );
-  const missing = await resumeExecution(
-    clients.sfn,
-    request(`arn:aws:states:${stack().region}:${stack().accountId}:execution:${NAME}:nope`),
-    deps,
-  ).catch((e: unknown) => e);
-  expect(missing).toBeInstanceOf(UserError);
-  expect((missing as Error).message).toContain("Input 'resume-execution': no execution");
+describe("a resume's bad input: a UserError naming the input, and nothing started", () => {
+  async function executions(clients: AwsClients): Promise<number> {
+    const { stateMachines } = await clients.sfn.send(new ListStateMachinesCommand({}));
+    let count = 0;
+    for (const machine of stateMachines ?? []) {
+      const listed = await clients.sfn.send(
+        new ListExecutionsCommand({ stateMachineArn: machine.stateMachineArn }),
+      );
+      count += listed.executions?.length ?? 0;
+    }
+    return count;
+  }
+
+  async function refused(clients: AwsClients, req: ResumeRequest, message: RegExp): Promise<void> {
+    const before = await executions(clients);
+    const error = await resumeExecution(clients.sfn, req, deps).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UserError);
+    expect((error as Error).message).toMatch(message);
+    expect((error as Error).message).toContain("'resume-execution'");
+    expect(await executions(clients)).toBe(before);
+  }
+
+  test("a malformed ARN, an execution that does not exist, one still running, one whose version is gone", async () => {
+    const clients = await stack().clients();
+    await clients.s3.send(new CreateBucketCommand({ Bucket: RUNS_BUCKET }));
+    await refused(
+      clients,
+      request("arn:aws:states:us-east-1:123456789012:stateMachine:x"),
+      /is not a Step Functions execution ARN/,
+    );
+    const prefix = `arn:aws:states:${stack().region}:${stack().accountId}:execution:${NAME}`;
+    await refused(clients, request(`${prefix}:nope`), /no execution/);
+
+    const { versionArn, tasks } = await deployProject(clients);
+    writeFileSync(flag, "");
+    const started = await executePipeline(
+      clients.sfn,
+      {
+        stateMachineArn: versionArn,
+        name: "running-one",
+        input: "{}",
+        wait: false,
+        timeoutMs: 1,
+        tasks,
+        failOnExecutionFailure: true,
+      },
+      deps,
+    );
+    await refused(clients, request(started.executionArn), /is still RUNNING/);
+    // Let it fail, then make its version go: a second deploy publishes another, the first is deleted.
+    await waitForEnd(clients, started.executionArn);
+    await deployProject(clients, 2048);
+    await clients.sfn.send(new DeleteStateMachineVersionCommand({ stateMachineVersionArn: versionArn }));
+    await refused(
+      clients,
+      request(started.executionArn),
+      /the state machine version the execution ran, .* no longer exists/,
+    );
+    rmSync(flag);
+  }, 300_000);
+
+  test("an execution of a definition an older kedro-sfn deployed (no run context in its Tasks)", async () => {
+    const clients = await stack().clients();
+    const imageUri = await stack().putImage(NAME, "old-shape");
+    // The harness's hand-made definition passes run_id from $$.Execution.Name, as kedro-sfn did before resume.
+    const desired = desiredDeployment({
+      stateMachineName: NAME,
+      nodes: ["load", "not_a_node"],
+      imageUri,
+      lambdaRoleArn: stack().roles.lambda,
+      stateMachineRoleArn: stack().roles.stateMachine,
+    });
+    const { result } = await deploy(clients, desired);
+    const failed = await executePipeline(
+      clients.sfn,
+      {
+        stateMachineArn: result.stateMachineVersionArn ?? "",
+        name: "old-shape",
+        input: "{}",
+        wait: true,
+        timeoutMs: 120_000,
+        tasks: desired.compiled.functions,
+        failOnExecutionFailure: false,
+      },
+      deps,
+    );
+    expect(failed.status).toBe("FAILED");
+    await refused(clients, request(failed.executionArn), /deployed by an older kedro-sfn/);
+  }, 300_000);
 });
+
+async function waitForEnd(clients: AwsClients, executionArn: string): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    const { status } = await clients.sfn.send(new DescribeExecutionCommand({ executionArn }));
+    if (status !== "RUNNING") return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+  throw new Error(`${executionArn} did not end`);
+}
