@@ -17,13 +17,15 @@ import {
 } from "@aws-sdk/client-sfn";
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { Writable } from "node:stream";
 import type { AwsClients } from "../src/aws/clients.js";
+import { runCli } from "../src/cli/main.js";
 import { compilePipeline } from "../src/compile/index.js";
 import { UserError } from "../src/errors.js";
 import { inspectProject } from "../src/kedro/inspect.js";
 import { parseOptions, type Options } from "../src/options.js";
-import { renderRunSummary } from "../src/report/summary.js";
-import { executePipeline } from "../src/run/execute.js";
+import { runJob, type JobIO } from "../src/job.js";
+import { executePipeline, type RunReport } from "../src/run/execute.js";
 import { resumeExecution, type ResumeRequest } from "../src/run/resume.js";
 import { compileOptionsFrom } from "../src/stages/compileSettings.js";
 import { deploy } from "./harness/deploy.js";
@@ -235,7 +237,20 @@ describe("resume a failed execution (moto + the real handler on the host)", () =
 
     rmSync(flag); // the fix
     rmSync(ranLog);
-    const { run, pipeline } = await resumeExecution(clients.sfn, request(first.executionArn), deps);
+    // Through the action: `resume-execution` with `state-machine-name`, nothing inspected or deployed.
+    useStackEnv();
+    const outputs = new Map<string, string>();
+    const job = await runJob(
+      { ...options(), mode: "deploy", resumeExecution: first.executionArn },
+      quietIO(outputs),
+      {
+        GITHUB_EVENT_NAME: "workflow_dispatch",
+      },
+    );
+    expect(job.failure).toBeUndefined();
+    expect(job.timings.map(([stage]) => stage)).toEqual(["resume"]);
+    expect(outputs.get("execution-status")).toBe("SUCCEEDED");
+    const run = job.run as RunReport;
     expect(run.status).toBe("SUCCEEDED");
     expect(run.failure).toBeNull();
 
@@ -297,7 +312,7 @@ describe("resume a failed execution (moto + the real handler on the host)", () =
     ]);
 
     // The summary says what was skipped and why, and links the first execution.
-    const summary = renderRunSummary({ run, pipeline }).markdown;
+    const summary = job.summary;
     expect(summary).toContain(`**Resumes** <a href="${run.resumedFrom?.consoleUrl ?? ""}">${first.name}</a>`);
     expect(summary).toContain("skipped because they succeeded there");
     expect(summary).toContain("⏭️");
@@ -344,6 +359,23 @@ describe("a resume's bad input: a UserError naming the input, and nothing starte
     );
     const prefix = `arn:aws:states:${stack().region}:${stack().accountId}:execution:${NAME}`;
     await refused(clients, request(`${prefix}:nope`), /no execution/);
+    // The command line names its own flag; exit code 2 is "fix your input".
+    useStackEnv();
+    const cli = await runCliCaptured(["resume", "--execution", `${prefix}:nope`, "--state-machine", NAME]);
+    expect(cli.code).toBe(2);
+    expect(cli.err).toContain(`error: Input '--execution': no execution ${prefix}:nope`);
+    expect((await runCliCaptured(["resume", "--execution", "run-1"])).err).toContain(
+      "Input '--execution' is not a Step Functions execution ARN: 'run-1'",
+    );
+    // Plan mode never starts anything.
+    const planned = await runJob(
+      { ...options(), mode: "plan", resumeExecution: `${prefix}:nope` },
+      quietIO(new Map()),
+      { GITHUB_EVENT_NAME: "workflow_dispatch" },
+    );
+    expect(planned.failure?.message).toContain(
+      "Input 'resume-execution' starts an execution, which plan mode never does.",
+    );
 
     const { versionArn, tasks } = await deployProject(clients);
     writeFileSync(flag, "");
@@ -402,6 +434,45 @@ describe("a resume's bad input: a UserError naming the input, and nothing starte
     await refused(clients, request(failed.executionArn), /deployed by an older kedro-sfn/);
   }, 300_000);
 });
+
+/** The SDK's own endpoint resolution finds the stack (as configure-aws-credentials would set it). */
+function useStackEnv(): void {
+  Object.assign(process.env, {
+    AWS_ENDPOINT_URL: stack().endpoint,
+    AWS_REGION: stack().region,
+    AWS_ACCESS_KEY_ID: "testing",
+    AWS_SECRET_ACCESS_KEY: "testing",
+  });
+}
+
+function quietIO(outputs: Map<string, string>): JobIO {
+  return {
+    info: () => undefined,
+    debug: () => undefined,
+    warning: () => undefined,
+    error: () => undefined,
+    group: (_name, work) => work(),
+    setOutput: (name, value) => outputs.set(name, value),
+    setSecret: () => undefined,
+  };
+}
+
+async function runCliCaptured(args: string[]): Promise<{ code: number; out: string; err: string }> {
+  const chunks = { out: [] as string[], err: [] as string[] };
+  const sink = (into: string[]): Writable =>
+    new Writable({
+      write(chunk: Buffer, _encoding, done) {
+        into.push(chunk.toString());
+        done();
+      },
+    });
+  const code = await runCli(
+    args,
+    sink(chunks.out) as unknown as typeof process.stdout,
+    sink(chunks.err) as unknown as typeof process.stderr,
+  );
+  return { code, out: chunks.out.join(""), err: chunks.err.join("") };
+}
 
 async function waitForEnd(clients: AwsClients, executionArn: string): Promise<void> {
   for (let i = 0; i < 600; i++) {
