@@ -18,7 +18,7 @@ import {
 import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Writable } from "node:stream";
-import type { AwsClients } from "../src/aws/clients.js";
+import { createAwsClients, type AwsClients } from "../src/aws/clients.js";
 import { runCli } from "../src/cli/main.js";
 import { compilePipeline } from "../src/compile/index.js";
 import { UserError } from "../src/errors.js";
@@ -29,7 +29,7 @@ import { executePipeline, type RunReport } from "../src/run/execute.js";
 import { resumeExecution, type ResumeRequest } from "../src/run/resume.js";
 import { compileOptionsFrom } from "../src/stages/compileSettings.js";
 import { deploy } from "./harness/deploy.js";
-import { useLocalStack } from "./harness/localStack.js";
+import { TEST_CREDENTIALS, useLocalStack } from "./harness/localStack.js";
 import { desiredDeployment } from "./harness/pipelines.js";
 import { PYTHON, makeProject } from "./harness/python.js";
 
@@ -126,6 +126,22 @@ const stack = useLocalStack({ hostLambda: { project, python: PYTHON } });
 const flag = join(project, "broken.flag");
 const ranLog = join(project, "ran.log");
 
+/**
+ * Clients for the test's own setup and checks, outside the recorded calls: the IAM test wants
+ * every recorded call documented in the deploy policy, and these are not the product's.
+ */
+let setupClients: AwsClients | undefined;
+async function setup(): Promise<AwsClients> {
+  setupClients ??= await createAwsClients({
+    region: stack().region,
+    endpoint: stack().endpoint,
+    credentials: TEST_CREDENTIALS,
+    lambdaLimiter: null,
+  });
+  return setupClients;
+}
+afterAll(() => setupClients?.destroy());
+
 function ran(): string[] {
   return existsSync(ranLog) ? readFileSync(ranLog, "utf8").trim().split("\n").filter(Boolean) : [];
 }
@@ -197,7 +213,7 @@ describe("resume a failed execution (moto + the real handler on the host)", () =
 
   beforeEach(async () => {
     clients = await stack().clients();
-    await clients.s3.send(new CreateBucketCommand({ Bucket: RUNS_BUCKET }));
+    await (await setup()).s3.send(new CreateBucketCommand({ Bucket: RUNS_BUCKET }));
     rmSync(ranLog, { force: true });
     rmSync(join(project, "data", "base.json"), { recursive: true, force: true });
     rmSync(join(project, "data", "final.json"), { recursive: true, force: true });
@@ -271,12 +287,14 @@ describe("resume a failed execution (moto + the real handler on the host)", () =
     expect(run.resumedFrom?.rerun).toEqual(expect.arrayContaining(["flaky", "finish"]));
 
     // Same version of the state machine as the failed execution.
-    const described = await clients.sfn.send(
-      new DescribeExecutionCommand({ executionArn: run.executionArn }),
-    );
+    const described = await (
+      await setup()
+    ).sfn.send(new DescribeExecutionCommand({ executionArn: run.executionArn }));
     expect(described.stateMachineVersionArn).toBe(versionArn);
     // The Lambda invokes moto made for the resumed execution: every Task was invoked, the skipped ones answered at once.
-    const history = await clients.sfn.send(
+    const history = await (
+      await setup()
+    ).sfn.send(
       new GetExecutionHistoryCommand({
         executionArn: run.executionArn,
         includeExecutionData: true,
@@ -301,9 +319,9 @@ describe("resume a failed execution (moto + the real handler on the host)", () =
       readFileSync(join(project, "data", "final.json", version, "final.json"), "utf8"),
     ) as { token: string; sum: number };
     expect(final).toEqual({ token: base.token, sum: 12 });
-    const stored = await clients.s3.send(
-      new ListObjectsV2Command({ Bucket: RUNS_BUCKET, Prefix: `team/${NAME}/${first.name}/` }),
-    );
+    const stored = await (
+      await setup()
+    ).s3.send(new ListObjectsV2Command({ Bucket: RUNS_BUCKET, Prefix: `team/${NAME}/${first.name}/` }));
     expect((stored.Contents ?? []).map((o) => o.Key).sort()).toEqual([
       `team/${NAME}/${first.name}/checked/data.pkl`,
       `team/${NAME}/${first.name}/checked/kedro-sfn.json`,
@@ -328,30 +346,30 @@ describe("resume a failed execution (moto + the real handler on the host)", () =
 });
 
 describe("a resume's bad input: a UserError naming the input, and nothing started", () => {
-  async function executions(clients: AwsClients): Promise<number> {
-    const { stateMachines } = await clients.sfn.send(new ListStateMachinesCommand({}));
+  async function executions(): Promise<number> {
+    const { stateMachines } = await (await setup()).sfn.send(new ListStateMachinesCommand({}));
     let count = 0;
     for (const machine of stateMachines ?? []) {
-      const listed = await clients.sfn.send(
-        new ListExecutionsCommand({ stateMachineArn: machine.stateMachineArn }),
-      );
+      const listed = await (
+        await setup()
+      ).sfn.send(new ListExecutionsCommand({ stateMachineArn: machine.stateMachineArn }));
       count += listed.executions?.length ?? 0;
     }
     return count;
   }
 
   async function refused(clients: AwsClients, req: ResumeRequest, message: RegExp): Promise<void> {
-    const before = await executions(clients);
+    const before = await executions();
     const error = await resumeExecution(clients.sfn, req, deps).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UserError);
     expect((error as Error).message).toMatch(message);
     expect((error as Error).message).toContain("'resume-execution'");
-    expect(await executions(clients)).toBe(before);
+    expect(await executions()).toBe(before);
   }
 
   test("a malformed ARN, an execution that does not exist, one still running, one whose version is gone", async () => {
     const clients = await stack().clients();
-    await clients.s3.send(new CreateBucketCommand({ Bucket: RUNS_BUCKET }));
+    await (await setup()).s3.send(new CreateBucketCommand({ Bucket: RUNS_BUCKET }));
     await refused(
       clients,
       request("arn:aws:states:us-east-1:123456789012:stateMachine:x"),
@@ -396,7 +414,9 @@ describe("a resume's bad input: a UserError naming the input, and nothing starte
     // Let it fail, then make its version go: a second deploy publishes another, the first is deleted.
     await waitForEnd(clients, started.executionArn);
     await deployProject(clients, 2048);
-    await clients.sfn.send(new DeleteStateMachineVersionCommand({ stateMachineVersionArn: versionArn }));
+    await (
+      await setup()
+    ).sfn.send(new DeleteStateMachineVersionCommand({ stateMachineVersionArn: versionArn }));
     await refused(
       clients,
       request(started.executionArn),
@@ -476,7 +496,7 @@ async function runCliCaptured(args: string[]): Promise<{ code: number; out: stri
 
 async function waitForEnd(clients: AwsClients, executionArn: string): Promise<void> {
   for (let i = 0; i < 600; i++) {
-    const { status } = await clients.sfn.send(new DescribeExecutionCommand({ executionArn }));
+    const { status } = await (await setup()).sfn.send(new DescribeExecutionCommand({ executionArn }));
     if (status !== "RUNNING") return;
     await new Promise((resolve) => setTimeout(resolve, 200));
   }
