@@ -1,12 +1,13 @@
 /** What a resume skips and runs (pure), its input, its name, and how history folds a skipped Task. */
 import type { HistoryEvent } from "@aws-sdk/client-sfn";
 import { UserError } from "../src/errors.js";
+import { renderNodeTable } from "../src/report/nodeTable.js";
 import { renderRunSummary } from "../src/report/summary.js";
 import type { RunReport } from "../src/run/execute.js";
 import { foldHistory } from "../src/run/historyFold.js";
 import { parseExecutionArn, resumeName } from "../src/run/resume.js";
 import { MAX_EXECUTION_INPUT_BYTES, resumeInput, runIdOf, skipSetOf } from "../src/run/resumeSkip.js";
-import type { NodeState, PipelineTask, TaskRun } from "../src/run/types.js";
+import type { NodeState, NodeStatus, PipelineTask, TaskRun } from "../src/run/types.js";
 
 /** a -> b -> c -> d, and a -> e (beside b, c, d); `bc` runs b and c in one Lambda. */
 const PIPELINE: PipelineTask[] = [
@@ -205,5 +206,34 @@ describe("the summary of a resumed run", () => {
     expect(markdown).toContain("3 nodes run again");
     expect(markdown).toContain("<details><summary>Skipped nodes (2)</summary>");
     expect(markdown).toContain("`a`, `e`");
+  });
+});
+
+describe("the node table of a resumed run", () => {
+  it("folds the skipped nodes with the succeeded ones in a long table, and says how many were skipped", () => {
+    const node = (name: string, status: NodeState): NodeStatus => ({
+      node: name,
+      task: name,
+      functionName: `f-${name}`,
+      taskNodes: 1,
+      status,
+      startedAt: "2026-12-02T04:00:00.000Z",
+      durationMs: 10,
+      attempts: 1,
+      error: null,
+      logUrl: null,
+      ...(status === "skipped" ? { skippedFrom: "arn:first" } : {}),
+    });
+    const nodes = [
+      ...Array.from({ length: 25 }, (_, i) => node(`s${i}`, "skipped")),
+      node("fixed", "succeeded"),
+      node("again", "failed"),
+    ];
+    const table = renderNodeTable(nodes, { foldAbove: 20 });
+    expect(table).toContain(
+      "<details><summary>✅ 26 nodes succeeded (25 skipped: they succeeded before)</summary>",
+    );
+    expect(table.indexOf("again")).toBeLessThan(table.indexOf("<details>"));
+    expect(table).toContain("⏭️");
   });
 });

@@ -77,14 +77,17 @@ export function renderNodeTable(nodes: readonly NodeStatus[], options: NodeTable
   const rows = all.slice(0, options.maxRows ?? all.length);
   const start = options.executionStartMs ?? null;
   const fold = rows.length > (options.foldAbove ?? FOLD_ABOVE);
-  const shown = fold ? rows.filter((n) => n.status !== "succeeded") : rows;
-  const folded = fold ? rows.filter((n) => n.status === "succeeded") : [];
+  // A resume's skipped nodes fold away too: they succeeded, in the run it resumes.
+  const green = (n: NodeStatus): boolean => n.status === "succeeded" || n.status === "skipped";
+  const shown = fold ? rows.filter((n) => !green(n)) : rows;
+  const folded = fold ? rows.filter(green) : [];
+  const skipped = folded.filter((n) => n.status === "skipped").length;
   const parts: string[] = [];
   if (shown.length > 0) parts.push(nodeTable(shown, start));
   if (folded.length > 0) {
     parts.push(
       "",
-      `<details><summary>${STATUS_ICON.succeeded} ${plural(folded.length, "node")} succeeded</summary>`,
+      `<details><summary>${STATUS_ICON.succeeded} ${plural(folded.length, "node")} succeeded${skipped > 0 ? ` (${skipped} skipped: they succeeded before)` : ""}</summary>`,
       "",
       nodeTable(folded, start),
       "",
