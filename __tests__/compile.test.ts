@@ -188,7 +188,7 @@ describe("compilePipeline", () => {
         FunctionName: "spaceflights-data_science-train_model_node",
         Payload: {
           nodes: ["data_science.train_model_node"],
-          "run_id.$": "$$.Execution.Name",
+          "kedro_sfn.$": "$.kedro_sfn",
           "params.$": "$.params",
         },
       },
@@ -226,11 +226,23 @@ describe("compilePipeline", () => {
     const withParams = await runLocally(definition, { params: { test_size: 0.3 }, other: 1 });
     expect(withParams.events[0]?.payload).toEqual({
       nodes: expect.any(Array) as unknown,
-      run_id: "run-42",
+      kedro_sfn: { run_id: "run-42", skip: [] },
       params: { test_size: 0.3 },
     });
     const bare = await runLocally(definition, {});
     expect(bare.events[0]?.payload.params).toEqual({});
+  });
+
+  it("passes a resume's own run context (first run's id, skip list) instead of the defaults", async () => {
+    const { graph } = benchGraph("spaceflights");
+    const { definition } = compilePipeline(graph, options());
+    const context = {
+      run_id: "first-run",
+      skip: ["data_processing.preprocess_companies_node"],
+      resumed_from: "arn",
+    };
+    const resumed = await runLocally(definition, { params: { test_size: 0.3 }, kedro_sfn: context });
+    expect(resumed.events.map((e) => e.payload["kedro_sfn"])).toEqual(resumed.events.map(() => context));
   });
 
   it("ends the execution in the failing task's Fail state, with the node's error and cause", async () => {

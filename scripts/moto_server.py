@@ -12,6 +12,8 @@ documents them (versions newest first; a version an alias routes to cannot be
 deleted; a version's executions are those started with its ARN). And its
 Lambda numbers a new version by counting the versions left, so after deleting
 an old one the next publish reuses a number: here numbers only go up, as on AWS.
+DescribeExecution of an execution started on a version ARN names that version
+(stateMachineVersionArn), as on AWS: a resume starts the failed execution's version.
 
 usage: moto_server.py [moto.server arguments]
 """
@@ -123,7 +125,21 @@ def publish_version(self, name_or_arn, description=""):  # type: ignore[no-untyp
     return published
 
 
+_describe_execution = StepFunctionResponse.describe_execution
+
+
+def describe_execution(self):  # type: ignore[no-untyped-def]
+    """As AWS: an execution started on a version ARN reports it as stateMachineVersionArn."""
+    result = _describe_execution(self)
+    execution = self.stepfunction_backend.describe_execution(self._get_param("executionArn"))
+    version = getattr(execution, "kedro_version_arn", None)
+    if version and isinstance(result.result, dict):
+        result.result["stateMachineVersionArn"] = version
+    return result
+
+
 StepFunctionsParserBackend.start_execution = start_execution
+StepFunctionResponse.describe_execution = describe_execution
 LambdaStorage.publish_version = publish_version
 StepFunctionsParserBackend.list_executions = list_executions
 StepFunctionResponse.list_state_machine_versions = list_state_machine_versions

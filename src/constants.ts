@@ -42,6 +42,7 @@ export enum Input {
   RequireReviewedPlan = "require-reviewed-plan",
   AllowPipelineImportErrors = "allow-pipeline-import-errors",
   SummaryFile = "summary-file",
+  ResumeExecution = "resume-execution",
 }
 
 export enum Output {

@@ -26,6 +26,7 @@ import {
 import { deployStage } from "./stages/deploy.js";
 import { inspectAndCompile } from "./stages/inspect.js";
 import { planStage } from "./stages/plan.js";
+import { resumeStage } from "./stages/resume.js";
 import { runStage } from "./stages/run.js";
 
 export type { Annotation, JobIO } from "./stages/context.js";
@@ -169,6 +170,14 @@ async function runStages(ctx: JobContext, known: StagesOutcome): Promise<StagesO
   for (const w of warnings) warn(ctx, w);
   if (refusal) {
     return { ...known, failure: { reason: refusal.reason, message: refusal.message, hint: refusal.hint } };
+  }
+  // A resume runs the version the failed execution ran: nothing to inspect, build or deploy.
+  if (options.resumeExecution) {
+    const { run, pipeline } = await resumeStage(ctx);
+    const body = renderJobSummary({ run: { run, pipeline } });
+    return run.failure
+      ? { ...known, run, body, failure: run.failure, failureShown: true }
+      : { ...known, run, body };
   }
   const inspected = await inspectAndCompile(ctx);
   const { graph, compiled, findings } = inspected;

@@ -63,6 +63,8 @@ export interface Options {
   /** Deploy what imported when find_pipelines() skipped a pipeline module that raised. */
   allowPipelineImportErrors: boolean;
   summaryFile: string;
+  /** ARN of a failed execution to resume (src/run/resume.ts); "" = deploy as usual. */
+  resumeExecution: string;
 }
 
 /** Reads one raw input by name; "" when not given. */
@@ -180,6 +182,7 @@ export function parseOptions(read: InputReader): Options {
       get(Input.AllowPipelineImportErrors),
     ),
     summaryFile: get(Input.SummaryFile),
+    resumeExecution: get(Input.ResumeExecution),
   };
 }
 

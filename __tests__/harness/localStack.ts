@@ -88,6 +88,11 @@ export interface StackOptions {
   faultProxy?: boolean;
   /** MOTO_PORT for a Lambda front; default moto's own port. */
   invokePort?: number;
+  /**
+   * scripts/lambda_front.py in host mode: every invoke runs `python -m kedro_sfn.handler` from
+   * `python` on `project` (real Kedro, no image); its per-invoke log is `<stateDir>/lambda-front.log`.
+   */
+  hostLambda?: { project: string; python: string };
 }
 
 export async function startLocalStack(options: StackOptions = {}): Promise<LocalStack> {
@@ -95,6 +100,10 @@ export async function startLocalStack(options: StackOptions = {}): Promise<Local
   const args = [SCRIPT, "start", "--state-dir", stateDir];
   if (options.faultProxy) args.push("--fault-proxy");
   if (options.invokePort) args.push("--invoke-port", String(options.invokePort));
+  if (options.hostLambda) {
+    const { project, python } = options.hostLambda;
+    args.push("--lambda-front", "--lambda-mode", "host", "--project", project, "--python", python);
+  }
   try {
     await run(testPython(), args, { timeout: 120_000 });
   } catch (error) {

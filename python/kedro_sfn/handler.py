@@ -3,7 +3,8 @@
 Event (what the state machine's Task sends)::
 
     {"nodes": ["data_science.train_model_node"],   # Kedro node names, in order
-     "run_id": "<execution name>",
+     "kedro_sfn": {"run_id": "<execution name>", "skip": []},  # see kedro_sfn.resume
+     "run_id": "<execution name>" (older definitions; wins over kedro_sfn.run_id),
      "params": {...} | null,                      # Kedro runtime parameters
      "version": "<timestamp>" (optional),         # see kedro_sfn.version
      "pipeline": "__default__" (optional)}
@@ -79,7 +80,7 @@ def parse_event(event: Any) -> RunRequest:
     nodes = event.get("nodes")
     if not isinstance(nodes, list) or not nodes or not all(isinstance(n, str) and n for n in nodes):
         raise InvalidEventError("The event's 'nodes' must be a non-empty list of Kedro node names.")
-    run_id = event.get("run_id")
+    run_id = event.get("run_id") or _context_run_id(event)
     if not isinstance(run_id, str) or not run_id:
         raise InvalidEventError("The event's 'run_id' must be a non-empty string (the execution name).")
     params = event.get("params")
@@ -93,6 +94,15 @@ def parse_event(event: Any) -> RunRequest:
     except ValueError as exc:
         raise InvalidEventError(str(exc)) from exc
     return RunRequest(list(nodes), run_id, params, version, str(pipeline))
+
+
+def _context_run_id(event: dict[str, Any]) -> str | None:
+    from kedro_sfn.resume import InvalidRunContextError, run_context
+
+    try:
+        return run_context(event).run_id
+    except InvalidRunContextError as exc:
+        raise InvalidEventError(str(exc)) from exc
 
 
 @dataclass
@@ -335,12 +345,29 @@ def _runtime() -> ProjectRuntime:
 
 def handler(event: Any, context: Any = None) -> dict[str, Any]:
     """AWS Lambda entry point: run the event's Kedro nodes (see the module doc)."""
+    skipped = _skipped(event)
+    if skipped is not None:
+        return skipped
     request = parse_event(event)
     runtime = _runtime()
     logger.info(
         "kedro-sfn: run %s, version %s, nodes %s", request.run_id, request.version, request.nodes
     )
     return runtime.run(request)
+
+
+def _skipped(event: Any) -> dict[str, Any] | None:
+    """A resume's Task whose nodes all succeeded in the run it resumes: answered before any import."""
+    from kedro_sfn.resume import InvalidRunContextError, skip_result
+
+    try:
+        result = skip_result(event)
+    except InvalidRunContextError as exc:
+        raise InvalidEventError(str(exc)) from exc
+    if result is not None:
+        logger.info("kedro-sfn: run %s, nodes %s skipped: they succeeded in %s",
+                    result["run_id"], event["nodes"], result["skipped"]["execution"])
+    return result
 
 
 def lambda_error(exc: BaseException) -> dict[str, Any]:

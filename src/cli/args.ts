@@ -14,6 +14,7 @@ const ALIASES: Record<string, string> = {
   "state-machine": Input.StateMachineName,
   input: Input.ExecutionInput,
   wait: Input.WaitForExecution,
+  execution: Input.ResumeExecution,
 };
 
 /** Flags that take no value (`--wait` means `--wait true`); `--wait false` still turns one off. */

@@ -12,6 +12,7 @@ import { planJson } from "../plan/plan.js";
 import { jsonText, logText } from "../report/escape.js";
 import { renderNodeTableText } from "../report/nodeTable.js";
 import { imageOptionsFrom } from "../stages/deploy.js";
+import { resumeCommand } from "../stages/resume.js";
 import { runCommand } from "../stages/runDeployed.js";
 import { parseArgs } from "./args.js";
 import { compileCommand } from "./compileCommand.js";
@@ -25,6 +26,7 @@ const USAGE = `kedro-sfn: ship a Kedro project to AWS Step Functions
   kedro-sfn deploy  --project DIR --state-machine-name NAME --ecr-repository REPO
                     --lambda-role-arn ARN --state-machine-role-arn ARN ...      deploys, prints the summary
   kedro-sfn run     --state-machine NAME [--input JSON] [--wait]                per-node status table
+  kedro-sfn resume  --execution ARN [--state-machine NAME] [--wait]            rerun what failed, skip what succeeded
 
 Every action input is also a flag: --<input-name> VALUE (see action.yml).`;
 
@@ -81,6 +83,20 @@ export async function runCli(argv: string[], out = process.stdout, err = process
             sleep: (ms) => sleep(ms),
             now: Date.now,
             env: process.env,
+          });
+        } finally {
+          clients.destroy();
+        }
+      }
+      case "resume": {
+        const clients = await createAwsClients();
+        try {
+          return await resumeCommand(options, {
+            sfn: clients.sfn,
+            out: (text) => out.write(`${logText(text.endsWith("\n") ? text.slice(0, -1) : text)}\n`),
+            err: (line) => err.write(`${logText(line)}\n`),
+            sleep: (ms) => sleep(ms),
+            now: Date.now,
           });
         } finally {
           clients.destroy();

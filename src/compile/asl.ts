@@ -20,6 +20,14 @@ export const TRANSIENT_RETRY = {
 };
 /** The Task waits this much longer than the function may run, so Lambda's own timeout error is what surfaces. */
 export const TASK_TIMEOUT_MARGIN_SECONDS = 60;
+/**
+ * The run context every runner reads (`$.kedro_sfn`): the run id (the save version and the run
+ * store's folder) and the nodes to skip. The Prepare Pass gives it these defaults; a resume
+ * starts an execution whose input carries its own (the first run's id, the nodes that
+ * succeeded there, the execution it resumes).
+ */
+export const RUN_CONTEXT = "kedro_sfn";
+export const RUN_CONTEXT_DEFAULTS = { "run_id.$": "$$.Execution.Name", skip: [] as string[] };
 /** Where a caught error lands in the state, for the Fail state to report. */
 const ERROR_PATH = "$.error";
 
@@ -88,8 +96,13 @@ export function buildDefinition(tree: SpTree, tasks: readonly TaskInfo[], commen
     Comment: comment,
     StartAt: prepare,
     States: {
-      [prepare]: { Type: "Pass", Parameters: { defaults: { params: {} }, "input.$": "$" }, Next: defaults },
-      // Execution input without `params` gets an empty one, so `$.params` always resolves.
+      [prepare]: {
+        Type: "Pass",
+        Parameters: { defaults: { params: {}, [RUN_CONTEXT]: RUN_CONTEXT_DEFAULTS }, "input.$": "$" },
+        Next: defaults,
+      },
+      // Execution input without `params` gets an empty one, so `$.params` always resolves; without
+      // `kedro_sfn` (every run but a resume, src/run/resume.ts) the run id is the execution's name.
       [defaults]: {
         Type: "Pass",
         Parameters: { "merged.$": "States.JsonMerge($.defaults, $.input, false)" },
@@ -110,7 +123,8 @@ function taskState(t: TaskInfo, link: Link): AslState {
     Resource: LAMBDA_INVOKE,
     Parameters: {
       FunctionName: t.functionName,
-      Payload: { nodes: [...t.nodes], "run_id.$": "$$.Execution.Name", "params.$": "$.params" },
+      // The whole run context, not run_id and skip apart: one short path per Task keeps the definition small.
+      Payload: { nodes: [...t.nodes], [`${RUN_CONTEXT}.$`]: `$.${RUN_CONTEXT}`, "params.$": "$.params" },
     },
     ResultPath: null,
     TimeoutSeconds: t.timeoutSeconds + TASK_TIMEOUT_MARGIN_SECONDS,

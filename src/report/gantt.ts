@@ -19,6 +19,7 @@ const TAGS: Record<NodeState, string> = {
   aborted: "crit, done, ",
   running: "active, ",
   "not-started": "",
+  skipped: "done, ",
 };
 
 const SUFFIX: Partial<Record<NodeState, string>> = {
@@ -27,6 +28,7 @@ const SUFFIX: Partial<Record<NodeState, string>> = {
   "timed-out": " (timed out)",
   aborted: " (aborted)",
   running: " (running)",
+  skipped: " (skipped)",
 };
 
 /** Tick spacings the axis may use, in ms, and Mermaid's name for each. */

@@ -11,6 +11,7 @@ export const STATUS_ICON: Record<NodeState, string> = {
   aborted: "⏹️",
   running: "⏳",
   "not-started": "⚪",
+  skipped: "⏭️",
 };
 
 export const STATUS_WORD: Record<NodeState, string> = {
@@ -21,6 +22,7 @@ export const STATUS_WORD: Record<NodeState, string> = {
   aborted: "aborted",
   running: "running",
   "not-started": "not started",
+  skipped: "skipped (succeeded before)",
 };
 
 /** Worst first: the order of the counts line. */
@@ -31,6 +33,7 @@ export const STATUS_ORDER: NodeState[] = [
   "running",
   "retried",
   "succeeded",
+  "skipped",
   "not-started",
 ];
 
@@ -51,7 +54,7 @@ export const LAMBDA_NAME_MAX = 64;
 const FOLD_ABOVE = 20;
 
 /** The status column's words: short, since the column sits first. */
-const STATUS_CELL: Record<NodeState, string> = { ...STATUS_WORD, retried: "retried" };
+const STATUS_CELL: Record<NodeState, string> = { ...STATUS_WORD, retried: "retried", skipped: "skipped" };
 
 /** Rows in run order: by start, then as given; nodes that never started last. */
 export function sortByStart(nodes: readonly NodeStatus[]): NodeStatus[] {
@@ -74,14 +77,17 @@ export function renderNodeTable(nodes: readonly NodeStatus[], options: NodeTable
   const rows = all.slice(0, options.maxRows ?? all.length);
   const start = options.executionStartMs ?? null;
   const fold = rows.length > (options.foldAbove ?? FOLD_ABOVE);
-  const shown = fold ? rows.filter((n) => n.status !== "succeeded") : rows;
-  const folded = fold ? rows.filter((n) => n.status === "succeeded") : [];
+  // A resume's skipped nodes fold away too: they succeeded, in the run it resumes.
+  const green = (n: NodeStatus): boolean => n.status === "succeeded" || n.status === "skipped";
+  const shown = fold ? rows.filter((n) => !green(n)) : rows;
+  const folded = fold ? rows.filter(green) : [];
+  const skipped = folded.filter((n) => n.status === "skipped").length;
   const parts: string[] = [];
   if (shown.length > 0) parts.push(nodeTable(shown, start));
   if (folded.length > 0) {
     parts.push(
       "",
-      `<details><summary>${STATUS_ICON.succeeded} ${plural(folded.length, "node")} succeeded</summary>`,
+      `<details><summary>${STATUS_ICON.succeeded} ${plural(folded.length, "node")} succeeded${skipped > 0 ? ` (${skipped} skipped: they succeeded before)` : ""}</summary>`,
       "",
       nodeTable(folded, start),
       "",

@@ -67,7 +67,7 @@ export function renderRunSummary(input: RunSummaryInput, budgetBytes = SUMMARY_B
 
 export function renderRunSummaryAt(input: RunSummaryInput, level: SummaryLevel): string {
   const { run } = input;
-  const sections = [renderHeadline(input), renderCounts(run)];
+  const sections = [renderHeadline(input), renderResumed(run, level), renderCounts(run)];
   if (run.waited && run.nodes.length === 0 && run.tasks.length === 0) {
     sections.push("_Per-node status is missing: the execution history could not be read (see the log)._");
   }
@@ -156,6 +156,34 @@ function renderHeadline(input: RunSummaryInput): string {
   return lines.join("\n");
 }
 
+/**
+ * A resume says what it resumes (linked), under which run id, and which nodes it skipped and why.
+ * The skipped names are listed up to the "problems" level; at "counts" only their number.
+ */
+export function renderResumed(run: RunReport, level: SummaryLevel): string {
+  const from = run.resumedFrom;
+  if (!from) return "";
+  const link = `<a href="${escapeHtml(from.consoleUrl)}">${htmlText(from.name)}</a>`;
+  const lines = [
+    `**Resumes** ${link} with its run id ${codeSpan(from.runId)}: ${STATUS_ICON.skipped} ${plural(from.skipped.length, "node")} skipped ` +
+      `because they succeeded there (their outputs, saved under that run id, are read as they are); ` +
+      `${plural(from.rerun.length, "node")} run again: the failed node(s), those that did not run, and everything downstream.`,
+  ];
+  if (from.skipped.length > 0 && level !== "counts") {
+    const shown = from.skipped.slice(0, PROBLEM_ROWS).map((n) => codeSpan(n));
+    const more = from.skipped.length > PROBLEM_ROWS ? ` and ${from.skipped.length - PROBLEM_ROWS} more` : "";
+    lines.push(
+      "",
+      `<details><summary>Skipped nodes (${from.skipped.length})</summary>`,
+      "",
+      `${shown.join(", ")}${more}`,
+      "",
+      "</details>",
+    );
+  }
+  return lines.join("\n");
+}
+
 /** `arn:...:stateMachine:NAME:7` -> NAME, 7. */
 function versionOf(arn: string): { name: string; version: string | null } | null {
   const match = /:stateMachine:([^:]+)(?::(\d+))?$/.exec(arn);
@@ -231,6 +259,8 @@ export const RUN_CLASS: Record<NodeState, FlowchartClass> = {
   aborted: "running",
   running: "running",
   "not-started": "not-started",
+  // Its outputs are the first run's: the data is there, as for a node that succeeded.
+  skipped: "succeeded",
 };
 
 /** The pipeline flowchart coloured by run status. */

@@ -7,7 +7,7 @@ import { readNodeStatuses, type ExecutionHistory } from "./history.js";
 import { executionConsoleUrl, locationOfArn } from "./links.js";
 import { withParams } from "./params.js";
 import { startExecution, type StartedExecution } from "./start.js";
-import type { ExecutionStatus, NodeStatus, RunTask, TaskRun } from "./types.js";
+import type { ExecutionStatus, NodeStatus, ResumedFrom, RunTask, TaskRun } from "./types.js";
 import { waitForExecution } from "./wait.js";
 
 export type FailureReason =
@@ -61,6 +61,8 @@ export interface RunReport {
   historyEvents: number;
   /** Set when the step must fail. */
   failure: { reason: FailureReason; message: string } | null;
+  /** Set when this execution resumes a failed one (src/run/resume.ts). */
+  resumedFrom?: ResumedFrom;
 }
 
 /** Start -> wait -> history -> per-node status -> verdict. Throws only when the start fails. */

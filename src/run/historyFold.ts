@@ -27,6 +27,8 @@ interface TaskProgress {
   requestId: string | null;
   logStream: string | null;
   nodeSeconds: Record<string, number> | null;
+  /** Set when the handler answered "skipped" (a resume): the execution it succeeded in, or "". */
+  skippedFrom: string | null;
 }
 
 /** What the execution-level events said. */
@@ -79,6 +81,7 @@ export class HistoryFolder {
         requestId: null,
         logStream: null,
         nodeSeconds: null,
+        skippedFrom: null,
       };
       this.byState.set(task.stateName, progress);
       this.byFunction.set(task.functionName, progress);
@@ -167,6 +170,7 @@ export class HistoryFolder {
         t.requestId = lambdaRequestId(output) ?? t.requestId;
         t.logStream = logStreamOf(output?.["Payload"]) ?? t.logStream;
         t.nodeSeconds = nodeSecondsOf(output?.["Payload"]);
+        t.skippedFrom = skippedFromOf(output?.["Payload"]);
         break;
       }
       case "TaskFailed":
@@ -232,6 +236,7 @@ export class HistoryFolder {
       requestId: t.requestId,
       logStream: t.logStream,
       nodeSeconds: t.nodeSeconds,
+      ...(status === "skipped" ? { skippedFrom: t.skippedFrom ?? "" } : {}),
     };
   }
 }
@@ -239,7 +244,10 @@ export class HistoryFolder {
 function taskStatus(t: TaskProgress, execution: ExecutionStatus): NodeState {
   if (!t.entered) return "not-started";
   if (t.aborted) return "aborted";
-  if (t.last === "succeeded") return t.attempts > 1 ? "retried" : "succeeded";
+  if (t.last === "succeeded") {
+    if (t.skippedFrom !== null) return "skipped";
+    return t.attempts > 1 ? "retried" : "succeeded";
+  }
   if (t.exited) {
     if (t.last === "failed" || t.last === "timed-out") return t.last;
     return "succeeded";
@@ -294,6 +302,15 @@ function nodeSecondsOf(payload: unknown): Record<string, number> | null {
   return Object.keys(seconds).length > 0 ? seconds : null;
 }
 
+/** The handler answers a resume's skipped Task with `skipped: {reason, execution}` (python/kedro_sfn/resume.py). */
+function skippedFromOf(payload: unknown): string | null {
+  if (typeof payload !== "object" || payload === null) return null;
+  const skipped = (payload as Record<string, unknown>)["skipped"];
+  if (typeof skipped !== "object" || skipped === null) return null;
+  const execution = (skipped as Record<string, unknown>)["execution"];
+  return typeof execution === "string" ? execution : "";
+}
+
 /** Folds a whole history. */
 export function foldHistory(events: readonly HistoryEvent[], tasks: readonly RunTask[]): HistoryFolder {
   const folder = new HistoryFolder(tasks);
@@ -326,6 +343,7 @@ export function nodeStatusesOf(runs: readonly TaskRun[], location: RunLocation):
       attempts: run.attempts,
       error: run.error,
       logUrl,
+      ...(run.skippedFrom !== undefined ? { skippedFrom: run.skippedFrom } : {}),
     }));
   });
 }

@@ -10,7 +10,15 @@ export type ExecutionStatus =
  * execution stopped (or a sibling branch failed) while it was still running.
  */
 export type NodeState =
-  "succeeded" | "retried" | "failed" | "timed-out" | "aborted" | "running" | "not-started";
+  | "succeeded"
+  | "retried"
+  | "failed"
+  | "timed-out"
+  | "aborted"
+  | "running"
+  | "not-started"
+  /** A resume did not run it: it succeeded in the execution resumed (`skippedFrom`). */
+  | "skipped";
 
 /** The part of a FunctionSpec the run stage needs: a FunctionSpec[] fits as is. */
 export interface RunTask {
@@ -56,6 +64,8 @@ export interface TaskRun {
   logStream: string | null;
   /** Seconds each node took inside the Task, when the handler reports them (`nodes: [{name, seconds}]`). */
   nodeSeconds: Record<string, number> | null;
+  /** Status `skipped`: the execution (ARN) the resume skipped it for, as the handler reported it. */
+  skippedFrom?: string;
 }
 
 /** One entry of the `node-statuses` output: one per Kedro node. */
@@ -75,6 +85,21 @@ export interface NodeStatus {
   error: NodeError | null;
   /** CloudWatch Logs console link for the node's Lambda (the stream when known, else the group filtered). */
   logUrl: string | null;
+  /** Status `skipped`: the execution it succeeded in (see TaskRun). */
+  skippedFrom?: string;
+}
+
+/** What a resumed run's summary says about the execution it resumes (src/run/resume.ts). */
+export interface ResumedFrom {
+  executionArn: string;
+  name: string;
+  consoleUrl: string;
+  /** The first run's id, kept by the resume: datasets are read and saved under it. */
+  runId: string;
+  /** Nodes skipped because they succeeded there. */
+  skipped: string[];
+  /** Nodes run again. */
+  rerun: string[];
 }
 
 /** Where the run happened, for console links. */
