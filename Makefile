@@ -137,6 +137,8 @@ bench: build python-deps system-deps tools
 	KEDRO_SFN_TEST_PYTHON=$(CURDIR)/$(PY) NODE_OPTIONS=--experimental-vm-modules npx jest --roots '<rootDir>/bench' --testMatch '**/image_size.bench.ts'
 	# Bytes and seconds the run store (data-location) adds per crossing 10 MB dataset, on moto S3.
 	$(PY) bench/run_store.py
+	# AWS calls and wall time of deploys (no-op with and without 1,000 neighbour functions), on moto.
+	KEDRO_SFN_TEST_PYTHON=$(CURDIR)/$(PY) NODE_OPTIONS=--experimental-vm-modules npx jest --roots '<rootDir>/bench' --testMatch '**/deploy.bench.ts'
 
 test: deps check-dist lint lint-workflows lint-iam test-unit test-bundles test-python
 	$(PY) bench/score.py

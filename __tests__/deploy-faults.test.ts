@@ -92,7 +92,7 @@ describe("deploy through faults", () => {
     await expectConverged(s, target);
   }, 600_000);
 
-  it("reads a deployed 200-node pipeline for a no-op plan in a few calls, versions included", async () => {
+  it("reads a deployed 200-node pipeline for a no-op plan in four calls, listing nothing", async () => {
     const s = stack();
     const desired = await pipeline(s, nodeNames(200), "v1");
     await deploy(await s.clients({ viaProxy: true }), desired);
@@ -106,10 +106,10 @@ describe("deploy through faults", () => {
     expect(plan.summary.hasChanges).toBe(false);
     const counts: Record<string, number> = {};
     for (const call of log.calls) counts[call.operation] = (counts[call.operation] ?? 0) + 1;
-    // 200 functions with 2 versions each: 600 listing entries, 12 pages; the two state machine versions described.
+    // No function read: every Task is bound to a version built from the desired spec. The state
+    // machine and its newest version described (what it runs); nothing listed.
     expect(counts).toEqual({
-      ListFunctions: 12,
-      DescribeStateMachine: 3,
+      DescribeStateMachine: 2,
       ListTagsForResource: 1,
       ListStateMachineVersions: 1,
     });

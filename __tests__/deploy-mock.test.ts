@@ -406,69 +406,65 @@ describe("reading what is deployed", () => {
   });
 
   it("turns expired credentials into a clear error", async () => {
-    lambda.on(ListFunctionsCommand).rejects(
-      Object.assign(new Error("The security token included in the request is expired"), {
-        name: "ExpiredTokenException",
-        $metadata: { httpStatusCode: 403 },
-      }),
-    );
-    sfn.on(DescribeStateMachineCommand).resolves({});
+    const expired = Object.assign(new Error("The security token included in the request is expired"), {
+      name: "ExpiredTokenException",
+      $metadata: { httpStatusCode: 403 },
+    });
+    lambda.on(ListFunctionsCommand).rejects(expired);
+    // The first call of a read is the state machine's.
+    sfn.on(DescribeStateMachineCommand).rejects(expired);
     const failure = await readDeployed(clients, deploymentRef(desired())).catch((error: unknown) => error);
     expect(failure).toBeInstanceOf(UserError);
     expect((failure as UserError).message).toMatch(/AWS rejected the credentials .*ExpiredTokenException/);
     expect((failure as UserError).hint).toMatch(/expired/);
   });
 
-  it("pages ListFunctions, and asks for tags only for desired names without our marker", async () => {
+  it("reads only the desired functions the definition does not vouch for, and lists nothing", async () => {
     const target = desired();
     const deployed = deployedStateFor(target, 1, "eu-west-1");
-    const listed: FunctionConfiguration[] = deployed.functions.map((fn) => ({
-      FunctionName: fn.functionName,
-      FunctionArn: fn.functionArn,
-      Description: functionDescription(
-        "spaceflights",
-        functionHashes(
-          target.compiled.functions.find((s) => s.functionName === fn.functionName) ??
-            target.compiled.functions[0]!,
-          target,
-        ),
-        [],
-      ),
-      CodeSha256: DIGEST_A,
-    }));
-    // One desired function lost its marker (edited by hand) but is tagged ours; one belongs elsewhere.
-    const unmarked = listed[0];
-    if (unmarked) unmarked.Description = "edited by hand";
-    const others = Array.from({ length: 60 }, (_, i) => ({
-      FunctionName: `other-${i}`,
-      FunctionArn: fnArn(`other-${i}`),
-      Description: "not ours",
-    }));
-    const all = [...others, ...listed];
-    lambda.on(ListFunctionsCommand).callsFake((input: { Marker?: string; MaxItems?: number }) => {
-      const start = Number(input.Marker ?? 0);
-      const page = all.slice(start, start + (input.MaxItems ?? 50));
-      return {
-        Functions: page,
-        ...(start + page.length < all.length ? { NextMarker: String(start + page.length) } : {}),
-      };
-    });
-    lambda.on(ListTagsCommand).resolves({ Tags: { "kedro-sfn:state-machine": "spaceflights" } });
+    // The train Task records another spec hash: its version was built from something else.
+    const definition = JSON.parse(JSON.stringify(deployed.stateMachine?.definition)) as {
+      States: Record<string, { Parameters?: { FunctionName?: string }; Comment?: string }>;
+    };
+    const train = Object.values(definition.States).find((state) =>
+      state.Parameters?.FunctionName?.includes(TRAIN),
+    );
+    if (train) train.Comment = "kedro-sfn spec 0123456789abcdef";
     sfn.on(DescribeStateMachineCommand).resolves({
       stateMachineArn: SM_ARN,
       name: "spaceflights",
-      definition: JSON.stringify(deployed.stateMachine?.definition),
+      definition: JSON.stringify(definition),
       roleArn: ROLES.stateMachineRoleArn,
     });
-    sfn.on(ListTagsForResourceCommand).resolves({ tags: [] });
+    sfn.on(ListStateMachineVersionsCommand).resolves({
+      stateMachineVersions: [{ stateMachineVersionArn: `${SM_ARN}:1`, creationDate: new Date() }],
+    });
+    sfn.on(ListTagsForResourceCommand).resolves({
+      tags: Object.entries(deployed.stateMachine?.tags ?? {}).map(([key, value]) => ({ key, value })),
+    });
+    // Its marker was edited by hand, but its tag says it is ours.
+    lambda.on(GetFunctionCommand).resolves({
+      Configuration: {
+        FunctionName: TRAIN,
+        FunctionArn: fnArn(TRAIN),
+        Description: "edited by hand",
+        CodeSha256: DIGEST_A,
+      },
+      Tags: { "kedro-sfn:state-machine": "spaceflights" },
+    });
 
     const state = await readDeployed(clients, deploymentRef(target));
-    expect(lambda.commandCalls(ListFunctionsCommand)).toHaveLength(2);
-    expect(lambda.commandCalls(ListTagsCommand).map((call) => call.args[0].input.Resource)).toEqual([
-      unmarked?.FunctionArn,
+    expect(lambda.commandCalls(GetFunctionCommand).map((call) => call.args[0].input.FunctionName)).toEqual([
+      TRAIN,
     ]);
+    expect(lambda.commandCalls(ListFunctionsCommand)).toHaveLength(0);
+    expect(lambda.commandCalls(ListTagsCommand)).toHaveLength(0);
     expect(state.functions).toHaveLength(6);
+    expect(state.functions.filter((fn) => fn.source === "bound")).toHaveLength(5);
     expect(state.foreign).toEqual([]);
     expect(state.stateMachine?.tasks[TRAIN]?.versionArn).toBe(fnArn(TRAIN, "1"));
+    expect(planDeployment(target, state).functions.filter((fn) => fn.action !== "noop")).toMatchObject([
+      { functionName: TRAIN },
+    ]);
   });
 });

@@ -4,7 +4,12 @@
  * and bad inputs that AWS itself reports. What moto cannot show (Pending/InProgress states,
  * RevisionId conflicts, StateMachineAlreadyExists, AWS's own error shapes) is in deploy-mock.test.ts.
  */
-import { GetFunctionCommand, ListTagsCommand, ListVersionsByFunctionCommand } from "@aws-sdk/client-lambda";
+import {
+  CreateFunctionCommand,
+  GetFunctionCommand,
+  ListTagsCommand,
+  ListVersionsByFunctionCommand,
+} from "@aws-sdk/client-lambda";
 import type { AwsClients } from "../src/aws/clients.js";
 import { DescribeImagesCommand, GetLifecyclePolicyCommand } from "@aws-sdk/client-ecr";
 import { ensureRepository } from "../src/aws/ecr.js";
@@ -12,6 +17,7 @@ import {
   DescribeStateMachineCommand,
   ListStateMachineVersionsCommand,
   ListTagsForResourceCommand,
+  DescribeExecutionCommand,
   StartExecutionCommand,
 } from "@aws-sdk/client-sfn";
 import { describe, expect, it } from "@jest/globals";
@@ -467,6 +473,109 @@ describe("old versions against moto", () => {
     expect(await missingReferencedVersions(direct, `${smArn(s)}:1`)).toEqual([]);
   });
 });
+
+describe("reads that do not depend on the account", () => {
+  it("plans a no-op in four calls whatever else the region holds, and reads only the function that changes", async () => {
+    const s = stack();
+    const desired = await example(s);
+    await deploy(await s.clients(), desired, { prune: true });
+    const direct = await s.clients({ lambdaLimiter: null });
+    const other = await s.putImage("neighbours", "n1");
+    for (let index = 0; index < 60; index += 1)
+      await direct.lambda.send(
+        new CreateFunctionCommand({
+          FunctionName: `neighbour-${index}`,
+          PackageType: "Image",
+          Code: { ImageUri: other },
+          Role: s.roles.lambda,
+        }),
+      );
+    const log = new CallLog();
+    const noop = await planOnly(await s.clients({ recorders: [log] }), desired, true);
+    expect(noop.summary.hasChanges).toBe(false);
+    expect(operations(log)).toEqual({
+      DescribeStateMachine: 2,
+      ListStateMachineVersions: 1,
+      ListTagsForResource: 1,
+    });
+
+    // One node's memory: that function is read, the old versions are described; nothing listed without prune.
+    const changed = {
+      ...desired,
+      ...(await example(s, { overrides: { "data_science.train_model_node": { memoryMb: 2048 } } })),
+    };
+    log.calls.length = 0;
+    const plan = await planOnly(await s.clients({ recorders: [log] }), changed);
+    expect(plan.functions.filter((fn) => fn.action !== "noop").map((fn) => fn.functionName)).toEqual([TRAIN]);
+    expect(operations(log)).toEqual({
+      DescribeStateMachine: 2,
+      GetFunction: 1,
+      ListStateMachineVersions: 1,
+      ListTagsForResource: 1,
+    });
+  });
+
+  it("finds what a cleanup left while an execution ran: the leftovers tag makes the next read list it", async () => {
+    const s = stack();
+    const keep = { keepVersions: 1 };
+    const base = await example(s);
+    const waiting = structuredClone(base);
+    const definition = waiting.compiled.definition;
+    // Long enough for the next two deploys, short enough to wait out (the roles never stop an execution).
+    definition.States = {
+      hold: { Type: "Wait", Seconds: 20, Next: definition.StartAt },
+      ...definition.States,
+    };
+    definition.StartAt = "hold";
+    await deploy(await s.clients(), waiting, keep);
+    const direct = await s.clients({ lambdaLimiter: null });
+    const execution = await direct.sfn.send(
+      new StartExecutionCommand({ stateMachineArn: `${smArn(s)}:1`, name: "still-running", input: "{}" }),
+    );
+    const memory = async (memoryMb: number): Promise<DesiredDeployment> => ({
+      ...waiting,
+      compiled: (await example(s, { overrides: { "data_science.train_model_node": { memoryMb } } })).compiled,
+    });
+    await deploy(await s.clients(), await memory(2048), keep);
+    await deploy(await s.clients(), await memory(3008), keep);
+    // Version 2 of the state machine is gone; train:1 and train:2 stayed while the execution ran.
+    expect(await functionVersions(s, TRAIN)).toEqual([1, 2, 3]);
+    const tags = await direct.sfn.send(new ListTagsForResourceCommand({ resourceArn: smArn(s) }));
+    expect(tags.tags).toContainEqual({ key: "kedro-sfn:leftovers", value: "maybe" });
+
+    for (let waited = 0; waited < 60; waited += 1) {
+      const status = (
+        await direct.sfn.send(new DescribeExecutionCommand({ executionArn: execution.executionArn }))
+      ).status;
+      if (status !== "RUNNING") break;
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+    const log = new CallLog();
+    const { result } = await deploy(await s.clients({ recorders: [log] }), await memory(3008), keep);
+    // train:2, which no remaining state machine version names, is found by the listing.
+    expect(result.deletedVersions).toEqual(
+      [
+        `${smArn(s)}:1`,
+        `arn:aws:lambda:${s.region}:${s.accountId}:function:${TRAIN}:1`,
+        `arn:aws:lambda:${s.region}:${s.accountId}:function:${TRAIN}:2`,
+      ].sort(),
+    );
+    expect(log.count((call) => call.operation === "ListFunctions")).toBeGreaterThan(0);
+    expect(await functionVersions(s, TRAIN)).toEqual([3]);
+    const after = await direct.sfn.send(new ListTagsForResourceCommand({ resourceArn: smArn(s) }));
+    expect(after.tags).toContainEqual({ key: "kedro-sfn:leftovers", value: "none" });
+    // And the read after that is the cheap one again.
+    const next = new CallLog();
+    await planOnly(await s.clients({ recorders: [next] }), await memory(3008), false, 1);
+    expect(next.count()).toBe(4);
+  });
+});
+
+function operations(log: CallLog): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const call of log.calls) counts[call.operation] = (counts[call.operation] ?? 0) + 1;
+  return counts;
+}
 
 function digestOf(imageUri: string): string {
   return imageUri.slice(imageUri.indexOf("@") + 1);

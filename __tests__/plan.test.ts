@@ -2,6 +2,7 @@
 import { describe, expect, it } from "@jest/globals";
 import { UserError } from "../src/errors.js";
 import {
+  boundTasks,
   deployOutputs,
   planDeployment,
   planJson,
@@ -403,6 +404,31 @@ describe("versions", () => {
       stateMachineVersions: [`${machineArn}:2`, `${machineArn}:1`],
       functionVersions: [],
       keptImages: null,
+    });
+  });
+});
+
+describe("bound tasks", () => {
+  it("reads a function several Tasks invoke as one binding serving all their nodes", () => {
+    const arn = "arn:aws:lambda:eu-west-1:123456789012:function:shared-1024:3";
+    const task = (nodes: string[], next?: string) => ({
+      Type: "Task",
+      Resource: "arn:aws:states:::lambda:invoke",
+      Parameters: { FunctionName: arn, Payload: { nodes } },
+      Comment: "kedro-sfn spec 0123456789abcdef",
+      ...(next ? { Next: next } : { End: true }),
+    });
+    const tasks = boundTasks({
+      StartAt: "a",
+      States: { a: task(["a_node"], "b"), b: task(["b_node", "a_node"]) },
+    });
+    expect(tasks).toEqual({
+      "shared-1024": {
+        functionName: "shared-1024",
+        versionArn: arn,
+        specHash: "0123456789abcdef",
+        nodes: ["a_node", "b_node"],
+      },
     });
   });
 });

@@ -20,7 +20,7 @@ export async function planOnly(
   keepVersions?: number,
 ): Promise<Plan> {
   const keep = keepVersions !== undefined ? { keepVersions } : {};
-  const deployed = await readDeployed(clients, { ...deploymentRef(desired), ...keep });
+  const deployed = await readDeployed(clients, { ...deploymentRef(desired), ...keep, prune });
   return planDeployment(desired, deployed, { prune, region: clients.region, ...keep });
 }
 

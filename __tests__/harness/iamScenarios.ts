@@ -188,6 +188,8 @@ export const planScenario: IamScenario = {
     // What is deployed before the plan is not part of it: these clients record nothing.
     const setup = await stack.clients();
     const image = await stack.putImage(REPOSITORY, "v1");
+    // Nothing deployed yet: one listing says which desired names exist.
+    (await planThroughJobContext(stack, recorders, compiledSpaceflights(NAME))).ctx.aws.destroy();
     await deploy(setup, desiredFor(stack, image));
     const memoryByNode = { "data_science.train_model_node": 2048 };
     const compiled = compiledSpaceflights(NAME, {

@@ -12,6 +12,7 @@ import {
   type FunctionHashes,
 } from "../plan/desired.js";
 import { desiredLogging, planFunction } from "../plan/plan.js";
+import { stateMachineVersionDescription } from "../plan/versions.js";
 import type { BoundTask, DeployResult, DesiredDeployment, FunctionPlan, Plan } from "../plan/types.js";
 import type { AwsClients } from "./clients.js";
 import { explainAwsError, isAwsError } from "./failures.js";
@@ -348,7 +349,7 @@ async function switchStateMachine(
     roleArn: desired.stateMachineRoleArn,
     logging: desiredLogging(desired),
     tracing: desired.tracing,
-    versionDescription: `kedro-sfn commit ${desired.commitSha} plan ${plan.hash.slice(0, 12)}`,
+    versionDescription: stateMachineVersionDescription(desired.commitSha, plan.hash, desired.imageUri),
   };
   const name = desired.stateMachineName;
   const failure = {

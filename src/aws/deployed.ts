@@ -1,5 +1,16 @@
-import { arnAccount, Tag } from "../plan/desired.js";
-import { DEFAULT_KEEP_VERSIONS } from "../plan/versions.js";
+import {
+  arnAccount,
+  functionHashes,
+  functionTagsCurrent,
+  imageDigestHex,
+  NO_LEFTOVERS,
+  Tag,
+  taggedImage,
+  type FunctionHashes,
+} from "../plan/desired.js";
+import { planDeployment } from "../plan/plan.js";
+import { versionImageDigest } from "../plan/versions.js";
+import type { FunctionSpec } from "../compile/types.js";
 import type {
   DeployedFunction,
   DeployedFunctionVersion,
@@ -7,13 +18,18 @@ import type {
   DeployedStateMachine,
   DeployedStateMachineVersion,
   DesiredDeployment,
-  ForeignFunction,
 } from "../plan/types.js";
 import type { SFNClient } from "@aws-sdk/client-sfn";
 import { MissingRegionError, type AwsClients } from "./clients.js";
 import { explainAwsError, isMissingCredentials } from "./failures.js";
-import { listAllFunctions, listTags, publishedVersionNumber, toDeployedFunction } from "./lambda.js";
-import { mapWithConcurrency } from "./limiter.js";
+import {
+  getFunctionAndTags,
+  listAllFunctions,
+  publishedVersionNumber,
+  toDeployedFunction,
+  unqualifiedArn,
+} from "./lambda.js";
+import { createRateLimiter, mapWithConcurrency } from "./limiter.js";
 import {
   describeStateMachine,
   findStateMachineArn,
@@ -23,16 +39,27 @@ import {
   stateMachineTagsOf,
 } from "./sfn.js";
 
+/** GetFunction reads in flight, and their pace: GetFunction has its own quota (100/s), shared with waits. */
+const READ_CONCURRENCY = 8;
+const GET_FUNCTION_PER_SECOND = 80;
+
 /** What to look for. */
 export interface DeploymentRef {
   stateMachineName: string;
-  /** Desired function names: any that exists without being ours is reported as foreign. */
+  /** Desired function names (kept for callers; the desired deployment says more, see desiredFor). */
   functionNames: string[];
   /** Known from the role ARNs; without it the state machine is found by ListStateMachines. */
   accountId?: string;
   partition?: string;
   /** State machine versions kept (`keep-versions`): the newest this many are read in full. */
   keepVersions?: number;
+  /** `prune`: functions that left the pipeline are looked for, orphans of a crashed deploy included. */
+  prune?: boolean;
+  /**
+   * The deployment to complete the read against (see completeDeployed), given what the state
+   * machine says (its image tag). Without it only the state machine is read.
+   */
+  desiredFor?: (stateMachineOnly: DeployedState) => DesiredDeployment;
 }
 
 export function deploymentRef(desired: DesiredDeployment): DeploymentRef {
@@ -41,112 +68,358 @@ export function deploymentRef(desired: DesiredDeployment): DeploymentRef {
     stateMachineName: desired.stateMachineName,
     functionNames: desired.compiled.functions.map((fn) => fn.functionName),
     ...(account ? { accountId: account.accountId, partition: account.partition } : {}),
+    desiredFor: () => desired,
   };
 }
 
 /**
- * Reads the state machine and the functions managed for it. This costs ceil(entries/50)
- * ListFunctions pages (functions and their published versions), DescribeStateMachine, the state
- * machine's ListTagsForResource, ListStateMachineVersions and a DescribeStateMachine of each of
- * the newest `keepVersions` versions (what they invoke is kept; the newest also says which
- * version the state machine runs). Function ownership is read from the Description marker, and
- * function tags are fetched only for desired names held by a function without our marker.
+ * Reads what this state machine owns, at a cost that does not grow with the account: its
+ * DescribeStateMachine, ListTagsForResource and ListStateMachineVersions, and a
+ * DescribeStateMachine of the newest version (what it runs). The functions are known from the
+ * definition: each Task names a published (immutable) version and records the spec hash it was
+ * built from. With `ref.desiredFor` the read is completed against that deployment (see
+ * completeDeployed): a 200-node no-op plan is those four calls, whatever else the region holds.
  */
 export async function readDeployed(clients: AwsClients, ref: DeploymentRef): Promise<DeployedState> {
-  try {
-    const [listed, stateMachine] = await Promise.all([
-      listAllFunctions(clients.lambda, true),
-      (async () => {
-        const arn =
-          ref.accountId !== undefined
-            ? stateMachineArn(ref.partition ?? "aws", clients.region, ref.accountId, ref.stateMachineName)
-            : await findStateMachineArn(clients.sfn, ref.stateMachineName);
-        if (!arn) return null;
-        const described = await describeStateMachine(clients.sfn, arn);
-        if (!described) return null;
-        const [tags, versions] = await Promise.all([
-          stateMachineTagsOf(clients.sfn, described.arn),
-          readVersions(clients.sfn, described, ref.keepVersions ?? DEFAULT_KEEP_VERSIONS),
-        ]);
-        return { ...described, tags, ...versions };
-      })(),
-    ]);
-    const wanted = new Set(ref.functionNames);
-    const functions: DeployedFunction[] = [];
-    const unmarked: DeployedFunction[] = [];
-    const versionsByName = new Map<string, DeployedFunctionVersion[]>();
-    for (const config of listed) {
-      const version = publishedVersionNumber(config);
-      if (version === null) continue;
-      const name = config.FunctionName ?? "";
-      const versions = versionsByName.get(name) ?? [];
-      versions.push({
+  const state = await explained(ref.stateMachineName, async () => {
+    const stateMachine = await readStateMachine(clients.sfn, clients.region, ref);
+    return {
+      region: clients.region,
+      stateMachine,
+      functions: stateMachine ? boundFunctions(stateMachine) : [],
+      foreign: [],
+      imageUri: stateMachine ? taggedImage(stateMachine.tags) : null,
+    } satisfies DeployedState;
+  });
+  const desired = ref.desiredFor?.(state);
+  return desired ? completeDeployed(clients, state, desired, ref) : state;
+}
+
+/**
+ * Reads what planning `desired` needs beyond the state machine, and no more:
+ * - a desired function whose Task is bound to a version built from the desired spec (and whose
+ *   tags the state machine's tags vouch for) is taken as it is bound: no call;
+ * - every other desired name: one GetFunction ($LATEST and tags: ours, foreign, or absent);
+ * - when the plan changes something, or the state machine's leftovers tag is not `none`, or
+ *   old versions wait for cleanup: every state machine version is described (which function
+ *   versions and image each invokes: what cleanup may delete), and functions the versions name
+ *   that left the pipeline are read (prune);
+ * - ListFunctions over the region only where nothing else can find it: with prune, when there
+ *   is no state machine or the deploy changes something (a deploy killed between creating a
+ *   function and the switch leaves one no definition names); and with versions when the
+ *   leftovers tag is not `none` (old function versions kept while executions ran).
+ * Completing a completed state again (another desired image) reads only what is still unknown.
+ */
+export async function completeDeployed(
+  clients: AwsClients,
+  state: DeployedState,
+  desired: DesiredDeployment,
+  options: { prune?: boolean | undefined; keepVersions?: number | undefined } = {},
+): Promise<DeployedState> {
+  return explained(desired.stateMachineName, () => complete(clients, state, desired, options));
+}
+
+async function complete(
+  clients: AwsClients,
+  state: DeployedState,
+  desired: DesiredDeployment,
+  options: { prune?: boolean | undefined; keepVersions?: number | undefined },
+): Promise<DeployedState> {
+  const name = desired.stateMachineName;
+  const machine = state.stateMachine;
+  const byName = new Map(state.functions.map((fn) => [fn.functionName, fn]));
+  const absent = new Set(state.absent ?? []);
+  const foreign = new Map((state.foreign ?? []).map((fn) => [fn.functionName, fn]));
+  const tagsCurrent = machine !== null && functionTagsCurrent(machine.tags, desired);
+  const digest = imageDigestHex(desired.imageUri);
+  const toRead: string[] = [];
+  // Nothing deployed (a first deploy, or one killed before its state machine existed): one
+  // listing says which desired names exist, where a GetFunction per name would say it for each.
+  let listed = state.listed === true;
+  if (machine === null && !listed) {
+    const existing = new Set<string>();
+    for (const config of await listAllFunctions(clients.lambda)) {
+      const fn = toDeployedFunction(config);
+      existing.add(fn.functionName);
+      if (fn.marker?.stateMachine === name) byName.set(fn.functionName, fn);
+    }
+    for (const spec of desired.compiled.functions)
+      if (!existing.has(spec.functionName)) absent.add(spec.functionName);
+    listed = true;
+  }
+  for (const spec of desired.compiled.functions) {
+    const known = byName.get(spec.functionName);
+    if (foreign.has(spec.functionName) || (known && known.source !== "bound")) continue;
+    if (!known && absent.has(spec.functionName)) continue;
+    const hashes = functionHashes(spec, desired);
+    const task = machine?.tasks[spec.functionName];
+    if (known && task?.specHash === hashes.spec && tagsCurrent && digest) {
+      byName.set(spec.functionName, asBound(known, spec, desired, hashes, digest));
+    } else {
+      toRead.push(spec.functionName);
+    }
+  }
+  const limiter = createRateLimiter({ perSecond: GET_FUNCTION_PER_SECOND });
+  const read = await mapWithConcurrency(toRead, READ_CONCURRENCY, async (functionName) => {
+    await limiter.acquire();
+    return getFunctionAndTags(clients.lambda, functionName);
+  });
+  toRead.forEach((functionName, index) => {
+    const found = read[index];
+    const versions = byName.get(functionName)?.versions;
+    byName.delete(functionName);
+    if (!found) {
+      absent.add(functionName);
+      return;
+    }
+    const fn = { ...toDeployedFunction(found.config), ...(versions ? { versions } : {}) };
+    const owner = fn.marker?.stateMachine === name ? name : (found.tags[Tag.stateMachine] ?? null);
+    if (owner === name) byName.set(functionName, fn);
+    else foreign.set(functionName, { functionName, owner });
+  });
+  let next: DeployedState = {
+    ...state,
+    functions: sortedFunctions(byName),
+    foreign: [...foreign.values()],
+    absent: [...absent].sort(),
+    ...(listed ? { listed } : {}),
+  };
+  if (next.foreign.length > 0 || next.versionsRead) return next; // the plan refuses foreign names
+  // Without a state machine there are no old versions; a tag-less one (deployed before the tag) is unknown.
+  const leftovers = machine ? (machine.tags[Tag.leftovers] ?? "unknown") : NO_LEFTOVERS;
+  const plan = planDeployment(desired, next, {
+    prune: options.prune ?? false,
+    ...(options.keepVersions !== undefined ? { keepVersions: options.keepVersions } : {}),
+  });
+  const changes = plan.summary.hasChanges;
+  if (!changes && leftovers === NO_LEFTOVERS && plan.oldVersions.stateMachineVersions.length === 0)
+    return next;
+
+  next = await readAllVersions(clients, next, desired, byName);
+  const listOrphans = options.prune === true && !listed && changes;
+  if (listOrphans || leftovers !== NO_LEFTOVERS) {
+    next = await listRegion(clients, next, desired, byName, leftovers !== NO_LEFTOVERS);
+  }
+  return next;
+}
+
+/** Every state machine version described; function versions known from them; old functions they name read. */
+async function readAllVersions(
+  clients: AwsClients,
+  state: DeployedState,
+  desired: DesiredDeployment,
+  byName: Map<string, DeployedFunction>,
+): Promise<DeployedState> {
+  const machine = state.stateMachine;
+  if (!machine) return { ...state, versionsRead: true };
+  const versions = await mapWithConcurrency(machine.versions ?? [], 4, async (version) =>
+    version.functionVersionArns !== null ? version : versionRead(clients.sfn, version.arn, version.version),
+  );
+  const described: DeployedStateMachine = { ...machine, versions };
+  const known = new Map<string, Map<string, DeployedFunctionVersion>>();
+  const add = (arn: string, imageDigest: string | null | undefined): void => {
+    const version = Number(arn.slice(arn.lastIndexOf(":") + 1));
+    const functionName = arn.split(":")[6] ?? "";
+    if (!Number.isInteger(version) || !functionName) return;
+    const entries = known.get(functionName) ?? new Map<string, DeployedFunctionVersion>();
+    if (!entries.get(arn)?.codeSha256)
+      entries.set(arn, { arn, version, ...(imageDigest ? { codeSha256: imageDigest } : {}) });
+    known.set(functionName, entries);
+  };
+  for (const version of versions)
+    for (const arn of version.functionVersionArns ?? []) add(arn, version.imageDigest);
+  const running = versions.find((version) => version.arn === machine.currentVersionArn);
+  for (const task of Object.values(machine.tasks)) add(task.versionArn, running?.imageDigest);
+
+  // Functions old versions invoke that left the pipeline (a prune whose deploy was killed after the switch).
+  const desiredNames = new Set(desired.compiled.functions.map((spec) => spec.functionName));
+  const others = [...known.keys()].filter((fn) => !byName.has(fn) && !desiredNames.has(fn));
+  const read = await mapWithConcurrency(others, READ_CONCURRENCY, (fn) =>
+    getFunctionAndTags(clients.lambda, fn),
+  );
+  others.forEach((functionName, index) => {
+    const found = read[index];
+    if (!found) return;
+    const fn = toDeployedFunction(found.config);
+    if (fn.marker?.stateMachine === desired.stateMachineName) byName.set(functionName, fn);
+  });
+  for (const [functionName, fn] of byName) {
+    const merged = new Map((fn.versions ?? []).map((version) => [version.arn, version]));
+    for (const [arn, version] of known.get(functionName) ?? [])
+      if (!merged.get(arn)?.codeSha256) merged.set(arn, version);
+    byName.set(functionName, { ...fn, versions: [...merged.values()].sort((a, b) => a.version - b.version) });
+  }
+  return { ...state, stateMachine: described, functions: sortedFunctions(byName), versionsRead: true };
+}
+
+/**
+ * ListFunctions over the region: functions with our marker no definition names, and with
+ * `withVersions` every published version of ours (what a cleanup left while executions ran).
+ */
+async function listRegion(
+  clients: AwsClients,
+  state: DeployedState,
+  desired: DesiredDeployment,
+  byName: Map<string, DeployedFunction>,
+  withVersions: boolean,
+): Promise<DeployedState> {
+  const listed = await listAllFunctions(clients.lambda, withVersions);
+  const versionsByName = new Map<string, DeployedFunctionVersion[]>();
+  for (const config of listed) {
+    const version = publishedVersionNumber(config);
+    if (version === null) continue;
+    const functionName = config.FunctionName ?? "";
+    versionsByName.set(functionName, [
+      ...(versionsByName.get(functionName) ?? []),
+      {
         arn: config.FunctionArn ?? "",
         version,
         ...(config.CodeSha256 ? { codeSha256: config.CodeSha256 } : {}),
-      });
-      versionsByName.set(name, versions);
-    }
-    for (const config of listed) {
-      if (publishedVersionNumber(config) !== null) continue;
-      const fn = {
-        ...toDeployedFunction(config),
-        versions: (versionsByName.get(config.FunctionName ?? "") ?? []).sort((a, b) => a.version - b.version),
-      };
-      if (fn.marker?.stateMachine === ref.stateMachineName) functions.push(fn);
-      else if (wanted.has(fn.functionName)) unmarked.push(fn);
-    }
-    // A desired name taken by a function without our marker: its tag says whose it is.
-    const owners = await mapWithConcurrency(
-      unmarked,
-      4,
-      async (fn) => (await listTags(clients.lambda, fn.functionArn))[Tag.stateMachine] ?? null,
-    );
-    const foreign: ForeignFunction[] = [];
-    unmarked.forEach((fn, index) => {
-      const owner = owners[index] ?? null;
-      if (owner === ref.stateMachineName) functions.push(fn);
-      else foreign.push({ functionName: fn.functionName, owner });
+      },
+    ]);
+  }
+  const absent = new Set(state.absent ?? []);
+  for (const config of listed) {
+    if (publishedVersionNumber(config) !== null) continue;
+    const fn = toDeployedFunction(config);
+    if (fn.marker?.stateMachine !== desired.stateMachineName) continue;
+    const current = byName.get(fn.functionName);
+    const versions = withVersions
+      ? (versionsByName.get(fn.functionName) ?? []).sort((a, b) => a.version - b.version)
+      : current?.versions;
+    byName.set(fn.functionName, { ...(current ?? fn), ...(versions ? { versions } : {}) });
+    absent.delete(fn.functionName);
+  }
+  return { ...state, functions: sortedFunctions(byName), absent: [...absent].sort(), listed: true };
+}
+
+/** A function as the deployed definition shows it: the version its Task names (see DeployedFunction.source). */
+function boundFunctions(machine: DeployedStateMachine): DeployedFunction[] {
+  const byName = new Map<string, DeployedFunction>();
+  for (const task of Object.values(machine.tasks)) {
+    const version = Number(task.versionArn.slice(task.versionArn.lastIndexOf(":") + 1));
+    byName.set(task.functionName, {
+      functionName: task.functionName,
+      functionArn: unqualifiedArn(task.versionArn),
+      revisionId: null,
+      marker: null,
+      codeSha256: "",
+      architecture: null,
+      memoryMb: null,
+      timeoutSeconds: null,
+      ephemeralStorageMb: null,
+      environment: {},
+      role: null,
+      versions: Number.isInteger(version) ? [{ arn: task.versionArn, version }] : [],
+      source: "bound",
     });
-    functions.sort((a, b) => (a.functionName < b.functionName ? -1 : 1));
-    return { region: clients.region, stateMachine, functions, foreign };
+  }
+  return sortedFunctions(byName);
+}
+
+/** The bound version was built from the desired spec: it holds the desired image and configuration. */
+function asBound(
+  known: DeployedFunction,
+  spec: FunctionSpec,
+  desired: DesiredDeployment,
+  hashes: FunctionHashes,
+  digest: string,
+): DeployedFunction {
+  return {
+    ...known,
+    marker: { stateMachine: desired.stateMachineName, config: hashes.config, tags: hashes.tags },
+    codeSha256: digest,
+    architecture: spec.architecture,
+    memoryMb: spec.memoryMb,
+    timeoutSeconds: spec.timeoutSeconds,
+    ephemeralStorageMb: spec.ephemeralStorageMb,
+    environment: spec.environment,
+    role: desired.lambdaRoleArn,
+    versions: (known.versions ?? []).map((version) => ({
+      ...version,
+      codeSha256: version.codeSha256 ?? digest,
+    })),
+  };
+}
+
+function sortedFunctions(byName: ReadonlyMap<string, DeployedFunction>): DeployedFunction[] {
+  return [...byName.values()].sort((a, b) => (a.functionName < b.functionName ? -1 : 1));
+}
+
+async function explained<T>(stateMachineName: string, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
   } catch (error) {
     throw explainAwsError(error, {
-      doing: `read the deployed state of state machine "${ref.stateMachineName}"`,
-      stateMachineName: ref.stateMachineName,
+      doing: `read the deployed state of state machine "${stateMachineName}"`,
+      stateMachineName,
     });
   }
 }
 
+async function readStateMachine(
+  sfn: SFNClient,
+  region: string,
+  ref: DeploymentRef,
+): Promise<DeployedStateMachine | null> {
+  const arn =
+    ref.accountId !== undefined
+      ? stateMachineArn(ref.partition ?? "aws", region, ref.accountId, ref.stateMachineName)
+      : await findStateMachineArn(sfn, ref.stateMachineName);
+  if (!arn) return null;
+  const described = await describeStateMachine(sfn, arn);
+  if (!described) return null;
+  const [tags, versions] = await Promise.all([
+    stateMachineTagsOf(sfn, described.arn),
+    readVersions(sfn, described),
+  ]);
+  return { ...described, tags, ...versions };
+}
+
 /**
- * The state machine's versions, newest first, the newest `keep` read in full; and the version it
+ * The state machine's versions, newest first, the newest read in full; and the version it
  * runs: the newest, if that has its current definition and settings. This, not the version tag,
  * is what a no-op deploy reports, so a deploy killed between publishing and tagging leaves
- * nothing wrong behind.
+ * nothing wrong behind. Older versions are described only when cleanup needs them.
  */
 async function readVersions(
   sfn: SFNClient,
   machine: DeployedStateMachine,
-  keep: number,
 ): Promise<{ versions: DeployedStateMachineVersion[]; currentVersionArn: string | null }> {
   const listed = await listStateMachineVersions(sfn, machine.arn);
-  const read = await mapWithConcurrency(listed.slice(0, keep), 4, (version) =>
-    describeStateMachine(sfn, version.arn),
+  const newest = listed[0];
+  const read = newest ? await describeStateMachine(sfn, newest.arn) : null;
+  const versions = listed.map((version, index) =>
+    index === 0 && read
+      ? versionOf(read, version.arn, version.version)
+      : { ...version, functionVersionArns: null },
   );
-  const versions = listed.map((version, index) => {
-    const described = read[index];
-    return {
-      ...version,
-      functionVersionArns: described
-        ? Object.values(described.tasks)
-            .map((task) => task.versionArn)
-            .sort()
-        : null,
-    };
-  });
-  const newest = read[0];
-  const currentVersionArn = newest && sameRevision(newest, machine) ? (listed[0]?.arn ?? null) : null;
+  const currentVersionArn = read && newest && sameRevision(read, machine) ? newest.arn : null;
   return { versions, currentVersionArn };
+}
+
+async function versionRead(
+  sfn: SFNClient,
+  arn: string,
+  version: number,
+): Promise<DeployedStateMachineVersion> {
+  const described = await describeStateMachine(sfn, arn);
+  return described ? versionOf(described, arn, version) : { arn, version, functionVersionArns: null };
+}
+
+function versionOf(
+  described: DeployedStateMachine,
+  arn: string,
+  version: number,
+): DeployedStateMachineVersion {
+  return {
+    arn,
+    version,
+    functionVersionArns: Object.values(described.tasks)
+      .map((task) => task.versionArn)
+      .sort(),
+    imageDigest: versionImageDigest(described.description),
+  };
 }
 
 export interface PlanBasis {

@@ -313,6 +313,20 @@ export async function getFunction(
   }
 }
 
+/** $LATEST's configuration and the function's tags in one call (GetFunction, not the control-plane quota). */
+export async function getFunctionAndTags(
+  lambda: LambdaClient,
+  functionName: string,
+): Promise<{ config: FunctionConfiguration; tags: Record<string, string> } | null> {
+  try {
+    const found = await lambda.send(new GetFunctionCommand({ FunctionName: functionName }));
+    return found.Configuration ? { config: found.Configuration, tags: found.Tags ?? {} } : null;
+  } catch (error) {
+    if (isAwsError(error, "ResourceNotFoundException")) return null;
+    throw error;
+  }
+}
+
 /**
  * Waits until the function (or version) is Active and its last update finished, with the
  * SDK's waiters (GetFunction, which has its own quota; backoff with jitter from

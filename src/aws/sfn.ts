@@ -53,6 +53,7 @@ export async function describeStateMachine(
     logging: deployedLogging(described.loggingConfiguration),
     tracing: described.tracingConfiguration?.enabled ?? false,
     tags: {},
+    ...(described.description ? { description: described.description } : {}),
     tasks: boundTasks(definition),
   };
 }

@@ -4,7 +4,8 @@ import { awsErrorName } from "./failures.js";
 import { errorMessage } from "../errors.js";
 import { deleteFunctionVersion } from "./lambda.js";
 import { mapWithConcurrency } from "./limiter.js";
-import { deleteStateMachineVersion, hasRunningExecutions } from "./sfn.js";
+import { deleteStateMachineVersion, hasRunningExecutions, tagStateMachine } from "./sfn.js";
+import { MAYBE_LEFTOVERS, Tag } from "../plan/desired.js";
 
 export interface CleanupContext {
   stateMachineArn: string;
@@ -63,10 +64,12 @@ export async function deleteOldVersions(
     }
   }
   if (running || machinesLeft) {
-    if (functions.length > 0)
+    if (functions.length > 0) {
       log(
         `kept ${functions.length} old function version(s): ${running ? "executions are running" : "old state machine versions that may invoke them remain"}; a later deploy deletes them.`,
       );
+      await markLeftovers(clients, context);
+    }
     return summarize(deleted, log);
   }
   await mapWithConcurrency(functions, context.concurrency, async (arn) => {
@@ -78,6 +81,19 @@ export async function deleteOldVersions(
     }
   });
   return summarize(deleted, log);
+}
+
+/**
+ * The deployed read finds old function versions from the state machine versions that invoke
+ * them; the ones kept here may outlive those versions, so the tag tells the next read to list
+ * them (see src/aws/deployed.ts).
+ */
+async function markLeftovers(clients: AwsClients, context: CleanupContext): Promise<void> {
+  try {
+    await tagStateMachine(clients.sfn, context.stateMachineArn, { [Tag.leftovers]: MAYBE_LEFTOVERS });
+  } catch (error) {
+    context.log(`warning: could not tag ${Tag.leftovers} (${errorMessage(error)}).`);
+  }
 }
 
 function summarize(deleted: string[], log: (line: string) => void): string[] {

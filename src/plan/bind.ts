@@ -78,7 +78,12 @@ export function boundTasks(definition: AslDefinition): Record<string, BoundTask>
       : [];
     const specHash =
       typeof state.Comment === "string" ? (SPEC_COMMENT.exec(state.Comment)?.[1] ?? null) : null;
-    tasks[functionName] = { functionName, versionArn: reference, specHash, nodes };
+    const earlier = tasks[functionName];
+    // One function may serve several Tasks (a function shared by nodes with the same settings):
+    // it is bound once, and serves all their nodes.
+    tasks[functionName] = earlier
+      ? { ...earlier, nodes: [...earlier.nodes, ...nodes.filter((node) => !earlier.nodes.includes(node))] }
+      : { functionName, versionArn: reference, specHash, nodes };
   });
   return tasks;
 }

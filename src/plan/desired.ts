@@ -12,7 +12,20 @@ export const Tag = {
   commit: "kedro-sfn:commit",
   /** On the state machine: the version ARN the last deploy published (a no-op deploy reports it). */
   version: "kedro-sfn:version",
+  /** On the state machine: the image (pinned by digest) the last deploy deployed; plan mode plans against it. */
+  image: "kedro-sfn:image",
+  /**
+   * On the state machine: `none` when the last deploy left nothing behind for cleanup, `maybe`
+   * when old function versions stayed (executions were running). A read finding anything but
+   * `none` reads every function version again (see src/aws/deployed.ts).
+   */
+  leftovers: "kedro-sfn:leftovers",
 } as const;
+
+/** State machine tags that record what a deploy did, not what it is asked for: never a reason to deploy. */
+export const BOOKKEEPING_TAGS: ReadonlySet<string> = new Set([Tag.commit, Tag.version, Tag.image]);
+export const NO_LEFTOVERS = "none";
+export const MAYBE_LEFTOVERS = "maybe";
 
 const MANAGED_BY = "kedro-sfn-action";
 const MARKER_PREFIX = "kedro-sfn:v1";
@@ -206,7 +219,37 @@ export function functionTags(desired: DesiredDeployment): Record<string, string>
 }
 
 export function stateMachineTags(desired: DesiredDeployment): Record<string, string> {
-  return { ...functionTags(desired), [Tag.commit]: tagValue(desired.commitSha) };
+  const image = tagValue(desired.imageUri);
+  return {
+    ...functionTags(desired),
+    [Tag.commit]: tagValue(desired.commitSha),
+    [Tag.leftovers]: NO_LEFTOVERS,
+    // Only an exact record: a URI the tag rules would alter (or cut) is left out.
+    ...(image === desired.imageUri && imageDigestHex(image) ? { [Tag.image]: image } : {}),
+  };
+}
+
+/** The image a state machine's tags say it runs, or null. */
+export function taggedImage(tags: Record<string, string>): string | null {
+  const image = tags[Tag.image];
+  return image && imageDigestHex(image) ? image : null;
+}
+
+/**
+ * Whether the functions' tags are what `desired` asks for, judged from the state machine's: a
+ * deploy tags the state machine after every function, with the same tags plus its own records.
+ */
+export function functionTagsCurrent(
+  stateMachineTagged: Record<string, string>,
+  desired: DesiredDeployment,
+): boolean {
+  const wanted = functionTags(desired);
+  const keys = Object.keys(stateMachineTagged).filter(
+    (key) => !BOOKKEEPING_TAGS.has(key) && key !== Tag.leftovers && !key.startsWith("aws:"),
+  );
+  return (
+    keys.length === Object.keys(wanted).length && keys.every((key) => stateMachineTagged[key] === wanted[key])
+  );
 }
 
 /** Tag values allow letters, digits, spaces and `_ . : / = + - @` (the strictest service's rule). */

@@ -4,6 +4,7 @@ import { bindDefinition, readableDefinition, shortFunctionReference, type TaskBi
 import { stableStringify } from "../canonicalJson.js";
 import { sha256Hex } from "./canonical.js";
 import {
+  BOOKKEEPING_TAGS,
   desiredHash,
   functionHashes,
   imageDigestHex,
@@ -277,7 +278,7 @@ function planStateMachine(
   // The commit and version tags move with every deploy that changes something: not a reason to deploy.
   const wantedTags = stateMachineTags(desired);
   const tagKeys = [...new Set([...Object.keys(current.tags), ...Object.keys(wantedTags)])]
-    .filter((key) => key !== Tag.commit && key !== Tag.version && !key.startsWith("aws:"))
+    .filter((key) => !BOOKKEEPING_TAGS.has(key) && !key.startsWith("aws:"))
     .sort();
   for (const key of tagKeys) add(`tags.${key}`, current.tags[key] ?? null, wantedTags[key] ?? null);
   const tagsChanged = changes.some((change) => change.field.startsWith("tags."));

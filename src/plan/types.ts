@@ -53,6 +53,13 @@ export interface DeployedFunction {
   role: string | null;
   /** Published versions, oldest first; absent when the listing did not include them. */
   versions?: DeployedFunctionVersion[];
+  /**
+   * How it was known: `latest` read from the function ($LATEST, GetFunction or a listing);
+   * `bound` only from the deployed definition, whose Task names the version and records the spec
+   * hash it was built from (a version is immutable: what it holds is what that hash says).
+   * Absent means `latest`.
+   */
+  source?: "latest" | "bound";
 }
 
 /** One published version of a function, as ListFunctions (FunctionVersion=ALL) shows it. */
@@ -95,6 +102,8 @@ export interface DeployedStateMachine {
   logging: DeployedLogging;
   tracing: boolean;
   tags: Record<string, string>;
+  /** A version's description (what the deploy that published it recorded); absent for the state machine. */
+  description?: string;
   /** By function name. */
   tasks: Record<string, BoundTask>;
   /** Published versions, newest first; absent when they were not read. */
@@ -112,6 +121,8 @@ export interface DeployedStateMachineVersion {
   version: number;
   /** Function version ARNs its definition invokes; null when it was not read (older than the kept ones). */
   functionVersionArns: string[] | null;
+  /** The image digest (hex) its description records (every Task of one version runs one image); null if unknown. */
+  imageDigest?: string | null;
 }
 
 export interface DeployedState {
@@ -120,6 +131,14 @@ export interface DeployedState {
   /** Functions marked as managed for this state machine, sorted by name. */
   functions: DeployedFunction[];
   foreign: ForeignFunction[];
+  /** The image the last deploy deployed (the state machine's image tag); absent when unknown. */
+  imageUri?: string | null;
+  /** Desired names read and found absent (not read again when the state is completed once more). */
+  absent?: string[];
+  /** True once the region's functions were listed (ListFunctions): what no definition names was looked for. */
+  listed?: boolean;
+  /** True once every kept and old state machine version was read (what old-version cleanup needs). */
+  versionsRead?: boolean;
 }
 
 /** The issue's vocabulary; `steps` says what exactly an update does. */

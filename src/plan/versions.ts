@@ -1,6 +1,21 @@
 import { imageDigestHex } from "./desired.js";
 import type { DeployedState, FunctionPlan, OldVersionsPlan, StateMachinePlan } from "./types.js";
 
+/**
+ * A state machine version's description: the commit, the plan, and the image every Task of the
+ * version runs (a deploy converges every function to one image before the switch), so a later
+ * cleanup knows which images kept versions run without reading each function version.
+ */
+export function stateMachineVersionDescription(commitSha: string, planHash: string, imageUri: string): string {
+  const digest = imageDigestHex(imageUri);
+  return `kedro-sfn commit ${commitSha} plan ${planHash.slice(0, 12)}${digest ? ` image ${digest}` : ""}`;
+}
+
+/** The image digest (hex) a version description records, or null. */
+export function versionImageDigest(description: string | undefined): string | null {
+  return /(?:^| )image ([0-9a-f]{64})(?: |$)/.exec(description ?? "")?.[1] ?? null;
+}
+
 /** `keep-versions` when not given: state machine versions kept, the newest included. */
 export const DEFAULT_KEEP_VERSIONS = 10;
 

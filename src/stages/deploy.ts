@@ -2,7 +2,7 @@ import { applyPlan } from "../aws/apply.js";
 import type { AwsClients } from "../aws/clients.js";
 import { uploadConf } from "../aws/confUpload.js";
 import { confLocation } from "../kedro/confTree.js";
-import { readDeployed } from "../aws/deployed.js";
+import { completeDeployed, readDeployed } from "../aws/deployed.js";
 import { registerManifestInEcr } from "../aws/ecrMirror.js";
 import { Input } from "../constants.js";
 import { errorMessage } from "../errors.js";
@@ -68,7 +68,12 @@ export async function deployStage(ctx: JobContext, inspected: Inspected): Promis
   await checkBuilder(options.builder);
   const image = await stage(ctx, "package+build+push", () => buildImage(ctx, clients, inspected));
   const desired = desiredDeployment(ctx, inspected, image.imageUri);
-  const plan = planDeployment(desired, before, {
+  // What the built image changes is read now (only functions whose bound version is not it).
+  const basis = await completeDeployed(clients, before, desired, {
+    prune: options.prune,
+    keepVersions: options.keepVersions,
+  });
+  const plan = planDeployment(desired, basis, {
     prune: options.prune,
     keepVersions: options.keepVersions,
   });

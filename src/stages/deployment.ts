@@ -42,6 +42,10 @@ export function deploymentRefOf(
   return {
     ...deploymentRef(desiredDeployment(ctx, inspected, IMAGE_BUILT_ON_DEPLOY)),
     keepVersions: ctx.options.keepVersions,
+    prune: ctx.options.prune,
+    // Completed against what reviewPlan plans: the deployed image (the deploy completes it again once built).
+    desiredFor: (deployed) =>
+      desiredDeployment(ctx, inspected, deployedImage(deployed) ?? IMAGE_BUILT_ON_DEPLOY),
   };
 }
 
@@ -89,6 +93,7 @@ export function reviewPlan(
 
 /** `repo@sha256:<digest>` when every managed function runs the same image, else null. */
 function deployedImage(deployed: DeployedState | null): string | null {
+  if (deployed?.imageUri) return deployed.imageUri;
   const digests = new Set((deployed?.functions ?? []).map((f) => f.codeSha256).filter(Boolean));
   if (digests.size !== 1) return null;
   return `deployed@sha256:${[...digests][0] as string}`;
