@@ -62,4 +62,7 @@ export enum Output {
   ExecutionStatus = "execution-status",
   NodeStatuses = "node-statuses",
   FailureReason = "failure-reason",
+  /** Several pipelines (`pipeline: a,b`): each one's outputs, keyed by pipeline. */
+  Pipelines = "pipelines",
+  StateMachineArns = "state-machine-arns",
 }

@@ -28,6 +28,8 @@ import { inspectAndCompile } from "./stages/inspect.js";
 import { planStage } from "./stages/plan.js";
 import { resumeStage } from "./stages/resume.js";
 import { runStage } from "./stages/run.js";
+import { parsePipelineSelection } from "./stages/pipelines.js";
+import { runSeveral, type PipelineResult, type SeveralOutcome } from "./stages/several.js";
 
 export type { Annotation, JobIO } from "./stages/context.js";
 export { renderTimings } from "./stages/context.js";
@@ -57,6 +59,8 @@ export interface JobResult {
   warnings: string[];
   /** Set when the step must fail; `reason` is the `failure-reason` output. */
   failure?: JobFailure;
+  /** `pipeline: a,b`: what happened to each pipeline's state machine (graph, plan, run above stay empty). */
+  pipelines?: PipelineResult[];
 }
 
 /** What a stage path returns: the summary's body (below the headline), and the failure if any. */
@@ -165,6 +169,8 @@ async function runStages(ctx: JobContext, known: StagesOutcome): Promise<StagesO
   io.info(
     `kedro-sfn: ${mode} mode for ${options.projectPath} (pipeline ${options.pipeline}, env ${options.kedroEnv})`,
   );
+  // A pure check of the input, before any project code or AWS call.
+  const selection = parsePipelineSelection(options.pipeline);
   // Before any project code runs: inspecting imports the project, which a fork may have changed.
   const { warnings, refusal } = checkEvent(ctx.event, options.mode, mode);
   for (const w of warnings) warn(ctx, w);
@@ -179,6 +185,7 @@ async function runStages(ctx: JobContext, known: StagesOutcome): Promise<StagesO
       ? { ...known, run, body, failure: run.failure, failureShown: true }
       : { ...known, run, body };
   }
+  if (selection.several) return severalOutcome(known, await runSeveral(ctx, selection.names));
   const inspected = await inspectAndCompile(ctx);
   const { graph, compiled, findings } = inspected;
   Object.assign(known, { graph, compiled, findings });
@@ -218,6 +225,25 @@ async function runStages(ctx: JobContext, known: StagesOutcome): Promise<StagesO
   const body = renderJobSummary({ run: { run, pipeline, image: deployed.image }, plan: view });
   if (!run.failure) return { ...known, run, body };
   return { ...known, run, body, failure: run.failure, failureShown: true };
+}
+
+/** The job's outcome from the several pipelines' one: a thrown error that stopped the loop fails the step. */
+function severalOutcome(known: StagesOutcome, outcome: SeveralOutcome): StagesOutcome {
+  const { pipelines, findings, body, failureShown } = outcome;
+  const failure = outcome.error
+    ? thrownFailure(outcome.error)
+    : outcome.failure && {
+        reason: outcome.failure.reason as FailureReason,
+        message: outcome.failure.message,
+      };
+  return {
+    ...known,
+    findings,
+    pipelines,
+    body,
+    ...(failure ? { failure } : {}),
+    ...(failureShown ? { failureShown } : {}),
+  };
 }
 
 /**

@@ -46,6 +46,8 @@ export async function run(): Promise<void> {
 
 async function report(result: JobResult, summaryFile: string): Promise<void> {
   if (result.run) core.info(logText(renderNodeTableText(result.run.nodes)));
+  for (const p of result.pipelines ?? [])
+    if (p.run) core.info(logText(`${p.pipeline}:\n${renderNodeTableText(p.run.nodes)}`));
   if (result.timings.length > 0) core.info(`Stage timings: ${renderTimings(result.timings)}`);
   try {
     await writeSummary(result.summary, summaryFile);

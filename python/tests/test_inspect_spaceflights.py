@@ -130,3 +130,32 @@ def test_runs_from_the_project_folder(spaceflights: Path) -> None:
     assert result.code == 0, result.stderr
     assert result.stdout.lstrip().startswith("{") and result.stdout.rstrip().endswith("}")
     assert result.json()["nodes"][0]["name"] == NODES[0]
+
+
+def test_several_pipelines_from_one_start_up(spaceflights: Path, aws_graph: dict) -> None:
+    result = inspect(spaceflights, "--pipelines", "data_science,data_processing", "--env", "aws")
+    assert result.code == 0, result.stderr
+    out = result.json()
+    assert out["schema"] == "kedro-sfn/graphs@1"
+    assert out["registered"] == ["__default__", "data_processing", "data_science"]
+    assert [g["pipeline"] for g in out["graphs"]] == ["data_science", "data_processing"]
+    science, processing = out["graphs"]
+    assert [n["name"] for n in processing["nodes"]] == NODES[:3]
+    assert [n["name"] for n in science["nodes"]] == NODES[3:]
+    # Each graph is what a single inspection of that pipeline prints.
+    single = inspect(spaceflights, "--pipeline", "data_science", "--env", "aws").json()
+    assert science == single
+
+
+def test_all_pipelines_leaves_out_the_default(spaceflights: Path) -> None:
+    out = inspect(spaceflights, "--pipelines", "all", "--env", "aws").json()
+    assert [g["pipeline"] for g in out["graphs"]] == ["data_processing", "data_science"]
+
+
+def test_several_pipelines_with_an_unknown_one_name_it_and_the_registered(spaceflights: Path) -> None:
+    result = inspect(spaceflights, "--pipelines", "data_science,reporting", "--env", "aws")
+    assert result.code == 2 and result.stdout == ""
+    error = result.error()
+    assert error["kind"] == "unknown_pipeline"
+    assert "'reporting'" in error["message"] and "'data_science'" not in error["message"]
+    assert "__default__, data_processing, data_science" in error["message"]

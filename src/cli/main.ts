@@ -6,7 +6,10 @@ import { describeError, errorMessage, UserError } from "../errors.js";
 import { parseGraph } from "../graph/parse.js";
 import { buildAndPushImage } from "../image/build.js";
 import { renderTimings, runJobFromInputs, type JobIO } from "../job.js";
-import { inspectProject } from "../kedro/inspect.js";
+import { inspectProject, inspectProjects } from "../kedro/inspect.js";
+import { parsePipelineSelection } from "../stages/pipelines.js";
+import type { Plan } from "../plan/types.js";
+import { imageGraph } from "../stages/several.js";
 import { parseOptions } from "../options.js";
 import { planJson } from "../plan/plan.js";
 import { jsonText, logText } from "../report/escape.js";
@@ -41,6 +44,14 @@ export async function runCli(argv: string[], out = process.stdout, err = process
     const options = parseOptions((name) => flags.get(name) ?? "");
     switch (command) {
       case "inspect": {
+        const selection = parsePipelineSelection(options.pipeline);
+        if (selection.several) {
+          // Several: one object keyed by pipeline (each value a graph), from one Python start-up.
+          const graphs = await inspectProjects(options, selection.names);
+          const byName = Object.fromEntries(graphs.map((g) => [g.pipeline ?? "", g]));
+          out.write(jsonText(`${JSON.stringify(byName, null, 2)}\n`));
+          return 0;
+        }
         const graph = await inspectProject(options);
         out.write(jsonText(`${JSON.stringify(graph, null, 2)}\n`));
         return 0;
@@ -57,11 +68,19 @@ export async function runCli(argv: string[], out = process.stdout, err = process
       }
       case "build": {
         // The graph says which Kedro, packages and dataset types the image must hold.
-        const graph = await inspectProject(options);
+        const selection = parsePipelineSelection(options.pipeline);
+        const graphs = selection.several
+          ? await inspectProjects(options, selection.names)
+          : [await inspectProject(options)];
+        // Several: the one image they share, smoke-tested for each (as a deploy builds it).
+        const graph = selection.several ? imageGraph(graphs) : (graphs[0] as (typeof graphs)[number]);
         const clients = await createAwsClients();
         try {
           const image = await buildAndPushImage(
-            imageOptionsFrom(options, process.env["GITHUB_SHA"] ?? "", graph),
+            {
+              ...imageOptionsFrom(options, process.env["GITHUB_SHA"] ?? "", graph),
+              ...(selection.several ? { pipelines: graphs.map((g) => g.pipeline ?? "") } : {}),
+            },
             {
               ecr: clients.ecr,
               log: (line) => err.write(`${logText(line)}\n`),
@@ -143,9 +162,17 @@ async function jobCommand(
   if (flags.get("json") === "true") {
     // The plan as the `plan-json` output has it, for scripts; the Markdown goes nowhere.
     if (result.plan) out.write(jsonText(`${planJson(result.plan)}\n`));
+    // Several pipelines: one object keyed by pipeline, each value a plan as above.
+    const plans = (result.pipelines ?? []).filter((p) => p.plan);
+    if (plans.length > 0) {
+      const byName = plans.map((p) => `${JSON.stringify(p.pipeline)}: ${planJson(p.plan as Plan)}`);
+      out.write(jsonText(`{${byName.join(",\n")}}\n`));
+    }
   } else {
     out.write(logText(result.summary));
     if (result.run) out.write(`${logText(renderNodeTableText(result.run.nodes))}\n`);
+    for (const p of result.pipelines ?? [])
+      if (p.run) out.write(`${logText(`${p.pipeline}:\n${renderNodeTableText(p.run.nodes)}`)}\n`);
   }
   if (result.timings.length > 0) err.write(`Stage timings: ${renderTimings(result.timings)}\n`);
   const failure = result.failure;

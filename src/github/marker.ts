@@ -3,6 +3,7 @@ import { stableStringify } from "../canonicalJson.js";
 import type { PlanDifference } from "../plan/types.js";
 import { logName } from "../report/escape.js";
 import type { PlanView } from "../report/planComment.js";
+import { isPlanGroup, type PlanGroup } from "../report/planGroup.js";
 
 /** The hidden first line of a plan comment; GitHub does not render HTML comments. */
 export const MARKER_PREFIX = "<!-- kedro-sfn-action ";
@@ -92,10 +93,26 @@ export function planDigest(view: PlanView): PlanDigest {
   return { functions, unchanged, stateMachine: `${sm.change}${diffHash}` };
 }
 
-/** The marker for a view, with its digest when the digest is small enough. */
-export function markerFor(view: PlanView): CommentMarker {
+/** Several plans under one comment: functions are named per state machine, so they never clash. */
+export function groupDigest(group: PlanGroup): PlanDigest {
+  const digests = group.views.map(planDigest);
+  return {
+    functions: Object.assign({}, ...digests.map((d) => d.functions)) as Record<string, string>,
+    unchanged: digests.reduce((sum, d) => sum + d.unchanged, 0),
+    stateMachine: digests
+      .map((d, i) => `${group.views[i]?.stateMachine.name ?? ""}: ${d.stateMachine}`)
+      .join("; "),
+  };
+}
+
+function digestOf(view: PlanView | PlanGroup): PlanDigest {
+  return isPlanGroup(view) ? groupDigest(view) : planDigest(view);
+}
+
+/** The marker for a view (or a group of them), with its digest when the digest is small enough. */
+export function markerFor(view: PlanView | PlanGroup): CommentMarker {
   const marker: CommentMarker = { target: view.target, planHash: view.planHash };
-  const digest = planDigest(view);
+  const digest = digestOf(view);
   if (Buffer.byteLength(JSON.stringify(digest), "utf8") <= DIGEST_MAX_BYTES) marker.digest = digest;
   return marker;
 }
@@ -105,7 +122,7 @@ export function markerFor(view: PlanView): CommentMarker {
  * Falls back to the hashes when the reviewed comment recorded no digest, or
  * when the difference lies in what digests do not record.
  */
-export function comparePlans(reviewed: CommentMarker, current: PlanView): PlanDifference[] {
+export function comparePlans(reviewed: CommentMarker, current: PlanView | PlanGroup): PlanDifference[] {
   const hashes: PlanDifference = {
     kind: "plan",
     name: "hash",
@@ -113,7 +130,7 @@ export function comparePlans(reviewed: CommentMarker, current: PlanView): PlanDi
     current: current.planHash,
   };
   if (!reviewed.digest) return [hashes];
-  const now = planDigest(current);
+  const now = digestOf(current);
   const before = reviewed.digest;
   const differences: PlanDifference[] = [];
   const names = [...new Set([...Object.keys(before.functions), ...Object.keys(now.functions)])].sort();
@@ -125,7 +142,9 @@ export function comparePlans(reviewed: CommentMarker, current: PlanView): PlanDi
   if (before.stateMachine !== now.stateMachine) {
     differences.push({
       kind: "state machine",
-      name: current.stateMachine.name,
+      name: isPlanGroup(current)
+        ? current.views.map((v) => v.stateMachine.name).join(", ")
+        : current.stateMachine.name,
       reviewed: before.stateMachine,
       current: now.stateMachine,
     });

@@ -3,6 +3,7 @@ import { findPlanComments, resolveIdentity } from "./stickyComment.js";
 import { describeGitHubError, type Log, type Octokit, type RepoRef } from "./client.js";
 import type { PlanDifference } from "../plan/types.js";
 import { renderPlanDifferences, type PlanView } from "../report/planComment.js";
+import type { PlanGroup } from "../report/planGroup.js";
 import { comparePlans, describeDifferences, NO_PLAN, type CommentMarker } from "./marker.js";
 import { findMergedPullRequest, type MergedPullRequest } from "./pullRequests.js";
 
@@ -72,7 +73,7 @@ export async function checkReviewedPlan(args: {
   octokit: Octokit | null;
   repo: RepoRef;
   sha: string;
-  view: PlanView;
+  view: PlanView | PlanGroup;
   log: Log;
 }): Promise<ReviewCheck> {
   const { octokit, view } = args;

@@ -5,6 +5,7 @@ import { fitPlanMarkdown, hasChanges, type DetailLevel, type PlanView } from "..
 import { describeGitHubError, httpStatus, type Log, type Octokit, type RepoRef } from "./client.js";
 import type { Finding } from "../graph/preflight.js";
 import { renderNoPlanComment, type NoPlanView } from "../report/failure.js";
+import { fitGroupMarkdown, groupHasChanges, isPlanGroup, type PlanGroup } from "../report/planGroup.js";
 import { formatMarker, markerFor, NO_PLAN, parseMarker, type CommentMarker } from "./marker.js";
 
 /** GitHub refuses bodies over 65,536 characters; UTF-8 bytes with a margin keep us well inside. */
@@ -40,9 +41,12 @@ export interface IssueComment {
 }
 
 /** Marker line, then the most detailed rendering that keeps the whole body within `maxBytes`. */
-export function buildPlanComment(view: PlanView, maxBytes = COMMENT_MAX_BYTES): PlanCommentBody {
+export function buildPlanComment(view: PlanView | PlanGroup, maxBytes = COMMENT_MAX_BYTES): PlanCommentBody {
   const marker = formatMarker(markerFor(view));
-  const fitted = fitPlanMarkdown(view, maxBytes - utf8Bytes(marker) - 1, { where: "comment" });
+  const room = maxBytes - utf8Bytes(marker) - 1;
+  const fitted = isPlanGroup(view)
+    ? fitGroupMarkdown(view, room, { where: "comment" })
+    : fitPlanMarkdown(view, room, { where: "comment" });
   const body = `${marker}\n${fitted.markdown}`;
   return { body, level: fitted.level, bytes: utf8Bytes(body) };
 }
@@ -104,7 +108,7 @@ export interface UpsertOptions {
   repo: RepoRef;
   /** Undefined when the event carried no pull request number. */
   issueNumber: number | undefined;
-  view: PlanView;
+  view: PlanView | PlanGroup;
   commentOnPr: CommentOnPr;
   log: Log;
   maxBytes?: number;
@@ -122,7 +126,9 @@ export async function upsertPlanComment(options: UpsertOptions): Promise<Comment
     target: view.target,
     build: (maxBytes) => buildPlanComment(view, maxBytes),
     // changes-only: a plan without changes is not worth a new comment, but an old one is kept true.
-    worthPosting: options.commentOnPr !== "changes-only" || hasChanges(view),
+    worthPosting:
+      options.commentOnPr !== "changes-only" ||
+      (isPlanGroup(view) ? groupHasChanges(view) : hasChanges(view)),
   });
 }
 
@@ -281,8 +287,8 @@ export interface StatusOptions {
   octokit: Octokit | null;
   repo: RepoRef;
   commentId: number;
-  /** The plan with `status` (and `links`, `statusDetail`) set. */
-  view: PlanView;
+  /** The plan with `status` (and `links`, `statusDetail`) set; a group's views carry their own. */
+  view: PlanView | PlanGroup;
   log: Log;
   maxBytes?: number;
 }
@@ -295,7 +301,10 @@ export async function setPlanCommentStatus(options: StatusOptions): Promise<Comm
   const { body, level, bytes } = buildPlanComment(view, options.maxBytes);
   try {
     const { data } = await octokit.rest.issues.updateComment({ ...repo, comment_id: commentId, body });
-    log(`Plan comment ${data.html_url}: ${view.status ?? "planned"}.`);
+    const status = isPlanGroup(view)
+      ? view.views.map((v, i) => `${view.pipelines[i] ?? ""} ${v.status ?? "planned"}`).join(", ")
+      : (view.status ?? "planned");
+    log(`Plan comment ${data.html_url}: ${status}.`);
     return { action: "updated", commentId, url: data.html_url, level, bytes };
   } catch (error) {
     return {

@@ -33,6 +33,8 @@ export interface ImageOptions {
   kedroEnv: string;
   /** The pipeline the smoke test imports. */
   pipeline: string;
+  /** Several pipelines sharing the image (`pipeline: a,b`): the smoke test imports each. */
+  pipelines?: string[];
   /** The inspected graph: its datasets and runtime profile decide what the image must hold. */
   graph?: PipelineGraph;
   /** Input 'data-location': the handler then writes crossing in-memory datasets there (s3fs, cloudpickle). */

@@ -9,6 +9,8 @@ import type { RequirementsPlan } from "./requirements.js";
 export interface SmokeSpec {
   env: string;
   pipeline: string;
+  /** Several pipelines sharing the image: each is imported (python/kedro_sfn/smoke.py). */
+  pipelines?: string[];
   kedro?: string;
   requirements?: string;
   imports: { distribution: string; version: string; module: string; by: string }[];
@@ -32,6 +34,7 @@ export function smokeSpec(options: ImageOptions, requirements: RequirementsPlan)
   return {
     env: options.kedroEnv,
     pipeline: options.pipeline,
+    ...(options.pipelines ? { pipelines: options.pipelines } : {}),
     ...(kedro !== undefined ? { kedro } : {}),
     ...(requirements.source !== undefined ? { requirements: requirements.source } : {}),
     imports: graph?.runtime?.imports ?? [],

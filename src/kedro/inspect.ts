@@ -39,6 +39,43 @@ export async function inspectProject(options: InspectOptions): Promise<PipelineG
   return parseGraph(result.stdout, `kedro-sfn inspect of ${project}`);
 }
 
+/** What `inspect.py --pipelines` prints: every graph from one start-up of Python and the project. */
+const GRAPHS_SCHEMA = "kedro-sfn/graphs@1";
+
+/**
+ * The graphs of several pipelines (`"all"`: every registered one but `__default__`), from one
+ * Python process: the project bootstraps once, whatever the number of pipelines.
+ */
+export async function inspectProjects(
+  options: Omit<InspectOptions, "pipeline">,
+  pipelines: readonly string[] | "all",
+): Promise<PipelineGraph[]> {
+  const project = resolve(options.projectPath);
+  if (!existsSync(project) || !statSync(project).isDirectory()) {
+    throw new UserError(`Input 'project-path': '${options.projectPath}' is not a folder.`, {
+      hint: "Point 'project-path' at the folder holding your Kedro project's pyproject.toml.",
+    });
+  }
+  const list = pipelines === "all" ? "all" : pipelines.join(",");
+  const args = ["-m", "kedro_sfn.inspect", "--project", project, "--pipelines", list];
+  args.push("--env", options.kedroEnv);
+  const result = await runPython(options.python, args, project);
+  if (result.exitCode !== 0) throw helperFailure({ ...options, pipeline: list }, result);
+  const source = `kedro-sfn inspect of ${project}`;
+  let parsed: { schema?: unknown; graphs?: unknown };
+  try {
+    parsed = JSON.parse(result.stdout) as typeof parsed;
+  } catch (error) {
+    throw new Error(`${source} printed no JSON: ${(error as Error).message}`);
+  }
+  if (parsed.schema !== GRAPHS_SCHEMA || !Array.isArray(parsed.graphs)) {
+    throw new Error(
+      `${source} did not print a ${GRAPHS_SCHEMA} document: is the helper from another version?`,
+    );
+  }
+  return parsed.graphs.map((graph: unknown) => parseGraph(JSON.stringify(graph), source));
+}
+
 async function runPython(python: string, args: string[], cwd: string): Promise<CommandResult> {
   const pythonPath = [pythonHelperRoot(), process.env["PYTHONPATH"]].filter(Boolean).join(delimiter);
   try {

@@ -6,7 +6,11 @@ import type { DeployedState, FunctionPlan, OldVersionsPlan, StateMachinePlan } f
  * version runs (a deploy converges every function to one image before the switch), so a later
  * cleanup knows which images kept versions run without reading each function version.
  */
-export function stateMachineVersionDescription(commitSha: string, planHash: string, imageUri: string): string {
+export function stateMachineVersionDescription(
+  commitSha: string,
+  planHash: string,
+  imageUri: string,
+): string {
   const digest = imageDigestHex(imageUri);
   return `kedro-sfn commit ${commitSha} plan ${planHash.slice(0, 12)}${digest ? ` image ${digest}` : ""}`;
 }

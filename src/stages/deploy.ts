@@ -14,7 +14,7 @@ import { RegistryClient } from "../image/registry.js";
 import { requireInputs, type Options } from "../options.js";
 import { deployOutputs } from "../plan/outputs.js";
 import { planDeployment } from "../plan/plan.js";
-import type { DeployResult, Plan } from "../plan/types.js";
+import type { DeployResult, DeployedState, Plan } from "../plan/types.js";
 import type { PipelineGraph } from "../graph/types.js";
 import type { PlanView } from "../report/planComment.js";
 import { checkInputs } from "./checkInputs.js";
@@ -35,21 +35,7 @@ type Reviewed = { commentId: number } | undefined;
  */
 export async function deployStage(ctx: JobContext, inspected: Inspected): Promise<Deployed> {
   const { options, io } = ctx;
-  requireInputs(
-    options,
-    [
-      [Input.EcrRepository, "ecrRepository"],
-      [Input.LambdaRoleArn, "lambdaRoleArn"],
-      [Input.StateMachineRoleArn, "stateMachineRoleArn"],
-    ],
-    "to deploy",
-  );
-  // Every input check before the first AWS call: a refused input leaves nothing behind.
-  const checked = await checkInputs(ctx, inspected, { probeBuilder: false });
-  for (const warning of checked.warnings) warn(ctx, warning);
-  const clients = await ctx.aws.clients();
-  const ref = deploymentRefOf(ctx, inspected);
-  const before = await stage(ctx, "plan", () => readDeployed(clients, ref));
+  const { clients, before } = await readBeforeDeploy(ctx, inspected);
   let reviewed: Reviewed;
   if (options.requireReviewedPlan) {
     const check = await checkReviewedPlan({
@@ -67,6 +53,51 @@ export async function deployStage(ctx: JobContext, inspected: Inspected): Promis
   // first write (the ECR repository), and a refused plan says so even on a runner without one.
   await checkBuilder(options.builder);
   const image = await stage(ctx, "package+build+push", () => buildImage(ctx, clients, inspected));
+  return await applyDeploy(ctx, clients, inspected, before, image, (view, status, extra) =>
+    updateComment(ctx, reviewed, view, status, extra),
+  );
+}
+
+/** Where a deploy's progress goes: the reviewed plan's comment, when there is one. */
+export type DeployStatusSink = (
+  view: PlanView,
+  status: PlanView["status"],
+  extra?: Partial<PlanView>,
+) => Promise<void>;
+
+/** The deploy's inputs checked (before the first AWS call), then what is deployed now. */
+export async function readBeforeDeploy(
+  ctx: JobContext,
+  inspected: Inspected,
+): Promise<{ clients: AwsClients; before: DeployedState }> {
+  requireInputs(
+    ctx.options,
+    [
+      [Input.EcrRepository, "ecrRepository"],
+      [Input.LambdaRoleArn, "lambdaRoleArn"],
+      [Input.StateMachineRoleArn, "stateMachineRoleArn"],
+    ],
+    "to deploy",
+  );
+  // Every input check before the first AWS call: a refused input leaves nothing behind.
+  const checked = await checkInputs(ctx, inspected, { probeBuilder: false });
+  for (const warning of checked.warnings) warn(ctx, warning);
+  const clients = await ctx.aws.clients();
+  const ref = deploymentRefOf(ctx, inspected);
+  const before = await stage(ctx, "plan", () => readDeployed(clients, ref));
+  return { clients, before };
+}
+
+/** The plan made against the image just pushed, applied: one state machine's atomic cutover. */
+export async function applyDeploy(
+  ctx: JobContext,
+  clients: AwsClients,
+  inspected: Inspected,
+  before: DeployedState,
+  image: ImageResult,
+  status: DeployStatusSink,
+): Promise<Extract<Deployed, { ok: true }>> {
+  const { options, io } = ctx;
   const desired = desiredDeployment(ctx, inspected, image.imageUri);
   // What the built image changes is read now (only functions whose bound version is not it).
   const basis = await completeDeployed(clients, before, desired, {
@@ -81,26 +112,35 @@ export async function deployStage(ctx: JobContext, inspected: Inspected): Promis
     state: image.skipped ? "unchanged" : "built",
     uri: image.imageUri,
   });
-  await updateComment(ctx, reviewed, view, "deploying");
+  await status(view, "deploying");
   let deployed: DeployResult;
   try {
     deployed = await stage(ctx, "deploy", () =>
       applyPlan(clients, plan, desired, { log: (line) => io.info(line) }),
     );
   } catch (error) {
-    await updateComment(ctx, reviewed, view, "failed", { statusDetail: errorMessage(error) });
+    await status(view, "failed", { statusDetail: errorMessage(error) });
     throw error;
   }
   setOutputs(io, deployOutputs(deployed));
-  await updateComment(ctx, reviewed, view, "deployed");
+  await status(view, "deployed");
   return { ok: true, plan, view, image: image.imageUri, deployed };
 }
 
-/** Package, build and push; then the configuration and, with `registry`, the ECR mirror of the manifest. */
-async function buildImage(ctx: JobContext, clients: AwsClients, inspected: Inspected): Promise<ImageResult> {
+/**
+ * Package, build and push; then the configuration and, with `registry`, the ECR mirror of the
+ * manifest. `pipelines`: the image several pipelines share, smoke-tested for each of them.
+ */
+export async function buildImage(
+  ctx: JobContext,
+  clients: AwsClients,
+  inspected: Pick<Inspected, "graph">,
+  pipelines?: string[],
+): Promise<ImageResult> {
   const { options, io } = ctx;
   io.info(`Packaging and building the image with ${options.builder} (each build line is a debug line).`);
-  const image = await buildAndPushImage(imageOptionsFrom(options, ctx.event.sha, inspected.graph), {
+  const imageOptions = imageOptionsFrom(options, ctx.event.sha, inspected.graph);
+  const image = await buildAndPushImage(pipelines ? { ...imageOptions, pipelines } : imageOptions, {
     ecr: clients.ecr,
     mask: (s) => io.setSecret(s),
     // What the image holds and the smoke test's verdict stay in view.

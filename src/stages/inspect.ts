@@ -19,13 +19,15 @@ export interface Inspected {
   findings: Finding[];
 }
 
+/** `inspected`: the graph already read (several pipelines are inspected in one Python call). */
 export async function inspectAndCompile(
   ctx: Pick<JobContext, "options" | "io" | "timings" | "warnings">,
+  inspected?: PipelineGraph,
 ): Promise<Inspected> {
   const { options, io } = ctx;
   // Before inspecting: plan and deploy alike, the Lambdas can never run an env that is not packaged.
   refuseUnpackagedEnv(options.kedroEnv);
-  const graph = await stage(ctx, "inspect", () => inspectProject(options));
+  const graph = inspected ?? (await stage(ctx, "inspect", () => inspectProject(options)));
   io.info(`Inspected ${graph.nodes.length} nodes and ${Object.keys(graph.datasets ?? {}).length} datasets.`);
   io.setOutput(Output.Graph, JSON.stringify(graph));
   for (const w of graph.warnings ?? []) warn(ctx, `Inspecting the project: ${w}`);
