@@ -107,15 +107,17 @@ describe("deploy through faults", () => {
     const counts: Record<string, number> = {};
     for (const call of log.calls) counts[call.operation] = (counts[call.operation] ?? 0) + 1;
     // No function read: every Task is bound to a version built from the desired spec. The state
-    // machine and its newest version described (what it runs); nothing listed.
+    // machine and its newest version described (what it runs), where the alias `live` routes;
+    // nothing listed.
     expect(counts).toEqual({
       DescribeStateMachine: 2,
       ListTagsForResource: 1,
       ListStateMachineVersions: 1,
+      DescribeStateMachineAlias: 1,
     });
   }, 300_000);
 
-  it("a kill between UpdateStateMachine and TagResource leaves nothing wrong: the next deploy only repairs the tag", async () => {
+  it("a kill between UpdateStateMachine and TagResource leaves nothing wrong: the next deploy repairs the tag and moves the alias", async () => {
     const s = stack();
     const arn = smArn(s);
     const base = await pipeline(s, nodeNames(6), "v1");
@@ -131,7 +133,8 @@ describe("deploy through faults", () => {
     const direct = await s.clients({ lambdaLimiter: null });
     expect(await versionTag(direct, arn)).toBe(`${arn}:1`);
 
-    // The version itself says what the state machine runs: the plan only mends the tag.
+    // The version itself says what the state machine runs: the plan mends the tag, and the alias
+    // (still on version 1: the kill came before it moved) goes to version 2.
     const plan = await planOnly(direct, target);
     expect(plan.functions.filter((fn) => fn.action !== "noop")).toEqual([]);
     expect(plan.stateMachine).toMatchObject({
@@ -141,7 +144,8 @@ describe("deploy through faults", () => {
     });
     const log = new CallLog();
     const { result } = await deploy(await s.clients({ recorders: [log] }), target);
-    expect(log.writes().map((call) => call.operation)).toEqual(["TagResource"]);
+    expect(plan.stateMachine.alias).toMatchObject({ action: "update", currentVersionArn: `${arn}:1` });
+    expect(log.writes().map((call) => call.operation)).toEqual(["TagResource", "UpdateStateMachineAlias"]);
     expect(result.stateMachineVersionArn).toBe(`${arn}:2`);
     expect(await versionTag(direct, arn)).toBe(`${arn}:2`);
     expect((await planOnly(direct, target)).summary.hasChanges).toBe(false);

@@ -23,6 +23,9 @@ import {
   CreateStateMachineCommand,
   DescribeStateMachineCommand,
   InvalidDefinition,
+  CreateStateMachineAliasCommand,
+  DescribeStateMachineAliasCommand,
+  UpdateStateMachineAliasCommand,
   ListExecutionsCommand,
   ListStateMachineVersionsCommand,
   ListTagsForResourceCommand,
@@ -40,6 +43,7 @@ import {
 import { afterEach, beforeEach, describe, expect, it } from "@jest/globals";
 import { mockClient, type AwsClientStub } from "aws-sdk-client-mock";
 import { applyPlan } from "../src/aws/apply.js";
+import { pointAlias } from "../src/aws/alias.js";
 import { createAwsClients, MissingRegionError, type AwsClients } from "../src/aws/clients.js";
 import { deploymentRef, readDeployed, readForPlan } from "../src/aws/deployed.js";
 import { UserError } from "../src/errors.js";
@@ -79,6 +83,12 @@ beforeEach(async () => {
   lambda.on(ListVersionsByFunctionCommand).resolves({ Versions: [] });
   sfn.on(ListStateMachineVersionsCommand).resolves({ stateMachineVersions: [] });
   sfn.on(ListExecutionsCommand).resolves({ executions: [] });
+  // The alias `live` already routes to version 3 (alias-ops.test.ts shows it against moto).
+  sfn
+    .on(DescribeStateMachineAliasCommand)
+    .resolves({ routingConfiguration: [{ stateMachineVersionArn: `${SM_ARN}:3`, weight: 100 }] });
+  sfn.on(UpdateStateMachineAliasCommand).resolves({});
+  sfn.on(CreateStateMachineAliasCommand).resolves({});
   // The kept tag on the image (moto shows it for real in deploy.test.ts).
   ecr = mockClient(clients.ecr);
   ecr.on(DescribeImagesCommand).resolves({ imageDetails: [{ imageTags: [] }] });
@@ -190,7 +200,13 @@ describe("functions that are not ready at once (moto is always Active/Successful
       RevisionId: "r-settled",
     });
     expect(result.functionArns[TRAIN]).toBe(fnArn(TRAIN, "2"));
-    expect(callOrder().slice(-2)).toEqual(["UpdateStateMachine", "TagResource"]);
+    // The switch, then the alias moves to the version it published.
+    expect(callOrder().slice(-4)).toEqual([
+      "UpdateStateMachine",
+      "TagResource",
+      "DescribeStateMachineAlias",
+      "UpdateStateMachineAlias",
+    ]);
   });
 
   it("stops before the state machine when an update fails, and says why", async () => {
@@ -466,5 +482,30 @@ describe("reading what is deployed", () => {
     expect(planDeployment(target, state).functions.filter((fn) => fn.action !== "noop")).toMatchObject([
       { functionName: TRAIN },
     ]);
+  });
+});
+
+describe("the alias on AWS (moto overwrites a duplicate CreateStateMachineAlias instead of refusing it)", () => {
+  it("updates the alias when its create meets one made meanwhile (ConflictException), and writes nothing when it routes there already", async () => {
+    const version = `${SM_ARN}:4`;
+    sfn
+      .on(CreateStateMachineAliasCommand)
+      .rejects(Object.assign(new Error("Alias live already exists"), { name: "ConflictException" }));
+    const moved = await pointAlias(clients.sfn, SM_ARN, version, null, "kedro-sfn commit c plan p");
+    expect(moved).toEqual({ arn: `${SM_ARN}:live`, wrote: true });
+    expect(sfn.commandCalls(UpdateStateMachineAliasCommand).map((call) => call.args[0].input)).toEqual([
+      {
+        stateMachineAliasArn: `${SM_ARN}:live`,
+        routingConfiguration: [{ stateMachineVersionArn: version, weight: 100 }],
+        description: "kedro-sfn commit c plan p",
+      },
+    ]);
+    sfn.resetHistory();
+    const current = { arn: `${SM_ARN}:live`, name: "live", versionArn: version };
+    expect(await pointAlias(clients.sfn, SM_ARN, version, current, "again")).toEqual({
+      arn: `${SM_ARN}:live`,
+      wrote: false,
+    });
+    expect(sfn.calls()).toHaveLength(0);
   });
 });

@@ -125,6 +125,7 @@ describe("deploy against moto", () => {
       "PublishVersion",
       "UpdateStateMachine",
       "TagResource",
+      "UpdateStateMachineAlias",
     ]);
   });
 
@@ -140,8 +141,9 @@ describe("deploy against moto", () => {
     expect(plan.summary.hasChanges).toBe(false);
     expect(writes(log)).toEqual([]);
     // ListFunctions (versions included), DescribeStateMachine, ListTagsForResource,
-    // ListStateMachineVersions and DescribeStateMachine of the newest version (what it runs).
-    expect(log.count()).toBeLessThanOrEqual(5);
+    // ListStateMachineVersions, DescribeStateMachine of the newest version (what it runs) and
+    // DescribeStateMachineAlias (where `live` routes).
+    expect(log.count()).toBeLessThanOrEqual(6);
     expect(result.stateMachineVersionArn).toBe(first.result.stateMachineVersionArn);
     expect(result.functionArns).toEqual(first.result.functionArns);
   });
@@ -165,6 +167,7 @@ describe("deploy against moto", () => {
       "PublishVersion",
       "UpdateStateMachine",
       "TagResource",
+      "UpdateStateMachineAlias",
     ]);
     expect(result.functionArns[TRAIN]).toMatch(/:2$/);
     expect(Object.values(result.functionArns).filter((arn) => arn.endsWith(":1"))).toHaveLength(5);
@@ -190,6 +193,7 @@ describe("deploy against moto", () => {
       "PutImage",
       "UpdateStateMachine",
       "TagResource",
+      "UpdateStateMachineAlias",
     ]);
     expect((await planOnly(await s.clients(), { ...desired, imageUri })).summary.hasChanges).toBe(false);
   });
@@ -208,7 +212,13 @@ describe("deploy against moto", () => {
       { prune: true },
     );
 
-    expect(writes(log)).toEqual(["CreateFunction", "UpdateStateMachine", "TagResource", "DeleteFunction"]);
+    expect(writes(log)).toEqual([
+      "CreateFunction",
+      "UpdateStateMachine",
+      "TagResource",
+      "UpdateStateMachineAlias",
+      "DeleteFunction",
+    ]);
     expect(result.deleted).toEqual(["spaceflights-data_science_evaluate_model_node"]);
     const names = (await allFunctions(await s.clients())).map((fn) => fn.FunctionName).sort();
     expect(names).toContain("spaceflights-data_science_evaluate_node");
@@ -452,24 +462,28 @@ describe("old versions against moto", () => {
     });
     const messages: string[] = [];
     const log = (line: string): number => messages.push(line);
+    // Version 1 is what a rollback after this deploy goes back to: kept whatever keep-versions says.
     const second = await deploy(await s.clients(), await memory(2048), { ...keep, log });
-    expect(second.plan.oldVersions.stateMachineVersions).toEqual([`${smArn(s)}:1`]);
-    expect(second.result.deletedVersions).toEqual([]);
+    expect(second.plan.oldVersions.stateMachineVersions).toEqual([]);
+    const third = await deploy(await s.clients(), await memory(3008), { ...keep, log });
+    expect(third.plan.oldVersions.stateMachineVersions).toEqual([`${smArn(s)}:1`]);
+    expect(third.result.deletedVersions).toEqual([]);
     expect(messages).toContain("kept spaceflights:1: an execution still runs it.");
 
-    // Version 2 runs nothing: it goes. Version 1 stays, and so does the train function's version 1 it invokes.
+    // Version 2 runs nothing (and is no rollback target any more): it goes. Version 1 stays, and
+    // so do the train function's versions while executions run.
     messages.length = 0;
-    const third = await deploy(await s.clients(), await memory(3008), { ...keep, log });
-    expect(third.plan.oldVersions).toMatchObject({
+    const fourth = await deploy(await s.clients(), await memory(1024), { ...keep, log });
+    expect(fourth.plan.oldVersions).toMatchObject({
       stateMachineVersions: [`${smArn(s)}:2`, `${smArn(s)}:1`],
-      functionVersions: [`arn:aws:lambda:${s.region}:${s.accountId}:function:${TRAIN}:1`],
+      functionVersions: [1, 2].map((v) => `arn:aws:lambda:${s.region}:${s.accountId}:function:${TRAIN}:${v}`),
     });
-    expect(third.result.deletedVersions).toEqual([`${smArn(s)}:2`]);
+    expect(fourth.result.deletedVersions).toEqual([`${smArn(s)}:2`]);
     expect(messages).toContain(
-      "kept 1 old function version(s): executions are running; a later deploy deletes them.",
+      "kept 2 old function version(s): executions are running; a later deploy deletes them.",
     );
-    expect(await stateMachineVersions(s)).toEqual([3, 1]);
-    expect(await functionVersions(s, TRAIN)).toEqual([1, 2, 3]);
+    expect(await stateMachineVersions(s)).toEqual([4, 3, 1]);
+    expect(await functionVersions(s, TRAIN)).toEqual([1, 2, 3, 4]);
     expect(await missingReferencedVersions(direct, `${smArn(s)}:1`)).toEqual([]);
   });
 });

@@ -253,6 +253,7 @@ describe("deploy outputs", () => {
     const outputs = deployOutputs({
       stateMachineArn: "arn:sm",
       stateMachineVersionArn: "arn:sm:1",
+      stateMachineAliasArn: "arn:sm:live",
       imageUri: plan.imageUri,
       functionArns: { b: "arn:b:1", a: "arn:a:1" },
       plan,
@@ -266,6 +267,7 @@ describe("deploy outputs", () => {
         "image-uri",
         "plan-hash",
         "plan-json",
+        "state-machine-alias-arn",
         "state-machine-arn",
         "state-machine-version-arn",
         "to-create",

@@ -15,6 +15,9 @@ an old one the next publish reuses a number: here numbers only go up, as on AWS.
 DescribeExecution of an execution started on a version ARN names that version
 (stateMachineVersionArn), as on AWS: a resume starts the failed execution's version.
 
+An alias ARN (the action starts executions through the `live` alias) runs the
+version the alias routes to, as AWS does; moto 5.2.5 fails on it.
+
 usage: moto_server.py [moto.server arguments]
 """
 from __future__ import annotations
@@ -31,10 +34,18 @@ from moto.core.responses import ActionResult, EmptyResult
 from moto.awslambda.models import LambdaStorage
 
 VERSION_ARN = re.compile(r"^(arn:[^:]+:states:[^:]*:\d+:stateMachine:[^:]+):(\d+)$")
+ALIAS_ARN = re.compile(r"^(arn:[^:]+:states:[^:]*:\d+:stateMachine:[^:]+):([A-Za-z_][\w-]*)$")
 _start_execution = StepFunctionsParserBackend.start_execution
 
 
 def start_execution(self, state_machine_arn, name=None, execution_input=None, trace_header=None):  # type: ignore[no-untyped-def]
+    alias = ALIAS_ARN.match(state_machine_arn or "")
+    if alias:
+        found = self.describe_state_machine_alias(state_machine_arn)
+        routes = sorted(found.routing_configuration, key=lambda r: r.get("weight", 0), reverse=True)
+        execution = start_execution(self, routes[0]["stateMachineVersionArn"], name, execution_input, trace_header)
+        execution.kedro_alias_arn = state_machine_arn
+        return execution
     match = VERSION_ARN.match(state_machine_arn or "")
     if not match:
         return _start_execution(self, state_machine_arn, name, execution_input, trace_header)

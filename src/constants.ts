@@ -43,6 +43,7 @@ export enum Input {
   AllowPipelineImportErrors = "allow-pipeline-import-errors",
   SummaryFile = "summary-file",
   ResumeExecution = "resume-execution",
+  RollbackTo = "rollback-to",
 }
 
 export enum Output {
@@ -65,4 +66,8 @@ export enum Output {
   /** Several pipelines (`pipeline: a,b`): each one's outputs, keyed by pipeline. */
   Pipelines = "pipelines",
   StateMachineArns = "state-machine-arns",
+  StateMachineAliasArn = "state-machine-alias-arn",
 }
+
+/** The alias executions and schedules start through; every deploy moves it to the version it publishes. */
+export const STATE_MACHINE_ALIAS = "live";

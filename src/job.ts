@@ -29,6 +29,7 @@ import { planStage } from "./stages/plan.js";
 import { resumeStage } from "./stages/resume.js";
 import { runStage } from "./stages/run.js";
 import { parsePipelineSelection } from "./stages/pipelines.js";
+import { rollbackStage } from "./stages/rollback.js";
 import { runSeveral, type PipelineResult, type SeveralOutcome } from "./stages/several.js";
 
 export type { Annotation, JobIO } from "./stages/context.js";
@@ -185,6 +186,8 @@ async function runStages(ctx: JobContext, known: StagesOutcome): Promise<StagesO
       ? { ...known, run, body, failure: run.failure, failureShown: true }
       : { ...known, run, body };
   }
+  // A rollback only moves the alias: no project to inspect, nothing to build.
+  if (options.rollbackTo) return { ...known, body: await rollbackStage(ctx) };
   if (selection.several) return severalOutcome(known, await runSeveral(ctx, selection.names));
   const inspected = await inspectAndCompile(ctx);
   const { graph, compiled, findings } = inspected;

@@ -65,6 +65,8 @@ export interface Options {
   summaryFile: string;
   /** ARN of a failed execution to resume (src/run/resume.ts); "" = deploy as usual. */
   resumeExecution: string;
+  /** `rollback-to`: "" (deploy as usual), `previous` or a version number; parsed by src/ops/rollback.ts. */
+  rollbackTo: string;
 }
 
 /** Reads one raw input by name; "" when not given. */
@@ -183,6 +185,7 @@ export function parseOptions(read: InputReader): Options {
     ),
     summaryFile: get(Input.SummaryFile),
     resumeExecution: get(Input.ResumeExecution),
+    rollbackTo: get(Input.RollbackTo),
   };
 }
 

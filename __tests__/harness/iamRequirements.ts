@@ -75,9 +75,11 @@ export const REQUIRED: Record<string, Rule> = {
   // lambda:ListTags ("Using tags on Lambda functions", Lambda developer guide). `Publish` on
   // create or code update is authorised by that action alone (no other is documented for it).
   "lambda:ListFunctions": () => on("lambda:ListFunctions", "*"),
+  // A rollback reads a function version by its qualified ARN: tags are read on the function's.
   "lambda:GetFunction": (i, a) => {
     const arn = functionArn(str(i.FunctionName), a, str(i.Qualifier));
-    return [...on("lambda:GetFunction", arn), ...on("lambda:ListTags", functionArn(str(i.FunctionName), a))];
+    const unqualified = functionArn(str(i.FunctionName), a).split(":").slice(0, 7).join(":");
+    return [...on("lambda:GetFunction", arn), ...on("lambda:ListTags", unqualified)];
   },
   "lambda:CreateFunction": (i, a) => {
     const arn = functionArn(str(i.FunctionName), a);
@@ -140,6 +142,21 @@ export const REQUIRED: Record<string, Rule> = {
     on("states:DeleteStateMachineVersion", unqualifiedMachine(str(i.stateMachineVersionArn))),
   // The version cleanup lists a version's running executions by its ARN, authorised on the machine's.
   "states:ListExecutions": (i) => on("states:ListExecutions", unqualifiedMachine(str(i.stateMachineArn))),
+  // The `live` alias (deploy, rollback, destroy): calls on an alias are authorised on the state
+  // machine's ARN ("Authorization for versions and aliases"); a create names the machine through
+  // the version it routes to. DeleteStateMachine takes the versions and aliases with it (same page).
+  "states:DescribeStateMachineAlias": (i) =>
+    on("states:DescribeStateMachineAlias", unqualifiedMachine(str(i.stateMachineAliasArn))),
+  "states:CreateStateMachineAlias": (i) => {
+    const routes = (i.routingConfiguration as { stateMachineVersionArn?: string }[] | undefined) ?? [];
+    return on("states:CreateStateMachineAlias", unqualifiedMachine(str(routes[0]?.stateMachineVersionArn)));
+  },
+  "states:UpdateStateMachineAlias": (i) =>
+    on("states:UpdateStateMachineAlias", unqualifiedMachine(str(i.stateMachineAliasArn))),
+  "states:ListStateMachineAliases": (i) => on("states:ListStateMachineAliases", str(i.stateMachineArn)),
+  "states:DeleteStateMachineAlias": (i) =>
+    on("states:DeleteStateMachineAlias", unqualifiedMachine(str(i.stateMachineAliasArn))),
+  "states:DeleteStateMachine": (i) => on("states:DeleteStateMachine", str(i.stateMachineArn)),
 
   // ECR. Tags on create are authorised as ecr:TagResource too ("Using Tag-Based Access Control",
   // ECR user guide). A registry login is for a push over the registry API to the repository, which

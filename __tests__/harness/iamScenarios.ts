@@ -11,6 +11,8 @@ import { planDeployment } from "../../src/plan/index.js";
 import type { DesiredDeployment } from "../../src/plan/types.js";
 import { findStateMachine } from "../../src/stages/runDeployed.js";
 import { executePipeline } from "../../src/run/execute.js";
+import { applyRollback, planRollback } from "../../src/ops/rollback.js";
+import { applyDestroy, planDestroy } from "../../src/ops/destroy.js";
 import { deploy } from "./deploy.js";
 import { CreateFunctionCommand } from "@aws-sdk/client-lambda";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
@@ -121,8 +123,9 @@ export const iamScenarios: IamScenario[] = [
       await executePipeline(
         clients.sfn,
         {
-          // The action starts the version ARN; moto 5.2.5 fails StartExecution on a version (500), so start the machine.
-          stateMachineArn: result.stateMachineArn,
+          // Through the alias, as the action does (scripts/moto_server.py runs the version it routes to).
+          stateMachineArn: result.stateMachineAliasArn ?? result.stateMachineArn,
+          versionArn: result.stateMachineVersionArn,
           name: "iam-run",
           input: "{}",
           wait: true,
@@ -139,6 +142,28 @@ export const iamScenarios: IamScenario[] = [
           maxPollMs: 500,
         },
       );
+    },
+  },
+  {
+    stage: "rollback",
+    async run(stack, clients) {
+      await deploy(clients, desiredFor(stack, await stack.putImage(REPOSITORY, "v1")));
+      const memoryByNode = { "data_science.train_model_node": 2048 };
+      await deploy(
+        clients,
+        desiredFor(stack, await stack.putImage(REPOSITORY, "v1"), {
+          compiled: compiledSpaceflights(NAME, { memoryByNode }),
+        }),
+      );
+      await applyRollback(clients, await planRollback(clients, NAME, "previous"));
+    },
+  },
+  {
+    stage: "destroy",
+    async run(stack, clients) {
+      await deploy(clients, desiredFor(stack, await stack.putImage(REPOSITORY, "v1")));
+      const plan = await planDestroy(clients, NAME, { ecrRepository: REPOSITORY });
+      await applyDestroy(clients, plan, () => undefined);
     },
   },
 ];

@@ -31,6 +31,8 @@ import {
   type WaitOptions,
 } from "./lambda.js";
 import { mapWithConcurrency } from "./limiter.js";
+import { aliasArnOf, describeAlias, pointAlias } from "./alias.js";
+import { STATE_MACHINE_ALIAS } from "../constants.js";
 import { deleteOldVersions } from "./versionCleanup.js";
 import { ecrImageOf, keptImageTag, protectImage, releaseImages } from "./ecr.js";
 import { errorMessage } from "../errors.js";
@@ -99,6 +101,7 @@ export async function applyPlan(
   if (plan.stateMachine.steps.includes("create") || plan.stateMachine.steps.includes("update"))
     await protectDeployedImage(clients, desired, log);
   const { arn, versionArn } = await switchStateMachine(clients, plan, desired, versions, log);
+  const aliasArn = await moveAlias(clients, plan, desired, arn, versionArn, log);
   const deleted = await prune(clients, plan, desired, options.concurrency ?? DEFAULT_CONCURRENCY, log);
   const deletedVersions = await deleteOldVersions(clients, plan, {
     stateMachineArn: arn,
@@ -116,6 +119,7 @@ export async function applyPlan(
   return {
     stateMachineArn: arn,
     stateMachineVersionArn: versionArn,
+    stateMachineAliasArn: aliasArn,
     imageUri: desired.imageUri,
     functionArns,
     plan,
@@ -394,6 +398,48 @@ async function switchStateMachine(
     return { arn, versionArn };
   } catch (error) {
     throw explainAwsError(error, failure);
+  }
+}
+
+/**
+ * After the switch, one call moves the alias executions and schedules start through to the
+ * version just published (or kept). The plan says what the alias routed to when it was read; a
+ * retry after a lost response re-reads it, so a second run makes no second write.
+ */
+async function moveAlias(
+  clients: AwsClients,
+  plan: Plan,
+  desired: DesiredDeployment,
+  arn: string,
+  versionArn: string | null,
+  log: (line: string) => void,
+): Promise<string | null> {
+  if (!versionArn) {
+    log(
+      `warning: no published version of ${desired.stateMachineName} was reported: the alias stays where it is.`,
+    );
+    return null;
+  }
+  const planned = plan.stateMachine.alias;
+  const known = planned && planned.action === "noop" && planned.currentVersionArn === versionArn;
+  try {
+    const current = known
+      ? { arn: aliasArnOf(arn), name: planned.name, versionArn }
+      : await describeAlias(clients.sfn, arn);
+    const moved = await pointAlias(
+      clients.sfn,
+      arn,
+      versionArn,
+      current,
+      `kedro-sfn commit ${desired.commitSha} plan ${plan.hash.slice(0, 12)}`,
+    );
+    if (moved.wrote) log(`alias ${STATE_MACHINE_ALIAS} -> ${versionLabel(versionArn)}`);
+    return moved.arn;
+  } catch (error) {
+    throw explainAwsError(error, {
+      doing: `point alias ${STATE_MACHINE_ALIAS} of state machine "${desired.stateMachineName}" at ${versionLabel(versionArn)}`,
+      stateMachineName: desired.stateMachineName,
+    });
   }
 }
 

@@ -30,6 +30,7 @@ import {
   unqualifiedArn,
 } from "./lambda.js";
 import { createRateLimiter, mapWithConcurrency } from "./limiter.js";
+import { describeAlias } from "./alias.js";
 import {
   describeStateMachine,
   findStateMachineArn,
@@ -74,11 +75,11 @@ export function deploymentRef(desired: DesiredDeployment): DeploymentRef {
 
 /**
  * Reads what this state machine owns, at a cost that does not grow with the account: its
- * DescribeStateMachine, ListTagsForResource and ListStateMachineVersions, and a
- * DescribeStateMachine of the newest version (what it runs). The functions are known from the
+ * DescribeStateMachine, ListTagsForResource, ListStateMachineVersions and DescribeStateMachineAlias
+ * (where `live` routes), and a DescribeStateMachine of the newest version (what it runs). The functions are known from the
  * definition: each Task names a published (immutable) version and records the spec hash it was
  * built from. With `ref.desiredFor` the read is completed against that deployment (see
- * completeDeployed): a 200-node no-op plan is those four calls, whatever else the region holds.
+ * completeDeployed): a 200-node no-op plan is those five calls, whatever else the region holds.
  */
 export async function readDeployed(clients: AwsClients, ref: DeploymentRef): Promise<DeployedState> {
   const state = await explained(ref.stateMachineName, async () => {
@@ -369,11 +370,17 @@ async function readStateMachine(
   if (!arn) return null;
   const described = await describeStateMachine(sfn, arn);
   if (!described) return null;
-  const [tags, versions] = await Promise.all([
+  const [tags, versions, alias] = await Promise.all([
     stateMachineTagsOf(sfn, described.arn),
     readVersions(sfn, described),
+    describeAlias(sfn, described.arn),
   ]);
-  return { ...described, tags, ...versions };
+  return {
+    ...described,
+    tags,
+    ...versions,
+    alias: alias && { arn: alias.arn, versionArn: alias.versionArn },
+  };
 }
 
 /**

@@ -18,7 +18,7 @@ const ALIASES: Record<string, string> = {
 };
 
 /** Flags that take no value (`--wait` means `--wait true`); `--wait false` still turns one off. */
-const SWITCHES = new Set(["wait", "json", "help", Input.Prune, Input.StartExecution, Input.Tracing]);
+const SWITCHES = new Set(["wait", "json", "help", "yes", Input.Prune, Input.StartExecution, Input.Tracing]);
 
 /**
  * `kedro-sfn COMMAND --flag value ...` through node:util's parseArgs. Every

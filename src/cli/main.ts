@@ -19,6 +19,7 @@ import { resumeCommand } from "../stages/resume.js";
 import { runCommand } from "../stages/runDeployed.js";
 import { parseArgs } from "./args.js";
 import { compileCommand } from "./compileCommand.js";
+import { destroyCommand, rollbackCommand } from "./opsCommands.js";
 
 const USAGE = `kedro-sfn: ship a Kedro project to AWS Step Functions
 
@@ -30,11 +31,14 @@ const USAGE = `kedro-sfn: ship a Kedro project to AWS Step Functions
                     --lambda-role-arn ARN --state-machine-role-arn ARN ...      deploys, prints the summary
   kedro-sfn run     --state-machine NAME [--input JSON] [--wait]                per-node status table
   kedro-sfn resume  --execution ARN [--state-machine NAME] [--wait]            rerun what failed, skip what succeeded
+  kedro-sfn rollback --state-machine NAME [--to previous|N]                     points alias live back
+  kedro-sfn destroy --state-machine NAME --confirm NAME|--yes [--ecr-repository REPO]
+                    deletes what the state machine owns (prints the plan first)
 
 Every action input is also a flag: --<input-name> VALUE (see action.yml).`;
 
 const INPUT_FLAGS = new Set<string>(Object.values(Input));
-const EXTRA_FLAGS = new Set(["graph", "help", "json"]);
+const EXTRA_FLAGS = new Set(["graph", "help", "json", "to", "yes", "confirm"]);
 
 /** Runs one command; returns the process exit code. Output goes to stdout, diagnostics to stderr. */
 export async function runCli(argv: string[], out = process.stdout, err = process.stderr): Promise<number> {
@@ -120,6 +124,14 @@ export async function runCli(argv: string[], out = process.stdout, err = process
         } finally {
           clients.destroy();
         }
+      }
+      case "rollback":
+      case "destroy": {
+        const write = (line: string) => out.write(`${logText(line)}\n`);
+        const warn = (line: string) => err.write(`${logText(line)}\n`);
+        return command === "rollback"
+          ? await rollbackCommand(options, flags, write, warn)
+          : await destroyCommand(options, flags, write, warn);
       }
       case "help":
       case "--help":

@@ -24,6 +24,7 @@ export function deployOutputs(result: DeployResult): Record<string, string> {
     ...planOutputs(result.plan),
     [Output.StateMachineArn]: result.stateMachineArn,
     [Output.StateMachineVersionArn]: result.stateMachineVersionArn ?? "",
+    [Output.StateMachineAliasArn]: result.stateMachineAliasArn ?? "",
     [Output.ImageUri]: result.imageUri,
     [Output.FunctionArns]: JSON.stringify(sortedArns),
   };

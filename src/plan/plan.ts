@@ -14,6 +14,7 @@ import {
 } from "./desired.js";
 import { diffJson } from "./diff.js";
 import { DEFAULT_KEEP_VERSIONS, planOldVersions } from "./versions.js";
+import { STATE_MACHINE_ALIAS } from "../constants.js";
 import {
   PLAN_SCHEMA,
   type BoundTask,
@@ -26,6 +27,7 @@ import {
   type FunctionStep,
   type Plan,
   type PlanSummary,
+  type AliasPlan,
   type StateMachinePlan,
 } from "./types.js";
 
@@ -86,6 +88,7 @@ export function planDeployment(
   retained.sort(compare);
 
   const stateMachine = planStateMachine(desired, deployed, functions);
+  stateMachine.alias = planAlias(stateMachine, deployed);
   const oldVersions = planOldVersions(deployed, functions, stateMachine, {
     keep: options.keepVersions ?? DEFAULT_KEEP_VERSIONS,
     imageUri: desired.imageUri,
@@ -309,6 +312,31 @@ function planStateMachine(
   };
 }
 
+/**
+ * The `live` alias follows the deploy: to the version it publishes, else to the version the state
+ * machine runs. So a deploy after a rollback points it back at the version its inputs describe
+ * (one alias update, no new version when that version still exists). An alias not read (a
+ * DeployedState made without it) is taken to follow the state machine.
+ */
+function planAlias(stateMachine: StateMachinePlan, deployed: DeployedState | null): AliasPlan {
+  const publishes = stateMachine.steps.includes("create") || stateMachine.steps.includes("update");
+  // Nothing deployed: the alias comes with the state machine.
+  const alias = deployed?.stateMachine ? deployed.stateMachine.alias : null;
+  const target = publishes
+    ? `${stateMachine.name}:${NEW_VERSION}`
+    : (stateMachine.currentVersionArn ?? `${stateMachine.name}:${NEW_VERSION}`);
+  const base = { name: STATE_MACHINE_ALIAS, targetVersionArn: target };
+  if (alias === undefined)
+    return {
+      ...base,
+      action: publishes ? "update" : "noop",
+      currentVersionArn: stateMachine.currentVersionArn,
+    };
+  if (alias === null) return { ...base, action: "create", currentVersionArn: null };
+  const action = !publishes && alias.versionArn === target ? "noop" : "update";
+  return { ...base, action, currentVersionArn: alias.versionArn };
+}
+
 /** The definition the plan expects to deploy: known versions for unchanged functions, placeholders for new ones. */
 function desiredDefinition(desired: DesiredDeployment, functions: FunctionPlan[]): AslDefinition {
   const bindings = new Map<string, TaskBinding>();
@@ -338,11 +366,14 @@ export function desiredLogging(desired: DesiredDeployment): DeployedLogging {
 function summarize(functions: FunctionPlan[], stateMachine: StateMachinePlan): PlanSummary {
   const count = (predicate: (fn: FunctionPlan) => boolean): number => functions.filter(predicate).length;
   const toCreate = count((fn) => fn.action === "create") + (stateMachine.action === "create" ? 1 : 0);
+  // An alias that moves while the state machine stays (after a rollback) updates the state machine.
+  const aliasMoves = stateMachine.action === "noop" && (stateMachine.alias?.action ?? "noop") !== "noop";
+  const machineUpdates = stateMachine.action === "update" || aliasMoves;
   const toUpdate =
-    count((fn) => fn.action === "update-code" || fn.action === "update-config") +
-    (stateMachine.action === "update" ? 1 : 0);
+    count((fn) => fn.action === "update-code" || fn.action === "update-config") + (machineUpdates ? 1 : 0);
   const toDelete = count((fn) => fn.action === "delete");
-  const unchanged = count((fn) => fn.action === "noop") + (stateMachine.action === "noop" ? 1 : 0);
+  const unchanged =
+    count((fn) => fn.action === "noop") + (stateMachine.action === "noop" && !aliasMoves ? 1 : 0);
   return { toCreate, toUpdate, toDelete, unchanged, hasChanges: toCreate + toUpdate + toDelete > 0 };
 }
 

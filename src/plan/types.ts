@@ -114,6 +114,8 @@ export interface DeployedStateMachine {
    * Absent when versions were not read.
    */
   currentVersionArn?: string | null;
+  /** The `live` alias (src/constants.ts): null when there is none; absent when it was not read. */
+  alias?: { arn: string; versionArn: string | null } | null;
 }
 
 export interface DeployedStateMachineVersion {
@@ -191,6 +193,18 @@ export interface StateMachinePlan {
   changes: FieldChange[];
   /** Function ARNs shown as `name:version` (`name:new` for versions the apply publishes). */
   definitionChanges: DefinitionChange[];
+  /** The alias executions start through; absent in plans made before aliases. */
+  alias?: AliasPlan;
+}
+
+/** Where the deploy moves the `live` alias: to the version it publishes, or keeps. */
+export interface AliasPlan {
+  name: string;
+  action: "create" | "update" | "noop";
+  /** The version it routes to now; null when it does not exist. */
+  currentVersionArn: string | null;
+  /** The version it will route to (`<state machine>:new` for the one the apply publishes). */
+  targetVersionArn: string;
 }
 
 export interface OldVersionsPlan {
@@ -242,6 +256,8 @@ export interface Plan {
 export interface DeployResult {
   stateMachineArn: string;
   stateMachineVersionArn: string | null;
+  /** The alias executions start through (null when no version was published to point it at). */
+  stateMachineAliasArn?: string | null;
   imageUri: string;
   /** Function name -> published version ARN the state machine invokes. */
   functionArns: Record<string, string>;

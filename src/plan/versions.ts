@@ -43,9 +43,10 @@ export function planOldVersions(
   if (!machine?.versions) return none;
   const publishes = stateMachine.steps.includes("update") || stateMachine.steps.includes("create");
   const keptCount = Math.max(0, publishes ? keep - 1 : keep);
-  const kept = machine.versions.slice(0, keptCount);
+  const rollback = rollbackProtected(machine, stateMachine, publishes);
+  const kept = machine.versions.filter((version, index) => index < keptCount || rollback.has(version.arn));
   const stateMachineVersions = machine.versions
-    .slice(keptCount)
+    .filter((version) => !kept.includes(version))
     .filter((version) => publishes || version.arn !== stateMachine.currentVersionArn)
     .map((version) => version.arn);
 
@@ -72,6 +73,27 @@ export function planOldVersions(
     functionVersions: functionVersions.sort(byVersionArn),
     keptImages: keptImages(inUse, images, options.imageUri),
   };
+}
+
+/**
+ * Versions kept whatever `keep` says: the one the alias routes to now, and the one a rollback after
+ * this deploy goes back to (the newest before the version the alias is left on). With them, the
+ * function versions they invoke stay too (they count as kept).
+ */
+function rollbackProtected(
+  machine: NonNullable<DeployedState["stateMachine"]>,
+  stateMachine: StateMachinePlan,
+  publishes: boolean,
+): Set<string> {
+  const keep = new Set<string>();
+  const aliased = machine.alias?.versionArn;
+  if (aliased) keep.add(aliased);
+  const target = publishes ? null : stateMachine.currentVersionArn;
+  if (target) keep.add(target);
+  const targetNumber = target ? Number(target.slice(target.lastIndexOf(":") + 1)) : Number.POSITIVE_INFINITY;
+  const previous = (machine.versions ?? []).find((version) => version.version < targetNumber);
+  if (previous) keep.add(previous.arn);
+  return keep;
 }
 
 /** The digests of every image a kept function version runs, or null if one is not known. */

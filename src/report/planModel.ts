@@ -46,7 +46,13 @@ export interface PlanView {
   findings: Finding[];
   tasks: PlanTask[];
   functions: FunctionRow[];
-  stateMachine: { name: string; change: StateMachineChange; definitionDiff: string };
+  stateMachine: {
+    name: string;
+    change: StateMachineChange;
+    definitionDiff: string;
+    /** Where the deploy moves the alias executions start through, as a sentence; absent when it stays. */
+    alias?: string;
+  };
   image: ImageView;
   /** Old versions the deploy deletes after its cutover (`keep-versions`); absent when none. */
   oldVersions?: { keep: number; stateMachine: number; functions: number };

@@ -1,7 +1,7 @@
 import type { CompiledPipeline } from "../compile/types.js";
 import type { Finding } from "../graph/preflight.js";
 import type { PipelineGraph } from "../graph/types.js";
-import type { DefinitionChange, Plan } from "../plan/types.js";
+import type { AliasPlan, DefinitionChange, Plan } from "../plan/types.js";
 import { pipelineTasksFromGraph } from "../run/tasks.js";
 import type { FunctionRow, ImageView, PlanTask, PlanView, TaskChange } from "./planModel.js";
 
@@ -64,6 +64,7 @@ export function toPlanView(plan: Plan, context: PlanViewContext): PlanView {
       name: plan.stateMachine.name,
       change: plan.stateMachine.action,
       definitionDiff: renderDefinitionChanges(plan.stateMachine.definitionChanges),
+      ...aliasSentence(plan.stateMachine.alias),
     },
     image: context.image,
     planHash: plan.hash,
@@ -91,4 +92,20 @@ export function renderDefinitionChanges(changes: DefinitionChange[]): string {
       return `~ ${c.path}: ${show(c.before)} → ${show(c.after)}`;
     })
     .join("\n");
+}
+
+/** `Alias live: version 2 -> the new version.` for the plan; nothing when the alias stays. */
+function aliasSentence(alias: AliasPlan | undefined): { alias?: string } {
+  if (!alias || alias.action === "noop") return {};
+  const version = (arn: string): string => {
+    const tail = arn.slice(arn.lastIndexOf(":") + 1);
+    return /^\d+$/.test(tail) ? `version ${tail}` : "the new version";
+  };
+  const to = version(alias.targetVersionArn);
+  return {
+    alias:
+      alias.action === "create" || !alias.currentVersionArn
+        ? `Alias \`${alias.name}\`: to create, at ${to}.`
+        : `Alias \`${alias.name}\`: ${version(alias.currentVersionArn)} → ${to}.`,
+  };
 }

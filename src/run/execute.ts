@@ -24,6 +24,8 @@ export interface ExecuteRequest {
   /** The deployed Tasks (FunctionSpec[] fits): history events map to Kedro nodes through them. */
   tasks: readonly RunTask[];
   failOnExecutionFailure: boolean;
+  /** Started through an alias (`stateMachineArn`): the version it should route to, checked as a version ARN is. */
+  versionArn?: string | null;
 }
 
 export interface RunDeps {
@@ -83,7 +85,8 @@ export async function executePipeline(
     executionArn: started.executionArn,
     name: started.name,
     stateMachineArn: request.stateMachineArn,
-    stateMachineVersionArn: isVersionArn(request.stateMachineArn) ? request.stateMachineArn : null,
+    stateMachineVersionArn:
+      request.versionArn ?? (isVersionArn(request.stateMachineArn) ? request.stateMachineArn : null),
     consoleUrl,
     status: "RUNNING",
     waited: request.wait,
@@ -140,7 +143,8 @@ export async function executePipeline(
     report.cause ??= history.execution.cause;
   }
 
-  const mismatch = report.status === "SUCCEEDED" ? identityProblem(description, started) : null;
+  const expected = request.versionArn ? { ...started, stateMachineArn: request.versionArn } : started;
+  const mismatch = report.status === "SUCCEEDED" ? identityProblem(description, expected) : null;
   report.failure = verdict(report, request.failOnExecutionFailure, mismatch);
   deps.log(headline(report));
   if (report.failure && !request.failOnExecutionFailure) deps.warn(report.failure.message);

@@ -4,7 +4,7 @@ import { executionName } from "../run/start.js";
 import { setOutputs, stage, type JobContext } from "./context.js";
 import type { Inspected } from "./inspect.js";
 
-/** Starts the version just deployed (the ARN published by this deploy) and, if asked, waits for it. */
+/** Starts the version just deployed (through the alias pointing at it) and, if asked, waits for it. */
 export async function runStage(
   ctx: JobContext,
   inspected: Inspected,
@@ -16,7 +16,10 @@ export async function runStage(
     executePipeline(
       clients.sfn,
       {
-        stateMachineArn: deployed.stateMachineVersionArn ?? deployed.stateMachineArn,
+        // Through the alias the deploy just moved (as schedules start it), checked against the version.
+        stateMachineArn:
+          deployed.stateMachineAliasArn ?? deployed.stateMachineVersionArn ?? deployed.stateMachineArn,
+        versionArn: deployed.stateMachineAliasArn ? deployed.stateMachineVersionArn : null,
         name: executionName({
           commitSha: event.sha,
           runId: event.runId,

@@ -1,5 +1,6 @@
 import { DescribeStateMachineCommand, type SFNClient } from "@aws-sdk/client-sfn";
 import { findStateMachineArn } from "../aws/sfn.js";
+import { describeAlias } from "../aws/alias.js";
 import type { AslDefinition } from "../compile/types.js";
 import { Input } from "../constants.js";
 import { UserError, errorMessage } from "../errors.js";
@@ -32,8 +33,13 @@ export async function runCommand(options: Options, deps: CliRunDeps): Promise<nu
       hint: `Give the name the pipeline was deployed as ('${Input.StateMachineName}').`,
     });
   }
-  const stateMachineArn = await findStateMachine(deps.sfn, options.stateMachineName);
-  const described = await deps.sfn.send(new DescribeStateMachineCommand({ stateMachineArn }));
+  const machineArn = await findStateMachine(deps.sfn, options.stateMachineName);
+  // Through the alias when there is one (what deploys and schedules start), else the machine itself.
+  const alias = await describeAlias(deps.sfn, machineArn);
+  const stateMachineArn = alias?.versionArn ? alias.arn : machineArn;
+  const described = await deps.sfn.send(
+    new DescribeStateMachineCommand({ stateMachineArn: alias?.versionArn ?? machineArn }),
+  );
   let definition: AslDefinition;
   try {
     definition = JSON.parse(described.definition ?? "") as AslDefinition;
@@ -46,7 +52,7 @@ export async function runCommand(options: Options, deps: CliRunDeps): Promise<nu
       `warning: ${options.stateMachineName} has no Task that runs Kedro nodes; per-node status will be empty.`,
     );
   }
-  // The CLI runs the machine's current definition: a version ARN matters only right after an update.
+  // The alias's version (or the machine's current definition): the Tasks read above are what runs.
   const report = await executePipeline(
     deps.sfn,
     {
@@ -62,6 +68,7 @@ export async function runCommand(options: Options, deps: CliRunDeps): Promise<nu
       timeoutMs: options.executionTimeoutMinutes * 60_000,
       tasks,
       failOnExecutionFailure: options.failOnExecutionFailure,
+      versionArn: alias?.versionArn ?? null,
     },
     { log: deps.err, warn: (line) => deps.err(`warning: ${line}`), sleep: deps.sleep, now: deps.now },
   );
