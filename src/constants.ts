@@ -44,6 +44,10 @@ export enum Input {
   SummaryFile = "summary-file",
   ResumeExecution = "resume-execution",
   RollbackTo = "rollback-to",
+  Schedule = "schedule",
+  ScheduleTimezone = "schedule-timezone",
+  ScheduleInput = "schedule-input",
+  SchedulerRoleArn = "scheduler-role-arn",
 }
 
 export enum Output {

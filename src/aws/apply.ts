@@ -34,6 +34,7 @@ import { mapWithConcurrency } from "./limiter.js";
 import { aliasArnOf, describeAlias, pointAlias } from "./alias.js";
 import { STATE_MACHINE_ALIAS } from "../constants.js";
 import { deleteOldVersions } from "./versionCleanup.js";
+import { applySchedule } from "./scheduleApply.js";
 import { ecrImageOf, keptImageTag, protectImage, releaseImages } from "./ecr.js";
 import { errorMessage } from "../errors.js";
 import {
@@ -100,8 +101,12 @@ export async function applyPlan(
 
   if (plan.stateMachine.steps.includes("create") || plan.stateMachine.steps.includes("update"))
     await protectDeployedImage(clients, desired, log);
+  // A schedule that goes is deleted before the switch retags the state machine `none` (see readSchedule).
+  if (plan.schedule?.action === "delete") await applySchedule(clients, plan, desired, null, log);
   const { arn, versionArn } = await switchStateMachine(clients, plan, desired, versions, log);
   const aliasArn = await moveAlias(clients, plan, desired, arn, versionArn, log);
+  if (plan.schedule?.action === "create" || plan.schedule?.action === "update")
+    await applySchedule(clients, plan, desired, aliasArnOf(arn), log);
   const deleted = await prune(clients, plan, desired, options.concurrency ?? DEFAULT_CONCURRENCY, log);
   const deletedVersions = await deleteOldVersions(clients, plan, {
     stateMachineArn: arn,

@@ -1,6 +1,7 @@
 import { ECRClient } from "@aws-sdk/client-ecr";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { S3Client } from "@aws-sdk/client-s3";
+import { SchedulerClient } from "@aws-sdk/client-scheduler";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import type {
   AwsCredentialIdentity,
@@ -60,6 +61,8 @@ export interface AwsClients {
   readonly sfn: SFNClient;
   readonly ecr: ECRClient;
   readonly s3: S3Client;
+  /** EventBridge Scheduler: the `schedule` input's one schedule per state machine. */
+  readonly scheduler: SchedulerClient;
   destroy(): void;
 }
 
@@ -68,6 +71,7 @@ const SERVICE_PREFIX: Record<string, string> = {
   SFNClient: "states",
   ECRClient: "ecr",
   S3Client: "s3",
+  SchedulerClient: "scheduler",
 };
 
 /** API operations whose IAM action has another name. */
@@ -104,6 +108,7 @@ export async function createAwsClients(options: AwsClientOptions = {}): Promise<
   const ecr = new ECRClient(withRegion);
   // Path-style addressing when an endpoint is overridden: a local S3 has no per-bucket host names.
   const s3 = new S3Client({ ...withRegion, forcePathStyle: hasEndpointOverride(options.endpoint) });
+  const scheduler = new SchedulerClient(withRegion);
 
   const limiter =
     options.lambdaLimiter === undefined
@@ -114,6 +119,7 @@ export async function createAwsClients(options: AwsClientOptions = {}): Promise<
   attachAttemptMiddleware(sfn.middlewareStack, recorders, null);
   attachAttemptMiddleware(ecr.middlewareStack, recorders, null);
   attachAttemptMiddleware(s3.middlewareStack, recorders, null);
+  attachAttemptMiddleware(scheduler.middlewareStack, recorders, null);
 
   return {
     region,
@@ -121,8 +127,9 @@ export async function createAwsClients(options: AwsClientOptions = {}): Promise<
     sfn,
     ecr,
     s3,
+    scheduler,
     destroy() {
-      for (const client of [lambda, sfn, ecr, s3]) client.destroy();
+      for (const client of [lambda, sfn, ecr, s3, scheduler]) client.destroy();
     },
   };
 }

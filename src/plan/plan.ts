@@ -28,8 +28,10 @@ import {
   type Plan,
   type PlanSummary,
   type AliasPlan,
+  type SchedulePlan,
   type StateMachinePlan,
 } from "./types.js";
+import { planSchedule } from "./schedulePlan.js";
 
 export interface PlanOptions {
   /** Delete functions of nodes that left the pipeline (after the state machine stops using them). */
@@ -93,6 +95,13 @@ export function planDeployment(
     keep: options.keepVersions ?? DEFAULT_KEEP_VERSIONS,
     imageUri: desired.imageUri,
   });
+  const machineArn = deployed?.stateMachine?.arn;
+  const schedule = planSchedule(
+    desired.stateMachineName,
+    desired.schedule,
+    deployed?.schedule,
+    machineArn ? `${machineArn}:${STATE_MACHINE_ALIAS}` : null,
+  );
   const planWithoutHash: Omit<Plan, "hash"> = {
     schema: PLAN_SCHEMA,
     stateMachineName: desired.stateMachineName,
@@ -106,7 +115,8 @@ export function planDeployment(
     retained,
     stateMachine,
     oldVersions,
-    summary: summarize(functions, stateMachine),
+    ...(schedule ? { schedule } : {}),
+    summary: summarize(functions, stateMachine, schedule),
   };
   return { ...planWithoutHash, hash: planHash(planWithoutHash) };
 }
@@ -363,17 +373,27 @@ export function desiredLogging(desired: DesiredDeployment): DeployedLogging {
   };
 }
 
-function summarize(functions: FunctionPlan[], stateMachine: StateMachinePlan): PlanSummary {
+function summarize(
+  functions: FunctionPlan[],
+  stateMachine: StateMachinePlan,
+  schedule: SchedulePlan | undefined,
+): PlanSummary {
   const count = (predicate: (fn: FunctionPlan) => boolean): number => functions.filter(predicate).length;
-  const toCreate = count((fn) => fn.action === "create") + (stateMachine.action === "create" ? 1 : 0);
+  const scheduled = (action: SchedulePlan["action"]): number => (schedule?.action === action ? 1 : 0);
+  const toCreate =
+    count((fn) => fn.action === "create") + (stateMachine.action === "create" ? 1 : 0) + scheduled("create");
   // An alias that moves while the state machine stays (after a rollback) updates the state machine.
   const aliasMoves = stateMachine.action === "noop" && (stateMachine.alias?.action ?? "noop") !== "noop";
   const machineUpdates = stateMachine.action === "update" || aliasMoves;
   const toUpdate =
-    count((fn) => fn.action === "update-code" || fn.action === "update-config") + (machineUpdates ? 1 : 0);
-  const toDelete = count((fn) => fn.action === "delete");
+    count((fn) => fn.action === "update-code" || fn.action === "update-config") +
+    (machineUpdates ? 1 : 0) +
+    scheduled("update");
+  const toDelete = count((fn) => fn.action === "delete") + scheduled("delete");
   const unchanged =
-    count((fn) => fn.action === "noop") + (stateMachine.action === "noop" && !aliasMoves ? 1 : 0);
+    count((fn) => fn.action === "noop") +
+    (stateMachine.action === "noop" && !aliasMoves ? 1 : 0) +
+    scheduled("noop");
   return { toCreate, toUpdate, toDelete, unchanged, hasChanges: toCreate + toUpdate + toDelete > 0 };
 }
 

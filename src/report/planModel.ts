@@ -52,6 +52,8 @@ export interface PlanView {
     definitionDiff: string;
     /** Where the deploy moves the alias executions start through, as a sentence; absent when it stays. */
     alias?: string;
+    /** What the deploy does to the EventBridge Scheduler schedule, as a sentence; absent without one. */
+    schedule?: string;
   };
   image: ImageView;
   /** Old versions the deploy deletes after its cutover (`keep-versions`); absent when none. */
