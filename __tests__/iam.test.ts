@@ -31,6 +31,7 @@ import {
   planScenario,
   planThroughJobContext,
   REPOSITORY,
+  schedulerRoleArn,
 } from "./harness/iamScenarios.js";
 import { ACTIONS_DIR, REPO_ROOT, testPython, useLocalStack, type LocalStack } from "./harness/localStack.js";
 
@@ -79,6 +80,7 @@ function variables(s: Pick<LocalStack, "region" | "accountId" | "roles">): Recor
     EcrRepository: REPOSITORY,
     LambdaRoleName: s.roles.lambda.split("/").pop() ?? "",
     StateMachineRoleName: s.roles.stateMachine.split("/").pop() ?? "",
+    SchedulerRoleName: schedulerRoleArn(s).split("/").pop() ?? "",
     DataBucket: "spaceflights-data",
     DataLocationBucket: "spaceflights-runs",
     DataLocationPrefix: "kedro-sfn",

@@ -1,4 +1,4 @@
-// The CloudFormation template of the four roles (docs/iam/roles.cfn.yml), generated from the policy
+// The CloudFormation template of the five roles (docs/iam/roles.cfn.yml), generated from the policy
 // documents in docs/iam/*.json so those stay the one source of truth (the IAM test checks them
 // against what AWS requires per call). `node scripts/iam-template.mjs` rewrites the template;
 // `--check` fails when it differs from what the documents generate.
@@ -77,6 +77,7 @@ const SUBSTITUTES = {
   FunctionPrefix: "StateMachineName",
   LambdaRoleName: "LambdaExecutionRole",
   StateMachineRoleName: "StateMachineRole",
+  SchedulerRoleName: "SchedulerRole",
   DeploySubject: "DeploySubject",
   ...Object.fromEntries(Object.keys(PARAMETERS).map((name) => [name, name])),
 };
@@ -176,6 +177,12 @@ const template = {
       "state-machine-role.json",
       "kedro-sfn-state-machine",
     ),
+    SchedulerRole: role(
+      "The role EventBridge Scheduler assumes to start the state machine through its alias live (the schedule input).",
+      "scheduler-role-trust.json",
+      "scheduler-role.json",
+      "kedro-sfn-scheduler",
+    ),
   },
   Outputs: {
     PlanRoleArn: {
@@ -193,6 +200,10 @@ const template = {
     StateMachineRoleArn: {
       Description: "The state-machine-role-arn input.",
       Value: { "Fn::GetAtt": ["StateMachineRole", "Arn"] },
+    },
+    SchedulerRoleArn: {
+      Description: "The scheduler-role-arn input.",
+      Value: { "Fn::GetAtt": ["SchedulerRole", "Arn"] },
     },
   },
 };

@@ -39,6 +39,10 @@ export const REPOSITORY = "spaceflights";
 export const CONF_BUCKET = "spaceflights-conf";
 export const CONF_PREFIX = "conf";
 
+/** The scheduler-role-arn a scheduled deploy passes (moto's Scheduler does not check it exists). */
+export const schedulerRoleArn = (stack: Pick<LocalStack, "accountId">): string =>
+  `arn:aws:iam::${stack.accountId}:role/kedro-sfn-scheduler`;
+
 export function desiredFor(
   stack: LocalStack,
   imageUri: string,
@@ -159,6 +163,24 @@ export const iamScenarios: IamScenario[] = [
     },
   },
   {
+    stage: "schedule",
+    async run(stack, clients) {
+      const image = await stack.putImage(REPOSITORY, "v1");
+      const schedule = {
+        expression: "cron(0 6 * * ? *)",
+        timezone: "Europe/Paris",
+        input: '{"params":{}}',
+        roleArn: schedulerRoleArn(stack),
+      };
+      // Created, updated, removed (the plan reads it each time), created again and destroyed with the rest.
+      await deploy(clients, desiredFor(stack, image, { schedule }));
+      await deploy(clients, desiredFor(stack, image, { schedule: { ...schedule, expression: "rate(1 day)" } }));
+      await deploy(clients, desiredFor(stack, image));
+      await deploy(clients, desiredFor(stack, image, { schedule }));
+      await applyDestroy(clients, await planDestroy(clients, NAME), () => undefined);
+    },
+  },
+  {
     stage: "destroy",
     async run(stack, clients) {
       await deploy(clients, desiredFor(stack, await stack.putImage(REPOSITORY, "v1")));
@@ -239,6 +261,9 @@ export const planScenario: IamScenario = {
     );
     changed.ctx.aws.destroy();
     if (!changed.plan.summary.hasChanges) throw new Error("The plan scenario's plan shows no change");
+    // With a schedule: one GetSchedule.
+    const scheduled = { [Input.Schedule]: "rate(1 day)", [Input.SchedulerRoleArn]: schedulerRoleArn(stack) };
+    (await planThroughJobContext(stack, recorders, compiledSpaceflights(NAME), scheduled)).ctx.aws.destroy();
     // Without the role inputs (a plan may run without them) the account is unknown: found by name.
     const noRoles = { [Input.LambdaRoleArn]: "", [Input.StateMachineRoleArn]: "" };
     (await planThroughJobContext(stack, recorders, compiledSpaceflights(NAME), noRoles)).ctx.aws.destroy();
