@@ -493,6 +493,7 @@ describe("IAM policies", () => {
       "DeployRole",
       "LambdaExecutionRole",
       "PlanRole",
+      "SchedulerRole",
       "StateMachineRole",
     ]);
     const planTrust = JSON.stringify(parsed.Resources["PlanRole"]?.Properties.AssumeRolePolicyDocument);
@@ -542,6 +543,7 @@ describe("IAM policies", () => {
         ...base,
         LambdaRoleName: made.roles["LambdaExecutionRole"]?.name ?? "",
         StateMachineRoleName: made.roles["StateMachineRole"]?.name ?? "",
+        SchedulerRoleName: made.roles["SchedulerRole"]?.name ?? "",
         DeploySubject: subject,
       };
       // A statement naming an optional parameter left empty is not in the template's role.
@@ -563,6 +565,7 @@ describe("IAM policies", () => {
         ["DeployRole", "deploy-role.json", "deploy-role-trust.json"],
         ["LambdaExecutionRole", "lambda-execution-role.json", "lambda-execution-role-trust.json"],
         ["StateMachineRole", "state-machine-role.json", "state-machine-role-trust.json"],
+        ["SchedulerRole", "scheduler-role.json", "scheduler-role-trust.json"],
       ] as const) {
         const role = made.roles[logical];
         expect({ logical, trust: resolved(role?.trust) }).toEqual({ logical, trust: expected(trust) });
