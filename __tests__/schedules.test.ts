@@ -27,10 +27,14 @@ const stack = useLocalStack();
 const NAME = "scheduled";
 const SCHEDULE = scheduleName(NAME);
 
-const machineArn = (s: LocalStack): string => `arn:aws:states:${s.region}:${s.accountId}:stateMachine:${NAME}`;
+const machineArn = (s: LocalStack): string =>
+  `arn:aws:states:${s.region}:${s.accountId}:stateMachine:${NAME}`;
 const roleArn = (s: LocalStack): string => `arn:aws:iam::${s.accountId}:role/kedro-sfn-scheduler`;
 
-async function desired(s: LocalStack, schedule?: Partial<DesiredSchedule> | null): Promise<DesiredDeployment> {
+async function desired(
+  s: LocalStack,
+  schedule?: Partial<DesiredSchedule> | null,
+): Promise<DesiredDeployment> {
   const base = desiredDeployment({
     stateMachineName: NAME,
     imageUri: await s.putImage(NAME, "v1"),
@@ -204,9 +208,13 @@ describe("schedule", () => {
       typeof checkInputs
     >[0]["aws"];
     const check = (mode: "plan" | "deploy", extra: Partial<typeof options>) =>
-      checkInputs({ options: { ...options, ...extra }, mode, aws }, { graph: spaceflightsGraph() }, {
-        probeBuilder: false,
-      });
+      checkInputs(
+        { options: { ...options, ...extra }, mode, aws },
+        { graph: spaceflightsGraph() },
+        {
+          probeBuilder: false,
+        },
+      );
     await expect(check("deploy", {})).rejects.toThrow("Input 'scheduler-role-arn' is required to deploy.");
     await expect(check("plan", { schedulerRoleArn: "arn:aws:iam::1:role/x" })).rejects.toThrow(
       `Input 'scheduler-role-arn': "arn:aws:iam::1:role/x" is not an IAM role ARN.`,

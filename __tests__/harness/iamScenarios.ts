@@ -174,7 +174,10 @@ export const iamScenarios: IamScenario[] = [
       };
       // Created, updated, removed (the plan reads it each time), created again and destroyed with the rest.
       await deploy(clients, desiredFor(stack, image, { schedule }));
-      await deploy(clients, desiredFor(stack, image, { schedule: { ...schedule, expression: "rate(1 day)" } }));
+      await deploy(
+        clients,
+        desiredFor(stack, image, { schedule: { ...schedule, expression: "rate(1 day)" } }),
+      );
       await deploy(clients, desiredFor(stack, image));
       await deploy(clients, desiredFor(stack, image, { schedule }));
       await applyDestroy(clients, await planDestroy(clients, NAME), () => undefined);

@@ -14,7 +14,10 @@ import { SCHEDULE_GROUP, scheduleDescription } from "../plan/schedulePlan.js";
 import type { DeployedSchedule, DesiredSchedule } from "../plan/types.js";
 import { isAwsError } from "./failures.js";
 
-export async function getSchedule(scheduler: SchedulerClient, name: string): Promise<DeployedSchedule | null> {
+export async function getSchedule(
+  scheduler: SchedulerClient,
+  name: string,
+): Promise<DeployedSchedule | null> {
   try {
     const found = await scheduler.send(new GetScheduleCommand({ Name: name, GroupName: SCHEDULE_GROUP }));
     return {

@@ -22,7 +22,9 @@ export async function applySchedule(
       return;
     }
     if (!desired.schedule || !targetArn)
-      throw new Error(`The plan ${planned.action}s schedule ${planned.name}, but the deploy has no schedule or alias for it.`);
+      throw new Error(
+        `The plan ${planned.action}s schedule ${planned.name}, but the deploy has no schedule or alias for it.`,
+      );
     await putSchedule(
       clients.scheduler,
       planned.name,
@@ -31,7 +33,9 @@ export async function applySchedule(
       targetArn,
       planned.action === "update",
     );
-    log(`${planned.action === "create" ? "created" : "updated"} schedule ${planned.name} (${desired.schedule.expression} ${desired.schedule.timezone})`);
+    log(
+      `${planned.action === "create" ? "created" : "updated"} schedule ${planned.name} (${desired.schedule.expression} ${desired.schedule.timezone})`,
+    );
   } catch (error) {
     throw explainAwsError(error, {
       doing: `${planned.action} EventBridge Scheduler schedule "${planned.name}"`,

@@ -98,7 +98,12 @@ export function validateDeployInputs(inputs: DeployInputs): void {
     );
   }
   if (inputs.scheduled || inputs.schedulerRoleArn)
-    validateRoleArn(Input.SchedulerRoleArn, inputs.schedulerRoleArn, inputs.region, optional || !inputs.scheduled);
+    validateRoleArn(
+      Input.SchedulerRoleArn,
+      inputs.schedulerRoleArn,
+      inputs.region,
+      optional || !inputs.scheduled,
+    );
   if (inputs.ecrRepository) validateRepositoryRegion(inputs.ecrRepository, inputs.region);
   if (inputs.logging) validateLogging(inputs.logging, inputs.region);
   for (const key of Object.keys(inputs.tags ?? {})) {

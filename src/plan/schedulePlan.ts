@@ -17,7 +17,11 @@ export const SCHEDULE_GROUP = "default";
 const MARKER = "kedro-sfn:";
 
 /** `kedro-sfn:<state machine>:<hash of what it is>`: who owns the schedule, and what it was made from. */
-export function scheduleDescription(stateMachineName: string, desired: DesiredSchedule, targetArn: string): string {
+export function scheduleDescription(
+  stateMachineName: string,
+  desired: DesiredSchedule,
+  targetArn: string,
+): string {
   return `${MARKER}${stateMachineName}:${shortHash({ ...desired, targetArn })}`.slice(0, 512);
 }
 
