@@ -133,6 +133,9 @@ test-python: python-deps
 bench: build python-deps system-deps tools
 	$(PY) bench/score.py
 	$(PY) bench/compile_speed.py
+	# Compile CPU at 1,000-5,000 nodes; a 5,000-node pipeline split into child state machines deploys and runs on moto.
+	$(PY) bench/compile_large.py
+	KEDRO_SFN_TEST_PYTHON=$(CURDIR)/$(PY) NODE_OPTIONS=--experimental-vm-modules npx jest --roots '<rootDir>/bench' --testMatch '**/split_5000.bench.ts'
 	# Image size and build time with and without development tools (docker builder, local stack).
 	KEDRO_SFN_TEST_PYTHON=$(CURDIR)/$(PY) NODE_OPTIONS=--experimental-vm-modules npx jest --roots '<rootDir>/bench' --testMatch '**/image_size.bench.ts'
 	# Bytes and seconds the run store (data-location) adds per crossing 10 MB dataset, on moto S3.

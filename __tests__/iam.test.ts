@@ -18,6 +18,9 @@ import { parse } from "yaml";
 import { CallLog, isReadOperation, readOnlyGuard, WriteRefusedError } from "../src/aws/clients.js";
 import { parseOptions } from "../src/options.js";
 import { boundTasks } from "../src/plan/index.js";
+import { childMachineReferences } from "../src/plan/bind.js";
+import { compilePipeline } from "../src/compile/index.js";
+import { spaceflightsGraph } from "./harness/pipelines.js";
 import { awsOptionsFor, createJobContext } from "../src/stages/context.js";
 import type { AslDefinition } from "../src/compile/types.js";
 import { deploy } from "./harness/deploy.js";
@@ -375,6 +378,53 @@ describe("IAM policies", () => {
     expect(given).toEqual([{ recorders: [readOnlyGuard] }, {}]);
     expect(awsOptionsFor("plan").recorders).toContain(readOnlyGuard);
   });
+
+  it("a split pipeline's state machine role can start and watch its children, and no other machine", async () => {
+    const s = stack();
+    await s.reset();
+    const clients = await s.clients();
+    const compiled = compilePipeline(spaceflightsGraph(), {
+      stateMachineName: NAME,
+      groupBy: [],
+      structure: "dag",
+      functionDefaults: {
+        memoryMb: 1024,
+        timeoutSeconds: 900,
+        ephemeralStorageMb: 512,
+        architecture: "x86_64",
+        environment: {},
+      },
+      split: { definitionBytes: 4_000, historyEvents: 30 },
+    });
+    const desired = desiredFor(s, await s.putImage(REPOSITORY, "split"), { compiled });
+    const { result } = await deploy(clients, desired);
+    const parent = JSON.parse(
+      (await clients.sfn.send(new DescribeStateMachineCommand({ stateMachineArn: result.stateMachineArn })))
+        .definition ?? "{}",
+    ) as AslDefinition;
+    const children = childMachineReferences(parent);
+    expect(children.length).toBe(compiled.children?.length);
+    const policy = loadPolicy("state-machine-role.json");
+    const vars = variables(s);
+    for (const versionArn of children) {
+      expect({ versionArn, allowed: allows(policy, "states:StartExecution", versionArn, vars) }).toEqual({
+        versionArn,
+        allowed: true,
+      });
+      const name = versionArn.split(":")[6] as string;
+      const execution = `arn:aws:states:${s.region}:${s.accountId}:execution:${name}:run-1`;
+      for (const action of ["states:DescribeExecution", "states:StopExecution"])
+        expect({ action, allowed: allows(policy, action, execution, vars) }).toEqual({
+          action,
+          allowed: true,
+        });
+    }
+    const rule = `arn:aws:events:${s.region}:${s.accountId}:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule`;
+    for (const action of ["events:PutTargets", "events:PutRule", "events:DescribeRule"])
+      expect({ action, allowed: allows(policy, action, rule, vars) }).toEqual({ action, allowed: true });
+    const other = `arn:aws:states:${s.region}:${s.accountId}:stateMachine:other-machine:1`;
+    expect(allows(policy, "states:StartExecution", other, vars)).toBe(false);
+  }, 180_000);
 
   it("the state machine role can invoke every function version a deploy binds, and nothing else", async () => {
     const s = stack();

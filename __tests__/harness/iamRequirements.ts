@@ -128,6 +128,8 @@ export const REQUIRED: Record<string, Rule> = {
       ...(i.publish === true ? on("states:PublishStateMachineVersion", arn) : []),
     ];
   },
+  // A split pipeline's prune deletes the child state machines its parent no longer runs.
+  "states:DeleteStateMachine": (i) => on("states:DeleteStateMachine", str(i.stateMachineArn)),
   "states:DescribeStateMachine": (i) =>
     on("states:DescribeStateMachine", unqualifiedMachine(str(i.stateMachineArn))),
   "states:ListTagsForResource": (i) => on("states:ListTagsForResource", str(i.resourceArn)),
@@ -156,7 +158,6 @@ export const REQUIRED: Record<string, Rule> = {
   "states:ListStateMachineAliases": (i) => on("states:ListStateMachineAliases", str(i.stateMachineArn)),
   "states:DeleteStateMachineAlias": (i) =>
     on("states:DeleteStateMachineAlias", unqualifiedMachine(str(i.stateMachineAliasArn))),
-  "states:DeleteStateMachine": (i) => on("states:DeleteStateMachine", str(i.stateMachineArn)),
 
   // ECR. Tags on create are authorised as ecr:TagResource too ("Using Tag-Based Access Control",
   // ECR user guide). A registry login is for a push over the registry API to the repository, which

@@ -23,6 +23,7 @@ import { createJobContext, type JobIO } from "../../src/stages/context.js";
 import { planStage, type Planned } from "../../src/stages/plan.js";
 import type { CallRecorder } from "../../src/aws/clients.js";
 import { spaceflightsGraph } from "./pipelines.js";
+import { compilePipeline } from "../../src/compile/index.js";
 import { uploadConf } from "../../src/aws/confUpload.js";
 import { TEST_CREDENTIALS, type LocalStack } from "./localStack.js";
 import { EXAMPLE } from "./python.js";
@@ -164,6 +165,52 @@ export const iamScenarios: IamScenario[] = [
       await deploy(clients, desiredFor(stack, await stack.putImage(REPOSITORY, "v1")));
       const plan = await planDestroy(clients, NAME, { ecrRepository: REPOSITORY });
       await applyDestroy(clients, plan, () => undefined);
+    },
+  },
+  {
+    // A pipeline too big for one state machine (a tiny split budget here): children are created,
+    // the run reads their executions, and an unsplit redeploy with prune deletes them.
+    stage: "split",
+    async run(stack, clients) {
+      const compiled = compilePipeline(spaceflightsGraph(), {
+        stateMachineName: NAME,
+        groupBy: [],
+        structure: "dag",
+        functionDefaults: {
+          memoryMb: 1024,
+          timeoutSeconds: 900,
+          ephemeralStorageMb: 512,
+          architecture: "x86_64",
+          environment: {},
+        },
+        split: { definitionBytes: 4_000, historyEvents: 30 },
+      });
+      const desired = desiredFor(stack, await stack.putImage(REPOSITORY, "split"), {
+        compiled,
+        logging: { level: "OFF" },
+      });
+      const { result } = await deploy(clients, desired);
+      await executePipeline(
+        clients.sfn,
+        {
+          stateMachineArn: result.stateMachineArn,
+          name: "iam-split-run",
+          input: "{}",
+          wait: true,
+          timeoutMs: 60_000,
+          tasks: desired.compiled.functions,
+          failOnExecutionFailure: false,
+        },
+        {
+          log: () => undefined,
+          warn: () => undefined,
+          sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+          now: Date.now,
+          pollMs: 100,
+          maxPollMs: 500,
+        },
+      );
+      await deploy(clients, { ...desired, compiled: compiledSpaceflights(NAME) }, { prune: true });
     },
   },
 ];

@@ -1,3 +1,4 @@
+import { childMachineReferences } from "../plan/bind.js";
 import {
   arnAccount,
   functionHashes,
@@ -422,9 +423,14 @@ function versionOf(
   return {
     arn,
     version,
-    functionVersionArns: Object.values(described.tasks)
-      .map((task) => task.versionArn)
-      .sort(),
+    // A split pipeline's version invokes functions through child state machine versions this
+    // read does not follow: unknown, so no function version is deleted from under it.
+    functionVersionArns:
+      childMachineReferences(described.definition).length === 0
+        ? Object.values(described.tasks)
+            .map((task) => task.versionArn)
+            .sort()
+        : null,
     imageDigest: versionImageDigest(described.description),
   };
 }

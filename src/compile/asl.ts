@@ -39,8 +39,7 @@ export interface TaskInfo {
   timeoutSeconds: number;
 }
 
-/** History events per state kind on a successful run (Standard workflows). */
-export const HISTORY_EVENTS = { execution: 2, pass: 2, task: 5, parallel: 4 } as const;
+export { HISTORY_EVENTS } from "./limits.js";
 
 export interface BuiltDefinition {
   definition: AslDefinition;

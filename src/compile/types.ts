@@ -40,6 +40,24 @@ export interface CompiledPipeline {
   merges: { functionName: string; nodes: string[]; reason: string }[];
   /** How the structure was chosen and how close to Step Functions' limits it is. */
   report?: CompileReport;
+  /**
+   * Set when the pipeline is too big for one state machine: `definition` is then the parent,
+   * whose Tasks start these (by name; deploy binds their published versions) and wait for them.
+   */
+  children?: ChildMachine[];
+}
+
+/** A part of a split pipeline: a state machine of its own, run by the parent. */
+export interface ChildMachine {
+  /** `<parent>-part-01`, ... */
+  name: string;
+  /** Lambda Tasks name their function by plain name, as in an unsplit definition. */
+  definition: AslDefinition;
+  /** The functions its Tasks invoke, in definition order. */
+  functionNames: string[];
+  /** As sent: bound to the longest version ARNs, escaped in the request. */
+  definitionBytes: number;
+  expectedHistoryEvents: number;
 }
 
 export interface CompileReport {

@@ -52,6 +52,8 @@ export interface PlanView {
     definitionDiff: string;
     /** Where the deploy moves the alias executions start through, as a sentence; absent when it stays. */
     alias?: string;
+    /** A split pipeline: the child state machines the parent runs (each gets a new version if it changed). */
+    children?: { name: string; tasks: number }[];
   };
   image: ImageView;
   /** Old versions the deploy deletes after its cutover (`keep-versions`); absent when none. */
