@@ -29,6 +29,7 @@ import {
   CONF_BUCKET,
   CONF_PREFIX,
   desiredFor,
+  ECS_EXECUTION_ROLE_NAME,
   iamScenarios,
   NAME,
   planScenario,
@@ -82,6 +83,7 @@ function variables(s: Pick<LocalStack, "region" | "accountId" | "roles">): Recor
     EcrRepository: REPOSITORY,
     LambdaRoleName: s.roles.lambda.split("/").pop() ?? "",
     StateMachineRoleName: s.roles.stateMachine.split("/").pop() ?? "",
+    EcsExecutionRoleName: ECS_EXECUTION_ROLE_NAME,
     DataBucket: "spaceflights-data",
     DataLocationBucket: "spaceflights-runs",
     DataLocationPrefix: "kedro-sfn",
@@ -539,6 +541,7 @@ describe("IAM policies", () => {
     const roles = Object.entries(parsed.Resources).filter(([, r]) => r.Type === "AWS::IAM::Role");
     expect(roles.map(([name]) => name).sort()).toEqual([
       "DeployRole",
+      "EcsExecutionRole",
       "LambdaExecutionRole",
       "PlanRole",
       "StateMachineRole",
@@ -590,6 +593,7 @@ describe("IAM policies", () => {
         ...base,
         LambdaRoleName: made.roles["LambdaExecutionRole"]?.name ?? "",
         StateMachineRoleName: made.roles["StateMachineRole"]?.name ?? "",
+        EcsExecutionRoleName: made.roles["EcsExecutionRole"]?.name ?? "",
         DeploySubject: subject,
       };
       // A statement naming an optional parameter left empty is not in the template's role.
@@ -611,6 +615,7 @@ describe("IAM policies", () => {
         ["DeployRole", "deploy-role.json", "deploy-role-trust.json"],
         ["LambdaExecutionRole", "lambda-execution-role.json", "lambda-execution-role-trust.json"],
         ["StateMachineRole", "state-machine-role.json", "state-machine-role-trust.json"],
+        ["EcsExecutionRole", "ecs-execution-role.json", "ecs-execution-role-trust.json"],
       ] as const) {
         const role = made.roles[logical];
         expect({ logical, trust: resolved(role?.trust) }).toEqual({ logical, trust: expected(trust) });
@@ -621,6 +626,49 @@ describe("IAM policies", () => {
       }
     }
   }, 120_000);
+
+  it("the state machine role runs, watches and stops the pipeline's ECS tasks through the managed .sync rule, and nothing else", () => {
+    const vars = variables({
+      region: "eu-west-1",
+      accountId: "123456789012",
+      roles: { lambda: "a/kedro-node", stateMachine: "a/kedro-sfn" },
+    });
+    const policy = loadPolicy("state-machine-role.json");
+    const family = (name: string) => `arn:aws:ecs:eu-west-1:123456789012:task-definition/${name}:3`;
+    expect(allows(policy, "ecs:RunTask", family(`${NAME}-ecs`), vars)).toBe(true);
+    expect(allows(policy, "ecs:RunTask", family("other-ecs"), vars)).toBe(false);
+    expect(allows(policy, "ecs:DescribeTasks", "*", vars)).toBe(true);
+    expect(allows(policy, "ecs:StopTask", "*", vars)).toBe(true);
+    const rule = "arn:aws:events:eu-west-1:123456789012:rule/StepFunctionsGetEventsForECSTaskRule";
+    for (const action of ["events:PutTargets", "events:PutRule", "events:DescribeRule"])
+      expect(allows(policy, action, rule, vars)).toBe(true);
+    expect(allows(policy, "events:PutRule", "arn:aws:events:eu-west-1:123456789012:rule/other", vars)).toBe(
+      false,
+    );
+    const ecsTasks = { "iam:PassedToService": "ecs-tasks.amazonaws.com" };
+    for (const role of [ECS_EXECUTION_ROLE_NAME, "kedro-node"])
+      expect(allows(policy, "iam:PassRole", `arn:aws:iam::123456789012:role/${role}`, vars, ecsTasks)).toBe(
+        true,
+      );
+    expect(
+      allows(policy, "iam:PassRole", "arn:aws:iam::123456789012:role/kedro-node", vars, {
+        "iam:PassedToService": "ec2.amazonaws.com",
+      }),
+    ).toBe(false);
+    const execution = loadPolicy("ecs-execution-role.json");
+    const group = `arn:aws:logs:eu-west-1:123456789012:log-group:/ecs/${NAME}-ecs`;
+    expect(allows(execution, "logs:PutLogEvents", `${group}:log-stream:kedro-sfn/kedro/abc`, vars)).toBe(
+      true,
+    );
+    expect(
+      allows(
+        execution,
+        "ecr:BatchGetImage",
+        `arn:aws:ecr:eu-west-1:123456789012:repository/${REPOSITORY}`,
+        vars,
+      ),
+    ).toBe(true);
+  });
 
   it("every policy document is well formed and uses only known placeholders", () => {
     const vars = variables({ region: "r", accountId: "1", roles: { lambda: "a/b", stateMachine: "a/c" } });

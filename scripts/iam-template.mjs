@@ -77,6 +77,7 @@ const SUBSTITUTES = {
   FunctionPrefix: "StateMachineName",
   LambdaRoleName: "LambdaExecutionRole",
   StateMachineRoleName: "StateMachineRole",
+  EcsExecutionRoleName: "EcsExecutionRole",
   DeploySubject: "DeploySubject",
   ...Object.fromEntries(Object.keys(PARAMETERS).map((name) => [name, name])),
 };
@@ -176,6 +177,12 @@ const template = {
       "state-machine-role.json",
       "kedro-sfn-state-machine",
     ),
+    EcsExecutionRole: role(
+      "The role ECS pulls the image and writes the logs of nodes run on ECS Fargate (runner: ecs) with.",
+      "ecs-execution-role-trust.json",
+      "ecs-execution-role.json",
+      "kedro-sfn-ecs-execution",
+    ),
   },
   Outputs: {
     PlanRoleArn: {
@@ -193,6 +200,10 @@ const template = {
     StateMachineRoleArn: {
       Description: "The state-machine-role-arn input.",
       Value: { "Fn::GetAtt": ["StateMachineRole", "Arn"] },
+    },
+    EcsExecutionRoleArn: {
+      Description: "The ecs-execution-role-arn input (ecs-task-role-arn: the LambdaRoleArn, which ECS tasks may assume too).",
+      Value: { "Fn::GetAtt": ["EcsExecutionRole", "Arn"] },
     },
   },
 };

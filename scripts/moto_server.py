@@ -24,6 +24,8 @@ PascalCase parameters (StateMachineArn, Input, Name) to boto3 unchanged, which
 expects stateMachineArn/input/name, and reads StartExecution's answer as ExecutionArn
 where boto3 says executionArn: here both are translated, as AWS does.
 
+ECS ``.sync`` Tasks get their PascalCase parameters mapped, as on AWS (moto_ecs_patch.py).
+
 usage: moto_server.py [moto.server arguments]
 """
 from __future__ import annotations
@@ -41,6 +43,8 @@ from moto.awslambda.models import LambdaStorage
 from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (
     StateTaskServiceSfn,
 )
+
+import moto_ecs_patch  # noqa: F401,E402 - patches moto's ECS integration on import
 
 VERSION_ARN = re.compile(r"^(arn:[^:]+:states:[^:]*:\d+:stateMachine:[^:]+):(\d+)$")
 ALIAS_ARN = re.compile(r"^(arn:[^:]+:states:[^:]*:\d+:stateMachine:[^:]+):([A-Za-z_][\w-]*)$")

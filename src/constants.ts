@@ -44,6 +44,13 @@ export enum Input {
   SummaryFile = "summary-file",
   ResumeExecution = "resume-execution",
   RollbackTo = "rollback-to",
+  DefaultRunner = "default-runner",
+  EcsCluster = "ecs-cluster",
+  EcsSubnets = "ecs-subnets",
+  EcsSecurityGroups = "ecs-security-groups",
+  EcsAssignPublicIp = "ecs-assign-public-ip",
+  EcsExecutionRoleArn = "ecs-execution-role-arn",
+  EcsTaskRoleArn = "ecs-task-role-arn",
 }
 
 export enum Output {

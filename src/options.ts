@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import { Input } from "./constants.js";
 import { UserError } from "./errors.js";
 import type { Structure } from "./compile/structure.js";
-import type { Architecture } from "./compile/types.js";
+import type { Architecture, Runner } from "./compile/types.js";
 import type { GroupBy } from "./graph/grouping.js";
 import type { ImageBuilderName as Builder } from "./image/options.js";
 import { validateStateMachineName } from "./plan/desired.js";
@@ -67,6 +67,15 @@ export interface Options {
   resumeExecution: string;
   /** `rollback-to`: "" (deploy as usual), `previous` or a version number; parsed by src/ops/rollback.ts. */
   rollbackTo: string;
+  /** Where nodes run unless sfn.yml routes them (`runner:`). */
+  defaultRunner: Runner;
+  /** ECS Fargate tasks (nodes with runner ecs): cluster, network and roles; checked by checkInputs. */
+  ecsCluster: string;
+  ecsSubnets: string[];
+  ecsSecurityGroups: string[];
+  ecsAssignPublicIp: boolean;
+  ecsExecutionRoleArn: string;
+  ecsTaskRoleArn: string;
 }
 
 /** Reads one raw input by name; "" when not given. */
@@ -100,6 +109,8 @@ const DEFAULTS: Partial<Record<Input, string>> = {
   [Input.CommentOnPr]: "true",
   [Input.RequireReviewedPlan]: "false",
   [Input.AllowPipelineImportErrors]: "false",
+  [Input.DefaultRunner]: "lambda",
+  [Input.EcsAssignPublicIp]: "false",
 };
 
 /**
@@ -186,7 +197,19 @@ export function parseOptions(read: InputReader): Options {
     summaryFile: get(Input.SummaryFile),
     resumeExecution: get(Input.ResumeExecution),
     rollbackTo: get(Input.RollbackTo),
+    defaultRunner: parseChoice(Input.DefaultRunner, get(Input.DefaultRunner), ["lambda", "ecs"] as const),
+    ecsCluster: get(Input.EcsCluster),
+    ecsSubnets: parseList(get(Input.EcsSubnets)),
+    ecsSecurityGroups: parseList(get(Input.EcsSecurityGroups)),
+    ecsAssignPublicIp: parseBoolean(Input.EcsAssignPublicIp, get(Input.EcsAssignPublicIp)),
+    ecsExecutionRoleArn: get(Input.EcsExecutionRoleArn),
+    ecsTaskRoleArn: get(Input.EcsTaskRoleArn),
   };
+}
+
+/** "a, b c" -> ["a", "b", "c"]. */
+function parseList(value: string): string[] {
+  return value.split(/[\s,]+/).filter((part) => part !== "");
 }
 
 /** Fails with the name of the first missing input. */

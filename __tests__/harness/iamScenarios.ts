@@ -14,6 +14,8 @@ import { executePipeline } from "../../src/run/execute.js";
 import { applyRollback, planRollback } from "../../src/ops/rollback.js";
 import { applyDestroy, planDestroy } from "../../src/ops/destroy.js";
 import { deploy } from "./deploy.js";
+import { lastLogLines } from "../../src/aws/ecs.js";
+import { compilePipeline, parseFunctionOverrides } from "../../src/compile/index.js";
 import { CreateFunctionCommand } from "@aws-sdk/client-lambda";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { parseOptions } from "../../src/options.js";
@@ -23,7 +25,6 @@ import { createJobContext, type JobIO } from "../../src/stages/context.js";
 import { planStage, type Planned } from "../../src/stages/plan.js";
 import type { CallRecorder } from "../../src/aws/clients.js";
 import { spaceflightsGraph } from "./pipelines.js";
-import { compilePipeline } from "../../src/compile/index.js";
 import { uploadConf } from "../../src/aws/confUpload.js";
 import { TEST_CREDENTIALS, type LocalStack } from "./localStack.js";
 import { EXAMPLE } from "./python.js";
@@ -39,6 +40,34 @@ export const NAME = "spaceflights";
 export const REPOSITORY = "spaceflights";
 export const CONF_BUCKET = "spaceflights-conf";
 export const CONF_PREFIX = "conf";
+/** The ecs-execution-role-arn of the ECS scenario (moto checks no role; the policies name it). */
+export const ECS_EXECUTION_ROLE_NAME = "kedro-ecs-execution";
+
+/** The example with its training node routed to ECS Fargate (runner: ecs), as sfn.yml would. */
+function compiledWithEcsNode(): DesiredDeployment["compiled"] {
+  return compilePipeline(spaceflightsGraph(), {
+    stateMachineName: NAME,
+    groupBy: [],
+    structure: "dag",
+    functionDefaults: {
+      memoryMb: 1024,
+      timeoutSeconds: 900,
+      ephemeralStorageMb: 512,
+      architecture: "x86_64",
+      environment: {},
+    },
+    overrides: parseFunctionOverrides(
+      "functions:\n  overrides:\n    - node: data_science.train_model_node\n      runner: ecs\n      timeout: 7200\n",
+      "conf/aws/sfn.yml",
+    ),
+    ecs: {
+      cluster: "kedro",
+      subnets: ["subnet-0123456789abcdef0"],
+      securityGroups: [],
+      assignPublicIp: false,
+    },
+  });
+}
 
 export function desiredFor(
   stack: LocalStack,
@@ -109,6 +138,24 @@ export const iamScenarios: IamScenario[] = [
       const stale = planDeployment(v3, await readDeployed(clients, deploymentRef(v3)), { prune: true });
       await applyPlan(clients, stale, v3, { pollIntervalMs: 10 });
       await applyPlan(clients, stale, v3, { pollIntervalMs: 10 });
+    },
+  },
+  {
+    stage: "deploy with a node on ECS",
+    async run(stack, clients) {
+      const ecs = {
+        executionRoleArn: `arn:aws:iam::${stack.accountId}:role/${ECS_EXECUTION_ROLE_NAME}`,
+        taskRoleArn: stack.roles.lambda,
+      };
+      const v1 = desiredFor(stack, await stack.putImage(REPOSITORY, "ecs1"), {
+        compiled: compiledWithEcsNode(),
+        ecs,
+      });
+      await deploy(clients, v1);
+      await deploy(clients, v1);
+      await deploy(clients, { ...v1, imageUri: await stack.putImage(REPOSITORY, "ecs2") });
+      // A failed ECS task's summary reads the end of its log (the stream exists once the task ran).
+      await lastLogLines(clients.logs, `/ecs/${NAME}-ecs`, `kedro-sfn/kedro/0123456789abcdef`);
     },
   },
   {

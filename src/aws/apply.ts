@@ -36,6 +36,8 @@ import { mapWithConcurrency } from "./limiter.js";
 import { aliasArnOf, describeAlias, pointAlias } from "./alias.js";
 import { STATE_MACHINE_ALIAS } from "../constants.js";
 import { deleteOldVersions } from "./versionCleanup.js";
+import { bindTaskDefinition } from "../plan/taskDefinitions.js";
+import { convergeTaskDefinition } from "./taskDefinitionApply.js";
 import { ecrImageOf, keptImageTag, protectImage, releaseImages } from "./ecr.js";
 import { errorMessage } from "../errors.js";
 import {
@@ -103,10 +105,19 @@ export async function applyPlan(
 
   if (plan.stateMachine.steps.includes("create") || plan.stateMachine.steps.includes("update"))
     await protectDeployedImage(clients, desired, log);
+  const taskDefinitionArn = await convergeTaskDefinition(clients, plan, desired, log);
   let previousParent: AslDefinition | null = null;
-  const { arn, versionArn } = await switchStateMachine(clients, plan, desired, versions, log, (previous) => {
-    previousParent = previous;
-  });
+  const { arn, versionArn } = await switchStateMachine(
+    clients,
+    plan,
+    desired,
+    versions,
+    log,
+    (previous) => {
+      previousParent = previous;
+    },
+    taskDefinitionArn,
+  );
   const aliasArn = await moveAlias(clients, plan, desired, arn, versionArn, log);
   const deleted = await prune(clients, plan, desired, options.concurrency ?? DEFAULT_CONCURRENCY, log);
   // Child state machines the parent stopped running, with prune as for functions (old parent
@@ -352,6 +363,7 @@ async function switchStateMachine(
   log: (line: string) => void,
   /** Called with the parent's definition before the switch when children are involved. */
   onSplit: (previous: AslDefinition | null) => void,
+  taskDefinitionArn: string | null,
 ): Promise<{ arn: string; versionArn: string | null }> {
   const bindings = new Map<string, TaskBinding>();
   for (const spec of desired.compiled.functions) {
@@ -361,7 +373,7 @@ async function switchStateMachine(
   }
   const versionDescription = stateMachineVersionDescription(desired.commitSha, plan.hash, desired.imageUri);
   const settings: StateMachineSettings = {
-    definition: bindDefinition(desired.compiled.definition, bindings),
+    definition: bindTaskDefinition(bindDefinition(desired.compiled.definition, bindings), taskDefinitionArn),
     roleArn: desired.stateMachineRoleArn,
     logging: desiredLogging(desired),
     tracing: desired.tracing,

@@ -11,6 +11,7 @@ import {
 } from "./limits.js";
 import { splitDefinition } from "./split.js";
 import { durationsFor } from "./durations.js";
+import { fargateSize, taskDefinitionFamily, type EcsNetwork } from "./ecs.js";
 import type { FunctionOverride, FunctionSettings } from "./functionConfig.js";
 import { resolveFunctionSettings } from "./functions.js";
 import { functionNames, functionPrefixOf, MAX_STATE_NAME, taskStateNames } from "./names.js";
@@ -21,6 +22,7 @@ import type {
   ChildMachine,
   CompiledPipeline,
   CompileReport,
+  EcsTaskSpec,
   FunctionSpec,
 } from "./types.js";
 import { logName } from "../report/escape.js";
@@ -30,6 +32,7 @@ export { parseDurations } from "./durations.js";
 export { parseFunctionOverrides } from "./functionConfig.js";
 export type { FunctionOverride, FunctionSettings } from "./functionConfig.js";
 export { LAMBDA_LIMITS } from "./functions.js";
+export type { EcsNetwork } from "./ecs.js";
 export type { GroupBy } from "../graph/grouping.js";
 export type { Structure } from "./structure.js";
 
@@ -52,7 +55,11 @@ export interface CompileOptions {
    * machines (default SPLIT_BUDGET: Step Functions' limits less a margin). "never": refuse instead.
    */
   split?: Limits | "never";
+  /** Cluster and network of the tasks routed to ECS (`runner: ecs`); checked by the inputs stage. */
+  ecs?: EcsNetwork;
 }
+
+const NO_ECS_NETWORK: EcsNetwork = { cluster: "", subnets: [], securityGroups: [], assignPublicIp: false };
 
 /** A task's Fail state is named after its Task state plus this. */
 export const FAIL_SUFFIX = " failed";
@@ -120,13 +127,33 @@ export function compilePipeline(
     durations === undefined ? { structure: options.structure } : { structure: options.structure, durations },
   );
 
-  const tasks: TaskInfo[] = grouping.groups.map((g, i) => ({
-    stateName: stateNames[i] as string,
-    failStateName: `${stateNames[i] as string}${FAIL_SUFFIX}`,
-    functionName: fnNames[i] as string,
-    nodes: g.nodes,
-    timeoutSeconds: (settings[i] as FunctionSettings).timeoutSeconds,
-  }));
+  const tasks: TaskInfo[] = grouping.groups.map((g, i) => {
+    const s = settings[i] as FunctionSettings;
+    const task: TaskInfo = {
+      stateName: stateNames[i] as string,
+      failStateName: `${stateNames[i] as string}${FAIL_SUFFIX}`,
+      functionName: fnNames[i] as string,
+      nodes: g.nodes,
+      timeoutSeconds: s.timeoutSeconds,
+    };
+    if (s.runner !== "ecs") return task;
+    // A group takes its nodes' largest CPU and memory: that pair must be a Fargate size too.
+    const size = fargateSize(
+      s.cpu,
+      s.memoryMb,
+      `Task ${task.functionName} (nodes ${g.nodes.join(", ")})`,
+      "its nodes' largest cpu and memory",
+    );
+    return {
+      ...task,
+      ecs: {
+        family: taskDefinitionFamily(prefix),
+        ...size,
+        environment: sortedRecord(s.environment),
+        network: options.ecs ?? NO_ECS_NETWORK,
+      },
+    };
+  });
   const project = graph.project?.name ?? "Kedro project";
   const comment = `${project} pipeline '${graph.pipeline ?? "__default__"}' (${graph.nodes.length} nodes in ${tasks.length} tasks), compiled by kedro-sfn`;
   const built = buildDefinition(plan.tree, tasks, comment);
@@ -163,6 +190,26 @@ export function compilePipeline(
     });
   }
 
+  const ecsTasks: EcsTaskSpec[] = tasks
+    .flatMap((t) => {
+      const { ecs } = t;
+      if (!ecs) return [];
+      const { architecture } = settings[tasks.indexOf(t)] as FunctionSettings;
+      return [
+        {
+          family: ecs.family,
+          taskName: t.functionName,
+          stateName: t.stateName,
+          nodes: [...t.nodes],
+          cpu: ecs.cpu,
+          memoryMb: ecs.memoryMb,
+          timeoutSeconds: t.timeoutSeconds,
+          architecture,
+          environment: ecs.environment,
+        },
+      ];
+    })
+    .sort((a, b) => (a.taskName < b.taskName ? -1 : a.taskName > b.taskName ? 1 : 0));
   const functions: FunctionSpec[] = tasks
     .map((t, i) => ({
       functionName: t.functionName,
@@ -170,7 +217,8 @@ export function compilePipeline(
       nodes: [...t.nodes],
       ...(settings[i] as FunctionSettings),
     }))
-    .map((f) => ({ ...f, environment: sortedRecord(f.environment) }))
+    .filter((f) => f.runner !== "ecs")
+    .map(({ runner: _runner, cpu: _cpu, ...f }) => ({ ...f, environment: sortedRecord(f.environment) }))
     .sort((a, b) => (a.functionName < b.functionName ? -1 : a.functionName > b.functionName ? 1 : 0));
   const merges = grouping.merges.map((m) => ({
     functionName: fnNames[m.task] as string,
@@ -185,6 +233,7 @@ export function compilePipeline(
     functions,
     warnings,
     merges,
+    ...(ecsTasks.length > 0 ? { ecsTasks } : {}),
     report: { strategy: plan.strategy, estimate: plan.estimate, definitionBytes, expectedHistoryEvents },
     ...(children ? { children } : {}),
   };

@@ -1,6 +1,9 @@
 /** What the compiler hands to plan/apply/run/report. */
 export type Architecture = "x86_64" | "arm64";
 
+/** Where a task's nodes run: a Lambda function, or an ECS Fargate task of the same image. */
+export type Runner = "lambda" | "ecs";
+
 /** Per-function Lambda settings. */
 export interface FunctionSettings {
   memoryMb: number;
@@ -8,6 +11,10 @@ export interface FunctionSettings {
   ephemeralStorageMb: number;
   architecture: Architecture;
   environment: Record<string, string>;
+  /** Absent: Lambda. */
+  runner?: Runner;
+  /** Fargate CPU units (256 = 0.25 vCPU), ECS only; absent: the smallest that fits the memory. */
+  cpu?: number;
 }
 
 /** One Lambda function = one Task state = one or more Kedro nodes. */
@@ -36,6 +43,8 @@ export interface CompiledPipeline {
   /** Sorted by functionName. */
   functions: FunctionSpec[];
   warnings: string[];
+  /** Tasks that run as ECS Fargate tasks instead of Lambda functions (src/compile/ecs.ts); absent: none. */
+  ecsTasks?: EcsTaskSpec[];
   /** Groups merged to keep the task graph acyclic (reported to the user). */
   merges: { functionName: string; nodes: string[]; reason: string }[];
   /** How the structure was chosen and how close to Step Functions' limits it is. */
@@ -66,4 +75,20 @@ export interface CompileReport {
   estimate: { ours: number; layered: number; criticalPath: number };
   definitionBytes: number;
   expectedHistoryEvents: number;
+}
+
+/** One Task state run as an ECS Fargate task of the pipeline's task definition. */
+export interface EcsTaskSpec {
+  /** Task definition family (one per state machine); the definition names it until bound. */
+  family: string;
+  /** The name the task would have as a function: stable across deploys, names its log stream. */
+  taskName: string;
+  stateName: string;
+  nodes: string[];
+  /** Fargate CPU units and memory (MB): a valid Fargate pair. */
+  cpu: number;
+  memoryMb: number;
+  timeoutSeconds: number;
+  architecture: Architecture;
+  environment: Record<string, string>;
 }

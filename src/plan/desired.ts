@@ -117,7 +117,7 @@ export function validateStateMachineName(name: string): void {
   }
 }
 
-function validateRoleArn(
+export function validateRoleArn(
   input: string,
   value: string | undefined,
   region: string | undefined,

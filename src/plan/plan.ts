@@ -13,6 +13,7 @@ import {
   type FunctionHashes,
 } from "./desired.js";
 import { diffJson } from "./diff.js";
+import { bindTaskDefinition, plannedTaskDefinitionArn, planTaskDefinition } from "./taskDefinitions.js";
 import { DEFAULT_KEEP_VERSIONS, planOldVersions } from "./versions.js";
 import { STATE_MACHINE_ALIAS } from "../constants.js";
 import {
@@ -29,6 +30,7 @@ import {
   type PlanSummary,
   type AliasPlan,
   type StateMachinePlan,
+  type TaskDefinitionPlan,
 } from "./types.js";
 
 export interface PlanOptions {
@@ -87,7 +89,8 @@ export function planDeployment(
   functions.sort((a, b) => compare(a.functionName, b.functionName));
   retained.sort(compare);
 
-  const stateMachine = planStateMachine(desired, deployed, functions);
+  const taskDefinition = planTaskDefinition(desired, deployed?.taskDefinition);
+  const stateMachine = planStateMachine(desired, deployed, functions, taskDefinition);
   stateMachine.alias = planAlias(stateMachine, deployed);
   const oldVersions = planOldVersions(deployed, functions, stateMachine, {
     keep: options.keepVersions ?? DEFAULT_KEEP_VERSIONS,
@@ -106,7 +109,8 @@ export function planDeployment(
     retained,
     stateMachine,
     oldVersions,
-    summary: summarize(functions, stateMachine),
+    ...(taskDefinition ? { taskDefinition } : {}),
+    summary: summarize(functions, stateMachine, taskDefinition),
   };
   return { ...planWithoutHash, hash: planHash(planWithoutHash) };
 }
@@ -252,9 +256,13 @@ function planStateMachine(
   desired: DesiredDeployment,
   deployed: DeployedState | null,
   functions: FunctionPlan[],
+  taskDefinition: TaskDefinitionPlan | undefined,
 ): StateMachinePlan {
   const current = deployed?.stateMachine ?? null;
-  const definition = desiredDefinition(desired, functions);
+  const definition = bindTaskDefinition(
+    desiredDefinition(desired, functions),
+    taskDefinition ? plannedTaskDefinitionArn(taskDefinition) : null,
+  );
   const name = desired.stateMachineName;
   if (!current) {
     return {
@@ -363,17 +371,28 @@ export function desiredLogging(desired: DesiredDeployment): DeployedLogging {
   };
 }
 
-function summarize(functions: FunctionPlan[], stateMachine: StateMachinePlan): PlanSummary {
+function summarize(
+  functions: FunctionPlan[],
+  stateMachine: StateMachinePlan,
+  taskDefinition?: TaskDefinitionPlan,
+): PlanSummary {
   const count = (predicate: (fn: FunctionPlan) => boolean): number => functions.filter(predicate).length;
-  const toCreate = count((fn) => fn.action === "create") + (stateMachine.action === "create" ? 1 : 0);
+  const toCreate =
+    count((fn) => fn.action === "create") +
+    (stateMachine.action === "create" ? 1 : 0) +
+    (taskDefinition?.action === "create" ? 1 : 0);
   // An alias that moves while the state machine stays (after a rollback) updates the state machine.
   const aliasMoves = stateMachine.action === "noop" && (stateMachine.alias?.action ?? "noop") !== "noop";
   const machineUpdates = stateMachine.action === "update" || aliasMoves;
   const toUpdate =
-    count((fn) => fn.action === "update-code" || fn.action === "update-config") + (machineUpdates ? 1 : 0);
+    count((fn) => fn.action === "update-code" || fn.action === "update-config") +
+    (machineUpdates ? 1 : 0) +
+    (taskDefinition?.action === "update" ? 1 : 0);
   const toDelete = count((fn) => fn.action === "delete");
   const unchanged =
-    count((fn) => fn.action === "noop") + (stateMachine.action === "noop" && !aliasMoves ? 1 : 0);
+    count((fn) => fn.action === "noop") +
+    (stateMachine.action === "noop" && !aliasMoves ? 1 : 0) +
+    (taskDefinition?.action === "noop" ? 1 : 0);
   return { toCreate, toUpdate, toDelete, unchanged, hasChanges: toCreate + toUpdate + toDelete > 0 };
 }
 

@@ -26,6 +26,8 @@ export interface DesiredDeployment {
   logging?: LoggingSettings;
   tracing: boolean;
   project: string;
+  /** Roles of the tasks routed to ECS (compiled.ecsTasks); absent when none is. */
+  ecs?: EcsRoles;
 }
 
 /** What `kedro-sfn` writes into a function's Description, read back from ListFunctions. */
@@ -141,6 +143,8 @@ export interface DeployedState {
   listed?: boolean;
   /** True once every kept and old state machine version was read (what old-version cleanup needs). */
   versionsRead?: boolean;
+  /** The ECS task definition family's latest ACTIVE revision; absent when not read (no ECS task). */
+  taskDefinition?: DeployedTaskDefinition | null;
 }
 
 /** The issue's vocabulary; `steps` says what exactly an update does. */
@@ -248,6 +252,8 @@ export interface Plan {
   stateMachine: StateMachinePlan;
   /** Versions deleted after the cutover (`keep-versions`). */
   oldVersions: OldVersionsPlan;
+  /** The ECS task definition revision the tasks routed to ECS run; absent when none is. */
+  taskDefinition?: TaskDefinitionPlan;
   summary: PlanSummary;
   /** sha256 of the canonical plan without `hash` and revision ids. */
   hash: string;
@@ -274,4 +280,30 @@ export interface PlanDifference {
   name: string;
   reviewed: string;
   current: string;
+}
+
+/** The roles the tasks run with (inputs ecs-execution-role-arn, ecs-task-role-arn). */
+export interface EcsRoles {
+  executionRoleArn: string;
+  taskRoleArn: string;
+}
+
+/** The family's latest ACTIVE revision as the plan reads it. */
+export interface DeployedTaskDefinition {
+  family: string;
+  /** With its revision. */
+  arn: string;
+  revision: number;
+  /** The `kedro-sfn:spec` tag; null when it has none (not registered by kedro-sfn). */
+  specHash: string | null;
+}
+
+export interface TaskDefinitionPlan {
+  family: string;
+  /** create: the family's first revision; update: a new revision; noop: the latest one fits. */
+  action: "create" | "update" | "noop";
+  specHash: string;
+  /** The revision the state machine should run when nothing changes; null otherwise. */
+  currentArn: string | null;
+  changes: FieldChange[];
 }

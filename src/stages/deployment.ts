@@ -31,6 +31,9 @@ export function desiredDeployment(
     },
     tracing: options.tracing,
     project: inspected.graph.project?.name ?? "",
+    ...(inspected.compiled.ecsTasks?.length
+      ? { ecs: { executionRoleArn: options.ecsExecutionRoleArn, taskRoleArn: options.ecsTaskRoleArn } }
+      : {}),
   };
 }
 
