@@ -132,6 +132,8 @@ test-python: python-deps
 # Scheduling goals on the vendored shared graphs and on unseen ones, and compile speed.
 bench: build python-deps system-deps tools
 	$(PY) bench/score.py
+	# Fresh 500-1,000-node graphs (make_graphs.py --seed 8080), never used to tune the search.
+	$(PY) bench/score.py bench/graphs-large
 	$(PY) bench/compile_speed.py
 	# Compile CPU at 1,000-5,000 nodes; a 5,000-node pipeline split into child state machines deploys and runs on moto.
 	$(PY) bench/compile_large.py

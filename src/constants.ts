@@ -51,6 +51,7 @@ export enum Input {
   EcsAssignPublicIp = "ecs-assign-public-ip",
   EcsExecutionRoleArn = "ecs-execution-role-arn",
   EcsTaskRoleArn = "ecs-task-role-arn",
+  LearnDurations = "learn-durations",
 }
 
 export enum Output {

@@ -76,6 +76,8 @@ export interface Options {
   ecsAssignPublicIp: boolean;
   ecsExecutionRoleArn: string;
   ecsTaskRoleArn: string;
+  /** Compile with durations learned from the deployed state machine's past executions. */
+  learnDurations: boolean;
 }
 
 /** Reads one raw input by name; "" when not given. */
@@ -111,6 +113,7 @@ const DEFAULTS: Partial<Record<Input, string>> = {
   [Input.AllowPipelineImportErrors]: "false",
   [Input.DefaultRunner]: "lambda",
   [Input.EcsAssignPublicIp]: "false",
+  [Input.LearnDurations]: "true",
 };
 
 /**
@@ -204,6 +207,7 @@ export function parseOptions(read: InputReader): Options {
     ecsAssignPublicIp: parseBoolean(Input.EcsAssignPublicIp, get(Input.EcsAssignPublicIp)),
     ecsExecutionRoleArn: get(Input.EcsExecutionRoleArn),
     ecsTaskRoleArn: get(Input.EcsTaskRoleArn),
+    learnDurations: parseBoolean(Input.LearnDurations, get(Input.LearnDurations)),
   };
 }
 

@@ -309,7 +309,31 @@ export const planScenario: IamScenario = {
     const image = await stack.putImage(REPOSITORY, "v1");
     // Nothing deployed yet: one listing says which desired names exist.
     (await planThroughJobContext(stack, recorders, compiledSpaceflights(NAME))).ctx.aws.destroy();
-    await deploy(setup, desiredFor(stack, image));
+    // Logging off: moto cannot run an execution with it on. The execution is what the plan's
+    // learned durations read (learn-durations is on by default): ListExecutions, GetExecutionHistory.
+    const deployed = desiredFor(stack, image, { logging: { level: "OFF" } });
+    const { result } = await deploy(setup, deployed);
+    const past = await executePipeline(
+      setup.sfn,
+      {
+        stateMachineArn: result.stateMachineArn,
+        name: "plan-learns-from",
+        input: "{}",
+        wait: true,
+        timeoutMs: 60_000,
+        tasks: deployed.compiled.functions,
+        failOnExecutionFailure: false,
+      },
+      {
+        log: () => undefined,
+        warn: () => undefined,
+        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+        now: Date.now,
+        pollMs: 100,
+        maxPollMs: 500,
+      },
+    );
+    if (past.status !== "SUCCEEDED") throw new Error(`The plan scenario's execution ended ${past.status}`);
     const memoryByNode = { "data_science.train_model_node": 2048 };
     const compiled = compiledSpaceflights(NAME, {
       memoryByNode,

@@ -15,7 +15,8 @@ import { fargateSize, taskDefinitionFamily, type EcsNetwork } from "./ecs.js";
 import type { FunctionOverride, FunctionSettings } from "./functionConfig.js";
 import { resolveFunctionSettings } from "./functions.js";
 import { functionNames, functionPrefixOf, MAX_STATE_NAME, taskStateNames } from "./names.js";
-import { planStructure, type Structure } from "./structure.js";
+import { treeFromDefinition } from "./keepStructure.js";
+import { givenStructure, planStructure, type Structure } from "./structure.js";
 import type {
   AslDefinition,
   AslState,
@@ -57,6 +58,11 @@ export interface CompileOptions {
   split?: Limits | "never";
   /** Cluster and network of the tasks routed to ECS (`runner: ecs`); checked by the inputs stage. */
   ecs?: EcsNetwork;
+  /**
+   * A deployed definition whose structure to keep when it runs exactly this
+   * compile's tasks in an order the pipeline allows (else the structure is chosen as usual).
+   */
+  keepStructure?: AslDefinition;
 }
 
 const NO_ECS_NETWORK: EcsNetwork = { cluster: "", subnets: [], securityGroups: [], assignPublicIp: false };
@@ -122,10 +128,15 @@ export function compilePipeline(
       );
     }
   }
-  const plan = planStructure(
-    grouping.dag,
-    durations === undefined ? { structure: options.structure } : { structure: options.structure, durations },
-  );
+  const kept = options.keepStructure && treeFromDefinition(options.keepStructure, fnNames, grouping.dag);
+  const plan = kept
+    ? givenStructure(kept, grouping.dag, durations)
+    : planStructure(
+        grouping.dag,
+        durations === undefined
+          ? { structure: options.structure }
+          : { structure: options.structure, durations },
+      );
 
   const tasks: TaskInfo[] = grouping.groups.map((g, i) => {
     const s = settings[i] as FunctionSettings;

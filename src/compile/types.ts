@@ -70,7 +70,8 @@ export interface ChildMachine {
 }
 
 export interface CompileReport {
-  strategy: "exact" | "layered" | "known-durations" | "expected-durations";
+  /** "deployed": the structure of the deployed definition, kept (CompileOptions.keepStructure). */
+  strategy: "exact" | "layered" | "known-durations" | "expected-durations" | "deployed";
   /** Run time estimates: seconds when durations were given, else in units of a typical task. */
   estimate: { ours: number; layered: number; criticalPath: number };
   definitionBytes: number;

@@ -69,6 +69,8 @@ export interface PlanView {
   summaryUrl?: string;
   /** Commit the plan was made for. */
   commit?: string;
+  /** Whether learned durations re-chose the structure, and why (learn-durations). */
+  structureNote?: string;
 }
 
 /** The one-line verdict, e.g. "2 to create, 1 to update, 0 to delete" or "no changes". */

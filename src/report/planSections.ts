@@ -331,6 +331,11 @@ export function truncateChars(text: string, max: number): string {
   return chars.length <= max ? text : `${chars.slice(0, max).join("")}…`;
 }
 
+/** One line: what learned durations did to the structure; "" when they were not read. */
+export function renderStructureNote(view: PlanView): string {
+  return view.structureNote ? `**Durations:** ${escapeText(view.structureNote)}` : "";
+}
+
 /** One line: what the cutover's clean-up deletes; "" when nothing. */
 export function renderOldVersions(view: PlanView): string {
   const old = view.oldVersions;

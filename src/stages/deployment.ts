@@ -61,7 +61,7 @@ export function planViewOf(
 ): PlanView {
   const { event } = ctx;
   const commit = event.pullRequest?.headSha ?? event.sha;
-  return toPlanView(plan, {
+  const view = toPlanView(plan, {
     target: ctx.options.label || ctx.options.stateMachineName,
     findings: inspected.findings,
     graph: inspected.graph,
@@ -70,6 +70,8 @@ export function planViewOf(
     ...(event.runUrl ? { summaryUrl: event.runUrl } : {}),
     ...(commit ? { commit } : {}),
   });
+  if (inspected.structureNote) view.structureNote = inspected.structureNote;
+  return view;
 }
 
 /** The image a plan made before building shows. */
