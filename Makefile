@@ -144,6 +144,11 @@ bench: build python-deps system-deps tools
 	$(PY) bench/run_store.py
 	# AWS calls and wall time of deploys (no-op with and without 1,000 neighbour functions), on moto.
 	KEDRO_SFN_TEST_PYTHON=$(CURDIR)/$(PY) NODE_OPTIONS=--experimental-vm-modules npx jest --roots '<rootDir>/bench' --testMatch '**/deploy.bench.ts'
+	# Cold handler CPU with the node index against `kedro run --nodes` (goal <= 0.5x).
+	$(PY) bench/handler_cold.py
+	# First build and one-line-change rebuild + push, both builders, local stack (goal < 30 s).
+	KEDRO_SFN_TEST_PYTHON=$(CURDIR)/$(PY) node bench/image_push.mjs --builder buildah --out bench/image-rebuild-results.json
+	KEDRO_SFN_TEST_PYTHON=$(CURDIR)/$(PY) node bench/image_push.mjs --builder docker --out bench/image-rebuild-results.json
 
 test: deps check-dist lint lint-workflows lint-iam test-unit test-bundles test-python
 	$(PY) bench/score.py
