@@ -132,13 +132,23 @@ test-python: python-deps
 # Scheduling goals on the vendored shared graphs and on unseen ones, and compile speed.
 bench: build python-deps system-deps tools
 	$(PY) bench/score.py
+	# Fresh 500-1,000-node graphs (make_graphs.py --seed 8080), never used to tune the search.
+	$(PY) bench/score.py bench/graphs-large
 	$(PY) bench/compile_speed.py
+	# Compile CPU at 1,000-5,000 nodes; a 5,000-node pipeline split into child state machines deploys and runs on moto.
+	$(PY) bench/compile_large.py
+	KEDRO_SFN_TEST_PYTHON=$(CURDIR)/$(PY) NODE_OPTIONS=--experimental-vm-modules npx jest --roots '<rootDir>/bench' --testMatch '**/split_5000.bench.ts'
 	# Image size and build time with and without development tools (docker builder, local stack).
 	KEDRO_SFN_TEST_PYTHON=$(CURDIR)/$(PY) NODE_OPTIONS=--experimental-vm-modules npx jest --roots '<rootDir>/bench' --testMatch '**/image_size.bench.ts'
 	# Bytes and seconds the run store (data-location) adds per crossing 10 MB dataset, on moto S3.
 	$(PY) bench/run_store.py
 	# AWS calls and wall time of deploys (no-op with and without 1,000 neighbour functions), on moto.
 	KEDRO_SFN_TEST_PYTHON=$(CURDIR)/$(PY) NODE_OPTIONS=--experimental-vm-modules npx jest --roots '<rootDir>/bench' --testMatch '**/deploy.bench.ts'
+	# Cold handler CPU with the node index against `kedro run --nodes` (goal <= 0.5x).
+	$(PY) bench/handler_cold.py
+	# First build and one-line-change rebuild + push, both builders, local stack (goal < 30 s).
+	KEDRO_SFN_TEST_PYTHON=$(CURDIR)/$(PY) node bench/image_push.mjs --builder buildah --out bench/image-rebuild-results.json
+	KEDRO_SFN_TEST_PYTHON=$(CURDIR)/$(PY) node bench/image_push.mjs --builder docker --out bench/image-rebuild-results.json
 
 test: deps check-dist lint lint-workflows lint-iam test-unit test-bundles test-python
 	$(PY) bench/score.py

@@ -18,6 +18,9 @@ import { parse } from "yaml";
 import { CallLog, isReadOperation, readOnlyGuard, WriteRefusedError } from "../src/aws/clients.js";
 import { parseOptions } from "../src/options.js";
 import { boundTasks } from "../src/plan/index.js";
+import { childMachineReferences } from "../src/plan/bind.js";
+import { compilePipeline } from "../src/compile/index.js";
+import { spaceflightsGraph } from "./harness/pipelines.js";
 import { awsOptionsFor, createJobContext } from "../src/stages/context.js";
 import type { AslDefinition } from "../src/compile/types.js";
 import { deploy } from "./harness/deploy.js";
@@ -26,6 +29,7 @@ import {
   CONF_BUCKET,
   CONF_PREFIX,
   desiredFor,
+  ECS_EXECUTION_ROLE_NAME,
   iamScenarios,
   NAME,
   planScenario,
@@ -80,6 +84,7 @@ function variables(s: Pick<LocalStack, "region" | "accountId" | "roles">): Recor
     EcrRepository: REPOSITORY,
     LambdaRoleName: s.roles.lambda.split("/").pop() ?? "",
     StateMachineRoleName: s.roles.stateMachine.split("/").pop() ?? "",
+    EcsExecutionRoleName: ECS_EXECUTION_ROLE_NAME,
     SchedulerRoleName: schedulerRoleArn(s).split("/").pop() ?? "",
     DataBucket: "spaceflights-data",
     DataLocationBucket: "spaceflights-runs",
@@ -378,6 +383,53 @@ describe("IAM policies", () => {
     expect(awsOptionsFor("plan").recorders).toContain(readOnlyGuard);
   });
 
+  it("a split pipeline's state machine role can start and watch its children, and no other machine", async () => {
+    const s = stack();
+    await s.reset();
+    const clients = await s.clients();
+    const compiled = compilePipeline(spaceflightsGraph(), {
+      stateMachineName: NAME,
+      groupBy: [],
+      structure: "dag",
+      functionDefaults: {
+        memoryMb: 1024,
+        timeoutSeconds: 900,
+        ephemeralStorageMb: 512,
+        architecture: "x86_64",
+        environment: {},
+      },
+      split: { definitionBytes: 4_000, historyEvents: 30 },
+    });
+    const desired = desiredFor(s, await s.putImage(REPOSITORY, "split"), { compiled });
+    const { result } = await deploy(clients, desired);
+    const parent = JSON.parse(
+      (await clients.sfn.send(new DescribeStateMachineCommand({ stateMachineArn: result.stateMachineArn })))
+        .definition ?? "{}",
+    ) as AslDefinition;
+    const children = childMachineReferences(parent);
+    expect(children.length).toBe(compiled.children?.length);
+    const policy = loadPolicy("state-machine-role.json");
+    const vars = variables(s);
+    for (const versionArn of children) {
+      expect({ versionArn, allowed: allows(policy, "states:StartExecution", versionArn, vars) }).toEqual({
+        versionArn,
+        allowed: true,
+      });
+      const name = versionArn.split(":")[6] as string;
+      const execution = `arn:aws:states:${s.region}:${s.accountId}:execution:${name}:run-1`;
+      for (const action of ["states:DescribeExecution", "states:StopExecution"])
+        expect({ action, allowed: allows(policy, action, execution, vars) }).toEqual({
+          action,
+          allowed: true,
+        });
+    }
+    const rule = `arn:aws:events:${s.region}:${s.accountId}:rule/StepFunctionsGetEventsForStepFunctionsExecutionRule`;
+    for (const action of ["events:PutTargets", "events:PutRule", "events:DescribeRule"])
+      expect({ action, allowed: allows(policy, action, rule, vars) }).toEqual({ action, allowed: true });
+    const other = `arn:aws:states:${s.region}:${s.accountId}:stateMachine:other-machine:1`;
+    expect(allows(policy, "states:StartExecution", other, vars)).toBe(false);
+  }, 180_000);
+
   it("the state machine role can invoke every function version a deploy binds, and nothing else", async () => {
     const s = stack();
     await s.reset();
@@ -491,6 +543,7 @@ describe("IAM policies", () => {
     const roles = Object.entries(parsed.Resources).filter(([, r]) => r.Type === "AWS::IAM::Role");
     expect(roles.map(([name]) => name).sort()).toEqual([
       "DeployRole",
+      "EcsExecutionRole",
       "LambdaExecutionRole",
       "PlanRole",
       "SchedulerRole",
@@ -543,6 +596,7 @@ describe("IAM policies", () => {
         ...base,
         LambdaRoleName: made.roles["LambdaExecutionRole"]?.name ?? "",
         StateMachineRoleName: made.roles["StateMachineRole"]?.name ?? "",
+        EcsExecutionRoleName: made.roles["EcsExecutionRole"]?.name ?? "",
         SchedulerRoleName: made.roles["SchedulerRole"]?.name ?? "",
         DeploySubject: subject,
       };
@@ -565,6 +619,7 @@ describe("IAM policies", () => {
         ["DeployRole", "deploy-role.json", "deploy-role-trust.json"],
         ["LambdaExecutionRole", "lambda-execution-role.json", "lambda-execution-role-trust.json"],
         ["StateMachineRole", "state-machine-role.json", "state-machine-role-trust.json"],
+        ["EcsExecutionRole", "ecs-execution-role.json", "ecs-execution-role-trust.json"],
         ["SchedulerRole", "scheduler-role.json", "scheduler-role-trust.json"],
       ] as const) {
         const role = made.roles[logical];
@@ -576,6 +631,49 @@ describe("IAM policies", () => {
       }
     }
   }, 120_000);
+
+  it("the state machine role runs, watches and stops the pipeline's ECS tasks through the managed .sync rule, and nothing else", () => {
+    const vars = variables({
+      region: "eu-west-1",
+      accountId: "123456789012",
+      roles: { lambda: "a/kedro-node", stateMachine: "a/kedro-sfn" },
+    });
+    const policy = loadPolicy("state-machine-role.json");
+    const family = (name: string) => `arn:aws:ecs:eu-west-1:123456789012:task-definition/${name}:3`;
+    expect(allows(policy, "ecs:RunTask", family(`${NAME}-ecs`), vars)).toBe(true);
+    expect(allows(policy, "ecs:RunTask", family("other-ecs"), vars)).toBe(false);
+    expect(allows(policy, "ecs:DescribeTasks", "*", vars)).toBe(true);
+    expect(allows(policy, "ecs:StopTask", "*", vars)).toBe(true);
+    const rule = "arn:aws:events:eu-west-1:123456789012:rule/StepFunctionsGetEventsForECSTaskRule";
+    for (const action of ["events:PutTargets", "events:PutRule", "events:DescribeRule"])
+      expect(allows(policy, action, rule, vars)).toBe(true);
+    expect(allows(policy, "events:PutRule", "arn:aws:events:eu-west-1:123456789012:rule/other", vars)).toBe(
+      false,
+    );
+    const ecsTasks = { "iam:PassedToService": "ecs-tasks.amazonaws.com" };
+    for (const role of [ECS_EXECUTION_ROLE_NAME, "kedro-node"])
+      expect(allows(policy, "iam:PassRole", `arn:aws:iam::123456789012:role/${role}`, vars, ecsTasks)).toBe(
+        true,
+      );
+    expect(
+      allows(policy, "iam:PassRole", "arn:aws:iam::123456789012:role/kedro-node", vars, {
+        "iam:PassedToService": "ec2.amazonaws.com",
+      }),
+    ).toBe(false);
+    const execution = loadPolicy("ecs-execution-role.json");
+    const group = `arn:aws:logs:eu-west-1:123456789012:log-group:/ecs/${NAME}-ecs`;
+    expect(allows(execution, "logs:PutLogEvents", `${group}:log-stream:kedro-sfn/kedro/abc`, vars)).toBe(
+      true,
+    );
+    expect(
+      allows(
+        execution,
+        "ecr:BatchGetImage",
+        `arn:aws:ecr:eu-west-1:123456789012:repository/${REPOSITORY}`,
+        vars,
+      ),
+    ).toBe(true);
+  });
 
   it("every policy document is well formed and uses only known placeholders", () => {
     const vars = variables({ region: "r", accountId: "1", roles: { lambda: "a/b", stateMachine: "a/c" } });

@@ -42,6 +42,9 @@ import { buildAndPushImage, contentTag, verifyLambdaImage, type ImageResult } fr
 import { localImageName } from "../src/image/builder.js";
 import { platformFor, type ImageOptions } from "../src/image/options.js";
 
+// The base image and this file's clean-up live in buildah's vfs storage (scripts/make_base_image.py);
+// the builder would otherwise pick overlay where it works (bench/image_push.ts measures both).
+process.env["STORAGE_DRIVER"] ??= "vfs";
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
 const venvPython = process.env.KEDRO_SFN_TEST_PYTHON ?? join(repoRoot, ".venv", "bin", "python");
 const BASE_IMAGE = "localhost/kedro-sfn-test-base:bookworm";
@@ -49,7 +52,7 @@ const REPOSITORY = "kedro-sfn-test/spaceflights";
 const TINY_REPOSITORY = "kedro-sfn-test/tiny";
 const scratch = mkdtempSync(join(tmpdir(), "kedro-sfn-image-build-"));
 const buildah = (...args: string[]): string =>
-  execFileSync("buildah", ["--storage-driver", "vfs", ...args], {
+  execFileSync("buildah", ["--storage-driver", process.env["STORAGE_DRIVER"] ?? "vfs", ...args], {
     encoding: "utf8",
     maxBuffer: 64 << 20,
   }).trim();

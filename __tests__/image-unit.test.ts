@@ -15,7 +15,13 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { UserError } from "../src/errors.js";
 import { buildFailure, localImageName, pushFailure, type BuildRequest } from "../src/image/builder.js";
-import { buildahBudArgs, buildahBuilder, buildahPushArgs } from "../src/image/buildah.js";
+import {
+  buildahBudArgs,
+  buildahBuilder,
+  buildahPushArgs,
+  buildahStorage,
+  probeOverlay,
+} from "../src/image/buildah.js";
 import { runCommand, type CommandResult, type CommandRunner } from "../src/process/command.js";
 import {
   checkUserDockerfile,
@@ -345,6 +351,49 @@ describe("kedro package and the build context (real Python)", () => {
     );
   }, 120_000);
 
+  test("the node index goes into task/.kedro-sfn, is hashed, and a failure to make it only warns", async () => {
+    const project = tinyProject("node-index");
+    const options = {
+      projectPath: project,
+      baseImage: "localhost/base:1",
+      confInImage: true,
+      platform: "linux/amd64",
+      handlerRoot: join(repoRoot, "python"),
+      requirements: TINY_REQUIREMENTS,
+    };
+    const pkg = await packageProject({ projectPath: project, python }, runCommand);
+    const lines: string[] = [];
+    const context = await prepareBuildContext(
+      { ...options, python, log: (line) => lines.push(line) },
+      pkg,
+      runCommand,
+    );
+    const file = join(context.stagingDir, "task", ".kedro-sfn", "node-index.json");
+    const index = JSON.parse(readFileSync(file, "utf8")) as {
+      package: string;
+      nodes: Record<string, { func: { module: string; qualname: string } }>;
+    };
+    expect(index.package).toBe("tiny");
+    expect(index.nodes["double_node"]?.func).toEqual({ module: "tiny.nodes", qualname: "double" });
+    expect(context.files.map((f) => f.name)).toContain("task/.kedro-sfn/node-index.json");
+    expect(lines).toContain("Node index: 1 of 1 nodes start by importing only their own module");
+    const hash = contentHash(context.header, context.files);
+    // Made again from the same sources: the same bytes, so the same content hash.
+    const again = await prepareBuildContext({ ...options, python }, pkg, runCommand);
+    expect(contentHash(again.header, again.files)).toBe(hash);
+
+    const bare = join(scratch, "bare-venv-index");
+    execFileSync("python3", ["-m", "venv", "--without-pip", bare]);
+    const warned: string[] = [];
+    const without = await prepareBuildContext(
+      { ...options, python: join(bare, "bin", "python"), log: (line) => warned.push(line) },
+      pkg,
+      runCommand,
+    );
+    expect(existsSync(join(without.stagingDir, "task", ".kedro-sfn", "node-index.json"))).toBe(false);
+    expect(warned.join("\n")).toMatch(/Warning: the node index could not be made .*full pipeline registry/);
+  }, 120_000);
+
   test("a project's own Dockerfile: project as context, build args, COPY sources hashed", async () => {
     const project = tinyProject("own-dockerfile");
     writeFileSync(
@@ -422,8 +471,14 @@ describe("kedro package and the build context (real Python)", () => {
 });
 
 describe("builders' command lines", () => {
-  test("buildah: vfs, chroot, layer cache, reproducible timestamps, platform; secrets only in an auth file", () => {
-    const bud = buildahBudArgs(request);
+  test("buildah: the storage driver given, chroot, layer cache, reproducible timestamps, platform; secrets only in an auth file", () => {
+    expect(buildahBudArgs(request, "overlay").slice(0, 4)).toEqual([
+      "buildah",
+      "--storage-driver",
+      "overlay",
+      "bud",
+    ]);
+    const bud = buildahBudArgs(request, "vfs");
     expect(bud.slice(0, 4)).toEqual(["buildah", "--storage-driver", "vfs", "bud"]);
     expect(bud).toEqual(
       expect.arrayContaining([
@@ -438,17 +493,18 @@ describe("builders' command lines", () => {
     );
     expect(bud.join(" ")).toContain("--build-arg A=1 --build-arg B=2");
     expect(bud).not.toContain("--tls-verify=false");
-    expect(buildahBudArgs({ ...request, baseImage: "127.0.0.1:5000/base:1" })).toContain(
+    expect(buildahBudArgs({ ...request, baseImage: "127.0.0.1:5000/base:1" }, "vfs")).toContain(
       "--tls-verify=false",
     );
-    const push = buildahPushArgs(request, "/work/digest", "/work/auth.json");
+    const push = buildahPushArgs(request, "/work/digest", "/work/auth.json", "overlay");
+    expect(push.slice(0, 4)).toEqual(["buildah", "--storage-driver", "overlay", "push"]);
     expect(push).toEqual(
       expect.arrayContaining(["--authfile", "/work/auth.json", "--digestfile", "/work/digest"]),
     );
     expect(push.at(-1)).toBe(`docker://${request.target}`);
     expect(push).not.toContain("--tls-verify=false");
     expect(
-      buildahPushArgs({ ...request, registry: parseRegistry("127.0.0.1:5000") }, "/d", undefined),
+      buildahPushArgs({ ...request, registry: parseRegistry("127.0.0.1:5000") }, "/d", undefined, "vfs"),
     ).toContain("--tls-verify=false");
   });
 
@@ -530,13 +586,66 @@ describe("builders' command lines", () => {
     const io = { run: fake, log: () => undefined };
     await buildahBuilder.build(withAuth, io);
     await expect(buildahBuilder.push(withAuth, io)).resolves.toEqual({ digest: `sha256:${"a".repeat(64)}` });
-    expect(seen).toHaveLength(2);
-    expect(seen[0]?.auth).toBeUndefined();
-    expect(seen[1]?.auth).toEqual({
+    // The storage probe (from, mount, rm) ran first, once (unless STORAGE_DRIVER is set); then bud and push.
+    const steps = seen.filter((c) => c.argv.includes("bud") || c.argv.includes("push"));
+    const pinned = process.env["STORAGE_DRIVER"];
+    expect(seen.filter((c) => c.argv.includes("mount"))).toHaveLength(pinned ? 0 : 1);
+    expect(steps).toHaveLength(2);
+    expect(steps.map((c) => c.argv[2])).toEqual(Array(2).fill(pinned || "overlay"));
+    expect(steps[0]?.auth).toBeUndefined();
+    expect(steps[1]?.auth).toEqual({
       auths: { [request.registry.host]: { auth: Buffer.from("AWS:s3cret-token").toString("base64") } },
     });
-    expect(seen[1]?.mode).toBe(0o600);
+    expect(steps[1]?.mode).toBe(0o600);
     expect(seen.flatMap((c) => c.argv).join(" ")).not.toContain("s3cret-token");
+  });
+
+  test("buildah storage: overlay when a container mounts with it, else vfs with a note; STORAGE_DRIVER wins", async () => {
+    const runner = (mountExit: number): { run: CommandRunner; argv: string[][] } => {
+      const argv: string[][] = [];
+      const run: CommandRunner = (command) => {
+        argv.push(command.argv);
+        if (command.argv.includes("from")) return Promise.resolve(result(0, "working-container\n"));
+        if (command.argv.includes("mount"))
+          return Promise.resolve(
+            result(mountExit, mountExit ? "Error: mounting: overlay is not supported over extfs" : "/m"),
+          );
+        return Promise.resolve(result(0, ""));
+      };
+      return { run, argv };
+    };
+    const saved = process.env["STORAGE_DRIVER"];
+    delete process.env["STORAGE_DRIVER"];
+    try {
+      const works = runner(0);
+      await expect(probeOverlay(works.run)).resolves.toMatchObject({ driver: "overlay" });
+      expect(works.argv.at(-1)).toEqual([
+        "buildah",
+        "--storage-driver",
+        "overlay",
+        "rm",
+        "working-container",
+      ]);
+      const broken = runner(1);
+      const fallback = await buildahStorage(broken.run);
+      expect(fallback.driver).toBe("vfs");
+      expect(fallback.note).toMatch(
+        /vfs, because overlay does not work here \(Error: mounting: overlay is not supported/,
+      );
+      expect(broken.argv.at(-1)?.slice(-2)).toEqual(["rm", "working-container"]);
+      await buildahStorage(broken.run);
+      expect(broken.argv.filter((a) => a.includes("mount"))).toHaveLength(1); // probed once
+      process.env["STORAGE_DRIVER"] = "vfs";
+      const pinned = runner(0);
+      await expect(buildahStorage(pinned.run)).resolves.toEqual({
+        driver: "vfs",
+        note: "buildah storage: vfs (STORAGE_DRIVER)",
+      });
+      expect(pinned.argv).toEqual([]);
+    } finally {
+      if (saved === undefined) delete process.env["STORAGE_DRIVER"];
+      else process.env["STORAGE_DRIVER"] = saved;
+    }
   });
 
   test("failures are explained: emulation, base image, registry", () => {

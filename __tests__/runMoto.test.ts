@@ -38,6 +38,8 @@ import { runCommand } from "../src/stages/runDeployed.js";
 import { executePipeline, type RunReport } from "../src/run/execute.js";
 import { pipelineTasksFromDefinition, pipelineTasksFromGraph } from "../src/run/tasks.js";
 import type { RunTask } from "../src/run/types.js";
+import { readSucceededRuns } from "../src/aws/learnedDurations.js";
+import { learnedDurationsOf } from "../src/run/durationsLearned.js";
 import { deploy, type DeployRun } from "./harness/deploy.js";
 import { TEST_CREDENTIALS, useLocalStack } from "./harness/localStack.js";
 import { desiredDeployment } from "./harness/pipelines.js";
@@ -529,6 +531,26 @@ test("kedro-sfn run finds the machine by name, reads its Tasks from the definiti
   for (const t of machine.tasks)
     expect(out).toMatch(new RegExp(`succeeded\\s+${t.nodes[0]?.replace(/\./g, "\\.")}\\s`));
 });
+
+// learn-durations, end to end on moto: real executions (the front delays one node) leave a
+// history the reads turn into per-node times. The median, the 5% rule and explicit durations
+// winning are unit-tested on constructed runs in durationsLearned.test.ts.
+test("learned durations: the last successful executions' histories give each node its time", async () => {
+  const machine = await deployMachine();
+  behaviours.clear();
+  const slow = machine.tasks[4] as RunTask;
+  behaviours.set(slow.functionName, [{ kind: "echo", delayMs: 1500 }]);
+  for (const name of ["learn-1", "learn-2"]) expect((await run(machine, name)).status).toBe("SUCCEEDED");
+  const read = await readSucceededRuns(sfn, machine.arn, machine.tasks);
+  // One ListExecutions, one history page per execution.
+  expect(read.executions).toHaveLength(2);
+  expect(read.calls).toBe(3);
+  const learned = learnedDurationsOf(read.executions);
+  expect(Object.keys(learned).sort()).toEqual([...NODES].sort());
+  const slowSeconds = learned[slow.nodes[0] as string] as number;
+  expect(slowSeconds).toBeGreaterThanOrEqual(1.4);
+  for (const node of NODES) if (node !== slow.nodes[0]) expect(learned[node]).toBeLessThan(slowSeconds);
+}, 60_000);
 
 describe("a spaceflights pipeline compiled and deployed by the product", () => {
   const graph: PipelineGraph = {

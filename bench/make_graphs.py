@@ -102,11 +102,13 @@ def main():
     ap.add_argument("out")
     ap.add_argument("--seed", type=int, default=2024)
     ap.add_argument("--count", type=int, default=24)
+    ap.add_argument("--sizes", default="20,30,50,80,120,200,300",
+                    help="node counts to draw from (random and series-parallel graphs)")
     a = ap.parse_args()
     rng = random.Random(a.seed)
     out = Path(a.out)
     out.mkdir(parents=True, exist_ok=True)
-    sizes = [20, 30, 50, 80, 120, 200, 300]
+    sizes = [int(x) for x in a.sizes.split(",")]
     for i in range(a.count):
         kind = ["random", "random", "random", "sp", "fan", "modular"][i % 6]
         if kind == "random":
@@ -116,7 +118,7 @@ def main():
             n = rng.choice(sizes)
             nodes, name = sp_dag(rng, n), f"sp_{n}_s{i}"
         elif kind == "fan":
-            n = rng.randint(5, 120)
+            n = rng.randint(5, 120 if max(sizes) <= 300 else max(sizes))
             nodes, name = fan(rng, n), f"fan_{n}_s{i}"
         else:
             r, s = rng.randint(2, 8), rng.randint(3, 9)

@@ -73,11 +73,23 @@ def upload_raw_data(stack: dict[str, Any], project: Path, python: str) -> None:
 class ActionFailed(RuntimeError):
     def __init__(self, run: int, outputs: dict[str, str]):
         super().__init__(f"the action failed (run {run})")
+        self.run = run
         self.outputs = outputs
 
 
+# Where a node routed to ECS runs locally: the front runs its container, moto checks neither.
+LOCAL_ECS_INPUTS = {"ecs-cluster": "local", "ecs-subnets": "subnet-0123456789abcdef0"}
+
+
+def route_to_ecs(project: Path, node: str) -> None:
+    """conf/aws/sfn.yml routing `node` to ECS Fargate: the one line a long node needs."""
+    sfn_yml = project / "conf" / "aws" / "sfn.yml"
+    sfn_yml.write_text(f"functions:\n  overrides:\n    - node: {node}\n      runner: ecs\n"
+                       "      cpu: 1024\n      memory: 4096\n      timeout: 7200\n")
+
+
 def run_action(stack: dict[str, Any], project: Path, python: str, out: Path, run: int, base_image: str,
-               builder: str) -> dict[str, str]:
+               builder: str, ecs: bool = False) -> dict[str, str]:
     """`node dist/index.js` as a runner calls it; returns the step's outputs."""
     outputs = out / f"outputs-{run}.txt"
     outputs.write_text("")
@@ -96,6 +108,10 @@ def run_action(stack: dict[str, Any], project: Path, python: str, out: Path, run
         "execution-timeout-minutes": "20",
         "summary-file": str(out / f"summary-{run}.md"),
     }
+    if ecs:
+        inputs.update(LOCAL_ECS_INPUTS)
+        inputs["ecs-execution-role-arn"] = stack["roles"]["lambda"]
+        inputs["ecs-task-role-arn"] = stack["roles"]["lambda"]
     env = {k: v for k, v in os.environ.items() if not k.startswith(("INPUT_", "GITHUB_"))}
     env.update(aws_env(stack))
     env.update({f"INPUT_{k.upper()}": v for k, v in inputs.items()})
@@ -116,14 +132,18 @@ class InvokeLog:
         self.seen = 0
 
     def new_lines(self) -> list[str]:
-        lines = [line for line in self.path.read_text(errors="replace").splitlines() if line.startswith("[lambda] ")]
+        lines = [line for line in self.path.read_text(errors="replace").splitlines()
+                 if line.startswith(("[lambda] ", "[ecs] "))]
         fresh, self.seen = lines[self.seen:], len(lines)
         return fresh
 
     def report(self, record: dict[str, Any], run: int) -> None:
         lines = self.new_lines()
         record.setdefault("invokes", {})[str(run)] = lines
-        print("\n".join(["Local Lambda invokes (the pushed image, through the runtime interface emulator):", *lines]))
+        record.setdefault("ecsTasks", {})[str(run)] = [line for line in lines if line.startswith("[ecs] ")]
+        record["invokes"][str(run)] = [line for line in lines if line.startswith("[lambda] ")]
+        print("\n".join(["Local Lambda invokes (the pushed image, through the runtime interface emulator)"
+                          " and ECS tasks (the same image, its ECS entry):", *lines]))
 
 
 def docker_host() -> str:
@@ -182,6 +202,8 @@ def main() -> int:
                         help="the action's builder (docker, its default, runs in a local Docker engine)")
     parser.add_argument("--runs", type=int, default=3, choices=(1, 2, 3),
                         help="2: again with no change (a no-op deploy); 3: then after editing one node's code")
+    parser.add_argument("--ecs-node", default="",
+                        help="route this node to ECS Fargate (runner: ecs in conf/aws/sfn.yml); the rest stay on Lambda")
     args = parser.parse_args()
     out = Path(args.out).resolve()
     out.mkdir(parents=True, exist_ok=True)
@@ -191,6 +213,9 @@ def main() -> int:
     shutil.copytree(Path(args.project).resolve(), project,
                     ignore=shutil.ignore_patterns("__pycache__", "dist", "*.egg-info"))
     state_dir = out / "stack"
+    if args.ecs_node:
+        route_to_ecs(project, args.ecs_node)
+    ecs = bool(args.ecs_node)
 
     started = time.monotonic()
     sys.path.insert(0, str(HERE))
@@ -211,26 +236,27 @@ def main() -> int:
         upload_raw_data(stack, project, args.python)
         invokes = InvokeLog(state_dir / "lambda-front.log")
         print("\n=== run 1: deploy and run the pipeline ===", flush=True)
-        record["first"] = run_action(stack, project, args.python, out, 1, DEFAULT_TAG, args.builder)
+        record["first"] = run_action(stack, project, args.python, out, 1, DEFAULT_TAG, args.builder, ecs)
         invokes.report(record, 1)
         record["metrics"] = read_metrics(stack)
         print(f"\nexecution: {record['first'].get('execution-status')}; model metrics in S3: {record['metrics']}")
         print(f"summary written to {out / 'summary-1.md'}")
         if args.runs >= 2:
             print("\n=== run 2: the same commit again: nothing to change, the pipeline runs on warm Lambdas ===", flush=True)
-            second = record["second"] = run_action(stack, project, args.python, out, 2, DEFAULT_TAG, args.builder)
+            second = record["second"] = run_action(stack, project, args.python, out, 2, DEFAULT_TAG, args.builder, ecs)
             invokes.report(record, 2)
             print(f"has-changes={second.get('has-changes')} to-create={second.get('to-create')} "
                   f"to-update={second.get('to-update')} to-delete={second.get('to-delete')}")
         if args.runs == 3:
             print("\n=== run 3: one node's code edited: one new image, every function updated ===", flush=True)
             edit_node_code(project)
-            third = record["third"] = run_action(stack, project, args.python, out, 3, DEFAULT_TAG, args.builder)
+            third = record["third"] = run_action(stack, project, args.python, out, 3, DEFAULT_TAG, args.builder, ecs)
             invokes.report(record, 3)
             print(f"to-update={third.get('to-update')} image={third.get('image-uri')} "
                   f"version={third.get('state-machine-version-arn')} execution={third.get('execution-status')}")
     except ActionFailed as failed:
         record["failed"] = failed.outputs
+        invokes.report(record, failed.run)
         print(f"\n{failed}: see the log above and {out}", file=sys.stderr)
         status = 1
     except KeyboardInterrupt:

@@ -77,6 +77,7 @@ const SUBSTITUTES = {
   FunctionPrefix: "StateMachineName",
   LambdaRoleName: "LambdaExecutionRole",
   StateMachineRoleName: "StateMachineRole",
+  EcsExecutionRoleName: "EcsExecutionRole",
   SchedulerRoleName: "SchedulerRole",
   DeploySubject: "DeploySubject",
   ...Object.fromEntries(Object.keys(PARAMETERS).map((name) => [name, name])),
@@ -177,6 +178,12 @@ const template = {
       "state-machine-role.json",
       "kedro-sfn-state-machine",
     ),
+    EcsExecutionRole: role(
+      "The role ECS pulls the image and writes the logs of nodes run on ECS Fargate (runner: ecs) with.",
+      "ecs-execution-role-trust.json",
+      "ecs-execution-role.json",
+      "kedro-sfn-ecs-execution",
+    ),
     SchedulerRole: role(
       "The role EventBridge Scheduler assumes to start the state machine through its alias live (the schedule input).",
       "scheduler-role-trust.json",
@@ -200,6 +207,11 @@ const template = {
     StateMachineRoleArn: {
       Description: "The state-machine-role-arn input.",
       Value: { "Fn::GetAtt": ["StateMachineRole", "Arn"] },
+    },
+    EcsExecutionRoleArn: {
+      Description:
+        "The ecs-execution-role-arn input (ecs-task-role-arn: the LambdaRoleArn, which ECS tasks may assume too).",
+      Value: { "Fn::GetAtt": ["EcsExecutionRole", "Arn"] },
     },
     SchedulerRoleArn: {
       Description: "The scheduler-role-arn input.",

@@ -22,6 +22,9 @@ Two ways to answer an invoke:
 
 Every invoke is logged: function, image digest, cold or warm, seconds.
 
+The same port answers the ECS calls of moto's ``ecs:runTask.sync`` Tasks (RunTask,
+DescribeTasks, StopTask) by running the task definition's container: see ecs_front.py.
+
 usage: lambda_front.py --port P --moto-port M [--mode image|host]
        [--docker-host unix://...] [--rie PATH] [--keep-warm S]
        [--python PY --project DIR [--helper-root DIR]]   (host mode)
@@ -44,6 +47,9 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import unquote
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from ecs_front import EcsFront  # noqa: E402
+
 INVOKE = re.compile(r"^/2015-03-31/functions/(?P<name>[^/]+)/invocations(?:\?.*)?$")
 HOP_HEADERS = {"connection", "keep-alive", "transfer-encoding", "content-length", "host"}
 # Lambda runs function code as this user (sbx_user1051), never as root.
@@ -65,6 +71,7 @@ class Settings:
     helper_root: str = ""
     log = sys.stderr
     log_lock = threading.Lock()
+    ecs: "EcsFront | None" = None
 
 
 def log(line: str) -> None:
@@ -383,6 +390,11 @@ class Front(BaseHTTPRequestHandler):
         self._reply(status, data, {k: v for k, v in headers.items() if k.lower() not in HOP_HEADERS})
 
     def do_POST(self) -> None:  # noqa: N802 (http.server naming)
+        target = self.headers.get("X-Amz-Target") or ""
+        if Settings.ecs is not None and Settings.ecs.handles(target):
+            status, answer = Settings.ecs.answer(target, self._body())
+            self._reply(status, json.dumps(answer).encode(), {"Content-Type": "application/x-amz-json-1.1"})
+            return
         match = INVOKE.match(self.path)
         if not match:
             self._forward()
@@ -433,6 +445,8 @@ def main() -> None:
         Settings.python = args.python
         Settings.project = os.path.abspath(args.project)
         Settings.helper_root = os.path.abspath(args.helper_root)
+    Settings.ecs = EcsFront(Settings.moto, log, Settings.mode, docker if Settings.mode == "image" else None,
+                            Settings.python, Settings.project, Settings.helper_root)
     server = ThreadingHTTPServer(("127.0.0.1", args.port), Front)
     server.daemon_threads = True
 

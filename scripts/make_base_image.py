@@ -149,6 +149,23 @@ def make_base_image(tag: str = DEFAULT_TAG, suite: str = "bookworm", mirror: str
         return True
 
 
+def copy_to_storage(tag: str, driver: str) -> bool:
+    """Copy ``tag`` from the vfs storage into ``driver``'s storage (same root) unless it is there.
+
+    kedro-sfn's buildah builder uses overlay storage where it works; each driver keeps its
+    own images, so the base image made in vfs is copied across (same image ID).
+    """
+    if driver == "vfs":
+        return False
+    check = subprocess.run(["buildah", "--storage-driver", driver, "inspect", "--type", "image", tag],
+                           capture_output=True, check=False)
+    if check.returncode == 0:
+        return False
+    roots = _run([*BUILDAH, "info", "--format", "{{.store.GraphRoot}}+{{.store.RunRoot}}"])
+    _run([*BUILDAH, "push", tag, f"containers-storage:[{driver}@{roots}]{tag}"])
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tag", default=DEFAULT_TAG)
@@ -156,10 +173,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mirror", default=os.environ.get("KEDRO_SFN_DEBIAN_MIRROR"),
                         help="Debian archive URL (default: the one this machine's apt sources name)")
     parser.add_argument("--force", action="store_true", help="make the image again even if it exists")
+    parser.add_argument("--storage", default="vfs",
+                        help="also have the image in this buildah storage driver's store (overlay)")
     args = parser.parse_args(argv)
     started = time.monotonic()
     try:
         made = make_base_image(args.tag, args.suite, args.mirror, args.force)
+        if copy_to_storage(args.tag, args.storage):
+            print(f"{args.tag} copied into the {args.storage} storage")
     except RuntimeError as error:
         print(f"error: {error}", file=sys.stderr)
         return 1

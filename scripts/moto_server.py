@@ -18,6 +18,14 @@ DescribeExecution of an execution started on a version ARN names that version
 An alias ARN (the action starts executions through the `live` alias) runs the
 version the alias routes to, as AWS does; moto 5.2.5 fails on it.
 
+And its Step Functions engine runs `states:startExecution(.sync:2)` Tasks (a parent state
+machine waiting for a child, what a split pipeline deploys) but hands the Task's
+PascalCase parameters (StateMachineArn, Input, Name) to boto3 unchanged, which
+expects stateMachineArn/input/name, and reads StartExecution's answer as ExecutionArn
+where boto3 says executionArn: here both are translated, as AWS does.
+
+ECS ``.sync`` Tasks get their PascalCase parameters mapped, as on AWS (moto_ecs_patch.py).
+
 usage: moto_server.py [moto.server arguments]
 """
 from __future__ import annotations
@@ -32,6 +40,11 @@ from moto.stepfunctions.parser.models import StepFunctionsParserBackend
 from moto.stepfunctions.responses import StepFunctionResponse
 from moto.core.responses import ActionResult, EmptyResult
 from moto.awslambda.models import LambdaStorage
+from moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_sfn import (
+    StateTaskServiceSfn,
+)
+
+import moto_ecs_patch  # noqa: F401,E402 - patches moto's ECS integration on import
 
 VERSION_ARN = re.compile(r"^(arn:[^:]+:states:[^:]*:\d+:stateMachine:[^:]+):(\d+)$")
 ALIAS_ARN = re.compile(r"^(arn:[^:]+:states:[^:]*:\d+:stateMachine:[^:]+):([A-Za-z_][\w-]*)$")
@@ -149,6 +162,33 @@ def describe_execution(self):  # type: ignore[no-untyped-def]
     return result
 
 
+_SFN_REQUEST_KEYS = {"StateMachineArn": "stateMachineArn", "Input": "input", "Name": "name", "TraceHeader": "traceHeader"}
+_sfn_normalise_parameters = StateTaskServiceSfn._normalise_parameters
+_sfn_eval_service_task = StateTaskServiceSfn._eval_service_task
+
+
+def sfn_normalise_parameters(self, parameters, boto_service_name=None, service_action_name=None):  # type: ignore[no-untyped-def]
+    _sfn_normalise_parameters(self, parameters, boto_service_name, service_action_name)
+    if service_action_name is None and self._get_boto_service_action() == "start_execution":
+        for key, boto_key in _SFN_REQUEST_KEYS.items():
+            if key in parameters:
+                parameters[boto_key] = parameters.pop(key)
+
+
+def sfn_eval_service_task(self, env, resource_runtime_part, normalised_parameters, state_credentials):  # type: ignore[no-untyped-def]
+    _sfn_eval_service_task(self, env, resource_runtime_part, normalised_parameters, state_credentials)
+    response = env.stack[-1]
+    if isinstance(response, dict) and "executionArn" in response:
+        # StartExecution's answer as Step Functions shows it (and the .sync resolvers read it).
+        start = response.get("startDate")
+        env.stack[-1] = {
+            "ExecutionArn": response["executionArn"],
+            "StartDate": start.isoformat() if hasattr(start, "isoformat") else start,
+        }
+
+
+StateTaskServiceSfn._normalise_parameters = sfn_normalise_parameters
+StateTaskServiceSfn._eval_service_task = sfn_eval_service_task
 StepFunctionsParserBackend.start_execution = start_execution
 StepFunctionResponse.describe_execution = describe_execution
 LambdaStorage.publish_version = publish_version

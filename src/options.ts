@@ -2,7 +2,7 @@ import { resolve } from "node:path";
 import { Input } from "./constants.js";
 import { UserError } from "./errors.js";
 import type { Structure } from "./compile/structure.js";
-import type { Architecture } from "./compile/types.js";
+import type { Architecture, Runner } from "./compile/types.js";
 import type { GroupBy } from "./graph/grouping.js";
 import type { ImageBuilderName as Builder } from "./image/options.js";
 import { validateStateMachineName } from "./plan/desired.js";
@@ -68,6 +68,17 @@ export interface Options {
   resumeExecution: string;
   /** `rollback-to`: "" (deploy as usual), `previous` or a version number; parsed by src/ops/rollback.ts. */
   rollbackTo: string;
+  /** Where nodes run unless sfn.yml routes them (`runner:`). */
+  defaultRunner: Runner;
+  /** ECS Fargate tasks (nodes with runner ecs): cluster, network and roles; checked by checkInputs. */
+  ecsCluster: string;
+  ecsSubnets: string[];
+  ecsSecurityGroups: string[];
+  ecsAssignPublicIp: boolean;
+  ecsExecutionRoleArn: string;
+  ecsTaskRoleArn: string;
+  /** Compile with durations learned from the deployed state machine's past executions. */
+  learnDurations: boolean;
   /** EventBridge Scheduler schedule (src/plan/schedulePlan.ts): `cron(...)`/`rate(...)`, "" = none. */
   schedule: string;
   scheduleTimezone: string;
@@ -107,6 +118,9 @@ const DEFAULTS: Partial<Record<Input, string>> = {
   [Input.CommentOnPr]: "true",
   [Input.RequireReviewedPlan]: "false",
   [Input.AllowPipelineImportErrors]: "false",
+  [Input.DefaultRunner]: "lambda",
+  [Input.EcsAssignPublicIp]: "false",
+  [Input.LearnDurations]: "true",
   [Input.ScheduleTimezone]: "UTC",
   [Input.ScheduleInput]: "{}",
 };
@@ -195,6 +209,14 @@ export function parseOptions(read: InputReader): Options {
     summaryFile: get(Input.SummaryFile),
     resumeExecution: get(Input.ResumeExecution),
     rollbackTo: get(Input.RollbackTo),
+    defaultRunner: parseChoice(Input.DefaultRunner, get(Input.DefaultRunner), ["lambda", "ecs"] as const),
+    ecsCluster: get(Input.EcsCluster),
+    ecsSubnets: parseList(get(Input.EcsSubnets)),
+    ecsSecurityGroups: parseList(get(Input.EcsSecurityGroups)),
+    ecsAssignPublicIp: parseBoolean(Input.EcsAssignPublicIp, get(Input.EcsAssignPublicIp)),
+    ecsExecutionRoleArn: get(Input.EcsExecutionRoleArn),
+    ecsTaskRoleArn: get(Input.EcsTaskRoleArn),
+    learnDurations: parseBoolean(Input.LearnDurations, get(Input.LearnDurations)),
     ...parseSchedule(get),
   };
 }
@@ -217,6 +239,11 @@ function parseSchedule(
     scheduleInput: parseJsonObject(Input.ScheduleInput, get(Input.ScheduleInput)),
     schedulerRoleArn: get(Input.SchedulerRoleArn),
   };
+}
+
+/** "a, b c" -> ["a", "b", "c"]. */
+function parseList(value: string): string[] {
+  return value.split(/[\s,]+/).filter((part) => part !== "");
 }
 
 /** Fails with the name of the first missing input. */

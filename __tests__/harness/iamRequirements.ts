@@ -131,6 +131,8 @@ export const REQUIRED: Record<string, Rule> = {
       ...(i.publish === true ? on("states:PublishStateMachineVersion", arn) : []),
     ];
   },
+  // A split pipeline's prune deletes the child state machines its parent no longer runs.
+  "states:DeleteStateMachine": (i) => on("states:DeleteStateMachine", str(i.stateMachineArn)),
   "states:DescribeStateMachine": (i) =>
     on("states:DescribeStateMachine", unqualifiedMachine(str(i.stateMachineArn))),
   "states:ListTagsForResource": (i) => on("states:ListTagsForResource", str(i.resourceArn)),
@@ -159,7 +161,6 @@ export const REQUIRED: Record<string, Rule> = {
   "states:ListStateMachineAliases": (i) => on("states:ListStateMachineAliases", str(i.stateMachineArn)),
   "states:DeleteStateMachineAlias": (i) =>
     on("states:DeleteStateMachineAlias", unqualifiedMachine(str(i.stateMachineAliasArn))),
-  "states:DeleteStateMachine": (i) => on("states:DeleteStateMachine", str(i.stateMachineArn)),
 
   // EventBridge Scheduler: calls on a schedule are authorised on arn:...:schedule/GROUP/NAME; a
   // create or update passes the target's role (iam:PassRole to scheduler.amazonaws.com; "Using
@@ -207,6 +208,26 @@ export const REQUIRED: Record<string, Rule> = {
   // Removing a kept tag from an image no kept version runs (the version cleanup).
   "ecr:ListImages": (i, a) => on("ecr:ListImages", repositoryArn(str(i.repositoryName), a)),
   "ecr:BatchDeleteImage": (i, a) => on("ecr:BatchDeleteImage", repositoryArn(str(i.repositoryName), a)),
+
+  // ECS. DescribeTaskDefinition and RegisterTaskDefinition take no resource-level permissions
+  // ("*"); tags on register need ecs:TagResource on the revision, and the two roles are passed to
+  // ecs-tasks.amazonaws.com ("Actions, resources, and condition keys for Amazon ECS"; "Tagging
+  // your resources", ECS developer guide).
+  "ecs:DescribeTaskDefinition": () => on("ecs:DescribeTaskDefinition", "*"),
+  "ecs:RegisterTaskDefinition": (i, a) => [
+    ...on("ecs:RegisterTaskDefinition", "*"),
+    ...(has(i.tags)
+      ? on("ecs:TagResource", `arn:aws:ecs:${a.region}:${a.accountId}:task-definition/${str(i.family)}:*`)
+      : []),
+    ...passRole(i.taskRoleArn, "ecs-tasks.amazonaws.com"),
+    ...passRole(i.executionRoleArn, "ecs-tasks.amazonaws.com"),
+  ],
+  // CloudWatch Logs: the run stage reads a failed ECS task's stream (GetLogEvents on the stream).
+  "logs:GetLogEvents": (i, a) =>
+    on(
+      "logs:GetLogEvents",
+      `arn:aws:logs:${a.region}:${a.accountId}:log-group:${str(i.logGroupName)}:log-stream:${str(i.logStreamName)}`,
+    ),
 
   // S3: object ARNs; a tagged or ACL'd upload needs s3:PutObjectTagging / s3:PutObjectAcl too.
   "s3:PutObject": (i) => {

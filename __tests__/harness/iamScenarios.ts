@@ -14,6 +14,8 @@ import { executePipeline } from "../../src/run/execute.js";
 import { applyRollback, planRollback } from "../../src/ops/rollback.js";
 import { applyDestroy, planDestroy } from "../../src/ops/destroy.js";
 import { deploy } from "./deploy.js";
+import { lastLogLines } from "../../src/aws/ecs.js";
+import { compilePipeline, parseFunctionOverrides } from "../../src/compile/index.js";
 import { CreateFunctionCommand } from "@aws-sdk/client-lambda";
 import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { parseOptions } from "../../src/options.js";
@@ -38,6 +40,34 @@ export const NAME = "spaceflights";
 export const REPOSITORY = "spaceflights";
 export const CONF_BUCKET = "spaceflights-conf";
 export const CONF_PREFIX = "conf";
+/** The ecs-execution-role-arn of the ECS scenario (moto checks no role; the policies name it). */
+export const ECS_EXECUTION_ROLE_NAME = "kedro-ecs-execution";
+
+/** The example with its training node routed to ECS Fargate (runner: ecs), as sfn.yml would. */
+function compiledWithEcsNode(): DesiredDeployment["compiled"] {
+  return compilePipeline(spaceflightsGraph(), {
+    stateMachineName: NAME,
+    groupBy: [],
+    structure: "dag",
+    functionDefaults: {
+      memoryMb: 1024,
+      timeoutSeconds: 900,
+      ephemeralStorageMb: 512,
+      architecture: "x86_64",
+      environment: {},
+    },
+    overrides: parseFunctionOverrides(
+      "functions:\n  overrides:\n    - node: data_science.train_model_node\n      runner: ecs\n      timeout: 7200\n",
+      "conf/aws/sfn.yml",
+    ),
+    ecs: {
+      cluster: "kedro",
+      subnets: ["subnet-0123456789abcdef0"],
+      securityGroups: [],
+      assignPublicIp: false,
+    },
+  });
+}
 
 /** The scheduler-role-arn a scheduled deploy passes (moto's Scheduler does not check it exists). */
 export const schedulerRoleArn = (stack: Pick<LocalStack, "accountId">): string =>
@@ -112,6 +142,24 @@ export const iamScenarios: IamScenario[] = [
       const stale = planDeployment(v3, await readDeployed(clients, deploymentRef(v3)), { prune: true });
       await applyPlan(clients, stale, v3, { pollIntervalMs: 10 });
       await applyPlan(clients, stale, v3, { pollIntervalMs: 10 });
+    },
+  },
+  {
+    stage: "deploy with a node on ECS",
+    async run(stack, clients) {
+      const ecs = {
+        executionRoleArn: `arn:aws:iam::${stack.accountId}:role/${ECS_EXECUTION_ROLE_NAME}`,
+        taskRoleArn: stack.roles.lambda,
+      };
+      const v1 = desiredFor(stack, await stack.putImage(REPOSITORY, "ecs1"), {
+        compiled: compiledWithEcsNode(),
+        ecs,
+      });
+      await deploy(clients, v1);
+      await deploy(clients, v1);
+      await deploy(clients, { ...v1, imageUri: await stack.putImage(REPOSITORY, "ecs2") });
+      // A failed ECS task's summary reads the end of its log (the stream exists once the task ran).
+      await lastLogLines(clients.logs, `/ecs/${NAME}-ecs`, `kedro-sfn/kedro/0123456789abcdef`);
     },
   },
   {
@@ -191,6 +239,52 @@ export const iamScenarios: IamScenario[] = [
       await applyDestroy(clients, plan, () => undefined);
     },
   },
+  {
+    // A pipeline too big for one state machine (a tiny split budget here): children are created,
+    // the run reads their executions, and an unsplit redeploy with prune deletes them.
+    stage: "split",
+    async run(stack, clients) {
+      const compiled = compilePipeline(spaceflightsGraph(), {
+        stateMachineName: NAME,
+        groupBy: [],
+        structure: "dag",
+        functionDefaults: {
+          memoryMb: 1024,
+          timeoutSeconds: 900,
+          ephemeralStorageMb: 512,
+          architecture: "x86_64",
+          environment: {},
+        },
+        split: { definitionBytes: 4_000, historyEvents: 30 },
+      });
+      const desired = desiredFor(stack, await stack.putImage(REPOSITORY, "split"), {
+        compiled,
+        logging: { level: "OFF" },
+      });
+      const { result } = await deploy(clients, desired);
+      await executePipeline(
+        clients.sfn,
+        {
+          stateMachineArn: result.stateMachineArn,
+          name: "iam-split-run",
+          input: "{}",
+          wait: true,
+          timeoutMs: 60_000,
+          tasks: desired.compiled.functions,
+          failOnExecutionFailure: false,
+        },
+        {
+          log: () => undefined,
+          warn: () => undefined,
+          sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+          now: Date.now,
+          pollMs: 100,
+          maxPollMs: 500,
+        },
+      );
+      await deploy(clients, { ...desired, compiled: compiledSpaceflights(NAME) }, { prune: true });
+    },
+  },
 ];
 
 const quietIO: JobIO = {
@@ -240,7 +334,31 @@ export const planScenario: IamScenario = {
     const image = await stack.putImage(REPOSITORY, "v1");
     // Nothing deployed yet: one listing says which desired names exist.
     (await planThroughJobContext(stack, recorders, compiledSpaceflights(NAME))).ctx.aws.destroy();
-    await deploy(setup, desiredFor(stack, image));
+    // Logging off: moto cannot run an execution with it on. The execution is what the plan's
+    // learned durations read (learn-durations is on by default): ListExecutions, GetExecutionHistory.
+    const deployed = desiredFor(stack, image, { logging: { level: "OFF" } });
+    const { result } = await deploy(setup, deployed);
+    const past = await executePipeline(
+      setup.sfn,
+      {
+        stateMachineArn: result.stateMachineArn,
+        name: "plan-learns-from",
+        input: "{}",
+        wait: true,
+        timeoutMs: 60_000,
+        tasks: deployed.compiled.functions,
+        failOnExecutionFailure: false,
+      },
+      {
+        log: () => undefined,
+        warn: () => undefined,
+        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+        now: Date.now,
+        pollMs: 100,
+        maxPollMs: 500,
+      },
+    );
+    if (past.status !== "SUCCEEDED") throw new Error(`The plan scenario's execution ended ${past.status}`);
     const memoryByNode = { "data_science.train_model_node": 2048 };
     const compiled = compiledSpaceflights(NAME, {
       memoryByNode,

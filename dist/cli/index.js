@@ -11977,7 +11977,7 @@ __webpack_unused_export__ = waitUntilPublishedVersionActive;
 
 /***/ }),
 
-/***/ 3711:
+/***/ 6092:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
@@ -21295,7 +21295,7 @@ __webpack_unused_export__ = CreateActivityInput$;
 __webpack_unused_export__ = CreateActivityOutput$;
 __webpack_unused_export__ = CreateStateMachine$;
 __webpack_unused_export__ = CreateStateMachineAlias$;
-__webpack_unused_export__ = CreateStateMachineAliasCommand;
+exports.kGE = CreateStateMachineAliasCommand;
 __webpack_unused_export__ = CreateStateMachineAliasInput$;
 __webpack_unused_export__ = CreateStateMachineAliasOutput$;
 exports.OMl = CreateStateMachineCommand;
@@ -21307,10 +21307,10 @@ __webpack_unused_export__ = DeleteActivityInput$;
 __webpack_unused_export__ = DeleteActivityOutput$;
 __webpack_unused_export__ = DeleteStateMachine$;
 __webpack_unused_export__ = DeleteStateMachineAlias$;
-__webpack_unused_export__ = DeleteStateMachineAliasCommand;
+exports.$Tu = DeleteStateMachineAliasCommand;
 __webpack_unused_export__ = DeleteStateMachineAliasInput$;
 __webpack_unused_export__ = DeleteStateMachineAliasOutput$;
-__webpack_unused_export__ = DeleteStateMachineCommand;
+exports.vxA = DeleteStateMachineCommand;
 __webpack_unused_export__ = DeleteStateMachineInput$;
 __webpack_unused_export__ = DeleteStateMachineOutput$;
 __webpack_unused_export__ = DeleteStateMachineVersion$;
@@ -21331,7 +21331,7 @@ __webpack_unused_export__ = DescribeMapRunInput$;
 __webpack_unused_export__ = DescribeMapRunOutput$;
 __webpack_unused_export__ = DescribeStateMachine$;
 __webpack_unused_export__ = DescribeStateMachineAlias$;
-__webpack_unused_export__ = DescribeStateMachineAliasCommand;
+exports.nA1 = DescribeStateMachineAliasCommand;
 __webpack_unused_export__ = DescribeStateMachineAliasInput$;
 __webpack_unused_export__ = DescribeStateMachineAliasOutput$;
 exports.LyQ = DescribeStateMachineCommand;
@@ -21423,7 +21423,7 @@ __webpack_unused_export__ = ListMapRunsCommand;
 __webpack_unused_export__ = ListMapRunsInput$;
 __webpack_unused_export__ = ListMapRunsOutput$;
 __webpack_unused_export__ = ListStateMachineAliases$;
-__webpack_unused_export__ = ListStateMachineAliasesCommand;
+exports.Ohs = ListStateMachineAliasesCommand;
 __webpack_unused_export__ = ListStateMachineAliasesInput$;
 __webpack_unused_export__ = ListStateMachineAliasesOutput$;
 __webpack_unused_export__ = ListStateMachineVersions$;
@@ -21551,7 +21551,7 @@ __webpack_unused_export__ = UpdateMapRunInput$;
 __webpack_unused_export__ = UpdateMapRunOutput$;
 __webpack_unused_export__ = UpdateStateMachine$;
 __webpack_unused_export__ = UpdateStateMachineAlias$;
-__webpack_unused_export__ = UpdateStateMachineAliasCommand;
+exports.LKu = UpdateStateMachineAliasCommand;
 __webpack_unused_export__ = UpdateStateMachineAliasInput$;
 __webpack_unused_export__ = UpdateStateMachineAliasOutput$;
 exports.RnG = UpdateStateMachineCommand;
@@ -74987,7 +74987,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3411);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3711);
 
 process.exitCode = await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));
 
@@ -74996,7 +74996,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3411:
+/***/ 3711:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -75014,7 +75014,7 @@ var dist_cjs = __nccwpck_require__(8249);
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-lambda/dist-cjs/index.js
 var client_lambda_dist_cjs = __nccwpck_require__(1696);
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-s3/dist-cjs/index.js
-var client_s3_dist_cjs = __nccwpck_require__(3711);
+var client_s3_dist_cjs = __nccwpck_require__(6092);
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-sfn/dist-cjs/index.js
 var client_sfn_dist_cjs = __nccwpck_require__(8476);
 ;// CONCATENATED MODULE: ./src/errors.ts
@@ -75048,6 +75048,209 @@ function describeError(error) {
     if (error instanceof Error)
         return error.stack ?? error.message;
     return String(error);
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(7598);
+// EXTERNAL MODULE: ./node_modules/@smithy/signature-v4/dist-cjs/index.js
+var signature_v4_dist_cjs = __nccwpck_require__(5118);
+;// CONCATENATED MODULE: ./src/aws/ecs.ts
+/**
+ * The ECS calls a deploy makes: read the task definition family's latest ACTIVE revision, register
+ * a new one. The project has no `@aws-sdk/client-ecs` yet, so this is a small client of ECS's
+ * JSON protocol (awsJson1.1, SigV4) on the SDK's own signer and credentials; it reports every
+ * attempt to the same recorders as the SDK clients (the IAM test and the zero-writes checks
+ * see it) and retries throttling and 5xx with jittered backoff.
+ */
+
+
+const ECS_SERVICE = { name: "ecs", targetPrefix: "AmazonEC2ContainerServiceV20141113", envName: "ECS" };
+const LOGS_SERVICE = { name: "logs", targetPrefix: "Logs_20140328", envName: "CLOUDWATCH_LOGS" };
+const RETRYABLE = new Set([
+    "ThrottlingException",
+    "ServerException",
+    "ServiceUnavailableException",
+    "RequestLimitExceeded",
+]);
+/** An ECS error, named like the SDK names them, so isAwsError and explainAwsError read it. */
+class EcsServiceError extends Error {
+    $metadata;
+    constructor(name, message, status) {
+        super(message);
+        this.name = name;
+        this.$metadata = { httpStatusCode: status };
+    }
+}
+class Sha256 {
+    hash;
+    constructor(secret) {
+        this.hash = secret === undefined ? (0,external_node_crypto_.createHash)("sha256") : (0,external_node_crypto_.createHmac)("sha256", toBuffer(secret));
+    }
+    update(data) {
+        this.hash.update(toBuffer(data));
+    }
+    digest() {
+        return Promise.resolve(new Uint8Array(this.hash.digest()));
+    }
+    reset() {
+        throw new Error("Sha256.reset is not used by the signer.");
+    }
+}
+function toBuffer(data) {
+    if (typeof data === "string")
+        return Buffer.from(data, "utf8");
+    if (ArrayBuffer.isView(data))
+        return Buffer.from(data.buffer, data.byteOffset, data.byteLength);
+    return Buffer.from(data);
+}
+class EcsClient {
+    region;
+    service;
+    endpoint;
+    signer;
+    recorders;
+    maxAttempts;
+    sleep;
+    constructor(options) {
+        this.region = options.region;
+        const service = options.service ?? ECS_SERVICE;
+        this.service = service;
+        const suffix = options.region.startsWith("cn-") ? "amazonaws.com.cn" : "amazonaws.com";
+        this.endpoint = new URL(options.endpoint ??
+            process.env[`AWS_ENDPOINT_URL_${service.envName}`] ??
+            process.env.AWS_ENDPOINT_URL ??
+            `https://${service.name}.${options.region}.${suffix}`);
+        this.signer = new signature_v4_dist_cjs.SignatureV4({
+            service: service.name,
+            region: options.region,
+            credentials: options.credentials,
+            sha256: Sha256,
+        });
+        this.recorders = options.recorders ?? [];
+        this.maxAttempts = options.maxAttempts ?? 5;
+        this.sleep = options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, ms)));
+    }
+    /** One ECS API call, e.g. `send("RegisterTaskDefinition", {...})`. */
+    async send(operation, input) {
+        const service = this.service.name;
+        const names = { service, operation, iamAction: `${service}:${operation}` };
+        for (let attempt = 1;; attempt += 1) {
+            for (const recorder of this.recorders)
+                await recorder.before?.(names, input);
+            const started = Date.now();
+            try {
+                const result = await this.attempt(operation, input);
+                for (const recorder of this.recorders)
+                    await recorder.record({
+                        ...names,
+                        ok: true,
+                        errorName: null,
+                        httpStatus: 200,
+                        durationMs: Date.now() - started,
+                    });
+                return result;
+            }
+            catch (error) {
+                const status = error instanceof EcsServiceError ? error.$metadata.httpStatusCode : null;
+                const name = error instanceof Error ? error.name : "Error";
+                for (const recorder of this.recorders)
+                    await recorder.record({
+                        ...names,
+                        ok: false,
+                        errorName: name,
+                        httpStatus: status,
+                        durationMs: Date.now() - started,
+                    });
+                const retryable = status === null || status >= 500 || RETRYABLE.has(name);
+                if (!retryable || attempt >= this.maxAttempts)
+                    throw error;
+                await this.sleep(Math.random() * Math.min(20_000, 200 * 2 ** attempt));
+            }
+        }
+    }
+    async attempt(operation, input) {
+        const body = JSON.stringify(input);
+        const path = this.endpoint.pathname || "/";
+        const request = await this.signer.sign({
+            method: "POST",
+            protocol: this.endpoint.protocol,
+            hostname: this.endpoint.hostname,
+            ...(this.endpoint.port ? { port: Number(this.endpoint.port) } : {}),
+            path,
+            headers: {
+                host: this.endpoint.host,
+                "content-type": "application/x-amz-json-1.1",
+                "x-amz-target": `${this.service.targetPrefix}.${operation}`,
+            },
+            body,
+        });
+        const response = await fetch(new URL(path, this.endpoint), {
+            method: "POST",
+            headers: request.headers,
+            body,
+        });
+        const text = await response.text();
+        const parsed = text ? JSON.parse(text) : {};
+        if (!response.ok) {
+            const stringOf = (value) => typeof value === "string" ? value : undefined;
+            const type = stringOf(parsed["__type"]) ?? response.headers.get("x-amzn-errortype") ?? "UnknownError";
+            const name = type.slice(type.lastIndexOf("#") + 1).split(":")[0] ?? type;
+            const message = stringOf(parsed["message"]) ?? stringOf(parsed["Message"]) ?? text;
+            throw new EcsServiceError(name, message, response.status);
+        }
+        return parsed;
+    }
+}
+/** CloudWatch Logs over the same JSON protocol: the run stage reads a failed ECS task's last lines. */
+class LogsClient extends EcsClient {
+    constructor(options) {
+        super({ ...options, service: LOGS_SERVICE });
+    }
+}
+/** The last `limit` lines of a log stream, oldest first; [] when the stream does not exist. */
+async function lastLogLines(logs, group, stream, limit = 50) {
+    try {
+        const out = await logs.send("GetLogEvents", {
+            logGroupName: group,
+            logStreamName: stream,
+            limit,
+            startFromHead: false,
+        });
+        return (out.events ?? []).map((event) => event.message ?? "");
+    }
+    catch (error) {
+        if (error instanceof EcsServiceError && error.name === "ResourceNotFoundException")
+            return [];
+        throw error;
+    }
+}
+/** The family's latest ACTIVE revision with its tags; null when the family has none. */
+async function describeLatestTaskDefinition(ecs, family) {
+    try {
+        const out = await ecs.send("DescribeTaskDefinition", { taskDefinition: family, include: ["TAGS"] });
+        const definition = out.taskDefinition;
+        if (!definition?.taskDefinitionArn || definition.status === "INACTIVE")
+            return null;
+        const tags = {};
+        for (const tag of out.tags ?? [])
+            if (tag.key)
+                tags[tag.key] = tag.value ?? "";
+        return { arn: definition.taskDefinitionArn, revision: definition.revision ?? 0, tags };
+    }
+    catch (error) {
+        // ECS answers a family without revisions with ClientException "Unable to describe task definition."
+        if (error instanceof EcsServiceError && error.name === "ClientException")
+            return null;
+        throw error;
+    }
+}
+/** Registers a revision (with its tags, one call) and returns its ARN. */
+async function registerTaskDefinition(ecs, input) {
+    const out = await ecs.send("RegisterTaskDefinition", input);
+    const arn = out.taskDefinition?.taskDefinitionArn;
+    if (!arn)
+        throw new Error(`ECS registered task definition ${input.family} but returned no ARN.`);
+    return arn;
 }
 
 ;// CONCATENATED MODULE: ./src/aws/limiter.ts
@@ -75122,6 +75325,7 @@ async function mapWithConcurrency(items, concurrency, task) {
 
 
 
+
 const SERVICE_PREFIX = {
     LambdaClient: "lambda",
     SFNClient: "states",
@@ -75166,12 +75370,22 @@ async function createAwsClients(options = {}) {
     attachAttemptMiddleware(sfn.middlewareStack, recorders, null);
     attachAttemptMiddleware(ecr.middlewareStack, recorders, null);
     attachAttemptMiddleware(s3.middlewareStack, recorders, null);
+    const jsonOptions = {
+        region,
+        credentials: lambda.config.credentials,
+        ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+        recorders,
+    };
+    const ecs = new EcsClient(jsonOptions);
+    const logs = new LogsClient(jsonOptions);
     return {
         region,
         lambda,
         sfn,
         ecr,
         s3,
+        ecs,
+        logs,
         destroy() {
             for (const client of [lambda, sfn, ecr, s3])
                 client.destroy();
@@ -75344,6 +75558,16 @@ var Input;
     Input["RequireReviewedPlan"] = "require-reviewed-plan";
     Input["AllowPipelineImportErrors"] = "allow-pipeline-import-errors";
     Input["SummaryFile"] = "summary-file";
+    Input["ResumeExecution"] = "resume-execution";
+    Input["RollbackTo"] = "rollback-to";
+    Input["DefaultRunner"] = "default-runner";
+    Input["EcsCluster"] = "ecs-cluster";
+    Input["EcsSubnets"] = "ecs-subnets";
+    Input["EcsSecurityGroups"] = "ecs-security-groups";
+    Input["EcsAssignPublicIp"] = "ecs-assign-public-ip";
+    Input["EcsExecutionRoleArn"] = "ecs-execution-role-arn";
+    Input["EcsTaskRoleArn"] = "ecs-task-role-arn";
+    Input["LearnDurations"] = "learn-durations";
 })(Input || (Input = {}));
 var Output;
 (function (Output) {
@@ -75363,9 +75587,69 @@ var Output;
     Output["ExecutionStatus"] = "execution-status";
     Output["NodeStatuses"] = "node-statuses";
     Output["FailureReason"] = "failure-reason";
+    /** Several pipelines (`pipeline: a,b`): each one's outputs, keyed by pipeline. */
+    Output["Pipelines"] = "pipelines";
+    Output["StateMachineArns"] = "state-machine-arns";
+    Output["StateMachineAliasArn"] = "state-machine-alias-arn";
 })(Output || (Output = {}));
+/** The alias executions and schedules start through; every deploy moves it to the version it publishes. */
+const STATE_MACHINE_ALIAS = "live";
+
+;// CONCATENATED MODULE: ./src/graph/readyQueue.ts
+/**
+ * The ready set of Kahn's algorithm, smallest key first: a binary heap, so a wide pipeline (a
+ * fan of thousands of independent nodes) is ordered in O(n log n), not by re-sorting the whole
+ * ready list at each step. Keys are unique (positions), so the order is the sorted one.
+ */
+class ReadyQueue {
+    key;
+    heap = [];
+    constructor(key) {
+        this.key = key;
+    }
+    get size() {
+        return this.heap.length;
+    }
+    push(item) {
+        const heap = this.heap;
+        heap.push(item);
+        let i = heap.length - 1;
+        while (i > 0) {
+            const parent = (i - 1) >> 1;
+            if (this.key(heap[parent]) <= this.key(heap[i]))
+                break;
+            [heap[parent], heap[i]] = [heap[i], heap[parent]];
+            i = parent;
+        }
+    }
+    /** The item with the smallest key; undefined when empty. */
+    pop() {
+        const heap = this.heap;
+        const top = heap[0];
+        const last = heap.pop();
+        if (heap.length === 0 || last === undefined)
+            return top;
+        heap[0] = last;
+        let i = 0;
+        for (;;) {
+            const l = 2 * i + 1;
+            const r = l + 1;
+            let m = i;
+            if (l < heap.length && this.key(heap[l]) < this.key(heap[m]))
+                m = l;
+            if (r < heap.length && this.key(heap[r]) < this.key(heap[m]))
+                m = r;
+            if (m === i)
+                break;
+            [heap[m], heap[i]] = [heap[i], heap[m]];
+            i = m;
+        }
+        return top;
+    }
+}
 
 ;// CONCATENATED MODULE: ./src/graph/dag.ts
+
 
 /**
  * Kedro transcoding: `x@pandas` and `x@spark` are one dataset read two ways,
@@ -75421,11 +75705,13 @@ function topologicalOrder(graph) {
         for (const p of parents)
             children.get(p)?.push(child);
     const position = new Map(graph.nodes.map((n, i) => [n.name, i]));
-    const ready = graph.nodes.filter((n) => indegree.get(n.name) === 0).map((n) => n.name);
+    const ready = new ReadyQueue((name) => position.get(name) ?? 0);
+    for (const n of graph.nodes)
+        if (indegree.get(n.name) === 0)
+            ready.push(n.name);
     const order = [];
-    while (ready.length > 0) {
-        ready.sort((a, b) => (position.get(a) ?? 0) - (position.get(b) ?? 0));
-        const next = ready.shift();
+    while (ready.size > 0) {
+        const next = ready.pop();
         order.push(next);
         for (const c of children.get(next) ?? []) {
             const d = (indegree.get(c) ?? 0) - 1;
@@ -76055,8 +76341,6 @@ function explainEcrError(error, doing, iamAction) {
     return explainAwsError(error, { doing });
 }
 
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(7598);
 ;// CONCATENATED MODULE: ./src/backoff.ts
 
 const DEFAULT_HTTP_RETRY = {
@@ -76515,12 +76799,71 @@ function confInImage(confSource) {
 
 
 
-/** No daemon, no root-only kernel features: vfs storage and chroot isolation run anywhere. */
-const BUILDAH_GLOBAL = ["--storage-driver", "vfs"];
-function buildahBudArgs(request) {
+function storageArgs(driver) {
+    return ["--storage-driver", driver];
+}
+/** Probed once per command runner and STORAGE_DRIVER value: build, smoke test and push agree. */
+const chosen = new WeakMap();
+/** The storage driver buildah uses here. */
+function buildahStorage(run) {
+    const pinned = (process.env["STORAGE_DRIVER"] ?? "").trim();
+    const byValue = chosen.get(run) ?? new Map();
+    chosen.set(run, byValue);
+    let choice = byValue.get(pinned);
+    if (choice === undefined) {
+        choice =
+            pinned !== ""
+                ? Promise.resolve({ driver: pinned, note: `buildah storage: ${pinned} (STORAGE_DRIVER)` })
+                : probeOverlay(run);
+        byValue.set(pinned, choice);
+    }
+    return choice;
+}
+/**
+ * Overlay works when buildah can mount a container with it: `buildah from scratch` and
+ * `buildah mount` (in buildah's user namespace when not root), then the container is removed.
+ */
+async function probeOverlay(run) {
+    const overlay = ["buildah", ...storageArgs("overlay")];
+    const fallBack = (why) => ({
+        driver: "vfs",
+        note: `buildah storage: vfs, because overlay does not work here (${why}): every layer is a full copy, so builds are slower. STORAGE_DRIVER=overlay or vfs picks one.`,
+    });
+    let from;
+    try {
+        from = await run({
+            argv: [...overlay, "from", "--pull-never", "scratch"],
+            env: { BUILDAH_ISOLATION: "chroot" },
+        });
+    }
+    catch (error) {
+        return fallBack(errorMessage(error));
+    }
+    if (from.exitCode !== 0)
+        return fallBack(lastLine(from));
+    const container = from.stdout.trim().split("\n").pop() ?? "";
+    try {
+        const rootless = typeof process.getuid === "function" && process.getuid() !== 0;
+        const mount = await run({
+            argv: rootless
+                ? ["buildah", "unshare", ...overlay, "mount", container]
+                : [...overlay, "mount", container],
+        });
+        if (mount.exitCode !== 0)
+            return fallBack(lastLine(mount));
+    }
+    finally {
+        await run({ argv: [...overlay, "rm", container] });
+    }
+    return { driver: "overlay", note: "buildah storage: overlay (unchanged layers are shared, not copied)" };
+}
+function lastLine(result) {
+    return result.output.trim().split("\n").pop() || `exit ${result.exitCode}`;
+}
+function buildahBudArgs(request, driver) {
     const args = [
         "buildah",
-        ...BUILDAH_GLOBAL,
+        ...storageArgs(driver),
         "bud",
         "--isolation",
         "chroot",
@@ -76544,8 +76887,8 @@ function buildahBudArgs(request) {
     args.push("--tag", localImageName(request.repository), request.contextDir);
     return args;
 }
-function buildahPushArgs(request, digestFile, authFile) {
-    const args = ["buildah", ...BUILDAH_GLOBAL, "push", "--digestfile", digestFile];
+function buildahPushArgs(request, digestFile, authFile, driver) {
+    const args = ["buildah", ...storageArgs(driver), "push", "--digestfile", digestFile];
     if (request.registry.insecure)
         args.push("--tls-verify=false");
     if (authFile !== undefined)
@@ -76563,14 +76906,17 @@ function imageHost(reference) {
 const buildahBuilder = {
     name: "buildah",
     async build(request, io) {
-        const build = await runBuildah(io.run, buildahBudArgs(request), io.log);
+        const storage = await buildahStorage(io.run);
+        io.log(storage.note);
+        const build = await runBuildah(io.run, buildahBudArgs(request, storage.driver), io.log);
         if (build.exitCode !== 0)
             throw buildFailure("buildah", request, build);
     },
     async runInImage(request, argv, io) {
+        const global = storageArgs((await buildahStorage(io.run)).driver);
         const from = await runBuildah(io.run, [
             "buildah",
-            ...BUILDAH_GLOBAL,
+            ...global,
             "from",
             "--pull-never",
             localImageName(request.repository),
@@ -76581,7 +76927,7 @@ const buildahBuilder = {
         try {
             return await runBuildah(io.run, [
                 "buildah",
-                ...BUILDAH_GLOBAL,
+                ...global,
                 "run",
                 // chroot isolation (no daemon, no user namespaces) shares the host's network: buildah
                 // refuses --network none with it. Docker's smoke test runs without a network.
@@ -76595,7 +76941,7 @@ const buildahBuilder = {
             ]);
         }
         finally {
-            await runBuildah(io.run, ["buildah", ...BUILDAH_GLOBAL, "rm", container]);
+            await runBuildah(io.run, ["buildah", ...global, "rm", container]);
         }
     },
     async push(request, io) {
@@ -76610,7 +76956,8 @@ const buildahBuilder = {
         }
         const digestFile = (0,external_node_path_.join)(request.workDir, "digest");
         io.log(`Pushing ${request.target}`);
-        const push = await runBuildah(io.run, buildahPushArgs(request, digestFile, authFile), io.log);
+        const { driver } = await buildahStorage(io.run);
+        const push = await runBuildah(io.run, buildahPushArgs(request, digestFile, authFile, driver), io.log);
         if (push.exitCode !== 0)
             throw pushFailure(request, push);
         const digest = (0,external_node_fs_.readFileSync)(digestFile, "utf8").trim();
@@ -76769,6 +77116,60 @@ function fileDigest(path) {
     return `${executable}:${(0,external_node_crypto_.createHash)("sha256").update((0,external_node_fs_.readFileSync)(path)).digest("hex")}`;
 }
 
+;// CONCATENATED MODULE: ./src/image/nodeIndex.ts
+
+
+/**
+ * Where the image holds the node index: beside the wheel in /var/task/.kedro-sfn, which is
+ * where kedro_sfn.node_index looks by default (next to the kedro_sfn package).
+ */
+const NODE_INDEX_FILE = "node-index.json";
+/**
+ * Writes the node index of the project into `out` (python/kedro_sfn/node_index.py): which
+ * module holds each node's function, so a cold Lambda imports that module instead of every
+ * pipeline. Made with the interpreter that inspected and packaged the project. Without an
+ * index the handler loads the full registry (slower cold starts, same results), so a failure
+ * here is a warning in the log, not a failed build.
+ */
+async function writeNodeIndex(options, run, log) {
+    const pythonPath = [options.handlerRoot, process.env["PYTHONPATH"]].filter(Boolean).join(external_node_path_.delimiter);
+    let result;
+    try {
+        result = await run({
+            argv: [
+                options.python,
+                "-m",
+                "kedro_sfn.node_index",
+                "--project",
+                options.projectPath,
+                "--out",
+                options.out,
+            ],
+            cwd: options.projectPath,
+            env: { KEDRO_DISABLE_TELEMETRY: "1", DO_NOT_TRACK: "1", PYTHONPATH: pythonPath },
+        });
+    }
+    catch (error) {
+        log(`Warning: no node index (${error.message}); each Lambda loads the full pipeline registry.`);
+        return undefined;
+    }
+    if (result.exitCode !== 0) {
+        log(`Warning: the node index could not be made (exit ${result.exitCode}); each Lambda loads the full pipeline registry:\n${outputTail(result, 15)}`);
+        return undefined;
+    }
+    const summary = JSON.parse(result.stdout.trim().split("\n").pop() ?? "{}");
+    const skipped = summary.unindexed.map((u) => `${u.node} (${u.why})`);
+    log(`Node index: ${summary.indexed} of ${summary.nodes} nodes start by importing only their own module` +
+        (skipped.length > 0
+            ? `; the full registry for ${skipped.slice(0, 5).join(", ")}${skipped.length > 5 ? ", ..." : ""}`
+            : ""));
+    return summary;
+}
+/** The index's path inside the build context's task/ folder. */
+function nodeIndexPath(taskDir, wheelDir) {
+    return (0,external_node_path_.join)(taskDir, wheelDir, NODE_INDEX_FILE);
+}
+
 ;// CONCATENATED MODULE: ./src/image/package.ts
 
 
@@ -76918,6 +77319,7 @@ function refuseUnpackagedEnv(kedroEnv) {
 
 
 
+
 /** Lambda's task root: the AWS base image's WORKDIR and LAMBDA_TASK_ROOT. */
 const TASK_ROOT = "/var/task";
 const HANDLER = "kedro_sfn.handler.handler";
@@ -76977,6 +77379,10 @@ async function prepareBuildContext(options, pkg, run) {
     (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(staging, "requirements.txt"), lines(options.requirements.requirements));
     (0,external_node_fs_.writeFileSync)((0,external_node_path_.join)(staging, "constraints.txt"), lines(options.requirements.constraints));
     copyHandler(options.handlerRoot, (0,external_node_path_.join)(staging, "task", "kedro_sfn"));
+    if (options.python !== undefined) {
+        const out = nodeIndexPath((0,external_node_path_.join)(staging, "task"), WHEEL_DIR);
+        await writeNodeIndex({ projectPath: project, python: options.python, handlerRoot: options.handlerRoot, out }, run, options.log ?? (() => undefined));
+    }
     const userDockerfile = (options.dockerfile ?? "").trim();
     // A project's own Dockerfile decides itself what to copy: stage conf for it either way.
     if (options.confInImage || userDockerfile !== "")
@@ -77779,6 +78185,7 @@ function smokeSpec(options, requirements) {
     return {
         env: options.kedroEnv,
         pipeline: options.pipeline,
+        ...(options.pipelines ? { pipelines: options.pipelines } : {}),
         ...(kedro !== undefined ? { kedro } : {}),
         ...(requirements.source !== undefined ? { requirements: requirements.source } : {}),
         imports: graph?.runtime?.imports ?? [],
@@ -77823,6 +78230,7 @@ async function smokeTestImage(builder, request, spec, io) {
             : (checked.catalog ?? "catalog not built"),
         `${spec.imports.length} packages present`,
         `runtime ${checked.runtime ?? "?"}`,
+        ...(checked.node_index !== undefined ? [`node index: ${checked.node_index}`] : []),
     ].join(", ");
     return { seconds, summary };
 }
@@ -77899,6 +78307,8 @@ async function buildAndPushImage(options, deps) {
         confInImage: withConf,
         platform: platform.platform,
         handlerRoot: options.handlerRoot ?? pythonHelperRoot(),
+        python: options.python,
+        log,
         ...(options.dockerfile ? { dockerfile: options.dockerfile } : {}),
         ...(options.confSource ? { confSource: options.confSource } : {}),
         requirements,
@@ -78030,7 +78440,7 @@ async function checkBuilder(name, run = runCommand) {
         ]
         : [
             {
-                argv: ["buildah", ...BUILDAH_GLOBAL, "info"],
+                argv: ["buildah", ...storageArgs((await buildahStorage(run)).driver), "info"],
                 what: "buildah cannot open its storage",
                 hint: "Install buildah (apt-get install buildah) and check its storage configuration, or use 'builder: docker'.",
             },
@@ -79014,9 +79424,28 @@ function functionCounts(rows) {
 function stateMachineVerdict(change) {
     return { create: "to create", update: "definition changes", noop: "unchanged" }[change];
 }
+/**
+ * A split pipeline's children, as resources of their own: the parent starts each child's exact
+ * version, so children publish first and the parent's one update is the cutover.
+ */
+function renderChildren(view) {
+    const children = view.stateMachine.children;
+    if (!children || children.length === 0)
+        return "";
+    const rows = children.map((c) => `| ${codeSpan(c.name)} | ${c.tasks} |`);
+    return [
+        "",
+        "",
+        `Too big for one state machine: ${codeSpan(view.stateMachine.name)} runs ${children.length} child state machines (a new version of each that changed, published before the parent switches to them).`,
+        "",
+        "| Child state machine | Tasks |",
+        "| --- | ---: |",
+        ...rows,
+    ].join("\n");
+}
 function renderDefinitionDiff(view, where, maxBytes) {
     const sm = view.stateMachine;
-    const head = `**State machine** ${codeSpan(sm.name)}: ${stateMachineVerdict(sm.change)}.`;
+    const head = `**State machine** ${codeSpan(sm.name)}: ${stateMachineVerdict(sm.change)}.${sm.alias ? ` ${sm.alias}` : ""}${renderChildren(view)}`;
     if (sm.change === "noop" || sm.definitionDiff.trim() === "")
         return head;
     const lines = sm.definitionDiff.replace(/\n$/, "").split("\n");
@@ -79069,6 +79498,10 @@ function truncateChars(text, max) {
     const chars = [...text];
     return chars.length <= max ? text : `${chars.slice(0, max).join("")}…`;
 }
+/** One line: what learned durations did to the structure; "" when they were not read. */
+function renderStructureNote(view) {
+    return view.structureNote ? `**Durations:** ${escapeText(view.structureNote)}` : "";
+}
 /** One line: what the cutover's clean-up deletes; "" when nothing. */
 function renderOldVersions(view) {
     const old = view.oldVersions;
@@ -79094,10 +79527,10 @@ function renderPlanMarkdown(view, options = {}) {
     const where = options.where ?? "comment";
     const sections = [renderHeading(view), renderStatus(view)];
     if (level === "full") {
-        sections.push(renderFindingsTable(view.findings), renderPipeline(view, { maxTasks: options.maxTasks, drawnAbove: options.pipelineDrawnAbove }), renderFunctionTable(view.functions), renderDefinitionDiff(view, where, options.diffMaxBytes ?? DIFF_MAX_BYTES[where]), renderOldVersions(view), renderImage(view.image));
+        sections.push(renderFindingsTable(view.findings), renderPipeline(view, { maxTasks: options.maxTasks, drawnAbove: options.pipelineDrawnAbove }), renderFunctionTable(view.functions), renderDefinitionDiff(view, where, options.diffMaxBytes ?? DIFF_MAX_BYTES[where]), renderOldVersions(view), renderStructureNote(view), renderImage(view.image));
     }
     else if (level === "nodes") {
-        sections.push(renderFindingLines(view.findings), renderFunctionLines(view.functions), `**State machine** ${codeSpan(view.stateMachine.name)}: ${stateMachineVerdict(view.stateMachine.change)}.`, renderOldVersions(view), renderImage(view.image), trimmedNote(view, where, [chartName(view), "the state machine definition diff"]));
+        sections.push(renderFindingLines(view.findings), renderFunctionLines(view.functions), `**State machine** ${codeSpan(view.stateMachine.name)}: ${stateMachineVerdict(view.stateMachine.change)}.`, renderOldVersions(view), renderStructureNote(view), renderImage(view.image), trimmedNote(view, where, [chartName(view), "the state machine definition diff"]));
     }
     else {
         sections.push(`**Pre-flight:** ${findingCounts(view.findings)}.`, `**Functions:** ${functionCounts(view.functions)}. **State machine:** ${stateMachineVerdict(view.stateMachine.change)}.`, renderImage(view.image), trimmedNote(view, where, [chartName(view), "every function", "the diff"]));
@@ -84306,6 +84739,91 @@ function clip(text, max) {
     return text.length <= max ? text : `${text.slice(0, max)}\n… (cut; the log has the whole message)`;
 }
 
+;// CONCATENATED MODULE: ./src/report/planGroup.ts
+/**
+ * The plans of several pipelines deployed by one step (`pipeline: a,b`): one comment, one
+ * section per state machine, one hash over all of them (what `require-reviewed-plan` compares).
+ */
+
+
+
+
+
+function isPlanGroup(view) {
+    return "views" in view;
+}
+/** One hash for several plans: a change in any of them (or their order) changes it. */
+function groupPlanHash(pipelines, views) {
+    const lines = views.map((view, i) => `${pipelines[i] ?? ""}\t${view.stateMachine.name}\t${view.planHash}`);
+    return (0,external_node_crypto_.createHash)("sha256").update(lines.join("\n")).digest("hex");
+}
+function planGroupOf(target, pipelines, views, where = {}) {
+    return { target, planHash: groupPlanHash(pipelines, views), pipelines, views, ...where };
+}
+function groupCounts(group) {
+    const counts = { create: 0, update: 0, delete: 0 };
+    for (const view of group.views) {
+        counts.create += view.counts.create;
+        counts.update += view.counts.update;
+        counts.delete += view.counts.delete;
+    }
+    return counts;
+}
+function groupHasChanges(group) {
+    return group.views.some(hasChanges);
+}
+function heading(group) {
+    const commit = group.commit ? ` at ${codeSpan(group.commit.slice(0, 12))}` : "";
+    const lines = group.views.map((view, i) => {
+        const status = view.status && view.status !== "planned" ? ` · ${view.status}` : "";
+        return `- ${codeSpan(group.pipelines[i] ?? "")} → ${codeSpan(view.stateMachine.name)}: ${planVerdict(view.counts)}${status}`;
+    });
+    return [
+        `### kedro-sfn plan for ${codeSpan(group.target)}${commit}: ${group.views.length} pipelines`,
+        `**Plan: ${planVerdict(groupCounts(group))}.**`,
+        lines.join("\n"),
+    ].join("\n\n");
+}
+function footer(group, where) {
+    const parts = [`plan ${codeSpan(group.planHash.slice(0, 12))}`];
+    if (where === "comment" && group.summaryUrl)
+        parts.push(renderLink({ text: "job summary", url: group.summaryUrl }));
+    return `<sub>kedro-sfn-action · ${parts.join(" · ")}</sub>`;
+}
+function renderGroupMarkdown(group, options = {}) {
+    const where = options.where ?? "comment";
+    const sections = group.views.map((view) => renderPlanMarkdown(view, options).trimEnd());
+    return [heading(group), ...sections, footer(group, where)].join("\n\n") + "\n";
+}
+/**
+ * The most detailed level at which every section fits `maxBytes` together; then each section
+ * fitted to an equal share; then the heading alone (one line per pipeline, no user text but names).
+ */
+function fitGroupMarkdown(group, maxBytes, options = {}) {
+    for (const level of ["full", "nodes", "counts"]) {
+        const markdown = renderGroupMarkdown(group, { ...options, level });
+        const bytes = utf8Bytes(markdown);
+        if (bytes <= maxBytes)
+            return { markdown, level, bytes };
+    }
+    const where = options.where ?? "comment";
+    const pointer = where === "comment"
+        ? `_The plans are too large for a comment: see the ${group.summaryUrl ? renderLink({ text: "job summary", url: group.summaryUrl }) : "job summary of this run"}._`
+        : "_The plans are too large for this summary: see the `plan-json` outputs (`pipelines`)._";
+    const share = Math.floor((maxBytes - utf8Bytes(heading(group)) - 400) / Math.max(1, group.views.length));
+    if (share > 0) {
+        const sections = group.views.map((view) => fitPlanMarkdown(view, share, options));
+        if (sections.every((s) => s.level !== "minimal")) {
+            const markdown = [heading(group), ...sections.map((s) => s.markdown.trimEnd()), footer(group, where)].join("\n\n") +
+                "\n";
+            if (utf8Bytes(markdown) <= maxBytes)
+                return { markdown, level: "counts", bytes: utf8Bytes(markdown) };
+        }
+    }
+    const markdown = [heading(group), pointer, footer(group, where)].join("\n\n") + "\n";
+    return { markdown, level: "minimal", bytes: utf8Bytes(markdown) };
+}
+
 ;// CONCATENATED MODULE: ./src/canonicalJson.ts
 /** Object keys sorted at every depth (arrays keep their order): equal data, equal text. */
 function sortKeys(value) {
@@ -84329,6 +84847,7 @@ function stableStringify(value, indent = 0) {
 }
 
 ;// CONCATENATED MODULE: ./src/github/marker.ts
+
 
 
 
@@ -84391,10 +84910,24 @@ function planDigest(view) {
         : ` (definition diff ${(0,external_node_crypto_.createHash)("sha256").update(sm.definitionDiff).digest("hex").slice(0, 12)})`;
     return { functions, unchanged, stateMachine: `${sm.change}${diffHash}` };
 }
-/** The marker for a view, with its digest when the digest is small enough. */
+/** Several plans under one comment: functions are named per state machine, so they never clash. */
+function groupDigest(group) {
+    const digests = group.views.map(planDigest);
+    return {
+        functions: Object.assign({}, ...digests.map((d) => d.functions)),
+        unchanged: digests.reduce((sum, d) => sum + d.unchanged, 0),
+        stateMachine: digests
+            .map((d, i) => `${group.views[i]?.stateMachine.name ?? ""}: ${d.stateMachine}`)
+            .join("; "),
+    };
+}
+function digestOf(view) {
+    return isPlanGroup(view) ? groupDigest(view) : planDigest(view);
+}
+/** The marker for a view (or a group of them), with its digest when the digest is small enough. */
 function markerFor(view) {
     const marker = { target: view.target, planHash: view.planHash };
-    const digest = planDigest(view);
+    const digest = digestOf(view);
     if (Buffer.byteLength(JSON.stringify(digest), "utf8") <= DIGEST_MAX_BYTES)
         marker.digest = digest;
     return marker;
@@ -84413,7 +84946,7 @@ function comparePlans(reviewed, current) {
     };
     if (!reviewed.digest)
         return [hashes];
-    const now = planDigest(current);
+    const now = digestOf(current);
     const before = reviewed.digest;
     const differences = [];
     const names = [...new Set([...Object.keys(before.functions), ...Object.keys(now.functions)])].sort();
@@ -84426,7 +84959,9 @@ function comparePlans(reviewed, current) {
     if (before.stateMachine !== now.stateMachine) {
         differences.push({
             kind: "state machine",
-            name: current.stateMachine.name,
+            name: isPlanGroup(current)
+                ? current.views.map((v) => v.stateMachine.name).join(", ")
+                : current.stateMachine.name,
             reviewed: before.stateMachine,
             current: now.stateMachine,
         });
@@ -84466,6 +85001,7 @@ function describeDifferences(differences) {
 
 
 
+
 /** GitHub refuses bodies over 65,536 characters; UTF-8 bytes with a margin keep us well inside. */
 const COMMENT_MAX_BYTES = 60_000;
 /** Who writes comments with the default Actions token, which may not call GET /user. */
@@ -84473,7 +85009,10 @@ const ACTIONS_BOT_LOGIN = "github-actions[bot]";
 /** Marker line, then the most detailed rendering that keeps the whole body within `maxBytes`. */
 function buildPlanComment(view, maxBytes = COMMENT_MAX_BYTES) {
     const marker = formatMarker(markerFor(view));
-    const fitted = fitPlanMarkdown(view, maxBytes - utf8Bytes(marker) - 1, { where: "comment" });
+    const room = maxBytes - utf8Bytes(marker) - 1;
+    const fitted = isPlanGroup(view)
+        ? fitGroupMarkdown(view, room, { where: "comment" })
+        : fitPlanMarkdown(view, room, { where: "comment" });
     const body = `${marker}\n${fitted.markdown}`;
     return { body, level: fitted.level, bytes: utf8Bytes(body) };
 }
@@ -84528,7 +85067,8 @@ async function upsertPlanComment(options) {
         target: view.target,
         build: (maxBytes) => buildPlanComment(view, maxBytes),
         // changes-only: a plan without changes is not worth a new comment, but an old one is kept true.
-        worthPosting: options.commentOnPr !== "changes-only" || hasChanges(view),
+        worthPosting: options.commentOnPr !== "changes-only" ||
+            (isPlanGroup(view) ? groupHasChanges(view) : hasChanges(view)),
     });
 }
 /**
@@ -84650,7 +85190,10 @@ async function setPlanCommentStatus(options) {
     const { body, level, bytes } = buildPlanComment(view, options.maxBytes);
     try {
         const { data } = await octokit.rest.issues.updateComment({ ...repo, comment_id: commentId, body });
-        log(`Plan comment ${data.html_url}: ${view.status ?? "planned"}.`);
+        const status = isPlanGroup(view)
+            ? view.views.map((v, i) => `${view.pipelines[i] ?? ""} ${v.status ?? "planned"}`).join(", ")
+            : (view.status ?? "planned");
+        log(`Plan comment ${data.html_url}: ${status}.`);
         return { action: "updated", commentId, url: data.html_url, level, bytes };
     }
     catch (error) {
@@ -84705,6 +85248,38 @@ async function inspectProject(options) {
     if (result.exitCode !== 0)
         throw helperFailure(options, result);
     return parseGraph(result.stdout, `kedro-sfn inspect of ${project}`);
+}
+/** What `inspect.py --pipelines` prints: every graph from one start-up of Python and the project. */
+const GRAPHS_SCHEMA = "kedro-sfn/graphs@1";
+/**
+ * The graphs of several pipelines (`"all"`: every registered one but `__default__`), from one
+ * Python process: the project bootstraps once, whatever the number of pipelines.
+ */
+async function inspectProjects(options, pipelines) {
+    const project = (0,external_node_path_.resolve)(options.projectPath);
+    if (!(0,external_node_fs_.existsSync)(project) || !(0,external_node_fs_.statSync)(project).isDirectory()) {
+        throw new UserError(`Input 'project-path': '${options.projectPath}' is not a folder.`, {
+            hint: "Point 'project-path' at the folder holding your Kedro project's pyproject.toml.",
+        });
+    }
+    const list = pipelines === "all" ? "all" : pipelines.join(",");
+    const args = ["-m", "kedro_sfn.inspect", "--project", project, "--pipelines", list];
+    args.push("--env", options.kedroEnv);
+    const result = await runPython(options.python, args, project);
+    if (result.exitCode !== 0)
+        throw helperFailure({ ...options, pipeline: list }, result);
+    const source = `kedro-sfn inspect of ${project}`;
+    let parsed;
+    try {
+        parsed = JSON.parse(result.stdout);
+    }
+    catch (error) {
+        throw new Error(`${source} printed no JSON: ${error.message}`);
+    }
+    if (parsed.schema !== GRAPHS_SCHEMA || !Array.isArray(parsed.graphs)) {
+        throw new Error(`${source} did not print a ${GRAPHS_SCHEMA} document: is the helper from another version?`);
+    }
+    return parsed.graphs.map((graph) => parseGraph(JSON.stringify(graph), source));
 }
 async function runPython(python, args, cwd) {
     const pythonPath = [pythonHelperRoot(), process.env["PYTHONPATH"]].filter(Boolean).join(external_node_path_.delimiter);
@@ -84779,7 +85354,19 @@ const Tag = {
     commit: "kedro-sfn:commit",
     /** On the state machine: the version ARN the last deploy published (a no-op deploy reports it). */
     version: "kedro-sfn:version",
+    /** On the state machine: the image (pinned by digest) the last deploy deployed; plan mode plans against it. */
+    image: "kedro-sfn:image",
+    /**
+     * On the state machine: `none` when the last deploy left nothing behind for cleanup, `maybe`
+     * when old function versions stayed (executions were running). A read finding anything but
+     * `none` reads every function version again (see src/aws/deployed.ts).
+     */
+    leftovers: "kedro-sfn:leftovers",
 };
+/** State machine tags that record what a deploy did, not what it is asked for: never a reason to deploy. */
+const BOOKKEEPING_TAGS = new Set([Tag.commit, Tag.version, Tag.image]);
+const NO_LEFTOVERS = "none";
+const MAYBE_LEFTOVERS = "maybe";
 const MANAGED_BY = "kedro-sfn-action";
 const desired_MARKER_PREFIX = "kedro-sfn:v1";
 const DESCRIPTION_LIMIT = 256;
@@ -84920,7 +85507,28 @@ function functionTags(desired) {
     };
 }
 function stateMachineTags(desired) {
-    return { ...functionTags(desired), [Tag.commit]: tagValue(desired.commitSha) };
+    const image = tagValue(desired.imageUri);
+    return {
+        ...functionTags(desired),
+        [Tag.commit]: tagValue(desired.commitSha),
+        [Tag.leftovers]: NO_LEFTOVERS,
+        // Only an exact record: a URI the tag rules would alter (or cut) is left out.
+        ...(image === desired.imageUri && imageDigestHex(image) ? { [Tag.image]: image } : {}),
+    };
+}
+/** The image a state machine's tags say it runs, or null. */
+function taggedImage(tags) {
+    const image = tags[Tag.image];
+    return image && imageDigestHex(image) ? image : null;
+}
+/**
+ * Whether the functions' tags are what `desired` asks for, judged from the state machine's: a
+ * deploy tags the state machine after every function, with the same tags plus its own records.
+ */
+function functionTagsCurrent(stateMachineTagged, desired) {
+    const wanted = functionTags(desired);
+    const keys = Object.keys(stateMachineTagged).filter((key) => !BOOKKEEPING_TAGS.has(key) && key !== Tag.leftovers && !key.startsWith("aws:"));
+    return (keys.length === Object.keys(wanted).length && keys.every((key) => stateMachineTagged[key] === wanted[key]));
 }
 /** Tag values allow letters, digits, spaces and `_ . : / = + - @` (the strictest service's rule). */
 function tagValue(value) {
@@ -85000,6 +85608,9 @@ const options_DEFAULTS = {
     [Input.CommentOnPr]: "true",
     [Input.RequireReviewedPlan]: "false",
     [Input.AllowPipelineImportErrors]: "false",
+    [Input.DefaultRunner]: "lambda",
+    [Input.EcsAssignPublicIp]: "false",
+    [Input.LearnDurations]: "true",
 };
 /**
  * keep-images and keep-versions together: kept versions' images are shielded from the lifecycle
@@ -85072,7 +85683,21 @@ function parseOptions(read) {
         requireReviewedPlan: parseBoolean(Input.RequireReviewedPlan, get(Input.RequireReviewedPlan)),
         allowPipelineImportErrors: parseBoolean(Input.AllowPipelineImportErrors, get(Input.AllowPipelineImportErrors)),
         summaryFile: get(Input.SummaryFile),
+        resumeExecution: get(Input.ResumeExecution),
+        rollbackTo: get(Input.RollbackTo),
+        defaultRunner: parseChoice(Input.DefaultRunner, get(Input.DefaultRunner), ["lambda", "ecs"]),
+        ecsCluster: get(Input.EcsCluster),
+        ecsSubnets: parseList(get(Input.EcsSubnets)),
+        ecsSecurityGroups: parseList(get(Input.EcsSecurityGroups)),
+        ecsAssignPublicIp: parseBoolean(Input.EcsAssignPublicIp, get(Input.EcsAssignPublicIp)),
+        ecsExecutionRoleArn: get(Input.EcsExecutionRoleArn),
+        ecsTaskRoleArn: get(Input.EcsTaskRoleArn),
+        learnDurations: parseBoolean(Input.LearnDurations, get(Input.LearnDurations)),
     };
+}
+/** "a, b c" -> ["a", "b", "c"]. */
+function parseList(value) {
+    return value.split(/[\s,]+/).filter((part) => part !== "");
 }
 /** Fails with the name of the first missing input. */
 function requireInputs(options, needed, why) {
@@ -85188,6 +85813,7 @@ const TAGS = {
     aborted: "crit, done, ",
     running: "active, ",
     "not-started": "",
+    skipped: "done, ",
 };
 const SUFFIX = {
     retried: " (retried)",
@@ -85195,6 +85821,7 @@ const SUFFIX = {
     "timed-out": " (timed out)",
     aborted: " (aborted)",
     running: " (running)",
+    skipped: " (skipped)",
 };
 /** Tick spacings the axis may use, in ms, and Mermaid's name for each. */
 const LONGEST_TICK = [28 * 86_400_000, "28day"];
@@ -85322,6 +85949,7 @@ const STATUS_ICON = {
     aborted: "⏹️",
     running: "⏳",
     "not-started": "⚪",
+    skipped: "⏭️",
 };
 const STATUS_WORD = {
     succeeded: "succeeded",
@@ -85331,6 +85959,7 @@ const STATUS_WORD = {
     aborted: "aborted",
     running: "running",
     "not-started": "not started",
+    skipped: "skipped (succeeded before)",
 };
 /** Worst first: the order of the counts line. */
 const STATUS_ORDER = [
@@ -85340,6 +85969,7 @@ const STATUS_ORDER = [
     "running",
     "retried",
     "succeeded",
+    "skipped",
     "not-started",
 ];
 /** Names are cut in the middle beyond these lengths so the table fits a 1,000 px page. */
@@ -85347,7 +85977,7 @@ const nodeTable_NODE_NAME_MAX = 80;
 const LAMBDA_NAME_MAX = 64;
 const FOLD_ABOVE = 20;
 /** The status column's words: short, since the column sits first. */
-const STATUS_CELL = { ...STATUS_WORD, retried: "retried" };
+const STATUS_CELL = { ...STATUS_WORD, retried: "retried", skipped: "skipped" };
 /** Rows in run order: by start, then as given; nodes that never started last. */
 function sortByStart(nodes) {
     const position = new Map(nodes.map((n, i) => [n, i]));
@@ -85367,13 +85997,16 @@ function renderNodeTable(nodes, options = {}) {
     const rows = all.slice(0, options.maxRows ?? all.length);
     const start = options.executionStartMs ?? null;
     const fold = rows.length > (options.foldAbove ?? FOLD_ABOVE);
-    const shown = fold ? rows.filter((n) => n.status !== "succeeded") : rows;
-    const folded = fold ? rows.filter((n) => n.status === "succeeded") : [];
+    // A resume's skipped nodes fold away too: they succeeded, in the run it resumes.
+    const green = (n) => n.status === "succeeded" || n.status === "skipped";
+    const shown = fold ? rows.filter((n) => !green(n)) : rows;
+    const folded = fold ? rows.filter(green) : [];
+    const skipped = folded.filter((n) => n.status === "skipped").length;
     const parts = [];
     if (shown.length > 0)
         parts.push(nodeTable(shown, start));
     if (folded.length > 0) {
-        parts.push("", `<details><summary>${STATUS_ICON.succeeded} ${plural(folded.length, "node")} succeeded</summary>`, "", nodeTable(folded, start), "", "</details>");
+        parts.push("", `<details><summary>${STATUS_ICON.succeeded} ${plural(folded.length, "node")} succeeded${skipped > 0 ? ` (${skipped} skipped: they succeeded before)` : ""}</summary>`, "", nodeTable(folded, start), "", "</details>");
     }
     if (all.length > rows.length) {
         parts.push("", `_…and ${all.length - rows.length} more; the \`node-statuses\` output has every node._`);
@@ -85491,7 +86124,7 @@ function renderRunSummary(input, budgetBytes = SUMMARY_BUDGET_BYTES) {
 }
 function renderRunSummaryAt(input, level) {
     const { run } = input;
-    const sections = [renderHeadline(input), renderCounts(run)];
+    const sections = [renderHeadline(input), renderResumed(run, level), renderCounts(run)];
     if (run.waited && run.nodes.length === 0 && run.tasks.length === 0) {
         sections.push("_Per-node status is missing: the execution history could not be read (see the log)._");
     }
@@ -85565,6 +86198,27 @@ function renderHeadline(input) {
     }
     return lines.join("\n");
 }
+/**
+ * A resume says what it resumes (linked), under which run id, and which nodes it skipped and why.
+ * The skipped names are listed up to the "problems" level; at "counts" only their number.
+ */
+function renderResumed(run, level) {
+    const from = run.resumedFrom;
+    if (!from)
+        return "";
+    const link = `<a href="${escapeHtml(from.consoleUrl)}">${htmlText(from.name)}</a>`;
+    const lines = [
+        `**Resumes** ${link} with its run id ${codeSpan(from.runId)}: ${STATUS_ICON.skipped} ${plural(from.skipped.length, "node")} skipped ` +
+            `because they succeeded there (their outputs, saved under that run id, are read as they are); ` +
+            `${plural(from.rerun.length, "node")} run again: the failed node(s), those that did not run, and everything downstream.`,
+    ];
+    if (from.skipped.length > 0 && level !== "counts") {
+        const shown = from.skipped.slice(0, PROBLEM_ROWS).map((n) => codeSpan(n));
+        const more = from.skipped.length > PROBLEM_ROWS ? ` and ${from.skipped.length - PROBLEM_ROWS} more` : "";
+        lines.push("", `<details><summary>Skipped nodes (${from.skipped.length})</summary>`, "", `${shown.join(", ")}${more}`, "", "</details>");
+    }
+    return lines.join("\n");
+}
 /** `arn:...:stateMachine:NAME:7` -> NAME, 7. */
 function versionOf(arn) {
     const match = /:stateMachine:([^:]+)(?::(\d+))?$/.exec(arn);
@@ -85635,6 +86289,8 @@ const RUN_CLASS = {
     aborted: "running",
     running: "running",
     "not-started": "not-started",
+    // Its outputs are the first run's: the data is there, as for a node that succeeded.
+    skipped: "succeeded",
 };
 /** The pipeline flowchart coloured by run status. */
 function renderStatusFlowchart(pipeline, runs) {
@@ -86099,7 +86755,12 @@ function boundTasks(definition) {
             ? payload.nodes.filter((node) => typeof node === "string")
             : [];
         const specHash = typeof state.Comment === "string" ? (SPEC_COMMENT.exec(state.Comment)?.[1] ?? null) : null;
-        tasks[functionName] = { functionName, versionArn: reference, specHash, nodes };
+        const earlier = tasks[functionName];
+        // One function may serve several Tasks (a function shared by nodes with the same settings):
+        // it is bound once, and serves all their nodes.
+        tasks[functionName] = earlier
+            ? { ...earlier, nodes: [...earlier.nodes, ...nodes.filter((node) => !earlier.nodes.includes(node))] }
+            : { functionName, versionArn: reference, specHash, nodes };
     });
     return tasks;
 }
@@ -86133,6 +86794,41 @@ function readableDefinition(definition) {
         }
     });
     return copy;
+}
+const START_EXECUTION = /^arn:aws[a-z-]*:states:::states:startExecution(\.sync(:2)?)?$/;
+/** Calls `visit` for every Task that starts a child state machine (a split pipeline's parent). */
+function visitChildStarts(definition, visit) {
+    for (const state of Object.values(definition.States)) {
+        const parameters = state.Parameters;
+        if (state.Type === "Task" &&
+            typeof state.Resource === "string" &&
+            START_EXECUTION.test(state.Resource) &&
+            typeof parameters?.StateMachineArn === "string")
+            visit(parameters, parameters.StateMachineArn);
+        for (const branch of nestedMachines(state))
+            visitChildStarts(branch, visit);
+    }
+}
+/**
+ * A copy of a split pipeline's parent with each child start bound to the child's published
+ * version ARN (by child name), as function versions are bound: the parent's one update is the
+ * cutover. A child without a version is a bug, not a user error.
+ */
+function bindChildMachines(definition, versionArnByChild) {
+    const copy = structuredClone(definition);
+    visitChildStarts(copy, (parameters, name) => {
+        const arn = versionArnByChild.get(name);
+        if (!arn)
+            throw new Error(`No state machine version to bind for child "${name}".`);
+        parameters.StateMachineArn = arn;
+    });
+    return copy;
+}
+/** The child state machines (version ARNs as deployed, or names as compiled) a parent starts. */
+function childMachineReferences(definition) {
+    const references = [];
+    visitChildStarts(definition, (_parameters, reference) => references.push(reference));
+    return references;
 }
 
 ;// CONCATENATED MODULE: ./src/plan/diff.ts
@@ -86181,8 +86877,299 @@ function escapePointer(key) {
     return key.replace(/~/g, "~0").replace(/\//g, "~1");
 }
 
+;// CONCATENATED MODULE: ./src/compile/ecs.ts
+/**
+ * The second runner: a task whose nodes run as an ECS Fargate task of the pipeline's one image
+ * (python/kedro_sfn/ecs_entry.py) instead of a Lambda function. Pure: Fargate's sizes, the
+ * checks of a node's settings, and the Task state that runs it.
+ */
+
+const ECS_RUN_TASK = "arn:aws:states:::ecs:runTask.sync";
+/** The execution's error when an ECS Task failed (its cause: the stopped task's description). */
+const ECS_TASK_FAILED = "KedroSfn.EcsTaskFailed";
+/** The one container of the task definition; the Task's ContainerOverrides name it. */
+const ECS_CONTAINER_NAME = "kedro";
+/** The pipeline's task definition family: the function prefix's, so one IAM pattern covers both. */
+function taskDefinitionFamily(functionPrefix) {
+    return `${functionPrefix}-ecs`;
+}
+/**
+ * ECS's own transient failures: a throttled or failed RunTask (`ECS.AmazonECSException`,
+ * `ECS.ServerException`) and a RunTask answered with `Failures` (Fargate out of capacity in the
+ * subnets' zones: "Capacity is unavailable at this time"), which `.sync` reports as
+ * `AmazonECS.Unknown`. A container that ran and failed is `States.TaskFailed`: never retried.
+ */
+const ECS_CAPACITY_ERRORS = ["ECS.AmazonECSException", "ECS.ServerException", "AmazonECS.Unknown"];
+const ECS_CAPACITY_RETRY = {
+    ErrorEquals: ECS_CAPACITY_ERRORS,
+    IntervalSeconds: 10,
+    MaxAttempts: 6,
+    BackoffRate: 2,
+    MaxDelaySeconds: 300,
+    JitterStrategy: "FULL",
+};
+/** Fargate's task sizes: CPU units -> the memory (MB) it allows (AWS ECS developer guide, task size). */
+const FARGATE_SIZES = [
+    { cpu: 256, memory: [512, 1024, 2048] },
+    { cpu: 512, memory: range(1024, 4096, 1024) },
+    { cpu: 1024, memory: range(2048, 8192, 1024) },
+    { cpu: 2048, memory: range(4096, 16384, 1024) },
+    { cpu: 4096, memory: range(8192, 30720, 1024) },
+    { cpu: 8192, memory: range(16384, 61440, 4096) },
+    { cpu: 16384, memory: range(32768, 122880, 8192) },
+];
+function range(from, to, step) {
+    const out = [];
+    for (let value = from; value <= to; value += step)
+        out.push(value);
+    return out;
+}
+/** Every valid pair, smallest first. */
+function pairs() {
+    return FARGATE_SIZES.flatMap(({ cpu, memory }) => memory.map((memoryMb) => ({ cpu, memoryMb })));
+}
+/** The valid pair closest to the asked one (relative distance in both), preferring the larger. */
+function nearestFargateSize(cpu, memoryMb) {
+    let best = pairs()[0];
+    let bestScore = Number.POSITIVE_INFINITY;
+    for (const pair of pairs()) {
+        const memoryOff = Math.abs(Math.log2(pair.memoryMb / Math.max(memoryMb, 1)));
+        const cpuOff = cpu === undefined ? 0 : Math.abs(Math.log2(pair.cpu / Math.max(cpu, 1)));
+        // Too small is worse than too big: a node that ran out of memory fails.
+        const short = pair.memoryMb < memoryMb || (cpu !== undefined && pair.cpu < cpu) ? 0.5 : 0;
+        const score = memoryOff + cpuOff + short;
+        if (score < bestScore) {
+            best = pair;
+            bestScore = score;
+        }
+    }
+    return best;
+}
+/**
+ * The Fargate size of a task: its memory with its CPU, or the smallest CPU that allows that
+ * memory. A pair Fargate does not offer is a user error naming the nearest one it does.
+ */
+function fargateSize(cpu, memoryMb, who, from) {
+    if (cpu === undefined) {
+        const fits = FARGATE_SIZES.find((size) => size.memory.includes(memoryMb));
+        if (fits)
+            return { cpu: fits.cpu, memoryMb };
+    }
+    else if (FARGATE_SIZES.some((size) => size.cpu === cpu && size.memory.includes(memoryMb))) {
+        return { cpu, memoryMb };
+    }
+    const nearest = nearestFargateSize(cpu, memoryMb);
+    const asked = cpu === undefined ? `memory ${memoryMb} MB` : `cpu ${cpu} with memory ${memoryMb} MB`;
+    const allowed = FARGATE_SIZES.find((size) => size.cpu === cpu);
+    throw new UserError(`${who} runs on ECS Fargate, which has no task size ${asked}.`, {
+        hint: `Set by ${from}. The nearest Fargate size is cpu ${nearest.cpu} with memory ${nearest.memoryMb}` +
+            (allowed
+                ? `; cpu ${cpu} allows memory ${allowed.memory[0]}-${allowed.memory[allowed.memory.length - 1]} MB in steps of ${(allowed.memory[1] ?? 0) - (allowed.memory[0] ?? 0)}.`
+                : `; cpu is one of ${FARGATE_SIZES.map((size) => size.cpu).join(", ")}.`),
+    });
+}
+/**
+ * A Task that runs the nodes as one Fargate task and waits for it (`.sync`). The run id and the
+ * parameters reach the container as environment overrides, read the same way the Lambda payload
+ * is (python/kedro_sfn/ecs_entry.py); Step Functions stops the task at the timeout.
+ */
+function ecsTaskState(t, network, link, errorPath) {
+    const environment = [
+        ...Object.entries(t.environment).map(([Name, Value]) => ({ Name, Value })),
+        { Name: "KEDRO_SFN_NODES", Value: JSON.stringify(t.nodes) },
+        { Name: "KEDRO_SFN_RUN_ID", "Value.$": "$.kedro_sfn.run_id" },
+        // The whole run context too: a resume's skip list reaches the container as it reaches a Lambda.
+        { Name: "KEDRO_SFN_CONTEXT", "Value.$": "States.JsonToString($.kedro_sfn)" },
+        { Name: "KEDRO_SFN_PARAMS", "Value.$": "States.JsonToString($.params)" },
+    ];
+    return {
+        Type: "Task",
+        Resource: ECS_RUN_TASK,
+        Parameters: {
+            Cluster: network.cluster,
+            LaunchType: "FARGATE",
+            TaskDefinition: t.family,
+            NetworkConfiguration: {
+                AwsvpcConfiguration: {
+                    Subnets: [...network.subnets],
+                    SecurityGroups: [...network.securityGroups],
+                    AssignPublicIp: network.assignPublicIp ? "ENABLED" : "DISABLED",
+                },
+            },
+            Overrides: {
+                Cpu: String(t.cpu),
+                Memory: String(t.memoryMb),
+                ContainerOverrides: [{ Name: ECS_CONTAINER_NAME, Environment: environment }],
+            },
+        },
+        ResultPath: null,
+        TimeoutSeconds: t.timeoutSeconds,
+        Retry: [{ ...ECS_CAPACITY_RETRY, ErrorEquals: [...ECS_CAPACITY_ERRORS] }],
+        Catch: [{ ErrorEquals: ["States.ALL"], ResultPath: errorPath, Next: t.failStateName }],
+        ...link,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/plan/taskDefinitions.ts
+/**
+ * The pipeline's ECS task definition in the plan: one family per state machine, one revision per
+ * image digest and settings. The revision's settings hash rides on it as a tag, so the plan
+ * compares it with the family's latest ACTIVE revision and a no-op deploy registers nothing. The
+ * state machine's ECS Tasks name the family in the compiled definition; plan and apply bind the
+ * revision's ARN there, exactly as function versions are bound (bind.ts): one atomic cutover.
+ */
+
+
+
+
+/** On each revision: the hash of what it was registered from. */
+const TASK_DEFINITION_SPEC_TAG = "kedro-sfn:spec";
+/** The container runs this instead of the image's Lambda ENTRYPOINT (python/kedro_sfn/ecs_entry.py). */
+const ECS_ENTRY_POINT = ["python3", "-m", "kedro_sfn.ecs_entry"];
+/** awslogs names each task's stream `<prefix>/<container>/<task id>`. */
+const ECS_LOG_STREAM_PREFIX = "kedro-sfn";
+/** Fargate's smallest size; every Task overrides it with its own (Overrides.Cpu/Memory). */
+const BASE_SIZE = { cpu: "256", memory: "512" };
+/** CloudWatch Logs group of the family's tasks. */
+function ecsLogGroup(family) {
+    return `/ecs/${family}`;
+}
+/** The log stream of one task, from its ARN (`.../task/<cluster>/<id>`). */
+function ecsLogStream(taskArn) {
+    return `${ECS_LOG_STREAM_PREFIX}/${ECS_CONTAINER_NAME}/${taskArn.slice(taskArn.lastIndexOf("/") + 1)}`;
+}
+function ecsTasksOf(desired) {
+    return desired.compiled.ecsTasks ?? [];
+}
+/** What RegisterTaskDefinition gets, less the tags and the region-bound log option. */
+function registeredSettings(desired, tasks) {
+    const first = tasks[0];
+    const mixed = tasks.find((t) => t.architecture !== first.architecture);
+    if (mixed) {
+        throw new UserError(`Tasks ${first.taskName} (${first.architecture}) and ${mixed.taskName} (${mixed.architecture}) run on ECS with different architectures; the pipeline's one task definition has one.`, { hint: "Give every node routed to ECS (runner: ecs) the same architecture in sfn.yml." });
+    }
+    return {
+        family: first.family,
+        imageUri: desired.imageUri,
+        executionRoleArn: desired.ecs?.executionRoleArn ?? "",
+        taskRoleArn: desired.ecs?.taskRoleArn ?? "",
+        architecture: first.architecture,
+        entryPoint: ECS_ENTRY_POINT,
+    };
+}
+function taskDefinitionSpecHash(desired) {
+    const tasks = ecsTasksOf(desired);
+    return tasks.length === 0 ? null : shortHash(registeredSettings(desired, tasks));
+}
+/** RegisterTaskDefinition's input for this deployment; null when no task runs on ECS. */
+function taskDefinitionInput(desired, region) {
+    const tasks = ecsTasksOf(desired);
+    if (tasks.length === 0)
+        return null;
+    const settings = registeredSettings(desired, tasks);
+    const tags = { ...functionTags(desired), [TASK_DEFINITION_SPEC_TAG]: shortHash(settings) };
+    return {
+        family: settings.family,
+        taskRoleArn: settings.taskRoleArn,
+        executionRoleArn: settings.executionRoleArn,
+        networkMode: "awsvpc",
+        requiresCompatibilities: ["FARGATE"],
+        ...BASE_SIZE,
+        runtimePlatform: {
+            cpuArchitecture: settings.architecture === "arm64" ? "ARM64" : "X86_64",
+            operatingSystemFamily: "LINUX",
+        },
+        containerDefinitions: [
+            {
+                name: ECS_CONTAINER_NAME,
+                image: settings.imageUri,
+                essential: true,
+                // The image's ENTRYPOINT is Lambda's (or the runtime interface client): not for a task.
+                entryPoint: [...settings.entryPoint],
+                command: [],
+                environment: [],
+                logConfiguration: {
+                    logDriver: "awslogs",
+                    options: {
+                        "awslogs-group": ecsLogGroup(settings.family),
+                        "awslogs-region": region,
+                        "awslogs-stream-prefix": ECS_LOG_STREAM_PREFIX,
+                        "awslogs-create-group": "true",
+                    },
+                },
+            },
+        ],
+        tags: Object.entries(tags)
+            .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+            .map(([key, value]) => ({ key, value })),
+    };
+}
+/** Desired vs the family's latest revision; undefined when no task runs on ECS. */
+function planTaskDefinition(desired, deployed) {
+    const specHash = taskDefinitionSpecHash(desired);
+    const family = ecsTasksOf(desired)[0]?.family;
+    if (specHash === null || family === undefined)
+        return undefined;
+    if (!deployed)
+        return { family, action: "create", specHash, currentArn: null, changes: [] };
+    if (deployed.specHash === specHash)
+        return { family, action: "noop", specHash, currentArn: deployed.arn, changes: [] };
+    return {
+        family,
+        action: "update",
+        specHash,
+        currentArn: null,
+        changes: [{ field: "revision", before: `${family}:${deployed.revision}`, after: `${family}:new` }],
+    };
+}
+/** `family:new` until the apply registers the revision. */
+function plannedTaskDefinitionArn(plan) {
+    return plan.currentArn ?? `${plan.family}:new`;
+}
+function visitEcsTasks(states, visit) {
+    for (const state of Object.values(states)) {
+        const parameters = state.Parameters;
+        if (state.Type === "Task" && state.Resource === ECS_RUN_TASK && parameters)
+            visit(parameters);
+        for (const branch of state.Branches ?? [])
+            visitEcsTasks(branch.States, visit);
+    }
+}
+/** A copy whose ECS Tasks run `taskDefinitionArn` instead of naming the family. */
+function bindTaskDefinition(definition, taskDefinitionArn) {
+    if (taskDefinitionArn === null)
+        return definition;
+    const copy = structuredClone(definition);
+    visitEcsTasks(copy.States, (parameters) => {
+        parameters.TaskDefinition = taskDefinitionArn;
+    });
+    return copy;
+}
+/** The task definition revisions a deployed definition runs (for destroy/prune and reading back). */
+function boundTaskDefinitions(definition) {
+    const arns = new Set();
+    visitEcsTasks(definition.States, (parameters) => {
+        if (typeof parameters.TaskDefinition === "string")
+            arns.add(parameters.TaskDefinition);
+    });
+    return [...arns].sort();
+}
+
 ;// CONCATENATED MODULE: ./src/plan/versions.ts
 
+/**
+ * A state machine version's description: the commit, the plan, and the image every Task of the
+ * version runs (a deploy converges every function to one image before the switch), so a later
+ * cleanup knows which images kept versions run without reading each function version.
+ */
+function stateMachineVersionDescription(commitSha, planHash, imageUri) {
+    const digest = imageDigestHex(imageUri);
+    return `kedro-sfn commit ${commitSha} plan ${planHash.slice(0, 12)}${digest ? ` image ${digest}` : ""}`;
+}
+/** The image digest (hex) a version description records, or null. */
+function versionImageDigest(description) {
+    return /(?:^| )image ([0-9a-f]{64})(?: |$)/.exec(description ?? "")?.[1] ?? null;
+}
 /** `keep-versions` when not given: state machine versions kept, the newest included. */
 const DEFAULT_KEEP_VERSIONS = 10;
 /**
@@ -86201,9 +87188,10 @@ function planOldVersions(deployed, functions, stateMachine, options) {
         return none;
     const publishes = stateMachine.steps.includes("update") || stateMachine.steps.includes("create");
     const keptCount = Math.max(0, publishes ? keep - 1 : keep);
-    const kept = machine.versions.slice(0, keptCount);
+    const rollback = rollbackProtected(machine, stateMachine, publishes);
+    const kept = machine.versions.filter((version, index) => index < keptCount || rollback.has(version.arn));
     const stateMachineVersions = machine.versions
-        .slice(keptCount)
+        .filter((version) => !kept.includes(version))
         .filter((version) => publishes || version.arn !== stateMachine.currentVersionArn)
         .map((version) => version.arn);
     if (kept.some((version) => version.functionVersionArns === null))
@@ -86236,6 +87224,25 @@ function planOldVersions(deployed, functions, stateMachine, options) {
         keptImages: keptImages(inUse, images, options.imageUri),
     };
 }
+/**
+ * Versions kept whatever `keep` says: the one the alias routes to now, and the one a rollback after
+ * this deploy goes back to (the newest before the version the alias is left on). With them, the
+ * function versions they invoke stay too (they count as kept).
+ */
+function rollbackProtected(machine, stateMachine, publishes) {
+    const keep = new Set();
+    const aliased = machine.alias?.versionArn;
+    if (aliased)
+        keep.add(aliased);
+    const target = publishes ? null : stateMachine.currentVersionArn;
+    if (target)
+        keep.add(target);
+    const targetNumber = target ? Number(target.slice(target.lastIndexOf(":") + 1)) : Number.POSITIVE_INFINITY;
+    const previous = (machine.versions ?? []).find((version) => version.version < targetNumber);
+    if (previous)
+        keep.add(previous.arn);
+    return keep;
+}
 /** The digests of every image a kept function version runs, or null if one is not known. */
 function keptImages(inUse, images, imageUri) {
     const digests = new Set();
@@ -86266,6 +87273,8 @@ function byVersionArn(a, b) {
 const PLAN_SCHEMA = "kedro-sfn/plan@1";
 
 ;// CONCATENATED MODULE: ./src/plan/plan.ts
+
+
 
 
 
@@ -86312,7 +87321,9 @@ function planDeployment(desired, deployed, options = {}) {
     }
     functions.sort((a, b) => plan_compare(a.functionName, b.functionName));
     retained.sort(plan_compare);
-    const stateMachine = planStateMachine(desired, deployed, functions);
+    const taskDefinition = planTaskDefinition(desired, deployed?.taskDefinition);
+    const stateMachine = planStateMachine(desired, deployed, functions, taskDefinition);
+    stateMachine.alias = planAlias(stateMachine, deployed);
     const oldVersions = planOldVersions(deployed, functions, stateMachine, {
         keep: options.keepVersions ?? DEFAULT_KEEP_VERSIONS,
         imageUri: desired.imageUri,
@@ -86330,7 +87341,8 @@ function planDeployment(desired, deployed, options = {}) {
         retained,
         stateMachine,
         oldVersions,
-        summary: summarize(functions, stateMachine),
+        ...(taskDefinition ? { taskDefinition } : {}),
+        summary: summarize(functions, stateMachine, taskDefinition),
     };
     return { ...planWithoutHash, hash: planHash(planWithoutHash) };
 }
@@ -86441,9 +87453,9 @@ function fieldChanges(deployed, spec, desired, hashes, current, bound) {
     }
     return changes;
 }
-function planStateMachine(desired, deployed, functions) {
+function planStateMachine(desired, deployed, functions, taskDefinition) {
     const current = deployed?.stateMachine ?? null;
-    const definition = desiredDefinition(desired, functions);
+    const definition = bindTaskDefinition(desiredDefinition(desired, functions), taskDefinition ? plannedTaskDefinitionArn(taskDefinition) : null);
     const name = desired.stateMachineName;
     if (!current) {
         return {
@@ -86471,7 +87483,7 @@ function planStateMachine(desired, deployed, functions) {
     // The commit and version tags move with every deploy that changes something: not a reason to deploy.
     const wantedTags = stateMachineTags(desired);
     const tagKeys = [...new Set([...Object.keys(current.tags), ...Object.keys(wantedTags)])]
-        .filter((key) => key !== Tag.commit && key !== Tag.version && !key.startsWith("aws:"))
+        .filter((key) => !BOOKKEEPING_TAGS.has(key) && !key.startsWith("aws:"))
         .sort();
     for (const key of tagKeys)
         add(`tags.${key}`, current.tags[key] ?? null, wantedTags[key] ?? null);
@@ -86504,6 +87516,31 @@ function planStateMachine(desired, deployed, functions) {
         definitionChanges,
     };
 }
+/**
+ * The `live` alias follows the deploy: to the version it publishes, else to the version the state
+ * machine runs. So a deploy after a rollback points it back at the version its inputs describe
+ * (one alias update, no new version when that version still exists). An alias not read (a
+ * DeployedState made without it) is taken to follow the state machine.
+ */
+function planAlias(stateMachine, deployed) {
+    const publishes = stateMachine.steps.includes("create") || stateMachine.steps.includes("update");
+    // Nothing deployed: the alias comes with the state machine.
+    const alias = deployed?.stateMachine ? deployed.stateMachine.alias : null;
+    const target = publishes
+        ? `${stateMachine.name}:${NEW_VERSION}`
+        : (stateMachine.currentVersionArn ?? `${stateMachine.name}:${NEW_VERSION}`);
+    const base = { name: STATE_MACHINE_ALIAS, targetVersionArn: target };
+    if (alias === undefined)
+        return {
+            ...base,
+            action: publishes ? "update" : "noop",
+            currentVersionArn: stateMachine.currentVersionArn,
+        };
+    if (alias === null)
+        return { ...base, action: "create", currentVersionArn: null };
+    const action = !publishes && alias.versionArn === target ? "noop" : "update";
+    return { ...base, action, currentVersionArn: alias.versionArn };
+}
 /** The definition the plan expects to deploy: known versions for unchanged functions, placeholders for new ones. */
 function desiredDefinition(desired, functions) {
     const bindings = new Map();
@@ -86528,13 +87565,21 @@ function desiredLogging(desired) {
         includeExecutionData: logging.includeExecutionData ?? false,
     };
 }
-function summarize(functions, stateMachine) {
+function summarize(functions, stateMachine, taskDefinition) {
     const count = (predicate) => functions.filter(predicate).length;
-    const toCreate = count((fn) => fn.action === "create") + (stateMachine.action === "create" ? 1 : 0);
+    const toCreate = count((fn) => fn.action === "create") +
+        (stateMachine.action === "create" ? 1 : 0) +
+        (taskDefinition?.action === "create" ? 1 : 0);
+    // An alias that moves while the state machine stays (after a rollback) updates the state machine.
+    const aliasMoves = stateMachine.action === "noop" && (stateMachine.alias?.action ?? "noop") !== "noop";
+    const machineUpdates = stateMachine.action === "update" || aliasMoves;
     const toUpdate = count((fn) => fn.action === "update-code" || fn.action === "update-config") +
-        (stateMachine.action === "update" ? 1 : 0);
+        (machineUpdates ? 1 : 0) +
+        (taskDefinition?.action === "update" ? 1 : 0);
     const toDelete = count((fn) => fn.action === "delete");
-    const unchanged = count((fn) => fn.action === "noop") + (stateMachine.action === "noop" ? 1 : 0);
+    const unchanged = count((fn) => fn.action === "noop") +
+        (stateMachine.action === "noop" && !aliasMoves ? 1 : 0) +
+        (taskDefinition?.action === "noop" ? 1 : 0);
     return { toCreate, toUpdate, toDelete, unchanged, hasChanges: toCreate + toUpdate + toDelete > 0 };
 }
 function plan_compare(a, b) {
@@ -86577,6 +87622,312 @@ async function sendOnce(command, send, check) {
             return { already: error.result };
         throw error;
     }
+}
+
+;// CONCATENATED MODULE: ./src/aws/sfn.ts
+
+
+
+
+
+function stateMachineArn(partition, region, accountId, name) {
+    return `arn:${partition}:states:${region}:${accountId}:stateMachine:${name}`;
+}
+/** The state machine's ARN by name, paging ListStateMachines (used when the account is unknown). */
+async function findStateMachineArn(sfn, name) {
+    for await (const page of (0,client_sfn_dist_cjs/* paginateListStateMachines */.tfX)({ client: sfn, pageSize: 1000 }, {})) {
+        const found = page.stateMachines?.find((machine) => machine.name === name);
+        if (found?.stateMachineArn)
+            return found.stateMachineArn;
+    }
+    return null;
+}
+/** The state machine (or a version of it) without its tags (a separate call: see stateMachineTagsOf). */
+async function describeStateMachine(sfn, arn) {
+    let described;
+    try {
+        described = await sfn.send(new client_sfn_dist_cjs/* DescribeStateMachineCommand */.LyQ({ stateMachineArn: arn }));
+    }
+    catch (error) {
+        if (isAwsError(error, "StateMachineDoesNotExist"))
+            return null;
+        throw error;
+    }
+    const definition = parseDefinition(described.definition ?? "");
+    return {
+        arn: described.stateMachineArn ?? arn,
+        name: described.name ?? "",
+        definition,
+        roleArn: described.roleArn ?? "",
+        logging: deployedLogging(described.loggingConfiguration),
+        tracing: described.tracingConfiguration?.enabled ?? false,
+        tags: {},
+        ...(described.description ? { description: described.description } : {}),
+        tasks: boundTasks(definition),
+    };
+}
+/** A definition we cannot read (edited by hand into something odd) compares as empty: it gets replaced. */
+function parseDefinition(text) {
+    try {
+        const parsed = JSON.parse(text);
+        if (parsed &&
+            typeof parsed === "object" &&
+            "States" in parsed &&
+            typeof parsed.States === "object" &&
+            parsed.States !== null) {
+            return parsed;
+        }
+    }
+    catch {
+        // fall through
+    }
+    return { StartAt: "", States: {} };
+}
+function deployedLogging(config) {
+    const level = config?.level ?? "OFF";
+    const logGroupArn = config?.destinations?.[0]?.cloudWatchLogsLogGroup?.logGroupArn ?? null;
+    return {
+        level,
+        logGroupArn: level === "OFF" ? null : logGroupArn,
+        includeExecutionData: level === "OFF" ? false : (config?.includeExecutionData ?? false),
+    };
+}
+function loggingConfiguration(logging) {
+    if (logging.level === "OFF" || !logging.logGroupArn)
+        return { level: "OFF", includeExecutionData: false };
+    return {
+        level: logging.level,
+        includeExecutionData: logging.includeExecutionData,
+        destinations: [{ cloudWatchLogsLogGroup: { logGroupArn: logging.logGroupArn } }],
+    };
+}
+/** Creates and publishes version 1. Returns ARNs; throws StateMachineAlreadyExists as AWS does. */
+async function createStateMachine(sfn, name, settings, tags) {
+    const created = await sfn.send(new client_sfn_dist_cjs/* CreateStateMachineCommand */.OMl({
+        name,
+        type: "STANDARD",
+        definition: JSON.stringify(settings.definition),
+        roleArn: settings.roleArn,
+        loggingConfiguration: loggingConfiguration(settings.logging),
+        tracingConfiguration: { enabled: settings.tracing },
+        tags: Object.entries(tags).map(([key, value]) => ({ key, value })),
+        publish: true,
+        versionDescription: settings.versionDescription.slice(0, 256),
+    }));
+    return { arn: created.stateMachineArn ?? "", versionArn: created.stateMachineVersionArn ?? null };
+}
+/**
+ * One call switches every task to the new function versions and publishes a version, its
+ * description naming the plan (so the version itself records what it came from). A retry after
+ * a lost response first looks whether the lost call already did it: then no second version.
+ */
+async function updateStateMachine(sfn, arn, settings) {
+    const command = new client_sfn_dist_cjs/* UpdateStateMachineCommand */.RnG({
+        stateMachineArn: arn,
+        definition: JSON.stringify(settings.definition),
+        roleArn: settings.roleArn,
+        loggingConfiguration: loggingConfiguration(settings.logging),
+        tracingConfiguration: { enabled: settings.tracing },
+        publish: true,
+        versionDescription: settings.versionDescription.slice(0, 256),
+    });
+    const once = await sendOnce(command, () => sfn.send(command), () => publishedVersionFor(sfn, arn, settings));
+    return once.already ?? once.sent.stateMachineVersionArn ?? null;
+}
+/** The newest version, when it and the state machine both have `settings` (the lost update happened). */
+async function publishedVersionFor(sfn, arn, settings) {
+    const newest = (await listStateMachineVersions(sfn, arn, 1))[0];
+    if (!newest)
+        return null;
+    const [machine, version] = await Promise.all([
+        describeStateMachine(sfn, arn),
+        describeStateMachine(sfn, newest.arn),
+    ]);
+    return machine && version && hasSettings(machine, settings) && hasSettings(version, settings)
+        ? newest.arn
+        : null;
+}
+function hasSettings(machine, settings) {
+    return (stableStringify(machine.definition) === stableStringify(settings.definition) &&
+        machine.roleArn === settings.roleArn &&
+        stableStringify(machine.logging) === stableStringify(settings.logging) &&
+        machine.tracing === settings.tracing);
+}
+/** Whether two reads (the state machine and one of its versions) have the same definition and settings. */
+function sameRevision(a, b) {
+    return hasSettings(a, {
+        definition: b.definition,
+        roleArn: b.roleArn,
+        logging: b.logging,
+        tracing: b.tracing,
+        versionDescription: "",
+    });
+}
+/** Published versions, newest first (at most `limit`). */
+async function listStateMachineVersions(sfn, arn, limit = Number.POSITIVE_INFINITY) {
+    const versions = [];
+    let nextToken;
+    do {
+        const page = await sfn.send(new client_sfn_dist_cjs/* ListStateMachineVersionsCommand */.XCe({
+            stateMachineArn: arn,
+            maxResults: Math.min(1000, limit),
+            ...(nextToken ? { nextToken } : {}),
+        }));
+        for (const item of page.stateMachineVersions ?? []) {
+            const versionArn = item.stateMachineVersionArn ?? "";
+            const version = Number(versionArn.slice(versionArn.lastIndexOf(":") + 1));
+            if (Number.isInteger(version))
+                versions.push({ arn: versionArn, version });
+        }
+        nextToken = page.nextToken;
+    } while (nextToken && versions.length < limit);
+    return versions.sort((a, b) => b.version - a.version).slice(0, limit);
+}
+/** A version some execution still runs (started with its ARN) must not be deleted. */
+async function hasRunningExecutions(sfn, arn) {
+    const listed = await sfn.send(new client_sfn_dist_cjs/* ListExecutionsCommand */.xzi({ stateMachineArn: arn, statusFilter: "RUNNING", maxResults: 1 }));
+    return (listed.executions ?? []).length > 0;
+}
+/** Deletes one version; one already gone counts as deleted. AWS refuses a version an alias routes to. */
+async function deleteStateMachineVersion(sfn, versionArn) {
+    try {
+        await sfn.send(new client_sfn_dist_cjs/* DeleteStateMachineVersionCommand */.ps9({ stateMachineVersionArn: versionArn }));
+    }
+    catch (error) {
+        if (!isAwsError(error, "StateMachineDoesNotExist"))
+            throw error;
+    }
+}
+async function tagStateMachine(sfn, arn, tags) {
+    await sfn.send(new client_sfn_dist_cjs/* TagResourceCommand */.eqU({
+        resourceArn: arn,
+        tags: Object.entries(tags).map(([key, value]) => ({ key, value })),
+    }));
+}
+async function stateMachineTagsOf(sfn, arn) {
+    const listed = await sfn.send(new client_sfn_dist_cjs/* ListTagsForResourceCommand */.a_e({ resourceArn: arn }));
+    return Object.fromEntries((listed.tags ?? []).map((tag) => [tag.key ?? "", tag.value ?? ""]));
+}
+
+;// CONCATENATED MODULE: ./src/aws/children.ts
+
+
+
+
+
+
+
+
+
+/** Child state machines converged at once (Step Functions' control plane is shared per account). */
+const CHILD_CONCURRENCY = 4;
+/**
+ * Publishes a version of every child state machine of a split pipeline (creating the ones that do
+ * not exist yet), each bound to its function versions, and returns child name -> version ARN for
+ * the parent to bind. A child whose definition and settings are already deployed keeps its
+ * version (no new one). The parent still runs the old versions until its own update: the cutover
+ * stays that one call. A child named like ours but owned by another state machine is refused.
+ */
+async function deployChildren(clients, desired, bindings, description, log) {
+    const children = desired.compiled.children ?? [];
+    const versions = new Map();
+    await mapWithConcurrency(children, CHILD_CONCURRENCY, async (child) => {
+        versions.set(child.name, await deployChild(clients, desired, child, bindings, description, log));
+    });
+    return versions;
+}
+async function deployChild(clients, desired, child, bindings, description, log) {
+    const settings = {
+        definition: bindDefinition(child.definition, bindings),
+        roleArn: desired.stateMachineRoleArn,
+        logging: desiredLogging(desired),
+        tracing: desired.tracing,
+        versionDescription: description,
+    };
+    // Tagged like the parent: its kedro-sfn:state-machine tag names the parent, which owns it.
+    const tags = stateMachineTags(desired);
+    try {
+        const arn = await childArn(clients, desired, child.name);
+        const current = arn ? await describeStateMachine(clients.sfn, arn) : null;
+        if (!arn || !current) {
+            const created = await createStateMachine(clients.sfn, child.name, settings, tags);
+            const versionArn = requireVersion(child.name, created.versionArn);
+            await tagStateMachine(clients.sfn, created.arn, { [Tag.version]: versionArn });
+            log(`created child state machine ${child.name} (${versionArn.split(":").pop() ?? ""})`);
+            return versionArn;
+        }
+        const currentTags = await stateMachineTagsOf(clients.sfn, current.arn);
+        if (currentTags[Tag.stateMachine] !== desired.stateMachineName) {
+            throw new UserError(`State machine ${child.name} exists but is not a part of ${desired.stateMachineName} (its ${Tag.stateMachine} tag is ${currentTags[Tag.stateMachine] ?? "missing"}).`, { hint: `Delete or rename ${child.name}, or deploy under another state-machine-name.` });
+        }
+        const kept = currentTags[Tag.version];
+        if (kept && sameSettings(current, settings))
+            return kept;
+        const versionArn = requireVersion(child.name, await updateStateMachine(clients.sfn, current.arn, settings));
+        await tagStateMachine(clients.sfn, current.arn, { ...tags, [Tag.version]: versionArn });
+        log(`updated child state machine ${child.name} (${versionArn.split(":").pop() ?? ""})`);
+        return versionArn;
+    }
+    catch (error) {
+        if (error instanceof UserError)
+            throw error;
+        throw explainAwsError(error, {
+            doing: `deploy child state machine "${child.name}"`,
+            stateMachineName: child.name,
+            stateMachineRoleArn: desired.stateMachineRoleArn,
+            sentDefinition: true,
+        });
+    }
+}
+/**
+ * After the parent switched: deletes the child state machines the parent ran before and no longer
+ * does (a pipeline that shrank, or stopped being split), when they are tagged as its parts.
+ */
+async function pruneChildren(clients, desired, previousParentDefinition, log) {
+    if (!previousParentDefinition)
+        return [];
+    const wanted = new Set((desired.compiled.children ?? []).map((c) => c.name));
+    const doomed = [
+        ...new Set(childMachineReferences(previousParentDefinition).map((ref) => unversioned(ref))),
+    ].filter((arn) => !wanted.has(arn.split(":")[6] ?? ""));
+    const deleted = [];
+    for (const arn of doomed) {
+        try {
+            const tags = await stateMachineTagsOf(clients.sfn, arn);
+            if (tags[Tag.stateMachine] !== desired.stateMachineName)
+                continue;
+            await clients.sfn.send(new client_sfn_dist_cjs/* DeleteStateMachineCommand */.vxA({ stateMachineArn: arn }));
+            deleted.push(arn.split(":")[6] ?? arn);
+            log(`deleted child state machine ${arn.split(":")[6] ?? arn}`);
+        }
+        catch (error) {
+            if (isAwsError(error, "StateMachineDoesNotExist") || isAwsError(error, "ResourceNotFound"))
+                continue;
+            throw explainAwsError(error, { doing: `delete child state machine ${arn}` });
+        }
+    }
+    return deleted;
+}
+/** `arn:...:stateMachine:name:3` -> `arn:...:stateMachine:name`. */
+function unversioned(reference) {
+    return reference.split(":").slice(0, 7).join(":");
+}
+async function childArn(clients, desired, name) {
+    const account = arnAccount(desired.stateMachineRoleArn);
+    return account
+        ? stateMachineArn(account.partition, clients.region, account.accountId, name)
+        : findStateMachineArn(clients.sfn, name);
+}
+function sameSettings(current, settings) {
+    return (stableStringify(current.definition) === stableStringify(settings.definition) &&
+        current.roleArn === settings.roleArn &&
+        stableStringify(current.logging) === stableStringify(settings.logging) &&
+        current.tracing === settings.tracing);
+}
+function requireVersion(name, versionArn) {
+    if (!versionArn)
+        throw new Error(`Step Functions did not return a published version for ${name}.`);
+    return versionArn;
 }
 
 ;// CONCATENATED MODULE: ./src/aws/lambda.ts
@@ -86785,6 +88136,18 @@ async function getFunction(lambda, functionName, qualifier) {
         throw error;
     }
 }
+/** $LATEST's configuration and the function's tags in one call (GetFunction, not the control-plane quota). */
+async function getFunctionAndTags(lambda, functionName) {
+    try {
+        const found = await lambda.send(new client_lambda_dist_cjs/* GetFunctionCommand */.YF5({ FunctionName: functionName }));
+        return found.Configuration ? { config: found.Configuration, tags: found.Tags ?? {} } : null;
+    }
+    catch (error) {
+        if (isAwsError(error, "ResourceNotFoundException"))
+            return null;
+        throw error;
+    }
+}
 /**
  * Waits until the function (or version) is Active and its last update finished, with the
  * SDK's waiters (GetFunction, which has its own quota; backoff with jitter from
@@ -86873,191 +88236,77 @@ function qualifiedArn(arn, version) {
     return `${unqualifiedArn(arn)}:${version}`;
 }
 
-;// CONCATENATED MODULE: ./src/aws/sfn.ts
+;// CONCATENATED MODULE: ./src/aws/alias.ts
 
 
 
-
-
-function stateMachineArn(partition, region, accountId, name) {
-    return `arn:${partition}:states:${region}:${accountId}:stateMachine:${name}`;
+/** `arn:...:stateMachine:NAME:live`: the ARN executions and schedules start through. */
+function aliasArnOf(stateMachineArn, name = STATE_MACHINE_ALIAS) {
+    return `${stateMachineArn}:${name}`;
 }
-/** The state machine's ARN by name, paging ListStateMachines (used when the account is unknown). */
-async function findStateMachineArn(sfn, name) {
-    for await (const page of (0,client_sfn_dist_cjs/* paginateListStateMachines */.tfX)({ client: sfn, pageSize: 1000 }, {})) {
-        const found = page.stateMachines?.find((machine) => machine.name === name);
-        if (found?.stateMachineArn)
-            return found.stateMachineArn;
-    }
-    return null;
-}
-/** The state machine (or a version of it) without its tags (a separate call: see stateMachineTagsOf). */
-async function describeStateMachine(sfn, arn) {
-    let described;
+/** The alias, or null when the state machine has none of that name (or does not exist). */
+async function describeAlias(sfn, stateMachineArn, name = STATE_MACHINE_ALIAS) {
+    const arn = aliasArnOf(stateMachineArn, name);
     try {
-        described = await sfn.send(new client_sfn_dist_cjs/* DescribeStateMachineCommand */.LyQ({ stateMachineArn: arn }));
+        const described = await sfn.send(new client_sfn_dist_cjs/* DescribeStateMachineAliasCommand */.nA1({ stateMachineAliasArn: arn }));
+        const routes = [...(described.routingConfiguration ?? [])].sort((a, b) => (b.weight ?? 0) - (a.weight ?? 0));
+        return { arn, name, versionArn: routes[0]?.stateMachineVersionArn ?? null };
     }
     catch (error) {
-        if (isAwsError(error, "StateMachineDoesNotExist"))
+        if (isAwsError(error, "ResourceNotFound", "StateMachineDoesNotExist"))
             return null;
         throw error;
     }
-    const definition = parseDefinition(described.definition ?? "");
-    return {
-        arn: described.stateMachineArn ?? arn,
-        name: described.name ?? "",
-        definition,
-        roleArn: described.roleArn ?? "",
-        logging: deployedLogging(described.loggingConfiguration),
-        tracing: described.tracingConfiguration?.enabled ?? false,
-        tags: {},
-        tasks: boundTasks(definition),
-    };
 }
-/** A definition we cannot read (edited by hand into something odd) compares as empty: it gets replaced. */
-function parseDefinition(text) {
-    try {
-        const parsed = JSON.parse(text);
-        if (parsed &&
-            typeof parsed === "object" &&
-            "States" in parsed &&
-            typeof parsed.States === "object" &&
-            parsed.States !== null) {
-            return parsed;
-        }
-    }
-    catch {
-        // fall through
-    }
-    return { StartAt: "", States: {} };
-}
-function deployedLogging(config) {
-    const level = config?.level ?? "OFF";
-    const logGroupArn = config?.destinations?.[0]?.cloudWatchLogsLogGroup?.logGroupArn ?? null;
-    return {
-        level,
-        logGroupArn: level === "OFF" ? null : logGroupArn,
-        includeExecutionData: level === "OFF" ? false : (config?.includeExecutionData ?? false),
-    };
-}
-function loggingConfiguration(logging) {
-    if (logging.level === "OFF" || !logging.logGroupArn)
-        return { level: "OFF", includeExecutionData: false };
-    return {
-        level: logging.level,
-        includeExecutionData: logging.includeExecutionData,
-        destinations: [{ cloudWatchLogsLogGroup: { logGroupArn: logging.logGroupArn } }],
-    };
-}
-/** Creates and publishes version 1. Returns ARNs; throws StateMachineAlreadyExists as AWS does. */
-async function createStateMachine(sfn, name, settings, tags) {
-    const created = await sfn.send(new client_sfn_dist_cjs/* CreateStateMachineCommand */.OMl({
-        name,
-        type: "STANDARD",
-        definition: JSON.stringify(settings.definition),
-        roleArn: settings.roleArn,
-        loggingConfiguration: loggingConfiguration(settings.logging),
-        tracingConfiguration: { enabled: settings.tracing },
-        tags: Object.entries(tags).map(([key, value]) => ({ key, value })),
-        publish: true,
-        versionDescription: settings.versionDescription.slice(0, 256),
-    }));
-    return { arn: created.stateMachineArn ?? "", versionArn: created.stateMachineVersionArn ?? null };
-}
-/**
- * One call switches every task to the new function versions and publishes a version, its
- * description naming the plan (so the version itself records what it came from). A retry after
- * a lost response first looks whether the lost call already did it: then no second version.
- */
-async function updateStateMachine(sfn, arn, settings) {
-    const command = new client_sfn_dist_cjs/* UpdateStateMachineCommand */.RnG({
-        stateMachineArn: arn,
-        definition: JSON.stringify(settings.definition),
-        roleArn: settings.roleArn,
-        loggingConfiguration: loggingConfiguration(settings.logging),
-        tracingConfiguration: { enabled: settings.tracing },
-        publish: true,
-        versionDescription: settings.versionDescription.slice(0, 256),
-    });
-    const once = await sendOnce(command, () => sfn.send(command), () => publishedVersionFor(sfn, arn, settings));
-    return once.already ?? once.sent.stateMachineVersionArn ?? null;
-}
-/** The newest version, when it and the state machine both have `settings` (the lost update happened). */
-async function publishedVersionFor(sfn, arn, settings) {
-    const newest = (await listStateMachineVersions(sfn, arn, 1))[0];
-    if (!newest)
-        return null;
-    const [machine, version] = await Promise.all([
-        describeStateMachine(sfn, arn),
-        describeStateMachine(sfn, newest.arn),
-    ]);
-    return machine && version && hasSettings(machine, settings) && hasSettings(version, settings)
-        ? newest.arn
-        : null;
-}
-function hasSettings(machine, settings) {
-    return (stableStringify(machine.definition) === stableStringify(settings.definition) &&
-        machine.roleArn === settings.roleArn &&
-        stableStringify(machine.logging) === stableStringify(settings.logging) &&
-        machine.tracing === settings.tracing);
-}
-/** Whether two reads (the state machine and one of its versions) have the same definition and settings. */
-function sameRevision(a, b) {
-    return hasSettings(a, {
-        definition: b.definition,
-        roleArn: b.roleArn,
-        logging: b.logging,
-        tracing: b.tracing,
-        versionDescription: "",
-    });
-}
-/** Published versions, newest first (at most `limit`). */
-async function listStateMachineVersions(sfn, arn, limit = Number.POSITIVE_INFINITY) {
-    const versions = [];
+/** Every alias of the state machine (destroy removes them all, not only ours). */
+async function listAliases(sfn, stateMachineArn) {
+    const arns = [];
     let nextToken;
     do {
-        const page = await sfn.send(new client_sfn_dist_cjs/* ListStateMachineVersionsCommand */.XCe({
-            stateMachineArn: arn,
-            maxResults: Math.min(1000, limit),
-            ...(nextToken ? { nextToken } : {}),
-        }));
-        for (const item of page.stateMachineVersions ?? []) {
-            const versionArn = item.stateMachineVersionArn ?? "";
-            const version = Number(versionArn.slice(versionArn.lastIndexOf(":") + 1));
-            if (Number.isInteger(version))
-                versions.push({ arn: versionArn, version });
-        }
+        const page = await sfn.send(new client_sfn_dist_cjs/* ListStateMachineAliasesCommand */.Ohs({ stateMachineArn, ...(nextToken ? { nextToken } : {}) }));
+        for (const alias of page.stateMachineAliases ?? [])
+            if (alias.stateMachineAliasArn)
+                arns.push(alias.stateMachineAliasArn);
         nextToken = page.nextToken;
-    } while (nextToken && versions.length < limit);
-    return versions.sort((a, b) => b.version - a.version).slice(0, limit);
+    } while (nextToken);
+    return arns.sort();
 }
-/** A version some execution still runs (started with its ARN) must not be deleted. */
-async function hasRunningExecutions(sfn, arn) {
-    const listed = await sfn.send(new client_sfn_dist_cjs/* ListExecutionsCommand */.xzi({ stateMachineArn: arn, statusFilter: "RUNNING", maxResults: 1 }));
-    return (listed.executions ?? []).length > 0;
-}
-/** Deletes one version; one already gone counts as deleted. AWS refuses a version an alias routes to. */
-async function deleteStateMachineVersion(sfn, versionArn) {
-    try {
-        await sfn.send(new client_sfn_dist_cjs/* DeleteStateMachineVersionCommand */.ps9({ stateMachineVersionArn: versionArn }));
+/**
+ * Points the alias at one version in one call: CreateStateMachineAlias the first time,
+ * UpdateStateMachineAlias after, nothing when it already routes there (`current` is what the
+ * caller read). A create that finds the alias made meanwhile (our own retried call whose response
+ * was lost, or another deploy) updates it instead. Returns whether it wrote.
+ */
+async function pointAlias(sfn, stateMachineArn, versionArn, current, description, name = STATE_MACHINE_ALIAS) {
+    const arn = aliasArnOf(stateMachineArn, name);
+    if (current?.versionArn === versionArn)
+        return { arn, wrote: false };
+    const routingConfiguration = [{ stateMachineVersionArn: versionArn, weight: 100 }];
+    if (!current) {
+        try {
+            await sfn.send(new client_sfn_dist_cjs/* CreateStateMachineAliasCommand */.kGE({
+                name,
+                routingConfiguration,
+                description: description.slice(0, 256),
+            }));
+            return { arn, wrote: true };
+        }
+        catch (error) {
+            // AWS answers a create of an existing alias with the same routing as success, else Conflict.
+            if (!isAwsError(error, "ConflictException", "ResourceConflict"))
+                throw error;
+        }
     }
-    catch (error) {
-        if (!isAwsError(error, "StateMachineDoesNotExist"))
-            throw error;
-    }
-}
-async function tagStateMachine(sfn, arn, tags) {
-    await sfn.send(new client_sfn_dist_cjs/* TagResourceCommand */.eqU({
-        resourceArn: arn,
-        tags: Object.entries(tags).map(([key, value]) => ({ key, value })),
+    await sfn.send(new client_sfn_dist_cjs/* UpdateStateMachineAliasCommand */.LKu({
+        stateMachineAliasArn: arn,
+        routingConfiguration,
+        description: description.slice(0, 256),
     }));
-}
-async function stateMachineTagsOf(sfn, arn) {
-    const listed = await sfn.send(new client_sfn_dist_cjs/* ListTagsForResourceCommand */.a_e({ resourceArn: arn }));
-    return Object.fromEntries((listed.tags ?? []).map((tag) => [tag.key ?? "", tag.value ?? ""]));
+    return { arn, wrote: true };
 }
 
 ;// CONCATENATED MODULE: ./src/aws/versionCleanup.ts
+
 
 
 
@@ -87109,8 +88358,10 @@ async function deleteOldVersions(clients, plan, context) {
         }
     }
     if (running || machinesLeft) {
-        if (functions.length > 0)
+        if (functions.length > 0) {
             log(`kept ${functions.length} old function version(s): ${running ? "executions are running" : "old state machine versions that may invoke them remain"}; a later deploy deletes them.`);
+            await markLeftovers(clients, context);
+        }
         return versionCleanup_summarize(deleted, log);
     }
     await mapWithConcurrency(functions, context.concurrency, async (arn) => {
@@ -87123,6 +88374,19 @@ async function deleteOldVersions(clients, plan, context) {
         }
     });
     return versionCleanup_summarize(deleted, log);
+}
+/**
+ * The deployed read finds old function versions from the state machine versions that invoke
+ * them; the ones kept here may outlive those versions, so the tag tells the next read to list
+ * them (see src/aws/deployed.ts).
+ */
+async function markLeftovers(clients, context) {
+    try {
+        await tagStateMachine(clients.sfn, context.stateMachineArn, { [Tag.leftovers]: MAYBE_LEFTOVERS });
+    }
+    catch (error) {
+        context.log(`warning: could not tag ${Tag.leftovers} (${errorMessage(error)}).`);
+    }
 }
 function versionCleanup_summarize(deleted, log) {
     if (deleted.length > 0)
@@ -87139,7 +88403,56 @@ function reason(error) {
     return /Conflict/.test(name) ? "an alias routes to it" : errorMessage(error);
 }
 
+;// CONCATENATED MODULE: ./src/aws/taskDefinitionApply.ts
+/** Reads and registers the pipeline's ECS task definition as the plan says (src/plan/taskDefinitions.ts). */
+
+
+
+/** The family's latest ACTIVE revision, or null when it has none. */
+async function readTaskDefinition(ecs, family) {
+    const latest = await describeLatestTaskDefinition(ecs, family);
+    if (!latest)
+        return null;
+    return {
+        family,
+        arn: latest.arn,
+        revision: latest.revision,
+        specHash: latest.tags[TASK_DEFINITION_SPEC_TAG] ?? null,
+    };
+}
+/**
+ * The task definition ARN (with revision) the state machine's ECS Tasks run: the current one when
+ * the plan keeps it, else a revision registered now. Before the state machine switches, so the
+ * running version never points at a revision that does not exist; a rerun after a kill finds the
+ * registered revision by its spec tag and registers nothing.
+ */
+async function convergeTaskDefinition(clients, plan, desired, log) {
+    const planned = plan.taskDefinition;
+    if (!planned)
+        return null;
+    if (planned.action === "noop" && planned.currentArn)
+        return planned.currentArn;
+    const input = taskDefinitionInput(desired, clients.region);
+    if (!input)
+        throw new Error("The plan has a task definition but no task runs on ECS.");
+    try {
+        const arn = await registerTaskDefinition(clients.ecs, input);
+        log(`registered task definition ${arn.slice(arn.lastIndexOf("/") + 1)}`);
+        return arn;
+    }
+    catch (error) {
+        throw explainAwsError(error, { doing: `register ECS task definition ${planned.family}` });
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/aws/apply.ts
+
+
+
+
+
+
+
 
 
 
@@ -87191,8 +88504,17 @@ async function applyPlan(clients, plan, desired, options = {}) {
     });
     if (plan.stateMachine.steps.includes("create") || plan.stateMachine.steps.includes("update"))
         await protectDeployedImage(clients, desired, log);
-    const { arn, versionArn } = await switchStateMachine(clients, plan, desired, versions, log);
+    const taskDefinitionArn = await convergeTaskDefinition(clients, plan, desired, log);
+    let previousParent = null;
+    const { arn, versionArn } = await switchStateMachine(clients, plan, desired, versions, log, (previous) => {
+        previousParent = previous;
+    }, taskDefinitionArn);
+    const aliasArn = await moveAlias(clients, plan, desired, arn, versionArn, log);
     const deleted = await prune(clients, plan, desired, options.concurrency ?? DEFAULT_CONCURRENCY, log);
+    // Child state machines the parent stopped running, with prune as for functions (old parent
+    // versions kept for rollback may still start them).
+    if (plan.prune)
+        deleted.push(...(await pruneChildren(clients, desired, previousParent, log)));
     const deletedVersions = await deleteOldVersions(clients, plan, {
         stateMachineArn: arn,
         currentVersionArn: versionArn,
@@ -87208,6 +88530,7 @@ async function applyPlan(clients, plan, desired, options = {}) {
     return {
         stateMachineArn: arn,
         stateMachineVersionArn: versionArn,
+        stateMachineAliasArn: aliasArn,
         imageUri: desired.imageUri,
         functionArns,
         plan,
@@ -87312,7 +88635,7 @@ async function runSteps(context, planned, spec, hashes) {
         const created = await createFunction(clients.lambda, spec, desired, hashes, wait);
         checkDigest(context, name, created.codeSha256);
         log(`created ${versionLabel(created.versionArn)}`);
-        return requireVersion(name, created.versionArn);
+        return apply_requireVersion(name, created.versionArn);
     }
     let revisionId = planned.revisionId;
     let versionArn = null;
@@ -87357,9 +88680,9 @@ async function runSteps(context, planned, spec, hashes) {
     // A tags-only change publishes nothing: the state machine keeps its version.
     versionArn ??= planned.currentVersionArn;
     log(`updated ${versionLabel(versionArn)} (${planned.steps.join(", ")})`);
-    return requireVersion(name, versionArn);
+    return apply_requireVersion(name, versionArn);
 }
-function requireVersion(name, versionArn) {
+function apply_requireVersion(name, versionArn) {
     if (!versionArn)
         throw new Error(`Lambda did not return a published version for ${name}.`);
     return versionArn;
@@ -87375,7 +88698,9 @@ function checkDigest(context, name, codeSha256) {
     context.warnedDigest = true;
     context.log(`warning: Lambda reports CodeSha256 ${codeSha256.slice(0, 12)}… for ${name}, not the image digest ${digest.slice(0, 12)}…: the next plan will see its code as changed.`);
 }
-async function switchStateMachine(clients, plan, desired, versions, log) {
+async function switchStateMachine(clients, plan, desired, versions, log, 
+/** Called with the parent's definition before the switch when children are involved. */
+onSplit, taskDefinitionArn) {
     const bindings = new Map();
     for (const spec of desired.compiled.functions) {
         const functionArn = versions.get(spec.functionName);
@@ -87383,14 +88708,20 @@ async function switchStateMachine(clients, plan, desired, versions, log) {
             throw new Error(`No version of ${spec.functionName} to bind.`);
         bindings.set(spec.functionName, { functionArn, specHash: functionHashes(spec, desired).spec });
     }
+    const versionDescription = stateMachineVersionDescription(desired.commitSha, plan.hash, desired.imageUri);
     const settings = {
-        definition: bindDefinition(desired.compiled.definition, bindings),
+        definition: bindTaskDefinition(bindDefinition(desired.compiled.definition, bindings), taskDefinitionArn),
         roleArn: desired.stateMachineRoleArn,
         logging: desiredLogging(desired),
         tracing: desired.tracing,
-        versionDescription: `kedro-sfn commit ${desired.commitSha} plan ${plan.hash.slice(0, 12)}`,
+        versionDescription,
     };
     const name = desired.stateMachineName;
+    // A split pipeline: children first (each publishes a version), then the parent binds them.
+    const split = await splitParent(clients, plan, desired, settings, bindings, log);
+    onSplit(split?.previous ?? null);
+    if (split?.unchanged)
+        return split.unchanged;
     const failure = {
         doing: `deploy state machine "${name}"`,
         stateMachineName: name,
@@ -87437,6 +88768,67 @@ async function switchStateMachine(clients, plan, desired, versions, log) {
     catch (error) {
         throw explainAwsError(error, failure);
     }
+}
+/**
+ * After the switch, one call moves the alias executions and schedules start through to the
+ * version just published (or kept). The plan says what the alias routed to when it was read; a
+ * retry after a lost response re-reads it, so a second run makes no second write.
+ */
+async function moveAlias(clients, plan, desired, arn, versionArn, log) {
+    if (!versionArn) {
+        log(`warning: no published version of ${desired.stateMachineName} was reported: the alias stays where it is.`);
+        return null;
+    }
+    const planned = plan.stateMachine.alias;
+    const known = planned && planned.action === "noop" && planned.currentVersionArn === versionArn;
+    try {
+        const current = known
+            ? { arn: aliasArnOf(arn), name: planned.name, versionArn }
+            : await describeAlias(clients.sfn, arn);
+        const moved = await pointAlias(clients.sfn, arn, versionArn, current, `kedro-sfn commit ${desired.commitSha} plan ${plan.hash.slice(0, 12)}`);
+        if (moved.wrote)
+            log(`alias ${STATE_MACHINE_ALIAS} -> ${versionLabel(versionArn)}`);
+        return moved.arn;
+    }
+    catch (error) {
+        throw explainAwsError(error, {
+            doing: `point alias ${STATE_MACHINE_ALIAS} of state machine "${desired.stateMachineName}" at ${versionLabel(versionArn)}`,
+            stateMachineName: desired.stateMachineName,
+        });
+    }
+}
+/**
+ * For a split pipeline: deploys the children, binds the parent's child starts to their versions
+ * and, when the bound parent is what the state machine already runs, says so (no new version:
+ * the plan cannot know the children's versions, so it always expects an update).
+ */
+async function splitParent(clients, plan, desired, settings, bindings, log) {
+    // Read only when children are involved: now, or before (the plan's diff removes child starts).
+    const wasSplit = plan.stateMachine.definitionChanges.some((change) => change.kind !== "added" &&
+        JSON.stringify(change.before ?? null).includes(":states:::states:startExecution"));
+    if (!desired.compiled.children && !wasSplit)
+        return null;
+    const previous = plan.stateMachine.arn
+        ? await describeStateMachine(clients.sfn, plan.stateMachine.arn)
+        : null;
+    if (!desired.compiled.children && !(previous && childMachineReferences(previous.definition).length > 0))
+        return null;
+    if (desired.compiled.children) {
+        const children = await deployChildren(clients, desired, bindings, settings.versionDescription, log);
+        settings.definition = bindChildMachines(settings.definition, children);
+    }
+    const same = previous !== null &&
+        plan.stateMachine.currentVersionArn !== null &&
+        plan.stateMachine.changes.length === 0 &&
+        stableStringify(previous.definition) === stableStringify(settings.definition);
+    if (same && plan.stateMachine.arn) {
+        log(`state machine ${desired.stateMachineName} unchanged (its children are up to date)`);
+        return {
+            unchanged: { arn: plan.stateMachine.arn, versionArn: plan.stateMachine.currentVersionArn },
+            previous: previous.definition,
+        };
+    }
+    return { previous: previous?.definition ?? null };
 }
 async function existingStateMachineArn(clients, desired) {
     const account = arnAccount(desired.stateMachineRoleArn);
@@ -87579,114 +88971,344 @@ async function uploadConf(s3, projectPath, location) {
 
 
 
+
+
+
+
+/** GetFunction reads in flight, and their pace: GetFunction has its own quota (100/s), shared with waits. */
+const READ_CONCURRENCY = 8;
+const GET_FUNCTION_PER_SECOND = 80;
 function deploymentRef(desired) {
     const account = arnAccount(desired.stateMachineRoleArn) ?? arnAccount(desired.lambdaRoleArn);
     return {
         stateMachineName: desired.stateMachineName,
         functionNames: desired.compiled.functions.map((fn) => fn.functionName),
+        ...(desired.compiled.ecsTasks?.[0] ? { taskDefinitionFamily: desired.compiled.ecsTasks[0].family } : {}),
         ...(account ? { accountId: account.accountId, partition: account.partition } : {}),
+        desiredFor: () => desired,
     };
 }
 /**
- * Reads the state machine and the functions managed for it. This costs ceil(entries/50)
- * ListFunctions pages (functions and their published versions), DescribeStateMachine, the state
- * machine's ListTagsForResource, ListStateMachineVersions and a DescribeStateMachine of each of
- * the newest `keepVersions` versions (what they invoke is kept; the newest also says which
- * version the state machine runs). Function ownership is read from the Description marker, and
- * function tags are fetched only for desired names held by a function without our marker.
+ * Reads what this state machine owns, at a cost that does not grow with the account: its
+ * DescribeStateMachine, ListTagsForResource, ListStateMachineVersions and DescribeStateMachineAlias
+ * (where `live` routes), and a DescribeStateMachine of the newest version (what it runs). The functions are known from the
+ * definition: each Task names a published (immutable) version and records the spec hash it was
+ * built from. With `ref.desiredFor` the read is completed against that deployment (see
+ * completeDeployed): a 200-node no-op plan is those five calls, whatever else the region holds.
  */
 async function readDeployed(clients, ref) {
-    try {
-        const [listed, stateMachine] = await Promise.all([
-            listAllFunctions(clients.lambda, true),
-            (async () => {
-                const arn = ref.accountId !== undefined
-                    ? stateMachineArn(ref.partition ?? "aws", clients.region, ref.accountId, ref.stateMachineName)
-                    : await findStateMachineArn(clients.sfn, ref.stateMachineName);
-                if (!arn)
-                    return null;
-                const described = await describeStateMachine(clients.sfn, arn);
-                if (!described)
-                    return null;
-                const [tags, versions] = await Promise.all([
-                    stateMachineTagsOf(clients.sfn, described.arn),
-                    readVersions(clients.sfn, described, ref.keepVersions ?? DEFAULT_KEEP_VERSIONS),
-                ]);
-                return { ...described, tags, ...versions };
-            })(),
+    const state = await explained(ref.stateMachineName, async () => {
+        const [stateMachine, taskDefinition] = await Promise.all([
+            readStateMachine(clients.sfn, clients.region, ref),
+            // Only when a node runs on ECS: the family's latest revision (one call).
+            ref.taskDefinitionFamily ? readTaskDefinition(clients.ecs, ref.taskDefinitionFamily) : undefined,
         ]);
-        const wanted = new Set(ref.functionNames);
-        const functions = [];
-        const unmarked = [];
-        const versionsByName = new Map();
-        for (const config of listed) {
-            const version = publishedVersionNumber(config);
-            if (version === null)
-                continue;
-            const name = config.FunctionName ?? "";
-            const versions = versionsByName.get(name) ?? [];
-            versions.push({
+        return {
+            region: clients.region,
+            stateMachine,
+            functions: stateMachine ? boundFunctions(stateMachine) : [],
+            foreign: [],
+            imageUri: stateMachine ? taggedImage(stateMachine.tags) : null,
+            ...(taskDefinition !== undefined ? { taskDefinition } : {}),
+        };
+    });
+    const desired = ref.desiredFor?.(state);
+    return desired ? completeDeployed(clients, state, desired, ref) : state;
+}
+/**
+ * Reads what planning `desired` needs beyond the state machine, and no more:
+ * - a desired function whose Task is bound to a version built from the desired spec (and whose
+ *   tags the state machine's tags vouch for) is taken as it is bound: no call;
+ * - every other desired name: one GetFunction ($LATEST and tags: ours, foreign, or absent);
+ * - when the plan changes something, or the state machine's leftovers tag is not `none`, or
+ *   old versions wait for cleanup: every state machine version is described (which function
+ *   versions and image each invokes: what cleanup may delete), and functions the versions name
+ *   that left the pipeline are read (prune);
+ * - ListFunctions over the region only where nothing else can find it: with prune, when there
+ *   is no state machine or the deploy changes something (a deploy killed between creating a
+ *   function and the switch leaves one no definition names); and with versions when the
+ *   leftovers tag is not `none` (old function versions kept while executions ran).
+ * Completing a completed state again (another desired image) reads only what is still unknown.
+ */
+async function completeDeployed(clients, state, desired, options = {}) {
+    return explained(desired.stateMachineName, () => complete(clients, state, desired, options));
+}
+async function complete(clients, state, desired, options) {
+    const name = desired.stateMachineName;
+    const machine = state.stateMachine;
+    const byName = new Map(state.functions.map((fn) => [fn.functionName, fn]));
+    const absent = new Set(state.absent ?? []);
+    const foreign = new Map((state.foreign ?? []).map((fn) => [fn.functionName, fn]));
+    const tagsCurrent = machine !== null && functionTagsCurrent(machine.tags, desired);
+    const digest = imageDigestHex(desired.imageUri);
+    const toRead = [];
+    // Nothing deployed (a first deploy, or one killed before its state machine existed): one
+    // listing says which desired names exist, where a GetFunction per name would say it for each.
+    let listed = state.listed === true;
+    if (machine === null && !listed) {
+        const existing = new Set();
+        for (const config of await listAllFunctions(clients.lambda)) {
+            const fn = toDeployedFunction(config);
+            existing.add(fn.functionName);
+            if (fn.marker?.stateMachine === name)
+                byName.set(fn.functionName, fn);
+        }
+        for (const spec of desired.compiled.functions)
+            if (!existing.has(spec.functionName))
+                absent.add(spec.functionName);
+        listed = true;
+    }
+    for (const spec of desired.compiled.functions) {
+        const known = byName.get(spec.functionName);
+        if (foreign.has(spec.functionName) || (known && known.source !== "bound"))
+            continue;
+        if (!known && absent.has(spec.functionName))
+            continue;
+        const hashes = functionHashes(spec, desired);
+        const task = machine?.tasks[spec.functionName];
+        if (known && task?.specHash === hashes.spec && tagsCurrent && digest) {
+            byName.set(spec.functionName, asBound(known, spec, desired, hashes, digest));
+        }
+        else {
+            toRead.push(spec.functionName);
+        }
+    }
+    const limiter = createRateLimiter({ perSecond: GET_FUNCTION_PER_SECOND });
+    const read = await mapWithConcurrency(toRead, READ_CONCURRENCY, async (functionName) => {
+        await limiter.acquire();
+        return getFunctionAndTags(clients.lambda, functionName);
+    });
+    toRead.forEach((functionName, index) => {
+        const found = read[index];
+        const versions = byName.get(functionName)?.versions;
+        byName.delete(functionName);
+        if (!found) {
+            absent.add(functionName);
+            return;
+        }
+        const fn = { ...toDeployedFunction(found.config), ...(versions ? { versions } : {}) };
+        const owner = fn.marker?.stateMachine === name ? name : (found.tags[Tag.stateMachine] ?? null);
+        if (owner === name)
+            byName.set(functionName, fn);
+        else
+            foreign.set(functionName, { functionName, owner });
+    });
+    let next = {
+        ...state,
+        functions: sortedFunctions(byName),
+        foreign: [...foreign.values()],
+        absent: [...absent].sort(),
+        ...(listed ? { listed } : {}),
+    };
+    if (next.foreign.length > 0 || next.versionsRead)
+        return next; // the plan refuses foreign names
+    // Without a state machine there are no old versions; a tag-less one (deployed before the tag) is unknown.
+    const leftovers = machine ? (machine.tags[Tag.leftovers] ?? "unknown") : NO_LEFTOVERS;
+    const plan = planDeployment(desired, next, {
+        prune: options.prune ?? false,
+        ...(options.keepVersions !== undefined ? { keepVersions: options.keepVersions } : {}),
+    });
+    const changes = plan.summary.hasChanges;
+    if (!changes && leftovers === NO_LEFTOVERS && plan.oldVersions.stateMachineVersions.length === 0)
+        return next;
+    next = await readAllVersions(clients, next, desired, byName);
+    const listOrphans = options.prune === true && !listed && changes;
+    if (listOrphans || leftovers !== NO_LEFTOVERS) {
+        next = await listRegion(clients, next, desired, byName, leftovers !== NO_LEFTOVERS);
+    }
+    return next;
+}
+/** Every state machine version described; function versions known from them; old functions they name read. */
+async function readAllVersions(clients, state, desired, byName) {
+    const machine = state.stateMachine;
+    if (!machine)
+        return { ...state, versionsRead: true };
+    const versions = await mapWithConcurrency(machine.versions ?? [], 4, async (version) => version.functionVersionArns !== null ? version : versionRead(clients.sfn, version.arn, version.version));
+    const described = { ...machine, versions };
+    const known = new Map();
+    const add = (arn, imageDigest) => {
+        const version = Number(arn.slice(arn.lastIndexOf(":") + 1));
+        const functionName = arn.split(":")[6] ?? "";
+        if (!Number.isInteger(version) || !functionName)
+            return;
+        const entries = known.get(functionName) ?? new Map();
+        if (!entries.get(arn)?.codeSha256)
+            entries.set(arn, { arn, version, ...(imageDigest ? { codeSha256: imageDigest } : {}) });
+        known.set(functionName, entries);
+    };
+    for (const version of versions)
+        for (const arn of version.functionVersionArns ?? [])
+            add(arn, version.imageDigest);
+    const running = versions.find((version) => version.arn === machine.currentVersionArn);
+    for (const task of Object.values(machine.tasks))
+        add(task.versionArn, running?.imageDigest);
+    // Functions old versions invoke that left the pipeline (a prune whose deploy was killed after the switch).
+    const desiredNames = new Set(desired.compiled.functions.map((spec) => spec.functionName));
+    const others = [...known.keys()].filter((fn) => !byName.has(fn) && !desiredNames.has(fn));
+    const read = await mapWithConcurrency(others, READ_CONCURRENCY, (fn) => getFunctionAndTags(clients.lambda, fn));
+    others.forEach((functionName, index) => {
+        const found = read[index];
+        if (!found)
+            return;
+        const fn = toDeployedFunction(found.config);
+        if (fn.marker?.stateMachine === desired.stateMachineName)
+            byName.set(functionName, fn);
+    });
+    for (const [functionName, fn] of byName) {
+        const merged = new Map((fn.versions ?? []).map((version) => [version.arn, version]));
+        for (const [arn, version] of known.get(functionName) ?? [])
+            if (!merged.get(arn)?.codeSha256)
+                merged.set(arn, version);
+        byName.set(functionName, { ...fn, versions: [...merged.values()].sort((a, b) => a.version - b.version) });
+    }
+    return { ...state, stateMachine: described, functions: sortedFunctions(byName), versionsRead: true };
+}
+/**
+ * ListFunctions over the region: functions with our marker no definition names, and with
+ * `withVersions` every published version of ours (what a cleanup left while executions ran).
+ */
+async function listRegion(clients, state, desired, byName, withVersions) {
+    const listed = await listAllFunctions(clients.lambda, withVersions);
+    const versionsByName = new Map();
+    for (const config of listed) {
+        const version = publishedVersionNumber(config);
+        if (version === null)
+            continue;
+        const functionName = config.FunctionName ?? "";
+        versionsByName.set(functionName, [
+            ...(versionsByName.get(functionName) ?? []),
+            {
                 arn: config.FunctionArn ?? "",
                 version,
                 ...(config.CodeSha256 ? { codeSha256: config.CodeSha256 } : {}),
-            });
-            versionsByName.set(name, versions);
-        }
-        for (const config of listed) {
-            if (publishedVersionNumber(config) !== null)
-                continue;
-            const fn = {
-                ...toDeployedFunction(config),
-                versions: (versionsByName.get(config.FunctionName ?? "") ?? []).sort((a, b) => a.version - b.version),
-            };
-            if (fn.marker?.stateMachine === ref.stateMachineName)
-                functions.push(fn);
-            else if (wanted.has(fn.functionName))
-                unmarked.push(fn);
-        }
-        // A desired name taken by a function without our marker: its tag says whose it is.
-        const owners = await mapWithConcurrency(unmarked, 4, async (fn) => (await listTags(clients.lambda, fn.functionArn))[Tag.stateMachine] ?? null);
-        const foreign = [];
-        unmarked.forEach((fn, index) => {
-            const owner = owners[index] ?? null;
-            if (owner === ref.stateMachineName)
-                functions.push(fn);
-            else
-                foreign.push({ functionName: fn.functionName, owner });
+            },
+        ]);
+    }
+    const absent = new Set(state.absent ?? []);
+    for (const config of listed) {
+        if (publishedVersionNumber(config) !== null)
+            continue;
+        const fn = toDeployedFunction(config);
+        if (fn.marker?.stateMachine !== desired.stateMachineName)
+            continue;
+        const current = byName.get(fn.functionName);
+        const versions = withVersions
+            ? (versionsByName.get(fn.functionName) ?? []).sort((a, b) => a.version - b.version)
+            : current?.versions;
+        byName.set(fn.functionName, { ...(current ?? fn), ...(versions ? { versions } : {}) });
+        absent.delete(fn.functionName);
+    }
+    return { ...state, functions: sortedFunctions(byName), absent: [...absent].sort(), listed: true };
+}
+/** A function as the deployed definition shows it: the version its Task names (see DeployedFunction.source). */
+function boundFunctions(machine) {
+    const byName = new Map();
+    for (const task of Object.values(machine.tasks)) {
+        const version = Number(task.versionArn.slice(task.versionArn.lastIndexOf(":") + 1));
+        byName.set(task.functionName, {
+            functionName: task.functionName,
+            functionArn: unqualifiedArn(task.versionArn),
+            revisionId: null,
+            marker: null,
+            codeSha256: "",
+            architecture: null,
+            memoryMb: null,
+            timeoutSeconds: null,
+            ephemeralStorageMb: null,
+            environment: {},
+            role: null,
+            versions: Number.isInteger(version) ? [{ arn: task.versionArn, version }] : [],
+            source: "bound",
         });
-        functions.sort((a, b) => (a.functionName < b.functionName ? -1 : 1));
-        return { region: clients.region, stateMachine, functions, foreign };
+    }
+    return sortedFunctions(byName);
+}
+/** The bound version was built from the desired spec: it holds the desired image and configuration. */
+function asBound(known, spec, desired, hashes, digest) {
+    return {
+        ...known,
+        marker: { stateMachine: desired.stateMachineName, config: hashes.config, tags: hashes.tags },
+        codeSha256: digest,
+        architecture: spec.architecture,
+        memoryMb: spec.memoryMb,
+        timeoutSeconds: spec.timeoutSeconds,
+        ephemeralStorageMb: spec.ephemeralStorageMb,
+        environment: spec.environment,
+        role: desired.lambdaRoleArn,
+        versions: (known.versions ?? []).map((version) => ({
+            ...version,
+            codeSha256: version.codeSha256 ?? digest,
+        })),
+    };
+}
+function sortedFunctions(byName) {
+    return [...byName.values()].sort((a, b) => (a.functionName < b.functionName ? -1 : 1));
+}
+async function explained(stateMachineName, read) {
+    try {
+        return await read();
     }
     catch (error) {
         throw explainAwsError(error, {
-            doing: `read the deployed state of state machine "${ref.stateMachineName}"`,
-            stateMachineName: ref.stateMachineName,
+            doing: `read the deployed state of state machine "${stateMachineName}"`,
+            stateMachineName,
         });
     }
 }
+async function readStateMachine(sfn, region, ref) {
+    const arn = ref.accountId !== undefined
+        ? stateMachineArn(ref.partition ?? "aws", region, ref.accountId, ref.stateMachineName)
+        : await findStateMachineArn(sfn, ref.stateMachineName);
+    if (!arn)
+        return null;
+    const described = await describeStateMachine(sfn, arn);
+    if (!described)
+        return null;
+    const [tags, versions, alias] = await Promise.all([
+        stateMachineTagsOf(sfn, described.arn),
+        readVersions(sfn, described),
+        describeAlias(sfn, described.arn),
+    ]);
+    return {
+        ...described,
+        tags,
+        ...versions,
+        alias: alias && { arn: alias.arn, versionArn: alias.versionArn },
+    };
+}
 /**
- * The state machine's versions, newest first, the newest `keep` read in full; and the version it
+ * The state machine's versions, newest first, the newest read in full; and the version it
  * runs: the newest, if that has its current definition and settings. This, not the version tag,
  * is what a no-op deploy reports, so a deploy killed between publishing and tagging leaves
- * nothing wrong behind.
+ * nothing wrong behind. Older versions are described only when cleanup needs them.
  */
-async function readVersions(sfn, machine, keep) {
+async function readVersions(sfn, machine) {
     const listed = await listStateMachineVersions(sfn, machine.arn);
-    const read = await mapWithConcurrency(listed.slice(0, keep), 4, (version) => describeStateMachine(sfn, version.arn));
-    const versions = listed.map((version, index) => {
-        const described = read[index];
-        return {
-            ...version,
-            functionVersionArns: described
-                ? Object.values(described.tasks)
-                    .map((task) => task.versionArn)
-                    .sort()
-                : null,
-        };
-    });
-    const newest = read[0];
-    const currentVersionArn = newest && sameRevision(newest, machine) ? (listed[0]?.arn ?? null) : null;
+    const newest = listed[0];
+    const read = newest ? await describeStateMachine(sfn, newest.arn) : null;
+    const versions = listed.map((version, index) => index === 0 && read
+        ? deployed_versionOf(read, version.arn, version.version)
+        : { ...version, functionVersionArns: null });
+    const currentVersionArn = read && newest && sameRevision(read, machine) ? newest.arn : null;
     return { versions, currentVersionArn };
+}
+async function versionRead(sfn, arn, version) {
+    const described = await describeStateMachine(sfn, arn);
+    return described ? deployed_versionOf(described, arn, version) : { arn, version, functionVersionArns: null };
+}
+function deployed_versionOf(described, arn, version) {
+    return {
+        arn,
+        version,
+        // A split pipeline's version invokes functions through child state machine versions this
+        // read does not follow: unknown, so no function version is deleted from under it.
+        functionVersionArns: childMachineReferences(described.definition).length === 0
+            ? Object.values(described.tasks)
+                .map((task) => task.versionArn)
+                .sort()
+            : null,
+        imageDigest: versionImageDigest(described.description),
+    };
 }
 /**
  * `mode: plan` without credentials still plans, against nothing deployed, and says so.
@@ -87874,12 +89496,97 @@ function deployOutputs(result) {
         ...planOutputs(result.plan),
         [Output.StateMachineArn]: result.stateMachineArn,
         [Output.StateMachineVersionArn]: result.stateMachineVersionArn ?? "",
+        [Output.StateMachineAliasArn]: result.stateMachineAliasArn ?? "",
         [Output.ImageUri]: result.imageUri,
         [Output.FunctionArns]: JSON.stringify(sortedArns),
     };
 }
 
+;// CONCATENATED MODULE: ./src/stages/ecsInputs.ts
+
+
+
+const SUBNET = /^subnet-[0-9a-f]{8}(?:[0-9a-f]{9})?$/;
+const SECURITY_GROUP = /^sg-[0-9a-f]{8}(?:[0-9a-f]{9})?$/;
+const CLUSTER_NAME = /^[A-Za-z0-9_-]{1,255}$/;
+const CLUSTER_ARN = /^arn:aws[a-z-]*:ecs:([a-z0-9-]+):(\d{12}):cluster\/([A-Za-z0-9_-]{1,255})$/;
+/** Throws a UserError naming the input at fault; returns warnings for what a plan may lack. */
+function checkEcsInputs(options, compiled, region, deploying) {
+    const tasks = compiled?.ecsTasks ?? [];
+    if (tasks.length === 0)
+        return [];
+    const first = tasks[0]?.nodes[0] ?? "";
+    const why = `node '${first}'${tasks.length > 1 || (tasks[0]?.nodes.length ?? 0) > 1 ? " and others" : ""} run${tasks.length > 1 ? "" : "s"} on ECS (runner: ecs)`;
+    const missing = [
+        [Input.EcsCluster, options.ecsCluster],
+        [Input.EcsSubnets, options.ecsSubnets.join(",")],
+        [Input.EcsExecutionRoleArn, options.ecsExecutionRoleArn],
+        [Input.EcsTaskRoleArn, options.ecsTaskRoleArn],
+    ].filter(([, value]) => !value);
+    const warnings = [];
+    if (missing.length > 0) {
+        const names = missing.map(([name]) => `'${name}'`).join(", ");
+        if (deploying) {
+            throw new UserError(`Input${missing.length > 1 ? "s" : ""} ${names} ${missing.length > 1 ? "are" : "is"} required to deploy: ${why}.`, {
+                hint: "Give the cluster, its subnets and the two ECS roles (see docs/iam/), or route the node back to Lambda (remove runner: ecs).",
+            });
+        }
+        warnings.push(`Planned without ${names}: a deploy needs ${missing.length > 1 ? "them" : "it"}, since ${why}.`);
+    }
+    if (options.ecsCluster)
+        checkCluster(options.ecsCluster, region);
+    for (const subnet of options.ecsSubnets) {
+        if (!SUBNET.test(subnet))
+            throw new UserError(`Input '${Input.EcsSubnets}': "${subnet}" is not a subnet id.`, {
+                hint: "Expected ids like subnet-0123456789abcdef0, separated by commas or spaces.",
+            });
+    }
+    if (options.ecsSubnets.length > 16)
+        throw new UserError(`Input '${Input.EcsSubnets}' lists ${options.ecsSubnets.length} subnets; a Fargate task takes at most 16.`);
+    for (const group of options.ecsSecurityGroups) {
+        if (!SECURITY_GROUP.test(group))
+            throw new UserError(`Input '${Input.EcsSecurityGroups}': "${group}" is not a security group id.`, {
+                hint: "Expected ids like sg-0123456789abcdef0, separated by commas or spaces.",
+            });
+    }
+    if (options.ecsSecurityGroups.length > 5)
+        throw new UserError(`Input '${Input.EcsSecurityGroups}' lists ${options.ecsSecurityGroups.length} groups; a Fargate task takes at most 5.`);
+    const regionOrNothing = region ?? undefined;
+    const roles = [
+        validateRoleArn(Input.EcsExecutionRoleArn, options.ecsExecutionRoleArn || undefined, regionOrNothing, true),
+        validateRoleArn(Input.EcsTaskRoleArn, options.ecsTaskRoleArn || undefined, regionOrNothing, true),
+        validateRoleArn(Input.StateMachineRoleArn, options.stateMachineRoleArn || undefined, regionOrNothing, true),
+    ];
+    const [execution, task, states] = roles;
+    for (const [input, role] of [
+        [Input.EcsExecutionRoleArn, execution],
+        [Input.EcsTaskRoleArn, task],
+    ]) {
+        if (role && states && role.accountId !== states.accountId) {
+            throw new UserError(`Input '${input}' (account ${role.accountId}) and '${Input.StateMachineRoleArn}' (account ${states.accountId}) name roles in different accounts.`, { hint: "The ECS roles must be in the account you deploy to." });
+        }
+    }
+    return warnings;
+}
+function checkCluster(cluster, region) {
+    if (cluster.startsWith("arn:")) {
+        const match = CLUSTER_ARN.exec(cluster);
+        if (!match)
+            throw new UserError(`Input '${Input.EcsCluster}': "${cluster}" is not an ECS cluster ARN.`, {
+                hint: "Expected a cluster name, or arn:aws:ecs:<region>:<12-digit account>:cluster/<name>.",
+            });
+        if (region && match[1] !== region)
+            throw new UserError(`Input '${Input.EcsCluster}': the cluster is in ${match[1]} but the deployment region is ${region}; the state machine runs tasks in its own region.`, { hint: `Use a cluster in ${region}.` });
+        return;
+    }
+    if (!CLUSTER_NAME.test(cluster))
+        throw new UserError(`Input '${Input.EcsCluster}': "${cluster}" is not a valid cluster name.`, {
+            hint: "Cluster names have 1-255 letters, digits, '-' and '_'; or give the cluster's ARN.",
+        });
+}
+
 ;// CONCATENATED MODULE: ./src/stages/checkInputs.ts
+
 
 
 
@@ -87923,6 +89630,7 @@ async function checkInputs(ctx, inspected, deps = {}) {
         // Only a plan gets here without them (deploy requires them first).
         warnings.push(`Planned without ${missing.map(([name]) => `'${name}'`).join(", ")}: a deploy needs ${missing.length > 1 ? "them" : "it"}.`);
     }
+    warnings.push(...checkEcsInputs(options, inspected.compiled, region, deploying));
     if (options.ecrRepository)
         validateRepositoryName(options.ecrRepository);
     if (options.registry)
@@ -88023,6 +89731,12 @@ function toPlanView(plan, context) {
             name: plan.stateMachine.name,
             change: plan.stateMachine.action,
             definitionDiff: renderDefinitionChanges(plan.stateMachine.definitionChanges),
+            ...aliasSentence(plan.stateMachine.alias),
+            ...(context.compiled.children
+                ? {
+                    children: context.compiled.children.map((c) => ({ name: c.name, tasks: c.functionNames.length })),
+                }
+                : {}),
         },
         image: context.image,
         planHash: plan.hash,
@@ -88054,6 +89768,21 @@ function renderDefinitionChanges(changes) {
     })
         .join("\n");
 }
+/** `Alias live: version 2 -> the new version.` for the plan; nothing when the alias stays. */
+function aliasSentence(alias) {
+    if (!alias || alias.action === "noop")
+        return {};
+    const version = (arn) => {
+        const tail = arn.slice(arn.lastIndexOf(":") + 1);
+        return /^\d+$/.test(tail) ? `version ${tail}` : "the new version";
+    };
+    const to = version(alias.targetVersionArn);
+    return {
+        alias: alias.action === "create" || !alias.currentVersionArn
+            ? `Alias \`${alias.name}\`: to create, at ${to}.`
+            : `Alias \`${alias.name}\`: ${version(alias.currentVersionArn)} → ${to}.`,
+    };
+}
 
 ;// CONCATENATED MODULE: ./src/stages/deployment.ts
 
@@ -88078,6 +89807,9 @@ function desiredDeployment(ctx, inspected, imageUri) {
         },
         tracing: options.tracing,
         project: inspected.graph.project?.name ?? "",
+        ...(inspected.compiled.ecsTasks?.length
+            ? { ecs: { executionRoleArn: options.ecsExecutionRoleArn, taskRoleArn: options.ecsTaskRoleArn } }
+            : {}),
     };
 }
 /** Where to look for what is deployed: the state machine and the functions the pipeline wants. */
@@ -88085,13 +89817,16 @@ function deploymentRefOf(ctx, inspected) {
     return {
         ...deploymentRef(desiredDeployment(ctx, inspected, IMAGE_BUILT_ON_DEPLOY)),
         keepVersions: ctx.options.keepVersions,
+        prune: ctx.options.prune,
+        // Completed against what reviewPlan plans: the deployed image (the deploy completes it again once built).
+        desiredFor: (deployed) => desiredDeployment(ctx, inspected, deployedImage(deployed) ?? IMAGE_BUILT_ON_DEPLOY),
     };
 }
 /** What the summary and the comment show of a plan. */
 function planViewOf(ctx, inspected, plan, image) {
     const { event } = ctx;
     const commit = event.pullRequest?.headSha ?? event.sha;
-    return toPlanView(plan, {
+    const view = toPlanView(plan, {
         target: ctx.options.label || ctx.options.stateMachineName,
         findings: inspected.findings,
         graph: inspected.graph,
@@ -88100,6 +89835,9 @@ function planViewOf(ctx, inspected, plan, image) {
         ...(event.runUrl ? { summaryUrl: event.runUrl } : {}),
         ...(commit ? { commit } : {}),
     });
+    if (inspected.structureNote)
+        view.structureNote = inspected.structureNote;
+    return view;
 }
 /** The image a plan made before building shows. */
 function wouldBuild(options) {
@@ -88119,151 +89857,687 @@ function reviewPlan(ctx, inspected, deployed) {
 }
 /** `repo@sha256:<digest>` when every managed function runs the same image, else null. */
 function deployedImage(deployed) {
+    if (deployed?.imageUri)
+        return deployed.imageUri;
     const digests = new Set((deployed?.functions ?? []).map((f) => f.codeSha256).filter(Boolean));
     if (digests.size !== 1)
         return null;
     return `deployed@sha256:${[...digests][0]}`;
 }
 
-;// CONCATENATED MODULE: ./src/stages/deploy.ts
+;// CONCATENATED MODULE: ./src/run/failure.ts
+/** Lines of traceback kept per failure: enough to see the failing frame and the exception. */
+const TRACEBACK_TAIL_LINES = 25;
+const MAX_MESSAGE_CHARS = 2000;
+/**
+ * Turns a Task failure's `error` and `cause` into a type, a message and the tail of
+ * the traceback. For a Lambda function error the cause is the runtime's JSON
+ * (`errorType`, `errorMessage`, `stackTrace`); for a Step Functions error
+ * (`States.Timeout`, `Lambda.ServiceException`) it is plain text.
+ */
+function parseTaskFailure(error, cause) {
+    const payload = failure_parseJsonObject(cause);
+    if (!payload || (payload.errorType === undefined && payload.errorMessage === undefined)) {
+        return { type: error || "Error", message: failure_clip(cause ?? ""), traceback: [] };
+    }
+    const type = typeof payload.errorType === "string" && payload.errorType ? payload.errorType : error || "Error";
+    const message = typeof payload.errorMessage === "string"
+        ? payload.errorMessage
+        : JSON.stringify(payload.errorMessage ?? "");
+    return { type, message: failure_clip(message), traceback: tracebackTail(payload.stackTrace ?? payload.trace) };
+}
+/** The Lambda request id from a failure cause or a Task's result, when there is one. */
+function requestIdOf(cause) {
+    const payload = failure_parseJsonObject(cause);
+    const id = payload?.["requestId"];
+    return typeof id === "string" && id ? id : null;
+}
+/**
+ * Python's runtime sends `stackTrace` as a list of preformatted frames
+ * ("  File ..., line 3, in f\n    code\n"); other runtimes send one string per line.
+ */
+function tracebackTail(stack) {
+    let lines;
+    if (Array.isArray(stack)) {
+        lines = stack.filter((f) => typeof f === "string").flatMap((f) => f.split("\n"));
+    }
+    else if (typeof stack === "string") {
+        lines = stack.split("\n");
+    }
+    else {
+        return [];
+    }
+    lines = lines.map((l) => l.replace(/\s+$/, "")).filter((l) => l !== "");
+    return lines.slice(-TRACEBACK_TAIL_LINES).map((l) => failure_clip(l, 500));
+}
+function failure_parseJsonObject(text) {
+    if (!text || !text.trimStart().startsWith("{"))
+        return undefined;
+    try {
+        const value = JSON.parse(text);
+        return typeof value === "object" && value !== null && !Array.isArray(value)
+            ? value
+            : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+function failure_clip(text, max = MAX_MESSAGE_CHARS) {
+    return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
+}
+/** Errors that mean the node ran out of time rather than raised. */
+function isTimeoutError(type) {
+    return type === "States.Timeout" || type === "States.HeartbeatTimeout" || /^Sandbox\.Timedout$/i.test(type);
+}
+
+;// CONCATENATED MODULE: ./src/run/links.ts
+/** Region, account and partition of any ARN (`arn:aws:states:eu-west-1:123456789012:execution:sm:name`). */
+function locationOfArn(arn) {
+    const [prefix, partition, , region, accountId] = arn.split(":");
+    if (prefix !== "arn" || !partition || !region || !accountId) {
+        throw new Error(`Not an ARN with a region and account: '${arn}'.`);
+    }
+    return { partition, region, accountId };
+}
+function consoleHost(location) {
+    switch (location.partition) {
+        case "aws-cn":
+            return `https://${location.region}.console.amazonaws.cn`;
+        case "aws-us-gov":
+            return `https://${location.region}.console.amazonaws-us-gov.com`;
+        default:
+            return `https://${location.region}.console.aws.amazon.com`;
+    }
+}
+/** The execution's page in the Step Functions console. */
+function executionConsoleUrl(executionArn) {
+    const location = locationOfArn(executionArn);
+    return `${consoleHost(location)}/states/home?region=${location.region}#/v2/executions/details/${executionArn}`;
+}
+/**
+ * The CloudWatch console keeps its route in the URL fragment and escapes it twice,
+ * with `$` standing for `%`: `/aws/lambda/f` becomes `$252Faws$252Flambda$252Ff`.
+ */
+function consoleEscape(text) {
+    return encodeURIComponent(encodeURIComponent(text)).replace(/%/g, "$");
+}
+/** A CloudWatch Logs console link to a Lambda's log stream, or to its group's events around a request. */
+function cloudWatchLogsUrl(location, link) {
+    const base = `${consoleHost(location)}/cloudwatch/home?region=${location.region}#logsV2:log-groups/log-group/${consoleEscape(link.logGroup)}`;
+    if (link.logStream)
+        return `${base}/log-events/${consoleEscape(link.logStream)}`;
+    const query = [];
+    // A quoted request id matches the START/END/REPORT lines and every line the runtime prefixes with it.
+    if (link.filter)
+        query.push(`filterPattern=${encodeURIComponent(`"${link.filter}"`)}`);
+    // A minute of margin: Lambda stamps its lines by its own clock.
+    if (link.startMs != null)
+        query.push(`start=${link.startMs - 60_000}`);
+    if (link.endMs != null)
+        query.push(`end=${link.endMs + 60_000}`);
+    if (query.length === 0)
+        return `${base}/log-events`;
+    // The query sits in the fragment too: its structure escaped once, its values twice.
+    return `${base}/log-events${encodeURIComponent(`?${query.join("&")}`).replace(/%/g, "$")}`;
+}
+/** Lambda's default log group for a function. */
+function lambdaLogGroup(functionName) {
+    return `/aws/lambda/${functionName}`;
+}
+
+;// CONCATENATED MODULE: ./src/run/ecsFailure.ts
+/**
+ * How an ECS Task's history reads. A `.sync` Task that failed carries the stopped task's
+ * description (PascalCase, as Step Functions writes it) in its cause; the node's own error is the
+ * last line the container wrote (python/kedro_sfn/ecs_entry.py), in the task's awslogs stream.
+ */
+
+
+
+/** The task description inside a cause or an output (embedded in a longer message, locally). */
+function taskDescription(text) {
+    if (!text)
+        return null;
+    const start = text.indexOf("{");
+    const end = text.lastIndexOf("}");
+    if (start < 0 || end <= start)
+        return null;
+    try {
+        const parsed = JSON.parse(text.slice(start, end + 1));
+        return typeof parsed === "object" && parsed !== null && !Array.isArray(parsed)
+            ? parsed
+            : null;
+    }
+    catch {
+        return null;
+    }
+}
+/** The log stream of the task a Task's output or failure cause describes. */
+function ecsLogStreamOf(text) {
+    const arn = taskDescription(text)?.["TaskArn"];
+    return typeof arn === "string" && arn ? ecsLogStream(arn) : null;
+}
+/** "container kedro exited with code 1 (Essential container in task exited)", or the cause as is. */
+function parseEcsFailure(error, cause) {
+    const task = taskDescription(cause);
+    if (!task || typeof task["TaskArn"] !== "string")
+        return parseTaskFailure(error, cause);
+    const containers = Array.isArray(task["Containers"])
+        ? task["Containers"]
+        : [];
+    const container = containers.find((c) => c["Name"] === ECS_CONTAINER_NAME) ?? containers[0];
+    const exit = container?.["ExitCode"];
+    const reason = [task["StoppedReason"], container?.["Reason"]]
+        .filter((r) => typeof r === "string" && r)
+        .join("; ");
+    const what = typeof exit === "number"
+        ? `ECS task stopped: container ${ECS_CONTAINER_NAME} exited with code ${exit}`
+        : `ECS task stopped before its container ran`;
+    return {
+        type: error || "States.TaskFailed",
+        message: `${what}${reason ? ` (${reason})` : ""}; the node's error is at the end of the task's log.`,
+        traceback: [],
+    };
+}
+/** The node's error from the last lines of its task's log: the entry's `{errorType, errorMessage}` line. */
+function nodeErrorFromLog(lines, stopped) {
+    for (let i = lines.length - 1; i >= 0; i -= 1) {
+        const line = (lines[i] ?? "").trim();
+        if (!line.startsWith("{"))
+            continue;
+        try {
+            const parsed = JSON.parse(line);
+            if (typeof parsed.errorType === "string" && typeof parsed.errorMessage === "string") {
+                const traceback = lines.slice(Math.max(0, i - 12), i).map((l) => l.trimEnd());
+                return { type: parsed.errorType, message: parsed.errorMessage, traceback };
+            }
+        }
+        catch {
+            // Not the entry's error line: keep looking.
+        }
+    }
+    return stopped;
+}
+
+;// CONCATENATED MODULE: ./src/run/historyFold.ts
 
 
 
 
+const EXECUTION_END = {
+    ExecutionSucceeded: "SUCCEEDED",
+    ExecutionFailed: "FAILED",
+    ExecutionAborted: "ABORTED",
+    ExecutionTimedOut: "TIMED_OUT",
+};
+/**
+ * Folds history events, in id order, into one TaskRun per Task state. An event
+ * belongs to the state its `previousEventId` chain leads back to (that is how
+ * Step Functions threads Parallel branches); a TaskScheduled whose chain is
+ * broken is matched by the function it invokes.
+ */
+class HistoryFolder {
+    execution = {
+        status: "RUNNING",
+        startMs: null,
+        stopMs: null,
+        error: null,
+        cause: null,
+    };
+    byState = new Map();
+    byFunction = new Map();
+    stateOfEvent = new Map();
+    lastId = 0;
+    constructor(tasks) {
+        for (const task of tasks) {
+            const progress = {
+                task,
+                entered: false,
+                exited: false,
+                aborted: false,
+                startMs: null,
+                endMs: null,
+                attempts: 0,
+                last: null,
+                error: null,
+                requestId: null,
+                logStream: null,
+                nodeSeconds: null,
+                skippedFrom: null,
+            };
+            this.byState.set(task.stateName, progress);
+            this.byFunction.set(task.functionName, progress);
+        }
+    }
+    /**
+     * Takes the execution's end from DescribeExecution when the history does not
+     * show it (yet): the two are read at different moments.
+     */
+    settle(status, stopMs) {
+        if (this.execution.status !== "RUNNING" || status === "RUNNING")
+            return;
+        this.execution.status = status;
+        this.execution.stopMs ??= stopMs;
+    }
+    /** Id of the newest event folded so far. */
+    get lastEventId() {
+        return this.lastId;
+    }
+    /** Folds one event; returns the Task state it changed, if any. Events already seen are ignored. */
+    add(event) {
+        const id = event.id ?? 0;
+        if (id !== 0 && id <= this.lastId)
+            return undefined;
+        this.lastId = Math.max(this.lastId, id);
+        const type = event.type ?? "";
+        const ts = event.timestamp ? new Date(event.timestamp).getTime() : null;
+        if (type === "ExecutionStarted")
+            this.execution.startMs = ts;
+        const end = EXECUTION_END[type];
+        if (end) {
+            this.execution.status = end;
+            this.execution.stopMs = ts;
+            const details = event.executionFailedEventDetails ??
+                event.executionAbortedEventDetails ??
+                event.executionTimedOutEventDetails;
+            this.execution.error = details?.error ?? null;
+            this.execution.cause = details?.cause ?? null;
+            return undefined;
+        }
+        if (type === "ExecutionRedriven") {
+            this.execution.status = "RUNNING";
+            this.execution.stopMs = null;
+        }
+        const state = this.stateFor(event, type);
+        if (state !== undefined && id !== 0)
+            this.stateOfEvent.set(id, state);
+        const t = state === undefined ? undefined : this.byState.get(state);
+        if (!t)
+            return undefined;
+        switch (type) {
+            case "TaskStateEntered":
+                // A redriven execution enters a failed state again: attempts keep counting.
+                Object.assign(t, {
+                    entered: true,
+                    exited: false,
+                    aborted: false,
+                    startMs: ts,
+                    endMs: null,
+                    last: null,
+                });
+                break;
+            case "TaskStateExited":
+                t.exited = true;
+                t.endMs = ts;
+                break;
+            case "TaskStateAborted":
+                t.aborted = true;
+                t.endMs = ts;
+                break;
+            case "TaskScheduled":
+                t.entered = true;
+                t.startMs ??= ts;
+                t.attempts += 1;
+                t.last = "scheduled";
+                break;
+            case "TaskStarted":
+                t.last = "started";
+                break;
+            case "TaskSucceeded": {
+                t.last = "succeeded";
+                t.endMs = ts;
+                const output = failure_parseJsonObject(event.taskSucceededEventDetails?.output);
+                t.requestId = lambdaRequestId(output) ?? t.requestId;
+                t.logStream = logStreamOf(output?.["Payload"]) ?? t.logStream;
+                t.nodeSeconds = nodeSecondsOf(output?.["Payload"]);
+                t.skippedFrom = skippedFromOf(output?.["Payload"]);
+                if (t.task.logGroup)
+                    t.logStream = ecsLogStreamOf(event.taskSucceededEventDetails?.output) ?? t.logStream;
+                break;
+            }
+            case "TaskFailed":
+            case "TaskStartFailed":
+            case "TaskSubmitFailed": {
+                const details = event.taskFailedEventDetails ??
+                    event.taskStartFailedEventDetails ??
+                    event.taskSubmitFailedEventDetails;
+                t.error = parseTaskFailure(details?.error, details?.cause);
+                t.last = isTimeoutError(t.error.type) ? "timed-out" : "failed";
+                t.endMs = ts;
+                t.requestId = requestIdOf(details?.cause) ?? t.requestId;
+                t.logStream = logStreamOf(failure_parseJsonObject(details?.cause)) ?? t.logStream;
+                if (t.task.logGroup) {
+                    t.error = parseEcsFailure(details?.error, details?.cause);
+                    t.logStream = ecsLogStreamOf(details?.cause) ?? t.logStream;
+                }
+                break;
+            }
+            case "TaskTimedOut": {
+                const details = event.taskTimedOutEventDetails;
+                t.error = parseTaskFailure(details?.error ?? "States.Timeout", details?.cause);
+                t.last = "timed-out";
+                t.endMs = ts;
+                break;
+            }
+            default:
+                return undefined;
+        }
+        return t.task.stateName;
+    }
+    stateFor(event, type) {
+        if (type.endsWith("StateEntered"))
+            return event.stateEnteredEventDetails?.name;
+        if (type.endsWith("StateExited"))
+            return event.stateExitedEventDetails?.name;
+        const previous = event.previousEventId ? this.stateOfEvent.get(event.previousEventId) : undefined;
+        if (previous !== undefined || type !== "TaskScheduled")
+            return previous;
+        const parameters = failure_parseJsonObject(event.taskScheduledEventDetails?.parameters);
+        const fn = parameters?.["FunctionName"];
+        return typeof fn === "string" ? this.byFunction.get(names_functionNameOf(fn))?.task.stateName : undefined;
+    }
+    /** The run of one Task state as it stands, given the execution's status. */
+    run(stateName) {
+        const t = this.byState.get(stateName);
+        return t ? this.toRun(t) : undefined;
+    }
+    /** Every Task, in the order they were given. */
+    runs() {
+        return [...this.byState.values()].map((t) => this.toRun(t));
+    }
+    toRun(t) {
+        const status = taskStatus(t, this.execution.status);
+        const endMs = status === "running" ? null : (t.endMs ?? this.execution.stopMs);
+        return {
+            stateName: t.task.stateName,
+            functionName: t.task.functionName,
+            nodes: t.task.nodes,
+            status,
+            startMs: t.entered ? t.startMs : null,
+            endMs: t.entered ? endMs : null,
+            attempts: t.attempts,
+            error: t.error,
+            requestId: t.requestId,
+            logStream: t.logStream,
+            nodeSeconds: t.nodeSeconds,
+            ...(status === "skipped" ? { skippedFrom: t.skippedFrom ?? "" } : {}),
+            ...(t.task.logGroup ? { logGroup: t.task.logGroup } : {}),
+        };
+    }
+}
+function taskStatus(t, execution) {
+    if (!t.entered)
+        return "not-started";
+    if (t.aborted)
+        return "aborted";
+    if (t.last === "succeeded") {
+        if (t.skippedFrom !== null)
+            return "skipped";
+        return t.attempts > 1 ? "retried" : "succeeded";
+    }
+    if (t.exited) {
+        if (t.last === "failed" || t.last === "timed-out")
+            return t.last;
+        return "succeeded";
+    }
+    // Still open: a failed attempt may yet be retried, so the execution's state decides.
+    switch (execution) {
+        case "RUNNING":
+        case "PENDING_REDRIVE":
+            return "running";
+        case "TIMED_OUT":
+            return "timed-out";
+        case "ABORTED":
+            return "aborted";
+        default:
+            // A failure that no Catch handled ends the execution with this Task open;
+            // a Task in flight in another branch is cancelled with it.
+            return t.last === "failed" || t.last === "timed-out" ? t.last : "aborted";
+    }
+}
+function lambdaRequestId(output) {
+    const metadata = output?.["SdkResponseMetadata"];
+    if (typeof metadata === "object" && metadata !== null) {
+        const id = metadata["RequestId"];
+        if (typeof id === "string" && id)
+            return id;
+    }
+    return null;
+}
+/** The handler may report where it logged (`log_stream_name`, as the Lambda context calls it). */
+function logStreamOf(value) {
+    if (typeof value !== "object" || value === null)
+        return null;
+    const record = value;
+    for (const key of ["log_stream_name", "logStreamName", "log_stream"]) {
+        const v = record[key];
+        if (typeof v === "string" && v)
+            return v;
+    }
+    return null;
+}
+/** The handler's result lists `nodes: [{name, seconds}]`: each node's own time inside a grouped Task. */
+function nodeSecondsOf(payload) {
+    if (typeof payload !== "object" || payload === null)
+        return null;
+    const nodes = payload["nodes"];
+    if (!Array.isArray(nodes))
+        return null;
+    const seconds = {};
+    for (const entry of nodes) {
+        if (typeof entry !== "object" || entry === null)
+            continue;
+        const { name, seconds: s } = entry;
+        if (typeof name === "string" && typeof s === "number" && Number.isFinite(s) && s >= 0)
+            seconds[name] = s;
+    }
+    return Object.keys(seconds).length > 0 ? seconds : null;
+}
+/** The handler answers a resume's skipped Task with `skipped: {reason, execution}` (python/kedro_sfn/resume.py). */
+function skippedFromOf(payload) {
+    if (typeof payload !== "object" || payload === null)
+        return null;
+    const skipped = payload["skipped"];
+    if (typeof skipped !== "object" || skipped === null)
+        return null;
+    const execution = skipped["execution"];
+    return typeof execution === "string" ? execution : "";
+}
+/** Folds a whole history. */
+function foldHistory(events, tasks) {
+    const folder = new HistoryFolder(tasks);
+    const ordered = [...events].sort((a, b) => (a.id ?? 0) - (b.id ?? 0));
+    for (const event of ordered)
+        folder.add(event);
+    return folder;
+}
+/** One status per Kedro node: every node of a Task shares the Task's status. */
+function nodeStatusesOf(runs, location) {
+    return runs.flatMap((run) => {
+        const logUrl = run.startMs === null
+            ? null
+            : cloudWatchLogsUrl(location, {
+                logGroup: run.logGroup ?? lambdaLogGroup(run.functionName),
+                logStream: run.logStream,
+                filter: run.requestId,
+                startMs: run.startMs,
+                endMs: run.endMs,
+            });
+        return run.nodes.map((node) => ({
+            node,
+            task: run.stateName,
+            functionName: run.functionName,
+            taskNodes: run.nodes.length,
+            status: run.status,
+            startedAt: run.startMs === null ? null : new Date(run.startMs).toISOString(),
+            durationMs: nodeDuration(run, node),
+            attempts: run.attempts,
+            error: run.error,
+            logUrl,
+            ...(run.skippedFrom !== undefined ? { skippedFrom: run.skippedFrom } : {}),
+        }));
+    });
+}
+function nodeDuration(run, node) {
+    const own = run.nodes.length > 1 ? run.nodeSeconds?.[node] : undefined;
+    if (own !== undefined)
+        return Math.round(own * 1000);
+    return run.startMs !== null && run.endMs !== null ? run.endMs - run.startMs : null;
+}
 
-
-
-
-
-
-
-
-
-
-
-
+;// CONCATENATED MODULE: ./src/run/historyChildren.ts
 
 
 /**
- * `mode: deploy`: read what is deployed, check the reviewed plan if asked,
- * build and push the image, then apply the plan made against that image.
+ * The child executions a split pipeline's parent started, in the order it started them. A
+ * `startExecution.sync:2` Task's TaskSubmitted output is StartExecution's answer (ExecutionArn);
+ * its TaskSucceeded output and its TaskFailed cause are the child's DescribeExecution
+ * (executionArn): whichever the history holds names the child.
  */
-async function deployStage(ctx, inspected) {
-    const { options, io } = ctx;
-    requireInputs(options, [
-        [Input.EcrRepository, "ecrRepository"],
-        [Input.LambdaRoleArn, "lambdaRoleArn"],
-        [Input.StateMachineRoleArn, "stateMachineRoleArn"],
-    ], "to deploy");
-    // Every input check before the first AWS call: a refused input leaves nothing behind.
-    const checked = await checkInputs(ctx, inspected, { probeBuilder: false });
-    for (const warning of checked.warnings)
-        warn(ctx, warning);
-    const clients = await ctx.aws.clients();
-    const ref = deploymentRefOf(ctx, inspected);
-    const before = await stage(ctx, "plan", () => readDeployed(clients, ref));
-    let reviewed;
-    if (options.requireReviewedPlan) {
-        const check = await checkReviewedPlan({
-            octokit: ctx.octokit,
-            repo: ctx.event.repo ?? { owner: "", repo: "" },
-            sha: ctx.event.sha,
-            view: planViewOf(ctx, inspected, reviewPlan(ctx, inspected, before), wouldBuild(options)),
-            log: (line) => io.info(line),
-        });
-        if (!check.ok)
-            return { ok: false, reason: check.reason, message: check.message, summary: check.summary };
-        reviewed = { commentId: check.reviewed.commentId };
+function childExecutionArns(events) {
+    const arns = [];
+    const add = (value) => {
+        if (typeof value === "string" && value.includes(":execution:") && !arns.includes(value))
+            arns.push(value);
+    };
+    for (const event of [...events].sort((a, b) => (a.id ?? 0) - (b.id ?? 0))) {
+        if (event.taskSubmittedEventDetails?.resourceType === "states") {
+            const output = failure_parseJsonObject(event.taskSubmittedEventDetails.output);
+            add(output?.["ExecutionArn"] ?? output?.["executionArn"]);
+        }
+        else if (event.taskSucceededEventDetails?.resourceType === "states") {
+            add(failure_parseJsonObject(event.taskSucceededEventDetails.output)?.["ExecutionArn"]);
+            add(failure_parseJsonObject(event.taskSucceededEventDetails.output)?.["executionArn"]);
+        }
+        else if (event.taskFailedEventDetails?.resourceType === "states") {
+            add(failure_parseJsonObject(event.taskFailedEventDetails.cause)?.["ExecutionArn"]);
+            add(failure_parseJsonObject(event.taskFailedEventDetails.cause)?.["executionArn"]);
+        }
     }
-    // Reads only so far (deployed state, the reviewed plan); the builder must work before the
-    // first write (the ECR repository), and a refused plan says so even on a runner without one.
-    await checkBuilder(options.builder);
-    const image = await stage(ctx, "package+build+push", () => buildImage(ctx, clients, inspected));
-    const desired = desiredDeployment(ctx, inspected, image.imageUri);
-    const plan = planDeployment(desired, before, {
-        prune: options.prune,
-        keepVersions: options.keepVersions,
-    });
-    const view = planViewOf(ctx, inspected, plan, {
-        state: image.skipped ? "unchanged" : "built",
-        uri: image.imageUri,
-    });
-    await updateComment(ctx, reviewed, view, "deploying");
-    let deployed;
-    try {
-        deployed = await stage(ctx, "deploy", () => applyPlan(clients, plan, desired, { log: (line) => io.info(line) }));
-    }
-    catch (error) {
-        await updateComment(ctx, reviewed, view, "failed", { statusDetail: errorMessage(error) });
-        throw error;
-    }
-    setOutputs(io, deployOutputs(deployed));
-    await updateComment(ctx, reviewed, view, "deployed");
-    return { ok: true, plan, view, image: image.imageUri, deployed };
+    return arns;
 }
-/** Package, build and push; then the configuration and, with `registry`, the ECR mirror of the manifest. */
-async function buildImage(ctx, clients, inspected) {
-    const { options, io } = ctx;
-    io.info(`Packaging and building the image with ${options.builder} (each build line is a debug line).`);
-    const image = await buildAndPushImage(imageOptionsFrom(options, ctx.event.sha, inspected.graph), {
-        ecr: clients.ecr,
-        mask: (s) => io.setSecret(s),
-        // What the image holds and the smoke test's verdict stay in view.
-        log: (line) => io.info(line),
-        // Every line of kedro package and the builder: detail, kept out of the folded log.
-        debug: (line) => io.debug(line),
+/**
+ * One run per Task across the children's histories: a Task is in exactly one child, so the
+ * child where it was entered has its run; a Task no child entered stays not started. The
+ * execution's error is the failed child's (the node's error), not the parent's States.TaskFailed
+ * wrapper around it.
+ */
+function foldChildren(children, tasks, parent) {
+    const folders = children.map((events) => {
+        const folder = foldHistory(events, tasks);
+        // A child still open when the parent ended was stopped with it.
+        if (parent.status !== "RUNNING")
+            folder.settle(childEnd(parent.status), parent.stopMs);
+        return folder;
     });
-    io.info(`Image ${image.skipped ? "unchanged" : "pushed"}: ${image.imageUri}`);
-    if (options.confSource.startsWith("s3://")) {
-        // Before the functions switch to it: the folder their KEDRO_SFN_CONF_SOURCE names.
-        const location = confLocation(options.confSource, options.projectPath);
-        const conf = await uploadConf(clients.s3, options.projectPath, location);
-        io.info(conf.uploaded
-            ? `Uploaded ${conf.keys.length} configuration file(s) to ${location}.`
-            : `Configuration unchanged: ${location} is already complete.`);
-    }
-    if (options.registry) {
-        const registry = new RegistryClient(parseRegistry(options.registry), image.repository);
-        await registerManifestInEcr(clients.ecr, await registry.getManifest(image.digest), image);
-    }
-    return image;
-}
-async function updateComment(ctx, reviewed, view, status, extra = {}) {
-    const repo = ctx.event.repo;
-    if (!reviewed || !repo || ctx.options.commentOnPr === "false")
-        return;
-    const r = await setPlanCommentStatus({
-        octokit: ctx.octokit,
-        repo,
-        commentId: reviewed.commentId,
-        view: { ...view, ...extra, ...(status ? { status } : {}) },
-        log: (line) => ctx.io.info(line),
+    const all = folders.map((f) => f.runs());
+    const runs = tasks.map((_, i) => {
+        for (const childRuns of all) {
+            const run = childRuns[i];
+            if (run.status !== "not-started")
+                return run;
+        }
+        return (all[0]?.[i] ?? null);
     });
-    if (r.warning)
-        ctx.io.warning(r.warning);
+    const failed = folders.find((f) => f.execution.status === "FAILED" && f.execution.error !== null);
+    return { runs, error: failed?.execution.error ?? null, cause: failed?.execution.cause ?? null };
 }
-function imageOptionsFrom(options, commitSha, graph) {
+function childEnd(parent) {
+    return parent === "SUCCEEDED" ? "SUCCEEDED" : parent === "FAILED" ? "ABORTED" : parent;
+}
+
+;// CONCATENATED MODULE: ./src/run/history.ts
+
+
+
+/** Standard executions stop at 25,000 events; a little more tolerates a redriven execution's extra events. */
+const MAX_HISTORY_EVENTS = 25_000;
+const PAGE_SIZE = 1000;
+/**
+ * Pages through GetExecutionHistory from the first event with the SDK's
+ * paginator. A throttled page is retried by the client's own retry strategy
+ * (adaptive, with backoff): no second loop stacked on it here.
+ */
+async function readExecutionHistory(sfn, executionArn, options = {}) {
+    const maxEvents = options.maxEvents ?? MAX_HISTORY_EVENTS + 5000;
+    const events = [];
+    const pages = (0,client_sfn_dist_cjs/* paginateGetExecutionHistory */.QGB)({ client: sfn, pageSize: options.pageSize ?? PAGE_SIZE }, { executionArn, includeExecutionData: true });
+    for await (const page of pages) {
+        events.push(...(page.events ?? []));
+        options.onPage?.(events.length);
+        if (events.length >= maxEvents)
+            break;
+    }
+    return events;
+}
+/** Reads the whole history and maps it to Tasks and Kedro nodes. */
+async function readNodeStatuses(sfn, executionArn, tasks, options) {
+    const events = await readExecutionHistory(sfn, executionArn, options);
+    const folder = foldHistory(events, tasks);
+    if (options.settled)
+        folder.settle(options.settled.status, options.settled.stopMs);
+    let runs = folder.runs();
+    let eventCount = events.length;
+    // A split pipeline: the Tasks ran in the child executions the parent started.
+    const children = childExecutionArns(events);
+    if (children.length > 0) {
+        const histories = [];
+        for (const child of children)
+            histories.push(await readExecutionHistory(sfn, child, options));
+        const folded = foldChildren(histories, tasks, folder.execution);
+        runs = folded.runs;
+        eventCount += histories.reduce((sum, h) => sum + h.length, 0);
+        if (folded.error !== null) {
+            folder.execution.error = folded.error;
+            folder.execution.cause = folded.cause;
+        }
+    }
     return {
-        projectPath: options.projectPath,
-        python: options.python,
-        builder: options.builder,
-        baseImage: options.baseImage,
-        ...(options.dockerfile ? { dockerfile: options.dockerfile } : {}),
-        confSource: options.confSource,
-        architecture: options.architecture,
-        ecrRepository: options.ecrRepository,
-        ...(options.registry ? { registry: options.registry } : {}),
-        ...(commitSha ? { commitSha } : {}),
-        keepImages: options.keepImages,
-        kedroEnv: options.kedroEnv,
-        pipeline: options.pipeline,
-        ...(options.requirements ? { requirementsFile: options.requirements } : {}),
-        ...(graph ? { graph } : {}),
-        ...(options.dataLocation ? { dataLocation: options.dataLocation } : {}),
+        tasks: runs,
+        nodes: nodeStatusesOf(runs, options.location),
+        execution: folder.execution,
+        eventCount,
     };
 }
 
+;// CONCATENATED MODULE: ./src/aws/learnedDurations.ts
+/**
+ * Reads what the learned durations come from: the state machine's last few
+ * successful executions and their histories. Reads only (plan mode runs
+ * behind the read-only guard), bounded: one ListExecutions page of at most
+ * `executions`, then one paged GetExecutionHistory each, capped in events.
+ */
+
+
+
+/** A few executions: enough for a median that one slow run does not move, cheap to read. */
+const LEARN_FROM_EXECUTIONS = 3;
+async function readSucceededRuns(sfn, stateMachineArn, tasks, options = {}) {
+    const listed = await sfn.send(new client_sfn_dist_cjs/* ListExecutionsCommand */.xzi({
+        stateMachineArn,
+        statusFilter: "SUCCEEDED",
+        maxResults: options.executions ?? LEARN_FROM_EXECUTIONS,
+    }));
+    let calls = 1;
+    const newestFirst = [...(listed.executions ?? [])]
+        .sort((a, b) => (b.startDate?.getTime() ?? 0) - (a.startDate?.getTime() ?? 0))
+        .slice(0, options.executions ?? LEARN_FROM_EXECUTIONS);
+    const executions = [];
+    for (const execution of newestFirst) {
+        if (!execution.executionArn)
+            continue;
+        const events = await readExecutionHistory(sfn, execution.executionArn, {
+            maxEvents: MAX_HISTORY_EVENTS + 5000,
+            onPage: () => (calls += 1),
+        });
+        executions.push(foldHistory(events, tasks).runs());
+    }
+    return { executions, calls };
+}
+
 ;// CONCATENATED MODULE: ./src/graph/grouping.ts
+
 
 /**
  * Groups nodes into tasks: one per node by default; by top-level namespace
@@ -88346,11 +90620,13 @@ function groupNodes(graph, groupBy) {
     for (const [c, ps] of taskDeps)
         for (const p of ps)
             dependents.get(p)?.push(c);
-    const ready = taskIds.filter((t) => remaining.get(t) === 0);
+    const ready = new ReadyQueue(firstNode);
+    for (const t of taskIds)
+        if (remaining.get(t) === 0)
+            ready.push(t);
     const sorted = [];
-    while (ready.length > 0) {
-        ready.sort((a, b) => firstNode(a) - firstNode(b));
-        const t = ready.shift();
+    while (ready.size > 0) {
+        const t = ready.pop();
         sorted.push(t);
         for (const c of dependents.get(t) ?? []) {
             const left = (remaining.get(c) ?? 0) - 1;
@@ -88483,7 +90759,79 @@ function stronglyConnected(vertices, next) {
     return component;
 }
 
+;// CONCATENATED MODULE: ./src/compile/limits.ts
+/** Step Functions' limits, checked before anything is deployed. */
+const STEP_FUNCTIONS_LIMITS = { definitionBytes: 1024 * 1024, historyEvents: 25_000 };
+/**
+ * What one state machine may use before the compiler splits the pipeline: the limits less a
+ * margin, for retries (each Lambda retry writes 3 more events) and for what the
+ * worst-case ARNs below may still miss.
+ */
+const SPLIT_BUDGET = {
+    definitionBytes: Math.floor(STEP_FUNCTIONS_LIMITS.definitionBytes * 0.9),
+    historyEvents: Math.floor(STEP_FUNCTIONS_LIMITS.historyEvents * 0.8),
+};
+/**
+ * History events per state kind on a successful Standard execution, as Step Functions writes them:
+ * ExecutionStarted + ExecutionSucceeded; PassStateEntered + PassStateExited; a Lambda Task:
+ * TaskStateEntered, TaskScheduled, TaskStarted, TaskSucceeded, TaskStateExited; a `.sync` Task
+ * adds TaskSubmitted; a Parallel: ParallelStateEntered, ParallelStateStarted,
+ * ParallelStateSucceeded, ParallelStateExited.
+ */
+const HISTORY_EVENTS = { execution: 2, pass: 2, task: 5, syncTask: 6, parallel: 4 };
+/** History events of one successful execution of a definition with these states. */
+function historyEventsOf(counts) {
+    return (HISTORY_EVENTS.execution +
+        HISTORY_EVENTS.pass * counts.passes +
+        HISTORY_EVENTS.task * counts.tasks +
+        HISTORY_EVENTS.syncTask * (counts.syncTasks ?? 0) +
+        HISTORY_EVENTS.parallel * counts.parallels);
+}
+/**
+ * The longest function version ARN a deploy can bind for `name`: the longest partition and region
+ * Step Functions runs in, a 12-digit account and a 10-digit version. What is sent is never longer.
+ */
+function worstFunctionArn(name) {
+    return `arn:aws-us-gov:lambda:ap-southeast-5:123456789012:function:${name}:4294967295`;
+}
+/** The longest state machine version ARN a deploy can bind for a child named `name`. */
+function worstStateMachineArn(name) {
+    return `arn:aws-us-gov:states:ap-southeast-5:123456789012:stateMachine:${name}:4294967295`;
+}
+/** What bind appends to each Lambda Task's Comment (src/plan/bind.ts): the same length. */
+const limits_SPEC_COMMENT = " kedro-sfn spec 0123456789abcdef";
+/**
+ * Bytes of the definition as it goes over the wire: every Lambda Task bound to its longest
+ * version ARN (with the spec-hash comment bind adds), every child state machine to its longest
+ * version ARN, then the definition serialised to a string and that string escaped inside the
+ * request's JSON body (quotes and backslashes doubled), which is what Step Functions measures.
+ */
+function sentDefinitionBytes(definition) {
+    const bound = structuredClone(definition);
+    visitTasks(bound.States, (state) => {
+        const params = state.Parameters;
+        if (!params)
+            return;
+        if (typeof params.FunctionName === "string") {
+            params.FunctionName = worstFunctionArn(params.FunctionName);
+            state.Comment = `${typeof state.Comment === "string" ? state.Comment : ""}${limits_SPEC_COMMENT}`;
+        }
+        if (typeof params.StateMachineArn === "string")
+            params.StateMachineArn = worstStateMachineArn(params.StateMachineArn);
+    });
+    return Buffer.byteLength(JSON.stringify(JSON.stringify(bound)));
+}
+function visitTasks(states, visit) {
+    for (const state of Object.values(states)) {
+        if (state.Type === "Task")
+            visit(state);
+        for (const branch of state.Branches ?? [])
+            visitTasks(branch.States, visit);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/compile/asl.ts
+
 
 const asl_LAMBDA_INVOKE = "arn:aws:states:::lambda:invoke";
 /** Lambda's own transient failures, worth retrying; the node's errors are not. */
@@ -88503,10 +90851,17 @@ const TRANSIENT_RETRY = {
 };
 /** The Task waits this much longer than the function may run, so Lambda's own timeout error is what surfaces. */
 const TASK_TIMEOUT_MARGIN_SECONDS = 60;
+/**
+ * The run context every runner reads (`$.kedro_sfn`): the run id (the save version and the run
+ * store's folder) and the nodes to skip. The Prepare Pass gives it these defaults; a resume
+ * starts an execution whose input carries its own (the first run's id, the nodes that
+ * succeeded there, the execution it resumes).
+ */
+const RUN_CONTEXT = "kedro_sfn";
+const RUN_CONTEXT_DEFAULTS = { "run_id.$": "$$.Execution.Name", skip: [] };
 /** Where a caught error lands in the state, for the Fail state to report. */
 const ERROR_PATH = "$.error";
-/** History events per state kind on a successful run (Standard workflows). */
-const HISTORY_EVENTS = { execution: 2, pass: 2, task: 5, parallel: 4 };
+
 /**
  * The state machine for an SP tree of tasks: two Pass states that give the
  * input a `params` object when it has none, then the tree as nested Parallel
@@ -88536,7 +90891,9 @@ function buildDefinition(tree, tasks, comment) {
             if (step.kind === "task") {
                 const t = tasks[step.task];
                 counts.tasks++;
-                states[name] = taskState(t, link);
+                states[name] = t.ecs
+                    ? ecsTaskState({ ...t.ecs, nodes: t.nodes, timeoutSeconds: t.timeoutSeconds, failStateName: t.failStateName }, t.ecs.network, link, ERROR_PATH)
+                    : taskState(t, link);
                 states[t.failStateName] = failState(t);
             }
             else {
@@ -88553,8 +90910,13 @@ function buildDefinition(tree, tasks, comment) {
         Comment: comment,
         StartAt: prepare,
         States: {
-            [prepare]: { Type: "Pass", Parameters: { defaults: { params: {} }, "input.$": "$" }, Next: defaults },
-            // Execution input without `params` gets an empty one, so `$.params` always resolves.
+            [prepare]: {
+                Type: "Pass",
+                Parameters: { defaults: { params: {}, [RUN_CONTEXT]: RUN_CONTEXT_DEFAULTS }, "input.$": "$" },
+                Next: defaults,
+            },
+            // Execution input without `params` gets an empty one, so `$.params` always resolves; without
+            // `kedro_sfn` (every run but a resume, src/run/resume.ts) the run id is the execution's name.
             [defaults]: {
                 Type: "Pass",
                 Parameters: { "merged.$": "States.JsonMerge($.defaults, $.input, false)" },
@@ -88572,7 +90934,8 @@ function taskState(t, link) {
         Resource: asl_LAMBDA_INVOKE,
         Parameters: {
             FunctionName: t.functionName,
-            Payload: { nodes: [...t.nodes], "run_id.$": "$$.Execution.Name", "params.$": "$.params" },
+            // The whole run context, not run_id and skip apart: one short path per Task keeps the definition small.
+            Payload: { nodes: [...t.nodes], [`${RUN_CONTEXT}.$`]: `$.${RUN_CONTEXT}`, "params.$": "$.params" },
         },
         ResultPath: null,
         TimeoutSeconds: t.timeoutSeconds + TASK_TIMEOUT_MARGIN_SECONDS,
@@ -88583,6 +90946,16 @@ function taskState(t, link) {
 }
 function failState(t) {
     const nodes = t.nodes.length === 1 ? `node ${t.nodes[0]}` : `nodes ${t.nodes.join(", ")}`;
+    if (t.ecs) {
+        // A failed ECS task is States.TaskFailed with the task as the cause: a name of our own says
+        // which runner failed (and moto's Fail state refuses error names starting "States.").
+        return {
+            Type: "Fail",
+            Comment: `Kedro ${nodes} failed (ECS task ${t.functionName})`,
+            Error: ECS_TASK_FAILED,
+            CausePath: `${ERROR_PATH}.Cause`,
+        };
+    }
     return {
         Type: "Fail",
         Comment: `Kedro ${nodes} failed (function ${t.functionName})`,
@@ -88607,6 +90980,257 @@ function tasksIn(tree, out = []) {
     else
         for (const c of tree.children)
             tasksIn(c, out);
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/graph/spTree.ts
+/**
+ * Series-parallel (SP) structures over tasks: the nested Parallel/sequence
+ * shapes Step Functions can express, and their run time under durations.
+ */
+function task(index) {
+    return { kind: "task", task: index };
+}
+/** A series composition, flattened (no series directly inside a series). */
+function series(children) {
+    return composition("series", children);
+}
+/** A parallel composition, flattened (no parallel directly inside a parallel). */
+function parallel(children) {
+    return composition("parallel", children);
+}
+function composition(kind, children) {
+    const flat = [];
+    for (const c of children) {
+        if (c.kind === kind)
+            flat.push(...c.children);
+        else
+            flat.push(c);
+    }
+    const only = flat.length === 1 ? flat[0] : undefined;
+    return only ?? { kind, children: flat };
+}
+/** Run time of an SP structure: sums along series, maxima across parallel branches. */
+function makespan(tree, durations) {
+    switch (tree.kind) {
+        case "task":
+            return durations[tree.task] ?? 0;
+        case "series": {
+            let total = 0;
+            for (const c of tree.children)
+                total += makespan(c, durations);
+            return total;
+        }
+        case "parallel": {
+            let longest = 0;
+            for (const c of tree.children)
+                longest = Math.max(longest, makespan(c, durations));
+            return longest;
+        }
+    }
+}
+function meanMakespan(tree, samples) {
+    let total = 0;
+    for (const s of samples)
+        total += makespan(tree, s);
+    return total / Math.max(1, samples.length);
+}
+/** The tasks of a tree in the order the structure lists them. */
+function tasksOf(tree, out = []) {
+    if (tree.kind === "task")
+        out.push(tree.task);
+    else
+        for (const c of tree.children)
+            tasksOf(c, out);
+    return out;
+}
+
+;// CONCATENATED MODULE: ./src/compile/split.ts
+
+
+
+
+/** Step Functions runs a child state machine and waits for it; the output carries the child's. */
+const START_EXECUTION_SYNC = "arn:aws:states:::states:startExecution.sync:2";
+/** What a child receives: the run's parameters and run context (shared decision 1). */
+const CHILD_INPUT = { "params.$": "$.params", "kedro_sfn.$": "$.kedro_sfn" };
+const MAX_STATE_MACHINE_NAME = 80;
+/** Every definition's fixed part (Comment, the two Pass states): generous, re-checked exactly. */
+const BASE_BYTES = 2_000;
+/** An escaped Parallel state's own keys and name around its branches. */
+const PARALLEL_BYTES = 400;
+/** `<parent>-part-01`, `<parent>-part-02`, ...: predictable from the parent's name. */
+function childMachineName(parent, index, count) {
+    const width = Math.max(2, String(count).length);
+    return `${parent}-part-${String(index + 1).padStart(width, "0")}`;
+}
+/**
+ * Cuts an SP tree into parts that each fit `budget` as a state machine of its own. A part is a
+ * whole subtree, or consecutive steps of a sequence, or some branches of a Parallel, so the
+ * parent (the same series/parallel shape over the parts) keeps every dependency and the
+ * structure's run time, plus one child start per part on the path. Cuts are made as high in the
+ * tree as possible: a part is as big as fits.
+ */
+function splitTree(tree, tasks, budget) {
+    const taskBytes = tasks.map(escapedTaskBytes);
+    const costs = new Map();
+    const cost = (t) => {
+        let c = costs.get(t);
+        if (c)
+            return c;
+        if (t.kind === "task")
+            c = { bytes: taskBytes[t.task] ?? 0, events: HISTORY_EVENTS.task };
+        else {
+            c = { bytes: 0, events: 0 };
+            for (const child of t.children) {
+                const cc = cost(child);
+                c.bytes += cc.bytes;
+                c.events += cc.events;
+            }
+            if (t.kind === "parallel") {
+                c.bytes += PARALLEL_BYTES;
+                c.events += HISTORY_EVENTS.parallel;
+            }
+        }
+        costs.set(t, c);
+        return c;
+    };
+    const fixedEvents = HISTORY_EVENTS.execution + 2 * HISTORY_EVENTS.pass;
+    const fits = (bytes, events) => bytes + BASE_BYTES <= budget.definitionBytes && events + fixedEvents <= budget.historyEvents;
+    const children = [];
+    const leaf = (t) => {
+        children.push({ tree: t });
+        return { kind: "task", task: children.length - 1 };
+    };
+    const cut = (t) => {
+        const whole = cost(t);
+        if (fits(whole.bytes, whole.events))
+            return leaf(t);
+        if (t.kind === "task") {
+            const info = tasks[t.task];
+            throw new UserError(`Task '${info.stateName}' alone is too large for a state machine.`, {
+                hint: "Give it fewer nodes (group-by) or shorter node names.",
+            });
+        }
+        // Greedy: consecutive steps (or branches) while they fit; a step too big alone is cut further.
+        const parts = [];
+        let group = [];
+        let bytes = t.kind === "parallel" ? PARALLEL_BYTES : 0;
+        let events = t.kind === "parallel" ? HISTORY_EVENTS.parallel : 0;
+        const flush = () => {
+            if (group.length > 0)
+                parts.push(leaf(t.kind === "series" ? series(group) : parallel(group)));
+            group = [];
+            bytes = t.kind === "parallel" ? PARALLEL_BYTES : 0;
+            events = t.kind === "parallel" ? HISTORY_EVENTS.parallel : 0;
+        };
+        for (const child of t.children) {
+            const c = cost(child);
+            if (!fits(c.bytes + (t.kind === "parallel" ? PARALLEL_BYTES : 0), c.events)) {
+                flush();
+                parts.push(cut(child));
+                continue;
+            }
+            if (!fits(bytes + c.bytes, events + c.events))
+                flush();
+            group.push(child);
+            bytes += c.bytes;
+            events += c.events;
+        }
+        flush();
+        return t.kind === "series" ? series(parts) : parallel(parts);
+    };
+    const parentTree = cut(tree);
+    return { parentTree, children };
+}
+/**
+ * Builds the children's definitions and the parent's, whose Tasks start each child
+ * (`startExecution.sync:2`, by name here; deploy binds each to the child's published version)
+ * and end the run with the child's failure. Each part is re-measured exactly; a part the
+ * estimate let through too big is cut again with a smaller budget.
+ */
+function splitDefinition(tree, tasks, options) {
+    let budget = options.budget;
+    for (let attempt = 0; attempt < 6; attempt++) {
+        const split = splitTree(tree, tasks, budget);
+        const names = split.children.map((_, i) => childMachineName(options.parentName, i, split.children.length));
+        const tooLong = names.find((n) => n.length > MAX_STATE_MACHINE_NAME);
+        if (tooLong !== undefined) {
+            throw new UserError(`The pipeline is split into ${names.length} state machines named like '${tooLong}', longer than Step Functions' ${MAX_STATE_MACHINE_NAME} characters.`, {
+                hint: `Use a state machine name of at most ${MAX_STATE_MACHINE_NAME - tooLong.length + options.parentName.length} characters.`,
+            });
+        }
+        const children = split.children.map((child, i) => {
+            const name = names[i];
+            const built = buildDefinition(child.tree, tasks, `${options.comment}: part ${i + 1} of ${names.length}`);
+            return {
+                name,
+                definition: built.definition,
+                functionNames: taskIndices(child.tree).map((t) => tasks[t].functionName),
+                definitionBytes: sentDefinitionBytes(built.definition),
+                expectedHistoryEvents: historyEventsOf(built.counts),
+            };
+        });
+        const over = children.filter((c) => c.definitionBytes > budget.definitionBytes || c.expectedHistoryEvents > budget.historyEvents);
+        if (over.length === 0) {
+            const parentTasks = children.map((c) => ({
+                stateName: `Run ${c.name}`,
+                failStateName: `Run ${c.name} failed`,
+                functionName: c.name,
+                nodes: [],
+                timeoutSeconds: 0,
+            }));
+            const built = buildDefinition(split.parentTree, parentTasks, `${options.comment}: runs ${children.length} state machines`);
+            toChildStarts(built.definition.States, new Map(children.map((c) => [c.name, c])));
+            return {
+                definition: built.definition,
+                children,
+                parentEvents: historyEventsOf({ ...built.counts, tasks: 0, syncTasks: built.counts.tasks }),
+            };
+        }
+        budget = {
+            definitionBytes: Math.floor(budget.definitionBytes * 0.85),
+            historyEvents: Math.floor(budget.historyEvents * 0.85),
+        };
+    }
+    throw new Error("Could not split the pipeline into state machines within Step Functions' limits.");
+}
+/** Turns the parent's placeholder Lambda Tasks into child starts (same names, links and Catch). */
+function toChildStarts(states, children) {
+    for (const [name, state] of Object.entries(states)) {
+        const params = state.Parameters;
+        if (state.Type === "Task" &&
+            typeof params?.FunctionName === "string" &&
+            children.has(params.FunctionName)) {
+            const child = params.FunctionName;
+            state.Resource = START_EXECUTION_SYNC;
+            state.Parameters = { StateMachineArn: child, Input: { ...CHILD_INPUT }, "Name.$": "States.UUID()" };
+            delete state.TimeoutSeconds;
+            delete state.Retry;
+            state.Comment = `Runs ${child} and waits for it`;
+            const fail = states[`${name} failed`];
+            if (fail)
+                fail.Comment = `Part ${child} failed: the cause holds the child execution`;
+        }
+        for (const branch of state.Branches ?? [])
+            toChildStarts(branch.States, children);
+    }
+}
+/** A Task state and its Fail state as sent (worst-case ARN, escaped), for the estimate. */
+function escapedTaskBytes(t) {
+    const nodes = JSON.stringify(JSON.stringify(t.nodes)).length;
+    return (900 +
+        2 * (t.stateName.length + t.failStateName.length) +
+        worstFunctionArn(t.functionName).length +
+        2 * t.functionName.length +
+        2 * nodes);
+}
+function taskIndices(tree, out = []) {
+    if (tree.kind === "task")
+        out.push(tree.task);
+    else
+        for (const c of tree.children)
+            taskIndices(c, out);
     return out;
 }
 
@@ -88680,12 +91304,15 @@ function durations_isObject(value) {
 
 
 const ARCHITECTURES = ["x86_64", "arm64"];
+const RUNNERS = ["lambda", "ecs"];
 const SETTING_KEYS = {
     memory: "memoryMb",
     timeout: "timeoutSeconds",
     ephemeral_storage: "ephemeralStorageMb",
     architecture: "architecture",
     environment: "environment",
+    runner: "runner",
+    cpu: "cpu",
 };
 const SELECTOR_KEYS = ["node", "namespace", "tag", "regex"];
 const FORMAT_HINT = `Expected, e.g.:
@@ -88695,7 +91322,12 @@ functions:
     - node: data_science.train_model_node
       memory: 4096
     - namespace: data_processing     # or tag: heavy, or regex: "^reporting\\\\."
-      timeout: 600`;
+      timeout: 600
+    - tag: long                      # runs on ECS Fargate: no 15-minute limit
+      runner: ecs
+      cpu: 2048
+      memory: 8192
+      timeout: 7200`;
 /**
  * Reads function settings from YAML (a project's `conf/<env>/sfn.yml`, or an
  * action input): `defaults` (applied to every node) and `overrides` selected by
@@ -88799,6 +91431,12 @@ function parseSettings(raw, source, fail) {
             }
             settings.architecture = value;
         }
+        else if (field === "runner") {
+            if (typeof value !== "string" || !RUNNERS.includes(value)) {
+                fail(`${source}: runner must be ${RUNNERS.join(" or ")}, not ${JSON.stringify(value)}.`);
+            }
+            settings.runner = value;
+        }
         else if (field === "environment") {
             if (!functionConfig_isObject(value))
                 return fail(`${source}: environment must be a mapping of names to values.`);
@@ -88813,7 +91451,7 @@ function parseSettings(raw, source, fail) {
         }
         else {
             if (typeof value !== "number" || !Number.isInteger(value)) {
-                fail(`${source}: ${key} must be a whole number (${key === "timeout" ? "seconds" : "MB"}), not ${JSON.stringify(value)}.`);
+                fail(`${source}: ${key} must be a whole number (${key === "timeout" ? "seconds" : key === "cpu" ? "CPU units, 1024 = 1 vCPU" : "MB"}), not ${JSON.stringify(value)}.`);
             }
             settings[field] = value;
         }
@@ -88825,6 +91463,7 @@ function functionConfig_isObject(value) {
 }
 
 ;// CONCATENATED MODULE: ./src/compile/functions.ts
+
 
 
 
@@ -88921,6 +91560,8 @@ function resolveNode(node, defaults, overrides, used, defaultsSource) {
         timeoutSeconds: defaultsSource,
         ephemeralStorageMb: defaultsSource,
         architecture: defaultsSource,
+        runner: defaultsSource,
+        cpu: defaultsSource,
     };
     for (const kind of PRECEDENCE) {
         const level = [];
@@ -88966,16 +91607,42 @@ function settingName(key) {
         timeoutSeconds: "timeout",
         ephemeralStorageMb: "ephemeral_storage",
         architecture: "architecture",
+        runner: "runner",
     };
     return names[key] ?? key;
 }
-function checkLimits({ settings, from }, who) {
+function checkLimits(node, who) {
+    if (node.settings.runner === "ecs")
+        checkEcsLimits(node, who);
+    else
+        checkLambdaLimits(node, who);
+    checkEnvironment(node, who);
+}
+/** ECS: a Fargate size, a timeout of at least a second; Lambda's 15 minutes and 10 GB do not apply. */
+function checkEcsLimits({ settings, from }, who) {
+    fargateSize(settings.cpu, settings.memoryMb, who, settings.cpu === undefined
+        ? (from.memoryMb ?? "the defaults")
+        : `${from.cpu ?? "the defaults"} (cpu) and ${from.memoryMb ?? "the defaults"} (memory)`);
+    if (!Number.isInteger(settings.timeoutSeconds) || settings.timeoutSeconds < 1) {
+        throw new UserError(`${who}: timeout ${settings.timeoutSeconds} s must be a whole number of seconds, at least 1.`, {
+            hint: `Set by ${from.timeoutSeconds ?? "the defaults"}.`,
+        });
+    }
+}
+/** What names the second runner in a Lambda limit's error: the one-line fix for a long or big node. */
+const ECS_FIX = "or run it on ECS Fargate: add `runner: ecs` to its entry in sfn.yml (no 15-minute or 10 GB limit)";
+function checkLambdaLimits({ settings, from }, who) {
+    if (settings.cpu !== undefined) {
+        throw new UserError(`${who}: cpu ${settings.cpu} applies to ECS Fargate tasks only; Lambda sizes CPU by memory.`, {
+            hint: `Set by ${from.cpu ?? "the defaults"}. Remove it, or add \`runner: ecs\` next to it.`,
+        });
+    }
     const range = (key, what) => {
         const { min, max } = LAMBDA_LIMITS[key];
         const value = settings[key];
         if (!Number.isInteger(value) || value < min || value > max) {
             throw new UserError(`${who}: ${what} ${value} MB is outside Lambda's limits (${min}-${max} MB).`, {
-                hint: `Set by ${from[key] ?? "the defaults"}.`,
+                hint: `Set by ${from[key] ?? "the defaults"}.${value > max && key === "memoryMb" ? ` Lower it, ${ECS_FIX}.` : ""}`,
             });
         }
     };
@@ -88989,7 +91656,7 @@ function checkLimits({ settings, from }, who) {
     }
     if (timeout > LAMBDA_LIMITS.timeoutSeconds.max) {
         throw new UserError(`${who} needs more than 15 minutes (timeout ${timeout} s); a Lambda function runs at most ${LAMBDA_LIMITS.timeoutSeconds.max} s.`, {
-            hint: `Set by ${from.timeoutSeconds ?? "the defaults"}. Split the node into shorter steps, or lower its timeout to 900 s or less.`,
+            hint: `Set by ${from.timeoutSeconds ?? "the defaults"}. Split the node into shorter steps, lower its timeout to 900 s or less, ${ECS_FIX}.`,
         });
     }
     if (!ARCHITECTURES.includes(settings.architecture)) {
@@ -88997,6 +91664,8 @@ function checkLimits({ settings, from }, who) {
             hint: `Set by ${from.architecture ?? "the defaults"}.`,
         });
     }
+}
+function checkEnvironment({ settings }, who) {
     let bytes = 0;
     for (const [name, value] of Object.entries(settings.environment)) {
         if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name)) {
@@ -89026,6 +91695,11 @@ function combine(perNode, nodes, functionName) {
         result.memoryMb = Math.max(result.memoryMb, settings.memoryMb);
         result.timeoutSeconds = Math.max(result.timeoutSeconds, settings.timeoutSeconds);
         result.ephemeralStorageMb = Math.max(result.ephemeralStorageMb, settings.ephemeralStorageMb);
+        if ((settings.runner ?? "lambda") !== (result.runner ?? "lambda")) {
+            throw new UserError(`Task ${functionName} groups nodes '${nodes[0].name}' (runner ${result.runner ?? "lambda"}) and '${node}' (runner ${settings.runner ?? "lambda"}): one task runs on one runner.`, { hint: "Route the nodes of one group to the same runner in sfn.yml, or group them differently." });
+        }
+        if (settings.cpu !== undefined)
+            result.cpu = Math.max(result.cpu ?? 0, settings.cpu);
         if (settings.architecture !== result.architecture) {
             throw new UserError(`Function ${functionName} runs nodes '${nodes[0].name}' (${result.architecture}) and '${node}' (${settings.architecture}): one function has one architecture.`, { hint: "Give the nodes of one group the same architecture, or group them differently." });
         }
@@ -89041,6 +91715,108 @@ function combine(perNode, nodes, functionName) {
     return result;
 }
 
+;// CONCATENATED MODULE: ./src/compile/keepStructure.ts
+/**
+ * The structure of a deployed definition, read back as a series-parallel tree
+ * over this compile's tasks, so a deploy can keep it (learned durations that
+ * gain too little must not redeploy another structure: see
+ * src/run/durationsLearned.ts).
+ */
+
+/**
+ * The tree, or undefined when the definition does not run exactly these
+ * functions once each (the pipeline changed) or its order breaks one of the
+ * DAG's edges. Function names may be bound (`...:function:NAME:VERSION`).
+ */
+function treeFromDefinition(definition, functionNames, dag) {
+    const index = new Map(functionNames.map((n, i) => [n, i]));
+    const seen = new Set();
+    const chain = (m) => {
+        const steps = [];
+        const visited = new Set();
+        let name = m.StartAt;
+        while (name !== undefined) {
+            if (visited.has(name))
+                return undefined;
+            visited.add(name);
+            const state = m.States[name];
+            if (state === undefined)
+                return undefined;
+            if (state.Type === "Task") {
+                const fn = state["Parameters"]?.["FunctionName"];
+                const i = typeof fn === "string" ? index.get(unbound(fn)) : undefined;
+                if (i === undefined || seen.has(i))
+                    return undefined;
+                seen.add(i);
+                steps.push(task(i));
+            }
+            else if (state.Type === "Parallel") {
+                const branches = (state["Branches"] ?? []);
+                const parts = [];
+                for (const b of branches) {
+                    const c = chain(b);
+                    if (c === undefined)
+                        return undefined;
+                    if (c.length > 0)
+                        parts.push(series(c));
+                }
+                if (parts.length > 0)
+                    steps.push(parallel(parts));
+            }
+            else if (state.Type !== "Pass") {
+                return undefined;
+            }
+            name = typeof state["Next"] === "string" ? state["Next"] : undefined;
+        }
+        return steps;
+    };
+    const steps = chain(definition);
+    if (steps === undefined || seen.size !== functionNames.length || steps.length === 0)
+        return undefined;
+    const tree = series(steps);
+    return respectsEdges(tree, dag) ? tree : undefined;
+}
+/** `arn:aws:lambda:REGION:ACCOUNT:function:NAME[:VERSION]` -> NAME; a plain name stays. */
+function unbound(fn) {
+    const parts = fn.split(":");
+    return fn.startsWith("arn:") && parts.length >= 7 ? parts[6] : fn;
+}
+/**
+ * Every edge u -> v runs u first: where their paths from the root part, the
+ * node is a series and u's child comes before v's.
+ */
+function respectsEdges(tree, dag) {
+    const paths = new Map();
+    const walk = (t, path) => {
+        if (t.kind === "task") {
+            paths.set(t.task, path);
+            return;
+        }
+        t.children.forEach((c, at) => walk(c, [...path, { node: t, at }]));
+    };
+    walk(tree, []);
+    for (let v = 0; v < dag.size; v++) {
+        const pv = paths.get(v);
+        if (pv === undefined)
+            return false;
+        for (const u of dag.preds[v] ?? []) {
+            const pu = paths.get(u);
+            if (pu === undefined)
+                return false;
+            let d = 0;
+            while (d < pu.length && d < pv.length && pu[d]?.node === pv[d]?.node && pu[d]?.at === pv[d]?.at)
+                d++;
+            const a = pu[d];
+            const b = pv[d];
+            if (a === undefined || b === undefined || a.node !== b.node)
+                return false;
+            if (a.node.kind !== "series" || a.at >= b.at)
+                return false;
+        }
+    }
+    return true;
+}
+
 ;// CONCATENATED MODULE: ./src/graph/indices.ts
 /**
  * Index ranges, and reads at indices the series-parallel code computes itself
@@ -89051,7 +91827,7 @@ function combine(perNode, nodes, functionName) {
  * enough for V8 to inline in the hot loops.
  */
 /** 0, 1, ..., n - 1. */
-function range(n) {
+function indices_range(n) {
     const out = new Array(n);
     for (let i = 0; i < n; i++)
         out[i] = i;
@@ -89075,68 +91851,6 @@ function u32At(values, index) {
 }
 function outOfRange(index, length) {
     throw new Error(`internal: index ${index} outside 0..${length - 1} in the series-parallel search`);
-}
-
-;// CONCATENATED MODULE: ./src/graph/spTree.ts
-/**
- * Series-parallel (SP) structures over tasks: the nested Parallel/sequence
- * shapes Step Functions can express, and their run time under durations.
- */
-function task(index) {
-    return { kind: "task", task: index };
-}
-/** A series composition, flattened (no series directly inside a series). */
-function series(children) {
-    return composition("series", children);
-}
-/** A parallel composition, flattened (no parallel directly inside a parallel). */
-function parallel(children) {
-    return composition("parallel", children);
-}
-function composition(kind, children) {
-    const flat = [];
-    for (const c of children) {
-        if (c.kind === kind)
-            flat.push(...c.children);
-        else
-            flat.push(c);
-    }
-    const only = flat.length === 1 ? flat[0] : undefined;
-    return only ?? { kind, children: flat };
-}
-/** Run time of an SP structure: sums along series, maxima across parallel branches. */
-function makespan(tree, durations) {
-    switch (tree.kind) {
-        case "task":
-            return durations[tree.task] ?? 0;
-        case "series": {
-            let total = 0;
-            for (const c of tree.children)
-                total += makespan(c, durations);
-            return total;
-        }
-        case "parallel": {
-            let longest = 0;
-            for (const c of tree.children)
-                longest = Math.max(longest, makespan(c, durations));
-            return longest;
-        }
-    }
-}
-function meanMakespan(tree, samples) {
-    let total = 0;
-    for (const s of samples)
-        total += makespan(tree, s);
-    return total / Math.max(1, samples.length);
-}
-/** The tasks of a tree in the order the structure lists them. */
-function tasksOf(tree, out = []) {
-    if (tree.kind === "task")
-        out.push(tree.task);
-    else
-        for (const c of tree.children)
-            tasksOf(c, out);
-    return out;
 }
 
 ;// CONCATENATED MODULE: ./src/graph/taskSets.ts
@@ -89203,7 +91917,7 @@ function setKey(depth, set) {
  * (some pair of tasks would have to gain a constraint).
  */
 function exactSeriesParallel(dag) {
-    return new Decomposition(dag).exact(range(dag.size));
+    return new Decomposition(dag).exact(indices_range(dag.size));
 }
 /**
  * Exact series-parallel decomposition of task sets: a set splits into its
@@ -89592,7 +92306,7 @@ function sortedByKey(key) {
             integral = false;
     }
     if (!integral || hi - lo > 4 * n)
-        return range(n).sort((x, y) => f64At(key, x) - f64At(key, y) || x - y);
+        return indices_range(n).sort((x, y) => f64At(key, x) - f64At(key, y) || x - y);
     // start[b]: where the next index with key lo + b goes (after counting, prefix sums of the counts).
     const start = new Int32Array(hi - lo + 2);
     for (const x of key)
@@ -89904,6 +92618,7 @@ function slabChains(a, decomposition, samples, maxUnits) {
 
 
 
+
 /**
  * An SP structure containing the DAG's order, with a low mean run time over
  * the samples. Recursively: independent parts run in parallel; exact series
@@ -89916,7 +92631,7 @@ function slabChains(a, decomposition, samples, maxUnits) {
  * their down-sets.
  */
 function seriesParallelize(dag, options) {
-    return new Search(dag, options).build(range(dag.size)).tree;
+    return new Search(dag, options).build(indices_range(dag.size)).tree;
 }
 /**
  * Several searches over the same durations and cut policy (differing in
@@ -89924,7 +92639,7 @@ function seriesParallelize(dag, options) {
  */
 function seriesParallelizeEach(dag, base, variants) {
     const shared = new Map();
-    return variants.map((v) => new Search(dag, { ...base, ...v }, shared).build(range(dag.size)).tree);
+    return variants.map((v) => new Search(dag, { ...base, ...v }, shared).build(indices_range(dag.size)).tree);
 }
 class Search {
     options;
@@ -89934,6 +92649,10 @@ class Search {
     memo;
     /** Greedy builds (depth 0, below the final depth) depend only on the set and the durations: shareable. */
     greedyMemo;
+    level;
+    builds = 0;
+    searchStopped = false;
+    stopped = false;
     constructor(dag, options, shared) {
         this.options = options;
         this.memo = new Map();
@@ -89944,6 +92663,35 @@ class Search {
         const guide = options.guide && options.guide.length > 0 ? options.guide : samples;
         this.samples = sampleTable(samples, n);
         this.cutFinder = new CutFinder(this.decomposition, sampleTable(guide, n), options.cuts);
+        this.level = levelsOf(dag);
+    }
+    /** The time cap, asked once every 64 builds (a clock read costs about a microsecond). */
+    outOfTime() {
+        if (this.stopped)
+            return true;
+        const cap = this.options.timeCap;
+        if (cap === undefined || ++this.builds % 64 !== 0)
+            return false;
+        this.searchStopped ||= cap.search();
+        this.stopped = cap.all();
+        return this.stopped;
+    }
+    /** The set's tasks by global topological level, chained: valid for any set, linear time. */
+    layered(set) {
+        const byLevel = new Map();
+        for (const v of set) {
+            const l = this.level[v] ?? 0;
+            let tasks = byLevel.get(l);
+            if (!tasks)
+                byLevel.set(l, (tasks = []));
+            tasks.push(measuredTask(this.samples, v));
+        }
+        const levels = [...byLevel.keys()].sort((a, b) => a - b);
+        const steps = levels.map((l) => {
+            const tasks = byLevel.get(l);
+            return tasks.length === 1 ? tasks[0] : this.combine("parallel", tasks);
+        });
+        return steps.length === 1 ? steps[0] : this.combine("series", steps);
     }
     build(set, depth = this.options.depth ?? 0) {
         const key = setKey(depth, set);
@@ -89954,6 +92702,9 @@ class Search {
         if (hit)
             return hit.built;
         const built = this.buildUncached(set, depth);
+        // Past the time cap builds are stand-ins: not shared with the next variant, which has its own time.
+        if (this.stopped)
+            return built;
         if (!entries)
             memo.set(key, (entries = []));
         entries.push({ set, built });
@@ -89965,13 +92716,15 @@ class Search {
     buildUncached(set, depth) {
         if (set.length === 1)
             return measuredTask(this.samples, itemAt(set, 0));
+        if (this.outOfTime())
+            return this.layered(set);
         const comps = this.decomposition.components(set);
         if (comps.length > 1)
             return this.combine("parallel", comps.map((c) => this.build(c, depth)));
         const factors = this.decomposition.seriesFactors(set);
         if (factors.length > 1)
             return this.combine("series", factors.map((f) => this.build(f, depth)));
-        const searching = this.decomposition.visited < (this.options.budget ?? Infinity);
+        const searching = !this.searchStopped && this.decomposition.visited < (this.options.budget ?? Infinity);
         if (depth === (this.options.depth ?? 0) && set.length <= Math.min(20, this.options.exactUpTo ?? 0)) {
             return bestOverAllCuts(set, this.decomposition, this.samples);
         }
@@ -90016,10 +92769,48 @@ const EVALUATION_SAMPLES = 64;
 const MAX_WORSE_THAN_LAYERED = 0.05;
 /**
  * Analysis work (tasks visited) after which a search falls back to greedy
- * cuts, so compile time stays well under a second for hundreds of tasks.
+ * cuts. Trying a cut builds both sides, about n tasks visited per level of
+ * nesting, so a search that tries alternatives everywhere needs about n^2:
+ * the budget grows so (a fixed 40,000 cut the search off at a few hundred
+ * tasks: makespan 1.09x the critical path at 500-1,000 tasks, 1.01x with
+ * n^2), up to what 1,200 tasks need. The floors keep small graphs' results
+ * (and the golden definitions) as they were.
  */
 const KNOWN_BUDGET = 40_000;
 const BLIND_BUDGET = 20_000;
+const MAX_BUDGET = 1_200 * 1_200;
+/**
+ * CPU seconds one structure choice may take, shared equally by its search
+ * variants; past it a variant stops trying alternatives and lays the rest out
+ * level by level. Up to ONE_VARIANT_ABOVE tasks the cap is loose, so the
+ * budget above ends the search first (results then do not depend on the
+ * machine: at 1,000 tasks a search takes about 1 s of the 4); beyond, one
+ * variant runs under a tight cap, so a 5,000-task pipeline (split into child
+ * state machines) still compiles in a few seconds, with a poorer structure.
+ */
+const STRUCTURE_CPU_SECONDS = { upToOneVariant: 4, beyond: 1.5 };
+/** Above this many tasks only the first search variant runs. */
+const ONE_VARIANT_ABOVE = 3_000;
+function scaledBudget(floor, size) {
+    return Math.min(Math.max(floor, size * size), Math.max(floor, MAX_BUDGET));
+}
+/**
+ * Time caps for `variants` searches run one after another from now: the i-th
+ * ends at (i+1)/variants of the time, and stops trying alternatives after
+ * `searchShare` of its part (greedy cuts on the rest are what is left to do).
+ */
+function cpuCaps(seconds, variants, searchShare) {
+    const start = cpuSeconds();
+    const share = seconds / variants;
+    return Array.from({ length: variants }, (_, i) => ({
+        search: () => cpuSeconds() > start + share * (i + searchShare),
+        all: () => cpuSeconds() > start + share * (i + 1),
+    }));
+}
+function cpuSeconds() {
+    const { user, system } = process.cpuUsage();
+    return (user + system) / 1e6;
+}
 /** Sets up to this size are solved over all their cuts (2^n down-sets at most). */
 const EXACT_KNOWN = 14;
 const EXACT_BLIND = 8;
@@ -90041,11 +92832,16 @@ function planStructure(dag, options) {
         return plan(exact, "exact", dag, options.durations, layered);
     if (options.durations !== undefined) {
         const w = options.durations;
+        const budget = scaledBudget(KNOWN_BUDGET, dag.size);
+        const variants = [
+            { breadth: 8, depth: 1, budget, exactUpTo: EXACT_KNOWN },
+            { breadth: 4, depth: 2, budget, exactUpTo: EXACT_KNOWN },
+        ].slice(0, dag.size > ONE_VARIANT_ABOVE ? 1 : 2);
+        const caps = variants.length > 1
+            ? cpuCaps(STRUCTURE_CPU_SECONDS.upToOneVariant, 2, 0.5)
+            : cpuCaps(STRUCTURE_CPU_SECONDS.beyond, 1, 0.1);
         const candidates = [
-            ...seriesParallelizeEach(dag, { samples: [w], cuts: "free" }, [
-                { breadth: 8, depth: 1, budget: KNOWN_BUDGET, exactUpTo: EXACT_KNOWN },
-                { breadth: 4, depth: 2, budget: KNOWN_BUDGET, exactUpTo: EXACT_KNOWN },
-            ]),
+            ...seriesParallelizeEach(dag, { samples: [w], cuts: "free" }, variants.map((v, i) => ({ ...v, timeCap: caps[i] }))),
             layered,
         ];
         let best = layered;
@@ -90058,6 +92854,10 @@ function planStructure(dag, options) {
     const search = logNormalDraws(dag.size, SEARCH_SAMPLES, random);
     const guide = logNormalDraws(dag.size, GUIDE_SAMPLES, random);
     const evaluation = logNormalDraws(dag.size, EVALUATION_SAMPLES, random);
+    const budget = scaledBudget(BLIND_BUDGET, dag.size);
+    const caps = dag.size > ONE_VARIANT_ABOVE
+        ? cpuCaps(STRUCTURE_CPU_SECONDS.beyond, 1, 0.1)
+        : cpuCaps(STRUCTURE_CPU_SECONDS.upToOneVariant, 2, 0.5);
     const candidates = [
         seriesParallelize(dag, {
             samples: search,
@@ -90066,18 +92866,22 @@ function planStructure(dag, options) {
             breadth: 8,
             depth: 1,
             slabs: { maxUnits: 20, inTrials: false },
-            budget: BLIND_BUDGET,
+            budget,
             exactUpTo: EXACT_BLIND,
+            timeCap: caps[0],
         }),
-        seriesParallelize(dag, {
+    ];
+    if (caps.length > 1) {
+        candidates.push(seriesParallelize(dag, {
             samples: search,
             guide,
             cuts: "levels",
             breadth: 4,
             depth: 1,
-            budget: BLIND_BUDGET,
-        }),
-    ];
+            budget,
+            timeCap: caps[1],
+        }));
+    }
     const layeredSpans = evaluation.map((w) => makespan(layered, w));
     let best = layered;
     let bestMean = structure_mean(layeredSpans);
@@ -90091,6 +92895,10 @@ function planStructure(dag, options) {
         }
     }
     return plan(best, "expected-durations", dag, undefined, layered);
+}
+/** A structure given from outside (a deployed one, read back), with the same estimate as a chosen one. */
+function givenStructure(tree, dag, durations) {
+    return plan(tree, "deployed", dag, durations, layeredTree(dag));
 }
 function plan(tree, strategy, dag, durations, layered) {
     const w = durations ?? new Float64Array(dag.size).fill(1);
@@ -90141,8 +92949,12 @@ function logNormalDraws(size, count, random) {
 
 
 
-/** Step Functions' limits, checked before anything is deployed. */
-const STEP_FUNCTIONS_LIMITS = { definitionBytes: 1024 * 1024, historyEvents: 25_000 };
+
+
+
+
+
+const NO_ECS_NETWORK = { cluster: "", subnets: [], securityGroups: [], assignPublicIp: false };
 /** A task's Fail state is named after its Task state plus this. */
 const FAIL_SUFFIX = " failed";
 /** The Fail state that ends an execution when this function's task fails. */
@@ -90182,35 +92994,86 @@ function compilePipeline(graph, options) {
             durations = Float64Array.from(grouping.groups, (g) => g.nodes.reduce((sum, n) => sum + (seconds.get(n) ?? 0), 0));
         }
     }
-    const plan = planStructure(grouping.dag, durations === undefined ? { structure: options.structure } : { structure: options.structure, durations });
-    const tasks = grouping.groups.map((g, i) => ({
-        stateName: stateNames[i],
-        failStateName: `${stateNames[i]}${FAIL_SUFFIX}`,
-        functionName: fnNames[i],
-        nodes: g.nodes,
-        timeoutSeconds: settings[i].timeoutSeconds,
-    }));
+    const kept = options.keepStructure && treeFromDefinition(options.keepStructure, fnNames, grouping.dag);
+    const plan = kept
+        ? givenStructure(kept, grouping.dag, durations)
+        : planStructure(grouping.dag, durations === undefined
+            ? { structure: options.structure }
+            : { structure: options.structure, durations });
+    const tasks = grouping.groups.map((g, i) => {
+        const s = settings[i];
+        const task = {
+            stateName: stateNames[i],
+            failStateName: `${stateNames[i]}${FAIL_SUFFIX}`,
+            functionName: fnNames[i],
+            nodes: g.nodes,
+            timeoutSeconds: s.timeoutSeconds,
+        };
+        if (s.runner !== "ecs")
+            return task;
+        // A group takes its nodes' largest CPU and memory: that pair must be a Fargate size too.
+        const size = fargateSize(s.cpu, s.memoryMb, `Task ${task.functionName} (nodes ${g.nodes.join(", ")})`, "its nodes' largest cpu and memory");
+        return {
+            ...task,
+            ecs: {
+                family: taskDefinitionFamily(prefix),
+                ...size,
+                environment: sortedRecord(s.environment),
+                network: options.ecs ?? NO_ECS_NETWORK,
+            },
+        };
+    });
     const project = graph.project?.name ?? "Kedro project";
     const comment = `${project} pipeline '${graph.pipeline ?? "__default__"}' (${graph.nodes.length} nodes in ${tasks.length} tasks), compiled by kedro-sfn`;
-    const { definition, counts } = buildDefinition(plan.tree, tasks, comment);
-    // What Step Functions measures is the definition as sent: compact JSON.
-    const definitionBytes = Buffer.byteLength(JSON.stringify(definition));
-    const expectedHistoryEvents = HISTORY_EVENTS.execution +
-        HISTORY_EVENTS.pass * counts.passes +
-        HISTORY_EVENTS.task * counts.tasks +
-        HISTORY_EVENTS.parallel * counts.parallels;
-    const problems = [];
-    if (definitionBytes > STEP_FUNCTIONS_LIMITS.definitionBytes) {
-        problems.push(`The state machine definition would be ${definitionBytes} bytes; Step Functions accepts at most ${STEP_FUNCTIONS_LIMITS.definitionBytes} (1 MB). It has ${counts.tasks} tasks and ${counts.parallels} Parallel states.`);
+    const built = buildDefinition(plan.tree, tasks, comment);
+    let definition = built.definition;
+    let children;
+    // Measured as sent (bound to version ARNs, escaped in the request), before any AWS write.
+    let definitionBytes = sentDefinitionBytes(definition);
+    let expectedHistoryEvents = historyEventsOf(built.counts);
+    const budget = options.split ?? SPLIT_BUDGET;
+    if (budget !== "never" &&
+        (definitionBytes > budget.definitionBytes || expectedHistoryEvents > budget.historyEvents)) {
+        const split = splitDefinition(plan.tree, tasks, {
+            parentName: options.stateMachineName,
+            comment,
+            budget,
+        });
+        definition = split.definition;
+        children = split.children;
+        definitionBytes = sentDefinitionBytes(definition);
+        expectedHistoryEvents = split.parentEvents;
+        warnings.push(`The pipeline is too big for one state machine (${built.counts.tasks} tasks): it runs as ${options.stateMachineName} starting ${children.length} child state machines (${children[0]?.name} ...).`);
     }
-    if (expectedHistoryEvents > STEP_FUNCTIONS_LIMITS.historyEvents) {
-        problems.push(`A run would write about ${expectedHistoryEvents} history events (${counts.tasks} tasks x ${HISTORY_EVENTS.task}, ${counts.parallels} Parallel states x ${HISTORY_EVENTS.parallel}, plus ${HISTORY_EVENTS.execution + HISTORY_EVENTS.pass * counts.passes}); a Standard execution stops at ${STEP_FUNCTIONS_LIMITS.historyEvents}.`);
-    }
+    const problems = limitProblems(definitionBytes, expectedHistoryEvents, built.counts);
     if (problems.length > 0) {
         throw new UserError(problems.join("\n"), {
-            hint: "Group nodes (group-by: namespace or memory) to have fewer tasks, or split the pipeline into several state machines.",
+            hint: budget === "never"
+                ? "Group nodes (group-by: namespace or memory) to have fewer tasks, or let the pipeline split into several state machines."
+                : "Group nodes (group-by: namespace or memory) to have fewer tasks, or split the pipeline into several state machines.",
         });
     }
+    const ecsTasks = tasks
+        .flatMap((t) => {
+        const { ecs } = t;
+        if (!ecs)
+            return [];
+        const { architecture } = settings[tasks.indexOf(t)];
+        return [
+            {
+                family: ecs.family,
+                taskName: t.functionName,
+                stateName: t.stateName,
+                nodes: [...t.nodes],
+                cpu: ecs.cpu,
+                memoryMb: ecs.memoryMb,
+                timeoutSeconds: t.timeoutSeconds,
+                architecture,
+                environment: ecs.environment,
+            },
+        ];
+    })
+        .sort((a, b) => (a.taskName < b.taskName ? -1 : a.taskName > b.taskName ? 1 : 0));
     const functions = tasks
         .map((t, i) => ({
         functionName: t.functionName,
@@ -90218,7 +93081,8 @@ function compilePipeline(graph, options) {
         nodes: [...t.nodes],
         ...settings[i],
     }))
-        .map((f) => ({ ...f, environment: sortedRecord(f.environment) }))
+        .filter((f) => f.runner !== "ecs")
+        .map(({ runner: _runner, cpu: _cpu, ...f }) => ({ ...f, environment: sortedRecord(f.environment) }))
         .sort((a, b) => (a.functionName < b.functionName ? -1 : a.functionName > b.functionName ? 1 : 0));
     const merges = grouping.merges.map((m) => ({
         functionName: fnNames[m.task],
@@ -90233,8 +93097,20 @@ function compilePipeline(graph, options) {
         functions,
         warnings,
         merges,
+        ...(ecsTasks.length > 0 ? { ecsTasks } : {}),
         report: { strategy: plan.strategy, estimate: plan.estimate, definitionBytes, expectedHistoryEvents },
+        ...(children ? { children } : {}),
     };
+}
+function limitProblems(definitionBytes, expectedHistoryEvents, counts) {
+    const problems = [];
+    if (definitionBytes > STEP_FUNCTIONS_LIMITS.definitionBytes) {
+        problems.push(`The state machine definition would be ${definitionBytes} bytes as sent (bound to function versions, escaped in the request); Step Functions accepts at most ${STEP_FUNCTIONS_LIMITS.definitionBytes} (1 MB). It has ${counts.tasks} tasks and ${counts.parallels} Parallel states.`);
+    }
+    if (expectedHistoryEvents > STEP_FUNCTIONS_LIMITS.historyEvents) {
+        problems.push(`A run would write about ${expectedHistoryEvents} history events (${counts.tasks} tasks x ${HISTORY_EVENTS.task}, ${counts.parallels} Parallel states x ${HISTORY_EVENTS.parallel}, plus ${HISTORY_EVENTS.execution + HISTORY_EVENTS.pass * counts.passes}); a Standard execution stops at ${STEP_FUNCTIONS_LIMITS.historyEvents}.`);
+    }
+    return problems;
 }
 /** Node name -> the function (task) that runs it. */
 function taskOfNode(compiled) {
@@ -90270,6 +93146,146 @@ function sortedRecord(record) {
     return Object.fromEntries(Object.entries(record).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
 }
 
+;// CONCATENATED MODULE: ./src/run/durationsLearned.ts
+/**
+ * Durations learned from past executions, and whether they are worth a new
+ * structure. Pure: the AWS reads are in src/aws/learnedDurations.ts.
+ */
+
+/** A new structure must predict at least this much less run time, or the current one stays (no flapping). */
+const MIN_STRUCTURE_GAIN = 0.05;
+/**
+ * Seconds per node: the median over the executions of each node's time. A
+ * Task running one node gives its time (Task state entered to succeeded); a
+ * Task running several (group-by) gives each node the time the handler
+ * reported for it, else an equal share of the Task's time, so a group's nodes
+ * add up to the Task again when the compiler sums them.
+ */
+function learnedDurationsOf(executions) {
+    const samples = new Map();
+    for (const runs of executions) {
+        for (const run of runs) {
+            // A retried Task's time holds its failed attempts and back-off: not the node's.
+            if (run.status !== "succeeded" || run.startMs === null || run.endMs === null)
+                continue;
+            const taskSeconds = Math.max(0, run.endMs - run.startMs) / 1000;
+            for (const node of run.nodes) {
+                const own = run.nodes.length > 1 ? run.nodeSeconds?.[node] : undefined;
+                const seconds = own ?? taskSeconds / run.nodes.length;
+                let list = samples.get(node);
+                if (!list)
+                    samples.set(node, (list = []));
+                list.push(seconds);
+            }
+        }
+    }
+    const durations = {};
+    for (const node of [...samples.keys()].sort()) {
+        const values = samples.get(node).sort((a, b) => a - b);
+        const median = (values[(values.length - 1) >> 1] + values[values.length >> 1]) / 2;
+        // Milliseconds: the history's resolution; rounding keeps equal histories giving equal structures.
+        durations[node] = Math.round(median * 1000) / 1000;
+    }
+    return durations;
+}
+/**
+ * Compiles with the learned durations (the explicit ones win per node) and
+ * takes that structure only when, under those durations, it is predicted at
+ * least MIN_STRUCTURE_GAIN faster than the incumbent: the deployed structure
+ * when it still fits the pipeline (read back from `deployed`), else
+ * `baseline`, the compile without learned durations. Otherwise the incumbent
+ * stays, so durations that drift a little never redeploy another structure.
+ * Deterministic: the same histories, inputs and deployed definition choose the same.
+ */
+function chooseStructure(graph, options, baseline, learned, deployed) {
+    const known = graph.nodes.filter((n) => Object.hasOwn(learned.durations, n.name)).length;
+    if (learned.executions === 0 || known === 0) {
+        return {
+            compiled: baseline,
+            learned: false,
+            note: learned.executions === 0
+                ? "Structure not re-chosen: the state machine has no successful execution to learn durations from."
+                : "Structure not re-chosen: the past executions ran none of this pipeline's nodes.",
+        };
+    }
+    const merged = { ...learned.durations, ...(options.durations ?? {}) };
+    const candidate = compilePipeline(graph, { ...options, durations: merged });
+    let incumbent = baseline;
+    let what = "the structure compiled without them";
+    if (deployed !== undefined) {
+        const kept = compilePipeline(graph, { ...options, durations: merged, keepStructure: deployed });
+        if (kept.report?.strategy === "deployed") {
+            incumbent = kept;
+            what = "the deployed structure";
+        }
+    }
+    const from = `learned durations of ${learned.executions} execution(s)`;
+    if (JSON.stringify(candidate.definition) === JSON.stringify(incumbent.definition)) {
+        return { compiled: incumbent, learned: false, note: `Structure kept: the ${from} choose ${what} again.` };
+    }
+    const seconds = taskSecondsOf(candidate, merged);
+    const before = predictedSeconds(incumbent.definition, seconds);
+    const after = predictedSeconds(candidate.definition, seconds);
+    const gain = before > 0 ? 1 - after / before : 0;
+    const figures = `predicted ${formatSeconds(before)} -> ${formatSeconds(after)}`;
+    if (gain >= MIN_STRUCTURE_GAIN) {
+        return {
+            compiled: candidate,
+            learned: true,
+            note: `Structure re-chosen from ${from}: predicted −${percent(gain)} against ${what} (${figures}).`,
+        };
+    }
+    return {
+        compiled: incumbent,
+        learned: false,
+        note: `Structure kept (${what}): a new one from the ${from} predicts only ${gain > 0 ? "−" : "+"}${percent(Math.abs(gain))} (${figures}; it needs −${percent(MIN_STRUCTURE_GAIN)}).`,
+    };
+}
+/** Seconds per Task state function name: the sum of its nodes' durations (the median of the others when unknown). */
+function taskSecondsOf(compiled, durations) {
+    const values = Object.values(durations).sort((a, b) => a - b);
+    const median = values.length === 0 ? 1 : values[values.length >> 1];
+    return new Map(compiled.functions.map((f) => [
+        f.functionName,
+        f.nodes.reduce((sum, n) => sum + (Object.hasOwn(durations, n) ? durations[n] : median), 0),
+    ]));
+}
+/**
+ * The run time a definition predicts with unlimited parallelism: Tasks take
+ * their function's seconds, a Parallel its longest branch, states in a chain
+ * add up (Catch targets are failure paths, not followed).
+ */
+function predictedSeconds(definition, seconds) {
+    const machine = (m) => {
+        let total = 0;
+        let name = m.StartAt;
+        const seen = new Set();
+        while (name !== undefined && !seen.has(name)) {
+            seen.add(name);
+            const state = m.States[name];
+            if (state === undefined)
+                break;
+            if (state.Type === "Task") {
+                const fn = state["Parameters"]?.["FunctionName"];
+                total += typeof fn === "string" ? (seconds.get(fn) ?? 0) : 0;
+            }
+            else if (state.Type === "Parallel") {
+                const branches = (state["Branches"] ?? []);
+                total += Math.max(0, ...branches.map(machine));
+            }
+            name = typeof state["Next"] === "string" ? state["Next"] : undefined;
+        }
+        return total;
+    };
+    return machine(definition);
+}
+function percent(x) {
+    return `${(x * 100).toFixed(1)}%`;
+}
+function formatSeconds(s) {
+    return s >= 100 ? `${Math.round(s)} s` : `${s.toFixed(1)} s`;
+}
+
 ;// CONCATENATED MODULE: ./src/stages/compileSettings.ts
 
 
@@ -90292,6 +93308,13 @@ function compileOptionsFrom(options, projectPath, graph) {
             ephemeralStorageMb: options.ephemeralStorageMb,
             architecture: options.architecture,
             environment: handlerEnvironment(options, graph, projectPath),
+            ...(options.defaultRunner === "ecs" ? { runner: "ecs" } : {}),
+        },
+        ecs: {
+            cluster: options.ecsCluster,
+            subnets: options.ecsSubnets,
+            securityGroups: options.ecsSecurityGroups,
+            assignPublicIp: options.ecsAssignPublicIp,
         },
     };
     if (options.functionPrefix)
@@ -90337,6 +93360,203 @@ function handlerEnvironment(options, graph, projectPath) {
         environment["KEDRO_SFN_DATA_LOCATION"] = `${options.dataLocation}/${options.stateMachineName}`;
     }
     return environment;
+}
+
+;// CONCATENATED MODULE: ./src/stages/learnDurations.ts
+
+
+
+
+
+/**
+ * `learn-durations` (default on): once the deployed state is read, compile
+ * again with the durations of the deployed state machine's last successful
+ * executions, and keep that structure only when it is worth a new version
+ * (src/run/durationsLearned.ts). Nothing deployed yet, or `structure:
+ * layered`: nothing to learn or choose. A failed read warns and keeps the
+ * compile without them: learning never blocks a deploy.
+ */
+async function withLearnedDurations(ctx, inspected, deployed) {
+    const { options, io } = ctx;
+    const stateMachine = deployed?.stateMachine;
+    if (!options.learnDurations || options.structure === "layered" || !stateMachine)
+        return inspected;
+    const tasks = inspected.compiled.functions.map((f) => ({
+        stateName: f.stateName,
+        functionName: f.functionName,
+        nodes: f.nodes,
+    }));
+    let read;
+    try {
+        const clients = await ctx.aws.clients();
+        read = await readSucceededRuns(clients.sfn, stateMachine.arn, tasks);
+    }
+    catch (error) {
+        warn(ctx, `Could not read past executions of ${stateMachine.name} to learn node durations (${errorMessage(error)}); compiling without them. Set 'learn-durations: false' to skip the read.`);
+        return inspected;
+    }
+    const choice = chooseStructure(inspected.graph, compileOptionsFrom(options, options.projectPath, inspected.graph), inspected.compiled, { durations: learnedDurationsOf(read.executions), executions: read.executions.length }, stateMachine.definition);
+    io.info(`${choice.note} (${read.calls} read call(s)).`);
+    return { ...inspected, compiled: choice.compiled, structureNote: choice.note };
+}
+
+;// CONCATENATED MODULE: ./src/stages/deploy.ts
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/**
+ * `mode: deploy`: read what is deployed, check the reviewed plan if asked,
+ * build and push the image, then apply the plan made against that image.
+ */
+async function deployStage(ctx, inspected) {
+    const { options, io } = ctx;
+    const { clients, before } = await readBeforeDeploy(ctx, inspected);
+    inspected = await stage(ctx, "learn durations", () => withLearnedDurations(ctx, inspected, before));
+    let reviewed;
+    if (options.requireReviewedPlan) {
+        const check = await checkReviewedPlan({
+            octokit: ctx.octokit,
+            repo: ctx.event.repo ?? { owner: "", repo: "" },
+            sha: ctx.event.sha,
+            view: planViewOf(ctx, inspected, reviewPlan(ctx, inspected, before), wouldBuild(options)),
+            log: (line) => io.info(line),
+        });
+        if (!check.ok)
+            return { ok: false, reason: check.reason, message: check.message, summary: check.summary };
+        reviewed = { commentId: check.reviewed.commentId };
+    }
+    // Reads only so far (deployed state, the reviewed plan); the builder must work before the
+    // first write (the ECR repository), and a refused plan says so even on a runner without one.
+    await checkBuilder(options.builder);
+    const image = await stage(ctx, "package+build+push", () => buildImage(ctx, clients, inspected));
+    return await applyDeploy(ctx, clients, inspected, before, image, (view, status, extra) => updateComment(ctx, reviewed, view, status, extra));
+}
+/** The deploy's inputs checked (before the first AWS call), then what is deployed now. */
+async function readBeforeDeploy(ctx, inspected) {
+    requireInputs(ctx.options, [
+        [Input.EcrRepository, "ecrRepository"],
+        [Input.LambdaRoleArn, "lambdaRoleArn"],
+        [Input.StateMachineRoleArn, "stateMachineRoleArn"],
+    ], "to deploy");
+    // Every input check before the first AWS call: a refused input leaves nothing behind.
+    const checked = await checkInputs(ctx, inspected, { probeBuilder: false });
+    for (const warning of checked.warnings)
+        warn(ctx, warning);
+    const clients = await ctx.aws.clients();
+    const ref = deploymentRefOf(ctx, inspected);
+    const before = await stage(ctx, "plan", () => readDeployed(clients, ref));
+    return { clients, before };
+}
+/** The plan made against the image just pushed, applied: one state machine's atomic cutover. */
+async function applyDeploy(ctx, clients, inspected, before, image, status) {
+    const { options, io } = ctx;
+    const desired = desiredDeployment(ctx, inspected, image.imageUri);
+    // What the built image changes is read now (only functions whose bound version is not it).
+    const basis = await completeDeployed(clients, before, desired, {
+        prune: options.prune,
+        keepVersions: options.keepVersions,
+    });
+    const plan = planDeployment(desired, basis, {
+        prune: options.prune,
+        keepVersions: options.keepVersions,
+    });
+    const view = planViewOf(ctx, inspected, plan, {
+        state: image.skipped ? "unchanged" : "built",
+        uri: image.imageUri,
+    });
+    await status(view, "deploying");
+    let deployed;
+    try {
+        deployed = await stage(ctx, "deploy", () => applyPlan(clients, plan, desired, { log: (line) => io.info(line) }));
+    }
+    catch (error) {
+        await status(view, "failed", { statusDetail: errorMessage(error) });
+        throw error;
+    }
+    setOutputs(io, deployOutputs(deployed));
+    await status(view, "deployed");
+    return { ok: true, plan, view, image: image.imageUri, deployed };
+}
+/**
+ * Package, build and push; then the configuration and, with `registry`, the ECR mirror of the
+ * manifest. `pipelines`: the image several pipelines share, smoke-tested for each of them.
+ */
+async function buildImage(ctx, clients, inspected, pipelines) {
+    const { options, io } = ctx;
+    io.info(`Packaging and building the image with ${options.builder} (each build line is a debug line).`);
+    const imageOptions = imageOptionsFrom(options, ctx.event.sha, inspected.graph);
+    const image = await buildAndPushImage(pipelines ? { ...imageOptions, pipelines } : imageOptions, {
+        ecr: clients.ecr,
+        mask: (s) => io.setSecret(s),
+        // What the image holds and the smoke test's verdict stay in view.
+        log: (line) => io.info(line),
+        // Every line of kedro package and the builder: detail, kept out of the folded log.
+        debug: (line) => io.debug(line),
+    });
+    io.info(`Image ${image.skipped ? "unchanged" : "pushed"}: ${image.imageUri}`);
+    if (options.confSource.startsWith("s3://")) {
+        // Before the functions switch to it: the folder their KEDRO_SFN_CONF_SOURCE names.
+        const location = confLocation(options.confSource, options.projectPath);
+        const conf = await uploadConf(clients.s3, options.projectPath, location);
+        io.info(conf.uploaded
+            ? `Uploaded ${conf.keys.length} configuration file(s) to ${location}.`
+            : `Configuration unchanged: ${location} is already complete.`);
+    }
+    if (options.registry) {
+        const registry = new RegistryClient(parseRegistry(options.registry), image.repository);
+        await registerManifestInEcr(clients.ecr, await registry.getManifest(image.digest), image);
+    }
+    return image;
+}
+async function updateComment(ctx, reviewed, view, status, extra = {}) {
+    const repo = ctx.event.repo;
+    if (!reviewed || !repo || ctx.options.commentOnPr === "false")
+        return;
+    const r = await setPlanCommentStatus({
+        octokit: ctx.octokit,
+        repo,
+        commentId: reviewed.commentId,
+        view: { ...view, ...extra, ...(status ? { status } : {}) },
+        log: (line) => ctx.io.info(line),
+    });
+    if (r.warning)
+        ctx.io.warning(r.warning);
+}
+function imageOptionsFrom(options, commitSha, graph) {
+    return {
+        projectPath: options.projectPath,
+        python: options.python,
+        builder: options.builder,
+        baseImage: options.baseImage,
+        ...(options.dockerfile ? { dockerfile: options.dockerfile } : {}),
+        confSource: options.confSource,
+        architecture: options.architecture,
+        ecrRepository: options.ecrRepository,
+        ...(options.registry ? { registry: options.registry } : {}),
+        ...(commitSha ? { commitSha } : {}),
+        keepImages: options.keepImages,
+        kedroEnv: options.kedroEnv,
+        pipeline: options.pipeline,
+        ...(options.requirements ? { requirementsFile: options.requirements } : {}),
+        ...(graph ? { graph } : {}),
+        ...(options.dataLocation ? { dataLocation: options.dataLocation } : {}),
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/kedro/catalogLines.ts
@@ -90390,11 +93610,12 @@ function lineOfDataset(lines, dataset) {
 
 
 
-async function inspectAndCompile(ctx) {
+/** `inspected`: the graph already read (several pipelines are inspected in one Python call). */
+async function inspectAndCompile(ctx, inspected) {
     const { options, io } = ctx;
     // Before inspecting: plan and deploy alike, the Lambdas can never run an env that is not packaged.
     refuseUnpackagedEnv(options.kedroEnv);
-    const graph = await stage(ctx, "inspect", () => inspectProject(options));
+    const graph = inspected ?? (await stage(ctx, "inspect", () => inspectProject(options)));
     io.info(`Inspected ${graph.nodes.length} nodes and ${Object.keys(graph.datasets ?? {}).length} datasets.`);
     io.setOutput(Output.Graph, JSON.stringify(graph));
     for (const w of graph.warnings ?? [])
@@ -90466,12 +93687,19 @@ function annotateFindings(ctx, findings) {
 
 
 
+
 /**
  * `mode: plan`: desired vs deployed, no AWS writes; the plan goes to the
  * outputs and, on a pull request, to the sticky comment.
  */
 async function planStage(ctx, inspected) {
-    const { io, options, event } = ctx;
+    const planned = await planOnly(ctx, inspected);
+    await commentPlan(ctx, planned.view);
+    return planned;
+}
+/** The plan and its outputs, without the comment: `pipeline: a,b` comments once for all (stages/several.ts). */
+async function planOnly(ctx, inspected) {
+    const { io, options } = ctx;
     // The deploy's own checks: a green plan means its inputs are right.
     for (const warning of (await checkInputs(ctx, inspected)).warnings)
         warn(ctx, warning);
@@ -90479,482 +93707,27 @@ async function planStage(ctx, inspected) {
     const basis = await stage(ctx, "plan", () => readForPlan(() => ctx.aws.clients(), ref));
     if (basis.note)
         io.warning(basis.note);
+    inspected = await stage(ctx, "learn durations", () => withLearnedDurations(ctx, inspected, basis.deployed));
     const plan = reviewPlan(ctx, inspected, basis.deployed);
     const view = planViewOf(ctx, inspected, plan, wouldBuild(options));
     setOutputs(io, planOutputs(plan));
-    if (event.repo && event.pullRequest) {
-        const comment = await upsertPlanComment({
-            octokit: ctx.octokit,
-            repo: event.repo,
-            issueNumber: event.pullRequest.number,
-            view,
-            commentOnPr: options.commentOnPr,
-            log: (line) => io.info(line),
-        });
-        if (comment.warning)
-            io.warning(comment.warning);
-    }
     return { plan, view };
 }
-
-;// CONCATENATED MODULE: ./src/run/failure.ts
-/** Lines of traceback kept per failure: enough to see the failing frame and the exception. */
-const TRACEBACK_TAIL_LINES = 25;
-const MAX_MESSAGE_CHARS = 2000;
-/**
- * Turns a Task failure's `error` and `cause` into a type, a message and the tail of
- * the traceback. For a Lambda function error the cause is the runtime's JSON
- * (`errorType`, `errorMessage`, `stackTrace`); for a Step Functions error
- * (`States.Timeout`, `Lambda.ServiceException`) it is plain text.
- */
-function parseTaskFailure(error, cause) {
-    const payload = failure_parseJsonObject(cause);
-    if (!payload || (payload.errorType === undefined && payload.errorMessage === undefined)) {
-        return { type: error || "Error", message: failure_clip(cause ?? ""), traceback: [] };
-    }
-    const type = typeof payload.errorType === "string" && payload.errorType ? payload.errorType : error || "Error";
-    const message = typeof payload.errorMessage === "string"
-        ? payload.errorMessage
-        : JSON.stringify(payload.errorMessage ?? "");
-    return { type, message: failure_clip(message), traceback: tracebackTail(payload.stackTrace ?? payload.trace) };
-}
-/** The Lambda request id from a failure cause or a Task's result, when there is one. */
-function requestIdOf(cause) {
-    const payload = failure_parseJsonObject(cause);
-    const id = payload?.["requestId"];
-    return typeof id === "string" && id ? id : null;
-}
-/**
- * Python's runtime sends `stackTrace` as a list of preformatted frames
- * ("  File ..., line 3, in f\n    code\n"); other runtimes send one string per line.
- */
-function tracebackTail(stack) {
-    let lines;
-    if (Array.isArray(stack)) {
-        lines = stack.filter((f) => typeof f === "string").flatMap((f) => f.split("\n"));
-    }
-    else if (typeof stack === "string") {
-        lines = stack.split("\n");
-    }
-    else {
-        return [];
-    }
-    lines = lines.map((l) => l.replace(/\s+$/, "")).filter((l) => l !== "");
-    return lines.slice(-TRACEBACK_TAIL_LINES).map((l) => failure_clip(l, 500));
-}
-function failure_parseJsonObject(text) {
-    if (!text || !text.trimStart().startsWith("{"))
-        return undefined;
-    try {
-        const value = JSON.parse(text);
-        return typeof value === "object" && value !== null && !Array.isArray(value)
-            ? value
-            : undefined;
-    }
-    catch {
-        return undefined;
-    }
-}
-function failure_clip(text, max = MAX_MESSAGE_CHARS) {
-    return text.length <= max ? text : `${text.slice(0, max - 1)}…`;
-}
-/** Errors that mean the node ran out of time rather than raised. */
-function isTimeoutError(type) {
-    return type === "States.Timeout" || type === "States.HeartbeatTimeout" || /^Sandbox\.Timedout$/i.test(type);
-}
-
-;// CONCATENATED MODULE: ./src/run/links.ts
-/** Region, account and partition of any ARN (`arn:aws:states:eu-west-1:123456789012:execution:sm:name`). */
-function locationOfArn(arn) {
-    const [prefix, partition, , region, accountId] = arn.split(":");
-    if (prefix !== "arn" || !partition || !region || !accountId) {
-        throw new Error(`Not an ARN with a region and account: '${arn}'.`);
-    }
-    return { partition, region, accountId };
-}
-function consoleHost(location) {
-    switch (location.partition) {
-        case "aws-cn":
-            return `https://${location.region}.console.amazonaws.cn`;
-        case "aws-us-gov":
-            return `https://${location.region}.console.amazonaws-us-gov.com`;
-        default:
-            return `https://${location.region}.console.aws.amazon.com`;
-    }
-}
-/** The execution's page in the Step Functions console. */
-function executionConsoleUrl(executionArn) {
-    const location = locationOfArn(executionArn);
-    return `${consoleHost(location)}/states/home?region=${location.region}#/v2/executions/details/${executionArn}`;
-}
-/**
- * The CloudWatch console keeps its route in the URL fragment and escapes it twice,
- * with `$` standing for `%`: `/aws/lambda/f` becomes `$252Faws$252Flambda$252Ff`.
- */
-function consoleEscape(text) {
-    return encodeURIComponent(encodeURIComponent(text)).replace(/%/g, "$");
-}
-/** A CloudWatch Logs console link to a Lambda's log stream, or to its group's events around a request. */
-function cloudWatchLogsUrl(location, link) {
-    const base = `${consoleHost(location)}/cloudwatch/home?region=${location.region}#logsV2:log-groups/log-group/${consoleEscape(link.logGroup)}`;
-    if (link.logStream)
-        return `${base}/log-events/${consoleEscape(link.logStream)}`;
-    const query = [];
-    // A quoted request id matches the START/END/REPORT lines and every line the runtime prefixes with it.
-    if (link.filter)
-        query.push(`filterPattern=${encodeURIComponent(`"${link.filter}"`)}`);
-    // A minute of margin: Lambda stamps its lines by its own clock.
-    if (link.startMs != null)
-        query.push(`start=${link.startMs - 60_000}`);
-    if (link.endMs != null)
-        query.push(`end=${link.endMs + 60_000}`);
-    if (query.length === 0)
-        return `${base}/log-events`;
-    // The query sits in the fragment too: its structure escaped once, its values twice.
-    return `${base}/log-events${encodeURIComponent(`?${query.join("&")}`).replace(/%/g, "$")}`;
-}
-/** Lambda's default log group for a function. */
-function lambdaLogGroup(functionName) {
-    return `/aws/lambda/${functionName}`;
-}
-
-;// CONCATENATED MODULE: ./src/run/historyFold.ts
-
-
-
-const EXECUTION_END = {
-    ExecutionSucceeded: "SUCCEEDED",
-    ExecutionFailed: "FAILED",
-    ExecutionAborted: "ABORTED",
-    ExecutionTimedOut: "TIMED_OUT",
-};
-/**
- * Folds history events, in id order, into one TaskRun per Task state. An event
- * belongs to the state its `previousEventId` chain leads back to (that is how
- * Step Functions threads Parallel branches); a TaskScheduled whose chain is
- * broken is matched by the function it invokes.
- */
-class HistoryFolder {
-    execution = {
-        status: "RUNNING",
-        startMs: null,
-        stopMs: null,
-        error: null,
-        cause: null,
-    };
-    byState = new Map();
-    byFunction = new Map();
-    stateOfEvent = new Map();
-    lastId = 0;
-    constructor(tasks) {
-        for (const task of tasks) {
-            const progress = {
-                task,
-                entered: false,
-                exited: false,
-                aborted: false,
-                startMs: null,
-                endMs: null,
-                attempts: 0,
-                last: null,
-                error: null,
-                requestId: null,
-                logStream: null,
-                nodeSeconds: null,
-            };
-            this.byState.set(task.stateName, progress);
-            this.byFunction.set(task.functionName, progress);
-        }
-    }
-    /**
-     * Takes the execution's end from DescribeExecution when the history does not
-     * show it (yet): the two are read at different moments.
-     */
-    settle(status, stopMs) {
-        if (this.execution.status !== "RUNNING" || status === "RUNNING")
-            return;
-        this.execution.status = status;
-        this.execution.stopMs ??= stopMs;
-    }
-    /** Id of the newest event folded so far. */
-    get lastEventId() {
-        return this.lastId;
-    }
-    /** Folds one event; returns the Task state it changed, if any. Events already seen are ignored. */
-    add(event) {
-        const id = event.id ?? 0;
-        if (id !== 0 && id <= this.lastId)
-            return undefined;
-        this.lastId = Math.max(this.lastId, id);
-        const type = event.type ?? "";
-        const ts = event.timestamp ? new Date(event.timestamp).getTime() : null;
-        if (type === "ExecutionStarted")
-            this.execution.startMs = ts;
-        const end = EXECUTION_END[type];
-        if (end) {
-            this.execution.status = end;
-            this.execution.stopMs = ts;
-            const details = event.executionFailedEventDetails ??
-                event.executionAbortedEventDetails ??
-                event.executionTimedOutEventDetails;
-            this.execution.error = details?.error ?? null;
-            this.execution.cause = details?.cause ?? null;
-            return undefined;
-        }
-        if (type === "ExecutionRedriven") {
-            this.execution.status = "RUNNING";
-            this.execution.stopMs = null;
-        }
-        const state = this.stateFor(event, type);
-        if (state !== undefined && id !== 0)
-            this.stateOfEvent.set(id, state);
-        const t = state === undefined ? undefined : this.byState.get(state);
-        if (!t)
-            return undefined;
-        switch (type) {
-            case "TaskStateEntered":
-                // A redriven execution enters a failed state again: attempts keep counting.
-                Object.assign(t, {
-                    entered: true,
-                    exited: false,
-                    aborted: false,
-                    startMs: ts,
-                    endMs: null,
-                    last: null,
-                });
-                break;
-            case "TaskStateExited":
-                t.exited = true;
-                t.endMs = ts;
-                break;
-            case "TaskStateAborted":
-                t.aborted = true;
-                t.endMs = ts;
-                break;
-            case "TaskScheduled":
-                t.entered = true;
-                t.startMs ??= ts;
-                t.attempts += 1;
-                t.last = "scheduled";
-                break;
-            case "TaskStarted":
-                t.last = "started";
-                break;
-            case "TaskSucceeded": {
-                t.last = "succeeded";
-                t.endMs = ts;
-                const output = failure_parseJsonObject(event.taskSucceededEventDetails?.output);
-                t.requestId = lambdaRequestId(output) ?? t.requestId;
-                t.logStream = logStreamOf(output?.["Payload"]) ?? t.logStream;
-                t.nodeSeconds = nodeSecondsOf(output?.["Payload"]);
-                break;
-            }
-            case "TaskFailed":
-            case "TaskStartFailed":
-            case "TaskSubmitFailed": {
-                const details = event.taskFailedEventDetails ??
-                    event.taskStartFailedEventDetails ??
-                    event.taskSubmitFailedEventDetails;
-                t.error = parseTaskFailure(details?.error, details?.cause);
-                t.last = isTimeoutError(t.error.type) ? "timed-out" : "failed";
-                t.endMs = ts;
-                t.requestId = requestIdOf(details?.cause) ?? t.requestId;
-                t.logStream = logStreamOf(failure_parseJsonObject(details?.cause)) ?? t.logStream;
-                break;
-            }
-            case "TaskTimedOut": {
-                const details = event.taskTimedOutEventDetails;
-                t.error = parseTaskFailure(details?.error ?? "States.Timeout", details?.cause);
-                t.last = "timed-out";
-                t.endMs = ts;
-                break;
-            }
-            default:
-                return undefined;
-        }
-        return t.task.stateName;
-    }
-    stateFor(event, type) {
-        if (type.endsWith("StateEntered"))
-            return event.stateEnteredEventDetails?.name;
-        if (type.endsWith("StateExited"))
-            return event.stateExitedEventDetails?.name;
-        const previous = event.previousEventId ? this.stateOfEvent.get(event.previousEventId) : undefined;
-        if (previous !== undefined || type !== "TaskScheduled")
-            return previous;
-        const parameters = failure_parseJsonObject(event.taskScheduledEventDetails?.parameters);
-        const fn = parameters?.["FunctionName"];
-        return typeof fn === "string" ? this.byFunction.get(names_functionNameOf(fn))?.task.stateName : undefined;
-    }
-    /** The run of one Task state as it stands, given the execution's status. */
-    run(stateName) {
-        const t = this.byState.get(stateName);
-        return t ? this.toRun(t) : undefined;
-    }
-    /** Every Task, in the order they were given. */
-    runs() {
-        return [...this.byState.values()].map((t) => this.toRun(t));
-    }
-    toRun(t) {
-        const status = taskStatus(t, this.execution.status);
-        const endMs = status === "running" ? null : (t.endMs ?? this.execution.stopMs);
-        return {
-            stateName: t.task.stateName,
-            functionName: t.task.functionName,
-            nodes: t.task.nodes,
-            status,
-            startMs: t.entered ? t.startMs : null,
-            endMs: t.entered ? endMs : null,
-            attempts: t.attempts,
-            error: t.error,
-            requestId: t.requestId,
-            logStream: t.logStream,
-            nodeSeconds: t.nodeSeconds,
-        };
-    }
-}
-function taskStatus(t, execution) {
-    if (!t.entered)
-        return "not-started";
-    if (t.aborted)
-        return "aborted";
-    if (t.last === "succeeded")
-        return t.attempts > 1 ? "retried" : "succeeded";
-    if (t.exited) {
-        if (t.last === "failed" || t.last === "timed-out")
-            return t.last;
-        return "succeeded";
-    }
-    // Still open: a failed attempt may yet be retried, so the execution's state decides.
-    switch (execution) {
-        case "RUNNING":
-        case "PENDING_REDRIVE":
-            return "running";
-        case "TIMED_OUT":
-            return "timed-out";
-        case "ABORTED":
-            return "aborted";
-        default:
-            // A failure that no Catch handled ends the execution with this Task open;
-            // a Task in flight in another branch is cancelled with it.
-            return t.last === "failed" || t.last === "timed-out" ? t.last : "aborted";
-    }
-}
-function lambdaRequestId(output) {
-    const metadata = output?.["SdkResponseMetadata"];
-    if (typeof metadata === "object" && metadata !== null) {
-        const id = metadata["RequestId"];
-        if (typeof id === "string" && id)
-            return id;
-    }
-    return null;
-}
-/** The handler may report where it logged (`log_stream_name`, as the Lambda context calls it). */
-function logStreamOf(value) {
-    if (typeof value !== "object" || value === null)
-        return null;
-    const record = value;
-    for (const key of ["log_stream_name", "logStreamName", "log_stream"]) {
-        const v = record[key];
-        if (typeof v === "string" && v)
-            return v;
-    }
-    return null;
-}
-/** The handler's result lists `nodes: [{name, seconds}]`: each node's own time inside a grouped Task. */
-function nodeSecondsOf(payload) {
-    if (typeof payload !== "object" || payload === null)
-        return null;
-    const nodes = payload["nodes"];
-    if (!Array.isArray(nodes))
-        return null;
-    const seconds = {};
-    for (const entry of nodes) {
-        if (typeof entry !== "object" || entry === null)
-            continue;
-        const { name, seconds: s } = entry;
-        if (typeof name === "string" && typeof s === "number" && Number.isFinite(s) && s >= 0)
-            seconds[name] = s;
-    }
-    return Object.keys(seconds).length > 0 ? seconds : null;
-}
-/** Folds a whole history. */
-function foldHistory(events, tasks) {
-    const folder = new HistoryFolder(tasks);
-    const ordered = [...events].sort((a, b) => (a.id ?? 0) - (b.id ?? 0));
-    for (const event of ordered)
-        folder.add(event);
-    return folder;
-}
-/** One status per Kedro node: every node of a Task shares the Task's status. */
-function nodeStatusesOf(runs, location) {
-    return runs.flatMap((run) => {
-        const logUrl = run.startMs === null
-            ? null
-            : cloudWatchLogsUrl(location, {
-                logGroup: lambdaLogGroup(run.functionName),
-                logStream: run.logStream,
-                filter: run.requestId,
-                startMs: run.startMs,
-                endMs: run.endMs,
-            });
-        return run.nodes.map((node) => ({
-            node,
-            task: run.stateName,
-            functionName: run.functionName,
-            taskNodes: run.nodes.length,
-            status: run.status,
-            startedAt: run.startMs === null ? null : new Date(run.startMs).toISOString(),
-            durationMs: nodeDuration(run, node),
-            attempts: run.attempts,
-            error: run.error,
-            logUrl,
-        }));
+/** On a pull request, the sticky comment of the plan (one view, or several under one target). */
+async function commentPlan(ctx, view) {
+    const { io, options, event } = ctx;
+    if (!event.repo || !event.pullRequest)
+        return;
+    const comment = await upsertPlanComment({
+        octokit: ctx.octokit,
+        repo: event.repo,
+        issueNumber: event.pullRequest.number,
+        view,
+        commentOnPr: options.commentOnPr,
+        log: (line) => io.info(line),
     });
-}
-function nodeDuration(run, node) {
-    const own = run.nodes.length > 1 ? run.nodeSeconds?.[node] : undefined;
-    if (own !== undefined)
-        return Math.round(own * 1000);
-    return run.startMs !== null && run.endMs !== null ? run.endMs - run.startMs : null;
-}
-
-;// CONCATENATED MODULE: ./src/run/history.ts
-
-
-/** Standard executions stop at 25,000 events; a little more tolerates a redriven execution's extra events. */
-const MAX_HISTORY_EVENTS = 25_000;
-const PAGE_SIZE = 1000;
-/**
- * Pages through GetExecutionHistory from the first event with the SDK's
- * paginator. A throttled page is retried by the client's own retry strategy
- * (adaptive, with backoff): no second loop stacked on it here.
- */
-async function readExecutionHistory(sfn, executionArn, options = {}) {
-    const maxEvents = options.maxEvents ?? MAX_HISTORY_EVENTS + 5000;
-    const events = [];
-    const pages = (0,client_sfn_dist_cjs/* paginateGetExecutionHistory */.QGB)({ client: sfn, pageSize: options.pageSize ?? PAGE_SIZE }, { executionArn, includeExecutionData: true });
-    for await (const page of pages) {
-        events.push(...(page.events ?? []));
-        options.onPage?.(events.length);
-        if (events.length >= maxEvents)
-            break;
-    }
-    return events;
-}
-/** Reads the whole history and maps it to Tasks and Kedro nodes. */
-async function readNodeStatuses(sfn, executionArn, tasks, options) {
-    const events = await readExecutionHistory(sfn, executionArn, options);
-    const folder = foldHistory(events, tasks);
-    if (options.settled)
-        folder.settle(options.settled.status, options.settled.stopMs);
-    const runs = folder.runs();
-    return {
-        tasks: runs,
-        nodes: nodeStatusesOf(runs, options.location),
-        execution: folder.execution,
-        eventCount: events.length,
-    };
+    if (comment.warning)
+        io.warning(comment.warning);
 }
 
 ;// CONCATENATED MODULE: ./src/run/retry.ts
@@ -91334,7 +94107,7 @@ async function executePipeline(sfn, request, deps) {
         executionArn: started.executionArn,
         name: started.name,
         stateMachineArn: request.stateMachineArn,
-        stateMachineVersionArn: isVersionArn(request.stateMachineArn) ? request.stateMachineArn : null,
+        stateMachineVersionArn: request.versionArn ?? (isVersionArn(request.stateMachineArn) ? request.stateMachineArn : null),
         consoleUrl,
         status: "RUNNING",
         waited: request.wait,
@@ -91391,7 +94164,8 @@ async function executePipeline(sfn, request, deps) {
         report.error ??= history.execution.error;
         report.cause ??= history.execution.cause;
     }
-    const mismatch = report.status === "SUCCEEDED" ? identityProblem(description, started) : null;
+    const expected = request.versionArn ? { ...started, stateMachineArn: request.versionArn } : started;
+    const mismatch = report.status === "SUCCEEDED" ? identityProblem(description, expected) : null;
     report.failure = verdict(report, request.failOnExecutionFailure, mismatch);
     deps.log(headline(report));
     if (report.failure && !request.failOnExecutionFailure)
@@ -91502,16 +94276,422 @@ function executionOutputs(report) {
     return outputs;
 }
 
+;// CONCATENATED MODULE: ./src/run/resumeSkip.ts
+/**
+ * What a resume skips and what it runs again, from the failed execution's per-Task status
+ * (historyFold.ts) and the Tasks' dependencies. Pure: no AWS client.
+ */
+
+
+/** A Task that ended in one of these left its outputs complete: a resume does not run it. */
+const DONE = new Set(["succeeded", "retried", "skipped"]);
+/** Step Functions refuses an execution input over 256 KiB. */
+const MAX_EXECUTION_INPUT_BYTES = 256 * 1024;
+/**
+ * Whole Tasks are skipped or run, never split: a Task is the unit that succeeds or fails.
+ * A Task is skipped when it succeeded and no Task it depends on (transitively) runs again;
+ * with compiled state machines a Task downstream of a failure never succeeded anyway, so the
+ * closure only guards against a history that says otherwise.
+ */
+function skipSetOf(pipeline, runs) {
+    const status = new Map(runs.map((r) => [r.stateName, r.status]));
+    const rerun = new Set(pipeline.filter((t) => !DONE.has(status.get(t.stateName) ?? "not-started")).map((t) => t.stateName));
+    // Downstream of a rerun runs too: walk the dependents until nothing changes.
+    let grew = true;
+    while (grew) {
+        grew = false;
+        for (const t of pipeline) {
+            if (!rerun.has(t.stateName) && t.dependsOn.some((d) => rerun.has(d))) {
+                rerun.add(t.stateName);
+                grew = true;
+            }
+        }
+    }
+    const skip = [];
+    const again = [];
+    for (const t of pipeline)
+        (rerun.has(t.stateName) ? again : skip).push(...t.nodes);
+    const failedTasks = pipeline
+        .filter((t) => {
+        const s = status.get(t.stateName);
+        return s === "failed" || s === "timed-out";
+    })
+        .map((t) => t.stateName);
+    return { skip, rerun: again, failedTasks };
+}
+/**
+ * The run id a resume keeps: the one the failed execution ran under (its own `kedro_sfn.run_id`
+ * when it was itself a resume), else its name, which is what the definition's defaults make it.
+ */
+function runIdOf(failedInput, failedName) {
+    const context = failedInput[RUN_CONTEXT];
+    if (typeof context === "object" && context !== null) {
+        const runId = context["run_id"];
+        if (typeof runId === "string" && runId !== "")
+            return runId;
+    }
+    return failedName;
+}
+/** The failed execution's input as an object (its params and anything else the user passed). */
+function parseExecutionInput(text, executionArn) {
+    let parsed;
+    try {
+        parsed = JSON.parse(text || "{}");
+    }
+    catch {
+        parsed = undefined;
+    }
+    if (typeof parsed !== "object" || parsed === null || Array.isArray(parsed)) {
+        throw new UserError(`The input of ${executionArn} is not a JSON object, so it cannot be resumed.`, {
+            hint: 'Compiled state machines take a JSON object ({"params": {...}}): start a new run instead.',
+        });
+    }
+    return parsed;
+}
+/**
+ * The resumed execution's input: the failed one's, with the run context replaced. Throws a
+ * UserError when it exceeds Step Functions' 256 KiB (a very long skip list).
+ */
+function resumeInput(failedInput, context, inputName) {
+    const text = JSON.stringify({
+        ...failedInput,
+        [RUN_CONTEXT]: { run_id: context.runId, skip: context.skip, resumed_from: context.resumedFrom },
+    });
+    const bytes = Buffer.byteLength(text, "utf8");
+    if (bytes > MAX_EXECUTION_INPUT_BYTES) {
+        throw new UserError(`Cannot resume the execution of '${inputName}': the resumed execution's input would be ${bytes} bytes ` +
+            `(the skip list names ${context.skip.length} nodes), over Step Functions' ${MAX_EXECUTION_INPUT_BYTES}-byte limit.`, {
+            hint: "Start a new run instead (the pipeline runs whole), or use Step Functions' RedriveExecution on AWS.",
+        });
+    }
+    return text;
+}
+
+;// CONCATENATED MODULE: ./src/run/resume.ts
+/**
+ * Resume a failed execution: a new execution of the failed one's state machine version, with
+ * the failed one's input and run id, in which the Tasks that succeeded answer "skipped" at
+ * once (python/kedro_sfn/resume.py) and the rest run. Every check comes before anything
+ * starts, so bad input changes nothing.
+ */
+
+
+
+
+
+
+
+
+
+
+const EXECUTION_ARN = /^arn:(aws|aws-cn|aws-us-gov|aws-iso[a-z-]*):states:([a-z0-9-]+):(\d{12}):execution:([^:\s]{1,80}):([^:\s]{1,80})$/;
+/** The parts of an execution ARN; a UserError naming the input when it is not one. */
+function parseExecutionArn(arn, inputName) {
+    const match = EXECUTION_ARN.exec(arn.trim());
+    if (!match) {
+        throw new UserError(`Input '${inputName}' is not a Step Functions execution ARN: '${arn}'.`, {
+            hint: "Copy it from the failed run's summary or the console: arn:aws:states:REGION:ACCOUNT:execution:STATE_MACHINE:NAME.",
+        });
+    }
+    return { region: match[2], stateMachineName: match[4], name: match[5] };
+}
+/** Every check, then the new execution's input; starts nothing. */
+async function planResume(sfn, request, nowMs) {
+    const arn = request.executionArn.trim();
+    const input = request.inputName;
+    const parsed = parseExecutionArn(arn, input);
+    if (request.stateMachineName && parsed.stateMachineName !== request.stateMachineName) {
+        throw new UserError(`Input '${input}' is an execution of state machine '${parsed.stateMachineName}', not of '${request.stateMachineName}' ('state-machine-name').`, {
+            hint: "Resume an execution of this state machine, or set 'state-machine-name' to the one it belongs to.",
+        });
+    }
+    const described = await describeFailed(sfn, arn, parsed, input);
+    const stateMachineArn = versionToStart(described, input);
+    const definition = await definitionOf(sfn, stateMachineArn, input);
+    requireRunContext(definition, stateMachineArn, input);
+    const tasks = pipelineTasksFromDefinition(definition);
+    if (tasks.length === 0) {
+        throw new UserError(`${stateMachineArn} has no Task that runs Kedro nodes: there is nothing to resume.`);
+    }
+    const history = await readNodeStatuses(sfn, arn, tasks, { location: locationOfArn(arn) });
+    const skipSet = skipSetOf(tasks, history.tasks);
+    if (skipSet.rerun.length === 0) {
+        throw new UserError(`Every Task of ${arn} succeeded (it ended ${described.status} after them): there is nothing to resume.`, { hint: "Start a new run instead." });
+    }
+    const failedInput = parseExecutionInput(described.input, arn);
+    const runId = runIdOf(failedInput, parsed.name);
+    return {
+        failed: {
+            executionArn: arn,
+            name: parsed.name,
+            status: described.status ?? "",
+            consoleUrl: executionConsoleUrl(arn),
+        },
+        stateMachineArn,
+        runId,
+        tasks,
+        skipSet,
+        input: resumeInput(failedInput, { runId, skip: skipSet.skip, resumedFrom: arn }, input),
+        name: resumeName(parsed.name, nowMs),
+    };
+}
+/** Plans, then starts and (when asked) waits for the new execution. */
+async function resumeExecution(sfn, request, deps) {
+    const plan = await planResume(sfn, request, deps.now());
+    const { skip, rerun } = plan.skipSet;
+    deps.log(`Resuming ${plan.failed.name} (${plan.failed.status}) on ${plan.stateMachineArn} with run id ${plan.runId}: ` +
+        `${skip.length} node(s) skipped (they succeeded), ${rerun.length} to run.`);
+    const report = await executePipeline(sfn, {
+        stateMachineArn: plan.stateMachineArn,
+        name: plan.name,
+        input: plan.input,
+        wait: request.wait,
+        timeoutMs: request.timeoutMs,
+        tasks: plan.tasks,
+        failOnExecutionFailure: request.failOnExecutionFailure,
+    }, deps);
+    report.resumedFrom = {
+        executionArn: plan.failed.executionArn,
+        name: plan.failed.name,
+        consoleUrl: plan.failed.consoleUrl,
+        runId: plan.runId,
+        skipped: skip,
+        rerun,
+    };
+    return { run: report, pipeline: plan.tasks };
+}
+/** `2026-12-02T04.10.00.000Z-resume-<failed name>`, at most 80 characters: sorts by time like every run. */
+function resumeName(failedName, now) {
+    const stamp = new Date(now).toISOString().replace(/:/g, ".");
+    return `${stamp}-resume-${failedName}`.slice(0, MAX_EXECUTION_NAME);
+}
+async function describeFailed(sfn, arn, parsed, input) {
+    let described;
+    try {
+        described = await sfn.send(new client_sfn_dist_cjs/* DescribeExecutionCommand */.tVP({ executionArn: arn }));
+    }
+    catch (error) {
+        const name = errorName(error);
+        if (name === "ExecutionDoesNotExist" || name === "InvalidArn" || name === "ResourceNotFound") {
+            const region = await sfn.config.region();
+            throw new UserError(`Input '${input}': no execution ${arn} (${errorMessage(error)}).`, {
+                hint: parsed.region !== region
+                    ? `The ARN is in region ${parsed.region} but the step talks to ${region}: set the AWS region to ${parsed.region}.`
+                    : "Check the ARN; Step Functions keeps a Standard execution's history 90 days after it ends.",
+                cause: error,
+            });
+        }
+        throw error;
+    }
+    const status = described.status ?? "";
+    if (status === "SUCCEEDED") {
+        throw new UserError(`Input '${input}': execution ${parsed.name} succeeded, so there is nothing to resume.`, {
+            hint: "Resume takes an execution that FAILED, TIMED_OUT or was ABORTED; start a new run to run the pipeline again.",
+        });
+    }
+    if (status === "RUNNING" || status === "PENDING_REDRIVE") {
+        throw new UserError(`Input '${input}': execution ${parsed.name} is still ${status}.`, {
+            hint: "Wait for it to end (or stop it), then resume it.",
+        });
+    }
+    return described;
+}
+/** The failed execution's own version: a resume runs the definition (and function versions) it ran. */
+function versionToStart(described, input) {
+    const version = described.stateMachineVersionArn;
+    if (version && isVersionArn(version))
+        return version;
+    throw new UserError(`Input '${input}': execution ${described.name ?? described.executionArn ?? ""} did not run a published state machine version, so the definition it ran cannot be started again.`, {
+        hint: "Resume works on executions the action or `kedro-sfn deploy` started (they start the version they publish); run the pipeline again instead.",
+    });
+}
+async function definitionOf(sfn, stateMachineArn, input) {
+    let text;
+    try {
+        text = (await sfn.send(new client_sfn_dist_cjs/* DescribeStateMachineCommand */.LyQ({ stateMachineArn }))).definition;
+    }
+    catch (error) {
+        const name = errorName(error);
+        if (name === "StateMachineDoesNotExist" || name === "ResourceNotFound" || name === "InvalidArn") {
+            throw new UserError(`Input '${input}': the state machine version the execution ran, ${stateMachineArn}, no longer exists (${errorMessage(error)}).`, {
+                hint: "Old versions are deleted by the deploy's version retention: run the pipeline again on the current version instead.",
+                cause: error,
+            });
+        }
+        throw error;
+    }
+    try {
+        return JSON.parse(text ?? "");
+    }
+    catch (error) {
+        throw new Error(`The definition of ${stateMachineArn} is not JSON: ${errorMessage(error)}`);
+    }
+}
+/**
+ * Only definitions whose Tasks pass `$.kedro_sfn` can skip: an older one would rerun every Task
+ * under the first run's version, and versioned datasets refuse to save a version twice.
+ */
+function requireRunContext(definition, stateMachineArn, input) {
+    const payloads = [];
+    collectPayloads(definition.States, payloads, 0);
+    const key = `${RUN_CONTEXT}.$`;
+    if (payloads.length > 0 && payloads.every((p) => key in p))
+        return;
+    throw new UserError(`Input '${input}': ${stateMachineArn} was deployed by an older kedro-sfn whose Tasks do not receive the run context (${RUN_CONTEXT}), so it cannot skip what succeeded.`, { hint: "Deploy with this version of kedro-sfn, run the pipeline, and resume that run if it fails." });
+}
+function collectPayloads(states, out, depth) {
+    if (depth > 100)
+        return;
+    for (const state of Object.values(states)) {
+        const resource = state["Resource"];
+        if (state.Type === "Task" &&
+            typeof resource === "string" &&
+            resource.startsWith("arn:aws:states:::lambda:invoke")) {
+            const parameters = state["Parameters"];
+            const payload = parameters?.["Payload"];
+            if (typeof payload === "object" && payload !== null && "nodes" in payload)
+                out.push(payload);
+        }
+        const branches = state["Branches"];
+        if (Array.isArray(branches)) {
+            for (const b of branches)
+                if (b?.States)
+                    collectPayloads(b.States, out, depth + 1);
+        }
+        const body = (state["ItemProcessor"] ?? state["Iterator"]);
+        if (body?.States)
+            collectPayloads(body.States, out, depth + 1);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/stages/resume.ts
+
+
+
+
+
+
+
+function requestFrom(options, inputName) {
+    return {
+        executionArn: options.resumeExecution,
+        inputName,
+        stateMachineName: options.stateMachineName,
+        wait: options.waitForExecution,
+        timeoutMs: options.executionTimeoutMinutes * 60_000,
+        failOnExecutionFailure: options.failOnExecutionFailure,
+    };
+}
+/**
+ * The action with `resume-execution`: no inspect, build or deploy (the resume runs the version
+ * the failed execution ran), only the new execution. Plan mode refuses: it never starts anything.
+ */
+async function resumeStage(ctx) {
+    const { options, io, clock } = ctx;
+    if (ctx.mode === "plan") {
+        throw new UserError(`Input '${Input.ResumeExecution}' starts an execution, which plan mode never does.`, {
+            hint: "Resume from a workflow that deploys (mode: deploy, e.g. on workflow_dispatch), or drop the input.",
+        });
+    }
+    requireInputs(options, [[Input.StateMachineName, "stateMachineName"]], `to check what '${Input.ResumeExecution}' belongs to`);
+    const clients = await ctx.aws.clients();
+    const resumed = await stage(ctx, "resume", () => resumeExecution(clients.sfn, requestFrom(options, Input.ResumeExecution), {
+        log: (line) => io.info(line),
+        warn: (line) => io.warning(line),
+        sleep: clock.sleep,
+        now: clock.now,
+    }));
+    setOutputs(io, executionOutputs(resumed.run));
+    return resumed;
+}
+/** `kedro-sfn resume --execution ARN [--state-machine NAME] [--wait false]`: returns the exit code. */
+async function resumeCommand(options, deps) {
+    if (!options.resumeExecution) {
+        throw new UserError("kedro-sfn resume needs --execution ARN (the failed execution).");
+    }
+    const { run: report } = await resumeExecution(deps.sfn, requestFrom(options, "--execution"), {
+        log: deps.err,
+        warn: (line) => deps.err(`warning: ${line}`),
+        sleep: deps.sleep,
+        now: deps.now,
+    });
+    if (!report.waited) {
+        deps.out(`${report.executionArn}\n`);
+        return 0;
+    }
+    const skipped = report.resumedFrom?.skipped.length ?? 0;
+    const lines = [
+        `${report.status}  ${report.name}  (resumes ${report.resumedFrom?.name ?? ""}: ${skipped} node(s) skipped)`,
+        "",
+        renderNodeTableText(report.nodes, { executionStartMs: Date.parse(report.startedAt) }),
+        "",
+        report.consoleUrl,
+    ];
+    deps.out(`${lines.join("\n")}\n`);
+    if (report.failure) {
+        deps.err(`error: ${report.failure.message}`);
+        return 1;
+    }
+    return 0;
+}
+
+;// CONCATENATED MODULE: ./src/run/ecsErrors.ts
+/** A failed ECS Task's node error, read from the end of its task's log (CloudWatch Logs). */
+
+
+
+
+/** The run's view of the Tasks routed to ECS: their log group tells them from Lambda Tasks. */
+function ecsRunTasks(tasks) {
+    return (tasks ?? []).map((t) => ({
+        stateName: t.stateName,
+        functionName: t.taskName,
+        nodes: [...t.nodes],
+        logGroup: ecsLogGroup(t.family),
+    }));
+}
+/**
+ * Step Functions reports a failed container by its exit code; the node's own error type and
+ * message are the last line the ECS entry wrote. Puts them on the failed ECS Tasks and their
+ * nodes; a log that cannot be read leaves the exit code's message and says why.
+ */
+async function addEcsNodeErrors(logs, report, warn) {
+    for (const run of report.tasks) {
+        if (!run.logGroup ||
+            !run.logStream ||
+            !run.error ||
+            run.status === "succeeded" ||
+            run.status === "retried")
+            continue;
+        let lines;
+        try {
+            lines = await lastLogLines(logs, run.logGroup, run.logStream);
+        }
+        catch (error) {
+            warn(`Could not read the log of ECS task ${run.functionName} (${run.logGroup} ${run.logStream}): ${errorMessage(error)}`);
+            continue;
+        }
+        const error = nodeErrorFromLog(lines, run.error);
+        run.error = error;
+        for (const node of report.nodes)
+            if (node.task === run.stateName)
+                node.error = error;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/stages/run.ts
 
 
 
-/** Starts the version just deployed (the ARN published by this deploy) and, if asked, waits for it. */
+
+/** Starts the version just deployed (through the alias pointing at it) and, if asked, waits for it. */
 async function runStage(ctx, inspected, deployed) {
     const { options, io, event, clock } = ctx;
     const clients = await ctx.aws.clients();
     const report = await stage(ctx, "run", () => executePipeline(clients.sfn, {
-        stateMachineArn: deployed.stateMachineVersionArn ?? deployed.stateMachineArn,
+        // Through the alias the deploy just moved (as schedules start it), checked against the version.
+        stateMachineArn: deployed.stateMachineAliasArn ?? deployed.stateMachineVersionArn ?? deployed.stateMachineArn,
+        versionArn: deployed.stateMachineAliasArn ? deployed.stateMachineVersionArn : null,
         name: executionName({
             commitSha: event.sha,
             runId: event.runId,
@@ -91521,14 +94701,590 @@ async function runStage(ctx, inspected, deployed) {
         input: options.executionInput,
         wait: options.waitForExecution,
         timeoutMs: options.executionTimeoutMinutes * 60_000,
-        tasks: inspected.compiled.functions,
+        tasks: [...inspected.compiled.functions, ...ecsRunTasks(inspected.compiled.ecsTasks)],
         failOnExecutionFailure: options.failOnExecutionFailure,
     }, { log: (line) => io.info(line), warn: (line) => io.warning(line), sleep: clock.sleep, now: clock.now }));
+    await addEcsNodeErrors(clients.logs, report, (line) => io.warning(line));
     setOutputs(io, executionOutputs(report));
     return report;
 }
 
+;// CONCATENATED MODULE: ./src/stages/pipelines.ts
+/**
+ * `pipeline: a,b` or `pipeline: all`: which pipelines one step deploys, and the options each
+ * one's state machine is planned and deployed with. One pipeline keeps every name as before.
+ */
+
+
+/** Every registered pipeline but `__default__` (which usually is their sum). */
+const ALL_PIPELINES = "all";
+const pipelines_HINT = `Set '${Input.Pipeline}' to one registered pipeline, several separated by commas ` +
+    `('data_processing,data_science'), or '${ALL_PIPELINES}' (every one but __default__).`;
+/** The `pipeline` input read: empty entries, duplicates and `all` among names are refused. */
+function parsePipelineSelection(raw) {
+    const text = raw.trim();
+    if (!text.includes(",")) {
+        if (text === ALL_PIPELINES)
+            return { several: true, names: ALL_PIPELINES };
+        return { several: false, name: text || "__default__" };
+    }
+    const names = text.split(",").map((name) => name.trim());
+    if (names.some((name) => name === "")) {
+        throw new UserError(`Input '${Input.Pipeline}': '${raw}' has an empty entry.`, { hint: pipelines_HINT });
+    }
+    if (names.includes(ALL_PIPELINES)) {
+        throw new UserError(`Input '${Input.Pipeline}': '${ALL_PIPELINES}' cannot be listed with other names.`, {
+            hint: pipelines_HINT,
+        });
+    }
+    const twice = names.filter((name, i) => names.indexOf(name) !== i);
+    if (twice.length > 0) {
+        throw new UserError(`Input '${Input.Pipeline}': ${[...new Set(twice)].map((n) => `'${n}'`).join(", ")} listed more than once.`, { hint: pipelines_HINT });
+    }
+    return { several: true, names };
+}
+/**
+ * The options one pipeline of several deploys with. Names are derived so that every state machine
+ * owns its own functions (the marker and prune work per state machine, so a node two pipelines
+ * share gets a function in each): `state-machine-name` -> `<name>-<pipeline>`, an explicit
+ * `function-prefix` -> `<prefix>-<pipeline>` (else the default prefix of the derived name),
+ * `data-location` keyed by the derived name as for any state machine. The pipeline's name has
+ * every character a state machine or function name cannot hold turned into `-`.
+ */
+function optionsForPipeline(options, pipeline) {
+    const part = namePart(pipeline);
+    return {
+        ...options,
+        pipeline,
+        stateMachineName: options.stateMachineName ? `${options.stateMachineName}-${part}` : "",
+        functionPrefix: options.functionPrefix ? `${options.functionPrefix}-${part}` : "",
+        // The plan comment is one for all of them, under the step's own label (see planGroup).
+        label: "",
+    };
+}
+/** Derived names must differ: `a.b` and `a-b` would share a state machine. */
+function checkDerivedNames(options, pipelines) {
+    const byName = new Map();
+    for (const pipeline of pipelines) {
+        const name = optionsForPipeline(options, pipeline).stateMachineName;
+        byName.set(name.toLowerCase(), [...(byName.get(name.toLowerCase()) ?? []), pipeline]);
+    }
+    const clash = [...byName.values()].find((group) => group.length > 1);
+    if (clash) {
+        throw new UserError(`Input '${Input.Pipeline}': the pipelines ${clash.map((p) => `'${p}'`).join(" and ")} would get the same state machine name ` +
+            `'${optionsForPipeline(options, clash[0]).stateMachineName}'.`, { hint: "Deploy them in separate steps with their own 'state-machine-name'." });
+    }
+}
+function namePart(pipeline) {
+    return pipeline.replace(/[^A-Za-z0-9_-]+/g, "-").replace(/^-+|-+$/g, "") || "pipeline";
+}
+
+;// CONCATENATED MODULE: ./src/ops/rollback.ts
+
+
+
+
+
+
+
+
+/** The `rollback-to` input (and `kedro-sfn rollback --to`): null when not given. */
+function parseRollbackTo(value, input = `'${Input.RollbackTo}'`) {
+    const text = value.trim();
+    if (text === "")
+        return null;
+    if (text === "previous" || text === "true")
+        return "previous";
+    if (/^\d+$/.test(text) && Number(text) > 0)
+        return Number(text);
+    throw new UserError(`Input ${input}: "${value}" is neither "previous" nor a version number.`, {
+        hint: "Give previous (the version before the one live now) or the number of a published version, e.g. 3.",
+    });
+}
+const rollback_versionOf = (arn) => Number(arn.slice(arn.lastIndexOf(":") + 1));
+const rollback_label = (ref) => (ref ? `version ${ref.version}` : "nothing");
+/**
+ * Reads what a rollback would do: the alias, the versions, and whether every function version
+ * (and its image) the target's definition invokes still exists. Reads only.
+ */
+async function planRollback(clients, stateMachineName, target) {
+    const doing = { doing: `plan a rollback of state machine "${stateMachineName}"`, stateMachineName };
+    try {
+        const arn = await findStateMachineArn(clients.sfn, stateMachineName);
+        if (!arn)
+            throw new UserError(`Cannot roll back: no state machine named "${stateMachineName}" in ${clients.region}.`, {
+                hint: `Check '${Input.StateMachineName}' and the region.`,
+            });
+        const alias = await describeAlias(clients.sfn, arn);
+        if (!alias?.versionArn)
+            throw new UserError(`Cannot roll back "${stateMachineName}": it has no alias "${STATE_MACHINE_ALIAS}" routing to a version.`, { hint: "Deploy it once with this version of kedro-sfn (the deploy creates the alias)." });
+        const from = { version: rollback_versionOf(alias.versionArn), arn: alias.versionArn };
+        const versions = await listStateMachineVersions(clients.sfn, arn);
+        const to = target === "previous"
+            ? versions.find((v) => v.version < from.version)
+            : versions.find((v) => v.version === target);
+        if (!to) {
+            const existing = versions.map((v) => v.version).join(", ") || "none";
+            throw new UserError(target === "previous"
+                ? `Cannot roll back "${stateMachineName}": no version before version ${from.version} (the one live now) exists.`
+                : `Cannot roll back "${stateMachineName}" to version ${target}: it does not exist.`, {
+                hint: `Published versions: ${existing}. Old versions beyond 'keep-versions' are deleted by deploys.`,
+            });
+        }
+        return {
+            stateMachineName,
+            stateMachineArn: arn,
+            aliasArn: alias.arn,
+            from,
+            to,
+            missing: await missingFor(clients, to),
+        };
+    }
+    catch (error) {
+        if (error instanceof UserError)
+            throw error;
+        throw explainAwsError(error, doing);
+    }
+}
+/** What the version invokes that is gone: its function versions, and the images they run. */
+async function missingFor(clients, version) {
+    const described = await describeStateMachine(clients.sfn, version.arn);
+    if (!described)
+        return [`state machine version ${version.version}`];
+    const tasks = Object.values(described.tasks);
+    const images = new Map();
+    const gone = [];
+    await mapWithConcurrency(tasks, 4, async (task) => {
+        try {
+            const found = await clients.lambda.send(new client_lambda_dist_cjs/* GetFunctionCommand */.YF5({ FunctionName: task.versionArn }));
+            const image = ecrImage(found.Code?.ImageUri, found.Configuration?.CodeSha256);
+            if (image)
+                images.set(`${image.repositoryName}@${image.digest}`, image);
+        }
+        catch (error) {
+            if (!isAwsError(error, "ResourceNotFoundException"))
+                throw error;
+            gone.push(`function version ${task.versionArn.split(":").slice(6).join(":")}`);
+        }
+    });
+    for (const [name, image] of images) {
+        try {
+            await clients.ecr.send(new dist_cjs/* DescribeImagesCommand */.ji5({
+                repositoryName: image.repositoryName,
+                imageIds: [{ imageDigest: image.digest }],
+            }));
+        }
+        catch (error) {
+            if (!isAwsError(error, "ImageNotFoundException", "RepositoryNotFoundException"))
+                throw error;
+            gone.push(`image ${name}`);
+        }
+    }
+    return gone.sort();
+}
+/** The ECR repository and digest an image function runs (Lambda reports the digest as CodeSha256). */
+function ecrImage(imageUri, codeSha256) {
+    const match = /^\d{12}\.dkr\.ecr[.-][^/]+\/([^@:]+)(?:[@:].*)?$/.exec(imageUri ?? "");
+    const pinned = /@(sha256:[0-9a-f]{64})$/.exec(imageUri ?? "")?.[1];
+    const digest = pinned ?? (codeSha256 && /^[0-9a-f]{64}$/.test(codeSha256) ? `sha256:${codeSha256}` : null);
+    return match && digest ? { repositoryName: match[1] ?? "", digest } : null;
+}
+/** What the rollback will do, in a line or two (printed before doing it). */
+function describeRollback(plan) {
+    if (plan.from?.arn === plan.to.arn)
+        return `Alias ${STATE_MACHINE_ALIAS} of ${plan.stateMachineName} already routes to version ${plan.to.version}: nothing to do.`;
+    const lines = [
+        `Rollback: alias ${STATE_MACHINE_ALIAS} of ${plan.stateMachineName} from ${rollback_label(plan.from)} to ${rollback_label(plan.to)} (${plan.to.arn}).`,
+    ];
+    if (plan.missing.length > 0)
+        lines.push(`Version ${plan.to.version} cannot run: gone are ${plan.missing.join(", ")}.`);
+    return lines.join("\n");
+}
+/**
+ * Points the alias at the target in one call, only when everything the target invokes still
+ * exists. Returns whether it wrote (false when the alias already routes there).
+ */
+async function applyRollback(clients, plan) {
+    if (plan.missing.length > 0)
+        throw new UserError(`Cannot roll back "${plan.stateMachineName}" to version ${plan.to.version}: ${plan.missing.join(", ")} ${plan.missing.length === 1 ? "is" : "are"} gone.`, {
+            hint: "Roll back to a newer version (rollback-to: <number>), or deploy the old commit again: a deploy rebuilds what is missing.",
+        });
+    try {
+        const moved = await pointAlias(clients.sfn, plan.stateMachineArn, plan.to.arn, plan.from ? { arn: plan.aliasArn, name: STATE_MACHINE_ALIAS, versionArn: plan.from.arn } : null, `kedro-sfn rollback to version ${plan.to.version}`);
+        return moved.wrote;
+    }
+    catch (error) {
+        throw explainAwsError(error, {
+            doing: `point alias ${STATE_MACHINE_ALIAS} of "${plan.stateMachineName}" at version ${plan.to.version}`,
+            stateMachineName: plan.stateMachineName,
+        });
+    }
+}
+
+;// CONCATENATED MODULE: ./src/stages/rollback.ts
+
+
+
+
+/**
+ * `rollback-to` set: no project, no build, no deploy. Plan mode shows what the rollback would do
+ * (reads only); deploy mode moves the alias, or fails saying what the target lacks.
+ */
+async function rollbackStage(ctx) {
+    const { options, io, mode } = ctx;
+    const target = parseRollbackTo(options.rollbackTo) ?? "previous";
+    requireInputs(options, [[Input.StateMachineName, "stateMachineName"]], "to roll back");
+    const clients = await ctx.aws.clients();
+    const plan = await stage(ctx, "plan", () => planRollback(clients, options.stateMachineName, target));
+    const text = describeRollback(plan);
+    io.info(text);
+    const lines = ["### Rollback", "", ...text.split("\n").map((line) => `- ${line}`)];
+    if (mode === "plan")
+        return [...lines, "", "_Plan mode: nothing was changed._"].join("\n");
+    const wrote = await stage(ctx, "deploy", () => applyRollback(clients, plan));
+    setOutputs(io, {
+        [Output.StateMachineArn]: plan.stateMachineArn,
+        [Output.StateMachineVersionArn]: plan.to.arn,
+        [Output.StateMachineAliasArn]: plan.aliasArn,
+        [Output.HasChanges]: String(wrote),
+    });
+    return [...lines, "", wrote ? `Alias now routes to version ${plan.to.version}.` : "Nothing changed."].join("\n");
+}
+
+;// CONCATENATED MODULE: ./src/stages/several.ts
+/**
+ * `pipeline: a,b` (or `all`): one state machine per pipeline, planned and deployed by the
+ * single-pipeline stages called once per pipeline, around what they share: one inspection (one
+ * Python start-up), one image built and pushed once, one plan comment (one section and one
+ * status per state machine, one hash over all), one job summary with a section per pipeline.
+ *
+ * Order, so that a refusal leaves nothing half done: every pipeline is inspected, checked and
+ * planned (its deployed state read) before the first AWS write; a pre-flight error or a refused
+ * reviewed plan in any of them deploys none. Then the image, then the pipelines one by one in the
+ * order given, each one's cutover atomic; the first failed apply stops the loop, so every state
+ * machine is either on its new version (deployed) or untouched (failed, not deployed).
+ */
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+async function runSeveral(ctx, names) {
+    const { options, mode } = ctx;
+    // The derived names need the base name: asked before the project is imported.
+    requireInputs(options, [[Input.StateMachineName, "stateMachineName"]], `to ${mode}`);
+    if (names !== "all")
+        checkDerivedNames(options, names);
+    const graphs = await stage(ctx, "inspect", () => inspectProjects(options, names));
+    const pipelines = graphs.map((g) => g.pipeline ?? "");
+    if (names === "all")
+        checkDerivedNames(options, pipelines);
+    ctx.io.info(`Pipelines: ${pipelines.join(", ")} (one state machine each).`);
+    const units = [];
+    for (const graph of graphs) {
+        const pipeline = graph.pipeline ?? "";
+        const { ctx: unitCtx, outputs } = pipelineContext(ctx, pipeline);
+        const inspected = await inspectAndCompile(unitCtx, graph);
+        const result = {
+            pipeline,
+            stateMachineName: unitCtx.options.stateMachineName,
+            graph,
+            findings: inspected.findings,
+            state: "planned",
+            outputs: {},
+        };
+        units.push({ pipeline, ctx: unitCtx, outputs, inspected, result });
+    }
+    const findings = units.flatMap((u) => u.inspected.findings);
+    const failing = units.filter((u) => hasErrors(u.inspected.findings));
+    if (failing.length > 0) {
+        const body = units
+            .map((u) => section(u, [renderGraphHeadline(u.result.graph), renderFindings(u.inspected.findings)]))
+            .join("\n\n");
+        const count = findings.filter((f) => f.severity === "error").length;
+        return finish(ctx, units, {
+            findings,
+            body,
+            failure: {
+                reason: "preflight",
+                message: `Pre-flight found ${count} error(s) in ${failing.map((u) => `'${u.pipeline}'`).join(", ")}: see the annotations. Nothing was deployed.`,
+            },
+        });
+    }
+    const paramWarnings = new Set(units.flatMap((u) => checkParams(options.executionInput, u.result.graph.parameters)));
+    for (const w of paramWarnings)
+        warn(ctx, w);
+    return mode === "plan" ? await planAll(ctx, units, findings) : await deployAll(ctx, units, findings);
+}
+async function planAll(ctx, units, findings) {
+    const views = [];
+    for (const unit of units) {
+        const { plan, view } = await planOnly(unit.ctx, unit.inspected);
+        unit.result.plan = plan;
+        views.push(view);
+    }
+    const group = groupOf(ctx, units, views);
+    await commentPlan(ctx, group);
+    const body = units.map((u, i) => section(u, [summaryOf(u, views[i], units.length)])).join("\n\n");
+    return finish(ctx, units, { findings, body }, group);
+}
+async function deployAll(ctx, units, findings) {
+    const { options, io } = ctx;
+    const befores = [];
+    let clients;
+    for (const unit of units) {
+        const read = await readBeforeDeploy(unit.ctx, unit.inspected);
+        clients = read.clients;
+        befores.push(read.before);
+    }
+    if (clients === undefined)
+        throw new Error("internal: no pipeline to deploy");
+    const reviewViews = units.map((u, i) => planViewOf(u.ctx, u.inspected, reviewPlan(u.ctx, u.inspected, befores[i] ?? null), wouldBuild(options)));
+    let commentId;
+    if (options.requireReviewedPlan) {
+        const check = await checkReviewedPlan({
+            octokit: ctx.octokit,
+            repo: ctx.event.repo ?? { owner: "", repo: "" },
+            sha: ctx.event.sha,
+            view: groupOf(ctx, units, reviewViews),
+            log: (line) => io.info(line),
+        });
+        if (!check.ok) {
+            for (const u of units)
+                u.result.state = "not-deployed";
+            return finish(ctx, units, {
+                findings,
+                body: [check.summary, notDeployedList(units)].filter(Boolean).join("\n\n"),
+                failure: {
+                    reason: check.reason,
+                    message: `${check.message} (none of the ${units.length} pipelines)`,
+                },
+            });
+        }
+        commentId = check.reviewed.commentId;
+    }
+    await checkBuilder(options.builder);
+    const shared = imageGraph(units.map((u) => u.result.graph));
+    const image = await stage(ctx, "package+build+push", () => buildImage(ctx, clients, { graph: shared }, units.map((u) => u.pipeline)));
+    io.info(`One image for ${units.length} pipelines: ${image.imageUri}`);
+    // The comment shows each state machine's own progress; the ones not reached keep their plan.
+    const shown = [...reviewViews];
+    const deployed = [];
+    const views = [...reviewViews];
+    for (const [i, unit] of units.entries()) {
+        const status = async (view, state, extra = {}) => {
+            shown[i] = { ...view, ...extra, ...(state ? { status: state } : {}) };
+            if (commentId === undefined || !ctx.event.repo || options.commentOnPr === "false")
+                return;
+            const r = await setPlanCommentStatus({
+                octokit: ctx.octokit,
+                repo: ctx.event.repo,
+                commentId,
+                view: groupOf(ctx, units, shown),
+                log: (line) => io.info(line),
+            });
+            if (r.warning)
+                io.warning(r.warning);
+        };
+        const before = befores[i];
+        if (before === undefined)
+            throw new Error(`internal: no deployed state was read for pipeline ${unit.pipeline}`);
+        try {
+            const done = await applyDeploy(unit.ctx, clients, unit.inspected, before, image, status);
+            unit.result.plan = done.plan;
+            unit.result.state = "deployed";
+            views[i] = done.view;
+            deployed[i] = done.deployed;
+        }
+        catch (error) {
+            unit.result.state = "failed";
+            for (const rest of units.slice(i + 1))
+                rest.result.state = "not-deployed";
+            io.error(`Deploying pipeline '${unit.pipeline}' (${unit.result.stateMachineName}) failed; ` +
+                `${describeStates(units)}.`);
+            const body = units.map((u, j) => section(u, [summaryOf(u, shown[j], units.length)])).join("\n\n");
+            return finish(ctx, units, { findings, body, error }, groupOf(ctx, units, views));
+        }
+    }
+    if (!options.startExecution) {
+        const body = units.map((u, i) => section(u, [summaryOf(u, views[i], units.length)])).join("\n\n");
+        return finish(ctx, units, { findings, body }, groupOf(ctx, units, views), image.imageUri);
+    }
+    // One after the other: each run's log is one foldable group, as with one pipeline.
+    let failure;
+    const sections = [];
+    for (const [i, unit] of units.entries()) {
+        const run = await runStage(unit.ctx, unit.inspected, deployed[i]);
+        unit.result.run = run;
+        failure ??= run.failure
+            ? { ...run.failure, message: `Pipeline '${unit.pipeline}': ${run.failure.message}` }
+            : undefined;
+        const pipeline = pipelineTasksFromGraph(unit.inspected.compiled.functions, unit.result.graph);
+        const budget = Math.floor(SUMMARY_BUDGET_BYTES / units.length) - 200;
+        sections.push(section(unit, [
+            renderGraphHeadline(unit.result.graph),
+            renderJobSummary({ run: { run, pipeline, image: image.imageUri }, plan: views[i] ?? null }, budget),
+        ]));
+    }
+    return finish(ctx, units, { findings, body: sections.join("\n\n"), ...(failure ? { failure, failureShown: true } : {}) }, groupOf(ctx, units, views), image.imageUri);
+}
+/**
+ * A pipeline's own view of the job: its derived options, its outputs kept aside (the job sets
+ * them for all pipelines at once), and its own timings (labelled with the pipeline after).
+ */
+function pipelineContext(ctx, pipeline) {
+    const outputs = new Map();
+    const io = {
+        info: (line) => ctx.io.info(line),
+        debug: (line) => ctx.io.debug(line),
+        // The same warning from every pipeline (an input they share) is said once.
+        warning: (message, where) => {
+            if (where || !ctx.warnings.includes(message))
+                ctx.io.warning(message, where);
+        },
+        error: (message, where) => ctx.io.error(message, where),
+        group: (name, work) => ctx.io.group(`${name} (${pipeline})`, work),
+        setOutput: (name, value) => outputs.set(name, value),
+        setSecret: (secret) => ctx.io.setSecret(secret),
+    };
+    const timings = [];
+    timings.push = (...entries) => ctx.timings.push(...entries.map(([name, s]) => [`${name} (${pipeline})`, s]));
+    const warnings = [];
+    warnings.push = (...messages) => {
+        for (const m of messages)
+            if (!ctx.warnings.includes(m))
+                ctx.warnings.push(m);
+        return ctx.warnings.length;
+    };
+    const options = optionsForPipeline(ctx.options, pipeline);
+    return { ctx: { ...ctx, options, io, timings, warnings }, outputs };
+}
+function groupOf(ctx, units, views) {
+    const commit = ctx.event.pullRequest?.headSha ?? ctx.event.sha;
+    return planGroupOf(ctx.options.label || ctx.options.stateMachineName, units.map((u) => u.pipeline), views, { ...(ctx.event.runUrl ? { summaryUrl: ctx.event.runUrl } : {}), ...(commit ? { commit } : {}) });
+}
+const STATE_TEXT = {
+    planned: "planned",
+    deployed: "✅ deployed",
+    failed: "❌ deploy failed: this state machine was left as it was (its cutover is one call)",
+    "not-deployed": "⏹️ not deployed",
+};
+function section(unit, parts) {
+    const state = unit.result.state === "planned" ? "" : ` · ${STATE_TEXT[unit.result.state]}`;
+    const title = `### Pipeline ${codeSpan(unit.pipeline)} → ${codeSpan(unit.result.stateMachineName)}${state}`;
+    return [title, ...parts.filter(Boolean)].join("\n\n");
+}
+function summaryOf(unit, view, count) {
+    if (!view)
+        return "";
+    const budget = Math.floor(SUMMARY_BUDGET_BYTES / count) - 200;
+    return [renderGraphHeadline(unit.result.graph), renderJobSummary({ plan: view }, budget)].join("\n\n");
+}
+function describeStates(units) {
+    return units.map((u) => `${u.pipeline}: ${u.result.state}`).join(", ");
+}
+function notDeployedList(units) {
+    return `None of the pipelines was deployed: ${units.map((u) => codeSpan(u.pipeline)).join(", ")}.`;
+}
+/**
+ * The graph the shared image is made and smoke-tested for: every node, dataset and import of
+ * every pipeline, so the image holds what each pipeline's functions load.
+ */
+function imageGraph(graphs) {
+    const [first] = graphs;
+    if (first === undefined)
+        throw new Error("internal: no graph");
+    const nodes = new Map(graphs.flatMap((g) => g.nodes.map((n) => [n.name, n])));
+    const datasets = Object.assign({}, ...graphs.map((g) => g.datasets ?? {}));
+    const parameters = [...new Set(graphs.flatMap((g) => g.parameters ?? []))].sort();
+    const merged = { ...first, nodes: [...nodes.values()], parameters };
+    if (datasets)
+        merged.datasets = datasets;
+    const runtimes = graphs.map((g) => g.runtime).filter((r) => r !== undefined);
+    if (runtimes[0]) {
+        const imports = new Map(runtimes.flatMap((r) => r.imports.map((i) => [`${i.distribution}\t${i.module}`, i])));
+        const needs = new Map(runtimes.flatMap((r) => r.data_requirements.map((d) => [d.requirement, d])));
+        merged.runtime = {
+            ...runtimes[0],
+            imports: [...imports.values()],
+            data_requirements: [...needs.values()],
+        };
+    }
+    return merged;
+}
+/**
+ * The outputs for several pipelines: `pipelines` (every pipeline's own outputs, keyed by
+ * pipeline), `state-machine-arns`, and the outputs that add up (`has-changes`, the counts, one
+ * `plan-hash` over all, the shared `image-uri`, `graph` keyed by pipeline, every finding).
+ */
+function finish(ctx, units, outcome, group, imageUri) {
+    const perPipeline = {};
+    for (const unit of units) {
+        unit.result.outputs = Object.fromEntries(unit.outputs);
+        const own = {
+            "state-machine-name": unit.result.stateMachineName,
+            state: unit.result.state,
+        };
+        for (const [name, value] of unit.outputs) {
+            // The top-level `graph` and `findings` hold every pipeline's already.
+            if (name === Output.Graph || name === Output.Findings)
+                continue;
+            own[name] = JSON_OUTPUTS.has(name) ? parseOr(value) : value;
+        }
+        perPipeline[unit.pipeline] = own;
+    }
+    const outputs = {
+        [Output.Pipelines]: JSON.stringify(perPipeline),
+        [Output.Graph]: JSON.stringify(Object.fromEntries(units.map((u) => [u.pipeline, u.result.graph]))),
+        [Output.Findings]: JSON.stringify(units.flatMap((u) => u.inspected.findings.map((f) => ({ pipeline: u.pipeline, ...f })))),
+    };
+    const arns = units.filter((u) => u.outputs.has(Output.StateMachineArn));
+    if (arns.length > 0) {
+        outputs[Output.StateMachineArns] = JSON.stringify(Object.fromEntries(arns.map((u) => [u.pipeline, u.outputs.get(Output.StateMachineArn)])));
+    }
+    const plans = units.map((u) => u.result.plan).filter((p) => p !== undefined);
+    if (group && plans.length === units.length) {
+        outputs[Output.PlanHash] = group.planHash;
+        outputs[Output.HasChanges] = String(plans.some((p) => p.summary.hasChanges));
+        outputs[Output.ToCreate] = String(plans.reduce((n, p) => n + p.summary.toCreate, 0));
+        outputs[Output.ToUpdate] = String(plans.reduce((n, p) => n + p.summary.toUpdate, 0));
+        outputs[Output.ToDelete] = String(plans.reduce((n, p) => n + p.summary.toDelete, 0));
+    }
+    if (imageUri)
+        outputs[Output.ImageUri] = imageUri;
+    setOutputs(ctx.io, outputs);
+    return { ...outcome, pipelines: units.map((u) => u.result) };
+}
+const JSON_OUTPUTS = new Set([Output.PlanJson, Output.FunctionArns, Output.NodeStatuses]);
+function parseOr(value) {
+    try {
+        return JSON.parse(value);
+    }
+    catch {
+        return value;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/job.ts
+
+
+
+
 
 
 
@@ -91570,7 +95326,7 @@ async function runJobFromInputs(readOptions, io, env = process.env) {
     catch (error) {
         const mode = resolveMode("auto", env["GITHUB_EVENT_NAME"] ?? "");
         const known = { mode, graph: NO_GRAPH, findings: [], body: "" };
-        return { result: finish(io, { ...known, failure: thrownFailure(error) }, [], []) };
+        return { result: job_finish(io, { ...known, failure: thrownFailure(error) }, [], []) };
     }
     return { options, result: await runJob(options, io, env) };
 }
@@ -91603,10 +95359,10 @@ async function runJob(options, io, env = process.env) {
             io.warning(`Could not update the pull request's plan comment: ${errorMessage(error)}`);
         }
     }
-    return finish(io, outcome, ctx?.timings ?? [], ctx?.warnings ?? []);
+    return job_finish(io, outcome, ctx?.timings ?? [], ctx?.warnings ?? []);
 }
 /** The one place every outcome ends: the `failure-reason` output and the whole summary. */
-function finish(io, outcome, timings, warnings) {
+function job_finish(io, outcome, timings, warnings) {
     const { body, failureShown, ...rest } = outcome;
     const { mode, graph, failure } = outcome;
     const sections = [`## kedro-sfn ${mode}`];
@@ -91642,6 +95398,8 @@ function thrownFailure(error) {
 async function runStages(ctx, known) {
     const { options, io, mode } = ctx;
     io.info(`kedro-sfn: ${mode} mode for ${options.projectPath} (pipeline ${options.pipeline}, env ${options.kedroEnv})`);
+    // A pure check of the input, before any project code or AWS call.
+    const selection = parsePipelineSelection(options.pipeline);
     // Before any project code runs: inspecting imports the project, which a fork may have changed.
     const { warnings, refusal } = checkEvent(ctx.event, options.mode, mode);
     for (const w of warnings)
@@ -91649,6 +95407,19 @@ async function runStages(ctx, known) {
     if (refusal) {
         return { ...known, failure: { reason: refusal.reason, message: refusal.message, hint: refusal.hint } };
     }
+    // A resume runs the version the failed execution ran: nothing to inspect, build or deploy.
+    if (options.resumeExecution) {
+        const { run, pipeline } = await resumeStage(ctx);
+        const body = renderJobSummary({ run: { run, pipeline } });
+        return run.failure
+            ? { ...known, run, body, failure: run.failure, failureShown: true }
+            : { ...known, run, body };
+    }
+    // A rollback only moves the alias: no project to inspect, nothing to build.
+    if (options.rollbackTo)
+        return { ...known, body: await rollbackStage(ctx) };
+    if (selection.several)
+        return severalOutcome(known, await runSeveral(ctx, selection.names));
     const inspected = await inspectAndCompile(ctx);
     const { graph, compiled, findings } = inspected;
     Object.assign(known, { graph, compiled, findings });
@@ -91690,6 +95461,24 @@ async function runStages(ctx, known) {
         return { ...known, run, body };
     return { ...known, run, body, failure: run.failure, failureShown: true };
 }
+/** The job's outcome from the several pipelines' one: a thrown error that stopped the loop fails the step. */
+function severalOutcome(known, outcome) {
+    const { pipelines, findings, body, failureShown } = outcome;
+    const failure = outcome.error
+        ? thrownFailure(outcome.error)
+        : outcome.failure && {
+            reason: outcome.failure.reason,
+            message: outcome.failure.message,
+        };
+    return {
+        ...known,
+        findings,
+        pipelines,
+        body,
+        ...(failure ? { failure } : {}),
+        ...(failureShown ? { failureShown } : {}),
+    };
+}
 /**
  * A pull request's plan comment must not keep showing a plan the job could not
  * make this time (pre-flight errors, a pipeline that does not import, ...): in
@@ -91726,6 +95515,8 @@ async function commentNoPlan(ctx, failure, findings) {
 
 
 
+
+
 /**
  * `kedro-sfn run --state-machine NAME [--input JSON] [--wait]`: starts the
  * deployed machine, waits, prints the per-node table. The Tasks come from the
@@ -91737,8 +95528,11 @@ async function runDeployed_runCommand(options, deps) {
             hint: `Give the name the pipeline was deployed as ('${Input.StateMachineName}').`,
         });
     }
-    const stateMachineArn = await findStateMachine(deps.sfn, options.stateMachineName);
-    const described = await deps.sfn.send(new client_sfn_dist_cjs/* DescribeStateMachineCommand */.LyQ({ stateMachineArn }));
+    const machineArn = await findStateMachine(deps.sfn, options.stateMachineName);
+    // Through the alias when there is one (what deploys and schedules start), else the machine itself.
+    const alias = await describeAlias(deps.sfn, machineArn);
+    const stateMachineArn = alias?.versionArn ? alias.arn : machineArn;
+    const described = await deps.sfn.send(new client_sfn_dist_cjs/* DescribeStateMachineCommand */.LyQ({ stateMachineArn: alias?.versionArn ?? machineArn }));
     let definition;
     try {
         definition = JSON.parse(described.definition ?? "");
@@ -91747,10 +95541,20 @@ async function runDeployed_runCommand(options, deps) {
         throw new Error(`The definition of ${stateMachineArn} is not JSON: ${errorMessage(error)}`);
     }
     const tasks = pipelineTasksFromDefinition(definition);
+    // A split pipeline: its Tasks are in the child state machine versions the parent starts.
+    for (const child of childMachineReferences(definition)) {
+        const described = await deps.sfn.send(new client_sfn_dist_cjs/* DescribeStateMachineCommand */.LyQ({ stateMachineArn: child }));
+        try {
+            tasks.push(...pipelineTasksFromDefinition(JSON.parse(described.definition ?? "")));
+        }
+        catch (error) {
+            throw new Error(`The definition of ${child} is not JSON: ${errorMessage(error)}`);
+        }
+    }
     if (tasks.length === 0) {
         deps.err(`warning: ${options.stateMachineName} has no Task that runs Kedro nodes; per-node status will be empty.`);
     }
-    // The CLI runs the machine's current definition: a version ARN matters only right after an update.
+    // The alias's version (or the machine's current definition): the Tasks read above are what runs.
     const report = await executePipeline(deps.sfn, {
         stateMachineArn,
         name: executionName({
@@ -91764,6 +95568,7 @@ async function runDeployed_runCommand(options, deps) {
         timeoutMs: options.executionTimeoutMinutes * 60_000,
         tasks,
         failOnExecutionFailure: options.failOnExecutionFailure,
+        versionArn: alias?.versionArn ?? null,
     }, { log: deps.err, warn: (line) => deps.err(`warning: ${line}`), sleep: deps.sleep, now: deps.now });
     if (!report.waited) {
         deps.out(`${report.executionArn}\n`);
@@ -91806,9 +95611,10 @@ const ALIASES = {
     "state-machine": Input.StateMachineName,
     input: Input.ExecutionInput,
     wait: Input.WaitForExecution,
+    execution: Input.ResumeExecution,
 };
 /** Flags that take no value (`--wait` means `--wait true`); `--wait false` still turns one off. */
-const SWITCHES = new Set(["wait", "json", "help", Input.Prune, Input.StartExecution, Input.Tracing]);
+const SWITCHES = new Set(["wait", "json", "help", "yes", Input.Prune, Input.StartExecution, Input.Tracing]);
 /**
  * `kedro-sfn COMMAND --flag value ...` through node:util's parseArgs. Every
  * flag is a string to it, as action inputs are; a bare switch is folded to
@@ -91881,7 +95687,207 @@ function compileCommand(graph, options, warn) {
     return `${stableStringify(compiled.definition, 2)}\n`;
 }
 
+;// CONCATENATED MODULE: ./src/ops/destroy.ts
+
+
+
+
+
+
+
+
+
+/**
+ * What this state machine owns: itself, its aliases and versions, and the functions whose
+ * `kedro-sfn:state-machine` tag names it (candidates come from the Description marker and from
+ * the Tasks of its definition; the tag decides, as prune's does). Reads only.
+ */
+async function planDestroy(clients, stateMachineName, options = {}) {
+    try {
+        const arn = await findStateMachineArn(clients.sfn, stateMachineName);
+        const [machine, aliases, versions, running, listed] = await Promise.all([
+            arn ? describeStateMachine(clients.sfn, arn) : null,
+            arn ? listAliases(clients.sfn, arn) : [],
+            arn ? listStateMachineVersions(clients.sfn, arn) : [],
+            arn ? hasRunningExecutions(clients.sfn, arn) : false,
+            listAllFunctions(clients.lambda),
+        ]);
+        if (arn) {
+            // The state machine itself must be ours too: a name is not proof.
+            const owner = (await stateMachineTagsOf(clients.sfn, arn))[Tag.stateMachine];
+            if (owner !== stateMachineName)
+                throw new UserError(`State machine "${stateMachineName}" is not managed by kedro-sfn (its ${Tag.stateMachine} tag is ${owner ? `"${owner}"` : "missing"}): refusing to destroy it.`, { hint: "Delete it in the AWS console if it really should go." });
+        }
+        const invoked = new Set(Object.keys(machine?.tasks ?? {}));
+        const candidates = listed
+            .map(toDeployedFunction)
+            .filter((fn) => fn.marker?.stateMachine === stateMachineName || invoked.has(fn.functionName));
+        const owners = await mapWithConcurrency(candidates, 4, async (fn) => (await listTags(clients.lambda, fn.functionArn))[Tag.stateMachine] ?? null);
+        const functions = [];
+        const skipped = [];
+        candidates.forEach((fn, index) => (owners[index] === stateMachineName ? functions : skipped).push(fn.functionName));
+        const repository = options.ecrRepository
+            ? options.ecrRepository.slice(options.ecrRepository.indexOf("/") + 1)
+            : null;
+        return {
+            stateMachineName,
+            stateMachineArn: arn,
+            aliases,
+            versions: versions.map((v) => v.arn),
+            functions: functions.sort(),
+            skipped: skipped.sort(),
+            repository: repository || null,
+            running,
+        };
+    }
+    catch (error) {
+        if (error instanceof UserError)
+            throw error;
+        throw explainAwsError(error, {
+            doing: `read what state machine "${stateMachineName}" owns`,
+            stateMachineName,
+        });
+    }
+}
+function isEmpty(plan) {
+    return !plan.stateMachineArn && plan.functions.length === 0;
+}
+/** The plan as lines, printed before anything is deleted. */
+function describeDestroy(plan) {
+    if (isEmpty(plan))
+        return `Nothing of state machine ${plan.stateMachineName} exists: nothing to destroy.`;
+    const short = (arn) => arn.split(":").slice(6).join(":");
+    const lines = [`Destroy plan for ${plan.stateMachineName}:`];
+    if (plan.stateMachineArn)
+        lines.push(`  state machine ${plan.stateMachineArn}`);
+    for (const alias of plan.aliases)
+        lines.push(`  alias ${short(alias)}`);
+    if (plan.versions.length > 0)
+        lines.push(`  ${plan.versions.length} version(s): ${plan.versions.map((v) => v.split(":").pop()).join(", ")}`);
+    for (const fn of plan.functions)
+        lines.push(`  Lambda function ${fn} (all versions)`);
+    if (plan.repository)
+        lines.push(`  kept tags of ${plan.stateMachineName} in ECR repository ${plan.repository} (the images stay)`);
+    for (const fn of plan.skipped)
+        lines.push(`  not deleted: Lambda function ${fn} (its ${Tag.stateMachine} tag names another owner)`);
+    return lines.join("\n");
+}
+/**
+ * Deletes what the plan lists: aliases, then the state machine (its versions go with it), then
+ * the functions, then the kept image tags. Refuses while an execution runs (its functions would
+ * vanish under it). Each deletion of something already gone counts as done, so a rerun finishes.
+ */
+async function applyDestroy(clients, plan, log) {
+    if (plan.running)
+        throw new UserError(`State machine "${plan.stateMachineName}" has running executions: not destroying it.`, {
+            hint: "Wait for them to finish, or stop them (aws stepfunctions stop-execution), then run destroy again.",
+        });
+    const doing = (what) => ({ doing: what, stateMachineName: plan.stateMachineName });
+    for (const alias of plan.aliases) {
+        try {
+            await clients.sfn.send(new client_sfn_dist_cjs/* DeleteStateMachineAliasCommand */.$Tu({ stateMachineAliasArn: alias }));
+            log(`deleted alias ${alias.split(":").pop()}`);
+        }
+        catch (error) {
+            if (!isAwsError(error, "ResourceNotFound", "StateMachineDoesNotExist"))
+                throw explainAwsError(error, doing(`delete alias ${alias}`));
+        }
+    }
+    if (plan.stateMachineArn) {
+        try {
+            await clients.sfn.send(new client_sfn_dist_cjs/* DeleteStateMachineCommand */.vxA({ stateMachineArn: plan.stateMachineArn }));
+            log(`deleted state machine ${plan.stateMachineName} and its ${plan.versions.length} version(s)`);
+        }
+        catch (error) {
+            if (!isAwsError(error, "StateMachineDoesNotExist"))
+                throw explainAwsError(error, doing(`delete state machine ${plan.stateMachineArn}`));
+        }
+    }
+    await mapWithConcurrency(plan.functions, 4, async (name) => {
+        try {
+            await deleteFunction(clients.lambda, name);
+            log(`deleted Lambda function ${name}`);
+        }
+        catch (error) {
+            throw explainAwsError(error, doing(`delete Lambda function ${name}`));
+        }
+    });
+    if (plan.repository) {
+        try {
+            const released = await releaseImages(clients.ecr, plan.repository, plan.stateMachineName, new Set());
+            if (released.length > 0)
+                log(`released ${released.length} kept image tag(s) in ${plan.repository}`);
+        }
+        catch (error) {
+            log(`warning: could not release kept image tags in ${plan.repository}: ${error.message}`);
+        }
+    }
+}
+/** `--yes`, or `--confirm NAME` naming this state machine: without one, nothing is deleted. */
+function checkConfirmation(plan, flags) {
+    if (flags.confirm && flags.confirm !== plan.stateMachineName)
+        throw new UserError(`--confirm "${flags.confirm}" does not name the state machine being destroyed ("${plan.stateMachineName}"): nothing was deleted.`);
+    if (!flags.yes && !flags.confirm)
+        throw new UserError(`kedro-sfn destroy deletes the resources listed above; it needs an explicit confirmation: nothing was deleted.`, {
+            hint: `Run it again with --confirm ${plan.stateMachineName} (or --yes).`,
+        });
+}
+
+;// CONCATENATED MODULE: ./src/cli/opsCommands.ts
+
+
+
+
+
+
+function requireName(options, command) {
+    if (!options.stateMachineName)
+        throw new UserError(`kedro-sfn ${command} needs --state-machine NAME.`, {
+            hint: `Give the name the pipeline was deployed as ('${Input.StateMachineName}').`,
+        });
+    return options.stateMachineName;
+}
+/** `kedro-sfn rollback --state-machine NAME [--to previous|N]`: prints the plan, then moves the alias. */
+async function rollbackCommand(options, flags, out, _err) {
+    const name = requireName(options, "rollback");
+    const target = parseRollbackTo(flags.get("to") ?? options.rollbackTo ?? "", "--to") ?? "previous";
+    const clients = await createAwsClients();
+    try {
+        const plan = await planRollback(clients, name, target);
+        out(describeRollback(plan));
+        const wrote = await applyRollback(clients, plan);
+        if (wrote)
+            out(`Alias now routes to version ${plan.to.version}.`);
+        return 0;
+    }
+    finally {
+        clients.destroy();
+    }
+}
+/** `kedro-sfn destroy --state-machine NAME --confirm NAME|--yes`: prints the plan; deletes only when confirmed. */
+async function destroyCommand(options, flags, out, err) {
+    const name = requireName(options, "destroy");
+    const clients = await createAwsClients();
+    try {
+        const plan = await planDestroy(clients, name, options.ecrRepository ? { ecrRepository: options.ecrRepository } : {});
+        out(describeDestroy(plan));
+        if (isEmpty(plan))
+            return 0;
+        checkConfirmation(plan, { yes: flags.get("yes") === "true", confirm: flags.get("confirm") ?? "" });
+        await applyDestroy(clients, plan, (line) => err(logText(line)));
+        out(`Destroyed ${name}.`);
+        return 0;
+    }
+    finally {
+        clients.destroy();
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/cli/main.ts
+
+
+
+
 
 
 
@@ -91908,10 +95914,14 @@ const USAGE = `kedro-sfn: ship a Kedro project to AWS Step Functions
   kedro-sfn deploy  --project DIR --state-machine-name NAME --ecr-repository REPO
                     --lambda-role-arn ARN --state-machine-role-arn ARN ...      deploys, prints the summary
   kedro-sfn run     --state-machine NAME [--input JSON] [--wait]                per-node status table
+  kedro-sfn resume  --execution ARN [--state-machine NAME] [--wait]            rerun what failed, skip what succeeded
+  kedro-sfn rollback --state-machine NAME [--to previous|N]                     points alias live back
+  kedro-sfn destroy --state-machine NAME --confirm NAME|--yes [--ecr-repository REPO]
+                    deletes what the state machine owns (prints the plan first)
 
 Every action input is also a flag: --<input-name> VALUE (see action.yml).`;
 const INPUT_FLAGS = new Set(Object.values(Input));
-const EXTRA_FLAGS = new Set(["graph", "help", "json"]);
+const EXTRA_FLAGS = new Set(["graph", "help", "json", "to", "yes", "confirm"]);
 /** Runs one command; returns the process exit code. Output goes to stdout, diagnostics to stderr. */
 async function runCli(argv, out = process.stdout, err = process.stderr) {
     try {
@@ -91921,6 +95931,14 @@ async function runCli(argv, out = process.stdout, err = process.stderr) {
         const options = parseOptions((name) => flags.get(name) ?? "");
         switch (command) {
             case "inspect": {
+                const selection = parsePipelineSelection(options.pipeline);
+                if (selection.several) {
+                    // Several: one object keyed by pipeline (each value a graph), from one Python start-up.
+                    const graphs = await inspectProjects(options, selection.names);
+                    const byName = Object.fromEntries(graphs.map((g) => [g.pipeline ?? "", g]));
+                    out.write(jsonText(`${JSON.stringify(byName, null, 2)}\n`));
+                    return 0;
+                }
                 const graph = await inspectProject(options);
                 out.write(jsonText(`${JSON.stringify(graph, null, 2)}\n`));
                 return 0;
@@ -91935,10 +95953,18 @@ async function runCli(argv, out = process.stdout, err = process.stderr) {
             }
             case "build": {
                 // The graph says which Kedro, packages and dataset types the image must hold.
-                const graph = await inspectProject(options);
+                const selection = parsePipelineSelection(options.pipeline);
+                const graphs = selection.several
+                    ? await inspectProjects(options, selection.names)
+                    : [await inspectProject(options)];
+                // Several: the one image they share, smoke-tested for each (as a deploy builds it).
+                const graph = selection.several ? imageGraph(graphs) : graphs[0];
                 const clients = await createAwsClients();
                 try {
-                    const image = await buildAndPushImage(imageOptionsFrom(options, process.env["GITHUB_SHA"] ?? "", graph), {
+                    const image = await buildAndPushImage({
+                        ...imageOptionsFrom(options, process.env["GITHUB_SHA"] ?? "", graph),
+                        ...(selection.several ? { pipelines: graphs.map((g) => g.pipeline ?? "") } : {}),
+                    }, {
                         ecr: clients.ecr,
                         log: (line) => err.write(`${logText(line)}\n`),
                     });
@@ -91964,6 +95990,29 @@ async function runCli(argv, out = process.stdout, err = process.stderr) {
                 finally {
                     clients.destroy();
                 }
+            }
+            case "resume": {
+                const clients = await createAwsClients();
+                try {
+                    return await resumeCommand(options, {
+                        sfn: clients.sfn,
+                        out: (text) => out.write(`${logText(text.endsWith("\n") ? text.slice(0, -1) : text)}\n`),
+                        err: (line) => err.write(`${logText(line)}\n`),
+                        sleep: (ms) => (0,promises_namespaceObject.setTimeout)(ms),
+                        now: Date.now,
+                    });
+                }
+                finally {
+                    clients.destroy();
+                }
+            }
+            case "rollback":
+            case "destroy": {
+                const write = (line) => out.write(`${logText(line)}\n`);
+                const warn = (line) => err.write(`${logText(line)}\n`);
+                return command === "rollback"
+                    ? await rollbackCommand(options, flags, write, warn)
+                    : await destroyCommand(options, flags, write, warn);
             }
             case "help":
             case "--help":
@@ -91999,11 +96048,20 @@ async function jobCommand(command, flags, out, err) {
         // The plan as the `plan-json` output has it, for scripts; the Markdown goes nowhere.
         if (result.plan)
             out.write(jsonText(`${planJson(result.plan)}\n`));
+        // Several pipelines: one object keyed by pipeline, each value a plan as above.
+        const plans = (result.pipelines ?? []).filter((p) => p.plan);
+        if (plans.length > 0) {
+            const byName = plans.map((p) => `${JSON.stringify(p.pipeline)}: ${planJson(p.plan)}`);
+            out.write(jsonText(`{${byName.join(",\n")}}\n`));
+        }
     }
     else {
         out.write(logText(result.summary));
         if (result.run)
             out.write(`${logText(renderNodeTableText(result.run.nodes))}\n`);
+        for (const p of result.pipelines ?? [])
+            if (p.run)
+                out.write(`${logText(`${p.pipeline}:\n${renderNodeTableText(p.run.nodes)}`)}\n`);
     }
     if (result.timings.length > 0)
         err.write(`Stage timings: ${renderTimings(result.timings)}\n`);

@@ -18,6 +18,9 @@ Environment:
     KEDRO_SFN_PIPELINE        pipeline holding the nodes (default ``__default__``).
     KEDRO_SFN_DATA_LOCATION   s3://bucket/prefix/<state machine>: in-memory datasets that
                               cross tasks go to the run store there (kedro_sfn.runstore).
+    KEDRO_SFN_NODE_INDEX      the node index (kedro_sfn.node_index; default: .kedro-sfn/
+                              node-index.json beside kedro_sfn, where the image has it),
+                              or ``off`` to load the full pipeline registry.
 
 Returns ``{"nodes": [{"name", "seconds"}], "outputs": [...], "version", "run_id",
 "run_store": {dataset: folder}}`` (run_store: the crossing datasets this task saved or
@@ -207,8 +210,11 @@ class ProjectRuntime:
         """Run the request's nodes under the request's version; return the result dict."""
         from kedro.framework.project import pipelines
 
+        from kedro_sfn.node_index import pipeline_for
+
         try:
-            pipeline = pipelines[request.pipeline]
+            # The node index imports only the requested nodes' modules (a cold start's cost).
+            pipeline = pipeline_for(self.package, request.pipeline, request.nodes)
         except KeyError:
             raise ValueError(
                 f"The project has no pipeline named '{request.pipeline}' (pipelines: "
@@ -338,8 +344,11 @@ def _runtime() -> ProjectRuntime:
         os.environ.get("KEDRO_SFN_CONF_SOURCE"),
     )
     if key not in _RUNTIME:
+        from kedro_sfn.node_index import cold_start_imports
+
         _RUNTIME.clear()
-        _RUNTIME[key] = ProjectRuntime(*key)
+        with cold_start_imports():
+            _RUNTIME[key] = ProjectRuntime(*key)
     return _RUNTIME[key]
 
 

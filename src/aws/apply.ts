@@ -1,6 +1,8 @@
-import type { FunctionSpec } from "../compile/types.js";
+import type { AslDefinition, FunctionSpec } from "../compile/types.js";
+import { stableStringify } from "../canonicalJson.js";
+import { deployChildren, pruneChildren } from "./children.js";
 import { UserError } from "../errors.js";
-import { bindDefinition, type TaskBinding } from "../plan/bind.js";
+import { bindChildMachines, bindDefinition, childMachineReferences, type TaskBinding } from "../plan/bind.js";
 import {
   arnAccount,
   desiredHash,
@@ -34,11 +36,14 @@ import { mapWithConcurrency } from "./limiter.js";
 import { aliasArnOf, describeAlias, pointAlias } from "./alias.js";
 import { STATE_MACHINE_ALIAS } from "../constants.js";
 import { deleteOldVersions } from "./versionCleanup.js";
+import { bindTaskDefinition } from "../plan/taskDefinitions.js";
+import { convergeTaskDefinition } from "./taskDefinitionApply.js";
 import { applySchedule } from "./scheduleApply.js";
 import { ecrImageOf, keptImageTag, protectImage, releaseImages } from "./ecr.js";
 import { errorMessage } from "../errors.js";
 import {
   createStateMachine,
+  describeStateMachine,
   findStateMachineArn,
   stateMachineArn,
   tagStateMachine,
@@ -103,11 +108,26 @@ export async function applyPlan(
     await protectDeployedImage(clients, desired, log);
   // A schedule that goes is deleted before the switch retags the state machine `none` (see readSchedule).
   if (plan.schedule?.action === "delete") await applySchedule(clients, plan, desired, null, log);
-  const { arn, versionArn } = await switchStateMachine(clients, plan, desired, versions, log);
+  const taskDefinitionArn = await convergeTaskDefinition(clients, plan, desired, log);
+  let previousParent: AslDefinition | null = null;
+  const { arn, versionArn } = await switchStateMachine(
+    clients,
+    plan,
+    desired,
+    versions,
+    log,
+    (previous) => {
+      previousParent = previous;
+    },
+    taskDefinitionArn,
+  );
   const aliasArn = await moveAlias(clients, plan, desired, arn, versionArn, log);
   if (plan.schedule?.action === "create" || plan.schedule?.action === "update")
     await applySchedule(clients, plan, desired, aliasArnOf(arn), log);
   const deleted = await prune(clients, plan, desired, options.concurrency ?? DEFAULT_CONCURRENCY, log);
+  // Child state machines the parent stopped running, with prune as for functions (old parent
+  // versions kept for rollback may still start them).
+  if (plan.prune) deleted.push(...(await pruneChildren(clients, desired, previousParent, log)));
   const deletedVersions = await deleteOldVersions(clients, plan, {
     stateMachineArn: arn,
     currentVersionArn: versionArn,
@@ -346,6 +366,9 @@ async function switchStateMachine(
   desired: DesiredDeployment,
   versions: ReadonlyMap<string, string>,
   log: (line: string) => void,
+  /** Called with the parent's definition before the switch when children are involved. */
+  onSplit: (previous: AslDefinition | null) => void,
+  taskDefinitionArn: string | null,
 ): Promise<{ arn: string; versionArn: string | null }> {
   const bindings = new Map<string, TaskBinding>();
   for (const spec of desired.compiled.functions) {
@@ -353,14 +376,19 @@ async function switchStateMachine(
     if (!functionArn) throw new Error(`No version of ${spec.functionName} to bind.`);
     bindings.set(spec.functionName, { functionArn, specHash: functionHashes(spec, desired).spec });
   }
+  const versionDescription = stateMachineVersionDescription(desired.commitSha, plan.hash, desired.imageUri);
   const settings: StateMachineSettings = {
-    definition: bindDefinition(desired.compiled.definition, bindings),
+    definition: bindTaskDefinition(bindDefinition(desired.compiled.definition, bindings), taskDefinitionArn),
     roleArn: desired.stateMachineRoleArn,
     logging: desiredLogging(desired),
     tracing: desired.tracing,
-    versionDescription: stateMachineVersionDescription(desired.commitSha, plan.hash, desired.imageUri),
+    versionDescription,
   };
   const name = desired.stateMachineName;
+  // A split pipeline: children first (each publishes a version), then the parent binds them.
+  const split = await splitParent(clients, plan, desired, settings, bindings, log);
+  onSplit(split?.previous ?? null);
+  if (split?.unchanged) return split.unchanged;
   const failure = {
     doing: `deploy state machine "${name}"`,
     stateMachineName: name,
@@ -446,6 +474,53 @@ async function moveAlias(
       stateMachineName: desired.stateMachineName,
     });
   }
+}
+
+/**
+ * For a split pipeline: deploys the children, binds the parent's child starts to their versions
+ * and, when the bound parent is what the state machine already runs, says so (no new version:
+ * the plan cannot know the children's versions, so it always expects an update).
+ */
+async function splitParent(
+  clients: AwsClients,
+  plan: Plan,
+  desired: DesiredDeployment,
+  settings: StateMachineSettings,
+  bindings: ReadonlyMap<string, TaskBinding>,
+  log: (line: string) => void,
+): Promise<{
+  unchanged?: { arn: string; versionArn: string | null };
+  previous: AslDefinition | null;
+} | null> {
+  // Read only when children are involved: now, or before (the plan's diff removes child starts).
+  const wasSplit = plan.stateMachine.definitionChanges.some(
+    (change) =>
+      change.kind !== "added" &&
+      JSON.stringify(change.before ?? null).includes(":states:::states:startExecution"),
+  );
+  if (!desired.compiled.children && !wasSplit) return null;
+  const previous = plan.stateMachine.arn
+    ? await describeStateMachine(clients.sfn, plan.stateMachine.arn)
+    : null;
+  if (!desired.compiled.children && !(previous && childMachineReferences(previous.definition).length > 0))
+    return null;
+  if (desired.compiled.children) {
+    const children = await deployChildren(clients, desired, bindings, settings.versionDescription, log);
+    settings.definition = bindChildMachines(settings.definition, children);
+  }
+  const same =
+    previous !== null &&
+    plan.stateMachine.currentVersionArn !== null &&
+    plan.stateMachine.changes.length === 0 &&
+    stableStringify(previous.definition) === stableStringify(settings.definition);
+  if (same && plan.stateMachine.arn) {
+    log(`state machine ${desired.stateMachineName} unchanged (its children are up to date)`);
+    return {
+      unchanged: { arn: plan.stateMachine.arn, versionArn: plan.stateMachine.currentVersionArn },
+      previous: previous.definition,
+    };
+  }
+  return { previous: previous?.definition ?? null };
 }
 
 async function existingStateMachineArn(clients: AwsClients, desired: DesiredDeployment): Promise<string> {

@@ -13,6 +13,7 @@ import type {
   MiddlewareStack,
 } from "@smithy/types";
 import { UserError, errorMessage } from "../errors.js";
+import { EcsClient, LogsClient } from "./ecs.js";
 import { createRateLimiter, LAMBDA_CONTROL_PLANE_PER_SECOND, type RateLimiter } from "./limiter.js";
 
 /** One HTTP attempt of one AWS API call. */
@@ -61,6 +62,10 @@ export interface AwsClients {
   readonly sfn: SFNClient;
   readonly ecr: ECRClient;
   readonly s3: S3Client;
+  /** ECS task definitions of tasks routed to Fargate (src/aws/ecs.ts). */
+  readonly ecs: EcsClient;
+  /** CloudWatch Logs: a failed ECS task's last lines (the node's error) for the summary. */
+  readonly logs: LogsClient;
   /** EventBridge Scheduler: the `schedule` input's one schedule per state machine. */
   readonly scheduler: SchedulerClient;
   destroy(): void;
@@ -121,12 +126,23 @@ export async function createAwsClients(options: AwsClientOptions = {}): Promise<
   attachAttemptMiddleware(s3.middlewareStack, recorders, null);
   attachAttemptMiddleware(scheduler.middlewareStack, recorders, null);
 
+  const jsonOptions = {
+    region,
+    credentials: lambda.config.credentials,
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    recorders,
+  };
+  const ecs = new EcsClient(jsonOptions);
+  const logs = new LogsClient(jsonOptions);
+
   return {
     region,
     lambda,
     sfn,
     ecr,
     s3,
+    ecs,
+    logs,
     scheduler,
     destroy() {
       for (const client of [lambda, sfn, ecr, s3, scheduler]) client.destroy();

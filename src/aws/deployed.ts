@@ -1,3 +1,4 @@
+import { childMachineReferences } from "../plan/bind.js";
 import {
   arnAccount,
   functionHashes,
@@ -32,6 +33,7 @@ import {
 } from "./lambda.js";
 import { createRateLimiter, mapWithConcurrency } from "./limiter.js";
 import { describeAlias } from "./alias.js";
+import { readTaskDefinition } from "./taskDefinitionApply.js";
 import { getSchedule } from "./schedule.js";
 import { scheduleName } from "../plan/schedule.js";
 import {
@@ -64,6 +66,8 @@ export interface DeploymentRef {
    * machine says (its image tag). Without it only the state machine is read.
    */
   desiredFor?: (stateMachineOnly: DeployedState) => DesiredDeployment;
+  /** The ECS task definition family, when a task runs on ECS: its latest revision is read too. */
+  taskDefinitionFamily?: string;
 }
 
 export function deploymentRef(desired: DesiredDeployment): DeploymentRef {
@@ -71,6 +75,7 @@ export function deploymentRef(desired: DesiredDeployment): DeploymentRef {
   return {
     stateMachineName: desired.stateMachineName,
     functionNames: desired.compiled.functions.map((fn) => fn.functionName),
+    ...(desired.compiled.ecsTasks?.[0] ? { taskDefinitionFamily: desired.compiled.ecsTasks[0].family } : {}),
     ...(account ? { accountId: account.accountId, partition: account.partition } : {}),
     desiredFor: () => desired,
   };
@@ -87,13 +92,18 @@ export function deploymentRef(desired: DesiredDeployment): DeploymentRef {
  */
 export async function readDeployed(clients: AwsClients, ref: DeploymentRef): Promise<DeployedState> {
   const state = await explained(ref.stateMachineName, async () => {
-    const stateMachine = await readStateMachine(clients.sfn, clients.region, ref);
+    const [stateMachine, taskDefinition] = await Promise.all([
+      readStateMachine(clients.sfn, clients.region, ref),
+      // Only when a node runs on ECS: the family's latest revision (one call).
+      ref.taskDefinitionFamily ? readTaskDefinition(clients.ecs, ref.taskDefinitionFamily) : undefined,
+    ]);
     return {
       region: clients.region,
       stateMachine,
       functions: stateMachine ? boundFunctions(stateMachine) : [],
       foreign: [],
       imageUri: stateMachine ? taggedImage(stateMachine.tags) : null,
+      ...(taskDefinition !== undefined ? { taskDefinition } : {}),
     } satisfies DeployedState;
   });
   const desired = ref.desiredFor?.(state);
@@ -444,9 +454,14 @@ function versionOf(
   return {
     arn,
     version,
-    functionVersionArns: Object.values(described.tasks)
-      .map((task) => task.versionArn)
-      .sort(),
+    // A split pipeline's version invokes functions through child state machine versions this
+    // read does not follow: unknown, so no function version is deleted from under it.
+    functionVersionArns:
+      childMachineReferences(described.definition).length === 0
+        ? Object.values(described.tasks)
+            .map((task) => task.versionArn)
+            .sort()
+        : null,
     imageDigest: versionImageDigest(described.description),
   };
 }

@@ -1,4 +1,5 @@
 import type { SpTree } from "../graph/spTree.js";
+import { ECS_TASK_FAILED, ecsTaskState, type EcsNetwork } from "./ecs.js";
 import { MAX_STATE_NAME, StateNames } from "./names.js";
 import type { AslDefinition, AslState } from "./types.js";
 
@@ -37,10 +38,17 @@ export interface TaskInfo {
   functionName: string;
   nodes: string[];
   timeoutSeconds: number;
+  /** Set: the task runs on ECS Fargate (src/compile/ecs.ts), not Lambda. */
+  ecs?: {
+    family: string;
+    cpu: number;
+    memoryMb: number;
+    environment: Record<string, string>;
+    network: EcsNetwork;
+  };
 }
 
-/** History events per state kind on a successful run (Standard workflows). */
-export const HISTORY_EVENTS = { execution: 2, pass: 2, task: 5, parallel: 4 } as const;
+export { HISTORY_EVENTS } from "./limits.js";
 
 export interface BuiltDefinition {
   definition: AslDefinition;
@@ -79,7 +87,14 @@ export function buildDefinition(tree: SpTree, tasks: readonly TaskInfo[], commen
       if (step.kind === "task") {
         const t = tasks[step.task] as TaskInfo;
         counts.tasks++;
-        states[name] = taskState(t, link);
+        states[name] = t.ecs
+          ? ecsTaskState(
+              { ...t.ecs, nodes: t.nodes, timeoutSeconds: t.timeoutSeconds, failStateName: t.failStateName },
+              t.ecs.network,
+              link,
+              ERROR_PATH,
+            )
+          : taskState(t, link);
         states[t.failStateName] = failState(t);
       } else {
         counts.parallels++;
@@ -136,6 +151,16 @@ function taskState(t: TaskInfo, link: Link): AslState {
 
 function failState(t: TaskInfo): AslState {
   const nodes = t.nodes.length === 1 ? `node ${t.nodes[0] as string}` : `nodes ${t.nodes.join(", ")}`;
+  if (t.ecs) {
+    // A failed ECS task is States.TaskFailed with the task as the cause: a name of our own says
+    // which runner failed (and moto's Fail state refuses error names starting "States.").
+    return {
+      Type: "Fail",
+      Comment: `Kedro ${nodes} failed (ECS task ${t.functionName})`,
+      Error: ECS_TASK_FAILED,
+      CausePath: `${ERROR_PATH}.Cause`,
+    };
+  }
   return {
     Type: "Fail",
     Comment: `Kedro ${nodes} failed (function ${t.functionName})`,

@@ -1,7 +1,7 @@
 /** Reads the per-function settings file (YAML) into overrides; functions.ts applies them to nodes. */
 import { parse as parseYaml } from "yaml";
 import { UserError } from "../errors.js";
-import type { Architecture, FunctionSettings } from "./types.js";
+import type { Architecture, FunctionSettings, Runner } from "./types.js";
 
 export type { FunctionSettings };
 
@@ -20,12 +20,15 @@ export interface FunctionOverride {
 }
 
 export const ARCHITECTURES: readonly Architecture[] = ["x86_64", "arm64"];
+export const RUNNERS: readonly Runner[] = ["lambda", "ecs"];
 const SETTING_KEYS: Record<string, keyof FunctionSettings> = {
   memory: "memoryMb",
   timeout: "timeoutSeconds",
   ephemeral_storage: "ephemeralStorageMb",
   architecture: "architecture",
   environment: "environment",
+  runner: "runner",
+  cpu: "cpu",
 };
 const SELECTOR_KEYS = ["node", "namespace", "tag", "regex"] as const;
 
@@ -36,7 +39,12 @@ functions:
     - node: data_science.train_model_node
       memory: 4096
     - namespace: data_processing     # or tag: heavy, or regex: "^reporting\\\\."
-      timeout: 600`;
+      timeout: 600
+    - tag: long                      # runs on ECS Fargate: no 15-minute limit
+      runner: ecs
+      cpu: 2048
+      memory: 8192
+      timeout: 7200`;
 
 /**
  * Reads function settings from YAML (a project's `conf/<env>/sfn.yml`, or an
@@ -135,6 +143,11 @@ function parseSettings(
         fail(`${source}: architecture must be ${ARCHITECTURES.join(" or ")}, not ${JSON.stringify(value)}.`);
       }
       settings.architecture = value as Architecture;
+    } else if (field === "runner") {
+      if (typeof value !== "string" || !RUNNERS.includes(value as Runner)) {
+        fail(`${source}: runner must be ${RUNNERS.join(" or ")}, not ${JSON.stringify(value)}.`);
+      }
+      settings.runner = value as Runner;
     } else if (field === "environment") {
       if (!isObject(value)) return fail(`${source}: environment must be a mapping of names to values.`);
       const env: Record<string, string> = {};
@@ -148,7 +161,7 @@ function parseSettings(
     } else {
       if (typeof value !== "number" || !Number.isInteger(value)) {
         fail(
-          `${source}: ${key} must be a whole number (${key === "timeout" ? "seconds" : "MB"}), not ${JSON.stringify(value)}.`,
+          `${source}: ${key} must be a whole number (${key === "timeout" ? "seconds" : key === "cpu" ? "CPU units, 1024 = 1 vCPU" : "MB"}), not ${JSON.stringify(value)}.`,
         );
       }
       settings[field] = value;

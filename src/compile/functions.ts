@@ -1,6 +1,7 @@
 import { UserError } from "../errors.js";
 import { topNamespace } from "../graph/grouping.js";
 import type { GraphNode } from "../graph/types.js";
+import { fargateSize } from "./ecs.js";
 import {
   ARCHITECTURES,
   type FunctionOverride,
@@ -124,6 +125,8 @@ function resolveNode(
     timeoutSeconds: defaultsSource,
     ephemeralStorageMb: defaultsSource,
     architecture: defaultsSource,
+    runner: defaultsSource,
+    cpu: defaultsSource,
   };
   for (const kind of PRECEDENCE) {
     const level: { key: string; value: unknown; source: string }[] = [];
@@ -170,17 +173,56 @@ function settingName(key: string): string {
     timeoutSeconds: "timeout",
     ephemeralStorageMb: "ephemeral_storage",
     architecture: "architecture",
+    runner: "runner",
   };
   return names[key] ?? key;
 }
 
-function checkLimits({ settings, from }: NodeSettings, who: string): void {
+function checkLimits(node: NodeSettings, who: string): void {
+  if (node.settings.runner === "ecs") checkEcsLimits(node, who);
+  else checkLambdaLimits(node, who);
+  checkEnvironment(node, who);
+}
+
+/** ECS: a Fargate size, a timeout of at least a second; Lambda's 15 minutes and 10 GB do not apply. */
+function checkEcsLimits({ settings, from }: NodeSettings, who: string): void {
+  fargateSize(
+    settings.cpu,
+    settings.memoryMb,
+    who,
+    settings.cpu === undefined
+      ? (from.memoryMb ?? "the defaults")
+      : `${from.cpu ?? "the defaults"} (cpu) and ${from.memoryMb ?? "the defaults"} (memory)`,
+  );
+  if (!Number.isInteger(settings.timeoutSeconds) || settings.timeoutSeconds < 1) {
+    throw new UserError(
+      `${who}: timeout ${settings.timeoutSeconds} s must be a whole number of seconds, at least 1.`,
+      {
+        hint: `Set by ${from.timeoutSeconds ?? "the defaults"}.`,
+      },
+    );
+  }
+}
+
+/** What names the second runner in a Lambda limit's error: the one-line fix for a long or big node. */
+const ECS_FIX =
+  "or run it on ECS Fargate: add `runner: ecs` to its entry in sfn.yml (no 15-minute or 10 GB limit)";
+
+function checkLambdaLimits({ settings, from }: NodeSettings, who: string): void {
+  if (settings.cpu !== undefined) {
+    throw new UserError(
+      `${who}: cpu ${settings.cpu} applies to ECS Fargate tasks only; Lambda sizes CPU by memory.`,
+      {
+        hint: `Set by ${from.cpu ?? "the defaults"}. Remove it, or add \`runner: ecs\` next to it.`,
+      },
+    );
+  }
   const range = (key: "memoryMb" | "ephemeralStorageMb", what: string): void => {
     const { min, max } = LAMBDA_LIMITS[key];
     const value = settings[key];
     if (!Number.isInteger(value) || value < min || value > max) {
       throw new UserError(`${who}: ${what} ${value} MB is outside Lambda's limits (${min}-${max} MB).`, {
-        hint: `Set by ${from[key] ?? "the defaults"}.`,
+        hint: `Set by ${from[key] ?? "the defaults"}.${value > max && key === "memoryMb" ? ` Lower it, ${ECS_FIX}.` : ""}`,
       });
     }
   };
@@ -196,7 +238,7 @@ function checkLimits({ settings, from }: NodeSettings, who: string): void {
     throw new UserError(
       `${who} needs more than 15 minutes (timeout ${timeout} s); a Lambda function runs at most ${LAMBDA_LIMITS.timeoutSeconds.max} s.`,
       {
-        hint: `Set by ${from.timeoutSeconds ?? "the defaults"}. Split the node into shorter steps, or lower its timeout to 900 s or less.`,
+        hint: `Set by ${from.timeoutSeconds ?? "the defaults"}. Split the node into shorter steps, lower its timeout to 900 s or less, ${ECS_FIX}.`,
       },
     );
   }
@@ -208,6 +250,9 @@ function checkLimits({ settings, from }: NodeSettings, who: string): void {
       },
     );
   }
+}
+
+function checkEnvironment({ settings }: NodeSettings, who: string): void {
   let bytes = 0;
   for (const [name, value] of Object.entries(settings.environment)) {
     if (!/^[A-Za-z][A-Za-z0-9_]*$/.test(name)) {
@@ -245,6 +290,13 @@ function combine(
     result.memoryMb = Math.max(result.memoryMb, settings.memoryMb);
     result.timeoutSeconds = Math.max(result.timeoutSeconds, settings.timeoutSeconds);
     result.ephemeralStorageMb = Math.max(result.ephemeralStorageMb, settings.ephemeralStorageMb);
+    if ((settings.runner ?? "lambda") !== (result.runner ?? "lambda")) {
+      throw new UserError(
+        `Task ${functionName} groups nodes '${(nodes[0] as GraphNode).name}' (runner ${result.runner ?? "lambda"}) and '${node}' (runner ${settings.runner ?? "lambda"}): one task runs on one runner.`,
+        { hint: "Route the nodes of one group to the same runner in sfn.yml, or group them differently." },
+      );
+    }
+    if (settings.cpu !== undefined) result.cpu = Math.max(result.cpu ?? 0, settings.cpu);
     if (settings.architecture !== result.architecture) {
       throw new UserError(
         `Function ${functionName} runs nodes '${(nodes[0] as GraphNode).name}' (${result.architecture}) and '${node}' (${settings.architecture}): one function has one architecture.`,

@@ -2,12 +2,30 @@ import { UserError } from "../errors.js";
 import { groupNodes, type GroupBy } from "../graph/grouping.js";
 import type { GraphNode, PipelineGraph } from "../graph/types.js";
 import { buildDefinition, HISTORY_EVENTS, type TaskInfo } from "./asl.js";
+import {
+  historyEventsOf,
+  sentDefinitionBytes,
+  SPLIT_BUDGET,
+  STEP_FUNCTIONS_LIMITS,
+  type Limits,
+} from "./limits.js";
+import { splitDefinition } from "./split.js";
 import { durationsFor } from "./durations.js";
+import { fargateSize, taskDefinitionFamily, type EcsNetwork } from "./ecs.js";
 import type { FunctionOverride, FunctionSettings } from "./functionConfig.js";
 import { resolveFunctionSettings } from "./functions.js";
 import { functionNames, functionPrefixOf, MAX_STATE_NAME, taskStateNames } from "./names.js";
-import { planStructure, type Structure } from "./structure.js";
-import type { AslDefinition, AslState, CompiledPipeline, CompileReport, FunctionSpec } from "./types.js";
+import { treeFromDefinition } from "./keepStructure.js";
+import { givenStructure, planStructure, type Structure } from "./structure.js";
+import type {
+  AslDefinition,
+  AslState,
+  ChildMachine,
+  CompiledPipeline,
+  CompileReport,
+  EcsTaskSpec,
+  FunctionSpec,
+} from "./types.js";
 import { logName } from "../report/escape.js";
 export { stableStringify } from "../canonicalJson.js";
 
@@ -15,11 +33,11 @@ export { parseDurations } from "./durations.js";
 export { parseFunctionOverrides } from "./functionConfig.js";
 export type { FunctionOverride, FunctionSettings } from "./functionConfig.js";
 export { LAMBDA_LIMITS } from "./functions.js";
+export type { EcsNetwork } from "./ecs.js";
 export type { GroupBy } from "../graph/grouping.js";
 export type { Structure } from "./structure.js";
 
-/** Step Functions' limits, checked before anything is deployed. */
-export const STEP_FUNCTIONS_LIMITS = { definitionBytes: 1024 * 1024, historyEvents: 25_000 } as const;
+export { SPLIT_BUDGET, STEP_FUNCTIONS_LIMITS } from "./limits.js";
 
 export interface CompileOptions {
   stateMachineName: string;
@@ -33,7 +51,21 @@ export interface CompileOptions {
   functionDefaults: FunctionSettings;
   /** From `conf/<env>/sfn.yml` and/or action inputs, in that order. */
   overrides?: FunctionOverride[];
+  /**
+   * What one state machine may hold before the pipeline is split into a parent and child state
+   * machines (default SPLIT_BUDGET: Step Functions' limits less a margin). "never": refuse instead.
+   */
+  split?: Limits | "never";
+  /** Cluster and network of the tasks routed to ECS (`runner: ecs`); checked by the inputs stage. */
+  ecs?: EcsNetwork;
+  /**
+   * A deployed definition whose structure to keep when it runs exactly this
+   * compile's tasks in an order the pipeline allows (else the structure is chosen as usual).
+   */
+  keepStructure?: AslDefinition;
 }
+
+const NO_ECS_NETWORK: EcsNetwork = { cluster: "", subnets: [], securityGroups: [], assignPublicIp: false };
 
 /** A task's Fail state is named after its Task state plus this. */
 export const FAIL_SUFFIX = " failed";
@@ -96,46 +128,99 @@ export function compilePipeline(
       );
     }
   }
-  const plan = planStructure(
-    grouping.dag,
-    durations === undefined ? { structure: options.structure } : { structure: options.structure, durations },
-  );
+  const kept = options.keepStructure && treeFromDefinition(options.keepStructure, fnNames, grouping.dag);
+  const plan = kept
+    ? givenStructure(kept, grouping.dag, durations)
+    : planStructure(
+        grouping.dag,
+        durations === undefined
+          ? { structure: options.structure }
+          : { structure: options.structure, durations },
+      );
 
-  const tasks: TaskInfo[] = grouping.groups.map((g, i) => ({
-    stateName: stateNames[i] as string,
-    failStateName: `${stateNames[i] as string}${FAIL_SUFFIX}`,
-    functionName: fnNames[i] as string,
-    nodes: g.nodes,
-    timeoutSeconds: (settings[i] as FunctionSettings).timeoutSeconds,
-  }));
+  const tasks: TaskInfo[] = grouping.groups.map((g, i) => {
+    const s = settings[i] as FunctionSettings;
+    const task: TaskInfo = {
+      stateName: stateNames[i] as string,
+      failStateName: `${stateNames[i] as string}${FAIL_SUFFIX}`,
+      functionName: fnNames[i] as string,
+      nodes: g.nodes,
+      timeoutSeconds: s.timeoutSeconds,
+    };
+    if (s.runner !== "ecs") return task;
+    // A group takes its nodes' largest CPU and memory: that pair must be a Fargate size too.
+    const size = fargateSize(
+      s.cpu,
+      s.memoryMb,
+      `Task ${task.functionName} (nodes ${g.nodes.join(", ")})`,
+      "its nodes' largest cpu and memory",
+    );
+    return {
+      ...task,
+      ecs: {
+        family: taskDefinitionFamily(prefix),
+        ...size,
+        environment: sortedRecord(s.environment),
+        network: options.ecs ?? NO_ECS_NETWORK,
+      },
+    };
+  });
   const project = graph.project?.name ?? "Kedro project";
   const comment = `${project} pipeline '${graph.pipeline ?? "__default__"}' (${graph.nodes.length} nodes in ${tasks.length} tasks), compiled by kedro-sfn`;
-  const { definition, counts } = buildDefinition(plan.tree, tasks, comment);
-
-  // What Step Functions measures is the definition as sent: compact JSON.
-  const definitionBytes = Buffer.byteLength(JSON.stringify(definition));
-  const expectedHistoryEvents =
-    HISTORY_EVENTS.execution +
-    HISTORY_EVENTS.pass * counts.passes +
-    HISTORY_EVENTS.task * counts.tasks +
-    HISTORY_EVENTS.parallel * counts.parallels;
-  const problems: string[] = [];
-  if (definitionBytes > STEP_FUNCTIONS_LIMITS.definitionBytes) {
-    problems.push(
-      `The state machine definition would be ${definitionBytes} bytes; Step Functions accepts at most ${STEP_FUNCTIONS_LIMITS.definitionBytes} (1 MB). It has ${counts.tasks} tasks and ${counts.parallels} Parallel states.`,
+  const built = buildDefinition(plan.tree, tasks, comment);
+  let definition = built.definition;
+  let children: ChildMachine[] | undefined;
+  // Measured as sent (bound to version ARNs, escaped in the request), before any AWS write.
+  let definitionBytes = sentDefinitionBytes(definition);
+  let expectedHistoryEvents = historyEventsOf(built.counts);
+  const budget = options.split ?? SPLIT_BUDGET;
+  if (
+    budget !== "never" &&
+    (definitionBytes > budget.definitionBytes || expectedHistoryEvents > budget.historyEvents)
+  ) {
+    const split = splitDefinition(plan.tree, tasks, {
+      parentName: options.stateMachineName,
+      comment,
+      budget,
+    });
+    definition = split.definition;
+    children = split.children;
+    definitionBytes = sentDefinitionBytes(definition);
+    expectedHistoryEvents = split.parentEvents;
+    warnings.push(
+      `The pipeline is too big for one state machine (${built.counts.tasks} tasks): it runs as ${options.stateMachineName} starting ${children.length} child state machines (${children[0]?.name} ...).`,
     );
   }
-  if (expectedHistoryEvents > STEP_FUNCTIONS_LIMITS.historyEvents) {
-    problems.push(
-      `A run would write about ${expectedHistoryEvents} history events (${counts.tasks} tasks x ${HISTORY_EVENTS.task}, ${counts.parallels} Parallel states x ${HISTORY_EVENTS.parallel}, plus ${HISTORY_EVENTS.execution + HISTORY_EVENTS.pass * counts.passes}); a Standard execution stops at ${STEP_FUNCTIONS_LIMITS.historyEvents}.`,
-    );
-  }
+  const problems = limitProblems(definitionBytes, expectedHistoryEvents, built.counts);
   if (problems.length > 0) {
     throw new UserError(problems.join("\n"), {
-      hint: "Group nodes (group-by: namespace or memory) to have fewer tasks, or split the pipeline into several state machines.",
+      hint:
+        budget === "never"
+          ? "Group nodes (group-by: namespace or memory) to have fewer tasks, or let the pipeline split into several state machines."
+          : "Group nodes (group-by: namespace or memory) to have fewer tasks, or split the pipeline into several state machines.",
     });
   }
 
+  const ecsTasks: EcsTaskSpec[] = tasks
+    .flatMap((t) => {
+      const { ecs } = t;
+      if (!ecs) return [];
+      const { architecture } = settings[tasks.indexOf(t)] as FunctionSettings;
+      return [
+        {
+          family: ecs.family,
+          taskName: t.functionName,
+          stateName: t.stateName,
+          nodes: [...t.nodes],
+          cpu: ecs.cpu,
+          memoryMb: ecs.memoryMb,
+          timeoutSeconds: t.timeoutSeconds,
+          architecture,
+          environment: ecs.environment,
+        },
+      ];
+    })
+    .sort((a, b) => (a.taskName < b.taskName ? -1 : a.taskName > b.taskName ? 1 : 0));
   const functions: FunctionSpec[] = tasks
     .map((t, i) => ({
       functionName: t.functionName,
@@ -143,7 +228,8 @@ export function compilePipeline(
       nodes: [...t.nodes],
       ...(settings[i] as FunctionSettings),
     }))
-    .map((f) => ({ ...f, environment: sortedRecord(f.environment) }))
+    .filter((f) => f.runner !== "ecs")
+    .map(({ runner: _runner, cpu: _cpu, ...f }) => ({ ...f, environment: sortedRecord(f.environment) }))
     .sort((a, b) => (a.functionName < b.functionName ? -1 : a.functionName > b.functionName ? 1 : 0));
   const merges = grouping.merges.map((m) => ({
     functionName: fnNames[m.task] as string,
@@ -158,8 +244,29 @@ export function compilePipeline(
     functions,
     warnings,
     merges,
+    ...(ecsTasks.length > 0 ? { ecsTasks } : {}),
     report: { strategy: plan.strategy, estimate: plan.estimate, definitionBytes, expectedHistoryEvents },
+    ...(children ? { children } : {}),
   };
+}
+
+function limitProblems(
+  definitionBytes: number,
+  expectedHistoryEvents: number,
+  counts: { tasks: number; parallels: number; passes: number },
+): string[] {
+  const problems: string[] = [];
+  if (definitionBytes > STEP_FUNCTIONS_LIMITS.definitionBytes) {
+    problems.push(
+      `The state machine definition would be ${definitionBytes} bytes as sent (bound to function versions, escaped in the request); Step Functions accepts at most ${STEP_FUNCTIONS_LIMITS.definitionBytes} (1 MB). It has ${counts.tasks} tasks and ${counts.parallels} Parallel states.`,
+    );
+  }
+  if (expectedHistoryEvents > STEP_FUNCTIONS_LIMITS.historyEvents) {
+    problems.push(
+      `A run would write about ${expectedHistoryEvents} history events (${counts.tasks} tasks x ${HISTORY_EVENTS.task}, ${counts.parallels} Parallel states x ${HISTORY_EVENTS.parallel}, plus ${HISTORY_EVENTS.execution + HISTORY_EVENTS.pass * counts.passes}); a Standard execution stops at ${STEP_FUNCTIONS_LIMITS.historyEvents}.`,
+    );
+  }
+  return problems;
 }
 
 /** Node name -> the function (task) that runs it. */

@@ -21,10 +21,55 @@ const EVALUATION_SAMPLES = 64;
 const MAX_WORSE_THAN_LAYERED = 0.05;
 /**
  * Analysis work (tasks visited) after which a search falls back to greedy
- * cuts, so compile time stays well under a second for hundreds of tasks.
+ * cuts. Trying a cut builds both sides, about n tasks visited per level of
+ * nesting, so a search that tries alternatives everywhere needs about n^2:
+ * the budget grows so (a fixed 40,000 cut the search off at a few hundred
+ * tasks: makespan 1.09x the critical path at 500-1,000 tasks, 1.01x with
+ * n^2), up to what 1,200 tasks need. The floors keep small graphs' results
+ * (and the golden definitions) as they were.
  */
 const KNOWN_BUDGET = 40_000;
 const BLIND_BUDGET = 20_000;
+const MAX_BUDGET = 1_200 * 1_200;
+/**
+ * CPU seconds one structure choice may take, shared equally by its search
+ * variants; past it a variant stops trying alternatives and lays the rest out
+ * level by level. Up to ONE_VARIANT_ABOVE tasks the cap is loose, so the
+ * budget above ends the search first (results then do not depend on the
+ * machine: at 1,000 tasks a search takes about 1 s of the 4); beyond, one
+ * variant runs under a tight cap, so a 5,000-task pipeline (split into child
+ * state machines) still compiles in a few seconds, with a poorer structure.
+ */
+const STRUCTURE_CPU_SECONDS = { upToOneVariant: 4, beyond: 1.5 } as const;
+/** Above this many tasks only the first search variant runs. */
+const ONE_VARIANT_ABOVE = 3_000;
+
+function scaledBudget(floor: number, size: number): number {
+  return Math.min(Math.max(floor, size * size), Math.max(floor, MAX_BUDGET));
+}
+
+/**
+ * Time caps for `variants` searches run one after another from now: the i-th
+ * ends at (i+1)/variants of the time, and stops trying alternatives after
+ * `searchShare` of its part (greedy cuts on the rest are what is left to do).
+ */
+function cpuCaps(
+  seconds: number,
+  variants: number,
+  searchShare: number,
+): { search: () => boolean; all: () => boolean }[] {
+  const start = cpuSeconds();
+  const share = seconds / variants;
+  return Array.from({ length: variants }, (_, i) => ({
+    search: () => cpuSeconds() > start + share * (i + searchShare),
+    all: () => cpuSeconds() > start + share * (i + 1),
+  }));
+}
+
+function cpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}
 /** Sets up to this size are solved over all their cuts (2^n down-sets at most). */
 const EXACT_KNOWN = 14;
 const EXACT_BLIND = 8;
@@ -48,11 +93,21 @@ export function planStructure(
   if (exact !== undefined) return plan(exact, "exact", dag, options.durations, layered);
   if (options.durations !== undefined) {
     const w = options.durations;
+    const budget = scaledBudget(KNOWN_BUDGET, dag.size);
+    const variants = [
+      { breadth: 8, depth: 1, budget, exactUpTo: EXACT_KNOWN },
+      { breadth: 4, depth: 2, budget, exactUpTo: EXACT_KNOWN },
+    ].slice(0, dag.size > ONE_VARIANT_ABOVE ? 1 : 2);
+    const caps =
+      variants.length > 1
+        ? cpuCaps(STRUCTURE_CPU_SECONDS.upToOneVariant, 2, 0.5)
+        : cpuCaps(STRUCTURE_CPU_SECONDS.beyond, 1, 0.1);
     const candidates = [
-      ...seriesParallelizeEach(dag, { samples: [w], cuts: "free" }, [
-        { breadth: 8, depth: 1, budget: KNOWN_BUDGET, exactUpTo: EXACT_KNOWN },
-        { breadth: 4, depth: 2, budget: KNOWN_BUDGET, exactUpTo: EXACT_KNOWN },
-      ]),
+      ...seriesParallelizeEach(
+        dag,
+        { samples: [w], cuts: "free" },
+        variants.map((v, i) => ({ ...v, timeCap: caps[i] as (typeof caps)[number] })),
+      ),
       layered,
     ];
     let best = layered;
@@ -63,6 +118,11 @@ export function planStructure(
   const search = logNormalDraws(dag.size, SEARCH_SAMPLES, random);
   const guide = logNormalDraws(dag.size, GUIDE_SAMPLES, random);
   const evaluation = logNormalDraws(dag.size, EVALUATION_SAMPLES, random);
+  const budget = scaledBudget(BLIND_BUDGET, dag.size);
+  const caps =
+    dag.size > ONE_VARIANT_ABOVE
+      ? cpuCaps(STRUCTURE_CPU_SECONDS.beyond, 1, 0.1)
+      : cpuCaps(STRUCTURE_CPU_SECONDS.upToOneVariant, 2, 0.5);
   const candidates = [
     seriesParallelize(dag, {
       samples: search,
@@ -71,18 +131,24 @@ export function planStructure(
       breadth: 8,
       depth: 1,
       slabs: { maxUnits: 20, inTrials: false },
-      budget: BLIND_BUDGET,
+      budget,
       exactUpTo: EXACT_BLIND,
-    }),
-    seriesParallelize(dag, {
-      samples: search,
-      guide,
-      cuts: "levels",
-      breadth: 4,
-      depth: 1,
-      budget: BLIND_BUDGET,
+      timeCap: caps[0] as (typeof caps)[number],
     }),
   ];
+  if (caps.length > 1) {
+    candidates.push(
+      seriesParallelize(dag, {
+        samples: search,
+        guide,
+        cuts: "levels",
+        breadth: 4,
+        depth: 1,
+        budget,
+        timeCap: caps[1] as (typeof caps)[number],
+      }),
+    );
+  }
   const layeredSpans = evaluation.map((w) => makespan(layered, w));
   let best = layered;
   let bestMean = mean(layeredSpans);
@@ -96,6 +162,11 @@ export function planStructure(
     }
   }
   return plan(best, "expected-durations", dag, undefined, layered);
+}
+
+/** A structure given from outside (a deployed one, read back), with the same estimate as a chosen one. */
+export function givenStructure(tree: SpTree, dag: TaskDag, durations?: Float64Array): StructurePlan {
+  return plan(tree, "deployed", dag, durations, layeredTree(dag));
 }
 
 function plan(

@@ -1,6 +1,9 @@
 /** What the compiler hands to plan/apply/run/report. */
 export type Architecture = "x86_64" | "arm64";
 
+/** Where a task's nodes run: a Lambda function, or an ECS Fargate task of the same image. */
+export type Runner = "lambda" | "ecs";
+
 /** Per-function Lambda settings. */
 export interface FunctionSettings {
   memoryMb: number;
@@ -8,6 +11,10 @@ export interface FunctionSettings {
   ephemeralStorageMb: number;
   architecture: Architecture;
   environment: Record<string, string>;
+  /** Absent: Lambda. */
+  runner?: Runner;
+  /** Fargate CPU units (256 = 0.25 vCPU), ECS only; absent: the smallest that fits the memory. */
+  cpu?: number;
 }
 
 /** One Lambda function = one Task state = one or more Kedro nodes. */
@@ -36,16 +43,53 @@ export interface CompiledPipeline {
   /** Sorted by functionName. */
   functions: FunctionSpec[];
   warnings: string[];
+  /** Tasks that run as ECS Fargate tasks instead of Lambda functions (src/compile/ecs.ts); absent: none. */
+  ecsTasks?: EcsTaskSpec[];
   /** Groups merged to keep the task graph acyclic (reported to the user). */
   merges: { functionName: string; nodes: string[]; reason: string }[];
   /** How the structure was chosen and how close to Step Functions' limits it is. */
   report?: CompileReport;
+  /**
+   * Set when the pipeline is too big for one state machine: `definition` is then the parent,
+   * whose Tasks start these (by name; deploy binds their published versions) and wait for them.
+   */
+  children?: ChildMachine[];
+}
+
+/** A part of a split pipeline: a state machine of its own, run by the parent. */
+export interface ChildMachine {
+  /** `<parent>-part-01`, ... */
+  name: string;
+  /** Lambda Tasks name their function by plain name, as in an unsplit definition. */
+  definition: AslDefinition;
+  /** The functions its Tasks invoke, in definition order. */
+  functionNames: string[];
+  /** As sent: bound to the longest version ARNs, escaped in the request. */
+  definitionBytes: number;
+  expectedHistoryEvents: number;
 }
 
 export interface CompileReport {
-  strategy: "exact" | "layered" | "known-durations" | "expected-durations";
+  /** "deployed": the structure of the deployed definition, kept (CompileOptions.keepStructure). */
+  strategy: "exact" | "layered" | "known-durations" | "expected-durations" | "deployed";
   /** Run time estimates: seconds when durations were given, else in units of a typical task. */
   estimate: { ours: number; layered: number; criticalPath: number };
   definitionBytes: number;
   expectedHistoryEvents: number;
+}
+
+/** One Task state run as an ECS Fargate task of the pipeline's task definition. */
+export interface EcsTaskSpec {
+  /** Task definition family (one per state machine); the definition names it until bound. */
+  family: string;
+  /** The name the task would have as a function: stable across deploys, names its log stream. */
+  taskName: string;
+  stateName: string;
+  nodes: string[];
+  /** Fargate CPU units and memory (MB): a valid Fargate pair. */
+  cpu: number;
+  memoryMb: number;
+  timeoutSeconds: number;
+  architecture: Architecture;
+  environment: Record<string, string>;
 }

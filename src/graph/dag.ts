@@ -1,3 +1,4 @@
+import { ReadyQueue } from "./readyQueue.js";
 import { UserError } from "../errors.js";
 import type { PipelineGraph } from "./types.js";
 
@@ -58,11 +59,11 @@ export function topologicalOrder(graph: PipelineGraph): string[] {
   }
   for (const [child, parents] of deps) for (const p of parents) children.get(p)?.push(child);
   const position = new Map(graph.nodes.map((n, i) => [n.name, i]));
-  const ready = graph.nodes.filter((n) => indegree.get(n.name) === 0).map((n) => n.name);
+  const ready = new ReadyQueue<string>((name) => position.get(name) ?? 0);
+  for (const n of graph.nodes) if (indegree.get(n.name) === 0) ready.push(n.name);
   const order: string[] = [];
-  while (ready.length > 0) {
-    ready.sort((a, b) => (position.get(a) ?? 0) - (position.get(b) ?? 0));
-    const next = ready.shift() as string;
+  while (ready.size > 0) {
+    const next = ready.pop() as string;
     order.push(next);
     for (const c of children.get(next) ?? []) {
       const d = (indegree.get(c) ?? 0) - 1;

@@ -1,4 +1,5 @@
 import { dependenciesOf, producersOf, topologicalOrder } from "./dag.js";
+import { ReadyQueue } from "./readyQueue.js";
 import type { TaskDag } from "./taskDag.js";
 import type { PipelineGraph } from "./types.js";
 
@@ -105,11 +106,11 @@ export function groupNodes(graph: PipelineGraph, groupBy: readonly GroupBy[]): G
   const remaining = new Map(taskIds.map((t) => [t, taskDeps.get(t)?.size ?? 0]));
   const dependents = new Map<number, number[]>(taskIds.map((t) => [t, []]));
   for (const [c, ps] of taskDeps) for (const p of ps) dependents.get(p)?.push(c);
-  const ready = taskIds.filter((t) => remaining.get(t) === 0);
+  const ready = new ReadyQueue<number>(firstNode);
+  for (const t of taskIds) if (remaining.get(t) === 0) ready.push(t);
   const sorted: number[] = [];
-  while (ready.length > 0) {
-    ready.sort((a, b) => firstNode(a) - firstNode(b));
-    const t = ready.shift() as number;
+  while (ready.size > 0) {
+    const t = ready.pop() as number;
     sorted.push(t);
     for (const c of dependents.get(t) ?? []) {
       const left = (remaining.get(c) ?? 0) - 1;

@@ -18,7 +18,7 @@ import {
 } from "./spMeasured.js";
 import { slabChains } from "./spSlabs.js";
 import type { SpTree } from "./spTree.js";
-import type { TaskDag } from "./taskDag.js";
+import { levelsOf, type TaskDag } from "./taskDag.js";
 import { setKey } from "./taskSets.js";
 
 export type { CutPolicy } from "./spCuts.js";
@@ -43,6 +43,14 @@ export interface SeriesParallelOptions {
   budget?: number;
   /** Sets of at most this many tasks are solved exactly, over all their down-sets (at most 20). */
   exactUpTo?: number;
+  /**
+   * A time cap, so compile time stays bounded whatever the graph: once
+   * `search` is true no alternative is tried any more (greedy cuts, as past
+   * `budget`); once `all` is true every set still to build runs level by level
+   * (the layered chain of its tasks, linear time). Checked every few builds;
+   * below the cap `budget` alone decides, so results do not depend on the machine.
+   */
+  timeCap?: { search: () => boolean; all: () => boolean };
 }
 
 /**
@@ -83,6 +91,10 @@ class Search {
   private readonly memo: Memo;
   /** Greedy builds (depth 0, below the final depth) depend only on the set and the durations: shareable. */
   private readonly greedyMemo: Memo;
+  private readonly level: Int32Array;
+  private builds = 0;
+  private searchStopped = false;
+  private stopped = false;
 
   constructor(
     dag: TaskDag,
@@ -97,6 +109,34 @@ class Search {
     const guide = options.guide && options.guide.length > 0 ? options.guide : samples;
     this.samples = sampleTable(samples, n);
     this.cutFinder = new CutFinder(this.decomposition, sampleTable(guide, n), options.cuts);
+    this.level = levelsOf(dag);
+  }
+
+  /** The time cap, asked once every 64 builds (a clock read costs about a microsecond). */
+  private outOfTime(): boolean {
+    if (this.stopped) return true;
+    const cap = this.options.timeCap;
+    if (cap === undefined || ++this.builds % 64 !== 0) return false;
+    this.searchStopped ||= cap.search();
+    this.stopped = cap.all();
+    return this.stopped;
+  }
+
+  /** The set's tasks by global topological level, chained: valid for any set, linear time. */
+  private layered(set: number[]): MeasuredTree {
+    const byLevel = new Map<number, MeasuredTree[]>();
+    for (const v of set) {
+      const l = this.level[v] ?? 0;
+      let tasks = byLevel.get(l);
+      if (!tasks) byLevel.set(l, (tasks = []));
+      tasks.push(measuredTask(this.samples, v));
+    }
+    const levels = [...byLevel.keys()].sort((a, b) => a - b);
+    const steps = levels.map((l) => {
+      const tasks = byLevel.get(l) as MeasuredTree[];
+      return tasks.length === 1 ? (tasks[0] as MeasuredTree) : this.combine("parallel", tasks);
+    });
+    return steps.length === 1 ? (steps[0] as MeasuredTree) : this.combine("series", steps);
   }
 
   build(set: number[], depth = this.options.depth ?? 0): MeasuredTree {
@@ -107,6 +147,8 @@ class Search {
     const hit = entries?.find((e) => e.set.length === set.length && e.set.every((v, i) => v === set[i]));
     if (hit) return hit.built;
     const built = this.buildUncached(set, depth);
+    // Past the time cap builds are stand-ins: not shared with the next variant, which has its own time.
+    if (this.stopped) return built;
     if (!entries) memo.set(key, (entries = []));
     entries.push({ set, built });
     return built;
@@ -118,6 +160,7 @@ class Search {
 
   private buildUncached(set: number[], depth: number): MeasuredTree {
     if (set.length === 1) return measuredTask(this.samples, itemAt(set, 0));
+    if (this.outOfTime()) return this.layered(set);
     const comps = this.decomposition.components(set);
     if (comps.length > 1)
       return this.combine(
@@ -131,7 +174,7 @@ class Search {
         factors.map((f) => this.build(f, depth)),
       );
 
-    const searching = this.decomposition.visited < (this.options.budget ?? Infinity);
+    const searching = !this.searchStopped && this.decomposition.visited < (this.options.budget ?? Infinity);
     if (depth === (this.options.depth ?? 0) && set.length <= Math.min(20, this.options.exactUpTo ?? 0)) {
       return bestOverAllCuts(set, this.decomposition, this.samples);
     }

@@ -6,7 +6,7 @@ import { ensureRepository, getRegistryCredentials, type RegistryCredentials } fr
 import { RegistryClient, isIndex, type BasicAuth, type Manifest } from "./registry.js";
 import { UserError, errorMessage } from "../errors.js";
 import { pythonHelperRoot } from "../kedro/helperPath.js";
-import { BUILDAH_GLOBAL, buildahBuilder } from "./buildah.js";
+import { buildahBuilder, buildahStorage, storageArgs } from "./buildah.js";
 import type { ImageBuilder } from "./builder.js";
 import { runCommand, type CommandRunner } from "../process/command.js";
 import { checkUserDockerfile, prepareBuildContext } from "./context.js";
@@ -126,6 +126,8 @@ export async function buildAndPushImage(options: ImageOptions, deps: ImageDeps):
       confInImage: withConf,
       platform: platform.platform,
       handlerRoot: options.handlerRoot ?? pythonHelperRoot(),
+      python: options.python,
+      log,
       ...(options.dockerfile ? { dockerfile: options.dockerfile } : {}),
       ...(options.confSource ? { confSource: options.confSource } : {}),
       requirements,
@@ -289,7 +291,7 @@ export async function checkBuilder(
         ]
       : [
           {
-            argv: ["buildah", ...BUILDAH_GLOBAL, "info"],
+            argv: ["buildah", ...storageArgs((await buildahStorage(run)).driver), "info"],
             what: "buildah cannot open its storage",
             hint: "Install buildah (apt-get install buildah) and check its storage configuration, or use 'builder: docker'.",
           },

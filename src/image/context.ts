@@ -18,6 +18,7 @@ import { UserError } from "../errors.js";
 import { outputTail, type CommandRunner } from "../process/command.js";
 import { contextSources, finalStage, parseDockerfile } from "./dockerfile.js";
 import { filesUnder, type HashedFile } from "./hash.js";
+import { nodeIndexPath, writeNodeIndex } from "./nodeIndex.js";
 import type { KedroPackage } from "./package.js";
 import type { RequirementsPlan } from "./requirements.js";
 import { SOURCE_DATE_EPOCH } from "./package.js";
@@ -109,6 +110,9 @@ export interface ContextOptions {
   requirements: RequirementsPlan;
   /** Folder holding the kedro_sfn package. */
   handlerRoot: string;
+  /** The interpreter that packaged the project: with it, the node index goes into the image. */
+  python?: string;
+  log?: (line: string) => void;
 }
 
 /** Lays out dist/kedro-sfn and picks the Dockerfile: the generated one, or the project's own. */
@@ -126,6 +130,14 @@ export async function prepareBuildContext(
   writeFileSync(join(staging, "requirements.txt"), lines(options.requirements.requirements));
   writeFileSync(join(staging, "constraints.txt"), lines(options.requirements.constraints));
   copyHandler(options.handlerRoot, join(staging, "task", "kedro_sfn"));
+  if (options.python !== undefined) {
+    const out = nodeIndexPath(join(staging, "task"), WHEEL_DIR);
+    await writeNodeIndex(
+      { projectPath: project, python: options.python, handlerRoot: options.handlerRoot, out },
+      run,
+      options.log ?? (() => undefined),
+    );
+  }
   const userDockerfile = (options.dockerfile ?? "").trim();
   // A project's own Dockerfile decides itself what to copy: stage conf for it either way.
   if (options.confInImage || userDockerfile !== "")

@@ -20,7 +20,14 @@ export interface SmokeSpec {
 interface SmokeOutput {
   ok: boolean;
   seconds: number;
-  checked?: { kedro?: string; nodes?: number; datasets?: number; catalog?: string; runtime?: string };
+  checked?: {
+    kedro?: string;
+    nodes?: number;
+    datasets?: number;
+    catalog?: string;
+    runtime?: string;
+    node_index?: string;
+  };
   problems?: { message: string; hint: string }[];
 }
 
@@ -96,6 +103,7 @@ export async function smokeTestImage(
       : (checked.catalog ?? "catalog not built"),
     `${spec.imports.length} packages present`,
     `runtime ${checked.runtime ?? "?"}`,
+    ...(checked.node_index !== undefined ? [`node index: ${checked.node_index}`] : []),
   ].join(", ");
   return { seconds, summary };
 }

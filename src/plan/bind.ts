@@ -119,3 +119,48 @@ export function readableDefinition(definition: AslDefinition): AslDefinition {
   });
   return copy;
 }
+
+const START_EXECUTION = /^arn:aws[a-z-]*:states:::states:startExecution(\.sync(:2)?)?$/;
+
+/** Calls `visit` for every Task that starts a child state machine (a split pipeline's parent). */
+function visitChildStarts(
+  definition: { States: Record<string, AslState> },
+  visit: (parameters: Record<string, unknown>, reference: string) => void,
+): void {
+  for (const state of Object.values(definition.States)) {
+    const parameters = state.Parameters as Record<string, unknown> | undefined;
+    if (
+      state.Type === "Task" &&
+      typeof state.Resource === "string" &&
+      START_EXECUTION.test(state.Resource) &&
+      typeof parameters?.StateMachineArn === "string"
+    )
+      visit(parameters, parameters.StateMachineArn);
+    for (const branch of nestedMachines(state)) visitChildStarts(branch, visit);
+  }
+}
+
+/**
+ * A copy of a split pipeline's parent with each child start bound to the child's published
+ * version ARN (by child name), as function versions are bound: the parent's one update is the
+ * cutover. A child without a version is a bug, not a user error.
+ */
+export function bindChildMachines(
+  definition: AslDefinition,
+  versionArnByChild: ReadonlyMap<string, string>,
+): AslDefinition {
+  const copy = structuredClone(definition);
+  visitChildStarts(copy, (parameters, name) => {
+    const arn = versionArnByChild.get(name);
+    if (!arn) throw new Error(`No state machine version to bind for child "${name}".`);
+    parameters.StateMachineArn = arn;
+  });
+  return copy;
+}
+
+/** The child state machines (version ARNs as deployed, or names as compiled) a parent starts. */
+export function childMachineReferences(definition: AslDefinition): string[] {
+  const references: string[] = [];
+  visitChildStarts(definition, (_parameters, reference) => references.push(reference));
+  return references;
+}

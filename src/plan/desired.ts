@@ -135,7 +135,7 @@ export function validateStateMachineName(name: string): void {
   }
 }
 
-function validateRoleArn(
+export function validateRoleArn(
   input: string,
   value: string | undefined,
   region: string | undefined,

@@ -13,6 +13,7 @@ import {
   type FunctionHashes,
 } from "./desired.js";
 import { diffJson } from "./diff.js";
+import { bindTaskDefinition, plannedTaskDefinitionArn, planTaskDefinition } from "./taskDefinitions.js";
 import { DEFAULT_KEEP_VERSIONS, planOldVersions } from "./versions.js";
 import { STATE_MACHINE_ALIAS } from "../constants.js";
 import {
@@ -30,6 +31,7 @@ import {
   type AliasPlan,
   type SchedulePlan,
   type StateMachinePlan,
+  type TaskDefinitionPlan,
 } from "./types.js";
 import { planSchedule } from "./schedulePlan.js";
 
@@ -89,7 +91,8 @@ export function planDeployment(
   functions.sort((a, b) => compare(a.functionName, b.functionName));
   retained.sort(compare);
 
-  const stateMachine = planStateMachine(desired, deployed, functions);
+  const taskDefinition = planTaskDefinition(desired, deployed?.taskDefinition);
+  const stateMachine = planStateMachine(desired, deployed, functions, taskDefinition);
   stateMachine.alias = planAlias(stateMachine, deployed);
   const oldVersions = planOldVersions(deployed, functions, stateMachine, {
     keep: options.keepVersions ?? DEFAULT_KEEP_VERSIONS,
@@ -115,8 +118,9 @@ export function planDeployment(
     retained,
     stateMachine,
     oldVersions,
+    ...(taskDefinition ? { taskDefinition } : {}),
     ...(schedule ? { schedule } : {}),
-    summary: summarize(functions, stateMachine, schedule),
+    summary: summarize(functions, stateMachine, taskDefinition, schedule),
   };
   return { ...planWithoutHash, hash: planHash(planWithoutHash) };
 }
@@ -262,9 +266,13 @@ function planStateMachine(
   desired: DesiredDeployment,
   deployed: DeployedState | null,
   functions: FunctionPlan[],
+  taskDefinition: TaskDefinitionPlan | undefined,
 ): StateMachinePlan {
   const current = deployed?.stateMachine ?? null;
-  const definition = desiredDefinition(desired, functions);
+  const definition = bindTaskDefinition(
+    desiredDefinition(desired, functions),
+    taskDefinition ? plannedTaskDefinitionArn(taskDefinition) : null,
+  );
   const name = desired.stateMachineName;
   if (!current) {
     return {
@@ -376,23 +384,29 @@ export function desiredLogging(desired: DesiredDeployment): DeployedLogging {
 function summarize(
   functions: FunctionPlan[],
   stateMachine: StateMachinePlan,
-  schedule: SchedulePlan | undefined,
+  taskDefinition?: TaskDefinitionPlan,
+  schedule?: SchedulePlan,
 ): PlanSummary {
   const count = (predicate: (fn: FunctionPlan) => boolean): number => functions.filter(predicate).length;
   const scheduled = (action: SchedulePlan["action"]): number => (schedule?.action === action ? 1 : 0);
   const toCreate =
-    count((fn) => fn.action === "create") + (stateMachine.action === "create" ? 1 : 0) + scheduled("create");
+    count((fn) => fn.action === "create") +
+    (stateMachine.action === "create" ? 1 : 0) +
+    (taskDefinition?.action === "create" ? 1 : 0) +
+    scheduled("create");
   // An alias that moves while the state machine stays (after a rollback) updates the state machine.
   const aliasMoves = stateMachine.action === "noop" && (stateMachine.alias?.action ?? "noop") !== "noop";
   const machineUpdates = stateMachine.action === "update" || aliasMoves;
   const toUpdate =
     count((fn) => fn.action === "update-code" || fn.action === "update-config") +
     (machineUpdates ? 1 : 0) +
+    (taskDefinition?.action === "update" ? 1 : 0) +
     scheduled("update");
   const toDelete = count((fn) => fn.action === "delete") + scheduled("delete");
   const unchanged =
     count((fn) => fn.action === "noop") +
     (stateMachine.action === "noop" && !aliasMoves ? 1 : 0) +
+    (taskDefinition?.action === "noop" ? 1 : 0) +
     scheduled("noop");
   return { toCreate, toUpdate, toDelete, unchanged, hasChanges: toCreate + toUpdate + toDelete > 0 };
 }

@@ -26,6 +26,8 @@ export interface DesiredDeployment {
   logging?: LoggingSettings;
   tracing: boolean;
   project: string;
+  /** Roles of the tasks routed to ECS (compiled.ecsTasks); absent when none is. */
+  ecs?: EcsRoles;
   /** The `schedule` input: one EventBridge Scheduler schedule starting the alias; absent = none. */
   schedule?: DesiredSchedule;
 }
@@ -168,6 +170,8 @@ export interface DeployedState {
   listed?: boolean;
   /** True once every kept and old state machine version was read (what old-version cleanup needs). */
   versionsRead?: boolean;
+  /** The ECS task definition family's latest ACTIVE revision; absent when not read (no ECS task). */
+  taskDefinition?: DeployedTaskDefinition | null;
   /** The schedule of this name (src/plan/schedule.ts scheduleName): null when absent, absent when not read. */
   schedule?: DeployedSchedule | null;
 }
@@ -287,6 +291,8 @@ export interface Plan {
   stateMachine: StateMachinePlan;
   /** Versions deleted after the cutover (`keep-versions`). */
   oldVersions: OldVersionsPlan;
+  /** The ECS task definition revision the tasks routed to ECS run; absent when none is. */
+  taskDefinition?: TaskDefinitionPlan;
   /** Absent when there is no schedule, wanted or deployed. */
   schedule?: SchedulePlan;
   summary: PlanSummary;
@@ -315,4 +321,30 @@ export interface PlanDifference {
   name: string;
   reviewed: string;
   current: string;
+}
+
+/** The roles the tasks run with (inputs ecs-execution-role-arn, ecs-task-role-arn). */
+export interface EcsRoles {
+  executionRoleArn: string;
+  taskRoleArn: string;
+}
+
+/** The family's latest ACTIVE revision as the plan reads it. */
+export interface DeployedTaskDefinition {
+  family: string;
+  /** With its revision. */
+  arn: string;
+  revision: number;
+  /** The `kedro-sfn:spec` tag; null when it has none (not registered by kedro-sfn). */
+  specHash: string | null;
+}
+
+export interface TaskDefinitionPlan {
+  family: string;
+  /** create: the family's first revision; update: a new revision; noop: the latest one fits. */
+  action: "create" | "update" | "noop";
+  specHash: string;
+  /** The revision the state machine should run when nothing changes; null otherwise. */
+  currentArn: string | null;
+  changes: FieldChange[];
 }

@@ -16,6 +16,7 @@ import {
   renderHeading,
   renderImage,
   renderOldVersions,
+  renderStructureNote,
   renderLink,
   renderPipeline,
   renderStatus,
@@ -66,6 +67,7 @@ export function renderPlanMarkdown(view: PlanView, options: RenderOptions = {}):
       renderFunctionTable(view.functions),
       renderDefinitionDiff(view, where, options.diffMaxBytes ?? DIFF_MAX_BYTES[where]),
       renderOldVersions(view),
+      renderStructureNote(view),
       renderImage(view.image),
     );
   } else if (level === "nodes") {
@@ -74,6 +76,7 @@ export function renderPlanMarkdown(view: PlanView, options: RenderOptions = {}):
       renderFunctionLines(view.functions),
       `**State machine** ${codeSpan(view.stateMachine.name)}: ${stateMachineVerdict(view.stateMachine.change)}.`,
       renderOldVersions(view),
+      renderStructureNote(view),
       renderImage(view.image),
       trimmedNote(view, where, [chartName(view), "the state machine definition diff"]),
     );

@@ -52,6 +52,8 @@ export interface PlanView {
     definitionDiff: string;
     /** Where the deploy moves the alias executions start through, as a sentence; absent when it stays. */
     alias?: string;
+    /** A split pipeline: the child state machines the parent runs (each gets a new version if it changed). */
+    children?: { name: string; tasks: number }[];
     /** What the deploy does to the EventBridge Scheduler schedule, as a sentence; absent without one. */
     schedule?: string;
   };
@@ -69,6 +71,8 @@ export interface PlanView {
   summaryUrl?: string;
   /** Commit the plan was made for. */
   commit?: string;
+  /** Whether learned durations re-chose the structure, and why (learn-durations). */
+  structureNote?: string;
 }
 
 /** The one-line verdict, e.g. "2 to create, 1 to update, 0 to delete" or "no changes". */

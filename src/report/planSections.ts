@@ -253,9 +253,28 @@ export function stateMachineVerdict(change: StateMachineChange): string {
   return { create: "to create", update: "definition changes", noop: "unchanged" }[change];
 }
 
+/**
+ * A split pipeline's children, as resources of their own: the parent starts each child's exact
+ * version, so children publish first and the parent's one update is the cutover.
+ */
+export function renderChildren(view: PlanView): string {
+  const children = view.stateMachine.children;
+  if (!children || children.length === 0) return "";
+  const rows = children.map((c) => `| ${codeSpan(c.name)} | ${c.tasks} |`);
+  return [
+    "",
+    "",
+    `Too big for one state machine: ${codeSpan(view.stateMachine.name)} runs ${children.length} child state machines (a new version of each that changed, published before the parent switches to them).`,
+    "",
+    "| Child state machine | Tasks |",
+    "| --- | ---: |",
+    ...rows,
+  ].join("\n");
+}
+
 export function renderDefinitionDiff(view: PlanView, where: "comment" | "summary", maxBytes: number): string {
   const sm = view.stateMachine;
-  const head = `**State machine** ${codeSpan(sm.name)}: ${stateMachineVerdict(sm.change)}.${sm.alias ? ` ${sm.alias}` : ""}${sm.schedule ? ` ${sm.schedule}` : ""}`;
+  const head = `**State machine** ${codeSpan(sm.name)}: ${stateMachineVerdict(sm.change)}.${sm.alias ? ` ${sm.alias}` : ""}${sm.schedule ? ` ${sm.schedule}` : ""}${renderChildren(view)}`;
   if (sm.change === "noop" || sm.definitionDiff.trim() === "") return head;
   const lines = sm.definitionDiff.replace(/\n$/, "").split("\n");
   const added = lines.filter((l) => l.startsWith("+") && !l.startsWith("+++")).length;
@@ -310,6 +329,11 @@ export function renderFooter(view: PlanView, where: "comment" | "summary"): stri
 export function truncateChars(text: string, max: number): string {
   const chars = [...text];
   return chars.length <= max ? text : `${chars.slice(0, max).join("")}…`;
+}
+
+/** One line: what learned durations did to the structure; "" when they were not read. */
+export function renderStructureNote(view: PlanView): string {
+  return view.structureNote ? `**Durations:** ${escapeText(view.structureNote)}` : "";
 }
 
 /** One line: what the cutover's clean-up deletes; "" when nothing. */

@@ -66,6 +66,11 @@ export function toPlanView(plan: Plan, context: PlanViewContext): PlanView {
       change: plan.stateMachine.action,
       definitionDiff: renderDefinitionChanges(plan.stateMachine.definitionChanges),
       ...aliasSentence(plan.stateMachine.alias),
+      ...(context.compiled.children
+        ? {
+            children: context.compiled.children.map((c) => ({ name: c.name, tasks: c.functionNames.length })),
+          }
+        : {}),
       ...(plan.schedule ? { schedule: scheduleSentence(plan.schedule) } : {}),
     },
     image: context.image,

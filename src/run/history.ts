@@ -1,4 +1,5 @@
 import { paginateGetExecutionHistory, type HistoryEvent, type SFNClient } from "@aws-sdk/client-sfn";
+import { childExecutionArns, foldChildren } from "./historyChildren.js";
 import { foldHistory, nodeStatusesOf, type ExecutionEvents } from "./historyFold.js";
 import type { ExecutionStatus, NodeStatus, RunLocation, RunTask, TaskRun } from "./types.js";
 
@@ -63,11 +64,25 @@ export async function readNodeStatuses(
   const events = await readExecutionHistory(sfn, executionArn, options);
   const folder = foldHistory(events, tasks);
   if (options.settled) folder.settle(options.settled.status, options.settled.stopMs);
-  const runs = folder.runs();
+  let runs = folder.runs();
+  let eventCount = events.length;
+  // A split pipeline: the Tasks ran in the child executions the parent started.
+  const children = childExecutionArns(events);
+  if (children.length > 0) {
+    const histories: HistoryEvent[][] = [];
+    for (const child of children) histories.push(await readExecutionHistory(sfn, child, options));
+    const folded = foldChildren(histories, tasks, folder.execution);
+    runs = folded.runs;
+    eventCount += histories.reduce((sum, h) => sum + h.length, 0);
+    if (folded.error !== null) {
+      folder.execution.error = folded.error;
+      folder.execution.cause = folded.cause;
+    }
+  }
   return {
     tasks: runs,
     nodes: nodeStatusesOf(runs, options.location),
     execution: folder.execution,
-    eventCount: events.length,
+    eventCount,
   };
 }

@@ -2,6 +2,7 @@ import type { HistoryEvent } from "@aws-sdk/client-sfn";
 import { functionNameOf } from "../compile/names.js";
 import { isTimeoutError, parseJsonObject, parseTaskFailure, requestIdOf } from "./failure.js";
 import { cloudWatchLogsUrl, lambdaLogGroup } from "./links.js";
+import { ecsLogStreamOf, parseEcsFailure } from "./ecsFailure.js";
 import type {
   ExecutionStatus,
   NodeError,
@@ -171,6 +172,8 @@ export class HistoryFolder {
         t.logStream = logStreamOf(output?.["Payload"]) ?? t.logStream;
         t.nodeSeconds = nodeSecondsOf(output?.["Payload"]);
         t.skippedFrom = skippedFromOf(output?.["Payload"]);
+        if (t.task.logGroup)
+          t.logStream = ecsLogStreamOf(event.taskSucceededEventDetails?.output) ?? t.logStream;
         break;
       }
       case "TaskFailed":
@@ -185,6 +188,10 @@ export class HistoryFolder {
         t.endMs = ts;
         t.requestId = requestIdOf(details?.cause) ?? t.requestId;
         t.logStream = logStreamOf(parseJsonObject(details?.cause)) ?? t.logStream;
+        if (t.task.logGroup) {
+          t.error = parseEcsFailure(details?.error, details?.cause);
+          t.logStream = ecsLogStreamOf(details?.cause) ?? t.logStream;
+        }
         break;
       }
       case "TaskTimedOut": {
@@ -237,6 +244,7 @@ export class HistoryFolder {
       logStream: t.logStream,
       nodeSeconds: t.nodeSeconds,
       ...(status === "skipped" ? { skippedFrom: t.skippedFrom ?? "" } : {}),
+      ...(t.task.logGroup ? { logGroup: t.task.logGroup } : {}),
     };
   }
 }
@@ -326,7 +334,7 @@ export function nodeStatusesOf(runs: readonly TaskRun[], location: RunLocation):
       run.startMs === null
         ? null
         : cloudWatchLogsUrl(location, {
-            logGroup: lambdaLogGroup(run.functionName),
+            logGroup: run.logGroup ?? lambdaLogGroup(run.functionName),
             logStream: run.logStream,
             filter: run.requestId,
             startMs: run.startMs,

@@ -28,6 +28,8 @@ export interface RunTask {
   functionName: string;
   /** Kedro node names the Task runs, in order. */
   nodes: string[];
+  /** Set for a Task run on ECS: its tasks' CloudWatch log group (else /aws/lambda/<functionName>). */
+  logGroup?: string;
 }
 
 /** A Task with the Tasks it waits for: what the pipeline flowchart draws. */
@@ -66,6 +68,8 @@ export interface TaskRun {
   nodeSeconds: Record<string, number> | null;
   /** Status `skipped`: the execution (ARN) the resume skipped it for, as the handler reported it. */
   skippedFrom?: string;
+  /** Set for a Task run on ECS (see RunTask). */
+  logGroup?: string;
 }
 
 /** One entry of the `node-statuses` output: one per Kedro node. */

@@ -11,6 +11,7 @@ import { readRequirements } from "../image/requirements.js";
 import type { CommandRunner } from "../process/command.js";
 import { validateDeployInputs } from "../plan/desired.js";
 import type { JobContext } from "./context.js";
+import { checkEcsInputs } from "./ecsInputs.js";
 import type { Inspected } from "./inspect.js";
 
 export interface InputCheckDeps {
@@ -28,7 +29,7 @@ export interface InputCheckDeps {
  */
 export async function checkInputs(
   ctx: Pick<JobContext, "options" | "mode" | "aws">,
-  inspected: Pick<Inspected, "graph">,
+  inspected: Pick<Inspected, "graph"> & Partial<Pick<Inspected, "compiled">>,
   deps: InputCheckDeps = {},
 ): Promise<{ region: string | null; warnings: string[] }> {
   const { options, mode } = ctx;
@@ -62,6 +63,7 @@ export async function checkInputs(
       `Planned without ${missing.map(([name]) => `'${name}'`).join(", ")}: a deploy needs ${missing.length > 1 ? "them" : "it"}.`,
     );
   }
+  warnings.push(...checkEcsInputs(options, inspected.compiled, region, deploying));
   if (options.ecrRepository) validateRepositoryName(options.ecrRepository);
   if (options.registry) parseRegistry(options.registry);
   validateBaseImage(options.baseImage);

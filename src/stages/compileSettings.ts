@@ -26,6 +26,13 @@ export function compileOptionsFrom(
       ephemeralStorageMb: options.ephemeralStorageMb,
       architecture: options.architecture,
       environment: handlerEnvironment(options, graph, projectPath),
+      ...(options.defaultRunner === "ecs" ? { runner: "ecs" as const } : {}),
+    },
+    ecs: {
+      cluster: options.ecsCluster,
+      subnets: options.ecsSubnets,
+      securityGroups: options.ecsSecurityGroups,
+      assignPublicIp: options.ecsAssignPublicIp,
     },
   };
   if (options.functionPrefix) compile.functionPrefix = options.functionPrefix;

@@ -21,6 +21,7 @@ import { checkInputs } from "./checkInputs.js";
 import { setOutputs, stage, warn, type JobContext } from "./context.js";
 import { deploymentRefOf, desiredDeployment, planViewOf, reviewPlan, wouldBuild } from "./deployment.js";
 import type { Inspected } from "./inspect.js";
+import { withLearnedDurations } from "./learnDurations.js";
 
 export type Deployed =
   | { ok: true; plan: Plan; view: PlanView; image: string; deployed: DeployResult }
@@ -36,6 +37,7 @@ type Reviewed = { commentId: number } | undefined;
 export async function deployStage(ctx: JobContext, inspected: Inspected): Promise<Deployed> {
   const { options, io } = ctx;
   const { clients, before } = await readBeforeDeploy(ctx, inspected);
+  inspected = await stage(ctx, "learn durations", () => withLearnedDurations(ctx, inspected, before));
   let reviewed: Reviewed;
   if (options.requireReviewedPlan) {
     const check = await checkReviewedPlan({

@@ -32,6 +32,9 @@ export function desiredDeployment(
     },
     tracing: options.tracing,
     project: inspected.graph.project?.name ?? "",
+    ...(inspected.compiled.ecsTasks?.length
+      ? { ecs: { executionRoleArn: options.ecsExecutionRoleArn, taskRoleArn: options.ecsTaskRoleArn } }
+      : {}),
     ...(options.schedule
       ? {
           schedule: {
@@ -69,7 +72,7 @@ export function planViewOf(
 ): PlanView {
   const { event } = ctx;
   const commit = event.pullRequest?.headSha ?? event.sha;
-  return toPlanView(plan, {
+  const view = toPlanView(plan, {
     target: ctx.options.label || ctx.options.stateMachineName,
     findings: inspected.findings,
     graph: inspected.graph,
@@ -78,6 +81,8 @@ export function planViewOf(
     ...(event.runUrl ? { summaryUrl: event.runUrl } : {}),
     ...(commit ? { commit } : {}),
   });
+  if (inspected.structureNote) view.structureNote = inspected.structureNote;
+  return view;
 }
 
 /** The image a plan made before building shows. */

@@ -17,6 +17,8 @@ export interface Inspected {
   graph: PipelineGraph;
   compiled: CompiledPipeline;
   findings: Finding[];
+  /** What learned durations did to the structure (learnDurations.ts); absent when not read. */
+  structureNote?: string;
 }
 
 /** `inspected`: the graph already read (several pipelines are inspected in one Python call). */

@@ -8,6 +8,7 @@ import { checkInputs } from "./checkInputs.js";
 import { setOutputs, stage, warn, type JobContext } from "./context.js";
 import { deploymentRefOf, planViewOf, reviewPlan, wouldBuild } from "./deployment.js";
 import type { Inspected } from "./inspect.js";
+import { withLearnedDurations } from "./learnDurations.js";
 
 export interface Planned {
   plan: Plan;
@@ -32,6 +33,7 @@ export async function planOnly(ctx: JobContext, inspected: Inspected): Promise<P
   const ref = deploymentRefOf(ctx, inspected);
   const basis = await stage(ctx, "plan", () => readForPlan(() => ctx.aws.clients(), ref));
   if (basis.note) io.warning(basis.note);
+  inspected = await stage(ctx, "learn durations", () => withLearnedDurations(ctx, inspected, basis.deployed));
   const plan = reviewPlan(ctx, inspected, basis.deployed);
   const view = planViewOf(ctx, inspected, plan, wouldBuild(options));
   setOutputs(io, planOutputs(plan));

@@ -1,4 +1,5 @@
 import type { DeployResult } from "../plan/types.js";
+import { addEcsNodeErrors, ecsRunTasks } from "../run/ecsErrors.js";
 import { executePipeline, executionOutputs, type RunReport } from "../run/execute.js";
 import { executionName } from "../run/start.js";
 import { setOutputs, stage, type JobContext } from "./context.js";
@@ -29,12 +30,13 @@ export async function runStage(
         input: options.executionInput,
         wait: options.waitForExecution,
         timeoutMs: options.executionTimeoutMinutes * 60_000,
-        tasks: inspected.compiled.functions,
+        tasks: [...inspected.compiled.functions, ...ecsRunTasks(inspected.compiled.ecsTasks)],
         failOnExecutionFailure: options.failOnExecutionFailure,
       },
       { log: (line) => io.info(line), warn: (line) => io.warning(line), sleep: clock.sleep, now: clock.now },
     ),
   );
+  await addEcsNodeErrors(clients.logs, report, (line) => io.warning(line));
   setOutputs(io, executionOutputs(report));
   return report;
 }

@@ -9,6 +9,7 @@ import { renderNodeTableText } from "../report/nodeTable.js";
 import { executePipeline } from "../run/execute.js";
 import { executionName } from "../run/start.js";
 import { pipelineTasksFromDefinition } from "../run/tasks.js";
+import { childMachineReferences } from "../plan/bind.js";
 
 export interface CliRunDeps {
   sfn: SFNClient;
@@ -47,6 +48,15 @@ export async function runCommand(options: Options, deps: CliRunDeps): Promise<nu
     throw new Error(`The definition of ${stateMachineArn} is not JSON: ${errorMessage(error)}`);
   }
   const tasks = pipelineTasksFromDefinition(definition);
+  // A split pipeline: its Tasks are in the child state machine versions the parent starts.
+  for (const child of childMachineReferences(definition)) {
+    const described = await deps.sfn.send(new DescribeStateMachineCommand({ stateMachineArn: child }));
+    try {
+      tasks.push(...pipelineTasksFromDefinition(JSON.parse(described.definition ?? "") as AslDefinition));
+    } catch (error) {
+      throw new Error(`The definition of ${child} is not JSON: ${errorMessage(error)}`);
+    }
+  }
   if (tasks.length === 0) {
     deps.err(
       `warning: ${options.stateMachineName} has no Task that runs Kedro nodes; per-node status will be empty.`,

@@ -3,7 +3,8 @@
 Event (what the state machine's Task sends)::
 
     {"nodes": ["data_science.train_model_node"],   # Kedro node names, in order
-     "run_id": "<execution name>",
+     "kedro_sfn": {"run_id": "<execution name>", "skip": []},  # see kedro_sfn.resume
+     "run_id": "<execution name>" (older definitions; wins over kedro_sfn.run_id),
      "params": {...} | null,                      # Kedro runtime parameters
      "version": "<timestamp>" (optional),         # see kedro_sfn.version
      "pipeline": "__default__" (optional)}
@@ -17,6 +18,9 @@ Environment:
     KEDRO_SFN_PIPELINE        pipeline holding the nodes (default ``__default__``).
     KEDRO_SFN_DATA_LOCATION   s3://bucket/prefix/<state machine>: in-memory datasets that
                               cross tasks go to the run store there (kedro_sfn.runstore).
+    KEDRO_SFN_NODE_INDEX      the node index (kedro_sfn.node_index; default: .kedro-sfn/
+                              node-index.json beside kedro_sfn, where the image has it),
+                              or ``off`` to load the full pipeline registry.
 
 Returns ``{"nodes": [{"name", "seconds"}], "outputs": [...], "version", "run_id",
 "run_store": {dataset: folder}}`` (run_store: the crossing datasets this task saved or
@@ -79,7 +83,7 @@ def parse_event(event: Any) -> RunRequest:
     nodes = event.get("nodes")
     if not isinstance(nodes, list) or not nodes or not all(isinstance(n, str) and n for n in nodes):
         raise InvalidEventError("The event's 'nodes' must be a non-empty list of Kedro node names.")
-    run_id = event.get("run_id")
+    run_id = event.get("run_id") or _context_run_id(event)
     if not isinstance(run_id, str) or not run_id:
         raise InvalidEventError("The event's 'run_id' must be a non-empty string (the execution name).")
     params = event.get("params")
@@ -93,6 +97,15 @@ def parse_event(event: Any) -> RunRequest:
     except ValueError as exc:
         raise InvalidEventError(str(exc)) from exc
     return RunRequest(list(nodes), run_id, params, version, str(pipeline))
+
+
+def _context_run_id(event: dict[str, Any]) -> str | None:
+    from kedro_sfn.resume import InvalidRunContextError, run_context
+
+    try:
+        return run_context(event).run_id
+    except InvalidRunContextError as exc:
+        raise InvalidEventError(str(exc)) from exc
 
 
 @dataclass
@@ -197,8 +210,11 @@ class ProjectRuntime:
         """Run the request's nodes under the request's version; return the result dict."""
         from kedro.framework.project import pipelines
 
+        from kedro_sfn.node_index import pipeline_for
+
         try:
-            pipeline = pipelines[request.pipeline]
+            # The node index imports only the requested nodes' modules (a cold start's cost).
+            pipeline = pipeline_for(self.package, request.pipeline, request.nodes)
         except KeyError:
             raise ValueError(
                 f"The project has no pipeline named '{request.pipeline}' (pipelines: "
@@ -328,19 +344,39 @@ def _runtime() -> ProjectRuntime:
         os.environ.get("KEDRO_SFN_CONF_SOURCE"),
     )
     if key not in _RUNTIME:
+        from kedro_sfn.node_index import cold_start_imports
+
         _RUNTIME.clear()
-        _RUNTIME[key] = ProjectRuntime(*key)
+        with cold_start_imports():
+            _RUNTIME[key] = ProjectRuntime(*key)
     return _RUNTIME[key]
 
 
 def handler(event: Any, context: Any = None) -> dict[str, Any]:
     """AWS Lambda entry point: run the event's Kedro nodes (see the module doc)."""
+    skipped = _skipped(event)
+    if skipped is not None:
+        return skipped
     request = parse_event(event)
     runtime = _runtime()
     logger.info(
         "kedro-sfn: run %s, version %s, nodes %s", request.run_id, request.version, request.nodes
     )
     return runtime.run(request)
+
+
+def _skipped(event: Any) -> dict[str, Any] | None:
+    """A resume's Task whose nodes all succeeded in the run it resumes: answered before any import."""
+    from kedro_sfn.resume import InvalidRunContextError, skip_result
+
+    try:
+        result = skip_result(event)
+    except InvalidRunContextError as exc:
+        raise InvalidEventError(str(exc)) from exc
+    if result is not None:
+        logger.info("kedro-sfn: run %s, nodes %s skipped: they succeeded in %s",
+                    result["run_id"], event["nodes"], result["skipped"]["execution"])
+    return result
 
 
 def lambda_error(exc: BaseException) -> dict[str, Any]:

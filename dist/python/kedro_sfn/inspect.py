@@ -1,6 +1,7 @@
 """Print a Kedro project's pipeline graph as ``kedro-sfn/graph@1`` JSON.
 
     python -m kedro_sfn.inspect --project DIR [--pipeline P] [--env E]
+    python -m kedro_sfn.inspect --project DIR --pipelines a,b|all [--env E]   (kedro-sfn/graphs@1)
 
 Stdout carries only the JSON. A user error prints one JSON line on stderr,
 ``{"error": {"kind", "message", "hint", "file"}}``, and exits 2; an internal
@@ -49,6 +50,21 @@ def build_graph(
     (catalog config + factory patterns), or ``auto`` (snapshot when available).
     Raises UserError for anything the user must fix.
     """
+    return build_graphs(project, [pipeline], env, resolver)["graphs"][0]
+
+
+ALL_PIPELINES = "all"
+
+
+def build_graphs(
+    project: str | Path, pipelines: list[str] | None, env: str = "aws", resolver: str = "auto"
+) -> dict[str, Any]:
+    """The graphs of several pipelines from one bootstrap of the project (one Python start-up).
+
+    ``pipelines`` None means every registered pipeline but ``__default__`` (the
+    action's ``pipeline: all``). Returns ``{"schema", "registered", "graphs"}``,
+    the graphs in the order asked. Every name is checked before any graph is built.
+    """
     project_path = require_project_folder(project)
     kedro = import_kedro()
     proj = bootstrap(project_path)
@@ -58,23 +74,56 @@ def build_graph(
         raise project_code_error(exc, proj.path, "Loading the project's settings") from exc
     require_env(conf_source, env)
     registry, load_warnings, import_errors = _load_pipelines(proj)
-    if pipeline not in registry:
-        known = ", ".join(sorted(registry)) or "none"
+    registered = sorted(registry)
+    wanted = [name for name in registered if name != "__default__"] if pipelines is None else pipelines
+    unknown = [name for name in wanted if name not in registry]
+    if unknown or not wanted:
+        known = ", ".join(registered) or "none"
+        listed = ", ".join(f"'{name}'" for name in unknown)
+        what = (
+            f"The project has no pipeline named {listed}. Pipelines: {known}."
+            if unknown
+            else f"The project registers no pipeline but '__default__'. Pipelines: {known}."
+        )
         raise UserError(
             "unknown_pipeline",
-            f"The project has no pipeline named '{pipeline}'. Pipelines: {known}.",
-            "Set the action input 'pipeline' (CLI: --pipeline) to one of these, or register "
-            f"'{pipeline}' in register_pipelines() of pipeline_registry.py.",
+            what,
+            "Set the action input 'pipeline' (CLI: --pipeline) to one of these (several: "
+            "'a,b'; every one but __default__: 'all'), or register the pipeline in "
+            "register_pipelines() of pipeline_registry.py.",
             None,
         )
-    nodes = [_node_json(node) for node in registry[pipeline].nodes]
+    snapshots: dict[str, Any] = {}
+    graphs = [
+        _graph_of(kedro, proj, conf_source, env, resolver, name, registry[name], load_warnings, import_errors, snapshots)
+        for name in wanted
+    ]
+    return {"schema": GRAPHS_SCHEMA, "registered": registered, "graphs": graphs}
+
+
+GRAPHS_SCHEMA = "kedro-sfn/graphs@1"
+
+
+def _graph_of(
+    kedro: Any,
+    proj: BootstrappedProject,
+    conf_source: str,
+    env: str,
+    resolver: str,
+    pipeline: str,
+    registered: Any,
+    load_warnings: list[str],
+    import_errors: list[dict[str, str]],
+    snapshots: dict[str, Any],
+) -> dict[str, Any]:
+    nodes = [_node_json(node) for node in registered.nodes]
     names = sorted(
         {ds for n in nodes for ds in (*n["inputs"], *n["outputs"]) if not is_parameter(ds)}
     )
     use_snapshot = resolver == "snapshot" or (resolver == "auto" and _has_snapshot())
     try:
         if use_snapshot:
-            configs, parameters = _configs_from_snapshot(proj, env, names)
+            configs, parameters = _configs_from_snapshot(proj, env, names, snapshots)
         else:
             configs, parameters = _configs_from_config(conf_source, env, names)
     except UserError:
@@ -172,12 +221,15 @@ def _has_snapshot() -> bool:
 
 
 def _configs_from_snapshot(
-    proj: BootstrappedProject, env: str, names: list[str]
+    proj: BootstrappedProject, env: str, names: list[str], snapshots: dict[str, Any] | None = None
 ) -> tuple[dict[str, dict[str, Any] | None], list[str]]:
-    """Dataset types and parameter keys from ``kedro.inspection.get_project_snapshot``."""
+    """Dataset types and parameter keys from ``kedro.inspection.get_project_snapshot`` (one per env)."""
     from kedro.inspection import get_project_snapshot
 
-    snapshot = get_project_snapshot(metadata=proj.metadata, env=env)
+    cache = {} if snapshots is None else snapshots
+    if env not in cache:
+        cache[env] = get_project_snapshot(metadata=proj.metadata, env=env)
+    snapshot = cache[env]
     configs: dict[str, dict[str, Any] | None] = {
         name: {"type": snapshot.datasets[name].type, "filepath": snapshot.datasets[name].filepath}
         if name in snapshot.datasets
@@ -214,6 +266,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m kedro_sfn.inspect", description=__doc__.splitlines()[0])
     parser.add_argument("--project", required=True, help="folder with the project's pyproject.toml")
     parser.add_argument("--pipeline", default="__default__", help="registered pipeline name")
+    parser.add_argument(
+        "--pipelines",
+        default=None,
+        help="several pipelines, comma-separated, or 'all' (every one but __default__): prints "
+        "kedro-sfn/graphs@1 with one graph each",
+    )
     parser.add_argument("--env", default="aws", help="Kedro configuration environment")
     parser.add_argument(
         "--resolver", choices=["auto", "snapshot", "config"], default="auto", help=argparse.SUPPRESS
@@ -223,11 +281,15 @@ def main(argv: list[str] | None = None) -> int:
     silence_known_warnings()
     with stdout_reserved() as out:
         try:
-            graph = build_graph(args.project, args.pipeline, args.env, args.resolver)
+            if args.pipelines is None:
+                result = build_graph(args.project, args.pipeline, args.env, args.resolver)
+            else:
+                names = None if args.pipelines == ALL_PIPELINES else args.pipelines.split(",")
+                result = build_graphs(args.project, names, args.env, args.resolver)
         except UserError as error:
             error.print(sys.stderr)
             return EXIT_USER_ERROR
-        out.write(json.dumps(graph, indent=2, ensure_ascii=False) + "\n")
+        out.write(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
     return 0
 
 

@@ -13,6 +13,7 @@ classes import.
 The spec (written by the TypeScript side)::
 
     {"env": "aws", "pipeline": "__default__", "kedro": "1.7.0",
+     "pipelines": ["a", "b"],                       # optional: several sharing the image
      "requirements": "requirements.txt",           # the file the image installed
      "imports": [{"distribution", "version", "module", "by"}],
      "datasets": ["companies", ...]}
@@ -179,17 +180,24 @@ def _project_checks(spec: dict[str, Any]) -> dict[str, Any]:
         raise import_problem(exc, spec, "Bootstrapping the project") from exc
     from kedro.framework.project import pipelines
 
-    name = spec.get("pipeline") or "__default__"
-    try:
-        pipeline = pipelines[name]
-    except KeyError:
-        raise Problem(
-            f"The installed project has no pipeline '{name}' in the image.",
-            "The wheel must hold the same pipeline_registry.py as the inspected project.",
-        ) from None
-    except Exception as exc:  # noqa: BLE001
-        raise import_problem(exc, spec, "Importing the project's pipelines") from exc
-    checked: dict[str, Any] = {"nodes": len(pipeline.nodes)}
+    # Several pipelines share one image (the action's `pipeline: a,b`): each must be there.
+    names = spec.get("pipelines") or [spec.get("pipeline") or "__default__"]
+    nodes: set[str] = set()
+    indexed: list[str] = []
+    for name in names:
+        try:
+            pipeline = pipelines[name]
+        except KeyError:
+            raise Problem(
+                f"The installed project has no pipeline '{name}' in the image.",
+                "The wheel must hold the same pipeline_registry.py as the inspected project.",
+            ) from None
+        except Exception as exc:  # noqa: BLE001
+            raise import_problem(exc, spec, "Importing the project's pipelines") from exc
+        nodes.update(node.name for node in pipeline.nodes)
+        indexed.append(_check_node_index(pipeline, runtime.package, name))
+    checked: dict[str, Any] = {"nodes": len(nodes)}
+    checked["node_index"] = "; ".join(indexed)
     if str(runtime.conf_source).startswith("s3://"):
         checked["catalog"] = "not built: conf is read from S3 at run time"
         return checked
@@ -208,6 +216,21 @@ def _project_checks(spec: dict[str, Any]) -> dict[str, Any]:
             ) from exc
         raise import_problem(exc, spec, f"Building the catalog of env '{env}'") from exc
     return checked
+
+
+def _check_node_index(pipeline: Any, package: str, name: str) -> str:
+    """The node index in the image against the registry just loaded: never a wrong node."""
+    from kedro_sfn.node_index import check_against
+
+    summary, wrong = check_against(pipeline, package, name)
+    if wrong:
+        raise Problem(
+            f"The node index in the image rebuilds {len(wrong)} node(s) differently from the "
+            f"project's registry: {', '.join(wrong[:5])}.",
+            "This is a kedro-sfn bug: report it. Meanwhile set KEDRO_SFN_NODE_INDEX=off in the "
+            "image (the Lambdas then load the full registry).",
+        )
+    return summary
 
 
 def _context(runtime: Any, env: str) -> Any:
