@@ -6,7 +6,7 @@
  * inputs fail naming the input before any AWS call.
  */
 import { CreateScheduleCommand, GetScheduleCommand } from "@aws-sdk/client-scheduler";
-import { ListTagsForResourceCommand } from "@aws-sdk/client-sfn";
+import { ListTagsForResourceCommand, UntagResourceCommand } from "@aws-sdk/client-sfn";
 import { describe, expect, it } from "@jest/globals";
 import { CallLog, type AwsClients } from "../src/aws/clients.js";
 import { Input } from "../src/constants.js";
@@ -147,6 +147,30 @@ describe("schedule", () => {
     expect(describeDestroy(destroyPlan)).toContain(`EventBridge Scheduler schedule ${SCHEDULE}`);
     await applyDestroy(clients, destroyPlan, () => undefined);
     expect(await scheduleGone(clients)).toBe(true);
+    clients.destroy();
+  });
+
+  it("a state machine deployed before schedules (no schedule tag) is read once, retagged, then costs no call", async () => {
+    const s = stack();
+    await s.reset();
+    const log = new CallLog();
+    const clients = await s.clients({ recorders: [log], lambdaLimiter: null });
+    await deploy(clients, await desired(s, null));
+    await clients.sfn.send(
+      new UntagResourceCommand({ resourceArn: machineArn(s), tagKeys: ["kedro-sfn:schedule"] }),
+    );
+    log.calls.length = 0;
+    const upgrade = await deploy(clients, await desired(s, null));
+    expect(upgrade.plan.schedule).toBeUndefined();
+    expect(upgrade.plan.stateMachine.changes).toEqual([
+      { field: "tags.kedro-sfn:schedule", before: null, after: "none" },
+    ]);
+    expect(operations(log, (op) => op.includes("Schedule"))).toEqual(["GetSchedule"]);
+    expect(log.writes().map((call) => call.operation)).toEqual(["TagResource"]);
+    log.calls.length = 0;
+    const after = await deploy(clients, await desired(s, null));
+    expect(after.plan.summary.hasChanges).toBe(false);
+    expect(log.calls.map((call) => call.operation).filter((op) => op.includes("Schedule"))).toEqual([]);
     clients.destroy();
   });
 

@@ -384,7 +384,10 @@ export const planScenario: IamScenario = {
     if (!changed.plan.summary.hasChanges) throw new Error("The plan scenario's plan shows no change");
     // With a schedule: one GetSchedule.
     const scheduled = { [Input.Schedule]: "rate(1 day)", [Input.SchedulerRoleArn]: schedulerRoleArn(stack) };
-    (await planThroughJobContext(stack, recorders, compiledSpaceflights(NAME), scheduled)).ctx.aws.destroy();
+    const withSchedule = await planThroughJobContext(stack, recorders, compiledSpaceflights(NAME), scheduled);
+    withSchedule.ctx.aws.destroy();
+    if (withSchedule.plan.schedule?.action !== "create")
+      throw new Error("The plan scenario's schedule input plans no schedule to create");
     // Without the role inputs (a plan may run without them) the account is unknown: found by name.
     const noRoles = { [Input.LambdaRoleArn]: "", [Input.StateMachineRoleArn]: "" };
     (await planThroughJobContext(stack, recorders, compiledSpaceflights(NAME), noRoles)).ctx.aws.destroy();

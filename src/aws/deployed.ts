@@ -107,7 +107,9 @@ export async function readDeployed(clients: AwsClients, ref: DeploymentRef): Pro
     } satisfies DeployedState;
   });
   const desired = ref.desiredFor?.(state);
-  const scheduled = await explained(ref.stateMachineName, () => readSchedule(clients, state, desired));
+  const scheduled = await explained(ref.stateMachineName, () =>
+    readSchedule(clients, state, ref.stateMachineName, desired),
+  );
   return desired ? completeDeployed(clients, scheduled, desired, ref) : scheduled;
 }
 
@@ -119,13 +121,13 @@ export async function readDeployed(clients: AwsClients, ref: DeploymentRef): Pro
 async function readSchedule(
   clients: AwsClients,
   state: DeployedState,
+  stateMachineName: string,
   desired: DesiredDeployment | undefined,
 ): Promise<DeployedState> {
   const machine = state.stateMachine;
   const mayExist = machine !== null && machine.tags[Tag.schedule] !== NO_SCHEDULE;
   if (!desired?.schedule && !mayExist) return state;
-  const name = scheduleName(desired?.stateMachineName ?? machine?.name ?? "");
-  return { ...state, schedule: await getSchedule(clients.scheduler, name) };
+  return { ...state, schedule: await getSchedule(clients.scheduler, scheduleName(stateMachineName)) };
 }
 
 /**
