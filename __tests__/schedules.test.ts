@@ -5,8 +5,8 @@
  * deletes it, destroy removes it; a schedule of our name that is not ours is refused; bad
  * inputs fail naming the input before any AWS call.
  */
-import { CreateScheduleCommand, GetScheduleCommand } from "@aws-sdk/client-scheduler";
-import { ListTagsForResourceCommand, UntagResourceCommand } from "@aws-sdk/client-sfn";
+import { CreateScheduleCommand, GetScheduleCommand, SchedulerClient } from "@aws-sdk/client-scheduler";
+import { ListTagsForResourceCommand, SFNClient, UntagResourceCommand } from "@aws-sdk/client-sfn";
 import { describe, expect, it } from "@jest/globals";
 import { CallLog, type AwsClients } from "../src/aws/clients.js";
 import { Input } from "../src/constants.js";
@@ -19,7 +19,7 @@ import { toPlanView } from "../src/report/planView.js";
 import { renderDefinitionDiff } from "../src/report/planSections.js";
 import { checkInputs } from "../src/stages/checkInputs.js";
 import { deploy, planOnly } from "./harness/deploy.js";
-import { useLocalStack, type LocalStack } from "./harness/localStack.js";
+import { TEST_CREDENTIALS, useLocalStack, type LocalStack } from "./harness/localStack.js";
 import { desiredDeployment } from "./harness/pipelines.js";
 import { spaceflightsGraph } from "./harness/pipelines.js";
 
@@ -156,9 +156,12 @@ describe("schedule", () => {
     const log = new CallLog();
     const clients = await s.clients({ recorders: [log], lambdaLimiter: null });
     await deploy(clients, await desired(s, null));
-    await clients.sfn.send(
+    // Setup, not the product: a client outside the harness's recording (the IAM test reads those).
+    const setup = new SFNClient({ endpoint: s.endpoint, region: s.region, credentials: TEST_CREDENTIALS });
+    await setup.send(
       new UntagResourceCommand({ resourceArn: machineArn(s), tagKeys: ["kedro-sfn:schedule"] }),
     );
+    setup.destroy();
     log.calls.length = 0;
     const upgrade = await deploy(clients, await desired(s, null));
     expect(upgrade.plan.schedule).toBeUndefined();
@@ -178,7 +181,13 @@ describe("schedule", () => {
     const s = stack();
     await s.reset();
     const clients = await s.clients({ lambdaLimiter: null });
-    await clients.scheduler.send(
+    // Someone else's schedule, made outside the harness's recording.
+    const other = new SchedulerClient({
+      endpoint: s.endpoint,
+      region: s.region,
+      credentials: TEST_CREDENTIALS,
+    });
+    await other.send(
       new CreateScheduleCommand({
         Name: SCHEDULE,
         GroupName: "default",
@@ -188,6 +197,7 @@ describe("schedule", () => {
         Target: { Arn: "arn:aws:sqs:eu-west-1:123456789012:queue", RoleArn: roleArn(s) },
       }),
     );
+    other.destroy();
     const refused = await deploy(clients, await desired(s, {})).catch((error: unknown) => error);
     expect(refused).toBeInstanceOf(UserError);
     expect((refused as Error).message).toContain(
