@@ -20,7 +20,7 @@ import { parseOptions } from "../src/options.js";
 import { boundTasks } from "../src/plan/index.js";
 import { childMachineReferences } from "../src/plan/bind.js";
 import { compilePipeline } from "../src/compile/index.js";
-import { spaceflightsGraph } from "./harness/pipelines.js";
+import { FUNCTION_DEFAULTS, spaceflightsGraph } from "./harness/pipelines.js";
 import { awsOptionsFor, createJobContext } from "../src/stages/context.js";
 import type { AslDefinition } from "../src/compile/types.js";
 import { deploy } from "./harness/deploy.js";
@@ -391,13 +391,7 @@ describe("IAM policies", () => {
       stateMachineName: NAME,
       groupBy: [],
       structure: "dag",
-      functionDefaults: {
-        memoryMb: 1024,
-        timeoutSeconds: 900,
-        ephemeralStorageMb: 512,
-        architecture: "x86_64",
-        environment: {},
-      },
+      functionDefaults: FUNCTION_DEFAULTS,
       split: { definitionBytes: 4_000, historyEvents: 30 },
     });
     const desired = desiredFor(s, await s.putImage(REPOSITORY, "split"), { compiled });

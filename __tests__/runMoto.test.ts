@@ -42,7 +42,7 @@ import { readSucceededRuns } from "../src/aws/learnedDurations.js";
 import { learnedDurationsOf } from "../src/run/durationsLearned.js";
 import { deploy, type DeployRun } from "./harness/deploy.js";
 import { TEST_CREDENTIALS, useLocalStack } from "./harness/localStack.js";
-import { desiredDeployment } from "./harness/pipelines.js";
+import { FUNCTION_DEFAULTS, desiredDeployment } from "./harness/pipelines.js";
 
 const FIXTURES = join(process.cwd(), "__tests__", "fixtures", "history");
 const RECORD = process.env["RECORD_HISTORY"] === "1";
@@ -609,13 +609,7 @@ describe("a spaceflights pipeline compiled and deployed by the product", () => {
       stateMachineName: "spaceflights-e2e",
       groupBy: [],
       structure: "dag",
-      functionDefaults: {
-        memoryMb: 1024,
-        timeoutSeconds: 900,
-        ephemeralStorageMb: 512,
-        architecture: "x86_64",
-        environment: {},
-      },
+      functionDefaults: FUNCTION_DEFAULTS,
     });
     const roles = stack().roles;
     const desired = desiredDeployment({

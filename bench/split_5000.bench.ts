@@ -16,6 +16,7 @@ import { deploy } from "../__tests__/harness/deploy.js";
 import { echoFront } from "../__tests__/harness/echoFront.js";
 import { TEST_CREDENTIALS, useLocalStack } from "../__tests__/harness/localStack.js";
 import { desiredDeployment } from "../__tests__/harness/pipelines.js";
+import { FUNCTION_DEFAULTS } from "../__tests__/harness/pipelines.js";
 
 const CHAINS = Number(process.env["SPLIT_BENCH_CHAINS"] ?? 50);
 const LENGTH = Number(process.env["SPLIT_BENCH_LENGTH"] ?? 100);
@@ -67,13 +68,7 @@ test("a 5,000-node pipeline compiles, deploys and runs split into child state ma
     stateMachineName: "bench5k",
     groupBy: [],
     structure: "dag",
-    functionDefaults: {
-      memoryMb: 1024,
-      timeoutSeconds: 900,
-      ephemeralStorageMb: 512,
-      architecture: "x86_64",
-      environment: {},
-    },
+    functionDefaults: FUNCTION_DEFAULTS,
   });
   const used = process.cpuUsage(cpu);
   const compileCpuSeconds = (used.user + used.system) / 1e6;

@@ -24,11 +24,15 @@ import { Input } from "../../src/constants.js";
 import { createJobContext, type JobIO } from "../../src/stages/context.js";
 import { planStage, type Planned } from "../../src/stages/plan.js";
 import type { CallRecorder } from "../../src/aws/clients.js";
-import { spaceflightsGraph } from "./pipelines.js";
+import {
+  FUNCTION_DEFAULTS,
+  compiledSpaceflights,
+  desiredDeployment,
+  spaceflightsGraph,
+} from "./pipelines.js";
 import { uploadConf } from "../../src/aws/confUpload.js";
 import { TEST_CREDENTIALS, type LocalStack } from "./localStack.js";
 import { EXAMPLE } from "./python.js";
-import { compiledSpaceflights, desiredDeployment } from "./pipelines.js";
 
 export interface IamScenario {
   stage: string;
@@ -49,13 +53,7 @@ function compiledWithEcsNode(): DesiredDeployment["compiled"] {
     stateMachineName: NAME,
     groupBy: [],
     structure: "dag",
-    functionDefaults: {
-      memoryMb: 1024,
-      timeoutSeconds: 900,
-      ephemeralStorageMb: 512,
-      architecture: "x86_64",
-      environment: {},
-    },
+    functionDefaults: FUNCTION_DEFAULTS,
     overrides: parseFunctionOverrides(
       "functions:\n  overrides:\n    - node: data_science.train_model_node\n      runner: ecs\n      timeout: 7200\n",
       "conf/aws/sfn.yml",
@@ -248,13 +246,7 @@ export const iamScenarios: IamScenario[] = [
         stateMachineName: NAME,
         groupBy: [],
         structure: "dag",
-        functionDefaults: {
-          memoryMb: 1024,
-          timeoutSeconds: 900,
-          ephemeralStorageMb: 512,
-          architecture: "x86_64",
-          environment: {},
-        },
+        functionDefaults: FUNCTION_DEFAULTS,
         split: { definitionBytes: 4_000, historyEvents: 30 },
       });
       const desired = desiredFor(stack, await stack.putImage(REPOSITORY, "split"), {

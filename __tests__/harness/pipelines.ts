@@ -17,6 +17,15 @@ import {
 } from "../../src/plan/index.js";
 import type { DeployedState, DesiredDeployment } from "../../src/plan/types.js";
 
+/** The function settings tests compile with unless they say otherwise. */
+export const FUNCTION_DEFAULTS = {
+  memoryMb: 1024,
+  timeoutSeconds: 900,
+  ephemeralStorageMb: 512,
+  architecture: "x86_64",
+  environment: {},
+} as const;
+
 export const SPACEFLIGHTS_NODES = [
   "data_processing.preprocess_companies_node",
   "data_processing.preprocess_shuttles_node",
@@ -77,13 +86,7 @@ export function compiledSpaceflights(
     stateMachineName,
     groupBy: [],
     structure: "dag",
-    functionDefaults: {
-      memoryMb: 1024,
-      timeoutSeconds: 900,
-      ephemeralStorageMb: 512,
-      architecture: "x86_64",
-      environment: {},
-    },
+    functionDefaults: FUNCTION_DEFAULTS,
   });
   const functions = compiled.functions.map((fn) => ({
     ...fn,

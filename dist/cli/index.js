@@ -94564,6 +94564,105 @@ function collectPayloads(states, out, depth) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/stages/runDeployed.ts
+
+
+
+
+
+
+
+
+
+
+/**
+ * `kedro-sfn run --state-machine NAME [--input JSON] [--wait]`: starts the
+ * deployed machine, waits, prints the per-node table. The Tasks come from the
+ * deployed definition, so no project is needed. Returns the exit code.
+ */
+async function runDeployed_runCommand(options, deps) {
+    if (!options.stateMachineName) {
+        throw new UserError("kedro-sfn run needs --state-machine NAME.", {
+            hint: `Give the name the pipeline was deployed as ('${Input.StateMachineName}').`,
+        });
+    }
+    const machineArn = await findStateMachine(deps.sfn, options.stateMachineName);
+    // Through the alias when there is one (what deploys and schedules start), else the machine itself.
+    const alias = await describeAlias(deps.sfn, machineArn);
+    const stateMachineArn = alias?.versionArn ? alias.arn : machineArn;
+    const described = await deps.sfn.send(new client_sfn_dist_cjs/* DescribeStateMachineCommand */.LyQ({ stateMachineArn: alias?.versionArn ?? machineArn }));
+    let definition;
+    try {
+        definition = JSON.parse(described.definition ?? "");
+    }
+    catch (error) {
+        throw new Error(`The definition of ${stateMachineArn} is not JSON: ${errorMessage(error)}`);
+    }
+    const tasks = pipelineTasksFromDefinition(definition);
+    // A split pipeline: its Tasks are in the child state machine versions the parent starts.
+    for (const child of childMachineReferences(definition)) {
+        const described = await deps.sfn.send(new client_sfn_dist_cjs/* DescribeStateMachineCommand */.LyQ({ stateMachineArn: child }));
+        try {
+            tasks.push(...pipelineTasksFromDefinition(JSON.parse(described.definition ?? "")));
+        }
+        catch (error) {
+            throw new Error(`The definition of ${child} is not JSON: ${errorMessage(error)}`);
+        }
+    }
+    if (tasks.length === 0) {
+        deps.err(`warning: ${options.stateMachineName} has no Task that runs Kedro nodes; per-node status will be empty.`);
+    }
+    // The alias's version (or the machine's current definition): the Tasks read above are what runs.
+    const report = await executePipeline(deps.sfn, {
+        stateMachineArn,
+        name: executionName({
+            commitSha: deps.env["GITHUB_SHA"] ?? "",
+            runId: deps.env["GITHUB_RUN_ID"] ?? "",
+            runAttempt: deps.env["GITHUB_RUN_ATTEMPT"] ?? "",
+            now: deps.now(),
+        }),
+        input: options.executionInput,
+        wait: options.waitForExecution,
+        timeoutMs: options.executionTimeoutMinutes * 60_000,
+        tasks,
+        failOnExecutionFailure: options.failOnExecutionFailure,
+        versionArn: alias?.versionArn ?? null,
+    }, { log: deps.err, warn: (line) => deps.err(`warning: ${line}`), sleep: deps.sleep, now: deps.now });
+    return printRunReport(report, deps, `${report.status}  ${report.name}`);
+}
+/**
+ * A run as the terminal shows it: the execution ARN when not waited for, else the headline, the
+ * node table and the console link; the exit code says whether the run failed.
+ */
+function printRunReport(report, deps, headline) {
+    if (!report.waited) {
+        deps.out(`${report.executionArn}\n`);
+        return 0;
+    }
+    const lines = [
+        headline,
+        "",
+        renderNodeTableText(report.nodes, { executionStartMs: Date.parse(report.startedAt) }),
+        "",
+        report.consoleUrl,
+    ];
+    deps.out(`${lines.join("\n")}\n`);
+    if (report.failure) {
+        deps.err(`error: ${report.failure.message}`);
+        return 1;
+    }
+    return 0;
+}
+/** The ARN of the state machine with this name in the client's account and region. */
+async function findStateMachine(sfn, name) {
+    const arn = await findStateMachineArn(sfn, name);
+    if (arn)
+        return arn;
+    throw new UserError(`No state machine named '${name}' in this account and region.`, {
+        hint: "Deploy it first (kedro-sfn deploy), or check the name and AWS_REGION.",
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/stages/resume.ts
 
 
@@ -94615,24 +94714,9 @@ async function resumeCommand(options, deps) {
         sleep: deps.sleep,
         now: deps.now,
     });
-    if (!report.waited) {
-        deps.out(`${report.executionArn}\n`);
-        return 0;
-    }
     const skipped = report.resumedFrom?.skipped.length ?? 0;
-    const lines = [
-        `${report.status}  ${report.name}  (resumes ${report.resumedFrom?.name ?? ""}: ${skipped} node(s) skipped)`,
-        "",
-        renderNodeTableText(report.nodes, { executionStartMs: Date.parse(report.startedAt) }),
-        "",
-        report.consoleUrl,
-    ];
-    deps.out(`${lines.join("\n")}\n`);
-    if (report.failure) {
-        deps.err(`error: ${report.failure.message}`);
-        return 1;
-    }
-    return 0;
+    const headline = `${report.status}  ${report.name}  (resumes ${report.resumedFrom?.name ?? ""}: ${skipped} node(s) skipped)`;
+    return printRunReport(report, deps, headline);
 }
 
 ;// CONCATENATED MODULE: ./src/run/ecsErrors.ts
@@ -95504,98 +95588,6 @@ async function commentNoPlan(ctx, failure, findings) {
     });
     if (comment.warning)
         io.warning(comment.warning);
-}
-
-;// CONCATENATED MODULE: ./src/stages/runDeployed.ts
-
-
-
-
-
-
-
-
-
-
-/**
- * `kedro-sfn run --state-machine NAME [--input JSON] [--wait]`: starts the
- * deployed machine, waits, prints the per-node table. The Tasks come from the
- * deployed definition, so no project is needed. Returns the exit code.
- */
-async function runDeployed_runCommand(options, deps) {
-    if (!options.stateMachineName) {
-        throw new UserError("kedro-sfn run needs --state-machine NAME.", {
-            hint: `Give the name the pipeline was deployed as ('${Input.StateMachineName}').`,
-        });
-    }
-    const machineArn = await findStateMachine(deps.sfn, options.stateMachineName);
-    // Through the alias when there is one (what deploys and schedules start), else the machine itself.
-    const alias = await describeAlias(deps.sfn, machineArn);
-    const stateMachineArn = alias?.versionArn ? alias.arn : machineArn;
-    const described = await deps.sfn.send(new client_sfn_dist_cjs/* DescribeStateMachineCommand */.LyQ({ stateMachineArn: alias?.versionArn ?? machineArn }));
-    let definition;
-    try {
-        definition = JSON.parse(described.definition ?? "");
-    }
-    catch (error) {
-        throw new Error(`The definition of ${stateMachineArn} is not JSON: ${errorMessage(error)}`);
-    }
-    const tasks = pipelineTasksFromDefinition(definition);
-    // A split pipeline: its Tasks are in the child state machine versions the parent starts.
-    for (const child of childMachineReferences(definition)) {
-        const described = await deps.sfn.send(new client_sfn_dist_cjs/* DescribeStateMachineCommand */.LyQ({ stateMachineArn: child }));
-        try {
-            tasks.push(...pipelineTasksFromDefinition(JSON.parse(described.definition ?? "")));
-        }
-        catch (error) {
-            throw new Error(`The definition of ${child} is not JSON: ${errorMessage(error)}`);
-        }
-    }
-    if (tasks.length === 0) {
-        deps.err(`warning: ${options.stateMachineName} has no Task that runs Kedro nodes; per-node status will be empty.`);
-    }
-    // The alias's version (or the machine's current definition): the Tasks read above are what runs.
-    const report = await executePipeline(deps.sfn, {
-        stateMachineArn,
-        name: executionName({
-            commitSha: deps.env["GITHUB_SHA"] ?? "",
-            runId: deps.env["GITHUB_RUN_ID"] ?? "",
-            runAttempt: deps.env["GITHUB_RUN_ATTEMPT"] ?? "",
-            now: deps.now(),
-        }),
-        input: options.executionInput,
-        wait: options.waitForExecution,
-        timeoutMs: options.executionTimeoutMinutes * 60_000,
-        tasks,
-        failOnExecutionFailure: options.failOnExecutionFailure,
-        versionArn: alias?.versionArn ?? null,
-    }, { log: deps.err, warn: (line) => deps.err(`warning: ${line}`), sleep: deps.sleep, now: deps.now });
-    if (!report.waited) {
-        deps.out(`${report.executionArn}\n`);
-        return 0;
-    }
-    const lines = [
-        `${report.status}  ${report.name}`,
-        "",
-        renderNodeTableText(report.nodes, { executionStartMs: Date.parse(report.startedAt) }),
-        "",
-        report.consoleUrl,
-    ];
-    deps.out(`${lines.join("\n")}\n`);
-    if (report.failure) {
-        deps.err(`error: ${report.failure.message}`);
-        return 1;
-    }
-    return 0;
-}
-/** The ARN of the state machine with this name in the client's account and region. */
-async function findStateMachine(sfn, name) {
-    const arn = await findStateMachineArn(sfn, name);
-    if (arn)
-        return arn;
-    throw new UserError(`No state machine named '${name}' in this account and region.`, {
-        hint: "Deploy it first (kedro-sfn deploy), or check the name and AWS_REGION.",
-    });
 }
 
 // EXTERNAL MODULE: external "node:util"

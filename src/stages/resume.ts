@@ -2,10 +2,10 @@ import type { SFNClient } from "@aws-sdk/client-sfn";
 import { Input } from "../constants.js";
 import { UserError } from "../errors.js";
 import { requireInputs, type Options } from "../options.js";
-import { renderNodeTableText } from "../report/nodeTable.js";
 import { executionOutputs } from "../run/execute.js";
 import { resumeExecution, type ResumedRun, type ResumeRequest } from "../run/resume.js";
 import { setOutputs, stage, type JobContext } from "./context.js";
+import { printRunReport } from "./runDeployed.js";
 
 function requestFrom(options: Options, inputName: string): ResumeRequest {
   return {
@@ -66,22 +66,7 @@ export async function resumeCommand(options: Options, deps: CliResumeDeps): Prom
     sleep: deps.sleep,
     now: deps.now,
   });
-  if (!report.waited) {
-    deps.out(`${report.executionArn}\n`);
-    return 0;
-  }
   const skipped = report.resumedFrom?.skipped.length ?? 0;
-  const lines = [
-    `${report.status}  ${report.name}  (resumes ${report.resumedFrom?.name ?? ""}: ${skipped} node(s) skipped)`,
-    "",
-    renderNodeTableText(report.nodes, { executionStartMs: Date.parse(report.startedAt) }),
-    "",
-    report.consoleUrl,
-  ];
-  deps.out(`${lines.join("\n")}\n`);
-  if (report.failure) {
-    deps.err(`error: ${report.failure.message}`);
-    return 1;
-  }
-  return 0;
+  const headline = `${report.status}  ${report.name}  (resumes ${report.resumedFrom?.name ?? ""}: ${skipped} node(s) skipped)`;
+  return printRunReport(report, deps, headline);
 }

@@ -6,7 +6,7 @@ import { Input } from "../constants.js";
 import { UserError, errorMessage } from "../errors.js";
 import type { Options } from "../options.js";
 import { renderNodeTableText } from "../report/nodeTable.js";
-import { executePipeline } from "../run/execute.js";
+import { executePipeline, type RunReport } from "../run/execute.js";
 import { executionName } from "../run/start.js";
 import { pipelineTasksFromDefinition } from "../run/tasks.js";
 import { childMachineReferences } from "../plan/bind.js";
@@ -82,12 +82,24 @@ export async function runCommand(options: Options, deps: CliRunDeps): Promise<nu
     },
     { log: deps.err, warn: (line) => deps.err(`warning: ${line}`), sleep: deps.sleep, now: deps.now },
   );
+  return printRunReport(report, deps, `${report.status}  ${report.name}`);
+}
+
+/**
+ * A run as the terminal shows it: the execution ARN when not waited for, else the headline, the
+ * node table and the console link; the exit code says whether the run failed.
+ */
+export function printRunReport(
+  report: RunReport,
+  deps: Pick<CliRunDeps, "out" | "err">,
+  headline: string,
+): number {
   if (!report.waited) {
     deps.out(`${report.executionArn}\n`);
     return 0;
   }
   const lines = [
-    `${report.status}  ${report.name}`,
+    headline,
     "",
     renderNodeTableText(report.nodes, { executionStartMs: Date.parse(report.startedAt) }),
     "",
