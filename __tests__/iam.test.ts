@@ -35,6 +35,7 @@ import {
   planScenario,
   planThroughJobContext,
   REPOSITORY,
+  schedulerRoleArn,
 } from "./harness/iamScenarios.js";
 import { ACTIONS_DIR, REPO_ROOT, testPython, useLocalStack, type LocalStack } from "./harness/localStack.js";
 
@@ -84,6 +85,7 @@ function variables(s: Pick<LocalStack, "region" | "accountId" | "roles">): Recor
     LambdaRoleName: s.roles.lambda.split("/").pop() ?? "",
     StateMachineRoleName: s.roles.stateMachine.split("/").pop() ?? "",
     EcsExecutionRoleName: ECS_EXECUTION_ROLE_NAME,
+    SchedulerRoleName: schedulerRoleArn(s).split("/").pop() ?? "",
     DataBucket: "spaceflights-data",
     DataLocationBucket: "spaceflights-runs",
     DataLocationPrefix: "kedro-sfn",
@@ -538,6 +540,7 @@ describe("IAM policies", () => {
       "EcsExecutionRole",
       "LambdaExecutionRole",
       "PlanRole",
+      "SchedulerRole",
       "StateMachineRole",
     ]);
     const planTrust = JSON.stringify(parsed.Resources["PlanRole"]?.Properties.AssumeRolePolicyDocument);
@@ -588,6 +591,7 @@ describe("IAM policies", () => {
         LambdaRoleName: made.roles["LambdaExecutionRole"]?.name ?? "",
         StateMachineRoleName: made.roles["StateMachineRole"]?.name ?? "",
         EcsExecutionRoleName: made.roles["EcsExecutionRole"]?.name ?? "",
+        SchedulerRoleName: made.roles["SchedulerRole"]?.name ?? "",
         DeploySubject: subject,
       };
       // A statement naming an optional parameter left empty is not in the template's role.
@@ -610,6 +614,7 @@ describe("IAM policies", () => {
         ["LambdaExecutionRole", "lambda-execution-role.json", "lambda-execution-role-trust.json"],
         ["StateMachineRole", "state-machine-role.json", "state-machine-role-trust.json"],
         ["EcsExecutionRole", "ecs-execution-role.json", "ecs-execution-role-trust.json"],
+        ["SchedulerRole", "scheduler-role.json", "scheduler-role-trust.json"],
       ] as const) {
         const role = made.roles[logical];
         expect({ logical, trust: resolved(role?.trust) }).toEqual({ logical, trust: expected(trust) });

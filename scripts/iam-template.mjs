@@ -1,4 +1,4 @@
-// The CloudFormation template of the four roles (docs/iam/roles.cfn.yml), generated from the policy
+// The CloudFormation template of the five roles (docs/iam/roles.cfn.yml), generated from the policy
 // documents in docs/iam/*.json so those stay the one source of truth (the IAM test checks them
 // against what AWS requires per call). `node scripts/iam-template.mjs` rewrites the template;
 // `--check` fails when it differs from what the documents generate.
@@ -78,6 +78,7 @@ const SUBSTITUTES = {
   LambdaRoleName: "LambdaExecutionRole",
   StateMachineRoleName: "StateMachineRole",
   EcsExecutionRoleName: "EcsExecutionRole",
+  SchedulerRoleName: "SchedulerRole",
   DeploySubject: "DeploySubject",
   ...Object.fromEntries(Object.keys(PARAMETERS).map((name) => [name, name])),
 };
@@ -183,6 +184,12 @@ const template = {
       "ecs-execution-role.json",
       "kedro-sfn-ecs-execution",
     ),
+    SchedulerRole: role(
+      "The role EventBridge Scheduler assumes to start the state machine through its alias live (the schedule input).",
+      "scheduler-role-trust.json",
+      "scheduler-role.json",
+      "kedro-sfn-scheduler",
+    ),
   },
   Outputs: {
     PlanRoleArn: {
@@ -202,8 +209,13 @@ const template = {
       Value: { "Fn::GetAtt": ["StateMachineRole", "Arn"] },
     },
     EcsExecutionRoleArn: {
-      Description: "The ecs-execution-role-arn input (ecs-task-role-arn: the LambdaRoleArn, which ECS tasks may assume too).",
+      Description:
+        "The ecs-execution-role-arn input (ecs-task-role-arn: the LambdaRoleArn, which ECS tasks may assume too).",
       Value: { "Fn::GetAtt": ["EcsExecutionRole", "Arn"] },
+    },
+    SchedulerRoleArn: {
+      Description: "The scheduler-role-arn input.",
+      Value: { "Fn::GetAtt": ["SchedulerRole", "Arn"] },
     },
   },
 };

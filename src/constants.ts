@@ -52,6 +52,10 @@ export enum Input {
   EcsExecutionRoleArn = "ecs-execution-role-arn",
   EcsTaskRoleArn = "ecs-task-role-arn",
   LearnDurations = "learn-durations",
+  Schedule = "schedule",
+  ScheduleTimezone = "schedule-timezone",
+  ScheduleInput = "schedule-input",
+  SchedulerRoleArn = "scheduler-role-arn",
 }
 
 export enum Output {

@@ -6,6 +6,7 @@ import type { Architecture, Runner } from "./compile/types.js";
 import type { GroupBy } from "./graph/grouping.js";
 import type { ImageBuilderName as Builder } from "./image/options.js";
 import { validateStateMachineName } from "./plan/desired.js";
+import { checkScheduleExpression, checkTimeZone } from "./plan/schedule.js";
 import type { LogLevel } from "./plan/types.js";
 
 // Each union is declared once, where its values mean something; options re-exports them for the entry points.
@@ -78,6 +79,12 @@ export interface Options {
   ecsTaskRoleArn: string;
   /** Compile with durations learned from the deployed state machine's past executions. */
   learnDurations: boolean;
+  /** EventBridge Scheduler schedule (src/plan/schedulePlan.ts): `cron(...)`/`rate(...)`, "" = none. */
+  schedule: string;
+  scheduleTimezone: string;
+  /** JSON object, the scheduled executions' input. */
+  scheduleInput: string;
+  schedulerRoleArn: string;
 }
 
 /** Reads one raw input by name; "" when not given. */
@@ -114,6 +121,8 @@ const DEFAULTS: Partial<Record<Input, string>> = {
   [Input.DefaultRunner]: "lambda",
   [Input.EcsAssignPublicIp]: "false",
   [Input.LearnDurations]: "true",
+  [Input.ScheduleTimezone]: "UTC",
+  [Input.ScheduleInput]: "{}",
 };
 
 /**
@@ -208,6 +217,27 @@ export function parseOptions(read: InputReader): Options {
     ecsExecutionRoleArn: get(Input.EcsExecutionRoleArn),
     ecsTaskRoleArn: get(Input.EcsTaskRoleArn),
     learnDurations: parseBoolean(Input.LearnDurations, get(Input.LearnDurations)),
+    ...parseSchedule(get),
+  };
+}
+
+/** The schedule inputs, checked before any AWS call (the role ARN with the other roles, in checkInputs). */
+function parseSchedule(
+  get: (name: Input) => string,
+): Pick<Options, "schedule" | "scheduleTimezone" | "scheduleInput" | "schedulerRoleArn"> {
+  const schedule = get(Input.Schedule);
+  const scheduleTimezone = get(Input.ScheduleTimezone);
+  for (const [input, check] of [
+    [Input.Schedule, schedule ? checkScheduleExpression(schedule) : null],
+    [Input.ScheduleTimezone, checkTimeZone(scheduleTimezone)],
+  ] as const) {
+    if (check && !check.ok) throw new UserError(`Input '${input}': ${check.problem}`, { hint: check.hint });
+  }
+  return {
+    schedule,
+    scheduleTimezone,
+    scheduleInput: parseJsonObject(Input.ScheduleInput, get(Input.ScheduleInput)),
+    schedulerRoleArn: get(Input.SchedulerRoleArn),
   };
 }
 

@@ -70,6 +70,9 @@ function imagePull(imageUri: unknown, account: Account) {
 
 const on = (action: string, resource: string) => [{ action, resource }];
 
+const scheduleArn = (i: Input, a: Account): string =>
+  `arn:aws:scheduler:${a.region}:${a.accountId}:schedule/${str(i.GroupName) || "default"}/${str(i.Name)}`;
+
 export const REQUIRED: Record<string, Rule> = {
   // Lambda. Tags on create need lambda:TagResource, and GetFunction on a tagged function needs
   // lambda:ListTags ("Using tags on Lambda functions", Lambda developer guide). `Publish` on
@@ -158,6 +161,21 @@ export const REQUIRED: Record<string, Rule> = {
   "states:ListStateMachineAliases": (i) => on("states:ListStateMachineAliases", str(i.stateMachineArn)),
   "states:DeleteStateMachineAlias": (i) =>
     on("states:DeleteStateMachineAlias", unqualifiedMachine(str(i.stateMachineAliasArn))),
+
+  // EventBridge Scheduler: calls on a schedule are authorised on arn:...:schedule/GROUP/NAME; a
+  // create or update passes the target's role (iam:PassRole to scheduler.amazonaws.com; "Using
+  // identity-based policies for EventBridge Scheduler", Scheduler user guide). The role's own
+  // states:StartExecution on the alias is the scheduler role's, checked by the scenario.
+  "scheduler:GetSchedule": (i, a) => on("scheduler:GetSchedule", scheduleArn(i, a)),
+  "scheduler:CreateSchedule": (i, a) => [
+    ...on("scheduler:CreateSchedule", scheduleArn(i, a)),
+    ...passRole((i.Target as Input | undefined)?.RoleArn, "scheduler.amazonaws.com"),
+  ],
+  "scheduler:UpdateSchedule": (i, a) => [
+    ...on("scheduler:UpdateSchedule", scheduleArn(i, a)),
+    ...passRole((i.Target as Input | undefined)?.RoleArn, "scheduler.amazonaws.com"),
+  ],
+  "scheduler:DeleteSchedule": (i, a) => on("scheduler:DeleteSchedule", scheduleArn(i, a)),
 
   // ECR. Tags on create are authorised as ecr:TagResource too ("Using Tag-Based Access Control",
   // ECR user guide). A registry login is for a push over the registry API to the repository, which

@@ -67,6 +67,10 @@ function compiledWithEcsNode(): DesiredDeployment["compiled"] {
   });
 }
 
+/** The scheduler-role-arn a scheduled deploy passes (moto's Scheduler does not check it exists). */
+export const schedulerRoleArn = (stack: Pick<LocalStack, "accountId">): string =>
+  `arn:aws:iam::${stack.accountId}:role/kedro-sfn-scheduler`;
+
 export function desiredFor(
   stack: LocalStack,
   imageUri: string,
@@ -202,6 +206,27 @@ export const iamScenarios: IamScenario[] = [
         }),
       );
       await applyRollback(clients, await planRollback(clients, NAME, "previous"));
+    },
+  },
+  {
+    stage: "schedule",
+    async run(stack, clients) {
+      const image = await stack.putImage(REPOSITORY, "v1");
+      const schedule = {
+        expression: "cron(0 6 * * ? *)",
+        timezone: "Europe/Paris",
+        input: '{"params":{}}',
+        roleArn: schedulerRoleArn(stack),
+      };
+      // Created, updated, removed (the plan reads it each time), created again and destroyed with the rest.
+      await deploy(clients, desiredFor(stack, image, { schedule }));
+      await deploy(
+        clients,
+        desiredFor(stack, image, { schedule: { ...schedule, expression: "rate(1 day)" } }),
+      );
+      await deploy(clients, desiredFor(stack, image));
+      await deploy(clients, desiredFor(stack, image, { schedule }));
+      await applyDestroy(clients, await planDestroy(clients, NAME), () => undefined);
     },
   },
   {
@@ -349,6 +374,12 @@ export const planScenario: IamScenario = {
     );
     changed.ctx.aws.destroy();
     if (!changed.plan.summary.hasChanges) throw new Error("The plan scenario's plan shows no change");
+    // With a schedule: one GetSchedule.
+    const scheduled = { [Input.Schedule]: "rate(1 day)", [Input.SchedulerRoleArn]: schedulerRoleArn(stack) };
+    const withSchedule = await planThroughJobContext(stack, recorders, compiledSpaceflights(NAME), scheduled);
+    withSchedule.ctx.aws.destroy();
+    if (withSchedule.plan.schedule?.action !== "create")
+      throw new Error("The plan scenario's schedule input plans no schedule to create");
     // Without the role inputs (a plan may run without them) the account is unknown: found by name.
     const noRoles = { [Input.LambdaRoleArn]: "", [Input.StateMachineRoleArn]: "" };
     (await planThroughJobContext(stack, recorders, compiledSpaceflights(NAME), noRoles)).ctx.aws.destroy();

@@ -38,6 +38,7 @@ import { STATE_MACHINE_ALIAS } from "../constants.js";
 import { deleteOldVersions } from "./versionCleanup.js";
 import { bindTaskDefinition } from "../plan/taskDefinitions.js";
 import { convergeTaskDefinition } from "./taskDefinitionApply.js";
+import { applySchedule } from "./scheduleApply.js";
 import { ecrImageOf, keptImageTag, protectImage, releaseImages } from "./ecr.js";
 import { errorMessage } from "../errors.js";
 import {
@@ -105,6 +106,8 @@ export async function applyPlan(
 
   if (plan.stateMachine.steps.includes("create") || plan.stateMachine.steps.includes("update"))
     await protectDeployedImage(clients, desired, log);
+  // A schedule that goes is deleted before the switch retags the state machine `none` (see readSchedule).
+  if (plan.schedule?.action === "delete") await applySchedule(clients, plan, desired, null, log);
   const taskDefinitionArn = await convergeTaskDefinition(clients, plan, desired, log);
   let previousParent: AslDefinition | null = null;
   const { arn, versionArn } = await switchStateMachine(
@@ -119,6 +122,8 @@ export async function applyPlan(
     taskDefinitionArn,
   );
   const aliasArn = await moveAlias(clients, plan, desired, arn, versionArn, log);
+  if (plan.schedule?.action === "create" || plan.schedule?.action === "update")
+    await applySchedule(clients, plan, desired, aliasArnOf(arn), log);
   const deleted = await prune(clients, plan, desired, options.concurrency ?? DEFAULT_CONCURRENCY, log);
   // Child state machines the parent stopped running, with prune as for functions (old parent
   // versions kept for rollback may still start them).

@@ -1,6 +1,7 @@
 import { ECRClient } from "@aws-sdk/client-ecr";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { S3Client } from "@aws-sdk/client-s3";
+import { SchedulerClient } from "@aws-sdk/client-scheduler";
 import { SFNClient } from "@aws-sdk/client-sfn";
 import type {
   AwsCredentialIdentity,
@@ -65,6 +66,8 @@ export interface AwsClients {
   readonly ecs: EcsClient;
   /** CloudWatch Logs: a failed ECS task's last lines (the node's error) for the summary. */
   readonly logs: LogsClient;
+  /** EventBridge Scheduler: the `schedule` input's one schedule per state machine. */
+  readonly scheduler: SchedulerClient;
   destroy(): void;
 }
 
@@ -73,6 +76,7 @@ const SERVICE_PREFIX: Record<string, string> = {
   SFNClient: "states",
   ECRClient: "ecr",
   S3Client: "s3",
+  SchedulerClient: "scheduler",
 };
 
 /** API operations whose IAM action has another name. */
@@ -109,6 +113,7 @@ export async function createAwsClients(options: AwsClientOptions = {}): Promise<
   const ecr = new ECRClient(withRegion);
   // Path-style addressing when an endpoint is overridden: a local S3 has no per-bucket host names.
   const s3 = new S3Client({ ...withRegion, forcePathStyle: hasEndpointOverride(options.endpoint) });
+  const scheduler = new SchedulerClient(withRegion);
 
   const limiter =
     options.lambdaLimiter === undefined
@@ -119,6 +124,7 @@ export async function createAwsClients(options: AwsClientOptions = {}): Promise<
   attachAttemptMiddleware(sfn.middlewareStack, recorders, null);
   attachAttemptMiddleware(ecr.middlewareStack, recorders, null);
   attachAttemptMiddleware(s3.middlewareStack, recorders, null);
+  attachAttemptMiddleware(scheduler.middlewareStack, recorders, null);
 
   const jsonOptions = {
     region,
@@ -137,8 +143,9 @@ export async function createAwsClients(options: AwsClientOptions = {}): Promise<
     s3,
     ecs,
     logs,
+    scheduler,
     destroy() {
-      for (const client of [lambda, sfn, ecr, s3]) client.destroy();
+      for (const client of [lambda, sfn, ecr, s3, scheduler]) client.destroy();
     },
   };
 }

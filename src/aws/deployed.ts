@@ -5,6 +5,7 @@ import {
   functionTagsCurrent,
   imageDigestHex,
   NO_LEFTOVERS,
+  NO_SCHEDULE,
   Tag,
   taggedImage,
   type FunctionHashes,
@@ -33,6 +34,8 @@ import {
 import { createRateLimiter, mapWithConcurrency } from "./limiter.js";
 import { describeAlias } from "./alias.js";
 import { readTaskDefinition } from "./taskDefinitionApply.js";
+import { getSchedule } from "./schedule.js";
+import { scheduleName } from "../plan/schedule.js";
 import {
   describeStateMachine,
   findStateMachineArn,
@@ -84,7 +87,8 @@ export function deploymentRef(desired: DesiredDeployment): DeploymentRef {
  * (where `live` routes), and a DescribeStateMachine of the newest version (what it runs). The functions are known from the
  * definition: each Task names a published (immutable) version and records the spec hash it was
  * built from. With `ref.desiredFor` the read is completed against that deployment (see
- * completeDeployed): a 200-node no-op plan is those five calls, whatever else the region holds.
+ * completeDeployed): a 200-node no-op plan is those five calls, whatever else the region holds
+ * (a sixth, GetSchedule, when the state machine has a schedule: see readSchedule).
  */
 export async function readDeployed(clients: AwsClients, ref: DeploymentRef): Promise<DeployedState> {
   const state = await explained(ref.stateMachineName, async () => {
@@ -103,7 +107,27 @@ export async function readDeployed(clients: AwsClients, ref: DeploymentRef): Pro
     } satisfies DeployedState;
   });
   const desired = ref.desiredFor?.(state);
-  return desired ? completeDeployed(clients, state, desired, ref) : state;
+  const scheduled = await explained(ref.stateMachineName, () =>
+    readSchedule(clients, state, ref.stateMachineName, desired),
+  );
+  return desired ? completeDeployed(clients, scheduled, desired, ref) : scheduled;
+}
+
+/**
+ * The schedule, by name (one GetSchedule), when one is wanted or may exist: the state machine's
+ * schedule tag is not `none` (a tag-less one, deployed before schedules, may have one too).
+ * A no-op without a schedule makes no call; one with a schedule makes this one.
+ */
+async function readSchedule(
+  clients: AwsClients,
+  state: DeployedState,
+  stateMachineName: string,
+  desired: DesiredDeployment | undefined,
+): Promise<DeployedState> {
+  const machine = state.stateMachine;
+  const mayExist = machine !== null && machine.tags[Tag.schedule] !== NO_SCHEDULE;
+  if (!desired?.schedule && !mayExist) return state;
+  return { ...state, schedule: await getSchedule(clients.scheduler, scheduleName(stateMachineName)) };
 }
 
 /**

@@ -14,11 +14,16 @@ import {
 } from "../aws/sfn.js";
 import { UserError } from "../errors.js";
 import { Tag } from "../plan/desired.js";
+import { scheduleName } from "../plan/schedule.js";
+import { isOurSchedule } from "../plan/schedulePlan.js";
+import { deleteSchedule, getSchedule } from "../aws/schedule.js";
 
 /** Everything `kedro-sfn destroy` removes for one state machine, read before anything goes. */
 export interface DestroyPlan {
   stateMachineName: string;
   stateMachineArn: string | null;
+  /** Its EventBridge Scheduler schedule (ours by its Description marker), deleted first; null when none. */
+  schedule: string | null;
   /** Aliases of the state machine (deleted first: nothing starts through them any more). */
   aliases: string[];
   /** Published versions (they go with the state machine). */
@@ -44,12 +49,13 @@ export async function planDestroy(
 ): Promise<DestroyPlan> {
   try {
     const arn = await findStateMachineArn(clients.sfn, stateMachineName);
-    const [machine, aliases, versions, running, listed] = await Promise.all([
+    const [machine, aliases, versions, running, listed, schedule] = await Promise.all([
       arn ? describeStateMachine(clients.sfn, arn) : null,
       arn ? listAliases(clients.sfn, arn) : [],
       arn ? listStateMachineVersions(clients.sfn, arn) : [],
       arn ? hasRunningExecutions(clients.sfn, arn) : false,
       listAllFunctions(clients.lambda),
+      getSchedule(clients.scheduler, scheduleName(stateMachineName)),
     ]);
     if (arn) {
       // The state machine itself must be ours too: a name is not proof.
@@ -80,6 +86,8 @@ export async function planDestroy(
     return {
       stateMachineName,
       stateMachineArn: arn,
+      // A schedule of our name that is not ours stays (and is not said to be deleted).
+      schedule: schedule && isOurSchedule(schedule, stateMachineName) ? schedule.name : null,
       aliases,
       versions: versions.map((v) => v.arn),
       functions: functions.sort(),
@@ -97,7 +105,7 @@ export async function planDestroy(
 }
 
 export function isEmpty(plan: DestroyPlan): boolean {
-  return !plan.stateMachineArn && plan.functions.length === 0;
+  return !plan.stateMachineArn && plan.functions.length === 0 && !plan.schedule;
 }
 
 /** The plan as lines, printed before anything is deleted. */
@@ -106,6 +114,7 @@ export function describeDestroy(plan: DestroyPlan): string {
   const short = (arn: string): string => arn.split(":").slice(6).join(":");
   const lines = [`Destroy plan for ${plan.stateMachineName}:`];
   if (plan.stateMachineArn) lines.push(`  state machine ${plan.stateMachineArn}`);
+  if (plan.schedule) lines.push(`  EventBridge Scheduler schedule ${plan.schedule}`);
   for (const alias of plan.aliases) lines.push(`  alias ${short(alias)}`);
   if (plan.versions.length > 0)
     lines.push(
@@ -139,6 +148,13 @@ export async function applyDestroy(
       },
     );
   const doing = (what: string) => ({ doing: what, stateMachineName: plan.stateMachineName });
+  if (plan.schedule) {
+    try {
+      if (await deleteSchedule(clients.scheduler, plan.schedule)) log(`deleted schedule ${plan.schedule}`);
+    } catch (error) {
+      throw explainAwsError(error, doing(`delete schedule ${plan.schedule}`));
+    }
+  }
   for (const alias of plan.aliases) {
     try {
       await clients.sfn.send(new DeleteStateMachineAliasCommand({ stateMachineAliasArn: alias }));

@@ -3,6 +3,7 @@ import { Input } from "../constants.js";
 import { UserError } from "../errors.js";
 import { stableStringify } from "../canonicalJson.js";
 import { sha256Hex, shortHash } from "./canonical.js";
+import { scheduleName } from "./schedule.js";
 import type { DesiredDeployment, FunctionMarker, LoggingSettings } from "./types.js";
 
 export const Tag = {
@@ -20,11 +21,18 @@ export const Tag = {
    * `none` reads every function version again (see src/aws/deployed.ts).
    */
   leftovers: "kedro-sfn:leftovers",
+  /**
+   * On the state machine: the name of its schedule, or `none` (src/plan/schedulePlan.ts): a read
+   * finding `none` and no `schedule` input skips GetSchedule.
+   */
+  schedule: "kedro-sfn:schedule",
 } as const;
 
 /** State machine tags that record what a deploy did, not what it is asked for: never a reason to deploy. */
 export const BOOKKEEPING_TAGS: ReadonlySet<string> = new Set([Tag.commit, Tag.version, Tag.image]);
 export const NO_LEFTOVERS = "none";
+/** The schedule tag's value when the state machine has no schedule. */
+export const NO_SCHEDULE = "none";
 export const MAYBE_LEFTOVERS = "maybe";
 
 const MANAGED_BY = "kedro-sfn-action";
@@ -43,6 +51,9 @@ export interface DeployInputs {
   tags?: Record<string, string> | undefined;
   /** Plan mode checks the roles given but does not require them (the deploy does). */
   rolesOptional?: boolean;
+  /** The `schedule` input is set: its role is required to deploy. */
+  scheduled?: boolean;
+  schedulerRoleArn?: string | undefined;
 }
 
 /** The AWS partitions, and the region prefixes that belong to each (the rest are `aws`). */
@@ -86,6 +97,13 @@ export function validateDeployInputs(inputs: DeployInputs): void {
       { hint: "Both roles must be in the account you deploy to." },
     );
   }
+  if (inputs.scheduled || inputs.schedulerRoleArn)
+    validateRoleArn(
+      Input.SchedulerRoleArn,
+      inputs.schedulerRoleArn,
+      inputs.region,
+      optional || !inputs.scheduled,
+    );
   if (inputs.ecrRepository) validateRepositoryRegion(inputs.ecrRepository, inputs.region);
   if (inputs.logging) validateLogging(inputs.logging, inputs.region);
   for (const key of Object.keys(inputs.tags ?? {})) {
@@ -224,6 +242,7 @@ export function stateMachineTags(desired: DesiredDeployment): Record<string, str
     ...functionTags(desired),
     [Tag.commit]: tagValue(desired.commitSha),
     [Tag.leftovers]: NO_LEFTOVERS,
+    [Tag.schedule]: desired.schedule ? scheduleName(desired.stateMachineName) : NO_SCHEDULE,
     // Only an exact record: a URI the tag rules would alter (or cut) is left out.
     ...(image === desired.imageUri && imageDigestHex(image) ? { [Tag.image]: image } : {}),
   };
@@ -245,7 +264,8 @@ export function functionTagsCurrent(
 ): boolean {
   const wanted = functionTags(desired);
   const keys = Object.keys(stateMachineTagged).filter(
-    (key) => !BOOKKEEPING_TAGS.has(key) && key !== Tag.leftovers && !key.startsWith("aws:"),
+    (key) =>
+      !BOOKKEEPING_TAGS.has(key) && key !== Tag.leftovers && key !== Tag.schedule && !key.startsWith("aws:"),
   );
   return (
     keys.length === Object.keys(wanted).length && keys.every((key) => stateMachineTagged[key] === wanted[key])

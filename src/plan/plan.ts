@@ -29,9 +29,11 @@ import {
   type Plan,
   type PlanSummary,
   type AliasPlan,
+  type SchedulePlan,
   type StateMachinePlan,
   type TaskDefinitionPlan,
 } from "./types.js";
+import { planSchedule } from "./schedulePlan.js";
 
 export interface PlanOptions {
   /** Delete functions of nodes that left the pipeline (after the state machine stops using them). */
@@ -96,6 +98,13 @@ export function planDeployment(
     keep: options.keepVersions ?? DEFAULT_KEEP_VERSIONS,
     imageUri: desired.imageUri,
   });
+  const machineArn = deployed?.stateMachine?.arn;
+  const schedule = planSchedule(
+    desired.stateMachineName,
+    desired.schedule,
+    deployed?.schedule,
+    machineArn ? `${machineArn}:${STATE_MACHINE_ALIAS}` : null,
+  );
   const planWithoutHash: Omit<Plan, "hash"> = {
     schema: PLAN_SCHEMA,
     stateMachineName: desired.stateMachineName,
@@ -110,7 +119,8 @@ export function planDeployment(
     stateMachine,
     oldVersions,
     ...(taskDefinition ? { taskDefinition } : {}),
-    summary: summarize(functions, stateMachine, taskDefinition),
+    ...(schedule ? { schedule } : {}),
+    summary: summarize(functions, stateMachine, taskDefinition, schedule),
   };
   return { ...planWithoutHash, hash: planHash(planWithoutHash) };
 }
@@ -375,24 +385,29 @@ function summarize(
   functions: FunctionPlan[],
   stateMachine: StateMachinePlan,
   taskDefinition?: TaskDefinitionPlan,
+  schedule?: SchedulePlan,
 ): PlanSummary {
   const count = (predicate: (fn: FunctionPlan) => boolean): number => functions.filter(predicate).length;
+  const scheduled = (action: SchedulePlan["action"]): number => (schedule?.action === action ? 1 : 0);
   const toCreate =
     count((fn) => fn.action === "create") +
     (stateMachine.action === "create" ? 1 : 0) +
-    (taskDefinition?.action === "create" ? 1 : 0);
+    (taskDefinition?.action === "create" ? 1 : 0) +
+    scheduled("create");
   // An alias that moves while the state machine stays (after a rollback) updates the state machine.
   const aliasMoves = stateMachine.action === "noop" && (stateMachine.alias?.action ?? "noop") !== "noop";
   const machineUpdates = stateMachine.action === "update" || aliasMoves;
   const toUpdate =
     count((fn) => fn.action === "update-code" || fn.action === "update-config") +
     (machineUpdates ? 1 : 0) +
-    (taskDefinition?.action === "update" ? 1 : 0);
-  const toDelete = count((fn) => fn.action === "delete");
+    (taskDefinition?.action === "update" ? 1 : 0) +
+    scheduled("update");
+  const toDelete = count((fn) => fn.action === "delete") + scheduled("delete");
   const unchanged =
     count((fn) => fn.action === "noop") +
     (stateMachine.action === "noop" && !aliasMoves ? 1 : 0) +
-    (taskDefinition?.action === "noop" ? 1 : 0);
+    (taskDefinition?.action === "noop" ? 1 : 0) +
+    scheduled("noop");
   return { toCreate, toUpdate, toDelete, unchanged, hasChanges: toCreate + toUpdate + toDelete > 0 };
 }
 

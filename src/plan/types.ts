@@ -28,6 +28,33 @@ export interface DesiredDeployment {
   project: string;
   /** Roles of the tasks routed to ECS (compiled.ecsTasks); absent when none is. */
   ecs?: EcsRoles;
+  /** The `schedule` input: one EventBridge Scheduler schedule starting the alias; absent = none. */
+  schedule?: DesiredSchedule;
+}
+
+/** What the schedule of a state machine must be (src/plan/schedulePlan.ts). */
+export interface DesiredSchedule {
+  /** `cron(...)` or `rate(...)`, checked by src/plan/schedule.ts. */
+  expression: string;
+  /** IANA time zone. */
+  timezone: string;
+  /** The execution input, canonical JSON of an object (`{"params": {...}}`). */
+  input: string;
+  roleArn: string;
+}
+
+/** A schedule as GetSchedule shows it. */
+export interface DeployedSchedule {
+  name: string;
+  arn: string | null;
+  description: string;
+  expression: string;
+  timezone: string;
+  targetArn: string;
+  roleArn: string;
+  input: string;
+  state: string;
+  flexibleWindow: string;
 }
 
 /** What `kedro-sfn` writes into a function's Description, read back from ListFunctions. */
@@ -145,6 +172,8 @@ export interface DeployedState {
   versionsRead?: boolean;
   /** The ECS task definition family's latest ACTIVE revision; absent when not read (no ECS task). */
   taskDefinition?: DeployedTaskDefinition | null;
+  /** The schedule of this name (src/plan/schedule.ts scheduleName): null when absent, absent when not read. */
+  schedule?: DeployedSchedule | null;
 }
 
 /** The issue's vocabulary; `steps` says what exactly an update does. */
@@ -211,6 +240,16 @@ export interface AliasPlan {
   targetVersionArn: string;
 }
 
+/** The EventBridge Scheduler schedule starting the alias (the `schedule` input). */
+export interface SchedulePlan {
+  name: string;
+  action: "create" | "update" | "delete" | "noop";
+  /** What it is (after for create/update/noop, before for delete). */
+  expression: string;
+  timezone: string;
+  changes: FieldChange[];
+}
+
 export interface OldVersionsPlan {
   /** How many state machine versions are kept, the one this deploy publishes included. */
   keep: number;
@@ -254,6 +293,8 @@ export interface Plan {
   oldVersions: OldVersionsPlan;
   /** The ECS task definition revision the tasks routed to ECS run; absent when none is. */
   taskDefinition?: TaskDefinitionPlan;
+  /** Absent when there is no schedule, wanted or deployed. */
+  schedule?: SchedulePlan;
   summary: PlanSummary;
   /** sha256 of the canonical plan without `hash` and revision ids. */
   hash: string;

@@ -54,6 +54,8 @@ export interface PlanView {
     alias?: string;
     /** A split pipeline: the child state machines the parent runs (each gets a new version if it changed). */
     children?: { name: string; tasks: number }[];
+    /** What the deploy does to the EventBridge Scheduler schedule, as a sentence; absent without one. */
+    schedule?: string;
   };
   image: ImageView;
   /** Old versions the deploy deletes after its cutover (`keep-versions`); absent when none. */

@@ -1,7 +1,8 @@
 import type { CompiledPipeline } from "../compile/types.js";
 import type { Finding } from "../graph/preflight.js";
 import type { PipelineGraph } from "../graph/types.js";
-import type { AliasPlan, DefinitionChange, Plan } from "../plan/types.js";
+import { codeSpan, escapeText } from "./markdown.js";
+import type { AliasPlan, DefinitionChange, Plan, SchedulePlan } from "../plan/types.js";
 import { pipelineTasksFromGraph } from "../run/tasks.js";
 import type { FunctionRow, ImageView, PlanTask, PlanView, TaskChange } from "./planModel.js";
 
@@ -70,6 +71,7 @@ export function toPlanView(plan: Plan, context: PlanViewContext): PlanView {
             children: context.compiled.children.map((c) => ({ name: c.name, tasks: c.functionNames.length })),
           }
         : {}),
+      ...(plan.schedule ? { schedule: scheduleSentence(plan.schedule) } : {}),
     },
     image: context.image,
     planHash: plan.hash,
@@ -97,6 +99,18 @@ export function renderDefinitionChanges(changes: DefinitionChange[]): string {
       return `~ ${c.path}: ${show(c.before)} → ${show(c.after)}`;
     })
     .join("\n");
+}
+
+/** `Schedule kedro-sfn-x (cron(0 6 * * ? *), UTC): to create.` */
+function scheduleSentence(schedule: SchedulePlan): string {
+  const what = `Schedule ${codeSpan(schedule.name)} (${codeSpan(schedule.expression)}, ${escapeText(schedule.timezone)})`;
+  if (schedule.action === "update") {
+    const changed = schedule.changes
+      .map((c) => `${c.field} ${codeSpan(String(c.before))} → ${codeSpan(String(c.after))}`)
+      .join(", ");
+    return `${what}: to update (${changed}).`;
+  }
+  return `${what}: ${{ create: "to create", delete: "to delete", noop: "unchanged" }[schedule.action]}.`;
 }
 
 /** `Alias live: version 2 -> the new version.` for the plan; nothing when the alias stays. */

@@ -48,10 +48,13 @@ export async function checkInputs(
       ...(options.logGroupArn ? { logGroupArn: options.logGroupArn } : {}),
     },
     rolesOptional: !deploying,
+    scheduled: options.schedule !== "",
+    schedulerRoleArn: options.schedulerRoleArn,
   });
   const missing = [
     [Input.LambdaRoleArn, options.lambdaRoleArn],
     [Input.StateMachineRoleArn, options.stateMachineRoleArn],
+    ...(options.schedule ? [[Input.SchedulerRoleArn, options.schedulerRoleArn]] : []),
     [Input.EcrRepository, options.ecrRepository],
   ].filter(([, value]) => !value);
   if (missing.length > 0) {

@@ -1,6 +1,7 @@
 import { deploymentRef, type DeploymentRef } from "../aws/deployed.js";
 import type { Options } from "../options.js";
 import { planDeployment } from "../plan/plan.js";
+import { canonicalInput } from "../plan/schedulePlan.js";
 import type { DeployedState, DesiredDeployment, Plan } from "../plan/types.js";
 import type { ImageView, PlanView } from "../report/planComment.js";
 import { toPlanView } from "../report/planView.js";
@@ -33,6 +34,16 @@ export function desiredDeployment(
     project: inspected.graph.project?.name ?? "",
     ...(inspected.compiled.ecsTasks?.length
       ? { ecs: { executionRoleArn: options.ecsExecutionRoleArn, taskRoleArn: options.ecsTaskRoleArn } }
+      : {}),
+    ...(options.schedule
+      ? {
+          schedule: {
+            expression: options.schedule,
+            timezone: options.scheduleTimezone,
+            input: canonicalInput(options.scheduleInput),
+            roleArn: options.schedulerRoleArn,
+          },
+        }
       : {}),
   };
 }
