@@ -11977,7 +11977,7 @@ __webpack_unused_export__ = waitUntilPublishedVersionActive;
 
 /***/ }),
 
-/***/ 6092:
+/***/ 3711:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
@@ -18692,6 +18692,1061 @@ __webpack_unused_export__ = waitUntilBucketExists;
 __webpack_unused_export__ = waitUntilBucketNotExists;
 __webpack_unused_export__ = waitUntilObjectExists;
 __webpack_unused_export__ = waitUntilObjectNotExists;
+
+
+/***/ }),
+
+/***/ 768:
+/***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
+
+var __webpack_unused_export__;
+const { awsEndpointFunctions, emitWarningIfUnsupportedVersion: emitWarningIfUnsupportedVersion$1, createDefaultUserAgentProvider, getDefaultSocketTimeout, NODE_APP_ID_CONFIG_OPTIONS, getAwsRegionExtensionConfiguration, resolveAwsRegionExtensionConfiguration, resolveUserAgentConfig, resolveHostHeaderConfig, getUserAgentPlugin, getHostHeaderPlugin, getLoggerPlugin, getRecursionDetectionPlugin } = __nccwpck_require__(5152);
+const { getHttpAuthSchemeEndpointRuleSetPlugin, DefaultIdentityProviderConfig, getHttpSigningPlugin, createPaginator } = __nccwpck_require__(402);
+const { normalizeProvider, getSmithyContext, ServiceException, NoOpLogger, emitWarningIfUnsupportedVersion, loadConfigsForDefaultMode, getDefaultExtensionConfiguration, resolveDefaultRuntimeConfig, Client, makeBuilder, createAggregatedClient } = __nccwpck_require__(2658);
+const { Command: $Command } = __nccwpck_require__(2658);
+__webpack_unused_export__ = $Command;
+__webpack_unused_export__ = Client;
+const { resolveDefaultsModeConfig, loadConfig, NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, NODE_REGION_CONFIG_OPTIONS, NODE_REGION_CONFIG_FILE_OPTIONS, resolveRegionConfig } = __nccwpck_require__(7291);
+const { BinaryDecisionDiagram, EndpointCache, decideEndpoint, customEndpointFunctions, resolveEndpointConfig, getEndpointPlugin } = __nccwpck_require__(2085);
+const { parseUrl, getHttpHandlerExtensionConfiguration, resolveHttpHandlerRuntimeConfig, getContentLengthPlugin } = __nccwpck_require__(3422);
+const { DEFAULT_RETRY_MODE, NODE_RETRY_MODE_CONFIG_OPTIONS, NODE_MAX_ATTEMPT_CONFIG_OPTIONS, resolveRetryConfig, getRetryPlugin } = __nccwpck_require__(3609);
+const { TypeRegistry, getSchemaSerdePlugin } = __nccwpck_require__(6890);
+const { resolveAwsSdkSigV4Config, AwsSdkSigV4Signer, NODE_AUTH_SCHEME_PREFERENCE_OPTIONS } = __nccwpck_require__(7523);
+const { defaultProvider } = __nccwpck_require__(5861);
+const { toUtf8, fromUtf8, toBase64, fromBase64, calculateBodyLength } = __nccwpck_require__(2430);
+const { streamCollector, NodeHttpHandler } = __nccwpck_require__(1279);
+const { AwsRestJsonProtocol } = __nccwpck_require__(7288);
+const { Sha256 } = __nccwpck_require__(9542);
+
+const defaultSchedulerHttpAuthSchemeParametersProvider = async (config, context, input) => {
+    return {
+        operation: getSmithyContext(context).operation,
+        region: await normalizeProvider(config.region)() || (() => {
+            throw new Error("expected `region` to be configured for `aws.auth#sigv4`");
+        })(),
+    };
+};
+function createAwsAuthSigv4HttpAuthOption(authParameters) {
+    return {
+        schemeId: "aws.auth#sigv4",
+        signingProperties: {
+            name: "scheduler",
+            region: authParameters.region,
+        },
+        propertiesExtractor: (config, context) => ({
+            signingProperties: {
+                config,
+                context,
+            },
+        }),
+    };
+}
+const defaultSchedulerHttpAuthSchemeProvider = (authParameters) => {
+    const options = [];
+    switch (authParameters.operation) {
+        default: {
+            options.push(createAwsAuthSigv4HttpAuthOption(authParameters));
+        }
+    }
+    return options;
+};
+const resolveHttpAuthSchemeConfig = (config) => {
+    const config_0 = resolveAwsSdkSigV4Config(config);
+    return Object.assign(config_0, {
+        authSchemePreference: normalizeProvider(config.authSchemePreference ?? []),
+    });
+};
+
+const resolveClientEndpointParameters = (options) => {
+    return Object.assign(options, {
+        useDualstackEndpoint: options.useDualstackEndpoint ?? false,
+        useFipsEndpoint: options.useFipsEndpoint ?? false,
+        defaultSigningName: "scheduler",
+    });
+};
+const commonParams = {
+    UseFIPS: { type: "builtInParams", name: "useFipsEndpoint" },
+    Endpoint: { type: "builtInParams", name: "endpoint" },
+    Region: { type: "builtInParams", name: "region" },
+    UseDualStack: { type: "builtInParams", name: "useDualstackEndpoint" },
+};
+
+var version = "3.1168.0";
+var packageInfo = {
+	version: version};
+
+const k = "ref";
+const a = -1, b = true, c = "isSet", d = "PartitionResult", e = "booleanEquals", f = "getAttr", g = { [k]: "Endpoint" }, h = { [k]: d }, i = {}, j = [{ [k]: "Region" }];
+const _data = {
+    conditions: [
+        [c, [g]],
+        [c, j],
+        ["aws.partition", j, d],
+        [e, [{ [k]: "UseFIPS" }, b]],
+        [e, [{ [k]: "UseDualStack" }, b]],
+        [e, [{ fn: f, argv: [h, "supportsDualStack"] }, b]],
+        [e, [{ fn: f, argv: [h, "supportsFIPS"] }, b]]
+    ],
+    results: [
+        [a],
+        [a, "Invalid Configuration: FIPS and custom endpoint are not supported"],
+        [a, "Invalid Configuration: Dualstack and custom endpoint are not supported"],
+        [g, i],
+        ["https://scheduler-fips.{Region}.{PartitionResult#dualStackDnsSuffix}", i],
+        [a, "FIPS and DualStack are enabled, but this partition does not support one or both"],
+        ["https://scheduler-fips.{Region}.{PartitionResult#dnsSuffix}", i],
+        [a, "FIPS is enabled but this partition does not support FIPS"],
+        ["https://scheduler.{Region}.{PartitionResult#dualStackDnsSuffix}", i],
+        [a, "DualStack is enabled but this partition does not support DualStack"],
+        ["https://scheduler.{Region}.{PartitionResult#dnsSuffix}", i],
+        [a, "Invalid Configuration: Missing Region"]
+    ]
+};
+const root = 2;
+const r = 100_000_000;
+const nodes = new Int32Array([
+    -1, 1, -1,
+    0, 12, 3,
+    1, 4, r + 11,
+    2, 5, r + 11,
+    3, 8, 6,
+    4, 7, r + 10,
+    5, r + 8, r + 9,
+    4, 10, 9,
+    6, r + 6, r + 7,
+    5, 11, r + 5,
+    6, r + 4, r + 5,
+    3, r + 1, 13,
+    4, r + 2, r + 3,
+]);
+const bdd = BinaryDecisionDiagram.from(nodes, root, _data.conditions, _data.results);
+
+const cache = new EndpointCache({
+    size: 50,
+    params: ["Endpoint", "Region", "UseDualStack", "UseFIPS"],
+});
+const defaultEndpointResolver = (endpointParams, context = {}) => {
+    return cache.get(endpointParams, () => decideEndpoint(bdd, {
+        endpointParams: endpointParams,
+        logger: context.logger,
+    }));
+};
+customEndpointFunctions.aws = awsEndpointFunctions;
+
+class SchedulerServiceException extends ServiceException {
+    static shapeId = "smithy.ts.sdk.synthetic.com.amazonaws.scheduler#SchedulerServiceException";
+    constructor(options) {
+        super(options);
+        Object.setPrototypeOf(this, SchedulerServiceException.prototype);
+    }
+}
+
+class InternalServerException extends SchedulerServiceException {
+    static shapeId = "com.amazonaws.scheduler#InternalServerException";
+    name = "InternalServerException";
+    $fault = "server";
+    Message;
+    constructor(opts) {
+        super({
+            name: "InternalServerException",
+            $fault: "server",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, InternalServerException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class ResourceNotFoundException extends SchedulerServiceException {
+    static shapeId = "com.amazonaws.scheduler#ResourceNotFoundException";
+    name = "ResourceNotFoundException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "ResourceNotFoundException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ResourceNotFoundException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class ThrottlingException extends SchedulerServiceException {
+    static shapeId = "com.amazonaws.scheduler#ThrottlingException";
+    name = "ThrottlingException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "ThrottlingException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ThrottlingException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class ValidationException extends SchedulerServiceException {
+    static shapeId = "com.amazonaws.scheduler#ValidationException";
+    name = "ValidationException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "ValidationException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ValidationException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class ConflictException extends SchedulerServiceException {
+    static shapeId = "com.amazonaws.scheduler#ConflictException";
+    name = "ConflictException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "ConflictException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ConflictException.prototype);
+        this.Message = opts.Message;
+    }
+}
+class ServiceQuotaExceededException extends SchedulerServiceException {
+    static shapeId = "com.amazonaws.scheduler#ServiceQuotaExceededException";
+    name = "ServiceQuotaExceededException";
+    $fault = "client";
+    Message;
+    constructor(opts) {
+        super({
+            name: "ServiceQuotaExceededException",
+            $fault: "client",
+            ...opts,
+        });
+        Object.setPrototypeOf(this, ServiceQuotaExceededException.prototype);
+        this.Message = opts.Message;
+    }
+}
+
+const _A = "Arn";
+const _AAC = "ActionAfterCompletion";
+const _API = "AssignPublicIp";
+const _AVC = "AwsVpcConfiguration";
+const _CD = "CreationDate";
+const _CE = "ConflictException";
+const _CPS = "CapacityProviderStrategy";
+const _CPSI = "CapacityProviderStrategyItem";
+const _CS = "CreateSchedule";
+const _CSG = "CreateScheduleGroup";
+const _CSGI = "CreateScheduleGroupInput";
+const _CSGO = "CreateScheduleGroupOutput";
+const _CSI = "CreateScheduleInput";
+const _CSO = "CreateScheduleOutput";
+const _CT = "ClientToken";
+const _D = "Description";
+const _DLC = "DeadLetterConfig";
+const _DS = "DeleteSchedule";
+const _DSG = "DeleteScheduleGroup";
+const _DSGI = "DeleteScheduleGroupInput";
+const _DSGO = "DeleteScheduleGroupOutput";
+const _DSI = "DeleteScheduleInput";
+const _DSO = "DeleteScheduleOutput";
+const _DT = "DetailType";
+const _EBP = "EventBridgeParameters";
+const _EBPEVP = "EventBridgePutEventsV2Parameters";
+const _EBPREP = "EventBridgePutRawEventsParameters";
+const _ED = "EndDate";
+const _EEC = "EnableExecuteCommand";
+const _EECSMT = "EnableECSManagedTags";
+const _EP = "EcsParameters";
+const _FTW = "FlexibleTimeWindow";
+const _G = "Group";
+const _GN = "GroupName";
+const _GS = "GetSchedule";
+const _GSG = "GetScheduleGroup";
+const _GSGI = "GetScheduleGroupInput";
+const _GSGO = "GetScheduleGroupOutput";
+const _GSI = "GetScheduleInput";
+const _GSO = "GetScheduleOutput";
+const _I = "Input";
+const _ISE = "InternalServerException";
+const _K = "Key";
+const _KKA = "KmsKeyArn";
+const _KP = "KinesisParameters";
+const _LMD = "LastModificationDate";
+const _LS = "ListSchedules";
+const _LSG = "ListScheduleGroups";
+const _LSGI = "ListScheduleGroupsInput";
+const _LSGO = "ListScheduleGroupsOutput";
+const _LSI = "ListSchedulesInput";
+const _LSO = "ListSchedulesOutput";
+const _LT = "LaunchType";
+const _LTFR = "ListTagsForResource";
+const _LTFRI = "ListTagsForResourceInput";
+const _LTFRO = "ListTagsForResourceOutput";
+const _M = "Message";
+const _MEAIS = "MaximumEventAgeInSeconds";
+const _MGI = "MessageGroupId";
+const _MR = "MaxResults";
+const _MRA = "MaximumRetryAttempts";
+const _MWIM = "MaximumWindowInMinutes";
+const _Me = "Metadata";
+const _Mo = "Mode";
+const _N = "Name";
+const _NC = "NetworkConfiguration";
+const _NP = "NamePrefix";
+const _NT = "NextToken";
+const _PC = "PlacementConstraints";
+const _PCl = "PlacementConstraint";
+const _PK = "PartitionKey";
+const _PPL = "PipelineParameterList";
+const _PS = "PlacementStrategy";
+const _PSl = "PlacementStrategies";
+const _PT = "PropagateTags";
+const _PV = "PlatformVersion";
+const _RA = "ResourceArn";
+const _RAo = "RoleArn";
+const _RI = "ReferenceId";
+const _RNFE = "ResourceNotFoundException";
+const _RP = "RetryPolicy";
+const _S = "Subnets";
+const _SA = "ScheduleArn";
+const _SD = "StartDate";
+const _SE = "ScheduleExpression";
+const _SET = "ScheduleExpressionTimezone";
+const _SG = "SecurityGroups";
+const _SGA = "ScheduleGroupArn";
+const _SGL = "ScheduleGroupList";
+const _SGS = "ScheduleGroupSummary";
+const _SGc = "ScheduleGroups";
+const _SGch = "ScheduleGroup";
+const _SL = "ScheduleList";
+const _SMPP = "SageMakerPipelineParameter";
+const _SMPPL = "SageMakerPipelineParameterList";
+const _SMPPa = "SageMakerPipelineParameters";
+const _SP = "SqsParameters";
+const _SQEE = "ServiceQuotaExceededException";
+const _SS = "ScheduleSummary";
+const _Sc = "Schedules";
+const _So = "Source";
+const _St = "State";
+const _T = "Tags";
+const _TC = "TaskCount";
+const _TDA = "TaskDefinitionArn";
+const _TE = "ThrottlingException";
+const _TK = "TagKeys";
+const _TL = "TagList";
+const _TR = "TagResource";
+const _TRI = "TagResourceInput";
+const _TRO = "TagResourceOutput";
+const _TS = "TargetSummary";
+const _Ta = "Target";
+const _Tag = "Tag";
+const _UR = "UntagResource";
+const _URI = "UntagResourceInput";
+const _URO = "UntagResourceOutput";
+const _US = "UpdateSchedule";
+const _USI = "UpdateScheduleInput";
+const _USO = "UpdateScheduleOutput";
+const _V = "Value";
+const _VE = "ValidationException";
+const _aC = "awsvpcConfiguration";
+const _b = "base";
+const _c = "client";
+const _cP = "capacityProvider";
+const _cT = "clientToken";
+const _e = "error";
+const _ex = "expression";
+const _f = "field";
+const _gN = "groupName";
+const _h = "http";
+const _hE = "httpError";
+const _hQ = "httpQuery";
+const _iT = "idempotencyToken";
+const _s = "smithy.ts.sdk.synthetic.com.amazonaws.scheduler";
+const _se = "server";
+const _t = "type";
+const _w = "weight";
+const n0 = "com.amazonaws.scheduler";
+const _s_registry = new TypeRegistry(_s);
+var SchedulerServiceException$ = [-3, _s, "SchedulerServiceException", 0, [], []];
+_s_registry.registerError(SchedulerServiceException$, SchedulerServiceException);
+const n0_registry = new TypeRegistry(n0);
+var ConflictException$ = [-3, n0, _CE,
+    { [_e]: _c, [_hE]: 409 },
+    [_M],
+    [0], 1
+];
+n0_registry.registerError(ConflictException$, ConflictException);
+var InternalServerException$ = [-3, n0, _ISE,
+    { [_e]: _se, [_hE]: 500 },
+    [_M],
+    [0], 1
+];
+n0_registry.registerError(InternalServerException$, InternalServerException);
+var ResourceNotFoundException$ = [-3, n0, _RNFE,
+    { [_e]: _c, [_hE]: 404 },
+    [_M],
+    [0], 1
+];
+n0_registry.registerError(ResourceNotFoundException$, ResourceNotFoundException);
+var ServiceQuotaExceededException$ = [-3, n0, _SQEE,
+    { [_e]: _c, [_hE]: 402 },
+    [_M],
+    [0], 1
+];
+n0_registry.registerError(ServiceQuotaExceededException$, ServiceQuotaExceededException);
+var ThrottlingException$ = [-3, n0, _TE,
+    { [_e]: _c, [_hE]: 429 },
+    [_M],
+    [0], 1
+];
+n0_registry.registerError(ThrottlingException$, ThrottlingException);
+var ValidationException$ = [-3, n0, _VE,
+    { [_e]: _c, [_hE]: 400 },
+    [_M],
+    [0], 1
+];
+n0_registry.registerError(ValidationException$, ValidationException);
+const errorTypeRegistries = [
+    _s_registry,
+    n0_registry,
+];
+var AwsVpcConfiguration$ = [3, n0, _AVC,
+    0,
+    [_S, _SG, _API],
+    [64 | 0, 64 | 0, 0], 1
+];
+var CapacityProviderStrategyItem$ = [3, n0, _CPSI,
+    0,
+    [_cP, _w, _b],
+    [0, 1, 1], 1
+];
+var CreateScheduleGroupInput$ = [3, n0, _CSGI,
+    0,
+    [_N, _T, _CT],
+    [[0, 1], () => TagList, [0, 4]], 1
+];
+var CreateScheduleGroupOutput$ = [3, n0, _CSGO,
+    0,
+    [_SGA],
+    [0], 1
+];
+var CreateScheduleInput$ = [3, n0, _CSI,
+    0,
+    [_N, _SE, _Ta, _FTW, _GN, _SD, _ED, _D, _SET, _St, _KKA, _CT, _AAC],
+    [[0, 1], 0, () => Target$, () => FlexibleTimeWindow$, 0, 4, 4, 0, 0, 0, 0, [0, 4], 0], 4
+];
+var CreateScheduleOutput$ = [3, n0, _CSO,
+    0,
+    [_SA],
+    [0], 1
+];
+var DeadLetterConfig$ = [3, n0, _DLC,
+    0,
+    [_A],
+    [0]
+];
+var DeleteScheduleGroupInput$ = [3, n0, _DSGI,
+    0,
+    [_N, _CT],
+    [[0, 1], [0, { [_hQ]: _cT, [_iT]: 1 }]], 1
+];
+var DeleteScheduleGroupOutput$ = [3, n0, _DSGO,
+    0,
+    [],
+    []
+];
+var DeleteScheduleInput$ = [3, n0, _DSI,
+    0,
+    [_N, _GN, _CT],
+    [[0, 1], [0, { [_hQ]: _gN }], [0, { [_hQ]: _cT, [_iT]: 1 }]], 1
+];
+var DeleteScheduleOutput$ = [3, n0, _DSO,
+    0,
+    [],
+    []
+];
+var EcsParameters$ = [3, n0, _EP,
+    0,
+    [_TDA, _TC, _LT, _NC, _PV, _G, _CPS, _EECSMT, _EEC, _PC, _PS, _PT, _RI, _T],
+    [0, 1, 0, () => NetworkConfiguration$, 0, 0, () => CapacityProviderStrategy, 2, 2, () => PlacementConstraints, () => PlacementStrategies, 0, 0, [1, n0, _T, 0, 128 | 0]], 1
+];
+var EventBridgeParameters$ = [3, n0, _EBP,
+    0,
+    [_DT, _So],
+    [0, 0], 2
+];
+var EventBridgePutEventsV2Parameters$ = [3, n0, _EBPEVP,
+    0,
+    [_DT, _So],
+    [0, 0], 2
+];
+var EventBridgePutRawEventsParameters$ = [3, n0, _EBPREP,
+    0,
+    [_Me],
+    [128 | 0]
+];
+var FlexibleTimeWindow$ = [3, n0, _FTW,
+    0,
+    [_Mo, _MWIM],
+    [0, 1], 1
+];
+var GetScheduleGroupInput$ = [3, n0, _GSGI,
+    0,
+    [_N],
+    [[0, 1]], 1
+];
+var GetScheduleGroupOutput$ = [3, n0, _GSGO,
+    0,
+    [_A, _N, _St, _CD, _LMD],
+    [0, 0, 0, 4, 4]
+];
+var GetScheduleInput$ = [3, n0, _GSI,
+    0,
+    [_N, _GN],
+    [[0, 1], [0, { [_hQ]: _gN }]], 1
+];
+var GetScheduleOutput$ = [3, n0, _GSO,
+    0,
+    [_A, _GN, _N, _SE, _SD, _ED, _D, _SET, _St, _CD, _LMD, _KKA, _Ta, _FTW, _AAC],
+    [0, 0, 0, 0, 4, 4, 0, 0, 0, 4, 4, 0, () => Target$, () => FlexibleTimeWindow$, 0]
+];
+var KinesisParameters$ = [3, n0, _KP,
+    0,
+    [_PK],
+    [0], 1
+];
+var ListScheduleGroupsInput$ = [3, n0, _LSGI,
+    0,
+    [_NP, _NT, _MR],
+    [[0, { [_hQ]: _NP }], [0, { [_hQ]: _NT }], [1, { [_hQ]: _MR }]]
+];
+var ListScheduleGroupsOutput$ = [3, n0, _LSGO,
+    0,
+    [_SGc, _NT],
+    [() => ScheduleGroupList, 0], 1
+];
+var ListSchedulesInput$ = [3, n0, _LSI,
+    0,
+    [_GN, _NP, _St, _NT, _MR],
+    [[0, { [_hQ]: _SGch }], [0, { [_hQ]: _NP }], [0, { [_hQ]: _St }], [0, { [_hQ]: _NT }], [1, { [_hQ]: _MR }]]
+];
+var ListSchedulesOutput$ = [3, n0, _LSO,
+    0,
+    [_Sc, _NT],
+    [() => ScheduleList, 0], 1
+];
+var ListTagsForResourceInput$ = [3, n0, _LTFRI,
+    0,
+    [_RA],
+    [[0, 1]], 1
+];
+var ListTagsForResourceOutput$ = [3, n0, _LTFRO,
+    0,
+    [_T],
+    [() => TagList]
+];
+var NetworkConfiguration$ = [3, n0, _NC,
+    0,
+    [_aC],
+    [() => AwsVpcConfiguration$]
+];
+var PlacementConstraint$ = [3, n0, _PCl,
+    0,
+    [_t, _ex],
+    [0, 0]
+];
+var PlacementStrategy$ = [3, n0, _PS,
+    0,
+    [_t, _f],
+    [0, 0]
+];
+var RetryPolicy$ = [3, n0, _RP,
+    0,
+    [_MEAIS, _MRA],
+    [1, 1]
+];
+var SageMakerPipelineParameter$ = [3, n0, _SMPP,
+    0,
+    [_N, _V],
+    [0, 0], 2
+];
+var SageMakerPipelineParameters$ = [3, n0, _SMPPa,
+    0,
+    [_PPL],
+    [() => SageMakerPipelineParameterList]
+];
+var ScheduleGroupSummary$ = [3, n0, _SGS,
+    0,
+    [_A, _N, _St, _CD, _LMD],
+    [0, 0, 0, 4, 4]
+];
+var ScheduleSummary$ = [3, n0, _SS,
+    0,
+    [_A, _N, _GN, _St, _CD, _LMD, _Ta],
+    [0, 0, 0, 0, 4, 4, () => TargetSummary$]
+];
+var SqsParameters$ = [3, n0, _SP,
+    0,
+    [_MGI],
+    [0]
+];
+var Tag$ = [3, n0, _Tag,
+    0,
+    [_K, _V],
+    [0, 0], 2
+];
+var TagResourceInput$ = [3, n0, _TRI,
+    0,
+    [_RA, _T],
+    [[0, 1], () => TagList], 2
+];
+var TagResourceOutput$ = [3, n0, _TRO,
+    0,
+    [],
+    []
+];
+var Target$ = [3, n0, _Ta,
+    0,
+    [_A, _RAo, _DLC, _RP, _I, _EP, _EBP, _EBPEVP, _EBPREP, _KP, _SMPPa, _SP],
+    [0, 0, () => DeadLetterConfig$, () => RetryPolicy$, 0, () => EcsParameters$, () => EventBridgeParameters$, () => EventBridgePutEventsV2Parameters$, () => EventBridgePutRawEventsParameters$, () => KinesisParameters$, () => SageMakerPipelineParameters$, () => SqsParameters$], 2
+];
+var TargetSummary$ = [3, n0, _TS,
+    0,
+    [_A],
+    [0], 1
+];
+var UntagResourceInput$ = [3, n0, _URI,
+    0,
+    [_RA, _TK],
+    [[0, 1], [64 | 0, { [_hQ]: _TK }]], 2
+];
+var UntagResourceOutput$ = [3, n0, _URO,
+    0,
+    [],
+    []
+];
+var UpdateScheduleInput$ = [3, n0, _USI,
+    0,
+    [_N, _SE, _Ta, _FTW, _GN, _SD, _ED, _D, _SET, _St, _KKA, _CT, _AAC],
+    [[0, 1], 0, () => Target$, () => FlexibleTimeWindow$, 0, 4, 4, 0, 0, 0, 0, [0, 4], 0], 4
+];
+var UpdateScheduleOutput$ = [3, n0, _USO,
+    0,
+    [_SA],
+    [0], 1
+];
+var CapacityProviderStrategy = [1, n0, _CPS,
+    0, () => CapacityProviderStrategyItem$
+];
+var PlacementConstraints = [1, n0, _PC,
+    0, () => PlacementConstraint$
+];
+var PlacementStrategies = [1, n0, _PSl,
+    0, () => PlacementStrategy$
+];
+var SageMakerPipelineParameterList = [1, n0, _SMPPL,
+    0, () => SageMakerPipelineParameter$
+];
+var ScheduleGroupList = [1, n0, _SGL,
+    0, () => ScheduleGroupSummary$
+];
+var ScheduleList = [1, n0, _SL,
+    0, () => ScheduleSummary$
+];
+var TagList = [1, n0, _TL,
+    0, () => Tag$
+];
+var CreateSchedule$ = [9, n0, _CS,
+    { [_h]: ["POST", "/schedules/{Name}", 200] }, () => CreateScheduleInput$, () => CreateScheduleOutput$
+];
+var CreateScheduleGroup$ = [9, n0, _CSG,
+    { [_h]: ["POST", "/schedule-groups/{Name}", 200] }, () => CreateScheduleGroupInput$, () => CreateScheduleGroupOutput$
+];
+var DeleteSchedule$ = [9, n0, _DS,
+    { [_h]: ["DELETE", "/schedules/{Name}", 200] }, () => DeleteScheduleInput$, () => DeleteScheduleOutput$
+];
+var DeleteScheduleGroup$ = [9, n0, _DSG,
+    { [_h]: ["DELETE", "/schedule-groups/{Name}", 200] }, () => DeleteScheduleGroupInput$, () => DeleteScheduleGroupOutput$
+];
+var GetSchedule$ = [9, n0, _GS,
+    { [_h]: ["GET", "/schedules/{Name}", 200] }, () => GetScheduleInput$, () => GetScheduleOutput$
+];
+var GetScheduleGroup$ = [9, n0, _GSG,
+    { [_h]: ["GET", "/schedule-groups/{Name}", 200] }, () => GetScheduleGroupInput$, () => GetScheduleGroupOutput$
+];
+var ListScheduleGroups$ = [9, n0, _LSG,
+    { [_h]: ["GET", "/schedule-groups", 200] }, () => ListScheduleGroupsInput$, () => ListScheduleGroupsOutput$
+];
+var ListSchedules$ = [9, n0, _LS,
+    { [_h]: ["GET", "/schedules", 200] }, () => ListSchedulesInput$, () => ListSchedulesOutput$
+];
+var ListTagsForResource$ = [9, n0, _LTFR,
+    { [_h]: ["GET", "/tags/{ResourceArn}", 200] }, () => ListTagsForResourceInput$, () => ListTagsForResourceOutput$
+];
+var TagResource$ = [9, n0, _TR,
+    { [_h]: ["POST", "/tags/{ResourceArn}", 200] }, () => TagResourceInput$, () => TagResourceOutput$
+];
+var UntagResource$ = [9, n0, _UR,
+    { [_h]: ["DELETE", "/tags/{ResourceArn}", 200] }, () => UntagResourceInput$, () => UntagResourceOutput$
+];
+var UpdateSchedule$ = [9, n0, _US,
+    { [_h]: ["PUT", "/schedules/{Name}", 200] }, () => UpdateScheduleInput$, () => UpdateScheduleOutput$
+];
+
+const getRuntimeConfig$1 = (config) => {
+    return {
+        apiVersion: "2021-06-30",
+        base64Decoder: config?.base64Decoder ?? fromBase64,
+        base64Encoder: config?.base64Encoder ?? toBase64,
+        disableHostPrefix: config?.disableHostPrefix ?? false,
+        endpointProvider: config?.endpointProvider ?? defaultEndpointResolver,
+        extensions: config?.extensions ?? [],
+        httpAuthSchemeProvider: config?.httpAuthSchemeProvider ?? defaultSchedulerHttpAuthSchemeProvider,
+        httpAuthSchemes: config?.httpAuthSchemes ?? [
+            {
+                schemeId: "aws.auth#sigv4",
+                identityProvider: (ipc) => ipc.getIdentityProvider("aws.auth#sigv4"),
+                signer: new AwsSdkSigV4Signer(),
+            },
+        ],
+        logger: config?.logger ?? new NoOpLogger(),
+        protocol: config?.protocol ?? AwsRestJsonProtocol,
+        protocolSettings: config?.protocolSettings ?? {
+            defaultNamespace: "com.amazonaws.scheduler",
+            errorTypeRegistries,
+            version: "2021-06-30",
+            serviceTarget: "AWSChronosService",
+        },
+        serviceId: config?.serviceId ?? "Scheduler",
+        sha256: config?.sha256 ?? Sha256,
+        urlParser: config?.urlParser ?? parseUrl,
+        utf8Decoder: config?.utf8Decoder ?? fromUtf8,
+        utf8Encoder: config?.utf8Encoder ?? toUtf8,
+    };
+};
+
+const getRuntimeConfig = (config) => {
+    emitWarningIfUnsupportedVersion(process.version);
+    const defaultsMode = resolveDefaultsModeConfig(config);
+    const defaultConfigProvider = () => defaultsMode().then(loadConfigsForDefaultMode);
+    const clientSharedValues = getRuntimeConfig$1(config);
+    emitWarningIfUnsupportedVersion$1(process.version);
+    const loaderConfig = {
+        profile: config?.profile,
+        logger: clientSharedValues.logger,
+    };
+    return {
+        ...clientSharedValues,
+        ...config,
+        runtime: "node",
+        defaultsMode,
+        authSchemePreference: config?.authSchemePreference ?? loadConfig(NODE_AUTH_SCHEME_PREFERENCE_OPTIONS, loaderConfig),
+        bodyLengthChecker: config?.bodyLengthChecker ?? calculateBodyLength,
+        credentialDefaultProvider: config?.credentialDefaultProvider ?? defaultProvider,
+        defaultSocketTimeout: getDefaultSocketTimeout(config?.requestHandler, 300_000),
+        defaultUserAgentProvider: config?.defaultUserAgentProvider ?? createDefaultUserAgentProvider({ serviceId: clientSharedValues.serviceId, clientVersion: packageInfo.version }),
+        maxAttempts: config?.maxAttempts ?? loadConfig(NODE_MAX_ATTEMPT_CONFIG_OPTIONS, config),
+        region: config?.region ?? loadConfig(NODE_REGION_CONFIG_OPTIONS, { ...NODE_REGION_CONFIG_FILE_OPTIONS, ...loaderConfig }),
+        requestHandler: NodeHttpHandler.create(config?.requestHandler ?? defaultConfigProvider),
+        retryMode: config?.retryMode ??
+            loadConfig({
+                ...NODE_RETRY_MODE_CONFIG_OPTIONS,
+                default: async () => (await defaultConfigProvider()).retryMode || DEFAULT_RETRY_MODE,
+            }, config),
+        streamCollector: config?.streamCollector ?? streamCollector,
+        useDualstackEndpoint: config?.useDualstackEndpoint ?? loadConfig(NODE_USE_DUALSTACK_ENDPOINT_CONFIG_OPTIONS, loaderConfig),
+        useFipsEndpoint: config?.useFipsEndpoint ?? loadConfig(NODE_USE_FIPS_ENDPOINT_CONFIG_OPTIONS, loaderConfig),
+        userAgentAppId: config?.userAgentAppId ?? loadConfig(NODE_APP_ID_CONFIG_OPTIONS, loaderConfig),
+    };
+};
+
+const getHttpAuthExtensionConfiguration = (runtimeConfig) => {
+    const _httpAuthSchemes = runtimeConfig.httpAuthSchemes;
+    let _httpAuthSchemeProvider = runtimeConfig.httpAuthSchemeProvider;
+    let _credentials = runtimeConfig.credentials;
+    return {
+        setHttpAuthScheme(httpAuthScheme) {
+            const index = _httpAuthSchemes.findIndex((scheme) => scheme.schemeId === httpAuthScheme.schemeId);
+            if (index === -1) {
+                _httpAuthSchemes.push(httpAuthScheme);
+            }
+            else {
+                _httpAuthSchemes.splice(index, 1, httpAuthScheme);
+            }
+        },
+        httpAuthSchemes() {
+            return _httpAuthSchemes;
+        },
+        setHttpAuthSchemeProvider(httpAuthSchemeProvider) {
+            _httpAuthSchemeProvider = httpAuthSchemeProvider;
+        },
+        httpAuthSchemeProvider() {
+            return _httpAuthSchemeProvider;
+        },
+        setCredentials(credentials) {
+            _credentials = credentials;
+        },
+        credentials() {
+            return _credentials;
+        },
+    };
+};
+const resolveHttpAuthRuntimeConfig = (config) => {
+    return {
+        httpAuthSchemes: config.httpAuthSchemes(),
+        httpAuthSchemeProvider: config.httpAuthSchemeProvider(),
+        credentials: config.credentials(),
+    };
+};
+
+const resolveRuntimeExtensions = (runtimeConfig, extensions) => {
+    const extensionConfiguration = Object.assign(getAwsRegionExtensionConfiguration(runtimeConfig), getDefaultExtensionConfiguration(runtimeConfig), getHttpHandlerExtensionConfiguration(runtimeConfig), getHttpAuthExtensionConfiguration(runtimeConfig));
+    extensions.forEach((extension) => extension.configure(extensionConfiguration));
+    return Object.assign(runtimeConfig, resolveAwsRegionExtensionConfiguration(extensionConfiguration), resolveDefaultRuntimeConfig(extensionConfiguration), resolveHttpHandlerRuntimeConfig(extensionConfiguration), resolveHttpAuthRuntimeConfig(extensionConfiguration));
+};
+
+class SchedulerClient extends Client {
+    config;
+    constructor(...[configuration]) {
+        const _config_0 = getRuntimeConfig(configuration || {});
+        super(_config_0);
+        this.initConfig = _config_0;
+        const _config_1 = resolveClientEndpointParameters(_config_0);
+        const _config_2 = resolveUserAgentConfig(_config_1);
+        const _config_3 = resolveRetryConfig(_config_2);
+        const _config_4 = resolveRegionConfig(_config_3);
+        const _config_5 = resolveHostHeaderConfig(_config_4);
+        const _config_6 = resolveEndpointConfig(_config_5);
+        const _config_7 = resolveHttpAuthSchemeConfig(_config_6);
+        const _config_8 = resolveRuntimeExtensions(_config_7, configuration?.extensions || []);
+        this.config = _config_8;
+        this.middlewareStack.use(getSchemaSerdePlugin(this.config));
+        this.middlewareStack.use(getUserAgentPlugin(this.config));
+        this.middlewareStack.use(getRetryPlugin(this.config));
+        this.middlewareStack.use(getContentLengthPlugin(this.config));
+        this.middlewareStack.use(getHostHeaderPlugin(this.config));
+        this.middlewareStack.use(getLoggerPlugin(this.config));
+        this.middlewareStack.use(getRecursionDetectionPlugin(this.config));
+        this.middlewareStack.use(getHttpAuthSchemeEndpointRuleSetPlugin(this.config, {
+            httpAuthSchemeParametersProvider: defaultSchedulerHttpAuthSchemeParametersProvider,
+            identityProviderConfigProvider: async (config) => new DefaultIdentityProviderConfig({
+                "aws.auth#sigv4": config.credentials,
+            }),
+        }));
+        this.middlewareStack.use(getHttpSigningPlugin(this.config));
+    }
+    destroy() {
+        super.destroy();
+    }
+}
+
+const command = makeBuilder(commonParams, "AWSChronosService", "SchedulerClient", getEndpointPlugin);
+const _ep0 = {};
+const _mw0 = (Command, cs, config, o) => [];
+
+class CreateScheduleCommand extends command(_ep0, _mw0, "CreateSchedule", CreateSchedule$) {
+}
+
+class CreateScheduleGroupCommand extends command(_ep0, _mw0, "CreateScheduleGroup", CreateScheduleGroup$) {
+}
+
+class DeleteScheduleCommand extends command(_ep0, _mw0, "DeleteSchedule", DeleteSchedule$) {
+}
+
+class DeleteScheduleGroupCommand extends command(_ep0, _mw0, "DeleteScheduleGroup", DeleteScheduleGroup$) {
+}
+
+class GetScheduleCommand extends command(_ep0, _mw0, "GetSchedule", GetSchedule$) {
+}
+
+class GetScheduleGroupCommand extends command(_ep0, _mw0, "GetScheduleGroup", GetScheduleGroup$) {
+}
+
+class ListScheduleGroupsCommand extends command(_ep0, _mw0, "ListScheduleGroups", ListScheduleGroups$) {
+}
+
+class ListSchedulesCommand extends command(_ep0, _mw0, "ListSchedules", ListSchedules$) {
+}
+
+class ListTagsForResourceCommand extends command(_ep0, _mw0, "ListTagsForResource", ListTagsForResource$) {
+}
+
+class TagResourceCommand extends command(_ep0, _mw0, "TagResource", TagResource$) {
+}
+
+class UntagResourceCommand extends command(_ep0, _mw0, "UntagResource", UntagResource$) {
+}
+
+class UpdateScheduleCommand extends command(_ep0, _mw0, "UpdateSchedule", UpdateSchedule$) {
+}
+
+const paginateListScheduleGroups = createPaginator(SchedulerClient, ListScheduleGroupsCommand, "NextToken", "NextToken", "MaxResults");
+
+const paginateListSchedules = createPaginator(SchedulerClient, ListSchedulesCommand, "NextToken", "NextToken", "MaxResults");
+
+const commands = {
+    CreateScheduleCommand,
+    CreateScheduleGroupCommand,
+    DeleteScheduleCommand,
+    DeleteScheduleGroupCommand,
+    GetScheduleCommand,
+    GetScheduleGroupCommand,
+    ListScheduleGroupsCommand,
+    ListSchedulesCommand,
+    ListTagsForResourceCommand,
+    TagResourceCommand,
+    UntagResourceCommand,
+    UpdateScheduleCommand,
+};
+const paginators = {
+    paginateListScheduleGroups,
+    paginateListSchedules,
+};
+class Scheduler extends SchedulerClient {
+}
+createAggregatedClient(commands, Scheduler, { paginators });
+
+const ActionAfterCompletion = {
+    DELETE: "DELETE",
+    NONE: "NONE",
+};
+const AssignPublicIp = {
+    DISABLED: "DISABLED",
+    ENABLED: "ENABLED",
+};
+const FlexibleTimeWindowMode = {
+    FLEXIBLE: "FLEXIBLE",
+    OFF: "OFF",
+};
+const ScheduleState = {
+    DISABLED: "DISABLED",
+    ENABLED: "ENABLED",
+};
+const LaunchType = {
+    EC2: "EC2",
+    EXTERNAL: "EXTERNAL",
+    FARGATE: "FARGATE",
+};
+const PlacementConstraintType = {
+    DISTINCT_INSTANCE: "distinctInstance",
+    MEMBER_OF: "memberOf",
+};
+const PlacementStrategyType = {
+    BINPACK: "binpack",
+    RANDOM: "random",
+    SPREAD: "spread",
+};
+const PropagateTags = {
+    TASK_DEFINITION: "TASK_DEFINITION",
+};
+const ScheduleGroupState = {
+    ACTIVE: "ACTIVE",
+    DELETING: "DELETING",
+};
+
+__webpack_unused_export__ = ActionAfterCompletion;
+__webpack_unused_export__ = AssignPublicIp;
+__webpack_unused_export__ = AwsVpcConfiguration$;
+__webpack_unused_export__ = CapacityProviderStrategyItem$;
+__webpack_unused_export__ = ConflictException;
+__webpack_unused_export__ = ConflictException$;
+__webpack_unused_export__ = CreateSchedule$;
+exports.to = CreateScheduleCommand;
+__webpack_unused_export__ = CreateScheduleGroup$;
+__webpack_unused_export__ = CreateScheduleGroupCommand;
+__webpack_unused_export__ = CreateScheduleGroupInput$;
+__webpack_unused_export__ = CreateScheduleGroupOutput$;
+__webpack_unused_export__ = CreateScheduleInput$;
+__webpack_unused_export__ = CreateScheduleOutput$;
+__webpack_unused_export__ = DeadLetterConfig$;
+__webpack_unused_export__ = DeleteSchedule$;
+exports.ML = DeleteScheduleCommand;
+__webpack_unused_export__ = DeleteScheduleGroup$;
+__webpack_unused_export__ = DeleteScheduleGroupCommand;
+__webpack_unused_export__ = DeleteScheduleGroupInput$;
+__webpack_unused_export__ = DeleteScheduleGroupOutput$;
+__webpack_unused_export__ = DeleteScheduleInput$;
+__webpack_unused_export__ = DeleteScheduleOutput$;
+__webpack_unused_export__ = EcsParameters$;
+__webpack_unused_export__ = EventBridgeParameters$;
+__webpack_unused_export__ = EventBridgePutEventsV2Parameters$;
+__webpack_unused_export__ = EventBridgePutRawEventsParameters$;
+__webpack_unused_export__ = FlexibleTimeWindow$;
+__webpack_unused_export__ = FlexibleTimeWindowMode;
+__webpack_unused_export__ = GetSchedule$;
+exports.nu = GetScheduleCommand;
+__webpack_unused_export__ = GetScheduleGroup$;
+__webpack_unused_export__ = GetScheduleGroupCommand;
+__webpack_unused_export__ = GetScheduleGroupInput$;
+__webpack_unused_export__ = GetScheduleGroupOutput$;
+__webpack_unused_export__ = GetScheduleInput$;
+__webpack_unused_export__ = GetScheduleOutput$;
+__webpack_unused_export__ = InternalServerException;
+__webpack_unused_export__ = InternalServerException$;
+__webpack_unused_export__ = KinesisParameters$;
+__webpack_unused_export__ = LaunchType;
+__webpack_unused_export__ = ListScheduleGroups$;
+__webpack_unused_export__ = ListScheduleGroupsCommand;
+__webpack_unused_export__ = ListScheduleGroupsInput$;
+__webpack_unused_export__ = ListScheduleGroupsOutput$;
+__webpack_unused_export__ = ListSchedules$;
+__webpack_unused_export__ = ListSchedulesCommand;
+__webpack_unused_export__ = ListSchedulesInput$;
+__webpack_unused_export__ = ListSchedulesOutput$;
+__webpack_unused_export__ = ListTagsForResource$;
+__webpack_unused_export__ = ListTagsForResourceCommand;
+__webpack_unused_export__ = ListTagsForResourceInput$;
+__webpack_unused_export__ = ListTagsForResourceOutput$;
+__webpack_unused_export__ = NetworkConfiguration$;
+__webpack_unused_export__ = PlacementConstraint$;
+__webpack_unused_export__ = PlacementConstraintType;
+__webpack_unused_export__ = PlacementStrategy$;
+__webpack_unused_export__ = PlacementStrategyType;
+__webpack_unused_export__ = PropagateTags;
+__webpack_unused_export__ = ResourceNotFoundException;
+__webpack_unused_export__ = ResourceNotFoundException$;
+__webpack_unused_export__ = RetryPolicy$;
+__webpack_unused_export__ = SageMakerPipelineParameter$;
+__webpack_unused_export__ = SageMakerPipelineParameters$;
+__webpack_unused_export__ = ScheduleGroupState;
+__webpack_unused_export__ = ScheduleGroupSummary$;
+__webpack_unused_export__ = ScheduleState;
+__webpack_unused_export__ = ScheduleSummary$;
+__webpack_unused_export__ = Scheduler;
+exports.dC = SchedulerClient;
+__webpack_unused_export__ = SchedulerServiceException;
+__webpack_unused_export__ = SchedulerServiceException$;
+__webpack_unused_export__ = ServiceQuotaExceededException;
+__webpack_unused_export__ = ServiceQuotaExceededException$;
+__webpack_unused_export__ = SqsParameters$;
+__webpack_unused_export__ = Tag$;
+__webpack_unused_export__ = TagResource$;
+__webpack_unused_export__ = TagResourceCommand;
+__webpack_unused_export__ = TagResourceInput$;
+__webpack_unused_export__ = TagResourceOutput$;
+__webpack_unused_export__ = Target$;
+__webpack_unused_export__ = TargetSummary$;
+__webpack_unused_export__ = ThrottlingException;
+__webpack_unused_export__ = ThrottlingException$;
+__webpack_unused_export__ = UntagResource$;
+__webpack_unused_export__ = UntagResourceCommand;
+__webpack_unused_export__ = UntagResourceInput$;
+__webpack_unused_export__ = UntagResourceOutput$;
+__webpack_unused_export__ = UpdateSchedule$;
+exports.CH = UpdateScheduleCommand;
+__webpack_unused_export__ = UpdateScheduleInput$;
+__webpack_unused_export__ = UpdateScheduleOutput$;
+__webpack_unused_export__ = ValidationException;
+__webpack_unused_export__ = ValidationException$;
+__webpack_unused_export__ = errorTypeRegistries;
+__webpack_unused_export__ = paginateListScheduleGroups;
+__webpack_unused_export__ = paginateListSchedules;
 
 
 /***/ }),
@@ -74987,7 +76042,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3711);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5844);
 
 process.exitCode = await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .runCli */ .a)(process.argv.slice(2));
 
@@ -74996,7 +76051,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 3711:
+/***/ 5844:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -75014,7 +76069,9 @@ var dist_cjs = __nccwpck_require__(8249);
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-lambda/dist-cjs/index.js
 var client_lambda_dist_cjs = __nccwpck_require__(1696);
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-s3/dist-cjs/index.js
-var client_s3_dist_cjs = __nccwpck_require__(6092);
+var client_s3_dist_cjs = __nccwpck_require__(3711);
+// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-scheduler/dist-cjs/index.js
+var client_scheduler_dist_cjs = __nccwpck_require__(768);
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-sfn/dist-cjs/index.js
 var client_sfn_dist_cjs = __nccwpck_require__(8476);
 ;// CONCATENATED MODULE: ./src/errors.ts
@@ -75326,11 +76383,13 @@ async function mapWithConcurrency(items, concurrency, task) {
 
 
 
+
 const SERVICE_PREFIX = {
     LambdaClient: "lambda",
     SFNClient: "states",
     ECRClient: "ecr",
     S3Client: "s3",
+    SchedulerClient: "scheduler",
 };
 /** API operations whose IAM action has another name. */
 const IAM_ACTION_ALIASES = {
@@ -75362,6 +76421,7 @@ async function createAwsClients(options = {}) {
     const ecr = new dist_cjs/* ECRClient */.S70(withRegion);
     // Path-style addressing when an endpoint is overridden: a local S3 has no per-bucket host names.
     const s3 = new client_s3_dist_cjs/* S3Client */.YxF({ ...withRegion, forcePathStyle: hasEndpointOverride(options.endpoint) });
+    const scheduler = new client_scheduler_dist_cjs/* SchedulerClient */.dC(withRegion);
     const limiter = options.lambdaLimiter === undefined
         ? createRateLimiter({ perSecond: LAMBDA_CONTROL_PLANE_PER_SECOND })
         : options.lambdaLimiter;
@@ -75370,6 +76430,7 @@ async function createAwsClients(options = {}) {
     attachAttemptMiddleware(sfn.middlewareStack, recorders, null);
     attachAttemptMiddleware(ecr.middlewareStack, recorders, null);
     attachAttemptMiddleware(s3.middlewareStack, recorders, null);
+    attachAttemptMiddleware(scheduler.middlewareStack, recorders, null);
     const jsonOptions = {
         region,
         credentials: lambda.config.credentials,
@@ -75386,8 +76447,9 @@ async function createAwsClients(options = {}) {
         s3,
         ecs,
         logs,
+        scheduler,
         destroy() {
-            for (const client of [lambda, sfn, ecr, s3])
+            for (const client of [lambda, sfn, ecr, s3, scheduler])
                 client.destroy();
         },
     };
@@ -75568,6 +76630,10 @@ var Input;
     Input["EcsExecutionRoleArn"] = "ecs-execution-role-arn";
     Input["EcsTaskRoleArn"] = "ecs-task-role-arn";
     Input["LearnDurations"] = "learn-durations";
+    Input["Schedule"] = "schedule";
+    Input["ScheduleTimezone"] = "schedule-timezone";
+    Input["ScheduleInput"] = "schedule-input";
+    Input["SchedulerRoleArn"] = "scheduler-role-arn";
 })(Input || (Input = {}));
 var Output;
 (function (Output) {
@@ -79445,7 +80511,7 @@ function renderChildren(view) {
 }
 function renderDefinitionDiff(view, where, maxBytes) {
     const sm = view.stateMachine;
-    const head = `**State machine** ${codeSpan(sm.name)}: ${stateMachineVerdict(sm.change)}.${sm.alias ? ` ${sm.alias}` : ""}${renderChildren(view)}`;
+    const head = `**State machine** ${codeSpan(sm.name)}: ${stateMachineVerdict(sm.change)}.${sm.alias ? ` ${sm.alias}` : ""}${sm.schedule ? ` ${sm.schedule}` : ""}${renderChildren(view)}`;
     if (sm.change === "noop" || sm.definitionDiff.trim() === "")
         return head;
     const lines = sm.definitionDiff.replace(/\n$/, "").split("\n");
@@ -85342,7 +86408,128 @@ function shortHash(value, length = 16) {
     return sha256Hex(stableStringify(value)).slice(0, length);
 }
 
+;// CONCATENATED MODULE: ./src/plan/schedule.ts
+/**
+ * What an EventBridge Scheduler schedule for the state machine must be, checked before any AWS
+ * write: the expression (`cron(...)` with six fields, or `rate(...)`), the IANA time zone, the
+ * execution input, and the schedule's name. Pure: no AWS client here.
+ *
+ * Not wired to inputs yet: creating the schedule needs @aws-sdk/client-scheduler, which this
+ * build does not have (see the branch report). The checks are the ones the inputs will use.
+ */
+
+const OK = { ok: true };
+const fail = (problem, hint) => ({ ok: false, problem, hint });
+const MONTHS = ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"];
+const DAYS = ["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
+const CRON_HINT = "EventBridge Scheduler cron takes six fields: cron(minutes hours day-of-month month day-of-week year), one of day-of-month and day-of-week being ?, e.g. cron(0 6 * * ? *).";
+const RATE_HINT = "rate(VALUE UNIT) with UNIT minute(s), hour(s) or day(s), e.g. rate(15 minutes) or rate(1 day).";
+const FIELDS = [
+    { name: "minutes", min: 0, max: 59, special: null },
+    { name: "hours", min: 0, max: 23, special: null },
+    { name: "day-of-month", min: 1, max: 31, special: /^(\?|L|LW|\d{1,2}W)$/ },
+    { name: "month", min: 1, max: 12, names: MONTHS, special: null },
+    { name: "day-of-week", min: 1, max: 7, names: DAYS, special: /^(\?|L|\d?L|[1-7A-Z]{1,3}#[1-5])$/ },
+    { name: "year", min: 1970, max: 2199, special: null },
+];
+/** `cron(...)` or `rate(...)` as EventBridge Scheduler accepts them (one-time `at(...)` is not a schedule). */
+function checkScheduleExpression(expression) {
+    const text = expression.trim();
+    const rate = /^rate\((.*)\)$/.exec(text);
+    if (rate)
+        return checkRate(rate[1] ?? "");
+    const cron = /^cron\((.*)\)$/.exec(text);
+    if (cron)
+        return checkCron(cron[1] ?? "");
+    return fail(`"${expression}" is neither cron(...) nor rate(...).`, `${CRON_HINT} Or ${RATE_HINT}`);
+}
+function checkRate(body) {
+    const match = /^(\d+) (minute|minutes|hour|hours|day|days)$/.exec(body.trim());
+    if (!match)
+        return fail(`rate(${body}) is not VALUE UNIT.`, RATE_HINT);
+    const value = Number(match[1]);
+    const unit = match[2] ?? "";
+    if (value < 1)
+        return fail(`rate(${body}): the value must be a positive whole number.`, RATE_HINT);
+    // AWS wants the singular for 1 and the plural otherwise.
+    if ((value === 1) !== !unit.endsWith("s"))
+        return fail(`rate(${body}): use "${value === 1 ? unit.replace(/s$/, "") : `${unit}s`}" with ${value}.`, RATE_HINT);
+    return OK;
+}
+function checkCron(body) {
+    const parts = body.trim().split(/\s+/);
+    if (parts.length !== 6)
+        return fail(`cron(${body}) has ${parts.length} field(s), not 6.`, CRON_HINT);
+    for (const [index, field] of FIELDS.entries()) {
+        const problem = fieldProblem(field, parts[index] ?? "");
+        if (problem)
+            return fail(`cron(${body}): ${field.name} field "${parts[index]}" ${problem}.`, CRON_HINT);
+    }
+    const [, , dayOfMonth, , dayOfWeek] = parts;
+    if ((dayOfMonth === "?") === (dayOfWeek === "?"))
+        return fail(`cron(${body}): exactly one of day-of-month and day-of-week must be ?.`, CRON_HINT);
+    return OK;
+}
+function fieldProblem(field, token) {
+    if (field.special?.test(token.toUpperCase()))
+        return null;
+    if (token === "?")
+        return "may not be ? (only day-of-month or day-of-week)";
+    for (const item of token.split(",")) {
+        const [range = "", step] = item.split("/");
+        if (step !== undefined && !/^\d+$/.test(step))
+            return `has step "${step}", not a number`;
+        if (range === "*")
+            continue;
+        const bounds = range.split("-");
+        if (bounds.length > 2)
+            return `has range "${range}"`;
+        for (const bound of bounds) {
+            const value = schedule_valueOf(field, bound);
+            if (value === null)
+                return `has "${bound}", not a value`;
+            if (value < field.min || value > field.max)
+                return `has ${bound}, outside ${field.min}-${field.max}`;
+        }
+    }
+    return null;
+}
+function schedule_valueOf(field, token) {
+    if (/^\d+$/.test(token))
+        return Number(token);
+    const at = field.names?.indexOf(token.toUpperCase()) ?? -1;
+    return at >= 0 ? at + 1 : null;
+}
+/** An IANA time zone name the runtime knows (Node ships the full ICU database), e.g. Europe/Paris. */
+function checkTimeZone(timeZone) {
+    const known = Intl.supportedValuesOf("timeZone");
+    if (timeZone === "UTC" || known.includes(timeZone))
+        return OK;
+    let resolved = null;
+    try {
+        resolved = new Intl.DateTimeFormat("en-US", { timeZone }).resolvedOptions().timeZone;
+    }
+    catch {
+        // not a zone at all
+    }
+    // ICU ignores case (europe/paris) where AWS does not; aliases (US/Eastern, Etc/GMT+1) are IANA names.
+    const caseVariant = resolved !== null && resolved !== timeZone && resolved.toLowerCase() === timeZone.toLowerCase();
+    if (resolved !== null && !caseVariant && /^[A-Za-z]+(?:[/_+-][A-Za-z0-9]+)*$/.test(timeZone))
+        return OK;
+    const close = known.filter((zone) => zone.toLowerCase() === timeZone.toLowerCase());
+    return fail(`"${timeZone}" is not an IANA time zone.`, close[0] ? `Did you mean ${close[0]}?` : "Use a name such as UTC, Europe/Paris or America/New_York.");
+}
+/** Schedule names allow 1-64 of [0-9a-zA-Z-_.]: `kedro-sfn-<state machine>`, shortened with a hash if needed. */
+function scheduleName(stateMachineName) {
+    const plain = `kedro-sfn-${stateMachineName}`;
+    if (plain.length <= 64 && /^[\w.-]+$/.test(plain))
+        return plain;
+    const safe = plain.replace(/[^\w.-]/g, "-").slice(0, 64 - 9);
+    return `${safe}-${shortHash(stateMachineName).slice(0, 8)}`;
+}
+
 ;// CONCATENATED MODULE: ./src/plan/desired.ts
+
 
 
 
@@ -85362,10 +86549,17 @@ const Tag = {
      * `none` reads every function version again (see src/aws/deployed.ts).
      */
     leftovers: "kedro-sfn:leftovers",
+    /**
+     * On the state machine: the name of its schedule, or `none` (src/plan/schedulePlan.ts): a read
+     * finding `none` and no `schedule` input skips GetSchedule.
+     */
+    schedule: "kedro-sfn:schedule",
 };
 /** State machine tags that record what a deploy did, not what it is asked for: never a reason to deploy. */
 const BOOKKEEPING_TAGS = new Set([Tag.commit, Tag.version, Tag.image]);
 const NO_LEFTOVERS = "none";
+/** The schedule tag's value when the state machine has no schedule. */
+const NO_SCHEDULE = "none";
 const MAYBE_LEFTOVERS = "maybe";
 const MANAGED_BY = "kedro-sfn-action";
 const desired_MARKER_PREFIX = "kedro-sfn:v1";
@@ -85398,6 +86592,8 @@ function validateDeployInputs(inputs) {
         // The state machine's ARN is made from its role's account, and Lambda takes roles of its own account.
         throw new UserError(`Inputs '${Input.LambdaRoleArn}' (account ${lambda.accountId}) and '${Input.StateMachineRoleArn}' (account ${states.accountId}) name roles in different accounts.`, { hint: "Both roles must be in the account you deploy to." });
     }
+    if (inputs.scheduled || inputs.schedulerRoleArn)
+        validateRoleArn(Input.SchedulerRoleArn, inputs.schedulerRoleArn, inputs.region, optional || !inputs.scheduled);
     if (inputs.ecrRepository)
         validateRepositoryRegion(inputs.ecrRepository, inputs.region);
     if (inputs.logging)
@@ -85512,6 +86708,7 @@ function stateMachineTags(desired) {
         ...functionTags(desired),
         [Tag.commit]: tagValue(desired.commitSha),
         [Tag.leftovers]: NO_LEFTOVERS,
+        [Tag.schedule]: desired.schedule ? scheduleName(desired.stateMachineName) : NO_SCHEDULE,
         // Only an exact record: a URI the tag rules would alter (or cut) is left out.
         ...(image === desired.imageUri && imageDigestHex(image) ? { [Tag.image]: image } : {}),
     };
@@ -85527,7 +86724,7 @@ function taggedImage(tags) {
  */
 function functionTagsCurrent(stateMachineTagged, desired) {
     const wanted = functionTags(desired);
-    const keys = Object.keys(stateMachineTagged).filter((key) => !BOOKKEEPING_TAGS.has(key) && key !== Tag.leftovers && !key.startsWith("aws:"));
+    const keys = Object.keys(stateMachineTagged).filter((key) => !BOOKKEEPING_TAGS.has(key) && key !== Tag.leftovers && key !== Tag.schedule && !key.startsWith("aws:"));
     return (keys.length === Object.keys(wanted).length && keys.every((key) => stateMachineTagged[key] === wanted[key]));
 }
 /** Tag values allow letters, digits, spaces and `_ . : / = + - @` (the strictest service's rule). */
@@ -85580,6 +86777,7 @@ function desiredHash(desired) {
 
 
 
+
 const options_DEFAULTS = {
     [Input.ProjectPath]: ".",
     [Input.Pipeline]: "__default__",
@@ -85611,6 +86809,8 @@ const options_DEFAULTS = {
     [Input.DefaultRunner]: "lambda",
     [Input.EcsAssignPublicIp]: "false",
     [Input.LearnDurations]: "true",
+    [Input.ScheduleTimezone]: "UTC",
+    [Input.ScheduleInput]: "{}",
 };
 /**
  * keep-images and keep-versions together: kept versions' images are shielded from the lifecycle
@@ -85693,6 +86893,25 @@ function parseOptions(read) {
         ecsExecutionRoleArn: get(Input.EcsExecutionRoleArn),
         ecsTaskRoleArn: get(Input.EcsTaskRoleArn),
         learnDurations: parseBoolean(Input.LearnDurations, get(Input.LearnDurations)),
+        ...parseSchedule(get),
+    };
+}
+/** The schedule inputs, checked before any AWS call (the role ARN with the other roles, in checkInputs). */
+function parseSchedule(get) {
+    const schedule = get(Input.Schedule);
+    const scheduleTimezone = get(Input.ScheduleTimezone);
+    for (const [input, check] of [
+        [Input.Schedule, schedule ? checkScheduleExpression(schedule) : null],
+        [Input.ScheduleTimezone, checkTimeZone(scheduleTimezone)],
+    ]) {
+        if (check && !check.ok)
+            throw new UserError(`Input '${input}': ${check.problem}`, { hint: check.hint });
+    }
+    return {
+        schedule,
+        scheduleTimezone,
+        scheduleInput: parseJsonObject(Input.ScheduleInput, get(Input.ScheduleInput)),
+        schedulerRoleArn: get(Input.SchedulerRoleArn),
     };
 }
 /** "a, b c" -> ["a", "b", "c"]. */
@@ -87272,7 +88491,87 @@ function byVersionArn(a, b) {
 ;// CONCATENATED MODULE: ./src/plan/types.ts
 const PLAN_SCHEMA = "kedro-sfn/plan@1";
 
+;// CONCATENATED MODULE: ./src/plan/schedulePlan.ts
+/**
+ * The schedule of a state machine: what the `schedule` inputs ask for against what GetSchedule
+ * showed. Pure. The schedule is ours when its Description carries our marker
+ * (`kedro-sfn:<state machine>:<hash>`, Scheduler schedules have no tags); one of our name that
+ * is not ours is refused, never taken over or deleted.
+ */
+
+
+
+
+
+/** Scheduler's default group: schedules of kedro-sfn live there, named after the state machine. */
+const SCHEDULE_GROUP = "default";
+const MARKER = "kedro-sfn:";
+/** `kedro-sfn:<state machine>:<hash of what it is>`: who owns the schedule, and what it was made from. */
+function scheduleDescription(stateMachineName, desired, targetArn) {
+    return `${MARKER}${stateMachineName}:${shortHash({ ...desired, targetArn })}`.slice(0, 512);
+}
+/** Whether the schedule carries this state machine's marker. */
+function isOurSchedule(schedule, stateMachineName) {
+    return schedule.description.startsWith(`${MARKER}${stateMachineName}:`);
+}
+/** The schedule's execution input in one spelling, for comparison (AWS keeps the text it was given). */
+function canonicalInput(input) {
+    try {
+        return stableStringify(JSON.parse(input));
+    }
+    catch {
+        return input;
+    }
+}
+/**
+ * create / update / delete / noop, or undefined when there is no schedule on either side.
+ * `targetArn` is the alias ARN (null before the state machine exists: the schedule is created).
+ * `deployed` undefined means it was not read: taken as absent (the read skips GetSchedule only
+ * when the state machine's tag says there is none).
+ */
+function planSchedule(stateMachineName, desired, deployed, targetArn) {
+    const name = scheduleName(stateMachineName);
+    const existing = deployed ?? null;
+    if (existing && !isOurSchedule(existing, stateMachineName)) {
+        if (!desired)
+            return undefined; // not ours and not wanted: left alone
+        throw new UserError(`Input '${Input.Schedule}': an EventBridge Scheduler schedule named "${name}" (group ${SCHEDULE_GROUP}) already exists and was not made by kedro-sfn for state machine "${stateMachineName}" (its description is ${JSON.stringify(existing.description)}); refusing to take it over.`, {
+            hint: "Delete or rename that schedule if nothing uses it, or choose another state-machine-name (the schedule's name derives from it).",
+        });
+    }
+    if (!desired) {
+        if (!existing)
+            return undefined;
+        return {
+            name,
+            action: "delete",
+            expression: existing.expression,
+            timezone: existing.timezone,
+            changes: [],
+        };
+    }
+    const base = { name, expression: desired.expression, timezone: desired.timezone };
+    if (!existing)
+        return { ...base, action: "create", changes: [] };
+    const changes = [];
+    const add = (field, before, after) => {
+        if (before !== after)
+            changes.push({ field, before, after });
+    };
+    add("expression", existing.expression, desired.expression);
+    add("timezone", existing.timezone, desired.timezone);
+    add("input", canonicalInput(existing.input), canonicalInput(desired.input));
+    add("roleArn", existing.roleArn, desired.roleArn);
+    // Before the state machine exists its alias ARN is not known: the apply checks it.
+    if (targetArn)
+        add("target", existing.targetArn, targetArn);
+    add("state", existing.state, "ENABLED");
+    add("flexibleTimeWindow", existing.flexibleWindow, "OFF");
+    return { ...base, action: changes.length > 0 ? "update" : "noop", changes };
+}
+
 ;// CONCATENATED MODULE: ./src/plan/plan.ts
+
 
 
 
@@ -87328,6 +88627,8 @@ function planDeployment(desired, deployed, options = {}) {
         keep: options.keepVersions ?? DEFAULT_KEEP_VERSIONS,
         imageUri: desired.imageUri,
     });
+    const machineArn = deployed?.stateMachine?.arn;
+    const schedule = planSchedule(desired.stateMachineName, desired.schedule, deployed?.schedule, machineArn ? `${machineArn}:${STATE_MACHINE_ALIAS}` : null);
     const planWithoutHash = {
         schema: PLAN_SCHEMA,
         stateMachineName: desired.stateMachineName,
@@ -87342,7 +88643,8 @@ function planDeployment(desired, deployed, options = {}) {
         stateMachine,
         oldVersions,
         ...(taskDefinition ? { taskDefinition } : {}),
-        summary: summarize(functions, stateMachine, taskDefinition),
+        ...(schedule ? { schedule } : {}),
+        summary: summarize(functions, stateMachine, taskDefinition, schedule),
     };
     return { ...planWithoutHash, hash: planHash(planWithoutHash) };
 }
@@ -87565,21 +88867,25 @@ function desiredLogging(desired) {
         includeExecutionData: logging.includeExecutionData ?? false,
     };
 }
-function summarize(functions, stateMachine, taskDefinition) {
+function summarize(functions, stateMachine, taskDefinition, schedule) {
     const count = (predicate) => functions.filter(predicate).length;
+    const scheduled = (action) => (schedule?.action === action ? 1 : 0);
     const toCreate = count((fn) => fn.action === "create") +
         (stateMachine.action === "create" ? 1 : 0) +
-        (taskDefinition?.action === "create" ? 1 : 0);
+        (taskDefinition?.action === "create" ? 1 : 0) +
+        scheduled("create");
     // An alias that moves while the state machine stays (after a rollback) updates the state machine.
     const aliasMoves = stateMachine.action === "noop" && (stateMachine.alias?.action ?? "noop") !== "noop";
     const machineUpdates = stateMachine.action === "update" || aliasMoves;
     const toUpdate = count((fn) => fn.action === "update-code" || fn.action === "update-config") +
         (machineUpdates ? 1 : 0) +
-        (taskDefinition?.action === "update" ? 1 : 0);
-    const toDelete = count((fn) => fn.action === "delete");
+        (taskDefinition?.action === "update" ? 1 : 0) +
+        scheduled("update");
+    const toDelete = count((fn) => fn.action === "delete") + scheduled("delete");
     const unchanged = count((fn) => fn.action === "noop") +
         (stateMachine.action === "noop" && !aliasMoves ? 1 : 0) +
-        (taskDefinition?.action === "noop" ? 1 : 0);
+        (taskDefinition?.action === "noop" ? 1 : 0) +
+        scheduled("noop");
     return { toCreate, toUpdate, toDelete, unchanged, hasChanges: toCreate + toUpdate + toDelete > 0 };
 }
 function plan_compare(a, b) {
@@ -88445,7 +89751,113 @@ async function convergeTaskDefinition(clients, plan, desired, log) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/aws/schedule.ts
+/**
+ * The state machine's EventBridge Scheduler schedule: read by name (one GetSchedule, whatever
+ * the account holds), created, updated and deleted idempotently (a retried call whose response
+ * was lost, or another deploy, finds it done and converges).
+ */
+
+
+
+async function getSchedule(scheduler, name) {
+    try {
+        const found = await scheduler.send(new client_scheduler_dist_cjs/* GetScheduleCommand */.nu({ Name: name, GroupName: SCHEDULE_GROUP }));
+        return {
+            name,
+            arn: found.Arn ?? null,
+            description: found.Description ?? "",
+            expression: found.ScheduleExpression ?? "",
+            timezone: found.ScheduleExpressionTimezone ?? "UTC",
+            targetArn: found.Target?.Arn ?? "",
+            roleArn: found.Target?.RoleArn ?? "",
+            input: found.Target?.Input ?? "",
+            state: found.State ?? "ENABLED",
+            flexibleWindow: found.FlexibleTimeWindow?.Mode ?? "OFF",
+        };
+    }
+    catch (error) {
+        if (isAwsError(error, "ResourceNotFoundException"))
+            return null;
+        throw error;
+    }
+}
+/** Create, or update when it exists (a create finding it made meanwhile updates it; an update finding it gone creates it). */
+async function putSchedule(scheduler, name, stateMachineName, desired, targetArn, exists) {
+    const input = {
+        Name: name,
+        GroupName: SCHEDULE_GROUP,
+        Description: scheduleDescription(stateMachineName, desired, targetArn),
+        ScheduleExpression: desired.expression,
+        ScheduleExpressionTimezone: desired.timezone,
+        FlexibleTimeWindow: { Mode: "OFF" },
+        State: "ENABLED",
+        Target: { Arn: targetArn, RoleArn: desired.roleArn, Input: desired.input },
+    };
+    if (!exists) {
+        try {
+            await scheduler.send(new client_scheduler_dist_cjs/* CreateScheduleCommand */.to(input));
+            return;
+        }
+        catch (error) {
+            if (!isAwsError(error, "ConflictException"))
+                throw error;
+        }
+    }
+    try {
+        await scheduler.send(new client_scheduler_dist_cjs/* UpdateScheduleCommand */.CH(input));
+    }
+    catch (error) {
+        if (!isAwsError(error, "ResourceNotFoundException"))
+            throw error;
+        await scheduler.send(new client_scheduler_dist_cjs/* CreateScheduleCommand */.to(input));
+    }
+}
+/** Deletes it; gone already is done. Returns whether it deleted. */
+async function deleteSchedule(scheduler, name) {
+    try {
+        await scheduler.send(new client_scheduler_dist_cjs/* DeleteScheduleCommand */.ML({ Name: name, GroupName: SCHEDULE_GROUP }));
+        return true;
+    }
+    catch (error) {
+        if (isAwsError(error, "ResourceNotFoundException"))
+            return false;
+        throw error;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/aws/scheduleApply.ts
+
+
+/**
+ * The plan's schedule step: create or update it to start `targetArn` (the alias, after the
+ * deploy moved it), or delete it. A noop writes nothing.
+ */
+async function applySchedule(clients, plan, desired, targetArn, log) {
+    const planned = plan.schedule;
+    if (!planned || planned.action === "noop")
+        return;
+    try {
+        if (planned.action === "delete") {
+            if (await deleteSchedule(clients.scheduler, planned.name))
+                log(`deleted schedule ${planned.name}`);
+            return;
+        }
+        if (!desired.schedule || !targetArn)
+            throw new Error(`The plan ${planned.action}s schedule ${planned.name}, but the deploy has no schedule or alias for it.`);
+        await putSchedule(clients.scheduler, planned.name, desired.stateMachineName, desired.schedule, targetArn, planned.action === "update");
+        log(`${planned.action === "create" ? "created" : "updated"} schedule ${planned.name} (${desired.schedule.expression} ${desired.schedule.timezone})`);
+    }
+    catch (error) {
+        throw explainAwsError(error, {
+            doing: `${planned.action} EventBridge Scheduler schedule "${planned.name}"`,
+            stateMachineName: desired.stateMachineName,
+        });
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/aws/apply.ts
+
 
 
 
@@ -88504,12 +89916,17 @@ async function applyPlan(clients, plan, desired, options = {}) {
     });
     if (plan.stateMachine.steps.includes("create") || plan.stateMachine.steps.includes("update"))
         await protectDeployedImage(clients, desired, log);
+    // A schedule that goes is deleted before the switch retags the state machine `none` (see readSchedule).
+    if (plan.schedule?.action === "delete")
+        await applySchedule(clients, plan, desired, null, log);
     const taskDefinitionArn = await convergeTaskDefinition(clients, plan, desired, log);
     let previousParent = null;
     const { arn, versionArn } = await switchStateMachine(clients, plan, desired, versions, log, (previous) => {
         previousParent = previous;
     }, taskDefinitionArn);
     const aliasArn = await moveAlias(clients, plan, desired, arn, versionArn, log);
+    if (plan.schedule?.action === "create" || plan.schedule?.action === "update")
+        await applySchedule(clients, plan, desired, aliasArnOf(arn), log);
     const deleted = await prune(clients, plan, desired, options.concurrency ?? DEFAULT_CONCURRENCY, log);
     // Child state machines the parent stopped running, with prune as for functions (old parent
     // versions kept for rollback may still start them).
@@ -88975,6 +90392,8 @@ async function uploadConf(s3, projectPath, location) {
 
 
 
+
+
 /** GetFunction reads in flight, and their pace: GetFunction has its own quota (100/s), shared with waits. */
 const READ_CONCURRENCY = 8;
 const GET_FUNCTION_PER_SECOND = 80;
@@ -88994,7 +90413,8 @@ function deploymentRef(desired) {
  * (where `live` routes), and a DescribeStateMachine of the newest version (what it runs). The functions are known from the
  * definition: each Task names a published (immutable) version and records the spec hash it was
  * built from. With `ref.desiredFor` the read is completed against that deployment (see
- * completeDeployed): a 200-node no-op plan is those five calls, whatever else the region holds.
+ * completeDeployed): a 200-node no-op plan is those five calls, whatever else the region holds
+ * (a sixth, GetSchedule, when the state machine has a schedule: see readSchedule).
  */
 async function readDeployed(clients, ref) {
     const state = await explained(ref.stateMachineName, async () => {
@@ -89013,7 +90433,20 @@ async function readDeployed(clients, ref) {
         };
     });
     const desired = ref.desiredFor?.(state);
-    return desired ? completeDeployed(clients, state, desired, ref) : state;
+    const scheduled = await explained(ref.stateMachineName, () => readSchedule(clients, state, ref.stateMachineName, desired));
+    return desired ? completeDeployed(clients, scheduled, desired, ref) : scheduled;
+}
+/**
+ * The schedule, by name (one GetSchedule), when one is wanted or may exist: the state machine's
+ * schedule tag is not `none` (a tag-less one, deployed before schedules, may have one too).
+ * A no-op without a schedule makes no call; one with a schedule makes this one.
+ */
+async function readSchedule(clients, state, stateMachineName, desired) {
+    const machine = state.stateMachine;
+    const mayExist = machine !== null && machine.tags[Tag.schedule] !== NO_SCHEDULE;
+    if (!desired?.schedule && !mayExist)
+        return state;
+    return { ...state, schedule: await getSchedule(clients.scheduler, scheduleName(stateMachineName)) };
 }
 /**
  * Reads what planning `desired` needs beyond the state machine, and no more:
@@ -89620,10 +91053,13 @@ async function checkInputs(ctx, inspected, deps = {}) {
             ...(options.logGroupArn ? { logGroupArn: options.logGroupArn } : {}),
         },
         rolesOptional: !deploying,
+        scheduled: options.schedule !== "",
+        schedulerRoleArn: options.schedulerRoleArn,
     });
     const missing = [
         [Input.LambdaRoleArn, options.lambdaRoleArn],
         [Input.StateMachineRoleArn, options.stateMachineRoleArn],
+        ...(options.schedule ? [[Input.SchedulerRoleArn, options.schedulerRoleArn]] : []),
         [Input.EcrRepository, options.ecrRepository],
     ].filter(([, value]) => !value);
     if (missing.length > 0) {
@@ -89678,6 +91114,7 @@ async function regionOf(ctx) {
 }
 
 ;// CONCATENATED MODULE: ./src/report/planView.ts
+
 
 /** The deploy plan as the PR comment and job summary show it. */
 function toPlanView(plan, context) {
@@ -89737,6 +91174,7 @@ function toPlanView(plan, context) {
                     children: context.compiled.children.map((c) => ({ name: c.name, tasks: c.functionNames.length })),
                 }
                 : {}),
+            ...(plan.schedule ? { schedule: scheduleSentence(plan.schedule) } : {}),
         },
         image: context.image,
         planHash: plan.hash,
@@ -89768,6 +91206,17 @@ function renderDefinitionChanges(changes) {
     })
         .join("\n");
 }
+/** `Schedule kedro-sfn-x (cron(0 6 * * ? *), UTC): to create.` */
+function scheduleSentence(schedule) {
+    const what = `Schedule ${codeSpan(schedule.name)} (${codeSpan(schedule.expression)}, ${escapeText(schedule.timezone)})`;
+    if (schedule.action === "update") {
+        const changed = schedule.changes
+            .map((c) => `${c.field} ${codeSpan(String(c.before))} → ${codeSpan(String(c.after))}`)
+            .join(", ");
+        return `${what}: to update (${changed}).`;
+    }
+    return `${what}: ${{ create: "to create", delete: "to delete", noop: "unchanged" }[schedule.action]}.`;
+}
 /** `Alias live: version 2 -> the new version.` for the plan; nothing when the alias stays. */
 function aliasSentence(alias) {
     if (!alias || alias.action === "noop")
@@ -89785,6 +91234,7 @@ function aliasSentence(alias) {
 }
 
 ;// CONCATENATED MODULE: ./src/stages/deployment.ts
+
 
 
 
@@ -89809,6 +91259,16 @@ function desiredDeployment(ctx, inspected, imageUri) {
         project: inspected.graph.project?.name ?? "",
         ...(inspected.compiled.ecsTasks?.length
             ? { ecs: { executionRoleArn: options.ecsExecutionRoleArn, taskRoleArn: options.ecsTaskRoleArn } }
+            : {}),
+        ...(options.schedule
+            ? {
+                schedule: {
+                    expression: options.schedule,
+                    timezone: options.scheduleTimezone,
+                    input: canonicalInput(options.scheduleInput),
+                    roleArn: options.schedulerRoleArn,
+                },
+            }
             : {}),
     };
 }
@@ -95689,6 +97149,9 @@ function compileCommand(graph, options, warn) {
 
 
 
+
+
+
 /**
  * What this state machine owns: itself, its aliases and versions, and the functions whose
  * `kedro-sfn:state-machine` tag names it (candidates come from the Description marker and from
@@ -95697,12 +97160,13 @@ function compileCommand(graph, options, warn) {
 async function planDestroy(clients, stateMachineName, options = {}) {
     try {
         const arn = await findStateMachineArn(clients.sfn, stateMachineName);
-        const [machine, aliases, versions, running, listed] = await Promise.all([
+        const [machine, aliases, versions, running, listed, schedule] = await Promise.all([
             arn ? describeStateMachine(clients.sfn, arn) : null,
             arn ? listAliases(clients.sfn, arn) : [],
             arn ? listStateMachineVersions(clients.sfn, arn) : [],
             arn ? hasRunningExecutions(clients.sfn, arn) : false,
             listAllFunctions(clients.lambda),
+            getSchedule(clients.scheduler, scheduleName(stateMachineName)),
         ]);
         if (arn) {
             // The state machine itself must be ours too: a name is not proof.
@@ -95724,6 +97188,8 @@ async function planDestroy(clients, stateMachineName, options = {}) {
         return {
             stateMachineName,
             stateMachineArn: arn,
+            // A schedule of our name that is not ours stays (and is not said to be deleted).
+            schedule: schedule && isOurSchedule(schedule, stateMachineName) ? schedule.name : null,
             aliases,
             versions: versions.map((v) => v.arn),
             functions: functions.sort(),
@@ -95742,7 +97208,7 @@ async function planDestroy(clients, stateMachineName, options = {}) {
     }
 }
 function isEmpty(plan) {
-    return !plan.stateMachineArn && plan.functions.length === 0;
+    return !plan.stateMachineArn && plan.functions.length === 0 && !plan.schedule;
 }
 /** The plan as lines, printed before anything is deleted. */
 function describeDestroy(plan) {
@@ -95752,6 +97218,8 @@ function describeDestroy(plan) {
     const lines = [`Destroy plan for ${plan.stateMachineName}:`];
     if (plan.stateMachineArn)
         lines.push(`  state machine ${plan.stateMachineArn}`);
+    if (plan.schedule)
+        lines.push(`  EventBridge Scheduler schedule ${plan.schedule}`);
     for (const alias of plan.aliases)
         lines.push(`  alias ${short(alias)}`);
     if (plan.versions.length > 0)
@@ -95775,6 +97243,15 @@ async function applyDestroy(clients, plan, log) {
             hint: "Wait for them to finish, or stop them (aws stepfunctions stop-execution), then run destroy again.",
         });
     const doing = (what) => ({ doing: what, stateMachineName: plan.stateMachineName });
+    if (plan.schedule) {
+        try {
+            if (await deleteSchedule(clients.scheduler, plan.schedule))
+                log(`deleted schedule ${plan.schedule}`);
+        }
+        catch (error) {
+            throw explainAwsError(error, doing(`delete schedule ${plan.schedule}`));
+        }
+    }
     for (const alias of plan.aliases) {
         try {
             await clients.sfn.send(new client_sfn_dist_cjs/* DeleteStateMachineAliasCommand */.$Tu({ stateMachineAliasArn: alias }));
