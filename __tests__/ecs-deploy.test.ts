@@ -6,7 +6,8 @@
 import { DescribeStateMachineCommand } from "@aws-sdk/client-sfn";
 import { describe, expect, it } from "@jest/globals";
 import { CallLog, readOnlyGuard } from "../src/aws/clients.js";
-import { describeLatestTaskDefinition } from "../src/aws/ecs.js";
+import { describeLatestTaskDefinition, listTaskDefinitions, registerTaskDefinition } from "../src/aws/ecs.js";
+import { applyDestroy, describeDestroy, isEmpty, planDestroy } from "../src/ops/destroy.js";
 import { compilePipeline, parseFunctionOverrides } from "../src/compile/index.js";
 import type { DesiredDeployment } from "../src/plan/types.js";
 import { deploy, planOnly } from "./harness/deploy.js";
@@ -115,6 +116,37 @@ describe("ECS task definition: plan and apply against moto", () => {
     const revision2 = `arn:aws:ecs:${s.region}:${s.accountId}:task-definition/${FAMILY}:2`;
     expect((await describeLatestTaskDefinition(clients.ecs, FAMILY))?.arn).toBe(revision2);
     expect(await ecsTaskDefinitionOf(s, updated.result.stateMachineArn)).toBe(revision2);
+
+    // Destroy deregisters both revisions of this family, and no other family's.
+    const neighbour = await registerTaskDefinition(clients.ecs, {
+      family: "mixed-other-ecs",
+      taskRoleArn: s.roles.lambda,
+      executionRoleArn: s.roles.lambda,
+      networkMode: "awsvpc",
+      requiresCompatibilities: ["FARGATE"],
+      cpu: "256",
+      memory: "512",
+      runtimePlatform: { cpuArchitecture: "X86_64", operatingSystemFamily: "LINUX" },
+      containerDefinitions: [
+        {
+          name: "other",
+          image: first.imageUri,
+          essential: true,
+          entryPoint: ["python3"],
+          command: ["-c", "pass"],
+          environment: [],
+          logConfiguration: { logDriver: "awslogs", options: {} },
+        },
+      ],
+      tags: [{ key: "kedro-sfn:state-machine", value: "mixed-other" }],
+    });
+    const plan = await planDestroy(clients, NAME);
+    expect(plan.taskDefinitions).toEqual([`${revision2.slice(0, -2)}:1`, revision2]);
+    expect(describeDestroy(plan)).toContain(`ECS task definition ${FAMILY}:2`);
+    await applyDestroy(clients, plan, () => undefined);
+    expect(await listTaskDefinitions(clients.ecs, FAMILY)).toEqual([]);
+    expect(await listTaskDefinitions(clients.ecs, "mixed-other-ecs")).toEqual([neighbour]);
+    expect(isEmpty(await planDestroy(clients, NAME))).toBe(true);
   });
 
   it("plans without writing, under the read-only guard", async () => {

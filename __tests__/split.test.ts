@@ -5,6 +5,7 @@
  * and runs there with per-node status read across the children's histories. The Lambda front
  * of this file echoes each invoke (or fails it when a test says so) and forwards the rest to moto.
  */
+import { ListFunctionsCommand } from "@aws-sdk/client-lambda";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { DescribeStateMachineCommand, ListStateMachinesCommand } from "@aws-sdk/client-sfn";
 import { createAwsClients, type AwsClients } from "../src/aws/clients.js";
@@ -27,6 +28,7 @@ import { deploy } from "./harness/deploy.js";
 import { echoFront } from "./harness/echoFront.js";
 import { TEST_CREDENTIALS, useLocalStack } from "./harness/localStack.js";
 import { desiredDeployment } from "./harness/pipelines.js";
+import { applyDestroy, describeDestroy, isEmpty, planDestroy } from "../src/ops/destroy.js";
 
 const DEFAULTS: CompileOptions["functionDefaults"] = {
   memoryMb: 1024,
@@ -348,6 +350,31 @@ describe("a split pipeline on moto", () => {
       (left.stateMachines ?? []).map((m) => m.name).filter((n) => n?.startsWith("splitmoto-part-")),
     ).toEqual([]);
     expect(small.deployed.result.deleted).toEqual(expect.arrayContaining(children.map((c) => c.name)));
+  }, 300_000);
+
+  test("destroy removes the parent, its children and their functions, and leaves a neighbour", async () => {
+    const split = { split: { definitionBytes: 6_000, historyEvents: 40 } };
+    const { compiled } = await deploySplit("splitgone", chainsThenJoin(3, 3), split);
+    await deploySplit("splitkept", chainsThenJoin(3, 3), split);
+    const children = (compiled.children ?? []).map((c) => c.name);
+    expect(children.length).toBeGreaterThanOrEqual(3);
+    const plan = await planDestroy(clients, "splitgone");
+    expect(plan.children.map((arn) => arn.split(":").pop())).toEqual(children);
+    expect(describeDestroy(plan)).toContain(`child state machine ${plan.children[0] ?? ""}`);
+    await applyDestroy(clients, plan, () => undefined);
+    const names = ((await clients.sfn.send(new ListStateMachinesCommand({}))).stateMachines ?? []).map(
+      (m) => m.name ?? "",
+    );
+    expect(names.filter((n) => n.startsWith("splitgone"))).toEqual([]);
+    expect(names.filter((n) => n.startsWith("splitkept-part-")).length).toBeGreaterThanOrEqual(2);
+    expect(names).toContain("splitkept");
+    const functions = ((await clients.lambda.send(new ListFunctionsCommand({}))).Functions ?? []).map(
+      (f) => f.FunctionName ?? "",
+    );
+    expect(plan.functions.length).toBe(compiled.functions.length);
+    expect(functions.filter((f) => f.startsWith("splitgone"))).toEqual([]);
+    expect(functions.filter((f) => f.startsWith("splitkept")).length).toBeGreaterThan(0);
+    expect(isEmpty(await planDestroy(clients, "splitgone"))).toBe(true);
   }, 300_000);
 });
 

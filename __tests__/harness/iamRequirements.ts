@@ -214,6 +214,9 @@ export const REQUIRED: Record<string, Rule> = {
   // ecs-tasks.amazonaws.com ("Actions, resources, and condition keys for Amazon ECS"; "Tagging
   // your resources", ECS developer guide).
   "ecs:DescribeTaskDefinition": () => on("ecs:DescribeTaskDefinition", "*"),
+  // Destroy lists a family's revisions and deregisters them: neither takes a resource either.
+  "ecs:ListTaskDefinitions": () => on("ecs:ListTaskDefinitions", "*"),
+  "ecs:DeregisterTaskDefinition": () => on("ecs:DeregisterTaskDefinition", "*"),
   "ecs:RegisterTaskDefinition": (i, a) => [
     ...on("ecs:RegisterTaskDefinition", "*"),
     ...(has(i.tags)

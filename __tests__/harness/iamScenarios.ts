@@ -158,6 +158,8 @@ export const iamScenarios: IamScenario[] = [
       await deploy(clients, { ...v1, imageUri: await stack.putImage(REPOSITORY, "ecs2") });
       // A failed ECS task's summary reads the end of its log (the stream exists once the task ran).
       await lastLogLines(clients.logs, `/ecs/${NAME}-ecs`, `kedro-sfn/kedro/0123456789abcdef`);
+      // Destroy deregisters the family's revisions with the rest.
+      await applyDestroy(clients, await planDestroy(clients, NAME), () => undefined);
     },
   },
   {

@@ -76309,6 +76309,34 @@ async function registerTaskDefinition(ecs, input) {
         throw new Error(`ECS registered task definition ${input.family} but returned no ARN.`);
     return arn;
 }
+/** Every ACTIVE revision of exactly this family (ListTaskDefinitions pages by prefix). */
+async function listTaskDefinitions(ecs, family) {
+    const arns = [];
+    let nextToken;
+    do {
+        const out = await ecs.send("ListTaskDefinitions", {
+            familyPrefix: family,
+            status: "ACTIVE",
+            ...(nextToken ? { nextToken } : {}),
+        });
+        for (const arn of out.taskDefinitionArns ?? [])
+            if (arn.slice(arn.indexOf("/") + 1).replace(/:\d+$/, "") === family)
+                arns.push(arn);
+        nextToken = out.nextToken;
+    } while (nextToken);
+    return arns;
+}
+/** Deregisters one revision; one already INACTIVE or gone counts as done (a rerun finishes). */
+async function deregisterTaskDefinition(ecs, arn) {
+    try {
+        await ecs.send("DeregisterTaskDefinition", { taskDefinition: arn });
+    }
+    catch (error) {
+        if (error instanceof EcsServiceError && error.name === "ClientException")
+            return;
+        throw error;
+    }
+}
 
 ;// CONCATENATED MODULE: ./src/aws/limiter.ts
 
@@ -97152,6 +97180,9 @@ function compileCommand(graph, options, warn) {
 
 
 
+
+
+
 /**
  * What this state machine owns: itself, its aliases and versions, and the functions whose
  * `kedro-sfn:state-machine` tag names it (candidates come from the Description marker and from
@@ -97185,6 +97216,13 @@ async function planDestroy(clients, stateMachineName, options = {}) {
         const repository = options.ecrRepository
             ? options.ecrRepository.slice(options.ecrRepository.indexOf("/") + 1)
             : null;
+        const definition = machine?.definition ?? null;
+        const [children, taskDefinitions] = definition
+            ? await Promise.all([
+                ownedChildren(clients, childMachineReferences(definition), stateMachineName),
+                ownedTaskDefinitions(clients, boundTaskDefinitions(definition), stateMachineName),
+            ])
+            : [[], []];
         return {
             stateMachineName,
             stateMachineArn: arn,
@@ -97192,7 +97230,9 @@ async function planDestroy(clients, stateMachineName, options = {}) {
             schedule: schedule && isOurSchedule(schedule, stateMachineName) ? schedule.name : null,
             aliases,
             versions: versions.map((v) => v.arn),
+            children,
             functions: functions.sort(),
+            taskDefinitions,
             skipped: skipped.sort(),
             repository: repository || null,
             running,
@@ -97207,8 +97247,33 @@ async function planDestroy(clients, stateMachineName, options = {}) {
         });
     }
 }
+/** The child state machines the definition starts, those whose owner tag names this one. */
+async function ownedChildren(clients, references, owner) {
+    // A child start names a version (`...:stateMachine:<name>-part-01:3`): the machine is the ARN without it.
+    const machines = [...new Set(references.map((arn) => arn.split(":").slice(0, 7).join(":")))].sort();
+    const owners = await mapWithConcurrency(machines, 4, async (arn) => {
+        const described = await describeStateMachine(clients.sfn, arn);
+        return described ? ((await stateMachineTagsOf(clients.sfn, arn))[Tag.stateMachine] ?? null) : null;
+    });
+    return machines.filter((_arn, index) => owners[index] === owner);
+}
+/** Every ACTIVE revision of the families the definition runs, when the family's tag names this one. */
+async function ownedTaskDefinitions(clients, bound, owner) {
+    const families = [...new Set(bound.map((arn) => arn.slice(arn.indexOf("/") + 1).replace(/:\d+$/, "")))];
+    const revisions = await mapWithConcurrency(families, 2, async (family) => {
+        const latest = await describeLatestTaskDefinition(clients.ecs, family);
+        if (latest?.tags[Tag.stateMachine] !== owner)
+            return [];
+        return listTaskDefinitions(clients.ecs, family);
+    });
+    return revisions.flat().sort();
+}
 function isEmpty(plan) {
-    return !plan.stateMachineArn && plan.functions.length === 0 && !plan.schedule;
+    return (!plan.stateMachineArn &&
+        plan.functions.length === 0 &&
+        !plan.schedule &&
+        plan.children.length === 0 &&
+        plan.taskDefinitions.length === 0);
 }
 /** The plan as lines, printed before anything is deleted. */
 function describeDestroy(plan) {
@@ -97224,8 +97289,12 @@ function describeDestroy(plan) {
         lines.push(`  alias ${short(alias)}`);
     if (plan.versions.length > 0)
         lines.push(`  ${plan.versions.length} version(s): ${plan.versions.map((v) => v.split(":").pop()).join(", ")}`);
+    for (const child of plan.children)
+        lines.push(`  child state machine ${child} (all versions)`);
     for (const fn of plan.functions)
         lines.push(`  Lambda function ${fn} (all versions)`);
+    for (const revision of plan.taskDefinitions)
+        lines.push(`  ECS task definition ${revision.slice(revision.indexOf("/") + 1)}`);
     if (plan.repository)
         lines.push(`  kept tags of ${plan.stateMachineName} in ECR repository ${plan.repository} (the images stay)`);
     for (const fn of plan.skipped)
@@ -97233,8 +97302,8 @@ function describeDestroy(plan) {
     return lines.join("\n");
 }
 /**
- * Deletes what the plan lists: aliases, then the state machine (its versions go with it), then
- * the functions, then the kept image tags. Refuses while an execution runs (its functions would
+ * Deletes what the plan lists: aliases, then the state machine (its versions go with it), its
+ * child state machines, the functions, the ECS task definition revisions, then the kept image tags. Refuses while an execution runs (its functions would
  * vanish under it). Each deletion of something already gone counts as done, so a rerun finishes.
  */
 async function applyDestroy(clients, plan, log) {
@@ -97272,6 +97341,17 @@ async function applyDestroy(clients, plan, log) {
                 throw explainAwsError(error, doing(`delete state machine ${plan.stateMachineArn}`));
         }
     }
+    // Children after the parent: nothing starts them any more.
+    for (const child of plan.children) {
+        try {
+            await clients.sfn.send(new client_sfn_dist_cjs/* DeleteStateMachineCommand */.vxA({ stateMachineArn: child }));
+            log(`deleted child state machine ${child.split(":").pop() ?? child}`);
+        }
+        catch (error) {
+            if (!isAwsError(error, "StateMachineDoesNotExist"))
+                throw explainAwsError(error, doing(`delete child state machine ${child}`));
+        }
+    }
     await mapWithConcurrency(plan.functions, 4, async (name) => {
         try {
             await deleteFunction(clients.lambda, name);
@@ -97281,6 +97361,15 @@ async function applyDestroy(clients, plan, log) {
             throw explainAwsError(error, doing(`delete Lambda function ${name}`));
         }
     });
+    for (const revision of plan.taskDefinitions) {
+        try {
+            await deregisterTaskDefinition(clients.ecs, revision);
+            log(`deregistered ECS task definition ${revision.slice(revision.indexOf("/") + 1)}`);
+        }
+        catch (error) {
+            throw explainAwsError(error, doing(`deregister ECS task definition ${revision}`));
+        }
+    }
     if (plan.repository) {
         try {
             const released = await releaseImages(clients.ecr, plan.repository, plan.stateMachineName, new Set());

@@ -280,3 +280,30 @@ export async function registerTaskDefinition(ecs: EcsClient, input: TaskDefiniti
   if (!arn) throw new Error(`ECS registered task definition ${input.family} but returned no ARN.`);
   return arn;
 }
+
+/** Every ACTIVE revision of exactly this family (ListTaskDefinitions pages by prefix). */
+export async function listTaskDefinitions(ecs: EcsClient, family: string): Promise<string[]> {
+  const arns: string[] = [];
+  let nextToken: string | undefined;
+  do {
+    const out = await ecs.send<{ taskDefinitionArns?: string[]; nextToken?: string }>("ListTaskDefinitions", {
+      familyPrefix: family,
+      status: "ACTIVE",
+      ...(nextToken ? { nextToken } : {}),
+    });
+    for (const arn of out.taskDefinitionArns ?? [])
+      if (arn.slice(arn.indexOf("/") + 1).replace(/:\d+$/, "") === family) arns.push(arn);
+    nextToken = out.nextToken;
+  } while (nextToken);
+  return arns;
+}
+
+/** Deregisters one revision; one already INACTIVE or gone counts as done (a rerun finishes). */
+export async function deregisterTaskDefinition(ecs: EcsClient, arn: string): Promise<void> {
+  try {
+    await ecs.send("DeregisterTaskDefinition", { taskDefinition: arn });
+  } catch (error) {
+    if (error instanceof EcsServiceError && error.name === "ClientException") return;
+    throw error;
+  }
+}

@@ -17,6 +17,9 @@ import { Tag } from "../plan/desired.js";
 import { scheduleName } from "../plan/schedule.js";
 import { isOurSchedule } from "../plan/schedulePlan.js";
 import { deleteSchedule, getSchedule } from "../aws/schedule.js";
+import { childMachineReferences } from "../plan/bind.js";
+import { boundTaskDefinitions } from "../plan/taskDefinitions.js";
+import { deregisterTaskDefinition, describeLatestTaskDefinition, listTaskDefinitions } from "../aws/ecs.js";
 
 /** Everything `kedro-sfn destroy` removes for one state machine, read before anything goes. */
 export interface DestroyPlan {
@@ -28,8 +31,12 @@ export interface DestroyPlan {
   aliases: string[];
   /** Published versions (they go with the state machine). */
   versions: string[];
+  /** Child state machines of a split pipeline (tagged as this one's), each with its versions. */
+  children: string[];
   /** Functions tagged `kedro-sfn:state-machine=<name>`, each with all its versions. */
   functions: string[];
+  /** ACTIVE revisions of the ECS task definition family its Tasks run (tagged as this one's). */
+  taskDefinitions: string[];
   /** Functions marked or invoked as this state machine's whose tag says otherwise: left alone. */
   skipped: string[];
   /** The repository whose kept tags for this state machine are released (with `ecr-repository`). */
@@ -83,6 +90,13 @@ export async function planDestroy(
     const repository = options.ecrRepository
       ? options.ecrRepository.slice(options.ecrRepository.indexOf("/") + 1)
       : null;
+    const definition = machine?.definition ?? null;
+    const [children, taskDefinitions] = definition
+      ? await Promise.all([
+          ownedChildren(clients, childMachineReferences(definition), stateMachineName),
+          ownedTaskDefinitions(clients, boundTaskDefinitions(definition), stateMachineName),
+        ])
+      : [[], []];
     return {
       stateMachineName,
       stateMachineArn: arn,
@@ -90,7 +104,9 @@ export async function planDestroy(
       schedule: schedule && isOurSchedule(schedule, stateMachineName) ? schedule.name : null,
       aliases,
       versions: versions.map((v) => v.arn),
+      children,
       functions: functions.sort(),
+      taskDefinitions,
       skipped: skipped.sort(),
       repository: repository || null,
       running,
@@ -104,8 +120,36 @@ export async function planDestroy(
   }
 }
 
+/** The child state machines the definition starts, those whose owner tag names this one. */
+async function ownedChildren(clients: AwsClients, references: string[], owner: string): Promise<string[]> {
+  // A child start names a version (`...:stateMachine:<name>-part-01:3`): the machine is the ARN without it.
+  const machines = [...new Set(references.map((arn) => arn.split(":").slice(0, 7).join(":")))].sort();
+  const owners = await mapWithConcurrency(machines, 4, async (arn) => {
+    const described = await describeStateMachine(clients.sfn, arn);
+    return described ? ((await stateMachineTagsOf(clients.sfn, arn))[Tag.stateMachine] ?? null) : null;
+  });
+  return machines.filter((_arn, index) => owners[index] === owner);
+}
+
+/** Every ACTIVE revision of the families the definition runs, when the family's tag names this one. */
+async function ownedTaskDefinitions(clients: AwsClients, bound: string[], owner: string): Promise<string[]> {
+  const families = [...new Set(bound.map((arn) => arn.slice(arn.indexOf("/") + 1).replace(/:\d+$/, "")))];
+  const revisions = await mapWithConcurrency(families, 2, async (family) => {
+    const latest = await describeLatestTaskDefinition(clients.ecs, family);
+    if (latest?.tags[Tag.stateMachine] !== owner) return [];
+    return listTaskDefinitions(clients.ecs, family);
+  });
+  return revisions.flat().sort();
+}
+
 export function isEmpty(plan: DestroyPlan): boolean {
-  return !plan.stateMachineArn && plan.functions.length === 0 && !plan.schedule;
+  return (
+    !plan.stateMachineArn &&
+    plan.functions.length === 0 &&
+    !plan.schedule &&
+    plan.children.length === 0 &&
+    plan.taskDefinitions.length === 0
+  );
 }
 
 /** The plan as lines, printed before anything is deleted. */
@@ -120,7 +164,10 @@ export function describeDestroy(plan: DestroyPlan): string {
     lines.push(
       `  ${plan.versions.length} version(s): ${plan.versions.map((v) => v.split(":").pop()).join(", ")}`,
     );
+  for (const child of plan.children) lines.push(`  child state machine ${child} (all versions)`);
   for (const fn of plan.functions) lines.push(`  Lambda function ${fn} (all versions)`);
+  for (const revision of plan.taskDefinitions)
+    lines.push(`  ECS task definition ${revision.slice(revision.indexOf("/") + 1)}`);
   if (plan.repository)
     lines.push(
       `  kept tags of ${plan.stateMachineName} in ECR repository ${plan.repository} (the images stay)`,
@@ -131,8 +178,8 @@ export function describeDestroy(plan: DestroyPlan): string {
 }
 
 /**
- * Deletes what the plan lists: aliases, then the state machine (its versions go with it), then
- * the functions, then the kept image tags. Refuses while an execution runs (its functions would
+ * Deletes what the plan lists: aliases, then the state machine (its versions go with it), its
+ * child state machines, the functions, the ECS task definition revisions, then the kept image tags. Refuses while an execution runs (its functions would
  * vanish under it). Each deletion of something already gone counts as done, so a rerun finishes.
  */
 export async function applyDestroy(
@@ -173,6 +220,16 @@ export async function applyDestroy(
         throw explainAwsError(error, doing(`delete state machine ${plan.stateMachineArn}`));
     }
   }
+  // Children after the parent: nothing starts them any more.
+  for (const child of plan.children) {
+    try {
+      await clients.sfn.send(new DeleteStateMachineCommand({ stateMachineArn: child }));
+      log(`deleted child state machine ${child.split(":").pop() ?? child}`);
+    } catch (error) {
+      if (!isAwsError(error, "StateMachineDoesNotExist"))
+        throw explainAwsError(error, doing(`delete child state machine ${child}`));
+    }
+  }
   await mapWithConcurrency(plan.functions, 4, async (name) => {
     try {
       await deleteFunction(clients.lambda, name);
@@ -181,6 +238,14 @@ export async function applyDestroy(
       throw explainAwsError(error, doing(`delete Lambda function ${name}`));
     }
   });
+  for (const revision of plan.taskDefinitions) {
+    try {
+      await deregisterTaskDefinition(clients.ecs, revision);
+      log(`deregistered ECS task definition ${revision.slice(revision.indexOf("/") + 1)}`);
+    } catch (error) {
+      throw explainAwsError(error, doing(`deregister ECS task definition ${revision}`));
+    }
+  }
   if (plan.repository) {
     try {
       const released = await releaseImages(clients.ecr, plan.repository, plan.stateMachineName, new Set());
