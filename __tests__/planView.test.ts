@@ -100,4 +100,33 @@ describe("toPlanView", () => {
     expect(view.stateMachine.definitionDiff.split("\n").filter((l) => l.startsWith("~"))).toHaveLength(2);
     expect(renderPlanMarkdown(view)).toContain("<summary>Definition diff (+1 −0 ~2 lines)</summary>");
   });
+
+  it("says what the deploy does to the ECS task definition, in the state machine's line", () => {
+    const withEcs = {
+      ...plan,
+      taskDefinition: {
+        family: "sm-ecs",
+        action: "update",
+        specHash: "1".repeat(64),
+        currentArn: null,
+        changes: [{ field: "revision", before: "sm-ecs:1", after: "sm-ecs:new" }],
+      },
+    } as unknown as Plan;
+    const ecsView = toPlanView(withEcs, {
+      target: "sm",
+      findings: [],
+      graph,
+      compiled: {
+        definition: { StartAt: "a", States: {} },
+        functions: [spec("a"), spec("b")],
+        warnings: [],
+        merges: [],
+      },
+      image: { state: "unchanged", uri: "repo@sha256:00" },
+    });
+    expect(renderPlanMarkdown(ecsView)).toContain(
+      "ECS task definition `sm-ecs`: a new revision (revision `sm-ecs:1` → `sm-ecs:new`).",
+    );
+    expect(renderPlanMarkdown(view)).not.toContain("ECS task definition");
+  });
 });

@@ -80539,7 +80539,7 @@ function renderChildren(view) {
 }
 function renderDefinitionDiff(view, where, maxBytes) {
     const sm = view.stateMachine;
-    const head = `**State machine** ${codeSpan(sm.name)}: ${stateMachineVerdict(sm.change)}.${sm.alias ? ` ${sm.alias}` : ""}${sm.schedule ? ` ${sm.schedule}` : ""}${renderChildren(view)}`;
+    const head = `**State machine** ${codeSpan(sm.name)}: ${stateMachineVerdict(sm.change)}.${sm.alias ? ` ${sm.alias}` : ""}${sm.schedule ? ` ${sm.schedule}` : ""}${sm.taskDefinition ? ` ${sm.taskDefinition}` : ""}${renderChildren(view)}`;
     if (sm.change === "noop" || sm.definitionDiff.trim() === "")
         return head;
     const lines = sm.definitionDiff.replace(/\n$/, "").split("\n");
@@ -91203,6 +91203,7 @@ function toPlanView(plan, context) {
                 }
                 : {}),
             ...(plan.schedule ? { schedule: scheduleSentence(plan.schedule) } : {}),
+            ...(plan.taskDefinition ? { taskDefinition: taskDefinitionSentence(plan.taskDefinition) } : {}),
         },
         image: context.image,
         planHash: plan.hash,
@@ -91244,6 +91245,18 @@ function scheduleSentence(schedule) {
         return `${what}: to update (${changed}).`;
     }
     return `${what}: ${{ create: "to create", delete: "to delete", noop: "unchanged" }[schedule.action]}.`;
+}
+/** `ECS task definition mixed-ecs: a new revision (revision mixed-ecs:1 -> mixed-ecs:new).` */
+function taskDefinitionSentence(plan) {
+    const what = `ECS task definition ${codeSpan(plan.family)}`;
+    if (plan.action === "create")
+        return `${what}: to create (its first revision).`;
+    if (plan.action === "noop")
+        return `${what}: unchanged.`;
+    const changed = plan.changes
+        .map((c) => `${c.field} ${codeSpan(String(c.before))} → ${codeSpan(String(c.after))}`)
+        .join(", ");
+    return `${what}: a new revision${changed ? ` (${changed})` : ""}.`;
 }
 /** `Alias live: version 2 -> the new version.` for the plan; nothing when the alias stays. */
 function aliasSentence(alias) {

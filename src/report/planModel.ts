@@ -56,6 +56,8 @@ export interface PlanView {
     children?: { name: string; tasks: number }[];
     /** What the deploy does to the EventBridge Scheduler schedule, as a sentence; absent without one. */
     schedule?: string;
+    /** What the deploy does to the ECS task definition (`runner: ecs`), as a sentence; absent without one. */
+    taskDefinition?: string;
   };
   image: ImageView;
   /** Old versions the deploy deletes after its cutover (`keep-versions`); absent when none. */

@@ -274,7 +274,7 @@ export function renderChildren(view: PlanView): string {
 
 export function renderDefinitionDiff(view: PlanView, where: "comment" | "summary", maxBytes: number): string {
   const sm = view.stateMachine;
-  const head = `**State machine** ${codeSpan(sm.name)}: ${stateMachineVerdict(sm.change)}.${sm.alias ? ` ${sm.alias}` : ""}${sm.schedule ? ` ${sm.schedule}` : ""}${renderChildren(view)}`;
+  const head = `**State machine** ${codeSpan(sm.name)}: ${stateMachineVerdict(sm.change)}.${sm.alias ? ` ${sm.alias}` : ""}${sm.schedule ? ` ${sm.schedule}` : ""}${sm.taskDefinition ? ` ${sm.taskDefinition}` : ""}${renderChildren(view)}`;
   if (sm.change === "noop" || sm.definitionDiff.trim() === "") return head;
   const lines = sm.definitionDiff.replace(/\n$/, "").split("\n");
   const added = lines.filter((l) => l.startsWith("+") && !l.startsWith("+++")).length;

@@ -2,7 +2,7 @@ import type { CompiledPipeline } from "../compile/types.js";
 import type { Finding } from "../graph/preflight.js";
 import type { PipelineGraph } from "../graph/types.js";
 import { codeSpan, escapeText } from "./markdown.js";
-import type { AliasPlan, DefinitionChange, Plan, SchedulePlan } from "../plan/types.js";
+import type { AliasPlan, DefinitionChange, Plan, SchedulePlan, TaskDefinitionPlan } from "../plan/types.js";
 import { pipelineTasksFromGraph } from "../run/tasks.js";
 import type { FunctionRow, ImageView, PlanTask, PlanView, TaskChange } from "./planModel.js";
 
@@ -72,6 +72,7 @@ export function toPlanView(plan: Plan, context: PlanViewContext): PlanView {
           }
         : {}),
       ...(plan.schedule ? { schedule: scheduleSentence(plan.schedule) } : {}),
+      ...(plan.taskDefinition ? { taskDefinition: taskDefinitionSentence(plan.taskDefinition) } : {}),
     },
     image: context.image,
     planHash: plan.hash,
@@ -111,6 +112,17 @@ function scheduleSentence(schedule: SchedulePlan): string {
     return `${what}: to update (${changed}).`;
   }
   return `${what}: ${{ create: "to create", delete: "to delete", noop: "unchanged" }[schedule.action]}.`;
+}
+
+/** `ECS task definition mixed-ecs: a new revision (revision mixed-ecs:1 -> mixed-ecs:new).` */
+function taskDefinitionSentence(plan: TaskDefinitionPlan): string {
+  const what = `ECS task definition ${codeSpan(plan.family)}`;
+  if (plan.action === "create") return `${what}: to create (its first revision).`;
+  if (plan.action === "noop") return `${what}: unchanged.`;
+  const changed = plan.changes
+    .map((c) => `${c.field} ${codeSpan(String(c.before))} → ${codeSpan(String(c.after))}`)
+    .join(", ");
+  return `${what}: a new revision${changed ? ` (${changed})` : ""}.`;
 }
 
 /** `Alias live: version 2 -> the new version.` for the plan; nothing when the alias stays. */
