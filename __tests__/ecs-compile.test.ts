@@ -106,13 +106,15 @@ describe("routing a node to ECS", () => {
     });
   });
 
-  it("leaves a pipeline without ECS nodes exactly as before", () => {
+  it("leaves a pipeline without ECS nodes Lambda-only, with the run context every definition has", () => {
     const compiled = compile("");
     expect(compiled.ecsTasks).toBeUndefined();
     expect((compiled.definition.States["Prepare input"] as AslState).Parameters).toEqual({
-      defaults: { params: {} },
+      defaults: { params: {}, kedro_sfn: { "run_id.$": "$$.Execution.Name", skip: [] } },
       "input.$": "$",
     });
+    const resources = Object.values(compiled.definition.States).map((state) => state.Resource);
+    expect(resources.filter((r) => typeof r === "string" && r.includes(":ecs:"))).toEqual([]);
     expect(compiled.functions.every((f) => !("runner" in f) && !("cpu" in f))).toBe(true);
   });
 
