@@ -10,10 +10,9 @@ import { ensureRepository, getRegistryCredentials } from "../../src/aws/ecr.js";
 import { planDeployment } from "../../src/plan/index.js";
 import type { DesiredDeployment } from "../../src/plan/types.js";
 import { findStateMachine } from "../../src/stages/runDeployed.js";
-import { executePipeline } from "../../src/run/execute.js";
 import { applyRollback, planRollback } from "../../src/ops/rollback.js";
 import { applyDestroy, planDestroy } from "../../src/ops/destroy.js";
-import { deploy } from "./deploy.js";
+import { deploy, runToEnd } from "./deploy.js";
 import { lastLogLines } from "../../src/aws/ecs.js";
 import { compilePipeline, parseFunctionOverrides } from "../../src/compile/index.js";
 import { CreateFunctionCommand } from "@aws-sdk/client-lambda";
@@ -172,28 +171,13 @@ export const iamScenarios: IamScenario[] = [
       const { result } = await deploy(clients, desired);
       // `kedro-sfn run --state-machine NAME` finds the machine by name.
       await findStateMachine(clients.sfn, NAME);
-      await executePipeline(
-        clients.sfn,
-        {
-          // Through the alias, as the action does (scripts/moto_server.py runs the version it routes to).
-          stateMachineArn: result.stateMachineAliasArn ?? result.stateMachineArn,
-          versionArn: result.stateMachineVersionArn,
-          name: "iam-run",
-          input: "{}",
-          wait: true,
-          timeoutMs: 60_000,
-          tasks: desired.compiled.functions,
-          failOnExecutionFailure: false,
-        },
-        {
-          log: () => undefined,
-          warn: () => undefined,
-          sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-          now: Date.now,
-          pollMs: 100,
-          maxPollMs: 500,
-        },
-      );
+      await runToEnd(clients.sfn, {
+        // Through the alias, as the action does (scripts/moto_server.py runs the version it routes to).
+        stateMachineArn: result.stateMachineAliasArn ?? result.stateMachineArn,
+        versionArn: result.stateMachineVersionArn,
+        name: "iam-run",
+        tasks: desired.compiled.functions,
+      });
     },
   },
   {
@@ -256,26 +240,11 @@ export const iamScenarios: IamScenario[] = [
         logging: { level: "OFF" },
       });
       const { result } = await deploy(clients, desired);
-      await executePipeline(
-        clients.sfn,
-        {
-          stateMachineArn: result.stateMachineArn,
-          name: "iam-split-run",
-          input: "{}",
-          wait: true,
-          timeoutMs: 60_000,
-          tasks: desired.compiled.functions,
-          failOnExecutionFailure: false,
-        },
-        {
-          log: () => undefined,
-          warn: () => undefined,
-          sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-          now: Date.now,
-          pollMs: 100,
-          maxPollMs: 500,
-        },
-      );
+      await runToEnd(clients.sfn, {
+        stateMachineArn: result.stateMachineArn,
+        name: "iam-split-run",
+        tasks: desired.compiled.functions,
+      });
       await deploy(clients, { ...desired, compiled: compiledSpaceflights(NAME) }, { prune: true });
     },
   },
@@ -332,26 +301,11 @@ export const planScenario: IamScenario = {
     // learned durations read (learn-durations is on by default): ListExecutions, GetExecutionHistory.
     const deployed = desiredFor(stack, image, { logging: { level: "OFF" } });
     const { result } = await deploy(setup, deployed);
-    const past = await executePipeline(
-      setup.sfn,
-      {
-        stateMachineArn: result.stateMachineArn,
-        name: "plan-learns-from",
-        input: "{}",
-        wait: true,
-        timeoutMs: 60_000,
-        tasks: deployed.compiled.functions,
-        failOnExecutionFailure: false,
-      },
-      {
-        log: () => undefined,
-        warn: () => undefined,
-        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-        now: Date.now,
-        pollMs: 100,
-        maxPollMs: 500,
-      },
-    );
+    const past = await runToEnd(setup.sfn, {
+      stateMachineArn: result.stateMachineArn,
+      name: "plan-learns-from",
+      tasks: deployed.compiled.functions,
+    });
     if (past.status !== "SUCCEEDED") throw new Error(`The plan scenario's execution ended ${past.status}`);
     const memoryByNode = { "data_science.train_model_node": 2048 };
     const compiled = compiledSpaceflights(NAME, {
