@@ -13,6 +13,7 @@ import { findStateMachine } from "../../src/stages/runDeployed.js";
 import { applyRollback, planRollback } from "../../src/ops/rollback.js";
 import { applyDestroy, planDestroy } from "../../src/ops/destroy.js";
 import { deploy, runToEnd } from "./deploy.js";
+import { recordingIO } from "./jobIO.js";
 import { lastLogLines } from "../../src/aws/ecs.js";
 import { compilePipeline, parseFunctionOverrides } from "../../src/compile/index.js";
 import { CreateFunctionCommand } from "@aws-sdk/client-lambda";
@@ -20,7 +21,7 @@ import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { parseOptions } from "../../src/options.js";
 import { UserError } from "../../src/errors.js";
 import { Input } from "../../src/constants.js";
-import { createJobContext, type JobIO } from "../../src/stages/context.js";
+import { createJobContext } from "../../src/stages/context.js";
 import { planStage, type Planned } from "../../src/stages/plan.js";
 import type { CallRecorder } from "../../src/aws/clients.js";
 import {
@@ -250,16 +251,6 @@ export const iamScenarios: IamScenario[] = [
   },
 ];
 
-const quietIO: JobIO = {
-  info: () => undefined,
-  debug: () => undefined,
-  warning: () => undefined,
-  error: () => undefined,
-  group: (_name, work) => work(),
-  setOutput: () => undefined,
-  setSecret: () => undefined,
-};
-
 /**
  * `mode: plan` as the job runs it: the job context makes the clients (so plan mode's read-only
  * guard is on), and the plan stage reads what is deployed. `recorders` see every attempt.
@@ -278,7 +269,7 @@ export async function planThroughJobContext(
     ...overrides,
   };
   const options = parseOptions((name) => inputs[name] ?? "");
-  const ctx = createJobContext(options, quietIO, "plan", {}, (given) =>
+  const ctx = createJobContext(options, recordingIO(), "plan", {}, (given) =>
     stack.clients({ recorders: [...recorders, ...(given.recorders ?? [])] }),
   );
   const planned = await planStage(ctx, { graph: spaceflightsGraph(), compiled, findings: [] });
