@@ -1,3 +1,4 @@
+import { lambdaTasksOf } from "./compile/lambdaTasks.js";
 import type { CompiledPipeline } from "./compile/types.js";
 import { Input, Output } from "./constants.js";
 import { errorMessage, UserError } from "./errors.js";
@@ -224,7 +225,7 @@ async function runStages(ctx: JobContext, known: StagesOutcome): Promise<StagesO
   if (!options.startExecution) return { ...known, body: renderJobSummary({ plan: view }) };
 
   const run = await runStage(ctx, inspected, deployed.deployed);
-  const pipeline = pipelineTasksFromGraph(compiled.functions, graph);
+  const pipeline = pipelineTasksFromGraph(lambdaTasksOf(compiled), graph);
   const body = renderJobSummary({ run: { run, pipeline, image: deployed.image }, plan: view });
   if (!run.failure) return { ...known, run, body };
   return { ...known, run, body, failure: run.failure, failureShown: true };

@@ -1,3 +1,4 @@
+import { lambdaTasksOf } from "../compile/lambdaTasks.js";
 import type { CompiledPipeline } from "../compile/types.js";
 import type { Finding } from "../graph/preflight.js";
 import type { PipelineGraph } from "../graph/types.js";
@@ -27,7 +28,7 @@ export function toPlanView(plan: Plan, context: PlanViewContext): PlanView {
     if (action === "update-code" || action === "update-config") return "changed";
     return "none";
   };
-  const tasks: PlanTask[] = pipelineTasksFromGraph(context.compiled.functions, context.graph).map((t) => ({
+  const tasks: PlanTask[] = pipelineTasksFromGraph(lambdaTasksOf(context.compiled), context.graph).map((t) => ({
     id: t.stateName,
     label: t.stateName,
     nodes: t.nodes,
@@ -61,6 +62,9 @@ export function toPlanView(plan: Plan, context: PlanViewContext): PlanView {
     findings: context.findings,
     tasks,
     functions,
+    ...(context.compiled.tasks
+      ? { sharing: { functions: context.compiled.functions.length, tasks: context.compiled.tasks.length } }
+      : {}),
     stateMachine: {
       name: plan.stateMachine.name,
       change: plan.stateMachine.action,

@@ -3,6 +3,7 @@
  * structure. Pure: the AWS reads are in src/aws/learnedDurations.ts.
  */
 import { compilePipeline, type CompileOptions } from "../compile/index.js";
+import { lambdaTasksOf } from "../compile/lambdaTasks.js";
 import type { AslDefinition, AslState, CompiledPipeline } from "../compile/types.js";
 import type { PipelineGraph } from "../graph/types.js";
 import type { TaskRun } from "./types.js";
@@ -113,13 +114,16 @@ export function chooseStructure(
   };
 }
 
-/** Seconds per Task state function name: the sum of its nodes' durations (the median of the others when unknown). */
+/**
+ * Seconds per Task state name: the sum of its nodes' durations (the median of the others when
+ * unknown). By state, not function: a shared function serves several Tasks.
+ */
 function taskSecondsOf(compiled: CompiledPipeline, durations: Record<string, number>): Map<string, number> {
   const values = Object.values(durations).sort((a, b) => a - b);
   const median = values.length === 0 ? 1 : (values[values.length >> 1] as number);
   return new Map(
-    compiled.functions.map((f) => [
-      f.functionName,
+    lambdaTasksOf(compiled).map((f) => [
+      f.stateName,
       f.nodes.reduce((sum, n) => sum + (Object.hasOwn(durations, n) ? (durations[n] as number) : median), 0),
     ]),
   );
@@ -141,7 +145,8 @@ export function predictedSeconds(definition: AslDefinition, seconds: ReadonlyMap
       if (state === undefined) break;
       if (state.Type === "Task") {
         const fn = (state["Parameters"] as Record<string, unknown> | undefined)?.["FunctionName"];
-        total += typeof fn === "string" ? (seconds.get(fn) ?? 0) : 0;
+        // Keyed by Task state name (taskSecondsOf), or by function name when each Task has its own.
+        total += seconds.get(name) ?? (typeof fn === "string" ? (seconds.get(fn) ?? 0) : 0);
       } else if (state.Type === "Parallel") {
         const branches = (state["Branches"] ?? []) as { StartAt: string; States: Record<string, AslState> }[];
         total += Math.max(0, ...branches.map(machine));

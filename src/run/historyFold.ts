@@ -65,6 +65,8 @@ export class HistoryFolder {
   private readonly byState = new Map<string, TaskProgress>();
   private readonly byFunction = new Map<string, TaskProgress>();
   private readonly stateOfEvent = new Map<number, string>();
+  /** Payload.nodes -> Task state: a shared function's name does not say which Task it ran. */
+  private readonly byNodes: ReadonlyMap<string, string>;
   private lastId = 0;
 
   constructor(tasks: readonly RunTask[]) {
@@ -87,6 +89,7 @@ export class HistoryFolder {
       this.byState.set(task.stateName, progress);
       this.byFunction.set(task.functionName, progress);
     }
+    this.byNodes = tasksByNodes(tasks);
   }
 
   /**
@@ -213,6 +216,8 @@ export class HistoryFolder {
     const previous = event.previousEventId ? this.stateOfEvent.get(event.previousEventId) : undefined;
     if (previous !== undefined || type !== "TaskScheduled") return previous;
     const parameters = parseJsonObject(event.taskScheduledEventDetails?.parameters);
+    const byNodes = scheduledTaskByNodes(parameters, this.byNodes);
+    if (byNodes !== undefined) return byNodes;
     const fn = parameters?.["FunctionName"];
     return typeof fn === "string" ? this.byFunction.get(functionNameOf(fn))?.task.stateName : undefined;
   }
@@ -360,4 +365,21 @@ function nodeDuration(run: TaskRun, node: string): number | null {
   const own = run.nodes.length > 1 ? run.nodeSeconds?.[node] : undefined;
   if (own !== undefined) return Math.round(own * 1000);
   return run.startMs !== null && run.endMs !== null ? run.endMs - run.startMs : null;
+}
+
+/**
+ * Shared functions (function-sharing: by-settings): several Tasks invoke one function, so a
+ * TaskScheduled event not linked to its state is told apart by the nodes its payload names.
+ */
+function tasksByNodes(tasks: readonly RunTask[]): Map<string, string> {
+  return new Map(tasks.map((task) => [task.nodes.join("\n"), task.stateName]));
+}
+
+function scheduledTaskByNodes(
+  parameters: Record<string, unknown> | null | undefined,
+  byNodes: ReadonlyMap<string, string>,
+): string | undefined {
+  const nodes = (parameters?.["Payload"] as { nodes?: unknown } | undefined)?.nodes;
+  if (!Array.isArray(nodes) || !nodes.every((n) => typeof n === "string")) return undefined;
+  return byNodes.get(nodes.join("\n"));
 }

@@ -1,3 +1,4 @@
+import { lambdaTasksOf } from "../compile/lambdaTasks.js";
 import type { DeployResult } from "../plan/types.js";
 import { addEcsNodeErrors, ecsRunTasks } from "../run/ecsErrors.js";
 import { executePipeline, executionOutputs, type RunReport } from "../run/execute.js";
@@ -30,7 +31,7 @@ export async function runStage(
         input: options.executionInput,
         wait: options.waitForExecution,
         timeoutMs: options.executionTimeoutMinutes * 60_000,
-        tasks: [...inspected.compiled.functions, ...ecsRunTasks(inspected.compiled.ecsTasks)],
+        tasks: [...lambdaTasksOf(inspected.compiled), ...ecsRunTasks(inspected.compiled.ecsTasks)],
         failOnExecutionFailure: options.failOnExecutionFailure,
       },
       { log: (line) => io.info(line), warn: (line) => io.warning(line), sleep: clock.sleep, now: clock.now },

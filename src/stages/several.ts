@@ -1,3 +1,4 @@
+import { lambdaTasksOf } from "../compile/lambdaTasks.js";
 /**
  * `pipeline: a,b` (or `all`): one state machine per pipeline, planned and deployed by the
  * single-pipeline stages called once per pipeline, around what they share: one inspection (one
@@ -231,7 +232,7 @@ async function deployAll(ctx: JobContext, units: Unit[], findings: Finding[]): P
     failure ??= run.failure
       ? { ...run.failure, message: `Pipeline '${unit.pipeline}': ${run.failure.message}` }
       : undefined;
-    const pipeline = pipelineTasksFromGraph(unit.inspected.compiled.functions, unit.result.graph);
+    const pipeline = pipelineTasksFromGraph(lambdaTasksOf(unit.inspected.compiled), unit.result.graph);
     const budget = Math.floor(SUMMARY_BUDGET_BYTES / units.length) - 200;
     sections.push(
       section(unit, [
