@@ -9,7 +9,7 @@
 import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DescribeStateMachineCommand } from "@aws-sdk/client-sfn";
-import type { AwsClients } from "../src/aws/clients.js";
+import { CallLog, type AwsClients } from "../src/aws/clients.js";
 import { compilePipeline, lambdaTasksOf } from "../src/compile/index.js";
 import type { AslDefinition, CompiledPipeline } from "../src/compile/types.js";
 import { inspectProject } from "../src/kedro/inspect.js";
@@ -116,7 +116,7 @@ describe("shared functions on the local stack (moto + the real handler on the ho
     graph = await inspectProject(options(""));
   });
 
-  async function deployAs(sharing: "per-node" | "by-settings", imageSeed: string) {
+  async function deployAs(sharing: "per-node" | "by-settings", imageSeed: string, log?: CallLog) {
     const opts = options(sharing);
     const compiled = compilePipeline(graph, compileOptionsFrom(opts, project, graph));
     const desired = desiredDeployment({
@@ -126,7 +126,9 @@ describe("shared functions on the local stack (moto + the real handler on the ho
       lambdaRoleArn: stack().roles.lambda,
       stateMachineRoleArn: stack().roles.stateMachine,
     });
-    const run = await deploy(clients, desired, { prune: true });
+    const run = await deploy(log ? await stack().clients({ recorders: [log] }) : clients, desired, {
+      prune: true,
+    });
     if (!run.result.stateMachineVersionArn) throw new Error("the deploy published no version");
     expect(await missingReferencedVersions(clients, run.result.stateMachineArn)).toEqual([]);
     return { ...run, compiled, versionArn: run.result.stateMachineVersionArn };
@@ -192,6 +194,8 @@ describe("shared functions on the local stack (moto + the real handler on the ho
       image: { state: "unchanged", uri: shared.result.stateMachineArn },
     });
     expect(renderPlanMarkdown(view)).toContain("2 Lambda functions serve 4 Tasks");
+    // The nodes stay: drawn once each in their new Tasks, not also as removed ones.
+    expect(view.tasks.map((t) => [t.label, t.change]).sort()).toEqual(NODES.map((n) => [n, "new"]).sort());
 
     const report = await runPipeline(shared.versionArn, shared.compiled, "shared-1");
     // Per node, not per function: left and right ran on one function in Tasks of their own.
@@ -212,7 +216,8 @@ describe("shared functions on the local stack (moto + the real handler on the ho
     expect(JSON.parse(readFinal())).toEqual({ sum: 2 + 3 + 4 + 10 + 20 + 30 });
 
     // 3. A code change (a new image): two functions updated, not four.
-    const changed = await deployAs("by-settings", "v2");
+    const sharedCalls = new CallLog();
+    const changed = await deployAs("by-settings", "v2", sharedCalls);
     expect(changed.plan.functions.map((f) => f.action).sort()).toEqual(["update-code", "update-code"]);
     await runPipeline(changed.versionArn, changed.compiled, "shared-2");
     // Rollback to the first shared version: its function versions are still there.
@@ -225,6 +230,12 @@ describe("shared functions on the local stack (moto + the real handler on the ho
     expect(await functionNames()).toEqual(perNodeNames);
     const again = await runPipeline(back.versionArn, back.compiled, "per-node-2");
     expect(new Set(again.nodes.map((n) => n.functionName)).size).toBe(4);
+    // The same code change per node: one code update per function, so four instead of two.
+    const perNodeCalls = new CallLog();
+    await deployAs("per-node", "v3", perNodeCalls);
+    const updates = (log: CallLog) =>
+      log.writes().filter((call) => ["UpdateFunctionCode", "PublishVersion"].includes(call.operation)).length;
+    expect([updates(sharedCalls), updates(perNodeCalls)]).toEqual([2, 4]);
 
     // Destroy removes what is left, state machine and functions.
     const doomed = await planDestroy(clients, NAME);

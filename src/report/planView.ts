@@ -36,7 +36,9 @@ export function toPlanView(plan: Plan, context: PlanViewContext): PlanView {
     change: changeOf(t.functionName),
   }));
   // Deleted functions are no longer in the pipeline: drawn unconnected, so a reviewer sees them go.
-  for (const f of plan.functions.filter((fn) => fn.action === "delete")) {
+  // One whose nodes all still run (function-sharing switched, say) is drawn in their new Tasks.
+  const running = new Set(tasks.flatMap((t) => t.nodes));
+  for (const f of plan.functions.filter((fn) => fn.action === "delete" && !stillRunning(fn.nodes, running))) {
     tasks.push({
       id: `deleted:${f.functionName}`,
       label: f.nodes.length === 1 ? (f.nodes[0] as string) : f.functionName,
@@ -143,4 +145,8 @@ function aliasSentence(alias: AliasPlan | undefined): { alias?: string } {
         ? `Alias \`${alias.name}\`: to create, at ${to}.`
         : `Alias \`${alias.name}\`: ${version(alias.currentVersionArn)} → ${to}.`,
   };
+}
+
+function stillRunning(nodes: readonly string[], running: ReadonlySet<string>): boolean {
+  return nodes.length > 0 && nodes.every((node) => running.has(node));
 }
