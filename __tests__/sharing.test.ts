@@ -20,10 +20,10 @@ import { renderPlanMarkdown } from "../src/report/planComment.js";
 import { toPlanView } from "../src/report/planView.js";
 import { renderJobSummary } from "../src/report/summary.js";
 import type { Plan } from "../src/plan/types.js";
-import { executePipeline, type RunReport } from "../src/run/execute.js";
+import type { RunReport } from "../src/run/execute.js";
 import { pipelineTasksFromDefinition, pipelineTasksFromGraph } from "../src/run/tasks.js";
 import { compileOptionsFrom } from "../src/stages/compileSettings.js";
-import { allFunctions, deploy, missingReferencedVersions } from "./harness/deploy.js";
+import { allFunctions, deploy, missingReferencedVersions, runToEnd } from "./harness/deploy.js";
 import { useLocalStack } from "./harness/localStack.js";
 import { desiredDeployment } from "./harness/pipelines.js";
 import { PYTHON, makeProject } from "./harness/python.js";
@@ -98,15 +98,6 @@ function options(sharing: "" | "per-node" | "by-settings"): Options {
   return parseOptions((name) => inputs[name] ?? "");
 }
 
-const deps = {
-  log: () => undefined,
-  warn: () => undefined,
-  sleep: (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)),
-  now: Date.now,
-  pollMs: 200,
-  maxPollMs: 500,
-};
-
 describe("shared functions on the local stack (moto + the real handler on the host)", () => {
   let clients: AwsClients;
   let graph: Awaited<ReturnType<typeof inspectProject>>;
@@ -135,19 +126,13 @@ describe("shared functions on the local stack (moto + the real handler on the ho
   }
 
   async function runPipeline(versionArn: string, compiled: CompiledPipeline, name: string): Promise<RunReport> {
-    const report = await executePipeline(
-      clients.sfn,
-      {
-        stateMachineArn: versionArn,
-        name,
-        input: '{"params": {}}',
-        wait: true,
-        timeoutMs: 300_000,
-        tasks: lambdaTasksOf(compiled),
-        failOnExecutionFailure: true,
-      },
-      deps,
-    );
+    // The host front starts a Python process per invoke: seconds each, so a longer wait.
+    const report = await runToEnd(clients.sfn, {
+      stateMachineArn: versionArn,
+      name,
+      timeoutMs: 300_000,
+      tasks: lambdaTasksOf(compiled),
+    });
     expect(report.status).toBe("SUCCEEDED");
     return report;
   }
