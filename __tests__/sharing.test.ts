@@ -6,7 +6,7 @@
  * mode used are pruned after it, every execution succeeds and reports each node on its own,
  * and the code change updates two functions instead of four.
  */
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { DescribeStateMachineCommand } from "@aws-sdk/client-sfn";
 import { CallLog, type AwsClients } from "../src/aws/clients.js";
@@ -21,6 +21,7 @@ import { toPlanView } from "../src/report/planView.js";
 import { renderJobSummary } from "../src/report/summary.js";
 import type { Plan } from "../src/plan/types.js";
 import type { RunReport } from "../src/run/execute.js";
+import { resumeExecution } from "../src/run/resume.js";
 import { pipelineTasksFromDefinition, pipelineTasksFromGraph } from "../src/run/tasks.js";
 import { compileOptionsFrom } from "../src/stages/compileSettings.js";
 import { allFunctions, deploy, missingReferencedVersions, runToEnd } from "./harness/deploy.js";
@@ -32,6 +33,11 @@ const NAME = "sharing";
 const NODES = ["load", "left", "right", "join"];
 
 const NODES_PY = `
+from pathlib import Path
+
+PROJECT = Path(__file__).resolve().parents[2]
+
+
 def load(raw):
     return {"values": raw}
 
@@ -45,6 +51,8 @@ def right(base):
 
 
 def join(a, b):
+    if (PROJECT / "broken.flag").exists():
+        raise RuntimeError("broken.flag is there")
     return {"sum": sum(a) + sum(b)}
 `;
 
@@ -87,6 +95,7 @@ function writeProject(): string {
 
 const project = writeProject();
 const stack = useLocalStack({ hostLambda: { project, python: PYTHON } });
+const flag = join(project, "broken.flag");
 
 function options(sharing: "" | "per-node" | "by-settings"): Options {
   const inputs: Record<string, string> = {
@@ -200,6 +209,31 @@ describe("shared functions on the local stack (moto + the real handler on the ho
     for (const node of NODES) expect(summary).toContain(node);
     expect(JSON.parse(readFinal())).toEqual({ sum: 2 + 3 + 4 + 10 + 20 + 30 });
 
+    // Resume on shared functions: join fails, the fix, then only join runs again (the other
+    // Tasks of its function and of the other one answer "skipped", per node).
+    writeFileSync(flag, "");
+    const failed = await runToEnd(clients.sfn, {
+      stateMachineArn: shared.versionArn,
+      name: "shared-failed",
+      timeoutMs: 300_000,
+      tasks: lambdaTasksOf(shared.compiled),
+    });
+    expect(statusOf(failed)).toEqual({ load: "succeeded", left: "succeeded", right: "succeeded", join: "failed" });
+    rmSync(flag);
+    const resumed = await resumeExecution(
+      clients.sfn,
+      {
+        executionArn: failed.executionArn,
+        inputName: "resume-execution",
+        stateMachineName: NAME,
+        wait: true,
+        timeoutMs: 300_000,
+        failOnExecutionFailure: true,
+      },
+      { log: () => undefined, warn: () => undefined, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), now: Date.now, pollMs: 200, maxPollMs: 500 },
+    );
+    expect(statusOf(resumed.run)).toEqual({ load: "skipped", left: "skipped", right: "skipped", join: "succeeded" });
+
     // 3. A code change (a new image): two functions updated, not four.
     const sharedCalls = new CallLog();
     const changed = await deployAs("by-settings", "v2", sharedCalls);
@@ -229,6 +263,10 @@ describe("shared functions on the local stack (moto + the real handler on the ho
     expect(await functionNames()).toEqual([]);
   }, 600_000);
 });
+
+function statusOf(report: RunReport): Record<string, string> {
+  return Object.fromEntries(report.nodes.map((n) => [n.node, n.status]));
+}
 
 function count(plan: Plan, action: string): number {
   return plan.functions.filter((f) => f.action === action).length;
