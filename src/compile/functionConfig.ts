@@ -36,6 +36,7 @@ const SELECTOR_KEYS = ["node", "namespace", "tag", "regex"] as const;
 const FORMAT_HINT = `Expected, e.g.:
 functions:
   defaults: { memory: 1024, timeout: 300 }
+  sharing: by-settings               # optional: nodes with equal settings share one function
   overrides:
     - node: data_science.train_model_node
       memory: 4096
