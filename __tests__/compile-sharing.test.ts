@@ -19,10 +19,26 @@ import type { AslDefinition, AslState } from "../src/compile/types.js";
 import { Input } from "../src/constants.js";
 import { UserError } from "../src/errors.js";
 import { parseOptions } from "../src/options.js";
+import { chooseStructure } from "../src/run/durationsLearned.js";
 import { compileOptionsFrom } from "../src/stages/compileSettings.js";
 import { spaceflightsGraph, SPACEFLIGHTS_NODES } from "./harness/pipelines.js";
 
 const FILE = "conf/aws/sfn.yml";
+
+function baseOptions(): CompileOptions {
+  return {
+    stateMachineName: "sf",
+    groupBy: [],
+    structure: "dag",
+    functionDefaults: {
+      memoryMb: 1024,
+      timeoutSeconds: 300,
+      ephemeralStorageMb: 512,
+      architecture: "x86_64",
+      environment: { KEDRO_ENV: "aws" },
+    },
+  };
+}
 
 function compile(extra: Partial<CompileOptions> = {}, yaml = "") {
   return compilePipeline(spaceflightsGraph(), {
@@ -137,6 +153,24 @@ functions:
     expect(lambdaTasksOf(shared)).toHaveLength(5);
     const ecsState = taskStates(shared.definition).get(shared.ecsTasks![0]!.stateName)!;
     expect(ecsState.Resource).toBe(taskStates(plain.definition).get(plain.ecsTasks![0]!.stateName)!.Resource);
+  });
+
+  it("keeps a deployed shared structure (learned durations), recognising Tasks by state name", () => {
+    const shared = compile({ functionSharing: "by-settings" });
+    const kept = compile({ functionSharing: "by-settings", keepStructure: shared.definition });
+    expect(kept.report?.strategy).toBe("deployed");
+    expect(stableStringify(kept.definition)).toBe(stableStringify(shared.definition));
+    const durations = Object.fromEntries(SPACEFLIGHTS_NODES.map((n, i) => [n, 10 + i]));
+    const choice = chooseStructure(
+      spaceflightsGraph(),
+      { ...baseOptions(), functionSharing: "by-settings" },
+      shared,
+      { durations, executions: 3 },
+      shared.definition,
+    );
+    // Spaceflights is series-parallel: the durations choose the structure it has already.
+    expect(choice.learned).toBe(false);
+    expect(choice.note).toMatch(/^Structure kept/);
   });
 
   it("fits Lambda's 64 characters with the longest prefix and memory", () => {
