@@ -1,5 +1,6 @@
 /** A failed ECS Task's node error, read from the end of its task's log (CloudWatch Logs). */
-import { lastLogLines, type LogsClient } from "../aws/ecs.js";
+import type { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
+import { lastLogLines } from "../aws/ecs.js";
 import { errorMessage } from "../errors.js";
 import type { EcsTaskSpec } from "../compile/types.js";
 import { ecsLogGroup } from "../plan/taskDefinitions.js";
@@ -23,7 +24,7 @@ export function ecsRunTasks(tasks: readonly EcsTaskSpec[] | undefined): RunTask[
  * nodes; a log that cannot be read leaves the exit code's message and says why.
  */
 export async function addEcsNodeErrors(
-  logs: LogsClient,
+  logs: CloudWatchLogsClient,
   report: RunReport,
   warn: (line: string) => void,
 ): Promise<void> {
