@@ -7,13 +7,14 @@ import type { HistoryEvent } from "@aws-sdk/client-sfn";
 import type { RunTask } from "../src/run/types.js";
 import { describe, expect, it } from "@jest/globals";
 import { nodeErrorFromLog, parseEcsFailure, ecsLogStreamOf } from "../src/run/ecsFailure.js";
-import { ecsRunTasks } from "../src/run/ecsErrors.js";
+import { ecsRunTasks, runTasksOf } from "../src/run/ecsErrors.js";
+import { renderStatusFlowchart } from "../src/report/summary.js";
 import { foldHistory, nodeStatusesOf } from "../src/run/historyFold.js";
 import { compilePipeline, parseFunctionOverrides } from "../src/compile/index.js";
 import { ECS_RUN_TASK } from "../src/compile/ecs.js";
 import type { AslDefinition } from "../src/compile/types.js";
 import { familyOf } from "../src/run/ecsTaskState.js";
-import { pipelineTasksFromDefinition } from "../src/run/tasks.js";
+import { pipelineTasksFromDefinition, pipelineTasksFromGraph } from "../src/run/tasks.js";
 import { FUNCTION_DEFAULTS, spaceflightsGraph } from "./harness/pipelines.js";
 
 const TASK_ARN = "arn:aws:ecs:eu-west-1:123456789012:task/kedro/0f1e2d3c4b5a69788796a5b4c3d2e1f0";
@@ -189,6 +190,15 @@ describe("an ECS Task read back from the deployed definition", () => {
     }
     expect(familyOf("spaceflights-ecs:3")).toBe("spaceflights-ecs");
     expect(familyOf("")).toBeUndefined();
+  });
+
+  it("is in the action's flowchart too, with the same dependencies as read from the definition", () => {
+    const fromGraph = pipelineTasksFromGraph(runTasksOf(compiled), spaceflightsGraph());
+    const fromDefinition = pipelineTasksFromDefinition(compiled.definition);
+    const train = fromGraph.find((t) => t.stateName === TRAIN);
+    expect(train).toMatchObject({ nodes: [TRAIN], dependsOn: [SPLIT] });
+    expect(fromGraph.map((t) => t.stateName).sort()).toEqual(fromDefinition.map((t) => t.stateName).sort());
+    expect(renderStatusFlowchart(fromGraph, [])).toContain(TRAIN);
   });
 
   it("is skipped on a resume when every node of it is in the run context's skip list, as the container decides", () => {

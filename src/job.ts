@@ -14,6 +14,7 @@ import { renderFindings, renderGraphHeadline } from "./report/preflightMarkdown.
 import { renderJobSummary } from "./report/summary.js";
 import type { RunReport } from "./run/execute.js";
 import { checkParams } from "./run/params.js";
+import { runTasksOf } from "./run/ecsErrors.js";
 import { pipelineTasksFromGraph } from "./run/tasks.js";
 import {
   createJobContext,
@@ -224,7 +225,7 @@ async function runStages(ctx: JobContext, known: StagesOutcome): Promise<StagesO
   if (!options.startExecution) return { ...known, body: renderJobSummary({ plan: view }) };
 
   const run = await runStage(ctx, inspected, deployed.deployed);
-  const pipeline = pipelineTasksFromGraph(compiled.functions, graph);
+  const pipeline = pipelineTasksFromGraph(runTasksOf(compiled), graph);
   const body = renderJobSummary({ run: { run, pipeline, image: deployed.image }, plan: view });
   if (!run.failure) return { ...known, run, body };
   return { ...known, run, body, failure: run.failure, failureShown: true };

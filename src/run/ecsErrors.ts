@@ -2,7 +2,7 @@
 import type { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { lastLogLines } from "../aws/ecs.js";
 import { errorMessage } from "../errors.js";
-import type { EcsTaskSpec } from "../compile/types.js";
+import type { CompiledPipeline, EcsTaskSpec } from "../compile/types.js";
 import { ecsLogGroup } from "../plan/taskDefinitions.js";
 import { nodeErrorFromLog } from "./ecsFailure.js";
 import type { RunReport } from "./execute.js";
@@ -16,6 +16,11 @@ export function ecsRunTasks(tasks: readonly EcsTaskSpec[] | undefined): RunTask[
     nodes: [...t.nodes],
     logGroup: ecsLogGroup(t.family),
   }));
+}
+
+/** Every Task of a compiled pipeline as the run sees it: the Lambda ones, then those on ECS. */
+export function runTasksOf(compiled: Pick<CompiledPipeline, "functions" | "ecsTasks">): RunTask[] {
+  return [...compiled.functions, ...ecsRunTasks(compiled.ecsTasks)];
 }
 
 /**
