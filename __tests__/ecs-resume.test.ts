@@ -17,7 +17,8 @@ import type { AwsClients } from "../src/aws/clients.js";
 import { compilePipeline } from "../src/compile/index.js";
 import { inspectProject } from "../src/kedro/inspect.js";
 import { parseOptions, type Options } from "../src/options.js";
-import { resumeExecution } from "../src/run/resume.js";
+import { runJob, type JobIO } from "../src/job.js";
+import type { RunReport } from "../src/run/execute.js";
 import { runCommand } from "../src/stages/runDeployed.js";
 import { compileOptionsFrom } from "../src/stages/compileSettings.js";
 import { deploy } from "./harness/deploy.js";
@@ -192,18 +193,19 @@ describe("ECS Tasks in run and resume reports (moto + the local ECS front on the
     // The fix, then the resume: `load` (ECS) is skipped, `flaky` (ECS) and `finish` (Lambda) run.
     rmSync(flag);
     rmSync(ranLog);
-    const { run } = await resumeExecution(
-      clients.sfn,
-      {
-        executionArn: failedArn,
-        inputName: "resume-execution",
-        stateMachineName: NAME,
-        wait: true,
-        timeoutMs: 300_000,
-        failOnExecutionFailure: true,
-      },
-      deps,
-    );
+    // Through the action (`resume-execution`): the resume stage, its outputs and its summary.
+    Object.assign(process.env, {
+      AWS_ENDPOINT_URL: stack().endpoint,
+      AWS_REGION: stack().region,
+      AWS_ACCESS_KEY_ID: "testing",
+      AWS_SECRET_ACCESS_KEY: "testing",
+    });
+    const outputs = new Map<string, string>();
+    const job = await runJob({ ...options(), mode: "deploy", resumeExecution: failedArn }, quietIO(outputs), {
+      GITHUB_EVENT_NAME: "workflow_dispatch",
+    });
+    expect(job.failure).toBeUndefined();
+    const run = job.run as RunReport;
     expect(run.status).toBe("SUCCEEDED");
     expect(run.resumedFrom?.skipped).toEqual(["load"]);
     const byNode = Object.fromEntries(run.nodes.map((n) => [n.node, n]));
@@ -213,5 +215,29 @@ describe("ECS Tasks in run and resume reports (moto + the local ECS front on the
     // The skip was the container's: its task ran (and succeeded) without running the node.
     expect(ran()).toEqual(["flaky", "finish"]);
     expect(byNode["load"]?.startedAt).not.toBeNull();
+    const statuses = JSON.parse(outputs.get("node-statuses") ?? "[]") as { node: string; status: string }[];
+    expect(statuses.map((n) => [n.node, n.status])).toEqual(
+      expect.arrayContaining([
+        ["load", "skipped"],
+        ["flaky", "succeeded"],
+        ["finish", "succeeded"],
+      ]),
+    );
+    // The summary's flowchart draws the ECS Tasks (read from the definition) beside the Lambda one.
+    const chart = job.summary.slice(job.summary.indexOf("**Pipeline**"));
+    for (const node of ["load", "flaky", "finish"]) expect(chart).toContain(node);
+    expect(job.summary).toContain("⏭️");
   }, 600_000);
 });
+
+function quietIO(outputs: Map<string, string>): JobIO {
+  return {
+    info: () => undefined,
+    debug: () => undefined,
+    warning: () => undefined,
+    error: () => undefined,
+    group: (_name, work) => work(),
+    setOutput: (name, value) => outputs.set(name, value),
+    setSecret: () => undefined,
+  };
+}
