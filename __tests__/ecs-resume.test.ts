@@ -17,11 +17,12 @@ import type { AwsClients } from "../src/aws/clients.js";
 import { compilePipeline } from "../src/compile/index.js";
 import { inspectProject } from "../src/kedro/inspect.js";
 import { parseOptions, type Options } from "../src/options.js";
-import { runJob, type JobIO } from "../src/job.js";
+import { runJob } from "../src/job.js";
 import type { RunReport } from "../src/run/execute.js";
 import { runCommand } from "../src/stages/runDeployed.js";
 import { compileOptionsFrom } from "../src/stages/compileSettings.js";
 import { deploy } from "./harness/deploy.js";
+import { recordingIO } from "./harness/jobIO.js";
 import { useLocalStack } from "./harness/localStack.js";
 import { desiredDeployment } from "./harness/pipelines.js";
 import { PYTHON, makeProject } from "./harness/python.js";
@@ -200,8 +201,8 @@ describe("ECS Tasks in run and resume reports (moto + the local ECS front on the
       AWS_ACCESS_KEY_ID: "testing",
       AWS_SECRET_ACCESS_KEY: "testing",
     });
-    const outputs = new Map<string, string>();
-    const job = await runJob({ ...options(), mode: "deploy", resumeExecution: failedArn }, quietIO(outputs), {
+    const recorded = recordingIO();
+    const job = await runJob({ ...options(), mode: "deploy", resumeExecution: failedArn }, recorded, {
       GITHUB_EVENT_NAME: "workflow_dispatch",
     });
     expect(job.failure).toBeUndefined();
@@ -215,7 +216,10 @@ describe("ECS Tasks in run and resume reports (moto + the local ECS front on the
     // The skip was the container's: its task ran (and succeeded) without running the node.
     expect(ran()).toEqual(["flaky", "finish"]);
     expect(byNode["load"]?.startedAt).not.toBeNull();
-    const statuses = JSON.parse(outputs.get("node-statuses") ?? "[]") as { node: string; status: string }[];
+    const statuses = JSON.parse(recorded.outputs.get("node-statuses") ?? "[]") as {
+      node: string;
+      status: string;
+    }[];
     expect(statuses.map((n) => [n.node, n.status])).toEqual(
       expect.arrayContaining([
         ["load", "skipped"],
@@ -229,15 +233,3 @@ describe("ECS Tasks in run and resume reports (moto + the local ECS front on the
     expect(job.summary).toContain("⏭️");
   }, 600_000);
 });
-
-function quietIO(outputs: Map<string, string>): JobIO {
-  return {
-    info: () => undefined,
-    debug: () => undefined,
-    warning: () => undefined,
-    error: () => undefined,
-    group: (_name, work) => work(),
-    setOutput: (name, value) => outputs.set(name, value),
-    setSecret: () => undefined,
-  };
-}
