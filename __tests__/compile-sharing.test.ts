@@ -53,7 +53,12 @@ function compile(extra: Partial<CompileOptions> = {}, yaml = "") {
       environment: { KEDRO_ENV: "aws" },
     },
     overrides: parseFunctionOverrides(yaml, FILE),
-    ecs: { cluster: "kedro", subnets: ["subnet-0123456789abcdef0"], securityGroups: [], assignPublicIp: false },
+    ecs: {
+      cluster: "kedro",
+      subnets: ["subnet-0123456789abcdef0"],
+      securityGroups: [],
+      assignPublicIp: false,
+    },
     ...extra,
   });
 }
@@ -69,7 +74,8 @@ function taskStates(definition: { States: Record<string, AslState> }): Map<strin
   return out;
 }
 
-const params = (state: AslState) => state.Parameters as { FunctionName?: string; Payload?: { nodes: string[] } };
+const params = (state: AslState) =>
+  state.Parameters as { FunctionName?: string; Payload?: { nodes: string[] } };
 
 describe("function sharing in the compiler", () => {
   it("is off by default: per-node compiles byte-identical to one without the option", () => {
@@ -98,7 +104,11 @@ describe("function sharing in the compiler", () => {
       const own = plain.functions.find((f) => f.stateName === name)!;
       expect(params(state).Payload?.nodes).toEqual(own.nodes);
     }
-    expect(lambdaTasksOf(shared).map((t) => t.stateName).sort()).toEqual([...tasks.keys()].sort());
+    expect(
+      lambdaTasksOf(shared)
+        .map((t) => t.stateName)
+        .sort(),
+    ).toEqual([...tasks.keys()].sort());
     expect(new Set(lambdaTasksOf(shared).map((t) => t.functionName))).toEqual(new Set([fn.functionName]));
   });
 

@@ -46,7 +46,11 @@ function events(): HistoryEvent[] {
       previousEventId: 6,
       type: "TaskSucceeded",
       timestamp: at(7),
-      taskSucceededEventDetails: { resourceType: "lambda", resource: "invoke", output: JSON.stringify({ Payload: { nodes: [{ name: "left", seconds: 1 }] } }) },
+      taskSucceededEventDetails: {
+        resourceType: "lambda",
+        resource: "invoke",
+        output: JSON.stringify({ Payload: { nodes: [{ name: "left", seconds: 1 }] } }),
+      },
     },
     {
       id: 8,

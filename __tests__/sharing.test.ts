@@ -134,7 +134,11 @@ describe("shared functions on the local stack (moto + the real handler on the ho
     return { ...run, compiled, versionArn: run.result.stateMachineVersionArn };
   }
 
-  async function runPipeline(versionArn: string, compiled: CompiledPipeline, name: string): Promise<RunReport> {
+  async function runPipeline(
+    versionArn: string,
+    compiled: CompiledPipeline,
+    name: string,
+  ): Promise<RunReport> {
     // The host front starts a Python process per invoke: seconds each, so a longer wait.
     const report = await runToEnd(clients.sfn, {
       stateMachineArn: versionArn,
@@ -174,7 +178,9 @@ describe("shared functions on the local stack (moto + the real handler on the ho
     const described = await clients.sfn.send(
       new DescribeStateMachineCommand({ stateMachineArn: shared.versionArn }),
     );
-    const deployedTasks = pipelineTasksFromDefinition(JSON.parse(described.definition ?? "{}") as AslDefinition);
+    const deployedTasks = pipelineTasksFromDefinition(
+      JSON.parse(described.definition ?? "{}") as AslDefinition,
+    );
     // What `kedro-sfn run --state-machine` reads back: four Tasks, each its own node, two functions.
     expect(deployedTasks.map((t) => t.nodes).sort()).toEqual(NODES.map((n) => [n]).sort());
     expect(new Set(deployedTasks.map((t) => t.functionName))).toEqual(new Set(sharedNames));
@@ -204,7 +210,11 @@ describe("shared functions on the local stack (moto + the real handler on the ho
     expect(report.tasks.every((t) => t.startMs !== null && t.endMs !== null)).toBe(true);
     // The job summary lists each node with its status.
     const summary = renderJobSummary({
-      run: { run: report, pipeline: pipelineTasksFromGraph(lambdaTasksOf(shared.compiled), graph), image: "img" },
+      run: {
+        run: report,
+        pipeline: pipelineTasksFromGraph(lambdaTasksOf(shared.compiled), graph),
+        image: "img",
+      },
     });
     for (const node of NODES) expect(summary).toContain(node);
     expect(JSON.parse(readFinal())).toEqual({ sum: 2 + 3 + 4 + 10 + 20 + 30 });
@@ -218,7 +228,12 @@ describe("shared functions on the local stack (moto + the real handler on the ho
       timeoutMs: 300_000,
       tasks: lambdaTasksOf(shared.compiled),
     });
-    expect(statusOf(failed)).toEqual({ load: "succeeded", left: "succeeded", right: "succeeded", join: "failed" });
+    expect(statusOf(failed)).toEqual({
+      load: "succeeded",
+      left: "succeeded",
+      right: "succeeded",
+      join: "failed",
+    });
     rmSync(flag);
     const resumed = await resumeExecution(
       clients.sfn,
@@ -230,9 +245,21 @@ describe("shared functions on the local stack (moto + the real handler on the ho
         timeoutMs: 300_000,
         failOnExecutionFailure: true,
       },
-      { log: () => undefined, warn: () => undefined, sleep: (ms) => new Promise((r) => setTimeout(r, ms)), now: Date.now, pollMs: 200, maxPollMs: 500 },
+      {
+        log: () => undefined,
+        warn: () => undefined,
+        sleep: (ms) => new Promise((r) => setTimeout(r, ms)),
+        now: Date.now,
+        pollMs: 200,
+        maxPollMs: 500,
+      },
     );
-    expect(statusOf(resumed.run)).toEqual({ load: "skipped", left: "skipped", right: "skipped", join: "succeeded" });
+    expect(statusOf(resumed.run)).toEqual({
+      load: "skipped",
+      left: "skipped",
+      right: "skipped",
+      join: "succeeded",
+    });
 
     // 3. A code change (a new image): two functions updated, not four.
     const sharedCalls = new CallLog();

@@ -102,6 +102,7 @@ export async function runCli(argv: string[], out = process.stdout, err = process
         try {
           return await runCommand(options, {
             sfn: clients.sfn,
+            logs: clients.logs,
             out: (text) => out.write(`${logText(text.endsWith("\n") ? text.slice(0, -1) : text)}\n`),
             err: (line) => err.write(`${logText(line)}\n`),
             sleep: (ms) => sleep(ms),
@@ -117,6 +118,7 @@ export async function runCli(argv: string[], out = process.stdout, err = process
         try {
           return await resumeCommand(options, {
             sfn: clients.sfn,
+            logs: clients.logs,
             out: (text) => out.write(`${logText(text.endsWith("\n") ? text.slice(0, -1) : text)}\n`),
             err: (line) => err.write(`${logText(line)}\n`),
             sleep: (ms) => sleep(ms),

@@ -28,13 +28,15 @@ export function toPlanView(plan: Plan, context: PlanViewContext): PlanView {
     if (action === "update-code" || action === "update-config") return "changed";
     return "none";
   };
-  const tasks: PlanTask[] = pipelineTasksFromGraph(lambdaTasksOf(context.compiled), context.graph).map((t) => ({
-    id: t.stateName,
-    label: t.stateName,
-    nodes: t.nodes,
-    dependsOn: t.dependsOn,
-    change: changeOf(t.functionName),
-  }));
+  const tasks: PlanTask[] = pipelineTasksFromGraph(lambdaTasksOf(context.compiled), context.graph).map(
+    (t) => ({
+      id: t.stateName,
+      label: t.stateName,
+      nodes: t.nodes,
+      dependsOn: t.dependsOn,
+      change: changeOf(t.functionName),
+    }),
+  );
   // Deleted functions are no longer in the pipeline: drawn unconnected, so a reviewer sees them go.
   // One whose nodes all still run (function-sharing switched, say) is drawn in their new Tasks.
   const running = new Set(tasks.flatMap((t) => t.nodes));

@@ -3,6 +3,7 @@ import { functionNameOf } from "../compile/names.js";
 import { isTimeoutError, parseJsonObject, parseTaskFailure, requestIdOf } from "./failure.js";
 import { cloudWatchLogsUrl, lambdaLogGroup } from "./links.js";
 import { ecsLogStreamOf, parseEcsFailure } from "./ecsFailure.js";
+import { ecsSkippedFrom, resumeSkipContextOf, type ResumeSkipContext } from "./ecsSkip.js";
 import type {
   ExecutionStatus,
   NodeError,
@@ -68,6 +69,8 @@ export class HistoryFolder {
   /** Payload.nodes -> Task state: a shared function's name does not say which Task it ran. */
   private readonly byNodes: ReadonlyMap<string, string>;
   private lastId = 0;
+  /** A resume's skip list, from the execution's input: how an ECS Task's skip is known (ecsSkip.ts). */
+  private resumeSkip: ResumeSkipContext | null = null;
 
   constructor(tasks: readonly RunTask[]) {
     for (const task of tasks) {
@@ -115,7 +118,10 @@ export class HistoryFolder {
     const type = event.type ?? "";
     const ts = event.timestamp ? new Date(event.timestamp).getTime() : null;
 
-    if (type === "ExecutionStarted") this.execution.startMs = ts;
+    if (type === "ExecutionStarted") {
+      this.execution.startMs = ts;
+      this.resumeSkip = resumeSkipContextOf(event.executionStartedEventDetails?.input);
+    }
     const end = EXECUTION_END[type];
     if (end) {
       this.execution.status = end;
@@ -175,8 +181,10 @@ export class HistoryFolder {
         t.logStream = logStreamOf(output?.["Payload"]) ?? t.logStream;
         t.nodeSeconds = nodeSecondsOf(output?.["Payload"]);
         t.skippedFrom = skippedFromOf(output?.["Payload"]);
-        if (t.task.logGroup)
+        if (t.task.logGroup) {
           t.logStream = ecsLogStreamOf(event.taskSucceededEventDetails?.output) ?? t.logStream;
+          t.skippedFrom = ecsSkippedFrom(t.task, this.resumeSkip);
+        }
         break;
       }
       case "TaskFailed":
