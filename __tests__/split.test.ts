@@ -8,7 +8,7 @@
 import { ListFunctionsCommand } from "@aws-sdk/client-lambda";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { DescribeStateMachineCommand, ListStateMachinesCommand } from "@aws-sdk/client-sfn";
-import { createAwsClients, type AwsClients } from "../src/aws/clients.js";
+import { CallLog, createAwsClients, type AwsClients } from "../src/aws/clients.js";
 import { buildDefinition, type TaskInfo } from "../src/compile/asl.js";
 import { compilePipeline, FAIL_SUFFIX, type CompileOptions } from "../src/compile/index.js";
 import { parallel, task } from "../src/graph/spTree.js";
@@ -24,7 +24,7 @@ import { toPlanView } from "../src/report/planView.js";
 import { executePipeline } from "../src/run/execute.js";
 import { parseOptions } from "../src/options.js";
 import { runCommand } from "../src/stages/runDeployed.js";
-import { deploy } from "./harness/deploy.js";
+import { deploy, missingReferencedVersions } from "./harness/deploy.js";
 import { echoFront } from "./harness/echoFront.js";
 import { TEST_CREDENTIALS, useLocalStack } from "./harness/localStack.js";
 import { desiredDeployment } from "./harness/pipelines.js";
@@ -242,17 +242,18 @@ async function deploySplit(
   graph: PipelineGraph,
   extra: Partial<CompileOptions>,
   prune = false,
+  using: { clients?: AwsClients; image?: string } = {},
 ) {
   const compiled = compilePipeline(graph, options({ stateMachineName: name, ...extra }));
   const roles = stack().roles;
   const desired = desiredDeployment({
     stateMachineName: name,
     compiled,
-    imageUri: await stack().putImage("split", name),
+    imageUri: await stack().putImage("split", using.image ?? name),
     lambdaRoleArn: roles.lambda,
     stateMachineRoleArn: roles.stateMachine,
   });
-  const deployed = await deploy(clients, desired, { prune, concurrency: 32 });
+  const deployed = await deploy(using.clients ?? clients, desired, { prune, concurrency: 32 });
   return { compiled, deployed };
 }
 
@@ -350,6 +351,49 @@ describe("a split pipeline on moto", () => {
       (left.stateMachines ?? []).map((m) => m.name).filter((n) => n?.startsWith("splitmoto-part-")),
     ).toEqual([]);
     expect(small.deployed.result.deleted).toEqual(expect.arrayContaining(children.map((c) => c.name)));
+  }, 300_000);
+
+  test("the deployed state is read through the children: a no-op is 5 calls plus one per child", async () => {
+    const split = { split: { definitionBytes: 6_000, historyEvents: 40 } };
+    const graph = chainsThenJoin(3, 3);
+    const first = await deploySplit("splitread", graph, split, true);
+    const children = first.compiled.children ?? [];
+    expect(children.length).toBeGreaterThanOrEqual(3);
+    const log = new CallLog();
+    const recorded = await stack().clients({ recorders: [log], lambdaLimiter: null });
+    try {
+      const again = await deploySplit("splitread", graph, split, true, { clients: recorded });
+      expect(again.deployed.plan.summary.hasChanges).toBe(false);
+      expect(again.deployed.plan.stateMachine.children?.map((c) => c.versionArn?.split(":").pop())).toEqual(
+        children.map(() => "1"),
+      );
+      expect(again.deployed.result.stateMachineVersionArn).toBe(first.deployed.result.stateMachineVersionArn);
+      // The parent's DescribeStateMachine, tags, versions, newest version and alias; then one
+      // DescribeStateMachine per child version: no GetFunction, no write.
+      const operations = log.calls.map((call) => `${call.service}:${call.operation}`);
+      expect(log.writes()).toEqual([]);
+      expect(operations.filter((op) => op.startsWith("lambda:"))).toEqual([]);
+      expect(log.count()).toBe(5 + children.length);
+      expect(operations.filter((op) => op === "states:DescribeStateMachine")).toHaveLength(2 + children.length);
+
+      // A new image everywhere: the functions the children bind are updated without a read first
+      // (the bound Task's spec hash says only the image changed), the changed children and then
+      // the parent publish, and the next no-op is again 5 + children calls.
+      log.clear();
+      const full = await deploySplit("splitread", graph, split, true, { clients: recorded, image: "v2" });
+      const functionCount = first.compiled.functions.length;
+      expect(full.deployed.plan.functions.every((fn) => fn.action === "update-code")).toBe(true);
+      expect(log.count((call) => call.operation === "GetFunction")).toBe(0);
+      expect(log.count((call) => call.operation === "UpdateFunctionCode")).toBe(functionCount);
+      expect(full.deployed.result.stateMachineVersionArn).not.toBe(first.deployed.result.stateMachineVersionArn);
+      expect(await missingReferencedVersions(clients, full.deployed.result.stateMachineArn)).toEqual([]);
+      log.clear();
+      const noop = await deploySplit("splitread", graph, split, true, { clients: recorded, image: "v2" });
+      expect(noop.deployed.plan.summary.hasChanges).toBe(false);
+      expect(log.count()).toBe(5 + children.length);
+    } finally {
+      recorded.destroy();
+    }
   }, 300_000);
 
   test("destroy removes the parent, its children and their functions, and leaves a neighbour", async () => {

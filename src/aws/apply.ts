@@ -29,6 +29,7 @@ import {
   toDeployedFunction,
   updateFunctionCode,
   updateFunctionConfiguration,
+  type StepResult,
   type VersionContent,
   type WaitOptions,
 } from "./lambda.js";
@@ -233,7 +234,10 @@ async function convergeFunction(
       // we read it: read it again and redo only what is still missing.
       const conflict =
         isAwsError(error, "PreconditionFailedException") ||
-        (current.steps.includes("create") && isAwsError(error, "ResourceConflictException"));
+        (current.steps.includes("create") && isAwsError(error, "ResourceConflictException")) ||
+        // Planned from the bound version without a read: $LATEST was not as bound, or is gone.
+        error instanceof LatestNotAsBound ||
+        (current.unread === true && isAwsError(error, "ResourceNotFoundException"));
       if (!conflict || round >= MAX_REPLANS) {
         if (conflict)
           throw new Error(
@@ -318,6 +322,7 @@ async function runSteps(
       wait,
     );
     checkDigest(context, name, updated.codeSha256);
+    if (planned.unread) checkLatestAsBound(name, updated, desired, hashes);
     revisionId = updated.revisionId;
     // PublishVersion's CodeSha256 precondition only when Lambda reports the digest (see checkDigest).
     if (updated.codeSha256 !== content.codeSha256) content.codeSha256 = null;
@@ -339,6 +344,33 @@ async function runSteps(
   versionArn ??= planned.currentVersionArn;
   log(`updated ${versionLabel(versionArn)} (${planned.steps.join(", ")})`);
   return requireVersion(name, versionArn);
+}
+
+/** $LATEST did not hold what the bound version says (a killed deploy or a hand edit moved it on). */
+class LatestNotAsBound extends Error {}
+
+/**
+ * A function planned from its bound version (FunctionPlan.unread) had only its code updated,
+ * without a RevisionId: what the update reports of $LATEST must carry the desired settings and
+ * tags (the Description marker records them), else the version it may have published is not
+ * bound and the function is read and converged as any other (convergeFunction re-plans).
+ */
+function checkLatestAsBound(
+  name: string,
+  updated: StepResult,
+  desired: DesiredDeployment,
+  hashes: FunctionHashes,
+): void {
+  const marker = updated.marker;
+  if (
+    marker?.stateMachine === desired.stateMachineName &&
+    marker.config === hashes.config &&
+    marker.tags === hashes.tags
+  )
+    return;
+  throw new LatestNotAsBound(
+    `Lambda function ${name}'s $LATEST was not the version the state machine runs: reading it again.`,
+  );
 }
 
 function requireVersion(name: string, versionArn: string | null): string {
@@ -386,7 +418,7 @@ async function switchStateMachine(
   };
   const name = desired.stateMachineName;
   // A split pipeline: children first (each publishes a version), then the parent binds them.
-  const split = await splitParent(clients, plan, desired, settings, bindings, log);
+  const split = await splitParent(clients, plan, desired, settings, bindings, taskDefinitionArn, log);
   onSplit(split?.previous ?? null);
   if (split?.unchanged) return split.unchanged;
   const failure = {
@@ -487,11 +519,15 @@ async function splitParent(
   desired: DesiredDeployment,
   settings: StateMachineSettings,
   bindings: ReadonlyMap<string, TaskBinding>,
+  taskDefinitionArn: string | null,
   log: (line: string) => void,
 ): Promise<{
   unchanged?: { arn: string; versionArn: string | null };
   previous: AslDefinition | null;
 } | null> {
+  // The plan read the children the parent starts: when it publishes nothing, none changed.
+  const publishes = plan.stateMachine.steps.includes("create") || plan.stateMachine.steps.includes("update");
+  if (!publishes && plan.stateMachine.children) return null;
   // Read only when children are involved: now, or before (the plan's diff removes child starts).
   const wasSplit = plan.stateMachine.definitionChanges.some(
     (change) =>
@@ -505,7 +541,15 @@ async function splitParent(
   if (!desired.compiled.children && !(previous && childMachineReferences(previous.definition).length > 0))
     return null;
   if (desired.compiled.children) {
-    const children = await deployChildren(clients, desired, bindings, settings.versionDescription, log);
+    const kept = new Map(
+      (plan.stateMachine.children ?? []).flatMap((child) =>
+        child.versionArn ? [[child.name, child.versionArn] as const] : [],
+      ),
+    );
+    const children = await deployChildren(clients, desired, bindings, settings.versionDescription, log, {
+      taskDefinitionArn,
+      kept,
+    });
     settings.definition = bindChildMachines(settings.definition, children);
   }
   const same =
