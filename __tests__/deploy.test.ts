@@ -121,6 +121,7 @@ describe("deploy against moto", () => {
       ["data_science.train_model_node"],
     ]);
     expect(writes(log)).toEqual([
+      "TagResource", // the state machine says a deploy is under way (Tag.deploying)
       "UpdateFunctionConfiguration",
       "PublishVersion",
       "UpdateStateMachine",
@@ -163,6 +164,7 @@ describe("deploy against moto", () => {
       plan.functions.filter((fn) => fn.action !== "noop").map((fn) => [fn.functionName, fn.action]),
     ).toEqual([[TRAIN, "update-config"]]);
     expect(writes(log)).toEqual([
+      "TagResource", // the state machine says a deploy is under way (Tag.deploying)
       "UpdateFunctionConfiguration",
       "PublishVersion",
       "UpdateStateMachine",
@@ -187,7 +189,12 @@ describe("deploy against moto", () => {
     const imageUri = await s.putImage("spaceflights", "v2");
     const { plan } = await deploy(await s.clients({ recorders: [log] }), { ...desired, imageUri });
     expect(plan.functions.every((fn) => fn.action === "update-code")).toBe(true);
+    // No GetFunction first: each bound Task's spec hash says only the image changed (the code
+    // update's response is checked against the bound settings instead).
+    expect(plan.functions.every((fn) => fn.unread === true)).toBe(true);
+    expect(log.count((call) => call.operation === "GetFunction")).toBe(0);
     expect(writes(log)).toEqual([
+      "TagResource", // the state machine says a deploy is under way (Tag.deploying)
       ...Array<string>(6).fill("UpdateFunctionCode"),
       // The new image gets the kept tag the lifecycle policy never expires, before the switch.
       "PutImage",

@@ -9,6 +9,7 @@ import {
   functionHashes,
   functionTags,
   imageDigestHex,
+  NOT_DEPLOYING,
   stateMachineTags,
   Tag,
   type FunctionHashes,
@@ -95,6 +96,8 @@ export async function applyPlan(
     if (fn.action === "noop" && fn.currentVersionArn) versions.set(fn.functionName, fn.currentVersionArn);
     else changing.push(fn);
   }
+  if (changing.some((fn) => fn.steps.some((step) => step === "code" || step === "config" || step === "tags")))
+    await markDeploying(clients, plan);
   if (changing.length > 0) log(`Updating ${changing.length} Lambda function(s)...`);
   await mapWithConcurrency(changing, options.concurrency ?? DEFAULT_CONCURRENCY, async (fn) => {
     const spec = specs.get(fn.functionName);
@@ -152,6 +155,25 @@ export async function applyPlan(
     deleted,
     deletedVersions,
   };
+}
+
+/**
+ * Before the first $LATEST changes: the state machine says a deploy is under way until its
+ * switch retags it (stateMachineTags), so a read after a deploy killed in between reads the
+ * functions instead of taking $LATEST to be the version bound (Tag.deploying). One write, on the
+ * state machine, for a deploy that updates functions; creates and publishes alone need none (no
+ * Task binds a new function, and a publish leaves $LATEST as it is).
+ */
+async function markDeploying(clients: AwsClients, plan: Plan): Promise<void> {
+  if (!plan.stateMachine.arn) return;
+  try {
+    await tagStateMachine(clients.sfn, plan.stateMachine.arn, { [Tag.deploying]: plan.hash.slice(0, 12) });
+  } catch (error) {
+    throw explainAwsError(error, {
+      doing: `tag state machine "${plan.stateMachineName}" as being deployed`,
+      stateMachineName: plan.stateMachineName,
+    });
+  }
 }
 
 /**
@@ -558,6 +580,8 @@ async function splitParent(
     plan.stateMachine.changes.length === 0 &&
     stableStringify(previous.definition) === stableStringify(settings.definition);
   if (same && plan.stateMachine.arn) {
+    // No switch to retag it: the deploy is over all the same (see markDeploying).
+    await tagStateMachine(clients.sfn, plan.stateMachine.arn, { [Tag.deploying]: NOT_DEPLOYING });
     log(`state machine ${desired.stateMachineName} unchanged (its children are up to date)`);
     return {
       unchanged: { arn: plan.stateMachine.arn, versionArn: plan.stateMachine.currentVersionArn },

@@ -6,6 +6,7 @@ import {
   imageDigestHex,
   NO_LEFTOVERS,
   NO_SCHEDULE,
+  NOT_DEPLOYING,
   Tag,
   taggedImage,
   type FunctionHashes,
@@ -369,13 +370,16 @@ function boundFunctions(machine: DeployedStateMachine): DeployedFunction[] {
 /**
  * The image the state machine's last deploy ran (its image tag), when it is not the desired one:
  * a bound Task whose spec hash is that image with the desired settings differs only by its image.
- * A stale tag (a deploy killed before tagging) matches no hash: those functions are read.
+ * A stale tag (a deploy killed before tagging) matches no hash: those functions are read, as
+ * they are after a deploy that changed functions and was killed before the switch.
  */
 function imageOnlyChange(
   machine: DeployedStateMachine | null,
   desired: DesiredDeployment,
 ): { uri: string; digest: string } | null {
-  const uri = machine ? taggedImage(machine.tags) : null;
+  // A deploy killed after changing functions, before the switch, may have left $LATEST ahead.
+  if (machine?.tags[Tag.deploying] !== NOT_DEPLOYING) return null;
+  const uri = taggedImage(machine.tags);
   const digest = uri ? imageDigestHex(uri) : null;
   return uri && digest && uri !== desired.imageUri ? { uri, digest } : null;
 }

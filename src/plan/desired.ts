@@ -26,10 +26,18 @@ export const Tag = {
    * finding `none` and no `schedule` input skips GetSchedule.
    */
   schedule: "kedro-sfn:schedule",
+  /**
+   * On the state machine: `none` once a deploy switched it; the plan's hash while a deploy changes
+   * functions before the switch. A read finding anything else (a deploy killed midway) does not
+   * take $LATEST to be the bound version (see src/aws/deployed.ts imageOnlyChange).
+   */
+  deploying: "kedro-sfn:deploying",
 } as const;
 
 /** State machine tags that record what a deploy did, not what it is asked for: never a reason to deploy. */
-export const BOOKKEEPING_TAGS: ReadonlySet<string> = new Set([Tag.commit, Tag.version, Tag.image]);
+export const BOOKKEEPING_TAGS: ReadonlySet<string> = new Set([Tag.commit, Tag.version, Tag.image, Tag.deploying]);
+/** The deploying tag's value when no deploy is under way (see Tag.deploying). */
+export const NOT_DEPLOYING = "none";
 export const NO_LEFTOVERS = "none";
 /** The schedule tag's value when the state machine has no schedule. */
 export const NO_SCHEDULE = "none";
@@ -241,6 +249,7 @@ export function stateMachineTags(desired: DesiredDeployment): Record<string, str
   return {
     ...functionTags(desired),
     [Tag.commit]: tagValue(desired.commitSha),
+    [Tag.deploying]: NOT_DEPLOYING,
     [Tag.leftovers]: NO_LEFTOVERS,
     [Tag.schedule]: desired.schedule ? scheduleName(desired.stateMachineName) : NO_SCHEDULE,
     // Only an exact record: a URI the tag rules would alter (or cut) is left out.
