@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { DescribeStateMachineCommand, ListStateMachinesCommand } from "@aws-sdk/client-sfn";
 import { CallLog, createAwsClients, type AwsClients } from "../src/aws/clients.js";
 import { buildDefinition, type TaskInfo } from "../src/compile/asl.js";
-import { compilePipeline, FAIL_SUFFIX, type CompileOptions } from "../src/compile/index.js";
+import { compilePipeline, FAIL_SUFFIX, parseFunctionOverrides, type CompileOptions } from "../src/compile/index.js";
 import { parallel, task } from "../src/graph/spTree.js";
 import { sentDefinitionBytes, SPLIT_BUDGET, STEP_FUNCTIONS_LIMITS } from "../src/compile/limits.js";
 import { START_EXECUTION_SYNC } from "../src/compile/split.js";
@@ -19,6 +19,7 @@ import { UserError } from "../src/errors.js";
 import { GRAPH_SCHEMA, type GraphNode, type PipelineGraph } from "../src/graph/types.js";
 import { bindDefinition, childMachineReferences } from "../src/plan/bind.js";
 import { planDeployment } from "../src/plan/index.js";
+import { boundTaskDefinitions } from "../src/plan/taskDefinitions.js";
 import { renderPlanMarkdown } from "../src/report/planComment.js";
 import { toPlanView } from "../src/report/planView.js";
 import { executePipeline } from "../src/run/execute.js";
@@ -27,7 +28,7 @@ import { runCommand } from "../src/stages/runDeployed.js";
 import { deploy, missingReferencedVersions } from "./harness/deploy.js";
 import { echoFront } from "./harness/echoFront.js";
 import { TEST_CREDENTIALS, useLocalStack } from "./harness/localStack.js";
-import { desiredDeployment } from "./harness/pipelines.js";
+import { desiredDeployment, spaceflightsGraph } from "./harness/pipelines.js";
 import { applyDestroy, describeDestroy, isEmpty, planDestroy } from "../src/ops/destroy.js";
 
 const DEFAULTS: CompileOptions["functionDefaults"] = {
@@ -394,6 +395,76 @@ describe("a split pipeline on moto", () => {
     } finally {
       recorded.destroy();
     }
+  }, 300_000);
+
+  test("an ECS node inside a child runs the task definition revision of the same cutover", async () => {
+    const train = "data_science.train_model_node";
+    const compileFor = (): ReturnType<typeof compilePipeline> =>
+      compilePipeline(spaceflightsGraph(), {
+        ...options({ stateMachineName: "splitecs", split: { definitionBytes: 4_000, historyEvents: 15 } }),
+        overrides: parseFunctionOverrides(
+          `functions:\n  overrides:\n    - node: ${train}\n      runner: ecs\n      cpu: 1024\n      memory: 4096\n`,
+          "conf/aws/sfn.yml",
+        ),
+        ecs: { cluster: "kedro", subnets: ["subnet-0123456789abcdef0"], securityGroups: [], assignPublicIp: false },
+      });
+    const roles = stack().roles;
+    const desiredFor = async (seed: string) => ({
+      ...desiredDeployment({
+        stateMachineName: "splitecs",
+        compiled: compileFor(),
+        imageUri: await stack().putImage("splitecs", seed),
+        lambdaRoleArn: roles.lambda,
+        stateMachineRoleArn: roles.stateMachine,
+      }),
+      ecs: { executionRoleArn: roles.lambda, taskRoleArn: roles.lambda },
+    });
+    const first = await desiredFor("v1");
+    expect(first.compiled.children?.length).toBeGreaterThanOrEqual(2);
+    expect(first.compiled.ecsTasks?.map((t) => t.nodes)).toEqual([[train]]);
+    // The ECS Task is in a child, not in the parent.
+    expect(boundTaskDefinitions(first.compiled.definition)).toEqual([]);
+    const family = first.compiled.ecsTasks?.[0]?.family ?? "";
+    const revision = (n: number): string =>
+      `arn:aws:ecs:${stack().region}:${stack().accountId}:task-definition/${family}:${n}`;
+    /** The task definitions the ECS Tasks of the children the parent starts run. */
+    const ecsBound = async (arn: string): Promise<string[]> => {
+      const parent = await clients.sfn.send(new DescribeStateMachineCommand({ stateMachineArn: arn }));
+      const bound: string[] = [];
+      for (const child of childMachineReferences(JSON.parse(parent.definition ?? "{}") as AslDefinition)) {
+        const described = await clients.sfn.send(new DescribeStateMachineCommand({ stateMachineArn: child }));
+        bound.push(...boundTaskDefinitions(JSON.parse(described.definition ?? "{}") as AslDefinition));
+      }
+      return bound;
+    };
+
+    const created = await deploy(clients, first, { concurrency: 32 });
+    expect(created.plan.taskDefinition?.action).toBe("create");
+    expect(await ecsBound(created.result.stateMachineArn)).toEqual([revision(1)]);
+
+    // A no-op: the parent's five reads, one per child, the family's latest revision; no write.
+    const log = new CallLog();
+    const recorded = await stack().clients({ recorders: [log], lambdaLimiter: null });
+    try {
+      const noop = await deploy(recorded, first);
+      expect(noop.plan.summary.hasChanges).toBe(false);
+      expect(log.writes()).toEqual([]);
+      expect(log.count()).toBe(5 + (first.compiled.children?.length ?? 0) + 1);
+    } finally {
+      recorded.destroy();
+    }
+
+    // A new image: a new revision, bound in the child that runs the ECS node, in the one cutover.
+    const updated = await deploy(clients, await desiredFor("v2"), { concurrency: 32 });
+    expect(updated.plan.taskDefinition?.action).toBe("update");
+    expect(await ecsBound(updated.result.stateMachineArn)).toEqual([revision(2)]);
+    expect(await missingReferencedVersions(clients, updated.result.stateMachineArn)).toEqual([]);
+
+    // Destroy finds the revisions through the children too.
+    const plan = await planDestroy(clients, "splitecs");
+    expect(plan.taskDefinitions).toEqual([revision(1), revision(2)]);
+    await applyDestroy(clients, plan, () => undefined);
+    expect(isEmpty(await planDestroy(clients, "splitecs"))).toBe(true);
   }, 300_000);
 
   test("destroy removes the parent, its children and their functions, and leaves a neighbour", async () => {
