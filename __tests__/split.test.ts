@@ -10,7 +10,12 @@ import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { DescribeStateMachineCommand, ListStateMachinesCommand } from "@aws-sdk/client-sfn";
 import { CallLog, createAwsClients, type AwsClients } from "../src/aws/clients.js";
 import { buildDefinition, type TaskInfo } from "../src/compile/asl.js";
-import { compilePipeline, FAIL_SUFFIX, parseFunctionOverrides, type CompileOptions } from "../src/compile/index.js";
+import {
+  compilePipeline,
+  FAIL_SUFFIX,
+  parseFunctionOverrides,
+  type CompileOptions,
+} from "../src/compile/index.js";
 import { parallel, task } from "../src/graph/spTree.js";
 import { sentDefinitionBytes, SPLIT_BUDGET, STEP_FUNCTIONS_LIMITS } from "../src/compile/limits.js";
 import { START_EXECUTION_SYNC } from "../src/compile/split.js";
@@ -23,6 +28,8 @@ import { boundTaskDefinitions } from "../src/plan/taskDefinitions.js";
 import { renderPlanMarkdown } from "../src/report/planComment.js";
 import { toPlanView } from "../src/report/planView.js";
 import { executePipeline } from "../src/run/execute.js";
+import { readSucceededRuns } from "../src/aws/learnedDurations.js";
+import { learnedDurationsOf } from "../src/run/durationsLearned.js";
 import { parseOptions } from "../src/options.js";
 import { runCommand } from "../src/stages/runDeployed.js";
 import { deploy, missingReferencedVersions } from "./harness/deploy.js";
@@ -375,7 +382,9 @@ describe("a split pipeline on moto", () => {
       expect(log.writes()).toEqual([]);
       expect(operations.filter((op) => op.startsWith("lambda:"))).toEqual([]);
       expect(log.count()).toBe(5 + children.length);
-      expect(operations.filter((op) => op === "states:DescribeStateMachine")).toHaveLength(2 + children.length);
+      expect(operations.filter((op) => op === "states:DescribeStateMachine")).toHaveLength(
+        2 + children.length,
+      );
 
       // A new image everywhere: the functions the children bind are updated without a read first
       // (the bound Task's spec hash says only the image changed), the changed children and then
@@ -386,7 +395,9 @@ describe("a split pipeline on moto", () => {
       expect(full.deployed.plan.functions.every((fn) => fn.action === "update-code")).toBe(true);
       expect(log.count((call) => call.operation === "GetFunction")).toBe(0);
       expect(log.count((call) => call.operation === "UpdateFunctionCode")).toBe(functionCount);
-      expect(full.deployed.result.stateMachineVersionArn).not.toBe(first.deployed.result.stateMachineVersionArn);
+      expect(full.deployed.result.stateMachineVersionArn).not.toBe(
+        first.deployed.result.stateMachineVersionArn,
+      );
       expect(await missingReferencedVersions(clients, full.deployed.result.stateMachineArn)).toEqual([]);
       log.clear();
       const noop = await deploySplit("splitread", graph, split, true, { clients: recorded, image: "v2" });
@@ -395,6 +406,40 @@ describe("a split pipeline on moto", () => {
     } finally {
       recorded.destroy();
     }
+  }, 300_000);
+
+  test("learned durations are read through the children the parent's runs started", async () => {
+    const graph = chainsThenJoin(3, 3);
+    const { compiled, deployed } = await deploySplit("splitlearn", graph, {
+      split: { definitionBytes: 6_000, historyEvents: 40 },
+    });
+    const children = compiled.children?.length ?? 0;
+    expect(children).toBeGreaterThanOrEqual(3);
+    const slowNode = compiled.functions.find((f) => f.nodes.includes("c1.n1"));
+    front.slow.set(slowNode?.functionName as string, 1500);
+    try {
+      for (const name of ["learn-1", "learn-2"])
+        expect((await runIt(deployed.result.stateMachineArn, compiled.functions, name)).status).toBe(
+          "SUCCEEDED",
+        );
+    } finally {
+      front.slow.clear();
+    }
+    const read = await readSucceededRuns(clients.sfn, deployed.result.stateMachineArn, compiled.functions);
+    // ListExecutions, then per run the parent's history page and one page per child.
+    expect(read.executions).toHaveLength(2);
+    expect(read.calls).toBe(1 + 2 * (1 + children));
+    const learned = learnedDurationsOf(read.executions);
+    expect(Object.keys(learned).sort()).toEqual(graph.nodes.map((n) => n.name).sort());
+    expect(learned["c1.n1"]).toBeGreaterThanOrEqual(1.4);
+    for (const node of graph.nodes) if (node.name !== "c1.n1") expect(learned[node.name]).toBeLessThan(1.4);
+
+    // Within the call budget: a run whose children do not fit is not read (none half-read).
+    const capped = await readSucceededRuns(clients.sfn, deployed.result.stateMachineArn, compiled.functions, {
+      maxCalls: 1 + (1 + children) + 1,
+    });
+    expect(capped.executions).toHaveLength(1);
+    expect(capped.calls).toBeLessThanOrEqual(1 + (1 + children) + 1);
   }, 300_000);
 
   test("an ECS node inside a child runs the task definition revision of the same cutover", async () => {
@@ -406,7 +451,12 @@ describe("a split pipeline on moto", () => {
           `functions:\n  overrides:\n    - node: ${train}\n      runner: ecs\n      cpu: 1024\n      memory: 4096\n`,
           "conf/aws/sfn.yml",
         ),
-        ecs: { cluster: "kedro", subnets: ["subnet-0123456789abcdef0"], securityGroups: [], assignPublicIp: false },
+        ecs: {
+          cluster: "kedro",
+          subnets: ["subnet-0123456789abcdef0"],
+          securityGroups: [],
+          assignPublicIp: false,
+        },
       });
     const roles = stack().roles;
     const desiredFor = async (seed: string) => ({

@@ -51,7 +51,15 @@ export async function deployChildren(
     versions.set(
       child.name,
       kept ??
-        (await deployChild(clients, desired, child, bindings, options.taskDefinitionArn ?? null, description, log)),
+        (await deployChild(
+          clients,
+          desired,
+          child,
+          bindings,
+          options.taskDefinitionArn ?? null,
+          description,
+          log,
+        )),
     );
   });
   return versions;

@@ -35,7 +35,12 @@ export const Tag = {
 } as const;
 
 /** State machine tags that record what a deploy did, not what it is asked for: never a reason to deploy. */
-export const BOOKKEEPING_TAGS: ReadonlySet<string> = new Set([Tag.commit, Tag.version, Tag.image, Tag.deploying]);
+export const BOOKKEEPING_TAGS: ReadonlySet<string> = new Set([
+  Tag.commit,
+  Tag.version,
+  Tag.image,
+  Tag.deploying,
+]);
 /** The deploying tag's value when no deploy is under way (see Tag.deploying). */
 export const NOT_DEPLOYING = "none";
 export const NO_LEFTOVERS = "none";

@@ -387,7 +387,10 @@ function desiredDefinition(
     const functionArn = keepsVersion ? (fn.currentVersionArn as string) : `${fn.functionName}:${NEW_VERSION}`;
     bindings.set(fn.functionName, { functionArn, specHash: fn.specHash });
   }
-  const definition = bindTaskDefinition(bindDefinition(desired.compiled.definition, bindings), taskDefinitionArn);
+  const definition = bindTaskDefinition(
+    bindDefinition(desired.compiled.definition, bindings),
+    taskDefinitionArn,
+  );
   if (!desired.compiled.children) return { definition };
   const children = keptChildVersions(
     desired.compiled.children,
