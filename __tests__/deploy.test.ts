@@ -287,6 +287,7 @@ describe("deploy against moto", () => {
     );
 
     expect(writes(log)).toEqual([
+      "TagResource", // the state machine says a deploy is under way (Tag.deploying)
       "CreateFunction",
       "UpdateStateMachine",
       "TagResource",
@@ -314,6 +315,19 @@ describe("deploy against moto", () => {
     expect((await allFunctions(await s.clients())).map((fn) => fn.FunctionName)).toContain(
       "spaceflights-data_science_evaluate_model_node",
     );
+    // The state machine says functions stayed behind: a later pruning deploy that changes
+    // something lists the region for them, and deletes the one no definition names.
+    const direct = await s.clients({ lambdaLimiter: null });
+    const tags = await direct.sfn.send(new ListTagsForResourceCommand({ resourceArn: smArn(s) }));
+    expect(tags.tags?.find((tag) => tag.key === "kedro-sfn:deploying")?.value).toBe("retained");
+    const pruned = await deploy(
+      await s.clients(),
+      { ...fewer, imageUri: await s.putImage("spaceflights", "v2") },
+      { prune: true },
+    );
+    expect(pruned.result.deleted).toEqual(["spaceflights-data_science_evaluate_model_node"]);
+    const after = await direct.sfn.send(new ListTagsForResourceCommand({ resourceArn: smArn(s) }));
+    expect(after.tags?.find((tag) => tag.key === "kedro-sfn:deploying")?.value).toBe("none");
   });
 
   it("never lets the state machine reference a function version that does not exist", async () => {

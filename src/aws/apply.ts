@@ -10,6 +10,7 @@ import {
   functionTags,
   imageDigestHex,
   NOT_DEPLOYING,
+  RETAINED_FUNCTIONS,
   stateMachineTags,
   Tag,
   type FunctionHashes,
@@ -96,8 +97,7 @@ export async function applyPlan(
     if (fn.action === "noop" && fn.currentVersionArn) versions.set(fn.functionName, fn.currentVersionArn);
     else changing.push(fn);
   }
-  if (changing.some((fn) => fn.steps.some((step) => step === "code" || step === "config" || step === "tags")))
-    await markDeploying(clients, plan);
+  if (changing.some((fn) => fn.steps.some((step) => step !== "publish"))) await markDeploying(clients, plan);
   if (changing.length > 0) log(`Updating ${changing.length} Lambda function(s)...`);
   await mapWithConcurrency(changing, options.concurrency ?? DEFAULT_CONCURRENCY, async (fn) => {
     const spec = specs.get(fn.functionName);
@@ -158,12 +158,23 @@ export async function applyPlan(
 }
 
 /**
- * Before the first $LATEST changes: the state machine says a deploy is under way until its
- * switch retags it (stateMachineTags), so a read after a deploy killed in between reads the
- * functions instead of taking $LATEST to be the version bound (Tag.deploying). One write, on the
- * state machine, for a deploy that updates functions; creates and publishes alone need none (no
- * Task binds a new function, and a publish leaves $LATEST as it is).
+ * Before the first function is created or its $LATEST changes: the state machine says a deploy is
+ * under way until its switch retags it (switchTags), so a read after a deploy killed in between
+ * reads the functions instead of taking $LATEST to be the version bound, and a pruning deploy
+ * lists the region for functions it created that no definition names (Tag.deploying). One write,
+ * on the state machine; a deploy that only publishes needs none ($LATEST stays as it is).
  */
+/**
+ * The state machine's tags at the switch: what it is asked for, and whether functions of nodes that
+ * left the pipeline stay (no prune), which a later pruning deploy must look for (Tag.deploying).
+ */
+function switchTags(desired: DesiredDeployment, plan: Plan): Record<string, string> {
+  return {
+    ...stateMachineTags(desired),
+    [Tag.deploying]: plan.retained.length > 0 ? RETAINED_FUNCTIONS : NOT_DEPLOYING,
+  };
+}
+
 async function markDeploying(clients: AwsClients, plan: Plan): Promise<void> {
   if (!plan.stateMachine.arn) return;
   try {
@@ -452,7 +463,7 @@ async function switchStateMachine(
   try {
     if (plan.stateMachine.action === "create") {
       try {
-        const created = await createStateMachine(clients.sfn, name, settings, stateMachineTags(desired));
+        const created = await createStateMachine(clients.sfn, name, settings, switchTags(desired, plan));
         if (created.versionArn)
           await tagStateMachine(clients.sfn, created.arn, { [Tag.version]: created.versionArn });
         log(`created state machine ${name} (${versionLabel(created.versionArn)})`);
@@ -467,7 +478,7 @@ async function switchStateMachine(
       const versionArn = await updateStateMachine(clients.sfn, arn, settings);
       // After the switch, never before: the tags record what the state machine now runs.
       await tagStateMachine(clients.sfn, arn, {
-        ...stateMachineTags(desired),
+        ...switchTags(desired, plan),
         ...(versionArn ? { [Tag.version]: versionArn } : {}),
       });
       log(`updated state machine ${name} (${versionLabel(versionArn)})`);
@@ -477,7 +488,7 @@ async function switchStateMachine(
     if (plan.stateMachine.steps.includes("tags")) {
       // Also repairs a version tag a killed deploy left stale.
       await tagStateMachine(clients.sfn, arn, {
-        ...stateMachineTags(desired),
+        ...switchTags(desired, plan),
         ...(versionArn ? { [Tag.version]: versionArn } : {}),
       });
       log(`retagged state machine ${name}`);
@@ -581,7 +592,9 @@ async function splitParent(
     stableStringify(previous.definition) === stableStringify(settings.definition);
   if (same && plan.stateMachine.arn) {
     // No switch to retag it: the deploy is over all the same (see markDeploying).
-    await tagStateMachine(clients.sfn, plan.stateMachine.arn, { [Tag.deploying]: NOT_DEPLOYING });
+    await tagStateMachine(clients.sfn, plan.stateMachine.arn, {
+      [Tag.deploying]: switchTags(desired, plan)[Tag.deploying] ?? NOT_DEPLOYING,
+    });
     log(`state machine ${desired.stateMachineName} unchanged (its children are up to date)`);
     return {
       unchanged: { arn: plan.stateMachine.arn, versionArn: plan.stateMachine.currentVersionArn },

@@ -7,6 +7,7 @@ import {
   NO_LEFTOVERS,
   NO_SCHEDULE,
   NOT_DEPLOYING,
+  RETAINED_FUNCTIONS,
   Tag,
   taggedImage,
   type FunctionHashes,
@@ -144,9 +145,10 @@ async function readSchedule(
  *   versions and image each invokes: what cleanup may delete), and functions the versions name
  *   that left the pipeline are read (prune);
  * - ListFunctions over the region only where nothing else can find it: with prune, when there
- *   is no state machine or the deploy changes something (a deploy killed between creating a
- *   function and the switch leaves one no definition names); and with versions when the
- *   leftovers tag is not `none` (old function versions kept while executions ran).
+ *   is no state machine, or the deploy changes something and the deploying tag is not `none` (a
+ *   deploy killed between creating a function and the switch, or one without prune, leaves one
+ *   no definition names); and with versions when the leftovers tag is not `none` (old function
+ *   versions kept while executions ran).
  * Completing a completed state again (another desired image) reads only what is still unknown.
  */
 export async function completeDeployed(
@@ -246,7 +248,10 @@ async function complete(
     return next;
 
   next = await readAllVersions(clients, next, desired, byName);
-  const listOrphans = options.prune === true && !listed && changes;
+  // Functions no definition names come from a deploy killed between creating them and the
+  // switch, or from one without prune: either leaves the deploying tag other than `none`.
+  const orphansPossible = machine?.tags[Tag.deploying] !== NOT_DEPLOYING;
+  const listOrphans = options.prune === true && !listed && changes && orphansPossible;
   if (listOrphans || leftovers !== NO_LEFTOVERS) {
     next = await listRegion(clients, next, desired, byName, leftovers !== NO_LEFTOVERS);
   }
@@ -378,7 +383,8 @@ function imageOnlyChange(
   desired: DesiredDeployment,
 ): { uri: string; digest: string } | null {
   // A deploy killed after changing functions, before the switch, may have left $LATEST ahead.
-  if (machine?.tags[Tag.deploying] !== NOT_DEPLOYING) return null;
+  const deploying = machine?.tags[Tag.deploying];
+  if (!machine || (deploying !== NOT_DEPLOYING && deploying !== RETAINED_FUNCTIONS)) return null;
   const uri = taggedImage(machine.tags);
   const digest = uri ? imageDigestHex(uri) : null;
   return uri && digest && uri !== desired.imageUri ? { uri, digest } : null;

@@ -27,9 +27,11 @@ export const Tag = {
    */
   schedule: "kedro-sfn:schedule",
   /**
-   * On the state machine: `none` once a deploy switched it; the plan's hash while a deploy changes
-   * functions before the switch. A read finding anything else (a deploy killed midway) does not
-   * take $LATEST to be the bound version (see src/aws/deployed.ts imageOnlyChange).
+   * On the state machine: `none` once a deploy switched it; the plan's hash while a deploy
+   * creates or changes functions before the switch; `retained` when the last switch left
+   * functions of nodes that left the pipeline (no `prune`). A read finding a hash (a deploy
+   * killed midway) does not take $LATEST to be the bound version, and a pruning deploy finding
+   * anything but `none` lists the region for functions no definition names (src/aws/deployed.ts).
    */
   deploying: "kedro-sfn:deploying",
 } as const;
@@ -41,8 +43,10 @@ export const BOOKKEEPING_TAGS: ReadonlySet<string> = new Set([
   Tag.image,
   Tag.deploying,
 ]);
-/** The deploying tag's value when no deploy is under way (see Tag.deploying). */
+/** The deploying tag's value when no deploy is under way and none left functions behind (see Tag.deploying). */
 export const NOT_DEPLOYING = "none";
+/** The deploying tag's value after a switch that kept functions of nodes that left (see Tag.deploying). */
+export const RETAINED_FUNCTIONS = "retained";
 export const NO_LEFTOVERS = "none";
 /** The schedule tag's value when the state machine has no schedule. */
 export const NO_SCHEDULE = "none";
