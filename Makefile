@@ -149,6 +149,8 @@ bench: build python-deps system-deps tools
 	# First build and one-line-change rebuild + push, both builders, local stack (goal < 30 s).
 	KEDRO_SFN_TEST_PYTHON=$(CURDIR)/$(PY) node bench/image_push.mjs --builder buildah --out bench/image-rebuild-results.json
 	KEDRO_SFN_TEST_PYTHON=$(CURDIR)/$(PY) node bench/image_push.mjs --builder docker --out bench/image-rebuild-results.json
+	# Shared functions vs one per node: pipeline wall time and functions updated by a one-line change (image front, warm containers).
+	KEDRO_SFN_TEST_PYTHON=$(CURDIR)/$(PY) $(PY) bench/shared_functions.bench.py
 
 test: deps check-dist lint lint-workflows lint-iam test-unit test-bundles test-python
 	$(PY) bench/score.py

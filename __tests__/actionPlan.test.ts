@@ -8,10 +8,11 @@ import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { Input } from "../src/constants.js";
-import { runJob, type JobIO } from "../src/job.js";
+import { runJob } from "../src/job.js";
 import { parseOptions } from "../src/options.js";
 import { FakeGithub } from "./harness/fakeGithub.js";
 import { EXAMPLE, PYTHON } from "./harness/python.js";
+import { recordingIO } from "./harness/jobIO.js";
 
 const saved = { ...process.env };
 let fake: FakeGithub;
@@ -32,22 +33,6 @@ function pullRequestEvent(fork: boolean): string {
     }),
   );
   return file;
-}
-
-function io(): JobIO & { warnings: string[]; outputs: Map<string, string> } {
-  const warnings: string[] = [];
-  const outputs = new Map<string, string>();
-  return {
-    warnings,
-    outputs,
-    info: () => undefined,
-    warning: (m) => warnings.push(m),
-    error: () => undefined,
-    setOutput: (name, value) => outputs.set(name, value),
-    setSecret: () => undefined,
-    debug: () => undefined,
-    group: (_name, work) => work(),
-  };
 }
 
 function options(mode = "auto") {
@@ -84,7 +69,7 @@ afterAll(async () => {
 describe("plan mode on a pull request", () => {
   it("posts one sticky plan comment and updates it in place", async () => {
     process.env["GITHUB_EVENT_PATH"] = pullRequestEvent(false);
-    const first = io();
+    const first = recordingIO();
     const result = await runJob(options(), first);
     expect(result.mode).toBe("plan");
     expect(result.failure).toBeUndefined();
@@ -97,13 +82,13 @@ describe("plan mode on a pull request", () => {
     expect(comments[0]?.body).toMatch(/7 to create/);
     expect(result.summary).toMatch(/7 to create/);
 
-    await runJob(options(), io());
+    await runJob(options(), recordingIO());
     expect(fake.commentsOn("org", "repo", 7)).toHaveLength(1);
   }, 120_000);
 
   it("refuses to deploy a fork's pull request", async () => {
     process.env["GITHUB_EVENT_PATH"] = pullRequestEvent(true);
-    const result = await runJob(options("deploy"), io());
+    const result = await runJob(options("deploy"), recordingIO());
     expect(result.failure?.reason).toBe("fork-deploy");
     expect(result.failure?.message).toMatch(/fork/);
     expect(result.graph.nodes).toHaveLength(0); // refused before the fork's code was imported

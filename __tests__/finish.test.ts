@@ -15,7 +15,7 @@ import { runCli } from "../src/cli/main.js";
 import { Input } from "../src/constants.js";
 import { UserError } from "../src/errors.js";
 import { FAILURE_REASONS, reasonForThrown } from "../src/failureReason.js";
-import { runJob, runJobFromInputs, type JobIO } from "../src/job.js";
+import { runJob, runJobFromInputs } from "../src/job.js";
 import { run as runAction } from "../src/main.js";
 import { parseOptions } from "../src/options.js";
 import { stage, stageOfError } from "../src/stages/context.js";
@@ -23,24 +23,9 @@ import { buildPlanComment } from "../src/github/stickyComment.js";
 import { FakeGithub } from "./harness/fakeGithub.js";
 import { noChanges } from "./harness/planViewFixtures.js";
 import { makeProject, PYTHON } from "./harness/python.js";
+import { recordingIO } from "./harness/jobIO.js";
 
 const saved = { ...process.env };
-
-function recordingIO(): JobIO & { outputs: Map<string, string>; warnings: string[] } {
-  const outputs = new Map<string, string>();
-  const warnings: string[] = [];
-  return {
-    outputs,
-    warnings,
-    info: () => undefined,
-    debug: () => undefined,
-    warning: (m) => warnings.push(m),
-    error: () => undefined,
-    group: (_name, work) => work(),
-    setOutput: (name, value) => outputs.set(name, value),
-    setSecret: () => undefined,
-  };
-}
 
 function options(values: Partial<Record<Input, string>>) {
   return parseOptions((name) => values[name] ?? "");

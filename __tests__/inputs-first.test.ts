@@ -17,28 +17,15 @@ import { validateDeployInputs, partitionOfRegion } from "../src/plan/desired.js"
 import { checkBuilder } from "../src/image/build.js";
 import { runCommand } from "../src/process/command.js";
 import { checkInputs } from "../src/stages/checkInputs.js";
-import { createJobContext, type JobIO } from "../src/stages/context.js";
+import { createJobContext } from "../src/stages/context.js";
 import { deployStage } from "../src/stages/deploy.js";
 import { inspectAndCompile, type Inspected } from "../src/stages/inspect.js";
 import { planStage } from "../src/stages/plan.js";
 import { TEST_CREDENTIALS, useLocalStack, REPO_ROOT } from "./harness/localStack.js";
 import { EXAMPLE, PYTHON } from "./harness/python.js";
+import { recordingIO } from "./harness/jobIO.js";
 
 const DEAD_DOCKER = "unix:///nonexistent/kedro-sfn-test/docker.sock";
-
-function quietIO(): JobIO & { warnings: string[] } {
-  const warnings: string[] = [];
-  return {
-    warnings,
-    info: () => undefined,
-    debug: () => undefined,
-    warning: (m) => warnings.push(m),
-    error: () => undefined,
-    group: (_name, work) => work(),
-    setOutput: () => undefined,
-    setSecret: () => undefined,
-  };
-}
 
 /** The shared test engine (scripts/docker_engine.py returns the running one). */
 function liveDockerHost(): string {
@@ -79,7 +66,7 @@ describe("refused inputs leave nothing behind (moto server)", () => {
 
   beforeAll(async () => {
     dockerHost = liveDockerHost();
-    const io = quietIO();
+    const io = recordingIO();
     inspected = await inspectAndCompile({ options: options({}), io, timings: [], warnings: [] });
   }, 180_000);
 
@@ -163,7 +150,7 @@ describe("refused inputs leave nothing behind (moto server)", () => {
     // A rest parameter: jest would take a fourth named parameter for a done callback.
     async (...[, over, message, docker]) => {
       expect(stack().region).toBe("us-east-1");
-      const ctx = createJobContext(options(over), quietIO(), "deploy", {}, () => stack().clients());
+      const ctx = createJobContext(options(over), recordingIO(), "deploy", {}, () => stack().clients());
       const attempt = withDockerHost(docker ?? dockerHost, () => deployStage(ctx, inspected));
       await expect(attempt).rejects.toThrow(UserError);
       await expect(attempt).rejects.toThrow(message);
@@ -176,7 +163,7 @@ describe("refused inputs leave nothing behind (moto server)", () => {
   it.each(cases.filter(([name]) => name !== "a missing Docker daemon"))(
     "plan refuses %s too (a green plan means the deploy's inputs are right)",
     async (_name, over, message) => {
-      const ctx = createJobContext(options(over), quietIO(), "plan", {}, () => stack().clients());
+      const ctx = createJobContext(options(over), recordingIO(), "plan", {}, () => stack().clients());
       await expect(withDockerHost(dockerHost, () => planStage(ctx, inspected))).rejects.toThrow(message);
       expect(await leftBehind()).toEqual({ writes: [], repositories: 0 });
       ctx.aws.destroy();
@@ -195,12 +182,12 @@ describe("refused inputs leave nothing behind (moto server)", () => {
       [Input.LogLevel]: "ALL",
       [Input.LogGroupArn]: "arn:aws:logs:us-east-1:123456789012:log-group:/kedro:*",
     });
-    const deploying = createJobContext(good, quietIO(), "deploy", {}, () => stack().clients());
+    const deploying = createJobContext(good, recordingIO(), "deploy", {}, () => stack().clients());
     await expect(withDockerHost(dockerHost, () => checkInputs(deploying, inspected))).resolves.toEqual({
       region: "us-east-1",
       warnings: [],
     });
-    const planning = createJobContext(good, quietIO(), "plan", {}, () => stack().clients());
+    const planning = createJobContext(good, recordingIO(), "plan", {}, () => stack().clients());
     const planned = await withDockerHost(DEAD_DOCKER, () => checkInputs(planning, inspected));
     expect(planned.warnings).toEqual([
       expect.stringMatching(

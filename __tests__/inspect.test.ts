@@ -4,26 +4,13 @@ import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { UserError } from "../src/errors.js";
-import { runJob, type JobIO } from "../src/job.js";
+import { runJob } from "../src/job.js";
 import { inspectProject } from "../src/kedro/inspect.js";
 import { parseOptions } from "../src/options.js";
 import { copyExample, EXAMPLE, makeProject, PYTHON, PYTHON_019 } from "./harness/python.js";
+import { recordingIO } from "./harness/jobIO.js";
 
 const base = { pipeline: "__default__", kedroEnv: "aws", python: PYTHON };
-
-function recordingIO(): JobIO & { errors: { message: string; file?: string }[] } {
-  const errors: { message: string; file?: string }[] = [];
-  return {
-    errors,
-    info: () => undefined,
-    warning: () => undefined,
-    error: (message, where) => errors.push({ message, ...(where?.file ? { file: where.file } : {}) }),
-    setOutput: () => undefined,
-    setSecret: () => undefined,
-    debug: () => undefined,
-    group: (_name, work) => work(),
-  };
-}
 
 describe("inspectProject on the spaceflights example (real Kedro)", () => {
   it("returns the six tutorial nodes with their edges and dataset types", async () => {

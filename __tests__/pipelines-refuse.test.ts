@@ -13,10 +13,11 @@ import { planGroupOf } from "../src/report/planGroup.js";
 import { FakeGithub } from "./harness/fakeGithub.js";
 import { noChanges } from "./harness/planViewFixtures.js";
 import { Input } from "../src/constants.js";
-import { runJob, type JobIO } from "../src/job.js";
+import { runJob } from "../src/job.js";
 import { parseOptions } from "../src/options.js";
 import { useLocalStack } from "./harness/localStack.js";
 import { EXAMPLE, PYTHON } from "./harness/python.js";
+import { recordingIO } from "./harness/jobIO.js";
 
 const stack = useLocalStack();
 const saved = { ...process.env };
@@ -31,16 +32,6 @@ afterAll(async () => {
   process.env = saved;
   await fake.close();
 });
-
-const quiet: JobIO = {
-  info: () => undefined,
-  debug: () => undefined,
-  warning: () => undefined,
-  error: () => undefined,
-  group: (_name, work) => work(),
-  setOutput: () => undefined,
-  setSecret: () => undefined,
-};
 
 describe("several pipelines, one refused by its plan", () => {
   it("deploys none of them and writes nothing", async () => {
@@ -74,7 +65,7 @@ describe("several pipelines, one refused by its plan", () => {
     };
     const result = await runJob(
       parseOptions((name) => values[name] ?? ""),
-      quiet,
+      recordingIO(),
       {
         GITHUB_EVENT_NAME: "push",
         GITHUB_SHA: "d".repeat(40),
@@ -132,7 +123,7 @@ describe("several pipelines, one refused by its plan", () => {
     };
     const result = await runJob(
       parseOptions((name) => values[name] ?? ""),
-      quiet,
+      recordingIO(),
       {
         GITHUB_EVENT_NAME: "push",
         GITHUB_REPOSITORY: "org/repo",

@@ -12,13 +12,14 @@ import { Input } from "../src/constants.js";
 import { UserError } from "../src/errors.js";
 import { parseMarker } from "../src/github/marker.js";
 import { buildPlanComment } from "../src/github/stickyComment.js";
-import { runJob, type JobIO } from "../src/job.js";
+import { runJob } from "../src/job.js";
 import { parseOptions, type Options } from "../src/options.js";
 import { planGroupOf } from "../src/report/planGroup.js";
 import { checkDerivedNames, optionsForPipeline, parsePipelineSelection } from "../src/stages/pipelines.js";
 import { FakeGithub } from "./harness/fakeGithub.js";
 import { noChanges } from "./harness/planViewFixtures.js";
 import { EXAMPLE, PYTHON } from "./harness/python.js";
+import { recordingIO } from "./harness/jobIO.js";
 
 function options(values: Partial<Record<Input, string>>): Options {
   return parseOptions((name) => values[name] ?? "");
@@ -93,22 +94,6 @@ describe("the pipeline input", () => {
 let fake: FakeGithub;
 const saved = { ...process.env };
 
-function io(): JobIO & { outputs: Map<string, string>; infos: string[] } {
-  const outputs = new Map<string, string>();
-  const infos: string[] = [];
-  return {
-    outputs,
-    infos,
-    info: (line) => infos.push(line),
-    debug: () => undefined,
-    warning: () => undefined,
-    error: () => undefined,
-    group: (_name, work) => work(),
-    setOutput: (name, value) => outputs.set(name, value),
-    setSecret: () => undefined,
-  };
-}
-
 function pullRequestEvent(): string {
   const file = join(mkdtempSync(join(tmpdir(), "event-")), "event.json");
   const repo = { id: 1, full_name: "org/repo" };
@@ -156,7 +141,7 @@ describe("plan mode with several pipelines", () => {
   });
 
   it("plans one state machine per pipeline in one comment with a section each", async () => {
-    const recorded = io();
+    const recorded = recordingIO();
     const result = await runJob(planOptions("data_processing,data_science"), recorded);
     expect(result.failure).toBeUndefined();
     expect(result.pipelines?.map((p) => [p.pipeline, p.stateMachineName, p.state])).toEqual([
@@ -194,14 +179,14 @@ describe("plan mode with several pipelines", () => {
     expect(result.summary).toContain("### Pipeline `data_science` → `spaceflights-data_science`");
 
     // all = both, in the registry's order: the same plan, the same comment (updated in place).
-    const again = io();
+    const again = recordingIO();
     await runJob(planOptions("all"), again);
     expect(again.outputs.get("plan-hash")).toBe(recorded.outputs.get("plan-hash"));
     expect(fake.commentsOn("org", "repo", 8)).toHaveLength(1);
   }, 180_000);
 
   it("refuses a pipeline that does not exist, naming the input and the registered ones", async () => {
-    const result = await runJob(planOptions("data_science,reporting"), io());
+    const result = await runJob(planOptions("data_science,reporting"), recordingIO());
     // As for one unknown pipeline: the inspector finds it out.
     expect(result.failure?.reason).toBe("inspect-failed");
     expect(result.failure?.message).toContain("no pipeline named 'reporting'");
@@ -211,7 +196,7 @@ describe("plan mode with several pipelines", () => {
   }, 120_000);
 
   it("refuses duplicates before the project is imported", async () => {
-    const recorded = io();
+    const recorded = recordingIO();
     const result = await runJob(planOptions("data_science,data_science"), recorded);
     expect(result.failure?.reason).toBe("bad-input");
     expect(result.failure?.message).toBe("Input 'pipeline': 'data_science' listed more than once.");

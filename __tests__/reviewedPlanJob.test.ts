@@ -8,12 +8,13 @@ import { afterAll, beforeAll, describe, expect, it } from "@jest/globals";
 import { DescribeRepositoriesCommand } from "@aws-sdk/client-ecr";
 import { Input } from "../src/constants.js";
 import { buildPlanComment } from "../src/github/stickyComment.js";
-import { runJob, type JobIO } from "../src/job.js";
+import { runJob } from "../src/job.js";
 import { parseOptions } from "../src/options.js";
 import { FakeGithub } from "./harness/fakeGithub.js";
 import { useLocalStack } from "./harness/localStack.js";
 import { noChanges } from "./harness/planViewFixtures.js";
 import { EXAMPLE, PYTHON } from "./harness/python.js";
+import { recordingIO } from "./harness/jobIO.js";
 
 const stack = useLocalStack();
 const saved = { ...process.env };
@@ -28,20 +29,6 @@ afterAll(async () => {
   process.env = saved;
   await fake.close();
 });
-
-function io(): JobIO & { outputs: Map<string, string> } {
-  const outputs = new Map<string, string>();
-  return {
-    outputs,
-    info: () => undefined,
-    debug: () => undefined,
-    warning: () => undefined,
-    error: () => undefined,
-    group: (_name, work) => work(),
-    setOutput: (name, value) => outputs.set(name, value),
-    setSecret: () => undefined,
-  };
-}
 
 describe("a deploy whose plan is not the reviewed one", () => {
   it("is refused with the differences in the message and the summary", async () => {
@@ -76,7 +63,7 @@ describe("a deploy whose plan is not the reviewed one", () => {
       [Input.RequireReviewedPlan]: "true",
       [Input.GithubToken]: "ghs_fake",
     };
-    const recorded = io();
+    const recorded = recordingIO();
     const result = await runJob(
       parseOptions((name) => values[name] ?? ""),
       recorded,

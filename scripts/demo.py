@@ -89,7 +89,7 @@ def route_to_ecs(project: Path, node: str) -> None:
 
 
 def run_action(stack: dict[str, Any], project: Path, python: str, out: Path, run: int, base_image: str,
-               builder: str, ecs: bool = False) -> dict[str, str]:
+               builder: str, ecs: bool = False, extra: dict[str, str] | None = None) -> dict[str, str]:
     """`node dist/index.js` as a runner calls it; returns the step's outputs."""
     outputs = out / f"outputs-{run}.txt"
     outputs.write_text("")
@@ -112,6 +112,7 @@ def run_action(stack: dict[str, Any], project: Path, python: str, out: Path, run
         inputs.update(LOCAL_ECS_INPUTS)
         inputs["ecs-execution-role-arn"] = stack["roles"]["lambda"]
         inputs["ecs-task-role-arn"] = stack["roles"]["lambda"]
+    inputs.update(extra or {})
     env = {k: v for k, v in os.environ.items() if not k.startswith(("INPUT_", "GITHUB_"))}
     env.update(aws_env(stack))
     env.update({f"INPUT_{k.upper()}": v for k, v in inputs.items()})
@@ -202,6 +203,8 @@ def main() -> int:
                         help="the action's builder (docker, its default, runs in a local Docker engine)")
     parser.add_argument("--runs", type=int, default=3, choices=(1, 2, 3),
                         help="2: again with no change (a no-op deploy); 3: then after editing one node's code")
+    parser.add_argument("--function-sharing", default="", choices=("", "per-node", "by-settings"),
+                        help="the function-sharing input (bench/shared_functions.bench.py compares both)")
     parser.add_argument("--ecs-node", default="",
                         help="route this node to ECS Fargate (runner: ecs in conf/aws/sfn.yml); the rest stay on Lambda")
     args = parser.parse_args()
@@ -216,6 +219,7 @@ def main() -> int:
     if args.ecs_node:
         route_to_ecs(project, args.ecs_node)
     ecs = bool(args.ecs_node)
+    extra = {"function-sharing": args.function_sharing} if args.function_sharing else {}
 
     started = time.monotonic()
     sys.path.insert(0, str(HERE))
@@ -236,21 +240,21 @@ def main() -> int:
         upload_raw_data(stack, project, args.python)
         invokes = InvokeLog(state_dir / "lambda-front.log")
         print("\n=== run 1: deploy and run the pipeline ===", flush=True)
-        record["first"] = run_action(stack, project, args.python, out, 1, DEFAULT_TAG, args.builder, ecs)
+        record["first"] = run_action(stack, project, args.python, out, 1, DEFAULT_TAG, args.builder, ecs, extra)
         invokes.report(record, 1)
         record["metrics"] = read_metrics(stack)
         print(f"\nexecution: {record['first'].get('execution-status')}; model metrics in S3: {record['metrics']}")
         print(f"summary written to {out / 'summary-1.md'}")
         if args.runs >= 2:
             print("\n=== run 2: the same commit again: nothing to change, the pipeline runs on warm Lambdas ===", flush=True)
-            second = record["second"] = run_action(stack, project, args.python, out, 2, DEFAULT_TAG, args.builder, ecs)
+            second = record["second"] = run_action(stack, project, args.python, out, 2, DEFAULT_TAG, args.builder, ecs, extra)
             invokes.report(record, 2)
             print(f"has-changes={second.get('has-changes')} to-create={second.get('to-create')} "
                   f"to-update={second.get('to-update')} to-delete={second.get('to-delete')}")
         if args.runs == 3:
             print("\n=== run 3: one node's code edited: one new image, every function updated ===", flush=True)
             edit_node_code(project)
-            third = record["third"] = run_action(stack, project, args.python, out, 3, DEFAULT_TAG, args.builder, ecs)
+            third = record["third"] = run_action(stack, project, args.python, out, 3, DEFAULT_TAG, args.builder, ecs, extra)
             invokes.report(record, 3)
             print(f"to-update={third.get('to-update')} image={third.get('image-uri')} "
                   f"version={third.get('state-machine-version-arn')} execution={third.get('execution-status')}")

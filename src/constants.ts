@@ -56,6 +56,7 @@ export enum Input {
   ScheduleTimezone = "schedule-timezone",
   ScheduleInput = "schedule-input",
   SchedulerRoleArn = "scheduler-role-arn",
+  FunctionSharing = "function-sharing",
 }
 
 export enum Output {

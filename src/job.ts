@@ -14,6 +14,7 @@ import { renderFindings, renderGraphHeadline } from "./report/preflightMarkdown.
 import { renderJobSummary } from "./report/summary.js";
 import type { RunReport } from "./run/execute.js";
 import { checkParams } from "./run/params.js";
+import { runTasksOf } from "./run/ecsErrors.js";
 import { pipelineTasksFromGraph } from "./run/tasks.js";
 import {
   createJobContext,
@@ -224,7 +225,7 @@ async function runStages(ctx: JobContext, known: StagesOutcome): Promise<StagesO
   if (!options.startExecution) return { ...known, body: renderJobSummary({ plan: view }) };
 
   const run = await runStage(ctx, inspected, deployed.deployed);
-  const pipeline = pipelineTasksFromGraph(compiled.functions, graph);
+  const pipeline = pipelineTasksFromGraph(runTasksOf(compiled), graph);
   const body = renderJobSummary({ run: { run, pipeline, image: deployed.image }, plan: view });
   if (!run.failure) return { ...known, run, body };
   return { ...known, run, body, failure: run.failure, failureShown: true };
@@ -234,7 +235,7 @@ async function runStages(ctx: JobContext, known: StagesOutcome): Promise<StagesO
 function severalOutcome(known: StagesOutcome, outcome: SeveralOutcome): StagesOutcome {
   const { pipelines, findings, body, failureShown } = outcome;
   const failure = outcome.error
-    ? thrownFailure(outcome.error)
+    ? failedPipelineFailure(thrownFailure(outcome.error), pipelines)
     : outcome.failure && {
         reason: outcome.failure.reason as FailureReason,
         message: outcome.failure.message,
@@ -246,6 +247,26 @@ function severalOutcome(known: StagesOutcome, outcome: SeveralOutcome): StagesOu
     body,
     ...(failure ? { failure } : {}),
     ...(failureShown ? { failureShown } : {}),
+  };
+}
+
+/** A thrown error that stopped `pipeline: a,b` names the pipeline whose apply it stopped. */
+function failedPipelineFailure(failure: JobFailure, pipelines: readonly PipelineResult[]): JobFailure {
+  const failed = pipelines.find((p) => p.state === "failed");
+  if (!failed) return failure;
+  const named = (state: PipelineResult["state"]): string =>
+    pipelines
+      .filter((p) => p.state === state)
+      .map((p) => `'${p.pipeline}'`)
+      .join(", ");
+  const deployed = named("deployed");
+  const notDeployed = named("not-deployed");
+  return {
+    ...failure,
+    message:
+      `Pipeline '${failed.pipeline}' (${failed.stateMachineName}) failed to deploy and was left as it was: ${failure.message}` +
+      (deployed ? ` Deployed before it: ${deployed}.` : "") +
+      (notDeployed ? ` Not deployed: ${notDeployed}.` : ""),
   };
 }
 

@@ -2,6 +2,7 @@ import { resolve } from "node:path";
 import { Input } from "./constants.js";
 import { UserError } from "./errors.js";
 import type { Structure } from "./compile/structure.js";
+import { parseFunctionSharing, type FunctionSharing } from "./compile/sharing.js";
 import type { Architecture, Runner } from "./compile/types.js";
 import type { GroupBy } from "./graph/grouping.js";
 import type { ImageBuilderName as Builder } from "./image/options.js";
@@ -85,6 +86,8 @@ export interface Options {
   /** JSON object, the scheduled executions' input. */
   scheduleInput: string;
   schedulerRoleArn: string;
+  /** `function-sharing`: "" = sfn.yml's `functions.sharing`, else per-node (src/compile/sharing.ts). */
+  functionSharing: FunctionSharing | "";
 }
 
 /** Reads one raw input by name; "" when not given. */
@@ -218,6 +221,9 @@ export function parseOptions(read: InputReader): Options {
     ecsTaskRoleArn: get(Input.EcsTaskRoleArn),
     learnDurations: parseBoolean(Input.LearnDurations, get(Input.LearnDurations)),
     ...parseSchedule(get),
+    functionSharing: get(Input.FunctionSharing)
+      ? parseFunctionSharing(get(Input.FunctionSharing), `Input '${Input.FunctionSharing}'`)
+      : "",
   };
 }
 

@@ -8,6 +8,8 @@ import { boundTasks, parseFunctionDescription, planDeployment } from "../../src/
 import { childMachineReferences } from "../../src/plan/bind.js";
 import type { DeployResult, DesiredDeployment, Plan } from "../../src/plan/types.js";
 import type { AslDefinition } from "../../src/compile/types.js";
+import { executePipeline, type ExecuteRequest, type RunDeps, type RunReport } from "../../src/run/execute.js";
+import type { SFNClient } from "@aws-sdk/client-sfn";
 
 export interface DeployRun {
   plan: Plan;
@@ -34,6 +36,30 @@ export async function deploy(
   const plan = await planOnly(clients, desired, prune ?? false, keepVersions);
   const result = await applyPlan(clients, plan, desired, { pollIntervalMs: 50, ...applyOptions });
   return { plan, result };
+}
+
+/**
+ * Runs a deployed pipeline to its end, quietly: input `{}`, a minute's wait, no failure thrown
+ * (tests read the report), polling fast as moto answers at once. `request` and `deps` override.
+ */
+export function runToEnd(
+  sfn: SFNClient,
+  request: Pick<ExecuteRequest, "stateMachineArn" | "name" | "tasks"> & Partial<ExecuteRequest>,
+  deps: Partial<RunDeps> = {},
+): Promise<RunReport> {
+  return executePipeline(
+    sfn,
+    { input: "{}", wait: true, timeoutMs: 60_000, failOnExecutionFailure: false, ...request },
+    {
+      log: () => undefined,
+      warn: () => undefined,
+      sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+      now: Date.now,
+      pollMs: 100,
+      maxPollMs: 500,
+      ...deps,
+    },
+  );
 }
 
 /** Every function of the account (one unpaged list: direct clients talk to moto itself). */

@@ -10,10 +10,10 @@ import { ensureRepository, getRegistryCredentials } from "../../src/aws/ecr.js";
 import { planDeployment } from "../../src/plan/index.js";
 import type { DesiredDeployment } from "../../src/plan/types.js";
 import { findStateMachine } from "../../src/stages/runDeployed.js";
-import { executePipeline } from "../../src/run/execute.js";
 import { applyRollback, planRollback } from "../../src/ops/rollback.js";
 import { applyDestroy, planDestroy } from "../../src/ops/destroy.js";
-import { deploy } from "./deploy.js";
+import { deploy, runToEnd } from "./deploy.js";
+import { recordingIO } from "./jobIO.js";
 import { lastLogLines } from "../../src/aws/ecs.js";
 import { compilePipeline, parseFunctionOverrides } from "../../src/compile/index.js";
 import { CreateFunctionCommand } from "@aws-sdk/client-lambda";
@@ -21,7 +21,7 @@ import { CreateBucketCommand, S3Client } from "@aws-sdk/client-s3";
 import { parseOptions } from "../../src/options.js";
 import { UserError } from "../../src/errors.js";
 import { Input } from "../../src/constants.js";
-import { createJobContext, type JobIO } from "../../src/stages/context.js";
+import { createJobContext } from "../../src/stages/context.js";
 import { planStage, type Planned } from "../../src/stages/plan.js";
 import type { CallRecorder } from "../../src/aws/clients.js";
 import {
@@ -172,28 +172,13 @@ export const iamScenarios: IamScenario[] = [
       const { result } = await deploy(clients, desired);
       // `kedro-sfn run --state-machine NAME` finds the machine by name.
       await findStateMachine(clients.sfn, NAME);
-      await executePipeline(
-        clients.sfn,
-        {
-          // Through the alias, as the action does (scripts/moto_server.py runs the version it routes to).
-          stateMachineArn: result.stateMachineAliasArn ?? result.stateMachineArn,
-          versionArn: result.stateMachineVersionArn,
-          name: "iam-run",
-          input: "{}",
-          wait: true,
-          timeoutMs: 60_000,
-          tasks: desired.compiled.functions,
-          failOnExecutionFailure: false,
-        },
-        {
-          log: () => undefined,
-          warn: () => undefined,
-          sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-          now: Date.now,
-          pollMs: 100,
-          maxPollMs: 500,
-        },
-      );
+      await runToEnd(clients.sfn, {
+        // Through the alias, as the action does (scripts/moto_server.py runs the version it routes to).
+        stateMachineArn: result.stateMachineAliasArn ?? result.stateMachineArn,
+        versionArn: result.stateMachineVersionArn,
+        name: "iam-run",
+        tasks: desired.compiled.functions,
+      });
     },
   },
   {
@@ -256,40 +241,15 @@ export const iamScenarios: IamScenario[] = [
         logging: { level: "OFF" },
       });
       const { result } = await deploy(clients, desired);
-      await executePipeline(
-        clients.sfn,
-        {
-          stateMachineArn: result.stateMachineArn,
-          name: "iam-split-run",
-          input: "{}",
-          wait: true,
-          timeoutMs: 60_000,
-          tasks: desired.compiled.functions,
-          failOnExecutionFailure: false,
-        },
-        {
-          log: () => undefined,
-          warn: () => undefined,
-          sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-          now: Date.now,
-          pollMs: 100,
-          maxPollMs: 500,
-        },
-      );
+      await runToEnd(clients.sfn, {
+        stateMachineArn: result.stateMachineArn,
+        name: "iam-split-run",
+        tasks: desired.compiled.functions,
+      });
       await deploy(clients, { ...desired, compiled: compiledSpaceflights(NAME) }, { prune: true });
     },
   },
 ];
-
-const quietIO: JobIO = {
-  info: () => undefined,
-  debug: () => undefined,
-  warning: () => undefined,
-  error: () => undefined,
-  group: (_name, work) => work(),
-  setOutput: () => undefined,
-  setSecret: () => undefined,
-};
 
 /**
  * `mode: plan` as the job runs it: the job context makes the clients (so plan mode's read-only
@@ -309,7 +269,7 @@ export async function planThroughJobContext(
     ...overrides,
   };
   const options = parseOptions((name) => inputs[name] ?? "");
-  const ctx = createJobContext(options, quietIO, "plan", {}, (given) =>
+  const ctx = createJobContext(options, recordingIO(), "plan", {}, (given) =>
     stack.clients({ recorders: [...recorders, ...(given.recorders ?? [])] }),
   );
   const planned = await planStage(ctx, { graph: spaceflightsGraph(), compiled, findings: [] });
@@ -332,26 +292,11 @@ export const planScenario: IamScenario = {
     // learned durations read (learn-durations is on by default): ListExecutions, GetExecutionHistory.
     const deployed = desiredFor(stack, image, { logging: { level: "OFF" } });
     const { result } = await deploy(setup, deployed);
-    const past = await executePipeline(
-      setup.sfn,
-      {
-        stateMachineArn: result.stateMachineArn,
-        name: "plan-learns-from",
-        input: "{}",
-        wait: true,
-        timeoutMs: 60_000,
-        tasks: deployed.compiled.functions,
-        failOnExecutionFailure: false,
-      },
-      {
-        log: () => undefined,
-        warn: () => undefined,
-        sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-        now: Date.now,
-        pollMs: 100,
-        maxPollMs: 500,
-      },
-    );
+    const past = await runToEnd(setup.sfn, {
+      stateMachineArn: result.stateMachineArn,
+      name: "plan-learns-from",
+      tasks: deployed.compiled.functions,
+    });
     if (past.status !== "SUCCEEDED") throw new Error(`The plan scenario's execution ended ${past.status}`);
     const memoryByNode = { "data_science.train_model_node": 2048 };
     const compiled = compiledSpaceflights(NAME, {

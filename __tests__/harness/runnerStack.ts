@@ -24,6 +24,8 @@ export interface RunnerStack {
   roles: { lambda: string; stateMachine: string };
   /** The stack's own folder: `lambda-front.log` there holds the local Lambda's per-invoke lines. */
   stateDir: string;
+  /** scripts/fault_proxy.py in front of moto, when asked for ({ faultProxy: true }); else null. */
+  faultProxyEndpoint: string | null;
   /** AWS_* for the action, as configure-aws-credentials would set them. */
   awsEnv: Record<string, string>;
   s3: S3Client;
@@ -48,9 +50,10 @@ export function ensureBaseImage(): string {
   return started.host;
 }
 
-export async function startRunnerStack(): Promise<RunnerStack> {
+export async function startRunnerStack(options: { faultProxy?: boolean } = {}): Promise<RunnerStack> {
   const stateDir = mkdtempSync(join(tmpdir(), "kedro-sfn-runner-stack-"));
   const args = [SCRIPT, "start", "--state-dir", stateDir, "--lambda-front", "--registry"];
+  if (options.faultProxy) args.push("--fault-proxy");
   const { stdout } = await run(testPython(), args, { timeout: 120_000 }).catch((error: unknown) => {
     const details = error as { stderr?: string; message: string };
     throw new Error(`local stack did not start (${args.join(" ")}):\n${details.stderr ?? details.message}`);
@@ -60,6 +63,7 @@ export async function startRunnerStack(): Promise<RunnerStack> {
     region: string;
     registry: string;
     roles: { lambda: string; stateMachine: string };
+    faultProxyEndpoint?: string | null;
   };
   const s3 = new S3Client({
     endpoint: state.endpoint,
@@ -69,6 +73,7 @@ export async function startRunnerStack(): Promise<RunnerStack> {
   });
   return {
     ...state,
+    faultProxyEndpoint: state.faultProxyEndpoint ?? null,
     stateDir,
     s3,
     awsEnv: {

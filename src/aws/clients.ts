@@ -1,4 +1,6 @@
+import { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { ECRClient } from "@aws-sdk/client-ecr";
+import { ECSClient } from "@aws-sdk/client-ecs";
 import { LambdaClient } from "@aws-sdk/client-lambda";
 import { S3Client } from "@aws-sdk/client-s3";
 import { SchedulerClient } from "@aws-sdk/client-scheduler";
@@ -13,7 +15,6 @@ import type {
   MiddlewareStack,
 } from "@smithy/types";
 import { UserError, errorMessage } from "../errors.js";
-import { EcsClient, LogsClient } from "./ecs.js";
 import { createRateLimiter, LAMBDA_CONTROL_PLANE_PER_SECOND, type RateLimiter } from "./limiter.js";
 
 /** One HTTP attempt of one AWS API call. */
@@ -63,9 +64,9 @@ export interface AwsClients {
   readonly ecr: ECRClient;
   readonly s3: S3Client;
   /** ECS task definitions of tasks routed to Fargate (src/aws/ecs.ts). */
-  readonly ecs: EcsClient;
+  readonly ecs: ECSClient;
   /** CloudWatch Logs: a failed ECS task's last lines (the node's error) for the summary. */
-  readonly logs: LogsClient;
+  readonly logs: CloudWatchLogsClient;
   /** EventBridge Scheduler: the `schedule` input's one schedule per state machine. */
   readonly scheduler: SchedulerClient;
   destroy(): void;
@@ -77,6 +78,8 @@ const SERVICE_PREFIX: Record<string, string> = {
   ECRClient: "ecr",
   S3Client: "s3",
   SchedulerClient: "scheduler",
+  ECSClient: "ecs",
+  CloudWatchLogsClient: "logs",
 };
 
 /** API operations whose IAM action has another name. */
@@ -114,6 +117,8 @@ export async function createAwsClients(options: AwsClientOptions = {}): Promise<
   // Path-style addressing when an endpoint is overridden: a local S3 has no per-bucket host names.
   const s3 = new S3Client({ ...withRegion, forcePathStyle: hasEndpointOverride(options.endpoint) });
   const scheduler = new SchedulerClient(withRegion);
+  const ecs = new ECSClient(withRegion);
+  const logs = new CloudWatchLogsClient(withRegion);
 
   const limiter =
     options.lambdaLimiter === undefined
@@ -125,15 +130,8 @@ export async function createAwsClients(options: AwsClientOptions = {}): Promise<
   attachAttemptMiddleware(ecr.middlewareStack, recorders, null);
   attachAttemptMiddleware(s3.middlewareStack, recorders, null);
   attachAttemptMiddleware(scheduler.middlewareStack, recorders, null);
-
-  const jsonOptions = {
-    region,
-    credentials: lambda.config.credentials,
-    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-    recorders,
-  };
-  const ecs = new EcsClient(jsonOptions);
-  const logs = new LogsClient(jsonOptions);
+  attachAttemptMiddleware(ecs.middlewareStack, recorders, null);
+  attachAttemptMiddleware(logs.middlewareStack, recorders, null);
 
   return {
     region,
@@ -145,7 +143,7 @@ export async function createAwsClients(options: AwsClientOptions = {}): Promise<
     logs,
     scheduler,
     destroy() {
-      for (const client of [lambda, sfn, ecr, s3, scheduler]) client.destroy();
+      for (const client of [lambda, sfn, ecr, s3, scheduler, ecs, logs]) client.destroy();
     },
   };
 }

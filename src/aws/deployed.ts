@@ -507,13 +507,25 @@ async function readChildren(
   });
 }
 
-/** The parent with its children's Lambda Tasks as its own (function names are unique across parts). */
+/**
+ * The parent with its children's Lambda Tasks as its own. A shared function may serve Tasks in
+ * several parts: bound once (one version), it serves all their nodes (as boundTasks merges them).
+ */
 function withChildren(
   parent: DeployedStateMachine,
   children: { child: DeployedChild; tasks: DeployedStateMachine["tasks"] }[],
 ): DeployedStateMachine {
   const tasks = { ...parent.tasks };
-  for (const { tasks: childTasks } of children) Object.assign(tasks, childTasks);
+  for (const { tasks: childTasks } of children)
+    for (const [functionName, task] of Object.entries(childTasks)) {
+      const earlier = tasks[functionName];
+      tasks[functionName] = earlier
+        ? {
+            ...earlier,
+            nodes: [...earlier.nodes, ...task.nodes.filter((node) => !earlier.nodes.includes(node))],
+          }
+        : task;
+    }
   return { ...parent, tasks, children: children.map(({ child }) => child) };
 }
 

@@ -2,12 +2,13 @@
 import { TASK_DEFINITION_SPEC_TAG, taskDefinitionInput } from "../plan/taskDefinitions.js";
 import type { DeployedTaskDefinition, DesiredDeployment, Plan } from "../plan/types.js";
 import type { AwsClients } from "./clients.js";
-import { describeLatestTaskDefinition, registerTaskDefinition, type EcsClient } from "./ecs.js";
+import type { ECSClient } from "@aws-sdk/client-ecs";
+import { describeLatestTaskDefinition, registerTaskDefinition } from "./ecs.js";
 import { explainAwsError } from "./failures.js";
 
 /** The family's latest ACTIVE revision, or null when it has none. */
 export async function readTaskDefinition(
-  ecs: EcsClient,
+  ecs: ECSClient,
   family: string,
 ): Promise<DeployedTaskDefinition | null> {
   const latest = await describeLatestTaskDefinition(ecs, family);

@@ -25,6 +25,7 @@ const USAGE = `kedro-sfn: ship a Kedro project to AWS Step Functions
 
   kedro-sfn inspect --project DIR [--pipeline P] [--kedro-env E] [--python PY]   graph JSON
   kedro-sfn compile --graph FILE [--durations FILE] [--group-by none|namespace|memory] [--structure dag|layered]
+                    [--function-sharing per-node|by-settings]
   kedro-sfn build   --project DIR --ecr-repository REPO [--builder docker|buildah] ...   image URI with digest
   kedro-sfn plan    --project DIR --state-machine-name NAME [--json] ...        plan (Markdown, or JSON)
   kedro-sfn deploy  --project DIR --state-machine-name NAME --ecr-repository REPO
@@ -101,6 +102,7 @@ export async function runCli(argv: string[], out = process.stdout, err = process
         try {
           return await runCommand(options, {
             sfn: clients.sfn,
+            logs: clients.logs,
             out: (text) => out.write(`${logText(text.endsWith("\n") ? text.slice(0, -1) : text)}\n`),
             err: (line) => err.write(`${logText(line)}\n`),
             sleep: (ms) => sleep(ms),
@@ -116,6 +118,7 @@ export async function runCli(argv: string[], out = process.stdout, err = process
         try {
           return await resumeCommand(options, {
             sfn: clients.sfn,
+            logs: clients.logs,
             out: (text) => out.write(`${logText(text.endsWith("\n") ? text.slice(0, -1) : text)}\n`),
             err: (line) => err.write(`${logText(line)}\n`),
             sleep: (ms) => sleep(ms),

@@ -1,6 +1,7 @@
 /** Reads the per-function settings file (YAML) into overrides; functions.ts applies them to nodes. */
 import { parse as parseYaml } from "yaml";
 import { UserError } from "../errors.js";
+import { parseFunctionSharing, type FunctionSharing } from "./sharing.js";
 import type { Architecture, FunctionSettings, Runner } from "./types.js";
 
 export type { FunctionSettings };
@@ -35,6 +36,7 @@ const SELECTOR_KEYS = ["node", "namespace", "tag", "regex"] as const;
 const FORMAT_HINT = `Expected, e.g.:
 functions:
   defaults: { memory: 1024, timeout: 300 }
+  sharing: by-settings               # optional: nodes with equal settings share one function
   overrides:
     - node: data_science.train_model_node
       memory: 4096
@@ -54,29 +56,11 @@ functions:
  * once it is known which nodes they reach.
  */
 export function parseFunctionOverrides(yamlText: string, file: string): FunctionOverride[] {
-  let doc: unknown;
-  try {
-    doc = parseYaml(yamlText);
-  } catch (error) {
-    throw new UserError(`${file} is not valid YAML: ${(error as Error).message}`, { file });
-  }
-  if (doc === null || doc === undefined) return [];
   const fail = (what: string): never => {
     throw new UserError(`${file}: ${what}`, { hint: FORMAT_HINT, file });
   };
-  if (!isObject(doc)) return fail("expected a mapping with 'defaults' and/or 'overrides'.");
-  let section: Record<string, unknown>;
-  if ("functions" in doc) {
-    if (!isObject(doc.functions))
-      return fail("'functions' must be a mapping with 'defaults' and/or 'overrides'.");
-    section = doc.functions;
-  } else {
-    section = doc;
-  }
-  for (const key of Object.keys(section)) {
-    if (key !== "defaults" && key !== "overrides")
-      fail(`unknown key '${key}' (expected 'defaults' or 'overrides').`);
-  }
+  const section = functionsSection(yamlText, file, fail);
+  if (section === null) return [];
   const overrides: FunctionOverride[] = [];
   if (section.defaults !== undefined && section.defaults !== null) {
     if (!isObject(section.defaults)) fail("'defaults' must be a mapping of settings.");
@@ -124,6 +108,47 @@ export function parseFunctionOverrides(yamlText: string, file: string): Function
     });
   }
   return overrides;
+}
+
+/**
+ * `sharing: per-node | by-settings` beside `defaults` and `overrides` (src/compile/sharing.ts);
+ * undefined when the file does not say. The `function-sharing` input, when set, wins.
+ */
+export function parseSharingSetting(yamlText: string, file: string): FunctionSharing | undefined {
+  const fail = (what: string): never => {
+    throw new UserError(`${file}: ${what}`, { hint: FORMAT_HINT, file });
+  };
+  const value = functionsSection(yamlText, file, fail)?.sharing;
+  return value === undefined || value === null ? undefined : parseFunctionSharing(value, `${file}: sharing`);
+}
+
+/** The mapping holding `defaults`, `overrides` and `sharing` (under `functions:` or at the top); null for an empty file. */
+function functionsSection(
+  yamlText: string,
+  file: string,
+  fail: (what: string) => never,
+): Record<string, unknown> | null {
+  let doc: unknown;
+  try {
+    doc = parseYaml(yamlText);
+  } catch (error) {
+    throw new UserError(`${file} is not valid YAML: ${(error as Error).message}`, { file });
+  }
+  if (doc === null || doc === undefined) return null;
+  if (!isObject(doc)) return fail("expected a mapping with 'defaults' and/or 'overrides'.");
+  let section: Record<string, unknown>;
+  if ("functions" in doc) {
+    if (!isObject(doc.functions))
+      return fail("'functions' must be a mapping with 'defaults' and/or 'overrides'.");
+    section = doc.functions;
+  } else {
+    section = doc;
+  }
+  for (const key of Object.keys(section)) {
+    if (key !== "defaults" && key !== "overrides" && key !== "sharing")
+      fail(`unknown key '${key}' (expected 'defaults', 'overrides' or 'sharing').`);
+  }
+  return section;
 }
 
 function parseSettings(

@@ -15,6 +15,7 @@ import { fargateSize, taskDefinitionFamily, type EcsNetwork } from "./ecs.js";
 import type { FunctionOverride, FunctionSettings } from "./functionConfig.js";
 import { resolveFunctionSettings } from "./functions.js";
 import { functionNames, functionPrefixOf, MAX_STATE_NAME, taskStateNames } from "./names.js";
+import { sharedFunctionName, type FunctionSharing } from "./sharing.js";
 import { treeFromDefinition } from "./keepStructure.js";
 import { givenStructure, planStructure, type Structure } from "./structure.js";
 import type {
@@ -36,6 +37,8 @@ export { LAMBDA_LIMITS } from "./functions.js";
 export type { EcsNetwork } from "./ecs.js";
 export type { GroupBy } from "../graph/grouping.js";
 export type { Structure } from "./structure.js";
+export { lambdaTasksOf } from "./lambdaTasks.js";
+export { FUNCTION_SHARINGS, parseFunctionSharing, type FunctionSharing } from "./sharing.js";
 
 export { SPLIT_BUDGET, STEP_FUNCTIONS_LIMITS } from "./limits.js";
 
@@ -63,6 +66,11 @@ export interface CompileOptions {
    * compile's tasks in an order the pipeline allows (else the structure is chosen as usual).
    */
   keepStructure?: AslDefinition;
+  /**
+   * "by-settings": Lambda Tasks whose functions would be configured alike share one function
+   * (src/compile/sharing.ts). Absent or "per-node": one function per Task, as always.
+   */
+  functionSharing?: FunctionSharing;
 }
 
 const NO_ECS_NETWORK: EcsNetwork = { cluster: "", subnets: [], securityGroups: [], assignPublicIp: false };
@@ -128,7 +136,15 @@ export function compilePipeline(
       );
     }
   }
-  const kept = options.keepStructure && treeFromDefinition(options.keepStructure, fnNames, grouping.dag);
+  const sharing = options.functionSharing === "by-settings";
+  // Shared Tasks name one function, so a deployed structure is recognised by its Task states.
+  const kept =
+    options.keepStructure &&
+    treeFromDefinition(options.keepStructure, sharing ? stateNames : fnNames, grouping.dag, sharing);
+  const taskFunctionNames = grouping.groups.map((_g, i) => {
+    const s = settings[i] as FunctionSettings;
+    return sharing && s.runner !== "ecs" ? sharedFunctionName(prefix, s) : (fnNames[i] as string);
+  });
   const plan = kept
     ? givenStructure(kept, grouping.dag, durations)
     : planStructure(
@@ -143,7 +159,7 @@ export function compilePipeline(
     const task: TaskInfo = {
       stateName: stateNames[i] as string,
       failStateName: `${stateNames[i] as string}${FAIL_SUFFIX}`,
-      functionName: fnNames[i] as string,
+      functionName: taskFunctionNames[i] as string,
       nodes: g.nodes,
       timeoutSeconds: s.timeoutSeconds,
     };
@@ -221,18 +237,24 @@ export function compilePipeline(
       ];
     })
     .sort((a, b) => (a.taskName < b.taskName ? -1 : a.taskName > b.taskName ? 1 : 0));
-  const functions: FunctionSpec[] = tasks
-    .map((t, i) => ({
-      functionName: t.functionName,
-      stateName: t.stateName,
-      nodes: [...t.nodes],
-      ...(settings[i] as FunctionSettings),
-    }))
-    .filter((f) => f.runner !== "ecs")
-    .map(({ runner: _runner, cpu: _cpu, ...f }) => ({ ...f, environment: sortedRecord(f.environment) }))
-    .sort((a, b) => (a.functionName < b.functionName ? -1 : a.functionName > b.functionName ? 1 : 0));
+  const functions: FunctionSpec[] = mergeSharedFunctions(
+    tasks
+      .map((t, i) => ({
+        functionName: t.functionName,
+        stateName: t.stateName,
+        nodes: [...t.nodes],
+        ...(settings[i] as FunctionSettings),
+      }))
+      .filter((f) => f.runner !== "ecs")
+      .map(({ runner: _runner, cpu: _cpu, ...f }) => ({ ...f, environment: sortedRecord(f.environment) })),
+  ).sort((a, b) => (a.functionName < b.functionName ? -1 : a.functionName > b.functionName ? 1 : 0));
+  const lambdaTasks = sharing
+    ? tasks
+        .filter((t) => !t.ecs)
+        .map((t) => ({ stateName: t.stateName, functionName: t.functionName, nodes: [...t.nodes] }))
+    : undefined;
   const merges = grouping.merges.map((m) => ({
-    functionName: fnNames[m.task] as string,
+    functionName: taskFunctionNames[m.task] as string,
     nodes: [...(grouping.groups[m.task]?.nodes ?? [])],
     reason: m.reason,
   }));
@@ -245,6 +267,7 @@ export function compilePipeline(
     warnings,
     merges,
     ...(ecsTasks.length > 0 ? { ecsTasks } : {}),
+    ...(lambdaTasks ? { tasks: lambdaTasks } : {}),
     report: { strategy: plan.strategy, estimate: plan.estimate, definitionBytes, expectedHistoryEvents },
     ...(children ? { children } : {}),
   };
@@ -267,6 +290,20 @@ function limitProblems(
     );
   }
   return problems;
+}
+
+/**
+ * One spec per function: Tasks sharing a function (equal settings by construction) become one
+ * spec that runs all their nodes, named after its first Task. Per-node specs pass through.
+ */
+function mergeSharedFunctions(specs: FunctionSpec[]): FunctionSpec[] {
+  const byName = new Map<string, FunctionSpec>();
+  for (const spec of specs) {
+    const earlier = byName.get(spec.functionName);
+    if (earlier) earlier.nodes.push(...spec.nodes);
+    else byName.set(spec.functionName, spec);
+  }
+  return [...byName.values()];
 }
 
 /** Node name -> the function (task) that runs it. */

@@ -19,7 +19,9 @@ export function treeFromDefinition(
   definition: Machine,
   functionNames: readonly string[],
   dag: TaskDag,
+  byStateName = false,
 ): SpTree | undefined {
+  // byStateName: `functionNames` are Task state names (shared functions name several Tasks).
   const index = new Map(functionNames.map((n, i) => [n, i]));
   const seen = new Set<number>();
   const chain = (m: Machine): SpTree[] | undefined => {
@@ -32,8 +34,10 @@ export function treeFromDefinition(
       const state: AslState | undefined = m.States[name];
       if (state === undefined) return undefined;
       if (state.Type === "Task") {
-        const fn = (state["Parameters"] as Record<string, unknown> | undefined)?.["FunctionName"];
-        const i = typeof fn === "string" ? index.get(unbound(fn)) : undefined;
+        const fn = byStateName
+          ? name
+          : (state["Parameters"] as Record<string, unknown> | undefined)?.["FunctionName"];
+        const i = typeof fn === "string" ? index.get(byStateName ? fn : unbound(fn)) : undefined;
         if (i === undefined || seen.has(i)) return undefined;
         seen.add(i);
         steps.push(task(i));

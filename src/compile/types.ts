@@ -27,6 +27,13 @@ export interface FunctionSpec extends FunctionSettings {
   nodes: string[];
 }
 
+/** One Lambda Task state: the nodes it runs (its Payload.nodes) and the function it invokes. */
+export interface LambdaTask {
+  stateName: string;
+  functionName: string;
+  nodes: string[];
+}
+
 /** An Amazon States Language document (kept loose: it is plain JSON). */
 export type AslDefinition = { StartAt: string; States: Record<string, AslState>; Comment?: string } & Record<
   string,
@@ -43,6 +50,12 @@ export interface CompiledPipeline {
   /** Sorted by functionName. */
   functions: FunctionSpec[];
   warnings: string[];
+  /**
+   * With shared functions (`function-sharing: by-settings`): every Lambda Task state, each with
+   * its own nodes, several naming one function of `functions`. Absent: one function per Task
+   * (`functions` is the Task list). Read it through lambdaTasksOf.
+   */
+  tasks?: LambdaTask[];
   /** Tasks that run as ECS Fargate tasks instead of Lambda functions (src/compile/ecs.ts); absent: none. */
   ecsTasks?: EcsTaskSpec[];
   /** Groups merged to keep the task graph acyclic (reported to the user). */

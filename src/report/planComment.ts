@@ -64,6 +64,7 @@ export function renderPlanMarkdown(view: PlanView, options: RenderOptions = {}):
     sections.push(
       renderFindingsTable(view.findings),
       renderPipeline(view, { maxTasks: options.maxTasks, drawnAbove: options.pipelineDrawnAbove }),
+      renderSharing(view),
       renderFunctionTable(view.functions),
       renderDefinitionDiff(view, where, options.diffMaxBytes ?? DIFF_MAX_BYTES[where]),
       renderOldVersions(view),
@@ -73,6 +74,7 @@ export function renderPlanMarkdown(view: PlanView, options: RenderOptions = {}):
   } else if (level === "nodes") {
     sections.push(
       renderFindingLines(view.findings),
+      renderSharing(view),
       renderFunctionLines(view.functions),
       `**State machine** ${codeSpan(view.stateMachine.name)}: ${stateMachineVerdict(view.stateMachine.change)}.`,
       renderOldVersions(view),
@@ -84,12 +86,20 @@ export function renderPlanMarkdown(view: PlanView, options: RenderOptions = {}):
     sections.push(
       `**Pre-flight:** ${findingCounts(view.findings)}.`,
       `**Functions:** ${functionCounts(view.functions)}. **State machine:** ${stateMachineVerdict(view.stateMachine.change)}.`,
+      renderSharing(view),
       renderImage(view.image),
       trimmedNote(view, where, [chartName(view), "every function", "the diff"]),
     );
   }
   sections.push(renderFooter(view, where));
   return sections.filter((s) => s !== "").join("\n\n") + "\n";
+}
+
+/** One line when functions are shared: a reviewer sees why there are fewer functions than Tasks. */
+function renderSharing(view: PlanView): string {
+  if (!view.sharing) return "";
+  const { functions, tasks } = view.sharing;
+  return `**Shared functions** (\`function-sharing: by-settings\`): ${functions} Lambda function${functions === 1 ? "" : "s"} serve${functions === 1 ? "s" : ""} ${tasks} Task${tasks === 1 ? "" : "s"}; each node keeps its own Task.`;
 }
 
 export interface FittedPlan {

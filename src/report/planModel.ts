@@ -60,6 +60,8 @@ export interface PlanView {
     taskDefinition?: string;
   };
   image: ImageView;
+  /** Shared functions (`function-sharing: by-settings`): how many functions serve how many Lambda Tasks. */
+  sharing?: { functions: number; tasks: number };
   /** Old versions the deploy deletes after its cutover (`keep-versions`); absent when none. */
   oldVersions?: { keep: number; stateMachine: number; functions: number };
   planHash: string;

@@ -1,3 +1,4 @@
+import { lambdaTasksOf } from "../compile/lambdaTasks.js";
 import type { CompiledPipeline } from "../compile/types.js";
 import type { Finding } from "../graph/preflight.js";
 import type { PipelineGraph } from "../graph/types.js";
@@ -27,15 +28,19 @@ export function toPlanView(plan: Plan, context: PlanViewContext): PlanView {
     if (action === "update-code" || action === "update-config") return "changed";
     return "none";
   };
-  const tasks: PlanTask[] = pipelineTasksFromGraph(context.compiled.functions, context.graph).map((t) => ({
-    id: t.stateName,
-    label: t.stateName,
-    nodes: t.nodes,
-    dependsOn: t.dependsOn,
-    change: changeOf(t.functionName),
-  }));
+  const tasks: PlanTask[] = pipelineTasksFromGraph(lambdaTasksOf(context.compiled), context.graph).map(
+    (t) => ({
+      id: t.stateName,
+      label: t.stateName,
+      nodes: t.nodes,
+      dependsOn: t.dependsOn,
+      change: changeOf(t.functionName),
+    }),
+  );
   // Deleted functions are no longer in the pipeline: drawn unconnected, so a reviewer sees them go.
-  for (const f of plan.functions.filter((fn) => fn.action === "delete")) {
+  // One whose nodes all still run (function-sharing switched, say) is drawn in their new Tasks.
+  const running = new Set(tasks.flatMap((t) => t.nodes));
+  for (const f of plan.functions.filter((fn) => fn.action === "delete" && !stillRunning(fn.nodes, running))) {
     tasks.push({
       id: `deleted:${f.functionName}`,
       label: f.nodes.length === 1 ? (f.nodes[0] as string) : f.functionName,
@@ -61,6 +66,9 @@ export function toPlanView(plan: Plan, context: PlanViewContext): PlanView {
     findings: context.findings,
     tasks,
     functions,
+    ...(context.compiled.tasks
+      ? { sharing: { functions: context.compiled.functions.length, tasks: context.compiled.tasks.length } }
+      : {}),
     stateMachine: {
       name: plan.stateMachine.name,
       change: plan.stateMachine.action,
@@ -139,4 +147,8 @@ function aliasSentence(alias: AliasPlan | undefined): { alias?: string } {
         ? `Alias \`${alias.name}\`: to create, at ${to}.`
         : `Alias \`${alias.name}\`: ${version(alias.currentVersionArn)} → ${to}.`,
   };
+}
+
+function stillRunning(nodes: readonly string[], running: ReadonlySet<string>): boolean {
+  return nodes.length > 0 && nodes.every((node) => running.has(node));
 }

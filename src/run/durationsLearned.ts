@@ -3,6 +3,7 @@
  * structure. Pure: the AWS reads are in src/aws/learnedDurations.ts.
  */
 import { compilePipeline, type CompileOptions } from "../compile/index.js";
+import { lambdaTasksOf } from "../compile/lambdaTasks.js";
 import type { AslDefinition, AslState, CompiledPipeline } from "../compile/types.js";
 import type { PipelineGraph } from "../graph/types.js";
 import type { TaskRun } from "./types.js";
@@ -113,13 +114,16 @@ export function chooseStructure(
   };
 }
 
-/** Seconds per Task state function name: the sum of its nodes' durations (the median of the others when unknown). */
+/**
+ * Seconds per Task state name: the sum of its nodes' durations (the median of the others when
+ * unknown). By state, not function: a shared function serves several Tasks.
+ */
 function taskSecondsOf(compiled: CompiledPipeline, durations: Record<string, number>): Map<string, number> {
   const values = Object.values(durations).sort((a, b) => a - b);
   const median = values.length === 0 ? 1 : (values[values.length >> 1] as number);
   return new Map(
-    compiled.functions.map((f) => [
-      f.functionName,
+    lambdaTasksOf(compiled).map((f) => [
+      f.stateName,
       f.nodes.reduce((sum, n) => sum + (Object.hasOwn(durations, n) ? (durations[n] as number) : median), 0),
     ]),
   );
@@ -149,7 +153,11 @@ export function predictedSeconds(
         const fn = parameters?.["FunctionName"];
         const child = parameters?.["StateMachineArn"];
         const started = typeof child === "string" ? children.get(child) : undefined;
-        total += typeof fn === "string" ? (seconds.get(fn) ?? 0) : started ? machine(started) : 0;
+        // A child start takes its child's time; a Lambda Task its own, keyed by Task state name
+        // (taskSecondsOf), or by function name when each Task has its own.
+        total += started
+          ? machine(started)
+          : (seconds.get(name) ?? (typeof fn === "string" ? (seconds.get(fn) ?? 0) : 0));
       } else if (state.Type === "Parallel") {
         const branches = (state["Branches"] ?? []) as { StartAt: string; States: Record<string, AslState> }[];
         total += Math.max(0, ...branches.map(machine));

@@ -1,7 +1,9 @@
 /** A failed ECS Task's node error, read from the end of its task's log (CloudWatch Logs). */
-import { lastLogLines, type LogsClient } from "../aws/ecs.js";
+import type { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
+import { lastLogLines } from "../aws/ecs.js";
 import { errorMessage } from "../errors.js";
-import type { EcsTaskSpec } from "../compile/types.js";
+import { lambdaTasksOf } from "../compile/lambdaTasks.js";
+import type { CompiledPipeline, EcsTaskSpec } from "../compile/types.js";
 import { ecsLogGroup } from "../plan/taskDefinitions.js";
 import { nodeErrorFromLog } from "./ecsFailure.js";
 import type { RunReport } from "./execute.js";
@@ -17,13 +19,18 @@ export function ecsRunTasks(tasks: readonly EcsTaskSpec[] | undefined): RunTask[
   }));
 }
 
+/** Every Task of a compiled pipeline as the run sees it: the Lambda ones, then those on ECS. */
+export function runTasksOf(compiled: Pick<CompiledPipeline, "functions" | "tasks" | "ecsTasks">): RunTask[] {
+  return [...lambdaTasksOf(compiled), ...ecsRunTasks(compiled.ecsTasks)];
+}
+
 /**
  * Step Functions reports a failed container by its exit code; the node's own error type and
  * message are the last line the ECS entry wrote. Puts them on the failed ECS Tasks and their
  * nodes; a log that cannot be read leaves the exit code's message and says why.
  */
 export async function addEcsNodeErrors(
-  logs: LogsClient,
+  logs: CloudWatchLogsClient,
   report: RunReport,
   warn: (line: string) => void,
 ): Promise<void> {

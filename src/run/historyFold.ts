@@ -3,6 +3,7 @@ import { functionNameOf } from "../compile/names.js";
 import { isTimeoutError, parseJsonObject, parseTaskFailure, requestIdOf } from "./failure.js";
 import { cloudWatchLogsUrl, lambdaLogGroup } from "./links.js";
 import { ecsLogStreamOf, parseEcsFailure } from "./ecsFailure.js";
+import { ecsSkippedFrom, resumeSkipContextOf, type ResumeSkipContext } from "./ecsSkip.js";
 import type {
   ExecutionStatus,
   NodeError,
@@ -65,7 +66,11 @@ export class HistoryFolder {
   private readonly byState = new Map<string, TaskProgress>();
   private readonly byFunction = new Map<string, TaskProgress>();
   private readonly stateOfEvent = new Map<number, string>();
+  /** Payload.nodes -> Task state: a shared function's name does not say which Task it ran. */
+  private readonly byNodes: ReadonlyMap<string, string>;
   private lastId = 0;
+  /** A resume's skip list, from the execution's input: how an ECS Task's skip is known (ecsSkip.ts). */
+  private resumeSkip: ResumeSkipContext | null = null;
 
   constructor(tasks: readonly RunTask[]) {
     for (const task of tasks) {
@@ -87,6 +92,7 @@ export class HistoryFolder {
       this.byState.set(task.stateName, progress);
       this.byFunction.set(task.functionName, progress);
     }
+    this.byNodes = tasksByNodes(tasks);
   }
 
   /**
@@ -112,7 +118,10 @@ export class HistoryFolder {
     const type = event.type ?? "";
     const ts = event.timestamp ? new Date(event.timestamp).getTime() : null;
 
-    if (type === "ExecutionStarted") this.execution.startMs = ts;
+    if (type === "ExecutionStarted") {
+      this.execution.startMs = ts;
+      this.resumeSkip = resumeSkipContextOf(event.executionStartedEventDetails?.input);
+    }
     const end = EXECUTION_END[type];
     if (end) {
       this.execution.status = end;
@@ -172,8 +181,10 @@ export class HistoryFolder {
         t.logStream = logStreamOf(output?.["Payload"]) ?? t.logStream;
         t.nodeSeconds = nodeSecondsOf(output?.["Payload"]);
         t.skippedFrom = skippedFromOf(output?.["Payload"]);
-        if (t.task.logGroup)
+        if (t.task.logGroup) {
           t.logStream = ecsLogStreamOf(event.taskSucceededEventDetails?.output) ?? t.logStream;
+          t.skippedFrom = ecsSkippedFrom(t.task, this.resumeSkip);
+        }
         break;
       }
       case "TaskFailed":
@@ -213,6 +224,8 @@ export class HistoryFolder {
     const previous = event.previousEventId ? this.stateOfEvent.get(event.previousEventId) : undefined;
     if (previous !== undefined || type !== "TaskScheduled") return previous;
     const parameters = parseJsonObject(event.taskScheduledEventDetails?.parameters);
+    const byNodes = scheduledTaskByNodes(parameters, this.byNodes);
+    if (byNodes !== undefined) return byNodes;
     const fn = parameters?.["FunctionName"];
     return typeof fn === "string" ? this.byFunction.get(functionNameOf(fn))?.task.stateName : undefined;
   }
@@ -360,4 +373,21 @@ function nodeDuration(run: TaskRun, node: string): number | null {
   const own = run.nodes.length > 1 ? run.nodeSeconds?.[node] : undefined;
   if (own !== undefined) return Math.round(own * 1000);
   return run.startMs !== null && run.endMs !== null ? run.endMs - run.startMs : null;
+}
+
+/**
+ * Shared functions (function-sharing: by-settings): several Tasks invoke one function, so a
+ * TaskScheduled event not linked to its state is told apart by the nodes its payload names.
+ */
+function tasksByNodes(tasks: readonly RunTask[]): Map<string, string> {
+  return new Map(tasks.map((task) => [task.nodes.join("\n"), task.stateName]));
+}
+
+function scheduledTaskByNodes(
+  parameters: Record<string, unknown> | null | undefined,
+  byNodes: ReadonlyMap<string, string>,
+): string | undefined {
+  const nodes = (parameters?.["Payload"] as { nodes?: unknown } | undefined)?.nodes;
+  if (!Array.isArray(nodes) || !nodes.every((n) => typeof n === "string")) return undefined;
+  return byNodes.get(nodes.join("\n"));
 }

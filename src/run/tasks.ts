@@ -2,11 +2,13 @@ import type { AslDefinition, AslState } from "../compile/types.js";
 import { dependenciesOf } from "../graph/dag.js";
 import type { PipelineGraph } from "../graph/types.js";
 import { functionNameOf } from "../compile/names.js";
+import { ecsTaskFromState } from "./ecsTaskState.js";
 import type { PipelineTask, RunTask } from "./types.js";
 
 /**
  * The Tasks of a deployed state machine, read back from its definition: every
- * Task that invokes Lambda with a `Payload.nodes` list. A Task depends on the
+ * Task that invokes Lambda with a `Payload.nodes` list, and every ECS Task whose
+ * container overrides name its nodes (ecsTaskState.ts). A Task depends on the
  * Tasks that end the states before it (through Next chains and Parallel
  * branches). This is what `kedro-sfn run` knows without the project at hand.
  */
@@ -32,7 +34,7 @@ function walk(
     const state: AslState | undefined = states[name];
     if (!state) break;
     if (state.Type === "Task") {
-      const task = kedroTask(name, state);
+      const task = kedroTask(name, state) ?? ecsTaskFromState(name, state);
       if (task) {
         out.push({ ...task, dependsOn: [...last] });
         last = [name];

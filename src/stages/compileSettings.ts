@@ -1,6 +1,7 @@
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";
 import { parseDurations, parseFunctionOverrides, type CompileOptions } from "../compile/index.js";
+import { parseSharingSetting } from "../compile/functionConfig.js";
 import { Input } from "../constants.js";
 import { UserError } from "../errors.js";
 import type { PipelineGraph } from "../graph/types.js";
@@ -37,8 +38,14 @@ export function compileOptionsFrom(
   };
   if (options.functionPrefix) compile.functionPrefix = options.functionPrefix;
   const configFile = functionConfigFile(options, projectPath);
-  if (configFile)
-    compile.overrides = parseFunctionOverrides(readInput(configFile, Input.FunctionConfig), configFile);
+  const configText = configFile ? readInput(configFile, Input.FunctionConfig) : undefined;
+  if (configFile && configText !== undefined)
+    compile.overrides = parseFunctionOverrides(configText, configFile);
+  // The input, when set, wins over sfn.yml's `functions.sharing`; neither: one function per node.
+  const sharing =
+    options.functionSharing ||
+    (configFile && configText !== undefined ? parseSharingSetting(configText, configFile) : undefined);
+  if (sharing === "by-settings") compile.functionSharing = sharing;
   if (options.durationsFile) {
     compile.durations = parseDurations(
       readInput(options.durationsFile, Input.Durations),

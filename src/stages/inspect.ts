@@ -1,3 +1,4 @@
+import { lambdaTasksOf } from "../compile/lambdaTasks.js";
 import { compilePipeline } from "../compile/index.js";
 import type { CompiledPipeline } from "../compile/types.js";
 import { compileOptionsFrom } from "./compileSettings.js";
@@ -41,10 +42,16 @@ export async function inspectAndCompile(
   for (const w of compiled.warnings) warn(ctx, w);
   for (const m of compiled.merges)
     io.info(`Merged into ${m.functionName}: ${m.nodes.map(logName).join(", ")} (${logName(m.reason)}).`);
-  io.info(`Compiled ${compiled.functions.length} Lambda function(s).`);
+  const lambdaTasks = lambdaTasksOf(compiled);
+  io.info(
+    compiled.tasks
+      ? `Compiled ${compiled.functions.length} shared Lambda function(s) for ${lambdaTasks.length} Task(s).`
+      : `Compiled ${compiled.functions.length} Lambda function(s).`,
+  );
 
+  // By Task: nodes of two Tasks sharing a function still pass data between invocations.
   const taskOf = new Map<string, string>();
-  for (const fn of compiled.functions) for (const node of fn.nodes) taskOf.set(node, fn.functionName);
+  for (const task of lambdaTasks) for (const node of task.nodes) taskOf.set(node, task.stateName);
   // The same location compileSettings hands the Lambdas (KEDRO_SFN_DATA_LOCATION).
   const dataLocation =
     options.dataLocation && options.stateMachineName

@@ -1,3 +1,4 @@
+import { lambdaTasksOf } from "../compile/lambdaTasks.js";
 import { readSucceededRuns } from "../aws/learnedDurations.js";
 import { errorMessage } from "../errors.js";
 import type { DeployedState } from "../plan/types.js";
@@ -22,7 +23,7 @@ export async function withLearnedDurations(
   const { options, io } = ctx;
   const stateMachine = deployed?.stateMachine;
   if (!options.learnDurations || options.structure === "layered" || !stateMachine) return inspected;
-  const tasks = inspected.compiled.functions.map((f) => ({
+  const tasks = lambdaTasksOf(inspected.compiled).map((f) => ({
     stateName: f.stateName,
     functionName: f.functionName,
     nodes: f.nodes,

@@ -1,7 +1,9 @@
+import type { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import type { SFNClient } from "@aws-sdk/client-sfn";
 import { Input } from "../constants.js";
 import { UserError } from "../errors.js";
 import { requireInputs, type Options } from "../options.js";
+import { addEcsNodeErrors } from "../run/ecsErrors.js";
 import { executionOutputs } from "../run/execute.js";
 import { resumeExecution, type ResumedRun, type ResumeRequest } from "../run/resume.js";
 import { setOutputs, stage, type JobContext } from "./context.js";
@@ -43,12 +45,15 @@ export async function resumeStage(ctx: JobContext): Promise<ResumedRun> {
       now: clock.now,
     }),
   );
+  await addEcsNodeErrors(clients.logs, resumed.run, (line) => io.warning(line));
   setOutputs(io, executionOutputs(resumed.run));
   return resumed;
 }
 
 export interface CliResumeDeps {
   sfn: SFNClient;
+  /** As CliRunDeps.logs: a failed ECS Task's node error from its log. */
+  logs?: CloudWatchLogsClient;
   out: (text: string) => void;
   err: (line: string) => void;
   sleep: (ms: number) => Promise<void>;
@@ -66,6 +71,7 @@ export async function resumeCommand(options: Options, deps: CliResumeDeps): Prom
     sleep: deps.sleep,
     now: deps.now,
   });
+  if (deps.logs) await addEcsNodeErrors(deps.logs, report, (line) => deps.err(`warning: ${line}`));
   const skipped = report.resumedFrom?.skipped.length ?? 0;
   const headline = `${report.status}  ${report.name}  (resumes ${report.resumedFrom?.name ?? ""}: ${skipped} node(s) skipped)`;
   return printRunReport(report, deps, headline);

@@ -1,5 +1,5 @@
 import type { DeployResult } from "../plan/types.js";
-import { addEcsNodeErrors, ecsRunTasks } from "../run/ecsErrors.js";
+import { addEcsNodeErrors, runTasksOf } from "../run/ecsErrors.js";
 import { executePipeline, executionOutputs, type RunReport } from "../run/execute.js";
 import { executionName } from "../run/start.js";
 import { setOutputs, stage, type JobContext } from "./context.js";
@@ -30,7 +30,7 @@ export async function runStage(
         input: options.executionInput,
         wait: options.waitForExecution,
         timeoutMs: options.executionTimeoutMinutes * 60_000,
-        tasks: [...inspected.compiled.functions, ...ecsRunTasks(inspected.compiled.ecsTasks)],
+        tasks: runTasksOf(inspected.compiled),
         failOnExecutionFailure: options.failOnExecutionFailure,
       },
       { log: (line) => io.info(line), warn: (line) => io.warning(line), sleep: clock.sleep, now: clock.now },

@@ -1,3 +1,4 @@
+import type { CloudWatchLogsClient } from "@aws-sdk/client-cloudwatch-logs";
 import { DescribeStateMachineCommand, type SFNClient } from "@aws-sdk/client-sfn";
 import { findStateMachineArn } from "../aws/sfn.js";
 import { describeAlias } from "../aws/alias.js";
@@ -6,6 +7,7 @@ import { Input } from "../constants.js";
 import { UserError, errorMessage } from "../errors.js";
 import type { Options } from "../options.js";
 import { renderNodeTableText } from "../report/nodeTable.js";
+import { addEcsNodeErrors } from "../run/ecsErrors.js";
 import { executePipeline, type RunReport } from "../run/execute.js";
 import { executionName } from "../run/start.js";
 import { pipelineTasksFromDefinition } from "../run/tasks.js";
@@ -13,6 +15,8 @@ import { childMachineReferences } from "../plan/bind.js";
 
 export interface CliRunDeps {
   sfn: SFNClient;
+  /** A failed ECS Task's node error is the end of its task's log; without it, the exit code's message. */
+  logs?: CloudWatchLogsClient;
   /** The table and the verdict (stdout). */
   out: (text: string) => void;
   /** Progress and warnings (stderr). */
@@ -82,6 +86,7 @@ export async function runCommand(options: Options, deps: CliRunDeps): Promise<nu
     },
     { log: deps.err, warn: (line) => deps.err(`warning: ${line}`), sleep: deps.sleep, now: deps.now },
   );
+  if (deps.logs) await addEcsNodeErrors(deps.logs, report, (line) => deps.err(`warning: ${line}`));
   return printRunReport(report, deps, `${report.status}  ${report.name}`);
 }
 

@@ -26,6 +26,7 @@ import { renderFindings, renderGraphHeadline } from "../report/preflightMarkdown
 import { renderJobSummary, SUMMARY_BUDGET_BYTES } from "../report/summary.js";
 import type { RunReport } from "../run/execute.js";
 import { checkParams } from "../run/params.js";
+import { runTasksOf } from "../run/ecsErrors.js";
 import { pipelineTasksFromGraph } from "../run/tasks.js";
 import { setOutputs, stage, warn, type JobContext, type JobIO, type Timings } from "./context.js";
 import { applyDeploy, buildImage, readBeforeDeploy } from "./deploy.js";
@@ -231,7 +232,7 @@ async function deployAll(ctx: JobContext, units: Unit[], findings: Finding[]): P
     failure ??= run.failure
       ? { ...run.failure, message: `Pipeline '${unit.pipeline}': ${run.failure.message}` }
       : undefined;
-    const pipeline = pipelineTasksFromGraph(unit.inspected.compiled.functions, unit.result.graph);
+    const pipeline = pipelineTasksFromGraph(runTasksOf(unit.inspected.compiled), unit.result.graph);
     const budget = Math.floor(SUMMARY_BUDGET_BYTES / units.length) - 200;
     sections.push(
       section(unit, [
