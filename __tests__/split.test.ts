@@ -408,6 +408,33 @@ describe("a split pipeline on moto", () => {
     }
   }, 300_000);
 
+  test("a function shared by Tasks in several children is read once through them, and updated once", async () => {
+    const split = {
+      split: { definitionBytes: 6_000, historyEvents: 40 },
+      functionSharing: "by-settings" as const,
+    };
+    const graph = chainsThenJoin(3, 3);
+    const first = await deploySplit("splitshared", graph, split);
+    const children = first.compiled.children?.length ?? 0;
+    expect(children).toBeGreaterThanOrEqual(3);
+    expect(first.compiled.functions).toHaveLength(1);
+    const log = new CallLog();
+    const recorded = await stack().clients({ recorders: [log], lambdaLimiter: null });
+    try {
+      const noop = await deploySplit("splitshared", graph, split, false, { clients: recorded });
+      expect(noop.deployed.plan.summary.hasChanges).toBe(false);
+      expect(log.count()).toBe(5 + children);
+      log.clear();
+      const full = await deploySplit("splitshared", graph, split, false, { clients: recorded, image: "v2" });
+      expect(full.deployed.plan.functions.map((fn) => fn.steps.join())).toEqual(["code,publish"]);
+      expect(log.count((call) => call.operation === "GetFunction")).toBe(0);
+      expect(log.count((call) => call.operation === "UpdateFunctionCode")).toBe(1);
+      expect(await missingReferencedVersions(clients, full.deployed.result.stateMachineArn)).toEqual([]);
+    } finally {
+      recorded.destroy();
+    }
+  }, 300_000);
+
   test("learned durations are read through the children the parent's runs started", async () => {
     const graph = chainsThenJoin(3, 3);
     const { compiled, deployed } = await deploySplit("splitlearn", graph, {
