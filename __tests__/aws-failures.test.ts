@@ -13,6 +13,7 @@ import {
 } from "@aws-sdk/client-lambda";
 import { describe, expect, it } from "@jest/globals";
 import { mockClient } from "aws-sdk-client-mock";
+import { TagResourceCommand } from "@aws-sdk/client-sfn";
 import { applyPlan } from "../src/aws/apply.js";
 import { createAwsClients } from "../src/aws/clients.js";
 import { uploadConf } from "../src/aws/confUpload.js";
@@ -63,6 +64,9 @@ describe("a re-plan whose GetFunction fails (aws-sdk-client-mock)", () => {
       maxAttempts: 1,
     });
     const lambda = mockClient(clients.lambda);
+    // The apply first marks the state machine as being deployed (Tag.deploying).
+    const sfn = mockClient(clients.sfn);
+    sfn.on(TagResourceCommand).resolves({});
     try {
       const roles = {
         lambdaRoleArn: "arn:aws:iam::123456789012:role/kedro-node",
@@ -93,6 +97,7 @@ describe("a re-plan whose GetFunction fails (aws-sdk-client-mock)", () => {
       );
     } finally {
       lambda.restore();
+      sfn.restore();
       clients.destroy();
     }
   });

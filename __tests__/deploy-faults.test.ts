@@ -123,9 +123,16 @@ describe("deploy through faults", () => {
     const base = await pipeline(s, nodeNames(6), "v1");
     await deploy(await s.clients(), base);
     const target = await pipeline(s, nodeNames(6), "v2");
+    // The switch's TagResource (it records the version), not the mark set before the functions change.
     const killBeforeTag: CallRecorder = {
-      before(call) {
-        if (call.operation === "TagResource" && call.service === "states") throw new Error("killed");
+      before(call, input) {
+        const tags = (input as { tags?: { key?: string }[] }).tags ?? [];
+        if (
+          call.operation === "TagResource" &&
+          call.service === "states" &&
+          tags.some((tag) => tag.key === "kedro-sfn:version")
+        )
+          throw new Error("killed");
       },
       record() {},
     };

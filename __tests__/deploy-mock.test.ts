@@ -48,6 +48,7 @@ import { createAwsClients, MissingRegionError, type AwsClients } from "../src/aw
 import { deploymentRef, readDeployed, readForPlan } from "../src/aws/deployed.js";
 import { UserError } from "../src/errors.js";
 import { functionDescription, functionHashes, planDeployment } from "../src/plan/index.js";
+import { Tag } from "../src/plan/desired.js";
 import type { DeployedState, DesiredDeployment } from "../src/plan/types.js";
 import { deployedStateFor, desiredDeployment } from "./harness/pipelines.js";
 
@@ -382,7 +383,11 @@ describe("state machine calls (moto returns the old ARN on a duplicate create)",
     expect((failure as Error).message).toBe(
       `AWS rejected the state machine definition (state "data_science.train_model_node"): ${message}`,
     );
-    expect(sfn.commandCalls(TagResourceCommand)).toHaveLength(0);
+    // Only the mark that a deploy is under way (before the function changed) was tagged: the
+    // switch's tags, which record what the state machine runs, were not.
+    expect(sfn.commandCalls(TagResourceCommand).map((call) => call.args[0].input.tags)).toEqual([
+      [{ key: Tag.deploying, value: expect.stringMatching(/^[0-9a-f]{12}$/) }],
+    ]);
   });
 
   it("names the state machine role Step Functions cannot assume", async () => {

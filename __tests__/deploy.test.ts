@@ -9,6 +9,7 @@ import {
   GetFunctionCommand,
   ListTagsCommand,
   ListVersionsByFunctionCommand,
+  UpdateFunctionConfigurationCommand,
 } from "@aws-sdk/client-lambda";
 import type { AwsClients } from "../src/aws/clients.js";
 import { DescribeImagesCommand, GetLifecyclePolicyCommand } from "@aws-sdk/client-ecr";
@@ -24,7 +25,7 @@ import { describe, expect, it } from "@jest/globals";
 import { CallLog, readOnlyGuard, type AwsCall, type CallRecorder } from "../src/aws/clients.js";
 import { deploymentRef, readDeployed, readForPlan } from "../src/aws/deployed.js";
 import { UserError } from "../src/errors.js";
-import { planDeployment } from "../src/plan/index.js";
+import { functionDescription, functionHashes, planDeployment } from "../src/plan/index.js";
 import type { DesiredDeployment } from "../src/plan/types.js";
 import {
   allFunctions,
@@ -121,6 +122,7 @@ describe("deploy against moto", () => {
       ["data_science.train_model_node"],
     ]);
     expect(writes(log)).toEqual([
+      "TagResource", // the state machine says a deploy is under way (Tag.deploying)
       "UpdateFunctionConfiguration",
       "PublishVersion",
       "UpdateStateMachine",
@@ -163,6 +165,7 @@ describe("deploy against moto", () => {
       plan.functions.filter((fn) => fn.action !== "noop").map((fn) => [fn.functionName, fn.action]),
     ).toEqual([[TRAIN, "update-config"]]);
     expect(writes(log)).toEqual([
+      "TagResource", // the state machine says a deploy is under way (Tag.deploying)
       "UpdateFunctionConfiguration",
       "PublishVersion",
       "UpdateStateMachine",
@@ -187,7 +190,12 @@ describe("deploy against moto", () => {
     const imageUri = await s.putImage("spaceflights", "v2");
     const { plan } = await deploy(await s.clients({ recorders: [log] }), { ...desired, imageUri });
     expect(plan.functions.every((fn) => fn.action === "update-code")).toBe(true);
+    // No GetFunction first: each bound Task's spec hash says only the image changed (the code
+    // update's response is checked against the bound settings instead).
+    expect(plan.functions.every((fn) => fn.unread === true)).toBe(true);
+    expect(log.count((call) => call.operation === "GetFunction")).toBe(0);
     expect(writes(log)).toEqual([
+      "TagResource", // the state machine says a deploy is under way (Tag.deploying)
       ...Array<string>(6).fill("UpdateFunctionCode"),
       // The new image gets the kept tag the lifecycle policy never expires, before the switch.
       "PutImage",
@@ -196,6 +204,72 @@ describe("deploy against moto", () => {
       "UpdateStateMachineAlias",
     ]);
     expect((await planOnly(await s.clients(), { ...desired, imageUri })).summary.hasChanges).toBe(false);
+  });
+
+  it("a new image where $LATEST was moved on by hand: the code update's answer says so, and that function is read and converged", async () => {
+    const s = stack();
+    const desired = await example(s);
+    await deploy(await s.clients(), desired);
+    const direct = await s.clients({ lambdaLimiter: null });
+    // Someone rewrote TRAIN's settings (and so its marker) behind the deploy's back; the
+    // state machine still binds version 1, built from the desired settings.
+    const spec = desired.compiled.functions.find((fn) => fn.functionName === TRAIN);
+    if (!spec) throw new Error("no TRAIN");
+    const other = { ...spec, memoryMb: 4096 };
+    await direct.lambda.send(
+      new UpdateFunctionConfigurationCommand({
+        FunctionName: TRAIN,
+        MemorySize: 4096,
+        Description: functionDescription(NAME, functionHashes(other, desired), other.nodes),
+      }),
+    );
+    const log = new CallLog();
+    const imageUri = await s.putImage("spaceflights", "v2");
+    const { plan, result } = await deploy(await s.clients({ recorders: [log] }), { ...desired, imageUri });
+    expect(plan.functions.every((fn) => fn.unread === true && fn.steps.join() === "code,publish")).toBe(true);
+    // Only TRAIN was read again (after its code update answered with the other marker), then
+    // given its settings back and published once more.
+    expect(log.count((call) => call.operation === "GetFunction")).toBe(1);
+    expect(log.count((call) => call.operation === "UpdateFunctionConfiguration")).toBe(1);
+    expect(log.count((call) => call.operation === "PublishVersion")).toBe(1);
+    const bound = result.functionArns[TRAIN] ?? "";
+    const version = await direct.lambda.send(
+      new GetFunctionCommand({ FunctionName: TRAIN, Qualifier: bound.split(":").pop() }),
+    );
+    expect(version.Configuration?.MemorySize).toBe(spec.memoryMb);
+    expect(await missingReferencedVersions(direct, result.stateMachineArn)).toEqual([]);
+    expect((await planOnly(direct, { ...desired, imageUri })).summary.hasChanges).toBe(false);
+  });
+
+  it("a rerun after a deploy killed while updating functions reads them: $LATEST may be ahead", async () => {
+    const s = stack();
+    const desired = await example(s);
+    await deploy(await s.clients(), desired);
+    const imageUri = await s.putImage("spaceflights", "v2");
+    let updates = 0;
+    const killAfterTwo: CallRecorder = {
+      before(call) {
+        if (call.operation === "UpdateFunctionCode" && ++updates > 2) throw new Error("killed");
+      },
+      record() {},
+    };
+    await expect(
+      deploy(await s.clients({ recorders: [killAfterTwo] }), { ...desired, imageUri }, { concurrency: 1 }),
+    ).rejects.toThrow("killed");
+    const direct = await s.clients({ lambdaLimiter: null });
+    const tags = await direct.sfn.send(new ListTagsForResourceCommand({ resourceArn: smArn(s) }));
+    expect(tags.tags?.find((tag) => tag.key === "kedro-sfn:deploying")?.value).toMatch(/^[0-9a-f]{12}$/);
+    // The mark makes the next read take nothing on trust: every function is read; the two the
+    // killed deploy updated are published (or their versions reused), the others updated.
+    const log = new CallLog();
+    const { plan, result } = await deploy(await s.clients({ recorders: [log] }), { ...desired, imageUri });
+    expect(plan.functions.some((fn) => fn.unread)).toBe(false);
+    expect(plan.functions.filter((fn) => fn.steps.join() === "publish")).toHaveLength(2);
+    expect(log.count((call) => call.operation === "UpdateFunctionCode")).toBe(4);
+    expect(await missingReferencedVersions(direct, result.stateMachineArn)).toEqual([]);
+    const after = await direct.sfn.send(new ListTagsForResourceCommand({ resourceArn: smArn(s) }));
+    expect(after.tags?.find((tag) => tag.key === "kedro-sfn:deploying")?.value).toBe("none");
+    expect((await planOnly(direct, { ...desired, imageUri })).summary.hasChanges).toBe(false);
   });
 
   it("renames a node with prune: creates one, switches the state machine, then deletes one", async () => {
@@ -213,6 +287,7 @@ describe("deploy against moto", () => {
     );
 
     expect(writes(log)).toEqual([
+      "TagResource", // the state machine says a deploy is under way (Tag.deploying)
       "CreateFunction",
       "UpdateStateMachine",
       "TagResource",
@@ -240,6 +315,19 @@ describe("deploy against moto", () => {
     expect((await allFunctions(await s.clients())).map((fn) => fn.FunctionName)).toContain(
       "spaceflights-data_science_evaluate_model_node",
     );
+    // The state machine says functions stayed behind: a later pruning deploy that changes
+    // something lists the region for them, and deletes the one no definition names.
+    const direct = await s.clients({ lambdaLimiter: null });
+    const tags = await direct.sfn.send(new ListTagsForResourceCommand({ resourceArn: smArn(s) }));
+    expect(tags.tags?.find((tag) => tag.key === "kedro-sfn:deploying")?.value).toBe("retained");
+    const pruned = await deploy(
+      await s.clients(),
+      { ...fewer, imageUri: await s.putImage("spaceflights", "v2") },
+      { prune: true },
+    );
+    expect(pruned.result.deleted).toEqual(["spaceflights-data_science_evaluate_model_node"]);
+    const after = await direct.sfn.send(new ListTagsForResourceCommand({ resourceArn: smArn(s) }));
+    expect(after.tags?.find((tag) => tag.key === "kedro-sfn:deploying")?.value).toBe("none");
   });
 
   it("never lets the state machine reference a function version that does not exist", async () => {

@@ -250,3 +250,34 @@ describe("treeFromDefinition", () => {
     expect(treeFromDefinition(fewer, ["a", "b", "c"], dag)).toBeUndefined();
   });
 });
+
+describe("a split pipeline's prediction", () => {
+  it("follows the parent's child starts into the children", () => {
+    const graph: PipelineGraph = {
+      schema: "kedro-sfn/graph@1",
+      nodes: Array.from({ length: 12 }, (_, i) => ({
+        name: `c${i % 3}.n${Math.floor(i / 3)}`,
+        namespace: `c${i % 3}`,
+        tags: [],
+        inputs: i < 3 ? [] : [`d${i - 3}`],
+        outputs: [`d${i}`],
+      })),
+    };
+    const durations = Object.fromEntries(graph.nodes.map((n, i) => [n.name, i % 3 === 1 ? 10 : 1]));
+    const whole = compilePipeline(graph, options({ durations }));
+    const split = compilePipeline(
+      graph,
+      options({ durations, split: { definitionBytes: 4_000, historyEvents: 30 } }),
+    );
+    expect(split.children?.length).toBeGreaterThanOrEqual(2);
+    const seconds = (compiled: typeof whole) =>
+      new Map(
+        compiled.functions.map((f) => [f.functionName, f.nodes.reduce((s, n) => s + (durations[n] ?? 0), 0)]),
+      );
+    const children = new Map((split.children ?? []).map((c) => [c.name, c.definition]));
+    // The chain of 10 s nodes is the critical path, whether it runs in one machine or in parts.
+    expect(predictedSeconds(whole.definition, seconds(whole))).toBe(40);
+    expect(predictedSeconds(split.definition, seconds(split), children)).toBe(40);
+    expect(predictedSeconds(split.definition, seconds(split))).toBe(0);
+  });
+});

@@ -8,9 +8,14 @@
 import { ListFunctionsCommand } from "@aws-sdk/client-lambda";
 import { afterAll, beforeAll, describe, expect, test } from "@jest/globals";
 import { DescribeStateMachineCommand, ListStateMachinesCommand } from "@aws-sdk/client-sfn";
-import { createAwsClients, type AwsClients } from "../src/aws/clients.js";
+import { CallLog, createAwsClients, type AwsClients } from "../src/aws/clients.js";
 import { buildDefinition, type TaskInfo } from "../src/compile/asl.js";
-import { compilePipeline, FAIL_SUFFIX, type CompileOptions } from "../src/compile/index.js";
+import {
+  compilePipeline,
+  FAIL_SUFFIX,
+  parseFunctionOverrides,
+  type CompileOptions,
+} from "../src/compile/index.js";
 import { parallel, task } from "../src/graph/spTree.js";
 import { sentDefinitionBytes, SPLIT_BUDGET, STEP_FUNCTIONS_LIMITS } from "../src/compile/limits.js";
 import { START_EXECUTION_SYNC } from "../src/compile/split.js";
@@ -19,15 +24,18 @@ import { UserError } from "../src/errors.js";
 import { GRAPH_SCHEMA, type GraphNode, type PipelineGraph } from "../src/graph/types.js";
 import { bindDefinition, childMachineReferences } from "../src/plan/bind.js";
 import { planDeployment } from "../src/plan/index.js";
+import { boundTaskDefinitions } from "../src/plan/taskDefinitions.js";
 import { renderPlanMarkdown } from "../src/report/planComment.js";
 import { toPlanView } from "../src/report/planView.js";
 import { executePipeline } from "../src/run/execute.js";
+import { readSucceededRuns } from "../src/aws/learnedDurations.js";
+import { learnedDurationsOf } from "../src/run/durationsLearned.js";
 import { parseOptions } from "../src/options.js";
 import { runCommand } from "../src/stages/runDeployed.js";
-import { deploy } from "./harness/deploy.js";
+import { deploy, missingReferencedVersions } from "./harness/deploy.js";
 import { echoFront } from "./harness/echoFront.js";
 import { TEST_CREDENTIALS, useLocalStack } from "./harness/localStack.js";
-import { desiredDeployment } from "./harness/pipelines.js";
+import { desiredDeployment, spaceflightsGraph } from "./harness/pipelines.js";
 import { applyDestroy, describeDestroy, isEmpty, planDestroy } from "../src/ops/destroy.js";
 
 const DEFAULTS: CompileOptions["functionDefaults"] = {
@@ -242,17 +250,18 @@ async function deploySplit(
   graph: PipelineGraph,
   extra: Partial<CompileOptions>,
   prune = false,
+  using: { clients?: AwsClients; image?: string } = {},
 ) {
   const compiled = compilePipeline(graph, options({ stateMachineName: name, ...extra }));
   const roles = stack().roles;
   const desired = desiredDeployment({
     stateMachineName: name,
     compiled,
-    imageUri: await stack().putImage("split", name),
+    imageUri: await stack().putImage("split", using.image ?? name),
     lambdaRoleArn: roles.lambda,
     stateMachineRoleArn: roles.stateMachine,
   });
-  const deployed = await deploy(clients, desired, { prune, concurrency: 32 });
+  const deployed = await deploy(using.clients ?? clients, desired, { prune, concurrency: 32 });
   return { compiled, deployed };
 }
 
@@ -350,6 +359,189 @@ describe("a split pipeline on moto", () => {
       (left.stateMachines ?? []).map((m) => m.name).filter((n) => n?.startsWith("splitmoto-part-")),
     ).toEqual([]);
     expect(small.deployed.result.deleted).toEqual(expect.arrayContaining(children.map((c) => c.name)));
+  }, 300_000);
+
+  test("the deployed state is read through the children: a no-op is 5 calls plus one per child", async () => {
+    const split = { split: { definitionBytes: 6_000, historyEvents: 40 } };
+    const graph = chainsThenJoin(3, 3);
+    const first = await deploySplit("splitread", graph, split, true);
+    const children = first.compiled.children ?? [];
+    expect(children.length).toBeGreaterThanOrEqual(3);
+    const log = new CallLog();
+    const recorded = await stack().clients({ recorders: [log], lambdaLimiter: null });
+    try {
+      const again = await deploySplit("splitread", graph, split, true, { clients: recorded });
+      expect(again.deployed.plan.summary.hasChanges).toBe(false);
+      expect(again.deployed.plan.stateMachine.children?.map((c) => c.versionArn?.split(":").pop())).toEqual(
+        children.map(() => "1"),
+      );
+      expect(again.deployed.result.stateMachineVersionArn).toBe(first.deployed.result.stateMachineVersionArn);
+      // The parent's DescribeStateMachine, tags, versions, newest version and alias; then one
+      // DescribeStateMachine per child version: no GetFunction, no write.
+      const operations = log.calls.map((call) => `${call.service}:${call.operation}`);
+      expect(log.writes()).toEqual([]);
+      expect(operations.filter((op) => op.startsWith("lambda:"))).toEqual([]);
+      expect(log.count()).toBe(5 + children.length);
+      expect(operations.filter((op) => op === "states:DescribeStateMachine")).toHaveLength(
+        2 + children.length,
+      );
+
+      // A new image everywhere: the functions the children bind are updated without a read first
+      // (the bound Task's spec hash says only the image changed), the changed children and then
+      // the parent publish, and the next no-op is again 5 + children calls.
+      log.clear();
+      const full = await deploySplit("splitread", graph, split, true, { clients: recorded, image: "v2" });
+      const functionCount = first.compiled.functions.length;
+      expect(full.deployed.plan.functions.every((fn) => fn.action === "update-code")).toBe(true);
+      expect(log.count((call) => call.operation === "GetFunction")).toBe(0);
+      expect(log.count((call) => call.operation === "UpdateFunctionCode")).toBe(functionCount);
+      expect(full.deployed.result.stateMachineVersionArn).not.toBe(
+        first.deployed.result.stateMachineVersionArn,
+      );
+      expect(await missingReferencedVersions(clients, full.deployed.result.stateMachineArn)).toEqual([]);
+      log.clear();
+      const noop = await deploySplit("splitread", graph, split, true, { clients: recorded, image: "v2" });
+      expect(noop.deployed.plan.summary.hasChanges).toBe(false);
+      expect(log.count()).toBe(5 + children.length);
+    } finally {
+      recorded.destroy();
+    }
+  }, 300_000);
+
+  test("a function shared by Tasks in several children is read once through them, and updated once", async () => {
+    const split = {
+      split: { definitionBytes: 6_000, historyEvents: 40 },
+      functionSharing: "by-settings" as const,
+    };
+    const graph = chainsThenJoin(3, 3);
+    const first = await deploySplit("splitshared", graph, split);
+    const children = first.compiled.children?.length ?? 0;
+    expect(children).toBeGreaterThanOrEqual(3);
+    expect(first.compiled.functions).toHaveLength(1);
+    const log = new CallLog();
+    const recorded = await stack().clients({ recorders: [log], lambdaLimiter: null });
+    try {
+      const noop = await deploySplit("splitshared", graph, split, false, { clients: recorded });
+      expect(noop.deployed.plan.summary.hasChanges).toBe(false);
+      expect(log.count()).toBe(5 + children);
+      log.clear();
+      const full = await deploySplit("splitshared", graph, split, false, { clients: recorded, image: "v2" });
+      expect(full.deployed.plan.functions.map((fn) => fn.steps.join())).toEqual(["code,publish"]);
+      expect(log.count((call) => call.operation === "GetFunction")).toBe(0);
+      expect(log.count((call) => call.operation === "UpdateFunctionCode")).toBe(1);
+      expect(await missingReferencedVersions(clients, full.deployed.result.stateMachineArn)).toEqual([]);
+    } finally {
+      recorded.destroy();
+    }
+  }, 300_000);
+
+  test("learned durations are read through the children the parent's runs started", async () => {
+    const graph = chainsThenJoin(3, 3);
+    const { compiled, deployed } = await deploySplit("splitlearn", graph, {
+      split: { definitionBytes: 6_000, historyEvents: 40 },
+    });
+    const children = compiled.children?.length ?? 0;
+    expect(children).toBeGreaterThanOrEqual(3);
+    const slowNode = compiled.functions.find((f) => f.nodes.includes("c1.n1"));
+    front.slow.set(slowNode?.functionName as string, 1500);
+    try {
+      for (const name of ["learn-1", "learn-2"])
+        expect((await runIt(deployed.result.stateMachineArn, compiled.functions, name)).status).toBe(
+          "SUCCEEDED",
+        );
+    } finally {
+      front.slow.clear();
+    }
+    const read = await readSucceededRuns(clients.sfn, deployed.result.stateMachineArn, compiled.functions);
+    // ListExecutions, then per run the parent's history page and one page per child.
+    expect(read.executions).toHaveLength(2);
+    expect(read.calls).toBe(1 + 2 * (1 + children));
+    const learned = learnedDurationsOf(read.executions);
+    expect(Object.keys(learned).sort()).toEqual(graph.nodes.map((n) => n.name).sort());
+    expect(learned["c1.n1"]).toBeGreaterThanOrEqual(1.4);
+    for (const node of graph.nodes) if (node.name !== "c1.n1") expect(learned[node.name]).toBeLessThan(1.4);
+
+    // Within the call budget: a run whose children do not fit is not read (none half-read).
+    const capped = await readSucceededRuns(clients.sfn, deployed.result.stateMachineArn, compiled.functions, {
+      maxCalls: 1 + (1 + children) + 1,
+    });
+    expect(capped.executions).toHaveLength(1);
+    expect(capped.calls).toBeLessThanOrEqual(1 + (1 + children) + 1);
+  }, 300_000);
+
+  test("an ECS node inside a child runs the task definition revision of the same cutover", async () => {
+    const train = "data_science.train_model_node";
+    const compileFor = (): ReturnType<typeof compilePipeline> =>
+      compilePipeline(spaceflightsGraph(), {
+        ...options({ stateMachineName: "splitecs", split: { definitionBytes: 4_000, historyEvents: 15 } }),
+        overrides: parseFunctionOverrides(
+          `functions:\n  overrides:\n    - node: ${train}\n      runner: ecs\n      cpu: 1024\n      memory: 4096\n`,
+          "conf/aws/sfn.yml",
+        ),
+        ecs: {
+          cluster: "kedro",
+          subnets: ["subnet-0123456789abcdef0"],
+          securityGroups: [],
+          assignPublicIp: false,
+        },
+      });
+    const roles = stack().roles;
+    const desiredFor = async (seed: string) => ({
+      ...desiredDeployment({
+        stateMachineName: "splitecs",
+        compiled: compileFor(),
+        imageUri: await stack().putImage("splitecs", seed),
+        lambdaRoleArn: roles.lambda,
+        stateMachineRoleArn: roles.stateMachine,
+      }),
+      ecs: { executionRoleArn: roles.lambda, taskRoleArn: roles.lambda },
+    });
+    const first = await desiredFor("v1");
+    expect(first.compiled.children?.length).toBeGreaterThanOrEqual(2);
+    expect(first.compiled.ecsTasks?.map((t) => t.nodes)).toEqual([[train]]);
+    // The ECS Task is in a child, not in the parent.
+    expect(boundTaskDefinitions(first.compiled.definition)).toEqual([]);
+    const family = first.compiled.ecsTasks?.[0]?.family ?? "";
+    const revision = (n: number): string =>
+      `arn:aws:ecs:${stack().region}:${stack().accountId}:task-definition/${family}:${n}`;
+    /** The task definitions the ECS Tasks of the children the parent starts run. */
+    const ecsBound = async (arn: string): Promise<string[]> => {
+      const parent = await clients.sfn.send(new DescribeStateMachineCommand({ stateMachineArn: arn }));
+      const bound: string[] = [];
+      for (const child of childMachineReferences(JSON.parse(parent.definition ?? "{}") as AslDefinition)) {
+        const described = await clients.sfn.send(new DescribeStateMachineCommand({ stateMachineArn: child }));
+        bound.push(...boundTaskDefinitions(JSON.parse(described.definition ?? "{}") as AslDefinition));
+      }
+      return bound;
+    };
+
+    const created = await deploy(clients, first, { concurrency: 32 });
+    expect(created.plan.taskDefinition?.action).toBe("create");
+    expect(await ecsBound(created.result.stateMachineArn)).toEqual([revision(1)]);
+
+    // A no-op: the parent's five reads, one per child, the family's latest revision; no write.
+    const log = new CallLog();
+    const recorded = await stack().clients({ recorders: [log], lambdaLimiter: null });
+    try {
+      const noop = await deploy(recorded, first);
+      expect(noop.plan.summary.hasChanges).toBe(false);
+      expect(log.writes()).toEqual([]);
+      expect(log.count()).toBe(5 + (first.compiled.children?.length ?? 0) + 1);
+    } finally {
+      recorded.destroy();
+    }
+
+    // A new image: a new revision, bound in the child that runs the ECS node, in the one cutover.
+    const updated = await deploy(clients, await desiredFor("v2"), { concurrency: 32 });
+    expect(updated.plan.taskDefinition?.action).toBe("update");
+    expect(await ecsBound(updated.result.stateMachineArn)).toEqual([revision(2)]);
+    expect(await missingReferencedVersions(clients, updated.result.stateMachineArn)).toEqual([]);
+
+    // Destroy finds the revisions through the children too.
+    const plan = await planDestroy(clients, "splitecs");
+    expect(plan.taskDefinitions).toEqual([revision(1), revision(2)]);
+    await applyDestroy(clients, plan, () => undefined);
+    expect(isEmpty(await planDestroy(clients, "splitecs"))).toBe(true);
   }, 300_000);
 
   test("destroy removes the parent, its children and their functions, and leaves a neighbour", async () => {

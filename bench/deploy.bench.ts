@@ -9,6 +9,8 @@
  * deploy are measured again: the deployed state is read from what the state machine owns, so the
  * figures must not move.
  *
+ * Last, a 200-node pipeline split into child state machines: first deploy, no-op, new image.
+ *
  * Writes bench/deploy-results.json and prints a Markdown table. Goals: a no-op plan and deploy
  * of 200 nodes in at most 5 calls, with or without 1,000 neighbour functions (issue 14.5); a full
  * 200-node update within 1.25x of the time Lambda's 15 control-plane calls per second alone
@@ -24,6 +26,8 @@ import type { DesiredDeployment } from "../src/plan/types.js";
 import { deploy, planOnly } from "../__tests__/harness/deploy.js";
 import { REPO_ROOT, useLocalStack, type LocalStack } from "../__tests__/harness/localStack.js";
 import { compiledPipeline, desiredDeployment, nodeNames } from "../__tests__/harness/pipelines.js";
+import { compilePipeline } from "../src/compile/index.js";
+import { GRAPH_SCHEMA, type PipelineGraph } from "../src/graph/types.js";
 
 const stack = useLocalStack({ faultProxy: true });
 const LATENCY_MS = 50;
@@ -144,6 +148,41 @@ async function addNeighbours(s: LocalStack, count: number): Promise<void> {
 
 const round = (value: number): number => Math.round(value * 100) / 100;
 
+/** `count` independent nodes compiled by the product and split into children of about 50 Tasks. */
+async function splitPipeline(s: LocalStack, count: number, image: string): Promise<DesiredDeployment> {
+  const graph: PipelineGraph = {
+    schema: GRAPH_SCHEMA,
+    nodes: nodeNames(count).map((name, index) => ({
+      name,
+      namespace: null,
+      tags: [],
+      inputs: [],
+      outputs: [`d${index}`],
+    })),
+  };
+  const name = `bench-split-${count}`;
+  const compiled = compilePipeline(graph, {
+    stateMachineName: name,
+    groupBy: [],
+    structure: "dag",
+    functionDefaults: {
+      memoryMb: 1024,
+      timeoutSeconds: 900,
+      ephemeralStorageMb: 512,
+      architecture: "x86_64",
+      environment: {},
+    },
+    split: { definitionBytes: 40_000, historyEvents: 25_000 },
+  });
+  return desiredDeployment({
+    stateMachineName: name,
+    imageUri: await s.putImage("bench", image),
+    lambdaRoleArn: s.roles.lambda,
+    stateMachineRoleArn: s.roles.stateMachine,
+    compiled,
+  });
+}
+
 describe("deploy benchmark", () => {
   it("measures calls and wall time", async () => {
     const s = stack();
@@ -170,6 +209,26 @@ describe("deploy benchmark", () => {
         }),
       );
     }
+    // A split pipeline: the functions are read through the children the parent starts.
+    await s.reset();
+    await s.faults({ latency_ms: LATENCY_MS });
+    const split = await splitPipeline(s, 200, "v1");
+    const parts = split.compiled.children?.length ?? 0;
+    rows.push(await measure(s, 200, `split (${parts} children): first deploy`, split));
+    rows.push(
+      await measure(s, 200, `split (${parts} children): no-op deploy`, {
+        ...split,
+        commitSha: "3".repeat(40),
+      }),
+    );
+    rows.push(
+      await measure(
+        s,
+        200,
+        `split (${parts} children): full update (new image)`,
+        await splitPipeline(s, 200, "v2"),
+      ),
+    );
     writeFileSync(
       join(REPO_ROOT, "bench", "deploy-results.json"),
       `${JSON.stringify({ latencyMs: LATENCY_MS, rows }, null, 2)}\n`,
@@ -193,5 +252,15 @@ describe("deploy benchmark", () => {
       expect(row.writes).toBe(0);
     }
     expect(full200?.ratioToFloor).toBeLessThanOrEqual(1.25);
+    const splitNoop = rows.find(
+      (row) => row.scenario.startsWith("split") && row.scenario.endsWith("no-op deploy"),
+    );
+    const splitFull = rows.find(
+      (row) => row.scenario.startsWith("split") && row.scenario.endsWith("(new image)"),
+    );
+    // Five reads plus one DescribeStateMachine per child, no write.
+    expect(splitNoop?.calls).toBe(5 + parts);
+    expect(splitNoop?.writes).toBe(0);
+    expect(splitFull?.getFunctionCalls).toBe(0);
   }, 900_000);
 });

@@ -5,6 +5,7 @@ import { applyPlan, type ApplyOptions } from "../../src/aws/apply.js";
 import type { AwsClients } from "../../src/aws/clients.js";
 import { deploymentRef, readDeployed } from "../../src/aws/deployed.js";
 import { boundTasks, parseFunctionDescription, planDeployment } from "../../src/plan/index.js";
+import { childMachineReferences } from "../../src/plan/bind.js";
 import type { DeployResult, DesiredDeployment, Plan } from "../../src/plan/types.js";
 import type { AslDefinition } from "../../src/compile/types.js";
 import { executePipeline, type ExecuteRequest, type RunDeps, type RunReport } from "../../src/run/execute.js";
@@ -92,7 +93,22 @@ export async function missingReferencedVersions(
     throw error;
   }
   const missing: string[] = [];
-  for (const task of Object.values(boundTasks(JSON.parse(definition) as AslDefinition))) {
+  const parent = JSON.parse(definition) as AslDefinition;
+  const definitions = [parent];
+  // A split pipeline's parent starts child state machine versions: their Tasks count too.
+  for (const child of childMachineReferences(parent)) {
+    if (!/:\d+$/.test(child)) {
+      missing.push(`${child} is not a published state machine version`);
+      continue;
+    }
+    try {
+      const described = await clients.sfn.send(new DescribeStateMachineCommand({ stateMachineArn: child }));
+      definitions.push(JSON.parse(described.definition ?? "{}") as AslDefinition);
+    } catch (error) {
+      missing.push(`${child}: ${(error as Error).name}`);
+    }
+  }
+  for (const task of definitions.flatMap((bound) => Object.values(boundTasks(bound)))) {
     const qualifier = task.versionArn.split(":")[7];
     if (!qualifier || !/^\d+$/.test(qualifier)) {
       missing.push(`${task.versionArn} is not a published version`);

@@ -18,6 +18,8 @@ export interface EchoFront {
   port: number;
   /** Function names whose invokes fail with KeyError 'engines'. */
   failing: Set<string>;
+  /** Function name -> milliseconds its invokes take (a node with a time of its own). */
+  slow: Map<string, number>;
   /** Lambda invokes answered so far. */
   invokes(): number;
   /** Starts serving, forwarding non-Lambda requests to `motoEndpoint`. */
@@ -45,6 +47,7 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
 export async function echoFront(): Promise<EchoFront> {
   const port = await freePort();
   const failing = new Set<string>();
+  const slow = new Map<string, number>();
   let invokes = 0;
   let server: Server | undefined;
   let moto: () => string = () => "";
@@ -58,6 +61,8 @@ export async function echoFront(): Promise<EchoFront> {
       const fn = raw.startsWith("arn:") ? (raw.split(":")[6] as string) : (raw.split(":")[0] as string);
       const headers: Record<string, string> = { "Content-Type": "application/json" };
       let reply: string;
+      const delayMs = slow.get(fn);
+      if (delayMs) await new Promise((resolve) => setTimeout(resolve, delayMs));
       if (failing.has(fn)) {
         headers["X-Amz-Function-Error"] = "Unhandled";
         reply = JSON.stringify({ errorType: "KeyError", errorMessage: "'engines'", stackTrace: [] });
@@ -84,6 +89,7 @@ export async function echoFront(): Promise<EchoFront> {
   return {
     port,
     failing,
+    slow,
     invokes: () => invokes,
     async listen(motoEndpoint) {
       moto = motoEndpoint;

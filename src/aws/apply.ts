@@ -9,6 +9,8 @@ import {
   functionHashes,
   functionTags,
   imageDigestHex,
+  NOT_DEPLOYING,
+  RETAINED_FUNCTIONS,
   stateMachineTags,
   Tag,
   type FunctionHashes,
@@ -29,6 +31,7 @@ import {
   toDeployedFunction,
   updateFunctionCode,
   updateFunctionConfiguration,
+  type StepResult,
   type VersionContent,
   type WaitOptions,
 } from "./lambda.js";
@@ -94,6 +97,7 @@ export async function applyPlan(
     if (fn.action === "noop" && fn.currentVersionArn) versions.set(fn.functionName, fn.currentVersionArn);
     else changing.push(fn);
   }
+  if (changing.some((fn) => fn.steps.some((step) => step !== "publish"))) await markDeploying(clients, plan);
   if (changing.length > 0) log(`Updating ${changing.length} Lambda function(s)...`);
   await mapWithConcurrency(changing, options.concurrency ?? DEFAULT_CONCURRENCY, async (fn) => {
     const spec = specs.get(fn.functionName);
@@ -151,6 +155,36 @@ export async function applyPlan(
     deleted,
     deletedVersions,
   };
+}
+
+/**
+ * Before the first function is created or its $LATEST changes: the state machine says a deploy is
+ * under way until its switch retags it (switchTags), so a read after a deploy killed in between
+ * reads the functions instead of taking $LATEST to be the version bound, and a pruning deploy
+ * lists the region for functions it created that no definition names (Tag.deploying). One write,
+ * on the state machine; a deploy that only publishes needs none ($LATEST stays as it is).
+ */
+/**
+ * The state machine's tags at the switch: what it is asked for, and whether functions of nodes that
+ * left the pipeline stay (no prune), which a later pruning deploy must look for (Tag.deploying).
+ */
+function switchTags(desired: DesiredDeployment, plan: Plan): Record<string, string> {
+  return {
+    ...stateMachineTags(desired),
+    [Tag.deploying]: plan.retained.length > 0 ? RETAINED_FUNCTIONS : NOT_DEPLOYING,
+  };
+}
+
+async function markDeploying(clients: AwsClients, plan: Plan): Promise<void> {
+  if (!plan.stateMachine.arn) return;
+  try {
+    await tagStateMachine(clients.sfn, plan.stateMachine.arn, { [Tag.deploying]: plan.hash.slice(0, 12) });
+  } catch (error) {
+    throw explainAwsError(error, {
+      doing: `tag state machine "${plan.stateMachineName}" as being deployed`,
+      stateMachineName: plan.stateMachineName,
+    });
+  }
 }
 
 /**
@@ -233,7 +267,10 @@ async function convergeFunction(
       // we read it: read it again and redo only what is still missing.
       const conflict =
         isAwsError(error, "PreconditionFailedException") ||
-        (current.steps.includes("create") && isAwsError(error, "ResourceConflictException"));
+        (current.steps.includes("create") && isAwsError(error, "ResourceConflictException")) ||
+        // Planned from the bound version without a read: $LATEST was not as bound, or is gone.
+        error instanceof LatestNotAsBound ||
+        (current.unread === true && isAwsError(error, "ResourceNotFoundException"));
       if (!conflict || round >= MAX_REPLANS) {
         if (conflict)
           throw new Error(
@@ -318,6 +355,7 @@ async function runSteps(
       wait,
     );
     checkDigest(context, name, updated.codeSha256);
+    if (planned.unread) checkLatestAsBound(name, updated, desired, hashes);
     revisionId = updated.revisionId;
     // PublishVersion's CodeSha256 precondition only when Lambda reports the digest (see checkDigest).
     if (updated.codeSha256 !== content.codeSha256) content.codeSha256 = null;
@@ -339,6 +377,33 @@ async function runSteps(
   versionArn ??= planned.currentVersionArn;
   log(`updated ${versionLabel(versionArn)} (${planned.steps.join(", ")})`);
   return requireVersion(name, versionArn);
+}
+
+/** $LATEST did not hold what the bound version says (a killed deploy or a hand edit moved it on). */
+class LatestNotAsBound extends Error {}
+
+/**
+ * A function planned from its bound version (FunctionPlan.unread) had only its code updated,
+ * without a RevisionId: what the update reports of $LATEST must carry the desired settings and
+ * tags (the Description marker records them), else the version it may have published is not
+ * bound and the function is read and converged as any other (convergeFunction re-plans).
+ */
+function checkLatestAsBound(
+  name: string,
+  updated: StepResult,
+  desired: DesiredDeployment,
+  hashes: FunctionHashes,
+): void {
+  const marker = updated.marker;
+  if (
+    marker?.stateMachine === desired.stateMachineName &&
+    marker.config === hashes.config &&
+    marker.tags === hashes.tags
+  )
+    return;
+  throw new LatestNotAsBound(
+    `Lambda function ${name}'s $LATEST was not the version the state machine runs: reading it again.`,
+  );
 }
 
 function requireVersion(name: string, versionArn: string | null): string {
@@ -386,7 +451,7 @@ async function switchStateMachine(
   };
   const name = desired.stateMachineName;
   // A split pipeline: children first (each publishes a version), then the parent binds them.
-  const split = await splitParent(clients, plan, desired, settings, bindings, log);
+  const split = await splitParent(clients, plan, desired, settings, bindings, taskDefinitionArn, log);
   onSplit(split?.previous ?? null);
   if (split?.unchanged) return split.unchanged;
   const failure = {
@@ -398,7 +463,7 @@ async function switchStateMachine(
   try {
     if (plan.stateMachine.action === "create") {
       try {
-        const created = await createStateMachine(clients.sfn, name, settings, stateMachineTags(desired));
+        const created = await createStateMachine(clients.sfn, name, settings, switchTags(desired, plan));
         if (created.versionArn)
           await tagStateMachine(clients.sfn, created.arn, { [Tag.version]: created.versionArn });
         log(`created state machine ${name} (${versionLabel(created.versionArn)})`);
@@ -413,7 +478,7 @@ async function switchStateMachine(
       const versionArn = await updateStateMachine(clients.sfn, arn, settings);
       // After the switch, never before: the tags record what the state machine now runs.
       await tagStateMachine(clients.sfn, arn, {
-        ...stateMachineTags(desired),
+        ...switchTags(desired, plan),
         ...(versionArn ? { [Tag.version]: versionArn } : {}),
       });
       log(`updated state machine ${name} (${versionLabel(versionArn)})`);
@@ -423,7 +488,7 @@ async function switchStateMachine(
     if (plan.stateMachine.steps.includes("tags")) {
       // Also repairs a version tag a killed deploy left stale.
       await tagStateMachine(clients.sfn, arn, {
-        ...stateMachineTags(desired),
+        ...switchTags(desired, plan),
         ...(versionArn ? { [Tag.version]: versionArn } : {}),
       });
       log(`retagged state machine ${name}`);
@@ -487,11 +552,15 @@ async function splitParent(
   desired: DesiredDeployment,
   settings: StateMachineSettings,
   bindings: ReadonlyMap<string, TaskBinding>,
+  taskDefinitionArn: string | null,
   log: (line: string) => void,
 ): Promise<{
   unchanged?: { arn: string; versionArn: string | null };
   previous: AslDefinition | null;
 } | null> {
+  // The plan read the children the parent starts: when it publishes nothing, none changed.
+  const publishes = plan.stateMachine.steps.includes("create") || plan.stateMachine.steps.includes("update");
+  if (!publishes && plan.stateMachine.children) return null;
   // Read only when children are involved: now, or before (the plan's diff removes child starts).
   const wasSplit = plan.stateMachine.definitionChanges.some(
     (change) =>
@@ -505,7 +574,15 @@ async function splitParent(
   if (!desired.compiled.children && !(previous && childMachineReferences(previous.definition).length > 0))
     return null;
   if (desired.compiled.children) {
-    const children = await deployChildren(clients, desired, bindings, settings.versionDescription, log);
+    const kept = new Map(
+      (plan.stateMachine.children ?? []).flatMap((child) =>
+        child.versionArn ? [[child.name, child.versionArn] as const] : [],
+      ),
+    );
+    const children = await deployChildren(clients, desired, bindings, settings.versionDescription, log, {
+      taskDefinitionArn,
+      kept,
+    });
     settings.definition = bindChildMachines(settings.definition, children);
   }
   const same =
@@ -514,6 +591,10 @@ async function splitParent(
     plan.stateMachine.changes.length === 0 &&
     stableStringify(previous.definition) === stableStringify(settings.definition);
   if (same && plan.stateMachine.arn) {
+    // No switch to retag it: the deploy is over all the same (see markDeploying).
+    await tagStateMachine(clients.sfn, plan.stateMachine.arn, {
+      [Tag.deploying]: switchTags(desired, plan)[Tag.deploying] ?? NOT_DEPLOYING,
+    });
     log(`state machine ${desired.stateMachineName} unchanged (its children are up to date)`);
     return {
       unchanged: { arn: plan.stateMachine.arn, versionArn: plan.stateMachine.currentVersionArn },

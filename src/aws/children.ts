@@ -1,7 +1,8 @@
 import type { ChildMachine } from "../compile/types.js";
 import { stableStringify } from "../canonicalJson.js";
 import { UserError } from "../errors.js";
-import { bindDefinition, childMachineReferences, type TaskBinding } from "../plan/bind.js";
+import { childMachineReferences, type TaskBinding } from "../plan/bind.js";
+import { boundChildDefinition } from "../plan/children.js";
 import { arnAccount, stateMachineTags, Tag } from "../plan/desired.js";
 import { desiredLogging } from "../plan/plan.js";
 import type { DesiredDeployment } from "../plan/types.js";
@@ -36,11 +37,30 @@ export async function deployChildren(
   bindings: ReadonlyMap<string, TaskBinding>,
   description: string,
   log: (line: string) => void,
+  options: {
+    /** The ECS task definition revision the children's ECS Tasks run (bound like the parent's). */
+    taskDefinitionArn?: string | null;
+    /** Children the plan found deployed as wanted (plan.stateMachine.children): not touched. */
+    kept?: ReadonlyMap<string, string>;
+  } = {},
 ): Promise<Map<string, string>> {
   const children = desired.compiled.children ?? [];
   const versions = new Map<string, string>();
   await mapWithConcurrency(children, CHILD_CONCURRENCY, async (child) => {
-    versions.set(child.name, await deployChild(clients, desired, child, bindings, description, log));
+    const kept = options.kept?.get(child.name);
+    versions.set(
+      child.name,
+      kept ??
+        (await deployChild(
+          clients,
+          desired,
+          child,
+          bindings,
+          options.taskDefinitionArn ?? null,
+          description,
+          log,
+        )),
+    );
   });
   return versions;
 }
@@ -50,11 +70,12 @@ async function deployChild(
   desired: DesiredDeployment,
   child: ChildMachine,
   bindings: ReadonlyMap<string, TaskBinding>,
+  taskDefinitionArn: string | null,
   description: string,
   log: (line: string) => void,
 ): Promise<string> {
   const settings: StateMachineSettings = {
-    definition: bindDefinition(child.definition, bindings),
+    definition: boundChildDefinition(child, bindings, taskDefinitionArn),
     roleArn: desired.stateMachineRoleArn,
     logging: desiredLogging(desired),
     tracing: desired.tracing,
@@ -79,8 +100,13 @@ async function deployChild(
         { hint: `Delete or rename ${child.name}, or deploy under another state-machine-name.` },
       );
     }
+    // The version tag is set after the update: a deploy killed in between leaves it naming an
+    // older version, so the tagged version itself must hold the settings to be kept.
     const kept = currentTags[Tag.version];
-    if (kept && sameSettings(current, settings)) return kept;
+    if (kept && sameSettings(current, settings)) {
+      const version = await describeStateMachine(clients.sfn, kept);
+      if (version && sameSettings(version, settings)) return kept;
+    }
     const versionArn = requireVersion(
       child.name,
       await updateStateMachine(clients.sfn, current.arn, settings),

@@ -6,6 +6,8 @@ import {
   imageDigestHex,
   NO_LEFTOVERS,
   NO_SCHEDULE,
+  NOT_DEPLOYING,
+  RETAINED_FUNCTIONS,
   Tag,
   taggedImage,
   type FunctionHashes,
@@ -14,6 +16,7 @@ import { planDeployment } from "../plan/plan.js";
 import { versionImageDigest } from "../plan/versions.js";
 import type { FunctionSpec } from "../compile/types.js";
 import type {
+  DeployedChild,
   DeployedFunction,
   DeployedFunctionVersion,
   DeployedState,
@@ -48,6 +51,8 @@ import {
 /** GetFunction reads in flight, and their pace: GetFunction has its own quota (100/s), shared with waits. */
 const READ_CONCURRENCY = 8;
 const GET_FUNCTION_PER_SECOND = 80;
+/** Child state machine versions described at once (Step Functions' control plane is shared per account). */
+const CHILD_READ_CONCURRENCY = 4;
 
 /** What to look for. */
 export interface DeploymentRef {
@@ -140,9 +145,10 @@ async function readSchedule(
  *   versions and image each invokes: what cleanup may delete), and functions the versions name
  *   that left the pipeline are read (prune);
  * - ListFunctions over the region only where nothing else can find it: with prune, when there
- *   is no state machine or the deploy changes something (a deploy killed between creating a
- *   function and the switch leaves one no definition names); and with versions when the
- *   leftovers tag is not `none` (old function versions kept while executions ran).
+ *   is no state machine, or the deploy changes something and the deploying tag is not `none` (a
+ *   deploy killed between creating a function and the switch, or one without prune, leaves one
+ *   no definition names); and with versions when the leftovers tag is not `none` (old function
+ *   versions kept while executions ran).
  * Completing a completed state again (another desired image) reads only what is still unknown.
  */
 export async function completeDeployed(
@@ -167,6 +173,7 @@ async function complete(
   const foreign = new Map((state.foreign ?? []).map((fn) => [fn.functionName, fn]));
   const tagsCurrent = machine !== null && functionTagsCurrent(machine.tags, desired);
   const digest = imageDigestHex(desired.imageUri);
+  const boundImage = imageOnlyChange(machine, desired);
   const toRead: string[] = [];
   // Nothing deployed (a first deploy, or one killed before its state machine existed): one
   // listing says which desired names exist, where a GetFunction per name would say it for each.
@@ -190,6 +197,16 @@ async function complete(
     const task = machine?.tasks[spec.functionName];
     if (known && task?.specHash === hashes.spec && tagsCurrent && digest) {
       byName.set(spec.functionName, asBound(known, spec, desired, hashes, digest));
+    } else if (
+      known &&
+      tagsCurrent &&
+      digest &&
+      boundImage &&
+      task?.specHash === functionHashes(spec, { ...desired, imageUri: boundImage.uri }).spec
+    ) {
+      // Built from the desired settings and the image the state machine was deployed with: only
+      // the image changes. No read: the apply's code update reports $LATEST (see FunctionPlan.unread).
+      byName.set(spec.functionName, asBound(known, spec, desired, hashes, boundImage.digest));
     } else {
       toRead.push(spec.functionName);
     }
@@ -231,7 +248,10 @@ async function complete(
     return next;
 
   next = await readAllVersions(clients, next, desired, byName);
-  const listOrphans = options.prune === true && !listed && changes;
+  // Functions no definition names come from a deploy killed between creating them and the
+  // switch, or from one without prune: either leaves the deploying tag other than `none`.
+  const orphansPossible = machine?.tags[Tag.deploying] !== NOT_DEPLOYING;
+  const listOrphans = options.prune === true && !listed && changes && orphansPossible;
   if (listOrphans || leftovers !== NO_LEFTOVERS) {
     next = await listRegion(clients, next, desired, byName, leftovers !== NO_LEFTOVERS);
   }
@@ -352,6 +372,24 @@ function boundFunctions(machine: DeployedStateMachine): DeployedFunction[] {
   return sortedFunctions(byName);
 }
 
+/**
+ * The image the state machine's last deploy ran (its image tag), when it is not the desired one:
+ * a bound Task whose spec hash is that image with the desired settings differs only by its image.
+ * A stale tag (a deploy killed before tagging) matches no hash: those functions are read, as
+ * they are after a deploy that changed functions and was killed before the switch.
+ */
+function imageOnlyChange(
+  machine: DeployedStateMachine | null,
+  desired: DesiredDeployment,
+): { uri: string; digest: string } | null {
+  // A deploy killed after changing functions, before the switch, may have left $LATEST ahead.
+  const deploying = machine?.tags[Tag.deploying];
+  if (!machine || (deploying !== NOT_DEPLOYING && deploying !== RETAINED_FUNCTIONS)) return null;
+  const uri = taggedImage(machine.tags);
+  const digest = uri ? imageDigestHex(uri) : null;
+  return uri && digest && uri !== desired.imageUri ? { uri, digest } : null;
+}
+
 /** The bound version was built from the desired spec: it holds the desired image and configuration. */
 function asBound(
   known: DeployedFunction,
@@ -404,17 +442,91 @@ async function readStateMachine(
   if (!arn) return null;
   const described = await describeStateMachine(sfn, arn);
   if (!described) return null;
-  const [tags, versions, alias] = await Promise.all([
+  const [tags, versions, children, alias] = await Promise.all([
     stateMachineTagsOf(sfn, described.arn),
     readVersions(sfn, described),
+    readChildren(sfn, described),
     describeAlias(sfn, described.arn),
   ]);
+  const machine = children ? withChildren(described, children) : described;
   return {
-    ...described,
+    ...machine,
     tags,
-    ...versions,
+    ...(children ? withChildVersions(versions, machine) : versions),
     alias: alias && { arn: alias.arn, versionArn: alias.versionArn },
   };
+}
+
+/**
+ * The version the split parent runs (its definition is the parent's, see readVersions) invokes
+ * the function versions its children bind: known now, so cleanup can tell what it keeps.
+ */
+function withChildVersions(
+  read: { versions: DeployedStateMachineVersion[]; currentVersionArn: string | null },
+  machine: DeployedStateMachine,
+): { versions: DeployedStateMachineVersion[]; currentVersionArn: string | null } {
+  if (machine.children?.some((child) => child.definition === null)) return read;
+  const functionVersionArns = Object.values(machine.tasks)
+    .map((task) => task.versionArn)
+    .sort();
+  return {
+    ...read,
+    versions: read.versions.map((version) =>
+      version.arn === read.currentVersionArn ? { ...version, functionVersionArns } : version,
+    ),
+  };
+}
+
+/**
+ * A split pipeline's parent names no function: its children do. Each child version the parent
+ * starts is described once (its definition is immutable), so the functions are vouched for by
+ * the Tasks the children bind, as a one-machine pipeline's are by its own: a no-op of a split
+ * pipeline reads the five calls plus one per child. Null when the parent starts no child.
+ */
+async function readChildren(
+  sfn: SFNClient,
+  parent: DeployedStateMachine,
+): Promise<{ child: DeployedChild; tasks: DeployedStateMachine["tasks"] }[] | null> {
+  const references = [...new Set(childMachineReferences(parent.definition))];
+  if (references.length === 0) return null;
+  return mapWithConcurrency(references, CHILD_READ_CONCURRENCY, async (versionArn) => {
+    const name = versionArn.split(":")[6] ?? versionArn;
+    // Only a version ARN is immutable (a parent bound by an older deploy could name the machine).
+    const described = /:\d+$/.test(versionArn) ? await describeStateMachine(sfn, versionArn) : null;
+    const child: DeployedChild = described
+      ? {
+          name,
+          versionArn,
+          definition: described.definition,
+          roleArn: described.roleArn,
+          logging: described.logging,
+          tracing: described.tracing,
+        }
+      : { name, versionArn, definition: null, roleArn: "", logging: parent.logging, tracing: false };
+    return { child, tasks: described?.tasks ?? {} };
+  });
+}
+
+/**
+ * The parent with its children's Lambda Tasks as its own. A shared function may serve Tasks in
+ * several parts: bound once (one version), it serves all their nodes (as boundTasks merges them).
+ */
+function withChildren(
+  parent: DeployedStateMachine,
+  children: { child: DeployedChild; tasks: DeployedStateMachine["tasks"] }[],
+): DeployedStateMachine {
+  const tasks = { ...parent.tasks };
+  for (const { tasks: childTasks } of children)
+    for (const [functionName, task] of Object.entries(childTasks)) {
+      const earlier = tasks[functionName];
+      tasks[functionName] = earlier
+        ? {
+            ...earlier,
+            nodes: [...earlier.nodes, ...task.nodes.filter((node) => !earlier.nodes.includes(node))],
+          }
+        : task;
+    }
+  return { ...parent, tasks, children: children.map(({ child }) => child) };
 }
 
 /**

@@ -22,7 +22,7 @@ import {
   parseFunctionDescription,
   type FunctionHashes,
 } from "../plan/desired.js";
-import type { DeployedFunction, DesiredDeployment } from "../plan/types.js";
+import type { DeployedFunction, DesiredDeployment, FunctionMarker } from "../plan/types.js";
 import { isAwsError } from "./failures.js";
 import { sendOnce } from "./idempotent.js";
 
@@ -144,6 +144,8 @@ export interface StepResult {
   revisionId: string | null;
   versionArn: string | null;
   codeSha256: string | null;
+  /** The Description marker the call reports ($LATEST's, copied into a version it published). */
+  marker: FunctionMarker | null;
 }
 
 export async function createFunction(
@@ -206,7 +208,12 @@ async function alreadyPublished(
 ): Promise<StepResult> {
   const parts = versionArn.split(":");
   const config = await waitUntilSettled(lambda, parts[6] ?? "", parts[7], wait);
-  return { revisionId: null, versionArn, codeSha256: config.CodeSha256 ?? null };
+  return {
+    revisionId: null,
+    versionArn,
+    codeSha256: config.CodeSha256 ?? null,
+    marker: parseFunctionDescription(config.Description),
+  };
 }
 
 export async function updateFunctionConfiguration(
@@ -402,6 +409,7 @@ async function settle(
     revisionId: config.RevisionId ?? response.RevisionId ?? null,
     versionArn: version ? qualifiedArn(response.FunctionArn ?? "", version) : null,
     codeSha256: config.CodeSha256 ?? response.CodeSha256 ?? null,
+    marker: parseFunctionDescription(config.Description ?? response.Description),
   };
 }
 

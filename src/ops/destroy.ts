@@ -91,12 +91,18 @@ export async function planDestroy(
       ? options.ecrRepository.slice(options.ecrRepository.indexOf("/") + 1)
       : null;
     const definition = machine?.definition ?? null;
-    const [children, taskDefinitions] = definition
-      ? await Promise.all([
-          ownedChildren(clients, childMachineReferences(definition), stateMachineName),
-          ownedTaskDefinitions(clients, boundTaskDefinitions(definition), stateMachineName),
-        ])
-      : [[], []];
+    const owned = definition
+      ? await ownedChildren(clients, childMachineReferences(definition), stateMachineName)
+      : { machines: [], taskDefinitions: [] };
+    const children = owned.machines;
+    // A split pipeline's ECS Tasks sit in its children.
+    const taskDefinitions = definition
+      ? await ownedTaskDefinitions(
+          clients,
+          [...boundTaskDefinitions(definition), ...owned.taskDefinitions],
+          stateMachineName,
+        )
+      : [];
     return {
       stateMachineName,
       stateMachineArn: arn,
@@ -121,14 +127,23 @@ export async function planDestroy(
 }
 
 /** The child state machines the definition starts, those whose owner tag names this one. */
-async function ownedChildren(clients: AwsClients, references: string[], owner: string): Promise<string[]> {
+async function ownedChildren(
+  clients: AwsClients,
+  references: string[],
+  owner: string,
+): Promise<{ machines: string[]; taskDefinitions: string[] }> {
   // A child start names a version (`...:stateMachine:<name>-part-01:3`): the machine is the ARN without it.
   const machines = [...new Set(references.map((arn) => arn.split(":").slice(0, 7).join(":")))].sort();
-  const owners = await mapWithConcurrency(machines, 4, async (arn) => {
+  const read = await mapWithConcurrency(machines, 4, async (arn) => {
     const described = await describeStateMachine(clients.sfn, arn);
-    return described ? ((await stateMachineTagsOf(clients.sfn, arn))[Tag.stateMachine] ?? null) : null;
+    const tag = described ? ((await stateMachineTagsOf(clients.sfn, arn))[Tag.stateMachine] ?? null) : null;
+    return { owner: tag, taskDefinitions: described ? boundTaskDefinitions(described.definition) : [] };
   });
-  return machines.filter((_arn, index) => owners[index] === owner);
+  const ours = read.filter((entry) => entry.owner === owner);
+  return {
+    machines: machines.filter((_arn, index) => read[index]?.owner === owner),
+    taskDefinitions: ours.flatMap((entry) => entry.taskDefinitions),
+  };
 }
 
 /** Every ACTIVE revision of the families the definition runs, when the family's tag names this one. */

@@ -26,10 +26,27 @@ export const Tag = {
    * finding `none` and no `schedule` input skips GetSchedule.
    */
   schedule: "kedro-sfn:schedule",
+  /**
+   * On the state machine: `none` once a deploy switched it; the plan's hash while a deploy
+   * creates or changes functions before the switch; `retained` when the last switch left
+   * functions of nodes that left the pipeline (no `prune`). A read finding a hash (a deploy
+   * killed midway) does not take $LATEST to be the bound version, and a pruning deploy finding
+   * anything but `none` lists the region for functions no definition names (src/aws/deployed.ts).
+   */
+  deploying: "kedro-sfn:deploying",
 } as const;
 
 /** State machine tags that record what a deploy did, not what it is asked for: never a reason to deploy. */
-export const BOOKKEEPING_TAGS: ReadonlySet<string> = new Set([Tag.commit, Tag.version, Tag.image]);
+export const BOOKKEEPING_TAGS: ReadonlySet<string> = new Set([
+  Tag.commit,
+  Tag.version,
+  Tag.image,
+  Tag.deploying,
+]);
+/** The deploying tag's value when no deploy is under way and none left functions behind (see Tag.deploying). */
+export const NOT_DEPLOYING = "none";
+/** The deploying tag's value after a switch that kept functions of nodes that left (see Tag.deploying). */
+export const RETAINED_FUNCTIONS = "retained";
 export const NO_LEFTOVERS = "none";
 /** The schedule tag's value when the state machine has no schedule. */
 export const NO_SCHEDULE = "none";
@@ -241,6 +258,7 @@ export function stateMachineTags(desired: DesiredDeployment): Record<string, str
   return {
     ...functionTags(desired),
     [Tag.commit]: tagValue(desired.commitSha),
+    [Tag.deploying]: NOT_DEPLOYING,
     [Tag.leftovers]: NO_LEFTOVERS,
     [Tag.schedule]: desired.schedule ? scheduleName(desired.stateMachineName) : NO_SCHEDULE,
     // Only an exact record: a URI the tag rules would alter (or cut) is left out.

@@ -1,6 +1,13 @@
 import type { AslDefinition, FunctionSpec } from "../compile/types.js";
 import { UserError } from "../errors.js";
-import { bindDefinition, readableDefinition, shortFunctionReference, type TaskBinding } from "./bind.js";
+import {
+  bindChildMachines,
+  bindDefinition,
+  readableDefinition,
+  shortFunctionReference,
+  type TaskBinding,
+} from "./bind.js";
+import { keptChildVersions } from "./children.js";
 import { stableStringify } from "../canonicalJson.js";
 import { sha256Hex } from "./canonical.js";
 import {
@@ -22,6 +29,7 @@ import {
   type DeployedFunction,
   type DeployedLogging,
   type DeployedState,
+  type DeployedStateMachine,
   type DesiredDeployment,
   type FieldChange,
   type FunctionPlan,
@@ -195,6 +203,7 @@ export function planFunction(
   const action = !codeCurrent ? "update-code" : steps.length > 0 ? "update-config" : "noop";
   return {
     ...base,
+    ...(deployed.source === "bound" && steps.length > 0 ? { unread: true as const } : {}),
     action,
     steps,
     changes: fieldChanges(
@@ -269,9 +278,11 @@ function planStateMachine(
   taskDefinition: TaskDefinitionPlan | undefined,
 ): StateMachinePlan {
   const current = deployed?.stateMachine ?? null;
-  const definition = bindTaskDefinition(
-    desiredDefinition(desired, functions),
+  const { definition, children } = desiredDefinition(
+    desired,
+    functions,
     taskDefinition ? plannedTaskDefinitionArn(taskDefinition) : null,
+    current?.children,
   );
   const name = desired.stateMachineName;
   if (!current) {
@@ -283,6 +294,7 @@ function planStateMachine(
       currentVersionArn: null,
       changes: [],
       definitionChanges: [],
+      ...(children ? { children } : {}),
     };
   }
   const changes: FieldChange[] = [];
@@ -327,6 +339,7 @@ function planStateMachine(
     currentVersionArn,
     changes,
     definitionChanges,
+    ...(children ? { children } : {}),
   };
 }
 
@@ -355,8 +368,17 @@ function planAlias(stateMachine: StateMachinePlan, deployed: DeployedState | nul
   return { ...base, action, currentVersionArn: alias.versionArn };
 }
 
-/** The definition the plan expects to deploy: known versions for unchanged functions, placeholders for new ones. */
-function desiredDefinition(desired: DesiredDeployment, functions: FunctionPlan[]): AslDefinition {
+/**
+ * The definition the plan expects to deploy: known versions for unchanged functions, placeholders
+ * for new ones, the task definition revision; for a split pipeline, each child start bound to the
+ * version it keeps (see keptChildVersions) or `<child>:new`.
+ */
+function desiredDefinition(
+  desired: DesiredDeployment,
+  functions: FunctionPlan[],
+  taskDefinitionArn: string | null,
+  deployedChildren: DeployedStateMachine["children"],
+): { definition: AslDefinition; children?: StateMachinePlan["children"] } {
   const bindings = new Map<string, TaskBinding>();
   for (const fn of functions) {
     if (fn.action === "delete" || fn.specHash === null) continue;
@@ -365,7 +387,22 @@ function desiredDefinition(desired: DesiredDeployment, functions: FunctionPlan[]
     const functionArn = keepsVersion ? (fn.currentVersionArn as string) : `${fn.functionName}:${NEW_VERSION}`;
     bindings.set(fn.functionName, { functionArn, specHash: fn.specHash });
   }
-  return bindDefinition(desired.compiled.definition, bindings);
+  const definition = bindTaskDefinition(
+    bindDefinition(desired.compiled.definition, bindings),
+    taskDefinitionArn,
+  );
+  if (!desired.compiled.children) return { definition };
+  const children = keptChildVersions(
+    desired.compiled.children,
+    bindings,
+    taskDefinitionArn,
+    { roleArn: desired.stateMachineRoleArn, logging: desiredLogging(desired), tracing: desired.tracing },
+    deployedChildren,
+  );
+  const versions = new Map(
+    children.map((child) => [child.name, child.versionArn ?? `${child.name}:${NEW_VERSION}`]),
+  );
+  return { definition: bindChildMachines(definition, versions), children };
 }
 
 /** Logging as AWS reports it, for comparison and for the API call. */

@@ -145,6 +145,24 @@ export interface DeployedStateMachine {
   currentVersionArn?: string | null;
   /** The `live` alias (src/constants.ts): null when there is none; absent when it was not read. */
   alias?: { arn: string; versionArn: string | null } | null;
+  /**
+   * A split pipeline's parent: the child state machine versions its definition starts, as read
+   * (their Lambda Tasks are merged into `tasks`). Absent for one-machine pipelines.
+   */
+  children?: DeployedChild[];
+}
+
+/** One child state machine version a split parent starts (DescribeStateMachine of the version ARN). */
+export interface DeployedChild {
+  /** The child state machine's name (`<name>-part-NN`). */
+  name: string;
+  /** The version ARN the parent names. */
+  versionArn: string;
+  /** Null when the version could not be read (deleted by hand): its Tasks are then unknown. */
+  definition: AslDefinition | null;
+  roleArn: string;
+  logging: DeployedLogging;
+  tracing: boolean;
 }
 
 export interface DeployedStateMachineVersion {
@@ -204,6 +222,11 @@ export interface FunctionPlan {
   currentVersionArn: string | null;
   /** Optimistic lock from the listing; left out of the plan hash. */
   revisionId: string | null;
+  /**
+   * Known from the version the state machine binds, $LATEST not read (only the image changed):
+   * the apply checks what its first write reports of $LATEST, and reads it on a mismatch.
+   */
+  unread?: true;
 }
 
 export interface DefinitionChange {
@@ -228,6 +251,11 @@ export interface StateMachinePlan {
   definitionChanges: DefinitionChange[];
   /** The alias executions start through; absent in plans made before aliases. */
   alias?: AliasPlan;
+  /**
+   * A split pipeline's children: the version each keeps (its bound definition and settings are
+   * what the parent already starts), or null when the apply publishes a new one.
+   */
+  children?: { name: string; versionArn: string | null }[];
 }
 
 /** Where the deploy moves the `live` alias: to the version it publishes, or keeps. */

@@ -96,8 +96,8 @@ export function chooseStructure(
     return { compiled: incumbent, learned: false, note: `Structure kept: the ${from} choose ${what} again.` };
   }
   const seconds = taskSecondsOf(candidate, merged);
-  const before = predictedSeconds(incumbent.definition, seconds);
-  const after = predictedSeconds(candidate.definition, seconds);
+  const before = predictedSeconds(incumbent.definition, seconds, childrenOf(incumbent));
+  const after = predictedSeconds(candidate.definition, seconds, childrenOf(candidate));
   const gain = before > 0 ? 1 - after / before : 0;
   const figures = `predicted ${formatSeconds(before)} -> ${formatSeconds(after)}`;
   if (gain >= MIN_STRUCTURE_GAIN) {
@@ -134,7 +134,12 @@ function taskSecondsOf(compiled: CompiledPipeline, durations: Record<string, num
  * their function's seconds, a Parallel its longest branch, states in a chain
  * add up (Catch targets are failure paths, not followed).
  */
-export function predictedSeconds(definition: AslDefinition, seconds: ReadonlyMap<string, number>): number {
+export function predictedSeconds(
+  definition: AslDefinition,
+  seconds: ReadonlyMap<string, number>,
+  /** A split pipeline's children by name (as compiled): a child start takes its child's time. */
+  children: ReadonlyMap<string, AslDefinition> = new Map(),
+): number {
   const machine = (m: { StartAt: string; States: Record<string, AslState> }): number => {
     let total = 0;
     let name: string | undefined = m.StartAt;
@@ -144,9 +149,15 @@ export function predictedSeconds(definition: AslDefinition, seconds: ReadonlyMap
       const state: AslState | undefined = m.States[name];
       if (state === undefined) break;
       if (state.Type === "Task") {
-        const fn = (state["Parameters"] as Record<string, unknown> | undefined)?.["FunctionName"];
-        // Keyed by Task state name (taskSecondsOf), or by function name when each Task has its own.
-        total += seconds.get(name) ?? (typeof fn === "string" ? (seconds.get(fn) ?? 0) : 0);
+        const parameters = state["Parameters"] as Record<string, unknown> | undefined;
+        const fn = parameters?.["FunctionName"];
+        const child = parameters?.["StateMachineArn"];
+        const started = typeof child === "string" ? children.get(child) : undefined;
+        // A child start takes its child's time; a Lambda Task its own, keyed by Task state name
+        // (taskSecondsOf), or by function name when each Task has its own.
+        total += started
+          ? machine(started)
+          : (seconds.get(name) ?? (typeof fn === "string" ? (seconds.get(fn) ?? 0) : 0));
       } else if (state.Type === "Parallel") {
         const branches = (state["Branches"] ?? []) as { StartAt: string; States: Record<string, AslState> }[];
         total += Math.max(0, ...branches.map(machine));
@@ -156,6 +167,10 @@ export function predictedSeconds(definition: AslDefinition, seconds: ReadonlyMap
     return total;
   };
   return machine(definition);
+}
+
+function childrenOf(compiled: CompiledPipeline): Map<string, AslDefinition> {
+  return new Map((compiled.children ?? []).map((child) => [child.name, child.definition]));
 }
 
 function percent(x: number): string {
