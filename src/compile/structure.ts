@@ -1,5 +1,10 @@
 import { exactSeriesParallel } from "../graph/spDecomposition.js";
-import { seriesParallelize, seriesParallelizeEach, type CutRanking } from "../graph/spSearch.js";
+import {
+  seriesParallelize,
+  seriesParallelizeEach,
+  type CutRanking,
+  type SeriesParallelOptions,
+} from "../graph/spSearch.js";
 import { makespan, type SpTree } from "../graph/spTree.js";
 import { criticalPath, layeredTree, type TaskDag } from "../graph/taskDag.js";
 import type { CompileReport } from "./types.js";
@@ -173,36 +178,30 @@ export function planStructure(
   const guide = logNormalDraws(dag.size, GUIDE_SAMPLES, random);
   const evaluation = logNormalDraws(dag.size, EVALUATION_SAMPLES, random);
   const budget = scaledBudget(BLIND_BUDGET, dag.size);
-  const caps =
-    dag.size > ONE_VARIANT_ABOVE
-      ? cpuCaps(STRUCTURE_CPU_SECONDS.beyond, [1], 0.1)
-      : cpuCaps(STRUCTURE_CPU_SECONDS.upToOneVariant, [1, 1], 0.5);
-  const candidates = [
-    seriesParallelize(dag, {
-      samples: search,
-      guide,
-      cuts: "free",
-      breadth: 8,
-      depth: 1,
+  // Free cuts ranked balanced (the main search: better and cheaper at 500-1,000
+  // tasks), ranked by their bound (the default before, kept as a candidate),
+  // and cuts between levels only. Beyond ONE_VARIANT_ABOVE only the first runs.
+  const free = { samples: search, guide, cuts: "free", breadth: 8, depth: 1, budget } as const;
+  const all: SeriesParallelOptions[] = [
+    {
+      ...free,
+      ranking: "balanced",
       slabs: { maxUnits: 20, inTrials: false },
-      budget,
       exactUpTo: EXACT_BLIND,
-      timeCap: caps[0] as Cap,
-    }),
+    },
+    { ...free, ranking: "bound", slabs: { maxUnits: 20, inTrials: false }, exactUpTo: EXACT_BLIND },
+    { samples: search, guide, cuts: "levels", breadth: 4, depth: 1, budget },
   ];
-  if (caps.length > 1) {
-    candidates.push(
-      seriesParallelize(dag, {
-        samples: search,
-        guide,
-        cuts: "levels",
-        breadth: 4,
-        depth: 1,
-        budget,
-        timeCap: caps[1] as Cap,
-      }),
-    );
-  }
+  const blindSearches = all.slice(0, dag.size > ONE_VARIANT_ABOVE ? 1 : 3);
+  const caps =
+    blindSearches.length === 1
+      ? cpuCaps(STRUCTURE_CPU_SECONDS.beyond, [1], 0.1)
+      : cpuCaps(
+          STRUCTURE_CPU_SECONDS.upToOneVariant,
+          blindSearches.map(() => 1),
+          0.5,
+        );
+  const candidates = blindSearches.map((o, i) => seriesParallelize(dag, { ...o, timeCap: caps[i] as Cap }));
   const layeredSpans = evaluation.map((w) => makespan(layered, w));
   let best = layered;
   let bestMean = mean(layeredSpans);
