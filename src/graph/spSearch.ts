@@ -196,7 +196,7 @@ class Search {
     const fallback = !searching && !this.searchStopped && visited < (this.options.fallbackBudget ?? budget);
     if (fallback && depth > 1) return this.build(set, 1);
     if (
-      (depth === (this.options.depth ?? 0) || fallback) &&
+      (depth === (this.options.depth ?? 0) || (fallback && depth === 1)) &&
       set.length <= Math.min(20, this.options.exactUpTo ?? 0)
     ) {
       return bestOverAllCuts(set, this.decomposition, this.samples);
