@@ -10,7 +10,7 @@ figures the issue asks for, then exits 1 if any directory misses a goal:
   - series-parallel graphs (the shared set's four, and graphs marked
     "series_parallel") reach the critical path exactly when compiled without
     durations, under several random duration draws;
-  - known: geometric mean of makespan / critical path <= 1.03, max <= 1.15;
+  - known: geometric mean of makespan / critical path <= 1.03, max <= 1.15 (--known-max);
   - blind: geometric mean <= 1.25, and no graph slower than the layered chain.
 A graph that compiles into a parent and child state machines (too big for one) is
 listed as split and left out of the figures: the CLI prints the parent only.
@@ -91,7 +91,7 @@ def geo(xs):
     return math.exp(sum(math.log(x) for x in xs) / len(xs)) if xs else float("nan")
 
 
-def score_dir(cmd, d):
+def score_dir(cmd, d, known_max=GOAL_KNOWN_MAX):
     known, blind, worse, failures, sp_bad, split = [], [], [], [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         for f in sorted(Path(d).glob("*.json")):
@@ -128,13 +128,13 @@ def score_dir(cmd, d):
                 failures.append(f"{key}: {e}")
                 print(f"{key:32s} FAIL {e}")
     ok = (not failures and not sp_bad and not worse and known
-          and geo(known) <= GOAL_KNOWN_GEO and max(known) <= GOAL_KNOWN_MAX
+          and geo(known) <= GOAL_KNOWN_GEO and max(known) <= known_max
           and geo(blind) <= GOAL_BLIND_GEO)
     print(f"{Path(d).name}: failures={len(failures)} sp_not_exact={len(sp_bad)} "
           f"known_geo={geo(known):.3f} known_max={max(known) if known else float('nan'):.3f} "
           f"blind_geo={geo(blind):.3f} blind_worse_than_layered={len(worse)} "
           f"{f'split_not_simulated={len(split)} ' if split else ''}"
-          f"(goals: 0, 0, <={GOAL_KNOWN_GEO}, <={GOAL_KNOWN_MAX}, <={GOAL_BLIND_GEO}, 0)"
+          f"(goals: 0, 0, <={GOAL_KNOWN_GEO}, <={known_max}, <={GOAL_BLIND_GEO}, 0)"
           f"{'' if ok else '  MISSED'}")
     return ok
 
@@ -142,10 +142,12 @@ def score_dir(cmd, d):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--project", default=str(HERE.parent))
+    ap.add_argument("--known-max", type=float, default=GOAL_KNOWN_MAX,
+                    help="goal for the largest known-durations ratio (issue 14 asks 1.10 at 500-1,000 nodes)")
     ap.add_argument("dirs", nargs="*", default=[str(HERE / "graphs"), str(HERE / "graphs-extra")])
     a = ap.parse_args()
     cmd = cli(a.project)
-    results = [score_dir(cmd, d) for d in a.dirs]
+    results = [score_dir(cmd, d, a.known_max) for d in a.dirs]
     sys.exit(0 if all(results) else 1)
 
 
