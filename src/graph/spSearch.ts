@@ -67,8 +67,9 @@ export interface SeriesParallelOptions {
  * factors run in sequence; a connected set with neither is cut into a down-set
  * A and the rest B (A runs before B, the added constraints). Candidate cuts
  * are thresholds of keys that never decrease along an edge (earliest finish,
- * longest tail, levels), ranked by mean(longest path in A + longest path in B);
- * the best `breadth` are tried by building both sides (`depth` levels deep),
+ * longest tail, levels), ranked by `ranking` (see CutRanking); the best
+ * `breadth` are tried by building both sides (`depth` levels deep, skipping
+ * those whose sides' longest paths already cost more than the best so far),
  * chains of exact slabs are compared too, and small sets are solved over all
  * their down-sets.
  */
@@ -77,7 +78,7 @@ export function seriesParallelize(dag: TaskDag, options: SeriesParallelOptions):
 }
 
 /**
- * Several searches over the same durations and cut policy (differing in
+ * Several searches over the same durations, cut policy and ranking (differing in
  * breadth, depth, budget...), sharing the greedy builds their trials make.
  */
 export function seriesParallelizeEach(
