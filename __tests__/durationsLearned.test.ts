@@ -108,11 +108,11 @@ describe("chooseStructure", () => {
     // Deployed from last week's learned durations, bound to version ARNs as deployed definitions are.
     const lastWeek = compilePipeline(graph, options({ durations }));
     const deployed = bound(lastWeek.definition);
-    // This week's differ by a few percent, which makes the search pick another structure.
+    // This week's differ by 5% (the balanced search keeps its choice under 3%), which makes it pick another structure.
     const drifted = Object.fromEntries(
       Object.keys(durations)
         .sort()
-        .map((n, i) => [n, (durations[n] as number) * (i % 2 === 0 ? 1.03 : 0.97)]),
+        .map((n, i) => [n, (durations[n] as number) * (i % 2 === 0 ? 1.05 : 0.95)]),
     );
     const candidate = compilePipeline(graph, options({ durations: drifted }));
     expect(candidate.definition).not.toEqual(lastWeek.definition);

@@ -10,8 +10,10 @@ figures the issue asks for, then exits 1 if any directory misses a goal:
   - series-parallel graphs (the shared set's four, and graphs marked
     "series_parallel") reach the critical path exactly when compiled without
     durations, under several random duration draws;
-  - known: geometric mean of makespan / critical path <= 1.03, max <= 1.15;
+  - known: geometric mean of makespan / critical path <= 1.03, max <= 1.15 (--known-max);
   - blind: geometric mean <= 1.25, and no graph slower than the layered chain.
+A graph that compiles into a parent and child state machines (too big for one) is
+listed as split and left out of the figures: the CLI prints the parent only.
 """
 import argparse
 import json
@@ -71,12 +73,26 @@ def names_ok(asl):
     return problems
 
 
+def runs_children(asl):
+    """True when the definition is the parent of a split pipeline (its Tasks start child state
+    machines): the CLI prints the parent only, so asl_sim cannot follow the nodes' runs."""
+    def visit(m):
+        for st in m["States"].values():
+            if "states:startExecution" in str(st.get("Resource", "")):
+                return True
+            if any(visit(b) for b in st.get("Branches", [])):
+                return True
+        return False
+
+    return visit(asl)
+
+
 def geo(xs):
     return math.exp(sum(math.log(x) for x in xs) / len(xs)) if xs else float("nan")
 
 
-def score_dir(cmd, d):
-    known, blind, worse, failures, sp_bad = [], [], [], [], []
+def score_dir(cmd, d, known_max=GOAL_KNOWN_MAX):
+    known, blind, worse, failures, sp_bad, split = [], [], [], [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         for f in sorted(Path(d).glob("*.json")):
             g = json.loads(f.read_text())
@@ -85,6 +101,10 @@ def score_dir(cmd, d):
             try:
                 a_known = compile_(cmd, g, dur, tmp)
                 a_blind = compile_(cmd, g, None, tmp)
+                if runs_children(a_known) or runs_children(a_blind):
+                    split.append(key)
+                    print(f"{key:32s} split into child state machines: not simulated")
+                    continue
                 probs = names_ok(a_known) + names_ok(a_blind)
                 if probs:
                     raise Bad("; ".join(probs[:2]))
@@ -108,12 +128,13 @@ def score_dir(cmd, d):
                 failures.append(f"{key}: {e}")
                 print(f"{key:32s} FAIL {e}")
     ok = (not failures and not sp_bad and not worse and known
-          and geo(known) <= GOAL_KNOWN_GEO and max(known) <= GOAL_KNOWN_MAX
+          and geo(known) <= GOAL_KNOWN_GEO and max(known) <= known_max
           and geo(blind) <= GOAL_BLIND_GEO)
     print(f"{Path(d).name}: failures={len(failures)} sp_not_exact={len(sp_bad)} "
           f"known_geo={geo(known):.3f} known_max={max(known) if known else float('nan'):.3f} "
           f"blind_geo={geo(blind):.3f} blind_worse_than_layered={len(worse)} "
-          f"(goals: 0, 0, <={GOAL_KNOWN_GEO}, <={GOAL_KNOWN_MAX}, <={GOAL_BLIND_GEO}, 0)"
+          f"{f'split_not_simulated={len(split)} ' if split else ''}"
+          f"(goals: 0, 0, <={GOAL_KNOWN_GEO}, <={known_max}, <={GOAL_BLIND_GEO}, 0)"
           f"{'' if ok else '  MISSED'}")
     return ok
 
@@ -121,10 +142,12 @@ def score_dir(cmd, d):
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--project", default=str(HERE.parent))
+    ap.add_argument("--known-max", type=float, default=GOAL_KNOWN_MAX,
+                    help="goal for the largest known-durations ratio (issue 14 asks 1.10 at 500-1,000 nodes)")
     ap.add_argument("dirs", nargs="*", default=[str(HERE / "graphs"), str(HERE / "graphs-extra")])
     a = ap.parse_args()
     cmd = cli(a.project)
-    results = [score_dir(cmd, d) for d in a.dirs]
+    results = [score_dir(cmd, d, a.known_max) for d in a.dirs]
     sys.exit(0 if all(results) else 1)
 
 

@@ -1,5 +1,10 @@
 import { exactSeriesParallel } from "../graph/spDecomposition.js";
-import { seriesParallelize, seriesParallelizeEach } from "../graph/spSearch.js";
+import {
+  seriesParallelize,
+  seriesParallelizeEach,
+  type CutRanking,
+  type SeriesParallelOptions,
+} from "../graph/spSearch.js";
 import { makespan, type SpTree } from "../graph/spTree.js";
 import { criticalPath, layeredTree, type TaskDag } from "../graph/taskDag.js";
 import type { CompileReport } from "./types.js";
@@ -44,26 +49,49 @@ const STRUCTURE_CPU_SECONDS = { upToOneVariant: 4, beyond: 1.5 } as const;
 /** Above this many tasks only the first search variant runs. */
 const ONE_VARIANT_ABOVE = 3_000;
 
+/** With known durations a search stops trying alternatives after this share of its CPU time. */
+const KNOWN_SEARCH_SHARE = 0.75;
+
+type Cap = ReturnType<typeof cpuCaps>[number];
+type SearchVariant = {
+  breadth: number;
+  depth: number;
+  budget: number;
+  fallbackBudget: number;
+  exactUpTo: number;
+};
+/** Past its budget a known-durations search keeps one level of trials until this many times the budget. */
+const KNOWN_FALLBACK_FACTOR = 2;
+/** Up to this many tasks the bound-ranked searches run too. */
+const BOUND_RANKED_UP_TO = 400;
+
 function scaledBudget(floor: number, size: number): number {
   return Math.min(Math.max(floor, size * size), Math.max(floor, MAX_BUDGET));
 }
 
 /**
- * Time caps for `variants` searches run one after another from now: the i-th
- * ends at (i+1)/variants of the time, and stops trying alternatives after
- * `searchShare` of its part (greedy cuts on the rest are what is left to do).
+ * Time caps for searches run one after another from now, each given its
+ * weight's share of the time: the i-th ends when the shares up to it are
+ * spent, and stops trying alternatives after `searchShare` of its own share
+ * (greedy cuts on the rest are what is left to do).
  */
 function cpuCaps(
   seconds: number,
-  variants: number,
+  weights: readonly number[],
   searchShare: number,
 ): { search: () => boolean; all: () => boolean }[] {
   const start = cpuSeconds();
-  const share = seconds / variants;
-  return Array.from({ length: variants }, (_, i) => ({
-    search: () => cpuSeconds() > start + share * (i + searchShare),
-    all: () => cpuSeconds() > start + share * (i + 1),
-  }));
+  const total = weights.reduce((a, b) => a + b, 0);
+  let before = 0;
+  return weights.map((weight) => {
+    const from = start + (seconds * before) / total;
+    const share = (seconds * weight) / total;
+    before += weight;
+    return {
+      search: () => cpuSeconds() > from + share * searchShare,
+      all: () => cpuSeconds() > from + share,
+    };
+  });
 }
 
 function cpuSeconds(): number {
@@ -94,22 +122,53 @@ export function planStructure(
   if (options.durations !== undefined) {
     const w = options.durations;
     const budget = scaledBudget(KNOWN_BUDGET, dag.size);
-    const variants = [
-      { breadth: 8, depth: 1, budget, exactUpTo: EXACT_KNOWN },
-      { breadth: 4, depth: 2, budget, exactUpTo: EXACT_KNOWN },
-    ].slice(0, dag.size > ONE_VARIANT_ABOVE ? 1 : 2);
-    const caps =
-      variants.length > 1
-        ? cpuCaps(STRUCTURE_CPU_SECONDS.upToOneVariant, 2, 0.5)
-        : cpuCaps(STRUCTURE_CPU_SECONDS.beyond, 1, 0.1);
-    const candidates = [
-      ...seriesParallelizeEach(
-        dag,
-        { samples: [w], cuts: "free" },
-        variants.map((v, i) => ({ ...v, timeCap: caps[i] as (typeof caps)[number] })),
-      ),
-      layered,
+    // Balanced cuts with two levels of trials are the main search, with a
+    // narrower one beside it (different choices, little time). The
+    // bound-ranked searches (the default before) stay candidates on graphs
+    // where they are cheap, so no small graph gets a slower structure than it
+    // had; at 500-1,000 tasks they never won and cost as much as the rest.
+    // Beyond ONE_VARIANT_ABOVE only the first search runs.
+    const fallbackBudget = budget * KNOWN_FALLBACK_FACTOR;
+    const all: { ranking: CutRanking; weight: number; variant: SearchVariant }[] = [
+      {
+        ranking: "balanced",
+        weight: 2,
+        variant: { breadth: 8, depth: 2, budget, fallbackBudget, exactUpTo: EXACT_KNOWN },
+      },
+      {
+        ranking: "balanced",
+        weight: 1,
+        variant: { breadth: 4, depth: 2, budget, fallbackBudget, exactUpTo: EXACT_KNOWN },
+      },
+      {
+        ranking: "bound",
+        weight: 1,
+        variant: { breadth: 8, depth: 1, budget, fallbackBudget: budget, exactUpTo: EXACT_KNOWN },
+      },
+      {
+        ranking: "bound",
+        weight: 1,
+        variant: { breadth: 4, depth: 2, budget, fallbackBudget: budget, exactUpTo: EXACT_KNOWN },
+      },
     ];
+    const searches = all.slice(0, dag.size > ONE_VARIANT_ABOVE ? 1 : dag.size > BOUND_RANKED_UP_TO ? 2 : 4);
+    const caps =
+      searches.length > 1
+        ? cpuCaps(
+            STRUCTURE_CPU_SECONDS.upToOneVariant,
+            searches.map((s) => s.weight),
+            KNOWN_SEARCH_SHARE,
+          )
+        : cpuCaps(STRUCTURE_CPU_SECONDS.beyond, [1], 0.1);
+    const candidates = [layered];
+    // Searches of one ranking share their greedy builds (a greedy build depends on the ranking).
+    for (const ranking of ["balanced", "bound"] as const) {
+      const mine = searches.flatMap((s, i) =>
+        s.ranking === ranking ? [{ ...s.variant, timeCap: caps[i] as Cap }] : [],
+      );
+      if (mine.length > 0)
+        candidates.push(...seriesParallelizeEach(dag, { samples: [w], cuts: "free", ranking }, mine));
+    }
     let best = layered;
     for (const c of candidates) if (makespan(c, w) < makespan(best, w) - 1e-9) best = c;
     return plan(best, "known-durations", dag, w, layered);
@@ -119,36 +178,30 @@ export function planStructure(
   const guide = logNormalDraws(dag.size, GUIDE_SAMPLES, random);
   const evaluation = logNormalDraws(dag.size, EVALUATION_SAMPLES, random);
   const budget = scaledBudget(BLIND_BUDGET, dag.size);
-  const caps =
-    dag.size > ONE_VARIANT_ABOVE
-      ? cpuCaps(STRUCTURE_CPU_SECONDS.beyond, 1, 0.1)
-      : cpuCaps(STRUCTURE_CPU_SECONDS.upToOneVariant, 2, 0.5);
-  const candidates = [
-    seriesParallelize(dag, {
-      samples: search,
-      guide,
-      cuts: "free",
-      breadth: 8,
-      depth: 1,
+  // Free cuts ranked balanced (the main search: better and cheaper at 500-1,000
+  // tasks), ranked by their bound (the default before, kept as a candidate),
+  // and cuts between levels only. Beyond ONE_VARIANT_ABOVE only the first runs.
+  const free = { samples: search, guide, cuts: "free", breadth: 8, depth: 1, budget } as const;
+  const all: SeriesParallelOptions[] = [
+    {
+      ...free,
+      ranking: "balanced",
       slabs: { maxUnits: 20, inTrials: false },
-      budget,
       exactUpTo: EXACT_BLIND,
-      timeCap: caps[0] as (typeof caps)[number],
-    }),
+    },
+    { ...free, ranking: "bound", slabs: { maxUnits: 20, inTrials: false }, exactUpTo: EXACT_BLIND },
+    { samples: search, guide, cuts: "levels", breadth: 4, depth: 1, budget },
   ];
-  if (caps.length > 1) {
-    candidates.push(
-      seriesParallelize(dag, {
-        samples: search,
-        guide,
-        cuts: "levels",
-        breadth: 4,
-        depth: 1,
-        budget,
-        timeCap: caps[1] as (typeof caps)[number],
-      }),
-    );
-  }
+  const blindSearches = all.slice(0, dag.size > ONE_VARIANT_ABOVE ? 1 : 3);
+  const caps =
+    blindSearches.length === 1
+      ? cpuCaps(STRUCTURE_CPU_SECONDS.beyond, [1], 0.1)
+      : cpuCaps(
+          STRUCTURE_CPU_SECONDS.upToOneVariant,
+          blindSearches.map(() => 1),
+          0.5,
+        );
+  const candidates = blindSearches.map((o, i) => seriesParallelize(dag, { ...o, timeCap: caps[i] as Cap }));
   const layeredSpans = evaluation.map((w) => makespan(layered, w));
   let best = layered;
   let bestMean = mean(layeredSpans);

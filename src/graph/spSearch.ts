@@ -6,7 +6,7 @@
  * keep the expected run time low.
  */
 import { itemAt, range } from "./indices.js";
-import { CutFinder, type CutPolicy } from "./spCuts.js";
+import { CutFinder, type CutPolicy, type CutRanking } from "./spCuts.js";
 import { Decomposition } from "./spDecomposition.js";
 import { bestOverAllCuts } from "./spExhaustive.js";
 import {
@@ -21,7 +21,7 @@ import type { SpTree } from "./spTree.js";
 import { levelsOf, type TaskDag } from "./taskDag.js";
 import { setKey } from "./taskSets.js";
 
-export type { CutPolicy } from "./spCuts.js";
+export type { CutPolicy, CutRanking } from "./spCuts.js";
 
 export interface SeriesParallelOptions {
   /** Task durations, one array per scenario; the search minimises the mean run time over them. */
@@ -29,6 +29,8 @@ export interface SeriesParallelOptions {
   /** Durations that rank candidate cuts before any is tried (default: `samples`). */
   guide?: Float64Array[];
   cuts: CutPolicy;
+  /** How candidate cuts are ranked (default "bound"). */
+  ranking?: CutRanking;
   /** How many of the best-ranked cuts to try by building both sides (1 = greedy). */
   breadth?: number;
   /** How deep such trials nest. */
@@ -41,6 +43,12 @@ export interface SeriesParallelOptions {
   slabs?: { maxUnits: number; inTrials: boolean };
   /** Tasks analysed after which the search stops trying alternatives, to bound compile time. */
   budget?: number;
+  /**
+   * Past `budget`, sets are still built with one level of trials (depth 1)
+   * until this many tasks were analysed; then greedy cuts (default: `budget`,
+   * no such stage).
+   */
+  fallbackBudget?: number;
   /** Sets of at most this many tasks are solved exactly, over all their down-sets (at most 20). */
   exactUpTo?: number;
   /**
@@ -59,8 +67,9 @@ export interface SeriesParallelOptions {
  * factors run in sequence; a connected set with neither is cut into a down-set
  * A and the rest B (A runs before B, the added constraints). Candidate cuts
  * are thresholds of keys that never decrease along an edge (earliest finish,
- * longest tail, levels), ranked by mean(longest path in A + longest path in B);
- * the best `breadth` are tried by building both sides (`depth` levels deep),
+ * longest tail, levels), ranked by `ranking` (see CutRanking); the best
+ * `breadth` are tried by building both sides (`depth` levels deep, skipping
+ * those whose sides' longest paths already cost more than the best so far),
  * chains of exact slabs are compared too, and small sets are solved over all
  * their down-sets.
  */
@@ -69,17 +78,20 @@ export function seriesParallelize(dag: TaskDag, options: SeriesParallelOptions):
 }
 
 /**
- * Several searches over the same durations and cut policy (differing in
+ * Several searches over the same durations, cut policy and ranking (differing in
  * breadth, depth, budget...), sharing the greedy builds their trials make.
  */
 export function seriesParallelizeEach(
   dag: TaskDag,
-  base: Pick<SeriesParallelOptions, "samples" | "guide" | "cuts">,
-  variants: Omit<SeriesParallelOptions, "samples" | "guide" | "cuts">[],
+  base: Pick<SeriesParallelOptions, "samples" | "guide" | "cuts" | "ranking">,
+  variants: Omit<SeriesParallelOptions, "samples" | "guide" | "cuts" | "ranking">[],
 ): SpTree[] {
   const shared: Memo = new Map<string, MemoEntry[]>();
   return variants.map((v) => new Search(dag, { ...base, ...v }, shared).build(range(dag.size)).tree);
 }
+
+/** Cut bounds are rounded to 1e-6 when ranked: a bound this far above the best cost is surely not below it. */
+const BOUND_SLACK = 1e-6;
 
 type MemoEntry = { set: number[]; built: MeasuredTree };
 type Memo = Map<string, MemoEntry[]>;
@@ -92,6 +104,8 @@ class Search {
   /** Greedy builds (depth 0, below the final depth) depend only on the set and the durations: shareable. */
   private readonly greedyMemo: Memo;
   private readonly level: Int32Array;
+  /** The cuts' bounds are computed under the guide: they bound the samples' costs only when the guide is the samples. */
+  private readonly boundsHold: boolean;
   private builds = 0;
   private searchStopped = false;
   private stopped = false;
@@ -107,8 +121,9 @@ class Search {
     this.decomposition = new Decomposition(dag);
     const samples = options.samples.length > 0 ? options.samples : [new Float64Array(n).fill(1)];
     const guide = options.guide && options.guide.length > 0 ? options.guide : samples;
+    this.boundsHold = guide === samples;
     this.samples = sampleTable(samples, n);
-    this.cutFinder = new CutFinder(this.decomposition, sampleTable(guide, n), options.cuts);
+    this.cutFinder = new CutFinder(this.decomposition, sampleTable(guide, n), options.cuts, options.ranking);
     this.level = levelsOf(dag);
   }
 
@@ -174,18 +189,33 @@ class Search {
         factors.map((f) => this.build(f, depth)),
       );
 
-    const searching = !this.searchStopped && this.decomposition.visited < (this.options.budget ?? Infinity);
-    if (depth === (this.options.depth ?? 0) && set.length <= Math.min(20, this.options.exactUpTo ?? 0)) {
+    const visited = this.decomposition.visited;
+    const budget = this.options.budget ?? Infinity;
+    const searching = !this.searchStopped && visited < budget;
+    // Past the budget, one level of trials rather than none, so that the sets
+    // built last (the end of the pipeline) are not left to greedy cuts alone.
+    const fallback = !searching && !this.searchStopped && visited < (this.options.fallbackBudget ?? budget);
+    if (fallback && depth > 1) return this.build(set, 1);
+    if (
+      (depth === (this.options.depth ?? 0) || (fallback && depth === 1)) &&
+      set.length <= Math.min(20, this.options.exactUpTo ?? 0)
+    ) {
       return bestOverAllCuts(set, this.decomposition, this.samples);
     }
-    const trying = depth > 0 && searching;
+    const trying = depth > 0 && (searching || fallback);
     const analysis = this.cutFinder.analyse(set, trying);
     const cuts = this.cutFinder.best(analysis, trying ? (this.options.breadth ?? 1) : 1);
     let chosen = cuts[0];
     if (cuts.length > 1) {
       let bestCost = Infinity;
       for (const cut of cuts) {
-        const cost = this.build(cut[0], depth - 1).cost + this.build(cut[1], depth - 1).cost;
+        const [before, after, bound] = cut;
+        // Branch and bound: a side never builds faster than its longest path, so a
+        // trial whose bound cannot beat the best so far is skipped (same choice, less work).
+        if (this.boundsHold && bound.before + bound.after >= bestCost + BOUND_SLACK) continue;
+        const first = this.build(before, depth - 1).cost;
+        if (this.boundsHold && first + bound.after >= bestCost + BOUND_SLACK) continue;
+        const cost = first + this.build(after, depth - 1).cost;
         if (cost < bestCost - 1e-9) {
           bestCost = cost;
           chosen = cut;
