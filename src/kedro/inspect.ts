@@ -1,7 +1,9 @@
-import { existsSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { delimiter, join, resolve } from "node:path";
 import { UserError } from "../errors.js";
 import { parseGraph } from "../graph/parse.js";
+import { NODE_INDEX_FILE } from "../image/nodeIndex.js";
 import type { PipelineGraph } from "../graph/types.js";
 import { CommandNotFoundError, runCommand, type CommandResult } from "../process/command.js";
 import { pythonHelperRoot } from "./helperPath.js";
@@ -11,6 +13,12 @@ export interface InspectOptions {
   pipeline: string;
   kedroEnv: string;
   python: string;
+  /**
+   * Also write the node index (python/kedro_sfn/node_index.py) from the registry the inspector
+   * loads anyway, into a fresh temp folder; each graph's `node_index_file` names it. The image
+   * build then needs no second import of the registry.
+   */
+  nodeIndex?: boolean;
 }
 
 /** What inspect.py prints on stderr (one JSON line) when the user must fix something. */
@@ -33,7 +41,7 @@ export async function inspectProject(options: InspectOptions): Promise<PipelineG
     });
   }
   const args = ["-m", "kedro_sfn.inspect", "--project", project, "--pipeline", options.pipeline];
-  args.push("--env", options.kedroEnv);
+  args.push("--env", options.kedroEnv, ...nodeIndexArgs(options));
   const result = await runPython(options.python, args, project);
   if (result.exitCode !== 0) throw helperFailure(options, result);
   return parseGraph(result.stdout, `kedro-sfn inspect of ${project}`);
@@ -58,7 +66,7 @@ export async function inspectProjects(
   }
   const list = pipelines === "all" ? "all" : pipelines.join(",");
   const args = ["-m", "kedro_sfn.inspect", "--project", project, "--pipelines", list];
-  args.push("--env", options.kedroEnv);
+  args.push("--env", options.kedroEnv, ...nodeIndexArgs(options));
   const result = await runPython(options.python, args, project);
   if (result.exitCode !== 0) throw helperFailure({ ...options, pipeline: list }, result);
   const source = `kedro-sfn inspect of ${project}`;
@@ -74,6 +82,11 @@ export async function inspectProjects(
     );
   }
   return parsed.graphs.map((graph: unknown) => parseGraph(JSON.stringify(graph), source));
+}
+
+function nodeIndexArgs(options: Pick<InspectOptions, "nodeIndex">): string[] {
+  if (!options.nodeIndex) return [];
+  return ["--node-index", join(mkdtempSync(join(tmpdir(), "kedro-sfn-index-")), NODE_INDEX_FILE)];
 }
 
 async function runPython(python: string, args: string[], cwd: string): Promise<CommandResult> {
