@@ -6,7 +6,7 @@
 build backend installed into it from the package index, every time) and then tars the conf
 folder without ``local/*.yml``. On a one-line change that was most of the rebuild's time on
 the host. Here the isolated build environment is made once per build-system requirements and
-Python version, kept under the user's cache folder (``$XDG_CACHE_HOME/kedro-sfn/build-env``,
+Python version (and build configuration files), kept under the user's cache folder (``$XDG_CACHE_HOME/kedro-sfn/build-env``,
 ``KEDRO_SFN_BUILD_ENV`` to move it), and the backend builds the wheel in it through the same
 PEP 517 hook ``build`` calls: the same wheel, without installing setuptools again. The conf
 archive is written as ``kedro package`` writes it (the folder ``settings.CONF_SOURCE`` names,
@@ -70,10 +70,22 @@ def cache_root() -> Path:
     return Path(base) / "kedro-sfn" / "build-env"
 
 
-def env_key(system: dict[str, Any]) -> str:
-    """One environment per interpreter and build requirements (the backend it installs)."""
-    what = [sys.version, sys.executable, sorted(system["requires"]), system["build-backend"]]
-    return hashlib.sha256(json.dumps(what).encode()).hexdigest()[:20]
+#: Files whose content decides what a backend asks for beyond [build-system] requires.
+BUILD_CONFIG_FILES = ("pyproject.toml", "setup.py", "setup.cfg")
+
+
+def env_key(project: Path, system: dict[str, Any]) -> str:
+    """One environment per interpreter, build requirements and build configuration.
+
+    The backend's own extra requirements (``get_requires_for_build_wheel``: ``wheel`` for old
+    setuptools, ``setup_requires``, hatch hooks) are asked once, when the environment is made;
+    they depend on these files, so a change to them makes a new environment.
+    """
+    digest = hashlib.sha256(json.dumps([sys.version, sys.executable, sorted(system["requires"])]).encode())
+    for name in BUILD_CONFIG_FILES:
+        path = project / name
+        digest.update(name.encode() + b"\0" + (path.read_bytes() if path.is_file() else b"-") + b"\0")
+    return digest.hexdigest()[:20]
 
 
 def _python_of(env: Path) -> Path:
@@ -92,7 +104,7 @@ def _pip_install(env: Path, requirements: list[str]) -> None:
 
 def build_env(project: Path, system: dict[str, Any]) -> tuple[Path, str]:
     """The cached environment holding the backend and what it asks for (made on first use)."""
-    env = cache_root() / env_key(system)
+    env = cache_root() / env_key(project, system)
     if (env / "ready").is_file():
         return env, "cached"
     partial = env.with_name(f"{env.name}.partial-{os.getpid()}")

@@ -19,6 +19,8 @@ export interface InspectOptions {
    * build then needs no second import of the registry.
    */
   nodeIndex?: boolean;
+  /** The folder holding kedro_sfn (default: the one beside this code; a benchmark passes a snapshot). */
+  helperRoot?: string;
 }
 
 /** What inspect.py prints on stderr (one JSON line) when the user must fix something. */
@@ -42,7 +44,7 @@ export async function inspectProject(options: InspectOptions): Promise<PipelineG
   }
   const args = ["-m", "kedro_sfn.inspect", "--project", project, "--pipeline", options.pipeline];
   args.push("--env", options.kedroEnv, ...nodeIndexArgs(options));
-  const result = await runPython(options.python, args, project);
+  const result = await runPython(options.python, args, project, options.helperRoot);
   if (result.exitCode !== 0) throw helperFailure(options, result);
   return parseGraph(result.stdout, `kedro-sfn inspect of ${project}`);
 }
@@ -67,7 +69,7 @@ export async function inspectProjects(
   const list = pipelines === "all" ? "all" : pipelines.join(",");
   const args = ["-m", "kedro_sfn.inspect", "--project", project, "--pipelines", list];
   args.push("--env", options.kedroEnv, ...nodeIndexArgs(options));
-  const result = await runPython(options.python, args, project);
+  const result = await runPython(options.python, args, project, options.helperRoot);
   if (result.exitCode !== 0) throw helperFailure({ ...options, pipeline: list }, result);
   const source = `kedro-sfn inspect of ${project}`;
   let parsed: { schema?: unknown; graphs?: unknown };
@@ -89,8 +91,15 @@ function nodeIndexArgs(options: Pick<InspectOptions, "nodeIndex">): string[] {
   return ["--node-index", join(mkdtempSync(join(tmpdir(), "kedro-sfn-index-")), NODE_INDEX_FILE)];
 }
 
-async function runPython(python: string, args: string[], cwd: string): Promise<CommandResult> {
-  const pythonPath = [pythonHelperRoot(), process.env["PYTHONPATH"]].filter(Boolean).join(delimiter);
+async function runPython(
+  python: string,
+  args: string[],
+  cwd: string,
+  helperRoot?: string,
+): Promise<CommandResult> {
+  const pythonPath = [helperRoot ?? pythonHelperRoot(), process.env["PYTHONPATH"]]
+    .filter(Boolean)
+    .join(delimiter);
   try {
     return await runCommand({
       argv: [python, ...args],
