@@ -12,6 +12,7 @@ error exits 1 with a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
 import sys
@@ -125,12 +126,13 @@ def _write_node_index(registry: dict[str, Any], proj: BootstrappedProject, kedro
     """
     from kedro_sfn.node_index import build_index, save_index
 
-    out.unlink(missing_ok=True)
     package_dir = Path(proj.metadata.source_dir) / proj.package_name
     try:
+        out.unlink(missing_ok=True)
         save_index(build_index(registry, proj.package_name, package_dir, kedro_version), out)
     except Exception as exc:  # noqa: BLE001 - any failure only costs cold-start time
-        out.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            out.unlink(missing_ok=True)
         print(f"kedro-sfn: no node index ({type(exc).__name__}: {exc})", file=sys.stderr)
 
 

@@ -74,9 +74,10 @@ export function renderDockerfile(spec: DockerfileSpec): string {
     `ENTRYPOINT ["/bin/sh", "${TASK_ROOT}/kedro_sfn/entrypoint.sh"]`,
     `CMD ["${HANDLER}"]`,
     "COPY requirements.txt constraints.txt /tmp/kedro-sfn/",
-    `RUN ${pip} --target ${TASK_ROOT} -r /tmp/kedro-sfn/requirements.txt -c /tmp/kedro-sfn/constraints.txt && umask 022 && ${ric} && ${compileCommand([TASK_ROOT], { parallel: true })}`,
+    `RUN ${pip} --target ${TASK_ROOT} -r /tmp/kedro-sfn/requirements.txt -c /tmp/kedro-sfn/constraints.txt && umask 022 && ${ric} && ${compileCommand([TASK_ROOT])}`,
     `COPY task/ ${TASK_ROOT}/`,
-    `RUN ${pip} --no-deps --target ${TASK_ROOT} ${TASK_ROOT}/${WHEEL_DIR}/${spec.wheelName} && ${compileCommand([`${TASK_ROOT}/kedro_sfn`, `${TASK_ROOT}/${spec.packageName}`], { parallel: false })}`,
+    // One Python start, not pip's: python/kedro_sfn/install.py (pip for a wheel that is not pure).
+    `RUN umask 022 && python3 -m kedro_sfn.install ${TASK_ROOT}/${WHEEL_DIR}/${spec.wheelName} --target ${TASK_ROOT} --compile ${TASK_ROOT}/kedro_sfn ${TASK_ROOT}/${spec.packageName}`,
     "",
   ].join("\n");
 }
@@ -88,11 +89,12 @@ export function renderDockerfile(spec: DockerfileSpec): string {
  * in memory (Lambda's user cannot write /var/task). That was most of the smoke test under
  * buildah and of a buildah image's cold start. Hash-based .pyc do not look at mtimes, and the
  * same sources give the same bytes (reproducible layers). Files that do not compile are left to
- * Python, as pip leaves them; `dirs` that do not exist are skipped.
+ * Python, as pip leaves them; `dirs` that do not exist are skipped. The project's own layer
+ * does the same for its files in python/kedro_sfn/install.py.
  */
-export function compileCommand(dirs: string[], options: { parallel: boolean }): string {
-  // Worker processes pay off for the thousands of dependency files, not for a project's few.
-  const workers = options.parallel ? 0 : 1;
+export function compileCommand(dirs: string[]): string {
+  // Worker processes (one per CPU) for the thousands of dependency files.
+  const workers = 0;
   const script =
     "import compileall, py_compile, sys; " +
     `[compileall.compile_dir(d, quiet=2, workers=${workers}, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH) for d in sys.argv[1:]]`;
