@@ -69,11 +69,15 @@ const PHASES: [string, RegExp][] = [
 ];
 /** The smoke test's own seconds, from its log line (it runs between the build and its line). */
 let smokeSeconds = 0;
+/** Of which the checks in Python (the rest: the builder's container start and removal). */
+let smokeCheckSeconds = 0;
 const log = (line: string): void => {
   for (const [phase, pattern] of PHASES)
     if (pattern.test(line) && !(phase in marks)) marks[phase] = Date.now();
   const smoke = /^Smoke test passed in the image \(([\d.]+) s\)/.exec(line);
   if (smoke) smokeSeconds = Number(smoke[1]);
+  const checks = /([\d.]+) s of it in the checks$/.exec(line);
+  if (checks) smokeCheckSeconds = Number(checks[1]);
   if (logFile) appendFileSync(logFile, `${((Date.now() - started) / 1000).toFixed(1).padStart(7)} ${line}\n`);
 };
 
@@ -211,6 +215,7 @@ async function main(): Promise<void> {
       const cpu0 = cpuSeconds();
       marks = {};
       smokeSeconds = 0;
+      smokeCheckSeconds = 0;
       // As a deploy does: the inspection (which also writes the node index) comes first.
       const graph = await inspectProject({
         projectPath: project,
@@ -253,6 +258,7 @@ async function main(): Promise<void> {
       if (!result.skipped) {
         phases["build"] = Math.round((s(marks["build"] ?? end, built) - smokeSeconds) * 100) / 100;
         phases["smokeTest"] = smokeSeconds;
+        phases["smokeChecksInPython"] = smokeCheckSeconds;
         phases["push"] = s(built, end);
       }
       return {
