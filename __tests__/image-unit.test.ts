@@ -5,6 +5,7 @@ import {
   mkdirSync,
   mkdtempSync,
   readFileSync,
+  readdirSync,
   rmSync,
   statSync,
   utimesSync,
@@ -25,6 +26,7 @@ import {
 import { runCommand, type CommandResult, type CommandRunner } from "../src/process/command.js";
 import {
   checkUserDockerfile,
+  compileCommand,
   contentTime,
   prepareBuildContext,
   renderDockerfile,
@@ -40,6 +42,7 @@ import {
   validateRepositoryName,
 } from "../src/image/options.js";
 import { packageProject } from "../src/image/package.js";
+import { inspectProject } from "../src/kedro/inspect.js";
 import type { RequirementsPlan } from "../src/image/requirements.js";
 
 const repoRoot = join(dirname(fileURLToPath(import.meta.url)), "..");
@@ -191,14 +194,44 @@ describe("Dockerfile", () => {
     expect(instructions[0]?.args).toBe("public.ecr.aws/lambda/python:3.12");
     const runs = instructions.filter((i) => i.keyword === "RUN").map((i) => i.args);
     expect(runs[0]).toContain("-r /tmp/kedro-sfn/requirements.txt");
-    expect(runs[1]).toContain(
-      "--no-deps --target /var/task /var/task/.kedro-sfn/spaceflights-0.1-py3-none-any.whl",
+    expect(runs[0]?.startsWith("umask 022 && python3 -m pip install")).toBe(true);
+    // pip's mtime-checked .pyc are replaced by hash-based ones (buildah commits mtime 0):
+    // every dependency, then only the handler and the project's package.
+    expect(runs[0]).toContain("--no-compile");
+    expect(runs[0]).toMatch(/UNCHECKED_HASH.*" \/var\/task$/);
+    expect(runs[1]).toBe(
+      "umask 022 && python3 -m kedro_sfn.install /var/task/.kedro-sfn/spaceflights-0.1-py3-none-any.whl --target /var/task --compile /var/task/kedro_sfn /var/task/spaceflights",
     );
-    expect(runs.every((r) => r.startsWith("umask 022 && python3 -m pip install"))).toBe(true);
     expect(text).toContain('CMD ["kedro_sfn.handler.handler"]');
     expect(text).toContain("PYTHONPATH=/var/task");
     expect(text).toContain('KEDRO_SFN_CONF_SOURCE="/var/task/conf"');
     expect(text).toContain("KEDRO_SFN_PACKAGE=spaceflights");
+  });
+
+  test("the compile step writes .pyc that Python uses whatever the sources' mtimes", () => {
+    const root = join(scratch, "compile");
+    mkdirSync(join(root, "pkg", "sub"), { recursive: true });
+    writeFileSync(join(root, "pkg", "__init__.py"), "X = 1\n");
+    writeFileSync(join(root, "pkg", "sub", "mod.py"), "def f():\n    return 2\n");
+    writeFileSync(join(root, "pkg", "broken.py"), "def (:\n");
+    execFileSync("sh", ["-c", compileCommand([join(root, "pkg"), join(root, "absent")])]);
+    // What buildah bud --timestamp 0 does to every file it commits.
+    execFileSync("touch", ["-d", "@0", join(root, "pkg", "__init__.py"), join(root, "pkg", "sub", "mod.py")]);
+    const pyc = readdirSync(join(root, "pkg", "sub", "__pycache__"));
+    expect(pyc).toHaveLength(1);
+    // PEP 552 flags word: 0b01 = hash-based, source not checked.
+    expect(readFileSync(join(root, "pkg", "sub", "__pycache__", pyc[0] ?? "")).readUInt32LE(4)).toBe(1);
+    expect(existsSync(join(root, "pkg", "__pycache__"))).toBe(true);
+    // Python runs the .pyc without looking at the source: changed after compiling, the old
+    // code still runs (an image's files never change, so this is the point, not a risk).
+    writeFileSync(join(root, "pkg", "sub", "mod.py"), "def f():\n    return 3\n");
+    execFileSync("touch", ["-d", "@0", join(root, "pkg", "sub", "mod.py")]);
+    const out = execFileSync("python3", ["-c", "import pkg.sub.mod as m; print(m.f())"], {
+      cwd: root,
+      encoding: "utf8",
+      env: { ...process.env, PYTHONDONTWRITEBYTECODE: "1" },
+    });
+    expect(out.trim()).toBe("2");
   });
 
   test("parser: continuations, comments, final stage, COPY sources", () => {
@@ -394,6 +427,47 @@ describe("kedro package and the build context (real Python)", () => {
     expect(warned.join("\n")).toMatch(/Warning: the node index could not be made .*full pipeline registry/);
   }, 120_000);
 
+  test("the inspector's node index goes into the image as is: no second registry import", async () => {
+    const project = tinyProject("inspected-index");
+    const graph = await inspectProject({
+      projectPath: project,
+      pipeline: "__default__",
+      kedroEnv: "base",
+      python,
+      nodeIndex: true,
+    });
+    const file = graph.node_index_file ?? "";
+    expect(file).toMatch(/node-index\.json$/);
+    const pkg = await packageProject({ projectPath: project, python }, runCommand);
+    const lines: string[] = [];
+    // An interpreter that cannot start: the index must come from the file, not from Python.
+    const context = await prepareBuildContext(
+      {
+        projectPath: project,
+        baseImage: "localhost/base:1",
+        confInImage: true,
+        platform: "linux/amd64",
+        handlerRoot: join(repoRoot, "python"),
+        requirements: TINY_REQUIREMENTS,
+        python: join(scratch, "no-such-python"),
+        nodeIndexFile: file,
+        log: (line) => lines.push(line),
+      },
+      pkg,
+      runCommand,
+    );
+    const copied = join(context.stagingDir, "task", ".kedro-sfn", "node-index.json");
+    expect(readFileSync(copied, "utf8")).toBe(readFileSync(file, "utf8"));
+    expect(lines).toEqual(["Node index: 1 of 1 nodes start by importing only their own module"]);
+    // The same bytes the registry's own command writes: the content hash does not move.
+    const own = join(scratch, "inspected-index-own.json");
+    execFileSync(python, ["-m", "kedro_sfn.node_index", "--project", project, "--out", own], {
+      cwd: project,
+      env: { ...process.env, PYTHONPATH: join(repoRoot, "python"), KEDRO_DISABLE_TELEMETRY: "1" },
+    });
+    expect(readFileSync(own, "utf8")).toBe(readFileSync(file, "utf8"));
+  }, 120_000);
+
   test("a project's own Dockerfile: project as context, build args, COPY sources hashed", async () => {
     const project = tinyProject("own-dockerfile");
     writeFileSync(
@@ -465,7 +539,7 @@ describe("kedro package and the build context (real Python)", () => {
     const failure = packageProject({ projectPath: project, python }, runCommand);
     await expect(failure).rejects.toThrow(UserError);
     await expect(failure).rejects.toThrow(
-      /'kedro package' failed in .*broken' \(exit \d+\):\n[\s\S]*`project.version` must be pep440/,
+      /Packaging the project \(its wheel, as 'kedro package' builds it\) failed in .*broken' \(exit \d+\):\n[\s\S]*`project.version` must be pep440/,
     );
   }, 60_000);
 });

@@ -32,6 +32,7 @@ import { join, resolve } from "node:path";
 import { RegistryClient } from "../src/image/registry.js";
 import { buildAndPushImage, type ImageResult } from "../src/image/build.js";
 import { buildahStorage } from "../src/image/buildah.js";
+import { inspectProject } from "../src/kedro/inspect.js";
 import { runCommand } from "../src/process/command.js";
 
 const root = resolve(process.env.KEDRO_SFN_REPO_ROOT ?? ".");
@@ -60,13 +61,23 @@ const started = Date.now();
 /** When each phase of the current build began (from the build's own log lines). */
 let marks: Record<string, number> = {};
 const PHASES: [string, RegExp][] = [
+  ["package", /^Packaging /],
+  ["requirements", /^Image dependencies/],
   ["build", /^Building /],
   ["smoke", /^Smoke test passed/],
   ["push", /^Pushing /],
 ];
+/** The smoke test's own seconds, from its log line (it runs between the build and its line). */
+let smokeSeconds = 0;
+/** Of which the checks in Python (the rest: the builder's container start and removal). */
+let smokeCheckSeconds = 0;
 const log = (line: string): void => {
   for (const [phase, pattern] of PHASES)
     if (pattern.test(line) && !(phase in marks)) marks[phase] = Date.now();
+  const smoke = /^Smoke test passed in the image \(([\d.]+) s\)/.exec(line);
+  if (smoke) smokeSeconds = Number(smoke[1]);
+  const checks = /([\d.]+) s of it in the checks$/.exec(line);
+  if (checks) smokeCheckSeconds = Number(checks[1]);
   if (logFile) appendFileSync(logFile, `${((Date.now() - started) / 1000).toFixed(1).padStart(7)} ${line}\n`);
 };
 
@@ -195,6 +206,7 @@ async function main(): Promise<void> {
       result: ImageResult;
       seconds: number;
       cpuSeconds: number;
+      secondsWithoutInspect: number;
       pushed: number;
       phases: Record<string, number>;
     }> => {
@@ -202,6 +214,18 @@ async function main(): Promise<void> {
       const t0 = Date.now();
       const cpu0 = cpuSeconds();
       marks = {};
+      smokeSeconds = 0;
+      smokeCheckSeconds = 0;
+      // As a deploy does: the inspection (which also writes the node index) comes first.
+      const graph = await inspectProject({
+        projectPath: project,
+        pipeline: "__default__",
+        kedroEnv: "aws",
+        python,
+        nodeIndex: true,
+        helperRoot: join(scratch, "python"),
+      });
+      const inspected = Date.now();
       const result = await buildAndPushImage(
         {
           projectPath: project,
@@ -216,22 +240,31 @@ async function main(): Promise<void> {
           commitSha: sha,
           keepImages: 10,
           handlerRoot: join(scratch, "python"),
+          graph,
         },
         { ecr: ecr!, log },
       );
       const end = Date.now();
-      // package + context (until "Building"), build (until the smoke test passed), smoke test and push.
-      const at = [t0, marks["build"] ?? end, marks["smoke"] ?? end, end];
-      const phases = result.skipped
-        ? { packageAndContext: (end - t0) / 1000 }
-        : {
-            packageAndContext: ((at[1] ?? end) - t0) / 1000,
-            buildAndSmokeTest: ((at[2] ?? end) - (at[1] ?? end)) / 1000,
-            push: (end - (at[2] ?? end)) / 1000,
-          };
+      // inspect (with the node index), credentials + probe, package (wheel + conf), requirements
+      // and context, build, smoke test, push.
+      const s = (from: number, to: number | undefined): number => Math.round(((to ?? end) - from) / 10) / 100;
+      const built = marks["smoke"] ?? end;
+      const phases: Record<string, number> = {
+        inspect: s(t0, inspected),
+        setup: s(inspected, marks["package"]),
+        package: s(marks["package"] ?? end, marks["requirements"]),
+        context: s(marks["requirements"] ?? end, marks["build"]),
+      };
+      if (!result.skipped) {
+        phases["build"] = Math.round((s(marks["build"] ?? end, built) - smokeSeconds) * 100) / 100;
+        phases["smokeTest"] = smokeSeconds;
+        phases["smokeChecksInPython"] = smokeCheckSeconds;
+        phases["push"] = s(built, end);
+      }
       return {
         result,
         seconds: (end - t0) / 1000,
+        secondsWithoutInspect: (end - inspected) / 1000,
         cpuSeconds: Math.round((cpuSeconds() - cpu0) * 10) / 10,
         pushed: blobBytes(registry!.storage) - before,
         phases,
@@ -259,8 +292,10 @@ async function main(): Promise<void> {
         bytesPushed: first.pushed,
         phases: first.phases,
       },
+      loadAverage: readFileSync("/proc/loadavg", "utf8").split(" ").slice(0, 3).map(Number),
       codeChangeBuild: {
         seconds: second.seconds,
+        secondsWithoutInspect: second.secondsWithoutInspect,
         cpuSeconds: second.cpuSeconds,
         phases: second.phases,
         bytesPushed: second.pushed,

@@ -75,8 +75,8 @@ export async function runCli(argv: string[], out = process.stdout, err = process
         // The graph says which Kedro, packages and dataset types the image must hold.
         const selection = parsePipelineSelection(options.pipeline);
         const graphs = selection.several
-          ? await inspectProjects(options, selection.names)
-          : [await inspectProject(options)];
+          ? await inspectProjects({ ...options, nodeIndex: true }, selection.names)
+          : [await inspectProject({ ...options, nodeIndex: true })];
         // Several: the one image they share, smoke-tested for each (as a deploy builds it).
         const graph = selection.several ? imageGraph(graphs) : (graphs[0] as (typeof graphs)[number]);
         const clients = await createAwsClients();

@@ -72,6 +72,7 @@ export function parseGraph(text: string, file: string): PipelineGraph {
   if (raw.datasets !== undefined) graph.datasets = parseDatasets(raw.datasets, fail);
   if (raw.parameters !== undefined) graph.parameters = stringList(raw.parameters, "'parameters'", fail);
   if (typeof raw.catalog_root === "string") graph.catalog_root = raw.catalog_root;
+  if (typeof raw.node_index_file === "string") graph.node_index_file = raw.node_index_file;
   // Advisory, like the runtime extra: what pre-flight builds its fixes from.
   if (isObject(raw.catalog_entries)) {
     const entries: NonNullable<PipelineGraph["catalog_entries"]> = {};

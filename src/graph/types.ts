@@ -78,6 +78,11 @@ export interface PipelineGraph {
   catalog_entries?: Record<string, CatalogEntryInfo>;
   /** Where the env's catalog keeps shared data (`s3://bucket/prefix`), null when nowhere. */
   catalog_root?: string | null;
+  /**
+   * The node index the inspector wrote from the registry it loaded (`--node-index`): the image
+   * build puts it in the image instead of importing the registry again. Absent when not asked.
+   */
+  node_index_file?: string;
 }
 
 export interface PipelineImportError {

@@ -116,7 +116,15 @@ export async function buildAndPushImage(options: ImageOptions, deps: ImageDeps):
       );
   };
 
-  const pkg = await packageProject({ projectPath: project, python: options.python }, run, log);
+  const pkg = await packageProject(
+    {
+      projectPath: project,
+      python: options.python,
+      ...(options.handlerRoot ? { handlerRoot: options.handlerRoot } : {}),
+    },
+    run,
+    log,
+  );
   const requirements = planRequirements({ ...inspected, wheelRequires: pkg.requirements, read });
   for (const line of describeRequirements(requirements)) log(line);
   const context = await prepareBuildContext(
@@ -127,6 +135,7 @@ export async function buildAndPushImage(options: ImageOptions, deps: ImageDeps):
       platform: platform.platform,
       handlerRoot: options.handlerRoot ?? pythonHelperRoot(),
       python: options.python,
+      ...(options.graph?.node_index_file ? { nodeIndexFile: options.graph.node_index_file } : {}),
       log,
       ...(options.dockerfile ? { dockerfile: options.dockerfile } : {}),
       ...(options.confSource ? { confSource: options.confSource } : {}),

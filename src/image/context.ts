@@ -18,7 +18,7 @@ import { UserError } from "../errors.js";
 import { outputTail, type CommandRunner } from "../process/command.js";
 import { contextSources, finalStage, parseDockerfile } from "./dockerfile.js";
 import { filesUnder, type HashedFile } from "./hash.js";
-import { nodeIndexPath, writeNodeIndex } from "./nodeIndex.js";
+import { copyNodeIndex, nodeIndexPath, writeNodeIndex } from "./nodeIndex.js";
 import type { KedroPackage } from "./package.js";
 import type { RequirementsPlan } from "./requirements.js";
 import { SOURCE_DATE_EPOCH } from "./package.js";
@@ -58,8 +58,8 @@ export const LAMBDA_ENTRYPOINT = "/lambda-entrypoint.sh";
  * on buildah's vfs storage every step after it copies it whole.
  */
 export function renderDockerfile(spec: DockerfileSpec): string {
-  const pip = "umask 022 && python3 -m pip install --no-cache-dir --disable-pip-version-check";
-  const ric = `if [ ! -x ${LAMBDA_ENTRYPOINT} ]; then python3 -m pip install --no-cache-dir --disable-pip-version-check --target ${TASK_ROOT} ${AWSLAMBDARIC}; fi`;
+  const pip = "umask 022 && python3 -m pip install --no-cache-dir --disable-pip-version-check --no-compile";
+  const ric = `if [ ! -x ${LAMBDA_ENTRYPOINT} ]; then python3 -m pip install --no-cache-dir --disable-pip-version-check --no-compile --target ${TASK_ROOT} ${AWSLAMBDARIC}; fi`;
   for (const [field, value] of Object.entries(spec) as [string, string][]) {
     // Inputs are checked long before; a line break here would add Dockerfile instructions.
     // eslint-disable-next-line no-control-regex
@@ -74,11 +74,31 @@ export function renderDockerfile(spec: DockerfileSpec): string {
     `ENTRYPOINT ["/bin/sh", "${TASK_ROOT}/kedro_sfn/entrypoint.sh"]`,
     `CMD ["${HANDLER}"]`,
     "COPY requirements.txt constraints.txt /tmp/kedro-sfn/",
-    `RUN ${pip} --target ${TASK_ROOT} -r /tmp/kedro-sfn/requirements.txt -c /tmp/kedro-sfn/constraints.txt && umask 022 && ${ric}`,
+    `RUN ${pip} --target ${TASK_ROOT} -r /tmp/kedro-sfn/requirements.txt -c /tmp/kedro-sfn/constraints.txt && umask 022 && ${ric} && ${compileCommand([TASK_ROOT])}`,
     `COPY task/ ${TASK_ROOT}/`,
-    `RUN ${pip} --no-deps --target ${TASK_ROOT} ${TASK_ROOT}/${WHEEL_DIR}/${spec.wheelName}`,
+    // One Python start, not pip's: python/kedro_sfn/install.py (pip for a wheel that is not pure).
+    `RUN umask 022 && python3 -m kedro_sfn.install ${TASK_ROOT}/${WHEEL_DIR}/${spec.wheelName} --target ${TASK_ROOT} --compile ${TASK_ROOT}/kedro_sfn ${TASK_ROOT}/${spec.packageName}`,
     "",
   ].join("\n");
+}
+
+/**
+ * Byte-compiles `dirs` in the image with unchecked-hash .pyc files (PEP 552). pip's own .pyc are
+ * checked against each source's mtime, and `buildah bud --timestamp 0` sets every file's mtime
+ * to 0 when it commits a layer: every .pyc was stale, so each import compiled its module again,
+ * in memory (Lambda's user cannot write /var/task). That was most of the smoke test under
+ * buildah and of a buildah image's cold start. Hash-based .pyc do not look at mtimes, and the
+ * same sources give the same bytes (reproducible layers). Files that do not compile are left to
+ * Python, as pip leaves them; `dirs` that do not exist are skipped. The project's own layer
+ * does the same for its files in python/kedro_sfn/install.py.
+ */
+export function compileCommand(dirs: string[]): string {
+  // Worker processes (one per CPU) for the thousands of dependency files.
+  const workers = 0;
+  const script =
+    "import compileall, py_compile, sys; " +
+    `[compileall.compile_dir(d, quiet=2, workers=${workers}, invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH) for d in sys.argv[1:]]`;
+  return `python3 -c "${script}" ${dirs.join(" ")}`;
 }
 
 /** A double-quoted Dockerfile word: JSON escapes quotes and backslashes, `\$` stops ENV's variable expansion. */
@@ -110,7 +130,9 @@ export interface ContextOptions {
   requirements: RequirementsPlan;
   /** Folder holding the kedro_sfn package. */
   handlerRoot: string;
-  /** The interpreter that packaged the project: with it, the node index goes into the image. */
+  /** The node index the inspector wrote (graph `node_index_file`): goes into the image as is. */
+  nodeIndexFile?: string;
+  /** The interpreter that packaged the project: without `nodeIndexFile`, it makes the node index. */
   python?: string;
   log?: (line: string) => void;
 }
@@ -130,7 +152,13 @@ export async function prepareBuildContext(
   writeFileSync(join(staging, "requirements.txt"), lines(options.requirements.requirements));
   writeFileSync(join(staging, "constraints.txt"), lines(options.requirements.constraints));
   copyHandler(options.handlerRoot, join(staging, "task", "kedro_sfn"));
-  if (options.python !== undefined) {
+  if (options.nodeIndexFile !== undefined) {
+    copyNodeIndex(
+      options.nodeIndexFile,
+      nodeIndexPath(join(staging, "task"), WHEEL_DIR),
+      options.log ?? (() => undefined),
+    );
+  } else if (options.python !== undefined) {
     const out = nodeIndexPath(join(staging, "task"), WHEEL_DIR);
     await writeNodeIndex(
       { projectPath: project, python: options.python, handlerRoot: options.handlerRoot, out },

@@ -1,4 +1,5 @@
-import { delimiter, join } from "node:path";
+import { copyFileSync, mkdirSync, readFileSync } from "node:fs";
+import { delimiter, dirname, join } from "node:path";
 import { outputTail, type CommandRunner } from "../process/command.js";
 
 /**
@@ -18,7 +19,9 @@ export interface NodeIndexSummary {
 /**
  * Writes the node index of the project into `out` (python/kedro_sfn/node_index.py): which
  * module holds each node's function, so a cold Lambda imports that module instead of every
- * pipeline. Made with the interpreter that inspected and packaged the project. Without an
+ * pipeline. Made with the interpreter that inspected and packaged the project, by a second
+ * import of the registry: only for a graph without the inspector's index (`copyNodeIndex`).
+ * Without an
  * index the handler loads the full registry (slower cold starts, same results), so a failure
  * here is a warning in the log, not a failed build.
  */
@@ -56,6 +59,52 @@ export async function writeNodeIndex(
     return undefined;
   }
   const summary = JSON.parse(result.stdout.trim().split("\n").pop() ?? "{}") as NodeIndexSummary;
+  logSummary(summary, log);
+  return summary;
+}
+
+/** One index node as the file holds it (python/kedro_sfn/node_index.py). */
+interface IndexRecord {
+  func?: { module: string; qualname: string } | null;
+  why?: string;
+}
+
+/**
+ * Puts the index the inspector wrote (graph `node_index_file`, from the registry it loaded)
+ * at `out`: the same file `writeNodeIndex` makes, without importing the registry again.
+ * Undefined (and a warning) when the file is not a node index.
+ */
+export function copyNodeIndex(
+  file: string,
+  out: string,
+  log: (line: string) => void,
+): NodeIndexSummary | undefined {
+  let index: { nodes?: Record<string, IndexRecord>; pipelines?: Record<string, string[]> };
+  try {
+    index = JSON.parse(readFileSync(file, "utf8")) as typeof index;
+  } catch (error) {
+    log(
+      `Warning: no node index (${(error as Error).message}); each Lambda loads the full pipeline registry.`,
+    );
+    return undefined;
+  }
+  const records = Object.entries(index.nodes ?? {}).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  const unindexed = records
+    .filter(([, record]) => !record.func)
+    .map(([node, record]) => ({ node, why: record.why ?? "not indexed" }));
+  mkdirSync(dirname(out), { recursive: true });
+  copyFileSync(file, out);
+  const summary = {
+    nodes: records.length,
+    indexed: records.length - unindexed.length,
+    pipelines: Object.keys(index.pipelines ?? {}).sort(),
+    unindexed,
+  };
+  logSummary(summary, log);
+  return summary;
+}
+
+function logSummary(summary: NodeIndexSummary, log: (line: string) => void): void {
   const skipped = summary.unindexed.map((u) => `${u.node} (${u.why})`);
   log(
     `Node index: ${summary.indexed} of ${summary.nodes} nodes start by importing only their own module` +
@@ -63,7 +112,6 @@ export async function writeNodeIndex(
         ? `; the full registry for ${skipped.slice(0, 5).join(", ")}${skipped.length > 5 ? ", ..." : ""}`
         : ""),
   );
-  return summary;
 }
 
 /** The index's path inside the build context's task/ folder. */

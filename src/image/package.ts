@@ -1,5 +1,6 @@
-import { existsSync, readdirSync, statSync } from "node:fs";
-import { join, resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { delimiter, join, resolve } from "node:path";
+import { pythonHelperRoot } from "../kedro/helperPath.js";
 import { UserError } from "../errors.js";
 import { CommandNotFoundError, outputTail, type CommandRunner } from "../process/command.js";
 
@@ -58,9 +59,13 @@ interface Probe {
   pyproject_error?: string;
 }
 
-/** Runs `kedro package` in the project and reads back its wheel, conf archive and dependencies. */
+/**
+ * Makes what `kedro package` makes (the wheel, the conf archive) with python/kedro_sfn/package.py,
+ * which keeps the wheel's isolated build environment between builds instead of installing the
+ * build backend again each time; reads back the dependencies.
+ */
 export async function packageProject(
-  options: { projectPath: string; python: string },
+  options: { projectPath: string; python: string; handlerRoot?: string },
   run: CommandRunner,
   log: (line: string) => void = () => undefined,
 ): Promise<KedroPackage> {
@@ -89,33 +94,44 @@ export async function packageProject(
   }
   const packageName = probe.package_name;
 
-  const started = Date.now();
-  log(`kedro package (${project})`);
+  log(`Packaging ${packageName} (${project})`);
+  const pythonPath = [options.handlerRoot ?? pythonHelperRoot(), process.env["PYTHONPATH"]]
+    .filter(Boolean)
+    .join(delimiter);
   const result = await run({
-    argv: [options.python, "-m", "kedro", "package"],
+    argv: [options.python, "-m", "kedro_sfn.package", "--project", project],
     cwd: project,
-    env: { SOURCE_DATE_EPOCH, KEDRO_DISABLE_TELEMETRY: "1", DO_NOT_TRACK: "1" },
+    env: {
+      SOURCE_DATE_EPOCH,
+      KEDRO_DISABLE_TELEMETRY: "1",
+      DO_NOT_TRACK: "1",
+      PYTHONPATH: pythonPath,
+    },
   });
   if (result.exitCode !== 0) {
     throw new UserError(
-      `'kedro package' failed in '${project}' (exit ${result.exitCode}):\n${outputTail(result, 40)}`,
+      `Packaging the project (its wheel, as 'kedro package' builds it) failed in '${project}' (exit ${result.exitCode}):\n${outputTail(result, 40)}`,
       {
         hint: "Fix the project so that 'kedro package' succeeds on your machine: it runs 'python -m build --wheel'.",
       },
     );
   }
-
-  const dist = join(project, "dist");
-  const wheel = newestFile(dist, (name) => name.endsWith(".whl"), started);
-  const confArchive = join(dist, `conf-${packageName}.tar.gz`);
-  if (wheel === undefined || !existsSync(confArchive)) {
+  const made = JSON.parse(result.stdout.trim().split("\n").pop() ?? "{}") as {
+    wheel?: string;
+    conf_archive?: string;
+    build_env?: string;
+  };
+  const wheel = made.wheel;
+  const confArchive = made.conf_archive ?? join(project, "dist", `conf-${packageName}.tar.gz`);
+  if (wheel === undefined || !existsSync(wheel) || !existsSync(confArchive)) {
     throw new UserError(
-      `'kedro package' ran but left no ${wheel === undefined ? "new wheel" : `conf-${packageName}.tar.gz`} in '${dist}'.`,
+      `Packaging ran but left no ${wheel === undefined || !existsSync(wheel) ? "wheel" : `conf-${packageName}.tar.gz`} in '${join(project, "dist")}'.`,
       {
         hint: `Its output:\n${outputTail(result, 20)}`,
       },
     );
   }
+  if (made.build_env === "new") log("Made the cached build environment for the project's wheel (once).");
   return {
     packageName,
     wheel,
@@ -152,17 +168,6 @@ async function wheelRequirements(python: string, wheel: string, run: CommandRunn
   }
   const requires = JSON.parse(result.stdout) as string[];
   return requires.filter((line) => !/\bextra\s*==/.test(line.split(";").slice(1).join(";")));
-}
-
-function newestFile(dir: string, accept: (name: string) => boolean, since: number): string | undefined {
-  if (!existsSync(dir)) return undefined;
-  // mtime has 1 s granularity on some file systems: allow for it.
-  const candidates = readdirSync(dir)
-    .filter(accept)
-    .map((name) => ({ path: join(dir, name), mtime: statSync(join(dir, name)).mtimeMs }))
-    .filter((file) => file.mtime >= since - 2000)
-    .sort((a, b) => b.mtime - a.mtime);
-  return candidates[0]?.path;
 }
 
 /**

@@ -1,7 +1,9 @@
-import { existsSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { delimiter, join, resolve } from "node:path";
 import { UserError } from "../errors.js";
 import { parseGraph } from "../graph/parse.js";
+import { NODE_INDEX_FILE } from "../image/nodeIndex.js";
 import type { PipelineGraph } from "../graph/types.js";
 import { CommandNotFoundError, runCommand, type CommandResult } from "../process/command.js";
 import { pythonHelperRoot } from "./helperPath.js";
@@ -11,6 +13,14 @@ export interface InspectOptions {
   pipeline: string;
   kedroEnv: string;
   python: string;
+  /**
+   * Also write the node index (python/kedro_sfn/node_index.py) from the registry the inspector
+   * loads anyway, into a fresh temp folder; each graph's `node_index_file` names it. The image
+   * build then needs no second import of the registry.
+   */
+  nodeIndex?: boolean;
+  /** The folder holding kedro_sfn (default: the one beside this code; a benchmark passes a snapshot). */
+  helperRoot?: string;
 }
 
 /** What inspect.py prints on stderr (one JSON line) when the user must fix something. */
@@ -33,8 +43,8 @@ export async function inspectProject(options: InspectOptions): Promise<PipelineG
     });
   }
   const args = ["-m", "kedro_sfn.inspect", "--project", project, "--pipeline", options.pipeline];
-  args.push("--env", options.kedroEnv);
-  const result = await runPython(options.python, args, project);
+  args.push("--env", options.kedroEnv, ...nodeIndexArgs(options));
+  const result = await runPython(options.python, args, project, options.helperRoot);
   if (result.exitCode !== 0) throw helperFailure(options, result);
   return parseGraph(result.stdout, `kedro-sfn inspect of ${project}`);
 }
@@ -58,8 +68,8 @@ export async function inspectProjects(
   }
   const list = pipelines === "all" ? "all" : pipelines.join(",");
   const args = ["-m", "kedro_sfn.inspect", "--project", project, "--pipelines", list];
-  args.push("--env", options.kedroEnv);
-  const result = await runPython(options.python, args, project);
+  args.push("--env", options.kedroEnv, ...nodeIndexArgs(options));
+  const result = await runPython(options.python, args, project, options.helperRoot);
   if (result.exitCode !== 0) throw helperFailure({ ...options, pipeline: list }, result);
   const source = `kedro-sfn inspect of ${project}`;
   let parsed: { schema?: unknown; graphs?: unknown };
@@ -76,8 +86,20 @@ export async function inspectProjects(
   return parsed.graphs.map((graph: unknown) => parseGraph(JSON.stringify(graph), source));
 }
 
-async function runPython(python: string, args: string[], cwd: string): Promise<CommandResult> {
-  const pythonPath = [pythonHelperRoot(), process.env["PYTHONPATH"]].filter(Boolean).join(delimiter);
+function nodeIndexArgs(options: Pick<InspectOptions, "nodeIndex">): string[] {
+  if (!options.nodeIndex) return [];
+  return ["--node-index", join(mkdtempSync(join(tmpdir(), "kedro-sfn-index-")), NODE_INDEX_FILE)];
+}
+
+async function runPython(
+  python: string,
+  args: string[],
+  cwd: string,
+  helperRoot?: string,
+): Promise<CommandResult> {
+  const pythonPath = [helperRoot ?? pythonHelperRoot(), process.env["PYTHONPATH"]]
+    .filter(Boolean)
+    .join(delimiter);
   try {
     return await runCommand({
       argv: [python, ...args],

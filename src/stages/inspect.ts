@@ -30,7 +30,8 @@ export async function inspectAndCompile(
   const { options, io } = ctx;
   // Before inspecting: plan and deploy alike, the Lambdas can never run an env that is not packaged.
   refuseUnpackagedEnv(options.kedroEnv);
-  const graph = inspected ?? (await stage(ctx, "inspect", () => inspectProject(options)));
+  const graph =
+    inspected ?? (await stage(ctx, "inspect", () => inspectProject({ ...options, nodeIndex: true })));
   io.info(`Inspected ${graph.nodes.length} nodes and ${Object.keys(graph.datasets ?? {}).length} datasets.`);
   io.setOutput(Output.Graph, JSON.stringify(graph));
   for (const w of graph.warnings ?? []) warn(ctx, `Inspecting the project: ${w}`);

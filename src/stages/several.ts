@@ -76,7 +76,7 @@ export async function runSeveral(ctx: JobContext, names: string[] | "all"): Prom
   // The derived names need the base name: asked before the project is imported.
   requireInputs(options, [[Input.StateMachineName, "stateMachineName"]], `to ${mode}`);
   if (names !== "all") checkDerivedNames(options, names);
-  const graphs = await stage(ctx, "inspect", () => inspectProjects(options, names));
+  const graphs = await stage(ctx, "inspect", () => inspectProjects({ ...options, nodeIndex: true }, names));
   const pipelines = graphs.map((g) => g.pipeline ?? "");
   if (names === "all") checkDerivedNames(options, pipelines);
   ctx.io.info(`Pipelines: ${pipelines.join(", ")} (one state machine each).`);
