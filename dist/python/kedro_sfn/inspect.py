@@ -2,6 +2,7 @@
 
     python -m kedro_sfn.inspect --project DIR [--pipeline P] [--env E]
     python -m kedro_sfn.inspect --project DIR --pipelines a,b|all [--env E]   (kedro-sfn/graphs@1)
+    ... [--node-index FILE]   also writes the node index (kedro_sfn.node_index) from the same registry
 
 Stdout carries only the JSON. A user error prints one JSON line on stderr,
 ``{"error": {"kind", "message", "hint", "file"}}``, and exits 2; an internal
@@ -11,6 +12,7 @@ error exits 1 with a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import re
 import sys
@@ -41,7 +43,11 @@ EXIT_USER_ERROR = 2
 
 
 def build_graph(
-    project: str | Path, pipeline: str = "__default__", env: str = "aws", resolver: str = "auto"
+    project: str | Path,
+    pipeline: str = "__default__",
+    env: str = "aws",
+    resolver: str = "auto",
+    node_index: Path | None = None,
 ) -> dict[str, Any]:
     """Return the graph of ``pipeline`` in the project at ``project`` with Kedro env ``env``.
 
@@ -50,20 +56,26 @@ def build_graph(
     (catalog config + factory patterns), or ``auto`` (snapshot when available).
     Raises UserError for anything the user must fix.
     """
-    return build_graphs(project, [pipeline], env, resolver)["graphs"][0]
+    return build_graphs(project, [pipeline], env, resolver, node_index)["graphs"][0]
 
 
 ALL_PIPELINES = "all"
 
 
 def build_graphs(
-    project: str | Path, pipelines: list[str] | None, env: str = "aws", resolver: str = "auto"
+    project: str | Path,
+    pipelines: list[str] | None,
+    env: str = "aws",
+    resolver: str = "auto",
+    node_index: Path | None = None,
 ) -> dict[str, Any]:
     """The graphs of several pipelines from one bootstrap of the project (one Python start-up).
 
     ``pipelines`` None means every registered pipeline but ``__default__`` (the
     action's ``pipeline: all``). Returns ``{"schema", "registered", "graphs"}``,
     the graphs in the order asked. Every name is checked before any graph is built.
+    ``node_index``: also write the node index of every registered pipeline there (see
+    kedro_sfn.node_index), from the registry loaded here; each graph then names the file.
     """
     project_path = require_project_folder(project)
     kedro = import_kedro()
@@ -93,12 +105,35 @@ def build_graphs(
             "register_pipelines() of pipeline_registry.py.",
             None,
         )
+    if node_index is not None:
+        _write_node_index(registry, proj, kedro.__version__, node_index)
     snapshots: dict[str, Any] = {}
     graphs = [
         _graph_of(kedro, proj, conf_source, env, resolver, name, registry[name], load_warnings, import_errors, snapshots)
         for name in wanted
     ]
+    if node_index is not None and node_index.is_file():
+        for graph in graphs:
+            graph["node_index_file"] = str(node_index)
     return {"schema": GRAPHS_SCHEMA, "registered": registered, "graphs": graphs}
+
+
+def _write_node_index(registry: dict[str, Any], proj: BootstrappedProject, kedro_version: str, out: Path) -> None:
+    """The node index from the registry already loaded (the image build's second import, saved).
+
+    Without an index the Lambdas load the full registry (slower cold starts, same results), so
+    a failure here is a warning on stderr, never a failed inspection; the file is then absent.
+    """
+    from kedro_sfn.node_index import build_index, save_index
+
+    package_dir = Path(proj.metadata.source_dir) / proj.package_name
+    try:
+        out.unlink(missing_ok=True)
+        save_index(build_index(registry, proj.package_name, package_dir, kedro_version), out)
+    except Exception as exc:  # noqa: BLE001 - any failure only costs cold-start time
+        with contextlib.suppress(OSError):
+            out.unlink(missing_ok=True)
+        print(f"kedro-sfn: no node index ({type(exc).__name__}: {exc})", file=sys.stderr)
 
 
 GRAPHS_SCHEMA = "kedro-sfn/graphs@1"
@@ -274,6 +309,11 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--env", default="aws", help="Kedro configuration environment")
     parser.add_argument(
+        "--node-index",
+        default=None,
+        help="also write the node index (kedro_sfn.node_index) of every registered pipeline to this file",
+    )
+    parser.add_argument(
         "--resolver", choices=["auto", "snapshot", "config"], default="auto", help=argparse.SUPPRESS
     )
     args = parser.parse_args(argv)
@@ -281,11 +321,12 @@ def main(argv: list[str] | None = None) -> int:
     silence_known_warnings()
     with stdout_reserved() as out:
         try:
+            index = Path(args.node_index) if args.node_index else None
             if args.pipelines is None:
-                result = build_graph(args.project, args.pipeline, args.env, args.resolver)
+                result = build_graph(args.project, args.pipeline, args.env, args.resolver, index)
             else:
                 names = None if args.pipelines == ALL_PIPELINES else args.pipelines.split(",")
-                result = build_graphs(args.project, names, args.env, args.resolver)
+                result = build_graphs(args.project, names, args.env, args.resolver, index)
         except UserError as error:
             error.print(sys.stderr)
             return EXIT_USER_ERROR

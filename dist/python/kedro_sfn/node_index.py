@@ -4,9 +4,8 @@ Kedro's pipeline registry imports every pipeline module of the project: a
 node that only needs pandas also pays for scikit-learn, scipy and whatever
 the other pipelines import at their top. With one Lambda function per node
 each function starts cold once per execution, so those imports are most of
-its CPU time. At package time (``python -m kedro_sfn.node_index``, run by the
-image build on the interpreter that inspected the project) the full registry
-is loaded once and every node is written down: its function as module and
+its CPU time. When the project is inspected (the full registry is loaded there
+anyway) every node is written down: its function as module and
 qualified name, and the arguments that rebuild the very same ``Node``. In the
 Lambda, ``pipeline_for`` rebuilds only the requested nodes, importing only
 their functions' modules (and so the packages around them), and hands Kedro a
@@ -34,7 +33,9 @@ Index file (JSON)::
                                         "tags", "confirms"}}},
      "pipelines": {"<pipeline name>": ["<node name>", ...]}}
 
-Command line::
+The inspector writes it from the registry it has loaded anyway (``python -m kedro_sfn.inspect
+--node-index FILE``, what the image build uses: no second import of the registry). Command
+line, for an index without an inspection::
 
     python -m kedro_sfn.node_index --project DIR --out FILE
 
@@ -448,9 +449,18 @@ def write_index(project: str | Path, out: Path) -> dict[str, Any]:
     except Exception as exc:
         raise project_code_error(exc, proj.path, "Importing the project's pipelines") from exc
     package_dir = Path(proj.metadata.source_dir) / proj.package_name
-    index = build_index(registry, proj.package_name, package_dir, kedro.__version__)
+    return save_index(build_index(registry, proj.package_name, package_dir, kedro.__version__), out)
+
+
+def save_index(index: dict[str, Any], out: Path) -> dict[str, Any]:
+    """Write ``index`` to ``out`` and return its summary (what the command line prints)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(index, sort_keys=True, separators=(",", ":")), encoding="utf-8")
+    return summary_of(index)
+
+
+def summary_of(index: dict[str, Any]) -> dict[str, Any]:
+    """``{"nodes", "indexed", "pipelines", "unindexed"}`` of an index."""
     unindexed = [{"node": n, "why": r["why"]} for n, r in sorted(index["nodes"].items()) if not r["func"]]
     return {
         "nodes": len(index["nodes"]),
